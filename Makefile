@@ -1,0 +1,44 @@
+# Veil top-level Makefile: the variables every part shares. The rules of each
+# part live in mk/*.mk (kernel, host tests, benchmarks, fuzzing, test runner),
+# so that parts can be added without editing one central list.
+.DEFAULT_GOAL := all
+.SUFFIXES:
+
+BUILD      := build
+HOST_BUILD := $(BUILD)/host
+
+# Host builds: portable kernel code compiled as ordinary programs.
+HOST_CC     ?= gcc
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration \
+               -DVEIL_HOST -I.
+HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer
+# Every project header: host objects are cheap, so they simply depend on all.
+HEADERS     := $(shell find arch boot kernel mm transforms tests -name '*.h' 2>/dev/null)
+
+# The small KTAP harness every host unit test links with.
+HTEST_SRCS  := tests/host/htest.c tests/host/host_shim.c
+
+# Host unit test binaries; each mk/*.mk appends its own with $(call host_test,...).
+HOST_TESTS  :=
+
+# $(call host_test,NAME,SOURCES[,EXTRA_FLAGS_AND_LIBS]) defines
+# build/host/test-NAME, compiled with the sanitizers, and registers it.
+define host_test
+HOST_TESTS += $(HOST_BUILD)/test-$(1)
+$(HOST_BUILD)/test-$(1): $(2) $(HTEST_SRCS) $(HEADERS)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $$(HOST_CFLAGS) $$(HOST_SAN) -o $$@ $(2) $(HTEST_SRCS) $(3)
+endef
+
+include $(sort $(wildcard mk/*.mk))
+
+# Builds and runs every host unit test, printing KTAP (the runner in tests/
+# parses it; this target is for a quick look by hand).
+.PHONY: host-tests host-tests-build clean
+host-tests-build: $(HOST_TESTS)
+host-tests: host-tests-build
+	@set -e; for t in $(HOST_TESTS); do echo "# $$t"; $$t; done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,68 @@
+/*
+ * Address spaces: the arch-neutral interface mm/ code uses to build and
+ * change page tables (the PTE bits themselves are known only to arch/x86/).
+ * Every change that needs a TLB invalidation performs it through the TLB
+ * primitives (mm/tlb.h) before returning, so the TLB event layer sees each.
+ *
+ * Locking: each space has a lock protecting its page-table pages; these
+ * functions take it themselves.
+ */
+#ifndef VEIL_MM_VMM_H
+#define VEIL_MM_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Protection of a mapping. */
+enum vmm_prot {
+	VMM_READ   = 1u << 0,
+	VMM_WRITE  = 1u << 1,
+	VMM_EXEC   = 1u << 2,
+	VMM_USER   = 1u << 3,
+	VMM_GLOBAL = 1u << 4,	/* kernel mappings shared by all spaces */
+};
+
+/* Result codes (negative on failure). */
+enum vmm_result {
+	VMM_OK          = 0,
+	VMM_NO_MEMORY   = -1,	/* a page-table page could not be allocated */
+	VMM_EXISTS      = -2,	/* map: something is already there */
+	VMM_NOT_MAPPED  = -3,	/* unmap/protect: nothing present there */
+	VMM_BAD_ADDRESS = -4,	/* non-canonical or unaligned */
+};
+
+struct vmm_space;
+
+struct vmm_space *vmm_kernel_space(void);
+struct vmm_space *vmm_space_create(void);	/* shares the kernel half */
+void vmm_space_destroy(struct vmm_space *space);
+void vmm_space_switch(struct vmm_space *space);
+
+/* 4 KiB pages. map fails with VMM_EXISTS over a present or handle entry. */
+int vmm_map(struct vmm_space *space, uintptr_t va, uint64_t phys, unsigned prot);
+/* Clears the entry, invalidates the TLB entry, frees page-table pages that
+ * became empty; the old frame is returned in *phys (may be NULL). */
+int vmm_unmap(struct vmm_space *space, uintptr_t va, uint64_t *phys);
+int vmm_protect(struct vmm_space *space, uintptr_t va, unsigned prot);
+/* True when va is present; fills *phys and *prot when not NULL. */
+bool vmm_translate(struct vmm_space *space, uintptr_t va, uint64_t *phys,
+		   unsigned *prot);
+
+/* The hardware Accessed bit: read and clear it (with an invalidation, so the
+ * next access sets it again). Used by CLOCK-like replacement policies. */
+bool vmm_test_and_clear_accessed(struct vmm_space *space, uintptr_t va);
+bool vmm_test_and_clear_dirty(struct vmm_space *space, uintptr_t va);
+
+/*
+ * Non-present entries that carry a handle (as swap entries do): a sealed
+ * page's PTE records where its transformed copy is. Handles are below
+ * VMM_HANDLE_LIMIT. set_handle requires the entry to be non-present.
+ */
+#define VMM_HANDLE_LIMIT (1ull << 50)
+int vmm_set_handle(struct vmm_space *space, uintptr_t va, uint64_t handle);
+/* True, with *handle, when va's entry is a non-present handle entry. */
+bool vmm_get_handle(struct vmm_space *space, uintptr_t va, uint64_t *handle);
+/* Clears a handle entry (no invalidation needed: it was never present). */
+int vmm_clear_handle(struct vmm_space *space, uintptr_t va);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Helpers shared by every page store: result names for messages, the frame
+ * count of a share of RAM, and the default store the kernel's transforms use.
+ * The implementations themselves live elsewhere (mm/zstore.c).
+ */
+#include "mm/store.h"
+
+/* The default store; written once at start-up and read by any CPU, so it is
+ * accessed with atomics rather than under a lock. */
+static struct store *store_default_instance;
+
+const char *store_result_name(int result)
+{
+	switch (result) {
+	case STORE_OK:
+		return "ok";
+	case STORE_FULL:
+		return "store full";
+	case STORE_NO_MEMORY:
+		return "no memory";
+	case STORE_BAD_HANDLE:
+		return "bad handle";
+	case STORE_BAD_LENGTH:
+		return "bad length";
+	case STORE_SHORT_BUFFER:
+		return "short buffer";
+	case STORE_BUSY:
+		return "object mapped";
+	default:
+		return "unknown result";
+	}
+}
+
+uint64_t store_frames_for_share(uint64_t total_frames, unsigned percent)
+{
+	uint64_t frames;
+
+	if (percent > 100)
+		percent = 100;
+	frames = total_frames / 100 * percent + total_frames % 100 * percent / 100;
+	return frames ? frames : 1;
+}
+
+void store_set_default(struct store *store)
+{
+	__atomic_store_n(&store_default_instance, store, __ATOMIC_RELEASE);
+}
+
+struct store *store_default(void)
+{
+	return __atomic_load_n(&store_default_instance, __ATOMIC_ACQUIRE);
+}

@@ -1,0 +1,177 @@
+/*
+ * The page store interface: where a transform keeps the sealed bytes of a
+ * page that is not present. A store hands out a handle for each object it
+ * keeps; the handle is what a sealed page's non-present PTE records (see
+ * vmm_set_handle), so every handle is below VMM_HANDLE_LIMIT.
+ *
+ * Handles name a slot in the store's indirection table, not an address:
+ * they stay valid while the store moves objects (compaction). A handle that
+ * is out of range, already freed, or carries a wrong generation or check
+ * value is reported with STORE_BAD_HANDLE and never followed.
+ *
+ * The interface is an ops table so that callers (the transforms of the TLB
+ * event layer) never name an implementation; mm/zstore.c is the size-class
+ * implementation in the manner of zsmalloc. All ops may be called from
+ * several CPUs at once; each implementation documents its locks.
+ */
+#ifndef VEIL_MM_STORE_H
+#define VEIL_MM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A handle: 0 is never valid, every valid handle is below 2^50. */
+typedef uint64_t store_handle_t;
+
+#define STORE_HANDLE_NONE 0ull
+#define STORE_HANDLE_BITS 50
+/* The largest object: one raw page (the identity transform stores these). */
+#define STORE_OBJECT_MAX 4096u
+
+/* Result codes; every failure is negative and leaves the store unchanged. */
+enum store_result {
+	STORE_OK           = 0,
+	STORE_FULL         = -1,	/* limit reached: refused, keep the page clear */
+	STORE_NO_MEMORY    = -2,	/* the frame provider had nothing left */
+	STORE_BAD_HANDLE   = -3,	/* out of range, freed or forged: not followed */
+	STORE_BAD_LENGTH   = -4,	/* put: length 0 or above STORE_OBJECT_MAX */
+	STORE_SHORT_BUFFER = -5,	/* read: the buffer is smaller than the object */
+	STORE_BUSY         = -6,	/* free: the object is mapped right now */
+};
+
+/* Figures of one store, exact at the moment they were taken. */
+struct store_stats {
+	uint64_t pages_stored;		/* objects held (one per sealed page) */
+	uint64_t bytes_stored;		/* sum of the objects' lengths */
+	uint64_t frames_used;		/* frames holding object data */
+	uint64_t metadata_frames;	/* frames holding tables and descriptors */
+	uint64_t frame_limit;		/* put refuses beyond this many frames in all */
+	uint64_t ratio_milli;		/* pages_stored * 1000 / (data + metadata frames) */
+	uint64_t puts;			/* successful puts since creation */
+	uint64_t frees;			/* successful frees since creation */
+	uint64_t refusals;		/* puts refused: limit reached or no memory */
+	uint64_t bad_handles;		/* corrupt handles detected and reported */
+	uint64_t compactions;		/* compaction runs */
+	uint64_t objects_moved;		/* objects moved by compaction */
+	uint64_t frames_compacted;	/* frames released by compaction */
+};
+
+/*
+ * Read access without a copy: map() fills a view whose data stays valid and
+ * unmoved until unmap(). An object that lies in one frame is pointed to in
+ * place (and pinned against compaction); one that spans frames is copied to
+ * the caller's bounce buffer (STORE_OBJECT_MAX bytes). Views must be unmapped
+ * before the handle is freed.
+ */
+struct store_view {
+	const void *data;
+	size_t length;
+	/* private to the implementation */
+	store_handle_t handle;
+	bool pinned;
+};
+
+struct store;
+
+struct store_ops {
+	const char *name;
+	/* Copies len bytes (1..STORE_OBJECT_MAX) in; *handle on success. */
+	int (*put)(struct store *store, const void *data, size_t length,
+		   store_handle_t *handle);
+	/* Copies the object out; *length gets its size. */
+	int (*read)(struct store *store, store_handle_t handle, void *buffer,
+		    size_t buffer_size, size_t *length);
+	int (*map)(struct store *store, store_handle_t handle, void *bounce,
+		   struct store_view *view);
+	void (*unmap)(struct store *store, struct store_view *view);
+	/* The object's length in bytes. */
+	int (*size)(struct store *store, store_handle_t handle, size_t *length);
+	int (*free)(struct store *store, store_handle_t handle);
+	void (*stats)(struct store *store, struct store_stats *stats);
+	/* Moves objects out of sparse frames; returns the frames released. */
+	size_t (*compact)(struct store *store);
+	/* Releases every frame; outstanding handles become invalid. */
+	void (*destroy)(struct store *store);
+};
+
+/* Every implementation's instance starts with this. */
+struct store {
+	const struct store_ops *ops;
+	const char *name;
+};
+
+/*
+ * Where a store gets its frames: one page (4096 bytes, aligned, usable by
+ * the CPU at the returned address) at a time. Kernel: the frame allocator
+ * through the direct map; host tests: mmap.
+ */
+struct store_page_provider {
+	void *(*alloc_page)(void *context);	/* NULL when nothing is left */
+	void (*free_page)(void *context, void *page);
+	void *context;
+};
+
+static inline int store_put(struct store *store, const void *data,
+			    size_t length, store_handle_t *handle)
+{
+	return store->ops->put(store, data, length, handle);
+}
+
+static inline int store_read(struct store *store, store_handle_t handle,
+			     void *buffer, size_t buffer_size, size_t *length)
+{
+	return store->ops->read(store, handle, buffer, buffer_size, length);
+}
+
+static inline int store_map(struct store *store, store_handle_t handle,
+			    void *bounce, struct store_view *view)
+{
+	return store->ops->map(store, handle, bounce, view);
+}
+
+static inline void store_unmap(struct store *store, struct store_view *view)
+{
+	store->ops->unmap(store, view);
+}
+
+static inline int store_size(struct store *store, store_handle_t handle,
+			     size_t *length)
+{
+	return store->ops->size(store, handle, length);
+}
+
+static inline int store_free(struct store *store, store_handle_t handle)
+{
+	return store->ops->free(store, handle);
+}
+
+static inline void store_stats(struct store *store, struct store_stats *stats)
+{
+	store->ops->stats(store, stats);
+}
+
+static inline size_t store_compact(struct store *store)
+{
+	return store->ops->compact(store);
+}
+
+static inline void store_destroy(struct store *store)
+{
+	store->ops->destroy(store);
+}
+
+/* A short name for a result code, for messages. */
+const char *store_result_name(int result);
+
+/* Frames that make up percent % of total_frames (at least 1). */
+uint64_t store_frames_for_share(uint64_t total_frames, unsigned percent);
+
+/*
+ * The store the kernel's transforms use unless a scheme names another: set
+ * once at start-up by whoever creates it, NULL until then.
+ */
+void store_set_default(struct store *store);
+struct store *store_default(void);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * zstore: a page store in the manner of zsmalloc. Objects of 1..4096 bytes
+ * are sorted into size classes of 16-byte steps; each class packs its
+ * objects into "zspages" of 1 to 4 frames (the count that wastes least), and
+ * an object may span a frame boundary inside its zspage. Handles name slots
+ * of an indirection table, so compaction can move objects between zspages
+ * of a class and release frames while every handle stays valid.
+ *
+ * Everything (data, descriptors, the slot table, the store itself) lives in
+ * frames taken from the page provider given at creation; destroy returns
+ * them all. See docs/page-store.md for the layout and the locking.
+ */
+#ifndef VEIL_MM_ZSTORE_H
+#define VEIL_MM_ZSTORE_H
+
+#include <stdint.h>
+#include "mm/store.h"
+
+struct zstore_config {
+	const char *name;			/* for messages and stats */
+	struct store_page_provider provider;
+	/* Frames the store may hold in all (data and metadata); put refuses
+	 * beyond. store_frames_for_share() turns a share of RAM into this. */
+	uint64_t frame_limit;
+	/* Objects the store may hold at once (size of the slot table); 0
+	 * picks 16 per frame of the limit. Put refuses beyond. */
+	uint64_t max_objects;
+};
+
+/* Creates a store; NULL when the configuration is unusable or the provider
+ * cannot give the first frames (a message says which). */
+struct store *zstore_create(const struct zstore_config *config);
+
+#endif

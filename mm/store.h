@@ -61,8 +61,9 @@ struct store_stats {
  * Read access without a copy: map() fills a view whose data stays valid and
  * unmoved until unmap(). An object that lies in one frame is pointed to in
  * place (and pinned against compaction); one that spans frames is copied to
- * the caller's bounce buffer (STORE_OBJECT_MAX bytes). Views must be unmapped
- * before the handle is freed.
+ * the caller's bounce buffer (STORE_OBJECT_MAX bytes; with a NULL bounce such
+ * an object gives STORE_SHORT_BUFFER). Views must be unmapped before the
+ * handle is freed (free gives STORE_BUSY meanwhile).
  */
 struct store_view {
 	const void *data;

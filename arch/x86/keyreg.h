@@ -1,0 +1,59 @@
+/*
+ * keyreg: the kernel's 256-bit page-encryption key kept in the debug
+ * registers DR0-DR3 (the TRESOR idea), so that it never rests in RAM.
+ *
+ * DR7 is cleared so that the addresses DR0-DR3 "hold" never arm a hardware
+ * breakpoint; nothing else in Veil may use the debug registers (a debugger
+ * that sets hardware breakpoints inside the guest would destroy the key).
+ * The key is byte-wise little-endian: bytes 0-7 are DR0, 8-15 DR1, 16-23
+ * DR2, 24-31 DR3.
+ *
+ * Reading the registers is privileged; ciphers paste KEYREG_ASM_LOAD into
+ * their own inline assembly so the key goes from the debug registers into
+ * general registers and from there into XMM registers inside one asm
+ * statement, with no compiler-visible value that could be spilled.
+ */
+#ifndef VEIL_ARCH_X86_KEYREG_H
+#define VEIL_ARCH_X86_KEYREG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define KEYREG_BYTES 32
+
+/* Assembly text: loads the key into the asm operands named k0..k3. */
+#define KEYREG_ASM_LOAD                                                        \
+	"mov %%dr0, %[k0]\n\t"                                                 \
+	"mov %%dr1, %[k1]\n\t"                                                 \
+	"mov %%dr2, %[k2]\n\t"                                                 \
+	"mov %%dr3, %[k3]\n\t"
+
+enum keyreg_origin {
+	KEYREG_EMPTY,		/* no key loaded yet */
+	KEYREG_FROM_RDSEED,
+	KEYREG_FROM_RDRAND,
+	KEYREG_FROM_JITTER,	/* no hardware randomness: weak, warned at boot */
+	KEYREG_FROM_TEST_KEY,	/* a known key set on purpose (tests only) */
+};
+
+#ifndef VEIL_HOST
+/*
+ * Fills DR0-DR3 with a fresh key drawn by random_key_word() (RDSEED, else
+ * RDRAND, else timer jitter with a loud warning), each word going from the
+ * random instruction's register straight into its debug register. Clears
+ * DR7 first. Returns where the key came from.
+ */
+enum keyreg_origin keyreg_generate(void);
+/* Loads a known key (test-only command line option, known-answer tests).
+ * The caller's buffer is RAM: this is for tests, never for a real key. */
+void keyreg_set_test_key(const uint8_t key[KEYREG_BYTES]);
+/* Copies the key out, for the portable cipher path (which keeps it in a
+ * stack buffer it wipes; see docs/encryption.md). */
+void keyreg_read(uint8_t key[KEYREG_BYTES]);
+/* Clears DR0-DR3 (the key is gone). */
+void keyreg_clear(void);
+#endif
+enum keyreg_origin keyreg_origin(void);
+const char *keyreg_origin_name(enum keyreg_origin origin);
+
+#endif

@@ -3,3 +3,15 @@
 STORE_SRCS := mm/store.c mm/zstore.c
 
 $(eval $(call host_test,store,tests/host/test_store.c $(STORE_SRCS),-pthread -llz4))
+
+# Benchmark: optimised, no sanitizers; prints figures only.
+# make bench-store [CORPUS="FILE..."] [STORE_REPEAT=N]
+STORE_CORPUS ?= $(wildcard ../shared/corpus/*.pages)
+STORE_REPEAT ?= 8
+.PHONY: bench-store
+$(HOST_BUILD)/bench-store: tools/bench_store.c $(STORE_SRCS) tests/host/host_shim.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/bench_store.c $(STORE_SRCS) tests/host/host_shim.c -llz4
+
+bench-store: $(HOST_BUILD)/bench-store
+	$(HOST_BUILD)/bench-store $(STORE_REPEAT) $(or $(CORPUS),$(STORE_CORPUS))

@@ -1,0 +1,164 @@
+/*
+ * bench-store: figures for the page store (mm/zstore.c) on the host. Pages
+ * of a corpus file are compressed alone with liblz4 (pages that do not
+ * shrink are kept raw, as transforms do) and stored REPEAT times over, to
+ * see the packing at a realistic size; then half are freed at random and the
+ * store compacted. Prints one line per file; asserts nothing.
+ *
+ * Usage: bench-store [REPEAT] FILE...
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <lz4.h>
+#include "mm/store.h"
+#include "mm/zstore.h"
+
+static long bench_frames_live;
+
+static void *bench_alloc_page(void *context)
+{
+	void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)context;
+	if (page == MAP_FAILED)
+		return NULL;
+	bench_frames_live++;
+	return page;
+}
+
+static void bench_free_page(void *context, void *page)
+{
+	(void)context;
+	bench_frames_live--;
+	munmap(page, 4096);
+}
+
+static double bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void bench_file(const char *path, unsigned repeat)
+{
+	static char pages[2048][4096];
+	static char blobs[2048][LZ4_COMPRESSBOUND(4096)];
+	static int lengths[2048];
+	struct zstore_config config = {
+		.name = "bench",
+		.provider = { bench_alloc_page, bench_free_page, NULL },
+		.frame_limit = 1u << 22,
+	};
+	struct store_stats full, half, compacted;
+	store_handle_t *handles;
+	char buffer[4096];
+	unsigned count, total, stored = 0, freed = 0;
+	uint64_t rng = 12345;
+	double t0, t_put, t_read, t_free, t_compact;
+	struct store *store;
+	FILE *f = fopen(path, "rb");
+
+	if (!f) {
+		fprintf(stderr, "bench-store: cannot open %s\n", path);
+		return;
+	}
+	count = (unsigned)fread(pages, 4096, 2048, f);
+	fclose(f);
+	for (unsigned i = 0; i < count; i++) {
+		lengths[i] = LZ4_compress_default(pages[i], blobs[i], 4096,
+						  sizeof(blobs[i]));
+		if (lengths[i] <= 0 || lengths[i] >= 4096) {
+			memcpy(blobs[i], pages[i], 4096);
+			lengths[i] = 4096;
+		}
+	}
+	total = count * repeat;
+	handles = calloc(total, sizeof(*handles));
+	store = zstore_create(&config);
+	if (!store || !handles) {
+		fprintf(stderr, "bench-store: no store\n");
+		free(handles);
+		return;
+	}
+
+	t0 = bench_now();
+	for (unsigned i = 0; i < total; i++)
+		stored += store_put(store, blobs[i % count], (size_t)lengths[i % count],
+				    &handles[i]) == STORE_OK;
+	t_put = bench_now() - t0;
+	store_stats(store, &full);
+
+	t0 = bench_now();
+	for (unsigned i = 0; i < total; i++) {
+		size_t length;
+
+		store_read(store, handles[i], buffer, sizeof(buffer), &length);
+	}
+	t_read = bench_now() - t0;
+
+	t0 = bench_now();
+	for (unsigned i = 0; i < total; i++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		if (rng & 1) {
+			store_free(store, handles[i]);
+			freed++;
+		}
+	}
+	t_free = bench_now() - t0;
+	store_stats(store, &half);
+
+	t0 = bench_now();
+	store_compact(store);
+	t_compact = bench_now() - t0;
+	store_stats(store, &compacted);
+
+	printf("store file=%s objects=%u stored=%u bytes=%llu data_frames=%llu "
+	       "metadata_frames=%llu ratio=%.3f codec_ratio=%.3f packing=%.3f "
+	       "put_ns=%.0f read_ns=%.0f free_ns=%.0f\n",
+	       path, total, stored, (unsigned long long)full.bytes_stored,
+	       (unsigned long long)full.frames_used,
+	       (unsigned long long)full.metadata_frames, full.ratio_milli / 1000.0,
+	       full.pages_stored * 4096.0 / full.bytes_stored,
+	       full.bytes_stored / (full.frames_used * 4096.0),
+	       t_put * 1e9 / total, t_read * 1e9 / total,
+	       t_free * 1e9 / (freed ? freed : 1));
+	printf("store file=%s half_freed=%u data_frames_before=%llu "
+	       "data_frames_after=%llu objects_moved=%llu ratio_before=%.3f "
+	       "ratio_after=%.3f compact_ms=%.2f\n",
+	       path, freed, (unsigned long long)half.frames_used,
+	       (unsigned long long)compacted.frames_used,
+	       (unsigned long long)compacted.objects_moved,
+	       half.ratio_milli / 1000.0, compacted.ratio_milli / 1000.0,
+	       t_compact * 1e3);
+	store_destroy(store);
+	free(handles);
+	if (bench_frames_live)
+		printf("store file=%s leaked_frames=%ld\n", path, bench_frames_live);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned repeat = 8;
+	int first = 1;
+
+	if (argc > 1 && strtoul(argv[1], NULL, 10) > 0) {
+		repeat = (unsigned)strtoul(argv[1], NULL, 10);
+		first = 2;
+	}
+	if (first >= argc) {
+		fprintf(stderr, "usage: bench-store [REPEAT] FILE...\n");
+		return 2;
+	}
+	for (int i = first; i < argc; i++)
+		bench_file(argv[i], repeat);
+	return 0;
+}

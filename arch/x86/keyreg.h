@@ -52,8 +52,8 @@ void keyreg_set_test_key(const uint8_t key[KEYREG_BYTES]);
 void keyreg_read(uint8_t key[KEYREG_BYTES]);
 /* Clears DR0-DR3 (the key is gone). */
 void keyreg_clear(void);
-#endif
 enum keyreg_origin keyreg_origin(void);
 const char *keyreg_origin_name(enum keyreg_origin origin);
+#endif
 
 #endif

@@ -34,11 +34,15 @@
 #define ZSTORE_ZSPAGE_OBJECTS_MAX	256u
 #define ZSTORE_GROUPS			5u	/* 4 partial quarters, then full */
 #define ZSTORE_GROUP_FULL		4u
-#define ZSTORE_CHUNK_SIZE		128u	/* metadata allocation unit */
+#define ZSTORE_CHUNK_SIZE		64u	/* zspage descriptor allocation unit */
 #define ZSTORE_CHUNKS_PER_FRAME		(ZSTORE_FRAME_SIZE / ZSTORE_CHUNK_SIZE)
 #define ZSTORE_SLOTS_PER_FRAME		(ZSTORE_FRAME_SIZE / sizeof(struct zstore_slot))
 #define ZSTORE_POINTERS_PER_FRAME	(ZSTORE_FRAME_SIZE / sizeof(void *))
 #define ZSTORE_DIRECTORY_FRAMES		160u
+#define ZSTORE_CLASSES_PER_FRAME	(ZSTORE_FRAME_SIZE / sizeof(struct zstore_class))
+#define ZSTORE_CLASS_FRAMES		8u
+#define ZSTORE_OBJECT_NONE		0xffffu	/* ends a zspage's free list */
+#define ZSTORE_HEADER_LIVE		0x80000000u	/* header of a live object */
 
 #define ZSTORE_INDEX_BITS	30u
 #define ZSTORE_GENERATION_BITS	12u
@@ -80,14 +84,20 @@ struct zstore_slot {
 	};
 };
 
-/* A zspage: 1..4 frames packed with objects of one class. Protected by its
- * class's lock. */
+/*
+ * A zspage: 1..4 frames packed with objects of one class. Protected by its
+ * class's lock. The objects below `fresh` have a header word: a live one
+ * holds ZSTORE_HEADER_LIVE | its slot's index, a freed one the index of the
+ * next freed object (the free list lives in the objects themselves, so a
+ * descriptor fits 64 bytes). Objects from `fresh` on were never used.
+ */
 struct zstore_zspage {
 	struct zstore_zspage *prev, *next;	/* in its class's group list */
 	void *frames[ZSTORE_ZSPAGE_FRAMES_MAX];
-	uint64_t used[ZSTORE_ZSPAGE_OBJECTS_MAX / 64];	/* bit set: object live */
 	uint16_t in_use;
 	uint16_t pins;			/* objects mapped in place right now */
+	uint16_t free_head;		/* first freed object, or ZSTORE_OBJECT_NONE */
+	uint16_t fresh;
 	uint8_t group;
 };
 
@@ -107,7 +117,8 @@ struct zstore_class {
 };
 
 _Static_assert(sizeof(struct zstore_zspage) <= ZSTORE_CHUNK_SIZE, "zspage chunk");
-_Static_assert(sizeof(struct zstore_class) <= ZSTORE_CHUNK_SIZE, "class chunk");
+_Static_assert(ZSTORE_CLASSES_PER_FRAME * ZSTORE_CLASS_FRAMES >= ZSTORE_CLASS_COUNT,
+	       "class frames");
 _Static_assert(sizeof(struct zstore_slot) == 16, "slot size");
 
 /* The first chunk of every metadata frame links the frames together. */
@@ -145,8 +156,11 @@ struct zstore {
 	uint64_t slots_created;
 	struct zstore_slot **directory[ZSTORE_DIRECTORY_FRAMES];
 
-	/* Filled at creation, read-only afterwards; merged classes share one. */
+	/* Filled at creation, read-only afterwards; merged classes share one.
+	 * The descriptors themselves fill class_frames in order. */
 	struct zstore_class *classes[ZSTORE_CLASS_COUNT];
+	struct zstore_class *class_frames[ZSTORE_CLASS_FRAMES];
+	unsigned class_descriptors;
 };
 
 _Static_assert(sizeof(struct zstore) <= ZSTORE_FRAME_SIZE, "store header frame");
@@ -222,7 +236,7 @@ static int zstore_metadata_frame(struct zstore *z, void **frame)
 	return STORE_OK;
 }
 
-/* ---- metadata chunks (class and zspage descriptors) ------------------ */
+/* ---- metadata chunks (zspage descriptors) ---------------------------- */
 
 static int zstore_chunk_alloc(struct zstore *z, void **chunk)
 {
@@ -535,6 +549,7 @@ static int zstore_zspage_create(struct zstore *z, struct zstore_class *class,
 		zstore_unreserve(z, frames);
 		return result;
 	}
+	zspage->free_head = ZSTORE_OBJECT_NONE;
 	for (unsigned i = 0; i < frames; i++) {
 		zspage->frames[i] = zstore_frame_get(z, &z->data_frames);
 		if (zspage->frames[i])
@@ -549,33 +564,6 @@ static int zstore_zspage_create(struct zstore *z, struct zstore_class *class,
 	zstore_list_insert(class, zspage);
 	*out = zspage;
 	return STORE_OK;
-}
-
-/* Marks a free object of a non-full zspage used and returns its index. */
-static unsigned zstore_object_take(struct zstore_class *class,
-				   struct zstore_zspage *zspage)
-{
-	for (unsigned word = 0; word < ZSTORE_ZSPAGE_OBJECTS_MAX / 64; word++) {
-		unsigned bit;
-
-		if (zspage->used[word] == ~0ull)
-			continue;
-		bit = (unsigned)__builtin_ctzll(~zspage->used[word]);
-		KASSERT(word * 64 + bit < class->objects_per_zspage);
-		zspage->used[word] |= 1ull << bit;
-		zspage->in_use++;
-		return word * 64 + bit;
-	}
-	panic("zstore: zspage of class %u full but listed partial", class->size);
-}
-
-static void zstore_object_drop(struct zstore_zspage *zspage, unsigned object)
-{
-	uint64_t bit = 1ull << (object % 64);
-
-	KASSERT(zspage->used[object / 64] & bit);
-	zspage->used[object / 64] &= ~bit;
-	zspage->in_use--;
 }
 
 /* Copies between a buffer and the bytes at offset in a zspage, a frame at
@@ -631,24 +619,64 @@ static size_t zstore_data_offset(const struct zstore_class *class,
 	       (class->headerless ? 0 : ZSTORE_HEADER_SIZE);
 }
 
+/* The header word of an object of a class that has headers. */
 static void zstore_header_write(struct zstore_class *class,
 				struct zstore_zspage *zspage, unsigned object,
-				uint32_t slot_index)
+				uint32_t header)
 {
 	if (!class->headerless)
 		zstore_copy_in(zspage, zstore_object_offset(class, object),
-			       &slot_index, sizeof(slot_index));
+			       &header, sizeof(header));
 }
 
 static uint32_t zstore_header_read(const struct zstore_class *class,
 				   const struct zstore_zspage *zspage,
 				   unsigned object)
 {
-	uint32_t slot_index;
+	uint32_t header;
 
-	zstore_copy_out(zspage, zstore_object_offset(class, object), &slot_index,
-			sizeof(slot_index));
-	return slot_index;
+	KASSERT(!class->headerless);
+	zstore_copy_out(zspage, zstore_object_offset(class, object), &header,
+			sizeof(header));
+	return header;
+}
+
+/* Takes a free object of a non-full zspage: a freed one first, else a
+ * fresh one. The caller writes its header. */
+static unsigned zstore_object_take(struct zstore_class *class,
+				   struct zstore_zspage *zspage)
+{
+	unsigned object;
+
+	if (zspage->free_head != ZSTORE_OBJECT_NONE) {
+		uint32_t link;
+
+		object = zspage->free_head;
+		link = zstore_header_read(class, zspage, object);
+		KASSERT(!(link & ZSTORE_HEADER_LIVE));
+		zspage->free_head = (uint16_t)link;
+	} else {
+		object = zspage->fresh++;
+	}
+	KASSERT(object < class->objects_per_zspage);
+	zspage->in_use++;
+	return object;
+}
+
+/* Returns a live object to its zspage's free list. */
+static void zstore_object_drop(struct zstore_class *class,
+			       struct zstore_zspage *zspage, unsigned object,
+			       uint64_t slot_index)
+{
+	if (!class->headerless) {
+		/* a header that does not name the slot means corruption */
+		KASSERT(zstore_header_read(class, zspage, object) ==
+			(ZSTORE_HEADER_LIVE | slot_index));
+		zstore_header_write(class, zspage, object, zspage->free_head);
+		zspage->free_head = (uint16_t)object;
+	}
+	KASSERT(zspage->in_use > 0);
+	zspage->in_use--;
 }
 
 /* ---- classes ------------------------------------------------------------ */
@@ -698,9 +726,16 @@ static int zstore_classes_create(struct zstore *z)
 			z->classes[i] = larger;
 			continue;
 		}
-		result = zstore_chunk_alloc(z, (void **)&class);
-		if (result != STORE_OK)
-			return result;
+		if (z->class_descriptors % ZSTORE_CLASSES_PER_FRAME == 0) {
+			unsigned frame = z->class_descriptors / ZSTORE_CLASSES_PER_FRAME;
+
+			result = zstore_metadata_frame(z, (void **)&z->class_frames[frame]);
+			if (result != STORE_OK)
+				return result;
+		}
+		class = &z->class_frames[z->class_descriptors / ZSTORE_CLASSES_PER_FRAME]
+				       [z->class_descriptors % ZSTORE_CLASSES_PER_FRAME];
+		z->class_descriptors++;
 		spin_init(&class->lock, "zstore class");
 		class->size = (uint16_t)size;
 		class->frames_per_zspage = (uint8_t)frames;
@@ -755,7 +790,7 @@ static int zstore_put(struct store *store, const void *data, size_t length,
 		}
 	}
 	object = zstore_object_take(class, zspage);
-	zstore_header_write(class, zspage, object, (uint32_t)index);
+	zstore_header_write(class, zspage, object, ZSTORE_HEADER_LIVE | (uint32_t)index);
 	zstore_copy_in(zspage, zstore_data_offset(class, object), data, length);
 	class->objects++;
 	zstore_zspage_regroup(z, class, zspage);
@@ -885,7 +920,8 @@ static int zstore_free(struct store *store, store_handle_t handle)
 		return STORE_BUSY;
 	}
 	length = slot->length;
-	zstore_object_drop(slot->zspage, slot->object);
+	zstore_object_drop(class, slot->zspage, slot->object,
+			   handle & ZSTORE_INDEX_MASK);
 	class->objects--;
 	zstore_zspage_regroup(z, class, slot->zspage);
 	/* no handle reaches the slot now: only the free list will */
@@ -946,12 +982,12 @@ static struct zstore_zspage *zstore_compact_target(struct zstore_class *class,
 	return NULL;
 }
 
-/* Moves one object from source to target and points its slot there. */
+/* Moves one live object (its slot's index given) from source to target and
+ * points its slot there. */
 static void zstore_object_move(struct zstore *z, struct zstore_class *class,
 			       struct zstore_zspage *source, unsigned object,
-			       struct zstore_zspage *target)
+			       uint32_t index, struct zstore_zspage *target)
 {
-	uint32_t index = zstore_header_read(class, source, object);
 	struct zstore_slot *slot;
 	unsigned moved;
 	char bounce[256];
@@ -975,7 +1011,7 @@ static void zstore_object_move(struct zstore *z, struct zstore_class *class,
 			       bounce, chunk);
 		done += chunk;
 	}
-	zstore_object_drop(source, object);
+	zstore_object_drop(class, source, object, index);
 	slot->zspage = target;
 	slot->object = (uint16_t)moved;
 }
@@ -998,12 +1034,15 @@ static size_t zstore_compact_class(struct zstore *z, struct zstore_class *class)
 		target = source ? zstore_compact_target(class, source) : NULL;
 		if (!target)
 			break;
-		for (unsigned object = 0; object < class->objects_per_zspage &&
+		for (unsigned object = 0; object < source->fresh &&
 		     source->in_use && target->in_use < class->objects_per_zspage;
 		     object++) {
-			if (!(source->used[object / 64] & (1ull << (object % 64))))
+			uint32_t header = zstore_header_read(class, source, object);
+
+			if (!(header & ZSTORE_HEADER_LIVE))
 				continue;
-			zstore_object_move(z, class, source, object, target);
+			zstore_object_move(z, class, source, object,
+					   header & ~ZSTORE_HEADER_LIVE, target);
 			zstore_count(&z->objects_moved, 1);
 		}
 		zstore_zspage_regroup(z, class, target);
@@ -1058,7 +1097,9 @@ static void zstore_release_all(struct zstore *z)
 						 &z->metadata_frames);
 		zstore_frame_put(z, z->directory[d], &z->metadata_frames);
 	}
-	/* class and zspage descriptors live in the metadata frames */
+	for (unsigned i = 0; i < ZSTORE_CLASS_FRAMES && z->class_frames[i]; i++)
+		zstore_frame_put(z, z->class_frames[i], &z->metadata_frames);
+	/* zspage descriptors live in the chunk frames */
 	while (z->meta_frames) {
 		struct zstore_meta_frame *meta = z->meta_frames;
 

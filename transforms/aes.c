@@ -8,9 +8,10 @@
  * inside each nibble and the row shifts of MixColumns are rotations of the
  * lane by whole nibbles: masks and shifts, no data-dependent indexing.
  *
- * SubBytes is x -> x^254 in GF(2^8) (the inverse, with 0 -> 0) by a fixed
- * chain of 4 multiplications and 7 squarings, followed by the affine map of
- * FIPS-197 5.1.1. Every operation is an AND, XOR or shift on whole words.
+ * SubBytes is a fixed boolean circuit of 113 gates (Boyar-Peralta); the
+ * inverse S-box reuses it between two inverse affine maps. Packing bytes
+ * into this layout is a fixed bit transposition. Every operation is an AND,
+ * XOR, NOT or shift on whole words.
  */
 #include <stdint.h>
 #include <string.h>
@@ -31,79 +32,165 @@ void aes_ct_wipe(struct aes_ct_schedule *schedule)
 	aes_wipe(schedule, sizeof(*schedule));
 }
 
-/* r = a * b mod x^8 + x^4 + x^3 + x + 1, on bitsliced operands. */
-static void aes_gf_multiply(uint64_t r[8], const uint64_t a[8],
-			    const uint64_t b[8])
-{
-	uint64_t product[15] = { 0 };
-
-	for (int i = 0; i < 8; i++)
-		for (int j = 0; j < 8; j++)
-			product[i + j] ^= a[i] & b[j];
-	/* x^8 = x^4 + x^3 + x + 1: fold the high terms down, top first. */
-	for (int k = 14; k >= 8; k--) {
-		product[k - 4] ^= product[k];
-		product[k - 5] ^= product[k];
-		product[k - 7] ^= product[k];
-		product[k - 8] ^= product[k];
-	}
-	for (int i = 0; i < 8; i++)
-		r[i] = product[i];
-}
-
-/* r = a^2: squaring is linear in GF(2^8), only the reduction remains. */
-static void aes_gf_square(uint64_t r[8], const uint64_t a[8])
-{
-	uint64_t product[15] = { 0 };
-
-	for (int i = 0; i < 8; i++)
-		product[2 * i] = a[i];
-	for (int k = 14; k >= 8; k--) {
-		product[k - 4] ^= product[k];
-		product[k - 5] ^= product[k];
-		product[k - 7] ^= product[k];
-		product[k - 8] ^= product[k];
-	}
-	for (int i = 0; i < 8; i++)
-		r[i] = product[i];
-}
-
-/* x^254 = x^-1 (and 0 for 0). */
-static void aes_gf_invert(uint64_t s[8])
-{
-	uint64_t x2[8], x3[8], x12[8], t[8], u[8];
-
-	aes_gf_square(x2, s);
-	aes_gf_multiply(x3, x2, s);
-	aes_gf_square(t, x3);		/* x^6 */
-	aes_gf_square(x12, t);		/* x^12 */
-	aes_gf_multiply(t, x12, x3);	/* x^15 */
-	aes_gf_square(u, t);		/* x^30 */
-	aes_gf_square(t, u);		/* x^60 */
-	aes_gf_square(u, t);		/* x^120 */
-	aes_gf_square(t, u);		/* x^240 */
-	aes_gf_multiply(u, t, x12);	/* x^252 */
-	aes_gf_multiply(s, u, x2);	/* x^254 */
-}
-
+/*
+ * The forward S-box as a boolean circuit: 113 XOR/AND/XNOR gates (the
+ * depth-16 circuit of Boyar and Peralta, "A depth-16 circuit for the AES
+ * S-box", 2011). U0 is the most significant bit of the input byte, S0 of
+ * the output; in this file word b holds bit b, so U0 = s[7].
+ */
 static void aes_ct_sub_bytes(uint64_t s[8])
 {
-	uint64_t inv[8];
+	uint64_t u0 = s[7], u1 = s[6], u2 = s[5], u3 = s[4];
+	uint64_t u4 = s[3], u5 = s[2], u6 = s[1], u7 = s[0];
+	uint64_t t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14;
+	uint64_t t15, t16, t17, t18, t19, t20, t21, t22, t23, t24, t25, t26, t27;
+	uint64_t m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14;
+	uint64_t m15, m16, m17, m18, m19, m20, m21, m22, m23, m24, m25, m26;
+	uint64_t m27, m28, m29, m30, m31, m32, m33, m34, m35, m36, m37, m38;
+	uint64_t m39, m40, m41, m42, m43, m44, m45, m46, m47, m48, m49, m50;
+	uint64_t m51, m52, m53, m54, m55, m56, m57, m58, m59, m60, m61, m62, m63;
+	uint64_t l0, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12, l13;
+	uint64_t l14, l15, l16, l17, l18, l19, l20, l21, l22, l23, l24, l25;
+	uint64_t l26, l27, l28, l29;
 
-	aes_gf_invert(s);
-	for (int i = 0; i < 8; i++)
-		inv[i] = s[i];
-	for (int i = 0; i < 8; i++)
-		s[i] = inv[i] ^ inv[(i + 4) & 7] ^ inv[(i + 5) & 7] ^
-		       inv[(i + 6) & 7] ^ inv[(i + 7) & 7];
-	/* + 0x63: bits 0, 1, 5 and 6. */
-	s[0] = ~s[0];
-	s[1] = ~s[1];
-	s[5] = ~s[5];
-	s[6] = ~s[6];
+	/* Top linear layer. */
+	t1 = u0 ^ u3;
+	t2 = u0 ^ u5;
+	t3 = u0 ^ u6;
+	t4 = u3 ^ u5;
+	t5 = u4 ^ u6;
+	t6 = t1 ^ t5;
+	t7 = u1 ^ u2;
+	t8 = u7 ^ t6;
+	t9 = u7 ^ t7;
+	t10 = t6 ^ t7;
+	t11 = u1 ^ u5;
+	t12 = u2 ^ u5;
+	t13 = t3 ^ t4;
+	t14 = t6 ^ t11;
+	t15 = t5 ^ t11;
+	t16 = t5 ^ t12;
+	t17 = t9 ^ t16;
+	t18 = u3 ^ u7;
+	t19 = t7 ^ t18;
+	t20 = t1 ^ t19;
+	t21 = u6 ^ u7;
+	t22 = t7 ^ t21;
+	t23 = t2 ^ t22;
+	t24 = t2 ^ t10;
+	t25 = t20 ^ t17;
+	t26 = t3 ^ t16;
+	t27 = t1 ^ t12;
+
+	/* Non-linear middle: inversion in GF(2^4)^2 form. */
+	m1 = t13 & t6;
+	m2 = t23 & t8;
+	m3 = t14 ^ m1;
+	m4 = t19 & u7;
+	m5 = m4 ^ m1;
+	m6 = t3 & t16;
+	m7 = t22 & t9;
+	m8 = t26 ^ m6;
+	m9 = t20 & t17;
+	m10 = m9 ^ m6;
+	m11 = t1 & t15;
+	m12 = t4 & t27;
+	m13 = m12 ^ m11;
+	m14 = t2 & t10;
+	m15 = m14 ^ m11;
+	m16 = m3 ^ m2;
+	m17 = m5 ^ t24;
+	m18 = m8 ^ m7;
+	m19 = m10 ^ m15;
+	m20 = m16 ^ m13;
+	m21 = m17 ^ m15;
+	m22 = m18 ^ m13;
+	m23 = m19 ^ t25;
+	m24 = m22 ^ m23;
+	m25 = m22 & m20;
+	m26 = m21 ^ m25;
+	m27 = m20 ^ m21;
+	m28 = m23 ^ m25;
+	m29 = m28 & m27;
+	m30 = m26 & m24;
+	m31 = m20 & m23;
+	m32 = m27 & m31;
+	m33 = m27 ^ m25;
+	m34 = m21 & m22;
+	m35 = m24 & m34;
+	m36 = m24 ^ m25;
+	m37 = m21 ^ m29;
+	m38 = m32 ^ m33;
+	m39 = m23 ^ m30;
+	m40 = m35 ^ m36;
+	m41 = m38 ^ m40;
+	m42 = m37 ^ m39;
+	m43 = m37 ^ m38;
+	m44 = m39 ^ m40;
+	m45 = m42 ^ m41;
+	m46 = m44 & t6;
+	m47 = m40 & t8;
+	m48 = m39 & u7;
+	m49 = m43 & t16;
+	m50 = m38 & t9;
+	m51 = m37 & t17;
+	m52 = m42 & t15;
+	m53 = m45 & t27;
+	m54 = m41 & t10;
+	m55 = m44 & t13;
+	m56 = m40 & t23;
+	m57 = m39 & t19;
+	m58 = m43 & t3;
+	m59 = m38 & t22;
+	m60 = m37 & t20;
+	m61 = m42 & t1;
+	m62 = m45 & t4;
+	m63 = m41 & t2;
+
+	/* Bottom linear layer, with the affine constant folded in. */
+	l0 = m61 ^ m62;
+	l1 = m50 ^ m56;
+	l2 = m46 ^ m48;
+	l3 = m47 ^ m55;
+	l4 = m54 ^ m58;
+	l5 = m49 ^ m61;
+	l6 = m62 ^ l5;
+	l7 = m46 ^ l3;
+	l8 = m51 ^ m59;
+	l9 = m52 ^ m53;
+	l10 = m53 ^ l4;
+	l11 = m60 ^ l2;
+	l12 = m48 ^ m51;
+	l13 = m50 ^ l0;
+	l14 = m52 ^ m61;
+	l15 = m55 ^ l1;
+	l16 = m56 ^ l0;
+	l17 = m57 ^ l1;
+	l18 = m58 ^ l8;
+	l19 = m63 ^ l4;
+	l20 = l0 ^ l1;
+	l21 = l1 ^ l7;
+	l22 = l3 ^ l12;
+	l23 = l18 ^ l2;
+	l24 = l15 ^ l9;
+	l25 = l6 ^ l10;
+	l26 = l7 ^ l9;
+	l27 = l8 ^ l10;
+	l28 = l11 ^ l14;
+	l29 = l11 ^ l17;
+	s[7] = l6 ^ l24;
+	s[6] = ~(l16 ^ l26);
+	s[5] = ~(l19 ^ l28);
+	s[4] = l6 ^ l21;
+	s[3] = l20 ^ l22;
+	s[2] = l25 ^ l29;
+	s[1] = ~(l13 ^ l27);
+	s[0] = ~(l6 ^ l23);
 }
 
-static void aes_ct_inv_sub_bytes(uint64_t s[8])
+/* The inverse of the S-box's affine map A (x -> A x + 0x63):
+ * x_i = y_{i+2} + y_{i+5} + y_{i+7} after removing the constant. */
+static void aes_ct_inverse_affine(uint64_t s[8])
 {
 	uint64_t y[8];
 
@@ -115,7 +202,18 @@ static void aes_ct_inv_sub_bytes(uint64_t s[8])
 	y[6] = ~y[6];
 	for (int i = 0; i < 8; i++)
 		s[i] = y[(i + 2) & 7] ^ y[(i + 5) & 7] ^ y[(i + 7) & 7];
-	aes_gf_invert(s);
+}
+
+/*
+ * S^-1(y) = inv(A^-1(y)) where inv is inversion in GF(2^8); and
+ * inv(x) = A^-1(S(x)) since S(x) = A(inv(x)). So the inverse S-box is the
+ * forward circuit between two inverse affine maps.
+ */
+static void aes_ct_inv_sub_bytes(uint64_t s[8])
+{
+	aes_ct_inverse_affine(s);
+	aes_ct_sub_bytes(s);
+	aes_ct_inverse_affine(s);
 }
 
 /* Row r of each lane rotates left by r columns (nibble rotations). */
@@ -190,33 +288,75 @@ static void aes_inv_mix_columns(uint64_t s[8])
 	aes_mix_columns(s);
 }
 
-/* Byte k of block n goes to bit 16 n + 4 (k % 4) + k / 4 of word b. */
+/* Exchanges the bits of x selected by mask with those `shift` above. */
+static uint64_t aes_swap_bits(uint64_t x, uint64_t mask, unsigned shift)
+{
+	uint64_t t = ((x >> shift) ^ x) & mask;
+
+	return x ^ t ^ (t << shift);
+}
+
+/* An 8x8 bit matrix (byte i, bit j at 8 i + j) transposed. */
+static uint64_t aes_transpose8(uint64_t x)
+{
+	x = aes_swap_bits(x, 0x00aa00aa00aa00aaull, 7);
+	x = aes_swap_bits(x, 0x0000cccc0000ccccull, 14);
+	return aes_swap_bits(x, 0x00000000f0f0f0f0ull, 28);
+}
+
+/* Inside every 16-bit lane, bit 4 c + r goes to 4 r + c (4x4 transpose):
+ * from byte order to row-major order, and back. */
+static uint64_t aes_lane_transpose(uint64_t x)
+{
+	x = aes_swap_bits(x, LANES_REPEAT(0x0a0a), 3);
+	return aes_swap_bits(x, LANES_REPEAT(0x00cc), 6);
+}
+
+static uint64_t aes_load_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void aes_store_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Byte k of block n goes to bit 16 n + 4 (k % 4) + k / 4 of word b:
+ * transpose each 8-byte group so byte b holds bit b of its 8 bytes, gather
+ * those bytes into word b, then reorder inside each lane. */
 static void aes_ct_pack(uint64_t s[8], const uint8_t in[64])
 {
-	for (int b = 0; b < 8; b++)
-		s[b] = 0;
-	for (int n = 0; n < AES_CT_LANES; n++) {
-		for (int k = 0; k < 16; k++) {
-			unsigned position = 16 * n + 4 * (k & 3) + (k >> 2);
-			uint64_t byte = in[16 * n + k];
+	uint64_t w[8];
 
-			for (int b = 0; b < 8; b++)
-				s[b] |= ((byte >> b) & 1) << position;
-		}
+	for (int m = 0; m < 8; m++)
+		w[m] = aes_transpose8(aes_load_le64(in + 8 * m));
+	for (int b = 0; b < 8; b++) {
+		uint64_t word = 0;
+
+		for (int m = 0; m < 8; m++)
+			word |= ((w[m] >> (8 * b)) & 0xff) << (8 * m);
+		s[b] = aes_lane_transpose(word);
 	}
 }
 
 static void aes_ct_unpack(uint8_t out[64], const uint64_t s[8])
 {
-	for (int n = 0; n < AES_CT_LANES; n++) {
-		for (int k = 0; k < 16; k++) {
-			unsigned position = 16 * n + 4 * (k & 3) + (k >> 2);
-			unsigned byte = 0;
+	uint64_t t[8];
 
-			for (int b = 0; b < 8; b++)
-				byte |= (unsigned)((s[b] >> position) & 1) << b;
-			out[16 * n + k] = (uint8_t)byte;
-		}
+	for (int b = 0; b < 8; b++)
+		t[b] = aes_lane_transpose(s[b]);
+	for (int m = 0; m < 8; m++) {
+		uint64_t word = 0;
+
+		for (int b = 0; b < 8; b++)
+			word |= ((t[b] >> (8 * m)) & 0xff) << (8 * b);
+		aes_store_le64(out + 8 * m, aes_transpose8(word));
 	}
 }
 

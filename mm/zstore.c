@@ -17,6 +17,11 @@
  *
  * Metadata (the store header, class and zspage descriptors, the slot table)
  * comes from frames of the same provider, and counts against the limit.
+ *
+ * Locks (each declaration says what it protects): one per class, plus
+ * slot_lock and meta_lock in the store. Order: a class lock, then meta_lock,
+ * then whatever the provider takes; slot_lock is never held together with a
+ * class lock. Compaction holds one class lock at a time.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -1016,43 +1021,49 @@ static void zstore_object_move(struct zstore *z, struct zstore_class *class,
 	slot->object = (uint16_t)moved;
 }
 
-/* Compacts one class; returns the frames released. Class lock held. */
-static size_t zstore_compact_class(struct zstore *z, struct zstore_class *class)
+/*
+ * One compaction step in a class: objects move from the sparsest unpinned
+ * zspage into the fullest other one until the source is empty (its frames
+ * are released, counted in *released) or the target is full. False when
+ * the class has nothing worth moving. Class lock held.
+ */
+static bool zstore_compact_step(struct zstore *z, struct zstore_class *class,
+				size_t *released)
 {
-	size_t released = 0;
+	uint64_t capacity = class->zspages * class->objects_per_zspage;
+	struct zstore_zspage *source, *target;
 
-	if (class->headerless)
-		return 0;	/* one object per zspage: nothing to merge */
-	for (;;) {
-		uint64_t capacity = class->zspages * class->objects_per_zspage;
-		struct zstore_zspage *source, *target;
+	/* worth it only if the free space could empty a whole zspage */
+	if (class->headerless ||
+	    capacity - class->objects < class->objects_per_zspage)
+		return false;
+	source = zstore_compact_source(class);
+	target = source ? zstore_compact_target(class, source) : NULL;
+	if (!target)
+		return false;
+	for (unsigned object = 0; object < source->fresh && source->in_use &&
+	     target->in_use < class->objects_per_zspage; object++) {
+		uint32_t header = zstore_header_read(class, source, object);
 
-		/* stop unless the free space could empty a whole zspage */
-		if (capacity - class->objects < class->objects_per_zspage)
-			break;
-		source = zstore_compact_source(class);
-		target = source ? zstore_compact_target(class, source) : NULL;
-		if (!target)
-			break;
-		for (unsigned object = 0; object < source->fresh &&
-		     source->in_use && target->in_use < class->objects_per_zspage;
-		     object++) {
-			uint32_t header = zstore_header_read(class, source, object);
-
-			if (!(header & ZSTORE_HEADER_LIVE))
-				continue;
-			zstore_object_move(z, class, source, object,
-					   header & ~ZSTORE_HEADER_LIVE, target);
-			zstore_count(&z->objects_moved, 1);
-		}
-		zstore_zspage_regroup(z, class, target);
-		if (source->in_use == 0)
-			released += class->frames_per_zspage;
-		zstore_zspage_regroup(z, class, source);
+		if (!(header & ZSTORE_HEADER_LIVE))
+			continue;
+		zstore_object_move(z, class, source, object,
+				   header & ~ZSTORE_HEADER_LIVE, target);
+		zstore_count(&z->objects_moved, 1);
 	}
-	return released;
+	zstore_zspage_regroup(z, class, target);
+	if (source->in_use == 0)
+		*released += class->frames_per_zspage;
+	zstore_zspage_regroup(z, class, source);
+	return true;
 }
 
+/*
+ * Compacts class by class. The class lock is dropped between steps, so a
+ * put or read waits for one step (at most one zspage of moves), not for a
+ * whole class. Each step empties a zspage or fills one, so the zspages
+ * counted at the start bound the steps even under concurrent puts.
+ */
 static size_t zstore_compact(struct store *store)
 {
 	struct zstore *z = zstore_of(store);
@@ -1061,11 +1072,18 @@ static size_t zstore_compact(struct store *store)
 	for (unsigned i = 0; i < ZSTORE_CLASS_COUNT; i++) {
 		struct zstore_class *class = z->classes[i];
 		unsigned long flags;
+		uint64_t steps;
+		bool more = true;
 
 		if (class->index != i)
 			continue;	/* a merged class: visited at its own index */
 		flags = spin_lock_irqsave(&class->lock);
-		released += zstore_compact_class(z, class);
+		steps = class->zspages;
+		while (more && steps--) {
+			more = zstore_compact_step(z, class, &released);
+			spin_unlock_irqrestore(&class->lock, flags);
+			flags = spin_lock_irqsave(&class->lock);
+		}
 		spin_unlock_irqrestore(&class->lock, flags);
 	}
 	zstore_count(&z->compactions, 1);

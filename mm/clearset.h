@@ -1,0 +1,57 @@
+/*
+ * The clear set: Veil's software model of what a TLB may hold for one
+ * region. x86 does not report TLB evictions, so the region keeps at most
+ * `limit` pages present; a page outside the set is guaranteed to have no
+ * present PTE and no TLB entry, and only such a page may be transformed.
+ *
+ * The clear set owns residency (which pages are in it, how many) and asks
+ * the region's replacement policy which page should leave; it checks every
+ * answer (a victim is always resident) so that a broken policy is a panic,
+ * never a lost page. Not locked itself: the region's lock covers it.
+ */
+#ifndef VEIL_MM_CLEARSET_H
+#define VEIL_MM_CLEARSET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mm/policy.h"
+
+struct clearset {
+	const struct policy_ops *policy;
+	void *policy_state;
+	struct policy_env env;
+	uint32_t page_count;
+	uint32_t limit;		/* pages the set may hold */
+	uint32_t resident;	/* pages it holds now */
+	uint8_t *member;	/* per page: 1 while in the set */
+};
+
+/* 0 on success, -1 when memory is short or the arguments are unusable. */
+int clearset_init(struct clearset *set, const struct policy_ops *policy,
+		  const struct policy_env *env, uint32_t page_count,
+		  uint32_t limit);
+void clearset_destroy(struct clearset *set);
+
+static inline bool clearset_contains(const struct clearset *set, uint32_t page)
+{
+	return page < set->page_count && set->member[page];
+}
+
+/* True when admitting one more page needs an eviction first. */
+static inline bool clearset_full(const struct clearset *set)
+{
+	return set->resident >= set->limit;
+}
+
+void clearset_admit(struct clearset *set, uint32_t page);
+/* A reference seen in software (passed on to the policy). */
+void clearset_touch(struct clearset *set, uint32_t page);
+/* The policy's victim (resident, still in the set); POLICY_NO_PAGE if empty. */
+uint32_t clearset_pick_victim(struct clearset *set);
+/* The page left the set: evicted (about to be sealed) or dropped. */
+void clearset_remove(struct clearset *set, uint32_t page, bool evicted);
+/* Replaces the policy, handing it the resident pages oldest first; -1 (and
+ * the old policy kept) when the new one cannot get its memory. */
+int clearset_set_policy(struct clearset *set, const struct policy_ops *policy);
+
+#endif

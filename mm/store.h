@@ -26,8 +26,9 @@ typedef uint64_t store_handle_t;
 
 #define STORE_HANDLE_NONE 0ull
 #define STORE_HANDLE_BITS 50
-/* The largest object: one raw page (the identity transform stores these). */
-#define STORE_OBJECT_MAX 4096u
+/* The largest object: a raw page plus 256 bytes of headers and tags (what
+ * a transform chain may add, XF_BUFFER_BYTES in transforms/xf.h). */
+#define STORE_OBJECT_MAX (4096u + 256u)
 
 /* Result codes; every failure is negative and leaves the store unchanged. */
 enum store_result {
@@ -77,7 +78,7 @@ struct store;
 
 struct store_ops {
 	const char *name;
-	/* Copies len bytes (1..STORE_OBJECT_MAX) in; *handle on success. */
+	/* Copies length bytes (1..STORE_OBJECT_MAX) in; *handle on success. */
 	int (*put)(struct store *store, const void *data, size_t length,
 		   store_handle_t *handle);
 	/* Copies the object out; *length gets its size. */

@@ -761,44 +761,159 @@ static int zstore_refuse(struct zstore *z, int result)
 	return result;
 }
 
-static int zstore_put(struct store *store, const void *data, size_t length,
-		      store_handle_t *handle)
+/*
+ * Takes an object of the class, in the fullest zspage that has room (so
+ * sparse ones drain) or a new one; the caller writes it. Class lock held.
+ */
+static int zstore_class_take(struct zstore *z, struct zstore_class *class,
+			     struct zstore_zspage **zspage_out, unsigned *object)
 {
-	struct zstore *z = zstore_of(store);
-	struct zstore_class *class;
 	struct zstore_zspage *zspage = NULL;
-	struct zstore_slot *slot;
-	unsigned long flags;
-	unsigned object;
-	uint64_t index;
-	unsigned generation;
 	int result;
 
-	if (length == 0 || length > STORE_OBJECT_MAX)
-		return STORE_BAD_LENGTH;
-	class = z->classes[zstore_class_index_for(length)];
-	result = zstore_slot_take(z, &index);
-	if (result != STORE_OK)
-		return zstore_refuse(z, result);
-	slot = zstore_slot_at(z, index);
-
-	flags = spin_lock_irqsave(&class->lock);
-	/* the fullest partial zspage first, so sparse ones drain */
 	for (unsigned group = ZSTORE_GROUP_FULL; group-- > 0 && !zspage;)
 		zspage = class->groups[group];
 	if (!zspage) {
 		result = zstore_zspage_create(z, class, &zspage);
+		if (result != STORE_OK)
+			return result;
+	}
+	*object = zstore_object_take(class, zspage);
+	class->objects++;
+	zstore_zspage_regroup(z, class, zspage);
+	*zspage_out = zspage;
+	return STORE_OK;
+}
+
+/* Gives an object back; an emptied zspage returns its frames. Class lock
+ * held. */
+static void zstore_class_drop(struct zstore *z, struct zstore_class *class,
+			      struct zstore_zspage *zspage, unsigned object,
+			      uint64_t slot_index)
+{
+	zstore_object_drop(class, zspage, object, slot_index);
+	class->objects--;
+	zstore_zspage_regroup(z, class, zspage);
+}
+
+/*
+ * Objects longer than a frame (a page plus a MAC tag or a header, up to
+ * STORE_OBJECT_MAX) are kept in two parts: the first 4096 bytes in a frame
+ * of the raw-page class (never moved: that class is not compacted), the
+ * rest as a small "tail" object that starts with the head zspage's address.
+ * The slot names the tail, so handle checks, locking and compaction treat
+ * the object like any other; the head is reached only through the tail,
+ * under the tail class's lock, and is freed after the slot is dead.
+ */
+static struct zstore_class *zstore_head_class(struct zstore *z)
+{
+	return z->classes[ZSTORE_CLASS_COUNT - 1];
+}
+
+static int zstore_head_put(struct zstore *z, const void *data,
+			   struct zstore_zspage **head)
+{
+	struct zstore_class *class = zstore_head_class(z);
+	unsigned long flags = spin_lock_irqsave(&class->lock);
+	unsigned object;
+	int result = zstore_class_take(z, class, head, &object);
+
+	if (result == STORE_OK)
+		zstore_copy_in(*head, 0, data, ZSTORE_FRAME_SIZE);
+	spin_unlock_irqrestore(&class->lock, flags);
+	return result;
+}
+
+static void zstore_head_free(struct zstore *z, struct zstore_zspage *head)
+{
+	struct zstore_class *class = zstore_head_class(z);
+	unsigned long flags = spin_lock_irqsave(&class->lock);
+
+	zstore_class_drop(z, class, head, 0, 0);
+	spin_unlock_irqrestore(&class->lock, flags);
+}
+
+static bool zstore_oversize(size_t length)
+{
+	return length > ZSTORE_FRAME_SIZE;
+}
+
+/* The head of an oversize object; its class lock held. */
+static struct zstore_zspage *zstore_head_of(const struct zstore_class *class,
+					    const struct zstore_slot *slot)
+{
+	struct zstore_zspage *head;
+
+	zstore_copy_out(slot->zspage, zstore_data_offset(class, slot->object),
+			&head, sizeof(head));
+	return head;
+}
+
+/* Copies a live object out; its class lock held. */
+static void zstore_object_read(const struct zstore_class *class,
+			       const struct zstore_slot *slot, void *buffer)
+{
+	size_t offset = zstore_data_offset(class, slot->object);
+
+	if (!zstore_oversize(slot->length)) {
+		zstore_copy_out(slot->zspage, offset, buffer, slot->length);
+		return;
+	}
+	zstore_copy_out(zstore_head_of(class, slot), 0, buffer, ZSTORE_FRAME_SIZE);
+	zstore_copy_out(slot->zspage, offset + sizeof(struct zstore_zspage *),
+			(char *)buffer + ZSTORE_FRAME_SIZE,
+			slot->length - ZSTORE_FRAME_SIZE);
+}
+
+static int zstore_put(struct store *store, const void *data, size_t length,
+		      store_handle_t *handle)
+{
+	struct zstore *z = zstore_of(store);
+	struct zstore_zspage *zspage, *head = NULL;
+	bool oversize = zstore_oversize(length);
+	size_t stored = oversize ? length - ZSTORE_FRAME_SIZE + sizeof(head) : length;
+	struct zstore_class *class;
+	struct zstore_slot *slot;
+	unsigned long flags;
+	unsigned object, generation;
+	size_t offset;
+	uint64_t index;
+	int result;
+
+	if (length == 0 || length > STORE_OBJECT_MAX)
+		return STORE_BAD_LENGTH;
+	class = z->classes[zstore_class_index_for(stored)];
+	result = zstore_slot_take(z, &index);
+	if (result != STORE_OK)
+		return zstore_refuse(z, result);
+	slot = zstore_slot_at(z, index);
+	if (oversize) {
+		result = zstore_head_put(z, data, &head);
 		if (result != STORE_OK) {
-			spin_unlock_irqrestore(&class->lock, flags);
 			zstore_slot_release(z, index);
 			return zstore_refuse(z, result);
 		}
 	}
-	object = zstore_object_take(class, zspage);
+
+	flags = spin_lock_irqsave(&class->lock);
+	result = zstore_class_take(z, class, &zspage, &object);
+	if (result != STORE_OK) {
+		spin_unlock_irqrestore(&class->lock, flags);
+		if (head)
+			zstore_head_free(z, head);
+		zstore_slot_release(z, index);
+		return zstore_refuse(z, result);
+	}
 	zstore_header_write(class, zspage, object, ZSTORE_HEADER_LIVE | (uint32_t)index);
-	zstore_copy_in(zspage, zstore_data_offset(class, object), data, length);
-	class->objects++;
-	zstore_zspage_regroup(z, class, zspage);
+	offset = zstore_data_offset(class, object);
+	if (oversize) {
+		zstore_copy_in(zspage, offset, &head, sizeof(head));
+		zstore_copy_in(zspage, offset + sizeof(head),
+			       (const char *)data + ZSTORE_FRAME_SIZE,
+			       length - ZSTORE_FRAME_SIZE);
+	} else {
+		zstore_copy_in(zspage, offset, data, length);
+	}
 	slot->zspage = zspage;
 	slot->object = (uint16_t)object;
 	slot->length = (uint16_t)length;
@@ -829,8 +944,7 @@ static int zstore_read(struct store *store, store_handle_t handle,
 	if (buffer_size < slot->length)
 		result = STORE_SHORT_BUFFER;
 	else
-		zstore_copy_out(slot->zspage, zstore_data_offset(class, slot->object),
-				buffer, slot->length);
+		zstore_object_read(class, slot, buffer);
 	spin_unlock_irqrestore(&class->lock, flags);
 	return result;
 }
@@ -850,7 +964,8 @@ static int zstore_map(struct store *store, store_handle_t handle, void *bounce,
 	offset = zstore_data_offset(class, slot->object);
 	view->handle = handle;
 	view->length = slot->length;
-	if (offset / ZSTORE_FRAME_SIZE ==
+	if (!zstore_oversize(slot->length) &&
+	    offset / ZSTORE_FRAME_SIZE ==
 	    (offset + slot->length - 1) / ZSTORE_FRAME_SIZE &&
 	    zstore_tag_pins(slot->tag) < ZSTORE_TAG_PINS_MAX) {
 		/* in one frame: point to it and keep compaction away */
@@ -862,7 +977,7 @@ static int zstore_map(struct store *store, store_handle_t handle, void *bounce,
 	} else if (!bounce) {
 		result = STORE_SHORT_BUFFER;	/* spans frames: a copy is needed */
 	} else {
-		zstore_copy_out(slot->zspage, offset, bounce, slot->length);
+		zstore_object_read(class, slot, bounce);
 		view->data = bounce;
 		view->pinned = false;
 	}
@@ -910,6 +1025,7 @@ static int zstore_size(struct store *store, store_handle_t handle,
 static int zstore_free(struct store *store, store_handle_t handle)
 {
 	struct zstore *z = zstore_of(store);
+	struct zstore_zspage *head;
 	struct zstore_class *class;
 	struct zstore_slot *slot;
 	unsigned long flags;
@@ -925,14 +1041,15 @@ static int zstore_free(struct store *store, store_handle_t handle)
 		return STORE_BUSY;
 	}
 	length = slot->length;
-	zstore_object_drop(class, slot->zspage, slot->object,
-			   handle & ZSTORE_INDEX_MASK);
-	class->objects--;
-	zstore_zspage_regroup(z, class, slot->zspage);
+	head = zstore_oversize(length) ? zstore_head_of(class, slot) : NULL;
+	zstore_class_drop(z, class, slot->zspage, slot->object,
+			  handle & ZSTORE_INDEX_MASK);
 	/* no handle reaches the slot now: only the free list will */
 	zstore_tag_write(slot, zstore_tag(ZSTORE_SLOT_RESERVED, 0,
 					  zstore_tag_generation(slot->tag), 0));
 	spin_unlock_irqrestore(&class->lock, flags);
+	if (head)
+		zstore_head_free(z, head);
 	zstore_slot_release(z, handle & ZSTORE_INDEX_MASK);
 
 	zstore_count(&z->pages_stored, -1);

@@ -2,7 +2,9 @@
  * zstore: a page store in the manner of zsmalloc. Objects of 1..4096 bytes
  * are sorted into size classes of 16-byte steps; each class packs its
  * objects into "zspages" of 1 to 4 frames (the count that wastes least), and
- * an object may span a frame boundary inside its zspage. Handles name slots
+ * an object may span a frame boundary inside its zspage. Objects longer than
+ * a page (up to STORE_OBJECT_MAX: a page and a tag) take a frame plus a small
+ * tail object. Handles name slots
  * of an indirection table, so compaction can move objects between zspages
  * of a class and release frames while every handle stays valid.
  *

@@ -109,7 +109,7 @@ static void fill(uint8_t *buffer, size_t length, uint64_t seed)
 
 static bool content_ok(const uint8_t *data, size_t length, uint64_t seed)
 {
-	uint8_t expect[4096];
+	uint8_t expect[STORE_OBJECT_MAX];
 
 	fill(expect, length, seed);
 	return memcmp(expect, data, length) == 0;
@@ -134,6 +134,8 @@ static size_t random_length(uint64_t *rng)
 		return 4096;			/* raw page */
 	case 2:
 		return 4000 + r / 8 % 97;	/* near raw */
+	case 3:
+		return 4097 + r / 8 % 256;	/* a page and a tag */
 	default:
 		return 1 + r / 8 % 4096;	/* anything */
 	}
@@ -141,7 +143,7 @@ static size_t random_length(uint64_t *rng)
 
 static bool object_reads_back(struct store *store, const struct model_object *o)
 {
-	uint8_t buffer[4096];
+	uint8_t buffer[STORE_OBJECT_MAX];
 	size_t length = 0;
 
 	if (store_read(store, o->handle, buffer, sizeof(buffer), &length) != STORE_OK)
@@ -151,7 +153,7 @@ static bool object_reads_back(struct store *store, const struct model_object *o)
 
 static bool object_maps_back(struct store *store, const struct model_object *o)
 {
-	static uint8_t bounce[4096];
+	static uint8_t bounce[STORE_OBJECT_MAX];
 	struct store_view view;
 	bool ok;
 
@@ -165,7 +167,7 @@ static bool object_maps_back(struct store *store, const struct model_object *o)
 static int object_put(struct store *store, struct model_object *o, size_t length,
 		      uint64_t seed)
 {
-	uint8_t buffer[4096];
+	uint8_t buffer[STORE_OBJECT_MAX];
 	int result;
 
 	fill(buffer, length, seed);
@@ -213,16 +215,16 @@ HTEST(every_length_round_trips)
 {
 	struct test_provider provider;
 	struct store *store = store_new(&provider, 1 << 16, 0);
-	static struct model_object objects[4096];
+	static struct model_object objects[STORE_OBJECT_MAX];
 	struct store_stats stats;
 
 	HCHECK(store != NULL);
 	if (!store)
 		return;
-	for (size_t length = 1; length <= 4096; length++)
+	for (size_t length = 1; length <= STORE_OBJECT_MAX; length++)
 		HCHECK_EQ(object_put(store, &objects[length - 1], length, length),
 			  STORE_OK);
-	for (size_t i = 0; i < 4096; i++) {
+	for (size_t i = 0; i < STORE_OBJECT_MAX; i++) {
 		size_t length = 0;
 
 		HCHECK(objects[i].handle != STORE_HANDLE_NONE);
@@ -232,16 +234,16 @@ HTEST(every_length_round_trips)
 		HCHECK(object_reads_back(store, &objects[i]));
 		HCHECK(object_maps_back(store, &objects[i]));
 	}
-	check_stats_match(store, objects, 4096);
-	for (size_t i = 0; i < 4096; i++) {
+	check_stats_match(store, objects, STORE_OBJECT_MAX);
+	for (size_t i = 0; i < STORE_OBJECT_MAX; i++) {
 		HCHECK_EQ(store_free(store, objects[i].handle), STORE_OK);
 		objects[i].live = false;
 	}
 	store_stats(store, &stats);
 	HCHECK_EQ(stats.frames_used, 0);
-	HCHECK_EQ(stats.puts, 4096);
-	HCHECK_EQ(stats.frees, 4096);
-	check_stats_match(store, objects, 4096);
+	HCHECK_EQ(stats.puts, STORE_OBJECT_MAX);
+	HCHECK_EQ(stats.frees, STORE_OBJECT_MAX);
+	check_stats_match(store, objects, STORE_OBJECT_MAX);
 	destroy_and_check_leaks(store, &provider);
 }
 
@@ -249,11 +251,12 @@ HTEST(bad_lengths_refused)
 {
 	struct test_provider provider;
 	struct store *store = store_new(&provider, 64, 0);
-	uint8_t page[4097] = { 0 };
+	uint8_t page[STORE_OBJECT_MAX + 1] = { 0 };
 	store_handle_t handle = STORE_HANDLE_NONE;
 
 	HCHECK_EQ(store_put(store, page, 0, &handle), STORE_BAD_LENGTH);
-	HCHECK_EQ(store_put(store, page, 4097, &handle), STORE_BAD_LENGTH);
+	HCHECK_EQ(store_put(store, page, STORE_OBJECT_MAX + 1, &handle),
+		  STORE_BAD_LENGTH);
 	HCHECK_EQ(handle, STORE_HANDLE_NONE);
 	destroy_and_check_leaks(store, &provider);
 }
@@ -343,6 +346,75 @@ HTEST(small_objects_share_frames)
 	for (unsigned i = 0; i < COUNT; i++)
 		HCHECK(object_reads_back(store, &objects[i]));
 	destroy_and_check_leaks(store, &provider);
+}
+
+HTEST(page_and_tag_objects)
+{
+	enum { COUNT = 300 };
+	static struct model_object objects[COUNT];
+	struct test_provider provider;
+	struct store *store = store_new(&provider, 4096, 0);
+	struct store_stats stats;
+	unsigned bad = 0;
+
+	/* a sealed page with a 16-byte MAC tag: a frame and a small tail */
+	for (unsigned i = 0; i < COUNT; i++)
+		HCHECK_EQ(object_put(store, &objects[i], 4096 + 16, i * 3), STORE_OK);
+	store_stats(store, &stats);
+	/* tails of 8 + 16 bytes and a header fill 32-byte objects, 128 a frame */
+	HCHECK_EQ(stats.frames_used, COUNT + (COUNT + 127) / 128);
+	/* free most, so the tails' zspages become sparse, and compact */
+	for (unsigned i = 0; i < COUNT; i++)
+		if (i % 8 != 0) {
+			HCHECK_EQ(store_free(store, objects[i].handle), STORE_OK);
+			objects[i].live = false;
+		}
+	store_compact(store);
+	store_stats(store, &stats);
+	HCHECK_EQ(stats.frames_used, COUNT / 8 + 1 + 1);
+	for (unsigned i = 0; i < COUNT; i++)
+		if (objects[i].live) {
+			bad += !object_reads_back(store, &objects[i]);
+			bad += !object_maps_back(store, &objects[i]);
+		}
+	HCHECK_EQ(bad, 0);
+	check_stats_match(store, objects, COUNT);
+	for (unsigned i = 0; i < COUNT; i++)
+		if (objects[i].live)
+			HCHECK_EQ(store_free(store, objects[i].handle), STORE_OK);
+	store_stats(store, &stats);
+	HCHECK_EQ(stats.frames_used, 0);
+	destroy_and_check_leaks(store, &provider);
+}
+
+HTEST(page_and_tag_refused_part_way_keeps_nothing)
+{
+	struct model_object o = { 0 };
+	struct test_provider provider;
+	struct store_stats stats;
+	bool stored = false;
+
+	/* every budget from nothing up to enough: a refusal leaves no part */
+	for (long budget = 0; budget < 16 && !stored; budget++) {
+		struct store *store = store_new(&provider, 1024, 0);
+		int result;
+
+		provider.budget = budget;
+		result = object_put(store, &o, 4096 + 16, 9);
+		store_stats(store, &stats);
+		if (result == STORE_OK) {
+			stored = true;
+			HCHECK(object_reads_back(store, &o));
+			HCHECK_EQ(stats.frames_used, 2);
+		} else {
+			HCHECK_EQ(result, STORE_NO_MEMORY);
+			HCHECK_EQ(stats.frames_used, 0);
+			HCHECK_EQ(stats.pages_stored, 0);
+			HCHECK_EQ(stats.refusals, 1);
+		}
+		destroy_and_check_leaks(store, &provider);
+	}
+	HCHECK(stored);
 }
 
 HTEST(compaction_keeps_handles_and_releases_frames)
@@ -515,7 +587,7 @@ HTEST(corrupt_handles_detected)
 	struct store *store = store_new(&provider, 256, 0);
 	struct model_object a = { 0 }, b = { 0 };
 	struct store_stats stats;
-	uint8_t buffer[4096];
+	uint8_t buffer[STORE_OBJECT_MAX];
 	size_t length;
 	unsigned expected_bad = 0, accepted = 0;
 	store_handle_t stale;
@@ -575,7 +647,7 @@ HTEST(mapped_objects_are_pinned)
 {
 	enum { COUNT = 64 };
 	static struct model_object objects[COUNT];
-	static uint8_t bounce[4096];
+	static uint8_t bounce[STORE_OBJECT_MAX];
 	struct test_provider provider;
 	struct store *store = store_new(&provider, 1024, 0);
 	struct store_view in_place = { 0 }, spanning = { 0 };
@@ -625,7 +697,7 @@ HTEST(read_into_short_buffer_refused)
 	struct test_provider provider;
 	struct store *store = store_new(&provider, 64, 0);
 	struct model_object o = { 0 };
-	uint8_t buffer[4096];
+	uint8_t buffer[STORE_OBJECT_MAX];
 	size_t length = 0;
 
 	HCHECK_EQ(object_put(store, &o, 2000, 5), STORE_OK);

@@ -71,19 +71,15 @@ static void cipher_portable_load(const struct cipher_key_source *key,
 }
 
 static void cipher_portable_crypt(const struct cipher_key_source *key,
-				  unsigned key_bytes, bool decrypt,
-				  const uint8_t tweak[16], const uint8_t *in,
-				  uint8_t *out, size_t bytes)
+				  unsigned key_bytes, const uint8_t tweak[16],
+				  size_t first_block, bool decrypt,
+				  const uint8_t *in, uint8_t *out, size_t blocks)
 {
 	struct cipher_portable_keys keys;
 
 	cipher_portable_load(key, key_bytes, &keys);
-	if (decrypt)
-		xts_portable_decrypt(keys.bytes, keys.bytes + key_bytes,
-				     key_bytes, tweak, in, out, bytes);
-	else
-		xts_portable_encrypt(keys.bytes, keys.bytes + key_bytes,
-				     key_bytes, tweak, in, out, bytes);
+	xts_portable_blocks(keys.bytes, keys.bytes + key_bytes, key_bytes,
+			    tweak, first_block, decrypt, in, out, blocks);
 	aes_wipe(&keys, sizeof(keys));
 }
 
@@ -158,19 +154,14 @@ static bool cipher_aesni_available(void)
 
 /* The ops tables, one small adapter per (implementation, key size). */
 #define CIPHER_DEFINE(variable, cipher_name, bytes, simd, avail, crypt, mac_fn)\
-	static void variable##_encrypt(const struct cipher_key_source *key,    \
-				       const uint8_t tweak[16],                \
-				       const uint8_t *in, uint8_t *out,        \
-				       size_t length)                          \
+	static void variable##_blocks(const struct cipher_key_source *key,     \
+				      const uint8_t tweak[16],                 \
+				      size_t first_block, bool decrypt,        \
+				      const uint8_t *in, uint8_t *out,         \
+				      size_t blocks)                           \
 	{                                                                      \
-		crypt(key, bytes, false, tweak, in, out, length);              \
-	}                                                                      \
-	static void variable##_decrypt(const struct cipher_key_source *key,    \
-				       const uint8_t tweak[16],                \
-				       const uint8_t *in, uint8_t *out,        \
-				       size_t length)                          \
-	{                                                                      \
-		crypt(key, bytes, true, tweak, in, out, length);               \
+		crypt(key, bytes, tweak, first_block, decrypt, in, out,        \
+		      blocks);                                                 \
 	}                                                                      \
 	static void variable##_mac(const struct cipher_key_source *key,        \
 				   const uint8_t tweak[16],                    \
@@ -184,18 +175,17 @@ static bool cipher_aesni_available(void)
 		.key_bytes = bytes,                                            \
 		.uses_simd = simd,                                             \
 		.available = avail,                                            \
-		.encrypt = variable##_encrypt,                                 \
-		.decrypt = variable##_decrypt,                                 \
+		.crypt_blocks = variable##_blocks,                             \
 		.mac = variable##_mac,                                         \
 	}
 
 static void cipher_aesni_crypt(const struct cipher_key_source *key,
-			       unsigned key_bytes, bool decrypt,
-			       const uint8_t tweak[16], const uint8_t *in,
-			       uint8_t *out, size_t bytes)
+			       unsigned key_bytes, const uint8_t tweak[16],
+			       size_t first_block, bool decrypt,
+			       const uint8_t *in, uint8_t *out, size_t blocks)
 {
-	xts_aesni_crypt(key, key_bytes, decrypt, tweak, in, out,
-			bytes / AES_BLOCK_BYTES);
+	xts_aesni_crypt(key, key_bytes, decrypt, tweak, first_block, in, out,
+			blocks);
 }
 
 CIPHER_DEFINE(cipher_aes128_xts_aesni, "aes128-xts-aesni", 16, true,
@@ -235,6 +225,97 @@ const struct cipher_ops *cipher_select(unsigned key_bytes)
 	return NULL;
 }
 
+/* Blocks bounced through this many aligned bytes when a caller's buffer is
+ * not 16-byte aligned (each chunk recomputes the key schedule). */
+#define CIPHER_BOUNCE_BYTES 512
+
+static bool cipher_aligned(const void *pointer)
+{
+	return (uintptr_t)pointer % 16 == 0;
+}
+
+/* Whole blocks at any alignment. */
+static void cipher_blocks(const struct cipher_ops *cipher,
+			  const struct cipher_key_source *key,
+			  const uint8_t tweak[16], size_t first_block,
+			  bool decrypt, const uint8_t *in, uint8_t *out,
+			  size_t blocks)
+{
+	_Alignas(16) uint8_t bounce[CIPHER_BOUNCE_BYTES];
+	size_t chunk_blocks = CIPHER_BOUNCE_BYTES / AES_BLOCK_BYTES;
+
+	if (blocks == 0)
+		return;
+	if (cipher_aligned(in) && cipher_aligned(out)) {
+		cipher->crypt_blocks(key, tweak, first_block, decrypt, in, out,
+				     blocks);
+		return;
+	}
+	for (size_t done = 0; done < blocks; done += chunk_blocks) {
+		size_t count = blocks - done < chunk_blocks ? blocks - done :
+							      chunk_blocks;
+
+		memcpy(bounce, in + done * AES_BLOCK_BYTES,
+		       count * AES_BLOCK_BYTES);
+		cipher->crypt_blocks(key, tweak, first_block + done, decrypt,
+				     bounce, bounce, count);
+		memcpy(out + done * AES_BLOCK_BYTES, bounce,
+		       count * AES_BLOCK_BYTES);
+	}
+	aes_wipe(bounce, sizeof(bounce));
+}
+
+/*
+ * IEEE 1619 ciphertext stealing for n full blocks and r (1..15) trailing
+ * bytes. Encryption: block n - 1 is encrypted normally to CC; the last,
+ * short ciphertext is CC's first r bytes; P_n padded with CC's tail is
+ * encrypted with tweak n and becomes block n - 1. Decryption undoes that:
+ * block n - 1 with tweak n first, then the rebuilt block with tweak n - 1.
+ * Each value is read before its place in out is written, so in == out works.
+ */
+static void cipher_steal(const struct cipher_ops *cipher,
+			 const struct cipher_key_source *key,
+			 const uint8_t tweak[16], bool decrypt,
+			 const uint8_t *in, uint8_t *out, size_t n, size_t r)
+{
+	_Alignas(16) uint8_t last_full[16], stolen[16];
+	size_t tail = n * AES_BLOCK_BYTES, previous = tail - AES_BLOCK_BYTES;
+
+	if (!decrypt) {
+		cipher_blocks(cipher, key, tweak, 0, false, in, out, n);
+		memcpy(last_full, out + previous, 16);
+		memcpy(stolen, in + tail, r);
+		memcpy(stolen + r, last_full + r, 16 - r);
+		memcpy(out + tail, last_full, r);
+		cipher->crypt_blocks(key, tweak, n, false, stolen, stolen, 1);
+		memcpy(out + previous, stolen, 16);
+	} else {
+		cipher_blocks(cipher, key, tweak, 0, true, in, out, n - 1);
+		memcpy(last_full, in + previous, 16);
+		cipher->crypt_blocks(key, tweak, n, true, last_full, last_full, 1);
+		memcpy(stolen, in + tail, r);
+		memcpy(stolen + r, last_full + r, 16 - r);
+		memcpy(out + tail, last_full, r);
+		cipher->crypt_blocks(key, tweak, n - 1, true, stolen, stolen, 1);
+		memcpy(out + previous, stolen, 16);
+	}
+	aes_wipe(last_full, sizeof(last_full));
+	aes_wipe(stolen, sizeof(stolen));
+}
+
+void cipher_crypt_unit(const struct cipher_ops *cipher,
+		       const struct cipher_key_source *key,
+		       const uint8_t tweak[16], bool decrypt, const uint8_t *in,
+		       uint8_t *out, size_t bytes)
+{
+	size_t n = bytes / AES_BLOCK_BYTES, r = bytes % AES_BLOCK_BYTES;
+
+	if (r == 0)
+		cipher_blocks(cipher, key, tweak, 0, decrypt, in, out, n);
+	else
+		cipher_steal(cipher, key, tweak, decrypt, in, out, n, r);
+}
+
 static int cipher_check(const struct cipher_ops *cipher,
 			const struct cipher_key_source *key, uint64_t region,
 			const void *in, const void *out, size_t bytes)
@@ -246,8 +327,6 @@ static int cipher_check(const struct cipher_ops *cipher,
 	if (!cipher_key_source_valid(cipher, key))
 		return CIPHER_ERROR_INVALID;
 	if (region > XTS_REGION_MAX || !xts_length_valid(bytes))
-		return CIPHER_ERROR_INVALID;
-	if (((uintptr_t)in | (uintptr_t)out) % 16 != 0)
 		return CIPHER_ERROR_INVALID;
 	return CIPHER_OK;
 }
@@ -266,7 +345,7 @@ int cipher_seal_page(const struct cipher_ops *cipher,
 	xts_tweak_from_page(region, page_index, tweak);
 	if (cipher->uses_simd)
 		flags = fpu_begin();
-	cipher->encrypt(key, tweak, in, out, bytes);
+	cipher_crypt_unit(cipher, key, tweak, false, in, out, bytes);
 	if (tag)
 		cipher->mac(key, tweak, out, bytes, tag);
 	if (cipher->uses_simd)
@@ -294,7 +373,7 @@ int cipher_restore_page(const struct cipher_ops *cipher,
 			status = CIPHER_ERROR_TAG;
 	}
 	if (status == CIPHER_OK)
-		cipher->decrypt(key, tweak, in, out, bytes);
+		cipher_crypt_unit(cipher, key, tweak, true, in, out, bytes);
 	if (cipher->uses_simd)
 		fpu_end(flags);
 	return status;
@@ -306,7 +385,7 @@ const char *cipher_status_name(int status)
 	case CIPHER_OK:
 		return "ok";
 	case CIPHER_ERROR_INVALID:
-		return "invalid argument (length, alignment, region or key source)";
+		return "invalid argument (length, region or key source)";
 	case CIPHER_ERROR_TAG:
 		return "integrity check failed: the sealed page was changed";
 	case CIPHER_ERROR_UNAVAILABLE:

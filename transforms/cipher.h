@@ -55,13 +55,15 @@ struct cipher_ops {
 	bool uses_simd;		/* runs inside fpu_begin()/fpu_end() */
 	/* Whether this CPU can run it. */
 	bool (*available)(void);
-	/* XTS over bytes (multiple of 16); in/out 16-byte aligned, may be equal. */
-	void (*encrypt)(const struct cipher_key_source *key,
-			const uint8_t tweak[16], const uint8_t *in,
-			uint8_t *out, size_t bytes);
-	void (*decrypt)(const struct cipher_key_source *key,
-			const uint8_t tweak[16], const uint8_t *in,
-			uint8_t *out, size_t bytes);
+	/*
+	 * The primitive: XTS over whole blocks first_block .. first_block +
+	 * blocks - 1 of the data unit named by tweak. in and out 16-byte
+	 * aligned, equal or disjoint. Callers normally use cipher_crypt_unit().
+	 */
+	void (*crypt_blocks)(const struct cipher_key_source *key,
+			     const uint8_t tweak[16], size_t first_block,
+			     bool decrypt, const uint8_t *in, uint8_t *out,
+			     size_t blocks);
 	/* tag = E_K2(GHASH_H(tweak, sealed) with the MAC domain bits), H =
 	 * E_K1(MAC hash-key block); see transforms/cipher_mac.h. */
 	void (*mac)(const struct cipher_key_source *key,
@@ -82,15 +84,29 @@ const struct cipher_ops *cipher_lookup(const char *name);
 /* The fastest cipher this CPU runs for a 16- or 32-byte AES key. */
 const struct cipher_ops *cipher_select(unsigned key_bytes);
 
+/*
+ * XTS over one data unit of 16 to XTS_MAX_UNIT_BYTES bytes, any alignment:
+ * a partial last block uses IEEE 1619 ciphertext stealing (so the output
+ * is exactly as long as the input). in and out equal or disjoint. No
+ * argument checks: cipher_seal_page()/cipher_restore_page() do them.
+ */
+void cipher_crypt_unit(const struct cipher_ops *cipher,
+		       const struct cipher_key_source *key,
+		       const uint8_t tweak[16], bool decrypt, const uint8_t *in,
+		       uint8_t *out, size_t bytes);
+
 /* Checks a key source against a cipher: kind available in this build,
  * material length right. */
 bool cipher_key_source_valid(const struct cipher_ops *cipher,
 			     const struct cipher_key_source *key);
 
 /*
- * Seals bytes (a page: CIPHER_PAGE_BYTES) of page `page_index` in region
- * `region` (below 2^63). When tag is not NULL, the MAC of the sealed bytes
- * is written there. in and out must be 16-byte aligned and may be equal.
+ * Seals bytes (a page: CIPHER_PAGE_BYTES; anything from 16 bytes up to
+ * XTS_MAX_UNIT_BYTES, e.g. a compressed page) of page `page_index` in
+ * region `region` (below 2^63) into exactly as many bytes. When tag is not
+ * NULL, the MAC of the sealed bytes is written there. in and out may be
+ * equal or disjoint; 16-byte aligned buffers take the fast path, others go
+ * through a small aligned bounce buffer.
  */
 int cipher_seal_page(const struct cipher_ops *cipher,
 		     const struct cipher_key_source *key, uint64_t region,

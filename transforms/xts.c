@@ -47,25 +47,25 @@ void xts_multiply_alpha(uint8_t t[XTS_TWEAK_BYTES])
 
 bool xts_length_valid(size_t bytes)
 {
-	return bytes != 0 && bytes % AES_BLOCK_BYTES == 0 &&
-	       bytes <= XTS_MAX_UNIT_BYTES;
+	return bytes >= AES_BLOCK_BYTES && bytes <= XTS_MAX_UNIT_BYTES;
 }
 
-static void xts_portable_crypt(const uint8_t *key1, const uint8_t *key2,
-			       unsigned key_bytes,
-			       const uint8_t tweak[XTS_TWEAK_BYTES],
-			       const uint8_t *in, uint8_t *out, size_t bytes,
-			       int decrypt)
+void xts_portable_blocks(const uint8_t *key1, const uint8_t *key2,
+			 unsigned key_bytes,
+			 const uint8_t tweak[XTS_TWEAK_BYTES],
+			 size_t first_block, bool decrypt, const uint8_t *in,
+			 uint8_t *out, size_t blocks)
 {
 	struct aes_ct_schedule schedule;
 	uint8_t lanes[64] = { 0 }, tweaks[64], t[16];
-	size_t blocks = bytes / AES_BLOCK_BYTES;
 
-	/* T_0 = E_K2(tweak value). */
+	/* T_first = E_K2(tweak value) * alpha^first. */
 	aes_ct_expand(&schedule, key2, key_bytes);
 	memcpy(lanes, tweak, XTS_TWEAK_BYTES);
 	aes_ct_encrypt4(&schedule, lanes, lanes);
 	memcpy(t, lanes, 16);
+	for (size_t i = 0; i < first_block; i++)
+		xts_multiply_alpha(t);
 
 	aes_ct_expand(&schedule, key1, key_bytes);
 	for (size_t first = 0; first < blocks; first += AES_CT_LANES) {
@@ -91,22 +91,6 @@ static void xts_portable_crypt(const uint8_t *key1, const uint8_t *key2,
 	aes_wipe(lanes, sizeof(lanes));
 	aes_wipe(tweaks, sizeof(tweaks));
 	aes_wipe(t, sizeof(t));
-}
-
-void xts_portable_encrypt(const uint8_t *key1, const uint8_t *key2,
-			  unsigned key_bytes,
-			  const uint8_t tweak[XTS_TWEAK_BYTES],
-			  const uint8_t *in, uint8_t *out, size_t bytes)
-{
-	xts_portable_crypt(key1, key2, key_bytes, tweak, in, out, bytes, 0);
-}
-
-void xts_portable_decrypt(const uint8_t *key1, const uint8_t *key2,
-			  unsigned key_bytes,
-			  const uint8_t tweak[XTS_TWEAK_BYTES],
-			  const uint8_t *in, uint8_t *out, size_t bytes)
-{
-	xts_portable_crypt(key1, key2, key_bytes, tweak, in, out, bytes, 1);
 }
 
 void xts_derive_tweak_key(const uint8_t key1[32], uint8_t key2[32])

@@ -3,9 +3,9 @@
  * implementations: the tweak of a page, multiplication by alpha, and the
  * portable (bitsliced, constant-time) encryption of one data unit.
  *
- * A data unit is a whole number of 16-byte blocks (a 4 KiB page is 256
- * blocks); ciphertext stealing for partial last blocks is not implemented
- * and such lengths are refused (see docs/encryption.md).
+ * A data unit is at least one 16-byte block (a 4 KiB page is 256 blocks);
+ * a partial last block is handled by ciphertext stealing in the cipher
+ * layer (transforms/cipher.c), on top of the whole-block functions here.
  */
 #ifndef VEIL_TRANSFORMS_XTS_H
 #define VEIL_TRANSFORMS_XTS_H
@@ -32,23 +32,21 @@ void xts_tweak_from_page(uint64_t region, uint64_t page_index,
 /* T = T * alpha in GF(2^128) with the IEEE 1619 byte order. */
 void xts_multiply_alpha(uint8_t t[XTS_TWEAK_BYTES]);
 
-/* True for lengths the implementations accept: a positive multiple of 16
- * not above XTS_MAX_UNIT_BYTES. */
+/* True for data unit lengths the ciphers accept: 16 bytes (one block) to
+ * XTS_MAX_UNIT_BYTES. */
 bool xts_length_valid(size_t bytes);
 
 /*
- * Portable XTS over one data unit: key1 encrypts the data, key2 the tweak,
- * each key_bytes (16 or 32) long. in and out may be the same buffer.
- * The round keys live in a stack schedule that is wiped before return.
+ * Portable XTS over whole blocks first_block .. first_block + blocks - 1 of
+ * the data unit named by tweak: key1 encrypts the data, key2 the tweak,
+ * each key_bytes (16 or 32) long. in and out may be the same buffer. The
+ * round keys live in a stack schedule that is wiped before return.
  */
-void xts_portable_encrypt(const uint8_t *key1, const uint8_t *key2,
-			  unsigned key_bytes,
-			  const uint8_t tweak[XTS_TWEAK_BYTES],
-			  const uint8_t *in, uint8_t *out, size_t bytes);
-void xts_portable_decrypt(const uint8_t *key1, const uint8_t *key2,
-			  unsigned key_bytes,
-			  const uint8_t tweak[XTS_TWEAK_BYTES],
-			  const uint8_t *in, uint8_t *out, size_t bytes);
+void xts_portable_blocks(const uint8_t *key1, const uint8_t *key2,
+			 unsigned key_bytes,
+			 const uint8_t tweak[XTS_TWEAK_BYTES],
+			 size_t first_block, bool decrypt, const uint8_t *in,
+			 uint8_t *out, size_t blocks);
 
 /*
  * The fixed blocks from which an AES-256 tweak key K2 is derived when only

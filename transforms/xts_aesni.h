@@ -14,12 +14,13 @@
 struct cipher_key_source;
 
 /*
- * XTS over `blocks` 16-byte blocks; in and out 16-byte aligned (may be
- * equal). key_bytes is 16 or 32; the key source was validated by the caller.
+ * XTS over blocks first_block .. first_block + blocks - 1 of the data unit
+ * named by tweak; in and out 16-byte aligned (may be equal). key_bytes is
+ * 16 or 32; the key source was validated by the caller.
  */
 void xts_aesni_crypt(const struct cipher_key_source *key, unsigned key_bytes,
-		     bool decrypt, const uint8_t tweak[16], const uint8_t *in,
-		     uint8_t *out, size_t blocks);
+		     bool decrypt, const uint8_t tweak[16], size_t first_block,
+		     const uint8_t *in, uint8_t *out, size_t blocks);
 
 /* out = E_K1(in) (data_key) or E_K2(in): one block, for the MAC. */
 void xts_aesni_encrypt_key_block(const struct cipher_key_source *key,

@@ -246,6 +246,22 @@
 	"add %[tl], %[tl]\n\t"                                                 \
 	"xor %[t2], %[tl]\n\t"
 
+/* A unit that starts at block `first` (t2) of a data unit: T_first =
+ * T_0 * alpha^first, doubled in place (t1 scratch; t2 counts down). */
+#define SKIP_TWEAK                                                             \
+	"test %[t2], %[t2]\n\t"                                                \
+	"jz 5f\n"                                                              \
+	"6:\n\t"                                                               \
+	"mov %[th], %[t1]\n\t"                                                 \
+	"sar $63, %[t1]\n\t"                                                   \
+	"and $0x87, %[t1]\n\t"                                                 \
+	"shld $1, %[tl], %[th]\n\t"                                            \
+	"add %[tl], %[tl]\n\t"                                                 \
+	"xor %[t1], %[tl]\n\t"                                                 \
+	"dec %[t2]\n\t"                                                        \
+	"jnz 6b\n"                                                             \
+	"5:\n\t"
+
 /* Block x = P ^ T ^ whitening key; T parked in the output slot. */
 #define PRE(x, offset)                                                         \
 	"mov %[tl], %[t1]\n\t" "xor %[k0], %[t1]\n\t"                          \
@@ -329,19 +345,19 @@
 		: [in] "+r"(in), [out] "+r"(out), [n] "+r"(blocks),            \
 		  [tl] "+r"(tweak_low), [th] "+r"(tweak_high),                 \
 		  [k0] "=&r"(k0), [k1] "=&r"(k1), [k2] "=&r"(k2),              \
-		  [k3] "=&r"(k3), [t1] "=&r"(t1), [t2] "=&r"(t2)               \
+		  [k3] "=&r"(k3), [t1] "=&r"(t1), [t2] "+&r"(t2)               \
 		: [key] "r"(material)                                          \
 		: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",      \
 		  "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",  \
 		  "xmm14", "xmm15", "cc", "memory")
 
-/* A whole data unit: blocks from in to out. */
+/* Blocks first .. first + blocks - 1 of a data unit, from in to out. */
 #define XTS_UNIT_FUNCTION(name, text)                                          \
 	static void name(const uint8_t *material, uint64_t tweak_low,          \
-			 uint64_t tweak_high, const uint8_t *in,               \
-			 uint8_t *out, size_t blocks)                          \
+			 uint64_t tweak_high, uint64_t first,                  \
+			 const uint8_t *in, uint8_t *out, size_t blocks)       \
 	{                                                                      \
-		uint64_t k0, k1, k2, k3, t1, t2;                               \
+		uint64_t k0, k1, k2, k3, t1, t2 = first;                       \
 		XTS_ASM(text WIPE_ALL);                                        \
 	}
 
@@ -350,7 +366,7 @@
 	static void name(const uint8_t *material, uint64_t *low,               \
 			 uint64_t *high)                                       \
 	{                                                                      \
-		uint64_t k0, k1, k2, k3, t1, t2;                               \
+		uint64_t k0, k1, k2, k3, t1, t2 = 0;                           \
 		uint64_t tweak_low = *low, tweak_high = *high;                 \
 		const uint8_t *in = NULL;                                      \
 		uint8_t *out = NULL;                                           \
@@ -360,7 +376,7 @@
 		*high = tweak_high;                                            \
 	}
 
-typedef void (*xts_unit_fn)(const uint8_t *, uint64_t, uint64_t,
+typedef void (*xts_unit_fn)(const uint8_t *, uint64_t, uint64_t, uint64_t,
 			    const uint8_t *, uint8_t *, size_t);
 typedef void (*xts_block_fn)(const uint8_t *, uint64_t *, uint64_t *);
 
@@ -372,19 +388,19 @@ typedef void (*xts_block_fn)(const uint8_t *, uint64_t *, uint64_t *);
 /* Every (cipher, direction, key source) combination. */
 #define XTS_VARIANTS(suffix, LOAD, K2_256)                                     \
 	XTS_UNIT_FUNCTION(xts_aes128_encrypt_##suffix,                         \
-			  LOAD TWEAK128 SCHEDULE128_ENCRYPT                    \
+			  LOAD TWEAK128 SKIP_TWEAK SCHEDULE128_ENCRYPT                    \
 			  LOOP128("aesenc", "aesenclast"))                     \
 	XTS_UNIT_FUNCTION(xts_aes128_decrypt_##suffix,                         \
-			  LOAD TWEAK128 SCHEDULE128_DECRYPT                    \
+			  LOAD TWEAK128 SKIP_TWEAK SCHEDULE128_DECRYPT                    \
 			  LOOP128("aesdec", "aesdeclast"))                     \
 	XTS_BLOCK_FUNCTION(xts_aes128_tweak_key_##suffix, LOAD TWEAK128)       \
 	XTS_BLOCK_FUNCTION(xts_aes128_data_key_##suffix, LOAD DATA_KEY128)     \
 	XTS_BLOCK_FUNCTION(xts_aes256_data_key_##suffix, LOAD DATA_KEY256)     \
 	XTS_UNIT_FUNCTION(xts_aes256_encrypt_##suffix,                         \
-			  LOAD K2_256 TWEAK256 SCHEDULE256_ENCRYPT             \
+			  LOAD K2_256 TWEAK256 SKIP_TWEAK SCHEDULE256_ENCRYPT             \
 			  LOOP256("aesenc", "aesenclast"))                     \
 	XTS_UNIT_FUNCTION(xts_aes256_decrypt_##suffix,                         \
-			  LOAD K2_256 TWEAK256 SCHEDULE256_DECRYPT             \
+			  LOAD K2_256 TWEAK256 SKIP_TWEAK SCHEDULE256_DECRYPT             \
 			  LOOP256("aesdec", "aesdeclast"))                     \
 	XTS_BLOCK_FUNCTION(xts_aes256_tweak_key_##suffix,                      \
 			   LOAD K2_256 TWEAK256)
@@ -394,10 +410,10 @@ typedef void (*xts_block_fn)(const uint8_t *, uint64_t *, uint64_t *);
 XTS_VARIANTS(memory, KEY_FROM_MEMORY, K2_256_EXPLICIT)
 /* Memory holding only K1 for AES-256: K2 derived as in the kernel. */
 XTS_UNIT_FUNCTION(xts_aes256_encrypt_memory_derived,
-		  KEY_FROM_MEMORY K2_256_DERIVED TWEAK256 SCHEDULE256_ENCRYPT
+		  KEY_FROM_MEMORY K2_256_DERIVED TWEAK256 SKIP_TWEAK SCHEDULE256_ENCRYPT
 		  LOOP256("aesenc", "aesenclast"))
 XTS_UNIT_FUNCTION(xts_aes256_decrypt_memory_derived,
-		  KEY_FROM_MEMORY K2_256_DERIVED TWEAK256 SCHEDULE256_DECRYPT
+		  KEY_FROM_MEMORY K2_256_DERIVED TWEAK256 SKIP_TWEAK SCHEDULE256_DECRYPT
 		  LOOP256("aesdec", "aesdeclast"))
 XTS_BLOCK_FUNCTION(xts_aes256_tweak_key_memory_derived,
 		   KEY_FROM_MEMORY K2_256_DERIVED TWEAK256)
@@ -456,8 +472,8 @@ static const uint8_t *xts_aesni_material(const struct cipher_key_source *key)
 }
 
 void xts_aesni_crypt(const struct cipher_key_source *key, unsigned key_bytes,
-		     bool decrypt, const uint8_t tweak[16], const uint8_t *in,
-		     uint8_t *out, size_t blocks)
+		     bool decrypt, const uint8_t tweak[16], size_t first_block,
+		     const uint8_t *in, uint8_t *out, size_t blocks)
 {
 	struct xts_aesni_functions f = xts_aesni_pick(key, key_bytes);
 	uint64_t low, high;
@@ -465,7 +481,7 @@ void xts_aesni_crypt(const struct cipher_key_source *key, unsigned key_bytes,
 	memcpy(&low, tweak, 8);	/* x86 is little-endian, as the tweak is */
 	memcpy(&high, tweak + 8, 8);
 	(decrypt ? f.decrypt : f.encrypt)(xts_aesni_material(key), low, high,
-					  in, out, blocks);
+					  first_block, in, out, blocks);
 }
 
 void xts_aesni_encrypt_key_block(const struct cipher_key_source *key,

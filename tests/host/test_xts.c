@@ -85,6 +85,23 @@ static const struct ieee_vector ieee_vectors[] = {
 	{ 4, 16, "27182818284590452353602874713526",
 	  "31415926535897932384626433832795", 0, 512, NULL,
 	  ieee_vector4_cipher },
+	/* 15-18: partial last block, ciphertext stealing. */
+	{ 15, 16, "fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0",
+	  "bfbebdbcbbbab9b8b7b6b5b4b3b2b1b0", 0x123456789aull, 17,
+	  "000102030405060708090a0b0c0d0e0f10",
+	  "6c1625db4671522d3d7599601de7ca09ed" },
+	{ 16, 16, "fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0",
+	  "bfbebdbcbbbab9b8b7b6b5b4b3b2b1b0", 0x123456789aull, 18,
+	  "000102030405060708090a0b0c0d0e0f1011",
+	  "d069444b7a7e0cab09e24447d24deb1fedbf" },
+	{ 17, 16, "fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0",
+	  "bfbebdbcbbbab9b8b7b6b5b4b3b2b1b0", 0x123456789aull, 19,
+	  "000102030405060708090a0b0c0d0e0f101112",
+	  "e5df1351c0544ba1350b3363cd8ef4beedbf9d" },
+	{ 18, 16, "fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0",
+	  "bfbebdbcbbbab9b8b7b6b5b4b3b2b1b0", 0x123456789aull, 20,
+	  "000102030405060708090a0b0c0d0e0f10111213",
+	  "9d84c813f719aa2c7be3f66171c7c5c2edbf9dac" },
 	{ 10, 32,
 	  "2718281828459045235360287471352662497757247093699959574966967627",
 	  "3141592653589793238462643383279502884197169399375105820974944592",
@@ -119,12 +136,14 @@ static void ieee_vectors_through(const struct cipher_ops *cipher)
 			crypt_hex_decode(vector->plain, page_plain, vector->bytes);
 		crypt_hex_decode(vector->cipher, page_reference, vector->bytes);
 
-		cipher->encrypt(&key, tweak, page_plain, page_sealed, vector->bytes);
+		cipher_crypt_unit(cipher, &key, tweak, false, page_plain,
+				  page_sealed, vector->bytes);
 		if (memcmp(page_sealed, page_reference, vector->bytes) != 0)
 			htest_log("%s: IEEE 1619 vector %d encrypts wrongly",
 				  cipher->name, vector->number);
 		HCHECK(memcmp(page_sealed, page_reference, vector->bytes) == 0);
-		cipher->decrypt(&key, tweak, page_sealed, page_back, vector->bytes);
+		cipher_crypt_unit(cipher, &key, tweak, true, page_sealed,
+				  page_back, vector->bytes);
 		HCHECK(memcmp(page_back, page_plain, vector->bytes) == 0);
 	}
 }
@@ -166,20 +185,32 @@ static void openssl_cross_check(const struct cipher_ops *cipher, int pages)
 		uint8_t material[64], tweak[16];
 		struct cipher_key_source key = { CIPHER_KEY_MEMORY, material,
 						 2 * cipher->key_bytes };
-		/* Mostly whole pages, sometimes shorter units (odd block
-		 * counts exercise the single-block tail of the AES-NI loop). */
-		size_t bytes = round % 4 == 3 ? 16 * (1 + rand() % 255) : PAGE;
+		/* Mostly whole pages; also whole-block units (odd block counts
+		 * exercise the single-block tail of the AES-NI loop), any
+		 * length (ciphertext stealing), and unaligned buffers. */
+		size_t bytes = round % 4 == 1 ? 16 * (1 + rand() % 255) :
+			       round % 4 == 2 ? 16 + rand() % (PAGE - 32) : PAGE;
+		size_t shift_in = round % 8 == 7 ? 1 + rand() % 15 : 0;
+		size_t shift_out = round % 8 == 7 ? rand() % 16 : 0;
+		static _Alignas(16) uint8_t shifted_in[PAGE + 16],
+			shifted_out[PAGE + 16];
 
 		crypt_fill_random(material, sizeof(material));
 		/* OpenSSL refuses K1 == K2 in XTS; random keys never are. */
 		crypt_fill_random(tweak, sizeof(tweak));
 		crypt_fill_random(page_plain, PAGE);
-		cipher->encrypt(&key, tweak, page_plain, page_sealed, bytes);
+		memcpy(shifted_in + shift_in, page_plain, bytes);
+		cipher_crypt_unit(cipher, &key, tweak, false,
+				  shifted_in + shift_in, shifted_out + shift_out,
+				  bytes);
 		openssl_xts(cipher->key_bytes, material, tweak, page_plain,
 			    page_reference, bytes);
-		mismatches += memcmp(page_sealed, page_reference, bytes) != 0;
-		cipher->decrypt(&key, tweak, page_sealed, page_back, bytes);
-		round_trip_failures += memcmp(page_back, page_plain, bytes) != 0;
+		mismatches += memcmp(shifted_out + shift_out, page_reference,
+				     bytes) != 0;
+		memcpy(page_sealed, shifted_out + shift_out, bytes);
+		cipher_crypt_unit(cipher, &key, tweak, true, page_sealed,
+				  page_sealed, bytes);	/* in place */
+		round_trip_failures += memcmp(page_sealed, page_plain, bytes) != 0;
 	}
 	HCHECK_EQ(mismatches, 0);
 	HCHECK_EQ(round_trip_failures, 0);
@@ -452,11 +483,11 @@ HTEST(cipher_refuses_bad_input)
 	HCHECK(cipher_seal_page(cipher, &key, 0, 0, page_plain, page_sealed,
 				PAGE, NULL) == CIPHER_OK);
 	HCHECK(cipher_seal_page(cipher, &key, 0, 0, page_plain, page_sealed,
-				100, NULL) == CIPHER_ERROR_INVALID);
+				15, NULL) == CIPHER_ERROR_INVALID);
 	HCHECK(cipher_seal_page(cipher, &key, 0, 0, page_plain, page_sealed,
 				0, NULL) == CIPHER_ERROR_INVALID);
-	HCHECK(cipher_seal_page(cipher, &key, 0, 0, page_plain + 1,
-				page_sealed, 16, NULL) == CIPHER_ERROR_INVALID);
+	HCHECK(cipher_seal_page(cipher, &key, 0, 0, page_plain, page_sealed,
+				XTS_MAX_UNIT_BYTES + 1, NULL) == CIPHER_ERROR_INVALID);
 	HCHECK(cipher_seal_page(cipher, &key, 1ull << 63, 0, page_plain,
 				page_sealed, PAGE, NULL) == CIPHER_ERROR_INVALID);
 	HCHECK(cipher_seal_page(cipher, &short_key, 0, 0, page_plain,
@@ -486,4 +517,36 @@ HTEST(cipher_lookup_and_select)
 		HCHECK(cipher_select(16) == &cipher_aes128_xts_portable);
 	htest_log("selected on this host: %s, %s", cipher_select(16)->name,
 		  cipher_select(32)->name);
+}
+
+/* A compressed page: odd length, unaligned buffers, with integrity. */
+HTEST(seal_odd_length_unaligned_with_mac)
+{
+	static _Alignas(16) uint8_t in[1100], out[1100], back[1100];
+	uint8_t material[64], tag[16];
+	unsigned failures = 0;
+
+	srand(1000);
+	crypt_fill_random(material, sizeof(material));
+	for (int c = 0; cipher_all[c]; c++) {
+		const struct cipher_ops *cipher = cipher_all[c];
+		struct cipher_key_source key = { CIPHER_KEY_MEMORY, material,
+						 2 * cipher->key_bytes };
+		size_t bytes = 1000 + (size_t)c * 7;
+
+		if (!cipher->available())
+			continue;
+		crypt_fill_random(in, sizeof(in));
+		failures += cipher_seal_page(cipher, &key, 4, 44, in + 3, out + 5,
+					     bytes, tag) != CIPHER_OK;
+		failures += memcmp(out + 5, in + 3, bytes) == 0;
+		failures += cipher_restore_page(cipher, &key, 4, 44, out + 5,
+						back + 1, bytes, tag) != CIPHER_OK;
+		failures += memcmp(back + 1, in + 3, bytes) != 0;
+		out[5 + bytes - 1] ^= 4;	/* the stolen tail is covered too */
+		failures += cipher_restore_page(cipher, &key, 4, 44, out + 5,
+						back + 1, bytes, tag) !=
+			    CIPHER_ERROR_TAG;
+	}
+	HCHECK_EQ(failures, 0);
 }

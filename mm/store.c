@@ -3,6 +3,7 @@
  * count of a share of RAM, and the default store the kernel's transforms use.
  * The implementations themselves live elsewhere (mm/zstore.c).
  */
+#include "kernel/printk.h"
 #include "mm/store.h"
 
 /* The default store; written once at start-up and read by any CPU, so it is
@@ -49,4 +50,26 @@ void store_set_default(struct store *store)
 struct store *store_default(void)
 {
 	return __atomic_load_n(&store_default_instance, __ATOMIC_ACQUIRE);
+}
+
+void store_print_stats(struct store *store)
+{
+	struct store_stats stats;
+
+	store_stats(store, &stats);
+	printk("store name=%s ops=%s pages=%llu bytes=%llu frames=%llu "
+	       "metadata_frames=%llu limit=%llu ratio=%llu.%03llu refusals=%llu "
+	       "bad_handles=%llu compactions=%llu frames_compacted=%llu\n",
+	       store->name, store->ops->name,
+	       (unsigned long long)stats.pages_stored,
+	       (unsigned long long)stats.bytes_stored,
+	       (unsigned long long)stats.frames_used,
+	       (unsigned long long)stats.metadata_frames,
+	       (unsigned long long)stats.frame_limit,
+	       (unsigned long long)(stats.ratio_milli / 1000),
+	       (unsigned long long)(stats.ratio_milli % 1000),
+	       (unsigned long long)stats.refusals,
+	       (unsigned long long)stats.bad_handles,
+	       (unsigned long long)stats.compactions,
+	       (unsigned long long)stats.frames_compacted);
 }

@@ -163,6 +163,12 @@ static inline void store_destroy(struct store *store)
 	store->ops->destroy(store);
 }
 
+/* One console line of a store's figures, in a key=value format host tools
+ * parse: "store name=... pages=... bytes=... frames=... metadata_frames=...
+ * limit=... ratio=X.YYY refusals=... bad_handles=... compactions=...
+ * frames_compacted=...". */
+void store_print_stats(struct store *store);
+
 /* A short name for a result code, for messages. */
 const char *store_result_name(int result);
 

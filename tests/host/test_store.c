@@ -724,6 +724,7 @@ HTEST(ops_table_and_helpers)
 	HCHECK_EQ(store_frames_for_share(3, 10), 1);
 	HCHECK_EQ(store_frames_for_share(1000, 150), 1000);
 	HCHECK(strcmp(store_result_name(STORE_FULL), "store full") == 0);
+	HCHECK(strcmp(store_result_name(STORE_BAD_HANDLE), "bad handle") == 0);
 	destroy_and_check_leaks(store, &provider);
 }
 

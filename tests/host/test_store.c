@@ -643,6 +643,64 @@ HTEST(corrupt_handles_detected)
 	destroy_and_check_leaks(store, &provider);
 }
 
+HTEST(random_handles_never_followed)
+{
+	enum { COUNT = 1000, TRIES = 200000 };
+	static struct model_object objects[COUNT];
+	struct test_provider provider;
+	struct store *store = store_new(&provider, 1024, 0);
+	struct store_stats stats;
+	uint64_t rng = 31337;
+	unsigned accepted = 0, refused = 0, live_hits = 0;
+	size_t length;
+
+	for (unsigned i = 0; i < COUNT; i++)
+		HCHECK_EQ(object_put(store, &objects[i], 1 + i % 2000, i), STORE_OK);
+	/* free every other one: their handles are stale now */
+	for (unsigned i = 0; i < COUNT; i += 2) {
+		HCHECK_EQ(store_free(store, objects[i].handle), STORE_OK);
+		objects[i].live = false;
+	}
+	for (unsigned i = 0; i < TRIES; i++) {
+		uint64_t value = rng_next(&rng);
+		int result;
+
+		switch (i % 4) {
+		case 0:
+			break;				/* anything at all */
+		case 1:
+			value &= (1ull << 50) - 1;	/* in the PTE's range */
+			break;
+		case 2:					/* a small index */
+			value = (value & ~((1ull << 30) - 1) & ((1ull << 50) - 1)) |
+				(value % 2048);
+			break;
+		default:				/* a stale handle, altered */
+			value = objects[(value % (COUNT / 2)) * 2].handle ^
+				(1ull << (value >> 58));
+			break;
+		}
+		result = store_size(store, value, &length);
+		if (result == STORE_OK) {
+			bool live = false;
+
+			for (unsigned j = 1; j < COUNT; j += 2)
+				live |= objects[j].handle == value;
+			accepted += !live;	/* only a live handle may pass */
+			live_hits += live;
+		} else {
+			refused += result == STORE_BAD_HANDLE;
+		}
+	}
+	HCHECK_EQ(accepted, 0);
+	HCHECK_EQ(refused + live_hits, TRIES);
+	store_stats(store, &stats);
+	HCHECK_EQ(stats.bad_handles, refused);
+	for (unsigned i = 1; i < COUNT; i += 2)
+		HCHECK(object_reads_back(store, &objects[i]));
+	destroy_and_check_leaks(store, &provider);
+}
+
 HTEST(mapped_objects_are_pinned)
 {
 	enum { COUNT = 64 };

@@ -1,0 +1,131 @@
+/*
+ * codec: the page codecs (same-filled, WKdm, LZ4 block format) behind one
+ * small ops table, and the adaptive choice that picks among them per page.
+ * Codecs are portable C (host and kernel) with no allocation: encoders get
+ * their scratch memory from the caller as a struct codec_workspace.
+ *
+ * Two kinds of output:
+ * - a codec's own payload (codec_lz4 writes a plain LZ4 block that liblz4
+ *   decodes, codec_wkdm its packed words, codec_samefill the one word);
+ * - a sealed page (codec_seal, the xf transforms of xf_codec.c): one header
+ *   byte naming the codec (enum codec_id) followed by that codec's payload,
+ *   or by the raw bytes. A sealed page is at most in_length + 1 bytes.
+ *
+ * Results are the xf ones (transforms/xf.h): XF_OK, XF_NO_SPACE when the
+ * output would not fit out_capacity, XF_REFUSED when a codec does not apply
+ * to this input (a page that is not same-filled, a length it does not
+ * handle), XF_CORRUPT when a decoder meets bytes it did not write.
+ * Decoders never read past in + in_length nor write past out + out_capacity,
+ * whatever the bytes, and run in time linear in in_length + out_capacity.
+ */
+#ifndef VEIL_TRANSFORMS_CODEC_H
+#define VEIL_TRANSFORMS_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "transforms/xf.h"
+
+#define CODEC_PAGE_BYTES XF_PAGE_BYTES
+/* The header byte of a sealed page. */
+#define CODEC_HEADER_BYTES 1u
+/* Longest sealed form of a page: header + raw page. */
+#define CODEC_SEALED_MAX (CODEC_PAGE_BYTES + CODEC_HEADER_BYTES)
+/* Longest payload any codec writes for in_length bytes (LZ4 needs
+ * n + n/255 + 16, WKdm n + n/16): capacity that never gives XF_NO_SPACE. */
+#define CODEC_BOUND(n) ((n) + (n) / 16 + 64)
+/* LZ4 encodes inputs up to this length (16-bit positions in its table). */
+#define CODEC_LZ4_MAX_INPUT 65536u
+#define CODEC_LZ4_HASH_BITS 12
+
+/* The header byte of a sealed page: which codec made the payload. Values
+ * are stored in sealed pages: never renumber, only add. */
+enum codec_id {
+	CODEC_ID_RAW = 0,	/* payload is the input bytes */
+	CODEC_ID_SAMEFILL = 1,	/* payload is the 8-byte word the page repeats */
+	CODEC_ID_WKDM = 2,	/* payload is a WKdm page */
+	CODEC_ID_LZ4 = 3,	/* payload is an LZ4 block */
+	CODEC_ID_COUNT,
+	/* Not a header value: the codec table's entry for the adaptive choice,
+	 * whose output is itself a sealed page. */
+	CODEC_ID_ADAPTIVE = 0x80,
+};
+
+/* Scratch memory of one encode call; the caller keeps one per CPU or per
+ * thread (about 12 KiB). Nothing in it survives between calls. */
+struct codec_workspace {
+	union {
+		uint16_t lz4_table[1u << CODEC_LZ4_HASH_BITS];
+		/* WKdm's areas before packing (codec_wkdm.c) */
+		struct {
+			uint32_t misses[CODEC_PAGE_BYTES / 4];
+			uint16_t lows[CODEC_PAGE_BYTES / 4];
+			uint8_t indices[CODEC_PAGE_BYTES / 4];
+			uint8_t tags[CODEC_PAGE_BYTES / 16];
+		} wkdm;
+	};
+	/* the adaptive choice encodes its second candidate here */
+	uint8_t candidate[CODEC_PAGE_BYTES + 64] __attribute__((aligned(8)));
+};
+
+struct codec_ops {
+	const char *name;
+	uint8_t id;		/* enum codec_id */
+	/* Encodes in_length bytes at in into out (at most out_capacity),
+	 * setting *out_length. XF_REFUSED: the codec does not apply. */
+	int (*encode)(struct codec_workspace *workspace, const void *in,
+		      size_t in_length, void *out, size_t out_capacity,
+		      size_t *out_length);
+	/* Decodes in_length bytes at in into out, at most out_capacity bytes,
+	 * setting *out_length to the decoded length. */
+	int (*decode)(const void *in, size_t in_length, void *out,
+		      size_t out_capacity, size_t *out_length);
+};
+
+/* The codecs (codec_samefill.c, codec_wkdm.c, codec_lz4*.c,
+ * codec_adaptive.c). */
+extern const struct codec_ops codec_samefill;
+extern const struct codec_ops codec_wkdm;
+extern const struct codec_ops codec_lz4;
+extern const struct codec_ops codec_adaptive;
+
+/* Every codec, in a fixed order, NULL-terminated (codec.c). */
+extern const struct codec_ops *const codec_table[];
+/* By name or header id; NULL if there is none. */
+const struct codec_ops *codec_by_name(const char *name);
+const struct codec_ops *codec_by_id(unsigned id);
+
+/* Payload-level entry points, for callers that know which codec they want. */
+bool codec_samefill_word(const void *page, size_t length, uint64_t *word);
+int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
+		     size_t in_length, void *out, size_t out_capacity,
+		     size_t *out_length);
+int codec_lz4_decode(const void *in, size_t in_length, void *out,
+		     size_t out_capacity, size_t *out_length);
+int codec_wkdm_encode(struct codec_workspace *workspace, const void *in,
+		      size_t in_length, void *out, size_t out_capacity,
+		      size_t *out_length);
+int codec_wkdm_decode(const void *in, size_t in_length, void *out,
+		      size_t out_capacity, size_t *out_length);
+
+/* Which codecs codec_seal may use: a bit (1u << enum codec_id) each; raw is
+ * always allowed. */
+#define CODEC_ALLOW(id) (1u << (id))
+#define CODEC_ALLOW_ALL                                                        \
+	(CODEC_ALLOW(CODEC_ID_SAMEFILL) | CODEC_ALLOW(CODEC_ID_WKDM) |         \
+	 CODEC_ALLOW(CODEC_ID_LZ4))
+
+/*
+ * Seals in_length bytes: a header byte, then the smallest payload among the
+ * allowed codecs, or the raw bytes when none is smaller than them. The
+ * output is at most in_length + CODEC_HEADER_BYTES bytes; XF_NO_SPACE only
+ * when out_capacity is below what this input needed.
+ */
+int codec_seal(struct codec_workspace *workspace, unsigned allowed,
+	       const void *in, size_t in_length, void *out,
+	       size_t out_capacity, size_t *out_length);
+/* Unseals any sealed form, whichever codec made it. */
+int codec_unseal(const void *in, size_t in_length, void *out,
+		 size_t out_capacity, size_t *out_length);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * The adaptive choice and the sealed-page format. A sealed page is one
+ * header byte (enum codec_id) and the payload of that codec; the byte lets
+ * pages sealed by different codecs sit in one store and still decode after
+ * the default changes.
+ *
+ * Order of the choice, cheapest first: a same-filled page is stored as its
+ * word and nothing else is tried; then LZ4, whose single pass is fast on
+ * every kind of page; WKdm only when LZ4 left the page large, which is
+ * where word-structured data (pointers, small integers) beats byte matching
+ * and where the second pass costs the least relative to what it may save.
+ * A payload not smaller than the input is dropped for the raw bytes, so the
+ * sealed form never exceeds in_length + CODEC_HEADER_BYTES.
+ */
+#include <string.h>
+#include "transforms/codec.h"
+
+/* LZ4 payloads above this share of the page get a WKdm attempt too. */
+#define CODEC_WKDM_TRY_ABOVE (CODEC_PAGE_BYTES / 4)
+
+int codec_seal(struct codec_workspace *workspace, unsigned allowed,
+	       const void *in, size_t in_length, void *out,
+	       size_t out_capacity, size_t *out_length)
+{
+	uint8_t *header = out;
+	uint8_t *payload = header + CODEC_HEADER_BYTES;
+	size_t best = in_length, limit, length;
+	unsigned best_id = CODEC_ID_RAW;
+	uint64_t word;
+
+	if (out_capacity < CODEC_HEADER_BYTES)
+		return XF_NO_SPACE;
+	if ((allowed & CODEC_ALLOW(CODEC_ID_SAMEFILL)) &&
+	    in_length == CODEC_PAGE_BYTES &&
+	    codec_samefill_word(in, in_length, &word)) {
+		if (out_capacity < CODEC_HEADER_BYTES + sizeof(word))
+			return XF_NO_SPACE;
+		header[0] = CODEC_ID_SAMEFILL;
+		memcpy(payload, &word, sizeof(word));
+		*out_length = CODEC_HEADER_BYTES + sizeof(word);
+		return XF_OK;
+	}
+
+	/* A payload is only worth keeping if smaller than the raw bytes. */
+	limit = in_length ? in_length - 1 : 0;
+	if (limit > out_capacity - CODEC_HEADER_BYTES)
+		limit = out_capacity - CODEC_HEADER_BYTES;
+	if ((allowed & CODEC_ALLOW(CODEC_ID_LZ4)) && limit > 0 &&
+	    codec_lz4_encode(workspace, in, in_length, payload, limit,
+			     &length) == XF_OK) {
+		best = length;
+		best_id = CODEC_ID_LZ4;
+		limit = length - 1;
+	}
+	if ((allowed & CODEC_ALLOW(CODEC_ID_WKDM)) &&
+	    in_length == CODEC_PAGE_BYTES && limit > 0 &&
+	    (best_id == CODEC_ID_RAW || best > CODEC_WKDM_TRY_ABOVE)) {
+		/* Into the candidate buffer while the LZ4 payload stands. */
+		uint8_t *target = best_id == CODEC_ID_RAW ? payload : workspace->candidate;
+
+		if (codec_wkdm_encode(workspace, in, in_length, target, limit,
+				      &length) == XF_OK) {
+			if (target != payload)
+				memcpy(payload, target, length);
+			best = length;
+			best_id = CODEC_ID_WKDM;
+		}
+	}
+	if (best_id == CODEC_ID_RAW) {
+		if (out_capacity - CODEC_HEADER_BYTES < in_length)
+			return XF_NO_SPACE;
+		memcpy(payload, in, in_length);
+	}
+	header[0] = (uint8_t)best_id;
+	*out_length = CODEC_HEADER_BYTES + best;
+	return XF_OK;
+}
+
+int codec_unseal(const void *in, size_t in_length, void *out,
+		 size_t out_capacity, size_t *out_length)
+{
+	const uint8_t *header = in;
+	const uint8_t *payload = header + CODEC_HEADER_BYTES;
+	size_t payload_length;
+	const struct codec_ops *codec;
+
+	if (in_length < CODEC_HEADER_BYTES)
+		return XF_CORRUPT;
+	payload_length = in_length - CODEC_HEADER_BYTES;
+	switch (header[0]) {
+	case CODEC_ID_RAW:
+		if (payload_length > out_capacity)
+			return XF_CORRUPT;
+		memcpy(out, payload, payload_length);
+		*out_length = payload_length;
+		return XF_OK;
+	case CODEC_ID_LZ4:
+		/* the common case, without the table walk */
+		return codec_lz4_decode(payload, payload_length, out,
+					out_capacity, out_length);
+	default:
+		codec = header[0] < CODEC_ID_COUNT ? codec_by_id(header[0]) : NULL;
+		if (!codec)
+			return XF_CORRUPT;
+		return codec->decode(payload, payload_length, out, out_capacity,
+				     out_length);
+	}
+}
+
+static int adaptive_encode(struct codec_workspace *workspace, const void *in,
+			   size_t in_length, void *out, size_t out_capacity,
+			   size_t *out_length)
+{
+	return codec_seal(workspace, CODEC_ALLOW_ALL, in, in_length, out,
+			  out_capacity, out_length);
+}
+
+const struct codec_ops codec_adaptive = {
+	.name = "adaptive",
+	.id = CODEC_ID_ADAPTIVE,
+	.encode = adaptive_encode,
+	.decode = codec_unseal,
+};

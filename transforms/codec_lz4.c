@@ -1,0 +1,208 @@
+/*
+ * LZ4 block-format encoder, written from the public block format
+ * description: a block is a run of sequences, each a token (high nibble:
+ * literal count, low nibble: match length - 4, 15 meaning "more bytes
+ * follow, each adding up to 255"), the literals, a 2-byte little-endian
+ * offset back into the output and the extra match length bytes. The last
+ * sequence is literals only. End-of-block rules kept here so that any LZ4
+ * decoder accepts the output: the last 5 bytes are literals and the last
+ * match starts at least 12 bytes before the end.
+ *
+ * The search is the greedy single-probe one LZ4 is known for: a 4-byte read
+ * hashed by multiplication into a table of 16-bit positions, extension
+ * backwards to the last literal and forwards 8 bytes at a time, and a probe
+ * step that grows after every 64 misses so incompressible data is skimmed.
+ */
+#include <string.h>
+#include "transforms/codec.h"
+
+#define LZ4_MIN_MATCH 4u
+#define LZ4_LAST_LITERALS 5u
+#define LZ4_MATCH_START_LIMIT 12u	/* last match starts this far before end */
+#define LZ4_SKIP_TRIGGER 6u
+
+static inline uint32_t lz4_load32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint64_t lz4_load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t lz4_hash(uint32_t sequence)
+{
+	/* Knuth's multiplicative constant: the high bits mix all 4 bytes. */
+	return (sequence * 2654435761u) >> (32 - CODEC_LZ4_HASH_BITS);
+}
+
+/* Bytes equal at a and b, a ahead of b, not looking at limit or beyond. */
+static inline size_t lz4_count(const uint8_t *a, const uint8_t *b,
+			       const uint8_t *limit)
+{
+	const uint8_t *start = a;
+
+	while (a + 8 <= limit) {
+		uint64_t differ = lz4_load64(a) ^ lz4_load64(b);
+
+		if (differ)
+			return (size_t)(a - start) + (size_t)__builtin_ctzll(differ) / 8;
+		a += 8;
+		b += 8;
+	}
+	while (a < limit && *a == *b) {
+		a++;
+		b++;
+	}
+	return (size_t)(a - start);
+}
+
+/* Writes the extra bytes of a length whose nibble was 15. */
+static inline uint8_t *lz4_put_length(uint8_t *op, size_t rest)
+{
+	while (rest >= 255) {
+		*op++ = 255;
+		rest -= 255;
+	}
+	*op++ = (uint8_t)rest;
+	return op;
+}
+
+/* Token and literals from anchor to ip; NULL when it would not fit. The
+ * fast copy moves 8 bytes at a time and may write up to 7 bytes past the
+ * literals, so it is taken only when that slack is inside the buffer. */
+static inline uint8_t *lz4_put_literals(uint8_t *op, uint8_t *oend,
+					const uint8_t *anchor, size_t length,
+					unsigned match_nibble, bool source_slack)
+{
+	size_t need = 1 + length + (length >= 15 ? (length - 15) / 255 + 1 : 0);
+
+	if ((size_t)(oend - op) < need)
+		return NULL;
+	if (length >= 15) {
+		*op++ = (uint8_t)(0xf0 | match_nibble);
+		op = lz4_put_length(op, length - 15);
+	} else {
+		*op++ = (uint8_t)(length << 4 | match_nibble);
+	}
+	if (source_slack && (size_t)(oend - op) >= length + 8) {
+		uint8_t *end = op + length;
+
+		do {
+			memcpy(op, anchor, 8);
+			op += 8;
+			anchor += 8;
+		} while (op < end);
+		return end;
+	}
+	memcpy(op, anchor, length);
+	return op + length;
+}
+
+int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
+		     size_t in_length, void *out, size_t out_capacity,
+		     size_t *out_length)
+{
+	const uint8_t *const src = in;
+	const uint8_t *anchor = src;
+	uint8_t *op = out;
+	uint8_t *const oend = op + out_capacity;
+
+	if (in_length > CODEC_LZ4_MAX_INPUT)
+		return XF_REFUSED;
+	if (in_length > LZ4_MATCH_START_LIMIT) {
+		const uint8_t *const mflimit = src + in_length - LZ4_MATCH_START_LIMIT;
+		const uint8_t *const matchlimit = src + in_length - LZ4_LAST_LITERALS;
+		uint16_t *const table = workspace->lz4_table;
+		const uint8_t *ip = src + 1;
+		const uint8_t *match;
+		uint32_t hash;
+
+		memset(table, 0, sizeof(workspace->lz4_table));
+		/* Position 0 is also what an empty slot says: harmless, every
+		 * candidate is compared before use. */
+		for (;;) {
+			const uint8_t *forward = ip;
+			unsigned attempts = 1u << LZ4_SKIP_TRIGGER;
+			uint8_t *token;
+			size_t literals, match_length;
+
+			/* Probe until 4 bytes match; ip stays <= mflimit. */
+			hash = lz4_hash(lz4_load32(forward));
+			do {
+				uint32_t next_hash;
+
+				ip = forward;
+				forward = ip + (attempts++ >> LZ4_SKIP_TRIGGER);
+				if (__builtin_expect(forward > mflimit, 0))
+					goto last_literals;
+				match = src + table[hash];
+				next_hash = lz4_hash(lz4_load32(forward));
+				table[hash] = (uint16_t)(ip - src);
+				hash = next_hash;
+			} while (lz4_load32(match) != lz4_load32(ip));
+
+			/* The match may have begun earlier: take bytes back
+			 * from the literals. */
+			while (ip > anchor && match > src && ip[-1] == match[-1]) {
+				ip--;
+				match--;
+			}
+			literals = (size_t)(ip - anchor);
+			token = op;
+			op = lz4_put_literals(op, oend, anchor, literals, 0, true);
+			if (!op)
+				return XF_NO_SPACE;
+
+			for (;;) {
+				/* Offset and match length of this sequence. */
+				match_length = lz4_count(ip + LZ4_MIN_MATCH,
+							 match + LZ4_MIN_MATCH,
+							 matchlimit);
+				if ((size_t)(oend - op) < 2 + 1 + match_length / 255 + 1)
+					return XF_NO_SPACE;
+				op[0] = (uint8_t)(ip - match);
+				op[1] = (uint8_t)((ip - match) >> 8);
+				op += 2;
+				if (match_length >= 15) {
+					*token |= 15;
+					op = lz4_put_length(op, match_length - 15);
+				} else {
+					*token |= (uint8_t)match_length;
+				}
+				ip += match_length + LZ4_MIN_MATCH;
+				anchor = ip;
+				if (ip > mflimit)
+					goto last_literals;
+				/* Index a position inside the match: the next
+				 * repeat often starts there. */
+				table[lz4_hash(lz4_load32(ip - 2))] = (uint16_t)(ip - 2 - src);
+				/* A match right here needs no literals. */
+				hash = lz4_hash(lz4_load32(ip));
+				match = src + table[hash];
+				table[hash] = (uint16_t)(ip - src);
+				if (lz4_load32(match) != lz4_load32(ip))
+					break;
+				if (oend - op < 1)
+					return XF_NO_SPACE;
+				token = op++;
+				*token = 0;
+			}
+			ip++;
+		}
+	}
+last_literals:
+	op = lz4_put_literals(op, oend, anchor, (size_t)(src + in_length - anchor),
+			      0, false);
+	if (!op)
+		return XF_NO_SPACE;
+	*out_length = (size_t)(op - (uint8_t *)out);
+	return XF_OK;
+}

@@ -1,0 +1,74 @@
+/*
+ * The codec transforms: codec_seal restricted to one codec (or all of them
+ * for "adaptive") behind struct xf_ops. Encoders need about 12 KiB of
+ * scratch, too much for a kernel stack, so each CPU has its own workspace;
+ * seal runs with interrupts off (transforms/xf.h), so the CPU's workspace
+ * cannot be reentered while in use.
+ */
+#include "kernel/cpu.h"
+#include "transforms/codec.h"
+#include "transforms/xf_codec.h"
+
+/* Per-CPU scratch, indexed by cpu_current(); owned by the running seal. */
+static struct codec_workspace xf_codec_workspaces[CONFIG_MAX_CPUS];
+
+static int xf_codec_seal_with(unsigned allowed, const void *in,
+			      size_t in_length, void *out,
+			      size_t out_capacity, size_t *out_length)
+{
+	struct codec_workspace *workspace = &xf_codec_workspaces[cpu_current()];
+
+	return codec_seal(workspace, allowed, in, in_length, out, out_capacity,
+			  out_length);
+}
+
+#define XF_CODEC_SEAL(suffix, allowed)                                         \
+	static int xf_codec_seal_##suffix(void *context,                       \
+					  const struct xf_page_id *page,        \
+					  const void *in, size_t in_length,     \
+					  void *out, size_t out_capacity,       \
+					  size_t *out_length)                   \
+	{                                                                      \
+		(void)context;                                                 \
+		(void)page;                                                    \
+		return xf_codec_seal_with(allowed, in, in_length, out,         \
+					  out_capacity, out_length);           \
+	}
+
+XF_CODEC_SEAL(samefill, CODEC_ALLOW(CODEC_ID_SAMEFILL))
+XF_CODEC_SEAL(wkdm, CODEC_ALLOW(CODEC_ID_WKDM))
+XF_CODEC_SEAL(lz4, CODEC_ALLOW(CODEC_ID_LZ4))
+XF_CODEC_SEAL(adaptive, CODEC_ALLOW_ALL)
+
+static int xf_codec_unseal(void *context, const struct xf_page_id *page,
+			   const void *in, size_t in_length, void *out,
+			   size_t out_capacity, size_t *out_length)
+{
+	(void)context;
+	(void)page;
+	return codec_unseal(in, in_length, out, out_capacity, out_length);
+}
+
+#define XF_CODEC_OPS(suffix)                                                   \
+	static const struct xf_ops xf_codec_ops_##suffix = {                   \
+		.name = #suffix,                                               \
+		.in_place = false,                                             \
+		.max_growth = CODEC_HEADER_BYTES,                              \
+		.seal = xf_codec_seal_##suffix,                                \
+		.unseal = xf_codec_unseal,                                     \
+	};                                                                     \
+	struct xf_transform xf_codec_##suffix = { .ops = &xf_codec_ops_##suffix };
+
+XF_CODEC_OPS(samefill)
+XF_CODEC_OPS(wkdm)
+XF_CODEC_OPS(lz4)
+XF_CODEC_OPS(adaptive)
+
+void xf_codec_register(void)
+{
+	/* Already-registered transforms are refused harmlessly. */
+	xf_register(&xf_codec_samefill);
+	xf_register(&xf_codec_wkdm);
+	xf_register(&xf_codec_lz4);
+	xf_register(&xf_codec_adaptive);
+}

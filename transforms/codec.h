@@ -36,7 +36,7 @@
 #define CODEC_BOUND(n) ((n) + (n) / 16 + 64)
 /* LZ4 encodes inputs up to this length (16-bit positions in its table). */
 #define CODEC_LZ4_MAX_INPUT 65536u
-#define CODEC_LZ4_HASH_BITS 12
+#define CODEC_LZ4_HASH_BITS 13
 
 /* The header byte of a sealed page: which codec made the payload. Values
  * are stored in sealed pages: never renumber, only add. */

@@ -16,7 +16,7 @@
 #include "transforms/codec.h"
 
 /* LZ4 payloads above this share of the page get a WKdm attempt too. */
-#define CODEC_WKDM_TRY_ABOVE (CODEC_PAGE_BYTES / 4)
+#define CODEC_WKDM_TRY_ABOVE (CODEC_PAGE_BYTES / 2)
 
 int codec_seal(struct codec_workspace *workspace, unsigned allowed,
 	       const void *in, size_t in_length, void *out,

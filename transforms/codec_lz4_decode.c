@@ -46,37 +46,85 @@ static inline bool lz4d_length(const uint8_t **ip, const uint8_t *iend,
 	return true;
 }
 
+static inline void lz4d_copy16(uint8_t *dst, const uint8_t *src)
+{
+	/* one vector move on the host, two word moves in the kernel */
+	memcpy(dst, src, 16);
+}
+
+/* The 8 bytes that continue a run of period offset (1..8) ending at op,
+ * built in a register: no byte is copied alone and no load waits on the
+ * stores just made. The 8-byte read may take bytes past op (not yet
+ * written, masked off); the caller has room for them. */
+static inline uint64_t lz4d_pattern(const uint8_t *op, size_t offset)
+{
+	uint64_t word;
+
+	memcpy(&word, op - offset, 8);
+	if (offset == 8)
+		return word;
+	word &= ~0ull >> (64 - 8 * offset);
+	word |= word << (8 * offset);
+	if (offset < 4)
+		word |= word << (16 * offset);
+	if (offset < 2)
+		word |= word << 32;
+	return word;
+}
+
 /* Copies a match of length bytes from op - offset, offset within what was
- * decoded and length within the output. */
+ * decoded and length within the output. The block copies may run up to 15
+ * bytes past their stop, so they stop 16 bytes short of the output's end
+ * and bytes one at a time finish the match there. */
 static inline void lz4d_match(uint8_t *op, uint8_t *oend, size_t offset,
 			      size_t length)
 {
 	const uint8_t *from = op - offset;
 	uint8_t *end = op + length;
+	uint8_t *stop = (size_t)(oend - end) >= 16 ? end : oend - 16;
 
-	if (offset < 8) {
-		/* Overlapping: the first bytes one at a time, then a source
-		 * moved back a whole number of periods so that 8-byte steps
-		 * no longer overlap their own output. */
-		size_t head = length < 8 ? length : 8;
+	if (op < stop) {
+		if (offset >= 16) {
+			do {
+				lz4d_copy16(op, from);
+				op += 16;
+				from += 16;
+			} while (op < stop);
+		} else if (offset <= 8) {
+			uint64_t word = lz4d_pattern(op, offset);
 
-		for (size_t i = 0; i < head; i++)
-			op[i] = from[i];
-		op += head;
-		if (op == end)
-			return;
-		from = op - offset * ((8 + offset - 1) / offset);
-	}
-	if ((size_t)(oend - end) >= 8) {
-		while (op < end) {
-			lz4d_copy8(op, from);
-			op += 8;
-			from += 8;
+			if (8 % offset == 0) {
+				/* 1, 2, 4, 8: each step writes the same word */
+				do {
+					memcpy(op, &word, 8);
+					op += 8;
+				} while (op < stop);
+			} else {
+				/* 3, 5, 6, 7: the next word is this one
+				 * rotated by 8 mod offset bytes within the
+				 * period */
+				unsigned rest = 8 % offset;
+				unsigned down = 8 * rest;
+				unsigned up = 8 * (unsigned)(offset - rest);
+
+				do {
+					memcpy(op, &word, 8);
+					op += 8;
+					word = word >> down | word << up;
+				} while (op < stop);
+			}
+		} else {
+			while (op < stop) {
+				lz4d_copy8(op, from);
+				op += 8;
+				from += 8;
+			}
 		}
-	} else {
-		while (op < end)
-			*op++ = *from++;
 	}
+	/* Any byte already written is right, so the rest can follow from
+	 * op - offset whichever loop ran. */
+	for (from = op - offset; op < end; op++, from++)
+		*op = *from;
 }
 
 int codec_lz4_decode(const void *in, size_t in_length, void *out,
@@ -102,9 +150,8 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 		 * token mean this cannot be the last sequence (its literals
 		 * would have to reach the end), so an offset follows. */
 		if (literals != 15 && (token & 15) != 15 &&
-		    iend - ip >= 18 && oend - op >= 40) {
-			lz4d_copy8(op, ip);
-			lz4d_copy8(op + 8, ip + 8);
+		    iend - ip >= 18 && oend - op >= 48) {
+			lz4d_copy16(op, ip);
 			op += literals;
 			ip += literals;
 			offset = lz4d_load16(ip);
@@ -113,11 +160,13 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 			if (offset == 0 || offset > (size_t)(op - ostart))
 				return XF_CORRUPT;
 			if (offset >= 8) {
+				/* 8-byte loads: fewer of them straddle two
+				 * recent stores than 16-byte ones would */
 				const uint8_t *from = op - offset;
 
 				lz4d_copy8(op, from);
 				lz4d_copy8(op + 8, from + 8);
-				lz4d_copy8(op + 16, from + 16);
+				memcpy(op + 16, from + 16, 2);
 			} else {
 				lz4d_match(op, oend, offset, match_length);
 			}
@@ -130,16 +179,16 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 			return XF_CORRUPT;
 		if (literals > (size_t)(iend - ip) || literals > (size_t)(oend - op))
 			return XF_CORRUPT;
-		if ((size_t)(iend - ip) >= literals + 8 &&
-		    (size_t)(oend - op) >= literals + 8) {
+		if ((size_t)(iend - ip) >= literals + 16 &&
+		    (size_t)(oend - op) >= literals + 16) {
 			uint8_t *end = op + literals;
 			const uint8_t *from = ip;
 
-			while (op < end) {
-				lz4d_copy8(op, from);
-				op += 8;
-				from += 8;
-			}
+			do {
+				lz4d_copy16(op, from);
+				op += 16;
+				from += 16;
+			} while (op < end);
 			op = end;
 		} else {
 			memcpy(op, ip, literals);

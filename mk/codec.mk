@@ -1,0 +1,29 @@
+# Page codecs (transforms/codec*, xf_codec*): host tests (corpus round trips,
+# liblz4 interop, malformed input, the veil-codec tool), the veil-codec host
+# tool and the bench-codec benchmark.
+CODEC_SRCS := $(wildcard transforms/codec*.c)
+# The transforms and the registry they join, for the tests.
+CODEC_XF_SRCS := transforms/xf_codec.c transforms/xf.c transforms/xf_identity.c transforms/xf_xor.c
+
+# The host codec tool: build/host/veil-codec encode|decode|list.
+VEIL_CODEC := $(HOST_BUILD)/veil-codec
+$(VEIL_CODEC): tools/veil_codec.c $(CODEC_SRCS) tests/host/host_shim.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/veil_codec.c $(CODEC_SRCS) tests/host/host_shim.c
+
+$(eval $(call host_test,codec,$(wildcard tests/host/test_codec*.c) $(CODEC_SRCS) $(CODEC_XF_SRCS),-llz4))
+# The tool test runs the tool: build it first.
+$(HOST_BUILD)/test-codec: $(VEIL_CODEC)
+
+# Benchmark: optimised, no sanitizers; prints figures only.
+# make bench-codec [CORPUS="FILE..."] [CODEC_ROUNDS=N]
+CODEC_CORPUS ?= $(wildcard ../shared/corpus/*.pages)
+CODEC_ROUNDS ?= 7
+.PHONY: bench-codec veil-codec
+veil-codec: $(VEIL_CODEC)
+$(HOST_BUILD)/bench-codec: tools/bench_codec.c $(CODEC_SRCS) tests/host/host_shim.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/bench_codec.c $(CODEC_SRCS) tests/host/host_shim.c -llz4 -lzstd
+
+bench-codec: $(HOST_BUILD)/bench-codec
+	$(HOST_BUILD)/bench-codec -r $(CODEC_ROUNDS) $(or $(CORPUS),$(CODEC_CORPUS))

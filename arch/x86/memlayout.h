@@ -1,0 +1,25 @@
+/*
+ * The kernel's virtual memory layout. Shared by boot/ (NASM includes the
+ * numbers through boot/memlayout.inc, kept in step by a build check) and by
+ * the C kernel. Code outside arch/x86 asks for addresses through mm/ headers
+ * (phys_to_virt and friends), never with these constants directly.
+ *
+ *   0xffff800000000000  direct map of all physical memory (PML4 slot 256)
+ *   0xffffffff80000000  the kernel image, physical 0 mapped here (top 2 GiB,
+ *                       so -mcmodel=kernel addressing reaches every symbol)
+ */
+#ifndef VEIL_ARCH_X86_MEMLAYOUT_H
+#define VEIL_ARCH_X86_MEMLAYOUT_H
+
+#define KERNEL_VIRTUAL_BASE  0xffffffff80000000ull
+/* Where GRUB loads the image: above the first MiB, 2 MiB aligned. */
+#define KERNEL_PHYSICAL_BASE 0x200000ull
+#define DIRECT_MAP_BASE      0xffff800000000000ull
+/* Largest physical address the direct map can cover (64 TiB, one PML4
+ * quarter), far above what Veil meets. */
+#define DIRECT_MAP_LIMIT     (1ull << 46)
+
+#define PAGE_SIZE  4096ull
+#define PAGE_SHIFT 12
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * COM1 16550 driver: polled, 115200 8N1. Transmission waits for the
+ * transmit holding register to empty before each byte; a missing UART is
+ * detected once so that output to it does not spin forever.
+ */
+#include <stdint.h>
+#include "arch/x86/serial.h"
+#include "arch/x86/x86.h"
+
+#define COM1 0x3f8
+#define UART_DATA 0
+#define UART_INTERRUPT_ENABLE 1
+#define UART_FIFO_CONTROL 2
+#define UART_LINE_CONTROL 3
+#define UART_MODEM_CONTROL 4
+#define UART_LINE_STATUS 5
+#define UART_SCRATCH 7
+
+#define LINE_STATUS_DATA_READY 0x01
+#define LINE_STATUS_TRANSMIT_EMPTY 0x20
+
+/* Written once at init, read-only after. */
+static bool serial_found;
+
+void serial_init(void)
+{
+	outb(COM1 + UART_SCRATCH, 0x5a);
+	serial_found = inb(COM1 + UART_SCRATCH) == 0x5a;
+	if (!serial_found)
+		return;
+	outb(COM1 + UART_INTERRUPT_ENABLE, 0x00);
+	outb(COM1 + UART_LINE_CONTROL, 0x80);	/* divisor latch */
+	outb(COM1 + UART_DATA, 1);		/* 115200 baud */
+	outb(COM1 + UART_INTERRUPT_ENABLE, 0);
+	outb(COM1 + UART_LINE_CONTROL, 0x03);	/* 8N1 */
+	outb(COM1 + UART_FIFO_CONTROL, 0xc7);
+	outb(COM1 + UART_MODEM_CONTROL, 0x03);	/* DTR, RTS */
+}
+
+bool serial_present(void)
+{
+	return serial_found;
+}
+
+void serial_putc(char c)
+{
+	if (!serial_found)
+		return;
+	while (!(inb(COM1 + UART_LINE_STATUS) & LINE_STATUS_TRANSMIT_EMPTY))
+		cpu_pause();
+	outb(COM1 + UART_DATA, (uint8_t)c);
+}
+
+int serial_getc(void)
+{
+	if (!serial_found ||
+	    !(inb(COM1 + UART_LINE_STATUS) & LINE_STATUS_DATA_READY))
+		return -1;
+	return inb(COM1 + UART_DATA);
+}

@@ -1,0 +1,193 @@
+/*
+ * kmain: the kernel's start-up, in dependency order. Console first (so all
+ * that follows can speak), exception handling next (so a fault is
+ * reported), then the boot information is copied out before anything can
+ * overwrite it, the command line applied, the kernel's page tables built,
+ * interrupts and timer started. Then the kernel either runs what the
+ * command line asked (tests, benchmarks, a crash test) and exits, or idles.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernel/arch.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/crashtest.h"
+#include "kernel/ktest.h"
+#include "kernel/panic.h"
+#include "kernel/power.h"
+#include "kernel/printk.h"
+#include "kernel/console.h"
+#include "kernel/time.h"
+
+#define VEIL_VERSION "0.1"
+/* Free RAM below which Veil refuses to run: it could not hold its own
+ * allocator structures and a transformed region. */
+#define MINIMUM_FREE_BYTES (16ull << 20)
+
+struct boot_info boot_info;
+/* Read by the gdb check (tests/gdb): proves symbols and memory agree. */
+const char veil_version[] = VEIL_VERSION;
+volatile uint64_t kmain_reached;
+
+static void boot_read_info(uint32_t magic, uint32_t info_physical)
+{
+	if (magic != MULTIBOOT2_LOADER_MAGIC)
+		panic("boot: bad multiboot2 magic 0x%x: not started by a "
+		      "multiboot2 loader", magic);
+	if (info_physical == 0 || info_physical % 8)
+		panic("boot: multiboot2 information at a bad address 0x%x",
+		      info_physical);
+	const void *info = arch_early_phys_to_virt(info_physical);
+	/* The early map covers 0-4 GiB; the block cannot be longer. */
+	const char *error = multiboot2_parse(info, (4ull << 30) - info_physical,
+					     &boot_info);
+	if (error)
+		panic("boot: corrupt multiboot2 information: %s", error);
+	boot_info.info_physical = info_physical;
+}
+
+static void boot_print_memory_map(void)
+{
+	log_info("memory map (%u ranges, %llu MiB usable):",
+		 boot_info.memory_range_count,
+		 (unsigned long long)(boot_usable_bytes(&boot_info) >> 20));
+	for (unsigned i = 0; i < boot_info.memory_range_count; i++) {
+		const struct boot_memory_range *r = &boot_info.memory[i];
+		printk("  [0x%016llx-0x%016llx) %8llu KiB %s\n",
+		       (unsigned long long)r->base,
+		       (unsigned long long)(r->base + r->length),
+		       (unsigned long long)(r->length >> 10),
+		       boot_memory_type_name(r->type));
+	}
+}
+
+/* Module contents are checked by the host runner against the file it
+ * passed: FNV-1a over the bytes, a cheap fingerprint. */
+static uint64_t boot_fingerprint(const uint8_t *bytes, uint64_t length)
+{
+	uint64_t hash = 0xcbf29ce484222325ull;
+
+	for (uint64_t i = 0; i < length; i++)
+		hash = (hash ^ bytes[i]) * 0x100000001b3ull;
+	return hash;
+}
+
+static void boot_print_info(void)
+{
+	log_info("boot: loader \"%s\", %s", boot_info.loader_name,
+		 boot_info.efi_booted ? "UEFI" : "BIOS");
+	log_info("boot: cmdline \"%s\"", boot_info.cmdline);
+	boot_print_memory_map();
+	for (unsigned i = 0; i < boot_info.module_count; i++) {
+		const struct boot_module *m = &boot_info.modules[i];
+		const uint8_t *bytes = arch_early_phys_to_virt(m->start);
+		log_info("boot: module %u \"%s\" at 0x%llx size %llu fnv1a 0x%016llx",
+			 i, m->name, (unsigned long long)m->start,
+			 (unsigned long long)(m->end - m->start),
+			 (unsigned long long)boot_fingerprint(bytes, m->end - m->start));
+	}
+	if (boot_info.has_framebuffer)
+		log_info("boot: framebuffer type %u, %ux%u, %u bpp at 0x%llx",
+			 boot_info.framebuffer.type, boot_info.framebuffer.width,
+			 boot_info.framebuffer.height,
+			 boot_info.framebuffer.bits_per_pixel,
+			 (unsigned long long)boot_info.framebuffer.address);
+	if (boot_info.rsdp_version)
+		log_info("boot: ACPI RSDP version %u", boot_info.rsdp_version);
+	if (boot_info.efi_booted)
+		log_info("boot: EFI system table 0x%llx, %u EFI memory ranges",
+			 (unsigned long long)boot_info.efi_system_table,
+			 boot_info.efi_memory_range_count);
+	if (boot_info.dropped)
+		log_warn("boot: %u entries of the boot information did not fit "
+			 "and were dropped", boot_info.dropped);
+}
+
+/* Usable RAM above 1 MiB outside the kernel image. */
+static uint64_t boot_free_bytes(void)
+{
+	uint64_t image_start = arch_kernel_physical_start();
+	uint64_t image_end = arch_kernel_physical_end();
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < boot_info.memory_range_count; i++) {
+		const struct boot_memory_range *r = &boot_info.memory[i];
+		if (r->type != BOOT_MEMORY_USABLE)
+			continue;
+		uint64_t start = r->base < (1u << 20) ? (1u << 20) : r->base;
+		uint64_t end = r->base + r->length;
+		if (end <= start)
+			continue;
+		total += end - start;
+		uint64_t overlap_start = start > image_start ? start : image_start;
+		uint64_t overlap_end = end < image_end ? end : image_end;
+		if (overlap_end > overlap_start)
+			total -= overlap_end - overlap_start;
+	}
+	return total;
+}
+
+static void boot_check_memory(void)
+{
+	uint64_t free_bytes = boot_free_bytes();
+
+	if (free_bytes < MINIMUM_FREE_BYTES)
+		panic("boot: not enough memory: %llu KiB usable above 1 MiB "
+		      "besides the kernel, Veil needs at least %llu KiB "
+		      "(give QEMU more with -m)",
+		      (unsigned long long)(free_bytes >> 10),
+		      (unsigned long long)(MINIMUM_FREE_BYTES >> 10));
+}
+
+static __attribute__((noreturn)) void kmain_run_tests(void)
+{
+	bool ok = true;
+
+	if (ktest_requested())
+		ok = ktest_run_requested();
+	if (ktest_bench_requested())
+		ktest_run_benches();
+	machine_exit(ok ? MACHINE_PASSED : MACHINE_FAILED);
+}
+
+static __attribute__((noreturn)) void kmain_idle(void)
+{
+	printk("\nVeil is up. Nothing else runs yet: type 'p' to power off, "
+	       "'r' to reboot.\n");
+	for (;;) {
+		int c = console_getc();
+		if (c == 'p')
+			machine_poweroff();
+		if (c == 'r')
+			machine_reboot();
+		time_delay_ms(10);
+	}
+}
+
+void kmain(uint32_t magic, uint32_t info_physical)
+{
+	arch_early_console_init();
+	printk("\nVeil %s: a kernel that hooks every event in a mapping's life\n",
+	       VEIL_VERSION);
+	arch_cpu_init();
+	boot_read_info(magic, info_physical);
+	kmain_reached = 1;
+	cmdline_apply(boot_info.cmdline);
+	panic_set_test_mode(ktest_requested() || ktest_bench_requested() ||
+			    crashtest_requested());
+	arch_screen_console_init(&boot_info);
+	arch_interrupts_init();
+	arch_describe_cpu();
+	boot_print_info();
+	boot_check_memory();
+	arch_paging_init(&boot_info);
+	ktest_init();
+	log_info("boot: up after %llu ms",
+		 (unsigned long long)(time_uptime_ns() / 1000000u));
+	if (crashtest_requested())
+		crashtest_run();
+	if (ktest_requested() || ktest_bench_requested())
+		kmain_run_tests();
+	kmain_idle();
+}

@@ -6,7 +6,15 @@
 #ifndef VEIL_KERNEL_PANIC_H
 #define VEIL_KERNEL_PANIC_H
 
+#include <stdbool.h>
+
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* The end after a report was printed elsewhere (an exception report): in
+ * test mode QEMU exits with the crash status, otherwise the CPU halts. */
+void panic_end(void) __attribute__((noreturn));
+/* In test mode a panic exits QEMU with the crash status (kernel/power.h). */
+void panic_set_test_mode(bool test_mode);
 
 /* A check that stays in release builds: a broken invariant is a panic naming
  * the file, line and expression, never silent corruption. */

@@ -1,0 +1,63 @@
+/*
+ * Frame-pointer backtraces (kernel/backtrace.h). Each frame is [saved rbp,
+ * return address]; a frame is followed only while it lies inside the
+ * kernel's writable image (where every stack lives: the boot stack and the
+ * IST stacks) and moves up the stack, and the walk ends at a zero frame
+ * pointer, which boot/entry.asm sets for the first frame.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include "kernel/backtrace.h"
+#include "kernel/ksyms.h"
+#include "kernel/printk.h"
+
+#define BACKTRACE_MAX_FRAMES 32
+
+extern const char kernel_data_start[], kernel_data_end[];
+
+static bool backtrace_frame_readable(uint64_t frame)
+{
+	return (frame & 7) == 0 && frame >= (uint64_t)kernel_data_start &&
+	       frame + 16 <= (uint64_t)kernel_data_end;
+}
+
+void backtrace_print_symbol(uint64_t address)
+{
+	const char *name;
+	uint64_t offset;
+
+	if (ksym_lookup(address, &name, &offset))
+		printk("0x%016llx %s+0x%llx\n", (unsigned long long)address,
+		       name, (unsigned long long)offset);
+	else
+		printk("0x%016llx ?\n", (unsigned long long)address);
+}
+
+void backtrace_print(uint64_t instruction, uint64_t frame_pointer)
+{
+	printk("backtrace:\n");
+	printk("  #0  ");
+	backtrace_print_symbol(instruction);
+	for (int depth = 1; depth < BACKTRACE_MAX_FRAMES; depth++) {
+		if (!backtrace_frame_readable(frame_pointer))
+			return;
+		const uint64_t *frame = (const uint64_t *)frame_pointer;
+		uint64_t return_address = frame[1];
+		if (return_address == 0)
+			return;
+		/* Print the call instruction's address, inside the caller. */
+		printk("  #%-2d ", depth);
+		backtrace_print_symbol(return_address - 1);
+		if (frame[0] != 0 && frame[0] <= frame_pointer)
+			return;	/* frames must move up the stack */
+		frame_pointer = frame[0];
+	}
+}
+
+void backtrace_print_here(void)
+{
+	uint64_t frame_pointer = (uint64_t)__builtin_frame_address(0);
+
+	backtrace_print((uint64_t)__builtin_return_address(0) - 1,
+			*(const uint64_t *)frame_pointer);
+}

@@ -1,0 +1,36 @@
+/*
+ * Segment selectors, the Interrupt Stack Table slots, and queries about the
+ * exception stacks (arch/x86/gdt.c).
+ */
+#ifndef VEIL_ARCH_X86_GDT_H
+#define VEIL_ARCH_X86_GDT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define GDT_KERNEL_CODE 0x08
+#define GDT_KERNEL_DATA 0x10
+#define GDT_USER_DATA   0x1b
+#define GDT_USER_CODE   0x23
+#define GDT_TSS         0x28
+
+/* IST slots (1-based, as the IDT names them). */
+enum ist_slot {
+	IST_DOUBLE_FAULT = 1,
+	IST_NMI = 2,
+	IST_MACHINE_CHECK = 3,
+	IST_PAGE_FAULT = 4,
+	IST_COUNT = 4,
+};
+
+#define IST_STACK_BYTES (16 * 1024)
+
+void gdt_init(void);
+/* True when address is in an IST stack's guard page; *ist names the slot. */
+bool gdt_ist_guard(uint64_t address, unsigned *ist);
+/* The guard page below IST stack index (0-based), for the paging code. */
+uint64_t gdt_ist_guard_page(unsigned index);
+/* True when address lies on one of the IST stacks. */
+bool gdt_on_ist_stack(uint64_t address);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * Time on x86 (kernel/time.h): the PIT's channel 0 interrupts at 1 kHz for
+ * the tick count (ktest's watchdog runs from it), and the TSC, calibrated
+ * once against the PIT's channel 2, gives uptime in nanoseconds.
+ */
+#include <stdint.h>
+#include "arch/x86/irq_lines.h"
+#include "arch/x86/pic.h"
+#include "arch/x86/x86.h"
+#include "kernel/time.h"
+
+#define PIT_FREQUENCY 1193182u
+#define PIT_CHANNEL0 0x40
+#define PIT_CHANNEL2 0x42
+#define PIT_COMMAND 0x43
+#define PIT_GATE_PORT 0x61	/* bit 0: channel 2 gate, bit 5: its output */
+#define TIMER_HZ 1000u
+#define CALIBRATION_MS 20u
+
+/* Set once by timer_init, read-only after. */
+static uint64_t tsc_at_start;
+static uint64_t tsc_per_second;
+/* Counted by the timer interrupt on CPU 0; read anywhere. */
+static volatile uint64_t timer_ticks;
+/* Called on every tick after the EOI; set at boot by ktest. */
+static void (*timer_tick_hook)(void);
+
+/* Counts TSC cycles over CALIBRATION_MS of the PIT's channel 2 one-shot. */
+static uint64_t timer_calibrate_tsc(void)
+{
+	uint16_t count = PIT_FREQUENCY * CALIBRATION_MS / 1000u;
+	uint8_t gate = inb(PIT_GATE_PORT);
+
+	outb(PIT_GATE_PORT, (gate & ~0x02) | 0x01);	/* gate on, speaker off */
+	outb(PIT_COMMAND, 0xb0);	/* channel 2, lobyte/hibyte, mode 0 */
+	outb(PIT_CHANNEL2, count & 0xff);
+	outb(PIT_CHANNEL2, count >> 8);
+	/* Mode 0 starts counting when the count is written; wait for OUT. */
+	uint64_t start = rdtsc();
+	while (!(inb(PIT_GATE_PORT) & 0x20))
+		cpu_pause();
+	uint64_t cycles = rdtsc() - start;
+	outb(PIT_GATE_PORT, gate);
+	return cycles * (1000u / CALIBRATION_MS);
+}
+
+static void timer_interrupt(void)
+{
+	timer_ticks++;
+	if (timer_tick_hook)
+		timer_tick_hook();
+}
+
+void timer_init(void)
+{
+	uint16_t divisor = PIT_FREQUENCY / TIMER_HZ;
+
+	tsc_per_second = timer_calibrate_tsc();
+	tsc_at_start = rdtsc();
+	outb(PIT_COMMAND, 0x34);	/* channel 0, lobyte/hibyte, rate gen */
+	outb(PIT_CHANNEL0, divisor & 0xff);
+	outb(PIT_CHANNEL0, divisor >> 8);
+	irq_line_set_handler(0, timer_interrupt);
+}
+
+void time_set_tick_hook(void (*hook)(void))
+{
+	timer_tick_hook = hook;
+}
+
+uint64_t time_cycles(void)
+{
+	return rdtsc();
+}
+
+uint64_t time_cycles_per_second(void)
+{
+	return tsc_per_second;
+}
+
+uint64_t time_uptime_ns(void)
+{
+	if (!tsc_per_second)
+		return 0;
+	uint64_t cycles = rdtsc() - tsc_at_start;
+	/* Split to avoid overflow: whole seconds, then the remainder. */
+	return cycles / tsc_per_second * 1000000000ull +
+	       cycles % tsc_per_second * 1000000000ull / tsc_per_second;
+}
+
+uint64_t time_ticks_ms(void)
+{
+	return timer_ticks * (1000u / TIMER_HZ);
+}
+
+void time_delay_ms(unsigned ms)
+{
+	uint64_t end = rdtsc() + tsc_per_second / 1000u * ms;
+
+	while (rdtsc() < end)
+		cpu_pause();
+}

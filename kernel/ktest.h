@@ -14,6 +14,7 @@
 #define VEIL_KERNEL_KTEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ktest;	/* the running case's state, owned by kernel/ktest.c */
@@ -23,6 +24,8 @@ struct ktest_case {
 	const char *name;
 	void (*run)(struct ktest *t);
 	uint32_t timeout_ms;	/* 0: the default watchdog limit */
+	const char *file;	/* cases of a file run in line order */
+	int line;
 };
 
 #define KTEST_DEFINE(suite_name, case_name, limit_ms)                          \
@@ -33,6 +36,8 @@ struct ktest_case {
 			.name = #case_name,                                    \
 			.run = ktest_fn_##suite_name##_##case_name,            \
 			.timeout_ms = (limit_ms),                              \
+			.file = __FILE__,                                      \
+			.line = __LINE__,                                      \
 		};                                                             \
 	static void ktest_fn_##suite_name##_##case_name(struct ktest *t)
 
@@ -71,8 +76,9 @@ void ktest_log(struct ktest *t, const char *fmt, ...)
 	} while (0)
 
 /* What a CPU exception caught by ktest_catch() looked like. */
+#define KTEST_TRAP_TIMEOUT (-2)
 struct ktest_trap {
-	int vector;		/* -1 when fn returned normally */
+	int vector;		/* -1: fn returned; KTEST_TRAP_TIMEOUT: timed out */
 	uint64_t error_code;
 	uint64_t fault_address;	/* CR2 for a page fault */
 	uint64_t instruction;	/* RIP of the faulting instruction */
@@ -84,6 +90,20 @@ struct ktest_trap {
  * Returns false, with trap->vector = -1, when fn returned normally.
  */
 bool ktest_catch(void (*fn)(void *arg), void *arg, struct ktest_trap *trap);
+/* The same with a watchdog: fn is abandoned after timeout_ms (interrupts
+ * must be on), and trap->vector is KTEST_TRAP_TIMEOUT. */
+bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
+			 struct ktest_trap *trap, unsigned timeout_ms);
+
+/* For kmain: set up the watchdog, then run what the command line asked. */
+void ktest_init(void);
+bool ktest_requested(void);
+bool ktest_bench_requested(void);
+/* Runs the cases the filter selects, printing KTAP; true if none failed. */
+bool ktest_run(const char *filter);
+/* Runs with the ktest= filter of the command line. */
+bool ktest_run_requested(void);
+void ktest_run_benches(void);
 
 /*
  * Benchmarks are not tests: they print figures and are run by the command

@@ -38,4 +38,7 @@ int ksnprintf(char *buf, unsigned long size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int kvsnprintf(char *buf, unsigned long size, const char *fmt, va_list args);
 
+/* Sets the console log level (LOG_ERROR .. LOG_DEBUG). */
+void printk_set_level(int level);
+
 #endif

@@ -1,0 +1,142 @@
+/*
+ * Command-line parsing (kernel/cmdline.h). Words are copied into a bounded
+ * buffer one at a time, so an overlong word is cut (and reported) rather
+ * than overrunning anything.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include "kernel/cmdline.h"
+#include "kernel/printk.h"
+
+extern const struct cmdline_option cmdline_options_start[];
+extern const struct cmdline_option cmdline_options_end[];
+
+bool cmdline_parse_u64(const char *text, unsigned long long *value)
+{
+	unsigned base = 10;
+	unsigned long long result = 0;
+
+	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+		base = 16;
+		text += 2;
+	}
+	if (!*text)
+		return false;
+	for (; *text; text++) {
+		unsigned digit;
+		if (*text >= '0' && *text <= '9')
+			digit = *text - '0';
+		else if (base == 16 && *text >= 'a' && *text <= 'f')
+			digit = *text - 'a' + 10;
+		else if (base == 16 && *text >= 'A' && *text <= 'F')
+			digit = *text - 'A' + 10;
+		else
+			return false;
+		if (result > (~0ull - digit) / base)
+			return false;
+		result = result * base + digit;
+	}
+	*value = result;
+	return true;
+}
+
+static const struct cmdline_option *
+cmdline_find(const char *key, const struct cmdline_option *options,
+	     unsigned count)
+{
+	for (unsigned i = 0; i < count; i++) {
+		if (strcmp(options[i].name, key) == 0)
+			return &options[i];
+	}
+	return NULL;
+}
+
+/* Applies one word; false when it was unknown or rejected. */
+static bool cmdline_apply_word(char *word, const struct cmdline_option *options,
+			       unsigned count)
+{
+	char *equals = strchr(word, '=');
+	const char *value = "";
+
+	if (equals) {
+		*equals = '\0';
+		value = equals + 1;
+	}
+	const struct cmdline_option *option = cmdline_find(word, options, count);
+	if (!option) {
+		log_warn("cmdline: unknown option '%s' ignored (see 'help')",
+			 word);
+		return false;
+	}
+	if (!option->set(value)) {
+		log_warn("cmdline: bad value '%s' for option '%s' ignored",
+			 value, word);
+		return false;
+	}
+	return true;
+}
+
+unsigned cmdline_apply_table(const char *text,
+			     const struct cmdline_option *options,
+			     unsigned count)
+{
+	char word[CMDLINE_WORD_MAX];
+	unsigned rejected = 0;
+
+	while (*text) {
+		size_t length = 0;
+		while (*text == ' ' || *text == '\t')
+			text++;
+		if (!*text)
+			break;
+		while (*text && *text != ' ' && *text != '\t') {
+			if (length < sizeof(word) - 1)
+				word[length++] = *text;
+			text++;
+		}
+		word[length] = '\0';
+		if (length == sizeof(word) - 1)
+			log_warn("cmdline: word longer than %u bytes cut",
+				 (unsigned)sizeof(word) - 1);
+		if (!cmdline_apply_word(word, options, count))
+			rejected++;
+	}
+	return rejected;
+}
+
+unsigned cmdline_apply(const char *text)
+{
+	return cmdline_apply_table(text, cmdline_options_start,
+				   (unsigned)(cmdline_options_end -
+					      cmdline_options_start));
+}
+
+void cmdline_print_help(void)
+{
+	printk("kernel command-line options:\n");
+	for (const struct cmdline_option *o = cmdline_options_start;
+	     o < cmdline_options_end; o++)
+		printk("  %-18s %s\n", o->name, o->help);
+}
+
+static bool cmdline_set_help(const char *value)
+{
+	(void)value;
+	cmdline_print_help();
+	return true;
+}
+CMDLINE_OPTION(help, "help", "list the command-line options", cmdline_set_help);
+
+static bool cmdline_set_loglevel(const char *value)
+{
+	unsigned long long level;
+
+	if (!cmdline_parse_u64(value, &level) || level > LOG_DEBUG)
+		return false;
+	printk_set_level((int)level);
+	return true;
+}
+CMDLINE_OPTION(loglevel, "loglevel",
+	       "N: console log level, 3 errors .. 7 debug (default 6)",
+	       cmdline_set_loglevel);

@@ -99,6 +99,11 @@ int codec_wkdm_encode(struct codec_workspace *workspace, const void *in,
 			packed |= tag << (2 * i);
 		}
 		tags[group] = (uint8_t)packed;
+		/* The areas only grow: once past the capacity (the adaptive
+		 * choice passes the size to beat) the rest is wasted work. */
+		if (group % 16 == 15 &&
+		    wkdm_payload_length(index_count, partial_count, miss_count) > out_capacity)
+			return XF_NO_SPACE;
 	}
 
 	length = wkdm_payload_length(index_count, partial_count, miss_count);

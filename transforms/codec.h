@@ -52,7 +52,7 @@ enum codec_id {
 };
 
 /* Scratch memory of one encode call; the caller keeps one per CPU or per
- * thread (about 12 KiB). Nothing in it survives between calls. */
+ * thread (about 20 KiB). Nothing in it survives between calls. */
 struct codec_workspace {
 	union {
 		uint16_t lz4_table[1u << CODEC_LZ4_HASH_BITS];

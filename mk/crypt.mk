@@ -1,7 +1,8 @@
 # Page ciphers (transforms/aes*, xts*, cipher*): host unit tests against the
 # IEEE 1619 and FIPS-197 vectors and OpenSSL, and the bench-crypt benchmark.
 CRYPT_SRCS := transforms/aes.c transforms/xts.c transforms/xts_aesni_simd.c \
-              transforms/cipher.c transforms/cipher_mac.c
+              transforms/cipher.c transforms/cipher_mac.c \
+              transforms/cipher_ghash_simd.c
 
 $(eval $(call host_test,crypt,tests/host/test_aes.c tests/host/test_xts.c $(CRYPT_SRCS),-lcrypto))
 

@@ -100,9 +100,20 @@ static void cipher_portable_mac(const struct cipher_key_source *key,
 	struct cipher_portable_keys keys;
 
 	cipher_portable_load(key, key_bytes, &keys);
-	cipher_mac_compute(cipher_portable_key_block, &keys, tweak,
+	cipher_mac_compute(cipher_portable_key_block, cipher_ghash, &keys, tweak,
 			   sealed, bytes, tag);
 	aes_wipe(&keys, sizeof(keys));
+}
+
+static bool cipher_has_pclmul(void)
+{
+	static int cached = -1;	/* -1: not asked yet (see below) */
+
+	if (__atomic_load_n(&cached, __ATOMIC_RELAXED) < 0)
+		__atomic_store_n(&cached, cpuid_has(CPUID_FEATURE_PCLMUL) &&
+					  cpuid_has(CPUID_FEATURE_SSSE3),
+				 __ATOMIC_RELAXED);
+	return cached == 1;
 }
 
 struct cipher_aesni_mac_context {
@@ -125,7 +136,9 @@ static void cipher_aesni_mac(const struct cipher_key_source *key,
 {
 	struct cipher_aesni_mac_context context = { key, key_bytes };
 
-	cipher_mac_compute(cipher_aesni_key_block, &context, tweak,
+	cipher_mac_compute(cipher_aesni_key_block,
+			   cipher_has_pclmul() ? cipher_ghash_pclmul : cipher_ghash,
+			   &context, tweak,
 			   sealed, bytes, tag);
 }
 

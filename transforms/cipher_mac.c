@@ -97,14 +97,15 @@ static void cipher_mac_domain_block(uint8_t block[16], uint64_t high_word)
 }
 
 void cipher_mac_compute(cipher_mac_block_fn encrypt_block,
-			const void *context, const uint8_t tweak[16],
+			cipher_ghash_fn ghash, const void *context,
+			const uint8_t tweak[16],
 			const uint8_t *sealed, size_t bytes, uint8_t tag[16])
 {
 	uint8_t h[16], y[16];
 
 	cipher_mac_domain_block(h, XTS_MAC_HASH_KEY_HIGH);
 	encrypt_block(context, true, h, h);
-	cipher_ghash(h, tweak, sealed, bytes, y);
+	ghash(h, tweak, sealed, bytes, y);
 	y[15] |= (uint8_t)(XTS_MAC_TAG_DOMAIN >> 56);
 	encrypt_block(context, false, y, tag);
 	aes_wipe(h, sizeof(h));

@@ -11,8 +11,9 @@
  * input of K2; K1's own inputs are P ^ T with T secret, so no caller can
  * steer a data block onto the hash-key block. Unlike GMAC, the final encryption takes the hash itself
  * rather than a nonce, so sealing the same page index many times (every
- * eviction does) never reuses a nonce. The GHASH here is the portable,
- * constant-time one (bitwise, masks, no tables).
+ * eviction does) never reuses a nonce. GHASH is either the portable,
+ * constant-time one (bitwise, masks, no tables) or the PCLMULQDQ one; both
+ * are constant-time.
  */
 #ifndef VEIL_TRANSFORMS_CIPHER_MAC_H
 #define VEIL_TRANSFORMS_CIPHER_MAC_H
@@ -25,14 +26,25 @@
 typedef void (*cipher_mac_block_fn)(const void *context, bool data_key,
 				    const uint8_t in[16], uint8_t out[16]);
 
+/* A GHASH implementation (portable or PCLMULQDQ, identical results). */
+typedef void (*cipher_ghash_fn)(const uint8_t h[16], const uint8_t a[16],
+				const uint8_t *c, size_t c_bytes,
+				uint8_t out[16]);
+
 void cipher_mac_compute(cipher_mac_block_fn encrypt_block,
-			const void *context, const uint8_t tweak[16],
+			cipher_ghash_fn ghash, const void *context,
+			const uint8_t tweak[16],
 			const uint8_t *sealed, size_t bytes, uint8_t tag[16]);
 
 /* GHASH_H(a, c) as GCM defines it (SP 800-38D), one 16-byte block of
  * associated data; constant-time in H and the data. */
 void cipher_ghash(const uint8_t h[16], const uint8_t a[16], const uint8_t *c,
 		  size_t c_bytes, uint8_t out[16]);
+
+/* The same with PCLMULQDQ (transforms/cipher_ghash_simd.c): only inside an
+ * FPU section, on a CPU with PCLMULQDQ and SSSE3. */
+void cipher_ghash_pclmul(const uint8_t h[16], const uint8_t a[16],
+			 const uint8_t *c, size_t c_bytes, uint8_t out[16]);
 
 /* Constant-time comparison of two tags. */
 bool cipher_tag_equal(const uint8_t *a, const uint8_t *b);

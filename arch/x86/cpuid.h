@@ -1,6 +1,6 @@
 /*
  * cpuid: which optional instructions the CPU offers (AES-NI, PCLMULQDQ,
- * SSE4.1, RDRAND, RDSEED). Only arch/x86 knows the CPUID instruction; the
+ * SSSE3, SSE4.1, RDRAND, RDSEED). Only arch/x86 knows the CPUID instruction; the
  * rest of the tree asks through cpuid_has(). The function is inline and
  * needs no kernel state, so host tools and tests (on an x86-64 host) use the
  * same check to decide whether an AES-NI path can run.
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 enum cpuid_feature {
+	CPUID_FEATURE_SSSE3,	/* leaf 1, ECX bit 9 */
 	CPUID_FEATURE_SSE41,	/* leaf 1, ECX bit 19 */
 	CPUID_FEATURE_AESNI,	/* leaf 1, ECX bit 25 */
 	CPUID_FEATURE_PCLMUL,	/* leaf 1, ECX bit 1 */
@@ -34,6 +35,7 @@ static inline bool cpuid_has(enum cpuid_feature feature)
 
 	cpuid_query(0, 0, &max_leaf, &ebx, &ecx, &edx);
 	switch (feature) {
+	case CPUID_FEATURE_SSSE3:
 	case CPUID_FEATURE_SSE41:
 	case CPUID_FEATURE_AESNI:
 	case CPUID_FEATURE_PCLMUL:
@@ -41,6 +43,8 @@ static inline bool cpuid_has(enum cpuid_feature feature)
 		if (max_leaf < 1)
 			return false;
 		cpuid_query(1, 0, &eax, &ebx, &ecx, &edx);
+		if (feature == CPUID_FEATURE_SSSE3)
+			return ecx & (1u << 9);
 		if (feature == CPUID_FEATURE_SSE41)
 			return ecx & (1u << 19);
 		if (feature == CPUID_FEATURE_AESNI)

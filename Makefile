@@ -33,6 +33,9 @@ endef
 
 include $(sort $(wildcard mk/*.mk))
 
+# Host test binaries are built without the freestanding flags.
+$(HOST_TESTS): | deps
+
 # Builds and runs every host unit test, printing KTAP (the runner in tests/
 # parses it; this target is for a quick look by hand).
 .PHONY: host-tests host-tests-build clean

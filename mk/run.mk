@@ -1,0 +1,35 @@
+# Running and testing: make run, make test, make debug, make bochs.
+# Each first installs what is missing (tools/install-deps).
+QEMU        ?= qemu-system-x86_64
+QEMU_MEMORY ?= 512M
+# KVM=1 uses KVM (opt-in: TCG is the default everywhere).
+QEMU_ACCEL  := $(if $(filter 1,$(KVM)),kvm,tcg)
+QEMU_FLAGS  := -machine pc,accel=$(QEMU_ACCEL) -cpu max -m $(QEMU_MEMORY) \
+               -serial stdio -no-reboot -nic none -boot order=d \
+               -device isa-debug-exit,iobase=0xf4,iosize=0x01
+
+.PHONY: run test debug bochs
+# QEMU's exit status 1 means the kernel powered off normally.
+run: deps $(BUILD)/veil.iso
+	@echo "Veil under QEMU: serial console here; quit with Ctrl-A X"
+	$(QEMU) $(QEMU_FLAGS) -display none -monitor none -cdrom $(BUILD)/veil.iso; \
+		status=$$?; [ $$status -eq 0 ] || [ $$status -eq 1 ]
+
+# The whole suite: host unit tests, kernel boots (BIOS, UEFI, crash and
+# bad-input boots), gdb, Bochs, the clang build. TESTS=step,step picks steps.
+test: deps host-tests-build $(BUILD)/veil-test.iso $(BUILD)/veil.elf
+	@tests/run $(if $(TESTS),--only $(TESTS))
+
+# QEMU waits at reset with its gdb stub on port 1234; gdb loads the
+# symbols and the project's script (tools/veil.gdb), then breaks at kmain.
+GDB_PORT ?= 1234
+debug: deps $(BUILD)/veil.iso $(BUILD)/veil.elf
+	$(QEMU) $(QEMU_FLAGS) -display none -monitor none -cdrom $(BUILD)/veil.iso \
+		-gdb tcp::$(GDB_PORT) -S > $(BUILD)/debug-serial.log 2>&1 & \
+	echo "QEMU started (serial output in $(BUILD)/debug-serial.log)"; \
+	gdb -q -x tools/veil.gdb -ex "veil-connect $(GDB_PORT)" $(BUILD)/veil.elf; \
+	kill %1 2>/dev/null || true
+
+# The same ISO under Bochs, headless (term display inside script(1)).
+bochs: deps $(BUILD)/veil.iso
+	tools/run-bochs $(BUILD)/veil.iso

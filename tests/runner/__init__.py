@@ -1,0 +1,1 @@
+"""Veil's host-side test runner (tests/run)."""

@@ -1,0 +1,183 @@
+"""The runner's steps. Each step returns a list of (name, ok, detail)
+checks; kernel and host KTAP cases count one check each."""
+import glob
+import os
+import re
+import subprocess
+
+from . import ktap, machines, process
+
+BUILD = "build"
+TEST_ISO = os.path.join(BUILD, "veil-test.iso")
+BOOTCHECK = os.path.join(BUILD, "bootcheck.bin")
+RUN_DIR = os.path.join(BUILD, "test-runs")
+PANIC_MARKERS = ("*** kernel panic", "*** CPU exception", "*** exception inside")
+
+
+class Context:
+    def __init__(self, echo, verbose, timeout_scale=1.0):
+        self.echo = echo
+        self.verbose = verbose
+        self.timeout_scale = timeout_scale
+        os.makedirs(RUN_DIR, exist_ok=True)
+
+    def save_log(self, name, text):
+        path = os.path.join(RUN_DIR, name + ".log")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+
+def fnv1a(data):
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def ktap_checks(prefix, report):
+    checks = [(f"{prefix}:{c.path}", c.ok, c.reason if c.skipped else "")
+              for c in report.cases]
+    for error in report.errors:
+        checks.append((f"{prefix}:ktap-structure", False, error))
+    return checks
+
+
+def judge_boot(name, run, expect_status="passed"):
+    """Checks common to every kernel boot: it ended in time, with the
+    expected exit status, and did not crash."""
+    checks = []
+    status = machines.QEMU_EXIT.get(run.status, f"exit status {run.status}")
+    if run.timed_out:
+        checks.append((f"{name}:finished", False, f"timed out after {run.seconds:.0f} s"))
+        return checks
+    crashed = [m for m in PANIC_MARKERS if m in run.output]
+    if expect_status != "crashed" and crashed:
+        checks.append((f"{name}:no-crash", False, f"the kernel printed '{crashed[0]}'"))
+    checks.append((f"{name}:exit-status", status == expect_status,
+                   f"expected {expect_status}, got {status}"))
+    return checks
+
+
+# ---------------------------------------------------------------- host tests
+def step_host(ctx):
+    checks = []
+    for binary in sorted(glob.glob(os.path.join(BUILD, "host", "test-*"))):
+        name = os.path.basename(binary)
+        run = process.run([binary], timeout=300 * ctx.timeout_scale,
+                          echo=ctx.echo if ctx.verbose else None)
+        ctx.save_log("host-" + name, run.output)
+        report = ktap.parse(run.output, name)
+        checks += ktap_checks("host:" + name, report)
+        if run.timed_out or run.status != 0:
+            checks.append((f"host:{name}:exit", False,
+                           "timed out" if run.timed_out else f"exit status {run.status}"))
+    if not checks:
+        checks.append(("host:binaries", False, "no build/host/test-* found"))
+    return checks
+
+
+# ---------------------------------------------------------------- kernel boots
+def boot(ctx, name, cmdline=None, firmware="bios", memory="256M", cpu="max",
+         timeout=120, stop_when=None, module=None):
+    disk = None
+    if cmdline is not None:
+        disk = machines.make_config_disk(os.path.join(RUN_DIR, name + ".img"),
+                                         cmdline, module)
+    command = machines.qemu_command(TEST_ISO, firmware, memory, cpu, disk)
+    ctx.echo(f"# boot {name}: {' '.join(command)}")
+    run = process.run(command, timeout=timeout * ctx.timeout_scale,
+                      echo=lambda l: ctx.echo("  | " + l), stop_when=stop_when)
+    ctx.save_log(name, run.output)
+    return run
+
+
+def check_boot_info(name, output, cmdline):
+    """What the kernel saw matches what the runner gave GRUB."""
+    checks = []
+    m = re.search(r'boot: cmdline "([^"]*)"', output)
+    checks.append((f"{name}:bootinfo-cmdline", bool(m) and m.group(1) == cmdline,
+                   f"kernel saw {m.group(1) if m else None!r}, runner passed {cmdline!r}"))
+    with open(BOOTCHECK, "rb") as f:
+        data = f.read()
+    m = re.search(r'module \d+ "bootcheck" at 0x[0-9a-f]+ size (\d+) fnv1a 0x([0-9a-f]+)', output)
+    ok = bool(m) and int(m.group(1)) == len(data) and int(m.group(2), 16) == fnv1a(data)
+    checks.append((f"{name}:bootinfo-module", ok,
+                   f"kernel saw {m.groups() if m else None}, file has {len(data)} bytes "
+                   f"fnv1a {fnv1a(data):016x}"))
+    m = re.search(r"memory map \(\d+ ranges, (\d+) MiB usable\)", output)
+    usable = int(m.group(1)) if m else -1
+    checks.append((f"{name}:bootinfo-memory", 240 <= usable <= 256,
+                   f"{usable} MiB usable in a 256 MiB guest"))
+    return checks
+
+
+def ktest_boot(ctx, name, firmware):
+    cmdline = "ktest=all loglevel=6"
+    run = boot(ctx, name, cmdline, firmware=firmware, timeout=180)
+    checks = judge_boot(name, run)
+    checks += ktap_checks(name, ktap.parse(run.output, name))
+    checks += check_boot_info(name, run.output, cmdline)
+    return checks
+
+
+def step_ktest_bios(ctx):
+    return ktest_boot(ctx, "ktest-bios", "bios")
+
+
+def step_ktest_uefi(ctx):
+    if not machines.ovmf_firmware():
+        return [("ktest-uefi:firmware", False, "no OVMF firmware found (package ovmf)")]
+    checks = ktest_boot(ctx, "ktest-uefi", "uefi")
+    output = open(os.path.join(RUN_DIR, "ktest-uefi.log")).read()
+    checks.append(("ktest-uefi:booted-from-uefi", ", UEFI" in output,
+                   "the kernel should see the EFI system table"))
+    return checks
+
+
+CRASHES = {
+    # name: what the report must say
+    "stack_overflow": r"stack guard page: kernel stack overflow",
+    "nested_exception": r"\*\*\* exception inside the exception handler",
+    "panic": r"\*\*\* kernel panic: crashtest: a panic on purpose",
+    "invalid_opcode": r"\*\*\* CPU exception: #UD invalid opcode.*\n(.*\n)*?backtrace:\n  #0 .* crashtest_invalid_opcode",
+}
+
+
+def step_crashes(ctx):
+    checks = []
+    for crash, pattern in CRASHES.items():
+        name = f"crash-{crash}"
+        run = boot(ctx, name, f"crashtest={crash}", timeout=60)
+        checks += judge_boot(name, run, expect_status="crashed")
+        checks.append((f"{name}:report", re.search(pattern, run.output) is not None,
+                       f"expected /{pattern}/ in the output"))
+    return checks
+
+
+def step_bad_input(ctx):
+    checks = []
+    run = boot(ctx, "lowmem", "ktest=all", memory="16M", timeout=60)
+    checks += judge_boot("lowmem", run, expect_status="crashed")
+    checks.append(("lowmem:message", "boot: not enough memory" in run.output,
+                   "expected 'boot: not enough memory'"))
+    run = boot(ctx, "unknown-option", "ktest=ktest.catch_without_exception frobnicate=3",
+               timeout=60)
+    checks += judge_boot("unknown-option", run)
+    checks.append(("unknown-option:warning",
+                   "unknown option 'frobnicate' ignored" in run.output,
+                   "expected a warning naming the option"))
+    marker = "Veil needs it for W^X"
+    run = boot(ctx, "no-nx", None, cpu="qemu64,-nx", timeout=60,
+               stop_when=lambda line: marker in line)
+    checks.append(("no-nx:message", marker in run.output,
+                   "a CPU without NX must be told so on the serial port"))
+    return checks
+
+
+def step_clang(ctx):
+    run = process.run(["make", "-s", "CC=clang", "kernel"], timeout=900,
+                      echo=ctx.echo if ctx.verbose else None)
+    ctx.save_log("build-clang", run.output)
+    return [("build:clang", run.status == 0,
+             run.output[-2000:] if run.status else "")]

@@ -1,7 +1,15 @@
-# The TLB event layer (mm/region*, clearset*, policy*, hooks*, trace*,
-# scheme*, fault.c; transforms/xf*): host tests of everything that needs no
-# page tables, plus the region simulated over a fake page table.
+# The TLB event layer (mm/region*, clearset*, policy*, hooks*, scheme*;
+# transforms/xf*): host tests of the policies, and of regions simulated over
+# a fake address space (tests/host/fake_vmm.c) with the real transforms and
+# page store.
 POLICY_SRCS := mm/policy.c mm/policy_fifo.c mm/policy_clock.c mm/policy_2q.c \
                mm/clearset.c
 
 $(eval $(call host_test,policy,tests/host/test_policy.c $(POLICY_SRCS)))
+
+REGION_SRCS := mm/region.c mm/region_fault.c mm/scheme.c mm/hooks.c \
+               $(POLICY_SRCS) mm/store.c mm/zstore.c \
+               transforms/xf.c transforms/xf_identity.c transforms/xf_xor.c \
+               transforms/xf_codec.c $(wildcard transforms/codec*.c)
+
+$(eval $(call host_test,region,tests/host/test_region.c tests/host/fake_vmm.c $(REGION_SRCS)))

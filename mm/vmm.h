@@ -65,4 +65,8 @@ bool vmm_get_handle(struct vmm_space *space, uintptr_t va, uint64_t *handle);
 /* Clears a handle entry (no invalidation needed: it was never present). */
 int vmm_clear_handle(struct vmm_space *space, uintptr_t va);
 
+/* The range of kernel virtual addresses set aside for transformed regions
+ * (mm/region.c hands out pieces of it). */
+void vmm_region_area(uintptr_t *base, uintptr_t *size);
+
 #endif

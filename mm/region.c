@@ -1,0 +1,277 @@
+/*
+ * Transformed regions (mm/region.h): creation, destruction, the registry,
+ * scheme changes and statistics. The fault path, eviction and the explicit
+ * purges are in mm/region_fault.c.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernel/printk.h"
+#include "kernel/spinlock.h"
+#include "mm/region.h"
+#include "mm/region_internal.h"
+#include "mm/slab.h"
+#include "mm/vmm.h"
+
+#define REGION_MAX 64
+
+/* Protects region_table, region_count, region_next_base and region_next_id. */
+static struct spinlock region_registry_lock = SPINLOCK_INIT("region_registry");
+static struct region *region_table[REGION_MAX];
+static unsigned region_count;
+static uintptr_t region_next_base;
+static uint64_t region_next_id = 1;
+
+static void *region_env_alloc(void *context, size_t bytes)
+{
+	void *memory = kmalloc(bytes);
+
+	(void)context;
+	if (memory)
+		memset(memory, 0, bytes);
+	return memory;
+}
+
+static void region_env_free(void *context, void *memory, size_t bytes)
+{
+	(void)context;
+	(void)bytes;
+	kfree(memory);
+}
+
+static bool region_env_referenced(void *context, uint32_t page)
+{
+	struct region *region = context;
+
+	return vmm_test_and_clear_accessed(region->space,
+					   (uintptr_t)region_page_address(region, page));
+}
+
+/* Reserves virtual space (with an unmapped page after it, so an overrun
+ * of one region faults instead of reaching the next) and an id. */
+static int region_register(struct region *region)
+{
+	uintptr_t area_base, area_size;
+	unsigned long flags = spin_lock_irqsave(&region_registry_lock);
+	int result = REGION_OK;
+
+	vmm_region_area(&area_base, &area_size);
+	if (region_next_base == 0)
+		region_next_base = area_base;
+	uint64_t bytes = ((uint64_t)region->pages + 1) * 4096u;
+	if (region_count == REGION_MAX ||
+	    bytes > area_base + area_size - region_next_base) {
+		result = REGION_NO_SPACE;
+	} else {
+		region->base = region_next_base;
+		region->id = region_next_id++;
+		region_next_base += bytes;
+		region_table[region_count++] = region;
+	}
+	spin_unlock_irqrestore(&region_registry_lock, flags);
+	return result;
+}
+
+static void region_unregister(struct region *region)
+{
+	unsigned long flags = spin_lock_irqsave(&region_registry_lock);
+
+	for (unsigned i = 0; i < region_count; i++) {
+		if (region_table[i] == region) {
+			region_table[i] = region_table[--region_count];
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&region_registry_lock, flags);
+}
+
+struct region *region_find(uintptr_t address)
+{
+	unsigned long flags = spin_lock_irqsave(&region_registry_lock);
+	struct region *found = NULL;
+
+	for (unsigned i = 0; i < region_count; i++) {
+		struct region *r = region_table[i];
+		if (address >= r->base &&
+		    address - r->base < (uint64_t)r->pages * 4096u) {
+			found = r;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&region_registry_lock, flags);
+	return found;
+}
+
+static int region_alloc_tables(struct region *region)
+{
+	size_t pages = region->pages;
+
+	region->state = region_env_alloc(NULL, pages);
+	region->sealed_by = region_env_alloc(NULL, pages);
+	region->handles = region_env_alloc(NULL, pages * sizeof(*region->handles));
+	region->checksums = region_env_alloc(NULL,
+					     pages * sizeof(*region->checksums));
+	if (!region->state || !region->sealed_by || !region->handles ||
+	    !region->checksums)
+		return REGION_NO_MEMORY;
+	return REGION_OK;
+}
+
+static void region_free_tables(struct region *region)
+{
+	kfree(region->state);
+	kfree(region->sealed_by);
+	kfree(region->handles);
+	kfree(region->checksums);
+}
+
+static int region_init(struct region *region, const struct region_config *config)
+{
+	struct policy_env env = {
+		.alloc = region_env_alloc,
+		.free = region_env_free,
+		.test_and_clear_referenced = region_env_referenced,
+		.context = region,
+	};
+
+	ksnprintf(region->name, sizeof(region->name), "%s",
+		  config->name ? config->name : "region");
+	region->pages = config->pages;
+	region->space = vmm_kernel_space();
+	region->store = config->store;
+	region->protection = config->protection ? config->protection :
+						  VMM_READ | VMM_WRITE;
+	spin_init(&region->lock, "region");
+	if (scheme_parse(config->scheme, &region->schemes[0]) != 0)
+		return REGION_BAD_SCHEME;
+	if (region_alloc_tables(region) != REGION_OK)
+		return REGION_NO_MEMORY;
+	if (clearset_init(&region->clear, region->schemes[0].policy, &env,
+			  region->pages, config->clear_limit) != 0)
+		return REGION_NO_MEMORY;
+	return REGION_OK;
+}
+
+int region_create(const struct region_config *config, struct region **out)
+{
+	struct region *region;
+	int result;
+
+	if (!config || !config->scheme || !config->store || config->pages == 0 ||
+	    config->clear_limit == 0 || config->clear_limit > config->pages)
+		return REGION_BAD_ARGUMENT;
+	region = region_env_alloc(NULL, sizeof(*region));
+	if (!region)
+		return REGION_NO_MEMORY;
+	result = region_init(region, config);
+	if (result == REGION_OK)
+		result = region_register(region);
+	if (result != REGION_OK) {
+		if (region->clear.member)
+			clearset_destroy(&region->clear);
+		region_free_tables(region);
+		kfree(region);
+		return result;
+	}
+	*out = region;
+	return REGION_OK;
+}
+
+void region_destroy(struct region *region)
+{
+	region_unregister(region);
+	region_release_pages(region);
+	clearset_destroy(&region->clear);
+	region_free_tables(region);
+	kfree(region);
+}
+
+/* A slot for a new scheme: the current one if it seals nothing, else one
+ * without sealed pages; -1 when every slot still holds pages. */
+static int region_free_scheme_slot(struct region *region)
+{
+	if (region->scheme_pages[region->current_scheme] == 0)
+		return region->current_scheme;
+	for (int i = 0; i < REGION_SCHEMES_MAX; i++) {
+		if (region->scheme_pages[i] == 0)
+			return i;
+	}
+	return -1;
+}
+
+int region_set_scheme(struct region *region, const char *text)
+{
+	struct scheme scheme;
+	int result = REGION_OK;
+
+	if (scheme_parse(text, &scheme) != 0)
+		return REGION_BAD_SCHEME;
+	unsigned long flags = spin_lock_irqsave(&region->lock);
+	int slot = region_free_scheme_slot(region);
+	if (slot < 0) {
+		result = REGION_NO_SPACE;
+	} else if (clearset_set_policy(&region->clear, scheme.policy) != 0) {
+		result = REGION_NO_MEMORY;
+	} else {
+		region->schemes[slot] = scheme;
+		region->current_scheme = (uint8_t)slot;
+	}
+	spin_unlock_irqrestore(&region->lock, flags);
+	return result;
+}
+
+void region_scheme_name(struct region *region, char *buffer, size_t size)
+{
+	unsigned long flags = spin_lock_irqsave(&region->lock);
+
+	scheme_format(&region->schemes[region->current_scheme], buffer, size);
+	spin_unlock_irqrestore(&region->lock, flags);
+}
+
+enum region_page_state region_page_state(struct region *region, uint32_t page)
+{
+	return page < region->pages ? (enum region_page_state)region->state[page] :
+				      REGION_UNPOPULATED;
+}
+
+void region_get_stats(struct region *region, struct region_stats *stats)
+{
+	unsigned long flags = spin_lock_irqsave(&region->lock);
+
+	*stats = region->stats;
+	stats->clear_pages = region->clear.resident;
+	spin_unlock_irqrestore(&region->lock, flags);
+}
+
+void region_for_each(void (*fn)(struct region *region, void *arg), void *arg)
+{
+	unsigned long flags = spin_lock_irqsave(&region_registry_lock);
+
+	for (unsigned i = 0; i < region_count; i++)
+		fn(region_table[i], arg);
+	spin_unlock_irqrestore(&region_registry_lock, flags);
+}
+
+void region_print(struct region *region)
+{
+	struct region_stats s;
+	char scheme[96];
+
+	region_get_stats(region, &s);
+	region_scheme_name(region, scheme, sizeof(scheme));
+	printk("region id=%llu name=%s base=0x%llx pages=%u limit=%u scheme=%s "
+	       "clear=%llu sealed=%llu bytes_stored=%llu faults=%llu "
+	       "zero_fills=%llu restores=%llu evictions=%llu invalidations=%llu "
+	       "seal_failures=%llu corrupt=%llu\n",
+	       (unsigned long long)region->id, region->name,
+	       (unsigned long long)region->base, region->pages,
+	       region->clear.limit, scheme,
+	       (unsigned long long)s.clear_pages,
+	       (unsigned long long)s.sealed_pages,
+	       (unsigned long long)s.bytes_stored, (unsigned long long)s.faults,
+	       (unsigned long long)s.zero_fills, (unsigned long long)s.restores,
+	       (unsigned long long)s.evictions,
+	       (unsigned long long)s.invalidations,
+	       (unsigned long long)s.seal_failures,
+	       (unsigned long long)s.corrupt);
+}

@@ -1,0 +1,137 @@
+/*
+ * Transformed regions: ranges of kernel virtual memory whose pages may be
+ * kept sealed (transformed: compressed, encrypted, ...) while no TLB can
+ * hold a mapping to them. Each page is
+ *   UNPOPULATED  never touched, or dropped: reads as zeros on first touch;
+ *   CLEAR        present, in the region's clear set, in its frame;
+ *   SEALED       not present; its sealed copy is in the page store, and the
+ *                non-present PTE holds the store handle (as a swap entry
+ *                does). The region also keeps the handle, and the two must
+ *                agree, so a corrupt PTE is detected, never followed.
+ * The clear set bounds the CLEAR pages (the region's software model of what
+ * a TLB may hold); touching a page beyond the limit evicts the victim the
+ * policy picks: PTE cleared and invalidated first, then sealed.
+ *
+ * Events (mm/hooks.h): MAP whenever a page becomes present, FAULT when a
+ * fault restores or zero-fills a page, EVICT when the clear set pushes a
+ * page out, INVALIDATE on explicit purges (unmap, protection change, purge,
+ * destroy).
+ *
+ * Locking: each region's lock (irqsave) protects its page states, handles,
+ * clear set, statistics and its PTEs; the registry lock protects the list
+ * of regions. A fault takes the registry lock only to find the region.
+ */
+#ifndef VEIL_MM_REGION_H
+#define VEIL_MM_REGION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "kernel/spinlock.h"
+#include "mm/clearset.h"
+#include "mm/scheme.h"
+#include "mm/store.h"
+
+struct vmm_space;
+
+enum region_page_state {
+	REGION_UNPOPULATED = 0,
+	REGION_CLEAR = 1,
+	REGION_SEALED = 2,
+};
+
+/* Results (negative on failure). */
+enum region_result {
+	REGION_OK = 0,
+	REGION_NO_MEMORY = -1,
+	REGION_BAD_ARGUMENT = -2,
+	REGION_BAD_SCHEME = -3,
+	REGION_CORRUPT = -4,	/* a sealed copy failed to restore */
+	REGION_STORE_REFUSED = -5,
+	REGION_NO_SPACE = -6,	/* no virtual space left for regions */
+};
+
+struct region_stats {
+	uint64_t faults;	/* faults this region resolved */
+	uint64_t zero_fills;	/* first touches */
+	uint64_t restores;	/* sealed pages restored */
+	uint64_t evictions;	/* pages pushed out of the clear set and sealed */
+	uint64_t invalidations;	/* explicit purges of clear pages */
+	uint64_t seal_failures;	/* evictions refused (store full, no memory) */
+	uint64_t corrupt;	/* restores that failed: tampered or bad handle */
+	uint64_t sealed_pages;	/* SEALED now */
+	uint64_t clear_pages;	/* CLEAR now */
+	uint64_t bytes_stored;	/* store bytes of the sealed pages now */
+};
+
+struct region_config {
+	const char *name;
+	uint32_t pages;
+	uint32_t clear_limit;		/* >= 1: pages present at most */
+	const char *scheme;		/* "POLICY[:XF,...]", see scheme.h */
+	struct store *store;		/* where sealed pages go */
+	unsigned protection;		/* enum vmm_prot; 0 means read-write */
+};
+
+/* Schemes a region can hold at once: pages sealed under an older chain are
+ * restored with the chain that sealed them (the old scheme reads, the new
+ * one writes), so a scheme changes while the region is in use. */
+#define REGION_SCHEMES_MAX 4
+
+struct region {
+	uint64_t id;
+	char name[32];
+	uintptr_t base;
+	uint32_t pages;
+	struct vmm_space *space;
+	struct store *store;
+	unsigned protection;		/* enum vmm_prot of present pages */
+	struct spinlock lock;		/* see the top of this file */
+	struct scheme schemes[REGION_SCHEMES_MAX];
+	uint32_t scheme_pages[REGION_SCHEMES_MAX];	/* sealed pages of each */
+	uint8_t current_scheme;		/* index of the one that seals */
+	struct clearset clear;
+	uint8_t *state;			/* enum region_page_state per page */
+	uint8_t *sealed_by;		/* per page: index of its scheme */
+	store_handle_t *handles;	/* per page: the sealed copy */
+	uint64_t *checksums;		/* per page: content at sealing (debug) */
+	struct region_stats stats;
+	int last_error;			/* the last failed restore's result */
+};
+
+int region_create(const struct region_config *config, struct region **out);
+/* Releases every frame, sealed copy and page-table page of the region. */
+void region_destroy(struct region *region);
+
+/* The page fault handler of all regions (registered at boot): true when
+ * the fault was in a region and the page is now present. */
+bool region_handle_fault(uintptr_t address, unsigned fault_flags);
+
+/* Explicit purges (INVALIDATE). unmap drops the page's content (it reads
+ * as zeros again); purge seals it now (a page being moved); protect
+ * changes the protection of every present page and of future mappings. */
+int region_unmap_page(struct region *region, uint32_t page);
+int region_purge_page(struct region *region, uint32_t page);
+int region_protect(struct region *region, unsigned protection);
+
+/* Changes the scheme at run time: the new policy takes over the resident
+ * pages, and the new chain seals from now on; pages sealed before are
+ * restored with their own chain. REGION_BAD_SCHEME when the text does not
+ * parse, REGION_NO_SPACE when REGION_SCHEMES_MAX chains still hold pages. */
+int region_set_scheme(struct region *region, const char *scheme);
+/* The scheme now sealing, as text. */
+void region_scheme_name(struct region *region, char *buffer, size_t size);
+
+enum region_page_state region_page_state(struct region *region, uint32_t page);
+void region_get_stats(struct region *region, struct region_stats *stats);
+static inline void *region_page_address(const struct region *region,
+					uint32_t page)
+{
+	return (void *)(region->base + (uintptr_t)page * 4096u);
+}
+
+/* Calls fn for each region (registry order), under the registry lock. */
+void region_for_each(void (*fn)(struct region *region, void *arg), void *arg);
+void region_print(struct region *region);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * Running a scheme's transform chain (mm/scheme.h). Two per-CPU buffers
+ * alternate as a step's input and output; an in-place step reuses its
+ * input buffer, and the first step, when in place, works on the page
+ * itself (so a debugging transform scrambles exactly what a stale TLB entry
+ * would reach). The bytes handed to unseal are copied first: the store's
+ * copy stays intact whatever a step does.
+ */
+#include <stdbool.h>
+#include <string.h>
+#include "kernel/cpu.h"
+#include "kernel/printk.h"
+#include "mm/scheme.h"
+
+/* Chain buffers of each CPU, used with interrupts off (see scheme.h). */
+static uint8_t scheme_buffers[CONFIG_MAX_CPUS][2][XF_BUFFER_BYTES]
+	__attribute__((aligned(64)));
+
+static bool scheme_is_cipher(const struct xf_transform *transform)
+{
+	/* Ciphers name their mode; codecs do not. Compressing ciphertext
+	 * gains nothing and leaks nothing new, but is always a mistake. */
+	return strstr(transform->ops->name, "-xts") != NULL;
+}
+
+static int scheme_add(struct scheme *scheme, const char *name, size_t length)
+{
+	char word[32];
+	struct xf_transform *transform;
+
+	if (length == 0 || length >= sizeof(word) || scheme->length == XF_CHAIN_MAX)
+		return SCHEME_BAD_NAME;
+	memcpy(word, name, length);
+	word[length] = '\0';
+	transform = xf_lookup(word);
+	if (!transform)
+		return SCHEME_BAD_NAME;
+	if (scheme->length > 0 && scheme_is_cipher(scheme->chain[scheme->length - 1]) &&
+	    !scheme_is_cipher(transform))
+		return SCHEME_BAD_ORDER;
+	scheme->chain[scheme->length++] = transform;
+	return 0;
+}
+
+int scheme_parse(const char *text, struct scheme *scheme)
+{
+	struct scheme parsed = { 0 };
+	const char *colon = strchr(text, ':');
+	size_t policy_length = colon ? (size_t)(colon - text) : strlen(text);
+	char policy_name[32];
+
+	if (policy_length == 0 || policy_length >= sizeof(policy_name))
+		return SCHEME_BAD_NAME;
+	memcpy(policy_name, text, policy_length);
+	policy_name[policy_length] = '\0';
+	parsed.policy = policy_lookup(policy_name);
+	if (!parsed.policy)
+		return SCHEME_BAD_NAME;
+	for (const char *p = colon ? colon + 1 : NULL; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t length = comma ? (size_t)(comma - p) : strlen(p);
+		int result = scheme_add(&parsed, p, length);
+		if (result)
+			return result;
+		p = comma ? comma + 1 : NULL;
+	}
+	*scheme = parsed;
+	return 0;
+}
+
+void scheme_format(const struct scheme *scheme, char *buffer, size_t size)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return;
+	buffer[0] = '\0';
+	for (unsigned i = 0; i <= scheme->length && used < size; i++) {
+		const char *name = i == 0 ? scheme->policy->name :
+					    scheme->chain[i - 1]->ops->name;
+		const char *separator = i == 0 ? "" : i == 1 ? ":" : ",";
+		used += (size_t)ksnprintf(buffer + used, size - used, "%s%s",
+					  separator, name);
+	}
+}
+
+/* Undoes the in-place steps 0..count-1 that already ran on the page. */
+static void scheme_undo_in_place(const struct scheme *scheme,
+				 const struct xf_page_id *id, void *page,
+				 unsigned count)
+{
+	size_t length;
+
+	while (count-- > 0)
+		xf_unseal(scheme->chain[count], id, page, XF_PAGE_BYTES, page,
+			  XF_PAGE_BYTES, &length);
+}
+
+int scheme_seal(const struct scheme *scheme, const struct xf_page_id *id,
+		void *page, const void **sealed, size_t *sealed_length)
+{
+	uint8_t (*buffers)[XF_BUFFER_BYTES] = scheme_buffers[cpu_current()];
+	uint8_t *in = page;
+	size_t in_length = XF_PAGE_BYTES;
+	unsigned page_steps = 0;	/* leading in-place steps on the page */
+	int next = 0;
+
+	for (unsigned i = 0; i < scheme->length; i++) {
+		struct xf_transform *step = scheme->chain[i];
+		/* in is the page only while every earlier step was in place */
+		uint8_t *out = step->ops->in_place ? in : buffers[next];
+		size_t out_length;
+		int result = xf_seal(step, id, in, in_length, out,
+				     XF_BUFFER_BYTES, &out_length);
+		if (result != XF_OK) {
+			scheme_undo_in_place(scheme, id, page, page_steps);
+			return result;
+		}
+		if (out == (uint8_t *)page)
+			page_steps++;
+		else if (out != in)
+			next ^= 1;
+		in = out;
+		in_length = out_length;
+	}
+	*sealed = in;
+	*sealed_length = in_length;
+	return XF_OK;
+}
+
+int scheme_unseal(const struct scheme *scheme, const struct xf_page_id *id,
+		  const void *sealed, size_t sealed_length, void *page)
+{
+	uint8_t (*buffers)[XF_BUFFER_BYTES] = scheme_buffers[cpu_current()];
+	uint8_t *in = buffers[0];
+	size_t in_length = sealed_length;
+
+	if (sealed_length > XF_BUFFER_BYTES)
+		return XF_CORRUPT;
+	memmove(in, sealed, sealed_length);	/* sealed may be this buffer */
+	for (unsigned i = scheme->length; i-- > 0;) {
+		struct xf_transform *step = scheme->chain[i];
+		uint8_t *out = i == 0 ? page :
+			       step->ops->in_place ? in :
+			       (in == buffers[0] ? buffers[1] : buffers[0]);
+		size_t capacity = i == 0 ? XF_PAGE_BYTES : XF_BUFFER_BYTES;
+		size_t out_length;
+		int result = xf_unseal(step, id, in, in_length, out, capacity,
+				       &out_length);
+		if (result != XF_OK)
+			return result == XF_NO_SPACE ? XF_CORRUPT : result;
+		in = out;
+		in_length = out_length;
+	}
+	if (scheme->length == 0) {
+		if (in_length != XF_PAGE_BYTES)
+			return XF_CORRUPT;
+		memcpy(page, in, XF_PAGE_BYTES);
+		return XF_OK;
+	}
+	return in_length == XF_PAGE_BYTES ? XF_OK : XF_CORRUPT;
+}

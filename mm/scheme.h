@@ -1,0 +1,55 @@
+/*
+ * A scheme: what happens to a region's pages when they leave the clear
+ * set. A replacement policy (which page leaves) and an ordered chain of
+ * transforms (what is done to it), e.g. "clock: adaptive, aes128-xts".
+ * Sealing runs the chain first to last and returns the last output, which
+ * the region puts into its page store; unsealing runs it last to first.
+ *
+ * The chain works in per-CPU buffers: callers run it with interrupts off
+ * (the region's lock is an irqsave lock), so a CPU's buffers have one user.
+ */
+#ifndef VEIL_MM_SCHEME_H
+#define VEIL_MM_SCHEME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "mm/policy.h"
+#include "transforms/xf.h"
+
+struct scheme {
+	const struct policy_ops *policy;
+	unsigned length;	/* transforms in the chain, 0..XF_CHAIN_MAX */
+	struct xf_transform *chain[XF_CHAIN_MAX];
+};
+
+/* Results beyond xf_result's: */
+#define SCHEME_BAD_NAME (-20)	/* an unknown policy or transform name */
+#define SCHEME_BAD_ORDER (-21)	/* a cipher before a codec (never useful) */
+
+/*
+ * Builds a scheme from text: "POLICY" or "POLICY:XF[,XF...]" (for example
+ * "clock:adaptive,aes128-xts"). Names are looked up in the policy and
+ * transform registries. Returns 0 or a negative result; *scheme is left
+ * unchanged on failure.
+ */
+int scheme_parse(const char *text, struct scheme *scheme);
+/* Writes the scheme as scheme_parse reads it. */
+void scheme_format(const struct scheme *scheme, char *buffer, size_t size);
+
+/*
+ * Seals the page (XF_PAGE_BYTES at page). On success *sealed points at the
+ * result (a per-CPU buffer, or the page itself when every step works in
+ * place) and *sealed_length is its length. In-place steps change the page;
+ * on failure they are undone, so the page is as it was.
+ */
+int scheme_seal(const struct scheme *scheme, const struct xf_page_id *id,
+		void *page, const void **sealed, size_t *sealed_length);
+/*
+ * Restores a page from its sealed bytes into page (XF_PAGE_BYTES). Returns
+ * XF_CORRUPT when any step finds the bytes malformed or tampered with; the
+ * page's content is then undefined.
+ */
+int scheme_unseal(const struct scheme *scheme, const struct xf_page_id *id,
+		  const void *sealed, size_t sealed_length, void *page);
+
+#endif

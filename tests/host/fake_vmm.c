@@ -1,0 +1,244 @@
+/*
+ * The fake address space of tests/host/fake_vmm.h. One flat table of PTEs
+ * covers the region area; "physical" addresses are host pointers.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/trap.h"
+#include "mm/frame.h"
+#include "mm/region.h"
+#include "mm/slab.h"
+#include "mm/vmm.h"
+#include "tests/host/fake_vmm.h"
+
+#define FAKE_AREA_BASE 0x100000000000ull
+#define FAKE_AREA_PAGES (1u << 18)	/* 1 GiB */
+
+struct fake_counters fake;
+static struct fake_pte *fake_table;
+static void **fake_quarantine;
+static size_t fake_quarantine_count, fake_quarantine_capacity;
+
+void fake_vmm_reset(void)
+{
+	free(fake_table);
+	fake_table = calloc(FAKE_AREA_PAGES, sizeof(*fake_table));
+	memset(&fake, 0, sizeof(fake));
+}
+
+struct fake_pte *fake_pte_of(uintptr_t va)
+{
+	if (!fake_table)
+		fake_vmm_reset();
+	if (va < FAKE_AREA_BASE || va >= FAKE_AREA_BASE + (uint64_t)FAKE_AREA_PAGES * 4096)
+		return NULL;
+	return &fake_table[(va - FAKE_AREA_BASE) / 4096];
+}
+
+void vmm_region_area(uintptr_t *base, uintptr_t *size)
+{
+	*base = FAKE_AREA_BASE;
+	*size = (uint64_t)FAKE_AREA_PAGES * 4096;
+}
+
+struct vmm_space *vmm_kernel_space(void)
+{
+	return (struct vmm_space *)&fake;
+}
+
+static void fake_invalidate(struct fake_pte *pte)
+{
+	pte->cached = false;
+	fake.invalidations++;
+}
+
+int vmm_map(struct vmm_space *space, uintptr_t va, uint64_t phys, unsigned prot)
+{
+	struct fake_pte *pte = fake_pte_of(va);
+
+	(void)space;
+	if (!pte || (va & 4095))
+		return VMM_BAD_ADDRESS;
+	if (pte->present || pte->has_handle)
+		return VMM_EXISTS;
+	*pte = (struct fake_pte){ .present = true, .prot = prot, .phys = phys };
+	return VMM_OK;
+}
+
+int vmm_unmap(struct vmm_space *space, uintptr_t va, uint64_t *phys)
+{
+	struct fake_pte *pte = fake_pte_of(va);
+
+	(void)space;
+	if (!pte || !pte->present)
+		return VMM_NOT_MAPPED;
+	if (phys)
+		*phys = pte->phys;
+	pte->present = false;
+	fake_invalidate(pte);
+	return VMM_OK;
+}
+
+int vmm_protect(struct vmm_space *space, uintptr_t va, unsigned prot)
+{
+	struct fake_pte *pte = fake_pte_of(va);
+
+	(void)space;
+	if (!pte || !pte->present)
+		return VMM_NOT_MAPPED;
+	pte->prot = prot;
+	fake_invalidate(pte);
+	return VMM_OK;
+}
+
+bool vmm_translate(struct vmm_space *space, uintptr_t va, uint64_t *phys,
+		   unsigned *prot)
+{
+	struct fake_pte *pte = fake_pte_of(va);
+
+	(void)space;
+	if (!pte || !pte->present)
+		return false;
+	if (phys)
+		*phys = pte->phys;
+	if (prot)
+		*prot = pte->prot;
+	return true;
+}
+
+bool vmm_test_and_clear_accessed(struct vmm_space *space, uintptr_t va)
+{
+	struct fake_pte *pte = fake_pte_of(va);
+	bool was;
+
+	(void)space;
+	if (!pte || !pte->present)
+		return false;
+	was = pte->accessed;
+	pte->accessed = false;
+	fake_invalidate(pte);
+	return was;
+}
+
+bool vmm_test_and_clear_dirty(struct vmm_space *space, uintptr_t va)
+{
+	struct fake_pte *pte = fake_pte_of(va);
+	bool was;
+
+	(void)space;
+	if (!pte || !pte->present)
+		return false;
+	was = pte->dirty;
+	pte->dirty = false;
+	fake_invalidate(pte);
+	return was;
+}
+
+int vmm_set_handle(struct vmm_space *space, uintptr_t va, uint64_t handle)
+{
+	struct fake_pte *pte = fake_pte_of(va);
+
+	(void)space;
+	if (!pte || pte->present || handle >= VMM_HANDLE_LIMIT)
+		return VMM_BAD_ADDRESS;
+	pte->has_handle = true;
+	pte->handle = handle;
+	return VMM_OK;
+}
+
+bool vmm_get_handle(struct vmm_space *space, uintptr_t va, uint64_t *handle)
+{
+	struct fake_pte *pte = fake_pte_of(va);
+
+	(void)space;
+	if (!pte || pte->present || !pte->has_handle)
+		return false;
+	*handle = pte->handle;
+	return true;
+}
+
+int vmm_clear_handle(struct vmm_space *space, uintptr_t va)
+{
+	struct fake_pte *pte = fake_pte_of(va);
+
+	(void)space;
+	if (!pte || pte->present || !pte->has_handle)
+		return VMM_NOT_MAPPED;
+	pte->has_handle = false;
+	return VMM_OK;
+}
+
+uint8_t *fake_access(uintptr_t va, bool write)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct fake_pte *pte = fake_pte_of(va & ~4095ull);
+		if (pte && pte->present) {
+			if (write && !(pte->prot & VMM_WRITE))
+				return NULL;
+			pte->accessed = true;
+			pte->dirty |= write;
+			pte->cached = true;
+			return (uint8_t *)(uintptr_t)pte->phys + (va & 4095);
+		}
+		if (!region_handle_fault(va, write ? FAULT_WRITE : 0))
+			return NULL;
+	}
+	return NULL;
+}
+
+uint64_t frame_alloc(void)
+{
+	void *frame;
+
+	if (fake.frame_limit && fake.frames_allocated >= fake.frame_limit)
+		return FRAME_NONE;
+	if (posix_memalign(&frame, 4096, 4096))
+		return FRAME_NONE;
+	memset(frame, 0xa5, 4096);	/* content undefined: not zero */
+	fake.frames_allocated++;
+	return (uint64_t)(uintptr_t)frame;
+}
+
+void frame_free(uint64_t frame)
+{
+	fake.frames_allocated--;
+	if (fake_quarantine_count == fake_quarantine_capacity) {
+		fake_quarantine_capacity = fake_quarantine_capacity * 2 + 64;
+		fake_quarantine = realloc(fake_quarantine, fake_quarantine_capacity *
+								   sizeof(void *));
+	}
+	fake_quarantine[fake_quarantine_count++] = (void *)(uintptr_t)frame;
+}
+
+void fake_release_quarantine(void)
+{
+	for (size_t i = 0; i < fake_quarantine_count; i++)
+		free(fake_quarantine[i]);
+	fake_quarantine_count = 0;
+}
+
+void *frame_address(uint64_t frame)
+{
+	return (void *)(uintptr_t)frame;
+}
+
+uint64_t frame_free_count(void)
+{
+	return 0;
+}
+
+void *kmalloc(size_t size)
+{
+	void *p = size ? malloc(size) : NULL;
+
+	if (p)
+		fake.kmalloc_live++;
+	return p;
+}
+
+void kfree(void *object)
+{
+	if (object)
+		fake.kmalloc_live--;
+	free(object);
+}

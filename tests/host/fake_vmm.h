@@ -1,0 +1,42 @@
+/*
+ * A fake address space for host tests of the TLB event layer: mm/vmm.h
+ * over a flat table of software PTEs, frames from host memory, kmalloc
+ * over malloc, and an access function that behaves like the CPU (sets the
+ * Accessed bit, or raises a "page fault" into region_handle_fault).
+ */
+#ifndef VEIL_TESTS_FAKE_VMM_H
+#define VEIL_TESTS_FAKE_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct fake_pte {
+	bool present;
+	bool accessed;
+	bool dirty;
+	bool cached;		/* a "TLB entry": set by access, cleared by invalidation */
+	bool has_handle;
+	unsigned prot;
+	uint64_t phys;
+	uint64_t handle;
+};
+
+struct fake_counters {
+	uint64_t invalidations;	/* INVLPGs the fake vmm performed */
+	uint64_t frames_allocated;	/* live frames */
+	uint64_t kmalloc_live;	/* live kmalloc objects */
+	uint64_t frame_limit;	/* frame_alloc fails beyond this many live (0: none) */
+};
+
+extern struct fake_counters fake;
+
+void fake_vmm_reset(void);
+/* The software PTE of va (NULL outside the region area). */
+struct fake_pte *fake_pte_of(uintptr_t va);
+/* An access as the CPU makes it; NULL when it faults unresolved. */
+uint8_t *fake_access(uintptr_t va, bool write);
+/* Freed frames are kept (poisoned only by what last wrote them) until
+ * this is called, so a test can look at a frame after it was released. */
+void fake_release_quarantine(void);
+
+#endif

@@ -5,6 +5,8 @@
  * (phys_to_virt and friends), never with these constants directly.
  *
  *   0xffff800000000000  direct map of all physical memory (PML4 slot 256)
+ *   0xffffc00000000000  transformed regions (slot 384, vmm-mapped)
+ *   0xfffffe0000000000  kernel stacks with guard pages (slot 508, vmm-mapped)
  *   0xffffffff80000000  the kernel image, physical 0 mapped here (top 2 GiB,
  *                       so -mcmodel=kernel addressing reaches every symbol)
  */
@@ -18,6 +20,16 @@
 /* Largest physical address the direct map can cover (64 TiB, one PML4
  * quarter), far above what Veil meets. */
 #define DIRECT_MAP_LIMIT     (1ull << 46)
+
+/* Kernel virtual addresses handed to transformed regions (mm/region.c
+ * through vmm_region_area): one PML4 slot, 512 GiB. */
+#define KERNEL_REGIONS_BASE  0xffffc00000000000ull
+#define KERNEL_REGIONS_SIZE  (1ull << 39)
+/* Kernel stacks (arch/x86/kstack.c): each slot an unmapped guard area
+ * below a mapped stack, in a PML4 slot of its own so the kernel half's
+ * shared tables for it are made once. */
+#define KERNEL_STACKS_BASE   0xfffffe0000000000ull
+#define KERNEL_STACKS_SIZE   (1ull << 30)
 
 #define PAGE_SIZE  4096ull
 #define PAGE_SHIFT 12

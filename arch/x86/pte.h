@@ -15,6 +15,9 @@
 #define PTE_LARGE    (1ull << 7)	/* 2 MiB in a PD, 1 GiB in a PDPT */
 #define PTE_GLOBAL   (1ull << 8)
 #define PTE_NO_EXECUTE (1ull << 63)
+/* Software bit (ignored by the CPU, bits 9-11 are the OS's): in a
+ * non-present entry it says the entry holds a handle (arch/x86/vmm.c). */
+#define PTE_SOFT_HANDLE (1ull << 9)
 #define PTE_ADDRESS_MASK 0x000ffffffffff000ull
 
 #define PT_ENTRIES 512

@@ -18,6 +18,7 @@
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/trap.h"
+#include "mm/kstack.h"
 
 /* Set at boot; read on every fault. */
 static page_fault_handler_t page_fault_handler;
@@ -43,7 +44,7 @@ bool trap_is_stack_guard(uint64_t address)
 	uint64_t guard = (uint64_t)boot_stack_guard;
 
 	return (address >= guard && address < guard + 4096) ||
-	       gdt_ist_guard(address, &ist);
+	       gdt_ist_guard(address, &ist) || kstack_is_guard(address);
 }
 
 static unsigned trap_fault_flags(uint64_t error_code)

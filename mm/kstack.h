@@ -1,0 +1,24 @@
+/*
+ * Kernel stacks with guard pages: each stack is mapped in a kernel area of
+ * its own (arch/x86/kstack.c) with an unmapped guard area below it, so an
+ * overflow faults at once (and is reported as one) instead of corrupting
+ * whatever lies below.
+ */
+#ifndef VEIL_MM_KSTACK_H
+#define VEIL_MM_KSTACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define KSTACK_SIZE  (16u * 1024u)	/* usable bytes of one stack */
+#define KSTACK_MAX   1024u		/* stacks at once */
+
+/* The top of a new stack (16-aligned, one past the last usable byte), or
+ * NULL when no slot or no memory is left. */
+void *kstack_alloc(void);
+/* Releases a stack kstack_alloc returned (its top). */
+void kstack_free(void *top);
+/* True when address is in the guard area of a kernel stack slot. */
+bool kstack_is_guard(uintptr_t address);
+
+#endif

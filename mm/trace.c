@@ -1,0 +1,264 @@
+/*
+ * TLB event trace: per-CPU rings, the hook subscriber that fills them, and
+ * the text dump (format in mm/trace.h and docs/tlb-events.md).
+ */
+#include <string.h>
+#include "kernel/cpu.h"
+#include "kernel/irq.h"
+#include "kernel/printk.h"
+#include "mm/region.h"
+#include "mm/trace.h"
+
+struct trace_ring {
+	uint64_t next_seq;	/* seq of the last record written */
+	struct trace_record records[TRACE_RING_RECORDS];
+};
+
+/* Per CPU; each ring is written only by its CPU with interrupts off, so it
+ * needs no lock. Read by the dump (see the seq protocol in trace.h). */
+static struct trace_ring trace_rings[CONFIG_MAX_CPUS];
+/* The clock; written by trace_start before subscribing, read by writers. */
+static uint64_t (*trace_clock)(void);
+
+void trace_record_event(enum tlb_event_type type, uint32_t region_id,
+			uint64_t address, uint64_t frame)
+{
+	unsigned long flags = irq_save();
+	unsigned cpu = cpu_current();
+	struct trace_ring *ring = &trace_rings[cpu];
+	uint64_t seq = ring->next_seq + 1;
+	struct trace_record *record = &ring->records[seq % TRACE_RING_RECORDS];
+	uint64_t (*clock)(void) = __atomic_load_n(&trace_clock, __ATOMIC_ACQUIRE);
+
+	/* Invalidate first so the dump cannot take a half-written record. */
+	__atomic_store_n(&record->seq, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	record->timestamp = clock ? clock() : seq;
+	record->address = address;
+	record->frame = frame;
+	record->region_id = region_id;
+	record->type = (uint8_t)type;
+	record->cpu = (uint8_t)cpu;
+	__atomic_store_n(&record->seq, seq, __ATOMIC_RELEASE);
+	ring->next_seq = seq;
+	irq_restore(flags);
+}
+
+static void trace_hook(enum tlb_event_type type, struct region *region,
+		       uintptr_t address, uint64_t frame)
+{
+	trace_record_event(type, region ? (uint32_t)region->id : 0, address,
+			   frame);
+}
+
+static void trace_on_map(struct tlb_subscriber *s, struct region *region,
+			 uintptr_t address, uint64_t frame)
+{
+	(void)s;
+	trace_hook(TLB_EVENT_MAP, region, address, frame);
+}
+
+static void trace_on_fault(struct tlb_subscriber *s, struct region *region,
+			   uintptr_t address, uint64_t frame)
+{
+	(void)s;
+	trace_hook(TLB_EVENT_FAULT, region, address, frame);
+}
+
+static void trace_on_evict(struct tlb_subscriber *s, struct region *region,
+			   uintptr_t address, uint64_t frame)
+{
+	(void)s;
+	trace_hook(TLB_EVENT_EVICT, region, address, frame);
+}
+
+static void trace_on_invalidate(struct tlb_subscriber *s,
+				struct region *region, uintptr_t address,
+				uint64_t frame)
+{
+	(void)s;
+	trace_hook(TLB_EVENT_INVALIDATE, region, address, frame);
+}
+
+static const struct tlb_subscriber_ops trace_subscriber_ops = {
+	.name = "trace",
+	.priority = 1000,	/* after subscribers that act on the page */
+	.on_map = trace_on_map,
+	.on_fault = trace_on_fault,
+	.on_evict = trace_on_evict,
+	.on_invalidate = trace_on_invalidate,
+};
+
+static struct tlb_subscriber trace_subscriber = { .ops = &trace_subscriber_ops };
+
+int trace_start(uint64_t (*clock)(void))
+{
+	__atomic_store_n(&trace_clock, clock, __ATOMIC_RELEASE);
+	return tlb_subscribe(&trace_subscriber);
+}
+
+int trace_stop(void)
+{
+	return tlb_unsubscribe(&trace_subscriber);
+}
+
+void trace_clear(void)
+{
+	for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
+		struct trace_ring *ring = &trace_rings[cpu];
+
+		for (unsigned i = 0; i < TRACE_RING_RECORDS; i++)
+			__atomic_store_n(&ring->records[i].seq, 0,
+					 __ATOMIC_RELAXED);
+	}
+}
+
+/* Copies the record if it is whole and still has the expected seq. */
+static bool trace_read_record(const struct trace_record *record,
+			      uint64_t seq, struct trace_record *copy)
+{
+	if (__atomic_load_n(&record->seq, __ATOMIC_ACQUIRE) != seq)
+		return false;
+	copy->timestamp = record->timestamp;
+	copy->address = record->address;
+	copy->frame = record->frame;
+	copy->region_id = record->region_id;
+	copy->type = record->type;
+	copy->cpu = record->cpu;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	copy->seq = seq;
+	return __atomic_load_n(&record->seq, __ATOMIC_RELAXED) == seq;
+}
+
+unsigned trace_dump(void (*emit)(void *context, const char *line),
+		    void *context)
+{
+	char line[160];
+	unsigned dumped = 0;
+	uint64_t lost = 0;
+
+	ksnprintf(line, sizeof(line), "tlbev-begin cpus=%u capacity=%u",
+		  (unsigned)CONFIG_MAX_CPUS, (unsigned)TRACE_RING_RECORDS);
+	emit(context, line);
+	for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
+		struct trace_ring *ring = &trace_rings[cpu];
+		uint64_t last = __atomic_load_n(&ring->next_seq, __ATOMIC_ACQUIRE);
+		uint64_t first = last > TRACE_RING_RECORDS ?
+				 last - TRACE_RING_RECORDS + 1 : 1;
+
+		for (uint64_t seq = first; seq <= last && last; seq++) {
+			struct trace_record copy;
+
+			if (!trace_read_record(&ring->records[seq % TRACE_RING_RECORDS],
+					       seq, &copy)) {
+				lost++;	/* cleared, or rewritten under us */
+				continue;
+			}
+			ksnprintf(line, sizeof(line),
+				  "tlbev seq=%llu cpu=%u ts=%llu type=%s region=%u va=0x%llx frame=0x%llx",
+				  (unsigned long long)copy.seq, (unsigned)copy.cpu,
+				  (unsigned long long)copy.timestamp,
+				  tlb_event_name(copy.type), (unsigned)copy.region_id,
+				  (unsigned long long)copy.address,
+				  (unsigned long long)copy.frame);
+			emit(context, line);
+			dumped++;
+		}
+		lost += first - 1;
+	}
+	ksnprintf(line, sizeof(line), "tlbev-end records=%u lost=%llu", dumped,
+		  (unsigned long long)lost);
+	emit(context, line);
+	return dumped;
+}
+
+static void trace_emit_console(void *context, const char *line)
+{
+	(void)context;
+	printk("%s\n", line);
+}
+
+unsigned trace_dump_console(void)
+{
+	return trace_dump(trace_emit_console, NULL);
+}
+
+/* ---- parsing: the reverse of the dump, for host tools and tests ---- */
+
+static bool trace_parse_number(const char **cursor, const char *key,
+			       uint64_t *value)
+{
+	const char *p = *cursor;
+	size_t key_length = strlen(key);
+	unsigned base = 10;
+	uint64_t result = 0;
+	bool digits = false;
+
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, key, key_length) != 0 || p[key_length] != '=')
+		return false;
+	p += key_length + 1;
+	if (p[0] == '0' && p[1] == 'x') {
+		base = 16;
+		p += 2;
+	}
+	for (;; p++) {
+		unsigned digit;
+
+		if (*p >= '0' && *p <= '9')
+			digit = *p - '0';
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			digit = *p - 'a' + 10;
+		else
+			break;
+		result = result * base + digit;
+		digits = true;
+	}
+	if (!digits || (*p != ' ' && *p != '\0' && *p != '\n' && *p != '\r'))
+		return false;
+	*value = result;
+	*cursor = p;
+	return true;
+}
+
+static bool trace_parse_type(const char **cursor, enum tlb_event_type *type)
+{
+	const char *p = *cursor;
+
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "type=", 5) != 0)
+		return false;
+	p += 5;
+	for (unsigned t = 0; t < TLB_EVENT_TYPES; t++) {
+		const char *name = tlb_event_name((enum tlb_event_type)t);
+		size_t length = strlen(name);
+
+		if (strncmp(p, name, length) == 0 &&
+		    (p[length] == ' ' || p[length] == '\0')) {
+			*type = (enum tlb_event_type)t;
+			*cursor = p + length;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool trace_parse_line(const char *line, struct trace_line *out)
+{
+	const char *p = line;
+	uint64_t cpu, region;
+
+	if (strncmp(p, "tlbev ", 6) != 0)
+		return false;
+	p += 5;
+	return trace_parse_number(&p, "seq", &out->seq) &&
+	       trace_parse_number(&p, "cpu", &cpu) &&
+	       trace_parse_number(&p, "ts", &out->timestamp) &&
+	       trace_parse_type(&p, &out->type) &&
+	       trace_parse_number(&p, "region", &region) &&
+	       trace_parse_number(&p, "va", &out->address) &&
+	       trace_parse_number(&p, "frame", &out->frame) &&
+	       (out->cpu = (unsigned)cpu, out->region_id = (unsigned)region, true);
+}

@@ -1,0 +1,169 @@
+/*
+ * Host tests of the hook subscribers (mm/hooks.c) and the event trace
+ * (mm/trace.c): ordering by priority, refusals, and a trace of a real
+ * region run that parses back and matches the region's own counters.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "mm/hooks.h"
+#include "mm/region.h"
+#include "mm/trace.h"
+#include "mm/zstore.h"
+#include "tests/host/fake_vmm.h"
+#include "tests/host/htest.h"
+#include "transforms/xf.h"
+
+static char call_order[16];
+static unsigned call_count;
+
+static void record_a(struct tlb_subscriber *s, struct region *r, uintptr_t a,
+		     uint64_t f)
+{
+	(void)s, (void)r, (void)a, (void)f;
+	call_order[call_count++] = 'a';
+}
+
+static void record_b(struct tlb_subscriber *s, struct region *r, uintptr_t a,
+		     uint64_t f)
+{
+	(void)s, (void)r, (void)a, (void)f;
+	call_order[call_count++] = 'b';
+}
+
+static struct tlb_subscriber *nested_victim;
+static int nested_result;
+
+static void subscribe_from_inside(struct tlb_subscriber *s, struct region *r,
+				  uintptr_t a, uint64_t f)
+{
+	(void)s, (void)r, (void)a, (void)f;
+	nested_result = tlb_unsubscribe(nested_victim);
+}
+
+HTEST(subscribers_run_by_priority_then_registration)
+{
+	static const struct tlb_subscriber_ops late = { .name = "late", .priority = 10, .on_map = record_b };
+	static const struct tlb_subscriber_ops early = { .name = "early", .priority = -5, .on_map = record_a };
+	static const struct tlb_subscriber_ops same = { .name = "same", .priority = 10, .on_map = record_a };
+	struct tlb_subscriber s1 = { &late, NULL }, s2 = { &early, NULL }, s3 = { &same, NULL };
+
+	call_count = 0;
+	HCHECK_EQ(tlb_subscribe(&s1), TLB_HOOKS_OK);
+	HCHECK_EQ(tlb_subscribe(&s2), TLB_HOOKS_OK);
+	HCHECK_EQ(tlb_subscribe(&s3), TLB_HOOKS_OK);
+	HCHECK_EQ(tlb_subscribe(&s3), TLB_HOOKS_EXISTS);
+	HCHECK_EQ(tlb_subscriber_count(), 3);
+	tlb_hook_map(NULL, 0x1000, 0);
+	call_order[call_count] = '\0';
+	HCHECK(strcmp(call_order, "aba") == 0);	/* early, late, same */
+	tlb_hook_fault(NULL, 0x1000, 0);	/* no on_fault: nothing runs */
+	HCHECK_EQ(call_count, 3);
+	HCHECK_EQ(tlb_unsubscribe(&s1), TLB_HOOKS_OK);
+	HCHECK_EQ(tlb_unsubscribe(&s1), TLB_HOOKS_UNKNOWN);
+	HCHECK_EQ(tlb_unsubscribe(&s2), TLB_HOOKS_OK);
+	HCHECK_EQ(tlb_unsubscribe(&s3), TLB_HOOKS_OK);
+	HCHECK_EQ(tlb_subscriber_count(), 0);
+}
+
+HTEST(refusals)
+{
+	static const struct tlb_subscriber_ops nameless = { .name = NULL };
+	static const struct tlb_subscriber_ops inner = { .name = "inner", .on_map = subscribe_from_inside };
+	static const struct tlb_subscriber_ops plain = { .name = "plain" };
+	struct tlb_subscriber bad = { &nameless, NULL }, nested = { &inner, NULL };
+	struct tlb_subscriber many[TLB_HOOKS_MAX + 1];
+
+	HCHECK_EQ(tlb_subscribe(NULL), TLB_HOOKS_INVALID);
+	HCHECK_EQ(tlb_subscribe(&bad), TLB_HOOKS_INVALID);
+	nested_victim = &nested;
+	HCHECK_EQ(tlb_subscribe(&nested), TLB_HOOKS_OK);
+	tlb_hook_map(NULL, 0, 0);
+	HCHECK_EQ(nested_result, TLB_HOOKS_BUSY);
+	HCHECK_EQ(tlb_unsubscribe(&nested), TLB_HOOKS_OK);
+	for (unsigned i = 0; i < TLB_HOOKS_MAX; i++) {
+		many[i] = (struct tlb_subscriber){ &plain, NULL };
+		HCHECK_EQ(tlb_subscribe(&many[i]), TLB_HOOKS_OK);
+	}
+	many[TLB_HOOKS_MAX] = (struct tlb_subscriber){ &plain, NULL };
+	HCHECK_EQ(tlb_subscribe(&many[TLB_HOOKS_MAX]), TLB_HOOKS_FULL);
+	for (unsigned i = 0; i < TLB_HOOKS_MAX; i++)
+		tlb_unsubscribe(&many[i]);
+	HCHECK_EQ(tlb_subscriber_count(), 0);
+}
+
+static void *page_alloc(void *c)
+{
+	void *p;
+	(void)c;
+	return posix_memalign(&p, 4096, 4096) ? NULL : p;
+}
+
+static void page_free(void *c, void *p)
+{
+	(void)c;
+	free(p);
+}
+
+struct dump_counts {
+	unsigned lines, parsed, per_type[TLB_EVENT_TYPES];
+	bool begin, end;
+};
+
+static void count_line(void *context, const char *line)
+{
+	struct dump_counts *counts = context;
+	struct trace_line parsed;
+
+	counts->lines++;
+	counts->begin |= strncmp(line, "tlbev-begin ", 12) == 0;
+	counts->end |= strncmp(line, "tlbev-end ", 10) == 0;
+	if (trace_parse_line(line, &parsed)) {
+		counts->parsed++;
+		counts->per_type[parsed.type]++;
+	}
+}
+
+HTEST(trace_of_a_region_run_matches_its_counters)
+{
+	struct zstore_config config = { .name = "t", .provider = { page_alloc, page_free, NULL },
+					.frame_limit = 64 };
+	struct store *store = zstore_create(&config);
+	struct region_config rc = { .name = "traced", .pages = 16, .clear_limit = 2,
+				    .scheme = "fifo:identity", .store = store };
+	struct region *region;
+	struct region_stats stats;
+	struct dump_counts counts = { 0 };
+
+	xf_register_builtin();
+	HCHECK_EQ(region_create(&rc, &region), REGION_OK);
+	trace_clear();
+	HCHECK_EQ(trace_start(NULL), TLB_HOOKS_OK);
+	for (unsigned i = 0; i < 40; i++)
+		fake_access((uintptr_t)region_page_address(region, i % 7), i & 1);
+	region_unmap_page(region, 0);
+	region_unmap_page(region, 6);
+	trace_stop();
+	region_get_stats(region, &stats);
+	HCHECK_EQ(trace_dump(count_line, &counts), counts.parsed);
+	HCHECK(counts.begin && counts.end);
+	HCHECK_EQ(counts.per_type[TLB_EVENT_FAULT], stats.faults);
+	HCHECK_EQ(counts.per_type[TLB_EVENT_EVICT], stats.evictions);
+	HCHECK_EQ(counts.per_type[TLB_EVENT_INVALIDATE], stats.invalidations);
+	HCHECK(counts.per_type[TLB_EVENT_MAP] >= stats.faults);
+	region_destroy(region);
+	store->ops->destroy(store);
+	fake_release_quarantine();
+}
+
+HTEST(trace_parser_rejects_malformed_lines)
+{
+	struct trace_line line;
+
+	HCHECK(trace_parse_line("tlbev seq=1 cpu=0 ts=5 type=MAP region=1 va=0x1000 frame=0x2000", &line));
+	HCHECK_EQ(line.address, 0x1000);
+	HCHECK(!trace_parse_line("tlbev seq=1 cpu=0 ts=5 type=BOGUS region=1 va=0x1000 frame=0x2000", &line));
+	HCHECK(!trace_parse_line("tlbev seq=1 cpu=0", &line));
+	HCHECK(!trace_parse_line("tlbev seq=x cpu=0 ts=5 type=MAP region=1 va=0x1 frame=0x2", &line));
+	HCHECK(!trace_parse_line("something else", &line));
+	HCHECK(!trace_parse_line("", &line));
+}

@@ -8,6 +8,7 @@ POLICY_SRCS := mm/policy.c mm/policy_fifo.c mm/policy_clock.c mm/policy_2q.c \
 $(eval $(call host_test,policy,tests/host/test_policy.c $(POLICY_SRCS)))
 
 REGION_SRCS := mm/region.c mm/region_fault.c mm/scheme.c mm/hooks.c mm/trace.c \
+               mm/event_counts.c \
                $(POLICY_SRCS) mm/store.c mm/zstore.c \
                transforms/xf.c transforms/xf_identity.c transforms/xf_xor.c \
                transforms/xf_codec.c $(wildcard transforms/codec*.c)

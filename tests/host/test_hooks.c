@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "mm/event_counts.h"
 #include "mm/hooks.h"
 #include "mm/region.h"
 #include "mm/trace.h"
@@ -138,13 +139,18 @@ HTEST(trace_of_a_region_run_matches_its_counters)
 	HCHECK_EQ(region_create(&rc, &region), REGION_OK);
 	trace_clear();
 	HCHECK_EQ(trace_start(NULL), TLB_HOOKS_OK);
+	HCHECK_EQ(event_counts_start(), TLB_HOOKS_OK);
 	for (unsigned i = 0; i < 40; i++)
 		fake_access((uintptr_t)region_page_address(region, i % 7), i & 1);
 	region_unmap_page(region, 0);
 	region_unmap_page(region, 6);
 	trace_stop();
+	event_counts_stop();
 	region_get_stats(region, &stats);
 	HCHECK_EQ(trace_dump(count_line, &counts), counts.parsed);
+	/* the statistics subscriber saw what the trace saw */
+	for (unsigned t = 0; t < TLB_EVENT_TYPES; t++)
+		HCHECK_EQ(event_counts_get(t), counts.per_type[t]);
 	HCHECK(counts.begin && counts.end);
 	HCHECK_EQ(counts.per_type[TLB_EVENT_FAULT], stats.faults);
 	HCHECK_EQ(counts.per_type[TLB_EVENT_EVICT], stats.evictions);

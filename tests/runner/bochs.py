@@ -1,0 +1,90 @@
+"""The bochs step: the test ISO under Bochs (tools/run-bochs, headless),
+a second, independent CPU and device model next to QEMU's. The command
+line comes from the runner's FAT config disk, attached as Bochs' first
+hard disk; the whole in-kernel suite runs (a GRUB and kernel boot takes a
+few seconds under Bochs). The boot must end by itself: the kernel writes
+"Shutdown" to Bochs' port 0x8900 once the tests are done."""
+import os
+import re
+import shutil
+import tempfile
+
+from . import ktap, machines, process
+from .steps import PANIC_MARKERS, RUN_DIR, TEST_ISO, check_boot_info, ktap_checks
+
+RUN_BOCHS = os.path.join("tools", "run-bochs")
+CMDLINE = "ktest=all loglevel=6"
+# Wall-clock limits: run-bochs stops Bochs first; the outer one is a
+# backstop for run-bochs itself.
+BOCHS_TIMEOUT = 75
+OUTER_TIMEOUT = 90
+# tools/bochsrc's CPU model, as the kernel names it from CPUID.
+BOCHS_CPU = "i7-4770"
+
+
+def step(ctx):
+    missing = [t for t in ("bochs", "script", "mformat") if not machines.have(t)]
+    if missing:
+        return [("bochs:tools", False, f"missing {', '.join(missing)} (tools/install-deps)")]
+    if not os.path.exists(TEST_ISO):
+        return [("bochs:files", False, f"{TEST_ISO} missing (make build/veil-test.iso)")]
+    work = tempfile.mkdtemp(prefix="bochs-", dir=RUN_DIR)
+    try:
+        # A copy: a build running alongside may rewrite the ISO mid-boot.
+        iso = shutil.copy(TEST_ISO, os.path.join(work, "veil-test.iso"))
+        disk = machines.make_config_disk(os.path.join(work, "config.img"), CMDLINE)
+        serial_path = os.path.join(work, "serial.log")
+        bochs_log = os.path.join(work, "bochs.log")
+        timeout = BOCHS_TIMEOUT * ctx.timeout_scale
+        command = [RUN_BOCHS, "--disk", disk, "--serial", serial_path,
+                   "--log", bochs_log, "--screen", "/dev/null",
+                   "--timeout", str(int(timeout)), iso]
+        ctx.echo(f"# boot bochs: {' '.join(command)}")
+        run = process.run(command, timeout=OUTER_TIMEOUT * ctx.timeout_scale,
+                          echo=lambda line: ctx.echo("  # " + line))
+        serial = ""
+        if os.path.exists(serial_path):
+            with open(serial_path, errors="replace") as f:
+                serial = f.read().replace("\r", "")
+        for line in serial.splitlines():
+            ctx.echo("  | " + line)
+        ctx.save_log("bochs", serial)
+        if os.path.exists(bochs_log):
+            shutil.copy(bochs_log, os.path.join(RUN_DIR, "bochs-emulator.log"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return judge(run, serial)
+
+
+def judge(run, serial):
+    checks = []
+    timed_out = run.timed_out or run.status == 124
+    checks.append(("bochs:finished", not timed_out,
+                   f"took {run.seconds:.1f} s" + (" and was stopped" if timed_out else "")))
+    if timed_out:
+        return checks
+    # run-bochs exits 0 only when Bochs' log says the guest asked for the
+    # shutdown; a Bochs panic (a triple fault, say) is another status.
+    checks.append(("bochs:shut-down-by-kernel", run.status == 0,
+                   f"run-bochs exit status {run.status}: {run.output.strip()[-300:]}"))
+    crashed = [m for m in PANIC_MARKERS if m in serial]
+    checks.append(("bochs:no-crash", not crashed,
+                   f"the kernel printed '{crashed[0]}'" if crashed else ""))
+    cpu = re.search(r"info: cpu: (.*)", serial)
+    checks.append(("bochs:ran-under-bochs", cpu is not None and BOCHS_CPU in cpu.group(1),
+                   f"the kernel saw CPU {cpu.group(1) if cpu else None!r}, "
+                   f"tools/bochsrc asks for {BOCHS_CPU}"))
+    report = ktap.parse(serial, "bochs")
+    checks += ktap_checks("bochs", report)
+    checks.append(("bochs:ran-cases", report.passed > 0,
+                   f"{report.passed} cases passed"))
+    # The kernel's own count, printed last: the log is complete.
+    m = re.search(r"^# ktest: (\d+) passed, (\d+) failed, (\d+) skipped", serial, re.M)
+    checks.append(("bochs:summary-agrees", m is not None
+                   and (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                   == (report.passed, report.failed, report.skipped),
+                   f"kernel says {m.groups() if m else None}, KTAP has "
+                   f"{(report.passed, report.failed, report.skipped)}"))
+    # The command line came through the config disk on Bochs' ATA disk.
+    checks += check_boot_info("bochs", serial, CMDLINE)
+    return checks

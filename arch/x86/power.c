@@ -2,8 +2,11 @@
  * machine_exit, poweroff and reboot (kernel/power.h) on a PC: the emulators'
  * exit ports first, then ACPI-free fallbacks (QEMU's PIIX4 power-management
  * port, the keyboard controller reset line), then a halt or a triple fault.
+ * The UART is drained first: an emulator that stops (Bochs) or a machine
+ * that powers off would otherwise lose the console's last byte.
  */
 #include <stdint.h>
+#include "arch/x86/serial.h"
 #include "arch/x86/x86.h"
 #include "kernel/power.h"
 
@@ -22,6 +25,7 @@ static void bochs_shutdown(void)
 void machine_exit(enum machine_status status)
 {
 	interrupts_disable();
+	serial_drain();
 	outb(QEMU_DEBUG_EXIT_PORT, (uint8_t)status);
 	bochs_shutdown();
 	cpu_halt_forever();
@@ -30,6 +34,7 @@ void machine_exit(enum machine_status status)
 void machine_poweroff(void)
 {
 	interrupts_disable();
+	serial_drain();
 	outb(QEMU_DEBUG_EXIT_PORT, MACHINE_PASSED);
 	bochs_shutdown();
 	outw(QEMU_PIIX4_PM_PORT, 0x2000);
@@ -45,6 +50,7 @@ void machine_reboot(void)
 	} __attribute__((packed)) empty_idt = { 0, 0 };
 
 	interrupts_disable();
+	serial_drain();
 	/* Pulse the reset line through the keyboard controller... */
 	for (int i = 0; i < 1000 && (inb(KEYBOARD_CONTROLLER) & 0x02); i++)
 		io_wait();

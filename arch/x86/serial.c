@@ -18,6 +18,8 @@
 
 #define LINE_STATUS_DATA_READY 0x01
 #define LINE_STATUS_TRANSMIT_EMPTY 0x20
+#define LINE_STATUS_TRANSMITTER_IDLE 0x40	/* FIFO and shift register */
+#define SERIAL_DRAIN_POLLS 100000	/* ~0.1 s of port reads; 16 bytes need 1.4 ms */
 
 /* Written once at init, read-only after. */
 static bool serial_found;
@@ -49,6 +51,17 @@ void serial_putc(char c)
 	while (!(inb(COM1 + UART_LINE_STATUS) & LINE_STATUS_TRANSMIT_EMPTY))
 		cpu_pause();
 	outb(COM1 + UART_DATA, (uint8_t)c);
+}
+
+void serial_drain(void)
+{
+	if (!serial_found)
+		return;
+	for (int i = 0; i < SERIAL_DRAIN_POLLS; i++) {
+		if (inb(COM1 + UART_LINE_STATUS) & LINE_STATUS_TRANSMITTER_IDLE)
+			return;
+		cpu_pause();
+	}
 }
 
 int serial_getc(void)

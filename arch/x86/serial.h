@@ -9,6 +9,9 @@
 
 void serial_init(void);
 void serial_putc(char c);
+/* Waits (bounded) until the UART has sent its last byte, shift register
+ * included: called before the machine stops, which would drop it. */
+void serial_drain(void);
 /* A received byte, or -1 when none is waiting. */
 int serial_getc(void);
 /* False when no UART answers at COM1 (the scratch register test failed). */

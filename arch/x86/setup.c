@@ -14,6 +14,7 @@
 #include "kernel/arch.h"
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
+#include "kernel/fbcon.h"
 #include "kernel/printk.h"
 
 void vga_text_init(const struct boot_framebuffer *fb);
@@ -54,9 +55,20 @@ void *arch_early_phys_to_virt(uint64_t physical)
 
 void arch_screen_console_init(const struct boot_info *info)
 {
-	if (info->has_framebuffer &&
-	    info->framebuffer.type == BOOT_FRAMEBUFFER_EGA_TEXT)
-		vga_text_init(&info->framebuffer);
+	const struct boot_framebuffer *fb = &info->framebuffer;
+
+	if (!info->has_framebuffer)
+		return;
+	if (fb->type == BOOT_FRAMEBUFFER_EGA_TEXT) {
+		vga_text_init(fb);
+		return;
+	}
+	/* Pixel framebuffers (UEFI boots): the boot tables and the kernel's
+	 * direct map both cover 0-4 GiB, device memory included; above that
+	 * only RAM is mapped, so a framebuffer there is not drawn on. */
+	uint64_t end = fb->address + (uint64_t)fb->pitch * fb->height;
+	fbcon_console_init(fb, end <= (4ull << 30) ?
+			       (void *)(DIRECT_MAP_BASE + fb->address) : NULL);
 }
 
 void arch_interrupts_init(void)

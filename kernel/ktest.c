@@ -69,7 +69,8 @@ static bool ktest_set_filter(const char *value)
 	return true;
 }
 CMDLINE_OPTION(ktest, "ktest",
-	       "all|SUITE|SUITE.CASE[,...]: run in-kernel tests, then exit",
+	       "all|SUITE|SUITE.CASE[,...], -WORD excludes: run in-kernel "
+	       "tests, then exit",
 	       ktest_set_filter);
 
 static bool ktest_set_timeout(const char *value)
@@ -105,29 +106,43 @@ bool ktest_bench_requested(void)
 	return ktest_bench_filter[0] != '\0';
 }
 
-/* True when the comma-separated filter names this item. A word matches a
- * suite ("SUITE") or one case ("SUITE.CASE"); "all" matches everything. */
-static bool ktest_filter_matches(const char *filter, const char *suite,
-				 const char *name)
+/* True when one filter word names this item: "all", the suite, or
+ * "SUITE.CASE". */
+static bool ktest_word_matches(const char *word, size_t length,
+			       const char *suite, const char *name)
 {
 	size_t suite_length = strlen(suite);
+
+	if ((length == 3 && strncmp(word, "all", 3) == 0) ||
+	    (length == suite_length && strncmp(word, suite, length) == 0))
+		return true;
+	return name && length > suite_length &&
+	       strncmp(word, suite, suite_length) == 0 &&
+	       word[suite_length] == '.' &&
+	       length - suite_length - 1 == strlen(name) &&
+	       strncmp(word + suite_length + 1, name,
+		       length - suite_length - 1) == 0;
+}
+
+/* The comma-separated filter selects the item when a word names it and no
+ * "-WORD" excludes it ("all,-region.stress" runs all but that case). */
+bool ktest_filter_matches(const char *filter, const char *suite,
+			  const char *name)
+{
+	bool selected = false;
 
 	while (*filter) {
 		const char *end = strchr(filter, ',');
 		size_t length = end ? (size_t)(end - filter) : strlen(filter);
-		if ((length == 3 && strncmp(filter, "all", 3) == 0) ||
-		    (length == suite_length && strncmp(filter, suite, length) == 0))
-			return true;
-		if (name && length > suite_length &&
-		    strncmp(filter, suite, suite_length) == 0 &&
-		    filter[suite_length] == '.' &&
-		    length - suite_length - 1 == strlen(name) &&
-		    strncmp(filter + suite_length + 1, name,
-			    length - suite_length - 1) == 0)
-			return true;
+		if (filter[0] == '-') {
+			if (ktest_word_matches(filter + 1, length - 1, suite, name))
+				return false;
+		} else if (ktest_word_matches(filter, length, suite, name)) {
+			selected = true;
+		}
 		filter += length + (end ? 1 : 0);
 	}
-	return false;
+	return selected;
 }
 
 static bool ktest_selected(const struct ktest_case *c, const char *filter)

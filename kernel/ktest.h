@@ -99,6 +99,10 @@ bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 void ktest_init(void);
 bool ktest_requested(void);
 bool ktest_bench_requested(void);
+/* Whether filter (as ktest= takes it) selects SUITE.NAME (name NULL: the
+ * suite, or a benchmark of that name). */
+bool ktest_filter_matches(const char *filter, const char *suite,
+			  const char *name);
 /* Runs the cases the filter selects, printing KTAP; true if none failed. */
 bool ktest_run(const char *filter);
 /* Runs with the ktest= filter of the command line. */

@@ -90,3 +90,17 @@ KTEST(ktest, ticks_advance_with_interrupts_on)
 	KTEST_EXPECT(t, time_ticks_ms() - start >= 10);
 	KTEST_EXPECT(t, time_uptime_ns() > 0);
 }
+
+KTEST(ktest, filter_words_and_exclusions)
+{
+	KTEST_EXPECT(t, ktest_filter_matches("all", "a", "b"));
+	KTEST_EXPECT(t, ktest_filter_matches("x,a", "a", "b"));
+	KTEST_EXPECT(t, ktest_filter_matches("a.b", "a", "b"));
+	KTEST_EXPECT(t, !ktest_filter_matches("a.bc", "a", "b"));
+	KTEST_EXPECT(t, !ktest_filter_matches("ab", "a", "b"));
+	KTEST_EXPECT(t, !ktest_filter_matches("all,-a.b", "a", "b"));
+	KTEST_EXPECT(t, ktest_filter_matches("all,-a.b", "a", "c"));
+	KTEST_EXPECT(t, !ktest_filter_matches("all,-a", "a", "c"));
+	KTEST_EXPECT(t, !ktest_filter_matches("-a", "b", "c"));
+	KTEST_EXPECT(t, !ktest_filter_matches("", "a", "b"));
+}

@@ -19,6 +19,7 @@
 #include "kernel/printk.h"
 #include "kernel/console.h"
 #include "kernel/time.h"
+#include "mm/region_boot.h"
 #include "mm/mm.h"
 
 #define VEIL_VERSION "0.1"
@@ -184,6 +185,7 @@ void kmain(uint32_t magic, uint32_t info_physical)
 	boot_check_memory();
 	arch_paging_init(&boot_info);
 	mm_init(&boot_info);
+	region_boot_init();
 	ktest_init();
 	log_info("boot: up after %llu ms",
 		 (unsigned long long)(time_uptime_ns() / 1000000u));

@@ -40,7 +40,6 @@ KERNEL_GENERAL := -mgeneral-regs-only
 KERNEL_SIMD    := -msse4.1 -mssse3 -maes -mpclmul
 
 # KERNEL_EXCLUDE: files left out of the kernel (work in progress).
-KERNEL_EXCLUDE ?= mm/region.c mm/region_fault.c
 KERNEL_C_SRCS := $(filter-out $(KERNEL_EXCLUDE),$(sort $(wildcard \
                    arch/x86/*.c mm/*.c kernel/*.c kernel/*/*.c transforms/*.c)))
 KERNEL_ASM_SRCS := $(sort $(wildcard boot/*.asm arch/x86/*.asm))

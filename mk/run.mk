@@ -26,9 +26,10 @@ GDB_PORT ?= 1234
 debug: deps $(BUILD)/veil.iso $(BUILD)/veil.elf
 	$(QEMU) $(QEMU_FLAGS) -display none -monitor none -cdrom $(BUILD)/veil.iso \
 		-gdb tcp::$(GDB_PORT) -S > $(BUILD)/debug-serial.log 2>&1 & \
+	qemu_pid=$$!; \
 	echo "QEMU started (serial output in $(BUILD)/debug-serial.log)"; \
 	gdb -q -x tools/veil.gdb -ex "veil-connect $(GDB_PORT)" $(BUILD)/veil.elf; \
-	kill %1 2>/dev/null || true
+	kill $$qemu_pid 2>/dev/null || true
 
 # The same ISO under Bochs, headless (term display inside script(1)).
 bochs: deps $(BUILD)/veil.iso

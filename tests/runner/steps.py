@@ -112,8 +112,15 @@ def check_boot_info(name, output, cmdline):
     return checks
 
 
-def ktest_boot(ctx, name, firmware):
-    cmdline = "ktest=all loglevel=6"
+# Long stress cases: run in the BIOS boot, left out of the other boots
+# (UEFI, Bochs), which check the same kernel on another firmware or CPU.
+STRESS_CASES = ("region.stress_million_clock_identity",
+                "region.stress_every_policy_and_transform",
+                "slab.random_stress_no_leak")
+WITHOUT_STRESS = "ktest=all," + ",".join("-" + c for c in STRESS_CASES)
+
+
+def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6"):
     run = boot(ctx, name, cmdline, firmware=firmware, timeout=180)
     checks = judge_boot(name, run)
     checks += ktap_checks(name, ktap.parse(run.output, name))
@@ -128,7 +135,7 @@ def step_ktest_bios(ctx):
 def step_ktest_uefi(ctx):
     if not machines.ovmf_firmware():
         return [("ktest-uefi:firmware", False, "no OVMF firmware found (package ovmf)")]
-    checks = ktest_boot(ctx, "ktest-uefi", "uefi")
+    checks = ktest_boot(ctx, "ktest-uefi", "uefi", WITHOUT_STRESS + " loglevel=6")
     output = open(os.path.join(RUN_DIR, "ktest-uefi.log")).read()
     checks.append(("ktest-uefi:booted-from-uefi", ", UEFI" in output,
                    "the kernel should see the EFI system table"))
@@ -181,3 +188,49 @@ def step_clang(ctx):
     ctx.save_log("build-clang", run.output)
     return [("build:clang", run.status == 0,
              run.output[-2000:] if run.status else "")]
+
+
+# ---------------------------------------------------------------- hooks off
+HOOK_PATH_OBJECTS = ["mm/region_fault.o"]  # the fault, map, evict and unmap paths
+HOOK_SYMBOLS = ("tlb_hooks_dispatch", "tlb_hooks_active")
+
+
+def kernel_objects_dir(hooks):
+    return os.path.join(BUILD, f"kernel-gcc-hooks{hooks}")
+
+
+def hook_references(hooks):
+    """Names of hook dispatch symbols each hook-path object refers to, and
+    whether the linked kernel defines the dispatcher."""
+    found = {}
+    for obj in HOOK_PATH_OBJECTS:
+        path = os.path.join(kernel_objects_dir(hooks), obj)
+        text = subprocess.run(["objdump", "-dr", path], capture_output=True,
+                              text=True, check=True).stdout
+        found[obj] = sorted(s for s in HOOK_SYMBOLS if s in text)
+    elf = os.path.join(kernel_objects_dir(hooks), "veil.elf")
+    symbols = subprocess.run(["nm", elf], capture_output=True, text=True,
+                             check=True).stdout
+    return found, "tlb_hooks_dispatch" in symbols
+
+
+def step_hooks_off(ctx):
+    """CONFIG_TLB_HOOKS=0 leaves no dispatch in the fault, map and unmap
+    paths; the normal build has it there (so the check means something)."""
+    checks = []
+    for hooks in (0, 1):
+        run = process.run(["make", "-s", f"TLB_HOOKS={hooks}", "kernel"],
+                          timeout=900, echo=ctx.echo if ctx.verbose else None)
+        if run.status != 0:
+            return [(f"hooks-off:build-hooks{hooks}", False, run.output[-2000:])]
+    off, off_linked = hook_references(0)
+    on, on_linked = hook_references(1)
+    for obj in HOOK_PATH_OBJECTS:
+        checks.append((f"hooks-off:{obj}:no-dispatch", not off[obj],
+                       f"TLB_HOOKS=0 object still refers to {off[obj]}"))
+        checks.append((f"hooks-off:{obj}:dispatch-when-on", bool(on[obj]),
+                       "TLB_HOOKS=1 object has no hook call: the check is void"))
+    checks.append(("hooks-off:no-dispatcher-linked", not off_linked,
+                   "tlb_hooks_dispatch is linked into the TLB_HOOKS=0 kernel"))
+    checks.append(("hooks-off:dispatcher-linked-when-on", on_linked, ""))
+    return checks

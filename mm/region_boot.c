@@ -1,0 +1,73 @@
+/*
+ * Start-up of the TLB event layer in the kernel: the transforms register,
+ * the default page store is created over the frame allocator (limited to a
+ * share of RAM, command line store_share=PERCENT), and the regions' fault
+ * handler is installed. Called from kmain after mm_init.
+ */
+#include <stdint.h>
+#include "kernel/cmdline.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "kernel/trap.h"
+#include "mm/direct_map.h"
+#include "mm/frame.h"
+#include "mm/mm.h"
+#include "mm/region.h"
+#include "mm/region_boot.h"
+#include "mm/store.h"
+#include "mm/zstore.h"
+#include "transforms/xf.h"
+#include "transforms/xf_codec.h"
+
+/* Set from the command line before region_boot_init, read once there. */
+static unsigned region_store_share = 50;
+
+static bool region_set_store_share(const char *value)
+{
+	unsigned long long percent;
+
+	if (!cmdline_parse_u64(value, &percent) || percent == 0 || percent > 90)
+		return false;
+	region_store_share = (unsigned)percent;
+	return true;
+}
+CMDLINE_OPTION(store_share, "store_share",
+	       "PERCENT: RAM the page store of sealed pages may use (50)",
+	       region_set_store_share);
+
+static void *region_store_page_alloc(void *context)
+{
+	uint64_t frame = frame_alloc();
+
+	(void)context;
+	return frame == FRAME_NONE ? NULL : frame_address(frame);
+}
+
+static void region_store_page_free(void *context, void *page)
+{
+	(void)context;
+	frame_free(virt_to_phys(page));
+}
+
+void region_boot_init(void)
+{
+	struct pmm_stats stats;
+
+	xf_register_builtin();
+	xf_codec_register();
+	pmm_get_stats(&pmm_kernel, &stats);
+	struct zstore_config config = {
+		.name = "sealed-pages",
+		.provider = { region_store_page_alloc, region_store_page_free, NULL },
+		.frame_limit = store_frames_for_share(stats.usable_frames,
+						      region_store_share),
+	};
+	struct store *store = zstore_create(&config);
+	if (!store)
+		panic("regions: the page store could not be created");
+	store_set_default(store);
+	trap_set_page_fault_handler(region_handle_fault);
+	log_info("regions: page store up to %u%% of RAM (%llu frames), "
+		 "fault handler installed", region_store_share,
+		 (unsigned long long)config.frame_limit);
+}

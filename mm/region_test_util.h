@@ -1,0 +1,19 @@
+/*
+ * Helpers shared by the region ktests and benchmarks (mm/region_test.c,
+ * mm/region_bench.c).
+ */
+#ifndef VEIL_MM_REGION_TEST_UTIL_H
+#define VEIL_MM_REGION_TEST_UTIL_H
+
+#include <stdint.h>
+#include "kernel/ktest.h"
+#include "mm/region.h"
+
+/* A region over the default store; fails the case if it cannot be made. */
+struct region *region_test_create(struct ktest *t, const char *scheme,
+				  uint32_t pages, uint32_t limit);
+/* Fills a page: half a seed-dependent pattern, half pseudo-random words. */
+void region_test_fill(void *page, uint64_t seed);
+uint64_t region_test_checksum(const void *page);
+
+#endif

@@ -182,6 +182,24 @@ def step_bad_input(ctx):
     return checks
 
 
+def step_pmm_6g(ctx):
+    """The frame allocator over a map with RAM above 4 GiB (QEMU places
+    the part of -m beyond its PCI hole there): the pmm suite must pass and
+    its frames_above_4g_used case must really run and report them."""
+    name = "pmm-6g"
+    run = boot(ctx, name, "ktest=pmm loglevel=6", memory="6G", timeout=300)
+    checks = judge_boot(name, run)
+    report = ktap.parse(run.output, name)
+    checks += ktap_checks(name, report)
+    case = [c for c in report.cases if c.path.endswith("frames_above_4g_used")]
+    checks.append((f"{name}:high-case-ran", bool(case) and case[0].ok and not case[0].skipped,
+                   "pmm.frames_above_4g_used must pass, not skip"))
+    m = re.search(r"frames above 4 GiB used: (\d+)", run.output)
+    checks.append((f"{name}:high-frames", bool(m) and int(m.group(1)) > 0,
+                   f"kernel reported {m.group(0) if m else 'nothing'}"))
+    return checks
+
+
 def step_clang(ctx):
     run = process.run(["make", "-s", "CC=clang", "kernel"], timeout=900,
                       echo=ctx.echo if ctx.verbose else None)

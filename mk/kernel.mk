@@ -100,10 +100,11 @@ $(BUILD)/bootcheck.bin: tools/make-bootcheck
 	@mkdir -p $(@D)
 	tools/make-bootcheck $@
 
+# $(call make_iso,ISO,DIR,GRUB_CFG[,MODULE[,ELF]])
 define make_iso
 	rm -rf $(2)
 	mkdir -p $(2)/boot/grub
-	cp $(KBUILD)/veil.elf $(2)/boot/veil.elf
+	cp $(or $(5),$(KBUILD)/veil.elf) $(2)/boot/veil.elf
 	cp $(3) $(2)/boot/grub/grub.cfg
 	$(if $(4),cp $(4) $(2)/boot/)
 	$(GRUB_MKRESCUE) -o $(1) $(2) >$(2).log 2>&1 || { cat $(2).log; exit 1; }
@@ -123,3 +124,13 @@ test-iso: $(BUILD)/veil-test.iso
 
 deps:
 	@tools/install-deps
+
+# The test ISO of a TLB_HOOKS=0 or 1 kernel, for the fault-path benchmark.
+$(BUILD)/veil-test-hooks%.iso: tools/grub/veil-test.cfg $(BUILD)/bootcheck.bin FORCE
+	$(MAKE) -s TLB_HOOKS=$* kernel
+	$(call make_iso,$@,$(BUILD)/iso-test-hooks$*,tools/grub/veil-test.cfg,$(BUILD)/bootcheck.bin,$(BUILD)/kernel-$(notdir $(firstword $(CC)))-hooks$*/veil.elf)
+
+.PHONY: bench-faults FORCE
+FORCE:
+bench-faults: deps $(BUILD)/veil-test-hooks0.iso $(BUILD)/veil-test-hooks1.iso
+	@tools/bench-faults

@@ -61,7 +61,8 @@ static const char *parse_memory_map(const uint8_t *tag, uint32_t size,
 	uint32_t entry_size = read32(tag + 8);
 	if (entry_size < 24 || entry_size % 8)
 		return "memory map entry size is not a multiple of 8 of at least 24";
-	for (uint32_t at = 16; at + entry_size <= size; at += entry_size) {
+	/* size - at, not at + entry_size: a huge entry size must not wrap */
+	for (uint32_t at = 16; entry_size <= size - at; at += entry_size) {
 		if (out->memory_range_count == BOOT_MEMORY_RANGES_MAX) {
 			out->dropped++;
 			continue;
@@ -130,7 +131,8 @@ static const char *parse_efi_memory_map(const uint8_t *tag, uint32_t size,
 	if (descriptor_size < 40)
 		return "EFI memory descriptor size below 40 bytes";
 	out->efi_booted = true;
-	for (uint32_t at = 16; at + descriptor_size <= size; at += descriptor_size) {
+	for (uint32_t at = 16; descriptor_size <= size - at;
+	     at += descriptor_size) {
 		if (out->efi_memory_range_count == BOOT_EFI_RANGES_MAX) {
 			out->dropped++;
 			continue;

@@ -252,3 +252,29 @@ def step_hooks_off(ctx):
                    "tlb_hooks_dispatch is linked into the TLB_HOOKS=0 kernel"))
     checks.append(("hooks-off:dispatcher-linked-when-on", on_linked, ""))
     return checks
+
+
+# ---------------------------------------------------------------- fuzz smoke
+def step_fuzz_smoke(ctx):
+    """Every libFuzzer target builds and survives its seeds and a few
+    seconds of fuzzing (make fuzz FUZZ_SECONDS=N runs them for longer)."""
+    run = process.run(["make", "-s", "fuzz-build"], timeout=900,
+                      echo=ctx.echo if ctx.verbose else None)
+    if run.status != 0:
+        return [("fuzz:build", False, run.output[-2000:])]
+    checks = []
+    for binary in sorted(glob.glob(os.path.join(BUILD, "fuzz", "fuzz-*"))):
+        if binary.endswith(".log"):
+            continue
+        target = os.path.basename(binary)[len("fuzz-"):]
+        seeds = os.path.join("tests", "fuzz", "seeds", target)
+        work = os.path.join(RUN_DIR, "fuzz-" + target)
+        os.makedirs(work, exist_ok=True)
+        run = process.run([binary, "-max_total_time=4", "-print_final_stats=1",
+                           f"-artifact_prefix={work}/crash-", work, seeds],
+                          timeout=120)
+        ctx.save_log("fuzz-" + target, run.output)
+        execs = re.search(r"stat::number_of_executed_units: (\d+)", run.output)
+        checks.append((f"fuzz:{target}", run.status == 0 and execs is not None,
+                       f"exit {run.status}; see {RUN_DIR}/fuzz-{target}.log"))
+    return checks

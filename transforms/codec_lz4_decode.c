@@ -5,10 +5,16 @@
  * offset must point inside what was already decoded, and each sequence
  * consumes at least one input byte, so the time is linear in the input.
  *
- * Speed comes from copying 8 bytes at a time past the end of a literal run
- * or match whenever both buffers have the slack for it, and from a shortcut
- * for the common sequence (under 15 literals, match under 19 bytes) that
- * copies fixed 16- and 24-byte blocks.
+ * Two loops. The fast loop runs while a sequence starts at least 32 bytes
+ * before the end of the input and 64 before the end of the output: there a
+ * literal run under 15 bytes is one 16-byte copy, a match under 19 bytes
+ * with an offset of 8 or more is three fixed moves (8 + 8 + 2 bytes), and
+ * longer copies run 16 (or 8, or a repeated 8-byte pattern for offsets
+ * under 8) bytes at a time with their overshoot inside the buffers, so the
+ * only checks are on the lengths and the offset read from the input. A
+ * sequence that would come near either end, and every sequence after it, is
+ * decoded by the careful loop, which checks each copy and copies exactly
+ * near the end of the output.
  */
 #include <string.h>
 #include "transforms/codec.h"
@@ -127,6 +133,14 @@ static inline void lz4d_match(uint8_t *op, uint8_t *oend, size_t offset,
 		*op = *from;
 }
 
+/* The fast loop runs while a sequence starts at least this far from the
+ * end of the input and of the output: then a token with under 15 literals
+ * cannot be the last sequence (whose literals reach the end of the input),
+ * 16-byte literal copies and short match copies cannot leave either buffer,
+ * and only the lengths read from the input need checking. */
+#define LZ4D_FAST_IN 32
+#define LZ4D_FAST_OUT 64
+
 int codec_lz4_decode(const void *in, size_t in_length, void *out,
 		     size_t out_capacity, size_t *out_length)
 {
@@ -135,48 +149,117 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 	uint8_t *const ostart = out;
 	uint8_t *op = ostart;
 	uint8_t *const oend = op + out_capacity;
+	unsigned token;
+	size_t literals, offset, match_length;
 
+	/* Fast loop: every check here is on a length or offset read from the
+	 * input; the fixed-size copies stay inside both buffers because of
+	 * the distances above. A sequence that would come near either end
+	 * is finished by the careful loop below. */
+	while (iend - ip >= LZ4D_FAST_IN && oend - op >= LZ4D_FAST_OUT) {
+		const uint8_t *from;
+
+		token = *ip++;
+		literals = token >> 4;
+		if (literals != 15) {
+			/* at least 31 input and 64 output bytes left */
+			lz4d_copy16(op, ip);
+			op += literals;
+			ip += literals;
+		} else {
+			if (!lz4d_length(&ip, iend, &literals, in_length))
+				return XF_CORRUPT;
+			if ((size_t)(iend - ip) < literals + LZ4D_FAST_IN ||
+			    (size_t)(oend - op) < literals + LZ4D_FAST_OUT)
+				goto careful_literals;
+			{
+				uint8_t *end = op + literals;
+
+				do {
+					lz4d_copy16(op, ip);
+					op += 16;
+					ip += 16;
+				} while (op < end);
+				ip -= op - end;
+				op = end;
+			}
+		}
+		/* At least 17 input bytes are left: not the last sequence. */
+		offset = lz4d_load16(ip);
+		ip += 2;
+		if (offset - 1 >= (size_t)(op - ostart))
+			return XF_CORRUPT;	/* 0, or before the output */
+		from = op - offset;
+		match_length = token & 15;
+		if (match_length != 15) {
+			/* at least 50 output bytes left, match at most 18 */
+			match_length += 4;
+			if (offset >= 8) {
+				/* 8-byte moves: fewer loads straddle two of
+				 * the stores just made than 16-byte ones */
+				lz4d_copy8(op, from);
+				lz4d_copy8(op + 8, from + 8);
+				memcpy(op + 16, from + 16, 2);
+				op += match_length;
+				continue;
+			}
+		} else {
+			if (!lz4d_length(&ip, iend, &match_length, out_capacity))
+				return XF_CORRUPT;
+			match_length += 4;
+			if ((size_t)(oend - op) < match_length + LZ4D_FAST_OUT / 2)
+				goto careful_match;
+		}
+		/* Room for 15 bytes of overshoot after the match. */
+		{
+			uint8_t *end = op + match_length;
+
+			if (offset >= 16) {
+				do {
+					lz4d_copy16(op, from);
+					op += 16;
+					from += 16;
+				} while (op < end);
+			} else if (offset >= 8) {
+				do {
+					lz4d_copy8(op, from);
+					op += 8;
+					from += 8;
+				} while (op < end);
+			} else {
+				uint64_t word = lz4d_pattern(op, offset);
+				unsigned rest = 8 % offset;
+
+				if (rest == 0) {
+					do {
+						memcpy(op, &word, 8);
+						op += 8;
+					} while (op < end);
+				} else {
+					unsigned down = 8 * rest;
+					unsigned up = 8 * (unsigned)(offset - rest);
+
+					do {
+						memcpy(op, &word, 8);
+						op += 8;
+						word = word >> down | word << up;
+					} while (op < end);
+				}
+			}
+			op = end;
+		}
+	}
+
+	/* Careful loop: near the ends, every copy exact or checked. */
 	for (;;) {
-		unsigned token;
-		size_t literals, offset, match_length;
-
 		if (ip >= iend)
 			return XF_CORRUPT;
 		token = *ip++;
 		literals = token >> 4;
-
-		/* Shortcut: short literals and short match, room on both
-		 * sides for fixed-size copies. 18 input bytes left after the
-		 * token mean this cannot be the last sequence (its literals
-		 * would have to reach the end), so an offset follows. */
-		if (literals != 15 && (token & 15) != 15 &&
-		    iend - ip >= 18 && oend - op >= 48) {
-			lz4d_copy16(op, ip);
-			op += literals;
-			ip += literals;
-			offset = lz4d_load16(ip);
-			ip += 2;
-			match_length = (token & 15) + 4;
-			if (offset == 0 || offset > (size_t)(op - ostart))
-				return XF_CORRUPT;
-			if (offset >= 8) {
-				/* 8-byte loads: fewer of them straddle two
-				 * recent stores than 16-byte ones would */
-				const uint8_t *from = op - offset;
-
-				lz4d_copy8(op, from);
-				lz4d_copy8(op + 8, from + 8);
-				memcpy(op + 16, from + 16, 2);
-			} else {
-				lz4d_match(op, oend, offset, match_length);
-			}
-			op += match_length;
-			continue;
-		}
-
 		if (literals == 15 &&
 		    !lz4d_length(&ip, iend, &literals, in_length))
 			return XF_CORRUPT;
+careful_literals:
 		if (literals > (size_t)(iend - ip) || literals > (size_t)(oend - op))
 			return XF_CORRUPT;
 		if ((size_t)(iend - ip) >= literals + 16 &&
@@ -209,6 +292,7 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 		    !lz4d_length(&ip, iend, &match_length, out_capacity))
 			return XF_CORRUPT;
 		match_length += 4;
+careful_match:
 		if (match_length > (size_t)(oend - op))
 			return XF_CORRUPT;
 		lz4d_match(op, oend, offset, match_length);

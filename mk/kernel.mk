@@ -110,8 +110,10 @@ define make_iso
 	$(GRUB_MKRESCUE) -o $(1) $(2) >$(2).log 2>&1 || { cat $(2).log; exit 1; }
 endef
 
-$(BUILD)/veil.iso: $(KBUILD)/veil.elf tools/grub/veil.cfg
-	$(call make_iso,$@,$(BUILD)/iso,tools/grub/veil.cfg)
+# The demo's page corpus (DEMO_CORPUS, mk/run.mk) rides on the ISO as
+# /boot/corpus.pages when the file exists; without it the demo synthesises.
+$(BUILD)/veil.iso: $(KBUILD)/veil.elf tools/grub/veil.cfg $(DEMO_CORPUS_ISO)
+	$(call make_iso,$@,$(BUILD)/iso,tools/grub/veil.cfg,$(DEMO_CORPUS_ISO))
 
 $(BUILD)/veil-test.iso: $(KBUILD)/veil.elf tools/grub/veil-test.cfg $(BUILD)/bootcheck.bin
 	$(call make_iso,$@,$(BUILD)/iso-test,tools/grub/veil-test.cfg,$(BUILD)/bootcheck.bin)

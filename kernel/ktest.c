@@ -436,14 +436,38 @@ void ktest_init(void)
 	time_set_tick_hook(ktest_watchdog_tick);
 }
 
-void ktest_run_benches(void)
+unsigned ktest_run_benches_matching(const char *filter)
 {
+	unsigned count = 0;
+
 	for (const struct ktest_bench *b = ktest_benches_start;
 	     b < ktest_benches_end; b++) {
-		if (!ktest_filter_matches(ktest_bench_filter, b->name, NULL))
+		if (!ktest_filter_matches(filter, b->name, NULL))
 			continue;
 		printk("# bench %s\n", b->name);
 		b->run();
+		count++;
 	}
 	printk("# bench: done\n");
+	return count;
+}
+
+void ktest_run_benches(void)
+{
+	ktest_run_benches_matching(ktest_bench_filter);
+}
+
+/* For the shell: what `test` and `bench` can run. */
+void ktest_list(void)
+{
+	printk("suites:");
+	for (const struct ktest_case *c = ktest_cases_start; c < ktest_cases_end; c++) {
+		if (!ktest_suite_seen(c))
+			printk(" %s(%u)", c->suite, ktest_count_suite(c, c->suite));
+	}
+	printk("\nbenchmarks:");
+	for (const struct ktest_bench *b = ktest_benches_start;
+	     b < ktest_benches_end; b++)
+		printk(" %s", b->name);
+	printk("\n");
 }

@@ -108,6 +108,10 @@ bool ktest_run(const char *filter);
 /* Runs with the ktest= filter of the command line. */
 bool ktest_run_requested(void);
 void ktest_run_benches(void);
+/* Runs the benchmarks the filter selects; returns how many ran. */
+unsigned ktest_run_benches_matching(const char *filter);
+/* Prints the suites (with their case counts) and the benchmarks. */
+void ktest_list(void);
 
 /*
  * Benchmarks are not tests: they print figures and are run by the command

@@ -13,11 +13,13 @@
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
 #include "kernel/crashtest.h"
+#include "kernel/demo.h"
 #include "kernel/ktest.h"
 #include "kernel/panic.h"
 #include "kernel/power.h"
 #include "kernel/printk.h"
 #include "kernel/console.h"
+#include "kernel/shell.h"
 #include "kernel/time.h"
 #include "mm/region_boot.h"
 #include "mm/mm.h"
@@ -153,18 +155,12 @@ static __attribute__((noreturn)) void kmain_run_tests(void)
 	machine_exit(ok ? MACHINE_PASSED : MACHINE_FAILED);
 }
 
+/* Normal mode: the demo shows transformed memory at work, then the shell
+ * takes the serial console for good. */
 static __attribute__((noreturn)) void kmain_idle(void)
 {
-	printk("\nVeil is up. Nothing else runs yet: type 'p' to power off, "
-	       "'r' to reboot.\n");
-	for (;;) {
-		int c = console_getc();
-		if (c == 'p')
-			machine_poweroff();
-		if (c == 'r')
-			machine_reboot();
-		time_delay_ms(10);
-	}
+	demo_boot();
+	shell_run();
 }
 
 void kmain(uint32_t magic, uint32_t info_physical)

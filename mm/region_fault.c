@@ -50,6 +50,19 @@ static uint64_t region_checksum(const void *page)
 	return hash;
 }
 
+/*
+ * Frees a frame that held a clear page. Under a confidential scheme (one
+ * with a cipher) the frame is wiped first: the frame allocator does not
+ * clear what it hands back, and a freed frame left with the page in it
+ * would be exactly the clear copy in RAM the cipher is there to prevent.
+ */
+static void region_free_clear_frame(struct region *region, uint64_t frame)
+{
+	if (scheme_confidential(&region->schemes[region->current_scheme]))
+		memset(frame_address(frame), 0, FRAME_BYTES);
+	frame_free(frame);
+}
+
 /* Makes the page present in frame and admits it to the clear set. */
 static int region_map_page(struct region *region, uint32_t page,
 			   uint64_t frame)
@@ -94,7 +107,7 @@ static int region_seal_frame(struct region *region, uint32_t page,
 	region->state[page] = REGION_SEALED;
 	region->stats.sealed_pages++;
 	region->stats.bytes_stored += length;
-	frame_free(frame);
+	region_free_clear_frame(region, frame);
 	return REGION_OK;
 }
 
@@ -207,7 +220,7 @@ static int region_fault_in(struct region *region, uint32_t page)
 		return REGION_NO_MEMORY;
 	int result = region_fill(region, page, frame);
 	if (result != REGION_OK) {
-		frame_free(frame);
+		region_free_clear_frame(region, frame);
 		return result;
 	}
 	bool was_sealed = region->state[page] == REGION_SEALED;
@@ -219,7 +232,7 @@ static int region_fault_in(struct region *region, uint32_t page)
 	if (result != REGION_OK) {
 		if (was_sealed)	/* keep the sealed copy: put the handle back */
 			vmm_set_handle(region->space, va, region->handles[page]);
-		frame_free(frame);
+		region_free_clear_frame(region, frame);
 		return result;
 	}
 	if (was_sealed)
@@ -255,7 +268,7 @@ int region_unmap_page(struct region *region, uint32_t page)
 	if (region->state[page] == REGION_CLEAR) {
 		uint64_t frame = region_unmap_clear(region, page, false);
 		tlb_hook_invalidate(region, region_va(region, page), frame);
-		frame_free(frame);
+		region_free_clear_frame(region, frame);
 		region->stats.invalidations++;
 	} else if (region->state[page] == REGION_SEALED) {
 		vmm_clear_handle(region->space, region_va(region, page));
@@ -314,7 +327,7 @@ void region_release_pages(struct region *region)
 		if (region->state[page] == REGION_CLEAR) {
 			uint64_t frame = region_unmap_clear(region, page, false);
 			tlb_hook_invalidate(region, region_va(region, page), frame);
-			frame_free(frame);
+			region_free_clear_frame(region, frame);
 		} else if (region->state[page] == REGION_SEALED) {
 			vmm_clear_handle(region->space, region_va(region, page));
 			region_release_sealed(region, page);

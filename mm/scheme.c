@@ -18,9 +18,35 @@ static uint8_t scheme_buffers[CONFIG_MAX_CPUS][2][XF_BUFFER_BYTES]
 
 static bool scheme_is_cipher(const struct xf_transform *transform)
 {
-	/* Ciphers name their mode; codecs do not. Compressing ciphertext
-	 * gains nothing and leaks nothing new, but is always a mistake. */
-	return strstr(transform->ops->name, "-xts") != NULL;
+	/* Compressing ciphertext gains nothing and leaks nothing new, but is
+	 * always a mistake: a cipher may only be followed by ciphers. */
+	return transform->ops->cipher;
+}
+
+bool scheme_confidential(const struct scheme *scheme)
+{
+	for (unsigned i = 0; i < scheme->length; i++)
+		if (scheme_is_cipher(scheme->chain[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A confidential scheme promises that RAM holds no clear copy of a sealed
+ * page, so the chain buffers (compressed clear bytes before the cipher, a
+ * restored page's intermediate forms) and the steps' own scratch are wiped
+ * once the chain is done. The buffer holding the result of a seal is kept:
+ * it is ciphertext, and the caller still reads it.
+ */
+static void scheme_wipe(const struct scheme *scheme,
+			uint8_t (*buffers)[XF_BUFFER_BYTES], const void *keep)
+{
+	for (unsigned i = 0; i < 2; i++)
+		if (buffers[i] != keep)
+			memset(buffers[i], 0, XF_BUFFER_BYTES);
+	for (unsigned i = 0; i < scheme->length; i++)
+		if (scheme->chain[i]->ops->scrub)
+			scheme->chain[i]->ops->scrub(scheme->chain[i]->context);
 }
 
 static int scheme_add(struct scheme *scheme, const char *name, size_t length)
@@ -114,6 +140,8 @@ int scheme_seal(const struct scheme *scheme, const struct xf_page_id *id,
 				     XF_BUFFER_BYTES, &out_length);
 		if (result != XF_OK) {
 			scheme_undo_in_place(scheme, id, page, page_steps);
+			if (scheme_confidential(scheme))
+				scheme_wipe(scheme, buffers, NULL);
 			return result;
 		}
 		if (out == (uint8_t *)page)
@@ -123,6 +151,8 @@ int scheme_seal(const struct scheme *scheme, const struct xf_page_id *id,
 		in = out;
 		in_length = out_length;
 	}
+	if (scheme_confidential(scheme))
+		scheme_wipe(scheme, buffers, in);
 	*sealed = in;
 	*sealed_length = in_length;
 	return XF_OK;
@@ -147,11 +177,16 @@ int scheme_unseal(const struct scheme *scheme, const struct xf_page_id *id,
 		size_t out_length;
 		int result = xf_unseal(step, id, in, in_length, out, capacity,
 				       &out_length);
-		if (result != XF_OK)
+		if (result != XF_OK) {
+			if (scheme_confidential(scheme))
+				scheme_wipe(scheme, buffers, NULL);
 			return result == XF_NO_SPACE ? XF_CORRUPT : result;
+		}
 		in = out;
 		in_length = out_length;
 	}
+	if (scheme_confidential(scheme))
+		scheme_wipe(scheme, buffers, NULL);
 	if (scheme->length == 0) {
 		if (in_length != XF_PAGE_BYTES)
 			return XF_CORRUPT;

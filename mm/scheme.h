@@ -11,6 +11,7 @@
 #ifndef VEIL_MM_SCHEME_H
 #define VEIL_MM_SCHEME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "mm/policy.h"
@@ -33,6 +34,9 @@ struct scheme {
  * unchanged on failure.
  */
 int scheme_parse(const char *text, struct scheme *scheme);
+/* Whether a step of the chain is a cipher (struct xf_ops.cipher): the
+ * chain then wipes its clear intermediates, and the region its frames. */
+bool scheme_confidential(const struct scheme *scheme);
 /* Writes the scheme as scheme_parse reads it. */
 void scheme_format(const struct scheme *scheme, char *buffer, size_t size);
 

@@ -62,6 +62,10 @@ struct xf_ops {
 	bool in_place;
 	/* Upper bound of output length minus input length. */
 	unsigned max_growth;
+	/* Output reveals nothing of the input but its length (a cipher): a
+	 * scheme refuses a non-cipher step after one, and a scheme holding
+	 * one wipes the clear bytes its buffers held (mm/scheme.c). */
+	bool cipher;
 	/*
 	 * Reads in_length bytes at in, writes *out_length bytes at out (at
 	 * most out_capacity). Returns XF_OK or a negative xf_result; on
@@ -74,6 +78,10 @@ struct xf_ops {
 	int (*unseal)(void *context, const struct xf_page_id *page,
 		      const void *in, size_t in_length, void *out,
 		      size_t out_capacity, size_t *out_length);
+	/* Optional: wipes this CPU's scratch that may still hold bytes of
+	 * the page (a codec's trial output). Schemes with a cipher call it
+	 * after each seal, so no clear copy outlives the sealing. */
+	void (*scrub)(void *context);
 };
 
 /* One registered transform: its ops, private context and statistics. The

@@ -5,6 +5,7 @@
  * seal runs with interrupts off (transforms/xf.h), so the CPU's workspace
  * cannot be reentered while in use.
  */
+#include <string.h>
 #include "kernel/cpu.h"
 #include "transforms/codec.h"
 #include "transforms/xf_codec.h"
@@ -49,6 +50,15 @@ static int xf_codec_unseal(void *context, const struct xf_page_id *page,
 	return codec_unseal(in, in_length, out, out_capacity, out_length);
 }
 
+/* The workspace keeps the adaptive choice's losing candidate (compressed
+ * clear bytes): a scheme that encrypts after us asks for it to be wiped. */
+static void xf_codec_scrub(void *context)
+{
+	(void)context;
+	memset(&xf_codec_workspaces[cpu_current()], 0,
+	       sizeof(xf_codec_workspaces[0]));
+}
+
 #define XF_CODEC_OPS(suffix)                                                   \
 	static const struct xf_ops xf_codec_ops_##suffix = {                   \
 		.name = #suffix,                                               \
@@ -56,6 +66,7 @@ static int xf_codec_unseal(void *context, const struct xf_page_id *page,
 		.max_growth = CODEC_HEADER_BYTES,                              \
 		.seal = xf_codec_seal_##suffix,                                \
 		.unseal = xf_codec_unseal,                                     \
+		.scrub = xf_codec_scrub,                                       \
 	};                                                                     \
 	struct xf_transform xf_codec_##suffix = { .ops = &xf_codec_ops_##suffix };
 

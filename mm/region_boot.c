@@ -18,6 +18,8 @@
 #include "mm/zstore.h"
 #include "transforms/xf.h"
 #include "transforms/xf_codec.h"
+#include "transforms/xf_cipher.h"
+#include "arch/x86/keyreg.h"
 
 /* Set from the command line before region_boot_init, read once there. */
 static unsigned region_store_share = 50;
@@ -49,12 +51,37 @@ static void region_store_page_free(void *context, void *page)
 	frame_free(virt_to_phys(page));
 }
 
+/* The cipher transforms, keyed by the debug registers (never a key in
+ * RAM); the log names the implementation so nobody mistakes the portable
+ * one (round keys in a wiped stack buffer) for the register-only one. */
+static void region_boot_ciphers(void)
+{
+	static const struct cipher_key_source key = {
+		.kind = CIPHER_KEY_CPU_REGISTERS,
+	};
+	const struct xf_cipher_context *context = xf_cipher_aes128_xts.context;
+
+	if (!xf_cipher_register(&key)) {
+		log_error("regions: no page cipher runs on this CPU");
+		return;
+	}
+	log_info("regions: cipher transforms aes128-xts[-mac], aes256-xts[-mac] "
+		 "use %s and %s%s", context->cipher->name,
+		 ((const struct xf_cipher_context *)
+		  xf_cipher_aes256_xts.context)->cipher->name,
+		 context->cipher->uses_simd ?
+			 " (AES-NI, round keys in registers only)" :
+			 " (portable: round keys in a wiped stack buffer)");
+}
+
 void region_boot_init(void)
 {
 	struct pmm_stats stats;
 
 	xf_register_builtin();
 	xf_codec_register();
+	keyreg_boot_init();
+	region_boot_ciphers();
 	pmm_get_stats(&pmm_kernel, &stats);
 	struct zstore_config config = {
 		.name = "sealed-pages",

@@ -50,6 +50,10 @@ void keyreg_set_test_key(const uint8_t key[KEYREG_BYTES]);
 /* Copies the key out, for the portable cipher path (which keeps it in a
  * stack buffer it wipes; see docs/encryption.md). */
 void keyreg_read(uint8_t key[KEYREG_BYTES]);
+/* Boot: enables SSE sections, then loads the key: the test_key= command
+ * line option's known key (tests only, warned), else keyreg_generate().
+ * arch/x86/keyreg_boot.c. */
+void keyreg_boot_init(void);
 /* Clears DR0-DR3 (the key is gone). */
 void keyreg_clear(void);
 enum keyreg_origin keyreg_origin(void);

@@ -304,8 +304,8 @@ static unsigned region_stress(struct ktest *t, const char *scheme,
 	return mismatches;
 }
 
-static void region_stress_case(struct ktest *t, const char *scheme,
-			       unsigned accesses)
+void region_stress_case(struct ktest *t, const char *scheme,
+			unsigned accesses)
 {
 	struct tlb_subscriber checker = { &map_checker_ops, NULL };
 	struct region_stats stats;

@@ -15,5 +15,10 @@ struct region *region_test_create(struct ktest *t, const char *scheme,
 /* Fills a page: half a seed-dependent pattern, half pseudo-random words. */
 void region_test_fill(void *page, uint64_t seed);
 uint64_t region_test_checksum(const void *page);
+/* Random and skewed accesses over a region of 256 pages with a clear set
+ * of 16 under scheme, every read checked and every MAP checked clear;
+ * fails the case on any mismatch (mm/region_test.c). */
+void region_stress_case(struct ktest *t, const char *scheme,
+			unsigned accesses);
 
 #endif

@@ -34,3 +34,21 @@ debug: deps $(BUILD)/veil.iso $(BUILD)/veil.elf
 # The same ISO under Bochs, headless (term display inside script(1)).
 bochs: deps $(BUILD)/veil.iso
 	tools/run-bochs $(BUILD)/veil.iso
+
+# The window sweep (kernel/demo_sweep.c), deterministic under -icount:
+# slowdown and footprint ratio for clear sets of 1, 5, 25 and 100 % of a
+# region, four schemes. Figures in build/bench-sweep.log.
+.PHONY: bench-sweep plots
+bench-sweep: deps $(BUILD)/veil.iso
+	@tools/bench-sweep
+
+# Charts of a short scripted session (the boot demo, a traced demo run,
+# stats), plus the window sweep when build/bench-sweep.log exists (make
+# bench-sweep first to include it), as PNGs in build/plots/.
+PLOT_SESSION := "trace on" "run demo pages=512 accesses=4000 status=off" \
+                "trace off" "trace dump" "stats" "poweroff"
+plots: deps $(BUILD)/veil.iso
+	@mkdir -p $(BUILD)/plots
+	tools/veil-session --quiet --log $(BUILD)/plots/session.log $(PLOT_SESSION)
+	@$(if $(wildcard $(BUILD)/bench-sweep.log),,echo "plots: no $(BUILD)/bench-sweep.log: run make bench-sweep for the window-sweep chart")
+	tools/veil-plot -o $(BUILD)/plots $(BUILD)/plots/session.log $(wildcard $(BUILD)/bench-sweep.log)

@@ -384,7 +384,12 @@ static bool ktest_run_suite(const struct ktest_case *first, const char *filter,
 	for (unsigned i = 0; i < plan; i++) {
 		const struct ktest_case *c = cases[i];
 		const char *skip_reason = NULL;
+		uint64_t started = time_ticks_ms();
 		int result = ktest_run_case(c, &skip_reason);
+		uint64_t took = time_ticks_ms() - started;
+		if (took >= 1000)	/* slow cases say so, to keep runs short */
+			printk("        # %s took %llu ms\n", c->name,
+			       (unsigned long long)took);
 		index++;
 		if (result < 0) {
 			totals->skipped++;

@@ -17,9 +17,10 @@ def ovmf_firmware():
     return None
 
 
-def make_config_disk(path, cmdline, module=None):
-    """A 1.44 MB FAT image holding /veil.cfg (and the module file), which
-    GRUB finds with 'search --file /veil.cfg'."""
+def make_config_disk(path, cmdline, module=None, module_name=None):
+    """A FAT image (1.44 MB, more for a module) holding /veil.cfg and the
+    module file, which GRUB finds with 'search --file /veil.cfg' and loads
+    with module2 under module_name (default: the file's name)."""
     if os.path.exists(path):
         os.remove(path)
     lines = [f'set veil_cmdline="{cmdline}"']
@@ -29,7 +30,7 @@ def make_config_disk(path, cmdline, module=None):
     subprocess.run(["mformat", "-C", "-T", str(size_kib * 2), "-h", "2", "-s", "32",
                     "-i", path, "::"], check=True, capture_output=True)
     if module:
-        name = os.path.basename(module)
+        name = module_name or os.path.basename(module)
         subprocess.run(["mcopy", "-i", path, module, "::/" + name], check=True,
                        capture_output=True)
         lines.append(f'set veil_module="{name}"')

@@ -79,11 +79,11 @@ def step_host(ctx):
 
 # ---------------------------------------------------------------- kernel boots
 def boot(ctx, name, cmdline=None, firmware="bios", memory="256M", cpu="max",
-         timeout=120, stop_when=None, module=None):
+         timeout=120, stop_when=None, module=None, module_name=None):
     disk = None
     if cmdline is not None:
         disk = machines.make_config_disk(os.path.join(RUN_DIR, name + ".img"),
-                                         cmdline, module)
+                                         cmdline, module, module_name)
     command = machines.qemu_command(TEST_ISO, firmware, memory, cpu, disk)
     ctx.echo(f"# boot {name}: {' '.join(command)}")
     run = process.run(command, timeout=timeout * ctx.timeout_scale,
@@ -120,8 +120,14 @@ STRESS_CASES = ("region.stress_million_clock_identity",
 WITHOUT_STRESS = "ktest=all," + ",".join("-" + c for c in STRESS_CASES)
 
 
-def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6"):
-    run = boot(ctx, name, cmdline, firmware=firmware, timeout=180)
+# Real program memory for the in-kernel codec tests (module "corpus").
+CORPUS = os.path.join("..", "shared", "corpus", "python.pages")
+
+
+def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6", corpus=False):
+    module = CORPUS if corpus and os.path.exists(CORPUS) else None
+    run = boot(ctx, name, cmdline, firmware=firmware, timeout=180,
+               module=module, module_name="corpus")
     checks = judge_boot(name, run)
     checks += ktap_checks(name, ktap.parse(run.output, name))
     checks += check_boot_info(name, run.output, cmdline)
@@ -129,7 +135,7 @@ def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6"):
 
 
 def step_ktest_bios(ctx):
-    return ktest_boot(ctx, "ktest-bios", "bios")
+    return ktest_boot(ctx, "ktest-bios", "bios", corpus=True)
 
 
 def step_ktest_uefi(ctx):

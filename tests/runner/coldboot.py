@@ -1,0 +1,328 @@
+"""The coldboot step: what a cold-boot attacker would find in the guest's
+RAM while a region's pages are sealed.
+
+The kernel boots with a known key (test_key=, tests only) and
+coldboot=SCHEME: the ktest coldboot fills 512 pages of a region with a
+canary (a 16-byte marker and 16 bytes derived from the page index, over
+and over; mm/coldboot_test.c),
+lets all but its clear set of 8 be sealed, prints "coldboot: ready ..." and
+waits for a byte on the serial port. The runner then dumps the whole guest
+RAM through QMP (pmemsave) and scans it:
+- the canary may appear in at most clear_limit frames (the clear pages):
+  no sealed page may have a clear copy left anywhere (freed frames, chain
+  buffers, codec scratch, stacks);
+- neither the key, nor its halves, nor any round key of the AES-128 key
+  schedules (K1, K2) and the AES-256 schedule, in the encryption or the
+  decryption (InvMixColumns) form, may appear anywhere.
+Then it writes a line to the serial port; the kernel restores every page,
+checks it and exits QEMU with the result."""
+import hashlib
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import time
+
+from . import ktap, machines
+from .steps import PANIC_MARKERS, RUN_DIR, TEST_ISO, judge_boot, ktap_checks
+
+COLDBOOT_SCHEMES = ("clock:aes128-xts-mac", "clock:adaptive,aes128-xts-mac")
+COLDBOOT_CONTROL_SCHEME = "clock:lz4"
+COLDBOOT_MEMORY_MIB = 128
+COLDBOOT_MARKER = b"VeilColdbootCnry"
+COLDBOOT_PAGES = 512
+COLDBOOT_KEY = hashlib.sha256(b"veil cold-boot test key").digest()
+COLDBOOT_READY_SECONDS = 120
+COLDBOOT_FINISH_SECONDS = 120
+
+
+# ------------------------------------------------------------ AES key schedules
+def _xtime(b):
+    b <<= 1
+    return (b ^ 0x11B) & 0xFF if b & 0x100 else b
+
+
+def _gmul(a, b):
+    result = 0
+    while b:
+        if b & 1:
+            result ^= a
+        a = _xtime(a)
+        b >>= 1
+    return result
+
+
+def _sbox():
+    box = [0] * 256
+    for x in range(256):
+        inverse = 0 if x == 0 else next(y for y in range(1, 256) if _gmul(x, y) == 1)
+        s = inverse
+        for shift in range(1, 5):
+            s ^= ((inverse << shift) | (inverse >> (8 - shift))) & 0xFF
+        box[x] = s ^ 0x63
+    return box
+
+
+SBOX = _sbox()
+
+
+def aes_round_keys(key):
+    """FIPS-197 key expansion: the Nr + 1 round keys, 16 bytes each."""
+    nk = len(key) // 4
+    rounds = nk + 6
+    words = [list(key[4 * i:4 * i + 4]) for i in range(nk)]
+    rcon = 1
+    for i in range(nk, 4 * (rounds + 1)):
+        temp = list(words[i - 1])
+        if i % nk == 0:
+            temp = [SBOX[b] for b in temp[1:] + temp[:1]]
+            temp[0] ^= rcon
+            rcon = _xtime(rcon)
+        elif nk > 6 and i % nk == 4:
+            temp = [SBOX[b] for b in temp]
+        words.append([a ^ b for a, b in zip(words[i - nk], temp)])
+    return [bytes(sum(words[4 * r:4 * r + 4], [])) for r in range(rounds + 1)]
+
+
+def inv_mix_columns(block):
+    out = bytearray(16)
+    for c in range(4):
+        a = block[4 * c:4 * c + 4]
+        for r in range(4):
+            out[4 * c + r] = (_gmul(a[r], 14) ^ _gmul(a[(r + 1) % 4], 11) ^
+                              _gmul(a[(r + 2) % 4], 13) ^ _gmul(a[(r + 3) % 4], 9))
+    return bytes(out)
+
+
+def secret_needles(key):
+    """Every byte string that would give the key away: the key, its 16-byte
+    halves, every round key (AES-128 of K1 and K2, AES-256 of the whole
+    key) and the decryption form of the inner ones (AESIMC)."""
+    needles = {"key": key, "key-k1": key[:16], "key-k2": key[16:]}
+    for label, schedule in (("aes128-k1", aes_round_keys(key[:16])),
+                            ("aes128-k2", aes_round_keys(key[16:])),
+                            ("aes256", aes_round_keys(key))):
+        for r, round_key in enumerate(schedule):
+            needles[f"{label}-rk{r}"] = round_key
+            if 0 < r < len(schedule) - 1:
+                needles[f"{label}-rk{r}-imc"] = inv_mix_columns(round_key)
+    return needles
+
+
+# ------------------------------------------------------------------ the scan
+def find_all(data, needle):
+    at = data.find(needle)
+    while at >= 0:
+        yield at
+        at = data.find(needle, at + 1)
+
+
+def coldboot_mix(x):
+    """splitmix64, as mm/coldboot_test.c."""
+    mask = 2 ** 64 - 1
+    z = (x + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return z ^ (z >> 31)
+
+
+def canary_tail(index):
+    """The 16 bytes after the marker in each slot of page index."""
+    return (coldboot_mix(index).to_bytes(8, "little") +
+            coldboot_mix(index + 0x10000).to_bytes(8, "little"))
+
+
+def scan_dump(data):
+    """Frames and page indexes holding the canary; hits of each secret."""
+    tails = {canary_tail(i): i for i in range(COLDBOOT_PAGES)}
+    frames, indexes = set(), set()
+    for at in find_all(data, COLDBOOT_MARKER):
+        index = tails.get(data[at + 16:at + 32])
+        if index is not None:
+            frames.add(at // 4096)
+            indexes.add(index)
+    hits = {name: sum(1 for _ in find_all(data, needle))
+            for name, needle in secret_needles(COLDBOOT_KEY).items()}
+    return frames, indexes, hits
+
+
+# ------------------------------------------------------------------ QMP
+def qmp_command(path, command, arguments=None, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(path)
+            break
+        except OSError:
+            sock.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    sock.settimeout(timeout)
+    reader = sock.makefile("rb")
+
+    def reply():
+        while True:
+            line = reader.readline()
+            if not line:
+                raise RuntimeError("QMP closed the connection")
+            message = json.loads(line)
+            if "return" in message or "error" in message:
+                return message
+
+    reader.readline()  # greeting
+    for name, args in (("qmp_capabilities", None), (command, arguments)):
+        request = {"execute": name}
+        if args:
+            request["arguments"] = args
+        sock.sendall(json.dumps(request).encode() + b"\n")
+        message = reply()
+        if "error" in message:
+            sock.close()
+            raise RuntimeError(f"QMP {name}: {message['error']}")
+    sock.close()
+    return message
+
+
+# ------------------------------------------------------------------ one boot
+class SerialBoot:
+    """QEMU with the serial port on a pipe both ways, read line by line."""
+
+    def __init__(self, command, echo):
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.process.stdout, selectors.EVENT_READ)
+        self.echo = echo
+        self.lines, self.partial = [], b""
+
+    def read_until(self, predicate, timeout):
+        """Reads lines until predicate(line) or the end; the line or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.selector.select(timeout=0.5):
+                if self.process.poll() is not None:
+                    return None
+                continue
+            data = os.read(self.process.stdout.fileno(), 65536)
+            if not data:
+                return None
+            self.partial += data
+            *lines, self.partial = self.partial.split(b"\n")
+            for raw in lines:
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                self.lines.append(line)
+                self.echo(line)
+                if predicate and predicate(line):
+                    return line
+        return None
+
+    def send(self, text):
+        self.process.stdin.write(text)
+        self.process.stdin.flush()
+
+    def finish(self, timeout):
+        """Reads to the end; (exit status or None, timed out)."""
+        deadline = time.monotonic() + timeout
+        self.read_until(None, timeout)
+        try:
+            status = self.process.wait(timeout=max(1.0, deadline - time.monotonic()))
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            status, timed_out = None, True
+        self.selector.close()
+        return status, timed_out
+
+    @property
+    def output(self):
+        return "\n".join(self.lines) + "\n"
+
+
+class _Run:
+    def __init__(self, status, output, timed_out, seconds):
+        self.status, self.output = status, output
+        self.timed_out, self.seconds = timed_out, seconds
+
+
+def coldboot_boot(ctx, scheme, control=False):
+    name = "coldboot-" + scheme.replace(":", "-").replace(",", "-")
+    cmdline = (f"ktest=coldboot test_key={COLDBOOT_KEY.hex()} "
+               f"coldboot={scheme} loglevel=6")
+    disk = machines.make_config_disk(os.path.join(RUN_DIR, name + ".img"), cmdline)
+    qmp_path = os.path.join(RUN_DIR, name + ".qmp")
+    dump_path = os.path.abspath(os.path.join(RUN_DIR, name + ".ram"))
+    for path in (qmp_path, dump_path):
+        if os.path.exists(path):
+            os.remove(path)
+    command = machines.qemu_command(TEST_ISO, "bios", f"{COLDBOOT_MEMORY_MIB}M",
+                                    "max", disk,
+                                    extra=["-qmp", f"unix:{qmp_path},server=on,wait=off"])
+    ctx.echo(f"# boot {name}: {' '.join(command)}")
+    start = time.monotonic()
+    boot = SerialBoot(command, lambda line: ctx.echo("  | " + line))
+    checks = []
+    try:
+        ready = boot.read_until(lambda l: l.startswith("coldboot: ready"),
+                                COLDBOOT_READY_SECONDS * ctx.timeout_scale)
+        checks.append((f"{name}:ready", ready is not None,
+                       "the kernel never printed 'coldboot: ready'"))
+        if ready is not None:
+            limit = int(ready.split("clear_limit=")[1].split()[0])
+            qmp_command(qmp_path, "pmemsave",
+                        {"val": 0, "size": COLDBOOT_MEMORY_MIB << 20,
+                         "filename": dump_path})
+            with open(dump_path, "rb") as f:
+                data = f.read()
+            os.remove(dump_path)
+            frames, indexes, hits = scan_dump(data)
+            found = sorted(n for n, count in hits.items() if count)
+            ctx.echo(f"# {name}: dump {len(data) >> 20} MiB: canary in "
+                     f"{len(frames)} frames ({len(indexes)} pages), clear limit "
+                     f"{limit}; key and {len(hits) - 3} round keys: "
+                     f"{sum(hits.values())} hits")
+            checks.append((f"{name}:dump-size", len(data) == COLDBOOT_MEMORY_MIB << 20,
+                           f"{len(data)} bytes"))
+            if control:
+                checks.append((f"{name}:control-canary-found", len(indexes) > 4 * limit,
+                               f"canary of {len(indexes)} pages in a scheme without a "
+                               f"cipher: expected far more than {limit}"))
+            else:
+                checks.append((f"{name}:canary-only-in-clear-set", 0 < len(frames) <= limit,
+                               f"canary in {len(frames)} frames (pages {sorted(indexes)[:20]}), "
+                               f"clear limit {limit}"))
+            checks.append((f"{name}:no-key-in-ram", not found,
+                           f"found in the dump: {', '.join(found)}"))
+            boot.send(b"go\n")
+        status, timed_out = boot.finish(COLDBOOT_FINISH_SECONDS * ctx.timeout_scale)
+    finally:
+        if boot.process.poll() is None:
+            os.killpg(boot.process.pid, signal.SIGKILL)
+            boot.process.wait()
+    run = _Run(status, boot.output, timed_out, time.monotonic() - start)
+    ctx.save_log(name, run.output)
+    checks += judge_boot(name, run)
+    checks += ktap_checks(name, ktap.parse(run.output, name))
+    checks.append((f"{name}:pages-verified",
+                   "coldboot: result" in run.output and " PASS" in run.output,
+                   "expected 'coldboot: result ... PASS' from the kernel"))
+    return checks
+
+
+def step(ctx):
+    if not os.path.exists(TEST_ISO):
+        return [("coldboot:files", False, f"{TEST_ISO} missing (make build/veil-test.iso)")]
+    checks = []
+    for scheme in COLDBOOT_SCHEMES:
+        checks += coldboot_boot(ctx, scheme)
+    # The control: without a cipher the sealed pages are compressed clear
+    # bytes, so the same scan must find the canary far beyond the clear set
+    # (else the scan proves nothing).
+    checks += coldboot_boot(ctx, COLDBOOT_CONTROL_SCHEME, control=True)
+    return checks

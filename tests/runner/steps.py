@@ -116,7 +116,9 @@ def check_boot_info(name, output, cmdline):
 # (UEFI, Bochs), which check the same kernel on another firmware or CPU.
 STRESS_CASES = ("region.stress_million_clock_identity",
                 "region.stress_every_policy_and_transform",
-                "slab.random_stress_no_leak")
+                "slab.random_stress_no_leak",
+                "cipher.stress_clock_aes128_mac",
+                "cipher.stress_clock_adaptive_aes128_mac")
 WITHOUT_STRESS = "ktest=all," + ",".join("-" + c for c in STRESS_CASES)
 
 

@@ -225,6 +225,8 @@ static struct slab *slab_create(struct slab_cache *cache, bool debug)
 			cache->ctor(object);
 	}
 	slab_provider.set_owner(slab_provider.context, base, slab->order, slab);
+	if (cache->page_map_tag)
+		kmalloc_page_map_add(cache, base, slab->order);
 	return slab;
 }
 
@@ -238,6 +240,8 @@ static void slab_release(struct slab_cache *cache, struct slab *slab)
 				cache->dtor(object);
 		}
 	}
+	if (cache->page_map_tag)
+		kmalloc_page_map_remove(cache, slab, slab->order);
 	slab_provider.set_owner(slab_provider.context, slab, slab->order, NULL);
 	slab->magic = 0;
 	slab_provider.free_pages(slab_provider.context, slab, slab->order);
@@ -399,6 +403,18 @@ struct slab_cache *slab_cache_create(const char *name, size_t size, size_t align
 	cache->debug = __atomic_load_n(&slab_debug_default, __ATOMIC_RELAXED);
 	slab_cache_link(cache);
 	return cache;
+}
+
+bool slab_cache_create_static(struct slab_cache *cache, const char *name,
+			      size_t size, size_t align, uint32_t page_map_tag)
+{
+	if (!slab_cache_setup(cache, name, size, align, NULL, NULL,
+			      slab_magazine_capacity_for(size)))
+		return false;
+	cache->page_map_tag = page_map_tag;
+	cache->debug = __atomic_load_n(&slab_debug_default, __ATOMIC_RELAXED);
+	slab_cache_link(cache);
+	return true;
 }
 
 static void slab_cache_unlink(struct slab_cache *cache)

@@ -103,6 +103,8 @@ struct slab_cache {
 	uint32_t colour_step;
 	uint32_t colour_next;		/* atomics */
 	uint32_t trailer_offset;	/* debug layout: red zone ends here */
+	uint32_t page_map_tag;		/* kmalloc class + 1: slab pages go in
+					 * kmalloc's page map; 0: they do not */
 	void (*ctor)(void *object);
 	void (*dtor)(void *object);
 	char name[SLAB_NAME_MAX];
@@ -154,11 +156,18 @@ bool slab_cache_setup(struct slab_cache *cache, const char *name, size_t size,
 		      size_t align, void (*ctor)(void *), void (*dtor)(void *),
 		      unsigned magazine_capacity);
 void slab_cache_link(struct slab_cache *cache);
+/* A cache in storage of the caller's (kmalloc's classes): set up with the
+ * magazines and debug default of slab_cache_create, then linked. */
+bool slab_cache_create_static(struct slab_cache *cache, const char *name,
+			      size_t size, size_t align, uint32_t page_map_tag);
 
 /* ---- magazine layer (slab_magazine.c) -------------------------------- */
 
-void *slab_alloc_slow(struct slab_cache *cache, size_t requested, const void *caller);
-void slab_free_slow(struct slab_cache *cache, void *object, const void *caller);
+/* Out of line on purpose: the fast paths tail-call them. */
+__attribute__((noinline)) void *slab_alloc_slow(struct slab_cache *cache,
+						size_t requested, const void *caller);
+__attribute__((noinline)) void slab_free_slow(struct slab_cache *cache, void *object,
+					      const void *caller);
 /* Empties the calling CPU's magazines of cache into the slabs. */
 void slab_magazine_flush_cpu(struct slab_cache *cache);
 /* Empties every CPU's magazines (the cache must be quiet). */
@@ -194,12 +203,22 @@ void slab_report(enum slab_finding finding, struct slab_cache *cache,
 /* ---- kmalloc (kmalloc.c) --------------------------------------------- */
 
 void kmalloc_init(void);
+/* A slab of a kmalloc class was made / is about to be released: enter its
+ * pages into kfree's page map, or take them out (slab_cache.c). */
+void kmalloc_page_map_add(const struct slab_cache *cache, const void *base,
+			  unsigned order);
+void kmalloc_page_map_remove(const struct slab_cache *cache, const void *base,
+			     unsigned order);
 
 /* ---- the fast path --------------------------------------------------- */
 
-/* A magazine hit: pop one round. Anything else goes to the slow path. */
-static inline void *slab_fast_alloc(struct slab_cache *cache, size_t requested,
-				    const void *caller)
+/*
+ * A magazine hit: pop one round. Anything else (no round, debug mode, a
+ * cache without magazines: its loaded_capacity stays 0) goes to the slow
+ * path, which is out of line so that the hit needs no stack frame.
+ */
+static inline __attribute__((always_inline)) void *
+slab_fast_alloc(struct slab_cache *cache, size_t requested, const void *caller)
 {
 	unsigned long flags = irq_save();
 	struct slab_cpu_cache *cpu = &cache->cpu[cpu_current()];
@@ -218,8 +237,8 @@ static inline void *slab_fast_alloc(struct slab_cache *cache, size_t requested,
 }
 
 /* Room in the loaded magazine: push one round. */
-static inline void slab_fast_free(struct slab_cache *cache, void *object,
-				  const void *caller)
+static inline __attribute__((always_inline)) void
+slab_fast_free(struct slab_cache *cache, void *object, const void *caller)
 {
 	unsigned long flags = irq_save();
 	struct slab_cpu_cache *cpu = &cache->cpu[cpu_current()];

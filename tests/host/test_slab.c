@@ -434,12 +434,14 @@ HTEST(reap_returns_empty_slabs)
 	static void *objects[N];
 	struct slab_cache *cache;
 	struct slab_cache_stats stats;
-	long before, full;
+	long before, with_cache, full;
 	size_t released;
 
 	setup();
 	before = settled_pages();
 	cache = slab_cache_create("reap", 300, 0, NULL, NULL);
+	/* the descriptor itself may take a slab of slab_cache_cache */
+	with_cache = provider_live();
 	for (unsigned i = 0; i < N; i++)
 		objects[i] = slab_alloc(cache);
 	slab_cache_get_stats(cache, &stats);
@@ -457,7 +459,7 @@ HTEST(reap_returns_empty_slabs)
 	slab_cache_get_stats(cache, &stats);
 	HCHECK_EQ(stats.pages, 0);
 	HCHECK_EQ(stats.slabs, 0);
-	HCHECK_EQ(provider_live(), before);
+	HCHECK_EQ(provider_live(), with_cache);
 	slab_cache_destroy(cache);
 	HCHECK_EQ(settled_pages(), before);
 }

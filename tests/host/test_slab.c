@@ -567,6 +567,52 @@ HTEST(debug_catches_bad_frees_and_writes)
 	HCHECK_EQ(settled_pages(), before);
 }
 
+/* kfree's page map in normal mode: hits only for pages of live kmalloc
+ * slabs; everything else takes the provider's way and gets its verdict. */
+HTEST(kfree_page_map_normal_mode)
+{
+	struct slab_cache *cache;
+	struct slab_cache_stats stats;
+	unsigned expected;
+	char on_stack[16];
+	uint8_t *p, *q;
+	void *o;
+	long before;
+
+	setup();
+	before = settled_pages();
+	expected = report_count;
+
+	p = kmalloc(5000);			/* kmalloc-6144, its own slab */
+	HCHECK_EQ(kmalloc_usable_size(p), 6144);
+	HCHECK_EQ(kmalloc_usable_size(p + 8), 6144);	/* same page: same class */
+	kfree(p);
+	slab_reap();				/* the slab goes back to the provider */
+	HCHECK_EQ(kmalloc_usable_size(p), 0);
+	kfree(p);				/* stale: its page is no slab's now */
+	expect_finding(SLAB_FOREIGN_POINTER, &expected, "kmalloc");
+
+	kfree(on_stack);
+	expect_finding(SLAB_FOREIGN_POINTER, &expected, "kmalloc");
+	HCHECK_EQ(kmalloc_usable_size(on_stack), 0);
+	q = kmalloc(40000);
+	kfree(q + 4096);			/* inside a large block */
+	expect_finding(SLAB_FOREIGN_POINTER, &expected, "kmalloc");
+	kfree(q);
+
+	/* an object of another cache given to kfree goes back to its cache */
+	cache = slab_cache_create("kfreed", 100, 0, NULL, NULL);
+	o = slab_alloc(cache);
+	kfree(o);
+	slab_cache_get_stats(cache, &stats);
+	HCHECK_EQ(stats.objects_active, 0);
+	HCHECK_EQ(stats.frees, 1);
+	slab_cache_destroy(cache);
+
+	HCHECK_EQ(report_count, expected);
+	HCHECK_EQ(settled_pages(), before);
+}
+
 HTEST(debug_kmalloc_global_switch)
 {
 	unsigned expected;

@@ -1,7 +1,7 @@
 # Page codecs (transforms/codec*, xf_codec*): host tests (corpus round trips,
 # liblz4 interop, malformed input, the veil-codec tool), the veil-codec host
 # tool and the bench-codec benchmark.
-CODEC_SRCS := $(wildcard transforms/codec*.c)
+CODEC_SRCS := $(filter-out %_test.c,$(wildcard transforms/codec*.c))
 # The transforms and the registry they join, for the tests.
 CODEC_XF_SRCS := transforms/xf_codec.c transforms/xf.c transforms/xf_identity.c transforms/xf_xor.c
 

@@ -11,7 +11,7 @@ REGION_SRCS := mm/region.c mm/region_fault.c mm/scheme.c mm/hooks.c mm/trace.c \
                mm/event_counts.c \
                $(POLICY_SRCS) mm/store.c mm/zstore.c \
                transforms/xf.c transforms/xf_identity.c transforms/xf_xor.c \
-               transforms/xf_codec.c $(wildcard transforms/codec*.c)
+               transforms/xf_codec.c $(filter-out %_test.c,$(wildcard transforms/codec*.c))
 
 $(eval $(call host_test,region,tests/host/test_region.c tests/host/fake_vmm.c $(REGION_SRCS)))
 $(eval $(call host_test,hooks,tests/host/test_hooks.c tests/host/fake_vmm.c $(REGION_SRCS)))

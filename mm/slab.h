@@ -6,8 +6,10 @@
  *
  * The slab gets memory only through the page provider handed to slab_init
  * (kernel: the buddy through the direct map; host tests: mmap). Objects are
- * mapped back to their slab through the provider's owner record, so a
- * pointer the slab never gave out is recognised without being followed.
+ * mapped back to their slab through the provider's owner record (kfree
+ * first tries kmalloc's own page map, which knows only live kmalloc slab
+ * pages), so a pointer the slab never gave out is recognised without being
+ * followed.
  *
  * Findings (double free, foreign pointer, write past the end, write after
  * free, destroying a cache in use) go to the report hook; the default hook

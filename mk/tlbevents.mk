@@ -15,3 +15,6 @@ REGION_SRCS := mm/region.c mm/region_fault.c mm/scheme.c mm/hooks.c mm/trace.c \
 
 $(eval $(call host_test,region,tests/host/test_region.c tests/host/fake_vmm.c $(REGION_SRCS)))
 $(eval $(call host_test,hooks,tests/host/test_hooks.c tests/host/fake_vmm.c $(REGION_SRCS)))
+
+# Regions over the cipher transforms (key in memory), with the ciphers' sources.
+$(eval $(call host_test,xf-cipher,tests/host/test_xf_cipher.c tests/host/fake_vmm.c $(REGION_SRCS) transforms/xf_cipher.c $(CRYPT_SRCS),-lcrypto))

@@ -9,6 +9,7 @@
 #include "mm/region.h"
 #include "mm/slab.h"
 #include "mm/vmm.h"
+#include "mm/zstore.h"
 #include "tests/host/fake_vmm.h"
 
 #define FAKE_AREA_BASE 0x100000000000ull
@@ -241,4 +242,29 @@ void kfree(void *object)
 	if (object)
 		fake.kmalloc_live--;
 	free(object);
+}
+
+static void *fake_store_page_alloc(void *context)
+{
+	void *page;
+
+	(void)context;
+	return posix_memalign(&page, 4096, 4096) ? NULL : page;
+}
+
+static void fake_store_page_free(void *context, void *page)
+{
+	(void)context;
+	free(page);
+}
+
+struct store *fake_store_create(uint64_t frame_limit)
+{
+	struct zstore_config config = {
+		.name = "test",
+		.provider = { fake_store_page_alloc, fake_store_page_free, NULL },
+		.frame_limit = frame_limit,
+	};
+
+	return zstore_create(&config);
 }

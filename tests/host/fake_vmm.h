@@ -39,4 +39,8 @@ uint8_t *fake_access(uintptr_t va, bool write);
  * this is called, so a test can look at a frame after it was released. */
 void fake_release_quarantine(void);
 
+struct store;
+/* A page store (mm/zstore.c) over host pages, for regions under test. */
+struct store *fake_store_create(uint64_t frame_limit);
+
 #endif

@@ -9,7 +9,6 @@
 #include "mm/hooks.h"
 #include "mm/region.h"
 #include "mm/trace.h"
-#include "mm/zstore.h"
 #include "tests/host/fake_vmm.h"
 #include "tests/host/htest.h"
 #include "transforms/xf.h"
@@ -92,19 +91,6 @@ HTEST(refusals)
 	HCHECK_EQ(tlb_subscriber_count(), 0);
 }
 
-static void *page_alloc(void *c)
-{
-	void *p;
-	(void)c;
-	return posix_memalign(&p, 4096, 4096) ? NULL : p;
-}
-
-static void page_free(void *c, void *p)
-{
-	(void)c;
-	free(p);
-}
-
 struct dump_counts {
 	unsigned lines, parsed, per_type[TLB_EVENT_TYPES];
 	bool begin, end;
@@ -126,9 +112,7 @@ static void count_line(void *context, const char *line)
 
 HTEST(trace_of_a_region_run_matches_its_counters)
 {
-	struct zstore_config config = { .name = "t", .provider = { page_alloc, page_free, NULL },
-					.frame_limit = 64 };
-	struct store *store = zstore_create(&config);
+	struct store *store = fake_store_create(64);
 	struct region_config rc = { .name = "traced", .pages = 16, .clear_limit = 2,
 				    .scheme = "fifo:identity", .store = store };
 	struct region *region;

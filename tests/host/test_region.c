@@ -9,36 +9,10 @@
 #include "mm/hooks.h"
 #include "mm/region.h"
 #include "mm/vmm.h"
-#include "mm/zstore.h"
 #include "tests/host/fake_vmm.h"
 #include "tests/host/htest.h"
 #include "transforms/xf.h"
 #include "transforms/xf_codec.h"
-
-static void *store_page_alloc(void *context)
-{
-	void *page;
-
-	(void)context;
-	return posix_memalign(&page, 4096, 4096) ? NULL : page;
-}
-
-static void store_page_free(void *context, void *page)
-{
-	(void)context;
-	free(page);
-}
-
-static struct store *make_store(uint64_t frame_limit)
-{
-	struct zstore_config config = {
-		.name = "test",
-		.provider = { store_page_alloc, store_page_free, NULL },
-		.frame_limit = frame_limit,
-	};
-
-	return zstore_create(&config);
-}
 
 static struct region *make_region(const char *scheme, uint32_t pages,
 				  uint32_t limit, struct store *store)
@@ -75,7 +49,7 @@ static void fill_page(uint8_t *page, uint32_t seed)
 
 HTEST(first_touch_reads_zeros)
 {
-	struct store *store = make_store(64);
+	struct store *store = fake_store_create(64);
 	struct region *region = make_region("fifo:identity", 8, 2, store);
 	uint8_t *p = fake_access(va_of(region, 3), false);
 	static const uint8_t zeros[4096];
@@ -149,7 +123,7 @@ static const struct tlb_subscriber_ops recorder_ops = {
 HTEST(evict_exactly_the_policy_victim)
 {
 	struct tlb_subscriber recorder = { &recorder_ops, NULL };
-	struct store *store = make_store(64);
+	struct store *store = fake_store_create(64);
 	struct region *region = make_region("fifo:identity", 16, 4, store);
 	struct region_stats stats;
 
@@ -187,7 +161,7 @@ static const char *const every_chain[] = {
 HTEST(fault_restores_exact_content_every_transform)
 {
 	for (size_t c = 0; c < sizeof(every_chain) / sizeof(every_chain[0]); c++) {
-		struct store *store = make_store(4096);
+		struct store *store = fake_store_create(4096);
 		struct region *region = make_region(every_chain[c], 64, 4, store);
 		uint8_t expected[4096];
 		unsigned mismatches = 0;
@@ -211,7 +185,7 @@ HTEST(fault_restores_exact_content_every_transform)
 HTEST(xor_debug_scrambles_the_frame_a_stale_entry_would_reach)
 {
 	struct tlb_subscriber recorder = { &recorder_ops, NULL };
-	struct store *store = make_store(64);
+	struct store *store = fake_store_create(64);
 	struct region *region = make_region("fifo:xor-debug", 4, 1, store);
 	uint8_t original[4096];
 
@@ -233,7 +207,7 @@ HTEST(xor_debug_scrambles_the_frame_a_stale_entry_would_reach)
 HTEST(invalidate_unmap_protect_purge_destroy)
 {
 	struct tlb_subscriber recorder = { &recorder_ops, NULL };
-	struct store *store = make_store(64);
+	struct store *store = fake_store_create(64);
 	uint64_t frames_before = fake.frames_allocated;
 	uint64_t kmalloc_before = fake.kmalloc_live;
 	struct region *region = make_region("clock:identity", 8, 4, store);
@@ -274,7 +248,7 @@ HTEST(invalidate_unmap_protect_purge_destroy)
 HTEST(store_full_keeps_pages_clear_and_intact)
 {
 	/* A store (16 frames at least) too small for 64 raw sealed pages. */
-	struct store *store = make_store(16);
+	struct store *store = fake_store_create(16);
 	struct region *region = make_region("fifo:identity", 64, 4, store);
 	struct region_stats stats;
 	uint8_t expected[4096];
@@ -298,7 +272,7 @@ HTEST(store_full_keeps_pages_clear_and_intact)
 
 HTEST(corrupt_handle_in_pte_is_detected_not_followed)
 {
-	struct store *store = make_store(64);
+	struct store *store = fake_store_create(64);
 	struct region *region = make_region("fifo:identity", 4, 1, store);
 	struct region_stats stats;
 
@@ -319,7 +293,7 @@ HTEST(corrupt_handle_in_pte_is_detected_not_followed)
 
 HTEST(scheme_change_keeps_old_pages_readable)
 {
-	struct store *store = make_store(256);
+	struct store *store = fake_store_create(256);
 	struct region *region = make_region("fifo:xor-debug", 32, 2, store);
 	uint8_t expected[4096];
 	char name[64];
@@ -356,7 +330,7 @@ static uint32_t skewed_page(uint32_t pages)
 static unsigned stress(const char *scheme, unsigned accesses)
 {
 	enum { PAGES = 256, LIMIT = 16 };
-	struct store *store = make_store(1024);
+	struct store *store = fake_store_create(1024);
 	struct region *region = make_region(scheme, PAGES, LIMIT, store);
 	static uint32_t version[PAGES];
 	unsigned mismatches = 0;
@@ -407,7 +381,7 @@ HTEST(stress_every_policy_and_transform)
 
 HTEST(bad_arguments_are_refused)
 {
-	struct store *store = make_store(16);
+	struct store *store = fake_store_create(16);
 	struct region_config config = {
 		.name = "bad", .pages = 4, .clear_limit = 8,
 		.scheme = "fifo", .store = store,

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mm/region.h"
-#include "mm/zstore.h"
 #include "tests/host/fake_vmm.h"
 #include "tests/host/htest.h"
 #include "transforms/xf.h"
@@ -90,24 +89,9 @@ HTEST(tweak_binds_the_page_and_mac_catches_tampering)
 	HCHECK(memcmp(out, in, 4096) == 0);
 }
 
-static void *page_alloc(void *c)
-{
-	void *p;
-	(void)c;
-	return posix_memalign(&p, 4096, 4096) ? NULL : p;
-}
-
-static void page_free(void *c, void *p)
-{
-	(void)c;
-	free(p);
-}
-
 static unsigned region_run(const char *scheme)
 {
-	struct zstore_config config = { .name = "t", .provider = { page_alloc, page_free, NULL },
-					.frame_limit = 1024 };
-	struct store *store = zstore_create(&config);
+	struct store *store = fake_store_create(1024);
 	struct region_config rc = { .name = "enc", .pages = 64, .clear_limit = 4,
 				    .scheme = scheme, .store = store };
 	struct region *region;

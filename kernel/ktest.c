@@ -219,6 +219,16 @@ bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 	return true;
 }
 
+void ktest_read_byte(void *arg)
+{
+	(void)*(volatile uint8_t *)arg;
+}
+
+void ktest_write_byte(void *arg)
+{
+	*(volatile uint8_t *)arg = 0x77;
+}
+
 bool ktest_catch(void (*fn)(void *arg), void *arg, struct ktest_trap *trap)
 {
 	return ktest_catch_timeout(fn, arg, trap, 0);

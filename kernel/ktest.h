@@ -95,6 +95,11 @@ bool ktest_catch(void (*fn)(void *arg), void *arg, struct ktest_trap *trap);
 bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 			 struct ktest_trap *trap, unsigned timeout_ms);
 
+/* Functions for ktest_catch: one read or write of the byte at arg, the
+ * accesses exception tests make on purpose. */
+void ktest_read_byte(void *arg);
+void ktest_write_byte(void *arg);
+
 /* For kmain: set up the watchdog, then run what the command line asked. */
 void ktest_init(void);
 bool ktest_requested(void);

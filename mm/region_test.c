@@ -130,11 +130,6 @@ KTEST(region, fault_restores_every_transform)
 	}
 }
 
-static void write_first_byte(void *arg)
-{
-	*(volatile uint8_t *)arg = 0x77;
-}
-
 /* INVALIDATE: a protection change takes effect at once (a stale writable
  * TLB entry would let the write through); unmap drops the page and frees
  * its frame; destroy returns every frame and slab object. */
@@ -149,7 +144,7 @@ KTEST(region, invalidate_protect_unmap_destroy)
 	uint8_t *page = region_page_address(region, 2);
 	page[0] = 5;	/* writable TLB entry loaded */
 	KTEST_EXPECT_EQ(t, region_protect(region, VMM_READ), REGION_OK);
-	KTEST_ASSERT(t, ktest_catch(write_first_byte, page, &trap));
+	KTEST_ASSERT(t, ktest_catch(ktest_write_byte, page, &trap));
 	KTEST_EXPECT_EQ(t, trap.fault_address, (uint64_t)page);
 	KTEST_EXPECT_EQ(t, page[0], 5);
 	region_protect(region, VMM_READ | VMM_WRITE);
@@ -163,11 +158,6 @@ KTEST(region, invalidate_protect_unmap_destroy)
 	slab_reap();
 	pmm_get_stats(&pmm_kernel, &after);
 	KTEST_EXPECT_EQ(t, after.free_frames, before.free_frames);
-}
-
-static void read_first_byte(void *arg)
-{
-	(void)*(volatile uint8_t *)arg;
 }
 
 /* A sealed PTE whose handle was altered is reported, not followed: the
@@ -185,7 +175,7 @@ KTEST(region, corrupt_handle_is_detected)
 	KTEST_ASSERT(t, vmm_get_handle(vmm_kernel_space(), (uintptr_t)page0, &handle));
 	vmm_clear_handle(vmm_kernel_space(), (uintptr_t)page0);
 	vmm_set_handle(vmm_kernel_space(), (uintptr_t)page0, handle ^ 0x100);
-	KTEST_ASSERT(t, ktest_catch(read_first_byte, page0, &trap));
+	KTEST_ASSERT(t, ktest_catch(ktest_read_byte, page0, &trap));
 	KTEST_EXPECT_EQ(t, trap.fault_address, (uint64_t)page0);
 	region_get_stats(region, &stats);
 	KTEST_EXPECT_EQ(t, stats.corrupt, 1);

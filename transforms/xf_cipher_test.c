@@ -262,11 +262,6 @@ KTEST(cipher, scheme_refuses_codec_after_cipher)
 	KTEST_EXPECT(t, !scheme_confidential(&scheme));
 }
 
-static void xf_cipher_test_read(void *arg)
-{
-	(void)*(volatile uint8_t *)arg;
-}
-
 /* A sealed page of a region whose copy in the store was changed: the MAC
  * refuses it, the fault stays unresolved (never maps wrong data) and the
  * region counts it; with the genuine copy back the page reads right. */
@@ -297,7 +292,7 @@ KTEST(cipher, region_refuses_tampered_page)
 	vmm_clear_handle(vmm_kernel_space(), (uintptr_t)page0);
 	vmm_set_handle(vmm_kernel_space(), (uintptr_t)page0, tampered);
 	region->handles[0] = tampered;
-	KTEST_ASSERT(t, ktest_catch(xf_cipher_test_read, page0, &trap));
+	KTEST_ASSERT(t, ktest_catch(ktest_read_byte, page0, &trap));
 	KTEST_EXPECT_EQ(t, trap.fault_address, (uint64_t)page0);
 	region_get_stats(region, &stats);
 	KTEST_EXPECT_EQ(t, stats.corrupt, 1);

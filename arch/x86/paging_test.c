@@ -11,22 +11,12 @@
 extern const char boot_stack_guard[];
 extern const char kernel_rodata_start[];
 
-static void write_byte(void *arg)
-{
-	*(volatile uint8_t *)arg = 0;
-}
-
-static void read_byte(void *arg)
-{
-	(void)*(volatile uint8_t *)arg;
-}
-
 KTEST(paging, rodata_is_read_only)
 {
 	struct ktest_trap trap;
 
-	KTEST_EXPECT(t, !ktest_catch(read_byte, (void *)kernel_rodata_start, &trap));
-	KTEST_ASSERT(t, ktest_catch(write_byte, (void *)kernel_rodata_start, &trap));
+	KTEST_EXPECT(t, !ktest_catch(ktest_read_byte, (void *)kernel_rodata_start, &trap));
+	KTEST_ASSERT(t, ktest_catch(ktest_write_byte, (void *)kernel_rodata_start, &trap));
 	KTEST_EXPECT_EQ(t, trap.vector, X86_VECTOR_PAGE_FAULT);
 }
 
@@ -34,11 +24,11 @@ KTEST(paging, guard_pages_unmapped)
 {
 	struct ktest_trap trap;
 
-	KTEST_ASSERT(t, ktest_catch(read_byte, (void *)boot_stack_guard, &trap));
+	KTEST_ASSERT(t, ktest_catch(ktest_read_byte, (void *)boot_stack_guard, &trap));
 	KTEST_EXPECT_EQ(t, trap.error_code & X86_PF_PRESENT, 0);
 	for (unsigned i = 0; i < IST_COUNT; i++) {
 		void *guard = (void *)gdt_ist_guard_page(i);
-		KTEST_ASSERT(t, ktest_catch(read_byte, guard, &trap));
+		KTEST_ASSERT(t, ktest_catch(ktest_read_byte, guard, &trap));
 		KTEST_EXPECT_EQ(t, trap.fault_address, (uint64_t)guard);
 	}
 }

@@ -130,18 +130,22 @@ int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
 		 * candidate is compared before use. */
 		for (;;) {
 			const uint8_t *forward = ip;
-			unsigned attempts = 1u << LZ4_SKIP_TRIGGER;
+			unsigned attempts = 1u << LZ4_SKIP_TRIGGER, step = 1;
 			uint8_t *token;
 			size_t literals, match_length;
 
-			/* Probe until 4 bytes match; ip stays <= mflimit. */
+			/* Probe until 4 bytes match. The step is 1 for the
+			 * first 65 probes and grows by 1 every 64 after; ip is
+			 * probed only while ip + step <= mflimit + 1, so the
+			 * last match starts at mflimit at the latest. */
 			hash = lz4_hash(lz4_load32(forward));
 			do {
 				uint32_t next_hash;
 
 				ip = forward;
-				forward = ip + (attempts++ >> LZ4_SKIP_TRIGGER);
-				if (__builtin_expect(forward > mflimit, 0))
+				forward = ip + step;
+				step = attempts++ >> LZ4_SKIP_TRIGGER;
+				if (__builtin_expect(forward > mflimit + 1, 0))
 					goto last_literals;
 				match = src + table[hash];
 				next_hash = lz4_hash(lz4_load32(forward));

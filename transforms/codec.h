@@ -7,9 +7,11 @@
  * Two kinds of output:
  * - a codec's own payload (codec_lz4 writes a plain LZ4 block that liblz4
  *   decodes, codec_wkdm its packed words, codec_samefill the one word);
- * - a sealed page (codec_seal, the xf transforms of xf_codec.c): one header
- *   byte naming the codec (enum codec_id) followed by that codec's payload,
- *   or by the raw bytes. A sealed page is at most in_length + 1 bytes.
+ * - a sealed page (codec_seal, the xf transforms of xf_codec.c): a bare LZ4
+ *   block (first byte CODEC_SEALED_LZ4_FIRST or more), or one header byte
+ *   naming the codec (enum codec_id, below 0x10) followed by that codec's
+ *   payload or by the raw bytes. A sealed page is at most in_length + 1
+ *   bytes.
  *
  * Results are the xf ones (transforms/xf.h): XF_OK, XF_NO_SPACE when the
  * output would not fit out_capacity, XF_REFUSED when a codec does not apply
@@ -27,8 +29,12 @@
 #include "transforms/xf.h"
 
 #define CODEC_PAGE_BYTES XF_PAGE_BYTES
-/* The header byte of a sealed page. */
+/* The header byte of a sealed page that is not a bare LZ4 block. */
 #define CODEC_HEADER_BYTES 1u
+/* A sealed page whose first byte is this or more is a bare LZ4 block: the
+ * first token of a block of a non-empty input announces at least one
+ * literal (high nibble), so it never collides with a header byte. */
+#define CODEC_SEALED_LZ4_FIRST 0x10u
 /* Longest sealed form of a page: header + raw page. */
 #define CODEC_SEALED_MAX (CODEC_PAGE_BYTES + CODEC_HEADER_BYTES)
 /* Longest payload any codec writes for in_length bytes (LZ4 needs
@@ -39,12 +45,14 @@
 #define CODEC_LZ4_HASH_BITS 13
 
 /* The header byte of a sealed page: which codec made the payload. Values
- * are stored in sealed pages: never renumber, only add. */
+ * are stored in sealed pages: never renumber, only add, and stay below
+ * CODEC_SEALED_LZ4_FIRST (4..15 are free). */
 enum codec_id {
 	CODEC_ID_RAW = 0,	/* payload is the input bytes */
 	CODEC_ID_SAMEFILL = 1,	/* payload is the 8-byte word the page repeats */
 	CODEC_ID_WKDM = 2,	/* payload is a WKdm page */
-	CODEC_ID_LZ4 = 3,	/* payload is an LZ4 block */
+	CODEC_ID_LZ4 = 3,	/* payload is an LZ4 block (read, no longer
+				 * written: LZ4 pages are sealed bare) */
 	CODEC_ID_COUNT,
 	/* Not a header value: the codec table's entry for the adaptive choice,
 	 * whose output is itself a sealed page. */
@@ -116,10 +124,11 @@ int codec_wkdm_decode(const void *in, size_t in_length, void *out,
 	 CODEC_ALLOW(CODEC_ID_LZ4))
 
 /*
- * Seals in_length bytes: a header byte, then the smallest payload among the
- * allowed codecs, or the raw bytes when none is smaller than them. The
- * output is at most in_length + CODEC_HEADER_BYTES bytes; XF_NO_SPACE only
- * when out_capacity is below what this input needed.
+ * Seals in_length bytes: the smallest form among the allowed codecs (an LZ4
+ * block bare, any other payload after its header byte), or the raw bytes
+ * after header 0 when none is smaller. The output is at most in_length +
+ * CODEC_HEADER_BYTES bytes; XF_NO_SPACE only when out_capacity is below
+ * what this input needed.
  */
 int codec_seal(struct codec_workspace *workspace, unsigned allowed,
 	       const void *in, size_t in_length, void *out,

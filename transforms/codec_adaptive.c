@@ -1,8 +1,16 @@
 /*
- * The adaptive choice and the sealed-page format. A sealed page is one
- * header byte (enum codec_id) and the payload of that codec; the byte lets
- * pages sealed by different codecs sit in one store and still decode after
- * the default changes.
+ * The adaptive choice and the sealed-page format. A sealed page says which
+ * codec made it, so pages sealed by different codecs sit in one store and
+ * still decode after the default changes:
+ *   first byte 0x10 or more   the whole page is a bare LZ4 block (its first
+ *                             token announces at least one literal, which
+ *                             every block of a non-empty input does)
+ *   first byte below 0x10     a header byte (enum codec_id), then the
+ *                             payload of that codec: 0 raw, 1 same-filled,
+ *                             2 WKdm, 3 LZ4 (pages sealed before LZ4 went
+ *                             bare; still read, no longer written),
+ *                             4..15 reserved (rejected)
+ * LZ4, the common case, costs no header byte.
  *
  * Order of the choice, cheapest first: a same-filled page is stored as its
  * word and nothing else is tried; then LZ4, whose single pass is fast on
@@ -11,8 +19,9 @@
  * and where the second pass costs the least relative to what it may save;
  * WKdm is kept only when it beats LZ4 by at least 1/8, since its pages
  * decode about 3 times slower than LZ4's.
- * A payload not smaller than the input is dropped for the raw bytes, so the
- * sealed form never exceeds in_length + CODEC_HEADER_BYTES.
+ * An LZ4 block is kept only if not longer than the input, any other payload
+ * only if shorter: the sealed form never exceeds in_length +
+ * CODEC_HEADER_BYTES (raw).
  */
 #include <string.h>
 #include "transforms/codec.h"
@@ -28,8 +37,7 @@ int codec_seal(struct codec_workspace *workspace, unsigned allowed,
 {
 	uint8_t *header = out;
 	uint8_t *payload = header + CODEC_HEADER_BYTES;
-	size_t best = in_length, limit, length;
-	unsigned best_id = CODEC_ID_RAW;
+	size_t limit, length;
 	uint64_t word;
 
 	if (out_capacity < CODEC_HEADER_BYTES)
@@ -45,41 +53,55 @@ int codec_seal(struct codec_workspace *workspace, unsigned allowed,
 		return XF_OK;
 	}
 
-	/* A payload is only worth keeping if smaller than the raw bytes. */
-	limit = in_length ? in_length - 1 : 0;
-	if (limit > out_capacity - CODEC_HEADER_BYTES)
-		limit = out_capacity - CODEC_HEADER_BYTES;
+	/* Sealed sizes, header included. Anything kept must beat raw. */
+	limit = in_length;
+	if (limit > out_capacity)
+		limit = out_capacity;
 	if ((allowed & CODEC_ALLOW(CODEC_ID_LZ4)) && limit > 0 &&
-	    codec_lz4_encode(workspace, in, in_length, payload, limit,
-			     &length) == XF_OK) {
-		best = length;
-		best_id = CODEC_ID_LZ4;
+	    codec_lz4_encode(workspace, in, in_length, out, limit,
+			     &length) == XF_OK &&
+	    header[0] >= CODEC_SEALED_LZ4_FIRST) {
+		/* A bare block: never below 0x10 for a non-empty input (the
+		 * first sequence has a literal), checked so that a block
+		 * that did could not be taken for a header. */
+		*out_length = length;
 		/* WKdm decodes about 3 times slower than LZ4: it must save
 		 * at least 1/CODEC_WKDM_MARGIN of the LZ4 size to be chosen
 		 * (and the tighter capacity stops a losing attempt sooner). */
-		limit = length - 1 - length / CODEC_WKDM_MARGIN;
-	}
-	if ((allowed & CODEC_ALLOW(CODEC_ID_WKDM)) &&
-	    in_length == CODEC_PAGE_BYTES && limit > 0 &&
-	    (best_id == CODEC_ID_RAW || best > CODEC_WKDM_TRY_ABOVE)) {
-		/* Into the candidate buffer while the LZ4 payload stands. */
-		uint8_t *target = best_id == CODEC_ID_RAW ? payload : workspace->candidate;
-
-		if (codec_wkdm_encode(workspace, in, in_length, target, limit,
+		if (!(allowed & CODEC_ALLOW(CODEC_ID_WKDM)) ||
+		    in_length != CODEC_PAGE_BYTES || length <= CODEC_WKDM_TRY_ABOVE)
+			return XF_OK;
+		limit = length - length / CODEC_WKDM_MARGIN;
+		if (limit <= CODEC_HEADER_BYTES + 1)
+			return XF_OK;
+		/* Into the candidate buffer while the LZ4 block stands. */
+		if (codec_wkdm_encode(workspace, in, in_length,
+				      workspace->candidate,
+				      limit - CODEC_HEADER_BYTES - 1,
 				      &length) == XF_OK) {
-			if (target != payload)
-				memcpy(payload, target, length);
-			best = length;
-			best_id = CODEC_ID_WKDM;
+			header[0] = CODEC_ID_WKDM;
+			memcpy(payload, workspace->candidate, length);
+			*out_length = CODEC_HEADER_BYTES + length;
 		}
+		return XF_OK;
 	}
-	if (best_id == CODEC_ID_RAW) {
-		if (out_capacity - CODEC_HEADER_BYTES < in_length)
-			return XF_NO_SPACE;
-		memcpy(payload, in, in_length);
+	/* No LZ4 block: WKdm against raw. */
+	limit = in_length;
+	if (limit > out_capacity - CODEC_HEADER_BYTES)
+		limit = out_capacity - CODEC_HEADER_BYTES;
+	if ((allowed & CODEC_ALLOW(CODEC_ID_WKDM)) &&
+	    in_length == CODEC_PAGE_BYTES && limit > 1 &&
+	    codec_wkdm_encode(workspace, in, in_length, payload, limit - 1,
+			      &length) == XF_OK) {
+		header[0] = CODEC_ID_WKDM;
+		*out_length = CODEC_HEADER_BYTES + length;
+		return XF_OK;
 	}
-	header[0] = (uint8_t)best_id;
-	*out_length = CODEC_HEADER_BYTES + best;
+	if (out_capacity - CODEC_HEADER_BYTES < in_length)
+		return XF_NO_SPACE;
+	header[0] = CODEC_ID_RAW;
+	memcpy(payload, in, in_length);
+	*out_length = CODEC_HEADER_BYTES + in_length;
 	return XF_OK;
 }
 
@@ -93,6 +115,10 @@ int codec_unseal(const void *in, size_t in_length, void *out,
 
 	if (in_length < CODEC_HEADER_BYTES)
 		return XF_CORRUPT;
+	if (header[0] >= CODEC_SEALED_LZ4_FIRST)
+		/* the common case, without the table walk */
+		return codec_lz4_decode(in, in_length, out, out_capacity,
+					out_length);
 	payload_length = in_length - CODEC_HEADER_BYTES;
 	switch (header[0]) {
 	case CODEC_ID_RAW:
@@ -101,10 +127,6 @@ int codec_unseal(const void *in, size_t in_length, void *out,
 		memcpy(out, payload, payload_length);
 		*out_length = payload_length;
 		return XF_OK;
-	case CODEC_ID_LZ4:
-		/* the common case, without the table walk */
-		return codec_lz4_decode(payload, payload_length, out,
-					out_capacity, out_length);
 	default:
 		codec = header[0] < CODEC_ID_COUNT ? codec_by_id(header[0]) : NULL;
 		if (!codec)

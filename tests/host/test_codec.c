@@ -368,7 +368,8 @@ HTEST(wkdm_malformed)
 HTEST(sealed_format)
 {
 	uint8_t *page = malloc(PAGE), sealed[CODEC_SEALED_MAX], *out = malloc(PAGE);
-	size_t length, decoded;
+	uint8_t block[CODEC_BOUND(PAGE)], legacy[CODEC_BOUND(PAGE) + 1];
+	size_t length, decoded, block_length;
 	static const uint8_t unknown[] = { CODEC_ID_COUNT, 1, 2, 3 };
 	static const uint8_t adaptive_id[] = { CODEC_ID_ADAPTIVE, 1, 2, 3 };
 
@@ -386,25 +387,131 @@ HTEST(sealed_format)
 	HCHECK_EQ(codec_seal(&workspace, CODEC_ALLOW_ALL, page, PAGE, sealed, sizeof(sealed), &length), XF_OK);
 	HCHECK_EQ(sealed[0], CODEC_ID_SAMEFILL);
 	HCHECK_EQ(length, 9);
+	/* LZ4: the bare block, byte for byte what codec_lz4 writes, its first
+	 * byte above every header value */
 	test_codec_page(page, PAGE, 5, 1);
 	HCHECK_EQ(codec_seal(&workspace, CODEC_ALLOW(CODEC_ID_LZ4), page, PAGE, sealed, sizeof(sealed), &length), XF_OK);
-	HCHECK_EQ(sealed[0], CODEC_ID_LZ4);
+	HCHECK(sealed[0] >= CODEC_SEALED_LZ4_FIRST);
+	HCHECK_EQ(codec_lz4_encode(&workspace, page, PAGE, block, sizeof(block), &block_length), XF_OK);
+	HCHECK(length == block_length && memcmp(sealed, block, length) == 0);
 	HCHECK_EQ(codec_unseal(sealed, length, out, PAGE, &decoded), XF_OK);
 	HCHECK(decoded == PAGE && memcmp(out, page, PAGE) == 0);
+	/* the older form, header CODEC_ID_LZ4 then the block, still unseals;
+	 * cut short it does not */
+	legacy[0] = CODEC_ID_LZ4;
+	memcpy(legacy + 1, block, block_length);
+	HCHECK_EQ(decode_bytes(&codec_adaptive, legacy, block_length + 1, PAGE, &decoded), XF_OK);
+	HCHECK_EQ(decoded, PAGE);
+	memset(out, 0, PAGE);
+	HCHECK_EQ(codec_unseal(legacy, block_length + 1, out, PAGE, &decoded), XF_OK);
+	HCHECK(decoded == PAGE && memcmp(out, page, PAGE) == 0);
+	HCHECK_EQ(decode_bytes(&codec_adaptive, legacy, block_length, PAGE, &decoded), XF_CORRUPT);
+	HCHECK_EQ(decode_bytes(&codec_adaptive, legacy, 1, PAGE, &decoded), XF_CORRUPT);
+	/* a bare block into an output one byte short */
+	HCHECK(decode_bytes(&codec_adaptive, sealed, length, PAGE - 1, &decoded) != XF_OK);
 	test_codec_page(page, PAGE, 3, 1);
 	HCHECK_EQ(codec_seal(&workspace, CODEC_ALLOW(CODEC_ID_WKDM), page, PAGE, sealed, sizeof(sealed), &length), XF_OK);
 	HCHECK_EQ(sealed[0], CODEC_ID_WKDM);
 	HCHECK_EQ(codec_unseal(sealed, length, out, PAGE, &decoded), XF_OK);
 	HCHECK(decoded == PAGE && memcmp(out, page, PAGE) == 0);
-	/* unknown header ids, the adaptive table id, empty input, raw
-	 * longer than the output */
+	/* unknown header ids (every reserved value below the bare LZ4 range),
+	 * the adaptive table id (a bare block of 8 literals, 3 present), empty
+	 * input, raw longer than the output */
 	HCHECK_EQ(decode_bytes(&codec_adaptive, unknown, sizeof(unknown), PAGE, &decoded), XF_CORRUPT);
+	for (unsigned id = CODEC_ID_COUNT; id < CODEC_SEALED_LZ4_FIRST; id++) {
+		uint8_t reserved[] = { (uint8_t)id, 0x10, 'a' };
+
+		HCHECK_EQ(decode_bytes(&codec_adaptive, reserved, sizeof(reserved), PAGE, &decoded), XF_CORRUPT);
+		HCHECK_EQ(decode_bytes(&codec_adaptive, reserved, 1, PAGE, &decoded), XF_CORRUPT);
+	}
 	HCHECK_EQ(decode_bytes(&codec_adaptive, adaptive_id, sizeof(adaptive_id), PAGE, &decoded), XF_CORRUPT);
 	HCHECK_EQ(decode_bytes(&codec_adaptive, unknown, 0, PAGE, &decoded), XF_CORRUPT);
 	sealed[0] = CODEC_ID_RAW;
 	HCHECK_EQ(decode_bytes(&codec_adaptive, sealed, 10, 8, &decoded), XF_CORRUPT);
 	free(page);
 	free(out);
+}
+
+/* Every sealed form: the first byte is a written header (raw, same-filled,
+ * WKdm) or starts a bare LZ4 block, which is then exactly codec_lz4's block
+ * and no longer than the input; the bound holds; it unseals. */
+static size_t check_sealed_form(const uint8_t *data, size_t length, unsigned allowed)
+{
+	size_t capacity = length + CODEC_HEADER_BYTES, sealed_length = 0;
+	size_t block_length = 0, decoded = 0, failures = 0;
+	uint8_t *sealed = malloc(capacity ? capacity : 1);
+	uint8_t *block = malloc(CODEC_BOUND(length));
+	uint8_t *out = malloc(length ? length : 1);
+
+	failures += codec_seal(&workspace, allowed, data, length, sealed,
+			       capacity, &sealed_length) != XF_OK;
+	failures += sealed_length > capacity || sealed_length == 0;
+	if (!failures && sealed[0] >= CODEC_SEALED_LZ4_FIRST) {
+		failures += !(allowed & CODEC_ALLOW(CODEC_ID_LZ4));
+		failures += sealed_length > length;
+		failures += codec_lz4_encode(&workspace, data, length, block,
+					     CODEC_BOUND(length), &block_length) != XF_OK;
+		failures += block_length != sealed_length ||
+			    memcmp(block, sealed, sealed_length) != 0;
+	} else if (!failures) {
+		failures += sealed[0] != CODEC_ID_RAW &&
+			    !(allowed & CODEC_ALLOW(sealed[0]));
+		failures += sealed[0] != CODEC_ID_RAW &&
+			    sealed[0] != CODEC_ID_SAMEFILL && sealed[0] != CODEC_ID_WKDM;
+		failures += sealed[0] == CODEC_ID_RAW &&
+			    (sealed_length != length + CODEC_HEADER_BYTES ||
+			     memcmp(sealed + 1, data, length) != 0);
+	}
+	if (!failures)
+		failures += decode_bytes(&codec_adaptive, sealed, sealed_length,
+					 length, &decoded) != XF_OK ||
+			    decoded != length;
+	if (!failures)
+		failures += codec_unseal(sealed, sealed_length, out, length,
+					 &decoded) != XF_OK ||
+			    decoded != length || memcmp(out, data, length) != 0;
+	free(sealed);
+	free(block);
+	free(out);
+	return failures;
+}
+
+HTEST(sealed_forms)
+{
+	static const unsigned allowed[] = {
+		CODEC_ALLOW_ALL, CODEC_ALLOW(CODEC_ID_LZ4), CODEC_ALLOW(CODEC_ID_WKDM),
+		CODEC_ALLOW(CODEC_ID_SAMEFILL), 0 };
+	size_t lengths[] = { 0, 1, 2, 12, 13, 14, 100, 4095, 4096, 4097, 65536 };
+	const char *const *names;
+	uint8_t *const *pages;
+	const size_t *counts;
+	size_t files = test_codec_corpus(&names, &pages, &counts), failures = 0;
+	size_t forms[256] = { 0 };
+	uint8_t *buffer = malloc(65536);
+
+	for (size_t l = 0; l < sizeof(lengths) / sizeof(lengths[0]); l++)
+		for (unsigned kind = 0; kind < TEST_CODEC_KINDS; kind++)
+			for (uint64_t seed = 1; seed <= 3; seed++) {
+				test_codec_page(buffer, lengths[l], kind, seed);
+				for (size_t a = 0; a < sizeof(allowed) / sizeof(allowed[0]); a++)
+					failures += check_sealed_form(buffer, lengths[l], allowed[a]);
+			}
+	HCHECK_EQ(failures, 0);
+	for (size_t f = 0; f < files; f++)
+		for (size_t i = 0; i < counts[f]; i++) {
+			uint8_t sealed[CODEC_SEALED_MAX];
+			size_t length = 0;
+
+			failures += check_sealed_form(pages[f] + i * PAGE, PAGE, CODEC_ALLOW_ALL);
+			if (codec_seal(&workspace, CODEC_ALLOW_ALL, pages[f] + i * PAGE,
+				       PAGE, sealed, sizeof(sealed), &length) == XF_OK)
+				forms[sealed[0] >= CODEC_SEALED_LZ4_FIRST ? CODEC_ID_LZ4 : sealed[0]]++;
+		}
+	HCHECK_EQ(failures, 0);
+	htest_log("corpus pages sealed: %zu raw, %zu same-filled, %zu wkdm, %zu bare lz4",
+		  forms[CODEC_ID_RAW], forms[CODEC_ID_SAMEFILL], forms[CODEC_ID_WKDM],
+		  forms[CODEC_ID_LZ4]);
+	free(buffer);
 }
 
 HTEST(xf_transforms)
@@ -438,7 +545,7 @@ HTEST(xf_transforms)
 			}
 		}
 	}
-	sealed[0] = 0x7e;
+	sealed[0] = CODEC_SEALED_LZ4_FIRST - 1;	/* reserved header value */
 	HCHECK_EQ(xf_unseal(xf_lookup("adaptive"), &id, sealed, 100, out, PAGE,
 			    &(size_t){ 0 }), XF_CORRUPT);
 	free(page);

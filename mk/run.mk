@@ -17,7 +17,7 @@ run: deps $(BUILD)/veil.iso
 
 # The whole suite: host unit tests, kernel boots (BIOS, UEFI, crash and
 # bad-input boots), gdb, Bochs, the clang build. TESTS=step,step picks steps.
-test: deps host-tests-build $(BUILD)/veil-test.iso $(BUILD)/veil.elf
+test: deps host-tests-build $(BUILD)/veil-test.iso $(BUILD)/veil.iso $(BUILD)/veil.elf
 	@tests/run $(if $(TESTS),--only $(TESTS))
 
 # QEMU waits at reset with its gdb stub on port 1234; gdb loads the

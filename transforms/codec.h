@@ -40,6 +40,9 @@
 /* Longest payload any codec writes for in_length bytes (LZ4 needs
  * n + n/255 + 16, WKdm n + n/16): capacity that never gives XF_NO_SPACE. */
 #define CODEC_BOUND(n) ((n) + (n) / 16 + 64)
+/* Longest LZ4 block for n input bytes (all literals) with slack: with
+ * this much room the encoder makes no output checks (and is faster). */
+#define CODEC_LZ4_WORST(n) ((n) + (n) / 255 + 16)
 /* LZ4 encodes inputs up to this length (16-bit positions in its table). */
 #define CODEC_LZ4_MAX_INPUT 65536u
 #define CODEC_LZ4_HASH_BITS 13
@@ -113,6 +116,13 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 int codec_wkdm_encode(struct codec_workspace *workspace, const void *in,
 		      size_t in_length, void *out, size_t out_capacity,
 		      size_t *out_length);
+/* As codec_wkdm_encode, but gives up (XF_NO_SPACE) as soon as the page
+ * read so far, a quarter of it or more, projects to well over out_capacity
+ * (up to 3/10 over a quarter of the way in, less further on): for a caller
+ * that only wants WKdm if it beats a size, at the cost of rare wins lost. */
+int codec_wkdm_try(struct codec_workspace *workspace, const void *in,
+		   size_t in_length, void *out, size_t out_capacity,
+		   size_t *out_length);
 int codec_wkdm_decode(const void *in, size_t in_length, void *out,
 		      size_t out_capacity, size_t *out_length);
 

@@ -75,24 +75,28 @@ static inline uint8_t *lz4_put_length(uint8_t *op, size_t rest)
 	return op;
 }
 
-/* Token and literals from anchor to ip; NULL when it would not fit. The
- * fast copy moves 8 bytes at a time and may write up to 7 bytes past the
- * literals, so it is taken only when that slack is inside the buffer. */
-static inline uint8_t *lz4_put_literals(uint8_t *op, uint8_t *oend,
-					const uint8_t *anchor, size_t length,
-					unsigned match_nibble, bool source_slack)
+/* Token and literals from anchor to ip; NULL when it would not fit (only
+ * looked at when checked). The fast copy moves 8 bytes at a time and may
+ * write up to 7 bytes past the literals: taken when the source has them
+ * (source_slack) and so has the output: unchecked, the offset, the last
+ * token and the 5 last literals that follow in the block cover them. */
+static inline __attribute__((always_inline)) uint8_t *
+lz4_put_literals(uint8_t *op, uint8_t *oend, const uint8_t *anchor,
+		 size_t length, bool source_slack, bool checked)
 {
-	size_t need = 1 + length + (length >= 15 ? (length - 15) / 255 + 1 : 0);
+	if (checked) {
+		size_t need = 1 + length + (length >= 15 ? (length - 15) / 255 + 1 : 0);
 
-	if ((size_t)(oend - op) < need)
-		return NULL;
+		if ((size_t)(oend - op) < need)
+			return NULL;
+	}
 	if (length >= 15) {
-		*op++ = (uint8_t)(0xf0 | match_nibble);
+		*op++ = 0xf0;
 		op = lz4_put_length(op, length - 15);
 	} else {
-		*op++ = (uint8_t)(length << 4 | match_nibble);
+		*op++ = (uint8_t)(length << 4);
 	}
-	if (source_slack && (size_t)(oend - op) >= length + 8) {
+	if (source_slack && (!checked || (size_t)(oend - op) >= length + 8)) {
 		uint8_t *end = op + length;
 
 		do {
@@ -106,26 +110,26 @@ static inline uint8_t *lz4_put_literals(uint8_t *op, uint8_t *oend,
 	return op + length;
 }
 
-int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
-		     size_t in_length, void *out, size_t out_capacity,
-		     size_t *out_length)
+/* The encoder; unchecked (!checked) only when the output can take the
+ * longest block of in_length bytes, CODEC_LZ4_WORST(in_length), so that no
+ * write needs a check: a sequence of L literals and an M-byte match costs
+ * at most L + M bytes plus one per 255 literals beyond the first 254. */
+static inline __attribute__((always_inline)) int
+lz4_encode(uint16_t *table, const uint8_t *const src, size_t in_length,
+	   uint8_t *const out, uint8_t *const oend, size_t *out_length,
+	   bool checked)
 {
-	const uint8_t *const src = in;
 	const uint8_t *anchor = src;
 	uint8_t *op = out;
-	uint8_t *const oend = op + out_capacity;
 
-	if (in_length > CODEC_LZ4_MAX_INPUT)
-		return XF_REFUSED;
 	if (in_length > LZ4_MATCH_START_LIMIT) {
 		const uint8_t *const mflimit = src + in_length - LZ4_MATCH_START_LIMIT;
 		const uint8_t *const matchlimit = src + in_length - LZ4_LAST_LITERALS;
-		uint16_t *const table = workspace->lz4_table;
 		const uint8_t *ip = src + 1;
 		const uint8_t *match;
 		uint32_t hash;
 
-		memset(table, 0, sizeof(workspace->lz4_table));
+		memset(table, 0, sizeof(uint16_t) << CODEC_LZ4_HASH_BITS);
 		/* Position 0 is also what an empty slot says: harmless, every
 		 * candidate is compared before use. */
 		for (;;) {
@@ -161,8 +165,8 @@ int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
 			}
 			literals = (size_t)(ip - anchor);
 			token = op;
-			op = lz4_put_literals(op, oend, anchor, literals, 0, true);
-			if (!op)
+			op = lz4_put_literals(op, oend, anchor, literals, true, checked);
+			if (checked && !op)
 				return XF_NO_SPACE;
 
 			for (;;) {
@@ -170,7 +174,8 @@ int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
 				match_length = lz4_count(ip + LZ4_MIN_MATCH,
 							 match + LZ4_MIN_MATCH,
 							 matchlimit);
-				if ((size_t)(oend - op) < 2 + 1 + match_length / 255 + 1)
+				if (checked &&
+				    (size_t)(oend - op) < 2 + 1 + match_length / 255 + 1)
 					return XF_NO_SPACE;
 				op[0] = (uint8_t)(ip - match);
 				op[1] = (uint8_t)((ip - match) >> 8);
@@ -194,7 +199,7 @@ int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
 				table[hash] = (uint16_t)(ip - src);
 				if (lz4_load32(match) != lz4_load32(ip))
 					break;
-				if (oend - op < 1)
+				if (checked && oend - op < 1)
 					return XF_NO_SPACE;
 				token = op++;
 				*token = 0;
@@ -204,9 +209,25 @@ int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
 	}
 last_literals:
 	op = lz4_put_literals(op, oend, anchor, (size_t)(src + in_length - anchor),
-			      0, false);
-	if (!op)
+			      false, checked);
+	if (checked && !op)
 		return XF_NO_SPACE;
-	*out_length = (size_t)(op - (uint8_t *)out);
+	*out_length = (size_t)(op - out);
 	return XF_OK;
+}
+
+int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
+		     size_t in_length, void *out, size_t out_capacity,
+		     size_t *out_length)
+{
+	uint8_t *const op = out;
+
+	if (in_length > CODEC_LZ4_MAX_INPUT)
+		return XF_REFUSED;
+	/* Room for the longest block: no write needs a check. */
+	if (out_capacity >= CODEC_LZ4_WORST(in_length))
+		return lz4_encode(workspace->lz4_table, in, in_length, op,
+				  op + out_capacity, out_length, false);
+	return lz4_encode(workspace->lz4_table, in, in_length, op,
+			  op + out_capacity, out_length, true);
 }

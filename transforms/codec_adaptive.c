@@ -53,14 +53,17 @@ int codec_seal(struct codec_workspace *workspace, unsigned allowed,
 		return XF_OK;
 	}
 
-	/* Sealed sizes, header included. Anything kept must beat raw. */
+	/* Sealed sizes, header included. Anything kept must beat raw. An
+	 * output with room for LZ4's longest block takes it whole (the
+	 * encoder then checks no write) and the length is checked after. */
 	limit = in_length;
 	if (limit > out_capacity)
 		limit = out_capacity;
 	if ((allowed & CODEC_ALLOW(CODEC_ID_LZ4)) && limit > 0 &&
-	    codec_lz4_encode(workspace, in, in_length, out, limit,
-			     &length) == XF_OK &&
-	    header[0] >= CODEC_SEALED_LZ4_FIRST) {
+	    codec_lz4_encode(workspace, in, in_length, out,
+			     out_capacity >= CODEC_LZ4_WORST(in_length) ?
+			     out_capacity : limit, &length) == XF_OK &&
+	    length <= limit && header[0] >= CODEC_SEALED_LZ4_FIRST) {
 		/* A bare block: never below 0x10 for a non-empty input (the
 		 * first sequence has a literal), checked so that a block
 		 * that did could not be taken for a header. */
@@ -75,10 +78,10 @@ int codec_seal(struct codec_workspace *workspace, unsigned allowed,
 		if (limit <= CODEC_HEADER_BYTES + 1)
 			return XF_OK;
 		/* Into the candidate buffer while the LZ4 block stands. */
-		if (codec_wkdm_encode(workspace, in, in_length,
-				      workspace->candidate,
-				      limit - CODEC_HEADER_BYTES - 1,
-				      &length) == XF_OK) {
+		if (codec_wkdm_try(workspace, in, in_length,
+				   workspace->candidate,
+				   limit - CODEC_HEADER_BYTES - 1,
+				   &length) == XF_OK) {
 			header[0] = CODEC_ID_WKDM;
 			memcpy(payload, workspace->candidate, length);
 			*out_length = CODEC_HEADER_BYTES + length;
@@ -91,8 +94,8 @@ int codec_seal(struct codec_workspace *workspace, unsigned allowed,
 		limit = out_capacity - CODEC_HEADER_BYTES;
 	if ((allowed & CODEC_ALLOW(CODEC_ID_WKDM)) &&
 	    in_length == CODEC_PAGE_BYTES && limit > 1 &&
-	    codec_wkdm_encode(workspace, in, in_length, payload, limit - 1,
-			      &length) == XF_OK) {
+	    codec_wkdm_try(workspace, in, in_length, payload, limit - 1,
+			   &length) == XF_OK) {
 		header[0] = CODEC_ID_WKDM;
 		*out_length = CODEC_HEADER_BYTES + length;
 		return XF_OK;

@@ -57,9 +57,26 @@ static inline size_t wkdm_payload_length(size_t indices, size_t partials,
 	       (partials * WKDM_LOW_BITS + 7) / 8 + misses * 4;
 }
 
-int codec_wkdm_encode(struct codec_workspace *workspace, const void *in,
-		      size_t in_length, void *out, size_t out_capacity,
-		      size_t *out_length)
+/* The projection a quarter of the way in may exceed the capacity by this
+ * many tenths, the allowance shrinking to none at the end of the page. */
+#define WKDM_TRY_SLACK_TENTHS 3u
+
+/* Whether the page so far (words of it, sized length) projects to more
+ * than capacity plus the allowance, the variable areas growing at the rate
+ * seen so far. */
+static inline bool wkdm_hopeless(size_t length, size_t words, size_t capacity)
+{
+	size_t projected = WKDM_TAG_BYTES +
+			   (length - WKDM_TAG_BYTES) * WKDM_WORDS / words;
+	size_t allowance = capacity * WKDM_TRY_SLACK_TENTHS * (WKDM_WORDS - words) /
+			   (10 * (WKDM_WORDS - WKDM_WORDS / 4));
+
+	return projected > capacity + allowance;
+}
+
+static inline __attribute__((always_inline)) int
+wkdm_encode(struct codec_workspace *workspace, const void *in, size_t in_length,
+	    void *out, size_t out_capacity, size_t *out_length, bool trying)
 {
 	const uint8_t *src = in;
 	uint8_t *op = out;
@@ -72,6 +89,10 @@ int codec_wkdm_encode(struct codec_workspace *workspace, const void *in,
 
 	if (in_length != CODEC_PAGE_BYTES)
 		return XF_REFUSED;
+	/* Branch-free: every area gets each word's value and its count moves
+	 * on only when the word belongs there, so the class of a word (which
+	 * programs' memory makes hard to predict) costs no branch. Each area
+	 * holds WKDM_WORDS entries, so the stores past a count stay inside. */
 	for (size_t group = 0; group < WKDM_WORDS / 4; group++) {
 		unsigned packed = 0;
 
@@ -79,31 +100,38 @@ int codec_wkdm_encode(struct codec_workspace *workspace, const void *in,
 			uint32_t word = wkdm_load32(src + (group * 4 + i) * 4);
 			unsigned slot = wkdm_slot(word);
 			uint32_t known = dictionary[slot];
-			unsigned tag;
+			unsigned exact, partial, tag;
 
-			if (word == 0) {
-				tag = WKDM_ZERO;
-			} else if (word == known) {
-				tag = WKDM_EXACT;
-				indices[index_count++] = (uint8_t)slot;
-			} else if ((word ^ known) >> WKDM_LOW_BITS == 0) {
-				tag = WKDM_PARTIAL;
-				indices[index_count++] = (uint8_t)slot;
-				lows[partial_count++] = (uint16_t)(word & 0x3ff);
-				dictionary[slot] = word;
-			} else {
-				tag = WKDM_MISS;
-				misses[miss_count++] = word;
-				dictionary[slot] = word;
-			}
+			if (word == 0)
+				continue;	/* tag 0 */
+			exact = word == known;
+			partial = (word ^ known) >> WKDM_LOW_BITS == 0;
+			/* miss 3, partial 2, exact 1 (exact implies partial) */
+			tag = 3 - partial - exact;
+			indices[index_count] = (uint8_t)slot;
+			index_count += partial;
+			lows[partial_count] = (uint16_t)(word & 0x3ff);
+			partial_count += partial & !exact;
+			misses[miss_count] = word;
+			miss_count += !partial;
+			/* partial and miss replace the entry (exact writes
+			 * the same word back) */
+			dictionary[slot] = word;
 			packed |= tag << (2 * i);
 		}
 		tags[group] = (uint8_t)packed;
 		/* The areas only grow: once past the capacity (the adaptive
-		 * choice passes the size to beat) the rest is wasted work. */
-		if (group % 16 == 15 &&
-		    wkdm_payload_length(index_count, partial_count, miss_count) > out_capacity)
-			return XF_NO_SPACE;
+		 * choice passes the size to beat) the rest is wasted work;
+		 * trying, so is a page that projects well past it. */
+		if (group % 16 == 15) {
+			length = wkdm_payload_length(index_count, partial_count,
+						     miss_count);
+			if (length > out_capacity)
+				return XF_NO_SPACE;
+			if (trying && group >= WKDM_WORDS / 16 - 1 &&
+			    wkdm_hopeless(length, (group + 1) * 4, out_capacity))
+				return XF_NO_SPACE;
+		}
 	}
 
 	length = wkdm_payload_length(index_count, partial_count, miss_count);
@@ -116,10 +144,22 @@ int codec_wkdm_encode(struct codec_workspace *workspace, const void *in,
 	if (index_count % 2)
 		*op++ = indices[index_count - 1];
 	{
+		size_t i = 0;
 		uint64_t bits = 0;
 		unsigned held = 0;
 
-		for (size_t i = 0; i < partial_count; i++) {
+		/* four 10-bit values are 5 whole bytes */
+		for (; i + 4 <= partial_count; i += 4, op += 5) {
+			uint64_t five = (uint64_t)lows[i] |
+					(uint64_t)lows[i + 1] << 10 |
+					(uint64_t)lows[i + 2] << 20 |
+					(uint64_t)lows[i + 3] << 30;
+			uint8_t bytes[8];
+
+			memcpy(bytes, &five, sizeof(five));	/* little-endian */
+			memcpy(op, bytes, 5);
+		}
+		for (; i < partial_count; i++) {
 			bits |= (uint64_t)lows[i] << held;
 			held += WKDM_LOW_BITS;
 			while (held >= 8) {
@@ -131,10 +171,26 @@ int codec_wkdm_encode(struct codec_workspace *workspace, const void *in,
 		if (held)
 			*op++ = (uint8_t)bits;
 	}
-	for (size_t i = 0; i < miss_count; i++, op += 4)
-		wkdm_store32(op, misses[i]);
+	/* the misses as stored: little-endian words */
+	memcpy(op, misses, miss_count * 4);
 	*out_length = length;
 	return XF_OK;
+}
+
+int codec_wkdm_encode(struct codec_workspace *workspace, const void *in,
+		      size_t in_length, void *out, size_t out_capacity,
+		      size_t *out_length)
+{
+	return wkdm_encode(workspace, in, in_length, out, out_capacity,
+			   out_length, false);
+}
+
+int codec_wkdm_try(struct codec_workspace *workspace, const void *in,
+		   size_t in_length, void *out, size_t out_capacity,
+		   size_t *out_length)
+{
+	return wkdm_encode(workspace, in, in_length, out, out_capacity,
+			   out_length, true);
 }
 
 int codec_wkdm_decode(const void *in, size_t in_length, void *out,

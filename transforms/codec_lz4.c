@@ -155,7 +155,7 @@ lz4_encode(uint16_t *table, const uint8_t *const src, size_t in_length,
 				next_hash = lz4_hash(lz4_load32(forward));
 				table[hash] = (uint16_t)(ip - src);
 				hash = next_hash;
-			} while (lz4_load32(match) != lz4_load32(ip));
+			} while (__builtin_expect(lz4_load32(match) != lz4_load32(ip), 1));
 
 			/* The match may have begun earlier: take bytes back
 			 * from the literals. */

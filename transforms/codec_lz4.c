@@ -20,6 +20,7 @@
 #define LZ4_LAST_LITERALS 5u
 #define LZ4_MATCH_START_LIMIT 12u	/* last match starts this far before end */
 #define LZ4_SKIP_TRIGGER 6u
+#define LZ4_STEP1_PROBES 65u	/* probes before the step first grows */
 
 static inline uint32_t lz4_load32(const uint8_t *p)
 {
@@ -133,22 +134,42 @@ lz4_encode(uint16_t *table, const uint8_t *const src, size_t in_length,
 		/* Position 0 is also what an empty slot says: harmless, every
 		 * candidate is compared before use. */
 		for (;;) {
-			const uint8_t *forward = ip;
-			unsigned attempts = 1u << LZ4_SKIP_TRIGGER, step = 1;
+			const uint8_t *forward = ip, *stop;
+			unsigned attempts;
 			uint8_t *token;
 			size_t literals, match_length;
 
 			/* Probe until 4 bytes match. The step is 1 for the
-			 * first 65 probes and grows by 1 every 64 after; ip is
-			 * probed only while ip + step <= mflimit + 1, so the
-			 * last match starts at mflimit at the latest. */
+			 * first 65 probes (a loop of their own, without the
+			 * step arithmetic), then (63 + k) / 64 for probe k:
+			 * it grows by 1 every 64 misses. ip is probed only
+			 * while ip + step <= mflimit + 1, so the last match
+			 * starts at mflimit at the latest. */
+			if (__builtin_expect(forward > mflimit, 0))
+				goto last_literals;
 			hash = lz4_hash(lz4_load32(forward));
+			stop = (size_t)(mflimit + 1 - forward) > LZ4_STEP1_PROBES ?
+			       forward + LZ4_STEP1_PROBES : mflimit + 1;
 			do {
+				uint32_t next_hash;
+
+				ip = forward++;
+				match = src + table[hash];
+				next_hash = lz4_hash(lz4_load32(forward));
+				table[hash] = (uint16_t)(ip - src);
+				hash = next_hash;
+				if (__builtin_expect(lz4_load32(match) == lz4_load32(ip), 0))
+					goto found;
+			} while (forward < stop);
+			if (forward > mflimit)
+				goto last_literals;
+			attempts = (1u << LZ4_SKIP_TRIGGER) - 1 + LZ4_STEP1_PROBES;
+			do {
+				unsigned step = attempts++ >> LZ4_SKIP_TRIGGER;
 				uint32_t next_hash;
 
 				ip = forward;
 				forward = ip + step;
-				step = attempts++ >> LZ4_SKIP_TRIGGER;
 				if (__builtin_expect(forward > mflimit + 1, 0))
 					goto last_literals;
 				match = src + table[hash];
@@ -156,7 +177,7 @@ lz4_encode(uint16_t *table, const uint8_t *const src, size_t in_length,
 				table[hash] = (uint16_t)(ip - src);
 				hash = next_hash;
 			} while (__builtin_expect(lz4_load32(match) != lz4_load32(ip), 1));
-
+found:
 			/* The match may have begun earlier: take bytes back
 			 * from the literals. */
 			while (ip > anchor && match > src && ip[-1] == match[-1]) {

@@ -113,6 +113,8 @@ HTEST(synthetic_round_trip)
 	free(page);
 }
 
+static bool liblz4_reads_ours(const uint8_t *data, size_t length);
+
 HTEST(lz4_any_length)
 {
 	/* LZ4 and the adaptive choice take any length up to 64 KiB; lengths
@@ -126,6 +128,7 @@ HTEST(lz4_any_length)
 			size_t length;
 
 			test_codec_page(buffer, lengths[l], kind, l + 1);
+			HCHECK(liblz4_reads_ours(buffer, lengths[l]));
 			HCHECK(codec_round_trip(&codec_lz4, buffer, lengths[l], &length));
 			HCHECK(codec_round_trip(&codec_adaptive, buffer, lengths[l], &length));
 			HCHECK(length <= lengths[l] + CODEC_HEADER_BYTES);
@@ -133,7 +136,55 @@ HTEST(lz4_any_length)
 	free(buffer);
 }
 
-/* liblz4 decodes what we encode, into a buffer of exactly the page. */
+/* The end-of-block rules of the format, which decoders may rely on and
+ * liblz4's safe decoder does not check: every match starts at least 12
+ * bytes before the end and ends at least 5 before it (the block ends with
+ * at least 5 literals); the block is well formed and ends after literals. */
+static bool lz4_block_rules_hold(const uint8_t *block, size_t length,
+				 size_t decoded_length)
+{
+	size_t at = 0, position = 0;
+
+	while (at < length) {
+		unsigned token = block[at++];
+		size_t literals = token >> 4, match = token & 15;
+		unsigned byte;
+
+		if (literals == 15)
+			do {
+				if (at >= length)
+					return false;
+				byte = block[at++];
+				literals += byte;
+			} while (byte == 255);
+		if (literals > length - at)
+			return false;
+		at += literals;
+		position += literals;
+		if (at == length)
+			return position == decoded_length &&
+			       (decoded_length < 13 || literals >= 5);
+		if (length - at < 2)
+			return false;
+		at += 2;
+		if (match == 15)
+			do {
+				if (at >= length)
+					return false;
+				byte = block[at++];
+				match += byte;
+			} while (byte == 255);
+		match += 4;
+		if (position + 12 > decoded_length ||
+		    position + match + 5 > decoded_length)
+			return false;
+		position += match;
+	}
+	return false;
+}
+
+/* liblz4 decodes what we encode, into a buffer of exactly the page, and
+ * the block keeps the end-of-block rules. */
 static bool liblz4_reads_ours(const uint8_t *data, size_t length)
 {
 	size_t encoded = 0;
@@ -141,6 +192,7 @@ static bool liblz4_reads_ours(const uint8_t *data, size_t length)
 	uint8_t *out = malloc(length + 1);
 	bool ok = codec_lz4_encode(&workspace, data, length, block,
 				   CODEC_BOUND(length), &encoded) == XF_OK &&
+		  lz4_block_rules_hold(block, encoded, length) &&
 		  LZ4_decompress_safe((const char *)block, (char *)out, (int)encoded,
 				      (int)length) == (int)length &&
 		  memcmp(out, data, length) == 0;

@@ -29,6 +29,15 @@ static struct region *make_region(const char *scheme, uint32_t pages,
 	return region;
 }
 
+/* Destroys what make_region and fake_store_create made, and frees the
+ * frames the fake kept after release. */
+static void teardown(struct region *region, struct store *store)
+{
+	region_destroy(region);
+	store->ops->destroy(store);
+	fake_release_quarantine();
+}
+
 static uintptr_t va_of(struct region *region, uint32_t page)
 {
 	return (uintptr_t)region_page_address(region, page);
@@ -176,9 +185,7 @@ HTEST(fault_restores_exact_content_every_transform)
 		if (mismatches)
 			htest_log("%s: %u mismatches", every_chain[c], mismatches);
 		HCHECK_EQ(mismatches, 0);
-		region_destroy(region);
-		store->ops->destroy(store);
-		fake_release_quarantine();
+		teardown(region, store);
 	}
 }
 
@@ -199,9 +206,7 @@ HTEST(xor_debug_scrambles_the_frame_a_stale_entry_would_reach)
 	HCHECK(memcmp((void *)(uintptr_t)events.evicted_frame, original, 4096) != 0);
 	HCHECK(memcmp(fake_access(va_of(region, 0), false), original, 4096) == 0);
 	tlb_unsubscribe(&recorder);
-	region_destroy(region);
-	store->ops->destroy(store);
-	fake_release_quarantine();
+	teardown(region, store);
 }
 
 HTEST(invalidate_unmap_protect_purge_destroy)
@@ -265,9 +270,7 @@ HTEST(store_full_keeps_pages_clear_and_intact)
 		mismatches += !p || memcmp(p, expected, 4096) != 0;
 	}
 	HCHECK_EQ(mismatches, 0);
-	region_destroy(region);
-	store->ops->destroy(store);
-	fake_release_quarantine();
+	teardown(region, store);
 }
 
 HTEST(corrupt_handle_in_pte_is_detected_not_followed)
@@ -286,9 +289,7 @@ HTEST(corrupt_handle_in_pte_is_detected_not_followed)
 	HCHECK_EQ(region_page_state(region, 0), REGION_SEALED);
 	fake_pte_of(va_of(region, 0))->handle ^= 0x40;	/* repaired: readable */
 	HCHECK_EQ(fake_access(va_of(region, 0), false)[0], 9);
-	region_destroy(region);
-	store->ops->destroy(store);
-	fake_release_quarantine();
+	teardown(region, store);
 }
 
 HTEST(scheme_change_keeps_old_pages_readable)
@@ -314,9 +315,7 @@ HTEST(scheme_change_keeps_old_pages_readable)
 		mismatches += !p || memcmp(p, expected, 4096) != 0;
 	}
 	HCHECK_EQ(mismatches, 0);
-	region_destroy(region);
-	store->ops->destroy(store);
-	fake_release_quarantine();
+	teardown(region, store);
 }
 
 /* A skewed page choice: small indices far more often (about Zipf s=1). */
@@ -357,9 +356,7 @@ static unsigned stress(const char *scheme, unsigned accesses)
 		if (i % 4096 == 0)
 			fake_release_quarantine();
 	}
-	region_destroy(region);
-	store->ops->destroy(store);
-	fake_release_quarantine();
+	teardown(region, store);
 	return mismatches;
 }
 

@@ -20,6 +20,12 @@ run: deps $(BUILD)/veil.iso
 test: deps host-tests-build $(BUILD)/veil-test.iso $(BUILD)/veil.iso $(BUILD)/veil.elf
 	@tests/run $(if $(TESTS),--only $(TESTS))
 
+# The long in-kernel cases (10^6 accesses for every policy and transform),
+# about a quarter of an hour under TCG: not part of make test.
+.PHONY: test-long
+test-long: deps $(BUILD)/veil-test.iso
+	@tests/run --only ktest-long
+
 # QEMU waits at reset with its gdb stub on port 1234; gdb loads the
 # symbols and the project's script (tools/veil.gdb), then breaks at kmain.
 GDB_PORT ?= 1234

@@ -6,7 +6,9 @@
  */
 #include <stdint.h>
 #include <string.h>
+#include "kernel/cmdline.h"
 #include "kernel/ktest.h"
+#include "kernel/printk.h"
 #include "kernel/trap.h"
 #include "mm/frame.h"
 #include "mm/hooks.h"
@@ -329,4 +331,39 @@ KTEST_SLOW(region, stress_every_policy_and_transform, 120000)
 
 	for (unsigned i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
 		region_stress_case(t, schemes[i], 100000);
+}
+
+/* Long runs only on request (ktest_long on the command line, or make
+ * test-long): 10^6 accesses for every policy with every transform, which
+ * under QEMU's TCG takes a quarter of an hour; make test runs the 10^6 run
+ * above and 10^5 for each combination. */
+static bool region_test_long;
+
+static bool region_set_test_long(const char *value)
+{
+	(void)value;
+	region_test_long = true;
+	return true;
+}
+CMDLINE_OPTION(ktest_long, "ktest_long",
+	       "run the long ktest cases (make test-long)", region_set_test_long);
+
+KTEST_SLOW(region, stress_million_every_policy_and_transform, 3600000)
+{
+	static const char *const policies[] = { "fifo", "clock", "2q" };
+	static const char *const transforms[] = {
+		"identity", "xor-debug", "samefill", "wkdm", "lz4", "adaptive",
+		"adaptive,aes128-xts-mac",
+	};
+	char scheme[48];
+
+	if (!region_test_long)
+		ktest_skip(t, "long: ktest_long on the command line (make test-long)");
+	for (unsigned p = 0; p < 3; p++) {
+		for (unsigned x = 0; x < sizeof(transforms) / sizeof(transforms[0]); x++) {
+			ksnprintf(scheme, sizeof(scheme), "%s:%s", policies[p],
+				  transforms[x]);
+			region_stress_case(t, scheme, 1000000);
+		}
+	}
 }

@@ -136,6 +136,13 @@ def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6", corpus=False
     return checks
 
 
+def step_ktest_long(ctx):
+    """make test-long: the long ktest cases (ktest_long), BIOS, one boot."""
+    cmdline = "ktest=region.stress_million_every_policy_and_transform ktest_long loglevel=6"
+    run = boot(ctx, "ktest-long", cmdline, timeout=3600)
+    return judge_boot("ktest-long", run) + ktap_checks("ktest-long", ktap.parse(run.output))
+
+
 def step_ktest_bios(ctx):
     return ktest_boot(ctx, "ktest-bios", "bios", corpus=True)
 

@@ -124,36 +124,45 @@ static struct tlb_hook_table *tlb_hooks_idle_table(void)
 							 &tlb_hook_tables[0];
 }
 
-int tlb_subscribe(struct tlb_subscriber *subscriber)
-{
-	struct tlb_hook_table *old, *next;
-	unsigned long flags;
-	unsigned self, i, out = 0;
-	bool placed = false;
-	int result = TLB_HOOKS_OK;
+/* Builds the new table from the published one (or refuses with a result). */
+typedef int (*tlb_hooks_builder)(const struct tlb_hook_table *old,
+				 struct tlb_hook_table *next,
+				 struct tlb_subscriber *subscriber);
 
-	if (!subscriber || !subscriber->ops || !subscriber->ops->name)
-		return TLB_HOOKS_INVALID;
-	flags = spin_lock_irqsave(&tlb_hooks_lock);
-	self = cpu_current();
-	old = tlb_hook_current;
-	next = tlb_hooks_idle_table();
-	if (tlb_hook_readers[self].depth) {
-		result = TLB_HOOKS_BUSY;
-		goto out;
+/* A change of the subscriber list: build under the writers' lock, then
+ * publish. Refused from inside a callback, where this CPU is a reader. */
+static int tlb_hooks_change(struct tlb_subscriber *subscriber,
+			    tlb_hooks_builder build)
+{
+	unsigned long flags = spin_lock_irqsave(&tlb_hooks_lock);
+	unsigned self = cpu_current();
+	struct tlb_hook_table *next = tlb_hooks_idle_table();
+	int result = TLB_HOOKS_BUSY;
+
+	if (!tlb_hook_readers[self].depth)
+		result = build(tlb_hook_current, next, subscriber);
+	if (result == TLB_HOOKS_OK)
+		tlb_hooks_publish(next, self);
+	spin_unlock_irqrestore(&tlb_hooks_lock, flags);
+	return result;
+}
+
+/* The table with subscriber added: sorted by priority, a newcomer after
+ * its equals. */
+static int tlb_hooks_build_with(const struct tlb_hook_table *old,
+				struct tlb_hook_table *next,
+				struct tlb_subscriber *subscriber)
+{
+	unsigned out = 0;
+	bool placed = false;
+
+	if (old->count == TLB_HOOKS_MAX)
+		return TLB_HOOKS_FULL;
+	for (unsigned i = 0; i < old->count; i++) {
+		if (old->entries[i] == subscriber)
+			return TLB_HOOKS_EXISTS;
 	}
-	if (old->count == TLB_HOOKS_MAX) {
-		result = TLB_HOOKS_FULL;
-		goto out;
-	}
-	for (i = 0; i < old->count; i++) {
-		if (old->entries[i] == subscriber) {
-			result = TLB_HOOKS_EXISTS;
-			goto out;
-		}
-	}
-	/* Sorted by priority; a newcomer goes after its equals. */
-	for (i = 0; i < old->count; i++) {
+	for (unsigned i = 0; i < old->count; i++) {
 		if (!placed &&
 		    subscriber->ops->priority < old->entries[i]->ops->priority) {
 			next->entries[out++] = subscriber;
@@ -164,39 +173,35 @@ int tlb_subscribe(struct tlb_subscriber *subscriber)
 	if (!placed)
 		next->entries[out++] = subscriber;
 	next->count = out;
-	tlb_hooks_publish(next, self);
-out:
-	spin_unlock_irqrestore(&tlb_hooks_lock, flags);
-	return result;
+	return TLB_HOOKS_OK;
+}
+
+static int tlb_hooks_build_without(const struct tlb_hook_table *old,
+				   struct tlb_hook_table *next,
+				   struct tlb_subscriber *subscriber)
+{
+	unsigned out = 0;
+
+	for (unsigned i = 0; i < old->count; i++) {
+		if (old->entries[i] != subscriber)
+			next->entries[out++] = old->entries[i];
+	}
+	if (out == old->count)
+		return TLB_HOOKS_UNKNOWN;
+	next->count = out;
+	return TLB_HOOKS_OK;
+}
+
+int tlb_subscribe(struct tlb_subscriber *subscriber)
+{
+	if (!subscriber || !subscriber->ops || !subscriber->ops->name)
+		return TLB_HOOKS_INVALID;
+	return tlb_hooks_change(subscriber, tlb_hooks_build_with);
 }
 
 int tlb_unsubscribe(struct tlb_subscriber *subscriber)
 {
-	struct tlb_hook_table *old, *next;
-	unsigned long flags;
-	unsigned self, out = 0;
-	int result = TLB_HOOKS_OK;
-
-	flags = spin_lock_irqsave(&tlb_hooks_lock);
-	self = cpu_current();
-	old = tlb_hook_current;
-	next = tlb_hooks_idle_table();
-	if (tlb_hook_readers[self].depth) {
-		result = TLB_HOOKS_BUSY;
-		goto out;
-	}
-	for (unsigned i = 0; i < old->count; i++)
-		if (old->entries[i] != subscriber)
-			next->entries[out++] = old->entries[i];
-	if (out == old->count) {
-		result = TLB_HOOKS_UNKNOWN;
-		goto out;
-	}
-	next->count = out;
-	tlb_hooks_publish(next, self);
-out:
-	spin_unlock_irqrestore(&tlb_hooks_lock, flags);
-	return result;
+	return tlb_hooks_change(subscriber, tlb_hooks_build_without);
 }
 
 unsigned tlb_subscriber_count(void)

@@ -299,6 +299,19 @@ static int vmm_clear_entry(struct vmm_space *space, struct vmm_space *owner,
 	return VMM_OK;
 }
 
+/* vmm_clear_entry under the lock of the space that owns va's tables. */
+static int vmm_clear_locked(struct vmm_space *space, uintptr_t va,
+			    bool (*match)(uint64_t entry), uint64_t *old)
+{
+	if (!vmm_va_ok(va))
+		return VMM_BAD_ADDRESS;
+	struct vmm_space *owner = vmm_owner_space(space, va);
+	unsigned long flags = spin_lock_irqsave(&owner->lock);
+	int result = vmm_clear_entry(space, owner, va, match, old);
+	spin_unlock_irqrestore(&owner->lock, flags);
+	return result;
+}
+
 static bool vmm_match_present(uint64_t entry)
 {
 	return entry & PTE_PRESENT;
@@ -307,13 +320,8 @@ static bool vmm_match_present(uint64_t entry)
 int vmm_unmap(struct vmm_space *space, uintptr_t va, uint64_t *phys)
 {
 	uint64_t old;
+	int result = vmm_clear_locked(space, va, vmm_match_present, &old);
 
-	if (!vmm_va_ok(va))
-		return VMM_BAD_ADDRESS;
-	struct vmm_space *owner = vmm_owner_space(space, va);
-	unsigned long flags = spin_lock_irqsave(&owner->lock);
-	int result = vmm_clear_entry(space, owner, va, vmm_match_present, &old);
-	spin_unlock_irqrestore(&owner->lock, flags);
 	if (result == VMM_OK && phys)
 		*phys = old & PTE_ADDRESS_MASK;
 	return result;
@@ -445,13 +453,7 @@ int vmm_clear_handle(struct vmm_space *space, uintptr_t va)
 {
 	uint64_t old;
 
-	if (!vmm_va_ok(va))
-		return VMM_BAD_ADDRESS;
-	struct vmm_space *owner = vmm_owner_space(space, va);
-	unsigned long flags = spin_lock_irqsave(&owner->lock);
-	int result = vmm_clear_entry(space, owner, va, vmm_is_handle_entry, &old);
-	spin_unlock_irqrestore(&owner->lock, flags);
-	return result;
+	return vmm_clear_locked(space, va, vmm_is_handle_entry, &old);
 }
 
 /* For tests: the raw leaf entry of va (0 when there is none). */

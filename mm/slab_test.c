@@ -206,6 +206,21 @@ static bool slab_stress_intact(const struct slab_stress_slot *s)
 	return true;
 }
 
+/* Checks the slot's object and gives it back where it came from; false
+ * when its content was damaged. */
+static bool slab_stress_release(struct slab_stress_slot *s,
+				struct slab_cache *const *caches)
+{
+	bool intact = slab_stress_intact(s);
+
+	if (s->cache)
+		slab_free(caches[s->cache - 1], s->object);
+	else
+		kfree(s->object);
+	s->object = NULL;
+	return intact;
+}
+
 static uint32_t slab_stress_size(uint64_t random)
 {
 	/* Log-uniform over 1..8192, sometimes a large block (up to 64 KiB). */
@@ -233,12 +248,7 @@ KTEST_SLOW(slab, random_stress_no_leak, 60000)
 		struct slab_stress_slot *s = &slab_stress_slots[random % SLAB_STRESS_SLOTS];
 		random >>= 11;
 		if (s->object) {
-			bad += !slab_stress_intact(s);
-			if (s->cache)
-				slab_free(caches[s->cache - 1], s->object);
-			else
-				kfree(s->object);
-			s->object = NULL;
+			bad += !slab_stress_release(s, caches);
 			continue;
 		}
 		s->cache = (uint8_t)(random % 3 == 0 ? 1 + (random >> 2) % SLAB_STRESS_CACHES : 0);
@@ -254,14 +264,8 @@ KTEST_SLOW(slab, random_stress_no_leak, 60000)
 	}
 	for (unsigned i = 0; i < SLAB_STRESS_SLOTS; i++) {
 		struct slab_stress_slot *s = &slab_stress_slots[i];
-		if (!s->object)
-			continue;
-		bad += !slab_stress_intact(s);
-		if (s->cache)
-			slab_free(caches[s->cache - 1], s->object);
-		else
-			kfree(s->object);
-		s->object = NULL;
+		if (s->object)
+			bad += !slab_stress_release(s, caches);
 	}
 	for (unsigned c = 0; c < SLAB_STRESS_CACHES; c++)
 		slab_cache_destroy(caches[c]);

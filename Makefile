@@ -9,8 +9,12 @@ HOST_BUILD := $(BUILD)/host
 
 # Host builds: portable kernel code compiled as ordinary programs.
 HOST_CC     ?= gcc
+ARCH        := x86
+# Portable code names arch-neutral headers only; those include <arch/...>,
+# found in the one architecture this build is for.
+ARCH_INCLUDE := -Iarch/$(ARCH)/include
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration \
-               -DVEIL_HOST -I.
+               -DVEIL_HOST -I. $(ARCH_INCLUDE)
 HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                -fno-omit-frame-pointer
 # Every project header: host objects are cheap, so they simply depend on all.

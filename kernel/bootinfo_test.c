@@ -7,7 +7,7 @@
 #include <string.h>
 #include "kernel/arch.h"
 #include "kernel/bootinfo.h"
-#include "kernel/ktest.h"
+#include "kernel/ktest/ktest.h"
 
 static const struct boot_memory_range *range_containing(uint64_t start,
 							uint64_t end)

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "kernel/cmdline.h"
-#include "kernel/printk.h"
+#include "kernel/lib/printk.h"
 
 extern const struct cmdline_option cmdline_options_start[];
 extern const struct cmdline_option cmdline_options_end[];

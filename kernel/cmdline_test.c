@@ -5,7 +5,7 @@
  */
 #include <string.h>
 #include "kernel/cmdline.h"
-#include "kernel/ktest.h"
+#include "kernel/ktest/ktest.h"
 
 static char seen_value[32];
 static unsigned seen_count;

@@ -3,7 +3,7 @@
  * VGA text screen, framebuffer) registers an ops table; printk writes every
  * byte to each registered sink in turn. Registration happens at boot, before
  * other CPUs start, so the list needs no lock of its own: printk's lock
- * (kernel/printk.c) serialises writers.
+ * (kernel/lib/printk.c) serialises writers.
  */
 #ifndef VEIL_KERNEL_CONSOLE_H
 #define VEIL_KERNEL_CONSOLE_H

@@ -18,7 +18,7 @@
 #include <string.h>
 #include "kernel/console.h"
 #include "kernel/fbcon.h"
-#include "kernel/printk.h"
+#include "kernel/lib/printk.h"
 
 /* Light grey on black, like the VGA text console. */
 #define FBCON_FOREGROUND_LEVEL 0xaa

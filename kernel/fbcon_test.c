@@ -8,8 +8,8 @@
 #include <string.h>
 #include "kernel/bootinfo.h"
 #include "kernel/fbcon.h"
-#include "kernel/ktest.h"
-#include "kernel/printk.h"
+#include "kernel/ktest/ktest.h"
+#include "kernel/lib/printk.h"
 
 static void fbcon_test_need_rgb(struct ktest *t)
 {

@@ -6,7 +6,7 @@
 FUZZ_CC      ?= clang
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS  := -std=gnu11 -O1 -g -DVEIL_HOST -I. \
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g -DVEIL_HOST -I. $(ARCH_INCLUDE) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 # Sources each target links; a part adding targets for other code can give
 # its own with FUZZ_SRCS_<target>.

@@ -34,14 +34,14 @@ KERNEL_CFLAGS := $(KERNEL_TARGET) -std=gnu11 -O2 -g -Wall -Wextra \
 	-ffreestanding -nostdlib -fno-pic -fno-pie -mcmodel=kernel \
 	-mno-red-zone -fno-stack-protector -fno-omit-frame-pointer \
 	-mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables \
-	-fno-strict-aliasing -I. -Ikernel/libc/include \
+	-fno-strict-aliasing -I. $(ARCH_INCLUDE) -Ikernel/lib/libc/include \
 	-DCONFIG_TLB_HOOKS=$(TLB_HOOKS) -MMD -MP
 KERNEL_GENERAL := -mgeneral-regs-only
 KERNEL_SIMD    := -msse4.1 -mssse3 -maes -mpclmul
 
 # KERNEL_EXCLUDE: files left out of the kernel (work in progress).
 KERNEL_C_SRCS := $(filter-out $(KERNEL_EXCLUDE),$(sort $(wildcard \
-                   arch/x86/*.c mm/*.c kernel/*.c kernel/*/*.c transforms/*.c)))
+                   arch/x86/*.c mm/*.c kernel/*.c kernel/*/*.c kernel/*/*/*.c transforms/*.c)))
 KERNEL_ASM_SRCS := $(sort $(wildcard boot/*.asm arch/x86/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(KBUILD)/%.o,$(KERNEL_C_SRCS)) \
                $(patsubst %.asm,$(KBUILD)/%.o,$(KERNEL_ASM_SRCS))

@@ -41,7 +41,7 @@ debug: deps $(BUILD)/veil.iso $(BUILD)/veil.elf
 bochs: deps $(BUILD)/veil.iso
 	tools/run-bochs $(BUILD)/veil.iso
 
-# The window sweep (kernel/demo_sweep.c), deterministic under -icount:
+# The window sweep (kernel/demo/demo_sweep.c), deterministic under -icount:
 # slowdown and footprint ratio for clear sets of 1, 5, 25 and 100 % of a
 # region, four schemes. Figures in build/bench-sweep.log.
 .PHONY: bench-sweep plots

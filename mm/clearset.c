@@ -2,7 +2,7 @@
  * The clear set (see mm/clearset.h): residency bookkeeping around the
  * region's replacement policy, with every policy answer checked.
  */
-#include "kernel/panic.h"
+#include "kernel/lib/panic.h"
 #include "mm/clearset.h"
 
 int clearset_init(struct clearset *set, const struct policy_ops *policy,

@@ -19,9 +19,9 @@
 #include <string.h>
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
-#include "kernel/ktest.h"
-#include "kernel/printk.h"
-#include "kernel/time.h"
+#include "kernel/ktest/ktest.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/time.h"
 #include "mm/region.h"
 #include "mm/region_test_util.h"
 

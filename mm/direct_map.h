@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 /* The one place mm/ names the architecture's layout. */
-#include "arch/x86/direct_map.h"
+#include <arch/direct_map.h>
 
 /* The virtual address of physical byte phys (any RAM the boot map covers). */
 static inline void *phys_to_virt(uint64_t phys)

@@ -3,9 +3,9 @@
  * for the events, the ordering and the locking scheme). With
  * CONFIG_TLB_HOOKS=0 only the registration calls exist, and they refuse.
  */
-#include "kernel/cpu.h"
-#include "kernel/irq.h"
-#include "kernel/spinlock.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/irq.h"
+#include "kernel/lib/spinlock.h"
 #include "mm/hooks.h"
 
 const char *tlb_event_name(enum tlb_event_type type)

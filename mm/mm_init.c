@@ -6,7 +6,7 @@
  */
 #include <stdbool.h>
 #include "kernel/cmdline.h"
-#include "kernel/printk.h"
+#include "kernel/lib/printk.h"
 #include "mm/mm.h"
 #include "mm/slab.h"
 

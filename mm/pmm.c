@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "kernel/panic.h"
-#include "kernel/printk.h"
-#include "kernel/spinlock.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/spinlock.h"
 #include "mm/pmm.h"
 
 #define PMM_LINK_NONE UINT32_MAX

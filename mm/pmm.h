@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "kernel/spinlock.h"
+#include "kernel/lib/spinlock.h"
 
 #define PMM_FRAME_SHIFT	12
 #define PMM_FRAME_SIZE	(1ull << PMM_FRAME_SHIFT)

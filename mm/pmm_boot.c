@@ -13,8 +13,8 @@
 #include <string.h>
 #include "kernel/arch.h"
 #include "kernel/bootinfo.h"
-#include "kernel/panic.h"
-#include "kernel/printk.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/printk.h"
 #include "mm/direct_map.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "kernel/arch.h"
-#include "kernel/ktest.h"
+#include "kernel/ktest/ktest.h"
 #include "mm/direct_map.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include "kernel/printk.h"
-#include "kernel/spinlock.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/spinlock.h"
 #include "mm/region.h"
 #include "mm/region_internal.h"
 #include "mm/slab.h"

@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "kernel/spinlock.h"
+#include "kernel/lib/spinlock.h"
 #include "mm/clearset.h"
 #include "mm/scheme.h"
 #include "mm/store.h"

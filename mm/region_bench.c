@@ -8,9 +8,9 @@
  * cycles elsewhere.
  */
 #include <stdint.h>
-#include "kernel/ktest.h"
-#include "kernel/printk.h"
-#include "kernel/time.h"
+#include "kernel/ktest/ktest.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/time.h"
 #include "mm/event_counts.h"
 #include "mm/hooks.h"
 #include "mm/region.h"

@@ -6,8 +6,8 @@
  */
 #include <stdint.h>
 #include "kernel/cmdline.h"
-#include "kernel/panic.h"
-#include "kernel/printk.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/printk.h"
 #include "kernel/trap.h"
 #include "mm/direct_map.h"
 #include "mm/frame.h"
@@ -19,7 +19,7 @@
 #include "transforms/xf.h"
 #include "transforms/xf_codec.h"
 #include "transforms/xf_cipher.h"
-#include "arch/x86/keyreg.h"
+#include "kernel/keyreg.h"
 
 /* Set from the command line before region_boot_init, read once there. */
 static unsigned region_store_share = 50;

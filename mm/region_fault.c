@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include "kernel/cpu.h"
-#include "kernel/printk.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/printk.h"
 #include "kernel/trap.h"
 #include "mm/frame.h"
 #include "mm/hooks.h"

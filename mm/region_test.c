@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 #include "kernel/cmdline.h"
-#include "kernel/ktest.h"
-#include "kernel/printk.h"
+#include "kernel/ktest/ktest.h"
+#include "kernel/lib/printk.h"
 #include "kernel/trap.h"
 #include "mm/frame.h"
 #include "mm/hooks.h"

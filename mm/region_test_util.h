@@ -6,7 +6,7 @@
 #define VEIL_MM_REGION_TEST_UTIL_H
 
 #include <stdint.h>
-#include "kernel/ktest.h"
+#include "kernel/ktest/ktest.h"
 #include "mm/region.h"
 
 /* A region over the default store; fails the case if it cannot be made. */

@@ -8,8 +8,8 @@
  */
 #include <stdbool.h>
 #include <string.h>
-#include "kernel/cpu.h"
-#include "kernel/printk.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/printk.h"
 #include "mm/scheme.h"
 
 /* Chain buffers of each CPU, used with interrupts off (see scheme.h). */

@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "kernel/panic.h"
-#include "kernel/printk.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/printk.h"
 #include "mm/slab.h"
 #include "mm/slab_internal.h"
 

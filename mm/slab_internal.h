@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "kernel/cpu.h"
-#include "kernel/irq.h"
-#include "kernel/spinlock.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/irq.h"
+#include "kernel/lib/spinlock.h"
 #include "mm/slab.h"
 
 #define SLAB_PAGE_SIZE		4096u

@@ -17,9 +17,9 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include "kernel/cpu.h"
-#include "kernel/irq.h"
-#include "kernel/spinlock.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/irq.h"
+#include "kernel/lib/spinlock.h"
 #include "mm/slab.h"
 #include "mm/slab_internal.h"
 

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/cmdline.h"
-#include "kernel/printk.h"
+#include "kernel/lib/printk.h"
 #include "mm/direct_map.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"

@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include "kernel/ktest.h"
-#include "kernel/printk.h"
-#include "kernel/time.h"
+#include "kernel/ktest/ktest.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/time.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"

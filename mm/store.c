@@ -3,7 +3,7 @@
  * count of a share of RAM, and the default store the kernel's transforms use.
  * The implementations themselves live elsewhere (mm/zstore.c).
  */
-#include "kernel/printk.h"
+#include "kernel/lib/printk.h"
 #include "mm/store.h"
 
 /* The default store; written once at start-up and read by any CPU, so it is

@@ -3,9 +3,9 @@
  * the text dump (format in mm/trace.h and docs/tlb-events.md).
  */
 #include <string.h>
-#include "kernel/cpu.h"
-#include "kernel/irq.h"
-#include "kernel/printk.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/irq.h"
+#include "kernel/lib/printk.h"
 #include "mm/region.h"
 #include "mm/trace.h"
 

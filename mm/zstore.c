@@ -26,9 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "kernel/panic.h"
-#include "kernel/printk.h"
-#include "kernel/spinlock.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/spinlock.h"
 #include "mm/zstore.h"
 
 #define ZSTORE_FRAME_SIZE		4096u

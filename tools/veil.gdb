@@ -107,7 +107,7 @@ define veil-ktest
   end
 end
 document veil-ktest
-The in-kernel test runner's state (kernel/ktest.c): the ktest= filter
+The in-kernel test runner's state (kernel/ktest/ktest.c): the ktest= filter
 (empty until the command line is applied), the default watchdog limit and
 how many catchers are active.
 end

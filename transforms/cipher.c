@@ -11,15 +11,15 @@
  */
 #include <stdint.h>
 #include <string.h>
-#include "arch/x86/cpuid.h"
-#include "arch/x86/fpu.h"
+#include "kernel/lib/cpu_features.h"
+#include "kernel/lib/fpu.h"
 #include "transforms/aes.h"
 #include "transforms/cipher.h"
 #include "transforms/cipher_mac.h"
 #include "transforms/xts.h"
 #include "transforms/xts_aesni.h"
 #ifndef VEIL_HOST
-#include "arch/x86/keyreg.h"
+#include "kernel/keyreg.h"
 #endif
 
 bool cipher_key_source_valid(const struct cipher_ops *cipher,
@@ -110,8 +110,7 @@ static bool cipher_has_pclmul(void)
 	static int cached = -1;	/* -1: not asked yet (see below) */
 
 	if (__atomic_load_n(&cached, __ATOMIC_RELAXED) < 0)
-		__atomic_store_n(&cached, cpuid_has(CPUID_FEATURE_PCLMUL) &&
-					  cpuid_has(CPUID_FEATURE_SSSE3),
+		__atomic_store_n(&cached, cpu_has(CPU_FEATURE_CARRYLESS_MULTIPLY),
 				 __ATOMIC_RELAXED);
 	return cached == 1;
 }
@@ -157,8 +156,7 @@ static bool cipher_aesni_available(void)
 	static int cached = -1;	/* -1: not asked yet, else 0 or 1 */
 
 	if (__atomic_load_n(&cached, __ATOMIC_RELAXED) < 0) {
-		bool present = cpuid_has(CPUID_FEATURE_AESNI) &&
-			       cpuid_has(CPUID_FEATURE_SSE41);
+		bool present = cpu_has(CPU_FEATURE_AES_ROUNDS);
 
 		__atomic_store_n(&cached, present ? 1 : 0, __ATOMIC_RELAXED);
 	}

@@ -31,7 +31,7 @@ enum cipher_status {
 enum cipher_key_kind {
 	/* Key bytes in RAM: host tests and known-answer checks only. */
 	CIPHER_KEY_MEMORY,
-	/* The 256-bit key in the CPU's debug registers (arch/x86/keyreg.h);
+	/* The 256-bit key in the CPU's debug registers (arch/x86/include/arch/keyreg.h);
 	 * kernel builds only. */
 	CIPHER_KEY_CPU_REGISTERS,
 };

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "kernel/bootinfo.h"
-#include "kernel/ktest.h"
+#include "kernel/ktest/ktest.h"
 #include "mm/direct_map.h"
 #include "mm/frame.h"
 #include "mm/region.h"

@@ -4,7 +4,7 @@
  * happen when a scheme is built, never on the fault path, so one lock does.
  */
 #include <string.h>
-#include "kernel/spinlock.h"
+#include "kernel/lib/spinlock.h"
 #include "transforms/xf.h"
 
 /* Protects xf_registry_head and every transform's next link. */

@@ -8,7 +8,7 @@
  * moved to another page or region do not restore there.
  *
  * The key is never named here: each transform holds a cipher key source
- * (in the kernel the CPU's debug registers, arch/x86/keyreg.h; a key in
+ * (in the kernel the CPU's debug registers, kernel/keyreg.h; a key in
  * memory for host tests), set by xf_cipher_register().
  */
 #ifndef VEIL_TRANSFORMS_XF_CIPHER_H

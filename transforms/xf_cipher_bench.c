@@ -8,9 +8,9 @@
  * the figures say how the emulated kernel fares, not what silicon does.
  */
 #include <stdint.h>
-#include "kernel/ktest.h"
-#include "kernel/printk.h"
-#include "kernel/time.h"
+#include "kernel/ktest/ktest.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/time.h"
 #include "transforms/cipher.h"
 
 static _Alignas(64) uint8_t xf_cipher_bench_page[CIPHER_PAGE_BYTES];

@@ -8,7 +8,7 @@
  */
 #include <stdint.h>
 #include <string.h>
-#include "kernel/ktest.h"
+#include "kernel/ktest/ktest.h"
 #include "mm/region.h"
 #include "mm/region_test_util.h"
 #include "mm/scheme.h"

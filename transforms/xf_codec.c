@@ -6,7 +6,7 @@
  * cannot be reentered while in use.
  */
 #include <string.h>
-#include "kernel/cpu.h"
+#include "kernel/lib/cpu.h"
 #include "transforms/codec.h"
 #include "transforms/xf_codec.h"
 

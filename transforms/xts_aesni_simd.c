@@ -32,7 +32,7 @@
 #include "transforms/xts.h"
 #include "transforms/xts_aesni.h"
 #ifndef VEIL_HOST
-#include "arch/x86/keyreg.h"
+#include "kernel/keyreg.h"
 #endif
 
 #define XTS_STRING_(x) #x
@@ -45,7 +45,7 @@
 	"mov 8(%[key]), %[k1]\n\t"                                             \
 	"mov 16(%[key]), %[k2]\n\t"                                            \
 	"mov 24(%[key]), %[k3]\n\t"
-/* ... or from the debug registers (arch/x86/keyreg.h). */
+/* ... or from the debug registers (arch/x86/include/arch/keyreg.h). */
 #define KEY_FROM_REGISTERS KEYREG_ASM_LOAD
 
 #define COPY(src, dst) "movdqa " XMM(src) ", " XMM(dst) "\n\t"

@@ -1,5 +1,5 @@
 /*
- * Frame-pointer backtraces (kernel/backtrace.h). Each frame is [saved rbp,
+ * Frame-pointer backtraces (kernel/lib/backtrace.h). Each frame is [saved rbp,
  * return address]; a frame is followed only while it lies inside the
  * kernel's writable image (where every stack lives: the boot stack and the
  * IST stacks) and moves up the stack, and the walk ends at a zero frame
@@ -7,9 +7,9 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
-#include "kernel/backtrace.h"
-#include "kernel/ksyms.h"
-#include "kernel/printk.h"
+#include "kernel/lib/backtrace.h"
+#include "kernel/lib/ksyms.h"
+#include "kernel/lib/printk.h"
 
 #define BACKTRACE_MAX_FRAMES 32
 

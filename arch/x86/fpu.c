@@ -14,12 +14,12 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
-#include "arch/x86/cpuid.h"
-#include "arch/x86/fpu.h"
-#include "kernel/cpu.h"
-#include "kernel/irq.h"
-#include "kernel/panic.h"
-#include "kernel/printk.h"
+#include <arch/cpuid.h>
+#include <arch/fpu.h>
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/irq.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/printk.h"
 
 #define CR0_MP (1ul << 1)	/* monitor coprocessor */
 #define CR0_EM (1ul << 2)	/* emulation: must be clear for SSE */

@@ -8,7 +8,7 @@
  */
 #include <stdint.h>
 #include "arch/x86/gdt.h"
-#include "kernel/cpu.h"
+#include "kernel/lib/cpu.h"
 
 struct tss {
 	uint32_t reserved0;

@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include "arch/x86/keyreg.h"
+#include <arch/keyreg.h>
 #include "arch/x86/random.h"
-#include "kernel/printk.h"
+#include "kernel/lib/printk.h"
 
 /* DR7 with every breakpoint disabled (bit 10 reads as one). */
 #define KEYREG_DR7_DISABLED 0x400ul

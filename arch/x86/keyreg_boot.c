@@ -9,11 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include "arch/x86/fpu.h"
-#include "arch/x86/keyreg.h"
+#include <arch/fpu.h>
+#include <arch/keyreg.h>
 #include "arch/x86/random.h"
 #include "kernel/cmdline.h"
-#include "kernel/printk.h"
+#include "kernel/lib/printk.h"
 #include "transforms/aes.h"
 
 #define KEYREG_TEST_KEY_HEX (2 * KEYREG_BYTES)

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "arch/x86/memlayout.h"
-#include "kernel/panic.h"
-#include "kernel/spinlock.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/spinlock.h"
 #include "mm/kstack.h"
 #include "mm/mm.h"
 #include "mm/vmm.h"

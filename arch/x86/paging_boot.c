@@ -14,15 +14,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include "arch/x86/cpuid.h"
+#include <arch/cpuid.h>
 #include "arch/x86/gdt.h"
 #include "arch/x86/memlayout.h"
 #include "arch/x86/pte.h"
 #include "arch/x86/trap_frame.h"
 #include "arch/x86/x86.h"
 #include "kernel/bootinfo.h"
-#include "kernel/panic.h"
-#include "kernel/printk.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/printk.h"
 
 #define PAGING_POOL_PAGES 72
 

@@ -6,7 +6,7 @@
 #include "arch/x86/gdt.h"
 #include "arch/x86/memlayout.h"
 #include "arch/x86/trap_frame.h"
-#include "kernel/ktest.h"
+#include "kernel/ktest/ktest.h"
 
 extern const char boot_stack_guard[];
 extern const char kernel_rodata_start[];

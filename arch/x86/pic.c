@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include "arch/x86/pic.h"
 #include "arch/x86/x86.h"
-#include "kernel/spinlock.h"
+#include "kernel/lib/spinlock.h"
 
 #define PIC_MASTER_COMMAND 0x20
 #define PIC_MASTER_DATA 0x21

@@ -8,9 +8,9 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
-#include "arch/x86/cpuid.h"
+#include <arch/cpuid.h>
 #include "arch/x86/random.h"
-#include "kernel/printk.h"
+#include "kernel/lib/printk.h"
 
 static bool random_has_rdseed, random_has_rdrand, random_probed;
 

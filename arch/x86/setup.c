@@ -3,7 +3,7 @@
  * tables, screen consoles, interrupt controller and timer.
  */
 #include <stdint.h>
-#include "arch/x86/cpuid.h"
+#include <arch/cpuid.h>
 #include "arch/x86/gdt.h"
 #include "arch/x86/irq_lines.h"
 #include "arch/x86/memlayout.h"
@@ -15,7 +15,7 @@
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "kernel/fbcon.h"
-#include "kernel/printk.h"
+#include "kernel/lib/printk.h"
 
 void vga_text_init(const struct boot_framebuffer *fb);
 

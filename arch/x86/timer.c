@@ -1,5 +1,5 @@
 /*
- * Time on x86 (kernel/time.h): the PIT's channel 0 interrupts at 1 kHz for
+ * Time on x86 (kernel/lib/time.h): the PIT's channel 0 interrupts at 1 kHz for
  * the tick count (ktest's watchdog runs from it), and the TSC, calibrated
  * once against the PIT's channel 2, gives uptime in nanoseconds.
  */
@@ -7,7 +7,7 @@
 #include "arch/x86/irq_lines.h"
 #include "arch/x86/pic.h"
 #include "arch/x86/x86.h"
-#include "kernel/time.h"
+#include "kernel/lib/time.h"
 
 #define PIT_FREQUENCY 1193182u
 #define PIT_CHANNEL0 0x40

@@ -10,13 +10,13 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
-#include "arch/x86/cpuid.h"
+#include <arch/cpuid.h>
 #include "arch/x86/memlayout.h"
 #include "arch/x86/vmm_internal.h"
 #include "arch/x86/x86.h"
-#include "kernel/cpu.h"
-#include "kernel/irq.h"
-#include "kernel/printk.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/irq.h"
+#include "kernel/lib/printk.h"
 #include "mm/tlb.h"
 
 #define CR3_NO_FLUSH (1ull << 63)	/* with PCIDE: keep the tag's entries */

@@ -14,9 +14,9 @@
 #include "arch/x86/irq_lines.h"
 #include "arch/x86/trap_frame.h"
 #include "arch/x86/x86.h"
-#include "kernel/cpu.h"
-#include "kernel/panic.h"
-#include "kernel/printk.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/printk.h"
 #include "kernel/trap.h"
 #include "mm/kstack.h"
 

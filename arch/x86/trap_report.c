@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include "arch/x86/trap_frame.h"
 #include "arch/x86/x86.h"
-#include "kernel/backtrace.h"
-#include "kernel/printk.h"
+#include "kernel/lib/backtrace.h"
+#include "kernel/lib/printk.h"
 #include "kernel/trap.h"
 
 static const char *const trap_vector_names[32] = {

@@ -6,8 +6,8 @@
  */
 #include <stdint.h>
 #include "arch/x86/trap_frame.h"
-#include "kernel/ksyms.h"
-#include "kernel/ktest.h"
+#include "kernel/lib/ksyms.h"
+#include "kernel/ktest/ktest.h"
 
 /* A lower-half address no page table maps. */
 #define UNMAPPED_ADDRESS 0x0000100000000000ull

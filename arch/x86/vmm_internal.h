@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "kernel/spinlock.h"
+#include "kernel/lib/spinlock.h"
 
 struct vmm_space {
 	/* Protects this space's lower-half page-table pages and entries. The

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include "arch/x86/pte.h"
 #include "arch/x86/trap_frame.h"
-#include "kernel/ktest.h"
+#include "kernel/ktest/ktest.h"
 #include "mm/direct_map.h"
 #include "mm/kstack.h"
 #include "mm/mm.h"

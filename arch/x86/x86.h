@@ -1,7 +1,7 @@
 /*
  * x86 instructions as inline functions: port I/O, control registers, MSRs,
  * the TSC, interrupt flag and halting. Only arch/x86 includes this; the rest
- * of the kernel asks through arch-neutral headers (kernel/irq.h, mm/...).
+ * of the kernel asks through arch-neutral headers (kernel/lib/irq.h, mm/...).
  */
 #ifndef VEIL_ARCH_X86_X86_H
 #define VEIL_ARCH_X86_X86_H

@@ -6,10 +6,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "kernel/cpu.h"
-#include "kernel/irq.h"
-#include "kernel/panic.h"
-#include "kernel/printk.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/irq.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/printk.h"
 
 /* Host tests that model several CPUs set this per thread. */
 __thread unsigned host_cpu_index;

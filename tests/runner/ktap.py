@@ -1,4 +1,4 @@
-"""KTAP version 1 parsing, as the kernel (kernel/ktest.c) and the host
+"""KTAP version 1 parsing, as the kernel (kernel/ktest/ktest.c) and the host
 test binaries (tests/host/htest.c) print it.
 
 A document is a "KTAP version 1" line, a plan "1..N", then N results; a

@@ -293,3 +293,30 @@ def step_fuzz_smoke(ctx):
         checks.append((f"fuzz:{target}", run.status == 0 and execs is not None,
                        f"exit {run.status}; see {RUN_DIR}/fuzz-{target}.log"))
     return checks
+
+
+# ---------------------------------------------------------------- arch line
+def step_arch_line(ctx):
+    """No file outside arch/ names an architecture's header
+    (tools/check-arch-line); and the check fails a tree where one does, so
+    a pass means something."""
+    import shutil
+    import tempfile
+    run = process.run(["tools/check-arch-line", "."], timeout=120)
+    ctx.save_log("arch-line", run.output)
+    checks = [("arch-line:tree", run.status == 0, run.output[-2000:])]
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(os.path.join(tmp, "mm"))
+        os.makedirs(os.path.join(tmp, "arch", "x86"))
+        planted = {"mm/bad.c": '#include "arch/x86/x86.h"\n',
+                   "mm/direct.c": "#include <arch/irq_flags.h>\n",
+                   "arch/x86/fine.c": '#include "arch/x86/x86.h"\n'}
+        for path, text in planted.items():
+            with open(os.path.join(tmp, path), "w") as f:
+                f.write(text)
+        bad = process.run([os.path.abspath("tools/check-arch-line"), tmp], timeout=60)
+        offenders = sorted(set(re.findall(r"\./(\S+?):\d+:", bad.output)))
+        checks.append(("arch-line:catches-planted", bad.status == 1 and
+                       offenders == ["mm/bad.c", "mm/direct.c"],
+                       f"exit {bad.status}, offenders {offenders}"))
+    return checks

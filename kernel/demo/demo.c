@@ -1,0 +1,185 @@
+/*
+ * The demo (kernel/demo/demo.h): creates the region "demo" over the corpus,
+ * runs the workload with a live status line and prints the summary. The
+ * region stays afterwards, so the shell's commands (regions, wset, scheme,
+ * stats) have something to show; the next run replaces it.
+ */
+#include <string.h>
+#include "kernel/cmdline.h"
+#include "kernel/demo/demo.h"
+#include "kernel/demo/demo_internal.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/time.h"
+#include "mm/region.h"
+#include "mm/store.h"
+#include "transforms/xf.h"
+
+#define DEMO_STATUS_INTERVAL_NS 250000000ull	/* four refreshes a second */
+#define DEMO_CLOCK_CHECK_EVERY 32u		/* accesses between clock reads */
+#define DEMO_CIPHER "aes128-xts-mac"
+
+/* The boot-time switch, set from the command line before kmain runs it. */
+static bool demo_at_boot = true;
+
+/* The last run, kept for `stats`: the shell runs on one CPU, nothing else
+ * touches these. */
+static struct region *demo_region;
+static struct demo_workload demo_last;
+static struct demo_report demo_last_report;
+static char demo_last_source[80];	/* for people */
+static char demo_last_source_key[72];	/* for tools: one word */
+
+static bool demo_set_mode(const char *value)
+{
+	if (strcmp(value, "on") == 0 || strcmp(value, "") == 0)
+		demo_at_boot = true;
+	else if (strcmp(value, "off") == 0)
+		demo_at_boot = false;
+	else
+		return false;
+	return true;
+}
+CMDLINE_OPTION(demo, "demo", "on|off: run the transformed-memory demo at boot (on)",
+	       demo_set_mode);
+
+const char *demo_default_scheme(bool say_why)
+{
+	if (xf_lookup(DEMO_CIPHER))
+		return "clock:adaptive," DEMO_CIPHER;
+	if (say_why)
+		log_warn("demo: transform %s is not registered: compression "
+			 "only (clock:adaptive)", DEMO_CIPHER);
+	return "clock:adaptive";
+}
+
+void demo_options_default(struct demo_options *options)
+{
+	memset(options, 0, sizeof(*options));
+	options->pages = 1024;
+	options->clear_limit = 128;
+	options->accesses = 12000;
+	options->write_percent = 20;
+	options->seed = 1;
+	options->status_line = true;
+}
+
+static void demo_release(void)
+{
+	if (demo_region)
+		region_destroy(demo_region);
+	demo_region = NULL;
+	demo_workload_free(&demo_last);
+	memset(&demo_last, 0, sizeof(demo_last));
+}
+
+static struct region *demo_create_region(const struct demo_options *options,
+					 const char *scheme)
+{
+	struct region_config config = {
+		.name = "demo",
+		.pages = options->pages,
+		.clear_limit = options->clear_limit,
+		.scheme = scheme,
+		.store = store_default(),
+	};
+	struct region *region;
+	int result = region_create(&config, &region);
+
+	if (result != REGION_OK) {
+		printk("demo: cannot create the region (pages=%u limit=%u "
+		       "scheme=%s): error %d\n", options->pages,
+		       options->clear_limit, scheme, result);
+		return NULL;
+	}
+	return region;
+}
+
+static void demo_describe_source(const struct demo_corpus *corpus, bool found)
+{
+	ksnprintf(demo_last_source_key, sizeof(demo_last_source_key), "%s",
+		  found ? corpus->name : "synthetic");
+	for (char *p = demo_last_source_key; *p; p++)
+		*p = (*p == ' ' || *p == '=') ? '_' : *p;
+	if (found)
+		ksnprintf(demo_last_source, sizeof(demo_last_source),
+			  "module \"%s\" (%u pages)", corpus->name, corpus->pages);
+	else
+		ksnprintf(demo_last_source, sizeof(demo_last_source),
+			  "synthetic pages");
+	if (!found)
+		printk("demo: no page corpus module: filling pages myself "
+		       "(text, pointers, half-empty, noise)\n");
+}
+
+static void demo_loop(struct demo_workload *w, struct demo_report *report,
+		      const struct demo_options *options)
+{
+	demo_report_start(report);
+	for (uint64_t i = 0; i < options->accesses; i++) {
+		demo_workload_step(w);
+		if (i % DEMO_CLOCK_CHECK_EVERY == 0 &&
+		    time_uptime_ns() - report->last_ns >= DEMO_STATUS_INTERVAL_NS)
+			demo_report_sample(report, w, options->status_line);
+	}
+	demo_report_sample(report, w, options->status_line);
+}
+
+bool demo_run(const struct demo_options *options)
+{
+	const char *scheme = options->scheme[0] ? options->scheme :
+			     demo_default_scheme(true);
+	struct demo_corpus corpus;
+	bool found = demo_corpus_find(&corpus);
+
+	demo_release();
+	demo_describe_source(&corpus, found);
+	demo_region = demo_create_region(options, scheme);
+	if (!demo_region)
+		return false;
+	printk("demo: region \"demo\" of %u pages, clear set %u, scheme %s: "
+	       "filling from %s\n", options->pages, options->clear_limit, scheme,
+	       demo_last_source);
+	if (!demo_workload_init(&demo_last, demo_region, &corpus, options->seed,
+				options->write_percent)) {
+		printk("demo: out of memory for the workload's tables\n");
+		demo_release();
+		return false;
+	}
+	printk("demo: %llu accesses, %u %% writes, checksums verified after "
+	       "every fault\n", (unsigned long long)options->accesses,
+	       options->write_percent);
+	demo_loop(&demo_last, &demo_last_report, options);
+	demo_report_summary(&demo_last_report, &demo_last, demo_last_source);
+	return demo_last.mismatches == 0;
+}
+
+void demo_boot(void)
+{
+	struct demo_options options;
+
+	if (!demo_at_boot) {
+		printk("demo: off (demo=off on the command line); `run demo` "
+		       "starts it\n");
+		return;
+	}
+	demo_options_default(&options);
+	demo_run(&options);
+}
+
+void demo_print_stats(void)
+{
+	if (!demo_region) {
+		printk("demo: no run yet (`run demo`)\n");
+		return;
+	}
+	printk("demo-run source=%s accesses=%llu writes=%llu faulted=%llu "
+	       "verified=%llu mismatches=%llu\n", demo_last_source_key,
+	       (unsigned long long)demo_last.accesses,
+	       (unsigned long long)demo_last.writes,
+	       (unsigned long long)demo_last.faulted,
+	       (unsigned long long)demo_last.verified,
+	       (unsigned long long)demo_last.mismatches);
+	demo_report_latency(&demo_last);
+	demo_report_samples(&demo_last_report);
+	demo_report_sizes(demo_region);
+}

@@ -1,0 +1,100 @@
+/*
+ * The crash tests of kernel/ktest/crashtest.h. Each one must end in a report and
+ * the crash exit status; reaching the end of crashtest_run means the crash
+ * did not happen, which is itself reported as a failure.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernel/cmdline.h"
+#include "kernel/ktest/crashtest.h"
+#include "kernel/lib/panic.h"
+#include "kernel/power.h"
+#include "kernel/lib/printk.h"
+#include "kernel/trap.h"
+
+struct crashtest {
+	const char *name;
+	const char *what;
+	void (*run)(void);
+};
+
+static const struct crashtest *crashtest_chosen;
+
+/* Each frame holds a buffer the compiler cannot drop, so the recursion
+ * really consumes the stack until it reaches the guard page. */
+static __attribute__((noinline)) unsigned crashtest_recurse(unsigned depth)
+{
+	volatile uint8_t buffer[256];
+
+	buffer[0] = (uint8_t)depth;
+	if (depth == ~0u)	/* never: the stack ends long before */
+		return 0;
+	return crashtest_recurse(depth + 1) + buffer[0];
+}
+
+static void crashtest_stack_overflow(void)
+{
+	crashtest_recurse(0);
+}
+
+static bool crashtest_faulting_handler(uintptr_t address, unsigned flags)
+{
+	(void)flags;
+	/* A fault inside the fault handler: the kernel must not loop. */
+	return *(volatile uint64_t *)(address + 8) != 0;
+}
+
+static void crashtest_nested_exception(void)
+{
+	trap_set_page_fault_handler(crashtest_faulting_handler);
+	(void)*(volatile uint64_t *)0x0000100000000000ull;
+}
+
+static void crashtest_panic(void)
+{
+	panic("crashtest: a panic on purpose");
+}
+
+static void crashtest_invalid_opcode(void)
+{
+	__asm__ __volatile__("ud2");
+}
+
+static const struct crashtest crashtests[] = {
+	{ "stack_overflow", "recursion until the stack guard page",
+	  crashtest_stack_overflow },
+	{ "nested_exception", "a page fault inside the page-fault handler",
+	  crashtest_nested_exception },
+	{ "panic", "panic()", crashtest_panic },
+	{ "invalid_opcode", "an unexpected #UD", crashtest_invalid_opcode },
+};
+
+static bool crashtest_set(const char *value)
+{
+	for (size_t i = 0; i < sizeof(crashtests) / sizeof(crashtests[0]); i++) {
+		if (strcmp(crashtests[i].name, value) == 0) {
+			crashtest_chosen = &crashtests[i];
+			return true;
+		}
+	}
+	return false;
+}
+CMDLINE_OPTION(crashtest, "crashtest",
+	       "stack_overflow|nested_exception|panic|invalid_opcode: "
+	       "crash on purpose (tests the reports)", crashtest_set);
+
+bool crashtest_requested(void)
+{
+	return crashtest_chosen != NULL;
+}
+
+void crashtest_run(void)
+{
+	printk("crashtest: %s (%s)\n", crashtest_chosen->name,
+	       crashtest_chosen->what);
+	crashtest_chosen->run();
+	printk("crashtest: FAILED: %s returned instead of crashing\n",
+	       crashtest_chosen->name);
+	machine_exit(MACHINE_FAILED);
+}

@@ -1,0 +1,137 @@
+/*
+ * ktest: the in-kernel test framework. A test case is registered with
+ * KTEST(suite, name) into the .ktest_cases linker section, so there is no
+ * central list to edit. Cases of a suite run in link order; the output is
+ * KTAP version 1, one subtest per suite. The command line selects what runs:
+ * ktest=all, ktest=SUITE or ktest=SUITE.CASE (comma-separated lists allowed).
+ *
+ * Each case runs under a watchdog (ktest_timeout_ms on the command line, or
+ * the case's own limit) so a hung case fails instead of hanging the run.
+ * A case that expects a CPU exception runs the faulting code through
+ * ktest_catch(), which reports the exception instead of panicking.
+ */
+#ifndef VEIL_KERNEL_KTEST_H
+#define VEIL_KERNEL_KTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ktest;	/* the running case's state, owned by kernel/ktest/ktest.c */
+
+struct ktest_case {
+	const char *suite;
+	const char *name;
+	void (*run)(struct ktest *t);
+	uint32_t timeout_ms;	/* 0: the default watchdog limit */
+	const char *file;	/* cases of a file run in line order */
+	int line;
+};
+
+#define KTEST_DEFINE(suite_name, case_name, limit_ms)                          \
+	static void ktest_fn_##suite_name##_##case_name(struct ktest *t);      \
+	static const struct ktest_case ktest_case_##suite_name##_##case_name   \
+		__attribute__((used, section(".ktest_cases"), aligned(8))) = { \
+			.suite = #suite_name,                                  \
+			.name = #case_name,                                    \
+			.run = ktest_fn_##suite_name##_##case_name,            \
+			.timeout_ms = (limit_ms),                              \
+			.file = __FILE__,                                      \
+			.line = __LINE__,                                      \
+		};                                                             \
+	static void ktest_fn_##suite_name##_##case_name(struct ktest *t)
+
+#define KTEST(suite_name, case_name) KTEST_DEFINE(suite_name, case_name, 0)
+/* For long cases (stress runs): an explicit watchdog limit. */
+#define KTEST_SLOW(suite_name, case_name, limit_ms)                            \
+	KTEST_DEFINE(suite_name, case_name, limit_ms)
+
+/* Records a failed check (file, line, expression) and lets the case go on. */
+void ktest_check(struct ktest *t, bool ok, const char *file, int line,
+		 const char *expr);
+/* Records a failure and ends the case at once (no return). */
+void ktest_fail_now(struct ktest *t, const char *file, int line,
+		    const char *expr) __attribute__((noreturn));
+/* Marks the case skipped with a reason (KTAP "# SKIP"), ending it. */
+void ktest_skip(struct ktest *t, const char *reason) __attribute__((noreturn));
+/* A diagnostic line inside the case's KTAP output ("    # ..."). */
+void ktest_log(struct ktest *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define KTEST_EXPECT(t, cond) ktest_check((t), (cond), __FILE__, __LINE__, #cond)
+#define KTEST_ASSERT(t, cond)                                                  \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			ktest_fail_now((t), __FILE__, __LINE__, #cond);        \
+	} while (0)
+#define KTEST_EXPECT_EQ(t, a, b)                                               \
+	do {                                                                   \
+		unsigned long long ktest_a_ = (unsigned long long)(a);         \
+		unsigned long long ktest_b_ = (unsigned long long)(b);         \
+		if (ktest_a_ != ktest_b_)                                      \
+			ktest_log((t), "%s == %s: 0x%llx != 0x%llx", #a, #b,   \
+				  ktest_a_, ktest_b_);                         \
+		ktest_check((t), ktest_a_ == ktest_b_, __FILE__, __LINE__,     \
+			    #a " == " #b);                                     \
+	} while (0)
+
+/* What a CPU exception caught by ktest_catch() looked like. */
+#define KTEST_TRAP_TIMEOUT (-2)
+struct ktest_trap {
+	int vector;		/* -1: fn returned; KTEST_TRAP_TIMEOUT: timed out */
+	uint64_t error_code;
+	uint64_t fault_address;	/* CR2 for a page fault */
+	uint64_t instruction;	/* RIP of the faulting instruction */
+};
+
+/*
+ * Runs fn(arg); if it raises a CPU exception, the exception is recorded in
+ * *trap and ktest_catch returns true (execution resumes here, fn abandoned).
+ * Returns false, with trap->vector = -1, when fn returned normally.
+ */
+bool ktest_catch(void (*fn)(void *arg), void *arg, struct ktest_trap *trap);
+/* The same with a watchdog: fn is abandoned after timeout_ms (interrupts
+ * must be on), and trap->vector is KTEST_TRAP_TIMEOUT. */
+bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
+			 struct ktest_trap *trap, unsigned timeout_ms);
+
+/* Functions for ktest_catch: one read or write of the byte at arg, the
+ * accesses exception tests make on purpose. */
+void ktest_read_byte(void *arg);
+void ktest_write_byte(void *arg);
+
+/* For kmain: set up the watchdog, then run what the command line asked. */
+void ktest_init(void);
+bool ktest_requested(void);
+bool ktest_bench_requested(void);
+/* Whether filter (as ktest= takes it) selects SUITE.NAME (name NULL: the
+ * suite, or a benchmark of that name). */
+bool ktest_filter_matches(const char *filter, const char *suite,
+			  const char *name);
+/* Runs the cases the filter selects, printing KTAP; true if none failed. */
+bool ktest_run(const char *filter);
+/* Runs with the ktest= filter of the command line. */
+bool ktest_run_requested(void);
+void ktest_run_benches(void);
+/* Runs the benchmarks the filter selects; returns how many ran. */
+unsigned ktest_run_benches_matching(const char *filter);
+/* Prints the suites (with their case counts) and the benchmarks. */
+void ktest_list(void);
+
+/*
+ * Benchmarks are not tests: they print figures and are run by the command
+ * line option bench=NAME (or bench=all), never as part of the KTAP plan.
+ */
+struct ktest_bench {
+	const char *name;
+	void (*run)(void);
+};
+
+#define KBENCH(bench_name)                                                     \
+	static void kbench_fn_##bench_name(void);                              \
+	static const struct ktest_bench kbench_##bench_name                    \
+		__attribute__((used, section(".ktest_benches"), aligned(8))) = \
+			{ .name = #bench_name, .run = kbench_fn_##bench_name };\
+	static void kbench_fn_##bench_name(void)
+
+#endif

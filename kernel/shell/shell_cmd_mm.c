@@ -1,0 +1,205 @@
+/*
+ * Shell commands about memory: mem, slabinfo, regions, scheme, wset and
+ * stats. They read the allocators' and regions' figures through their
+ * public interfaces and hold a lock only while copying, never while
+ * printing a long list.
+ */
+#include <string.h>
+#include "kernel/cmdline.h"
+#include "kernel/demo/demo.h"
+#include "kernel/lib/printk.h"
+#include "kernel/shell/shell_internal.h"
+#include "mm/mm.h"
+#include "mm/pmm.h"
+#include "mm/region.h"
+#include "mm/slab.h"
+#include "mm/store.h"
+
+struct shell_region_search {
+	const char *name;
+	unsigned long long id;
+	bool by_id;
+	struct region *found;
+};
+
+static void shell_region_match(struct region *region, void *arg)
+{
+	struct shell_region_search *search = arg;
+
+	if (search->found)
+		return;
+	if ((search->by_id && region->id == search->id) ||
+	    (!search->by_id && strcmp(region->name, search->name) == 0))
+		search->found = region;
+}
+
+struct region *shell_find_region(const char *name_or_id)
+{
+	struct shell_region_search search = { .name = name_or_id };
+
+	search.by_id = cmdline_parse_u64(name_or_id, &search.id);
+	region_for_each(shell_region_match, &search);
+	if (!search.found)
+		printk("shell: no region '%s' (`regions` lists them)\n",
+		       name_or_id);
+	return search.found;
+}
+
+/* ---- mem */
+struct shell_frame_owners {
+	uint64_t slab, page_tables, stacks, other;
+};
+
+/* Allocated frames by what the descriptors' owner field says holds them. */
+static void shell_count_owners(struct shell_frame_owners *owners)
+{
+	unsigned long flags = spin_lock_irqsave(&pmm_kernel.lock);
+	uint64_t span = pmm_kernel.max_pfn - pmm_kernel.min_pfn;
+
+	memset(owners, 0, sizeof(*owners));
+	for (uint64_t i = 0; i < span; i++) {
+		const struct pmm_frame *f = &pmm_kernel.frames[i];
+		if (!(f->flags & PMM_FRAME_ALLOCATED))
+			continue;
+		uint64_t frames = 1ull << f->order;
+		if (f->owner >= MM_OWNER_KINDS)
+			owners->slab += frames;
+		else if (f->owner == MM_OWNER_PAGE_TABLE)
+			owners->page_tables += frames;
+		else if (f->owner == MM_OWNER_KERNEL_STACK)
+			owners->stacks += frames;
+		else
+			owners->other += frames;
+	}
+	spin_unlock_irqrestore(&pmm_kernel.lock, flags);
+}
+
+static void shell_add_clear_pages(struct region *region, void *arg)
+{
+	*(uint64_t *)arg += region->clear.resident;
+}
+
+int shell_cmd_mem(int argc, char **argv)
+{
+	struct pmm_stats p;
+	struct shell_frame_owners owners;
+	struct store_stats s;
+	uint64_t clear_pages = 0;
+
+	(void)argv;
+	if (argc != 1)
+		return shell_usage_of("mem");
+	pmm_get_stats(&pmm_kernel, &p);
+	shell_count_owners(&owners);
+	store_stats(store_default(), &s);
+	region_for_each(shell_add_clear_pages, &clear_pages);
+	printk("frames: %llu usable (%llu MiB), %llu free, %llu allocated\n",
+	       (unsigned long long)p.usable_frames,
+	       (unsigned long long)(p.usable_frames >> 8),
+	       (unsigned long long)p.free_frames,
+	       (unsigned long long)p.allocated_frames);
+	printk("  held by: slab %llu, page tables %llu, kernel stacks %llu, "
+	       "other %llu (of which page store %llu, regions' clear pages %llu)\n",
+	       (unsigned long long)owners.slab,
+	       (unsigned long long)owners.page_tables,
+	       (unsigned long long)owners.stacks,
+	       (unsigned long long)owners.other,
+	       (unsigned long long)(s.frames_used + s.metadata_frames),
+	       (unsigned long long)clear_pages);
+	store_print_stats(store_default());
+	printk("slab: %llu frames (%llu KiB); `slabinfo` lists the caches\n",
+	       (unsigned long long)owners.slab,
+	       (unsigned long long)(owners.slab * 4));
+	return SHELL_OK;
+}
+
+int shell_cmd_slabinfo(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return shell_usage_of("slabinfo");
+	slab_dump();
+	return SHELL_OK;
+}
+
+/* ---- regions, scheme, stats */
+static void shell_print_region(struct region *region, void *arg)
+{
+	(void)arg;
+	region_print(region);
+}
+
+int shell_cmd_regions(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return shell_usage_of("regions");
+	region_for_each(shell_print_region, NULL);
+	return SHELL_OK;
+}
+
+static void shell_print_scheme(struct region *region, void *arg)
+{
+	char scheme[96];
+
+	(void)arg;
+	region_scheme_name(region, scheme, sizeof(scheme));
+	printk("  %-12s %s\n", region->name, scheme);
+}
+
+static void shell_print_transform(struct xf_transform *transform, void *arg)
+{
+	(void)arg;
+	printk(" %s%s", transform->ops->name, transform->ops->cipher ? "(cipher)" : "");
+}
+
+static void shell_scheme_list(void)
+{
+	printk("schemes:\n");
+	region_for_each(shell_print_scheme, NULL);
+	printk("policies:");
+	for (unsigned i = 0; policy_all[i]; i++)
+		printk(" %s", policy_all[i]->name);
+	printk("\ntransforms:");
+	xf_for_each(shell_print_transform, NULL);
+	printk("\nset one with: scheme REGION POLICY[:XF,...] "
+	       "(a cipher comes last)\n");
+}
+
+int shell_cmd_scheme(int argc, char **argv)
+{
+	if (argc == 1) {
+		shell_scheme_list();
+		return SHELL_OK;
+	}
+	if (argc != 3)
+		return shell_usage_of("scheme");
+	struct region *region = shell_find_region(argv[1]);
+	if (!region)
+		return SHELL_BAD_ARGUMENT;
+	int result = region_set_scheme(region, argv[2]);
+	if (result == REGION_BAD_SCHEME) {
+		printk("scheme: '%s' is not a scheme: POLICY[:XF,...] with names "
+		       "from `scheme`, a cipher last\n", argv[2]);
+		return SHELL_BAD_ARGUMENT;
+	}
+	if (result != REGION_OK) {
+		printk("scheme: refused (%d)%s\n", result,
+		       result == REGION_NO_SPACE ? ": too many schemes still hold "
+		       "sealed pages" : "");
+		return SHELL_FAILED;
+	}
+	shell_print_scheme(region, NULL);
+	return SHELL_OK;
+}
+
+int shell_cmd_stats(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return shell_usage_of("stats");
+	region_for_each(shell_print_region, NULL);
+	store_print_stats(store_default());
+	demo_print_stats();
+	return SHELL_OK;
+}

@@ -1,0 +1,74 @@
+/*
+ * The shell's command table, `help`, and the commands that end the
+ * machine. The commands themselves live by concern in shell_cmd_*.c.
+ */
+#include "kernel/power.h"
+#include "kernel/lib/printk.h"
+#include "kernel/shell/shell_internal.h"
+
+const struct shell_command shell_commands[] = {
+	{ "help", "[COMMAND]", "list the commands, or say how to use one",
+	  shell_cmd_help },
+	{ "mem", "", "frames by owner, the page store, slab totals",
+	  shell_cmd_mem },
+	{ "slabinfo", "", "one line per slab cache", shell_cmd_slabinfo },
+	{ "regions", "", "every transformed region and its counters",
+	  shell_cmd_regions },
+	{ "scheme", "[REGION POLICY[:XF,...]]",
+	  "show schemes, policies and transforms, or set a region's scheme",
+	  shell_cmd_scheme },
+	{ "wset", "REGION", "the clear set (resident pages) of a region",
+	  shell_cmd_wset },
+	{ "trace", "on|off|dump", "record TLB events, stop, print them",
+	  shell_cmd_trace },
+	{ "stats", "", "regions, the store and the last demo run's figures",
+	  shell_cmd_stats },
+	{ "run", "demo [pages=N] [limit=N] [accesses=N] [writes=PCT] [seed=N] "
+	  "[scheme=S] [status=on|off]", "run a workload", shell_cmd_run },
+	{ "test", "[all|SUITE|SUITE.CASE,...]", "run ktest suites (no argument: list them)",
+	  shell_cmd_test },
+	{ "bench", "[NAME]", "run a benchmark (no argument: list them)",
+	  shell_cmd_bench },
+	{ "reboot", "", "restart the machine", shell_cmd_reboot },
+	{ "poweroff", "", "switch off (QEMU exits)", shell_cmd_poweroff },
+};
+const unsigned shell_command_count =
+	sizeof(shell_commands) / sizeof(shell_commands[0]);
+
+int shell_cmd_help(int argc, char **argv)
+{
+	if (argc > 2)
+		return shell_usage_of("help");
+	if (argc == 2) {
+		const struct shell_command *command = shell_find_command(argv[1]);
+		if (!command) {
+			printk("help: no command '%s'\n", argv[1]);
+			return SHELL_BAD_ARGUMENT;
+		}
+		printk("%s: %s\n", command->name, command->help);
+		return shell_usage(command), SHELL_OK;
+	}
+	for (unsigned i = 0; i < shell_command_count; i++)
+		printk("  %-9s %s\n", shell_commands[i].name,
+		       shell_commands[i].help);
+	printk("Keys: backspace, Ctrl-C, Ctrl-U, up/down for history.\n");
+	return SHELL_OK;
+}
+
+int shell_cmd_reboot(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return shell_usage_of("reboot");
+	printk("rebooting\n");
+	machine_reboot();
+}
+
+int shell_cmd_poweroff(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return shell_usage_of("poweroff");
+	printk("powering off\n");
+	machine_poweroff();
+}

@@ -1,0 +1,81 @@
+/*
+ * ktest suite shell: the parser on bad input. Each case feeds a line to
+ * shell_execute and checks that it was refused with the right result (and
+ * a message on the console) without running anything, and that the shell
+ * still answers the next line.
+ */
+#include <string.h>
+#include "kernel/ktest/ktest.h"
+#include "kernel/shell/shell_internal.h"
+
+/* A command that works, run after each bad line: the shell goes on. */
+static void shell_test_still_answers(struct ktest *t)
+{
+	KTEST_EXPECT_EQ(t, shell_execute("help help"), SHELL_OK);
+}
+
+KTEST(shell, empty_and_blank_lines)
+{
+	KTEST_EXPECT_EQ(t, shell_execute(""), SHELL_EMPTY);
+	KTEST_EXPECT_EQ(t, shell_execute("   \t  "), SHELL_EMPTY);
+	shell_test_still_answers(t);
+}
+
+KTEST(shell, unknown_command)
+{
+	KTEST_EXPECT_EQ(t, shell_execute("frobnicate 3"), SHELL_UNKNOWN);
+	KTEST_EXPECT_EQ(t, shell_execute("HELP"), SHELL_UNKNOWN);
+	KTEST_EXPECT_EQ(t, shell_execute("help frobnicate"), SHELL_BAD_ARGUMENT);
+	shell_test_still_answers(t);
+}
+
+/* Every bad number is refused before the demo starts: none of these
+ * creates a region. */
+KTEST(shell, bad_numbers)
+{
+	static const char *const lines[] = {
+		"run demo pages=12x", "run demo pages=0", "run demo pages=-1",
+		"run demo pages=99999999999999999999999", "run demo accesses=",
+		"run demo writes=101", "run demo limit=0x", "run demo pages=8 limit=9",
+		"run demo nonsense", "run demo colour=blue", "run demo status=maybe",
+		"run frobnicate", "wset 0x", "trace sideways", "scheme demo",
+	};
+
+	for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		int result = shell_execute(lines[i]);
+		if (result != SHELL_BAD_ARGUMENT)
+			ktest_log(t, "'%s' gave %d", lines[i], result);
+		KTEST_EXPECT(t, result == SHELL_BAD_ARGUMENT);
+	}
+	shell_test_still_answers(t);
+}
+
+KTEST(shell, very_long_line)
+{
+	static char line[SHELL_LINE_MAX + 64];
+
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	KTEST_EXPECT_EQ(t, shell_execute(line), SHELL_TOO_LONG);
+	line[SHELL_LINE_MAX] = '\0';	/* exactly the limit: parsed */
+	KTEST_EXPECT_EQ(t, shell_execute(line), SHELL_UNKNOWN);
+	shell_test_still_answers(t);
+}
+
+KTEST(shell, too_many_words)
+{
+	KTEST_EXPECT_EQ(t, shell_execute("help a b c d e f g h i j k l m n o p q"),
+			SHELL_TOO_MANY_WORDS);
+	shell_test_still_answers(t);
+}
+
+KTEST(shell, split_words)
+{
+	char line[] = "  run\tdemo   pages=8  ";
+	char *words[SHELL_WORDS_MAX];
+
+	KTEST_ASSERT(t, shell_split(line, words, SHELL_WORDS_MAX) == 3);
+	KTEST_EXPECT(t, strcmp(words[0], "run") == 0);
+	KTEST_EXPECT(t, strcmp(words[1], "demo") == 0);
+	KTEST_EXPECT(t, strcmp(words[2], "pages=8") == 0);
+}

@@ -1,30 +1,14 @@
 /*
- * The arch-neutral face of CPU exceptions, for code outside arch/x86:
- * mm/ registers its page-fault handler here and never sees error-code bits.
+ * The arch-neutral face of CPU exceptions, for code outside arch/x86. Page
+ * faults go to mm/fault.h's dispatcher (decoded, never as error-code bits);
+ * what nobody resolved reaches the catch handler registered here.
  */
 #ifndef VEIL_KERNEL_TRAP_H
 #define VEIL_KERNEL_TRAP_H
 
 #include <stdbool.h>
 #include <stdint.h>
-
-/* Why a page fault happened, decoded from the CPU's error code. */
-enum fault_flags {
-	FAULT_PRESENT  = 1u << 0,	/* the page was present: a protection fault */
-	FAULT_WRITE    = 1u << 1,
-	FAULT_USER     = 1u << 2,
-	FAULT_RESERVED = 1u << 3,	/* a reserved bit was set in a paging entry */
-	FAULT_FETCH    = 1u << 4,	/* instruction fetch (NX) */
-};
-
-/*
- * Called first on every page fault, interrupts off. Returns true when the
- * fault was resolved (the access is retried); false lets the fault go on to
- * the exception report (or to ktest_catch when a test expects it).
- */
-typedef bool (*page_fault_handler_t)(uintptr_t address, unsigned fault_flags);
-
-void trap_set_page_fault_handler(page_fault_handler_t handler);
+#include "mm/fault.h"
 
 /* An exception nobody resolved, as the catch handler sees it. */
 struct trap_info {
@@ -32,11 +16,18 @@ struct trap_info {
 	uint64_t error_code;
 	uint64_t fault_address;	/* the faulting address of a page fault */
 	uint64_t instruction;	/* address of the faulting instruction */
-	unsigned fault_flags;	/* enum fault_flags of a page fault */
+	/* Page faults only: the decoded fault, what its owner answered
+	 * (enum fault_response; -1 for other exceptions), the owner's name
+	 * (NULL when nobody owns the address) and its reason, or NULL. */
+	struct fault fault;
+	int fault_response;
+	const char *fault_owner;
+	const char *fault_reason;
 };
 
 /*
- * Offered every exception the page-fault handler did not resolve, before
+ * Offered every exception nobody resolved (a page fault whose owner
+ * answered error or fatal, or that nobody owns), before
  * the kernel reports it and stops. It either takes the exception and never
  * returns (ktest resumes a saved context) or returns to let the report go
  * on. One handler at a time (ktest's).

@@ -7,13 +7,14 @@ POLICY_SRCS := mm/policy.c mm/policy_fifo.c mm/policy_clock.c mm/policy_2q.c \
 
 $(eval $(call host_test,policy,tests/host/test_policy.c $(POLICY_SRCS)))
 
-REGION_SRCS := mm/region.c mm/region_fault.c mm/scheme.c mm/hooks.c mm/trace.c \
+REGION_SRCS := mm/region.c mm/region_fault.c mm/region_transition.c mm/region_seal.c mm/fault.c mm/scheme.c mm/hooks.c mm/trace.c \
                mm/event_counts.c \
                $(POLICY_SRCS) mm/store.c mm/zstore.c \
                transforms/xf.c transforms/xf_identity.c transforms/xf_xor.c \
                transforms/xf_codec.c $(filter-out %_test.c,$(wildcard transforms/codec*.c))
 
 $(eval $(call host_test,region,tests/host/test_region.c tests/host/fake_vmm.c $(REGION_SRCS)))
+$(eval $(call host_test,transition,tests/host/test_transition.c tests/host/fake_vmm.c $(REGION_SRCS)))
 $(eval $(call host_test,hooks,tests/host/test_hooks.c tests/host/fake_vmm.c $(REGION_SRCS)))
 
 # Regions over the cipher transforms (key in memory), with the ciphers' sources.

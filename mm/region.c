@@ -9,13 +9,16 @@
 #include "kernel/lib/printk.h"
 #include "kernel/lib/spinlock.h"
 #include "mm/region.h"
+#include "mm/fault.h"
 #include "mm/region_internal.h"
 #include "mm/slab.h"
 #include "mm/vmm.h"
 
 #define REGION_MAX 64
 
-/* Protects region_table, region_count, region_next_base and region_next_id. */
+/* Protects region_table, region_count, region_next_base, region_next_id
+ * and the registration of region_fault_owner. Lock order: registry, then
+ * the fault-owner table's lock; never a region's lock inside it. */
 static struct spinlock region_registry_lock = SPINLOCK_INIT("region_registry");
 static struct region *region_table[REGION_MAX];
 static unsigned region_count;
@@ -47,6 +50,30 @@ static bool region_env_referenced(void *context, uint32_t page)
 					   (uintptr_t)region_page_address(region, page));
 }
 
+static const struct fault_owner_ops region_fault_owner_ops = {
+	.name = "regions",
+	.handle = region_handle_fault,
+};
+
+/* The owner of the whole region area: one for every region, registered
+ * with the first (registry lock held). */
+static struct fault_owner region_fault_owner = {
+	.ops = &region_fault_owner_ops,
+};
+
+static int region_own_area(uintptr_t area_base, uintptr_t area_size)
+{
+	if (region_fault_owner.end)
+		return REGION_OK;
+	region_fault_owner.start = area_base;
+	region_fault_owner.end = area_base + area_size;
+	if (fault_owner_register(&region_fault_owner) != FAULT_OWNER_OK) {
+		region_fault_owner.end = 0;
+		return REGION_NO_SPACE;
+	}
+	return REGION_OK;
+}
+
 /* Reserves virtual space (with an unmapped page after it, so an overrun
  * of one region faults instead of reaching the next) and an id. */
 static int region_register(struct region *region)
@@ -59,7 +86,9 @@ static int region_register(struct region *region)
 	if (region_next_base == 0)
 		region_next_base = area_base;
 	uint64_t bytes = ((uint64_t)region->pages + 1) * 4096u;
-	if (region_count == REGION_MAX ||
+	if (region_own_area(area_base, area_size) != REGION_OK)
+		result = REGION_NO_SPACE;
+	else if (region_count == REGION_MAX ||
 	    bytes > area_base + area_size - region_next_base) {
 		result = REGION_NO_SPACE;
 	} else {
@@ -102,27 +131,12 @@ struct region *region_find(uintptr_t address)
 	return found;
 }
 
-static int region_alloc_tables(struct region *region)
+/* Zeroed records: every page starts UNPOPULATED. */
+static int region_alloc_records(struct region *region)
 {
-	size_t pages = region->pages;
-
-	region->state = region_env_alloc(NULL, pages);
-	region->sealed_by = region_env_alloc(NULL, pages);
-	region->handles = region_env_alloc(NULL, pages * sizeof(*region->handles));
-	region->checksums = region_env_alloc(NULL,
-					     pages * sizeof(*region->checksums));
-	if (!region->state || !region->sealed_by || !region->handles ||
-	    !region->checksums)
-		return REGION_NO_MEMORY;
-	return REGION_OK;
-}
-
-static void region_free_tables(struct region *region)
-{
-	kfree(region->state);
-	kfree(region->sealed_by);
-	kfree(region->handles);
-	kfree(region->checksums);
+	region->records = region_env_alloc(NULL, (size_t)region->pages *
+						   sizeof(*region->records));
+	return region->records ? REGION_OK : REGION_NO_MEMORY;
 }
 
 static int region_init(struct region *region, const struct region_config *config)
@@ -144,7 +158,7 @@ static int region_init(struct region *region, const struct region_config *config
 	spin_init(&region->lock, "region");
 	if (scheme_parse(config->scheme, &region->schemes[0]) != 0)
 		return REGION_BAD_SCHEME;
-	if (region_alloc_tables(region) != REGION_OK)
+	if (region_alloc_records(region) != REGION_OK)
 		return REGION_NO_MEMORY;
 	if (clearset_init(&region->clear, region->schemes[0].policy, &env,
 			  region->pages, config->clear_limit) != 0)
@@ -169,7 +183,7 @@ int region_create(const struct region_config *config, struct region **out)
 	if (result != REGION_OK) {
 		if (region->clear.member)
 			clearset_destroy(&region->clear);
-		region_free_tables(region);
+		kfree(region->records);
 		kfree(region);
 		return result;
 	}
@@ -182,7 +196,7 @@ void region_destroy(struct region *region)
 	region_unregister(region);
 	region_release_pages(region);
 	clearset_destroy(&region->clear);
-	region_free_tables(region);
+	kfree(region->records);
 	kfree(region);
 }
 
@@ -230,8 +244,9 @@ void region_scheme_name(struct region *region, char *buffer, size_t size)
 
 enum region_page_state region_page_state(struct region *region, uint32_t page)
 {
-	return page < region->pages ? (enum region_page_state)region->state[page] :
-				      REGION_UNPOPULATED;
+	return page < region->pages ?
+		       region_record_state(region_page_record(region, page)) :
+		       REGION_UNPOPULATED;
 }
 
 void region_get_stats(struct region *region, struct region_stats *stats)

@@ -29,16 +29,12 @@
 #include <stdint.h>
 #include "kernel/lib/spinlock.h"
 #include "mm/clearset.h"
+#include "mm/fault.h"
+#include "mm/region_page.h"
 #include "mm/scheme.h"
 #include "mm/store.h"
 
 struct vmm_space;
-
-enum region_page_state {
-	REGION_UNPOPULATED = 0,
-	REGION_CLEAR = 1,
-	REGION_SEALED = 2,
-};
 
 /* Results (negative on failure). */
 enum region_result {
@@ -91,10 +87,7 @@ struct region {
 	uint32_t scheme_pages[REGION_SCHEMES_MAX];	/* sealed pages of each */
 	uint8_t current_scheme;		/* index of the one that seals */
 	struct clearset clear;
-	uint8_t *state;			/* enum region_page_state per page */
-	uint8_t *sealed_by;		/* per page: index of its scheme */
-	store_handle_t *handles;	/* per page: the sealed copy */
-	uint64_t *checksums;		/* per page: content at sealing (debug) */
+	struct region_page *records;	/* one per page (mm/region_page.h) */
 	struct region_stats stats;
 	int last_error;			/* the last failed restore's result */
 };
@@ -103,9 +96,15 @@ int region_create(const struct region_config *config, struct region **out);
 /* Releases every frame, sealed copy and page-table page of the region. */
 void region_destroy(struct region *region);
 
-/* The page fault handler of all regions (registered at boot): true when
- * the fault was in a region and the page is now present. */
-bool region_handle_fault(uintptr_t address, unsigned fault_flags);
+/* The fault owner of the region area (registered with the first region):
+ * a kernel-mode access to a region page that is not present is HANDLED
+ * once the page is; an access to a page that cannot be brought back (its
+ * sealed copy fails to restore, no memory) is an ERROR counted by the
+ * region; an access outside any region, a user-mode access, a protection
+ * violation or a reserved bit is an ERROR too (not a region's to serve). */
+enum fault_response region_handle_fault(struct fault_owner *owner,
+					const struct fault *fault,
+					const char **reason);
 
 /* Explicit purges (INVALIDATE). unmap drops the page's content (it reads
  * as zeros again); purge seals it now (a page being moved); protect
@@ -124,6 +123,13 @@ void region_scheme_name(struct region *region, char *buffer, size_t size);
 
 enum region_page_state region_page_state(struct region *region, uint32_t page);
 void region_get_stats(struct region *region, struct region_stats *stats);
+/* The record of a page (page < region->pages). */
+static inline struct region_page *region_page_record(struct region *region,
+						     uint32_t page)
+{
+	return &region->records[page];
+}
+
 static inline void *region_page_address(const struct region *region,
 					uint32_t page)
 {

@@ -8,7 +8,6 @@
 #include "kernel/cmdline.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
-#include "kernel/trap.h"
 #include "mm/direct_map.h"
 #include "mm/frame.h"
 #include "mm/mm.h"
@@ -93,8 +92,7 @@ void region_boot_init(void)
 	if (!store)
 		panic("regions: the page store could not be created");
 	store_set_default(store);
-	trap_set_page_fault_handler(region_handle_fault);
 	log_info("regions: page store up to %u%% of RAM (%llu frames), "
-		 "fault handler installed", region_store_share,
+		 "faults reach regions through the dispatcher", region_store_share,
 		 (unsigned long long)config.frame_limit);
 }

@@ -1,11 +1,59 @@
 /*
- * What mm/region.c and mm/region_fault.c share and nobody else needs.
+ * What the files of a region (mm/region.c, region_transition.c,
+ * region_seal.c, region_fault.c) share and nobody else needs.
  */
 #ifndef VEIL_MM_REGION_INTERNAL_H
 #define VEIL_MM_REGION_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "mm/region.h"
+
+/* Why a page changes state: with the page's state, it picks the row of
+ * the transition table (mm/region_transition.c, docs/tlb-events.md). */
+enum region_cause {
+	REGION_CAUSE_FAULT,	/* an access: unpopulated or sealed -> clear */
+	REGION_CAUSE_EVICT,	/* the clear set pushed it out: clear -> sealed */
+	REGION_CAUSE_PURGE,	/* explicit purge: clear -> sealed */
+	REGION_CAUSE_UNMAP,	/* explicit unmap: clear or sealed -> unpopulated */
+	REGION_CAUSE_PROTECT,	/* protection change: clear -> clear */
+	REGION_CAUSES,
+};
+
+/*
+ * Takes page from its state to the next one for cause: the one place a
+ * region page changes state. Does the content step, the PTE change with
+ * its invalidation and the hook calls in the order of the table, and on a
+ * failure puts the page back as it was (nothing lost). The region's lock
+ * is held. REGION_OK, or why not (REGION_BAD_ARGUMENT when the state has
+ * no transition for cause: the page is left alone).
+ */
+int region_transition(struct region *region, uint32_t page,
+		      enum region_cause cause);
+
+/* The page's virtual address. */
+static inline uintptr_t region_va(const struct region *region, uint32_t page)
+{
+	return (uintptr_t)region_page_address(region, page);
+}
+
+/* Content steps (mm/region_seal.c); the PTE is not touched there. */
+
+/* Seals the clear page in frame with the current chain and puts it into
+ * the store: *handle and *length of the sealed copy. The frame is kept
+ * (freed by the caller once the PTE names the handle). */
+int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
+		      store_handle_t *handle, size_t *length);
+/* Restores the page's sealed copy (its record names it) into frame, read
+ * in place from the store; debug builds compare the checksum. */
+int region_restore_frame(struct region *region, uint32_t page, uint64_t frame);
+/* The checksum of frame's content a seal records (debug builds; else 0). */
+uint64_t region_content_checksum(uint64_t frame);
+/* Frees the page's sealed copy; returns its stored length. */
+size_t region_release_sealed(struct region *region, uint32_t page);
+/* Frees a frame that held a clear page, wiped first when the region is
+ * or was confidential. */
+void region_free_clear_frame(struct region *region, uint64_t frame);
 
 /* The region containing address, or NULL. */
 struct region *region_find(uintptr_t address);

@@ -29,6 +29,7 @@ enum vmm_result {
 	VMM_EXISTS      = -2,	/* map: something is already there */
 	VMM_NOT_MAPPED  = -3,	/* unmap/protect: nothing present there */
 	VMM_BAD_ADDRESS = -4,	/* non-canonical or unaligned */
+	VMM_CHANGED     = -5,	/* exchange: the entry was not the expected one */
 };
 
 struct vmm_space;
@@ -64,6 +65,66 @@ int vmm_set_handle(struct vmm_space *space, uintptr_t va, uint64_t handle);
 bool vmm_get_handle(struct vmm_space *space, uintptr_t va, uint64_t *handle);
 /* Clears a handle entry (no invalidation needed: it was never present). */
 int vmm_clear_handle(struct vmm_space *space, uintptr_t va);
+
+/*
+ * A leaf entry as mm/ sees it: nothing, a present page (its frame and
+ * protection), or a non-present entry carrying a handle.
+ */
+enum vmm_entry_kind {
+	VMM_ENTRY_NONE = 0,
+	VMM_ENTRY_PRESENT,
+	VMM_ENTRY_HANDLE,
+};
+
+struct vmm_entry {
+	enum vmm_entry_kind kind;
+	unsigned prot;		/* PRESENT: enum vmm_prot */
+	uint64_t value;		/* PRESENT: the frame; HANDLE: the handle */
+};
+
+/* As the value of a PRESENT entry: in *expected, any frame matches; in
+ * *replacement, the frame of the entry being replaced is kept (a change of
+ * protection only). Never a frame: frames are page-aligned. */
+#define VMM_FRAME_ANY (~0ull)
+
+/* A handle entry that marks a page in transition (being sealed): it keeps
+ * the page-table page alive and tells a fault that the page is busy. */
+#define VMM_HANDLE_BUSY (VMM_HANDLE_LIMIT - 1)
+
+static inline struct vmm_entry vmm_entry_none(void)
+{
+	return (struct vmm_entry){ .kind = VMM_ENTRY_NONE };
+}
+
+static inline struct vmm_entry vmm_entry_present(uint64_t frame, unsigned prot)
+{
+	return (struct vmm_entry){ .kind = VMM_ENTRY_PRESENT, .prot = prot,
+				   .value = frame };
+}
+
+static inline struct vmm_entry vmm_entry_handle(uint64_t handle)
+{
+	return (struct vmm_entry){ .kind = VMM_ENTRY_HANDLE, .value = handle };
+}
+
+/*
+ * The one primitive page transitions use, as Linux's ptep_clear_flush:
+ * under the space's lock, when va's leaf entry matches *expected (same
+ * kind and value; protection is not compared; expected NULL matches
+ * anything; VMM_FRAME_ANY above), replaces it with *replacement, invalidates every TLB that may
+ * hold the old entry (it was present) before returning, and returns the
+ * old entry in *old (may be NULL). Page-table pages are made when the
+ * replacement needs them (VMM_NO_MEMORY: nothing changed) and freed, after
+ * the invalidation, when a NONE replacement leaves them empty. Replacing a
+ * present entry by a handle entry (BUSY, then the sealed page's handle)
+ * never frees or allocates a table, so it cannot fail for memory.
+ * VMM_CHANGED when the entry did not match (*old tells what it is).
+ * "Every TLB" is this CPU's today: with several CPUs it widens to the
+ * space's CPU set, here and nowhere else.
+ */
+int vmm_exchange(struct vmm_space *space, uintptr_t va,
+		 const struct vmm_entry *expected,
+		 const struct vmm_entry *replacement, struct vmm_entry *old);
 
 /* The range of kernel virtual addresses set aside for transformed regions
  * (mm/region.c hands out pieces of it). */

@@ -283,7 +283,7 @@ KTEST(cipher, region_refuses_tampered_page)
 	KTEST_ASSERT(t, region_page_state(region, 0) == REGION_SEALED);
 	KTEST_ASSERT(t, vmm_get_handle(vmm_kernel_space(), (uintptr_t)page0,
 				       &pte_handle));
-	genuine = region->handles[0];
+	genuine = region_record_handle(region_page_record(region, 0));
 	KTEST_ASSERT(t, pte_handle == genuine);
 	/* A changed copy under a new handle, named by both the PTE and the
 	 * region (so the handle check passes and only the MAC can object). */
@@ -294,7 +294,7 @@ KTEST(cipher, region_refuses_tampered_page)
 				  &tampered) == STORE_OK);
 	vmm_clear_handle(vmm_kernel_space(), (uintptr_t)page0);
 	vmm_set_handle(vmm_kernel_space(), (uintptr_t)page0, tampered);
-	region->handles[0] = tampered;
+	region_record_replace_handle(region_page_record(region, 0), tampered);
 	KTEST_ASSERT(t, ktest_catch(ktest_read_byte, page0, &trap));
 	KTEST_EXPECT_EQ(t, trap.fault_address, (uint64_t)page0);
 	region_get_stats(region, &stats);
@@ -303,7 +303,7 @@ KTEST(cipher, region_refuses_tampered_page)
 	/* the genuine copy back: restores and reads right */
 	vmm_clear_handle(vmm_kernel_space(), (uintptr_t)page0);
 	vmm_set_handle(vmm_kernel_space(), (uintptr_t)page0, genuine);
-	region->handles[0] = genuine;
+	region_record_replace_handle(region_page_record(region, 0), genuine);
 	store_free(region->store, tampered);
 	region_test_fill(xf_cipher_test_out, 12);
 	KTEST_EXPECT(t, memcmp(page0, xf_cipher_test_out, 4096) == 0);

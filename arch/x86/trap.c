@@ -1,14 +1,18 @@
 /*
  * trap_dispatch: where every interrupt and exception arrives from
- * arch/x86/isr.asm. Device interrupts go to their line's handler. An
- * exception is offered, in order, to the page-fault handler mm/ registered
- * (which may resolve it), then to the catch handler (ktest's, which may take
- * it and never return), and otherwise ends the kernel with a report. An
+ * arch/x86/isr.asm. Device interrupts go to their line's handler. A page
+ * fault is decoded here, once, into mm/fault.h's arch-neutral description
+ * and handed to the fault dispatcher, which asks the address's owner; a
+ * fault the owner resolved (or wants retried) returns to the access. Any
+ * other exception, and a fault the owner answered with an error or as
+ * fatal, is offered to the catch handler (ktest's, which may take it and
+ * never return), and otherwise ends the kernel with a report. An
  * exception raised while this CPU is already handling one is reported
  * briefly and ends the kernel at once, so a fault in the reporting code
  * cannot loop.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "arch/x86/gdt.h"
 #include "arch/x86/irq_lines.h"
@@ -18,20 +22,15 @@
 #include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
 #include "kernel/trap.h"
+#include "mm/fault.h"
 #include "mm/kstack.h"
 
-/* Set at boot; read on every fault. */
-static page_fault_handler_t page_fault_handler;
+/* Set at boot (or by a test); read on every unresolved exception. */
 static trap_catch_fn trap_catch_handler;
 /* Exceptions this CPU is inside of; only its own CPU touches its slot. */
 static unsigned trap_depth[CONFIG_MAX_CPUS];
 
 extern const char boot_stack_guard[];
-
-void trap_set_page_fault_handler(page_fault_handler_t handler)
-{
-	page_fault_handler = handler;
-}
 
 void trap_set_catch_handler(trap_catch_fn handler)
 {
@@ -47,16 +46,19 @@ bool trap_is_stack_guard(uint64_t address)
 	       gdt_ist_guard(address, &ist) || kstack_is_guard(address);
 }
 
-static unsigned trap_fault_flags(uint64_t error_code)
+/* The page fault of frame, decoded once (error code and CR2). */
+static void trap_decode_page_fault(const struct trap_frame *frame,
+				   struct fault *fault)
 {
-	unsigned flags = 0;
+	uint64_t error = frame->error_code;
 
-	flags |= error_code & X86_PF_PRESENT ? FAULT_PRESENT : 0;
-	flags |= error_code & X86_PF_WRITE ? FAULT_WRITE : 0;
-	flags |= error_code & X86_PF_USER ? FAULT_USER : 0;
-	flags |= error_code & X86_PF_RESERVED ? FAULT_RESERVED : 0;
-	flags |= error_code & X86_PF_FETCH ? FAULT_FETCH : 0;
-	return flags;
+	fault->address = read_cr2();
+	fault->access = error & X86_PF_FETCH ? FAULT_ACCESS_EXECUTE :
+			error & X86_PF_WRITE ? FAULT_ACCESS_WRITE :
+					       FAULT_ACCESS_READ;
+	fault->user = error & X86_PF_USER;
+	fault->present = error & X86_PF_PRESENT;
+	fault->reserved = error & X86_PF_RESERVED;
 }
 
 static __attribute__((noreturn)) void trap_nested(struct trap_frame *frame)
@@ -70,34 +72,58 @@ static __attribute__((noreturn)) void trap_nested(struct trap_frame *frame)
 	panic_end();
 }
 
+/* Offers an unresolved exception to the catch handler, then reports it and
+ * ends the kernel. */
+static __attribute__((noreturn)) void trap_unresolved(struct trap_frame *frame,
+						      struct trap_info *info)
+{
+	unsigned cpu = cpu_current();
+
+	trap_depth[cpu]--;	/* a catch handler does not come back */
+	if (trap_catch_handler)
+		trap_catch_handler(info);
+	trap_depth[cpu]++;
+	if (info->fault_response >= 0)
+		printk("\n*** page fault at 0x%llx (%s): %s%s%s%s\n",
+		       (unsigned long long)info->fault_address,
+		       fault_access_name(info->fault.access),
+		       info->fault_owner ? "owner " : "",
+		       info->fault_owner ? info->fault_owner : "",
+		       info->fault_owner ? " answered " : "",
+		       fault_response_name(info->fault_response));
+	if (info->fault_reason)
+		printk("*** %s\n", info->fault_reason);
+	trap_report(frame);
+	panic_end();
+}
+
 static void trap_exception(struct trap_frame *frame)
 {
 	unsigned cpu = cpu_current();
-	uint64_t fault_address = frame->vector == X86_VECTOR_PAGE_FAULT ?
-					 read_cr2() : 0;
-
-	if (trap_depth[cpu]++ > 0)
-		trap_nested(frame);
-	if (frame->vector == X86_VECTOR_PAGE_FAULT && page_fault_handler &&
-	    page_fault_handler(fault_address,
-			       trap_fault_flags(frame->error_code))) {
-		trap_depth[cpu]--;
-		return;
-	}
 	struct trap_info info = {
 		.vector = (int)frame->vector,
 		.error_code = frame->error_code,
-		.fault_address = fault_address,
 		.instruction = frame->rip,
-		.fault_flags = frame->vector == X86_VECTOR_PAGE_FAULT ?
-			       trap_fault_flags(frame->error_code) : 0,
+		.fault_response = -1,
 	};
-	trap_depth[cpu]--;	/* a catch handler does not come back */
-	if (trap_catch_handler)
-		trap_catch_handler(&info);
-	trap_depth[cpu]++;
-	trap_report(frame);
-	panic_end();
+
+	if (trap_depth[cpu]++ > 0)
+		trap_nested(frame);
+	if (frame->vector == X86_VECTOR_PAGE_FAULT) {
+		struct fault_outcome outcome;
+		trap_decode_page_fault(frame, &info.fault);
+		info.fault_address = info.fault.address;
+		fault_dispatch(&info.fault, &outcome);
+		if (outcome.response == FAULT_HANDLED ||
+		    outcome.response == FAULT_RETRY) {
+			trap_depth[cpu]--;
+			return;
+		}
+		info.fault_response = (int)outcome.response;
+		info.fault_owner = outcome.owner ? outcome.owner->ops->name : NULL;
+		info.fault_reason = outcome.reason;
+	}
+	trap_unresolved(frame, &info);
 }
 
 void trap_dispatch(struct trap_frame *frame)

@@ -409,6 +409,109 @@ bool vmm_test_and_clear_dirty(struct vmm_space *space, uintptr_t va)
 	return vmm_test_and_clear(space, va, PTE_DIRTY);
 }
 
+/* The arch-neutral view of a raw leaf entry. */
+static struct vmm_entry vmm_entry_of(uint64_t raw)
+{
+	if (raw & PTE_PRESENT)
+		return vmm_entry_present(raw & PTE_ADDRESS_MASK, vmm_prot_of(raw));
+	if (vmm_is_handle_entry(raw))
+		return vmm_entry_handle(vmm_handle_of(raw));
+	return vmm_entry_none();
+}
+
+static bool vmm_entry_matches(const struct vmm_entry *actual,
+			      const struct vmm_entry *expected)
+{
+	if (actual->kind != expected->kind)
+		return false;
+	if (actual->kind == VMM_ENTRY_PRESENT && expected->value == VMM_FRAME_ANY)
+		return true;
+	return actual->kind == VMM_ENTRY_NONE || actual->value == expected->value;
+}
+
+/* The raw bits of entry at va, replacing current (whose frame a
+ * VMM_FRAME_ANY entry keeps); VMM_BAD_ADDRESS when it cannot be one. */
+static int vmm_entry_bits(uintptr_t va, const struct vmm_entry *entry,
+			  uint64_t current, uint64_t *raw)
+{
+	switch (entry->kind) {
+	case VMM_ENTRY_NONE:
+		*raw = 0;
+		return VMM_OK;
+	case VMM_ENTRY_HANDLE:
+		if (entry->value >= VMM_HANDLE_LIMIT)
+			return VMM_BAD_ADDRESS;
+		*raw = vmm_handle_entry(entry->value);
+		return VMM_OK;
+	case VMM_ENTRY_PRESENT: {
+		uint64_t frame = entry->value;
+		if (frame == VMM_FRAME_ANY) {
+			if (!(current & PTE_PRESENT))
+				return VMM_BAD_ADDRESS;
+			frame = current & PTE_ADDRESS_MASK;
+		}
+		if ((frame & (PAGE_SIZE - 1)) || frame >= VMM_PHYS_LIMIT ||
+		    vmm_prot_bits(va, entry->prot, raw) != VMM_OK)
+			return VMM_BAD_ADDRESS;
+		*raw |= frame;
+		return VMM_OK;
+	}
+	}
+	return VMM_BAD_ADDRESS;
+}
+
+/* vmm_exchange with the owner's lock held: the walk, the match, the
+ * store; *current gets the entry as it was (A/D bits included). */
+static int vmm_exchange_locked(struct vmm_space *owner, uintptr_t va,
+			       const struct vmm_entry *expected,
+			       const struct vmm_entry *replacement,
+			       struct vmm_walk *walk, uint64_t *current)
+{
+	bool create = replacement->kind != VMM_ENTRY_NONE;
+	int result = vmm_walk(owner, va, create, walk);
+	uint64_t raw;
+
+	*current = walk->entry ? *walk->entry : 0;
+	if (result != VMM_OK)
+		return result;
+	if (walk->entry && walk->level != 1)
+		return VMM_BAD_ADDRESS;	/* a large page of the boot map */
+	struct vmm_entry was = vmm_entry_of(*current);
+	if (expected && !vmm_entry_matches(&was, expected))
+		return VMM_CHANGED;
+	if (vmm_entry_bits(va, replacement, *current, &raw) != VMM_OK)
+		return VMM_BAD_ADDRESS;
+	if (walk->entry)	/* atomic: the CPU sets A and D without our lock */
+		*current = __atomic_exchange_n(walk->entry, raw, __ATOMIC_SEQ_CST);
+	return VMM_OK;
+}
+
+int vmm_exchange(struct vmm_space *space, uintptr_t va,
+		 const struct vmm_entry *expected,
+		 const struct vmm_entry *replacement, struct vmm_entry *old)
+{
+	struct vmm_walk walk;
+	uint64_t current, freed[3];
+	unsigned count = 0;
+
+	if (!vmm_va_ok(va))
+		return VMM_BAD_ADDRESS;
+	bool create = replacement->kind != VMM_ENTRY_NONE;
+	struct vmm_space *owner = vmm_owner_space(space, va);
+	unsigned long flags = spin_lock_irqsave(&owner->lock);
+	int result = vmm_exchange_locked(owner, va, expected, replacement, &walk,
+					 &current);
+	/* Tables a failed exchange made, or a NONE entry emptied, go. */
+	if (result != VMM_OK || !create)
+		count = vmm_prune(va, &walk, freed);
+	vmm_finish(space, va, result == VMM_OK && (current & PTE_PRESENT), freed,
+		   count);
+	spin_unlock_irqrestore(&owner->lock, flags);
+	if (old)
+		*old = vmm_entry_of(current);
+	return result;
+}
+
 int vmm_set_handle(struct vmm_space *space, uintptr_t va, uint64_t handle)
 {
 	struct vmm_walk walk;

@@ -38,17 +38,34 @@ static void crashtest_stack_overflow(void)
 	crashtest_recurse(0);
 }
 
-static bool crashtest_faulting_handler(uintptr_t address, unsigned flags)
+#define CRASHTEST_OWNED_ADDRESS 0x0000100000000000ull
+
+static enum fault_response crashtest_faulting_handler(struct fault_owner *owner,
+						      const struct fault *fault,
+						      const char **reason)
 {
-	(void)flags;
+	(void)owner;
+	(void)reason;
 	/* A fault inside the fault handler: the kernel must not loop. */
-	return *(volatile uint64_t *)(address + 8) != 0;
+	return *(volatile uint64_t *)(fault->address + 8) != 0 ? FAULT_HANDLED :
+								 FAULT_ERROR;
 }
+
+static const struct fault_owner_ops crashtest_owner_ops = {
+	.name = "crashtest",
+	.handle = crashtest_faulting_handler,
+};
+
+static struct fault_owner crashtest_owner = {
+	.ops = &crashtest_owner_ops,
+	.start = CRASHTEST_OWNED_ADDRESS,
+	.end = CRASHTEST_OWNED_ADDRESS + 4096,
+};
 
 static void crashtest_nested_exception(void)
 {
-	trap_set_page_fault_handler(crashtest_faulting_handler);
-	(void)*(volatile uint64_t *)0x0000100000000000ull;
+	fault_owner_register(&crashtest_owner);
+	(void)*(volatile uint64_t *)CRASHTEST_OWNED_ADDRESS;
 }
 
 static void crashtest_panic(void)

@@ -182,6 +182,8 @@ static void ktest_catch_exception(const struct trap_info *info)
 		catcher->trap->error_code = info->error_code;
 		catcher->trap->fault_address = info->fault_address;
 		catcher->trap->instruction = info->instruction;
+		catcher->trap->fault_response = info->fault_response;
+		catcher->trap->fault_owner = info->fault_owner;
 	}
 	context_resume(&catcher->context, KTEST_RESUME_EXCEPTION);
 }
@@ -209,6 +211,7 @@ bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 
 	memset(trap, 0, sizeof(*trap));
 	trap->vector = -1;
+	trap->fault_response = -1;
 	if (context_save(&catcher.context) == 0) {
 		ktest_catcher_push(&catcher);
 		fn(arg);
@@ -295,7 +298,7 @@ static void ktest_report_trap(const struct ktest_trap *trap)
 static int ktest_run_case(const struct ktest_case *c, const char **skip_reason)
 {
 	struct ktest t = { .test_case = c };
-	struct ktest_trap trap = { .vector = -1 };
+	struct ktest_trap trap = { .vector = -1, .fault_response = -1 };
 	unsigned timeout = c->timeout_ms ? c->timeout_ms : ktest_timeout_ms;
 	struct ktest_catcher catcher = {
 		.deadline_ms = time_ticks_ms() + timeout,

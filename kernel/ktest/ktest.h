@@ -82,6 +82,8 @@ struct ktest_trap {
 	uint64_t error_code;
 	uint64_t fault_address;	/* CR2 for a page fault */
 	uint64_t instruction;	/* RIP of the faulting instruction */
+	int fault_response;	/* page fault: enum fault_response, else -1 */
+	const char *fault_owner;	/* page fault: owner's name, or NULL */
 };
 
 /*

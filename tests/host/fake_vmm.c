@@ -2,9 +2,10 @@
  * The fake address space of tests/host/fake_vmm.h. One flat table of PTEs
  * covers the region area; "physical" addresses are host pointers.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/trap.h"
+#include "mm/fault.h"
 #include "mm/frame.h"
 #include "mm/region.h"
 #include "mm/slab.h"
@@ -47,10 +48,92 @@ struct vmm_space *vmm_kernel_space(void)
 	return (struct vmm_space *)&fake;
 }
 
+bool fake_log_on;
+char fake_log[1024];
+
+void fake_log_add(const char *word)
+{
+	size_t used = strlen(fake_log);
+
+	if (!fake_log_on || used + strlen(word) + 2 >= sizeof(fake_log))
+		return;
+	if (used)
+		fake_log[used++] = ' ';
+	strcpy(fake_log + used, word);
+}
+
+void fake_log_clear(void)
+{
+	fake_log[0] = '\0';
+}
+
 static void fake_invalidate(struct fake_pte *pte)
 {
 	pte->cached = false;
 	fake.invalidations++;
+	fake_log_add("flush");
+}
+
+/* The entry a fake PTE holds, as mm/vmm.h describes it. */
+static struct vmm_entry fake_entry_of(const struct fake_pte *pte)
+{
+	if (pte->present)
+		return vmm_entry_present(pte->phys, pte->prot);
+	if (pte->has_handle)
+		return vmm_entry_handle(pte->handle);
+	return vmm_entry_none();
+}
+
+static const char *fake_entry_word(const struct vmm_entry *entry)
+{
+	if (entry->kind == VMM_ENTRY_PRESENT)
+		return "present";
+	if (entry->kind == VMM_ENTRY_HANDLE)
+		return entry->value == VMM_HANDLE_BUSY ? "busy" : "handle";
+	return "none";
+}
+
+int vmm_exchange(struct vmm_space *space, uintptr_t va,
+		 const struct vmm_entry *expected,
+		 const struct vmm_entry *replacement, struct vmm_entry *old)
+{
+	struct fake_pte *pte = fake_pte_of(va);
+	char word[40];
+
+	(void)space;
+	if (!pte || (va & 4095) ||
+	    (replacement->kind == VMM_ENTRY_HANDLE &&
+	     replacement->value >= VMM_HANDLE_LIMIT))
+		return VMM_BAD_ADDRESS;
+	struct vmm_entry was = fake_entry_of(pte);
+	if (old)
+		*old = was;
+	if (expected && (was.kind != expected->kind ||
+			 (was.kind != VMM_ENTRY_NONE && was.value != expected->value &&
+			  !(was.kind == VMM_ENTRY_PRESENT &&
+			    expected->value == VMM_FRAME_ANY))))
+		return VMM_CHANGED;
+	uint64_t frame = replacement->value;
+	if (replacement->kind == VMM_ENTRY_PRESENT && frame == VMM_FRAME_ANY) {
+		if (was.kind != VMM_ENTRY_PRESENT)
+			return VMM_BAD_ADDRESS;
+		frame = was.value;
+	}
+	if (replacement->kind != VMM_ENTRY_NONE && fake.table_limit_hit)
+		return VMM_NO_MEMORY;
+	snprintf(word, sizeof(word), "pte:%s>%s", fake_entry_word(&was),
+		 fake_entry_word(replacement));
+	fake_log_add(word);
+	*pte = (struct fake_pte){
+		.present = replacement->kind == VMM_ENTRY_PRESENT,
+		.has_handle = replacement->kind == VMM_ENTRY_HANDLE,
+		.prot = replacement->prot,
+		.phys = replacement->kind == VMM_ENTRY_PRESENT ? frame : 0,
+		.handle = replacement->kind == VMM_ENTRY_HANDLE ? replacement->value : 0,
+	};
+	if (was.kind == VMM_ENTRY_PRESENT)
+		fake_invalidate(pte);
+	return VMM_OK;
 }
 
 int vmm_map(struct vmm_space *space, uintptr_t va, uint64_t phys, unsigned prot)
@@ -181,7 +264,14 @@ uint8_t *fake_access(uintptr_t va, bool write)
 			pte->cached = true;
 			return (uint8_t *)(uintptr_t)pte->phys + (va & 4095);
 		}
-		if (!region_handle_fault(va, write ? FAULT_WRITE : 0))
+		struct fault fault = {
+			.address = va,
+			.access = write ? FAULT_ACCESS_WRITE : FAULT_ACCESS_READ,
+		};
+		struct fault_outcome outcome;
+		fault_dispatch(&fault, &outcome);
+		if (outcome.response != FAULT_HANDLED &&
+		    outcome.response != FAULT_RETRY)
 			return NULL;
 	}
 	return NULL;
@@ -197,12 +287,14 @@ uint64_t frame_alloc(void)
 		return FRAME_NONE;
 	memset(frame, 0xa5, 4096);	/* content undefined: not zero */
 	fake.frames_allocated++;
+	fake_log_add("frame-alloc");
 	return (uint64_t)(uintptr_t)frame;
 }
 
 void frame_free(uint64_t frame)
 {
 	fake.frames_allocated--;
+	fake_log_add("frame-free");
 	if (fake_quarantine_count == fake_quarantine_capacity) {
 		fake_quarantine_capacity = fake_quarantine_capacity * 2 + 64;
 		fake_quarantine = realloc(fake_quarantine, fake_quarantine_capacity *

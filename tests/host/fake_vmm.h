@@ -2,7 +2,7 @@
  * A fake address space for host tests of the TLB event layer: mm/vmm.h
  * over a flat table of software PTEs, frames from host memory, kmalloc
  * over malloc, and an access function that behaves like the CPU (sets the
- * Accessed bit, or raises a "page fault" into region_handle_fault).
+ * Accessed bit, or raises a "page fault" into the fault dispatcher, mm/fault.h).
  */
 #ifndef VEIL_TESTS_FAKE_VMM_H
 #define VEIL_TESTS_FAKE_VMM_H
@@ -26,9 +26,18 @@ struct fake_counters {
 	uint64_t frames_allocated;	/* live frames */
 	uint64_t kmalloc_live;	/* live kmalloc objects */
 	uint64_t frame_limit;	/* frame_alloc fails beyond this many live (0: none) */
+	bool table_limit_hit;	/* vmm_exchange to a non-NONE entry fails (no table) */
 };
 
 extern struct fake_counters fake;
+
+/* A log of what the fake vmm, the frame allocator and a test's recorders
+ * did, as words separated by spaces ("pte:present>busy flush EVICT ..."),
+ * kept while fake_log_on is set; for tests of the order of steps. */
+extern bool fake_log_on;
+extern char fake_log[1024];
+void fake_log_add(const char *word);
+void fake_log_clear(void);
 
 void fake_vmm_reset(void);
 /* The software PTE of va (NULL outside the region area). */

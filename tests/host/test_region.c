@@ -393,6 +393,11 @@ HTEST(bad_arguments_are_refused)
 	HCHECK_EQ(region_create(&config, &region), REGION_BAD_SCHEME);
 	config.scheme = "fifo:xor-debug,nothing";
 	HCHECK_EQ(region_create(&config, &region), REGION_BAD_SCHEME);
-	HCHECK(!region_handle_fault(0x1000, 0));	/* outside every region */
+	/* outside every region: nobody owns it */
+	struct fault outside = { .address = 0x1000, .access = FAULT_ACCESS_READ };
+	struct fault_outcome outcome;
+	fault_dispatch(&outside, &outcome);
+	HCHECK_EQ(outcome.response, FAULT_FATAL);
+	HCHECK(outcome.owner == NULL);
 	store->ops->destroy(store);
 }

@@ -1,0 +1,94 @@
+/*
+ * One record per region page: its state, the scheme slot that sealed it,
+ * the store handle of its sealed copy and, in debug builds
+ * (CONFIG_MM_DEBUG), the checksum of its content when it was sealed. Packed
+ * in one word (two in debug builds): 8 or 16 bytes per page. Regions, the
+ * transition code and tests use it through the accessors below only.
+ */
+#ifndef VEIL_MM_REGION_PAGE_H
+#define VEIL_MM_REGION_PAGE_H
+
+#include <stdint.h>
+#include "mm/store.h"
+
+/* Debug checks of the page path (checksums on every seal and restore):
+ * make DEBUG=1 (test builds) or 0 (make run, benchmarks). */
+#ifndef CONFIG_MM_DEBUG
+#define CONFIG_MM_DEBUG 1
+#endif
+
+enum region_page_state {
+	REGION_UNPOPULATED = 0,
+	REGION_CLEAR = 1,
+	REGION_SEALED = 2,
+};
+
+struct region_page {
+	uint64_t handle : STORE_HANDLE_BITS;	/* SEALED: its copy in the store */
+	uint64_t state : 2;			/* enum region_page_state */
+	uint64_t scheme_slot : 2;		/* SEALED: the chain that sealed it */
+	uint64_t unused : 64 - STORE_HANDLE_BITS - 4;
+#if CONFIG_MM_DEBUG
+	uint64_t checksum;			/* SEALED: content when sealed */
+#endif
+};
+
+_Static_assert(sizeof(struct region_page) == (CONFIG_MM_DEBUG ? 16 : 8),
+	       "a region page record is one word, two in debug builds");
+
+static inline enum region_page_state
+region_record_state(const struct region_page *record)
+{
+	return (enum region_page_state)record->state;
+}
+
+static inline store_handle_t region_record_handle(const struct region_page *record)
+{
+	return record->handle;
+}
+
+static inline unsigned region_record_slot(const struct region_page *record)
+{
+	return record->scheme_slot;
+}
+
+/* The page is present in its frame (the frame is the PTE's to know). */
+static inline void region_record_set_clear(struct region_page *record)
+{
+	*record = (struct region_page){ .state = REGION_CLEAR };
+}
+
+static inline void region_record_set_unpopulated(struct region_page *record)
+{
+	*record = (struct region_page){ .state = REGION_UNPOPULATED };
+}
+
+/* checksum is ignored in builds without CONFIG_MM_DEBUG. */
+static inline void region_record_set_sealed(struct region_page *record,
+					    store_handle_t handle,
+					    unsigned slot, uint64_t checksum)
+{
+	*record = (struct region_page){
+		.handle = handle, .state = REGION_SEALED, .scheme_slot = slot,
+#if CONFIG_MM_DEBUG
+		.checksum = checksum,
+#endif
+	};
+	(void)checksum;
+}
+
+/* Names another copy for a sealed page (tests that forge a handle). */
+static inline void region_record_replace_handle(struct region_page *record,
+						store_handle_t handle)
+{
+	record->handle = handle;
+}
+
+#if CONFIG_MM_DEBUG
+static inline uint64_t region_record_checksum(const struct region_page *record)
+{
+	return record->checksum;
+}
+#endif
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * The content steps of a region page's transitions: sealing a clear page
+ * into the store, restoring a sealed copy into a frame, releasing a copy,
+ * freeing a frame that held clear content. They touch bytes, the store and
+ * the statistics of sealed pages; the PTE, the invalidation and the hooks
+ * are mm/region_transition.c's. Callers hold the region's lock.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernel/lib/cpu.h"
+#include "mm/frame.h"
+#include "mm/region_internal.h"
+
+static struct xf_page_id region_page_id(const struct region *region,
+					uint32_t page)
+{
+	return (struct xf_page_id){ .region_id = region->id, .page_index = page };
+}
+
+#if CONFIG_MM_DEBUG
+/* FNV-1a over the page's words: what the page held when it was sealed,
+ * compared when it is restored (the MAP contract, checked in debug
+ * builds). */
+static uint64_t region_checksum(const void *page)
+{
+	const uint64_t *words = page;
+	uint64_t hash = 0xcbf29ce484222325ull;
+
+	for (unsigned i = 0; i < FRAME_BYTES / 8; i++)
+		hash = (hash ^ words[i]) * 0x100000001b3ull;
+	return hash;
+}
+#endif
+
+/*
+ * Under a confidential scheme (one with a cipher) a freed frame is wiped
+ * first: the frame allocator does not clear what it hands back, and a
+ * freed frame left with the page in it would be exactly the clear copy in
+ * RAM the cipher is there to prevent.
+ */
+void region_free_clear_frame(struct region *region, uint64_t frame)
+{
+	if (scheme_confidential(&region->schemes[region->current_scheme]))
+		memset(frame_address(frame), 0, FRAME_BYTES);
+	frame_free(frame);
+}
+
+int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
+		      store_handle_t *handle, size_t *length)
+{
+	struct scheme *scheme = &region->schemes[region->current_scheme];
+	struct xf_page_id id = region_page_id(region, page);
+	void *bytes = frame_address(frame);
+	const void *sealed;
+
+	if (scheme_seal(scheme, &id, bytes, &sealed, length) != XF_OK)
+		return REGION_STORE_REFUSED;
+	if (store_put(region->store, sealed, *length, handle) != STORE_OK) {
+		/* In-place steps may have changed the page: restoring from the
+		 * sealed bytes gives back exactly what it held. */
+		scheme_unseal(scheme, &id, sealed, *length, bytes);
+		return REGION_STORE_REFUSED;
+	}
+	return REGION_OK;
+}
+
+/* Objects that span two of the store's frames are copied here to be read
+ * (store_map); a CPU's buffer is used under a region lock with interrupts
+ * off, so it has one user. Not on the stack: faults run on a 16 KiB
+ * exception stack. */
+static uint8_t region_bounce_buffers[CONFIG_MAX_CPUS][STORE_OBJECT_MAX];
+
+int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
+{
+	struct region_page *record = region_page_record(region, page);
+	struct scheme *scheme = &region->schemes[region_record_slot(record)];
+	struct xf_page_id id = region_page_id(region, page);
+	void *bytes = frame_address(frame);
+	struct store_view view;
+	int result = REGION_OK;
+
+	if (store_map(region->store, region_record_handle(record),
+		      region_bounce_buffers[cpu_current()], &view) != STORE_OK)
+		return REGION_CORRUPT;
+	if (scheme_unseal(scheme, &id, view.data, view.length, bytes) != XF_OK)
+		result = REGION_CORRUPT;
+	store_unmap(region->store, &view);
+#if CONFIG_MM_DEBUG
+	if (result == REGION_OK &&
+	    region_checksum(bytes) != region_record_checksum(record))
+		result = REGION_CORRUPT;
+#endif
+	return result;
+}
+
+size_t region_release_sealed(struct region *region, uint32_t page)
+{
+	struct region_page *record = region_page_record(region, page);
+	store_handle_t handle = region_record_handle(record);
+	size_t length = 0;
+
+	store_size(region->store, handle, &length);
+	store_free(region->store, handle);
+	region->scheme_pages[region_record_slot(record)]--;
+	region->stats.sealed_pages--;
+	region->stats.bytes_stored -= length;
+	return length;
+}
+
+/* The checksum a seal records (0 in builds without CONFIG_MM_DEBUG). */
+uint64_t region_content_checksum(uint64_t frame)
+{
+#if CONFIG_MM_DEBUG
+	return region_checksum(frame_address(frame));
+#else
+	(void)frame;
+	return 0;
+#endif
+}

@@ -1,0 +1,317 @@
+/*
+ * Page transitions (mm/region_internal.h): the one place where a region
+ * page changes state. Each row of region_transitions[] is one transition,
+ * and region_transition() runs every row the same way, in the order of the
+ * table in docs/tlb-events.md:
+ *
+ *   prepare   content before the PTE changes (a frame zeroed or restored)
+ *   before    the event announced before the PTE change (FAULT)
+ *   PTE       vmm_exchange from the entry the page's state implies to the
+ *             next, which invalidates every TLB that may hold the old one
+ *   clear set the software TLB model follows the PTE: a page leaves it as
+ *             its PTE stops being present, joins it as it becomes present
+ *   after     the event announced after the PTE change and its
+ *             invalidation (MAP, EVICT or INVALIDATE)
+ *   finish    content after (seal and name the handle in the PTE, release
+ *             the sealed copy, free the frame) and the page's new record
+ *   undo      when finish fails: the page goes back to where it was
+ *
+ * Lock order (the fault path, outermost first): region lock (held by every
+ * caller), then the address space's page-table lock (inside vmm_exchange),
+ * the store's locks (store_put/map/free), the frame allocator's lock, the
+ * console's (log lines). None of these is taken again in the other order.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernel/lib/printk.h"
+#include "mm/frame.h"
+#include "mm/hooks.h"
+#include "mm/region_internal.h"
+#include "mm/vmm.h"
+
+#define REGION_NO_EVENT (-1)
+
+/* One transition under way. */
+struct region_step {
+	struct region *region;
+	uint32_t page;
+	uintptr_t va;
+	struct region_page *record;
+	enum region_cause cause;
+	uint64_t frame;			/* the page's frame, once known */
+	struct vmm_entry expected;	/* the PTE the state implies */
+	struct vmm_entry replacement;	/* the PTE after the transition */
+};
+
+struct region_transition_row {
+	enum region_page_state from;
+	enum region_cause cause;
+	enum region_page_state to;
+	int (*prepare)(struct region_step *step);	/* NULL: nothing */
+	int event_before;		/* enum tlb_event_type or REGION_NO_EVENT */
+	void (*entries)(struct region_step *step);	/* sets the two PTEs */
+	int event_after;
+	int (*finish)(struct region_step *step);	/* NULL: nothing */
+	void (*undo)(struct region_step *step);		/* after a failed finish */
+};
+
+static void region_announce(int event, const struct region_step *step)
+{
+	if (event != REGION_NO_EVENT)
+		tlb_hook_event((enum tlb_event_type)event, step->region, step->va,
+			       step->frame);
+}
+
+/* ---- prepare: a frame with the page's content ------------------------ */
+
+static int region_prepare_zero(struct region_step *step)
+{
+	step->frame = frame_alloc();
+	if (step->frame == FRAME_NONE)
+		return REGION_NO_MEMORY;
+	memset(frame_address(step->frame), 0, FRAME_BYTES);
+	return REGION_OK;
+}
+
+static int region_prepare_restore(struct region_step *step)
+{
+	struct region *region = step->region;
+
+	step->frame = frame_alloc();
+	if (step->frame == FRAME_NONE)
+		return REGION_NO_MEMORY;
+	int result = region_restore_frame(region, step->page, step->frame);
+	if (result != REGION_OK) {
+		region_free_clear_frame(region, step->frame);
+		region->stats.corrupt++;
+		region->last_error = result;
+		log_error("region %s: page %u: sealed copy failed to restore "
+			  "(tampered with, or a corrupt handle); not mapped",
+			  region->name, step->page);
+	}
+	return result;
+}
+
+/* ---- the PTEs of each row -------------------------------------------- */
+
+static void region_entries_populate(struct region_step *step)
+{
+	step->expected = vmm_entry_none();
+	step->replacement = vmm_entry_present(step->frame, step->region->protection);
+}
+
+static void region_entries_restore(struct region_step *step)
+{
+	step->expected = vmm_entry_handle(region_record_handle(step->record));
+	step->replacement = vmm_entry_present(step->frame, step->region->protection);
+}
+
+static void region_entries_seal(struct region_step *step)
+{
+	step->expected = vmm_entry_present(VMM_FRAME_ANY, 0);
+	step->replacement = vmm_entry_handle(VMM_HANDLE_BUSY);
+}
+
+static void region_entries_drop_clear(struct region_step *step)
+{
+	step->expected = vmm_entry_present(VMM_FRAME_ANY, 0);
+	step->replacement = vmm_entry_none();
+}
+
+static void region_entries_drop_sealed(struct region_step *step)
+{
+	step->expected = vmm_entry_handle(region_record_handle(step->record));
+	step->replacement = vmm_entry_none();
+}
+
+static void region_entries_protect(struct region_step *step)
+{
+	step->expected = vmm_entry_present(VMM_FRAME_ANY, 0);
+	step->replacement = vmm_entry_present(VMM_FRAME_ANY,
+					      step->region->protection);
+}
+
+/* ---- finish and undo -------------------------------------------------- */
+
+static int region_finish_populate(struct region_step *step)
+{
+	region_record_set_clear(step->record);
+	step->region->stats.zero_fills++;
+	return REGION_OK;
+}
+
+static int region_finish_restore(struct region_step *step)
+{
+	region_release_sealed(step->region, step->page);
+	region_record_set_clear(step->record);
+	step->region->stats.restores++;
+	return REGION_OK;
+}
+
+/* Seals the frame and names its copy in the PTE (BUSY until then). */
+static int region_finish_seal(struct region_step *step)
+{
+	struct region *region = step->region;
+	uint64_t checksum = region_content_checksum(step->frame);
+	store_handle_t handle;
+	size_t length;
+
+	int result = region_seal_frame(region, step->page, step->frame, &handle,
+				       &length);
+	if (result != REGION_OK)
+		return result;
+	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
+	struct vmm_entry sealed = vmm_entry_handle(handle);
+	/* BUSY holds the page-table page: this exchange cannot fail. */
+	vmm_exchange(region->space, step->va, &busy, &sealed, NULL);
+	region_record_set_sealed(step->record, handle, region->current_scheme,
+				 checksum);
+	region->scheme_pages[region->current_scheme]++;
+	region->stats.sealed_pages++;
+	region->stats.bytes_stored += length;
+	if (step->cause == REGION_CAUSE_EVICT)
+		region->stats.evictions++;
+	else
+		region->stats.invalidations++;
+	region_free_clear_frame(region, step->frame);
+	return REGION_OK;
+}
+
+/* A seal that failed: the page is mapped again, as it was (MAP again). */
+static void region_undo_seal(struct region_step *step)
+{
+	struct region *region = step->region;
+	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
+	struct vmm_entry present = vmm_entry_present(step->frame,
+						     region->protection);
+
+	vmm_exchange(region->space, step->va, &busy, &present, NULL);
+	clearset_admit(&region->clear, step->page);
+	region->stats.seal_failures++;
+	if (step->cause == REGION_CAUSE_PURGE)
+		region->stats.invalidations++;
+	region_announce(TLB_EVENT_MAP, step);
+}
+
+static int region_finish_drop_clear(struct region_step *step)
+{
+	region_free_clear_frame(step->region, step->frame);
+	region_record_set_unpopulated(step->record);
+	step->region->stats.invalidations++;
+	return REGION_OK;
+}
+
+static int region_finish_drop_sealed(struct region_step *step)
+{
+	region_release_sealed(step->region, step->page);
+	region_record_set_unpopulated(step->record);
+	return REGION_OK;
+}
+
+static int region_finish_protect(struct region_step *step)
+{
+	step->region->stats.invalidations++;
+	return REGION_OK;
+}
+
+/* The table docs/tlb-events.md writes out: one row per transition. */
+static const struct region_transition_row region_transitions[] = {
+	{ REGION_UNPOPULATED, REGION_CAUSE_FAULT, REGION_CLEAR,
+	  region_prepare_zero, TLB_EVENT_FAULT, region_entries_populate,
+	  TLB_EVENT_MAP, region_finish_populate, NULL },
+	{ REGION_SEALED, REGION_CAUSE_FAULT, REGION_CLEAR,
+	  region_prepare_restore, TLB_EVENT_FAULT, region_entries_restore,
+	  TLB_EVENT_MAP, region_finish_restore, NULL },
+	{ REGION_CLEAR, REGION_CAUSE_EVICT, REGION_SEALED,
+	  NULL, REGION_NO_EVENT, region_entries_seal,
+	  TLB_EVENT_EVICT, region_finish_seal, region_undo_seal },
+	{ REGION_CLEAR, REGION_CAUSE_PURGE, REGION_SEALED,
+	  NULL, REGION_NO_EVENT, region_entries_seal,
+	  TLB_EVENT_INVALIDATE, region_finish_seal, region_undo_seal },
+	{ REGION_CLEAR, REGION_CAUSE_UNMAP, REGION_UNPOPULATED,
+	  NULL, REGION_NO_EVENT, region_entries_drop_clear,
+	  TLB_EVENT_INVALIDATE, region_finish_drop_clear, NULL },
+	{ REGION_SEALED, REGION_CAUSE_UNMAP, REGION_UNPOPULATED,
+	  NULL, REGION_NO_EVENT, region_entries_drop_sealed,
+	  REGION_NO_EVENT, region_finish_drop_sealed, NULL },
+	{ REGION_CLEAR, REGION_CAUSE_PROTECT, REGION_CLEAR,
+	  NULL, REGION_NO_EVENT, region_entries_protect,
+	  TLB_EVENT_INVALIDATE, region_finish_protect, NULL },
+};
+
+static const struct region_transition_row *
+region_transition_find(enum region_page_state from, enum region_cause cause)
+{
+	for (size_t i = 0; i < sizeof(region_transitions) /
+			       sizeof(region_transitions[0]); i++) {
+		const struct region_transition_row *row = &region_transitions[i];
+		if (row->from == from && row->cause == cause)
+			return row;
+	}
+	return NULL;
+}
+
+/* A PTE change that failed after prepare: give back what prepare took. */
+static int region_pte_failed(struct region_step *step, int vmm_result)
+{
+	struct region *region = step->region;
+
+	if (step->frame != FRAME_NONE)	/* prepare's frame, never mapped */
+		region_free_clear_frame(region, step->frame);
+	if (vmm_result == VMM_NO_MEMORY)
+		return REGION_NO_MEMORY;
+	/* The PTE is not what the page's record says: never followed. */
+	region->stats.corrupt++;
+	region->last_error = REGION_CORRUPT;
+	log_error("region %s: page %u: its PTE does not match its record; "
+		  "left alone", region->name, step->page);
+	return REGION_CORRUPT;
+}
+
+/* The software TLB model follows the PTE. */
+static void region_follow_clear_set(const struct region_transition_row *row,
+				    struct region_step *step)
+{
+	struct clearset *clear = &step->region->clear;
+
+	if (row->from == REGION_CLEAR && row->to != REGION_CLEAR)
+		clearset_remove(clear, step->page,
+				row->cause == REGION_CAUSE_EVICT ||
+					row->cause == REGION_CAUSE_PURGE);
+	else if (row->from != REGION_CLEAR && row->to == REGION_CLEAR)
+		clearset_admit(clear, step->page);
+}
+
+int region_transition(struct region *region, uint32_t page,
+		      enum region_cause cause)
+{
+	struct region_page *record = region_page_record(region, page);
+	const struct region_transition_row *row =
+		region_transition_find(region_record_state(record), cause);
+	struct region_step step = {
+		.region = region, .page = page, .va = region_va(region, page),
+		.record = record, .cause = cause, .frame = FRAME_NONE,
+	};
+	struct vmm_entry old;
+
+	if (!row)
+		return REGION_BAD_ARGUMENT;
+	int result = row->prepare ? row->prepare(&step) : REGION_OK;
+	if (result != REGION_OK)
+		return result;
+	region_announce(row->event_before, &step);
+	row->entries(&step);
+	result = vmm_exchange(region->space, step.va, &step.expected,
+			      &step.replacement, &old);
+	if (result != VMM_OK)
+		return region_pte_failed(&step, result);
+	if (old.kind == VMM_ENTRY_PRESENT)
+		step.frame = old.value;
+	region_follow_clear_set(row, &step);
+	region_announce(row->event_after, &step);
+	result = row->finish ? row->finish(&step) : REGION_OK;
+	if (result != REGION_OK && row->undo)
+		row->undo(&step);
+	return result;
+}

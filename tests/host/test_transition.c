@@ -1,0 +1,279 @@
+/*
+ * The order of the steps of every page transition, checked against the
+ * table of docs/tlb-events.md ("Page transitions"). The expected sequences
+ * below are written from that table, not from the code's output: each
+ * step is a word the fake vmm (PTE changes, invalidations, frames), a
+ * logging store (put, map, unmap, free) and an event recorder log.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "mm/hooks.h"
+#include "mm/region.h"
+#include "mm/store.h"
+#include "mm/vmm.h"
+#include "tests/host/fake_vmm.h"
+#include "tests/host/htest.h"
+#include "transforms/xf.h"
+
+/* ---- a store that logs what the region asks of it --------------------- */
+
+struct logging_store {
+	struct store base;
+	struct store *inner;
+	bool refuse_puts;	/* as a full store does */
+};
+
+static struct store *logging_inner(struct store *store)
+{
+	return ((struct logging_store *)store)->inner;
+}
+
+static int logging_put(struct store *store, const void *data, size_t length,
+		       store_handle_t *handle)
+{
+	int result = ((struct logging_store *)store)->refuse_puts ? STORE_FULL :
+		     store_put(logging_inner(store), data, length, handle);
+
+	fake_log_add(result == STORE_OK ? "store-put" : "store-put-refused");
+	return result;
+}
+
+static int logging_read(struct store *store, store_handle_t handle,
+			void *buffer, size_t size, size_t *length)
+{
+	fake_log_add("store-read");
+	return store_read(logging_inner(store), handle, buffer, size, length);
+}
+
+static int logging_map(struct store *store, store_handle_t handle, void *bounce,
+		       struct store_view *view)
+{
+	int result = store_map(logging_inner(store), handle, bounce, view);
+
+	fake_log_add(result == STORE_OK ? "store-map" : "store-map-refused");
+	return result;
+}
+
+static void logging_unmap(struct store *store, struct store_view *view)
+{
+	fake_log_add("store-unmap");
+	store_unmap(logging_inner(store), view);
+}
+
+static int logging_size(struct store *store, store_handle_t handle,
+			size_t *length)
+{
+	return store_size(logging_inner(store), handle, length);
+}
+
+static int logging_free(struct store *store, store_handle_t handle)
+{
+	fake_log_add("store-free");
+	return store_free(logging_inner(store), handle);
+}
+
+static void logging_stats(struct store *store, struct store_stats *stats)
+{
+	store_stats(logging_inner(store), stats);
+}
+
+static size_t logging_compact(struct store *store)
+{
+	return store_compact(logging_inner(store));
+}
+
+static void logging_destroy(struct store *store)
+{
+	store_destroy(logging_inner(store));
+}
+
+static const struct store_ops logging_ops = {
+	.name = "logging", .put = logging_put, .read = logging_read,
+	.map = logging_map, .unmap = logging_unmap, .size = logging_size,
+	.free = logging_free, .stats = logging_stats,
+	.compact = logging_compact, .destroy = logging_destroy,
+};
+
+/* ---- events ------------------------------------------------------------ */
+
+static void log_map(struct tlb_subscriber *s, struct region *r, uintptr_t va,
+		    uint64_t frame)
+{
+	(void)s, (void)r, (void)va, (void)frame;
+	fake_log_add("MAP");
+}
+
+static void log_fault(struct tlb_subscriber *s, struct region *r, uintptr_t va,
+		      uint64_t frame)
+{
+	(void)s, (void)r, (void)va, (void)frame;
+	fake_log_add("FAULT");
+}
+
+static void log_evict(struct tlb_subscriber *s, struct region *r, uintptr_t va,
+		      uint64_t frame)
+{
+	(void)s, (void)r, (void)va, (void)frame;
+	fake_log_add("EVICT");
+}
+
+static void log_invalidate(struct tlb_subscriber *s, struct region *r,
+			   uintptr_t va, uint64_t frame)
+{
+	(void)s, (void)r, (void)va, (void)frame;
+	fake_log_add("INVALIDATE");
+}
+
+static const struct tlb_subscriber_ops logging_subscriber_ops = {
+	.name = "step-log", .on_map = log_map, .on_fault = log_fault,
+	.on_evict = log_evict, .on_invalidate = log_invalidate,
+};
+
+static struct tlb_subscriber logging_subscriber = { &logging_subscriber_ops, NULL };
+
+/* ---- the table, from docs/tlb-events.md -------------------------------- */
+
+/* One row each; a fault with a full clear set is an eviction row then a
+ * fault row. */
+#define ROW_ZERO_FILL     "frame-alloc FAULT pte:none>present MAP"
+#define ROW_RESTORE       "frame-alloc store-map store-unmap FAULT pte:handle>present MAP store-free"
+#define ROW_EVICTION      "pte:present>busy flush EVICT store-put pte:busy>handle frame-free"
+#define ROW_PURGE         "pte:present>busy flush INVALIDATE store-put pte:busy>handle frame-free"
+#define ROW_UNMAP_CLEAR   "pte:present>none flush INVALIDATE frame-free"
+#define ROW_UNMAP_SEALED  "pte:handle>none store-free"
+#define ROW_PROTECT       "pte:present>present flush INVALIDATE"
+/* error paths */
+#define ROW_SEAL_REFUSED  "pte:present>busy flush EVICT store-put-refused pte:busy>present MAP"
+#define ROW_BAD_COPY      "frame-alloc store-map-refused frame-free"
+#define ROW_NO_TABLE      "frame-alloc FAULT frame-free"
+
+struct fixture {
+	struct logging_store store;
+	struct region *region;
+};
+
+static void fixture_start(struct fixture *f, uint32_t pages, uint32_t limit)
+{
+	f->store = (struct logging_store){ { &logging_ops, "logging" },
+					   fake_store_create(64), false };
+	struct region_config config = {
+		.name = "steps", .pages = pages, .clear_limit = limit,
+		.scheme = "fifo:identity", .store = &f->store.base,
+	};
+	xf_register_builtin();
+	HCHECK_EQ(region_create(&config, &f->region), REGION_OK);
+	HCHECK_EQ(tlb_subscribe(&logging_subscriber), TLB_HOOKS_OK);
+	fake_log_on = true;
+}
+
+static void fixture_stop(struct fixture *f)
+{
+	fake_log_on = false;
+	tlb_unsubscribe(&logging_subscriber);
+	region_destroy(f->region);
+	store_destroy(&f->store.base);
+	fake_release_quarantine();
+}
+
+static uint8_t *touch(struct fixture *f, uint32_t page)
+{
+	return fake_access((uintptr_t)region_page_address(f->region, page), true);
+}
+
+/* Runs nothing itself: compares the log of what just ran with want. */
+static void expect_steps(const char *what, const char *want)
+{
+	if (strcmp(fake_log, want) != 0)
+		htest_log("%s: want \"%s\", got \"%s\"", what, want, fake_log);
+	HCHECK(strcmp(fake_log, want) == 0);
+	fake_log_clear();
+}
+
+HTEST(every_transition_in_the_documented_order)
+{
+	struct fixture f;
+
+	fixture_start(&f, 4, 2);
+	fake_log_clear();
+	touch(&f, 0)[0] = 1;
+	expect_steps("zero-fill", ROW_ZERO_FILL);
+	touch(&f, 1)[0] = 2;
+	expect_steps("zero-fill", ROW_ZERO_FILL);
+	touch(&f, 2)[0] = 3;	/* full: FIFO evicts page 0 first */
+	expect_steps("fault with a full clear set", ROW_EVICTION " " ROW_ZERO_FILL);
+	HCHECK_EQ(region_purge_page(f.region, 1), REGION_OK);
+	expect_steps("purge", ROW_PURGE);
+	HCHECK_EQ(touch(&f, 0)[0], 1);	/* room: a restore alone */
+	expect_steps("restore", ROW_RESTORE);
+	HCHECK_EQ(region_protect(f.region, VMM_READ), REGION_OK);
+	expect_steps("protection change", ROW_PROTECT " " ROW_PROTECT);
+	HCHECK_EQ(region_protect(f.region, VMM_READ | VMM_WRITE), REGION_OK);
+	fake_log_clear();
+	HCHECK_EQ(region_unmap_page(f.region, 2), REGION_OK);
+	expect_steps("unmap of a clear page", ROW_UNMAP_CLEAR);
+	HCHECK_EQ(region_unmap_page(f.region, 1), REGION_OK);
+	expect_steps("unmap of a sealed page", ROW_UNMAP_SEALED);
+	HCHECK_EQ(region_unmap_page(f.region, 3), REGION_OK);
+	expect_steps("unmap of an unpopulated page", "");
+	fixture_stop(&f);
+}
+
+HTEST(a_refused_seal_maps_the_page_again)
+{
+	struct fixture f;
+	struct region_stats stats;
+
+	fixture_start(&f, 3, 1);
+	touch(&f, 0)[0] = 1;
+	touch(&f, 1)[0] = 2;		/* seals page 0 */
+	f.store.refuse_puts = true;	/* the store is full from now on */
+	fake_log_clear();
+	touch(&f, 2)[0] = 3;		/* page 1 cannot be sealed */
+	expect_steps("refused seal", ROW_SEAL_REFUSED " " ROW_ZERO_FILL);
+	region_get_stats(f.region, &stats);
+	HCHECK_EQ(stats.seal_failures, 1);
+	HCHECK_EQ(region_page_state(f.region, 1), REGION_CLEAR);
+	HCHECK_EQ(touch(&f, 1)[0], 2);	/* still there, still mapped */
+	f.store.refuse_puts = false;
+	fixture_stop(&f);
+}
+
+HTEST(a_copy_that_fails_to_restore_stays_sealed)
+{
+	struct fixture f;
+	struct region_stats stats;
+
+	fixture_start(&f, 2, 1);
+	touch(&f, 0)[0] = 7;
+	touch(&f, 1)[0] = 8;		/* page 0 sealed */
+	struct region_page *record = region_page_record(f.region, 0);
+	store_handle_t genuine = region_record_handle(record);
+	region_record_replace_handle(record, genuine ^ 0x5a5a);	/* forged */
+	fake_log_clear();
+	HCHECK(touch(&f, 0) == NULL);	/* the fault is an error */
+	/* the clear set was full: room is made first, as for any fault */
+	expect_steps("a forged handle", ROW_EVICTION " " ROW_BAD_COPY);
+	region_get_stats(f.region, &stats);
+	HCHECK(stats.corrupt >= 1);
+	HCHECK_EQ(region_page_state(f.region, 0), REGION_SEALED);
+	region_record_replace_handle(record, genuine);
+	HCHECK_EQ(touch(&f, 0)[0], 7);	/* the genuine copy was kept */
+	fixture_stop(&f);
+}
+
+HTEST(no_page_table_page_leaves_the_page_unpopulated)
+{
+	struct fixture f;
+
+	fixture_start(&f, 2, 2);
+	fake.table_limit_hit = true;
+	fake_log_clear();
+	HCHECK(touch(&f, 0) == NULL);
+	expect_steps("no page-table page", ROW_NO_TABLE);
+	fake.table_limit_hit = false;
+	HCHECK_EQ(region_page_state(f.region, 0), REGION_UNPOPULATED);
+	fake_log_clear();
+	touch(&f, 0)[0] = 1;
+	expect_steps("zero-fill after the failure", ROW_ZERO_FILL);
+	fixture_stop(&f);
+}

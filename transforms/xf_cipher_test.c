@@ -297,6 +297,8 @@ KTEST(cipher, region_refuses_tampered_page)
 	region_record_replace_handle(region_page_record(region, 0), tampered);
 	KTEST_ASSERT(t, ktest_catch(ktest_read_byte, page0, &trap));
 	KTEST_EXPECT_EQ(t, trap.fault_address, (uint64_t)page0);
+	/* the region's answer: an error for its user, not the kernel's end */
+	KTEST_EXPECT_EQ(t, trap.fault_response, (int)FAULT_ERROR);
 	region_get_stats(region, &stats);
 	KTEST_EXPECT_EQ(t, stats.corrupt, 1);
 	KTEST_EXPECT_EQ(t, region_page_state(region, 0), REGION_SEALED);

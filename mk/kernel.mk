@@ -23,6 +23,9 @@ LD            := ld
 # The boot segment is writable and executable on purpose (32-bit code and
 # its data, paging off): the kernel's own tables never map it.
 LD_EXTRA      := --no-warn-rwx-segments
+# Copies and clears of unknown or large size call kernel/lib/libc/string.c
+# (clang does so already): one page copy is one rep movsb everywhere.
+KERNEL_STRINGOP := -mstringop-strategy=libcall
 endif
 
 # Where this configuration's objects go, so gcc/clang and hook builds can
@@ -35,7 +38,7 @@ KERNEL_CFLAGS := $(KERNEL_TARGET) -std=gnu11 -O2 -g -Wall -Wextra \
 	-mno-red-zone -fno-stack-protector -fno-omit-frame-pointer \
 	-mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables \
 	-fno-strict-aliasing -I. $(ARCH_INCLUDE) -Ikernel/lib/libc/include \
-	-DCONFIG_TLB_HOOKS=$(TLB_HOOKS) -MMD -MP
+	$(KERNEL_STRINGOP) -DCONFIG_TLB_HOOKS=$(TLB_HOOKS) -MMD -MP
 KERNEL_GENERAL := -mgeneral-regs-only
 KERNEL_SIMD    := -msse4.1 -mssse3 -maes -mpclmul
 

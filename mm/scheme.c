@@ -158,21 +158,39 @@ int scheme_seal(const struct scheme *scheme, const struct xf_page_id *id,
 	return XF_OK;
 }
 
+/* Which of this CPU's buffers p lies in, or NULL: a caller may hand back
+ * the bytes scheme_seal left there. */
+static uint8_t *scheme_own_buffer(uint8_t (*buffers)[XF_BUFFER_BYTES],
+				  const void *p)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		if ((const uint8_t *)p >= buffers[i] &&
+		    (const uint8_t *)p < buffers[i] + XF_BUFFER_BYTES)
+			return buffers[i];
+	}
+	return NULL;
+}
+
+/*
+ * The sealed bytes are read where they are (a store view is read-only):
+ * the first step writes its output to a buffer, or straight to the page
+ * when it is the only one; later in-place steps work in that buffer.
+ */
 int scheme_unseal(const struct scheme *scheme, const struct xf_page_id *id,
 		  const void *sealed, size_t sealed_length, void *page)
 {
 	uint8_t (*buffers)[XF_BUFFER_BYTES] = scheme_buffers[cpu_current()];
-	uint8_t *in = buffers[0];
+	const uint8_t *in = sealed;
+	uint8_t *scratch = scheme_own_buffer(buffers, sealed);	/* in's, if ours */
 	size_t in_length = sealed_length;
 
 	if (sealed_length > XF_BUFFER_BYTES)
 		return XF_CORRUPT;
-	memmove(in, sealed, sealed_length);	/* sealed may be this buffer */
 	for (unsigned i = scheme->length; i-- > 0;) {
 		struct xf_transform *step = scheme->chain[i];
 		uint8_t *out = i == 0 ? page :
-			       step->ops->in_place ? in :
-			       (in == buffers[0] ? buffers[1] : buffers[0]);
+			       step->ops->in_place && in == scratch ? scratch :
+			       scratch == buffers[0] ? buffers[1] : buffers[0];
 		size_t capacity = i == 0 ? XF_PAGE_BYTES : XF_BUFFER_BYTES;
 		size_t out_length;
 		int result = xf_unseal(step, id, in, in_length, out, capacity,
@@ -183,6 +201,7 @@ int scheme_unseal(const struct scheme *scheme, const struct xf_page_id *id,
 			return result == XF_NO_SPACE ? XF_CORRUPT : result;
 		}
 		in = out;
+		scratch = i == 0 ? NULL : out;
 		in_length = out_length;
 	}
 	if (scheme_confidential(scheme))

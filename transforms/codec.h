@@ -62,11 +62,16 @@ enum codec_id {
 	CODEC_ID_ADAPTIVE = 0x80,
 };
 
-/* Scratch memory of one encode call; the caller keeps one per CPU or per
- * thread (about 20 KiB). Nothing in it survives between calls. */
+/* Scratch memory of encode calls; the caller keeps one per CPU or per
+ * thread (about 44 KiB), zeroed before first use. Only the LZ4 table
+ * carries anything from one call to the next: positions of earlier inputs,
+ * which it tells apart by lz4_base and never uses (codec_lz4.c), so that
+ * it needs no clearing per page. */
 struct codec_workspace {
+	/* LZ4: per hash, lz4_base + the last position with that hash */
+	uint32_t lz4_table[1u << CODEC_LZ4_HASH_BITS];
+	uint32_t lz4_base;	/* entries below it are from earlier inputs */
 	union {
-		uint16_t lz4_table[1u << CODEC_LZ4_HASH_BITS];
 		/* WKdm's areas before packing (codec_wkdm.c) */
 		struct {
 			uint32_t misses[CODEC_PAGE_BYTES / 4];

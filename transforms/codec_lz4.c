@@ -9,9 +9,17 @@
  * match starts at least 12 bytes before the end.
  *
  * The search is the greedy single-probe one LZ4 is known for: a 4-byte read
- * hashed by multiplication into a table of 16-bit positions, extension
+ * hashed by multiplication into a table of positions, extension
  * backwards to the last literal and forwards 8 bytes at a time, and a probe
  * step that grows after every 64 misses so incompressible data is skimmed.
+ *
+ * The table is not cleared for each input (that would write 32 KiB to
+ * compress 4): entries hold lz4_base + position, and lz4_base moves past
+ * every input, so an entry from an earlier input reads as below the base,
+ * and is taken as position 0, which is exactly what a cleared table would
+ * say. The parse is the same as with a cleared table. Any entry that does
+ * not name a position before the current one (earlier inputs, a scrubbed
+ * table) is taken as 0 too, so no entry can send a read out of the input.
  */
 #include <string.h>
 #include "transforms/codec.h"
@@ -42,6 +50,18 @@ static inline uint32_t lz4_hash(uint32_t sequence)
 {
 	/* Knuth's multiplicative constant: the high bits mix all 4 bytes. */
 	return (sequence * 2654435761u) >> (32 - CODEC_LZ4_HASH_BITS);
+}
+
+/* The candidate the table names for hash, seen from ip: an earlier
+ * position of this input, or the input's start when the entry is from an
+ * earlier input (below base) or not behind ip. */
+static inline const uint8_t *lz4_candidate(const uint32_t *table, uint32_t hash,
+					   uint32_t base, const uint8_t *src,
+					   const uint8_t *ip)
+{
+	uint32_t offset = table[hash] - base;
+
+	return src + (offset < (uint32_t)(ip - src) ? offset : 0);
 }
 
 /* Bytes equal at a and b, a ahead of b, not looking at limit or beyond. */
@@ -116,9 +136,9 @@ lz4_put_literals(uint8_t *op, uint8_t *oend, const uint8_t *anchor,
  * write needs a check: a sequence of L literals and an M-byte match costs
  * at most L + M bytes plus one per 255 literals beyond the first 254. */
 static inline __attribute__((always_inline)) int
-lz4_encode(uint16_t *table, const uint8_t *const src, size_t in_length,
-	   uint8_t *const out, uint8_t *const oend, size_t *out_length,
-	   bool checked)
+lz4_encode(uint32_t *table, uint32_t base, const uint8_t *const src,
+	   size_t in_length, uint8_t *const out, uint8_t *const oend,
+	   size_t *out_length, bool checked)
 {
 	const uint8_t *anchor = src;
 	uint8_t *op = out;
@@ -130,8 +150,7 @@ lz4_encode(uint16_t *table, const uint8_t *const src, size_t in_length,
 		const uint8_t *match;
 		uint32_t hash;
 
-		memset(table, 0, sizeof(uint16_t) << CODEC_LZ4_HASH_BITS);
-		/* Position 0 is also what an empty slot says: harmless, every
+		/* Position 0 is also what a stale entry says: harmless, every
 		 * candidate is compared before use. */
 		for (;;) {
 			const uint8_t *forward = ip, *stop;
@@ -154,9 +173,9 @@ lz4_encode(uint16_t *table, const uint8_t *const src, size_t in_length,
 				uint32_t next_hash;
 
 				ip = forward++;
-				match = src + table[hash];
+				match = lz4_candidate(table, hash, base, src, ip);
 				next_hash = lz4_hash(lz4_load32(forward));
-				table[hash] = (uint16_t)(ip - src);
+				table[hash] = base + (uint32_t)(ip - src);
 				hash = next_hash;
 				if (__builtin_expect(lz4_load32(match) == lz4_load32(ip), 0))
 					goto found;
@@ -172,9 +191,9 @@ lz4_encode(uint16_t *table, const uint8_t *const src, size_t in_length,
 				forward = ip + step;
 				if (__builtin_expect(forward > mflimit + 1, 0))
 					goto last_literals;
-				match = src + table[hash];
+				match = lz4_candidate(table, hash, base, src, ip);
 				next_hash = lz4_hash(lz4_load32(forward));
-				table[hash] = (uint16_t)(ip - src);
+				table[hash] = base + (uint32_t)(ip - src);
 				hash = next_hash;
 			} while (__builtin_expect(lz4_load32(match) != lz4_load32(ip), 1));
 found:
@@ -213,11 +232,12 @@ found:
 					goto last_literals;
 				/* Index a position inside the match: the next
 				 * repeat often starts there. */
-				table[lz4_hash(lz4_load32(ip - 2))] = (uint16_t)(ip - 2 - src);
+				table[lz4_hash(lz4_load32(ip - 2))] =
+					base + (uint32_t)(ip - 2 - src);
 				/* A match right here needs no literals. */
 				hash = lz4_hash(lz4_load32(ip));
-				match = src + table[hash];
-				table[hash] = (uint16_t)(ip - src);
+				match = lz4_candidate(table, hash, base, src, ip);
+				table[hash] = base + (uint32_t)(ip - src);
 				if (lz4_load32(match) != lz4_load32(ip))
 					break;
 				if (checked && oend - op < 1)
@@ -245,10 +265,18 @@ int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
 
 	if (in_length > CODEC_LZ4_MAX_INPUT)
 		return XF_REFUSED;
+	/* Once every 2^16 inputs or so the base would wrap: clear then. */
+	if (workspace->lz4_base > UINT32_MAX - 2 * CODEC_LZ4_MAX_INPUT) {
+		memset(workspace->lz4_table, 0, sizeof(workspace->lz4_table));
+		workspace->lz4_base = CODEC_LZ4_MAX_INPUT;
+	}
+	uint32_t base = workspace->lz4_base;
+	/* Every entry this input writes is below the next base. */
+	workspace->lz4_base = base + (uint32_t)in_length;
 	/* Room for the longest block: no write needs a check. */
 	if (out_capacity >= CODEC_LZ4_WORST(in_length))
-		return lz4_encode(workspace->lz4_table, in, in_length, op,
+		return lz4_encode(workspace->lz4_table, base, in, in_length, op,
 				  op + out_capacity, out_length, false);
-	return lz4_encode(workspace->lz4_table, in, in_length, op,
+	return lz4_encode(workspace->lz4_table, base, in, in_length, op,
 			  op + out_capacity, out_length, true);
 }

@@ -121,9 +121,11 @@ int vmm_exchange(struct vmm_space *space, uintptr_t va,
 	}
 	if (replacement->kind != VMM_ENTRY_NONE && fake.table_limit_hit)
 		return VMM_NO_MEMORY;
-	snprintf(word, sizeof(word), "pte:%s>%s", fake_entry_word(&was),
-		 fake_entry_word(replacement));
-	fake_log_add(word);
+	if (fake_log_on) {
+		snprintf(word, sizeof(word), "pte:%s>%s", fake_entry_word(&was),
+			 fake_entry_word(replacement));
+		fake_log_add(word);
+	}
 	*pte = (struct fake_pte){
 		.present = replacement->kind == VMM_ENTRY_PRESENT,
 		.has_handle = replacement->kind == VMM_ENTRY_HANDLE,

@@ -8,6 +8,12 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The definitions themselves, not the builtin macros of <string.h>. */
+#undef memcpy
+#undef memset
+#undef memmove
+#undef memcmp
+
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	void *start = dst;

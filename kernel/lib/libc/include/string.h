@@ -21,4 +21,17 @@ char *strrchr(const char *s, int c);
 size_t strlcpy(char *dst, const char *src, size_t size);
 char *strstr(const char *haystack, const char *needle);
 
+/*
+ * The kernel is built freestanding (-ffreestanding implies -fno-builtin),
+ * so without these every memcpy(&word, p, 4) would be a call. As builtins
+ * the compiler turns copies of a small known size into plain moves and
+ * calls the functions above for the rest (-mstringop-strategy=libcall in
+ * mk/kernel.mk: a page copy or clear is always the one rep movsb/stosb of
+ * kernel/lib/libc/string.c, never an inline variant chosen per call site).
+ */
+#define memcpy(dst, src, n) __builtin_memcpy((dst), (src), (n))
+#define memset(dst, c, n)   __builtin_memset((dst), (c), (n))
+#define memmove(dst, src, n) __builtin_memmove((dst), (src), (n))
+#define memcmp(a, b, n)     __builtin_memcmp((a), (b), (n))
+
 #endif

@@ -224,7 +224,7 @@ def step_clang(ctx):
 
 
 # ---------------------------------------------------------------- hooks off
-HOOK_PATH_OBJECTS = ["mm/region_fault.o"]  # the fault, map, evict and unmap paths
+HOOK_PATH_OBJECTS = ["mm/region_transition.o"]  # every page transition: fault, map, evict, unmap
 HOOK_SYMBOLS = ("tlb_hooks_dispatch", "tlb_hooks_active")
 
 

@@ -1,9 +1,10 @@
 /*
  * ktest suite "codec": the page codecs in the kernel, on real memory: the
  * pages of the corpus module (a raw page file, ../shared/corpus/python.pages
- * or the in-tree corpus/, passed by GRUB as module "corpus") go through every codec and back; the page
- * store keeps every object through compaction; a store that is full keeps
- * the region's page clear; a compressing region reports its ratio.
+ * or the in-tree corpus/, passed by GRUB as module "corpus") go through
+ * every codec and back; the page store keeps every object through
+ * compaction; a store that is full keeps the region's page clear; a
+ * compressing region reports its ratio.
  */
 #include <stdint.h>
 #include <string.h>

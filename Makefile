@@ -20,6 +20,12 @@ HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 # Every project header: host objects are cheap, so they simply depend on all.
 HEADERS     := $(shell find arch boot kernel mm transforms tests -name '*.h' 2>/dev/null)
 
+# Real program memory (raw 4096-byte pages): the in-tree corpus, unpacked
+# from corpus/ by mk/corpus.mk, and the larger corpora beside the project
+# when they are there (used as well: see corpus/README.md).
+TREE_CORPUS   := $(BUILD)/corpus/python.pages
+SHARED_CORPUS := $(wildcard ../shared/corpus/*.pages)
+
 # The small KTAP harness every host unit test links with.
 HTEST_SRCS  := tests/host/htest.c tests/host/host_shim.c
 

@@ -17,7 +17,8 @@ $(HOST_BUILD)/test-codec: $(VEIL_CODEC)
 
 # Benchmark: optimised, no sanitizers; prints figures only.
 # make bench-codec [CORPUS="FILE..."] [CODEC_ROUNDS=N]
-CODEC_CORPUS ?= $(wildcard ../shared/corpus/*.pages)
+# The corpora of ../shared/corpus when there, else the in-tree one.
+CODEC_CORPUS ?= $(or $(SHARED_CORPUS),$(TREE_CORPUS))
 CODEC_ROUNDS ?= 7
 .PHONY: bench-codec veil-codec
 veil-codec: $(VEIL_CODEC)
@@ -25,5 +26,5 @@ $(HOST_BUILD)/bench-codec: tools/bench_codec.c $(CODEC_SRCS) tests/host/host_shi
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/bench_codec.c $(CODEC_SRCS) tests/host/host_shim.c -llz4 -lzstd
 
-bench-codec: $(HOST_BUILD)/bench-codec
+bench-codec: $(HOST_BUILD)/bench-codec $(TREE_CORPUS)
 	$(HOST_BUILD)/bench-codec -r $(CODEC_ROUNDS) $(or $(CORPUS),$(CODEC_CORPUS))

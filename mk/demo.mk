@@ -1,12 +1,15 @@
 # The demo's page corpus: real program memory that build/veil.iso carries as
-# /boot/corpus.pages (tools/grub/veil.cfg loads it as module "corpus"). This
-# fragment sorts before kernel.mk, whose ISO rule names DEMO_CORPUS_ISO.
+# /boot/corpus.pages (tools/grub/veil.cfg loads it as module "corpus"): the
+# 2048 pages of ../shared/corpus/python.pages when that file is there, else
+# the in-tree corpus (TREE_CORPUS, mk/corpus.mk). This fragment sorts before
+# kernel.mk, whose ISO rule names DEMO_CORPUS_ISO.
 #   make DEMO_CORPUS=../shared/corpus/node.pages   another program's memory
-DEMO_CORPUS     ?= ../shared/corpus/python.pages
-# Empty when the corpus is missing: the ISO then has no module and the
-# demo fills its pages itself (and says so).
-DEMO_CORPUS_ISO := $(if $(wildcard $(DEMO_CORPUS)),$(BUILD)/corpus.pages)
+#   make DEMO_CORPUS=                              no module: the demo synthesises
+DEMO_CORPUS     ?= $(or $(wildcard ../shared/corpus/python.pages),$(TREE_CORPUS))
+DEMO_CORPUS_ISO := $(if $(DEMO_CORPUS),$(BUILD)/corpus.pages)
 
-$(BUILD)/corpus.pages: $(wildcard $(DEMO_CORPUS))
+# A named file that is missing is an error (make says so), not a silent
+# fallback to synthetic pages.
+$(BUILD)/corpus.pages: $(DEMO_CORPUS)
 	@mkdir -p $(@D)
 	install -m 644 $< $@

@@ -113,8 +113,8 @@ define make_iso
 	$(GRUB_MKRESCUE) -o $(1) $(2) >$(2).log 2>&1 || { cat $(2).log; exit 1; }
 endef
 
-# The demo's page corpus (DEMO_CORPUS, mk/run.mk) rides on the ISO as
-# /boot/corpus.pages when the file exists; without it the demo synthesises.
+# The demo's page corpus (DEMO_CORPUS, mk/demo.mk) rides on the ISO as
+# /boot/corpus.pages; with DEMO_CORPUS empty the demo synthesises.
 $(BUILD)/veil.iso: $(KBUILD)/veil.elf tools/grub/veil.cfg $(DEMO_CORPUS_ISO)
 	$(call make_iso,$@,$(BUILD)/iso,tools/grub/veil.cfg,$(DEMO_CORPUS_ISO))
 

@@ -6,12 +6,13 @@ $(eval $(call host_test,store,tests/host/test_store.c $(STORE_SRCS),-pthread -ll
 
 # Benchmark: optimised, no sanitizers; prints figures only.
 # make bench-store [CORPUS="FILE..."] [STORE_REPEAT=N]
-STORE_CORPUS ?= $(wildcard ../shared/corpus/*.pages)
+# The corpora of ../shared/corpus when there, else the in-tree one.
+STORE_CORPUS ?= $(or $(SHARED_CORPUS),$(TREE_CORPUS))
 STORE_REPEAT ?= 8
 .PHONY: bench-store
 $(HOST_BUILD)/bench-store: tools/bench_store.c $(STORE_SRCS) tests/host/host_shim.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/bench_store.c $(STORE_SRCS) tests/host/host_shim.c -llz4
 
-bench-store: $(HOST_BUILD)/bench-store
+bench-store: $(HOST_BUILD)/bench-store $(TREE_CORPUS)
 	$(HOST_BUILD)/bench-store $(STORE_REPEAT) $(or $(CORPUS),$(STORE_CORPUS))

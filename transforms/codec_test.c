@@ -1,9 +1,10 @@
 /*
  * ktest suite "codec": the page codecs in the kernel, on real memory: the
- * pages of the corpus module (a raw page file from ../shared/corpus passed
- * by GRUB as module "corpus") go through every codec and back; the page
- * store keeps every object through compaction; a store that is full keeps
- * the region's page clear; a compressing region reports its ratio.
+ * pages of the corpus module (a raw page file, ../shared/corpus/python.pages
+ * or the in-tree corpus/, passed by GRUB as module "corpus") go through
+ * every codec and back; the page store keeps every object through
+ * compaction; a store that is full keeps the region's page clear; a
+ * compressing region reports its ratio.
  */
 #include <stdint.h>
 #include <string.h>
@@ -41,7 +42,7 @@ KTEST_SLOW(codec, corpus_round_trip_every_codec, 60000)
 	const uint8_t *corpus = corpus_pages(&pages);
 
 	if (!corpus)
-		ktest_skip(t, "no corpus module (tests/run passes one when ../shared/corpus exists)");
+		ktest_skip(t, "no corpus module (tests/run passes the shared or the in-tree corpus)");
 	for (unsigned c = 0; codec_table[c]; c++) {
 		const struct codec_ops *codec = codec_table[c];
 		unsigned failures = 0, refused = 0;

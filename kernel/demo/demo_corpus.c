@@ -1,7 +1,7 @@
 /*
  * Where the demo's pages come from: a page corpus (raw 4096-byte pages of
- * real program memory, the .pages files of ../shared/corpus) that GRUB loads as a
- * multiboot2 module named "corpus...", so compression ratios are those of
+ * real program memory: the in-tree corpus/ or ../shared/corpus) that GRUB loads
+ * as a multiboot2 module named "corpus...", so compression ratios are those of
  * real memory. Without it the demo synthesises pages of mixed kinds (text,
  * pointer arrays, half-empty, noise) and says so.
  */

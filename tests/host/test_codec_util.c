@@ -1,5 +1,6 @@
 /*
- * Corpus loading and synthetic pages for the codec host tests.
+ * Corpus loading and synthetic pages for the codec host tests: the
+ * corpora beside the project and the in-tree one (test_codec_util.h).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -20,44 +21,60 @@ static int name_order(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Loads one corpus file as the next entry; a file that cannot be read
+ * adds nothing. */
+static void corpus_load_file(const char *path)
+{
+	FILE *file = fopen(path, "rb");
+	long size;
+
+	if (!file)
+		return;
+	fseek(file, 0, SEEK_END);
+	size = ftell(file);
+	rewind(file);
+	corpus_pages[corpus_files] = malloc((size_t)size + 1);
+	corpus_counts[corpus_files] = (size_t)size / 4096;
+	if (fread(corpus_pages[corpus_files], 4096, corpus_counts[corpus_files],
+		  file) == corpus_counts[corpus_files])
+		corpus_names[corpus_files++] = strdup(path);
+	fclose(file);
+}
+
+/* Loads the *.pages files of one folder, in name order; a missing folder
+ * adds nothing. */
+static void corpus_load_folder(const char *folder)
+{
+	DIR *dir = opendir(folder);
+	struct dirent *entry;
+	char *found[CORPUS_MAX];
+	size_t count = 0;
+
+	while (dir && (entry = readdir(dir)) && corpus_files + count < CORPUS_MAX) {
+		size_t length = strlen(entry->d_name);
+
+		if (length > 6 && strcmp(entry->d_name + length - 6, ".pages") == 0)
+			found[count++] = strdup(entry->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	qsort(found, count, sizeof(found[0]), name_order);
+	for (size_t i = 0; i < count; i++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", folder, found[i]);
+		corpus_load_file(path);
+		free(found[i]);
+	}
+}
+
 size_t test_codec_corpus(const char *const **names, uint8_t *const **pages,
 			 const size_t **page_counts)
 {
 	if (!corpus_loaded) {
-		DIR *dir = opendir(TEST_CODEC_CORPUS_DIR);
-		struct dirent *entry;
-		char *found[CORPUS_MAX];
-		size_t count = 0;
-
 		corpus_loaded = 1;
-		while (dir && (entry = readdir(dir)) && count < CORPUS_MAX) {
-			size_t length = strlen(entry->d_name);
-
-			if (length > 6 && strcmp(entry->d_name + length - 6, ".pages") == 0)
-				found[count++] = strdup(entry->d_name);
-		}
-		if (dir)
-			closedir(dir);
-		qsort(found, count, sizeof(found[0]), name_order);
-		for (size_t i = 0; i < count; i++) {
-			char path[512];
-			FILE *file;
-			long size;
-
-			snprintf(path, sizeof(path), "%s/%s", TEST_CODEC_CORPUS_DIR, found[i]);
-			file = fopen(path, "rb");
-			if (!file)
-				continue;
-			fseek(file, 0, SEEK_END);
-			size = ftell(file);
-			rewind(file);
-			corpus_pages[corpus_files] = malloc((size_t)size + 1);
-			corpus_counts[corpus_files] = (size_t)size / 4096;
-			if (fread(corpus_pages[corpus_files], 4096,
-				  corpus_counts[corpus_files], file) == corpus_counts[corpus_files])
-				corpus_names[corpus_files++] = found[i];
-			fclose(file);
-		}
+		corpus_load_folder(TEST_CODEC_CORPUS_SHARED);
+		corpus_load_folder(TEST_CODEC_CORPUS_TREE);
 	}
 	*names = corpus_names;
 	*pages = corpus_pages;

@@ -1,6 +1,7 @@
 /*
- * Shared helpers of the codec host tests: corpus loading (skipping cleanly
- * when ../shared/corpus is absent) and seeded page contents.
+ * Shared helpers of the codec host tests: corpus loading (the corpora of
+ * ../shared/corpus when there, and always the in-tree one the build unpacks
+ * into build/corpus) and seeded page contents.
  */
 #ifndef VEIL_TESTS_HOST_TEST_CODEC_UTIL_H
 #define VEIL_TESTS_HOST_TEST_CODEC_UTIL_H
@@ -8,10 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TEST_CODEC_CORPUS_DIR "../shared/corpus"
+/* Folders searched for *.pages files, relative to the project root (where
+ * tests/run runs the host tests). */
+#define TEST_CODEC_CORPUS_SHARED "../shared/corpus"
+#define TEST_CODEC_CORPUS_TREE "build/corpus"
 
-/* Loads the corpus files (sorted); returns how many, 0 when the folder is
- * missing. Each file's pages stay loaded for the whole run. */
+/* Loads the corpus files of both folders (each folder's sorted, names given
+ * as "folder/file"); returns how many, 0 when neither folder has one. Each
+ * file's pages stay loaded for the whole run. */
 size_t test_codec_corpus(const char *const **names, uint8_t *const **pages,
 			 const size_t **page_counts);
 

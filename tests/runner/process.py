@@ -16,15 +16,15 @@ class Run:
         self.seconds = seconds
 
 
-def run(command, timeout, echo=None, stop_when=None, stdin=None, cwd=None):
+def run(command, timeout, echo=None, stop_when=None, stdin=None, cwd=None, env=None):
     """Runs command (a list), streaming stdout+stderr to echo(line).
     stop_when(line) returning True ends the process early (status None).
-    Returns a Run."""
+    env, when given, is the whole environment of the command. Returns a Run."""
     start = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT,
                                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                               cwd=cwd, start_new_session=True)
+                               cwd=cwd, env=env, start_new_session=True)
     if stdin is not None:
         process.stdin.write(stdin)
         process.stdin.close()

@@ -122,12 +122,29 @@ STRESS_CASES = ("region.stress_million_clock_identity",
 WITHOUT_STRESS = "ktest=all," + ",".join("-" + c for c in STRESS_CASES)
 
 
-# Real program memory for the in-kernel codec tests (module "corpus").
-CORPUS = os.path.join("..", "shared", "corpus", "python.pages")
+# Real program memory for the in-kernel codec tests (module "corpus"): the
+# larger corpus beside the project when there, else the in-tree one (make
+# unpacks corpus/python.pages.gz there; see corpus/README.md).
+SHARED_CORPUS = os.path.join("..", "shared", "corpus", "python.pages")
+TREE_CORPUS = os.path.join(BUILD, "corpus", "python.pages")
+
+
+def corpus_file():
+    """The page corpus a boot should carry: the shared one, else the
+    in-tree one; None when neither file is there."""
+    for path in (SHARED_CORPUS, TREE_CORPUS):
+        if os.path.exists(path):
+            return path
+    return None
 
 
 def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6", corpus=False):
-    module = CORPUS if corpus and os.path.exists(CORPUS) else None
+    module = corpus_file() if corpus else None
+    if corpus and not module:
+        # The corpus cases would only skip: say so as a failure instead.
+        return [(f"{name}:corpus", False, f"{TREE_CORPUS} missing (make corpus)")]
+    if module:
+        ctx.echo(f"# {name}: module corpus = {module}")
     run = boot(ctx, name, cmdline, firmware=firmware, timeout=180,
                module=module, module_name="corpus")
     checks = judge_boot(name, run)

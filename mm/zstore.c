@@ -23,12 +23,6 @@
 
 static const struct store_ops zstore_ops;
 
-static int zstore_refuse(struct zstore *z, int result)
-{
-	zstore_count(&z->refusals, 1);
-	return result;
-}
-
 static int zstore_put(struct store *store, const void *data, size_t length,
 		      store_handle_t *handle)
 {
@@ -107,6 +101,8 @@ static int zstore_read(struct store *store, store_handle_t handle,
 	*length = slot->length;
 	if (buffer_size < slot->length)
 		result = STORE_SHORT_BUFFER;
+	else if (zstore_tag_state(slot->tag) == ZSTORE_SLOT_ADOPTED)
+		memcpy(buffer, slot->page, ZSTORE_FRAME_SIZE);
 	else
 		zstore_object_read(class, slot, buffer);
 	spin_unlock_irqrestore(&class->lock, flags);
@@ -125,9 +121,26 @@ static int zstore_map(struct store *store, store_handle_t handle, void *bounce,
 
 	if (result != STORE_OK)
 		return result;
-	offset = zstore_data_offset(class, slot->object);
 	view->handle = handle;
+	view->slot = slot;
 	view->length = slot->length;
+	if (zstore_tag_state(slot->tag) == ZSTORE_SLOT_ADOPTED) {
+		if (zstore_tag_pins(slot->tag) < ZSTORE_TAG_PINS_MAX) {
+			/* the page itself; the pin keeps free and release away */
+			view->data = slot->page;
+			view->pinned = true;
+			zstore_tag_write(slot, slot->tag + (1u << ZSTORE_TAG_PINS_SHIFT));
+		} else if (!bounce) {
+			result = STORE_SHORT_BUFFER;
+		} else {
+			memcpy(bounce, slot->page, ZSTORE_FRAME_SIZE);
+			view->data = bounce;
+			view->pinned = false;
+		}
+		spin_unlock_irqrestore(&class->lock, flags);
+		return result;
+	}
+	offset = zstore_data_offset(class, slot->object);
 	if (!zstore_oversize(slot->length) &&
 	    offset / ZSTORE_FRAME_SIZE ==
 	    (offset + slot->length - 1) / ZSTORE_FRAME_SIZE &&
@@ -149,22 +162,31 @@ static int zstore_map(struct store *store, store_handle_t handle, void *bounce,
 	return result;
 }
 
+/* Drops the pin map took. A pinned slot cannot be freed, so its tag's
+ * state and class stay put: the view's slot pointer is followed without a
+ * second handle check (the generation is still checked, under the lock). */
 static void zstore_unmap(struct store *store, struct store_view *view)
 {
 	struct zstore *z = zstore_of(store);
+	struct zstore_slot *slot = view->slot;
 	struct zstore_class *class;
-	struct zstore_slot *slot;
 	unsigned long flags;
-	int result;
+	uint32_t tag;
 
 	if (!view->pinned)
 		return;
-	/* a pinned handle cannot be freed, so it must still be valid */
-	result = zstore_handle_lock(z, view->handle, &slot, &class, &flags);
-	KASSERT(result == STORE_OK);
-	KASSERT(zstore_tag_pins(slot->tag) > 0 && slot->zspage->pins > 0);
-	zstore_tag_write(slot, slot->tag - (1u << ZSTORE_TAG_PINS_SHIFT));
-	slot->zspage->pins--;
+	class = z->classes[zstore_tag_class(zstore_tag_read(slot))];
+	flags = spin_lock_irqsave(&class->lock);
+	tag = slot->tag;
+	KASSERT(zstore_tag_state(tag) >= ZSTORE_SLOT_LIVE &&
+		zstore_tag_pins(tag) > 0 &&
+		zstore_tag_generation(tag) ==
+		((view->handle >> ZSTORE_INDEX_BITS) & ZSTORE_GENERATION_MASK));
+	zstore_tag_write(slot, tag - (1u << ZSTORE_TAG_PINS_SHIFT));
+	if (zstore_tag_state(tag) == ZSTORE_SLOT_LIVE) {
+		KASSERT(slot->zspage->pins > 0);
+		slot->zspage->pins--;
+	}
 	view->pinned = false;
 	view->data = NULL;
 	spin_unlock_irqrestore(&class->lock, flags);
@@ -186,9 +208,14 @@ static int zstore_size(struct store *store, store_handle_t handle,
 	return STORE_OK;
 }
 
-static int zstore_free(struct store *store, store_handle_t handle)
+/* Frees an object and gives its length; see free_length in mm/store.h.
+ * Inlined into both ops, so a plain free pays no extra call. */
+static inline __attribute__((always_inline)) int
+zstore_free_object(struct store *store, store_handle_t handle,
+		   size_t *length_out)
 {
 	struct zstore *z = zstore_of(store);
+	uint64_t index = handle & ZSTORE_INDEX_MASK;
 	struct zstore_zspage *head;
 	struct zstore_class *class;
 	struct zstore_slot *slot;
@@ -205,21 +232,42 @@ static int zstore_free(struct store *store, store_handle_t handle)
 		return STORE_BUSY;
 	}
 	length = slot->length;
+	if (zstore_tag_state(slot->tag) == ZSTORE_SLOT_ADOPTED) {
+		void *page = slot->page;
+
+		zstore_adopted_drop(z, slot, index, class, flags);
+		zstore_frame_put(z, page, &z->data_frames);
+		*length_out = length;
+		return STORE_OK;
+	}
 	head = zstore_oversize(length) ? zstore_head_of(class, slot) : NULL;
-	zstore_class_drop(z, class, slot->zspage, slot->object,
-			  handle & ZSTORE_INDEX_MASK);
+	zstore_class_drop(z, class, slot->zspage, slot->object, index);
 	/* no handle reaches the slot now: only the free list will */
 	zstore_tag_write(slot, zstore_tag(ZSTORE_SLOT_RESERVED, 0,
 					  zstore_tag_generation(slot->tag), 0));
 	spin_unlock_irqrestore(&class->lock, flags);
 	if (head)
 		zstore_head_free(z, head);
-	zstore_slot_release(z, handle & ZSTORE_INDEX_MASK);
+	zstore_slot_release(z, index);
 
 	zstore_count(&z->pages_stored, -1);
 	zstore_count(&z->bytes_stored, -(int64_t)length);
 	zstore_count(&z->frees, 1);
+	*length_out = length;
 	return STORE_OK;
+}
+
+static int zstore_free_length(struct store *store, store_handle_t handle,
+			      size_t *length)
+{
+	return zstore_free_object(store, handle, length);
+}
+
+static int zstore_free(struct store *store, store_handle_t handle)
+{
+	size_t length;
+
+	return zstore_free_object(store, handle, &length);
 }
 
 static void zstore_stats(struct store *store, struct store_stats *stats)
@@ -241,10 +289,12 @@ static void zstore_stats(struct store *store, struct store_stats *stats)
 	stats->compactions = zstore_atomic_load(&z->compactions);
 	stats->objects_moved = zstore_atomic_load(&z->objects_moved);
 	stats->frames_compacted = zstore_atomic_load(&z->frames_compacted);
+	stats->pages_adopted = zstore_atomic_load(&z->pages_adopted);
 }
 
 static void zstore_release_all(struct zstore *z)
 {
+	zstore_adopted_release_all(z);	/* they need the slot table */
 	for (unsigned i = 0; i < ZSTORE_CLASS_COUNT; i++) {
 		struct zstore_class *class = z->classes[i];
 
@@ -344,7 +394,10 @@ static const struct store_ops zstore_ops = {
 	.unmap = zstore_unmap,
 	.size = zstore_size,
 	.free = zstore_free,
+	.free_length = zstore_free_length,
 	.stats = zstore_stats,
 	.compact = zstore_compact,
 	.destroy = zstore_destroy,
+	.adopt_page = zstore_adopt_page,
+	.release_page = zstore_release_page,
 };

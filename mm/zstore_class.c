@@ -35,15 +35,16 @@ void zstore_list_remove(struct zstore_class *class,
 	zspage->prev = zspage->next = NULL;
 }
 
+/* Puts a zspage (on no list) first in the given group's list. */
 static void zstore_list_insert(struct zstore_class *class,
-			       struct zstore_zspage *zspage)
+			       struct zstore_zspage *zspage, unsigned group)
 {
-	zspage->group = (uint8_t)zstore_group_of(class, zspage);
+	zspage->group = (uint8_t)group;
 	zspage->prev = NULL;
-	zspage->next = class->groups[zspage->group];
+	zspage->next = class->groups[group];
 	if (zspage->next)
 		zspage->next->prev = zspage;
-	class->groups[zspage->group] = zspage;
+	class->groups[group] = zspage;
 }
 
 void zstore_zspage_release(struct zstore *z, struct zstore_class *class,
@@ -55,16 +56,25 @@ void zstore_zspage_release(struct zstore *z, struct zstore_class *class,
 	zstore_chunk_free(z, zspage);
 }
 
-/* Moves a zspage to the group its fullness calls for, or releases it when
- * it holds nothing. Class lock held. */
+/* Moves a zspage to the head of the group its fullness calls for, or
+ * releases it when it holds nothing. Class lock held. */
 void zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
 				  struct zstore_zspage *zspage)
 {
-	zstore_list_remove(class, zspage);
-	if (zspage->in_use == 0 && zspage->pins == 0)
+	unsigned group;
+
+	if (zspage->in_use == 0 && zspage->pins == 0) {
+		zstore_list_remove(class, zspage);
 		zstore_zspage_release(z, class, zspage);
-	else
-		zstore_list_insert(class, zspage);
+		return;
+	}
+	group = zstore_group_of(class, zspage);
+	/* already first in that group (a put or free that crosses no
+	 * quarter of a zspage): the lists would come out the same */
+	if (group == zspage->group && class->groups[group] == zspage)
+		return;
+	zstore_list_remove(class, zspage);
+	zstore_list_insert(class, zspage, group);
 }
 
 /* A new empty zspage of the class, or a result code. Class lock held. */
@@ -94,71 +104,9 @@ static int zstore_zspage_create(struct zstore *z, struct zstore_class *class,
 		return STORE_NO_MEMORY;
 	}
 	class->zspages++;
-	zstore_list_insert(class, zspage);
+	zstore_list_insert(class, zspage, zstore_group_of(class, zspage));
 	*out = zspage;
 	return STORE_OK;
-}
-
-/* Copies between a buffer and the bytes at offset in a zspage, a frame at
- * a time (an object may span a frame boundary). */
-void zstore_copy_in(struct zstore_zspage *zspage, size_t offset,
-			   const void *source, size_t length)
-{
-	const char *from = source;
-
-	while (length) {
-		size_t within = offset % ZSTORE_FRAME_SIZE;
-		size_t chunk = ZSTORE_FRAME_SIZE - within;
-
-		if (chunk > length)
-			chunk = length;
-		memcpy((char *)zspage->frames[offset / ZSTORE_FRAME_SIZE] + within,
-		       from, chunk);
-		from += chunk;
-		offset += chunk;
-		length -= chunk;
-	}
-}
-
-void zstore_copy_out(const struct zstore_zspage *zspage, size_t offset,
-			    void *destination, size_t length)
-{
-	char *to = destination;
-
-	while (length) {
-		size_t within = offset % ZSTORE_FRAME_SIZE;
-		size_t chunk = ZSTORE_FRAME_SIZE - within;
-
-		if (chunk > length)
-			chunk = length;
-		memcpy(to, (const char *)zspage->frames[offset / ZSTORE_FRAME_SIZE] +
-			   within, chunk);
-		to += chunk;
-		offset += chunk;
-		length -= chunk;
-	}
-}
-
-/* The header word of an object of a class that has headers. */
-void zstore_header_write(struct zstore_class *class,
-				struct zstore_zspage *zspage, unsigned object,
-				uint32_t header)
-{
-	if (!class->headerless)
-		zstore_copy_in(zspage, zstore_object_offset(class, object),
-			       &header, sizeof(header));
-}
-
-uint32_t zstore_header_read(const struct zstore_class *class,
-				   const struct zstore_zspage *zspage,
-				   unsigned object)
-{
-	uint32_t header;
-
-	KASSERT(!class->headerless);
-	zstore_copy_out(zspage, zstore_object_offset(class, object), &header,
-			sizeof(header));
-	return header;
 }
 
 /* Takes a free object of a non-full zspage: a freed one first, else a
@@ -197,15 +145,6 @@ void zstore_object_drop(struct zstore_class *class,
 	}
 	KASSERT(zspage->in_use > 0);
 	zspage->in_use--;
-}
-
-unsigned zstore_class_index_for(size_t length)
-{
-	size_t stored = length + ZSTORE_HEADER_SIZE;
-
-	if (stored > ZSTORE_FRAME_SIZE)
-		stored = ZSTORE_FRAME_SIZE;	/* the headerless raw-page class */
-	return (unsigned)((stored + ZSTORE_CLASS_STEP - 1) / ZSTORE_CLASS_STEP) - 1;
 }
 
 /* The zspage size (in frames) that wastes the smallest share for a size. */
@@ -310,11 +249,6 @@ void zstore_class_drop(struct zstore *z, struct zstore_class *class,
  * the object like any other; the head is reached only through the tail,
  * under the tail class's lock, and is freed after the slot is dead.
  */
-static struct zstore_class *zstore_head_class(struct zstore *z)
-{
-	return z->classes[ZSTORE_CLASS_COUNT - 1];
-}
-
 int zstore_head_put(struct zstore *z, const void *data,
 			   struct zstore_zspage **head)
 {

@@ -12,25 +12,6 @@
 #include "kernel/lib/spinlock.h"
 #include "mm/zstore_internal.h"
 
-static unsigned zstore_check_value(const struct zstore *z, uint64_t index,
-				   unsigned generation)
-{
-	uint64_t mix = (index | (uint64_t)generation << 32) ^ z->salt;
-
-	mix *= 0x9e3779b97f4a7c15ull;
-	mix ^= mix >> 29;
-	mix *= 0xbf58476d1ce4e5b9ull;
-	return (unsigned)(mix >> 56) & ZSTORE_CHECK_MASK;
-}
-
-store_handle_t zstore_handle_make(const struct zstore *z, uint64_t index,
-					 unsigned generation)
-{
-	return index | (uint64_t)generation << ZSTORE_INDEX_BITS |
-	       (uint64_t)zstore_check_value(z, index, generation)
-		       << (ZSTORE_INDEX_BITS + ZSTORE_GENERATION_BITS);
-}
-
 /* Adds a frame of slots to the free list; slot_lock held. */
 static int zstore_slots_grow(struct zstore *z)
 {
@@ -120,7 +101,9 @@ static int zstore_bad_handle(struct zstore *z, store_handle_t handle,
 
 /*
  * Checks a handle and locks the class of its object. On success the slot is
- * live with the handle's generation and *class is locked (flags in *flags).
+ * live (ZSTORE_SLOT_LIVE, or ZSTORE_SLOT_ADOPTED: the caller tells them
+ * apart) with the handle's generation and *class is locked (flags in
+ * *flags).
  */
 int zstore_handle_lock(struct zstore *z, store_handle_t handle,
 			      struct zstore_slot **slot_out,
@@ -143,7 +126,7 @@ int zstore_handle_lock(struct zstore *z, store_handle_t handle,
 		return zstore_bad_handle(z, handle, "slot out of range");
 	slot = zstore_slot_at(z, index);
 	tag = zstore_tag_read(slot);
-	if (zstore_tag_state(tag) != ZSTORE_SLOT_LIVE)
+	if (zstore_tag_state(tag) < ZSTORE_SLOT_LIVE)
 		return zstore_bad_handle(z, handle, "slot not in use (freed?)");
 	if (zstore_tag_generation(tag) != generation)
 		return zstore_bad_handle(z, handle, "stale generation");
@@ -151,7 +134,7 @@ int zstore_handle_lock(struct zstore *z, store_handle_t handle,
 	*flags = spin_lock_irqsave(&class->lock);
 	/* the slot may have been freed and reused since the unlocked look */
 	tag = zstore_tag_read(slot);
-	if (zstore_tag_state(tag) != ZSTORE_SLOT_LIVE ||
+	if (zstore_tag_state(tag) < ZSTORE_SLOT_LIVE ||
 	    zstore_tag_generation(tag) != generation ||
 	    zstore_tag_class(tag) != class->index) {
 		spin_unlock_irqrestore(&class->lock, *flags);

@@ -28,6 +28,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include "kernel/lib/panic.h"
 #include "kernel/lib/spinlock.h"
 #include "mm/zstore.h"
 
@@ -73,19 +75,22 @@ enum zstore_slot_state {
 	ZSTORE_SLOT_FREE     = 0,
 	ZSTORE_SLOT_RESERVED = 1,	/* taken by a put that has not finished */
 	ZSTORE_SLOT_LIVE     = 2,
+	ZSTORE_SLOT_ADOPTED  = 3,	/* a whole page kept without a copy */
 };
 
 struct zstore_zspage;
 
 /* One entry of the indirection table a handle names. While the slot is
  * live, zspage/object/length are protected by its class's lock; while free,
- * next_free is protected by the store's slot_lock. */
+ * next_free is protected by the store's slot_lock. An adopted page's slot
+ * names the raw-page class in its tag, whose lock protects page. */
 struct zstore_slot {
 	uint32_t tag;
 	uint16_t length;
 	uint16_t object;		/* index of the object in its zspage */
 	union {
 		struct zstore_zspage *zspage;
+		void *page;		/* an adopted page (ZSTORE_SLOT_ADOPTED) */
 		uint64_t next_free;	/* index of the next free slot, 0 ends */
 	};
 };
@@ -148,6 +153,7 @@ struct zstore {
 	/* Statistics, atomics. */
 	uint64_t pages_stored, bytes_stored, puts, frees, refusals;
 	uint64_t bad_handles, compactions, objects_moved, frames_compacted;
+	uint64_t pages_adopted;
 
 	/* Protects meta_free and meta_frames (the chunk allocator). Taken
 	 * inside a class lock, never the other way round. */
@@ -170,6 +176,19 @@ struct zstore {
 };
 
 _Static_assert(sizeof(struct zstore) <= ZSTORE_FRAME_SIZE, "store header frame");
+
+/* The class whose lock guards objects longer than a frame's heads and
+ * adopted pages: the raw-page class, never compacted. */
+static inline struct zstore_class *zstore_head_class(struct zstore *z)
+{
+	return z->classes[ZSTORE_CLASS_COUNT - 1];
+}
+
+static inline int zstore_refuse(struct zstore *z, int result)
+{
+	__atomic_add_fetch(&z->refusals, 1, __ATOMIC_RELAXED);
+	return result;
+}
 
 /* ---- small helpers every part uses --------------------------------------- */
 
@@ -257,6 +276,106 @@ static inline bool zstore_oversize(size_t length)
 	return length > ZSTORE_FRAME_SIZE;
 }
 
+/* ---- hot helpers, inline: handles, object bytes, class of a length ----- */
+
+static inline unsigned zstore_check_value(const struct zstore *z, uint64_t index,
+				   unsigned generation)
+{
+	uint64_t mix = (index | (uint64_t)generation << 32) ^ z->salt;
+
+	mix *= 0x9e3779b97f4a7c15ull;
+	mix ^= mix >> 29;
+	mix *= 0xbf58476d1ce4e5b9ull;
+	return (unsigned)(mix >> 56) & ZSTORE_CHECK_MASK;
+}
+
+static inline store_handle_t zstore_handle_make(const struct zstore *z, uint64_t index,
+					 unsigned generation)
+{
+	return index | (uint64_t)generation << ZSTORE_INDEX_BITS |
+	       (uint64_t)zstore_check_value(z, index, generation)
+		       << (ZSTORE_INDEX_BITS + ZSTORE_GENERATION_BITS);
+}
+
+/* Copies between a buffer and the bytes at offset in a zspage, a frame at
+ * a time (an object may span a frame boundary). */
+static inline void zstore_copy_in(struct zstore_zspage *zspage, size_t offset,
+			   const void *source, size_t length)
+{
+	const char *from = source;
+
+	while (length) {
+		size_t within = offset % ZSTORE_FRAME_SIZE;
+		size_t chunk = ZSTORE_FRAME_SIZE - within;
+
+		if (chunk > length)
+			chunk = length;
+		memcpy((char *)zspage->frames[offset / ZSTORE_FRAME_SIZE] + within,
+		       from, chunk);
+		from += chunk;
+		offset += chunk;
+		length -= chunk;
+	}
+}
+
+static inline void zstore_copy_out(const struct zstore_zspage *zspage, size_t offset,
+			    void *destination, size_t length)
+{
+	char *to = destination;
+
+	while (length) {
+		size_t within = offset % ZSTORE_FRAME_SIZE;
+		size_t chunk = ZSTORE_FRAME_SIZE - within;
+
+		if (chunk > length)
+			chunk = length;
+		memcpy(to, (const char *)zspage->frames[offset / ZSTORE_FRAME_SIZE] +
+			   within, chunk);
+		to += chunk;
+		offset += chunk;
+		length -= chunk;
+	}
+}
+
+/* Where an object's header word is: objects start at multiples of 16, so
+ * the word never spans a frame and is reached without the copy loop. */
+static inline uint32_t *zstore_header_at(const struct zstore_class *class,
+					 const struct zstore_zspage *zspage,
+					 unsigned object)
+{
+	size_t offset = zstore_object_offset(class, object);
+
+	return (uint32_t *)((char *)zspage->frames[offset / ZSTORE_FRAME_SIZE] +
+			    offset % ZSTORE_FRAME_SIZE);
+}
+
+/* The header word of an object of a class that has headers (none is
+ * written in a headerless class). */
+static inline void zstore_header_write(struct zstore_class *class,
+				       struct zstore_zspage *zspage,
+				       unsigned object, uint32_t header)
+{
+	if (!class->headerless)
+		*zstore_header_at(class, zspage, object) = header;
+}
+
+static inline uint32_t zstore_header_read(const struct zstore_class *class,
+					  const struct zstore_zspage *zspage,
+					  unsigned object)
+{
+	KASSERT(!class->headerless);
+	return *zstore_header_at(class, zspage, object);
+}
+
+static inline unsigned zstore_class_index_for(size_t length)
+{
+	size_t stored = length + ZSTORE_HEADER_SIZE;
+
+	if (stored > ZSTORE_FRAME_SIZE)
+		stored = ZSTORE_FRAME_SIZE;	/* the headerless raw-page class */
+	return (unsigned)((stored + ZSTORE_CLASS_STEP - 1) / ZSTORE_CLASS_STEP) - 1;
+}
+
 /* ---- frames and metadata chunks (mm/zstore_frame.c) ---------------------- */
 
 bool zstore_reserve(struct zstore *z, uint64_t n);
@@ -269,8 +388,6 @@ void zstore_chunk_free(struct zstore *z, void *chunk);
 
 /* ---- handles and slots (mm/zstore_handle.c) ------------------------------ */
 
-store_handle_t zstore_handle_make(const struct zstore *z, uint64_t index,
-					 unsigned generation);
 int zstore_slot_take(struct zstore *z, uint64_t *index);
 void zstore_slot_release(struct zstore *z, uint64_t index);
 int zstore_handle_lock(struct zstore *z, store_handle_t handle,
@@ -286,22 +403,11 @@ void zstore_zspage_release(struct zstore *z, struct zstore_class *class,
 				  struct zstore_zspage *zspage);
 void zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
 				  struct zstore_zspage *zspage);
-void zstore_copy_in(struct zstore_zspage *zspage, size_t offset,
-			   const void *source, size_t length);
-void zstore_copy_out(const struct zstore_zspage *zspage, size_t offset,
-			    void *destination, size_t length);
-void zstore_header_write(struct zstore_class *class,
-				struct zstore_zspage *zspage, unsigned object,
-				uint32_t header);
-uint32_t zstore_header_read(const struct zstore_class *class,
-				   const struct zstore_zspage *zspage,
-				   unsigned object);
 unsigned zstore_object_take(struct zstore_class *class,
 				   struct zstore_zspage *zspage);
 void zstore_object_drop(struct zstore_class *class,
 			       struct zstore_zspage *zspage, unsigned object,
 			       uint64_t slot_index);
-unsigned zstore_class_index_for(size_t length);
 int zstore_classes_create(struct zstore *z);
 int zstore_class_take(struct zstore *z, struct zstore_class *class,
 			     struct zstore_zspage **zspage_out, unsigned *object);
@@ -315,6 +421,16 @@ struct zstore_zspage *zstore_head_of(const struct zstore_class *class,
 					    const struct zstore_slot *slot);
 void zstore_object_read(const struct zstore_class *class,
 			       const struct zstore_slot *slot, void *buffer);
+
+/* ---- adopted pages (mm/zstore_adopt.c) ---------------------------------- */
+
+int zstore_adopt_page(struct store *store, void *page, store_handle_t *handle);
+int zstore_release_page(struct store *store, store_handle_t handle,
+			void **page);
+void zstore_adopted_drop(struct zstore *z, struct zstore_slot *slot,
+			 uint64_t index, struct zstore_class *class,
+			 unsigned long flags);
+void zstore_adopted_release_all(struct zstore *z);
 
 /* ---- compaction (mm/zstore_compact.c) ------------------------------------ */
 

@@ -115,8 +115,9 @@ struct store_ops {
 	 * *handle; no byte is copied. It counts as one object of 4096 bytes in
 	 * one data frame, against frame_limit (STORE_FULL beyond it: the page
 	 * stays the caller's). The caller guarantees: page is 4096-byte aligned
-	 * and is a frame the store's page provider can free (free_page gets it
-	 * when the object is freed, or at destroy); in the kernel that is
+	 * (a NULL or misaligned page gives STORE_BAD_LENGTH) and is a frame
+	 * the store's page provider can free (free_page gets it when the
+	 * object is freed, or at destroy); in the kernel that is
 	 * frame_address(frame_alloc()) for the default store, whose provider
 	 * is the frame allocator through the direct map (mm/region_boot.c).
 	 * From adoption until release_page gives it back, nobody else reads
@@ -190,7 +191,8 @@ static inline int store_free(struct store *store, store_handle_t handle)
 }
 
 /* Frees the object and sets *length to its length; one handle check when
- * the store has the free_length op, else size then free. */
+ * the store has the free_length op, else size then free (that fall-back
+ * sets *length before the free, so also when the free then fails). */
 static inline int store_free_length(struct store *store, store_handle_t handle,
 				    size_t *length)
 {

@@ -3,15 +3,17 @@
  * This file holds the ops (put, read, map, unmap, size, free, stats), the
  * ops table, and creation and destruction; the parts live in
  * mm/zstore_frame.c (frames, metadata chunks), mm/zstore_handle.c (slots
- * and handle checks), mm/zstore_class.c (classes, zspages, objects) and
- * mm/zstore_compact.c (compaction), sharing mm/zstore_internal.h.
+ * and handle checks), mm/zstore_class.c (classes, zspages, objects),
+ * mm/zstore_compact.c (compaction), mm/zstore_adopt.c (whole pages kept
+ * without a copy), sharing mm/zstore_internal.h.
  *
  * Locks (each declaration says what it protects): one per class, plus
  * slot_lock and meta_lock in the store. Order: a class lock, then meta_lock,
  * then whatever the provider takes; slot_lock is never held together with a
  * class lock. A put of an object longer than a frame takes the head class's
  * lock and releases it before it takes the tail's. Compaction holds one
- * class lock at a time.
+ * class lock at a time. Adopted pages are guarded by the raw-page class's
+ * lock, taken like any class lock (never with slot_lock held).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -4,8 +4,9 @@
  * partial zspage so sparse ones drain. Objects may span frames inside a
  * zspage; objects longer than a frame are split into a head (a raw-page
  * class frame) and a tail. Every function here runs under the class lock
- * of the class it is given unless its comment says it takes it; the lock
- * order is the one written atop mm/zstore.c.
+ * of the class it is given unless its comment says it takes it (the head
+ * functions) or it runs at creation, before anyone sees the store
+ * (zstore_classes_create); the lock order is written atop mm/zstore.c.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +25,7 @@ static unsigned zstore_group_of(const struct zstore_class *class,
 }
 
 void zstore_list_remove(struct zstore_class *class,
-			       struct zstore_zspage *zspage)
+			struct zstore_zspage *zspage)
 {
 	if (zspage->prev)
 		zspage->prev->next = zspage->next;
@@ -48,7 +49,7 @@ static void zstore_list_insert(struct zstore_class *class,
 }
 
 void zstore_zspage_release(struct zstore *z, struct zstore_class *class,
-				  struct zstore_zspage *zspage)
+			   struct zstore_zspage *zspage)
 {
 	for (unsigned i = 0; i < class->frames_per_zspage; i++)
 		zstore_frame_put(z, zspage->frames[i], &z->data_frames);
@@ -59,7 +60,7 @@ void zstore_zspage_release(struct zstore *z, struct zstore_class *class,
 /* Moves a zspage to the head of the group its fullness calls for, or
  * releases it when it holds nothing. Class lock held. */
 void zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
-				  struct zstore_zspage *zspage)
+			   struct zstore_zspage *zspage)
 {
 	unsigned group;
 
@@ -112,7 +113,7 @@ static int zstore_zspage_create(struct zstore *z, struct zstore_class *class,
 /* Takes a free object of a non-full zspage: a freed one first, else a
  * fresh one. The caller writes its header. */
 unsigned zstore_object_take(struct zstore_class *class,
-				   struct zstore_zspage *zspage)
+			    struct zstore_zspage *zspage)
 {
 	unsigned object;
 
@@ -133,8 +134,8 @@ unsigned zstore_object_take(struct zstore_class *class,
 
 /* Returns a live object to its zspage's free list. */
 void zstore_object_drop(struct zstore_class *class,
-			       struct zstore_zspage *zspage, unsigned object,
-			       uint64_t slot_index)
+			struct zstore_zspage *zspage, unsigned object,
+			uint64_t slot_index)
 {
 	if (!class->headerless) {
 		/* a header that does not name the slot means corruption */
@@ -210,7 +211,7 @@ int zstore_classes_create(struct zstore *z)
  * sparse ones drain) or a new one; the caller writes it. Class lock held.
  */
 int zstore_class_take(struct zstore *z, struct zstore_class *class,
-			     struct zstore_zspage **zspage_out, unsigned *object)
+		      struct zstore_zspage **zspage_out, unsigned *object)
 {
 	struct zstore_zspage *zspage = NULL;
 	int result;
@@ -232,8 +233,8 @@ int zstore_class_take(struct zstore *z, struct zstore_class *class,
 /* Gives an object back; an emptied zspage returns its frames. Class lock
  * held. */
 void zstore_class_drop(struct zstore *z, struct zstore_class *class,
-			      struct zstore_zspage *zspage, unsigned object,
-			      uint64_t slot_index)
+		       struct zstore_zspage *zspage, unsigned object,
+		       uint64_t slot_index)
 {
 	zstore_object_drop(class, zspage, object, slot_index);
 	class->objects--;
@@ -250,7 +251,7 @@ void zstore_class_drop(struct zstore *z, struct zstore_class *class,
  * under the tail class's lock, and is freed after the slot is dead.
  */
 int zstore_head_put(struct zstore *z, const void *data,
-			   struct zstore_zspage **head)
+		    struct zstore_zspage **head)
 {
 	struct zstore_class *class = zstore_head_class(z);
 	unsigned long flags = spin_lock_irqsave(&class->lock);
@@ -274,7 +275,7 @@ void zstore_head_free(struct zstore *z, struct zstore_zspage *head)
 
 /* The head of an oversize object; its class lock held. */
 struct zstore_zspage *zstore_head_of(const struct zstore_class *class,
-					    const struct zstore_slot *slot)
+				     const struct zstore_slot *slot)
 {
 	struct zstore_zspage *head;
 
@@ -285,7 +286,7 @@ struct zstore_zspage *zstore_head_of(const struct zstore_class *class,
 
 /* Copies a live object out; its class lock held. */
 void zstore_object_read(const struct zstore_class *class,
-			       const struct zstore_slot *slot, void *buffer)
+			const struct zstore_slot *slot, void *buffer)
 {
 	size_t offset = zstore_data_offset(class, slot->object);
 

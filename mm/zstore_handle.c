@@ -106,9 +106,9 @@ static int zstore_bad_handle(struct zstore *z, store_handle_t handle,
  * *flags).
  */
 int zstore_handle_lock(struct zstore *z, store_handle_t handle,
-			      struct zstore_slot **slot_out,
-			      struct zstore_class **class_out,
-			      unsigned long *flags)
+		       struct zstore_slot **slot_out,
+		       struct zstore_class **class_out,
+		       unsigned long *flags)
 {
 	uint64_t index = handle & ZSTORE_INDEX_MASK;
 	unsigned generation = (handle >> ZSTORE_INDEX_BITS) & ZSTORE_GENERATION_MASK;

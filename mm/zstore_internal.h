@@ -208,7 +208,7 @@ static inline void zstore_count(uint64_t *counter, int64_t delta)
 }
 
 static inline uint32_t zstore_tag(unsigned state, unsigned class_index,
-			   unsigned generation, unsigned pins)
+				  unsigned generation, unsigned pins)
 {
 	return generation | class_index << ZSTORE_TAG_CLASS_SHIFT |
 	       state << ZSTORE_TAG_STATE_SHIFT | pins << ZSTORE_TAG_PINS_SHIFT;
@@ -259,13 +259,13 @@ static inline struct zstore_slot *zstore_slot_at(struct zstore *z, uint64_t inde
 }
 
 static inline size_t zstore_object_offset(const struct zstore_class *class,
-				   unsigned object)
+					  unsigned object)
 {
 	return (size_t)object * class->size;
 }
 
 static inline size_t zstore_data_offset(const struct zstore_class *class,
-				 unsigned object)
+					unsigned object)
 {
 	return zstore_object_offset(class, object) +
 	       (class->headerless ? 0 : ZSTORE_HEADER_SIZE);
@@ -279,7 +279,7 @@ static inline bool zstore_oversize(size_t length)
 /* ---- hot helpers, inline: handles, object bytes, class of a length ----- */
 
 static inline unsigned zstore_check_value(const struct zstore *z, uint64_t index,
-				   unsigned generation)
+					  unsigned generation)
 {
 	uint64_t mix = (index | (uint64_t)generation << 32) ^ z->salt;
 
@@ -290,7 +290,7 @@ static inline unsigned zstore_check_value(const struct zstore *z, uint64_t index
 }
 
 static inline store_handle_t zstore_handle_make(const struct zstore *z, uint64_t index,
-					 unsigned generation)
+						unsigned generation)
 {
 	return index | (uint64_t)generation << ZSTORE_INDEX_BITS |
 	       (uint64_t)zstore_check_value(z, index, generation)
@@ -300,7 +300,7 @@ static inline store_handle_t zstore_handle_make(const struct zstore *z, uint64_t
 /* Copies between a buffer and the bytes at offset in a zspage, a frame at
  * a time (an object may span a frame boundary). */
 static inline void zstore_copy_in(struct zstore_zspage *zspage, size_t offset,
-			   const void *source, size_t length)
+				  const void *source, size_t length)
 {
 	const char *from = source;
 
@@ -319,7 +319,7 @@ static inline void zstore_copy_in(struct zstore_zspage *zspage, size_t offset,
 }
 
 static inline void zstore_copy_out(const struct zstore_zspage *zspage, size_t offset,
-			    void *destination, size_t length)
+				   void *destination, size_t length)
 {
 	char *to = destination;
 
@@ -391,36 +391,36 @@ void zstore_chunk_free(struct zstore *z, void *chunk);
 int zstore_slot_take(struct zstore *z, uint64_t *index);
 void zstore_slot_release(struct zstore *z, uint64_t index);
 int zstore_handle_lock(struct zstore *z, store_handle_t handle,
-			      struct zstore_slot **slot_out,
-			      struct zstore_class **class_out,
-			      unsigned long *flags);
+		       struct zstore_slot **slot_out,
+		       struct zstore_class **class_out,
+		       unsigned long *flags);
 
 /* ---- classes, zspages and objects (mm/zstore_class.c) -------------------- */
 
 void zstore_list_remove(struct zstore_class *class,
-			       struct zstore_zspage *zspage);
+			struct zstore_zspage *zspage);
 void zstore_zspage_release(struct zstore *z, struct zstore_class *class,
-				  struct zstore_zspage *zspage);
+			   struct zstore_zspage *zspage);
 void zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
-				  struct zstore_zspage *zspage);
+			   struct zstore_zspage *zspage);
 unsigned zstore_object_take(struct zstore_class *class,
-				   struct zstore_zspage *zspage);
+			    struct zstore_zspage *zspage);
 void zstore_object_drop(struct zstore_class *class,
-			       struct zstore_zspage *zspage, unsigned object,
-			       uint64_t slot_index);
+			struct zstore_zspage *zspage, unsigned object,
+			uint64_t slot_index);
 int zstore_classes_create(struct zstore *z);
 int zstore_class_take(struct zstore *z, struct zstore_class *class,
-			     struct zstore_zspage **zspage_out, unsigned *object);
+		      struct zstore_zspage **zspage_out, unsigned *object);
 void zstore_class_drop(struct zstore *z, struct zstore_class *class,
-			      struct zstore_zspage *zspage, unsigned object,
-			      uint64_t slot_index);
+		       struct zstore_zspage *zspage, unsigned object,
+		       uint64_t slot_index);
 int zstore_head_put(struct zstore *z, const void *data,
-			   struct zstore_zspage **head);
+		    struct zstore_zspage **head);
 void zstore_head_free(struct zstore *z, struct zstore_zspage *head);
 struct zstore_zspage *zstore_head_of(const struct zstore_class *class,
-					    const struct zstore_slot *slot);
+				     const struct zstore_slot *slot);
 void zstore_object_read(const struct zstore_class *class,
-			       const struct zstore_slot *slot, void *buffer);
+			const struct zstore_slot *slot, void *buffer);
 
 /* ---- adopted pages (mm/zstore_adopt.c) ---------------------------------- */
 

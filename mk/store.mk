@@ -1,8 +1,11 @@
 # Page store (mm/store*, mm/zstore*): host unit tests over an mmap-backed
 # frame provider; the corpus case uses liblz4 for realistic object sizes.
-STORE_SRCS := mm/store.c mm/zstore.c
+# The size-class store's files (the TLB event layer's tests link them too).
+ZSTORE_SRCS := mm/zstore.c mm/zstore_frame.c mm/zstore_handle.c \
+               mm/zstore_class.c mm/zstore_compact.c mm/zstore_adopt.c
+STORE_SRCS := mm/store.c $(ZSTORE_SRCS)
 
-$(eval $(call host_test,store,tests/host/test_store.c $(STORE_SRCS),-pthread -llz4))
+$(eval $(call host_test,store,tests/host/test_store.c tests/host/test_store_adopt.c $(STORE_SRCS),-pthread -llz4))
 
 # Benchmark: optimised, no sanitizers; prints figures only.
 # make bench-store [CORPUS="FILE..."] [STORE_REPEAT=N]
@@ -16,3 +19,13 @@ $(HOST_BUILD)/bench-store: tools/bench_store.c $(STORE_SRCS) tests/host/host_shi
 
 bench-store: $(HOST_BUILD)/bench-store $(TREE_CORPUS)
 	$(HOST_BUILD)/bench-store $(STORE_REPEAT) $(or $(CORPUS),$(STORE_CORPUS))
+
+# Instructions per call of the store's hot paths (put, read, map+unmap,
+# size, free) under callgrind; prints one line per op.
+.PHONY: bench-store-ops
+$(HOST_BUILD)/bench-store-ops: tools/bench_store_ops.c $(STORE_SRCS) tests/host/host_shim.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/bench_store_ops.c $(STORE_SRCS) tests/host/host_shim.c
+
+bench-store-ops: $(HOST_BUILD)/bench-store-ops
+	tools/bench-store-ops.sh $(HOST_BUILD)/bench-store-ops

@@ -27,6 +27,8 @@ const char *store_result_name(int result)
 		return "short buffer";
 	case STORE_BUSY:
 		return "object mapped";
+	case STORE_UNSUPPORTED:
+		return "not supported by this store";
 	default:
 		return "unknown result";
 	}

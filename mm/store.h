@@ -39,13 +39,16 @@ enum store_result {
 	STORE_BAD_LENGTH   = -4,	/* put: length 0 or above STORE_OBJECT_MAX */
 	STORE_SHORT_BUFFER = -5,	/* read: the buffer is smaller than the object */
 	STORE_BUSY         = -6,	/* free: the object is mapped right now */
+	STORE_UNSUPPORTED  = -7,	/* an optional op this store does not have */
 };
 
 /* Figures of one store, exact at the moment they were taken. */
 struct store_stats {
-	uint64_t pages_stored;		/* objects held (one per sealed page) */
+	uint64_t pages_stored;		/* objects held (one per sealed page),
+					 * adopted pages included */
 	uint64_t bytes_stored;		/* sum of the objects' lengths */
-	uint64_t frames_used;		/* frames holding object data */
+	uint64_t frames_used;		/* frames holding object data (an
+					 * adopted page is one) */
 	uint64_t metadata_frames;	/* frames holding tables and descriptors */
 	uint64_t frame_limit;		/* put refuses beyond this many frames in all */
 	uint64_t ratio_milli;		/* pages_stored * 1000 / (data + metadata frames) */
@@ -56,6 +59,7 @@ struct store_stats {
 	uint64_t compactions;		/* compaction runs */
 	uint64_t objects_moved;		/* objects moved by compaction */
 	uint64_t frames_compacted;	/* frames released by compaction */
+	uint64_t pages_adopted;		/* adopted pages held now (in pages_stored) */
 };
 
 /*
@@ -71,6 +75,7 @@ struct store_view {
 	size_t length;
 	/* private to the implementation */
 	store_handle_t handle;
+	void *slot;			/* where unmap finds the pin again */
 	bool pinned;
 };
 
@@ -90,11 +95,48 @@ struct store_ops {
 	/* The object's length in bytes. */
 	int (*size)(struct store *store, store_handle_t handle, size_t *length);
 	int (*free)(struct store *store, store_handle_t handle);
+	/* Optional (NULL: store_free_length falls back to size + free). Frees
+	 * like free and sets *length to the freed object's length, with one
+	 * handle check instead of two. *length is left alone on failure. */
+	int (*free_length)(struct store *store, store_handle_t handle,
+			   size_t *length);
 	void (*stats)(struct store *store, struct store_stats *stats);
 	/* Moves objects out of sparse frames; returns the frames released. */
 	size_t (*compact)(struct store *store);
 	/* Releases every frame; outstanding handles become invalid. */
 	void (*destroy)(struct store *store);
+
+	/*
+	 * Optional pair (NULL: the wrappers give STORE_UNSUPPORTED): whole
+	 * pages kept without a copy, for a transform chain whose sealed form
+	 * of a page is the page itself.
+	 *
+	 * adopt_page takes ownership of page as a 4096-byte object and sets
+	 * *handle; no byte is copied. It counts as one object of 4096 bytes in
+	 * one data frame, against frame_limit (STORE_FULL beyond it: the page
+	 * stays the caller's). The caller guarantees: page is 4096-byte aligned
+	 * (a NULL or misaligned page gives STORE_BAD_LENGTH) and is a frame
+	 * the store's page provider can free (free_page gets it when the
+	 * object is freed, or at destroy); in the kernel that is
+	 * frame_address(frame_alloc()) for the default store, whose provider
+	 * is the frame allocator through the direct map (mm/region_boot.c).
+	 * From adoption until release_page gives it back, nobody else reads
+	 * or writes the page through any mapping, and the caller has removed
+	 * it from every address space and flushed the TLB.
+	 *
+	 * An adopted page is an object like any other to read, map (in place,
+	 * pinned), unmap, size, free and free_length; free returns its frame
+	 * to the provider. Compaction never moves it.
+	 *
+	 * release_page frees the object and gives its frame back in *page
+	 * (the same address adopt_page took, the bytes as they were). A valid
+	 * handle of a copied object gives STORE_BAD_HANDLE without counting a
+	 * bad handle or changing anything, so a caller may try release_page
+	 * first and fall back to read + free; a mapped page gives STORE_BUSY.
+	 */
+	int (*adopt_page)(struct store *store, void *page, store_handle_t *handle);
+	int (*release_page)(struct store *store, store_handle_t handle,
+			    void **page);
 };
 
 /* Every implementation's instance starts with this. */
@@ -146,6 +188,37 @@ static inline int store_size(struct store *store, store_handle_t handle,
 static inline int store_free(struct store *store, store_handle_t handle)
 {
 	return store->ops->free(store, handle);
+}
+
+/* Frees the object and sets *length to its length; one handle check when
+ * the store has the free_length op, else size then free (that fall-back
+ * sets *length before the free, so also when the free then fails). */
+static inline int store_free_length(struct store *store, store_handle_t handle,
+				    size_t *length)
+{
+	int result;
+
+	if (store->ops->free_length)
+		return store->ops->free_length(store, handle, length);
+	result = store->ops->size(store, handle, length);
+	return result == STORE_OK ? store->ops->free(store, handle) : result;
+}
+
+/* See adopt_page and release_page in struct store_ops. */
+static inline int store_adopt_page(struct store *store, void *page,
+				   store_handle_t *handle)
+{
+	if (!store->ops->adopt_page)
+		return STORE_UNSUPPORTED;
+	return store->ops->adopt_page(store, page, handle);
+}
+
+static inline int store_release_page(struct store *store, store_handle_t handle,
+				     void **page)
+{
+	if (!store->ops->release_page)
+		return STORE_UNSUPPORTED;
+	return store->ops->release_page(store, handle, page);
 }
 
 static inline void store_stats(struct store *store, struct store_stats *stats)

@@ -1,0 +1,301 @@
+/*
+ * zstore classes: the size classes and their zspages. A class keeps its
+ * zspages in five group lists by fullness; puts take from the fullest
+ * partial zspage so sparse ones drain. Objects may span frames inside a
+ * zspage; objects longer than a frame are split into a head (a raw-page
+ * class frame) and a tail. Every function here runs under the class lock
+ * of the class it is given unless its comment says it takes it (the head
+ * functions) or it runs at creation, before anyone sees the store
+ * (zstore_classes_create); the lock order is written atop mm/zstore.c.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernel/lib/panic.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/spinlock.h"
+#include "mm/zstore_internal.h"
+
+static unsigned zstore_group_of(const struct zstore_class *class,
+				const struct zstore_zspage *zspage)
+{
+	if (zspage->in_use == class->objects_per_zspage)
+		return ZSTORE_GROUP_FULL;
+	return zspage->in_use * 4u / class->objects_per_zspage;
+}
+
+void zstore_list_remove(struct zstore_class *class,
+			struct zstore_zspage *zspage)
+{
+	if (zspage->prev)
+		zspage->prev->next = zspage->next;
+	else
+		class->groups[zspage->group] = zspage->next;
+	if (zspage->next)
+		zspage->next->prev = zspage->prev;
+	zspage->prev = zspage->next = NULL;
+}
+
+/* Puts a zspage (on no list) first in the given group's list. */
+static void zstore_list_insert(struct zstore_class *class,
+			       struct zstore_zspage *zspage, unsigned group)
+{
+	zspage->group = (uint8_t)group;
+	zspage->prev = NULL;
+	zspage->next = class->groups[group];
+	if (zspage->next)
+		zspage->next->prev = zspage;
+	class->groups[group] = zspage;
+}
+
+void zstore_zspage_release(struct zstore *z, struct zstore_class *class,
+			   struct zstore_zspage *zspage)
+{
+	for (unsigned i = 0; i < class->frames_per_zspage; i++)
+		zstore_frame_put(z, zspage->frames[i], &z->data_frames);
+	class->zspages--;
+	zstore_chunk_free(z, zspage);
+}
+
+/* Moves a zspage to the head of the group its fullness calls for, or
+ * releases it when it holds nothing. Class lock held. */
+void zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
+			   struct zstore_zspage *zspage)
+{
+	unsigned group;
+
+	if (zspage->in_use == 0 && zspage->pins == 0) {
+		zstore_list_remove(class, zspage);
+		zstore_zspage_release(z, class, zspage);
+		return;
+	}
+	group = zstore_group_of(class, zspage);
+	/* already first in that group (a put or free that crosses no
+	 * quarter of a zspage): the lists would come out the same */
+	if (group == zspage->group && class->groups[group] == zspage)
+		return;
+	zstore_list_remove(class, zspage);
+	zstore_list_insert(class, zspage, group);
+}
+
+/* A new empty zspage of the class, or a result code. Class lock held. */
+static int zstore_zspage_create(struct zstore *z, struct zstore_class *class,
+				struct zstore_zspage **out)
+{
+	struct zstore_zspage *zspage;
+	unsigned frames = class->frames_per_zspage;
+	int result;
+
+	if (!zstore_reserve(z, frames))
+		return STORE_FULL;
+	result = zstore_chunk_alloc(z, (void **)&zspage);
+	if (result != STORE_OK) {
+		zstore_unreserve(z, frames);
+		return result;
+	}
+	zspage->free_head = ZSTORE_OBJECT_NONE;
+	for (unsigned i = 0; i < frames; i++) {
+		zspage->frames[i] = zstore_frame_get(z, &z->data_frames);
+		if (zspage->frames[i])
+			continue;
+		while (i-- > 0)
+			zstore_frame_put(z, zspage->frames[i], &z->data_frames);
+		zstore_unreserve(z, frames);
+		zstore_chunk_free(z, zspage);
+		return STORE_NO_MEMORY;
+	}
+	class->zspages++;
+	zstore_list_insert(class, zspage, zstore_group_of(class, zspage));
+	*out = zspage;
+	return STORE_OK;
+}
+
+/* Takes a free object of a non-full zspage: a freed one first, else a
+ * fresh one. The caller writes its header. */
+unsigned zstore_object_take(struct zstore_class *class,
+			    struct zstore_zspage *zspage)
+{
+	unsigned object;
+
+	if (zspage->free_head != ZSTORE_OBJECT_NONE) {
+		uint32_t link;
+
+		object = zspage->free_head;
+		link = zstore_header_read(class, zspage, object);
+		KASSERT(!(link & ZSTORE_HEADER_LIVE));
+		zspage->free_head = (uint16_t)link;
+	} else {
+		object = zspage->fresh++;
+	}
+	KASSERT(object < class->objects_per_zspage);
+	zspage->in_use++;
+	return object;
+}
+
+/* Returns a live object to its zspage's free list. */
+void zstore_object_drop(struct zstore_class *class,
+			struct zstore_zspage *zspage, unsigned object,
+			uint64_t slot_index)
+{
+	if (!class->headerless) {
+		/* a header that does not name the slot means corruption */
+		KASSERT(zstore_header_read(class, zspage, object) ==
+			(ZSTORE_HEADER_LIVE | slot_index));
+		zstore_header_write(class, zspage, object, zspage->free_head);
+		zspage->free_head = (uint16_t)object;
+	}
+	KASSERT(zspage->in_use > 0);
+	zspage->in_use--;
+}
+
+/* The zspage size (in frames) that wastes the smallest share for a size. */
+static unsigned zstore_best_frames(unsigned size)
+{
+	unsigned best = 1;
+	unsigned best_waste = ZSTORE_FRAME_SIZE % size;	/* per 1 frame */
+
+	for (unsigned frames = 2; frames <= ZSTORE_ZSPAGE_FRAMES_MAX; frames++) {
+		unsigned waste = frames * ZSTORE_FRAME_SIZE % size;
+
+		/* compare waste / frames without division */
+		if (waste * best < best_waste * frames) {
+			best = frames;
+			best_waste = waste;
+		}
+	}
+	return best;
+}
+
+int zstore_classes_create(struct zstore *z)
+{
+	struct zstore_class *larger = NULL;
+
+	for (unsigned i = ZSTORE_CLASS_COUNT; i-- > 0;) {
+		unsigned size = (i + 1) * ZSTORE_CLASS_STEP;
+		unsigned frames = zstore_best_frames(size);
+		unsigned objects = frames * ZSTORE_FRAME_SIZE / size;
+		struct zstore_class *class;
+		int result;
+
+		KASSERT(objects <= ZSTORE_ZSPAGE_OBJECTS_MAX);
+		/* same packing as the next larger class: share it */
+		if (larger && larger->frames_per_zspage == frames &&
+		    larger->objects_per_zspage == objects) {
+			z->classes[i] = larger;
+			continue;
+		}
+		if (z->class_descriptors % ZSTORE_CLASSES_PER_FRAME == 0) {
+			unsigned frame = z->class_descriptors / ZSTORE_CLASSES_PER_FRAME;
+
+			result = zstore_metadata_frame(z, (void **)&z->class_frames[frame]);
+			if (result != STORE_OK)
+				return result;
+		}
+		class = &z->class_frames[z->class_descriptors / ZSTORE_CLASSES_PER_FRAME]
+				       [z->class_descriptors % ZSTORE_CLASSES_PER_FRAME];
+		z->class_descriptors++;
+		spin_init(&class->lock, "zstore class");
+		class->size = (uint16_t)size;
+		class->frames_per_zspage = (uint8_t)frames;
+		class->objects_per_zspage = (uint16_t)objects;
+		class->index = (uint8_t)i;
+		class->headerless = objects == 1;
+		z->classes[i] = class;
+		larger = class;
+	}
+	return STORE_OK;
+}
+
+/*
+ * Takes an object of the class, in the fullest zspage that has room (so
+ * sparse ones drain) or a new one; the caller writes it. Class lock held.
+ */
+int zstore_class_take(struct zstore *z, struct zstore_class *class,
+		      struct zstore_zspage **zspage_out, unsigned *object)
+{
+	struct zstore_zspage *zspage = NULL;
+	int result;
+
+	for (unsigned group = ZSTORE_GROUP_FULL; group-- > 0 && !zspage;)
+		zspage = class->groups[group];
+	if (!zspage) {
+		result = zstore_zspage_create(z, class, &zspage);
+		if (result != STORE_OK)
+			return result;
+	}
+	*object = zstore_object_take(class, zspage);
+	class->objects++;
+	zstore_zspage_regroup(z, class, zspage);
+	*zspage_out = zspage;
+	return STORE_OK;
+}
+
+/* Gives an object back; an emptied zspage returns its frames. Class lock
+ * held. */
+void zstore_class_drop(struct zstore *z, struct zstore_class *class,
+		       struct zstore_zspage *zspage, unsigned object,
+		       uint64_t slot_index)
+{
+	zstore_object_drop(class, zspage, object, slot_index);
+	class->objects--;
+	zstore_zspage_regroup(z, class, zspage);
+}
+
+/*
+ * Objects longer than a frame (a page plus a MAC tag or a header, up to
+ * STORE_OBJECT_MAX) are kept in two parts: the first 4096 bytes in a frame
+ * of the raw-page class (never moved: that class is not compacted), the
+ * rest as a small "tail" object that starts with the head zspage's address.
+ * The slot names the tail, so handle checks, locking and compaction treat
+ * the object like any other; the head is reached only through the tail,
+ * under the tail class's lock, and is freed after the slot is dead.
+ */
+int zstore_head_put(struct zstore *z, const void *data,
+		    struct zstore_zspage **head)
+{
+	struct zstore_class *class = zstore_head_class(z);
+	unsigned long flags = spin_lock_irqsave(&class->lock);
+	unsigned object;
+	int result = zstore_class_take(z, class, head, &object);
+
+	if (result == STORE_OK)
+		zstore_copy_in(*head, 0, data, ZSTORE_FRAME_SIZE);
+	spin_unlock_irqrestore(&class->lock, flags);
+	return result;
+}
+
+void zstore_head_free(struct zstore *z, struct zstore_zspage *head)
+{
+	struct zstore_class *class = zstore_head_class(z);
+	unsigned long flags = spin_lock_irqsave(&class->lock);
+
+	zstore_class_drop(z, class, head, 0, 0);
+	spin_unlock_irqrestore(&class->lock, flags);
+}
+
+/* The head of an oversize object; its class lock held. */
+struct zstore_zspage *zstore_head_of(const struct zstore_class *class,
+				     const struct zstore_slot *slot)
+{
+	struct zstore_zspage *head;
+
+	zstore_copy_out(slot->zspage, zstore_data_offset(class, slot->object),
+			&head, sizeof(head));
+	return head;
+}
+
+/* Copies a live object out; its class lock held. */
+void zstore_object_read(const struct zstore_class *class,
+			const struct zstore_slot *slot, void *buffer)
+{
+	size_t offset = zstore_data_offset(class, slot->object);
+
+	if (!zstore_oversize(slot->length)) {
+		zstore_copy_out(slot->zspage, offset, buffer, slot->length);
+		return;
+	}
+	zstore_copy_out(zstore_head_of(class, slot), 0, buffer, ZSTORE_FRAME_SIZE);
+	zstore_copy_out(slot->zspage, offset + sizeof(struct zstore_zspage *),
+			(char *)buffer + ZSTORE_FRAME_SIZE,
+			slot->length - ZSTORE_FRAME_SIZE);
+}

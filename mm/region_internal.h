@@ -5,6 +5,7 @@
 #ifndef VEIL_MM_REGION_INTERNAL_H
 #define VEIL_MM_REGION_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "mm/region.h"
@@ -40,10 +41,12 @@ static inline uintptr_t region_va(const struct region *region, uint32_t page)
 /* Content steps (mm/region_seal.c); the PTE is not touched there. */
 
 /* Seals the clear page in frame with the current chain and puts it into
- * the store: *handle and *length of the sealed copy. The frame is kept
- * (freed by the caller once the PTE names the handle). */
+ * the store: *handle and *length of the sealed copy. *adopted: the store
+ * kept the frame itself as the copy (a chain whose sealed form is the
+ * page); else the frame is still the caller's, to free once the PTE names
+ * the handle. On failure the frame holds the clear page, as before. */
 int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
-		      store_handle_t *handle, size_t *length);
+		      store_handle_t *handle, size_t *length, bool *adopted);
 /* Restores the page's sealed copy (its record names it) into frame, read
  * in place from the store; debug builds compare the checksum. */
 int region_restore_frame(struct region *region, uint32_t page, uint64_t frame);

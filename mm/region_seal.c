@@ -46,8 +46,29 @@ void region_free_clear_frame(struct region *region, uint64_t frame)
 	frame_free(frame);
 }
 
+/*
+ * Puts the sealed bytes into the store. When the chain left them in the
+ * frame itself, a whole page (the identity transform, an in-place cipher),
+ * the store may keep the frame instead of a copy: *adopted then says the
+ * frame is the store's now.
+ */
+static int region_store_sealed(struct region *region, const void *sealed,
+			       size_t length, void *bytes,
+			       store_handle_t *handle, bool *adopted)
+{
+	*adopted = false;
+	if (sealed == bytes && length == FRAME_BYTES) {
+		int result = store_adopt_page(region->store, bytes, handle);
+		if (result != STORE_UNSUPPORTED) {
+			*adopted = result == STORE_OK;
+			return result;
+		}
+	}
+	return store_put(region->store, sealed, length, handle);
+}
+
 int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
-		      store_handle_t *handle, size_t *length)
+		      store_handle_t *handle, size_t *length, bool *adopted)
 {
 	struct scheme *scheme = &region->schemes[region->current_scheme];
 	struct xf_page_id id = region_page_id(region, page);
@@ -56,7 +77,8 @@ int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
 
 	if (scheme_seal(scheme, &id, bytes, &sealed, length) != XF_OK)
 		return REGION_STORE_REFUSED;
-	if (store_put(region->store, sealed, *length, handle) != STORE_OK) {
+	if (region_store_sealed(region, sealed, *length, bytes, handle,
+				adopted) != STORE_OK) {
 		/* In-place steps may have changed the page: restoring from the
 		 * sealed bytes gives back exactly what it held. */
 		scheme_unseal(scheme, &id, sealed, *length, bytes);
@@ -100,8 +122,7 @@ size_t region_release_sealed(struct region *region, uint32_t page)
 	store_handle_t handle = region_record_handle(record);
 	size_t length = 0;
 
-	store_size(region->store, handle, &length);
-	store_free(region->store, handle);
+	store_free_length(region->store, handle, &length);
 	region->scheme_pages[region_record_slot(record)]--;
 	region->stats.sealed_pages--;
 	region->stats.bytes_stored -= length;

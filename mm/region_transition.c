@@ -156,9 +156,10 @@ static int region_finish_seal(struct region_step *step)
 	uint64_t checksum = region_content_checksum(step->frame);
 	store_handle_t handle;
 	size_t length;
+	bool adopted;
 
 	int result = region_seal_frame(region, step->page, step->frame, &handle,
-				       &length);
+				       &length, &adopted);
 	if (result != REGION_OK)
 		return result;
 	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
@@ -174,7 +175,8 @@ static int region_finish_seal(struct region_step *step)
 		region->stats.evictions++;
 	else
 		region->stats.invalidations++;
-	region_free_clear_frame(region, step->frame);
+	if (!adopted)	/* else the frame is the sealed copy now */
+		region_free_clear_frame(region, step->frame);
 	return REGION_OK;
 }
 

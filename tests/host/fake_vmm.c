@@ -279,13 +279,42 @@ uint8_t *fake_access(uintptr_t va, bool write)
 	return NULL;
 }
 
+/*
+ * Frames and the fake store's pages are host pages with a hidden word
+ * after their 4096 bytes saying which allocator made them: the store may
+ * be handed a frame (an adopted page) and free it through its provider,
+ * as the kernel's store frees to the frame allocator, and the count of
+ * live frames must follow.
+ */
+#define FAKE_MADE_BY_FRAME_ALLOC 0x4652414d45ull	/* "FRAME" */
+#define FAKE_MADE_BY_STORE       0x53544f5245ull	/* "STORE" */
+
+static void *fake_page_alloc(uint64_t made_by)
+{
+	void *page;
+
+	if (posix_memalign(&page, 4096, 4096 + sizeof(uint64_t)))
+		return NULL;
+	memcpy((uint8_t *)page + 4096, &made_by, sizeof(made_by));
+	return page;
+}
+
+static uint64_t fake_page_maker(const void *page)
+{
+	uint64_t made_by;
+
+	memcpy(&made_by, (const uint8_t *)page + 4096, sizeof(made_by));
+	return made_by;
+}
+
 uint64_t frame_alloc(void)
 {
 	void *frame;
 
 	if (fake.frame_limit && fake.frames_allocated >= fake.frame_limit)
 		return FRAME_NONE;
-	if (posix_memalign(&frame, 4096, 4096))
+	frame = fake_page_alloc(FAKE_MADE_BY_FRAME_ALLOC);
+	if (!frame)
 		return FRAME_NONE;
 	memset(frame, 0xa5, 4096);	/* content undefined: not zero */
 	fake.frames_allocated++;
@@ -340,16 +369,18 @@ void kfree(void *object)
 
 static void *fake_store_page_alloc(void *context)
 {
-	void *page;
-
 	(void)context;
-	return posix_memalign(&page, 4096, 4096) ? NULL : page;
+	return fake_page_alloc(FAKE_MADE_BY_STORE);
 }
 
+/* A frame the store adopted goes back to the frame allocator. */
 static void fake_store_page_free(void *context, void *page)
 {
 	(void)context;
-	free(page);
+	if (fake_page_maker(page) == FAKE_MADE_BY_FRAME_ALLOC)
+		frame_free((uint64_t)(uintptr_t)page);
+	else
+		free(page);
 }
 
 struct store *fake_store_create(uint64_t frame_limit)

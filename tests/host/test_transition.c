@@ -14,6 +14,7 @@
 #include "tests/host/fake_vmm.h"
 #include "tests/host/htest.h"
 #include "transforms/xf.h"
+#include "transforms/xf_codec.h"
 
 /* ---- a store that logs what the region asks of it --------------------- */
 
@@ -72,6 +73,30 @@ static int logging_free(struct store *store, store_handle_t handle)
 	return store_free(logging_inner(store), handle);
 }
 
+static int logging_free_length(struct store *store, store_handle_t handle,
+			       size_t *length)
+{
+	fake_log_add("store-free");
+	return store_free_length(logging_inner(store), handle, length);
+}
+
+static int logging_adopt(struct store *store, void *page,
+			 store_handle_t *handle)
+{
+	int result = ((struct logging_store *)store)->refuse_puts ? STORE_FULL :
+		     store_adopt_page(logging_inner(store), page, handle);
+
+	fake_log_add(result == STORE_OK ? "store-adopt" : "store-adopt-refused");
+	return result;
+}
+
+static int logging_release(struct store *store, store_handle_t handle,
+			   void **page)
+{
+	fake_log_add("store-release");
+	return store_release_page(logging_inner(store), handle, page);
+}
+
 static void logging_stats(struct store *store, struct store_stats *stats)
 {
 	store_stats(logging_inner(store), stats);
@@ -90,7 +115,9 @@ static void logging_destroy(struct store *store)
 static const struct store_ops logging_ops = {
 	.name = "logging", .put = logging_put, .read = logging_read,
 	.map = logging_map, .unmap = logging_unmap, .size = logging_size,
-	.free = logging_free, .stats = logging_stats,
+	.free = logging_free, .free_length = logging_free_length,
+	.adopt_page = logging_adopt, .release_page = logging_release,
+	.stats = logging_stats,
 	.compact = logging_compact, .destroy = logging_destroy,
 };
 
@@ -136,14 +163,20 @@ static struct tlb_subscriber logging_subscriber = { &logging_subscriber_ops, NUL
 /* One row each; a fault with a full clear set is an eviction row then a
  * fault row. */
 #define ROW_ZERO_FILL     "frame-alloc FAULT pte:none>present MAP"
-#define ROW_RESTORE       "frame-alloc store-map store-unmap FAULT pte:handle>present MAP store-free"
-#define ROW_EVICTION      "pte:present>busy flush EVICT store-put pte:busy>handle frame-free"
-#define ROW_PURGE         "pte:present>busy flush INVALIDATE store-put pte:busy>handle frame-free"
+/* restoring an adopted page: read in place, then the store frees it and
+ * its frame goes back to the frame allocator */
+#define ROW_RESTORE       "frame-alloc store-map store-unmap FAULT pte:handle>present MAP store-free frame-free"
+#define ROW_RESTORE_COPY  "frame-alloc store-map store-unmap FAULT pte:handle>present MAP store-free"
+/* the identity chain's sealed form is the page: the store adopts the frame */
+#define ROW_EVICTION      "pte:present>busy flush EVICT store-adopt pte:busy>handle"
+#define ROW_PURGE         "pte:present>busy flush INVALIDATE store-adopt pte:busy>handle"
+/* a codec's sealed form is a copy elsewhere: put, and the frame freed */
+#define ROW_EVICTION_COPY "pte:present>busy flush EVICT store-put pte:busy>handle frame-free"
 #define ROW_UNMAP_CLEAR   "pte:present>none flush INVALIDATE frame-free"
-#define ROW_UNMAP_SEALED  "pte:handle>none store-free"
+#define ROW_UNMAP_SEALED  "pte:handle>none store-free frame-free"
 #define ROW_PROTECT       "pte:present>present flush INVALIDATE"
 /* error paths */
-#define ROW_SEAL_REFUSED  "pte:present>busy flush EVICT store-put-refused pte:busy>present MAP"
+#define ROW_SEAL_REFUSED  "pte:present>busy flush EVICT store-adopt-refused pte:busy>present MAP"
 #define ROW_BAD_COPY      "frame-alloc store-map-refused frame-free"
 #define ROW_NO_TABLE      "frame-alloc FAULT frame-free"
 
@@ -152,18 +185,25 @@ struct fixture {
 	struct region *region;
 };
 
-static void fixture_start(struct fixture *f, uint32_t pages, uint32_t limit)
+static void fixture_start_with(struct fixture *f, uint32_t pages,
+			       uint32_t limit, const char *scheme)
 {
 	f->store = (struct logging_store){ { &logging_ops, "logging" },
 					   fake_store_create(64), false };
 	struct region_config config = {
 		.name = "steps", .pages = pages, .clear_limit = limit,
-		.scheme = "fifo:identity", .store = &f->store.base,
+		.scheme = scheme, .store = &f->store.base,
 	};
 	xf_register_builtin();
+	xf_codec_register();
 	HCHECK_EQ(region_create(&config, &f->region), REGION_OK);
 	HCHECK_EQ(tlb_subscribe(&logging_subscriber), TLB_HOOKS_OK);
 	fake_log_on = true;
+}
+
+static void fixture_start(struct fixture *f, uint32_t pages, uint32_t limit)
+{
+	fixture_start_with(f, pages, limit, "fifo:identity");
 }
 
 static void fixture_stop(struct fixture *f)
@@ -215,6 +255,21 @@ HTEST(every_transition_in_the_documented_order)
 	expect_steps("unmap of a sealed page", ROW_UNMAP_SEALED);
 	HCHECK_EQ(region_unmap_page(f.region, 3), REGION_OK);
 	expect_steps("unmap of an unpopulated page", "");
+	fixture_stop(&f);
+}
+
+HTEST(a_sealed_copy_elsewhere_is_put_and_the_frame_freed)
+{
+	struct fixture f;
+
+	fixture_start_with(&f, 2, 1, "fifo:lz4");
+	touch(&f, 0)[0] = 1;
+	fake_log_clear();
+	touch(&f, 1)[0] = 2;
+	expect_steps("eviction through a codec", ROW_EVICTION_COPY " " ROW_ZERO_FILL);
+	HCHECK_EQ(touch(&f, 0)[0], 1);
+	expect_steps("restore through a codec",
+		     ROW_EVICTION_COPY " " ROW_RESTORE_COPY);
 	fixture_stop(&f);
 }
 

@@ -82,7 +82,6 @@ KERNEL_TEST_SRCS := $(filter %_test.c,$(KERNEL_C_SRCS))
 # $(call kernel_objs,CONFIG): the objects of a configuration's kernel.
 kernel_objs = $(patsubst %.c,$(call kbuild_dir,$(1))/%.o,$(if $(findstring -ktest,$(1)),$(KERNEL_C_SRCS),$(filter-out $(KERNEL_TEST_SRCS),$(KERNEL_C_SRCS)))) \
               $(patsubst %.asm,$(call kbuild_dir,$(1))/%.o,$(KERNEL_ASM_SRCS))
-KERNEL_OBJS := $(call kernel_objs,$(MAIN_CONFIG))
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)

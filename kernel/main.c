@@ -11,6 +11,7 @@
 #include <string.h>
 #include "kernel/arch.h"
 #include "kernel/bootinfo.h"
+#include "kernel/build_config.h"
 #include "kernel/cmdline.h"
 #include "kernel/ktest/crashtest.h"
 #include "kernel/demo/demo.h"
@@ -21,6 +22,7 @@
 #include "kernel/console.h"
 #include "kernel/shell/shell.h"
 #include "kernel/lib/time.h"
+#include "mm/hooks.h"
 #include "mm/region_boot.h"
 #include "mm/mm.h"
 
@@ -82,6 +84,10 @@ static void boot_print_info(void)
 	log_info("boot: loader \"%s\", %s", boot_info.loader_name,
 		 boot_info.efi_booted ? "UEFI" : "BIOS");
 	log_info("boot: cmdline \"%s\"", boot_info.cmdline);
+	log_info("boot: build %s (CONFIG_MM_DEBUG=%d CONFIG_LOCK_CHECK=%d "
+		 "CONFIG_KTEST=%d CONFIG_TLB_HOOKS=%d)", BUILD_CONFIG_NAME,
+		 CONFIG_MM_DEBUG, CONFIG_LOCK_CHECK, CONFIG_KTEST,
+		 CONFIG_TLB_HOOKS);
 	boot_print_memory_map();
 	for (unsigned i = 0; i < boot_info.module_count; i++) {
 		const struct boot_module *m = &boot_info.modules[i];
@@ -151,7 +157,7 @@ static __attribute__((noreturn)) void kmain_run_tests(void)
 	if (ktest_requested())
 		ok = ktest_run_requested();
 	if (ktest_bench_requested())
-		ktest_run_benches();
+		ok = ktest_run_benches() && ok;
 	machine_exit(ok ? MACHINE_PASSED : MACHINE_FAILED);
 }
 

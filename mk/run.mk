@@ -17,7 +17,10 @@ run: deps $(BUILD)/veil.iso
 
 # The whole suite: host unit tests, kernel boots (BIOS, UEFI, crash and
 # bad-input boots), gdb, Bochs, the clang build. TESTS=step,step picks steps.
-test: deps host-tests-build $(BUILD)/veil-test.iso $(BUILD)/veil.iso $(BUILD)/veil.elf
+# It builds the debug test ISO (veil-test.iso), the release one with the
+# ktest cases (veil-test-release.iso) and the release veil.iso.
+test: deps host-tests-build $(BUILD)/veil-test.iso $(BUILD)/veil.iso $(BUILD)/veil.elf \
+      $(BUILD)/veil-test-release.iso $(BUILD)/veil-test.elf
 	@tests/run $(if $(TESTS),--only $(TESTS))
 
 # The long in-kernel cases (10^6 accesses for every policy and transform),

@@ -1,7 +1,8 @@
 /*
  * ktest suite "slab": the slab and kmalloc over the kernel's page provider
- * (buddy + direct map), and the kmalloc benchmark. Leak checks compare free
- * frames after slab_reap() with the figure taken the same way before.
+ * (buddy + direct map). Leak checks compare free frames after slab_reap()
+ * with the figure taken the same way before. (The kmalloc benchmark is in
+ * mm/slab_bench.c, linked into every build.)
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -310,54 +311,4 @@ KTEST(slab, debug_catches_double_free_and_overflow)
 
 	slab_debug_enable(false);
 	slab_set_report_hook(previous);
-}
-
-/* --- benchmark ---------------------------------------------------------- */
-
-static void slab_bench_pairs(size_t size)
-{
-	enum { PAIRS = 200000 };
-	void *p;
-
-	/* Warm the magazines first: the figure is the steady state. */
-	for (unsigned i = 0; i < 1000; i++) {
-		p = kmalloc(size);
-		kfree(p);
-	}
-	uint64_t start = time_cycles();
-	for (unsigned i = 0; i < PAIRS; i++) {
-		p = kmalloc(size);
-		__asm__ __volatile__("" : : "r"(p) : "memory");
-		kfree(p);
-	}
-	uint64_t cycles = time_cycles() - start;
-	printk("bench kmalloc: size %5zu: %llu cycles per kmalloc/kfree pair\n",
-	       size, (unsigned long long)(cycles / PAIRS));
-}
-
-static void slab_bench_batch(size_t size)
-{
-	enum { BATCH = 512, ROUNDS = 200 };
-	static void *objects[BATCH];
-
-	uint64_t start = time_cycles();
-	for (unsigned r = 0; r < ROUNDS; r++) {
-		for (unsigned i = 0; i < BATCH; i++)
-			objects[i] = kmalloc(size);
-		for (unsigned i = 0; i < BATCH; i++)
-			kfree(objects[i]);
-	}
-	uint64_t cycles = time_cycles() - start;
-	printk("bench kmalloc: size %5zu, batches of %u: %llu cycles per pair\n",
-	       size, BATCH, (unsigned long long)(cycles / (BATCH * ROUNDS)));
-}
-
-KBENCH(kmalloc)
-{
-	static const size_t sizes[] = { 8, 64, 256, 1024, 4096 };
-
-	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		slab_bench_pairs(sizes[i]);
-	slab_bench_batch(64);
-	slab_bench_batch(1024);
 }

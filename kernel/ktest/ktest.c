@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include "kernel/build_config.h"
 #include "kernel/cmdline.h"
 #include "kernel/context.h"
 #include "kernel/lib/irq.h"
@@ -422,12 +423,23 @@ static bool ktest_run_suite(const struct ktest_case *first, const char *filter,
 	return suite_ok;
 }
 
+/* CONFIG_KTEST (kernel/build_config.h): the release build (build/veil.iso)
+ * has the runner and the benchmarks, not the cases. */
+bool ktest_cases_linked(void)
+{
+	return CONFIG_KTEST;
+}
+
 bool ktest_run(const char *filter)
 {
 	unsigned suites = 0, number = 0;
 	struct ktest_totals totals = { 0, 0, 0 };
 	bool all_ok = true;
 
+	if (!ktest_cases_linked()) {
+		printk("ktest: %s\n", KTEST_NONE_MESSAGE);
+		return false;
+	}
 	trap_set_catch_handler(ktest_catch_exception);
 	for (const struct ktest_case *c = ktest_cases_start; c < ktest_cases_end; c++) {
 		if (!ktest_suite_seen(c) && ktest_count_suite(c, filter))
@@ -454,31 +466,61 @@ void ktest_init(void)
 	time_set_tick_hook(ktest_watchdog_tick);
 }
 
+/* The benchmark running now, and how many of this run failed: one CPU
+ * runs benchmarks, from the boot or the shell, one at a time. */
+static const struct ktest_bench *ktest_bench_running;
+static unsigned ktest_bench_failures;
+
+void ktest_bench_fail(const char *fmt, ...)
+{
+	va_list args;
+
+	printk("# bench %s: FAILED: ",
+	       ktest_bench_running ? ktest_bench_running->name : "?");
+	va_start(args, fmt);
+	vprintk(fmt, args);
+	va_end(args);
+	printk("\n");
+	ktest_bench_failures++;
+}
+
+bool ktest_benches_failed(void)
+{
+	return ktest_bench_failures != 0;
+}
+
 unsigned ktest_run_benches_matching(const char *filter)
 {
 	unsigned count = 0;
 
+	ktest_bench_failures = 0;
 	for (const struct ktest_bench *b = ktest_benches_start;
 	     b < ktest_benches_end; b++) {
 		if (!ktest_filter_matches(filter, b->name, NULL))
 			continue;
 		printk("# bench %s\n", b->name);
+		ktest_bench_running = b;
 		b->run();
+		ktest_bench_running = NULL;
 		count++;
 	}
-	printk("# bench: done\n");
+	printk("# bench: done%s\n", ktest_bench_failures ? " (with failures)" : "");
 	return count;
 }
 
-void ktest_run_benches(void)
+bool ktest_run_benches(void)
 {
 	ktest_run_benches_matching(ktest_bench_filter);
+	return !ktest_benches_failed();
 }
 
 /* For the shell: what `test` and `bench` can run. */
 void ktest_list(void)
 {
-	printk("suites:");
+	if (!ktest_cases_linked())
+		printk("suites: none (%s)", KTEST_NONE_MESSAGE);
+	else
+		printk("suites:");
 	for (const struct ktest_case *c = ktest_cases_start; c < ktest_cases_end; c++) {
 		if (!ktest_suite_seen(c))
 			printk(" %s(%u)", c->suite, ktest_count_suite(c, c->suite));

@@ -110,13 +110,29 @@ bool ktest_bench_requested(void);
  * suite, or a benchmark of that name). */
 bool ktest_filter_matches(const char *filter, const char *suite,
 			  const char *name);
-/* Runs the cases the filter selects, printing KTAP; true if none failed. */
+/* Whether this build links any ktest case (CONFIG_KTEST=1: the test ISO). */
+bool ktest_cases_linked(void);
+/* What a build without ktest cases answers when asked to run tests. */
+#define KTEST_NONE_MESSAGE                                                     \
+	"this build carries no tests (a release build: run them from "       \
+	"build/veil-test.iso, make test)"
+/* Runs the cases the filter selects, printing KTAP; true if none failed.
+ * In a build without cases it prints KTEST_NONE_MESSAGE on one line and
+ * returns false. */
 bool ktest_run(const char *filter);
 /* Runs with the ktest= filter of the command line. */
 bool ktest_run_requested(void);
-void ktest_run_benches(void);
-/* Runs the benchmarks the filter selects; returns how many ran. */
+/* Runs the benchmarks of the bench= option; false when one failed. */
+bool ktest_run_benches(void);
+/* Runs the benchmarks the filter selects; returns how many ran
+ * (ktest_benches_failed() then says whether one of them failed). */
 unsigned ktest_run_benches_matching(const char *filter);
+/* Called by a benchmark that cannot give a figure (no memory, no input):
+ * prints "# bench NAME: FAILED: reason" on one line; the run that started
+ * it then counts as failed (the boot ends with the failed status). */
+void ktest_bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Whether a benchmark of the last ktest_run_benches_matching() failed. */
+bool ktest_benches_failed(void);
 /* Prints the suites (with their case counts) and the benchmarks. */
 void ktest_list(void);
 

@@ -115,6 +115,10 @@ int shell_cmd_test(int argc, char **argv)
 	}
 	if (argc != 2 || !shell_filter_ok(argv[1]))
 		return shell_usage_of("test");
+	if (!ktest_cases_linked()) {	/* a release build: nothing to run */
+		printk("test: %s\n", KTEST_NONE_MESSAGE);
+		return SHELL_FAILED;
+	}
 	bool ok = ktest_run(argv[1]);
 	printk("test: %s\n", ok ? "all selected cases passed" :
 	       "some cases failed (see above)");
@@ -133,5 +137,5 @@ int shell_cmd_bench(int argc, char **argv)
 		printk("bench: no benchmark '%s' (`bench` lists them)\n", argv[1]);
 		return SHELL_BAD_ARGUMENT;
 	}
-	return SHELL_OK;
+	return ktest_benches_failed() ? SHELL_FAILED : SHELL_OK;
 }

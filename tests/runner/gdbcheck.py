@@ -1,6 +1,6 @@
 """The gdb step: the project's gdb script (tools/veil.gdb) against a live
 kernel. QEMU boots the test ISO stopped at reset with its gdb stub on a
-free port; gdb -batch loads build/veil.elf and the script, runs
+free port; gdb -batch loads the test kernel's symbols and the script, runs
 `veil-connect PORT` (hardware breakpoint at kmain), then reads kernel
 memory through the symbols and the script's helpers, and detaches. The
 kernel must then run its (small) test selection to the end by itself.
@@ -8,8 +8,9 @@ QEMU is killed whatever happens.
 
 The ISO is copied first, and gdb reads the symbols of the kernel inside
 that copy: a build running next to the check cannot mix one kernel's
-addresses with another's code. That build/veil.elf (what `make debug`
-hands gdb) is the same kernel is a check of its own."""
+addresses with another's code. That build/veil-test.elf (the test
+kernel's ELF, as build/veil.elf is what `make debug` hands gdb for
+veil.iso) is the same kernel is a check of its own."""
 import os
 import re
 import shutil
@@ -20,9 +21,9 @@ import tempfile
 import time
 
 from . import ktap, machines, process
-from .steps import BUILD, RUN_DIR, TEST_ISO
+from .steps import BUILD, RUN_DIR, TEST_ELF, TEST_ISO
 
-ELF = os.path.join(BUILD, "veil.elf")
+ELF = TEST_ELF
 SCRIPT = os.path.join("tools", "veil.gdb")
 MAIN_C = os.path.join("kernel", "main.c")
 # Run after gdb lets go: one quick case, so the boot ends by itself.
@@ -148,7 +149,7 @@ def step(ctx):
         return [("gdb:tools", False, f"missing {', '.join(missing)} (tools/install-deps)")]
     for path in (TEST_ISO, ELF, SCRIPT):
         if not os.path.exists(path):
-            return [("gdb:files", False, f"{path} missing (make build/veil-test.iso build/veil.elf)")]
+            return [("gdb:files", False, f"{path} missing (make build/veil-test.iso build/veil-test.elf)")]
     version = expected_version()
     work = tempfile.mkdtemp(prefix="gdb-", dir=RUN_DIR)
     checks = []
@@ -158,7 +159,7 @@ def step(ctx):
         elf = extract_kernel(iso, os.path.join(work, "veil.elf"))
         checks.append(("gdb:elf-matches-iso", same_file(elf, ELF),
                        f"{ELF} is not the kernel in {TEST_ISO}: gdb would get wrong "
-                       f"addresses (make build/veil-test.iso build/veil.elf)"))
+                       f"addresses (make build/veil-test.iso build/veil-test.elf)"))
         disk = machines.make_config_disk(os.path.join(work, "config.img"), CMDLINE)
         serial_path = os.path.join(work, "serial.log")
         qemu, port = start_qemu(ctx, iso, disk, serial_path)

@@ -9,6 +9,12 @@ from . import ktap, machines, process
 
 BUILD = "build"
 TEST_ISO = os.path.join(BUILD, "veil-test.iso")
+# The release configuration with the ktest cases (step ktest-release), the
+# release kernel and ISO of make / make run, and the test kernel's ELF.
+RELEASE_TEST_ISO = os.path.join(BUILD, "veil-test-release.iso")
+RELEASE_ISO = os.path.join(BUILD, "veil.iso")
+RELEASE_ELF = os.path.join(BUILD, "veil.elf")
+TEST_ELF = os.path.join(BUILD, "veil-test.elf")
 BOOTCHECK = os.path.join(BUILD, "bootcheck.bin")
 RUN_DIR = os.path.join(BUILD, "test-runs")
 PANIC_MARKERS = ("*** kernel panic", "*** CPU exception", "*** exception inside")
@@ -79,12 +85,12 @@ def step_host(ctx):
 
 # ---------------------------------------------------------------- kernel boots
 def boot(ctx, name, cmdline=None, firmware="bios", memory="256M", cpu="max",
-         timeout=120, stop_when=None, module=None, module_name=None):
+         timeout=120, stop_when=None, module=None, module_name=None, iso=TEST_ISO):
     disk = None
     if cmdline is not None:
         disk = machines.make_config_disk(os.path.join(RUN_DIR, name + ".img"),
                                          cmdline, module, module_name)
-    command = machines.qemu_command(TEST_ISO, firmware, memory, cpu, disk)
+    command = machines.qemu_command(iso, firmware, memory, cpu, disk)
     ctx.echo(f"# boot {name}: {' '.join(command)}")
     run = process.run(command, timeout=timeout * ctx.timeout_scale,
                       echo=lambda l: ctx.echo("  | " + l), stop_when=stop_when)
@@ -138,7 +144,18 @@ def corpus_file():
     return None
 
 
-def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6", corpus=False):
+def check_build(name, output, build, ktest):
+    """The kernel says it is the build configuration the ISO should hold."""
+    m = re.search(r"boot: build (\w+) \(CONFIG_MM_DEBUG=(\d) CONFIG_LOCK_CHECK=(\d) "
+                  r"CONFIG_KTEST=(\d)", output)
+    debug = "1" if build == "debug" else "0"
+    wanted = (build, debug, debug, "1" if ktest else "0")
+    return [(f"{name}:build-{build}", bool(m) and m.groups() == wanted,
+             f"kernel said {m.group(0) if m else None!r}, expected {wanted}")]
+
+
+def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6", corpus=False,
+               iso=TEST_ISO, build="debug"):
     module = corpus_file() if corpus else None
     if corpus and not module:
         # The corpus cases would only skip: say so as a failure instead.
@@ -146,10 +163,11 @@ def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6", corpus=False
     if module:
         ctx.echo(f"# {name}: module corpus = {module}")
     run = boot(ctx, name, cmdline, firmware=firmware, timeout=180,
-               module=module, module_name="corpus")
+               module=module, module_name="corpus", iso=iso)
     checks = judge_boot(name, run)
     checks += ktap_checks(name, ktap.parse(run.output, name))
     checks += check_boot_info(name, run.output, cmdline)
+    checks += check_build(name, run.output, build, ktest=True)
     return checks
 
 
@@ -162,6 +180,62 @@ def step_ktest_long(ctx):
 
 def step_ktest_bios(ctx):
     return ktest_boot(ctx, "ktest-bios", "bios", corpus=True)
+
+
+KTEST_CASE_SYMBOL = re.compile(r"^\S+ \S (ktest_case_\w+)$", re.M)
+
+
+def ktest_case_symbols(elf):
+    """The ktest case records (KTEST) the ELF's symbol table names."""
+    text = subprocess.run(["nm", elf], capture_output=True, text=True,
+                          check=True).stdout
+    return KTEST_CASE_SYMBOL.findall(text)
+
+
+def step_ktest_release(ctx):
+    """The release configuration (CONFIG_MM_DEBUG=0) works: its kernel
+    with the ktest cases linked passes every suite but the stress cases;
+    build/veil.elf (veil.iso's kernel) has no ktest case and the test
+    kernel has them; ktest= on veil.iso is refused in one line."""
+    checks = ktest_boot(ctx, "ktest-release", "bios", WITHOUT_STRESS + " loglevel=6",
+                        corpus=True, iso=RELEASE_TEST_ISO, build="release")
+    for elf, linked in ((RELEASE_ELF, False), (TEST_ELF, True)):
+        found = ktest_case_symbols(elf)
+        checks.append((f"ktest-release:{os.path.basename(elf)}:"
+                       f"{'has' if linked else 'no'}-ktest-cases",
+                       bool(found) == linked,
+                       f"{len(found)} ktest case symbols in {elf} ({found[:3]})"))
+    name = "release-ktest-refused"
+    run = boot(ctx, name, "ktest=all", iso=RELEASE_ISO, timeout=60)
+    checks += judge_boot(name, run, expect_status="failed")
+    refusals = [l for l in run.output.splitlines() if "this build carries no tests" in l]
+    checks.append((f"{name}:one-line", len(refusals) == 1 and "KTAP" not in run.output,
+                   f"expected one line saying the build carries no tests, got {refusals}"))
+    checks += check_build(name, run.output, "release", ktest=False)
+    return checks
+
+
+def step_bench_guard(ctx):
+    """bench=fault_path gives no figure without its page corpus: the kernel
+    says so and the boot fails; make bench-faults refuses a missing
+    BENCH_CORPUS before building anything."""
+    name = "bench-no-corpus"
+    run = boot(ctx, name, "bench=fault_path", timeout=120)
+    checks = judge_boot(name, run, expect_status="failed")
+    checks.append((f"{name}:message",
+                   '# bench fault_path: FAILED: no multiboot2 module "corpus"' in run.output,
+                   "expected the benchmark to name the missing corpus module"))
+    checks.append((f"{name}:no-figure", "insns_per_fault=" not in run.output,
+                   "a figure was printed without a corpus"))
+    missing = os.path.join(RUN_DIR, "no-such-corpus.pages")
+    run = process.run(["make", "-s", "bench-faults", f"BENCH_CORPUS={missing}"],
+                      timeout=300)
+    ctx.save_log("bench-faults-no-corpus", run.output)
+    checks.append(("bench-faults:no-corpus-refused",
+                   run.status != 0 and "bench-faults needs a page corpus" in run.output
+                   and "insns_per_fault=" not in run.output,
+                   f"exit status {run.status}; output {run.output[-300:]!r}"))
+    return checks
 
 
 def step_ktest_uefi(ctx):
@@ -246,7 +320,8 @@ HOOK_SYMBOLS = ("tlb_hooks_dispatch", "tlb_hooks_active")
 
 
 def kernel_objects_dir(hooks):
-    return os.path.join(BUILD, f"kernel-gcc-hooks{hooks}")
+    """The release configuration's objects (mk/kernel.mk names them)."""
+    return os.path.join(BUILD, f"kernel-gcc-hooks{hooks}-release")
 
 
 def hook_references(hooks):
@@ -269,7 +344,8 @@ def step_hooks_off(ctx):
     paths; the normal build has it there (so the check means something)."""
     checks = []
     for hooks in (0, 1):
-        run = process.run(["make", "-s", f"TLB_HOOKS={hooks}", "kernel"],
+        run = process.run(["make", "-s", f"TLB_HOOKS={hooks}",
+                           os.path.join(kernel_objects_dir(hooks), "veil.elf")],
                           timeout=900, echo=ctx.echo if ctx.verbose else None)
         if run.status != 0:
             return [(f"hooks-off:build-hooks{hooks}", False, run.output[-2000:])]

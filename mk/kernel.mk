@@ -6,6 +6,8 @@
 #   make                 build with gcc (host gcc as a freestanding compiler)
 #   make CC=clang        the same with clang --target=x86_64-unknown-elf
 #   make TLB_HOOKS=0     hook sites compiled out (CONFIG_TLB_HOOKS=0)
+#   make LOCK_CHECK=1    the lock-order checker on (CONFIG_LOCK_CHECK=1,
+#                        docs/locking.md); objects go to a separate directory
 
 CC        ?= gcc
 ifeq ($(origin CC),default)
@@ -13,6 +15,7 @@ CC        := gcc
 endif
 NASM      ?= nasm
 TLB_HOOKS ?= 1
+LOCK_CHECK ?= 0
 
 ifneq ($(findstring clang,$(CC)),)
 KERNEL_TARGET := --target=x86_64-unknown-elf
@@ -27,7 +30,7 @@ endif
 
 # Where this configuration's objects go, so gcc/clang and hook builds can
 # sit side by side.
-KBUILD := $(BUILD)/kernel-$(notdir $(firstword $(CC)))-hooks$(TLB_HOOKS)
+KBUILD := $(BUILD)/kernel-$(notdir $(firstword $(CC)))-hooks$(TLB_HOOKS)$(if $(filter-out 0,$(LOCK_CHECK)),-lockcheck)
 
 KERNEL_CFLAGS := $(KERNEL_TARGET) -std=gnu11 -O2 -g -Wall -Wextra \
 	-Werror=implicit-function-declaration \
@@ -35,7 +38,7 @@ KERNEL_CFLAGS := $(KERNEL_TARGET) -std=gnu11 -O2 -g -Wall -Wextra \
 	-mno-red-zone -fno-stack-protector -fno-omit-frame-pointer \
 	-mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables \
 	-fno-strict-aliasing -I. $(ARCH_INCLUDE) -Ikernel/lib/libc/include \
-	-DCONFIG_TLB_HOOKS=$(TLB_HOOKS) -MMD -MP
+	-DCONFIG_TLB_HOOKS=$(TLB_HOOKS) -DCONFIG_LOCK_CHECK=$(LOCK_CHECK) -MMD -MP
 KERNEL_GENERAL := -mgeneral-regs-only
 KERNEL_SIMD    := -msse4.1 -mssse3 -maes -mpclmul
 

@@ -122,7 +122,8 @@ static int lock_check_class_of(struct spinlock *lock)
 		id = (int)lock_check_class_count++;
 		lock_check_class_names[id] = name;
 	}
-	lock->check_class = (uint16_t)(id + 1);
+	__atomic_store_n(&lock->check_class, (uint16_t)(id + 1),
+			 __ATOMIC_RELAXED);
 	return id;
 }
 
@@ -142,7 +143,8 @@ static bool lock_check_add_pair(unsigned held, unsigned taken,
 		pair->taken = (uint16_t)taken;
 		pair->depth = depth;
 		memcpy(pair->stack, stack, depth * sizeof(stack[0]));
-		lock_check_pair_slot[held][taken] = (uint16_t)(slot + 1);
+		__atomic_store_n(&lock_check_pair_slot[held][taken],
+				 (uint16_t)(slot + 1), __ATOMIC_RELAXED);
 		lock_check_pair_count++;
 		return true;
 	}
@@ -180,7 +182,8 @@ static void lock_check_pairs_against(struct lock_check_cpu *cpu, unsigned taken,
 	for (unsigned i = 0; i < cpu->depth; i++) {
 		unsigned held = cpu->held[i].class_id;
 		if (held == taken) {
-			lock_check_nested[taken] = true;
+			__atomic_store_n(&lock_check_nested[taken], true,
+					 __ATOMIC_RELAXED);
 			continue;
 		}
 		if (lock_check_pair_slot[held][taken])
@@ -251,6 +254,33 @@ static void lock_check_deliver(struct lock_check_outcome *outcome,
 	}
 }
 
+/* The common case, without the table lock: the lock's class is known and
+ * every class this CPU holds was already seen before it (or it nests in
+ * itself, already seen). Then the lock is only pushed. Table entries only
+ * go from unset to set (but for tests' forget_class, on this CPU), so a
+ * stale read can only send the caller to the slow path. Interrupts off. */
+static bool lock_check_acquire_known(struct lock_check_cpu *cpu,
+				     struct spinlock *lock, bool trylock)
+{
+	unsigned taken = __atomic_load_n(&lock->check_class, __ATOMIC_RELAXED);
+
+	if (taken-- == 0 || cpu->depth == LOCK_CHECK_MAX_HELD)
+		return false;
+	for (unsigned i = 0; !trylock && i < cpu->depth; i++) {
+		unsigned held = cpu->held[i].class_id;
+		bool seen = held == taken
+			? __atomic_load_n(&lock_check_nested[taken], __ATOMIC_RELAXED)
+			: __atomic_load_n(&lock_check_pair_slot[held][taken],
+					  __ATOMIC_RELAXED) != 0;
+		if (!seen)
+			return false;
+	}
+	cpu->held[cpu->depth].lock = lock;
+	cpu->held[cpu->depth].class_id = (uint16_t)taken;
+	cpu->depth++;
+	return true;
+}
+
 __attribute__((noinline))
 void lock_check_acquire(struct spinlock *lock, bool trylock)
 {
@@ -260,7 +290,8 @@ void lock_check_acquire(struct spinlock *lock, bool trylock)
 	struct lock_check_outcome outcome = { .inversion = false };
 	int held_class = -1;
 
-	if (cpu->busy || __atomic_load_n(&lock_check_stopped, __ATOMIC_RELAXED)) {
+	if (cpu->busy || __atomic_load_n(&lock_check_stopped, __ATOMIC_RELAXED) ||
+	    lock_check_acquire_known(cpu, lock, trylock)) {
 		irq_restore(flags);
 		return;
 	}
@@ -379,7 +410,7 @@ void lock_check_forget_class(const char *name)
 					continue;
 				lock_check_pairs[*ends[e] - 1].used = false;
 				lock_check_pair_count--;
-				*ends[e] = 0;
+				__atomic_store_n(ends[e], 0, __ATOMIC_RELAXED);
 			}
 			lock_check_inverted[id][other] = false;
 			lock_check_inverted[other][id] = false;

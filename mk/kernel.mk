@@ -28,6 +28,12 @@ LD            := ld
 LD_EXTRA      := --no-warn-rwx-segments
 endif
 
+# The LOCK_CHECK value of the last make, rewritten only when it changes, so
+# the ISOs and build/veil.elf (one file each for every configuration) are
+# rebuilt when it does, even if the other configuration's ELF is older.
+LOCK_CHECK_CONFIG := $(BUILD)/lock_check.config
+$(shell mkdir -p $(BUILD) && { echo $(LOCK_CHECK) | cmp -s - $(LOCK_CHECK_CONFIG) || echo $(LOCK_CHECK) > $(LOCK_CHECK_CONFIG); })
+
 # Where this configuration's objects go, so gcc/clang and hook builds can
 # sit side by side.
 KBUILD := $(BUILD)/kernel-$(notdir $(firstword $(CC)))-hooks$(TLB_HOOKS)$(if $(filter-out 0,$(LOCK_CHECK)),-lockcheck)
@@ -92,7 +98,7 @@ $(KBUILD)/veil.elf: $(KBUILD)/veil.pass1.elf $(KBUILD)/ksyms.o
 		{ echo "kernel: symbols moved between link passes"; exit 1; }
 	@./tools/check-layout-constants
 
-$(BUILD)/veil.elf: $(KBUILD)/veil.elf
+$(BUILD)/veil.elf: $(KBUILD)/veil.elf $(LOCK_CHECK_CONFIG)
 	cp $< $@
 
 # ISOs. The test ISO carries a small module (bootcheck) whose fingerprint
@@ -115,10 +121,10 @@ endef
 
 # The demo's page corpus (DEMO_CORPUS, mk/run.mk) rides on the ISO as
 # /boot/corpus.pages when the file exists; without it the demo synthesises.
-$(BUILD)/veil.iso: $(KBUILD)/veil.elf tools/grub/veil.cfg $(DEMO_CORPUS_ISO)
+$(BUILD)/veil.iso: $(KBUILD)/veil.elf tools/grub/veil.cfg $(DEMO_CORPUS_ISO) $(LOCK_CHECK_CONFIG)
 	$(call make_iso,$@,$(BUILD)/iso,tools/grub/veil.cfg,$(DEMO_CORPUS_ISO))
 
-$(BUILD)/veil-test.iso: $(KBUILD)/veil.elf tools/grub/veil-test.cfg $(BUILD)/bootcheck.bin
+$(BUILD)/veil-test.iso: $(KBUILD)/veil.elf tools/grub/veil-test.cfg $(BUILD)/bootcheck.bin $(LOCK_CHECK_CONFIG)
 	$(call make_iso,$@,$(BUILD)/iso-test,tools/grub/veil-test.cfg,$(BUILD)/bootcheck.bin)
 
 .PHONY: all kernel iso test-iso deps

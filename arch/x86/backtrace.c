@@ -54,6 +54,23 @@ void backtrace_print(uint64_t instruction, uint64_t frame_pointer)
 	}
 }
 
+unsigned backtrace_capture(uint64_t frame_pointer, uint64_t *return_addresses,
+			   unsigned max)
+{
+	unsigned count = 0;
+
+	while (count < max && backtrace_frame_readable(frame_pointer)) {
+		const uint64_t *frame = (const uint64_t *)frame_pointer;
+		if (frame[1] == 0)
+			break;
+		return_addresses[count++] = frame[1];
+		if (frame[0] <= frame_pointer)
+			break;	/* frames must move up the stack; 0 ends it */
+		frame_pointer = frame[0];
+	}
+	return count;
+}
+
 void backtrace_print_here(void)
 {
 	uint64_t frame_pointer = (uint64_t)__builtin_frame_address(0);

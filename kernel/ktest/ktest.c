@@ -13,6 +13,11 @@
  *
  * One CPU runs tests; the catcher stack is that CPU's alone and is changed
  * only with interrupts off.
+ *
+ * With the lock-order checker (CONFIG_LOCK_CHECK=1), a case during which an
+ * inversion was counted fails, an inversion outside any case fails the run,
+ * and the run ends with the lock order the checker observed. Code abandoned
+ * by a catcher may have held locks: the checker forgets them on resume.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +28,7 @@
 #include "kernel/context.h"
 #include "kernel/lib/irq.h"
 #include "kernel/lib/ksyms.h"
+#include "kernel/lib/lock_check.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/time.h"
@@ -49,6 +55,7 @@ struct ktest_catcher {
 	struct cpu_context context;
 	uint64_t deadline_ms;		/* 0: none */
 	struct ktest_trap *trap;	/* where an exception is recorded */
+	unsigned lock_depth;		/* locks held at the save (lock checker) */
 };
 
 extern const struct ktest_case ktest_cases_start[], ktest_cases_end[];
@@ -208,6 +215,7 @@ bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 	struct ktest_catcher catcher = {
 		.deadline_ms = timeout_ms ? time_ticks_ms() + timeout_ms : 0,
 		.trap = trap,
+		.lock_depth = lock_check_held_depth(),
 	};
 
 	memset(trap, 0, sizeof(*trap));
@@ -220,6 +228,7 @@ bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 		return false;
 	}
 	ktest_catcher_pop(&catcher);
+	lock_check_held_truncate(catcher.lock_depth);
 	return true;
 }
 
@@ -304,7 +313,9 @@ static int ktest_run_case(const struct ktest_case *c, const char **skip_reason)
 	struct ktest_catcher catcher = {
 		.deadline_ms = time_ticks_ms() + timeout,
 		.trap = &trap,
+		.lock_depth = lock_check_held_depth(),
 	};
+	unsigned inversions = lock_check_inversion_count();
 	int resumed = context_save(&catcher.context);
 
 	if (resumed == 0) {
@@ -314,6 +325,13 @@ static int ktest_run_case(const struct ktest_case *c, const char **skip_reason)
 	}
 	ktest_catcher_pop(&catcher);
 	ktest_case_catcher = NULL;
+	if (resumed != 0)
+		lock_check_held_truncate(catcher.lock_depth);
+	if (lock_check_inversion_count() != inversions) {
+		printk("        # lock order: %u inversion(s) during this case\n",
+		       lock_check_inversion_count() - inversions);
+		t.failures++;
+	}
 	if (resumed == KTEST_RESUME_EXCEPTION || resumed == KTEST_RESUME_TIMEOUT) {
 		ktest_report_trap(&trap);
 		t.failures++;
@@ -450,6 +468,14 @@ bool ktest_run(const char *filter)
 		if (ktest_suite_seen(c) || !ktest_count_suite(c, filter))
 			continue;
 		all_ok = ktest_run_suite(c, filter, ++number, &totals) && all_ok;
+	}
+	if (CONFIG_LOCK_CHECK) {
+		lock_check_dump();
+		if (lock_check_inversion_count()) {
+			printk("# lock order: %u inversion(s) since boot: the run fails\n",
+			       lock_check_inversion_count());
+			all_ok = false;
+		}
 	}
 	printk("# ktest: %u passed, %u failed, %u skipped\n", totals.passed,
 	       totals.failed, totals.skipped);

@@ -15,5 +15,11 @@ void backtrace_print(uint64_t instruction, uint64_t frame_pointer);
 void backtrace_print_here(void);
 /* Prints one address as name+0xoffset (or the bare address). */
 void backtrace_print_symbol(uint64_t address);
+/* Stores up to max return addresses found by walking up from the frame at
+ * frame_pointer (the first is the return address of that frame's function,
+ * i.e. a point inside its caller); returns how many. Nothing is printed, so
+ * it may be called where printing is not possible (the lock checker). */
+unsigned backtrace_capture(uint64_t frame_pointer, uint64_t *return_addresses,
+			   unsigned max);
 
 #endif

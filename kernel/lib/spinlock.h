@@ -9,10 +9,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/lib/irq.h"
+#include "kernel/lib/lock_check.h"
 
 struct spinlock {
 	uint32_t locked;
-	const char *name;
+	const char *name;	/* also the lock checker's class */
+#if CONFIG_LOCK_CHECK
+	uint16_t check_class;	/* the checker's class id + 1; 0: not looked up */
+#endif
 };
 
 #define SPINLOCK_INIT(lock_name) { .locked = 0, .name = (lock_name) }
@@ -21,16 +25,36 @@ static inline void spin_init(struct spinlock *lock, const char *name)
 {
 	lock->locked = 0;
 	lock->name = name;
+#if CONFIG_LOCK_CHECK
+	lock->check_class = 0;
+#endif
 }
 
-static inline bool spin_trylock(struct spinlock *lock)
+/* The lock word alone: one attempt, no checking. */
+static inline bool spin_trylock_word(struct spinlock *lock)
 {
 	return !__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE);
 }
 
+static inline bool spin_trylock(struct spinlock *lock)
+{
+#if CONFIG_LOCK_CHECK
+	if (!spin_trylock_word(lock))
+		return false;
+	lock_check_acquire(lock, true);
+	return true;
+#else
+	return spin_trylock_word(lock);
+#endif
+}
+
 static inline void spin_lock(struct spinlock *lock)
 {
-	while (!spin_trylock(lock)) {
+#if CONFIG_LOCK_CHECK
+	/* Before spinning, so an inversion is reported even if it deadlocks. */
+	lock_check_acquire(lock, false);
+#endif
+	while (!spin_trylock_word(lock)) {
 		while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED))
 			__builtin_ia32_pause();
 	}
@@ -39,6 +63,9 @@ static inline void spin_lock(struct spinlock *lock)
 static inline void spin_unlock(struct spinlock *lock)
 {
 	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+#if CONFIG_LOCK_CHECK
+	lock_check_release(lock);
+#endif
 }
 
 static inline bool spin_is_locked(struct spinlock *lock)

@@ -86,6 +86,43 @@ HTEST(corpus_round_trip)
 	}
 }
 
+/* The LZ4 table keeps entries of earlier inputs (tagged, never used):
+ * what a page encodes to must not depend on what was encoded before, and
+ * must be what a fresh, zeroed workspace gives. Also across the base's
+ * wrap, when the table is cleared once. */
+HTEST(lz4_output_does_not_depend_on_earlier_inputs)
+{
+	const char *const *names;
+	uint8_t *const *pages;
+	const size_t *counts;
+	size_t files = test_codec_corpus(&names, &pages, &counts);
+	static struct codec_workspace fresh, used;
+	static uint8_t first[CODEC_LZ4_WORST(PAGE)], again[CODEC_LZ4_WORST(PAGE)];
+	size_t differ = 0, compared = 0;
+
+	HCHECK(files > 0);
+	for (size_t f = 0; f < files; f++) {
+		for (size_t i = 0; i < counts[f] && i < 256; i++) {
+			const uint8_t *page = pages[f] + i * PAGE;
+			size_t a, b;
+
+			memset(&fresh, 0, sizeof(fresh));
+			HCHECK_EQ(codec_lz4_encode(&fresh, page, PAGE, first,
+						   sizeof(first), &a), XF_OK);
+			if (i % 64 == 63)	/* next call wraps the base */
+				used.lz4_base = UINT32_MAX - CODEC_LZ4_MAX_INPUT;
+			HCHECK_EQ(codec_lz4_encode(&used, page, PAGE, again,
+						   sizeof(again), &b), XF_OK);
+			differ += a != b || memcmp(first, again, a) != 0;
+			compared++;
+		}
+	}
+	htest_log("%zu pages encoded after others and fresh: %zu differ",
+		  compared, differ);
+	HCHECK(compared > 0);
+	HCHECK_EQ(differ, 0);
+}
+
 HTEST(synthetic_round_trip)
 {
 	uint8_t *page = malloc(PAGE);

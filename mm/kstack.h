@@ -20,5 +20,11 @@ void *kstack_alloc(void);
 void kstack_free(void *top);
 /* True when address is in the guard area of a kernel stack slot. */
 bool kstack_is_guard(uintptr_t address);
+/* The range of kernel virtual addresses kernel stacks live in. */
+void kstack_area(uintptr_t *base, uintptr_t *size);
+/* Registers the fault owner of that area (mm/kstack_fault.c): a fault in
+ * it is never served; it is FATAL, reported as a stack overflow when it
+ * hit a guard. Once, at boot. */
+void kstack_fault_owner_init(void);
 
 #endif

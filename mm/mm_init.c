@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include "kernel/cmdline.h"
 #include "kernel/lib/printk.h"
+#include "mm/kstack.h"
 #include "mm/mm.h"
 #include "mm/slab.h"
 
@@ -30,6 +31,7 @@ void mm_init(const struct boot_info *info)
 	vmm_init();
 	slab_pages_init();
 	kstack_init();
+	kstack_fault_owner_init();
 	if (mm_dump_at_boot)
 		mm_dump();
 }

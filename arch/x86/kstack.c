@@ -112,6 +112,12 @@ void kstack_free(void *top)
 	kstack_release_slot(slot);
 }
 
+void kstack_area(uintptr_t *base, uintptr_t *size)
+{
+	*base = KERNEL_STACKS_BASE;
+	*size = KSTACK_SLOT * KSTACK_MAX;
+}
+
 bool kstack_is_guard(uintptr_t address)
 {
 	uintptr_t offset = address - KERNEL_STACKS_BASE;

@@ -5,10 +5,12 @@
  * the next access, which only holds if the TLB entry was flushed.
  */
 #include <stdint.h>
+#include <string.h>
 #include "arch/x86/pte.h"
 #include "arch/x86/trap_frame.h"
 #include "kernel/ktest/ktest.h"
 #include "mm/direct_map.h"
+#include "mm/fault.h"
 #include "mm/kstack.h"
 #include "mm/mm.h"
 #include "mm/slab.h"
@@ -302,8 +304,13 @@ KTEST(vmm, kernel_stack_guard_faults)
 	KTEST_EXPECT(t, trap_is_stack_guard((uintptr_t)guard));
 	KTEST_ASSERT(t, ktest_catch(vmm_test_read, guard - 7, &trap));
 	KTEST_EXPECT_EQ(t, trap.fault_address, (uint64_t)(guard - 7));
+	/* the stacks' owner answers: fatal, a stack overflow */
+	KTEST_EXPECT_EQ(t, trap.fault_response, (int)FAULT_FATAL);
+	KTEST_EXPECT(t, trap.fault_owner &&
+			strcmp(trap.fault_owner, "kernel-stacks") == 0);
 	kstack_free(top);
 	KTEST_ASSERT(t, ktest_catch(vmm_test_read, top - 8, &trap));
+	KTEST_EXPECT_EQ(t, trap.fault_response, (int)FAULT_FATAL);
 }
 
 KTEST(vmm, tlb_primitives_counted)

@@ -106,11 +106,24 @@ KTEST_SLOW(coldboot, canary_sealed_while_dumped, COLDBOOT_WAIT_MS + 60000)
 
 	if (!coldboot_scheme[0])
 		ktest_skip(t, "no coldboot=SCHEME option (tests/runner/coldboot.py)");
+	/* OLD>NEW: fill under OLD, then change to NEW before the dump */
+	char *next = strchr(coldboot_scheme, '>');
+	if (next)
+		*next++ = '\0';
 	struct region *region = region_test_create(t, coldboot_scheme,
 						   COLDBOOT_PAGES,
 						   COLDBOOT_CLEAR_LIMIT);
 	for (uint32_t page = 0; page < COLDBOOT_PAGES; page++)
 		coldboot_fill(region_page_address(region, page), page);
+	if (next) {
+		char chains[256];
+		uint32_t unencrypted;
+		KTEST_EXPECT_EQ(t, region_set_scheme(region, next), REGION_OK);
+		region_chains(region, chains, sizeof(chains), &unencrypted);
+		printk("coldboot: changed to %s: %s, %u pages without a cipher\n",
+		       next, chains, unencrypted);
+		KTEST_EXPECT_EQ(t, unencrypted, 0);
+	}
 	region_get_stats(region, &stats);
 	printk("coldboot: ready clear_limit=%u pages=%u scheme=%s "
 	       "sealed=%llu clear=%llu\n", COLDBOOT_CLEAR_LIMIT, COLDBOOT_PAGES,

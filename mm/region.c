@@ -17,8 +17,10 @@
 #define REGION_MAX 64
 
 /* Protects region_table, region_count, region_next_base, region_next_id
- * and the registration of region_fault_owner. Lock order: registry, then
- * the fault-owner table's lock; never a region's lock inside it. */
+ * and the registration of region_fault_owner. Lock order: the registry
+ * first, then a region's lock (region_for_each's callbacks take it) or the
+ * fault-owner table's lock; a region's lock is never held when the
+ * registry is taken (region_find drops it before the fault takes one). */
 static struct spinlock region_registry_lock = SPINLOCK_INIT("region_registry");
 static struct region *region_table[REGION_MAX];
 static unsigned region_count;
@@ -213,6 +215,25 @@ static int region_free_scheme_slot(struct region *region)
 	return -1;
 }
 
+/*
+ * A change to a scheme with a cipher: pages sealed by an older chain
+ * without one are brought back and sealed again by the new chain, their
+ * old copies wiped as they are freed, so that no page of a region that
+ * says it is confidential stays readable in RAM. A page that cannot be
+ * moved now (no memory, the store full) stays under its old chain and is
+ * counted (region_chains). Region lock held.
+ */
+static void region_reseal_unencrypted(struct region *region)
+{
+	for (uint32_t page = 0; page < region->pages; page++) {
+		const struct region_page *record = region_page_record(region, page);
+		if (region_record_state(record) != REGION_SEALED ||
+		    scheme_confidential(&region->schemes[region_record_slot(record)]))
+			continue;
+		region_transition(region, page, REGION_CAUSE_RESEAL);
+	}
+}
+
 int region_set_scheme(struct region *region, const char *text)
 {
 	struct scheme scheme;
@@ -229,9 +250,34 @@ int region_set_scheme(struct region *region, const char *text)
 	} else {
 		region->schemes[slot] = scheme;
 		region->current_scheme = (uint8_t)slot;
+		if (scheme_confidential(&scheme))
+			region_reseal_unencrypted(region);
 	}
 	spin_unlock_irqrestore(&region->lock, flags);
 	return result;
+}
+
+void region_chains(struct region *region, char *buffer, size_t size,
+		   uint32_t *unencrypted)
+{
+	unsigned long flags = spin_lock_irqsave(&region->lock);
+	size_t used = 0;
+
+	*unencrypted = 0;
+	buffer[0] = '\0';
+	for (unsigned slot = 0; slot < REGION_SCHEMES_MAX; slot++) {
+		char name[96];
+		if (slot != region->current_scheme && region->scheme_pages[slot] == 0)
+			continue;
+		if (!scheme_confidential(&region->schemes[slot]))
+			*unencrypted += region->scheme_pages[slot];
+		scheme_format(&region->schemes[slot], name, sizeof(name));
+		used += ksnprintf(buffer + used, used < size ? size - used : 0,
+				  "%s%s%s=%u", used ? "," : "", name,
+				  slot == region->current_scheme ? "(sealing)" : "",
+				  region->scheme_pages[slot]);
+	}
+	spin_unlock_irqrestore(&region->lock, flags);
 }
 
 void region_scheme_name(struct region *region, char *buffer, size_t size)
@@ -270,14 +316,17 @@ void region_for_each(void (*fn)(struct region *region, void *arg), void *arg)
 void region_print(struct region *region)
 {
 	struct region_stats s;
-	char scheme[96];
+	char scheme[96], chains[256];
+	uint32_t unencrypted;
 
 	region_get_stats(region, &s);
 	region_scheme_name(region, scheme, sizeof(scheme));
+	region_chains(region, chains, sizeof(chains), &unencrypted);
 	printk("region id=%llu name=%s base=0x%llx pages=%u limit=%u scheme=%s "
 	       "clear=%llu sealed=%llu bytes_stored=%llu faults=%llu "
 	       "zero_fills=%llu restores=%llu evictions=%llu invalidations=%llu "
-	       "seal_failures=%llu corrupt=%llu\n",
+	       "seal_failures=%llu corrupt=%llu reseals=%llu chains=%s "
+	       "unencrypted=%u\n",
 	       (unsigned long long)region->id, region->name,
 	       (unsigned long long)region->base, region->pages,
 	       region->clear.limit, scheme,
@@ -288,5 +337,6 @@ void region_print(struct region *region)
 	       (unsigned long long)s.evictions,
 	       (unsigned long long)s.invalidations,
 	       (unsigned long long)s.seal_failures,
-	       (unsigned long long)s.corrupt);
+	       (unsigned long long)s.corrupt, (unsigned long long)s.reseals,
+	       chains, unencrypted);
 }

@@ -55,6 +55,7 @@ struct region_stats {
 	uint64_t invalidations;	/* explicit purges of clear pages */
 	uint64_t seal_failures;	/* evictions refused (store full, no memory) */
 	uint64_t corrupt;	/* restores that failed: tampered or bad handle */
+	uint64_t reseals;	/* sealed pages moved to a newer chain */
 	uint64_t sealed_pages;	/* SEALED now */
 	uint64_t clear_pages;	/* CLEAR now */
 	uint64_t bytes_stored;	/* store bytes of the sealed pages now */
@@ -115,9 +116,16 @@ int region_protect(struct region *region, unsigned protection);
 
 /* Changes the scheme at run time: the new policy takes over the resident
  * pages, and the new chain seals from now on; pages sealed before are
- * restored with their own chain. REGION_BAD_SCHEME when the text does not
+ * restored with their own chain. A change to a chain with a cipher first
+ * moves every page sealed by a chain without one to the new chain. REGION_BAD_SCHEME when the text does not
  * parse, REGION_NO_SPACE when REGION_SCHEMES_MAX chains still hold pages. */
 int region_set_scheme(struct region *region, const char *scheme);
+/* Every chain holding pages (and the sealing one), as
+ * "SCHEME(sealing)=N,SCHEME=N"; *unencrypted: pages sealed by chains
+ * without a cipher (a region is confidential only when it is 0 and the
+ * sealing chain has a cipher). */
+void region_chains(struct region *region, char *buffer, size_t size,
+		   uint32_t *unencrypted);
 /* The scheme now sealing, as text. */
 void region_scheme_name(struct region *region, char *buffer, size_t size);
 

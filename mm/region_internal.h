@@ -18,6 +18,7 @@ enum region_cause {
 	REGION_CAUSE_PURGE,	/* explicit purge: clear -> sealed */
 	REGION_CAUSE_UNMAP,	/* explicit unmap: clear or sealed -> unpopulated */
 	REGION_CAUSE_PROTECT,	/* protection change: clear -> clear */
+	REGION_CAUSE_RESEAL,	/* scheme change: sealed -> sealed by the new chain */
 	REGION_CAUSES,
 };
 

@@ -116,13 +116,24 @@ int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 	return result;
 }
 
+/* A copy made by a chain without a cipher, in a region whose scheme now
+ * has one: its bytes are the page's (or compressed), and must not stay in
+ * RAM once freed. */
+static bool region_copy_needs_wipe(const struct region *region, unsigned slot)
+{
+	return scheme_confidential(&region->schemes[region->current_scheme]) &&
+	       !scheme_confidential(&region->schemes[slot]);
+}
+
 size_t region_release_sealed(struct region *region, uint32_t page)
 {
 	struct region_page *record = region_page_record(region, page);
 	store_handle_t handle = region_record_handle(record);
 	size_t length = 0;
 
-	store_free_length(region->store, handle, &length);
+	if (!region_copy_needs_wipe(region, region_record_slot(record)) ||
+	    store_free_wipe(region->store, handle, &length) == STORE_UNSUPPORTED)
+		store_free_length(region->store, handle, &length);
 	region->scheme_pages[region_record_slot(record)]--;
 	region->stats.sealed_pages--;
 	region->stats.bytes_stored -= length;

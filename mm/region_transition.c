@@ -125,6 +125,12 @@ static void region_entries_drop_sealed(struct region_step *step)
 	step->replacement = vmm_entry_none();
 }
 
+static void region_entries_reseal(struct region_step *step)
+{
+	step->expected = vmm_entry_handle(region_record_handle(step->record));
+	step->replacement = vmm_entry_handle(VMM_HANDLE_BUSY);
+}
+
 static void region_entries_protect(struct region_step *step)
 {
 	step->expected = vmm_entry_present(VMM_FRAME_ANY, 0);
@@ -196,6 +202,48 @@ static void region_undo_seal(struct region_step *step)
 	region_announce(TLB_EVENT_MAP, step);
 }
 
+/* The page, restored into step->frame, sealed again by the current chain:
+ * the new copy replaces the old in the PTE (BUSY until then), the old one
+ * is freed (wiped when it was not encrypted and the new chain is). */
+static int region_finish_reseal(struct region_step *step)
+{
+	struct region *region = step->region;
+	uint64_t checksum = region_content_checksum(step->frame);
+	store_handle_t handle;
+	size_t length;
+	bool adopted;
+
+	int result = region_seal_frame(region, step->page, step->frame, &handle,
+				       &length, &adopted);
+	if (result != REGION_OK)
+		return result;
+	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
+	struct vmm_entry sealed = vmm_entry_handle(handle);
+	vmm_exchange(region->space, step->va, &busy, &sealed, NULL);
+	region_release_sealed(region, step->page);
+	region_record_set_sealed(step->record, handle, region->current_scheme,
+				 checksum);
+	region->scheme_pages[region->current_scheme]++;
+	region->stats.sealed_pages++;
+	region->stats.bytes_stored += length;
+	region->stats.reseals++;
+	if (!adopted)
+		region_free_clear_frame(region, step->frame);
+	return REGION_OK;
+}
+
+/* A reseal that failed: the old copy stays, named by the PTE again. */
+static void region_undo_reseal(struct region_step *step)
+{
+	struct region *region = step->region;
+	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
+	struct vmm_entry old = vmm_entry_handle(region_record_handle(step->record));
+
+	vmm_exchange(region->space, step->va, &busy, &old, NULL);
+	region_free_clear_frame(region, step->frame);
+	region->stats.seal_failures++;
+}
+
 static int region_finish_drop_clear(struct region_step *step)
 {
 	region_free_clear_frame(step->region, step->frame);
@@ -240,6 +288,9 @@ static const struct region_transition_row region_transitions[] = {
 	{ REGION_CLEAR, REGION_CAUSE_PROTECT, REGION_CLEAR,
 	  NULL, REGION_NO_EVENT, region_entries_protect,
 	  TLB_EVENT_INVALIDATE, region_finish_protect, NULL },
+	{ REGION_SEALED, REGION_CAUSE_RESEAL, REGION_SEALED,
+	  region_prepare_restore, REGION_NO_EVENT, region_entries_reseal,
+	  REGION_NO_EVENT, region_finish_reseal, region_undo_reseal },
 };
 
 static const struct region_transition_row *

@@ -100,6 +100,12 @@ struct store_ops {
 	 * handle check instead of two. *length is left alone on failure. */
 	int (*free_length)(struct store *store, store_handle_t handle,
 			   size_t *length);
+	/* Optional (NULL: store_free_wipe answers STORE_UNSUPPORTED and frees
+	 * nothing). As free_length, after overwriting the object's bytes with
+	 * zeros: for a copy whose bytes must not stay in RAM (clear or
+	 * compressed-clear data of a region that became confidential). */
+	int (*free_wipe)(struct store *store, store_handle_t handle,
+			 size_t *length);
 	void (*stats)(struct store *store, struct store_stats *stats);
 	/* Moves objects out of sparse frames; returns the frames released. */
 	size_t (*compact)(struct store *store);
@@ -202,6 +208,15 @@ static inline int store_free_length(struct store *store, store_handle_t handle,
 		return store->ops->free_length(store, handle, length);
 	result = store->ops->size(store, handle, length);
 	return result == STORE_OK ? store->ops->free(store, handle) : result;
+}
+
+/* See free_wipe in struct store_ops. */
+static inline int store_free_wipe(struct store *store, store_handle_t handle,
+				  size_t *length)
+{
+	if (!store->ops->free_wipe)
+		return STORE_UNSUPPORTED;
+	return store->ops->free_wipe(store, handle, length);
 }
 
 /* See adopt_page and release_page in struct store_ops. */

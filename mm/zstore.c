@@ -214,7 +214,7 @@ static int zstore_size(struct store *store, store_handle_t handle,
  * Inlined into both ops, so a plain free pays no extra call. */
 static inline __attribute__((always_inline)) int
 zstore_free_object(struct store *store, store_handle_t handle,
-		   size_t *length_out)
+		   size_t *length_out, bool wipe)
 {
 	struct zstore *z = zstore_of(store);
 	uint64_t index = handle & ZSTORE_INDEX_MASK;
@@ -237,11 +237,16 @@ zstore_free_object(struct store *store, store_handle_t handle,
 	if (zstore_tag_state(slot->tag) == ZSTORE_SLOT_ADOPTED) {
 		void *page = slot->page;
 
+		if (wipe)
+			memset(page, 0, ZSTORE_FRAME_SIZE);
+
 		zstore_adopted_drop(z, slot, index, class, flags);
 		zstore_frame_put(z, page, &z->data_frames);
 		*length_out = length;
 		return STORE_OK;
 	}
+	if (wipe)
+		zstore_object_wipe(class, slot);
 	head = zstore_oversize(length) ? zstore_head_of(class, slot) : NULL;
 	zstore_class_drop(z, class, slot->zspage, slot->object, index);
 	/* no handle reaches the slot now: only the free list will */
@@ -262,14 +267,20 @@ zstore_free_object(struct store *store, store_handle_t handle,
 static int zstore_free_length(struct store *store, store_handle_t handle,
 			      size_t *length)
 {
-	return zstore_free_object(store, handle, length);
+	return zstore_free_object(store, handle, length, false);
+}
+
+static int zstore_free_wipe(struct store *store, store_handle_t handle,
+			    size_t *length)
+{
+	return zstore_free_object(store, handle, length, true);
 }
 
 static int zstore_free(struct store *store, store_handle_t handle)
 {
 	size_t length;
 
-	return zstore_free_object(store, handle, &length);
+	return zstore_free_object(store, handle, &length, false);
 }
 
 static void zstore_stats(struct store *store, struct store_stats *stats)
@@ -397,6 +408,7 @@ static const struct store_ops zstore_ops = {
 	.size = zstore_size,
 	.free = zstore_free,
 	.free_length = zstore_free_length,
+	.free_wipe = zstore_free_wipe,
 	.stats = zstore_stats,
 	.compact = zstore_compact,
 	.destroy = zstore_destroy,

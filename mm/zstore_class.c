@@ -299,3 +299,20 @@ void zstore_object_read(const struct zstore_class *class,
 			(char *)buffer + ZSTORE_FRAME_SIZE,
 			slot->length - ZSTORE_FRAME_SIZE);
 }
+
+/* Overwrites a live object's bytes with zeros (a head frame included);
+ * its class lock held. */
+void zstore_object_wipe(const struct zstore_class *class,
+			const struct zstore_slot *slot)
+{
+	static const uint8_t zeros[ZSTORE_FRAME_SIZE];
+	size_t offset = zstore_data_offset(class, slot->object);
+
+	if (!zstore_oversize(slot->length)) {
+		zstore_copy_in(slot->zspage, offset, zeros, slot->length);
+		return;
+	}
+	zstore_copy_in(zstore_head_of(class, slot), 0, zeros, ZSTORE_FRAME_SIZE);
+	zstore_copy_in(slot->zspage, offset + sizeof(struct zstore_zspage *),
+		       zeros, slot->length - ZSTORE_FRAME_SIZE);
+}

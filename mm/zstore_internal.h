@@ -421,6 +421,8 @@ struct zstore_zspage *zstore_head_of(const struct zstore_class *class,
 				     const struct zstore_slot *slot);
 void zstore_object_read(const struct zstore_class *class,
 			const struct zstore_slot *slot, void *buffer);
+void zstore_object_wipe(const struct zstore_class *class,
+			const struct zstore_slot *slot);
 
 /* ---- adopted pages (mm/zstore_adopt.c) ---------------------------------- */
 

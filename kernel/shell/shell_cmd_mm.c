@@ -143,8 +143,14 @@ static void shell_print_scheme(struct region *region, void *arg)
 	char scheme[96];
 
 	(void)arg;
+	char chains[256];
+	uint32_t unencrypted;
+
 	region_scheme_name(region, scheme, sizeof(scheme));
-	printk("  %-12s %s\n", region->name, scheme);
+	region_chains(region, chains, sizeof(chains), &unencrypted);
+	printk("  %-12s %s\n  %-12s sealed pages by chain: %s%s\n", region->name,
+	       scheme, "", chains,
+	       unencrypted ? "; NOT confidential: pages sealed without a cipher remain" : "");
 }
 
 static void shell_print_transform(struct xf_transform *transform, void *arg)

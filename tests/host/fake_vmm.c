@@ -289,6 +289,10 @@ uint8_t *fake_access(uintptr_t va, bool write)
 #define FAKE_MADE_BY_FRAME_ALLOC 0x4652414d45ull	/* "FRAME" */
 #define FAKE_MADE_BY_STORE       0x53544f5245ull	/* "STORE" */
 
+/* Every page handed out and not yet freed, for fake_live_pages_holding. */
+static void **fake_live;
+static size_t fake_live_count, fake_live_capacity;
+
 static void *fake_page_alloc(uint64_t made_by)
 {
 	void *page;
@@ -296,7 +300,22 @@ static void *fake_page_alloc(uint64_t made_by)
 	if (posix_memalign(&page, 4096, 4096 + sizeof(uint64_t)))
 		return NULL;
 	memcpy((uint8_t *)page + 4096, &made_by, sizeof(made_by));
+	if (fake_live_count == fake_live_capacity) {
+		fake_live_capacity = fake_live_capacity * 2 + 64;
+		fake_live = realloc(fake_live, fake_live_capacity * sizeof(void *));
+	}
+	fake_live[fake_live_count++] = page;
 	return page;
+}
+
+static void fake_live_forget(void *page)
+{
+	for (size_t i = fake_live_count; i-- > 0;) {
+		if (fake_live[i] == page) {
+			fake_live[i] = fake_live[--fake_live_count];
+			return;
+		}
+	}
 }
 
 static uint64_t fake_page_maker(const void *page)
@@ -325,6 +344,7 @@ uint64_t frame_alloc(void)
 void frame_free(uint64_t frame)
 {
 	fake.frames_allocated--;
+	fake_live_forget((void *)(uintptr_t)frame);
 	fake_log_add("frame-free");
 	if (fake_quarantine_count == fake_quarantine_capacity) {
 		fake_quarantine_capacity = fake_quarantine_capacity * 2 + 64;
@@ -332,6 +352,34 @@ void frame_free(uint64_t frame)
 								   sizeof(void *));
 	}
 	fake_quarantine[fake_quarantine_count++] = (void *)(uintptr_t)frame;
+}
+
+static bool fake_page_holds(const uint8_t *page, const void *needle,
+			    size_t length)
+{
+	for (size_t at = 0; at + length <= 4096; at++) {
+		if (memcmp(page + at, needle, length) == 0)
+			return true;
+	}
+	return false;
+}
+
+unsigned fake_freed_frames_holding(const void *needle, size_t length)
+{
+	unsigned count = 0;
+
+	for (size_t i = 0; i < fake_quarantine_count; i++)
+		count += fake_page_holds(fake_quarantine[i], needle, length);
+	return count;
+}
+
+unsigned fake_live_pages_holding(const void *needle, size_t length)
+{
+	unsigned count = 0;
+
+	for (size_t i = 0; i < fake_live_count; i++)
+		count += fake_page_holds(fake_live[i], needle, length);
+	return count;
 }
 
 void fake_release_quarantine(void)
@@ -377,10 +425,12 @@ static void *fake_store_page_alloc(void *context)
 static void fake_store_page_free(void *context, void *page)
 {
 	(void)context;
-	if (fake_page_maker(page) == FAKE_MADE_BY_FRAME_ALLOC)
+	if (fake_page_maker(page) == FAKE_MADE_BY_FRAME_ALLOC) {
 		frame_free((uint64_t)(uintptr_t)page);
-	else
+	} else {
+		fake_live_forget(page);
 		free(page);
+	}
 }
 
 struct store *fake_store_create(uint64_t frame_limit)

@@ -8,6 +8,7 @@
 #define VEIL_TESTS_FAKE_VMM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct fake_pte {
@@ -47,6 +48,12 @@ uint8_t *fake_access(uintptr_t va, bool write);
 /* Freed frames are kept (poisoned only by what last wrote them) until
  * this is called, so a test can look at a frame after it was released. */
 void fake_release_quarantine(void);
+
+/* How many of the frames freed since the last fake_release_quarantine,
+ * and of the pages in use (frames, the fake stores' pages), hold the
+ * bytes needle[0..length): what a RAM dump would find. */
+unsigned fake_freed_frames_holding(const void *needle, size_t length);
+unsigned fake_live_pages_holding(const void *needle, size_t length);
 
 struct store;
 /* A page store (mm/zstore.c) over host pages, for regions under test. */

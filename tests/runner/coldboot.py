@@ -28,7 +28,11 @@ import time
 from . import ktap, machines
 from .steps import PANIC_MARKERS, RUN_DIR, TEST_ISO, judge_boot, ktap_checks
 
-COLDBOOT_SCHEMES = ("clock:aes128-xts-mac", "clock:adaptive,aes128-xts-mac")
+# OLD>NEW: the pages are sealed under OLD, then the region changes to NEW
+# (which must leave no readable copy) before the dump.
+COLDBOOT_SCHEMES = ("clock:aes128-xts-mac", "clock:adaptive,aes128-xts-mac",
+                    "clock:identity>clock:aes128-xts-mac",
+                    "clock:lz4>clock:aes128-xts-mac")
 COLDBOOT_CONTROL_SCHEME = "clock:lz4"
 COLDBOOT_MEMORY_MIB = 128
 COLDBOOT_MARKER = b"VeilColdbootCnry"
@@ -252,7 +256,7 @@ class _Run:
 
 
 def coldboot_boot(ctx, scheme, control=False):
-    name = "coldboot-" + scheme.replace(":", "-").replace(",", "-")
+    name = "coldboot-" + scheme.replace(":", "-").replace(",", "-").replace(">", "-to-")
     cmdline = (f"ktest=coldboot test_key={COLDBOOT_KEY.hex()} "
                f"coldboot={scheme} loglevel=6")
     disk = machines.make_config_disk(os.path.join(RUN_DIR, name + ".img"), cmdline)

@@ -29,10 +29,13 @@ test: deps host-tests-build $(BUILD)/veil-test.iso $(BUILD)/veil.iso $(BUILD)/ve
 test-long: deps $(BUILD)/veil-test.iso
 	@tests/run --only ktest-long
 
-# QEMU waits at reset with its gdb stub on port 1234; gdb loads the
-# symbols and the project's script (tools/veil.gdb), then breaks at kmain.
-GDB_PORT ?= 1234
+# QEMU waits at reset with its gdb stub on a port of the user's own (25000
+# plus the user id modulo 5000, as xv6 does, so that several people on one
+# machine do not meet; GDB_PORT=N to choose); gdb loads the symbols and the
+# project's script (tools/veil.gdb), then breaks at kmain.
+GDB_PORT ?= $(shell expr `id -u` % 5000 + 25000)
 debug: deps $(BUILD)/veil.iso $(BUILD)/veil.elf
+	@echo "gdb stub on port $(GDB_PORT) (GDB_PORT=N to choose another)"
 	$(QEMU) $(QEMU_FLAGS) -display none -monitor none -cdrom $(BUILD)/veil.iso \
 		-gdb tcp::$(GDB_PORT) -S > $(BUILD)/debug-serial.log 2>&1 & \
 	qemu_pid=$$!; \

@@ -14,6 +14,7 @@
 #include "kernel/build_config.h"
 #include "kernel/cmdline.h"
 #include "kernel/ktest/crashtest.h"
+#include "kernel/acpi.h"
 #include "kernel/demo/demo.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/panic.h"
@@ -187,6 +188,7 @@ void kmain(uint32_t magic, uint32_t info_physical)
 	boot_check_memory();
 	arch_paging_init(&boot_info);
 	mm_init(&boot_info);
+	acpi_boot_init(&boot_info);
 	region_boot_init();
 	ktest_init();
 	log_info("boot: up after %llu ms",

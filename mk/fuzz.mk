@@ -12,6 +12,7 @@ FUZZ_CFLAGS  := -std=gnu11 -O1 -g -DVEIL_HOST -I. $(ARCH_INCLUDE) \
 # its own with FUZZ_SRCS_<target>.
 FUZZ_CODEC_SRCS := $(filter-out %_test.c,$(wildcard transforms/codec*.c)) tests/host/host_shim.c
 FUZZ_SRCS_multiboot2 := kernel/multiboot2.c tests/host/host_shim.c
+FUZZ_SRCS_acpi := kernel/acpi.c
 FUZZ_SRCS_trace_line := mm/trace.c mm/hooks.c tests/host/host_shim.c
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 

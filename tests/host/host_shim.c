@@ -10,13 +10,46 @@
 #include "kernel/lib/irq.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
+#include "tests/host/host_shim.h"
 
 /* Host tests that model several CPUs set this per thread. */
 __thread unsigned host_cpu_index;
 
+/* The printk capture (host_shim.h): the buffer, its size and the length
+ * printed so far; one capturing thread at a time, so no lock. */
+static char *host_capture_buffer;
+static size_t host_capture_size, host_capture_length;
+
+void host_printk_capture_start(char *buffer, size_t size)
+{
+	host_capture_buffer = buffer;
+	host_capture_size = size;
+	host_capture_length = 0;
+	if (size)
+		buffer[0] = '\0';
+}
+
+size_t host_printk_capture_stop(void)
+{
+	host_capture_buffer = NULL;
+	return host_capture_length;
+}
+
 void vprintk(const char *fmt, va_list args)
 {
-	vprintf(fmt, args);
+	size_t room;
+	int n;
+
+	if (!host_capture_buffer) {
+		vprintf(fmt, args);
+		return;
+	}
+	room = host_capture_length < host_capture_size ?
+		       host_capture_size - host_capture_length : 0;
+	n = vsnprintf(room ? host_capture_buffer + host_capture_length : NULL,
+		      room, fmt, args);
+	if (n > 0)
+		host_capture_length += (size_t)n;
 }
 
 void printk(const char *fmt, ...)
@@ -24,7 +57,7 @@ void printk(const char *fmt, ...)
 	va_list args;
 
 	va_start(args, fmt);
-	vprintf(fmt, args);
+	vprintk(fmt, args);
 	va_end(args);
 }
 

@@ -61,6 +61,15 @@ def step_runner(ctx):
 
     checks += skip_checks()
 
+    # The shell step: a demo that verified no page after a fault fails.
+    from .shell_session import demo_checksum_checks
+    line = "  checksums {} pages verified after a fault, 0 mismatches (every byte came back)"
+    zero = [check_tally.outcome(ok) for _, ok, _ in demo_checksum_checks(line.format(0))]
+    some = [check_tally.outcome(ok) for _, ok, _ in demo_checksum_checks(line.format(5125))]
+    checks.append(("runner:shell-fails-zero-verified-pages",
+                   check_tally.FAILED in zero and check_tally.FAILED not in some,
+                   f"0 verified: {zero}; 5125 verified: {some}"))
+
     stopped = process.run(["sh", "-c", "echo one; echo marker; sleep 30"], timeout=10,
                           stop_when=lambda line: line == "marker")
     checks.append(("runner:stops-at-marker", not stopped.timed_out

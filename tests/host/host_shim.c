@@ -101,6 +101,29 @@ void panic(const char *fmt, ...)
 	abort();
 }
 
+#ifdef HOST_IRQ_FLAGS_MEASURED
+/*
+ * For benchmarks (bench-slab): the kernel's irq_save is pushfq, pop, cli
+ * and its irq_restore an sti when interrupts were on (<arch/irq_flags.h>).
+ * User mode may not run cli or sti (they fault at IOPL 0), so these run
+ * the pushfq/pop, no cli, and a pushq/popfq of the saved flags in place of
+ * the sti: the flag handling the kernel pays, bar the two privileged
+ * instructions (popfq and sti do not cost the same; see the bench).
+ */
+unsigned long irq_save(void)
+{
+	unsigned long flags;
+
+	__asm__ __volatile__("pushfq; popq %0" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+void irq_restore(unsigned long flags)
+{
+	__asm__ __volatile__("pushq %0; popfq" : : "r"(flags) : "memory", "cc");
+}
+#else
+/* Host tests: nothing to mask (no interrupts reach the test). */
 unsigned long irq_save(void)
 {
 	return 0;
@@ -110,6 +133,7 @@ void irq_restore(unsigned long flags)
 {
 	(void)flags;
 }
+#endif
 
 unsigned cpu_current(void)
 {

@@ -10,13 +10,46 @@
 #include "kernel/lib/irq.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
+#include "tests/host/host_shim.h"
 
 /* Host tests that model several CPUs set this per thread. */
 __thread unsigned host_cpu_index;
 
+/* The printk capture (host_shim.h): the buffer, its size and the length
+ * printed so far; one capturing thread at a time, so no lock. */
+static char *host_capture_buffer;
+static size_t host_capture_size, host_capture_length;
+
+void host_printk_capture_start(char *buffer, size_t size)
+{
+	host_capture_buffer = buffer;
+	host_capture_size = size;
+	host_capture_length = 0;
+	if (size)
+		buffer[0] = '\0';
+}
+
+size_t host_printk_capture_stop(void)
+{
+	host_capture_buffer = NULL;
+	return host_capture_length;
+}
+
 void vprintk(const char *fmt, va_list args)
 {
-	vprintf(fmt, args);
+	size_t room;
+	int n;
+
+	if (!host_capture_buffer) {
+		vprintf(fmt, args);
+		return;
+	}
+	room = host_capture_length < host_capture_size ?
+		       host_capture_size - host_capture_length : 0;
+	n = vsnprintf(room ? host_capture_buffer + host_capture_length : NULL,
+		      room, fmt, args);
+	if (n > 0)
+		host_capture_length += (size_t)n;
 }
 
 void printk(const char *fmt, ...)
@@ -24,7 +57,7 @@ void printk(const char *fmt, ...)
 	va_list args;
 
 	va_start(args, fmt);
-	vprintf(fmt, args);
+	vprintk(fmt, args);
 	va_end(args);
 }
 
@@ -68,6 +101,29 @@ void panic(const char *fmt, ...)
 	abort();
 }
 
+#ifdef HOST_IRQ_FLAGS_MEASURED
+/*
+ * For benchmarks (bench-slab): the kernel's irq_save is pushfq, pop, cli
+ * and its irq_restore an sti when interrupts were on (<arch/irq_flags.h>).
+ * User mode may not run cli or sti (they fault at IOPL 0), so these run
+ * the pushfq/pop, no cli, and a pushq/popfq of the saved flags in place of
+ * the sti: the flag handling the kernel pays, bar the two privileged
+ * instructions (popfq and sti do not cost the same; see the bench).
+ */
+unsigned long irq_save(void)
+{
+	unsigned long flags;
+
+	__asm__ __volatile__("pushfq; popq %0" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+void irq_restore(unsigned long flags)
+{
+	__asm__ __volatile__("pushq %0; popfq" : : "r"(flags) : "memory", "cc");
+}
+#else
+/* Host tests: nothing to mask (no interrupts reach the test). */
 unsigned long irq_save(void)
 {
 	return 0;
@@ -77,6 +133,7 @@ void irq_restore(unsigned long flags)
 {
 	(void)flags;
 }
+#endif
 
 unsigned cpu_current(void)
 {

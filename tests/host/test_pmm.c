@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "mm/pmm.h"
+#include "tests/host/host_shim.h"
 #include "tests/host/htest.h"
 
 #define MIB (1ull << 20)
@@ -388,11 +389,50 @@ HTEST(random_mixed_orders)
 	free(seen);
 }
 
+/* pmm_dump prints the span and the counters pmm_get_stats gives, and one
+ * figure per order, after some allocations moved them off their start. */
 HTEST(dump)
 {
+	static char printed[4096];
+	char expected[512], order_figure[64];
+	struct pmm_stats stats;
+	uint64_t frame;
+	size_t length;
+
 	map_setup();
+	frame = pmm_alloc(&test_pmm, 3);
+	HCHECK(frame != PMM_NO_FRAME);
+	pmm_get_stats(&test_pmm, &stats);
+	host_printk_capture_start(printed, sizeof(printed));
 	pmm_dump(&test_pmm);
-	HCHECK(true);
+	length = host_printk_capture_stop();
+	HCHECK(length > 0 && length < sizeof(printed));
+	snprintf(expected, sizeof(expected),
+		 "pmm: span 0x%llx-0x%llx frames=%llu usable=%llu reserved=%llu "
+		 "free=%llu allocated=%llu\n",
+		 (unsigned long long)(test_pmm.min_pfn << PMM_FRAME_SHIFT),
+		 (unsigned long long)(test_pmm.max_pfn << PMM_FRAME_SHIFT),
+		 (unsigned long long)stats.span_frames,
+		 (unsigned long long)stats.usable_frames,
+		 (unsigned long long)stats.reserved_frames,
+		 (unsigned long long)stats.free_frames,
+		 (unsigned long long)stats.allocated_frames);
+	HCHECK(strncmp(printed, expected, strlen(expected)) == 0);
+	HCHECK_EQ(stats.allocated_frames, 8);
+	for (unsigned order = 0; order < PMM_MAX_ORDER; order++) {
+		snprintf(order_figure, sizeof(order_figure), " %u:%llu", order,
+			 (unsigned long long)stats.free_blocks[order]);
+		HCHECK(strstr(printed, order_figure) != NULL);
+	}
+	snprintf(expected, sizeof(expected),
+		 "pmm: allocations=%llu frees=%llu failures=%llu bad_frees=%llu\n",
+		 (unsigned long long)stats.allocations,
+		 (unsigned long long)stats.frees,
+		 (unsigned long long)stats.failures,
+		 (unsigned long long)stats.bad_frees);
+	HCHECK(strstr(printed, expected) != NULL);
+	HCHECK(stats.allocations >= 1);
+	HCHECK_EQ(pmm_free(&test_pmm, frame, 3), PMM_OK);
 }
 
 /* Without a hook a bad free is a panic (host: abort) naming the finding. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "mm/pmm.h"
 #include "mm/slab.h"
+#include "tests/host/host_shim.h"
 #include "tests/host/htest.h"
 
 extern __thread unsigned host_cpu_index;
@@ -812,11 +813,46 @@ HTEST(several_cpus_with_threads)
 
 /* ---- reporting ----------------------------------------------------------- */
 
+/* slab_dump prints its header and, for a cache of known content, the line
+ * of the figures slab_cache_get_stats gives: three objects in use. */
 HTEST(dump)
 {
+	static char printed[1 << 16];
+	char expected[512];
+	struct slab_cache *cache;
+	struct slab_cache_stats s;
+	void *objects[3];
+	size_t length;
+
 	setup();
+	cache = slab_cache_create("dump-check", 48, 0, NULL, NULL);
+	HCHECK(cache != NULL);
+	for (unsigned i = 0; i < 3; i++)
+		HCHECK((objects[i] = slab_alloc(cache)) != NULL);
+	slab_cache_get_stats(cache, &s);
+	host_printk_capture_start(printed, sizeof(printed));
 	slab_dump();
-	HCHECK(true);
+	length = host_printk_capture_stop();
+	HCHECK(length > 0 && length < sizeof(printed));
+	HCHECK(strncmp(printed, "slabinfo: name active total size ", 33) == 0);
+	snprintf(expected, sizeof(expected),
+		 "slabinfo: dump-check %llu %llu %zu %zu %u %u %llu %llu %llu %llu "
+		 "%llu %llu %llu %llu %llu %d\n",
+		 (unsigned long long)s.objects_active,
+		 (unsigned long long)s.objects_total, s.object_size, s.stride,
+		 s.objects_per_slab, s.pages_per_slab,
+		 (unsigned long long)s.slabs, (unsigned long long)s.slabs_full,
+		 (unsigned long long)s.slabs_partial,
+		 (unsigned long long)s.slabs_empty, (unsigned long long)s.pages,
+		 (unsigned long long)s.objects_in_magazines,
+		 (unsigned long long)s.allocations, (unsigned long long)s.frees,
+		 (unsigned long long)s.findings, s.debug ? 1 : 0);
+	HCHECK(strstr(printed, expected) != NULL);
+	HCHECK_EQ(s.objects_active, 3);
+	HCHECK_EQ(s.object_size, 48);
+	for (unsigned i = 0; i < 3; i++)
+		slab_free(cache, objects[i]);
+	slab_cache_destroy(cache);
 }
 
 HTEST(default_report_panics)

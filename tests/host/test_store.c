@@ -14,6 +14,7 @@
 #include <lz4.h>
 #include "mm/store.h"
 #include "mm/zstore.h"
+#include "mm/zstore_internal.h"
 #include "tests/host/htest.h"
 
 extern __thread unsigned host_cpu_index;
@@ -871,6 +872,34 @@ HTEST(several_cpus_with_compaction)
 /* ---- real page sizes -------------------------------------------------- */
 
 /*
+ * The data frames a fully compacted store needs for the live objects of
+ * objects[0..count): per size class, ceil(objects / objects per zspage)
+ * zspages of its frames (a headerless class holds one object per zspage,
+ * so its figure is one zspage per object). Derived from the objects'
+ * lengths and the class geometry alone, not from the store's counters.
+ */
+static uint64_t compacted_frames_expected(struct store *store,
+					  const struct model_object *objects,
+					  const size_t *lengths, unsigned count)
+{
+	struct zstore *z = zstore_of(store);
+	uint64_t per_class[ZSTORE_CLASS_COUNT] = { 0 }, frames = 0;
+
+	for (unsigned i = 0; i < count; i++)
+		if (objects[i].live)
+			per_class[z->classes[zstore_class_index_for(lengths[i])]->index]++;
+	for (unsigned c = 0; c < ZSTORE_CLASS_COUNT; c++) {
+		const struct zstore_class *class = z->classes[c];
+
+		if (class->index != c || per_class[c] == 0)
+			continue;
+		frames += (per_class[c] + class->objects_per_zspage - 1) /
+			  class->objects_per_zspage * class->frames_per_zspage;
+	}
+	return frames;
+}
+
+/*
  * Stores the pages of a corpus file compressed with liblz4 (as a transform
  * would), checks each decompresses to the page, frees a random half,
  * compacts and checks again. Figures go to the log.
@@ -879,6 +908,7 @@ static void corpus_run(const char *file)
 {
 	enum { PAGES_MAX = 2048 };
 	static struct model_object objects[PAGES_MAX];
+	static size_t lengths[PAGES_MAX];
 	static uint8_t pages[PAGES_MAX][4096];
 	static char compressed[LZ4_COMPRESSBOUND(4096)];
 	struct test_provider provider;
@@ -886,7 +916,8 @@ static void corpus_run(const char *file)
 	struct store_stats full, half, compacted;
 	uint8_t buffer[4096], page[4096];
 	unsigned count, bad = 0;
-	uint64_t rng = 4242;
+	uint64_t rng = 4242, expected;
+	size_t released;
 	FILE *f = fopen(file, "rb");
 
 	if (!f)
@@ -899,11 +930,10 @@ static void corpus_run(const char *file)
 						  4096, sizeof(compressed));
 
 		/* a page that does not shrink is stored raw, as transforms do */
-		if (length <= 0 || length >= 4096)
-			bad += store_put(store, pages[i], 4096, &objects[i].handle) != STORE_OK;
-		else
-			bad += store_put(store, compressed, (size_t)length,
-					 &objects[i].handle) != STORE_OK;
+		lengths[i] = length <= 0 || length >= 4096 ? 4096 : (size_t)length;
+		bad += store_put(store, lengths[i] == 4096 ? (const void *)pages[i] :
+				 (const void *)compressed, lengths[i],
+				 &objects[i].handle) != STORE_OK;
 		objects[i].live = true;
 	}
 	store_stats(store, &full);
@@ -913,7 +943,8 @@ static void corpus_run(const char *file)
 			objects[i].live = false;
 		}
 	store_stats(store, &half);
-	store_compact(store);
+	expected = compacted_frames_expected(store, objects, lengths, count);
+	released = store_compact(store);
 	store_stats(store, &compacted);
 	for (unsigned i = 0; i < count; i++) {
 		size_t length;
@@ -933,7 +964,16 @@ static void corpus_run(const char *file)
 		bad += memcmp(page, pages[i], 4096) != 0;
 	}
 	HCHECK_EQ(bad, 0);
-	HCHECK(compacted.frames_used <= half.frames_used);
+	/* compaction frees exactly the frames above the classes' minimum, and
+	 * says so in its result and counters */
+	HCHECK_EQ(compacted.frames_used, expected);
+	HCHECK_EQ(released, half.frames_used - expected);
+	HCHECK_EQ(compacted.frames_compacted - half.frames_compacted, released);
+	HCHECK(released > 0);
+	htest_log("%s: compaction freed %zu data frames: %llu -> %llu, the "
+		  "classes' minimum for the live pages", file, released,
+		  (unsigned long long)half.frames_used,
+		  (unsigned long long)compacted.frames_used);
 	htest_log("%s: %u pages, %llu bytes: %llu data + %llu metadata frames, "
 		  "ratio %llu.%03llu (codec alone %llu.%03llu)", file, count,
 		  (unsigned long long)full.bytes_stored,

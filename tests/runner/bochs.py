@@ -75,7 +75,7 @@ def judge(run, serial):
                    f"the kernel saw CPU {cpu.group(1) if cpu else None!r}, "
                    f"tools/bochsrc asks for {BOCHS_CPU}"))
     report = ktap.parse(serial, "bochs")
-    checks += ktap_checks("bochs", report)
+    checks += ktap_checks("bochs", report, steps.CPU_MAX_REQUIRED)
     checks.append(("bochs:ran-cases", report.passed > 0,
                    f"{report.passed} cases passed"))
     # The kernel's own count, printed last: the log is complete.

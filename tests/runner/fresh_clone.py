@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import tempfile
 
+from . import checks as check_tally
 from . import ktap, process
 from .steps import RUN_DIR, TREE_CORPUS
 
@@ -102,8 +103,9 @@ def step(ctx):
         ctx.save_log("fresh-clone", run.output)
         tail = run.output.strip().splitlines()[-1:] or [""]
         failures = [line for line in run.output.splitlines() if line.startswith("FAIL ")]
+        summary = check_tally.SUMMARY.match(tail[0])
         checks.append(("fresh-clone:suite", run.status == 0 and not run.timed_out
-                       and tail[0].endswith(" passed, 0 failed"),
+                       and summary is not None and summary.group(2) == "0",
                        f"exit {run.status}, last line {tail[0]!r}; "
                        f"{'; '.join(failures[:5])}"))
         module_line = f"# ktest-bios: module corpus = {TREE_CORPUS}"

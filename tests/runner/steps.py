@@ -1,10 +1,12 @@
 """The runner's steps. Each step returns a list of (name, ok, detail)
-checks; kernel and host KTAP cases count one check each."""
+checks (tests/runner/checks.py: ok is True, False or SKIP); kernel and
+host KTAP cases count one check each, a skipped case as skipped."""
 import glob
 import os
 import re
 import subprocess
 
+from . import checks as check_tally
 from . import ktap, machines, process
 
 BUILD = "build"
@@ -41,12 +43,36 @@ def fnv1a(data):
     return h
 
 
-def ktap_checks(prefix, report):
-    checks = [(f"{prefix}:{c.path}", c.ok, c.reason if c.skipped else "")
-              for c in report.cases]
-    for error in report.errors:
-        checks.append((f"{prefix}:ktap-structure", False, error))
-    return checks
+def ktap_checks(prefix, report, required=None):
+    """One check per KTAP case (a skipped case counts as skipped); a case
+    in required (path -> why) that was skipped or did not run fails."""
+    return check_tally.case_checks(prefix, report, required)
+
+
+# Cases that must run, not skip, in a boot on a CPU that has what they test
+# (QEMU -cpu max, Bochs' Haswell model): path -> why.
+CPU_MAX_REQUIRED = {
+    "cipher.aesni_and_portable_agree":
+        "the CPU (QEMU -cpu max or Bochs' i7-4770) has AES-NI, so the AES-NI path must be tested",
+    "cipher.pclmul_ghash_matches_portable":
+        "the CPU (QEMU -cpu max or Bochs' i7-4770) has PCLMULQDQ, so the PCLMULQDQ GHASH must be tested",
+}
+# Cases that must run when the boot carries a corpus module.
+CORPUS_REQUIRED = {
+    "codec.corpus_round_trip_every_codec":
+        "the boot carried a corpus module, so the codecs must run on it",
+    "codec.compressing_region_of_corpus_pages":
+        "the boot carried a corpus module, so the compressing region must run on it",
+}
+
+
+def required_cases(cpu="max", corpus=False):
+    """The required cases of a full ktest boot on cpu, with or without the
+    corpus module."""
+    required = dict(CPU_MAX_REQUIRED) if cpu == "max" else {}
+    if corpus:
+        required.update(CORPUS_REQUIRED)
+    return required
 
 
 def judge_boot(name, run, expect_status="passed"):
@@ -66,15 +92,51 @@ def judge_boot(name, run, expect_status="passed"):
 
 
 # ---------------------------------------------------------------- host tests
+# Host cases that skip only on a CPU without an instruction set: required
+# when this machine's CPU reports it (/proc/cpuinfo flags). binary ->
+# (flags needed, cases).
+HOST_CPU_CASES = {
+    "test-crypt": [
+        (("aes", "sse4_1"), ("xts_ieee1619_vectors_aesni", "xts_matches_openssl_aesni",
+                             "xts_aesni_and_portable_agree", "xts_tweak_binds_page_aesni",
+                             "mac_detects_tampering_aesni")),
+        (("pclmulqdq", "ssse3"), ("ghash_pclmul_matches_portable",)),
+    ],
+}
+
+
+def host_cpu_flags():
+    """The CPU flags /proc/cpuinfo reports (empty when it cannot be read)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def host_required_cases(binary, flags):
+    """The cases of a host test binary that must run on a CPU with flags."""
+    required = {}
+    for needed, cases in HOST_CPU_CASES.get(binary, ()):
+        if all(flag in flags for flag in needed):
+            for case in cases:
+                required[case] = f"this host's CPU has {' and '.join(needed)}"
+    return required
+
+
 def step_host(ctx):
     checks = []
+    flags = host_cpu_flags()
     for binary in sorted(glob.glob(os.path.join(BUILD, "host", "test-*"))):
         name = os.path.basename(binary)
         run = process.run([binary], timeout=300 * ctx.timeout_scale,
                           echo=ctx.echo if ctx.verbose else None)
         ctx.save_log("host-" + name, run.output)
         report = ktap.parse(run.output, name)
-        checks += ktap_checks("host:" + name, report)
+        checks += ktap_checks("host:" + name, report, host_required_cases(name, flags))
         if run.timed_out or run.status != 0:
             checks.append((f"host:{name}:exit", False,
                            "timed out" if run.timed_out else f"exit status {run.status}"))
@@ -165,7 +227,8 @@ def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6", corpus=False
     run = boot(ctx, name, cmdline, firmware=firmware, timeout=180,
                module=module, module_name="corpus", iso=iso)
     checks = judge_boot(name, run)
-    checks += ktap_checks(name, ktap.parse(run.output, name))
+    checks += ktap_checks(name, ktap.parse(run.output, name),
+                          required_cases("max", corpus=module is not None))
     checks += check_boot_info(name, run.output, cmdline)
     checks += check_build(name, run.output, build, ktest=True)
     return checks
@@ -296,10 +359,8 @@ def step_pmm_6g(ctx):
     run = boot(ctx, name, "ktest=pmm loglevel=6", memory="6G", timeout=300)
     checks = judge_boot(name, run)
     report = ktap.parse(run.output, name)
-    checks += ktap_checks(name, report)
-    case = [c for c in report.cases if c.path.endswith("frames_above_4g_used")]
-    checks.append((f"{name}:high-case-ran", bool(case) and case[0].ok and not case[0].skipped,
-                   "pmm.frames_above_4g_used must pass, not skip"))
+    checks += ktap_checks(name, report, {
+        "pmm.frames_above_4g_used": "a 6 GiB guest has RAM above 4 GiB to allocate"})
     m = re.search(r"frames above 4 GiB used: (\d+)", run.output)
     checks.append((f"{name}:high-frames", bool(m) and int(m.group(1)) > 0,
                    f"kernel reported {m.group(0) if m else 'nothing'}"))

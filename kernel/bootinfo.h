@@ -60,7 +60,10 @@ struct boot_efi_memory_range {
 #define BOOT_CMDLINE_MAX 1024
 
 struct boot_info {
+	/* Whole words only: a longer command line is cut before the first
+	 * word that does not fit (kernel/multiboot2.c). */
 	char cmdline[BOOT_CMDLINE_MAX];
+	uint32_t cmdline_length;	/* bytes the loader passed, before its NUL */
 	char loader_name[64];
 	unsigned memory_range_count;
 	struct boot_memory_range memory[BOOT_MEMORY_RANGES_MAX];
@@ -93,6 +96,11 @@ extern struct boot_info boot_info;
 const char *multiboot2_parse(const void *info, size_t available,
 			     struct boot_info *out);
 
+/* Usable bytes at or above floor that neither the kernel image
+ * [image_start, image_end) nor a boot module occupies: what the kernel
+ * can allocate. Overlapping image and modules are counted once. */
+uint64_t boot_free_bytes(const struct boot_info *info, uint64_t floor,
+			 uint64_t image_start, uint64_t image_end);
 /* Sum of the usable bytes in the memory map. */
 uint64_t boot_usable_bytes(const struct boot_info *info);
 const char *boot_memory_type_name(uint32_t type);

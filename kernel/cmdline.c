@@ -1,7 +1,8 @@
 /*
  * Command-line parsing (kernel/cmdline.h). Words are copied into a bounded
- * buffer one at a time, so an overlong word is cut (and reported) rather
- * than overrunning anything.
+ * buffer one at a time; a word too long for it is refused whole (and
+ * reported), never applied cut short: half a value can mean another one
+ * (loglevel=77 cut to loglevel=7).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,6 +42,28 @@ bool cmdline_parse_u64(const char *text, unsigned long long *value)
 	return true;
 }
 
+bool cmdline_parse_bool(const char *text, bool *value)
+{
+	if (!*text || strcmp(text, "on") == 0 || strcmp(text, "1") == 0)
+		*value = true;
+	else if (strcmp(text, "off") == 0 || strcmp(text, "0") == 0)
+		*value = false;
+	else
+		return false;
+	return true;
+}
+
+bool cmdline_parse_range(const char *text, unsigned long long min,
+			 unsigned long long max, unsigned long long *value)
+{
+	unsigned long long parsed;
+
+	if (!cmdline_parse_u64(text, &parsed) || parsed < min || parsed > max)
+		return false;
+	*value = parsed;
+	return true;
+}
+
 static const struct cmdline_option *
 cmdline_find(const char *key, const struct cmdline_option *options,
 	     unsigned count)
@@ -70,8 +93,9 @@ static bool cmdline_apply_word(char *word, const struct cmdline_option *options,
 		return false;
 	}
 	if (!option->set(value)) {
-		log_warn("cmdline: bad value '%s' for option '%s' ignored",
-			 value, word);
+		log_warn("cmdline: bad value '%s' for option '%s' ignored "
+			 "(setting unchanged); accepted: %s", value, word,
+			 option->help);
 		return false;
 	}
 	return true;
@@ -85,7 +109,7 @@ unsigned cmdline_apply_table(const char *text,
 	unsigned rejected = 0;
 
 	while (*text) {
-		size_t length = 0;
+		size_t length = 0, dropped = 0;
 		while (*text == ' ' || *text == '\t')
 			text++;
 		if (!*text)
@@ -93,12 +117,19 @@ unsigned cmdline_apply_table(const char *text,
 		while (*text && *text != ' ' && *text != '\t') {
 			if (length < sizeof(word) - 1)
 				word[length++] = *text;
+			else
+				dropped++;
 			text++;
 		}
 		word[length] = '\0';
-		if (length == sizeof(word) - 1)
-			log_warn("cmdline: word longer than %u bytes cut",
+		if (dropped) {
+			log_warn("cmdline: word of %u bytes starting '%.16s' is "
+				 "longer than %u bytes: ignored",
+				 (unsigned)(length + dropped), word,
 				 (unsigned)sizeof(word) - 1);
+			rejected++;
+			continue;
+		}
 		if (!cmdline_apply_word(word, options, count))
 			rejected++;
 	}
@@ -122,17 +153,20 @@ void cmdline_print_help(void)
 
 static bool cmdline_set_help(const char *value)
 {
-	(void)value;
+	if (*value)
+		return false;	/* a bare word: help=x is a typo, not a request */
 	cmdline_print_help();
 	return true;
 }
-CMDLINE_OPTION(help, "help", "list the command-line options", cmdline_set_help);
+CMDLINE_OPTION(help, "help", "no value: list the command-line options",
+	       cmdline_set_help);
 
 static bool cmdline_set_loglevel(const char *value)
 {
 	unsigned long long level;
 
-	if (!cmdline_parse_u64(value, &level) || level > LOG_DEBUG)
+	/* Below 3 would hide error reports: not a level Veil offers. */
+	if (!cmdline_parse_range(value, LOG_ERROR, LOG_DEBUG, &level))
 		return false;
 	printk_set_level((int)level);
 	return true;

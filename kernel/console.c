@@ -30,3 +30,18 @@ int console_getc(void)
 	}
 	return -1;
 }
+
+bool console_interrupt_pending(void)
+{
+	bool interrupted = false;
+
+	/* bounded: a stream of bytes must not keep the command from running */
+	for (unsigned i = 0; i < 64; i++) {
+		int c = console_getc();
+		if (c < 0)
+			break;
+		if (c == CONSOLE_INTERRUPT)
+			interrupted = true;
+	}
+	return interrupted;
+}

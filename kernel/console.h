@@ -8,6 +8,7 @@
 #ifndef VEIL_KERNEL_CONSOLE_H
 #define VEIL_KERNEL_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct console_ops {
@@ -25,5 +26,12 @@ int console_register(const struct console_ops *ops);
 void console_write(const char *text, size_t length);
 /* A byte typed on any sink that reads, or -1 when none is waiting. */
 int console_getc(void);
+
+/* Ctrl-C: what a user types to stop a long command. */
+#define CONSOLE_INTERRUPT 0x03
+/* For long commands, polled between steps: reads every byte waiting and
+ * returns true when one was CONSOLE_INTERRUPT. The other bytes are dropped
+ * (nothing reads the console while a command runs). */
+bool console_interrupt_pending(void);
 
 #endif

@@ -80,6 +80,20 @@ static uint64_t boot_fingerprint(const uint8_t *bytes, uint64_t length)
 	return hash;
 }
 
+/* One line when the loader passed more command line than fits: the
+ * words past the limit are not applied (multiboot2.c keeps whole words). */
+static void boot_warn_cmdline_cut(void)
+{
+	size_t kept = strlen(boot_info.cmdline);
+
+	if (boot_info.cmdline_length <= kept)
+		return;
+	log_warn("cmdline: %u bytes, over the %u-byte limit: the last %u "
+		 "bytes (every word from byte %u on) are ignored",
+		 (unsigned)boot_info.cmdline_length, BOOT_CMDLINE_MAX - 1,
+		 (unsigned)(boot_info.cmdline_length - kept), (unsigned)kept);
+}
+
 static void boot_print_info(void)
 {
 	log_info("boot: loader \"%s\", %s", boot_info.loader_name,
@@ -115,37 +129,18 @@ static void boot_print_info(void)
 			 "and were dropped", boot_info.dropped);
 }
 
-/* Usable RAM above 1 MiB outside the kernel image. */
-static uint64_t boot_free_bytes(void)
-{
-	uint64_t image_start = arch_kernel_physical_start();
-	uint64_t image_end = arch_kernel_physical_end();
-	uint64_t total = 0;
-
-	for (unsigned i = 0; i < boot_info.memory_range_count; i++) {
-		const struct boot_memory_range *r = &boot_info.memory[i];
-		if (r->type != BOOT_MEMORY_USABLE)
-			continue;
-		uint64_t start = r->base < (1u << 20) ? (1u << 20) : r->base;
-		uint64_t end = r->base + r->length;
-		if (end <= start)
-			continue;
-		total += end - start;
-		uint64_t overlap_start = start > image_start ? start : image_start;
-		uint64_t overlap_end = end < image_end ? end : image_end;
-		if (overlap_end > overlap_start)
-			total -= overlap_end - overlap_start;
-	}
-	return total;
-}
-
 static void boot_check_memory(void)
 {
-	uint64_t free_bytes = boot_free_bytes();
+	/* Modules count as taken: their bytes stay where the loader put
+	 * them for as long as the kernel runs (the frame allocator reserves
+	 * them). */
+	uint64_t free_bytes = boot_free_bytes(&boot_info, 1u << 20,
+					      arch_kernel_physical_start(),
+					      arch_kernel_physical_end());
 
 	if (free_bytes < MINIMUM_FREE_BYTES)
 		panic("boot: not enough memory: %llu KiB usable above 1 MiB "
-		      "besides the kernel, Veil needs at least %llu KiB "
+		      "besides the kernel and its modules, Veil needs at least %llu KiB "
 		      "(give QEMU more with -m)",
 		      (unsigned long long)(free_bytes >> 10),
 		      (unsigned long long)(MINIMUM_FREE_BYTES >> 10));
@@ -178,6 +173,7 @@ void kmain(uint32_t magic, uint32_t info_physical)
 	arch_cpu_init();
 	boot_read_info(magic, info_physical);
 	kmain_reached = 1;
+	boot_warn_cmdline_cut();
 	cmdline_apply(boot_info.cmdline);
 	panic_set_test_mode(ktest_requested() || ktest_bench_requested() ||
 			    crashtest_requested());

@@ -53,6 +53,31 @@ static void copy_string(char *dst, size_t capacity, const uint8_t *src,
 	dst[n] = '\0';
 }
 
+/* Copies the command line, whole words only: when it does not fit, it is
+ * cut before the first word that would not fit whole (a value cut short
+ * can mean another one), and cmdline_length keeps the length the loader
+ * passed so that the kernel can say what it dropped. */
+static void copy_cmdline(struct boot_info *out, const uint8_t *src,
+			 size_t length)
+{
+	size_t n = strnlen((const char *)src, length);
+
+	out->cmdline_length = (uint32_t)n;
+	if (n < sizeof(out->cmdline)) {
+		memcpy(out->cmdline, src, n);
+		out->cmdline[n] = '\0';
+		return;
+	}
+	/* src[keep] is the first byte that does not fit; back up to the
+	 * blank before the word it belongs to, unless it starts a word. */
+	size_t keep = sizeof(out->cmdline) - 1;
+	while (keep > 0 && src[keep] != ' ' && src[keep] != '\t' &&
+	       src[keep - 1] != ' ' && src[keep - 1] != '\t')
+		keep--;
+	memcpy(out->cmdline, src, keep);
+	out->cmdline[keep] = '\0';
+}
+
 static const char *parse_memory_map(const uint8_t *tag, uint32_t size,
 				    struct boot_info *out)
 {
@@ -168,7 +193,7 @@ static const char *parse_tag(const uint8_t *tag, uint32_t type, uint32_t size,
 {
 	switch (type) {
 	case MB2_TAG_CMDLINE:
-		copy_string(out->cmdline, sizeof(out->cmdline), tag + 8, size - 8);
+		copy_cmdline(out, tag + 8, size - 8);
 		return NULL;
 	case MB2_TAG_LOADER_NAME:
 		copy_string(out->loader_name, sizeof(out->loader_name), tag + 8,
@@ -233,6 +258,66 @@ uint64_t boot_usable_bytes(const struct boot_info *info)
 	for (unsigned i = 0; i < info->memory_range_count; i++) {
 		if (info->memory[i].type == BOOT_MEMORY_USABLE)
 			total += info->memory[i].length;
+	}
+	return total;
+}
+
+struct boot_span {
+	uint64_t start, end;
+};
+
+/* Sorts spans by start (insertion: at most BOOT_MODULES_MAX + 1) and
+ * merges overlapping ones; returns how many remain. */
+static unsigned boot_merge_spans(struct boot_span *spans, unsigned count)
+{
+	for (unsigned i = 1; i < count; i++) {
+		struct boot_span span = spans[i];
+		unsigned j = i;
+		for (; j > 0 && spans[j - 1].start > span.start; j--)
+			spans[j] = spans[j - 1];
+		spans[j] = span;
+	}
+	unsigned merged = 0;
+	for (unsigned i = 0; i < count; i++) {
+		if (spans[i].end <= spans[i].start)
+			continue;
+		if (merged && spans[i].start <= spans[merged - 1].end) {
+			if (spans[i].end > spans[merged - 1].end)
+				spans[merged - 1].end = spans[i].end;
+		} else {
+			spans[merged++] = spans[i];
+		}
+	}
+	return merged;
+}
+
+uint64_t boot_free_bytes(const struct boot_info *info, uint64_t floor,
+			 uint64_t image_start, uint64_t image_end)
+{
+	struct boot_span taken[BOOT_MODULES_MAX + 1];
+	unsigned count = 0;
+	uint64_t total = 0;
+
+	taken[count++] = (struct boot_span){ image_start, image_end };
+	for (unsigned i = 0; i < info->module_count && i < BOOT_MODULES_MAX; i++)
+		taken[count++] = (struct boot_span){ info->modules[i].start,
+						     info->modules[i].end };
+	count = boot_merge_spans(taken, count);
+	for (unsigned i = 0; i < info->memory_range_count; i++) {
+		const struct boot_memory_range *r = &info->memory[i];
+		if (r->type != BOOT_MEMORY_USABLE)
+			continue;
+		uint64_t start = r->base < floor ? floor : r->base;
+		uint64_t end = r->base + r->length;
+		if (end <= start)
+			continue;
+		total += end - start;
+		for (unsigned k = 0; k < count; k++) {
+			uint64_t from = taken[k].start > start ? taken[k].start : start;
+			uint64_t to = taken[k].end < end ? taken[k].end : end;
+			if (to > from)
+				total -= to - from;
+		}
 	}
 	return total;
 }

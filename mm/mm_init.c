@@ -16,13 +16,12 @@ static bool mm_dump_at_boot;
 
 static bool mm_set_meminfo(const char *value)
 {
-	(void)value;
-	mm_dump_at_boot = true;
-	return true;
+	return cmdline_parse_bool(value, &mm_dump_at_boot);
 }
 
 CMDLINE_OPTION(meminfo, "meminfo",
-	       "print the frame allocator's and the slab's figures at boot",
+	       "[on|off] (bare: on): print the frame allocator's and the "
+	       "slab's figures at boot",
 	       mm_set_meminfo);
 
 void mm_init(const struct boot_info *info)

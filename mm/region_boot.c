@@ -27,13 +27,13 @@ static bool region_set_store_share(const char *value)
 {
 	unsigned long long percent;
 
-	if (!cmdline_parse_u64(value, &percent) || percent == 0 || percent > 90)
+	if (!cmdline_parse_range(value, 1, 90, &percent))
 		return false;
 	region_store_share = (unsigned)percent;
 	return true;
 }
 CMDLINE_OPTION(store_share, "store_share",
-	       "PERCENT: RAM the page store of sealed pages may use (50)",
+	       "PERCENT 1..90: RAM the page store of sealed pages may use (50)",
 	       region_set_store_share);
 
 static void *region_store_page_alloc(void *context)

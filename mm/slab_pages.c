@@ -20,13 +20,11 @@ static bool slab_pages_debug;
 
 static bool slab_pages_set_debug(const char *value)
 {
-	(void)value;
-	slab_pages_debug = true;
-	return true;
+	return cmdline_parse_bool(value, &slab_pages_debug);
 }
 
 CMDLINE_OPTION(slab_debug, "slab_debug",
-	       "slab debug mode from boot: red zones, poison, double-free "
+	       "[on|off] (bare: on): slab debug mode from boot: red zones, poison, double-free "
 	       "and overflow checks (slower)",
 	       slab_pages_set_debug);
 

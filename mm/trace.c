@@ -137,10 +137,13 @@ unsigned trace_dump(void (*emit)(void *context, const char *line),
 	unsigned dumped = 0;
 	uint64_t lost = 0;
 
+	unsigned cpus = cpu_count();
+
+	/* The CPUs that run: rings of CPUs that never started are empty. */
 	ksnprintf(line, sizeof(line), "tlbev-begin cpus=%u capacity=%u",
-		  (unsigned)CONFIG_MAX_CPUS, (unsigned)TRACE_RING_RECORDS);
+		  cpus, (unsigned)TRACE_RING_RECORDS);
 	emit(context, line);
-	for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
+	for (unsigned cpu = 0; cpu < cpus; cpu++) {
 		struct trace_ring *ring = &trace_rings[cpu];
 		uint64_t last = __atomic_load_n(&ring->next_seq, __ATOMIC_ACQUIRE);
 		uint64_t first = last > TRACE_RING_RECORDS ?

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include "kernel/cmdline.h"
+#include "kernel/console.h"
 #include "kernel/demo/demo.h"
 #include "kernel/demo/demo_internal.h"
 #include "kernel/lib/printk.h"
@@ -16,6 +17,7 @@
 
 #define DEMO_STATUS_INTERVAL_NS 250000000ull	/* four refreshes a second */
 #define DEMO_CLOCK_CHECK_EVERY 32u		/* accesses between clock reads */
+#define DEMO_INPUT_INTERVAL_NS 20000000ull	/* console polls: 50 a second */
 #define DEMO_CIPHER "aes128-xts-mac"
 
 /* The boot-time switch, set from the command line before kmain runs it. */
@@ -31,15 +33,9 @@ static char demo_last_source_key[72];	/* for tools: one word */
 
 static bool demo_set_mode(const char *value)
 {
-	if (strcmp(value, "on") == 0 || strcmp(value, "") == 0)
-		demo_at_boot = true;
-	else if (strcmp(value, "off") == 0)
-		demo_at_boot = false;
-	else
-		return false;
-	return true;
+	return cmdline_parse_bool(value, &demo_at_boot);
 }
-CMDLINE_OPTION(demo, "demo", "on|off: run the transformed-memory demo at boot (on)",
+CMDLINE_OPTION(demo, "demo", "[on|off] (bare: on): run the transformed-memory demo at boot (on)",
 	       demo_set_mode);
 
 const char *demo_default_scheme(bool say_why)
@@ -111,14 +107,29 @@ static void demo_describe_source(const struct demo_corpus *corpus, bool found)
 		       "(text, pointers, half-empty, noise)\n");
 }
 
+/* Runs the workload; Ctrl-C on the console stops it early (the summary
+ * then covers the accesses made). The console is polled on a clock, not
+ * per access: a port read per access would slow the workload measured. */
 static void demo_loop(struct demo_workload *w, struct demo_report *report,
 		      const struct demo_options *options)
 {
+	uint64_t last_poll_ns = time_uptime_ns();
+
 	demo_report_start(report);
+	w->planned = options->accesses;
 	for (uint64_t i = 0; i < options->accesses; i++) {
 		demo_workload_step(w);
-		if (i % DEMO_CLOCK_CHECK_EVERY == 0 &&
-		    time_uptime_ns() - report->last_ns >= DEMO_STATUS_INTERVAL_NS)
+		if (i % DEMO_CLOCK_CHECK_EVERY != 0)
+			continue;
+		uint64_t now = time_uptime_ns();
+		if (now - last_poll_ns >= DEMO_INPUT_INTERVAL_NS) {
+			last_poll_ns = now;
+			if (console_interrupt_pending()) {
+				w->interrupted = true;
+				break;
+			}
+		}
+		if (now - report->last_ns >= DEMO_STATUS_INTERVAL_NS)
 			demo_report_sample(report, w, options->status_line);
 	}
 	demo_report_sample(report, w, options->status_line);
@@ -146,8 +157,8 @@ bool demo_run(const struct demo_options *options)
 		return false;
 	}
 	printk("demo: %llu accesses, %u %% writes, checksums verified after "
-	       "every fault\n", (unsigned long long)options->accesses,
-	       options->write_percent);
+	       "every fault (Ctrl-C stops it)\n",
+	       (unsigned long long)options->accesses, options->write_percent);
 	demo_loop(&demo_last, &demo_last_report, options);
 	demo_report_summary(&demo_last_report, &demo_last, demo_last_source);
 	return demo_last.mismatches == 0;
@@ -172,11 +183,21 @@ void demo_print_stats(void)
 		printk("demo: no run yet (`run demo`)\n");
 		return;
 	}
-	printk("demo-run source=%s accesses=%llu writes=%llu faulted=%llu "
+	struct region_stats workload;
+
+	demo_workload_stats(&demo_last, &workload);
+	printk("demo-run source=%s accesses=%llu planned=%llu writes=%llu "
+	       "faulted_accesses=%llu workload_faults=%llu "
+	       "workload_evictions=%llu fill_faults=%llu fill_evictions=%llu "
 	       "verified=%llu mismatches=%llu\n", demo_last_source_key,
 	       (unsigned long long)demo_last.accesses,
+	       (unsigned long long)demo_last.planned,
 	       (unsigned long long)demo_last.writes,
 	       (unsigned long long)demo_last.faulted,
+	       (unsigned long long)workload.faults,
+	       (unsigned long long)workload.evictions,
+	       (unsigned long long)demo_last.after_fill.faults,
+	       (unsigned long long)demo_last.after_fill.evictions,
 	       (unsigned long long)demo_last.verified,
 	       (unsigned long long)demo_last.mismatches);
 	demo_report_latency(&demo_last);

@@ -43,9 +43,21 @@ struct demo_workload {
 	uint64_t *sums;		/* per page: the expected checksum */
 	uint64_t rng;
 	unsigned write_percent;
+	/* accesses made, writes among them, accesses that faulted (each is
+	 * timed and verified), pages verified, pages that came back wrong */
 	uint64_t accesses, writes, faulted, verified, mismatches;
+	uint64_t planned;	/* accesses asked for */
+	bool interrupted;	/* stopped by Ctrl-C before `planned` */
+	/* The region's counters once the fill was done: the figures printed
+	 * for the workload are the counters less these, so the fill's
+	 * zero-fill faults and evictions are not mixed into them. */
+	struct region_stats after_fill;
 	struct demo_latency latency;
 };
+/* What the workload alone did to the region: its counters now less
+ * after_fill (the state figures, sealed_pages and the like, as they are). */
+void demo_workload_stats(const struct demo_workload *w,
+			 struct region_stats *out);
 /* Fills the region from the corpus and records every page's checksum.
  * false (with nothing allocated) when memory is short. */
 bool demo_workload_init(struct demo_workload *w, struct region *region,
@@ -59,6 +71,8 @@ void demo_workload_step(struct demo_workload *w);
 uint64_t demo_page_sum(const void *page);
 
 /* ---- demo_report.c: status line, samples, summary */
+/* One sample of the workload: faults and evictions are the workload's
+ * (fill left out), as the hit rate is. */
 struct demo_sample {
 	uint32_t time_ms;
 	uint64_t accesses, faults, evictions;

@@ -3,6 +3,11 @@
  * while the workload runs, samples of the same figures kept for `stats`
  * and tools/veil-plot, and the one-screen summary at the end. Lines meant
  * for tools are key=value ("demo-sample ...", "demo-sizes ...").
+ *
+ * Figures printed side by side count the same things: hits, faults,
+ * evictions and restores are the workload's (demo_workload_stats: the
+ * fill's zero-fill faults and evictions are printed apart, on their own
+ * line), so hits + faulted accesses = accesses.
  */
 #include <string.h>
 #include "kernel/demo/demo_internal.h"
@@ -74,7 +79,7 @@ void demo_report_sample(struct demo_report *report,
 	uint64_t interval = now - report->last_ns;
 	int64_t saved;
 
-	region_get_stats(w->region, &stats);
+	demo_workload_stats(w, &stats);
 	sample.time_ms = (uint32_t)((now - report->start_ns) / 1000000u);
 	sample.accesses = w->accesses;
 	sample.faults = stats.faults;
@@ -106,7 +111,7 @@ void demo_report_samples(const struct demo_report *report)
 
 void demo_report_latency(const struct demo_workload *w)
 {
-	printk("demo-latency faults=%llu p50_cycles=%llu p90_cycles=%llu "
+	printk("demo-latency faulted_accesses=%llu p50_cycles=%llu p90_cycles=%llu "
 	       "p99_cycles=%llu\n", (unsigned long long)w->latency.samples,
 	       (unsigned long long)demo_latency_percentile(&w->latency, 500),
 	       (unsigned long long)demo_latency_percentile(&w->latency, 900),
@@ -141,12 +146,13 @@ void demo_report_summary(const struct demo_report *report,
 			 const struct demo_workload *w, const char *source)
 {
 	struct region_stats stats;
+	const struct region_stats *fill = &w->after_fill;
 	char hit[16], ratio[16], saved[24], seconds[16], stored[24];
 	uint32_t ratio_milli;
 	int64_t saved_bytes;
 	char scheme[96];
 
-	region_get_stats(w->region, &stats);
+	demo_workload_stats(w, &stats);
 	region_scheme_name(w->region, scheme, sizeof(scheme));
 	demo_store_figures(&ratio_milli, &saved_bytes);
 	demo_format_milli(hit, sizeof(hit), demo_hit_per_mille(w) * 100u, 1);
@@ -156,21 +162,35 @@ void demo_report_summary(const struct demo_report *report,
 	demo_format_milli(seconds, sizeof(seconds),
 			  (report->last_ns - report->start_ns) / 1000000u, 1);
 	printk("\n\n== demo summary ==\n");
+	if (w->interrupted)
+		printk("  stopped   by Ctrl-C after %llu of %llu accesses: the "
+		       "figures below cover those\n",
+		       (unsigned long long)w->accesses,
+		       (unsigned long long)w->planned);
 	printk("  region    \"%s\": %u pages of %s, clear set %u pages, scheme %s\n",
 	       w->region->name, w->pages, source, w->region->clear.limit, scheme);
+	printk("  fill      %u pages written: %llu zero-fill faults, %llu "
+	       "evictions (left out below)\n", w->pages,
+	       (unsigned long long)fill->faults,
+	       (unsigned long long)fill->evictions);
 	printk("  workload  %llu accesses (%llu writes) in %s s, Zipf-like skew\n",
 	       (unsigned long long)w->accesses, (unsigned long long)w->writes,
 	       seconds);
-	printk("  clear set %s %% hits; %llu faults, %llu evictions, %llu restores\n",
-	       hit, (unsigned long long)stats.faults,
-	       (unsigned long long)stats.evictions,
-	       (unsigned long long)stats.restores);
-	printk("  latency   fault p50 %llu cycles, p99 %llu cycles\n",
+	printk("  clear set %s %% of accesses hit, %llu faulted; workload "
+	       "faults %llu (%llu restores, %llu zero-fills), %llu evictions\n",
+	       hit, (unsigned long long)w->faulted,
+	       (unsigned long long)stats.faults,
+	       (unsigned long long)stats.restores,
+	       (unsigned long long)stats.zero_fills,
+	       (unsigned long long)stats.evictions);
+	printk("  latency   of the %llu faulted accesses: p50 %llu cycles, "
+	       "p99 %llu cycles\n", (unsigned long long)w->latency.samples,
 	       (unsigned long long)demo_latency_percentile(&w->latency, 500),
 	       (unsigned long long)demo_latency_percentile(&w->latency, 990));
-	printk("  sealed    %llu pages now, %s stored; store ratio %sx, RAM saved %s\n",
+	printk("  sealed    %llu pages now, %s stored; store ratio %sx "
+	       "(pages per frame, metadata included), RAM saved %s\n",
 	       (unsigned long long)stats.sealed_pages, stored, ratio, saved);
-	printk("  checksums %llu pages verified after a fault, %llu mismatches%s\n",
+	printk("  checksums %llu faulted pages verified, %llu mismatches%s\n",
 	       (unsigned long long)w->verified,
 	       (unsigned long long)w->mismatches,
 	       w->mismatches ? " (DATA LOST)" : " (every byte came back)");

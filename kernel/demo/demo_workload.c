@@ -81,8 +81,24 @@ bool demo_workload_init(struct demo_workload *w, struct region *region,
 		demo_corpus_fill(corpus, page, address);
 		w->sums[page] = demo_page_sum(address);
 	}
+	region_get_stats(region, &w->after_fill);
 	demo_latency_reset(&w->latency);
 	return true;
+}
+
+void demo_workload_stats(const struct demo_workload *w,
+			 struct region_stats *out)
+{
+	const struct region_stats *fill = &w->after_fill;
+
+	region_get_stats(w->region, out);
+	out->faults -= fill->faults;
+	out->zero_fills -= fill->zero_fills;
+	out->restores -= fill->restores;
+	out->evictions -= fill->evictions;
+	out->invalidations -= fill->invalidations;
+	out->seal_failures -= fill->seal_failures;
+	out->corrupt -= fill->corrupt;
 }
 
 /* A rank from 1 up with P(k) ~ 1/k, mapped to a page. */

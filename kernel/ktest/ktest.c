@@ -85,13 +85,13 @@ static bool ktest_set_timeout(const char *value)
 {
 	unsigned long long ms;
 
-	if (!cmdline_parse_u64(value, &ms) || ms == 0 || ms > 3600000)
+	if (!cmdline_parse_range(value, 1, 3600000, &ms))
 		return false;
 	ktest_timeout_ms = (unsigned)ms;
 	return true;
 }
 CMDLINE_OPTION(ktest_timeout_ms, "ktest_timeout_ms",
-	       "N: default watchdog limit of one test case (10000)",
+	       "MS 1..3600000: default watchdog limit of one test case (10000)",
 	       ktest_set_timeout);
 
 static bool ktest_set_bench(const char *value)
@@ -448,6 +448,15 @@ bool ktest_cases_linked(void)
 	return CONFIG_KTEST;
 }
 
+unsigned ktest_count_selected(const char *filter)
+{
+	unsigned count = 0;
+
+	for (const struct ktest_case *c = ktest_cases_start; c < ktest_cases_end; c++)
+		count += ktest_selected(c, filter);
+	return count;
+}
+
 bool ktest_run(const char *filter)
 {
 	unsigned suites = 0, number = 0;
@@ -456,6 +465,12 @@ bool ktest_run(const char *filter)
 
 	if (!ktest_cases_linked()) {
 		printk("ktest: %s\n", KTEST_NONE_MESSAGE);
+		return false;
+	}
+	if (ktest_count_selected(filter) == 0) {
+		/* A typo in a filter must not pass as an empty, green run. */
+		printk("ktest: filter '%s' selects no test case: failed "
+		       "(`test` in the shell lists the suites)\n", filter);
 		return false;
 	}
 	trap_set_catch_handler(ktest_catch_exception);
@@ -536,7 +551,12 @@ unsigned ktest_run_benches_matching(const char *filter)
 
 bool ktest_run_benches(void)
 {
-	ktest_run_benches_matching(ktest_bench_filter);
+	if (ktest_run_benches_matching(ktest_bench_filter) == 0) {
+		/* Nothing measured is not a pass. */
+		printk("# bench: filter '%s' selects no benchmark: failed\n",
+		       ktest_bench_filter);
+		return false;
+	}
 	return !ktest_benches_failed();
 }
 

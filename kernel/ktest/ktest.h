@@ -116,13 +116,17 @@ bool ktest_cases_linked(void);
 #define KTEST_NONE_MESSAGE                                                     \
 	"this build carries no tests (a release build: run them from "       \
 	"build/veil-test.iso, make test)"
+/* How many linked cases the filter selects. */
+unsigned ktest_count_selected(const char *filter);
 /* Runs the cases the filter selects, printing KTAP; true if none failed.
  * In a build without cases it prints KTEST_NONE_MESSAGE on one line and
- * returns false. */
+ * returns false; a filter that selects no case ("nosuch", ",", "-all") is
+ * an error too: one line saying so, no KTAP, false. */
 bool ktest_run(const char *filter);
 /* Runs with the ktest= filter of the command line. */
 bool ktest_run_requested(void);
-/* Runs the benchmarks of the bench= option; false when one failed. */
+/* Runs the benchmarks of the bench= option; false when one failed or when
+ * the filter selected none (said on one line). */
 bool ktest_run_benches(void);
 /* Runs the benchmarks the filter selects; returns how many ran
  * (ktest_benches_failed() then says whether one of them failed). */

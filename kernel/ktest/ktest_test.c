@@ -104,3 +104,17 @@ KTEST(ktest, filter_words_and_exclusions)
 	KTEST_EXPECT(t, !ktest_filter_matches("-a", "b", "c"));
 	KTEST_EXPECT(t, !ktest_filter_matches("", "a", "b"));
 }
+
+/* A filter that selects nothing is an error, not an empty pass: ktest_run
+ * returns before printing any KTAP (so calling it from a case is safe). */
+KTEST(ktest, empty_selection_fails)
+{
+	static const char *const filters[] = { "nonexistent", ",", "-all",
+					       "all,-all", "ktest.nosuch" };
+
+	for (unsigned i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		KTEST_EXPECT_EQ(t, ktest_count_selected(filters[i]), 0);
+		KTEST_EXPECT(t, !ktest_run(filters[i]));
+	}
+	KTEST_EXPECT(t, ktest_count_selected("ktest.empty_selection_fails") == 1);
+}

@@ -12,11 +12,19 @@
  * migrate while it uses the result (interrupts off or a lock held). */
 #ifdef VEIL_HOST
 unsigned cpu_current(void);
+/* How many CPUs run (indices 0 .. cpu_count() - 1): what reports of
+ * per-CPU data should cover, not CONFIG_MAX_CPUS. */
+unsigned cpu_count(void);
 #else
 /* Inline in the kernel: per-CPU data is indexed on hot paths. */
 static inline unsigned cpu_current(void)
 {
 	return 0;	/* one CPU until SMP start-up gives each an index */
+}
+
+static inline unsigned cpu_count(void)
+{
+	return 1;	/* the boot CPU alone until SMP start-up */
 }
 #endif
 

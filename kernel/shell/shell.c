@@ -14,11 +14,14 @@ void shell_run(void)
 
 	printk("\nVeil shell: `help` lists the commands, `poweroff` leaves.\n");
 	for (;;) {
-		if (shell_line_read(SHELL_PROMPT, line) < 0) {
+		int length = shell_line_read(SHELL_PROMPT, line);
+		if (length == SHELL_LINE_TOO_LONG) {
 			printk("shell: line longer than %u characters: cut, not run\n",
 			       SHELL_LINE_MAX);
 			continue;
 		}
+		if (length < 0)
+			continue;	/* refused, and said why */
 		shell_execute(line);
 	}
 }

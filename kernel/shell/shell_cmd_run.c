@@ -119,6 +119,11 @@ int shell_cmd_test(int argc, char **argv)
 		printk("test: %s\n", KTEST_NONE_MESSAGE);
 		return SHELL_FAILED;
 	}
+	if (ktest_count_selected(argv[1]) == 0) {
+		printk("test: '%s' selects no test case (`test` lists the "
+		       "suites)\n", argv[1]);
+		return SHELL_BAD_ARGUMENT;
+	}
 	bool ok = ktest_run(argv[1]);
 	printk("test: %s\n", ok ? "all selected cases passed" :
 	       "some cases failed (see above)");

@@ -56,9 +56,13 @@ int shell_cmd_bench(int argc, char **argv);
 int shell_cmd_reboot(int argc, char **argv);
 int shell_cmd_poweroff(int argc, char **argv);
 
+/* What shell_line_read returns for a line that must not run. */
+#define SHELL_LINE_TOO_LONG (-1)	/* the excess was dropped as it came */
+#define SHELL_LINE_BINARY (-2)		/* control or non-ASCII bytes: said */
+
 /* The line editor: reads one line into buffer (SHELL_LINE_MAX + 1 bytes).
- * Returns its length, or -1 when it was longer than SHELL_LINE_MAX (the
- * excess was dropped as it came). */
+ * Returns its length, or SHELL_LINE_TOO_LONG (not yet reported: the
+ * caller says so) or SHELL_LINE_BINARY (already reported). */
 int shell_line_read(const char *prompt, char *buffer);
 
 #endif

@@ -1,10 +1,15 @@
 /*
  * The shell's line editor over console_getc (polled: the serial driver has
- * no receive interrupt). Printable characters are echoed; backspace (BS or
- * DEL) erases; Ctrl-C drops the line, Ctrl-U clears it; the up and down
- * arrows (ESC [ A / ESC [ B) walk a small history. CR, LF or CR LF ends a
- * line. Characters past SHELL_LINE_MAX are dropped and the line is
- * reported too long when it ends, so a runaway paste cannot overflow.
+ * no receive interrupt). Printable characters and tab are echoed;
+ * backspace (BS or DEL) erases; Ctrl-C drops the line, Ctrl-U clears it;
+ * the up and down arrows (ESC [ A / ESC [ B, or ESC O A / B) walk a small
+ * history. CR, LF or CR LF ends a line. Characters past SHELL_LINE_MAX are
+ * dropped and the line is reported too long when it ends, so a runaway
+ * paste cannot overflow. Other control bytes and bytes above 0x7e make the
+ * line refused when it ends (dropping them silently would run a different
+ * line than the one sent). Other escape sequences (Home, Delete, F1,
+ * Ctrl-arrows: ESC [ params final) are read to their end and dropped, and
+ * counted for a note when the line ends.
  */
 #include <string.h>
 #include "kernel/console.h"
@@ -18,12 +23,22 @@
 static char shell_history[SHELL_HISTORY][SHELL_LINE_MAX + 1];
 static unsigned shell_history_count;
 
+enum shell_escape_state {
+	SHELL_ESCAPE_NONE,
+	SHELL_ESCAPE_STARTED,	/* after ESC */
+	SHELL_ESCAPE_CSI,	/* after ESC [ (and parameter bytes) */
+	SHELL_ESCAPE_SS3,	/* after ESC O */
+};
+
 struct shell_editor {
 	const char *prompt;
 	char *buffer;
 	int length;		/* -1 once the line overflowed */
-	unsigned escape;	/* 0, or 1 after ESC, 2 after ESC [ or ESC O */
+	enum shell_escape_state escape;
+	bool escape_parameters;	/* the CSI sequence had parameter bytes */
 	unsigned browsing;	/* history entries walked back */
+	unsigned bad_bytes;	/* control or non-ASCII bytes seen */
+	unsigned unknown_escapes;	/* sequences dropped */
 	bool last_was_cr;
 };
 
@@ -72,25 +87,57 @@ static void shell_history_walk(struct shell_editor *e, int step)
 	shell_redraw(e);
 }
 
-/* True when c was part of an escape sequence. */
+/* The end of an escape sequence: the arrows walk the history, anything
+ * else is counted and dropped. */
+static void shell_escape_final(struct shell_editor *e, int c, bool known)
+{
+	e->escape = SHELL_ESCAPE_NONE;
+	if (known && c == 'A')
+		shell_history_walk(e, 1);
+	else if (known && c == 'B')
+		shell_history_walk(e, -1);
+	else
+		e->unknown_escapes++;
+}
+
+/* True when c was part of an escape sequence (ECMA-48: ESC [, parameter
+ * bytes 0x20..0x3f, one final byte 0x40..0x7e; ESC O and one byte). */
 static bool shell_escape(struct shell_editor *e, int c)
 {
-	if (e->escape == 0 && c == 0x1b) {
-		e->escape = 1;
+	switch (e->escape) {
+	case SHELL_ESCAPE_NONE:
+		if (c != 0x1b)
+			return false;
+		e->escape = SHELL_ESCAPE_STARTED;
+		e->escape_parameters = false;
 		return true;
-	}
-	if (e->escape == 1) {
-		e->escape = (c == '[' || c == 'O') ? 2 : 0;
+	case SHELL_ESCAPE_STARTED:
+		if (c == '[')
+			e->escape = SHELL_ESCAPE_CSI;
+		else if (c == 'O')
+			e->escape = SHELL_ESCAPE_SS3;
+		else
+			shell_escape_final(e, c, false);	/* ESC and one byte */
 		return true;
+	case SHELL_ESCAPE_CSI:
+		if (c >= 0x20 && c <= 0x3f) {
+			e->escape_parameters = true;
+			return true;
+		}
+		if (c >= 0x40 && c <= 0x7e) {
+			shell_escape_final(e, c, !e->escape_parameters);
+			return true;
+		}
+		break;	/* not a sequence after all: the byte counts itself */
+	case SHELL_ESCAPE_SS3:
+		if (c >= 0x40 && c <= 0x7e) {
+			shell_escape_final(e, c, true);
+			return true;
+		}
+		break;
 	}
-	if (e->escape == 2) {
-		e->escape = 0;
-		if (c == 'A')
-			shell_history_walk(e, 1);
-		else if (c == 'B')
-			shell_history_walk(e, -1);
-		return true;
-	}
+	e->escape = SHELL_ESCAPE_NONE;
+	e->unknown_escapes++;
 	return false;
 }
 
@@ -131,9 +178,12 @@ static bool shell_editor_key(struct shell_editor *e, int c)
 	else if (c == 0x03 || c == 0x15) {	/* Ctrl-C, Ctrl-U */
 		e->buffer[0] = '\0';
 		e->length = 0;
+		e->bad_bytes = 0;	/* they went with the line */
 		printk(c == 0x03 ? "^C\n%s" : "\r\x1b[K%s", e->prompt);
-	} else if (c >= 0x20 && c < 0x7f)
+	} else if ((c >= 0x20 && c < 0x7f) || c == '\t')
 		shell_insert(e, c);
+	else
+		e->bad_bytes++;
 	return false;
 }
 
@@ -146,7 +196,16 @@ int shell_line_read(const char *prompt, char *buffer)
 	while (!shell_editor_key(&e, shell_getc_wait()))
 		;
 	printk("\n");
-	if (e.length >= 0)
-		shell_history_add(buffer);
+	if (e.unknown_escapes)
+		printk("shell: %u escape sequence(s) dropped: the editor knows "
+		       "only the up and down arrows\n", e.unknown_escapes);
+	if (e.length < 0)
+		return SHELL_LINE_TOO_LONG;
+	if (e.bad_bytes) {
+		printk("shell: line held %u control or non-ASCII byte(s): not "
+		       "run\n", e.bad_bytes);
+		return SHELL_LINE_BINARY;
+	}
+	shell_history_add(buffer);
 	return e.length;
 }

@@ -79,3 +79,13 @@ KTEST(shell, split_words)
 	KTEST_EXPECT(t, strcmp(words[1], "demo") == 0);
 	KTEST_EXPECT(t, strcmp(words[2], "pages=8") == 0);
 }
+
+/* `test` with a filter that selects no case says so and fails, instead of
+ * reporting that all (zero) selected cases passed. */
+KTEST(shell, test_filter_selecting_nothing_fails)
+{
+	KTEST_EXPECT_EQ(t, shell_execute("test nosuch"), SHELL_BAD_ARGUMENT);
+	KTEST_EXPECT_EQ(t, shell_execute("test ,"), SHELL_BAD_ARGUMENT);
+	KTEST_EXPECT_EQ(t, shell_execute("test -all"), SHELL_BAD_ARGUMENT);
+	shell_test_still_answers(t);
+}

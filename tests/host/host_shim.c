@@ -139,3 +139,9 @@ unsigned cpu_current(void)
 {
 	return host_cpu_index;
 }
+
+/* Host tests may run "CPUs" as threads with any index below the limit. */
+unsigned cpu_count(void)
+{
+	return CONFIG_MAX_CPUS;
+}

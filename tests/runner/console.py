@@ -74,7 +74,11 @@ class Session:
 
     def send(self, text):
         """Types text, a byte at a time as a terminal would send it."""
-        for byte in text.encode():
+        self.send_bytes(text.encode())
+
+    def send_bytes(self, data):
+        """Sends raw bytes (control bytes, bytes above 0x7f) one at a time."""
+        for byte in data:
             self.process.stdin.write(bytes([byte]))
             self.process.stdin.flush()
 

@@ -2,8 +2,12 @@
 
 shell: boots build/veil.iso as `make run` does (the page corpus as its
 module, no command line), waits for the demo's summary and the shell's
-prompt, types commands one at a time (each after the previous prompt) and
-checks each answer; `poweroff` must end QEMU with status 1.
+prompt, checks that the summary's figures add up, types commands one at a
+time (each after the previous prompt) and checks each answer, including
+bad input (an overlong line, binary bytes, escape sequences, numbers out
+of range: one clear line and a new prompt each) and Ctrl-C during a long
+run (a partial summary and a prompt in bounded time); `poweroff` must end
+QEMU with status 1.
 
 plot: tools/veil-plot draws non-empty PNGs from a canned log
 (tests/plot/session.log) and refuses a malformed one with a message
@@ -12,6 +16,7 @@ naming the line.
 import os
 import re
 import subprocess
+import time
 
 from . import console, machines
 from .steps import BUILD, PANIC_MARKERS, RUN_DIR
@@ -21,7 +26,7 @@ PROMPT = "veil> "
 # command typed -> text its answer must hold
 EXCHANGES = [
     ("stats", ["region id=1 name=demo", "store name=sealed-pages", "demo-run source=",
-               "demo-latency faults=", "demo-sizes bucket_bytes="]),
+               "demo-latency faulted_accesses=", "demo-sizes bucket_bytes="]),
     ("regions", ["region id=1 name=demo"]),
     ("scheme", ["schemes:", "demo", "policies:", "transforms:"]),
     ("frobnicate", ["unknown command 'frobnicate'"]),
@@ -29,6 +34,28 @@ EXCHANGES = [
     # veil.iso is a release build: no ktest cases, and it says so.
     ("test", ["suites: none (this build carries no tests"]),
     ("test region", ["test: this build carries no tests"]),
+    # one CPU runs: the trace header says so
+    ("trace dump", ["tlbev-begin cpus=1 capacity="]),
+    # arguments out of range: one line naming the argument and its range
+    ("run demo pages=8193", ["shell: pages must be 1..8192, not 8193"]),
+    ("run demo writes=101", ["shell: writes (percent) must be 0..100, not 101"]),
+    ("run demo accesses=100000001", ["shell: accesses must be 1..100000000"]),
+    ("run demo pages=8 limit=9", ["shell: limit 9 is above pages 8"]),
+    ("test " + "x" * 201, ["shell: filter longer than 200 characters"]),
+]
+
+# Raw input a terminal (or line noise) can send, and the one line the
+# shell must answer before its next prompt.
+BAD_BYTES = [
+    ("long-line", b"help " + b"x" * 300 + b"\n",
+     ["shell: line longer than 255 characters: cut, not run"]),
+    ("binary-bytes", b"he\x00\x01lp\xff help\n",
+     ["shell: line held 3 control or non-ASCII byte(s): not run"]),
+    ("utf8-bytes", "help h\u00e9lp\n".encode(),
+     ["shell: line held 2 control or non-ASCII byte(s): not run"]),
+    # Ctrl-Right, Delete and F1 dropped whole; the rest of the line runs
+    ("escape-sequences", b"\x1b[1;5C\x1b[3~\x1bOPhelp help\n",
+     ["shell: 3 escape sequence(s) dropped", "usage: help [COMMAND]"]),
 ]
 
 
@@ -56,6 +83,57 @@ def _exchange(session, typed, wanted):
             f"missing {missing} in the answer to {typed!r}")
 
 
+def _bad_bytes(session, label, data, wanted):
+    session.send_bytes(data)
+    answer = session.expect(PROMPT, timeout=30)
+    missing = [w for w in wanted if w not in answer]
+    unknown = "unknown command" in answer
+    return (f"shell:bad-input:{label}", not missing and not unknown,
+            f"missing {missing} (or ran a mangled line) in {answer[-300:]!r}")
+
+
+def _summary_adds_up(boot):
+    """The demo's summary: hits + faulted accesses = accesses, each
+    faulted access is one workload fault, and the fill is apart."""
+    accesses = re.search(r"workload  (\d+) accesses", boot)
+    clear = re.search(r"clear set ([\d.]+) % of accesses hit, (\d+) faulted; workload "
+                      r"faults (\d+) \((\d+) restores, (\d+) zero-fills\), (\d+) evictions",
+                      boot)
+    fill = re.search(r"fill      (\d+) pages written: (\d+) zero-fill faults", boot)
+    if not (accesses and clear and fill):
+        return ("shell:demo-figures-add-up", False,
+                f"summary lines missing: {bool(accesses)} {bool(clear)} {bool(fill)}")
+    total = int(accesses.group(1))
+    hit = float(clear.group(1))
+    faulted, faults, restores, zero = (int(clear.group(i)) for i in (2, 3, 4, 5))
+    pages, fill_faults = int(fill.group(1)), int(fill.group(2))
+    expected_hit = (total - faulted) * 1000 // total / 10
+    ok = (abs(hit - expected_hit) < 0.05 and faults == faulted == restores + zero
+          and fill_faults == pages)
+    return ("shell:demo-figures-add-up", ok,
+            f"{total} accesses, {hit} % hits (expected {expected_hit} from {faulted} "
+            f"faulted), workload faults {faults} = {restores} restores + {zero} "
+            f"zero-fills, fill {fill_faults} faults over {pages} pages")
+
+
+def _interrupt(session):
+    """A run that would take hours stops on Ctrl-C with a partial summary
+    and the prompt comes back."""
+    session.send("run demo accesses=100000000 pages=64\n")
+    session.expect("100000000 accesses", timeout=30)
+    time.sleep(2)
+    started = time.monotonic()
+    session.send_bytes(b"\x03")
+    try:
+        text = session.expect(PROMPT, timeout=30)
+    except console.SessionError as error:
+        return ("shell:ctrl-c", False, str(error))
+    m = re.search(r"stopped   by Ctrl-C after (\d+) of 100000000 accesses", text)
+    ok = bool(m) and 0 < int(m.group(1)) < 100000000 and "== demo summary ==" in text
+    return ("shell:ctrl-c", ok, f"after {time.monotonic() - started:.1f} s: "
+            f"{m.group(0) if m else 'no partial summary'}")
+
+
 def step_shell(ctx):
     if not os.path.exists(ISO):
         return [("shell:iso", False, f"{ISO} missing (make {ISO})")]
@@ -71,8 +149,13 @@ def step_shell(ctx):
             checks += demo_checksum_checks(boot)
             checks.append(("shell:demo-corpus", 'module "corpus"' in boot,
                            "the demo did not use the corpus module of the ISO"))
+            checks.append(_summary_adds_up(boot))
             for typed, wanted in EXCHANGES:
                 checks.append(_exchange(session, typed, wanted))
+            for label, data, wanted in BAD_BYTES:
+                checks.append(_bad_bytes(session, label, data, wanted))
+            checks.append(_interrupt(session))
+            checks.append(_exchange(session, "help help", ["usage: help [COMMAND]"]))
             session.send("poweroff\n")
             status = session.wait(timeout=60)
             checks.append(("shell:poweroff-status", status == 1,

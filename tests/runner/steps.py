@@ -331,18 +331,115 @@ def step_crashes(ctx):
     return checks
 
 
-def step_bad_input(ctx):
+def long_cmdline():
+    """A command line over the kernel's 1,023 bytes: a word of exactly 255
+    bytes (fits: must not be reported cut), unknown padding words, then
+    `crashtest=panic...` across byte 1,023 so that a kernel which kept the
+    first 1,023 bytes would read `crashtest=panic` and crash, and one more
+    option after the limit. The kernel must drop both whole and say so."""
+    limit = 1023
+    words = ["ktest=ktest.catch_without_exception", "pad=" + "p" * 251]
+    straddling = "crashtest=panic_after_the_limit"
+    start = limit - len("crashtest=panic")
+    while len(" ".join(words)) + 1 < start:
+        room = start - len(" ".join(words)) - 2
+        words.append("pad=" + "q" * max(1, min(200, room - 4)))
+    text = " ".join(words) + " "
+    assert len(text) == start, len(text)
+    return text + straddling + " crashtest=panic"
+
+
+# Options given values their help does not offer: each must be refused on
+# one line naming the option and what it accepts, and change nothing.
+BAD_VALUES = {"loglevel": "2", "slab_debug": "no", "meminfo": "no",
+              "store_share": "0", "demo": "maybe"}
+
+# Filters that select nothing: an error, never an empty pass.
+EMPTY_FILTERS = {"ktest-nonexistent": ("ktest=nonexistent", "ktest: filter 'nonexistent' selects no test case"),
+                 "ktest-comma": ("ktest=,", "ktest: filter ',' selects no test case"),
+                 "ktest-minus-all": ("ktest=-all", "ktest: filter '-all' selects no test case"),
+                 "bench-nonexistent": ("bench=nonexistent", "bench: filter 'nonexistent' selects no benchmark")}
+
+
+def bad_input_cmdline(ctx):
+    checks = []
+    text = long_cmdline()
+    run = boot(ctx, "cmdline-cut", text, timeout=60)
+    checks += judge_boot("cmdline-cut", run)
+    m = re.search(r"cmdline: (\d+) bytes, over the 1023-byte limit: the last (\d+) bytes", run.output)
+    checks.append(("cmdline-cut:warning", bool(m) and int(m.group(1)) == len(text),
+                   f"expected one line saying the {len(text)}-byte line was cut, "
+                   f"got {m.group(0) if m else None!r}"))
+    checks.append(("cmdline-cut:word-of-255-not-cut", "longer than 255" not in run.output,
+                   "a word of exactly 255 bytes was reported as cut"))
+    # judge_boot fails the boot if `crashtest=panic` was applied (a panic);
+    # the kernel's echo of its command line must end before that word too.
+    m = re.search(r'boot: cmdline "([^"]*)"', run.output)
+    kept = m.group(1) if m else ""
+    checks.append(("cmdline-cut:whole-words", bool(m) and "crashtest" not in kept
+                   and text.startswith(kept) and kept.endswith(" "),
+                   f"kernel kept {len(kept)} bytes ending {kept[-30:]!r}"))
+    name = "bad-values"
+    given = " ".join(f"{k}={v}" for k, v in BAD_VALUES.items())
+    run = boot(ctx, name, "ktest=ktest.catch_without_exception " + given, timeout=60)
+    checks += judge_boot(name, run)
+    for key, value in BAD_VALUES.items():
+        pattern = rf"cmdline: bad value '{re.escape(value)}' for option '{key}' ignored \(setting unchanged\); accepted: \S"
+        checks.append((f"{name}:{key}", re.search(pattern, run.output) is not None,
+                       f"expected /{pattern}/"))
+    checks.append((f"{name}:meminfo-off", "pmm: never handed out" not in run.output,
+                   "meminfo=no printed the memory figures"))
+    checks.append((f"{name}:slab-debug-off", "slab: debug mode on" not in run.output,
+                   "slab_debug=no turned slab debug on"))
+    run = boot(ctx, "switch-off", "ktest=ktest.catch_without_exception slab_debug=0 meminfo=off",
+               timeout=60)
+    checks += judge_boot("switch-off", run)
+    checks.append(("switch-off:quiet", "slab: debug mode on" not in run.output and
+                   "pmm: never handed out" not in run.output and "bad value" not in run.output,
+                   "slab_debug=0 or meminfo=off turned its feature on or was refused"))
+    for name, (cmdline, message) in EMPTY_FILTERS.items():
+        run = boot(ctx, name, cmdline, timeout=60)
+        checks += judge_boot(name, run, expect_status="failed")
+        checks.append((f"{name}:message", message in run.output, f"expected {message!r}"))
+        checks.append((f"{name}:no-empty-plan", "\n1..0" not in run.output,
+                       "an empty KTAP plan was printed"))
+    return checks
+
+
+def bad_input_memory(ctx):
+    """The 16 MiB floor: too little RAM is refused, and so is enough RAM
+    that a large module fills (module bytes are not free)."""
     checks = []
     run = boot(ctx, "lowmem", "ktest=all", memory="16M", timeout=60)
     checks += judge_boot("lowmem", run, expect_status="crashed")
     checks.append(("lowmem:message", "boot: not enough memory" in run.output,
                    "expected 'boot: not enough memory'"))
+    run = boot(ctx, "floor-24m", "ktest=ktest.catch_without_exception", memory="24M",
+               timeout=60)
+    checks += judge_boot("floor-24m", run)
+    module = os.path.join(RUN_DIR, "large-module.bin")
+    with open(module, "wb") as f:
+        f.write(os.urandom(12 << 20))
+    run = boot(ctx, "floor-24m-module", "ktest=ktest.catch_without_exception",
+               memory="24M", timeout=60, module=module, module_name="large")
+    checks += judge_boot("floor-24m-module", run, expect_status="crashed")
+    checks.append(("floor-24m-module:message",
+                   "boot: not enough memory" in run.output and "modules" in run.output,
+                   "a 12 MiB module in 24 MiB must leave too little: expected "
+                   "'boot: not enough memory ... besides the kernel and its modules'"))
+    os.remove(module)
+    return checks
+
+
+def step_bad_input(ctx):
+    checks = bad_input_memory(ctx)
     run = boot(ctx, "unknown-option", "ktest=ktest.catch_without_exception frobnicate=3",
                timeout=60)
     checks += judge_boot("unknown-option", run)
     checks.append(("unknown-option:warning",
                    "unknown option 'frobnicate' ignored" in run.output,
                    "expected a warning naming the option"))
+    checks += bad_input_cmdline(ctx)
     marker = "Veil needs it for W^X"
     run = boot(ctx, "no-nx", None, cpu="qemu64,-nx", timeout=60,
                stop_when=lambda line: marker in line)

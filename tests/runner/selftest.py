@@ -63,7 +63,7 @@ def step_runner(ctx):
 
     # The shell step: a demo that verified no page after a fault fails.
     from .shell_session import demo_checksum_checks
-    line = "  checksums {} pages verified after a fault, 0 mismatches (every byte came back)"
+    line = "  checksums {} faulted pages verified, 0 mismatches (every byte came back)"
     zero = [check_tally.outcome(ok) for _, ok, _ in demo_checksum_checks(line.format(0))]
     some = [check_tally.outcome(ok) for _, ok, _ in demo_checksum_checks(line.format(5125))]
     checks.append(("runner:shell-fails-zero-verified-pages",

@@ -60,7 +60,7 @@ BAD_BYTES = [
 
 
 # The demo summary's checksum line.
-CHECKSUMS = re.compile(r"checksums (\d+) pages verified after a fault, (\d+) mismatches")
+CHECKSUMS = re.compile(r"checksums (\d+) faulted pages verified, (\d+) mismatches")
 
 
 def demo_checksum_checks(boot):

@@ -1,7 +1,7 @@
 # Slab allocator (mm/slab*, mm/kmalloc*): host unit tests over a page
 # provider built like the kernel's (the buddy over an mmap-backed arena),
 # and the bench-slab benchmark against glibc, jemalloc and mimalloc.
-SLAB_SRCS := mm/slab_cache.c mm/slab_magazine.c mm/slab_debug.c mm/kmalloc.c
+SLAB_SRCS := mm/slab_cache.c mm/slab_magazine.c mm/slab_debug.c mm/kmalloc.c $(FAILPOINT_SRCS)
 
 $(eval $(call host_test,slab,tests/host/test_slab.c $(SLAB_SRCS) mm/pmm.c,-pthread))
 
@@ -11,7 +11,7 @@ $(eval $(call host_test,slab,tests/host/test_slab.c $(SLAB_SRCS) mm/pmm.c,-pthre
 # (tests/host/host_shim.c) inline, as the others' fast paths are inlined
 # inside their libraries.
 BENCH_SLAB_ALLOCATORS := veil glibc jemalloc mimalloc
-BENCH_SLAB_LIBS_veil     := -flto $(SLAB_SRCS) mm/pmm.c tests/host/host_shim.c
+BENCH_SLAB_LIBS_veil     := -DCONFIG_FAILPOINTS=0 -flto $(SLAB_SRCS) mm/pmm.c tests/host/host_shim.c
 BENCH_SLAB_LIBS_glibc    :=
 BENCH_SLAB_LIBS_jemalloc := -ljemalloc
 BENCH_SLAB_LIBS_mimalloc := -lmimalloc

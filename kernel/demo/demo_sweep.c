@@ -45,13 +45,17 @@ static void sweep_measure(struct demo_workload *w, struct sweep_result *out)
 	struct region_stats stats;
 	uint64_t start = time_cycles();
 
-	for (unsigned i = 0; i < SWEEP_ACCESSES; i++)
-		demo_workload_step(w);
+	for (unsigned i = 0; i < SWEEP_ACCESSES; i++) {
+		if (demo_workload_step(w) != REGION_OK) {
+			demo_workload_report_error(w);
+			break;
+		}
+	}
 	out->ticks = time_cycles() - start;
 	region_get_stats(w->region, &stats);
 	uint64_t footprint = stats.clear_pages * 4096u + stats.bytes_stored;
 	out->ratio_milli = footprint ? (uint64_t)w->pages * 4096000u / footprint : 0;
-	out->ok = w->mismatches == 0;
+	out->ok = w->mismatches == 0 && w->error == REGION_OK;
 }
 
 static bool sweep_run(const char *scheme, unsigned percent,

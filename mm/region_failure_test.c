@@ -19,17 +19,22 @@
  * it was (a match offset moved to equal bytes, an unused bit): such a flip
  * damages nothing; it is counted apart, and the page must then read back
  * exactly. Every flip that changes the page is detected.
+ *
+ * pressure_keeps_every_page: real pressure, no injection (see there).
  */
 #include <stdint.h>
 #include <string.h>
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/failpoint.h"
 #include "kernel/lib/printk.h"
+#include "mm/direct_map.h"
+#include "mm/frame.h"
 #include "mm/region.h"
 #include "mm/region_test_util.h"
 #include "mm/slab.h"
 #include "mm/store.h"
 #include "mm/vmm.h"
+#include "mm/zstore.h"
 #include "transforms/xf.h"
 
 #define FAILURE_PAGES 128u
@@ -373,4 +378,124 @@ KTEST(region_failure, bit_flip_lz4_checksum)
 	if (!CONFIG_MM_DEBUG)
 		ktest_skip(t, "no per-page checksum in a release build");
 	bit_flip_case(t, "fifo:lz4", false);
+}
+
+/* ---- real pressure: a small store, a nearly empty frame allocator ---- */
+
+static void *pressure_page_alloc(void *context)
+{
+	uint64_t frame = frame_alloc();
+
+	(void)context;
+	return frame == FRAME_NONE ? NULL : frame_address(frame);
+}
+
+static void pressure_page_free(void *context, void *page)
+{
+	(void)context;
+	frame_free(virt_to_phys(page));
+}
+
+/* Takes free frames until keep are left; they are chained through their
+ * first word (no memory needed to hold them). Returns the chain. */
+static uint64_t *pressure_hog(uint64_t keep)
+{
+	uint64_t *chain = NULL;
+
+	while (frame_free_count() > keep) {
+		uint64_t frame = frame_alloc();
+		if (frame == FRAME_NONE)
+			break;
+		uint64_t *page = frame_address(frame);
+		page[0] = (uint64_t)(uintptr_t)chain;
+		chain = page;
+	}
+	return chain;
+}
+
+static void pressure_release(uint64_t *chain)
+{
+	while (chain) {
+		uint64_t *next = (uint64_t *)(uintptr_t)chain[0];
+		frame_free(virt_to_phys(chain));
+		chain = next;
+	}
+}
+
+/*
+ * A store capped at 24 frames (8 for pages) and a frame allocator left
+ * with 40 free: the
+ * store fills, seals are refused (the pages stay clear beyond the limit),
+ * then frames run out and bringing a page in is refused (REGION_NO_MEMORY,
+ * no fault). Every page written is kept; the counters say what happened;
+ * once memory is back every page comes in and reads right.
+ */
+KTEST(region_failure, pressure_keeps_every_page)
+{
+	enum { PAGES = 64 };
+	struct zstore_config store_config = {
+		.name = "ktest-small",
+		.provider = { pressure_page_alloc, pressure_page_free, NULL },
+		.frame_limit = 24,	/* 16 of them the store's own tables */
+	};
+	struct store *store = zstore_create(&store_config);
+	KTEST_ASSERT(t, store != NULL);
+	struct region_config config = {
+		.name = "pressure", .pages = PAGES, .clear_limit = 4,
+		.scheme = "clock:identity", .store = store,
+	};
+	struct region *region;
+	struct region_stats stats;
+	struct store_stats store_figures;
+	static uint8_t expected[4096];
+	bool written[PAGES] = { false };
+	unsigned refused = 0, kept = 0;
+
+	KTEST_ASSERT(t, region_create(&config, &region) == REGION_OK);
+	uint64_t *hogged = pressure_hog(40);
+	for (uint32_t page = 0; page < PAGES; page++) {
+		int result = region_fault_page(region, page);
+		if (result == REGION_OK) {
+			region_test_fill(region_page_address(region, page), page + 7);
+			written[page] = true;
+			continue;
+		}
+		KTEST_EXPECT(t, result == REGION_NO_MEMORY);
+		refused++;
+	}
+	region_get_stats(region, &stats);
+	store_stats(store, &store_figures);
+	region_print(region);
+	store_print_stats(store);
+	/* every page written so far reads back, with memory still short */
+	for (uint32_t page = 0; page < PAGES; page++) {
+		if (!written[page] || region_page_state(region, page) != REGION_CLEAR)
+			continue;
+		region_test_fill(expected, page + 7);
+		kept += memcmp(region_page_address(region, page), expected, 4096) == 0;
+	}
+	pressure_release(hogged);
+	for (uint32_t page = 0; page < PAGES; page++) {
+		KTEST_ASSERT(t, region_fault_page(region, page) == REGION_OK);
+		if (!written[page])
+			continue;
+		region_test_fill(expected, page + 7);
+		KTEST_EXPECT(t, memcmp(region_page_address(region, page),
+				       expected, 4096) == 0);
+	}
+	ktest_log(t, "store of 24 frames, 40 frames free: %u pages refused, "
+		  "%llu clear (limit 4), seal_failures=%llu no_memory=%llu "
+		  "store refusals=%llu; %u clear pages checked under pressure",
+		  refused, (unsigned long long)stats.clear_pages,
+		  (unsigned long long)stats.seal_failures,
+		  (unsigned long long)stats.no_memory,
+		  (unsigned long long)store_figures.refusals, kept);
+	KTEST_EXPECT(t, refused > 0);
+	KTEST_EXPECT(t, stats.clear_pages > 4);	/* beyond the limit */
+	KTEST_EXPECT(t, stats.seal_failures > 0);
+	KTEST_EXPECT_EQ(t, stats.no_memory, refused);
+	KTEST_EXPECT(t, store_figures.refusals > 0);
+	KTEST_EXPECT_EQ(t, stats.corrupt, 0);
+	region_destroy(region);
+	store_destroy(store);
 }

@@ -1,7 +1,7 @@
 # Slab allocator (mm/slab*, mm/kmalloc*): host unit tests over a page
 # provider built like the kernel's (the buddy over an mmap-backed arena),
 # and the bench-slab benchmark against glibc, jemalloc and mimalloc.
-SLAB_SRCS := mm/slab_cache.c mm/slab_magazine.c mm/slab_debug.c mm/kmalloc.c
+SLAB_SRCS := mm/slab_cache.c mm/slab_magazine.c mm/slab_debug.c mm/kmalloc.c $(FAILPOINT_SRCS)
 
 $(eval $(call host_test,slab,tests/host/test_slab.c $(SLAB_SRCS) mm/pmm.c,-pthread))
 
@@ -12,7 +12,7 @@ $(eval $(call host_test,slab,tests/host/test_slab.c $(SLAB_SRCS) mm/pmm.c,-pthre
 # inside their libraries; HOST_IRQ_FLAGS_MEASURED makes irq_save/irq_restore
 # pay the kernel's flag handling (pushfq, and popfq for sti: see host_shim.c).
 BENCH_SLAB_ALLOCATORS := veil glibc jemalloc mimalloc
-BENCH_SLAB_LIBS_veil     := -flto -DHOST_IRQ_FLAGS_MEASURED $(SLAB_SRCS) mm/pmm.c tests/host/host_shim.c
+BENCH_SLAB_LIBS_veil     := -DCONFIG_FAILPOINTS=0 -flto -DHOST_IRQ_FLAGS_MEASURED $(SLAB_SRCS) mm/pmm.c tests/host/host_shim.c
 BENCH_SLAB_LIBS_glibc    :=
 BENCH_SLAB_LIBS_jemalloc := -ljemalloc
 BENCH_SLAB_LIBS_mimalloc := -lmimalloc

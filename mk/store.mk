@@ -3,7 +3,7 @@
 # The size-class store's files (the TLB event layer's tests link them too).
 ZSTORE_SRCS := mm/zstore.c mm/zstore_frame.c mm/zstore_handle.c \
                mm/zstore_class.c mm/zstore_compact.c mm/zstore_adopt.c
-STORE_SRCS := mm/store.c $(ZSTORE_SRCS)
+STORE_SRCS := mm/store.c $(ZSTORE_SRCS) $(FAILPOINT_SRCS)
 
 $(eval $(call host_test,store,tests/host/test_store.c tests/host/test_store_adopt.c $(STORE_SRCS),-pthread -llz4))
 
@@ -15,7 +15,7 @@ STORE_REPEAT ?= 8
 .PHONY: bench-store
 $(HOST_BUILD)/bench-store: tools/bench_store.c $(STORE_SRCS) tests/host/host_shim.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/bench_store.c $(STORE_SRCS) tests/host/host_shim.c -llz4
+	$(HOST_CC) $(HOST_CFLAGS) -DCONFIG_FAILPOINTS=0 -o $@ tools/bench_store.c $(STORE_SRCS) tests/host/host_shim.c -llz4
 
 bench-store: $(HOST_BUILD)/bench-store $(TREE_CORPUS)
 	$(HOST_BUILD)/bench-store $(STORE_REPEAT) $(or $(CORPUS),$(STORE_CORPUS))
@@ -25,7 +25,7 @@ bench-store: $(HOST_BUILD)/bench-store $(TREE_CORPUS)
 .PHONY: bench-store-ops
 $(HOST_BUILD)/bench-store-ops: tools/bench_store_ops.c $(STORE_SRCS) tests/host/host_shim.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/bench_store_ops.c $(STORE_SRCS) tests/host/host_shim.c
+	$(HOST_CC) $(HOST_CFLAGS) -DCONFIG_FAILPOINTS=0 -o $@ tools/bench_store_ops.c $(STORE_SRCS) tests/host/host_shim.c
 
 bench-store-ops: $(HOST_BUILD)/bench-store-ops
 	tools/bench-store-ops.sh $(HOST_BUILD)/bench-store-ops

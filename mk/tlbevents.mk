@@ -9,7 +9,7 @@ $(eval $(call host_test,policy,tests/host/test_policy.c $(POLICY_SRCS)))
 
 REGION_SRCS := mm/region.c mm/region_fault.c mm/region_transition.c mm/region_seal.c mm/fault.c mm/scheme.c mm/hooks.c mm/trace.c \
                mm/event_counts.c \
-               $(POLICY_SRCS) mm/store.c $(ZSTORE_SRCS) \
+               $(POLICY_SRCS) mm/store.c $(ZSTORE_SRCS) $(FAILPOINT_SRCS) \
                transforms/xf.c transforms/xf_identity.c transforms/xf_xor.c \
                transforms/xf_codec.c $(filter-out %_test.c,$(wildcard transforms/codec*.c))
 

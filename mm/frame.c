@@ -3,6 +3,7 @@
  * the direct map.
  */
 #include <stdint.h>
+#include "kernel/lib/failpoint.h"
 #include "mm/direct_map.h"
 #include "mm/frame.h"
 #include "mm/mm.h"
@@ -13,6 +14,8 @@ _Static_assert(FRAME_NONE == PMM_NO_FRAME, "same failure value");
 
 uint64_t frame_alloc(void)
 {
+	if (FAILPOINT(FAILPOINT_FRAME_ALLOC))
+		return FRAME_NONE;
 	return pmm_alloc(&pmm_kernel, 0);
 }
 

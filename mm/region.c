@@ -157,6 +157,8 @@ static int region_init(struct region *region, const struct region_config *config
 	region->store = config->store;
 	region->protection = config->protection ? config->protection :
 						  VMM_READ | VMM_WRITE;
+	region->poisoned = config->poisoned;
+	region->owner_context = config->owner_context;
 	spin_init(&region->lock, "region");
 	if (scheme_parse(config->scheme, &region->schemes[0]) != 0)
 		return REGION_BAD_SCHEME;
@@ -325,7 +327,8 @@ void region_print(struct region *region)
 	printk("region id=%llu name=%s base=0x%llx pages=%u limit=%u scheme=%s "
 	       "clear=%llu sealed=%llu bytes_stored=%llu faults=%llu "
 	       "zero_fills=%llu restores=%llu evictions=%llu invalidations=%llu "
-	       "seal_failures=%llu corrupt=%llu reseals=%llu chains=%s "
+	       "seal_failures=%llu corrupt=%llu restore_failures=%llu "
+	       "no_memory=%llu poisoned=%llu reseals=%llu chains=%s "
 	       "unencrypted=%u\n",
 	       (unsigned long long)region->id, region->name,
 	       (unsigned long long)region->base, region->pages,
@@ -337,6 +340,9 @@ void region_print(struct region *region)
 	       (unsigned long long)s.evictions,
 	       (unsigned long long)s.invalidations,
 	       (unsigned long long)s.seal_failures,
-	       (unsigned long long)s.corrupt, (unsigned long long)s.reseals,
+	       (unsigned long long)s.corrupt,
+	       (unsigned long long)s.restore_failures,
+	       (unsigned long long)s.no_memory,
+	       (unsigned long long)s.poisoned, (unsigned long long)s.reseals,
 	       chains, unencrypted);
 }

@@ -35,6 +35,7 @@
 #include "mm/store.h"
 
 struct vmm_space;
+struct region;
 
 /* Results (negative on failure). */
 enum region_result {
@@ -45,6 +46,8 @@ enum region_result {
 	REGION_CORRUPT = -4,	/* a sealed copy failed to restore */
 	REGION_STORE_REFUSED = -5,
 	REGION_NO_SPACE = -6,	/* no virtual space left for regions */
+	REGION_INTEGRITY = -7,	/* a sealed copy failed its MAC or checksum */
+	REGION_PAGE_POISONED = -8,	/* the page is REGION_POISONED */
 };
 
 struct region_stats {
@@ -56,6 +59,11 @@ struct region_stats {
 	uint64_t seal_failures;	/* evictions refused (store full, no memory) */
 	uint64_t corrupt;	/* restores that failed: tampered or bad handle */
 	uint64_t reseals;	/* sealed pages moved to a newer chain */
+	uint64_t restore_failures;	/* restores refused for now (a store
+					 * read or unseal without resources):
+					 * the page stays sealed */
+	uint64_t no_memory;	/* faults refused: no frame or page-table page */
+	uint64_t poisoned;	/* pages POISONED now */
 	uint64_t sealed_pages;	/* SEALED now */
 	uint64_t clear_pages;	/* CLEAR now */
 	uint64_t bytes_stored;	/* store bytes of the sealed pages now */
@@ -68,6 +76,13 @@ struct region_config {
 	const char *scheme;		/* "POLICY[:XF,...]", see scheme.h */
 	struct store *store;		/* where sealed pages go */
 	unsigned protection;		/* enum vmm_prot; 0 means read-write */
+	/* Told when a page is poisoned (its sealed copy failed its MAC or
+	 * checksum; error is REGION_INTEGRITY), with owner_context. Called
+	 * with the region's lock held: it records, it must not call into the
+	 * region. NULL: the log line and the counters only. */
+	void (*poisoned)(struct region *region, uint32_t page, int error,
+			 void *owner_context);
+	void *owner_context;
 };
 
 /* Schemes a region can hold at once: pages sealed under an older chain are
@@ -91,6 +106,9 @@ struct region {
 	struct region_page *records;	/* one per page (mm/region_page.h) */
 	struct region_stats stats;
 	int last_error;			/* the last failed restore's result */
+	void (*poisoned)(struct region *region, uint32_t page, int error,
+			 void *owner_context);	/* from the config */
+	void *owner_context;
 };
 
 int region_create(const struct region_config *config, struct region **out);
@@ -111,6 +129,13 @@ enum fault_response region_handle_fault(struct fault_owner *owner,
  * as zeros again); purge seals it now (a page being moved); protect
  * changes the protection of every present page and of future mappings. */
 int region_unmap_page(struct region *region, uint32_t page);
+/* Brings the page in as a fault would, for a workload that wants an error
+ * instead of a fault it cannot take: REGION_OK when the page is present
+ * now (it stays so until the region's next fault or purge), else why not:
+ * REGION_NO_MEMORY (no frame or page-table page, or a store read refused
+ * for now: the page is as it was, try again later), REGION_PAGE_POISONED,
+ * REGION_INTEGRITY (poisoned just now), REGION_CORRUPT (bad handle). */
+int region_fault_page(struct region *region, uint32_t page);
 int region_purge_page(struct region *region, uint32_t page);
 int region_protect(struct region *region, unsigned protection);
 

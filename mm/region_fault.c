@@ -14,6 +14,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include "kernel/lib/printk.h"
 #include "mm/clearset.h"
 #include "mm/frame.h"
 #include "mm/region_internal.h"
@@ -28,7 +29,8 @@ static int region_evict_one(struct region *region)
 	return region_transition(region, victim, REGION_CAUSE_EVICT);
 }
 
-/* Makes room in the clear set, then brings the page in. */
+/* Makes room in the clear set, then brings the page in; a copy that
+ * fails its integrity check poisons the page. */
 static int region_fault_in(struct region *region, uint32_t page)
 {
 	while (clearset_full(&region->clear)) {
@@ -38,7 +40,43 @@ static int region_fault_in(struct region *region, uint32_t page)
 	int result = region_transition(region, page, REGION_CAUSE_FAULT);
 	if (result == REGION_OK)
 		region->stats.faults++;
+	else if (result == REGION_INTEGRITY &&
+		 region_transition(region, page, REGION_CAUSE_POISON) != REGION_OK)
+		log_error("region %s: page %u: could not be marked poisoned",
+			  region->name, page);
 	return result;
+}
+
+/* A short reason for a fault the region could not serve. */
+static const char *region_fault_error_reason(int result)
+{
+	switch (result) {
+	case REGION_NO_MEMORY:
+		return "the region could not bring the page in now (no frame, "
+		       "no page-table page, or the store refused the read)";
+	case REGION_INTEGRITY:
+	case REGION_PAGE_POISONED:
+		return "the page is poisoned: its sealed copy failed its "
+		       "integrity check";
+	default:
+		return "the region could not bring the page in (its sealed "
+		       "copy is not in the store, or its PTE is corrupt)";
+	}
+}
+
+/* Brings page in unless it is present (touched) or poisoned. Lock held. */
+static int region_fault_locked(struct region *region, uint32_t page)
+{
+	enum region_page_state state =
+		region_record_state(region_page_record(region, page));
+
+	if (state == REGION_CLEAR) {
+		clearset_touch(&region->clear, page);
+		return REGION_OK;
+	}
+	if (state == REGION_POISONED)
+		return REGION_PAGE_POISONED;
+	return region_fault_in(region, page);
 }
 
 /* Why a fault in the region area is not the region's to serve, or NULL. */
@@ -66,17 +104,25 @@ enum fault_response region_handle_fault(struct fault_owner *owner,
 		return FAULT_ERROR;
 	uint32_t page = (uint32_t)((fault->address - region->base) / FRAME_BYTES);
 	unsigned long flags = spin_lock_irqsave(&region->lock);
-	enum fault_response response = FAULT_HANDLED;
-	if (region_record_state(region_page_record(region, page)) == REGION_CLEAR) {
-		clearset_touch(&region->clear, page);	/* mapped meanwhile */
-		response = FAULT_RETRY;
-	} else if (region_fault_in(region, page) != REGION_OK) {
-		*reason = "the region could not bring the page in "
-			  "(sealed copy failed to restore, or no memory)";
-		response = FAULT_ERROR;
-	}
+	bool mapped_meanwhile = region_record_state(
+		region_page_record(region, page)) == REGION_CLEAR;
+	int result = region_fault_locked(region, page);
 	spin_unlock_irqrestore(&region->lock, flags);
-	return response;
+	if (result != REGION_OK) {
+		*reason = region_fault_error_reason(result);
+		return FAULT_ERROR;
+	}
+	return mapped_meanwhile ? FAULT_RETRY : FAULT_HANDLED;
+}
+
+int region_fault_page(struct region *region, uint32_t page)
+{
+	if (page >= region->pages)
+		return REGION_BAD_ARGUMENT;
+	unsigned long flags = spin_lock_irqsave(&region->lock);
+	int result = region_fault_locked(region, page);
+	spin_unlock_irqrestore(&region->lock, flags);
+	return result;
 }
 
 int region_unmap_page(struct region *region, uint32_t page)
@@ -106,14 +152,18 @@ int region_purge_page(struct region *region, uint32_t page)
 int region_protect(struct region *region, unsigned protection)
 {
 	unsigned long flags = spin_lock_irqsave(&region->lock);
+	int result = REGION_OK;
 
 	region->protection = protection;
 	for (uint32_t page = 0; page < region->pages; page++) {
-		if (region_record_state(region_page_record(region, page)) == REGION_CLEAR)
-			region_transition(region, page, REGION_CAUSE_PROTECT);
+		if (region_record_state(region_page_record(region, page)) != REGION_CLEAR)
+			continue;
+		int changed = region_transition(region, page, REGION_CAUSE_PROTECT);
+		if (result == REGION_OK)
+			result = changed;	/* the first failure; the rest go on */
 	}
 	spin_unlock_irqrestore(&region->lock, flags);
-	return REGION_OK;
+	return result;
 }
 
 void region_release_pages(struct region *region)
@@ -121,8 +171,13 @@ void region_release_pages(struct region *region)
 	unsigned long flags = spin_lock_irqsave(&region->lock);
 
 	for (uint32_t page = 0; page < region->pages; page++) {
-		if (region_record_state(region_page_record(region, page)) != REGION_UNPOPULATED)
-			region_transition(region, page, REGION_CAUSE_UNMAP);
+		if (region_record_state(region_page_record(region, page)) ==
+		    REGION_UNPOPULATED)
+			continue;
+		/* Dropping never allocates; a failure is a PTE that does not
+		 * match the record (logged and counted there): its frame or
+		 * copy is left where it is rather than freed twice. */
+		(void)region_transition(region, page, REGION_CAUSE_UNMAP);
 	}
 	spin_unlock_irqrestore(&region->lock, flags);
 }

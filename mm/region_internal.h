@@ -19,6 +19,8 @@ enum region_cause {
 	REGION_CAUSE_UNMAP,	/* explicit unmap: clear or sealed -> unpopulated */
 	REGION_CAUSE_PROTECT,	/* protection change: clear -> clear */
 	REGION_CAUSE_RESEAL,	/* scheme change: sealed -> sealed by the new chain */
+	REGION_CAUSE_POISON,	/* the sealed copy failed its integrity
+				 * check: sealed -> poisoned */
 	REGION_CAUSES,
 };
 
@@ -49,7 +51,10 @@ static inline uintptr_t region_va(const struct region *region, uint32_t page)
 int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
 		      store_handle_t *handle, size_t *length, bool *adopted);
 /* Restores the page's sealed copy (its record names it) into frame, read
- * in place from the store; debug builds compare the checksum. */
+ * in place from the store; debug builds compare the checksum. REGION_OK;
+ * REGION_NO_MEMORY when the store read or the unseal lacked a resource
+ * (try again later); REGION_INTEGRITY when the copy failed its MAC or
+ * checksum; REGION_CORRUPT when the store does not know the handle. */
 int region_restore_frame(struct region *region, uint32_t page, uint64_t frame);
 /* The checksum of frame's content a seal records (debug builds; else 0). */
 uint64_t region_content_checksum(uint64_t frame);

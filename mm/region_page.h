@@ -1,5 +1,6 @@
 /*
- * One record per region page: its state, the scheme slot that sealed it,
+ * One record per region page: its state (unpopulated, clear, sealed or
+ * poisoned: the four values of a 2-bit field), the scheme slot that sealed it,
  * the store handle of its sealed copy and, in debug builds
  * (CONFIG_MM_DEBUG), the checksum of its content when it was sealed. Packed
  * in one word (two in debug builds): 8 or 16 bytes per page. Regions, the
@@ -21,6 +22,10 @@ enum region_page_state {
 	REGION_UNPOPULATED = 0,
 	REGION_CLEAR = 1,
 	REGION_SEALED = 2,
+	/* Its sealed copy failed its MAC or checksum: the content is gone, the
+	 * owner was told, and every access is an error until the owner unmaps
+	 * the page (then it is unpopulated again). No copy, no frame. */
+	REGION_POISONED = 3,
 };
 
 struct region_page {
@@ -61,6 +66,11 @@ static inline void region_record_set_clear(struct region_page *record)
 static inline void region_record_set_unpopulated(struct region_page *record)
 {
 	*record = (struct region_page){ .state = REGION_UNPOPULATED };
+}
+
+static inline void region_record_set_poisoned(struct region_page *record)
+{
+	*record = (struct region_page){ .state = REGION_POISONED };
 }
 
 /* checksum is ignored in builds without CONFIG_MM_DEBUG. */

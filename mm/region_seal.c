@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 #include "kernel/lib/cpu.h"
+#include "kernel/lib/failpoint.h"
+#include "kernel/lib/printk.h"
 #include "mm/frame.h"
 #include "mm/region_internal.h"
 
@@ -80,8 +82,14 @@ int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
 	if (region_store_sealed(region, sealed, *length, bytes, handle,
 				adopted) != STORE_OK) {
 		/* In-place steps may have changed the page: restoring from the
-		 * sealed bytes gives back exactly what it held. */
-		scheme_unseal(scheme, &id, sealed, *length, bytes);
+		 * sealed bytes gives back exactly what it held. Bytes just
+		 * sealed always unseal; if not, the chain is broken: say so. */
+		if (scheme_unseal(scheme, &id, sealed, *length, bytes) != XF_OK) {
+			region->stats.corrupt++;
+			log_error("region %s: page %u: the chain could not undo "
+				  "its own seal; the page's content is lost",
+				  region->name, page);
+		}
 		return REGION_STORE_REFUSED;
 	}
 	return REGION_OK;
@@ -100,20 +108,21 @@ int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 	struct xf_page_id id = region_page_id(region, page);
 	void *bytes = frame_address(frame);
 	struct store_view view;
-	int result = REGION_OK;
+	int result = store_map(region->store, region_record_handle(record),
+			       region_bounce_buffers[cpu_current()], &view);
 
-	if (store_map(region->store, region_record_handle(record),
-		      region_bounce_buffers[cpu_current()], &view) != STORE_OK)
-		return REGION_CORRUPT;
-	if (scheme_unseal(scheme, &id, view.data, view.length, bytes) != XF_OK)
-		result = REGION_CORRUPT;
+	if (result != STORE_OK)
+		return result == STORE_NO_MEMORY ? REGION_NO_MEMORY : REGION_CORRUPT;
+	int unsealed = FAILPOINT(FAILPOINT_UNSEAL) ? XF_NO_MEMORY :
+		       scheme_unseal(scheme, &id, view.data, view.length, bytes);
 	store_unmap(region->store, &view);
+	if (unsealed != XF_OK)
+		return unsealed == XF_NO_MEMORY ? REGION_NO_MEMORY : REGION_INTEGRITY;
 #if CONFIG_MM_DEBUG
-	if (result == REGION_OK &&
-	    region_checksum(bytes) != region_record_checksum(record))
-		result = REGION_CORRUPT;
+	if (region_checksum(bytes) != region_record_checksum(record))
+		return REGION_INTEGRITY;
 #endif
-	return result;
+	return REGION_OK;
 }
 
 /* A copy made by a chain without a cipher, in a region whose scheme now
@@ -131,9 +140,17 @@ size_t region_release_sealed(struct region *region, uint32_t page)
 	store_handle_t handle = region_record_handle(record);
 	size_t length = 0;
 
-	if (!region_copy_needs_wipe(region, region_record_slot(record)) ||
-	    store_free_wipe(region->store, handle, &length) == STORE_UNSUPPORTED)
-		store_free_length(region->store, handle, &length);
+	int result = STORE_UNSUPPORTED;
+	if (region_copy_needs_wipe(region, region_record_slot(record)))
+		result = store_free_wipe(region->store, handle, &length);
+	if (result == STORE_UNSUPPORTED)
+		result = store_free_length(region->store, handle, &length);
+	if (result != STORE_OK) {	/* the copy stays in the store, lost */
+		region->stats.corrupt++;
+		log_error("region %s: page %u: its sealed copy could not be "
+			  "freed (%s)", region->name, page,
+			  store_result_name(result));
+	}
 	region->scheme_pages[region_record_slot(record)]--;
 	region->stats.sealed_pages--;
 	region->stats.bytes_stored -= length;

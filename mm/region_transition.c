@@ -68,8 +68,10 @@ static void region_announce(int event, const struct region_step *step)
 static int region_prepare_zero(struct region_step *step)
 {
 	step->frame = frame_alloc();
-	if (step->frame == FRAME_NONE)
+	if (step->frame == FRAME_NONE) {
+		step->region->stats.no_memory++;
 		return REGION_NO_MEMORY;
+	}
 	memset(frame_address(step->frame), 0, FRAME_BYTES);
 	return REGION_OK;
 }
@@ -79,17 +81,25 @@ static int region_prepare_restore(struct region_step *step)
 	struct region *region = step->region;
 
 	step->frame = frame_alloc();
-	if (step->frame == FRAME_NONE)
+	if (step->frame == FRAME_NONE) {
+		region->stats.no_memory++;
 		return REGION_NO_MEMORY;
-	int result = region_restore_frame(region, step->page, step->frame);
-	if (result != REGION_OK) {
-		region_free_clear_frame(region, step->frame);
-		region->stats.corrupt++;
-		region->last_error = result;
-		log_error("region %s: page %u: sealed copy failed to restore "
-			  "(tampered with, or a corrupt handle); not mapped",
-			  region->name, step->page);
 	}
+	int result = region_restore_frame(region, step->page, step->frame);
+	if (result == REGION_OK)
+		return result;
+	region_free_clear_frame(region, step->frame);
+	if (result == REGION_NO_MEMORY) {	/* for now: the copy is kept */
+		region->stats.restore_failures++;
+		return result;
+	}
+	region->stats.corrupt++;
+	region->last_error = result;
+	log_error("region %s: page %u: sealed copy %s; not mapped",
+		  region->name, step->page,
+		  result == REGION_INTEGRITY ? "failed its integrity check "
+					       "(MAC or checksum)" :
+					       "not in the store (a corrupt handle)");
 	return result;
 }
 
@@ -131,6 +141,18 @@ static void region_entries_reseal(struct region_step *step)
 	step->replacement = vmm_entry_handle(VMM_HANDLE_BUSY);
 }
 
+static void region_entries_poison(struct region_step *step)
+{
+	step->expected = vmm_entry_handle(region_record_handle(step->record));
+	step->replacement = vmm_entry_handle(VMM_HANDLE_POISON);
+}
+
+static void region_entries_drop_poisoned(struct region_step *step)
+{
+	step->expected = vmm_entry_handle(VMM_HANDLE_POISON);
+	step->replacement = vmm_entry_none();
+}
+
 static void region_entries_protect(struct region_step *step)
 {
 	step->expected = vmm_entry_present(VMM_FRAME_ANY, 0);
@@ -149,7 +171,7 @@ static int region_finish_populate(struct region_step *step)
 
 static int region_finish_restore(struct region_step *step)
 {
-	region_release_sealed(step->region, step->page);
+	region_release_sealed(step->region, step->page);	/* checks, logs */
 	region_record_set_clear(step->record);
 	step->region->stats.restores++;
 	return REGION_OK;
@@ -170,8 +192,14 @@ static int region_finish_seal(struct region_step *step)
 		return result;
 	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
 	struct vmm_entry sealed = vmm_entry_handle(handle);
-	/* BUSY holds the page-table page: this exchange cannot fail. */
-	vmm_exchange(region->space, step->va, &busy, &sealed, NULL);
+	/* BUSY holds the page-table page: this exchange cannot fail for
+	 * memory; one that fails says the PTE was changed behind the
+	 * region's back: the page is kept sealed, the PTE is left alone. */
+	if (vmm_exchange(region->space, step->va, &busy, &sealed, NULL) != VMM_OK) {
+		region->stats.corrupt++;
+		log_error("region %s: page %u: its busy PTE changed while it "
+			  "was sealed", region->name, step->page);
+	}
 	region_record_set_sealed(step->record, handle, region->current_scheme,
 				 checksum);
 	region->scheme_pages[region->current_scheme]++;
@@ -194,7 +222,11 @@ static void region_undo_seal(struct region_step *step)
 	struct vmm_entry present = vmm_entry_present(step->frame,
 						     region->protection);
 
-	vmm_exchange(region->space, step->va, &busy, &present, NULL);
+	if (vmm_exchange(region->space, step->va, &busy, &present, NULL) != VMM_OK) {
+		region->stats.corrupt++;
+		log_error("region %s: page %u: its busy PTE changed while a "
+			  "failed seal was undone", region->name, step->page);
+	}
 	clearset_admit(&region->clear, step->page);
 	region->stats.seal_failures++;
 	if (step->cause == REGION_CAUSE_PURGE)
@@ -219,7 +251,11 @@ static int region_finish_reseal(struct region_step *step)
 		return result;
 	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
 	struct vmm_entry sealed = vmm_entry_handle(handle);
-	vmm_exchange(region->space, step->va, &busy, &sealed, NULL);
+	if (vmm_exchange(region->space, step->va, &busy, &sealed, NULL) != VMM_OK) {
+		region->stats.corrupt++;
+		log_error("region %s: page %u: its busy PTE changed while it "
+			  "was sealed again", region->name, step->page);
+	}
 	region_release_sealed(region, step->page);
 	region_record_set_sealed(step->record, handle, region->current_scheme,
 				 checksum);
@@ -239,7 +275,11 @@ static void region_undo_reseal(struct region_step *step)
 	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
 	struct vmm_entry old = vmm_entry_handle(region_record_handle(step->record));
 
-	vmm_exchange(region->space, step->va, &busy, &old, NULL);
+	if (vmm_exchange(region->space, step->va, &busy, &old, NULL) != VMM_OK) {
+		region->stats.corrupt++;
+		log_error("region %s: page %u: its busy PTE changed while it "
+			  "was being sealed again", region->name, step->page);
+	}
 	region_free_clear_frame(region, step->frame);
 	region->stats.seal_failures++;
 }
@@ -256,6 +296,29 @@ static int region_finish_drop_sealed(struct region_step *step)
 {
 	region_release_sealed(step->region, step->page);
 	region_record_set_unpopulated(step->record);
+	return REGION_OK;
+}
+
+/* The copy is freed (it cannot be restored), the owner told. */
+static int region_finish_poison(struct region_step *step)
+{
+	struct region *region = step->region;
+
+	region_release_sealed(region, step->page);
+	region_record_set_poisoned(step->record);
+	region->stats.poisoned++;
+	log_error("region %s: page %u poisoned: every access is an error until "
+		  "the page is unmapped", region->name, step->page);
+	if (region->poisoned)
+		region->poisoned(region, step->page, REGION_INTEGRITY,
+				 region->owner_context);
+	return REGION_OK;
+}
+
+static int region_finish_drop_poisoned(struct region_step *step)
+{
+	region_record_set_unpopulated(step->record);
+	step->region->stats.poisoned--;
 	return REGION_OK;
 }
 
@@ -291,6 +354,12 @@ static const struct region_transition_row region_transitions[] = {
 	{ REGION_SEALED, REGION_CAUSE_RESEAL, REGION_SEALED,
 	  region_prepare_restore, REGION_NO_EVENT, region_entries_reseal,
 	  REGION_NO_EVENT, region_finish_reseal, region_undo_reseal },
+	{ REGION_SEALED, REGION_CAUSE_POISON, REGION_POISONED,
+	  NULL, REGION_NO_EVENT, region_entries_poison,
+	  REGION_NO_EVENT, region_finish_poison, NULL },
+	{ REGION_POISONED, REGION_CAUSE_UNMAP, REGION_UNPOPULATED,
+	  NULL, REGION_NO_EVENT, region_entries_drop_poisoned,
+	  REGION_NO_EVENT, region_finish_drop_poisoned, NULL },
 };
 
 static const struct region_transition_row *
@@ -312,8 +381,10 @@ static int region_pte_failed(struct region_step *step, int vmm_result)
 
 	if (step->frame != FRAME_NONE)	/* prepare's frame, never mapped */
 		region_free_clear_frame(region, step->frame);
-	if (vmm_result == VMM_NO_MEMORY)
+	if (vmm_result == VMM_NO_MEMORY) {
+		region->stats.no_memory++;
 		return REGION_NO_MEMORY;
+	}
 	/* The PTE is not what the page's record says: never followed. */
 	region->stats.corrupt++;
 	region->last_error = REGION_CORRUPT;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include "kernel/lib/cpu.h"
+#include "kernel/lib/failpoint.h"
 #include "kernel/lib/printk.h"
 #include "mm/scheme.h"
 
@@ -130,6 +131,9 @@ int scheme_seal(const struct scheme *scheme, const struct xf_page_id *id,
 	size_t in_length = XF_PAGE_BYTES;
 	unsigned page_steps = 0;	/* leading in-place steps on the page */
 	int next = 0;
+
+	if (FAILPOINT(FAILPOINT_SEAL))
+		return XF_NO_MEMORY;	/* nothing done yet: the page as it was */
 
 	for (unsigned i = 0; i < scheme->length; i++) {
 		struct xf_transform *step = scheme->chain[i];

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "kernel/lib/cpu.h"
+#include "kernel/lib/failpoint.h"
 #include "kernel/lib/irq.h"
 #include "kernel/lib/spinlock.h"
 #include "mm/slab.h"
@@ -220,6 +221,8 @@ void kmalloc_page_map_remove(const struct slab_cache *cache, const void *base,
 static inline __attribute__((always_inline)) void *
 slab_fast_alloc(struct slab_cache *cache, size_t requested, const void *caller)
 {
+	if (FAILPOINT(FAILPOINT_SLAB_ALLOC))
+		return NULL;
 	unsigned long flags = irq_save();
 	struct slab_cpu_cache *cpu = &cache->cpu[cpu_current()];
 	uint32_t rounds = cpu->loaded_rounds;

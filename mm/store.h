@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel/lib/failpoint.h"
 
 /* A handle: 0 is never valid, every valid handle is below 2^50. */
 typedef uint64_t store_handle_t;
@@ -165,18 +166,24 @@ struct store_page_provider {
 static inline int store_put(struct store *store, const void *data,
 			    size_t length, store_handle_t *handle)
 {
+	if (FAILPOINT(FAILPOINT_STORE_PUT))
+		return STORE_FULL;
 	return store->ops->put(store, data, length, handle);
 }
 
 static inline int store_read(struct store *store, store_handle_t handle,
 			     void *buffer, size_t buffer_size, size_t *length)
 {
+	if (FAILPOINT(FAILPOINT_STORE_MAP))
+		return STORE_NO_MEMORY;
 	return store->ops->read(store, handle, buffer, buffer_size, length);
 }
 
 static inline int store_map(struct store *store, store_handle_t handle,
 			    void *bounce, struct store_view *view)
 {
+	if (FAILPOINT(FAILPOINT_STORE_MAP))
+		return STORE_NO_MEMORY;
 	return store->ops->map(store, handle, bounce, view);
 }
 
@@ -225,6 +232,8 @@ static inline int store_adopt_page(struct store *store, void *page,
 {
 	if (!store->ops->adopt_page)
 		return STORE_UNSUPPORTED;
+	if (FAILPOINT(FAILPOINT_STORE_PUT))
+		return STORE_FULL;
 	return store->ops->adopt_page(store, page, handle);
 }
 

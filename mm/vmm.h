@@ -90,6 +90,9 @@ struct vmm_entry {
 /* A handle entry that marks a page in transition (being sealed): it keeps
  * the page-table page alive and tells a fault that the page is busy. */
 #define VMM_HANDLE_BUSY (VMM_HANDLE_LIMIT - 1)
+/* A handle entry that marks a poisoned page (its content lost): keeps the
+ * page-table page and tells a fault there is nothing to bring back. */
+#define VMM_HANDLE_POISON (VMM_HANDLE_LIMIT - 2)
 
 static inline struct vmm_entry vmm_entry_none(void)
 {

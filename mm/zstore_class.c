@@ -98,9 +98,11 @@ static int zstore_zspage_create(struct zstore *z, struct zstore_class *class,
 		zspage->frames[i] = zstore_frame_get(z, &z->data_frames);
 		if (zspage->frames[i])
 			continue;
+		/* Each frame put back gives back its own reservation; the
+		 * rest of the reservation (the frames never got) goes here. */
+		zstore_unreserve(z, frames - i);
 		while (i-- > 0)
 			zstore_frame_put(z, zspage->frames[i], &z->data_frames);
-		zstore_unreserve(z, frames);
 		zstore_chunk_free(z, zspage);
 		return STORE_NO_MEMORY;
 	}

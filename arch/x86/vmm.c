@@ -24,6 +24,7 @@
 #include "arch/x86/pte.h"
 #include "arch/x86/vmm_internal.h"
 #include "kernel/lib/cpu.h"
+#include "kernel/lib/failpoint.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
 #include "mm/direct_map.h"
@@ -79,7 +80,8 @@ static uint64_t *vmm_table_of(uint64_t entry)
 
 static uint64_t vmm_table_alloc(void)
 {
-	uint64_t phys = pmm_alloc(&pmm_kernel, 0);
+	uint64_t phys = FAILPOINT(FAILPOINT_PAGE_TABLE_ALLOC) ? PMM_NO_FRAME :
+			pmm_alloc(&pmm_kernel, 0);
 
 	if (phys == PMM_NO_FRAME)
 		return phys;

@@ -11,6 +11,7 @@
 #include "kernel/demo/demo_internal.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/time.h"
+#include "mm/frame.h"
 #include "mm/region.h"
 #include "mm/store.h"
 #include "transforms/xf.h"
@@ -118,7 +119,8 @@ static void demo_loop(struct demo_workload *w, struct demo_report *report,
 	demo_report_start(report);
 	w->planned = options->accesses;
 	for (uint64_t i = 0; i < options->accesses; i++) {
-		demo_workload_step(w);
+		if (demo_workload_step(w) != REGION_OK)
+			break;	/* reported after the summary */
 		if (i % DEMO_CLOCK_CHECK_EVERY != 0)
 			continue;
 		uint64_t now = time_uptime_ns();
@@ -135,6 +137,24 @@ static void demo_loop(struct demo_workload *w, struct demo_report *report,
 	demo_report_sample(report, w, options->status_line);
 }
 
+/* Frames a clear set of clear_limit pages needs, with one in 64 more for
+ * page tables and the workload's tables, against the frames free now: a
+ * run that cannot even hold its clear set is refused before it starts. */
+static bool demo_fits_memory(const struct demo_options *options)
+{
+	uint64_t free_frames = frame_free_count();
+	uint64_t needed = (uint64_t)options->clear_limit +
+			  options->clear_limit / 64u + 16u;
+
+	if (needed <= free_frames)
+		return true;
+	printk("demo: a clear set of %u pages needs about %llu KiB of frames; "
+	       "%llu KiB are free: use a smaller limit=\n", options->clear_limit,
+	       (unsigned long long)needed * 4u,
+	       (unsigned long long)free_frames * 4u);
+	return false;
+}
+
 bool demo_run(const struct demo_options *options)
 {
 	const char *scheme = options->scheme[0] ? options->scheme :
@@ -143,6 +163,8 @@ bool demo_run(const struct demo_options *options)
 	bool found = demo_corpus_find(&corpus);
 
 	demo_release();
+	if (!demo_fits_memory(options))
+		return false;
 	demo_describe_source(&corpus, found);
 	demo_region = demo_create_region(options, scheme);
 	if (!demo_region)
@@ -152,7 +174,14 @@ bool demo_run(const struct demo_options *options)
 	       demo_last_source);
 	if (!demo_workload_init(&demo_last, demo_region, &corpus, options->seed,
 				options->write_percent)) {
-		printk("demo: out of memory for the workload's tables\n");
+		if (demo_last.error != REGION_OK) {
+			printk("demo: filling the region failed; its counters "
+			       "then (the region is dropped):\n");
+			region_print(demo_region);
+			demo_workload_report_error(&demo_last);
+		} else {
+			printk("demo: out of memory for the workload's tables\n");
+		}
 		demo_release();
 		return false;
 	}
@@ -161,7 +190,9 @@ bool demo_run(const struct demo_options *options)
 	       (unsigned long long)options->accesses, options->write_percent);
 	demo_loop(&demo_last, &demo_last_report, options);
 	demo_report_summary(&demo_last_report, &demo_last, demo_last_source);
-	return demo_last.mismatches == 0;
+	if (demo_last.error != REGION_OK)
+		demo_workload_report_error(&demo_last);
+	return demo_last.mismatches == 0 && demo_last.error == REGION_OK;
 }
 
 void demo_boot(void)

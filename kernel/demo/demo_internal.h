@@ -53,20 +53,29 @@ struct demo_workload {
 	 * zero-fill faults and evictions are not mixed into them. */
 	struct region_stats after_fill;
 	struct demo_latency latency;
+	int error;		/* REGION_OK, or why the last page did not come */
+	uint32_t error_page;
 };
 /* What the workload alone did to the region: its counters now less
  * after_fill (the state figures, sealed_pages and the like, as they are). */
 void demo_workload_stats(const struct demo_workload *w,
 			 struct region_stats *out);
 /* Fills the region from the corpus and records every page's checksum.
- * false (with nothing allocated) when memory is short. */
+ * false (with nothing allocated) when memory is short, or when a page
+ * could not be brought in (w->error, w->error_page say which). */
 bool demo_workload_init(struct demo_workload *w, struct region *region,
 			const struct demo_corpus *corpus, uint64_t seed,
 			unsigned write_percent);
 void demo_workload_free(struct demo_workload *w);
 /* One access: a read or a write of a skew-picked page, timed when it
- * faulted, checked against its checksum after a fault. */
-void demo_workload_step(struct demo_workload *w);
+ * faulted, checked against its checksum after a fault. A page that is not
+ * present is brought in with region_fault_page() first, so memory
+ * pressure is an error here (returned, and kept in w->error and
+ * w->error_page; the access is not made) rather than a fault the region
+ * must answer with an error. REGION_OK otherwise. */
+int demo_workload_step(struct demo_workload *w);
+/* One line saying why a page could not be brought in (w->error). */
+void demo_workload_report_error(const struct demo_workload *w);
 /* The checksum demo_workload keeps for a page's content. */
 uint64_t demo_page_sum(const void *page);
 

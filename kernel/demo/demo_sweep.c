@@ -78,8 +78,12 @@ static void sweep_measure(struct demo_workload *w, struct store *store,
 	struct store_stats held;
 	uint64_t start = time_cycles();
 
-	for (unsigned i = 0; i < SWEEP_ACCESSES; i++)
-		demo_workload_step(w);
+	for (unsigned i = 0; i < SWEEP_ACCESSES; i++) {
+		if (demo_workload_step(w) != REGION_OK) {
+			demo_workload_report_error(w);
+			break;
+		}
+	}
 	out->ticks = time_cycles() - start;
 	region_get_stats(w->region, &stats);
 	store_stats(store, &held);
@@ -88,7 +92,7 @@ static void sweep_measure(struct demo_workload *w, struct store *store,
 	out->clear_pages = stats.clear_pages;
 	uint64_t footprint = (stats.clear_pages + out->store_frames) * 4096u;
 	out->ratio_milli = footprint ? (uint64_t)w->pages * 4096000u / footprint : 0;
-	out->ok = w->mismatches == 0;
+	out->ok = w->mismatches == 0 && w->error == REGION_OK;
 }
 
 static bool sweep_run(const char *scheme, unsigned percent,

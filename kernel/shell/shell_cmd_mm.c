@@ -9,6 +9,7 @@
 #include "kernel/demo/demo.h"
 #include "kernel/lib/printk.h"
 #include "kernel/shell/shell_internal.h"
+#include "mm/frame.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"
 #include "mm/region.h"
@@ -206,6 +207,10 @@ int shell_cmd_stats(int argc, char **argv)
 		return shell_usage_of("stats");
 	region_for_each(shell_print_region, NULL);
 	store_print_stats(store_default());
+	/* memory pressure: with the store's refusals and the regions'
+	 * seal_failures and no_memory above */
+	printk("memory free_frames=%llu\n",
+	       (unsigned long long)frame_free_count());
 	demo_print_stats();
 	return SHELL_OK;
 }

@@ -3,6 +3,7 @@
  * machine. The commands themselves live by concern in shell_cmd_*.c.
  */
 #include "kernel/power.h"
+#include "kernel/lib/failpoint.h"
 #include "kernel/lib/printk.h"
 #include "kernel/shell/shell_internal.h"
 
@@ -29,6 +30,11 @@ const struct shell_command shell_commands[] = {
 	  shell_cmd_test },
 	{ "bench", "[NAME]", "run a benchmark (no argument: list them)",
 	  shell_cmd_bench },
+#if CONFIG_FAILPOINTS
+	{ "failpoints", "[off|seed=N|NAME:nth=N|NAME:ppm=P|NAME:off,...]",
+	  "fault injection (test builds): show the points, or set them",
+	  shell_cmd_failpoints },
+#endif
 	{ "reboot", "", "restart the machine", shell_cmd_reboot },
 	{ "poweroff", "", "switch off (QEMU exits)", shell_cmd_poweroff },
 };

@@ -6,7 +6,10 @@
  */
 #include <string.h>
 #include "kernel/ktest/ktest.h"
+#include "kernel/lib/failpoint.h"
 #include "kernel/shell/shell_internal.h"
+#include "mm/frame.h"
+#include "mm/slab.h"
 
 /* A command that works, run after each bad line: the shell goes on. */
 static void shell_test_still_answers(struct ktest *t)
@@ -89,3 +92,35 @@ KTEST(shell, test_filter_selecting_nothing_fails)
 	KTEST_EXPECT_EQ(t, shell_execute("test -all"), SHELL_BAD_ARGUMENT);
 	shell_test_still_answers(t);
 }
+
+#if CONFIG_FAILPOINTS
+/* `failpoints` sets the points (the failure lands on the call it names)
+ * and refuses what it cannot read, leaving nothing armed. */
+KTEST(shell, failpoints_command)
+{
+	KTEST_EXPECT_EQ(t, shell_execute("failpoints"), SHELL_OK);
+	KTEST_EXPECT_EQ(t, shell_execute("failpoints frame_alloc:nth=2"), SHELL_OK);
+	uint64_t first = frame_alloc();
+	uint64_t second = frame_alloc();
+	uint64_t third = frame_alloc();
+	KTEST_EXPECT(t, first != FRAME_NONE);
+	KTEST_EXPECT(t, second == FRAME_NONE);
+	KTEST_EXPECT(t, third != FRAME_NONE);
+	if (first != FRAME_NONE)
+		frame_free(first);
+	if (third != FRAME_NONE)
+		frame_free(third);
+	KTEST_EXPECT_EQ(t, shell_execute("failpoints slab_alloc:ppm=1000000"), SHELL_OK);
+	KTEST_EXPECT(t, kmalloc(64) == NULL);
+	KTEST_EXPECT_EQ(t, shell_execute("failpoints off"), SHELL_OK);
+	KTEST_EXPECT(t, !failpoint_any_armed());
+	void *object = kmalloc(64);
+	KTEST_EXPECT(t, object != NULL);
+	kfree(object);
+	KTEST_EXPECT_EQ(t, shell_execute("failpoints nosuch:nth=1"), SHELL_BAD_ARGUMENT);
+	KTEST_EXPECT_EQ(t, shell_execute("failpoints seal:ppm=2000000"), SHELL_BAD_ARGUMENT);
+	KTEST_EXPECT_EQ(t, shell_execute("failpoints a b"), SHELL_BAD_ARGUMENT);
+	KTEST_EXPECT(t, !failpoint_any_armed());
+	shell_test_still_answers(t);
+}
+#endif

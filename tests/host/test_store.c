@@ -1040,3 +1040,46 @@ HTEST(corpus_lz4_pages)
 	}
 	HCHECK(runs > 0);
 }
+
+/* A zspage of several frames whose provider runs dry half-way gives back
+ * exactly the frames it reserved: frames it got back were given back once
+ * by each frame's put and once more by the whole reservation, so the store
+ * came to count fewer frames than it held and went past its limit. */
+HTEST(a_half_made_zspage_gives_back_its_reservation)
+{
+	struct test_provider provider;
+	struct store_stats stats;
+	struct store *store;
+	static uint8_t data[4096];
+	static store_handle_t handles[4096];
+	unsigned count = 0, refused = 0;
+
+	provider_init(&provider);
+	store = store_new(&provider, 48, 0);
+	HCHECK(store != NULL);
+	if (!store)
+		return;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	/* dry spells: the provider gives 1 to 3 frames, then nothing */
+	for (unsigned round = 0; round < 60; round++) {
+		store_handle_t handle;
+		size_t length = 1500 + (round % 10) * 250;
+		provider.budget = 1 + round % 3;
+		while (count < 4096 && store_put(store, data, length, &handle) == STORE_OK)
+			handles[count++] = handle;
+		refused++;
+	}
+	provider.budget = -1;
+	store_handle_t handle;
+	while (count < 4096 && store_put(store, data, 3000, &handle) == STORE_OK)
+		handles[count++] = handle;
+	store_stats(store, &stats);
+	htest_log("%u dry spells, %u objects, %llu frames used of %llu", refused,
+		  count, (unsigned long long)stats.frames_used,
+		  (unsigned long long)stats.frame_limit);
+	HCHECK(stats.frames_used <= stats.frame_limit);
+	for (unsigned i = 0; i < count; i++)
+		HCHECK_EQ(store_free(store, handles[i]), STORE_OK);
+	destroy_and_check_leaks(store, &provider);
+}

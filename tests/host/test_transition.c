@@ -179,6 +179,11 @@ static struct tlb_subscriber logging_subscriber = { &logging_subscriber_ops, NUL
 #define ROW_SEAL_REFUSED  "pte:present>busy flush EVICT store-adopt-refused pte:busy>present MAP"
 #define ROW_BAD_COPY      "frame-alloc store-map-refused frame-free"
 #define ROW_NO_TABLE      "frame-alloc FAULT frame-free"
+/* a copy that fails its checksum: the restore is undone, then the poison
+ * row frees the copy (an adopted frame goes back); unmap drops the mark */
+#define ROW_BAD_CHECKSUM  "frame-alloc store-map store-unmap frame-free"
+#define ROW_POISON        "pte:handle>handle store-free frame-free"
+#define ROW_UNMAP_POISONED "pte:handle>none"
 
 struct fixture {
 	struct logging_store store;
@@ -330,5 +335,58 @@ HTEST(no_page_table_page_leaves_the_page_unpopulated)
 	fake_log_clear();
 	touch(&f, 0)[0] = 1;
 	expect_steps("zero-fill after the failure", ROW_ZERO_FILL);
+	fixture_stop(&f);
+}
+
+static uint32_t poisoned_page = UINT32_MAX;
+static struct region *poisoned_region;
+
+static void record_poisoned(struct region *region, uint32_t page, int error,
+			    void *context)
+{
+	(void)context;
+	HCHECK_EQ(error, REGION_INTEGRITY);
+	poisoned_region = region;
+	poisoned_page = page;
+}
+
+/* A bit flipped in a sealed copy (the debug checksum catches it): the page
+ * is poisoned, its owner told with region and page, every access an error
+ * until it is unmapped; the other page is untouched. */
+HTEST(a_flipped_bit_poisons_the_page_until_unmapped)
+{
+	struct fixture f;
+	struct region_stats stats;
+	struct store_view view;
+
+	fixture_start(&f, 3, 1);
+	f.region->poisoned = record_poisoned;
+	touch(&f, 0)[0] = 7;
+	touch(&f, 1)[0] = 8;		/* page 0 sealed */
+	touch(&f, 2)[0] = 9;		/* page 1 sealed */
+	store_handle_t handle = region_record_handle(region_page_record(f.region, 0));
+	HCHECK_EQ(store_map(f.region->store, handle, NULL, &view), STORE_OK);
+	((uint8_t *)view.data)[123] ^= 0x08;
+	store_unmap(f.region->store, &view);
+	fake_log_clear();
+	HCHECK(touch(&f, 0) == NULL);
+	expect_steps("a flipped bit", ROW_EVICTION " " ROW_BAD_CHECKSUM " " ROW_POISON);
+	HCHECK_EQ(region_page_state(f.region, 0), REGION_POISONED);
+	HCHECK(poisoned_region == f.region);
+	HCHECK_EQ(poisoned_page, 0);
+	region_get_stats(f.region, &stats);
+	HCHECK_EQ(stats.corrupt, 1);
+	HCHECK_EQ(stats.poisoned, 1);
+	HCHECK(touch(&f, 0) == NULL);	/* still an error, nothing changes */
+	HCHECK_EQ(region_fault_page(f.region, 0), REGION_PAGE_POISONED);
+	HCHECK_EQ(touch(&f, 1)[0], 8);	/* the rest of the region is kept */
+	HCHECK_EQ(touch(&f, 2)[0], 9);
+	fake_log_clear();
+	HCHECK_EQ(region_unmap_page(f.region, 0), REGION_OK);
+	expect_steps("unmap of a poisoned page", ROW_UNMAP_POISONED);
+	HCHECK_EQ(region_page_state(f.region, 0), REGION_UNPOPULATED);
+	region_get_stats(f.region, &stats);
+	HCHECK_EQ(stats.poisoned, 0);
+	HCHECK_EQ(touch(&f, 0)[0], 0);	/* a fresh page again */
 	fixture_stop(&f);
 }

@@ -9,6 +9,10 @@ of range: one clear line and a new prompt each) and Ctrl-C during a long
 run (a partial summary and a prompt in bounded time); `poweroff` must end
 QEMU with status 1.
 
+The shell step also boots veil.iso at 32 MiB and types runs of the demo
+that cannot fit (PRESSURE_EXCHANGES): each must end in the demo's error
+line and a new prompt, and a small run after them must still pass.
+
 plot: tools/veil-plot draws non-empty PNGs from a canned log
 (tests/plot/session.log) and refuses a malformed one with a message
 naming the line.
@@ -75,11 +79,26 @@ def demo_checksum_checks(boot):
              f"{mismatches} mismatches: the demo's checksums found a page that changed")]
 
 
-def _exchange(session, typed, wanted):
+# Memory pressure at 32 MiB: typed -> text its answer must hold.
+PRESSURE_MEMORY = "32M"
+PRESSURE_EXCHANGES = [
+    # the clear set alone is more than the RAM: refused before it starts
+    ("run demo pages=8192 limit=8192 accesses=100 status=off",
+     ["demo: a clear set of 8192 pages needs about"]),
+    # the store fills, seals fail, frames run out: the demo stops
+    ("run demo pages=8192 limit=1 scheme=clock:identity",
+     ["could not be brought in: out of memory", "the kernel goes on"]),
+    ("stats", ["store name=sealed-pages", "memory free_frames="]),
+    ("run demo pages=64 limit=8 accesses=1000 status=off",
+     ["== demo summary ==", ", 0 mismatches"]),
+]
+
+
+def _exchange(session, typed, wanted, name=None, timeout=60):
     session.send(typed + "\n")
-    answer = session.expect(PROMPT, timeout=60)
+    answer = session.expect(PROMPT, timeout=timeout)
     missing = [w for w in wanted if w not in answer]
-    return (f"shell:answer:{typed.split()[0]}", not missing,
+    return (f"shell:{name or 'answer'}:{typed.split()[0]}", not missing,
             f"missing {missing} in the answer to {typed!r}")
 
 
@@ -134,6 +153,32 @@ def _interrupt(session):
             f"{m.group(0) if m else 'no partial summary'}")
 
 
+def _pressure(ctx):
+    """Boots veil.iso at PRESSURE_MEMORY and types PRESSURE_EXCHANGES."""
+    command = machines.qemu_command(ISO, memory=PRESSURE_MEMORY)
+    ctx.echo(f"# boot shell-pressure: {' '.join(command)}")
+    checks = []
+    with console.Session(command, timeout=600 * ctx.timeout_scale,
+                         echo=lambda line: ctx.echo("  | " + line)) as session:
+        try:
+            session.expect(PROMPT, timeout=180 * ctx.timeout_scale)
+            for i, (typed, wanted) in enumerate(PRESSURE_EXCHANGES):
+                checks.append(_exchange(session, typed, wanted, f"pressure-{i}",
+                                        timeout=300 * ctx.timeout_scale))
+            session.send("poweroff\n")
+            status = session.wait(timeout=60)
+            checks.append(("shell:pressure-poweroff-status", status == 1,
+                           f"QEMU exit status {status}, expected 1"))
+        except console.SessionError as error:
+            checks.append(("shell:pressure-session", False, str(error)))
+        output = session.output
+    ctx.save_log("shell-pressure", output)
+    crashed = [m for m in PANIC_MARKERS + ("*** page fault",) if m in output]
+    checks.append(("shell:pressure-no-crash", not crashed,
+                   f"the kernel printed {crashed[0]!r}" if crashed else ""))
+    return checks
+
+
 def step_shell(ctx):
     if not os.path.exists(ISO):
         return [("shell:iso", False, f"{ISO} missing (make {ISO})")]
@@ -167,7 +212,7 @@ def step_shell(ctx):
     crashed = [m for m in PANIC_MARKERS if m in output]
     checks.append(("shell:no-crash", not crashed,
                    f"the kernel printed {crashed[0]!r}" if crashed else ""))
-    return checks
+    return checks + _pressure(ctx)
 
 
 def step_plot(ctx):

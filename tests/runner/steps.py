@@ -186,7 +186,11 @@ STRESS_CASES = ("region.stress_million_clock_identity",
                 "region.stress_every_policy_and_transform",
                 "slab.random_stress_no_leak",
                 "cipher.stress_clock_aes128_mac",
-                "cipher.stress_clock_adaptive_aes128_mac")
+                "cipher.stress_clock_adaptive_aes128_mac",
+                "region_failure.stress_identity",
+                "region_failure.stress_lz4",
+                "region_failure.stress_adaptive",
+                "region_failure.stress_adaptive_aes128_mac")
 WITHOUT_STRESS = "ktest=all," + ",".join("-" + c for c in STRESS_CASES)
 
 

@@ -224,22 +224,22 @@ static void failure_stress(struct ktest *t, const char *scheme, unsigned accesse
 	kfree(run.shadow);
 }
 
-KTEST_SLOW(region_failure, stress_identity, 120000)
+KTEST_SLOW(failure_stress, identity, 120000)
 {
 	failure_stress(t, "clock:identity", 100000);
 }
 
-KTEST_SLOW(region_failure, stress_lz4, 120000)
+KTEST_SLOW(failure_stress, lz4, 120000)
 {
 	failure_stress(t, "clock:lz4", 100000);
 }
 
-KTEST_SLOW(region_failure, stress_adaptive, 120000)
+KTEST_SLOW(failure_stress, adaptive, 120000)
 {
 	failure_stress(t, "clock:adaptive", 100000);
 }
 
-KTEST_SLOW(region_failure, stress_adaptive_aes128_mac, 120000)
+KTEST_SLOW(failure_stress, adaptive_aes128_mac, 120000)
 {
 	if (!xf_lookup("aes128-xts-mac"))
 		ktest_skip(t, "aes128-xts-mac is not registered");

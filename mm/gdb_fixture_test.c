@@ -9,14 +9,19 @@
  * checks the same state itself, then restores a sealed page.
  *
  * The state: region "gdb-fixture" under "fifo:lz4", a clear set of 2
- * over 8 pages, pages 0..4 written in order: pages 0, 1, 2 sealed
- * (evicted in that order), 3 and 4 clear, 5..7 unpopulated; the trace
- * ends EVICT of page 2, FAULT and MAP of page 4; the slab cache
- * "gdb-fixture" holds 3 live objects of 200 bytes. The gdb check relies
- * on these numbers: change both together.
+ * over 8 pages, pages 0, 1, 2, 4, 3 written in that order: pages 0, 1, 2
+ * sealed (evicted in that order), 4 and 3 clear (4 leaves first: the
+ * policy's order differs from the pages'), 5..7 unpopulated; the trace
+ * ends EVICT of page 2, FAULT and MAP of page 3; the slab cache
+ * "gdb-fixture" holds 3 live objects of 200 bytes. Two more regions,
+ * "gdb-clock" and "gdb-2q", get the same accesses under those policies;
+ * for the three, the order in which the policy would let the clear pages
+ * go is recorded from the policy's own walk. The gdb check relies on
+ * these numbers: change both together.
  */
 #include <stdint.h>
 #include "kernel/ktest/ktest.h"
+#include "kernel/lib/spinlock.h"
 #include "kernel/lib/time.h"
 #include "mm/region.h"
 #include "mm/region_test_util.h"
@@ -27,10 +32,12 @@
 
 #define GDB_FIXTURE_PAGES	8
 #define GDB_FIXTURE_LIMIT	2
-#define GDB_FIXTURE_TOUCHED	5
+#define GDB_FIXTURE_TOUCHED	5	/* pages 0..4, in gdb_fixture_order */
 #define GDB_FIXTURE_SEALED	3	/* pages 0..2 */
 #define GDB_FIXTURE_OBJECTS	3
 #define GDB_FIXTURE_OBJECT_SIZE	200
+#define GDB_FIXTURE_POLICY_REGIONS 2	/* gdb-clock, gdb-2q */
+#define GDB_FIXTURE_POLICY_LIMIT 4	/* their clear sets */
 
 /* What the kernel says about the fixture, read by the gdb check. Written
  * by the one running case only. */
@@ -42,6 +49,11 @@ struct gdb_fixture {
 	uint64_t stored_bytes[GDB_FIXTURE_PAGES];	/* store_size of their copies */
 	uint64_t frame[GDB_FIXTURE_PAGES];	/* vmm_translate of clear pages */
 	int traced;		/* 1: the trace holds the fixture's events */
+	struct region *policy_region[GDB_FIXTURE_POLICY_REGIONS];
+	/* The clear pages, next victim first, as the policy's walk visits
+	 * them: [0] region (fifo), [1] gdb-clock, [2] gdb-2q. */
+	uint32_t order[1 + GDB_FIXTURE_POLICY_REGIONS][GDB_FIXTURE_POLICY_LIMIT];
+	uint32_t order_length[1 + GDB_FIXTURE_POLICY_REGIONS];
 };
 
 struct gdb_fixture gdb_fixture;
@@ -53,12 +65,90 @@ __attribute__((noinline, used)) static void gdb_fixture_ready(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-/* Writes pages 0..GDB_FIXTURE_TOUCHED-1 in order, each with its own
+static const uint32_t gdb_fixture_order[GDB_FIXTURE_TOUCHED] = { 0, 1, 2, 4, 3 };
+
+/* Writes the pages of gdb_fixture_order in that order, each with its own
  * pattern (half compressible, so lz4 stores less than a page). */
 static void gdb_fixture_touch(struct region *region)
 {
-	for (uint32_t page = 0; page < GDB_FIXTURE_TOUCHED; page++)
+	for (unsigned i = 0; i < GDB_FIXTURE_TOUCHED; i++) {
+		uint32_t page = gdb_fixture_order[i];
+
 		region_test_fill(region_page_address(region, page), page + 1);
+	}
+}
+
+static const char *const gdb_fixture_policy_names[GDB_FIXTURE_POLICY_REGIONS] = {
+	"gdb-clock", "gdb-2q",
+};
+static const char *const gdb_fixture_policy_schemes[GDB_FIXTURE_POLICY_REGIONS] = {
+	"clock:identity", "2q:identity",
+};
+/* Reads of the policy regions: some pages come back, so CLOCK's reference
+ * bits and 2Q's ghost queue have something to say. */
+static const uint32_t gdb_fixture_policy_reads[] = { 0, 1, 2, 3, 0, 4, 5, 1, 6, 0, 7, 4 };
+
+/* A region over the default store; NULL (and the case failed) if none. */
+static struct region *gdb_fixture_region(struct ktest *t, const char *name,
+					 const char *scheme, uint32_t limit)
+{
+	struct region_config config = {
+		.name = name, .pages = GDB_FIXTURE_PAGES, .clear_limit = limit,
+		.scheme = scheme, .store = store_default(),
+	};
+	struct region *region = NULL;
+
+	KTEST_EXPECT_EQ(t, region_create(&config, &region), REGION_OK);
+	return region;
+}
+
+struct gdb_fixture_walk {
+	uint32_t *pages;
+	uint32_t count;
+};
+
+static void gdb_fixture_walk_page(void *arg, uint32_t page)
+{
+	struct gdb_fixture_walk *walk = arg;
+
+	if (walk->count < GDB_FIXTURE_POLICY_LIMIT)
+		walk->pages[walk->count] = page;
+	walk->count++;
+}
+
+/* Records the region's clear set in its policy's order into slot of
+ * gdb_fixture.order (under the region's lock, as the clear set wants). */
+static void gdb_fixture_record_order(struct ktest *t, struct region *region,
+				     unsigned slot)
+{
+	struct gdb_fixture_walk walk = { .pages = gdb_fixture.order[slot] };
+	unsigned long flags = spin_lock_irqsave(&region->lock);
+
+	region->clear.policy->walk(region->clear.policy_state,
+				   gdb_fixture_walk_page, &walk);
+	KTEST_EXPECT_EQ(t, walk.count, region->clear.resident);
+	spin_unlock_irqrestore(&region->lock, flags);
+	gdb_fixture.order_length[slot] = walk.count;
+}
+
+/* The two policy regions, read in gdb_fixture_policy_reads order. */
+static void gdb_fixture_policy_regions(struct ktest *t)
+{
+	for (unsigned i = 0; i < GDB_FIXTURE_POLICY_REGIONS; i++) {
+		struct region *region = gdb_fixture_region(t, gdb_fixture_policy_names[i],
+							   gdb_fixture_policy_schemes[i],
+							   GDB_FIXTURE_POLICY_LIMIT);
+		unsigned reads = sizeof(gdb_fixture_policy_reads) /
+				 sizeof(gdb_fixture_policy_reads[0]);
+
+		gdb_fixture.policy_region[i] = region;
+		if (!region)
+			continue;
+		for (unsigned r = 0; r < reads; r++)
+			(void)*(volatile uint64_t *)region_page_address(
+				region, gdb_fixture_policy_reads[r]);
+		gdb_fixture_record_order(t, region, 1 + i);
+	}
 }
 
 /* Fills gdb_fixture's per-page records from the vmm and the store. */
@@ -108,14 +198,10 @@ static void gdb_fixture_check(struct ktest *t, struct region *region)
 
 KTEST(gdb, fixture)
 {
-	struct region_config config = {
-		.name = "gdb-fixture", .pages = GDB_FIXTURE_PAGES,
-		.clear_limit = GDB_FIXTURE_LIMIT, .scheme = "fifo:lz4",
-		.store = store_default(),
-	};
-	struct region *region = NULL;
+	struct region *region = gdb_fixture_region(t, "gdb-fixture", "fifo:lz4",
+						   GDB_FIXTURE_LIMIT);
 
-	KTEST_ASSERT(t, region_create(&config, &region) == REGION_OK);
+	KTEST_ASSERT(t, region != NULL);
 	struct slab_cache *cache = slab_cache_create("gdb-fixture",
 						     GDB_FIXTURE_OBJECT_SIZE, 0,
 						     NULL, NULL);
@@ -135,6 +221,10 @@ KTEST(gdb, fixture)
 		KTEST_EXPECT_EQ(t, trace_stop(), TLB_HOOKS_OK);
 	gdb_fixture_record(t, region);
 	gdb_fixture_check(t, region);
+	gdb_fixture_record_order(t, region, 0);
+	KTEST_EXPECT(t, gdb_fixture.order_length[0] == 2 &&
+			gdb_fixture.order[0][0] == 4 && gdb_fixture.order[0][1] == 3);
+	gdb_fixture_policy_regions(t);
 
 	gdb_fixture_ready();
 
@@ -147,6 +237,9 @@ KTEST(gdb, fixture)
 	for (unsigned i = 0; i < GDB_FIXTURE_OBJECTS; i++)
 		slab_free(cache, gdb_fixture.objects[i]);
 	slab_cache_destroy(cache);
+	for (unsigned i = 0; i < GDB_FIXTURE_POLICY_REGIONS; i++)
+		if (gdb_fixture.policy_region[i])
+			region_destroy(gdb_fixture.policy_region[i]);
 	region_destroy(region);
 	gdb_fixture = (struct gdb_fixture){ 0 };
 }

@@ -8,15 +8,19 @@ itself recorded in gdb_fixture (the PTE's handle by vmm_get_handle, the
 stored length by store_size, the clear pages' frames by vmm_translate),
 printed with plain gdb; and the fixture's design, which the case checks in
 the kernel too: region "gdb-fixture" under fifo:lz4, 8 pages, clear set of
-2, pages 0..4 written in order, so 0..2 sealed, 3..4 clear, 5..7 untouched,
-the trace ending EVICT 2, FAULT 4, MAP 4; slab cache "gdb-fixture" with 3
-live objects of 200 bytes."""
+2, pages 0, 1, 2, 4, 3 written in that order, so 0..2 sealed, 4 and 3 clear
+(4 leaves first), 5..7 untouched, the trace ending EVICT 2, FAULT 3, MAP 3;
+slab cache "gdb-fixture" with 3 live objects of 200 bytes. For the
+policy order veil-region prints, the reference is the policy's own walk,
+which the fixture recorded for its region and two more (gdb-clock,
+gdb-2q)."""
 import re
 
 REGION = "gdb-fixture"
 PAGES, LIMIT, SEALED, TOUCHED = 8, 2, 3, 5
 SCHEME = "fifo:lz4"
 CACHE, CACHE_OBJECT_SIZE, CACHE_LIVE = "gdb-fixture", 200, 3
+POLICY_REGIONS = ("gdb-fixture", "gdb-clock", "gdb-2q")  # gdb_fixture.order[i]
 HELPERS = ("veil-pt", "veil-regions", "veil-region", "veil-page",
            "veil-slabs", "veil-trace-last")
 
@@ -29,6 +33,9 @@ COMMANDS = [
     'printf "fixture stored=%lu,%lu,%lu\\n", gdb_fixture.stored_bytes[0], '
     'gdb_fixture.stored_bytes[1], gdb_fixture.stored_bytes[2]',
     'printf "fixture frames=0x%lx,0x%lx\\n", gdb_fixture.frame[3], gdb_fixture.frame[4]',
+    "set print repeats unlimited",
+    "print gdb_fixture.order_length",
+    "print gdb_fixture.order",
     "echo @@regions\\n", "veil-regions",
     "echo @@region\\n", f"veil-region {REGION}",
     "echo @@page0\\n", f"veil-page {REGION} 0",
@@ -38,6 +45,8 @@ COMMANDS = [
     # CR3 given explicitly
     "echo @@pt3\\n", "veil-pt gdb_fixture.region->base+3*4096 $cr3",
     "echo @@page6\\n", f"veil-page {REGION} 6",
+    "echo @@region_clock\\n", "veil-region gdb-clock",
+    "echo @@region_2q\\n", "veil-region gdb-2q",
     "echo @@slabs\\n", "veil-slabs",
     "echo @@trace\\n", "veil-trace-last 3",
     "echo @@bad\\n", "veil-region no-such-region",
@@ -51,13 +60,19 @@ def fixture_records(text):
     h = re.search(r"^fixture handles=(\S+)$", text, re.M)
     s = re.search(r"^fixture stored=(\S+)$", text, re.M)
     f = re.search(r"^fixture frames=(\S+)$", text, re.M)
-    if not (m and h and s and f):
+    lengths = re.search(r"^\$\d+ = \{([\d, ]+)\}$", text, re.M)
+    orders = re.search(r"^\$\d+ = \{((?:\{[\d, ]+\}(?:, )?)+)\}$", text, re.M)
+    if not (m and h and s and f and lengths and orders):
         return None
+    lengths = [int(x) for x in lengths.group(1).split(",")]
+    rows = [[int(x) for x in row.split(",")] for row in re.findall(r"\{([\d, ]+)\}", orders.group(1))]
     return {"id": int(m.group(1)), "base": int(m.group(2), 16),
             "traced": m.group(3) == "1",
             "handles": [int(x, 16) for x in h.group(1).split(",")],
             "stored": [int(x) for x in s.group(1).split(",")],
-            "frames": {3 + i: int(x, 16) for i, x in enumerate(f.group(1).split(","))}}
+            "frames": {3 + i: int(x, 16) for i, x in enumerate(f.group(1).split(","))},
+            "orders": {name: rows[i][:lengths[i]] for i, name in enumerate(POLICY_REGIONS)
+                       if i < len(rows) and i < len(lengths)}}
 
 
 def field(text, pattern):
@@ -84,13 +99,27 @@ def check_region(parts, fixture):
     stored = field(text, r"^stored\s+(\d+) bytes")
     scheme = field(text, r"^scheme\s+(\S+) \(sealing")
     want_clear = f"{LIMIT} of {LIMIT} pages, policy fifo: 3 4"
+    leaving = field(text, r"^\s+leaving\s+(.*)$")
+    want_leaving = "4 3 (next victim first)"  # also the fixture's walk: check_policy_order
     want_pages = f"unpopulated {PAGES - TOUCHED}  clear {LIMIT}  sealed {SEALED}"
     want_stored = sum(fixture["stored"])
-    ok = (clear == want_clear and pages == want_pages and scheme == SCHEME
-          and stored is not None and int(stored) == want_stored and "note:" not in text)
+    ok = (clear == want_clear and leaving == want_leaving and pages == want_pages
+          and scheme == SCHEME and stored is not None and int(stored) == want_stored and "note:" not in text)
     return ("gdb:veil-region", ok,
-            f"clear set {clear!r} (want {want_clear!r}), pages {pages!r} (want {want_pages!r}), "
+            f"clear set {clear!r} (want {want_clear!r}), policy order {leaving!r} "
+            f"(want {want_leaving!r}), pages {pages!r} (want {want_pages!r}), "
             f"scheme {scheme!r}, stored {stored} (store_size sum {want_stored})")
+
+
+def check_policy_order(parts, fixture, section, name):
+    """veil-region's policy order against the order the policy's walk gave
+    the fixture."""
+    text = parts.get(section, "")
+    leaving = field(text, r"^\s+leaving\s+([\d ]+) \(next victim first\)$")
+    got = [int(x) for x in leaving.split()] if leaving else None
+    want = fixture["orders"].get(name)
+    return (f"gdb:veil-region-order-{name}", got is not None and got == want and len(want) > 0,
+            f"region {name}: veil-region says {got}, the policy's walk gave {want}")
 
 
 def check_sealed_page(parts, fixture):
@@ -176,7 +205,7 @@ def check_trace(parts, fixture):
                         r"va=0x([0-9a-f]+) frame=0x[0-9a-f]+$", text, re.M)
     got = [(t, int(r), int(v, 16) - fixture["base"]) for t, r, v in events]
     rid = fixture["id"]
-    want = [("EVICT", rid, 2 * 4096), ("FAULT", rid, 4 * 4096), ("MAP", rid, 4 * 4096)]
+    want = [("EVICT", rid, 2 * 4096), ("FAULT", rid, 3 * 4096), ("MAP", rid, 3 * 4096)]
     return ("gdb:veil-trace-last", got == want and "3 events" in text,
             f"last 3 events (type, region, offset in region) {got}, fixture made {want}")
 
@@ -207,6 +236,9 @@ def checks(parts):
         return result
     return result + [
         check_regions(parts, fixture), check_region(parts, fixture),
+        check_policy_order(parts, fixture, "region", "gdb-fixture"),
+        check_policy_order(parts, fixture, "region_clock", "gdb-clock"),
+        check_policy_order(parts, fixture, "region_2q", "gdb-2q"),
         check_sealed_page(parts, fixture), check_sealed_walk(parts, fixture),
         check_clear_page(parts, fixture), check_clear_walk(parts, fixture),
         check_unpopulated_page(parts), check_slabs(parts), check_trace(parts, fixture),

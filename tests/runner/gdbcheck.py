@@ -13,8 +13,7 @@ and a short trace, records what the kernel itself says about them
 (vmm_get_handle, store_size, vmm_translate) in gdb_fixture, and calls
 gdb_fixture_ready(). gdb stops there, prints those records with plain gdb,
 runs every helper, and the checks compare each helper's output with the
-records and with the fixture's design (FIFO, clear set 2 of 8 pages, pages
-0..4 written in order).
+records and with the fixture's design (tests/runner/gdb_memory.py).
 
 The ISO is copied first, and gdb reads the symbols of the kernel inside
 that copy: a build running next to the check cannot mix one kernel's

@@ -264,6 +264,45 @@ def clear_members(region):
     return [page for page in range(count) if data[page]]
 
 
+NO_PAGE = 0xFFFFFFFF  # POLICY_NO_PAGE
+
+
+def policy_list_pages(links, head, count, wrap):
+    """count pages of a policy list from head following links.next
+    (mm/policy_list.h); wrap: a CLOCK ring, whose last page leads back to
+    the list's head (wrap is that head)."""
+    pages, page = [], head
+    for _ in range(count):
+        if page == NO_PAGE:
+            break
+        pages.append(page)
+        following = int(links["next"][page])
+        page = wrap if following == NO_PAGE and wrap is not None else following
+    return pages
+
+
+def clear_order(region):
+    """The clear set's pages in the order the policy would let them go, as
+    its walk op visits them (mm/policy_fifo.c, policy_clock.c,
+    policy_2q.c), or None for a policy these helpers do not know."""
+    clear = region["clear"]
+    name = c_string(clear["policy"]["name"]) if int(clear["policy"]) else ""
+    if name not in ("fifo", "clock", "2q") or int(clear["policy_state"]) == 0:
+        return None
+    state = clear["policy_state"].cast(gdb.lookup_type(f"struct policy_{name}_state").pointer())
+    links = state["links"]
+    if name == "fifo":
+        queue = state["queue"]
+        return policy_list_pages(links, int(queue["head"]), int(queue["count"]), None)
+    if name == "clock":
+        ring = state["ring"]
+        return policy_list_pages(links, int(state["hand"]), int(ring["count"]), int(ring["head"]))
+    probation, main = state["probation"], state["main"]
+    return (policy_list_pages(links, int(probation["head"]), int(probation["count"]), None)
+            + policy_list_pages(links, int(state["main_hand"]), int(main["count"]),
+                                int(main["head"])))
+
+
 def store_name(store):
     return f"{c_string(store['name'])} ({c_string(store['ops']['name'])})"
 
@@ -345,7 +384,8 @@ Usage: veil-region NAME|ID
 The region's schemes (the sealing one and every older one that still
 holds sealed pages, with their page counts: schemes[], scheme_pages[],
 current_scheme), its clear set (size and limit, the policy, the member
-pages in page order), its pages by state counted from the page records
+pages in page order, then in policy order: the order the policy would let
+them go, next victim first, for fifo, clock and 2q), its pages by state counted from the page records
 (mm/region_page.h), the statistics, and the usage of its page store."""
 
     def __init__(self):
@@ -370,6 +410,11 @@ pages in page order), its pages by state counted from the page records
         policy = c_string(clear["policy"]["name"]) if int(clear["policy"]) else "(none)"
         print(f"clear set  {int(clear['resident'])} of {int(clear['limit'])} pages, "
               f"policy {policy}: {' '.join(map(str, members)) or '(empty)'}")
+        order = clear_order(r)
+        if order is None:
+            print(f"  leaving  (order unknown: policy {policy} is not read by these helpers)")
+        else:
+            print(f"  leaving  {' '.join(map(str, order)) or '(empty)'} (next victim first)")
         records = region_records(r)
         counts = {name: 0 for name in STATE_NAMES.values()}
         for record in records:

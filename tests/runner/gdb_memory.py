@@ -81,6 +81,23 @@ def field(text, pattern):
     return m.group(1) if m else None
 
 
+def page_list(text, label):
+    """The page numbers veil-region lists under label (its line and the
+    continuation lines of numbers after it), or None."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(rf"^\s+{label}\s+([\d ]+)$", line)
+        if not m:
+            continue
+        numbers = m.group(1).split()
+        for more in lines[i + 1:]:
+            if not re.match(r"^\s{20,}[\d ]+$", more):
+                break
+            numbers += more.split()
+        return [int(x) for x in numbers]
+    return None
+
+
 def check_regions(parts, fixture):
     text = parts.get("regions", "")
     row = re.search(rf"^\s*{fixture['id']} {REGION}\s+0x{fixture['base']:016x}\s+(\d+)\s+(\d+)"
@@ -98,15 +115,18 @@ def check_region(parts, fixture):
     pages = field(text, r"^pages\s+(.*)$")
     stored = field(text, r"^stored\s+(\d+) bytes")
     scheme = field(text, r"^scheme\s+(\S+) \(sealing")
-    want_clear = f"{LIMIT} of {LIMIT} pages, policy fifo: 3 4"
-    leaving = field(text, r"^\s+leaving\s+(.*)$")
-    want_leaving = "4 3 (next victim first)"  # also the fixture's walk: check_policy_order
+    want_clear = f"{LIMIT} of {LIMIT} pages, policy fifo"
+    members = page_list(text, "in page order")
+    leaving = page_list(text, "next victim first")
+    want_members, want_leaving = [3, 4], [4, 3]  # also the fixture's walk: check_policy_order
     want_pages = f"unpopulated {PAGES - TOUCHED}  clear {LIMIT}  sealed {SEALED}"
     want_stored = sum(fixture["stored"])
-    ok = (clear == want_clear and leaving == want_leaving and pages == want_pages
+    ok = (clear == want_clear and members == want_members and leaving == want_leaving
+          and pages == want_pages
           and scheme == SCHEME and stored is not None and int(stored) == want_stored and "note:" not in text)
     return ("gdb:veil-region", ok,
-            f"clear set {clear!r} (want {want_clear!r}), policy order {leaving!r} "
+            f"clear set {clear!r} (want {want_clear!r}), members {members} (want "
+            f"{want_members}), policy order {leaving!r} "
             f"(want {want_leaving!r}), pages {pages!r} (want {want_pages!r}), "
             f"scheme {scheme!r}, stored {stored} (store_size sum {want_stored})")
 
@@ -115,8 +135,7 @@ def check_policy_order(parts, fixture, section, name):
     """veil-region's policy order against the order the policy's walk gave
     the fixture."""
     text = parts.get(section, "")
-    leaving = field(text, r"^\s+leaving\s+([\d ]+) \(next victim first\)$")
-    got = [int(x) for x in leaving.split()] if leaving else None
+    got = page_list(text, "next victim first")
     want = fixture["orders"].get(name)
     return (f"gdb:veil-region-order-{name}", got is not None and got == want and len(want) > 0,
             f"region {name}: veil-region says {got}, the policy's walk gave {want}")

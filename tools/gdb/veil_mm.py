@@ -353,6 +353,16 @@ def store_usage(store):
             f"limit {int(z['frame_limit'])} frames")
 
 
+def print_pages(label, pages, per_line=16):
+    """A list of page numbers under a label, per_line to a line, the
+    continuation lines indented under the first number."""
+    indent = " " * 24
+    lines = [" ".join(map(str, pages[i:i + per_line])) for i in range(0, len(pages), per_line)]
+    print(f"  {label:<21} {lines[0] if lines else '(empty)'}")
+    for line in lines[1:]:
+        print(indent + line)
+
+
 class VeilRegions(gdb.Command):
     """List the transformed regions.
 Usage: veil-regions
@@ -409,12 +419,14 @@ them go, next victim first, for fifo, clock and 2q), its pages by state counted 
         members = clear_members(r)
         policy = c_string(clear["policy"]["name"]) if int(clear["policy"]) else "(none)"
         print(f"clear set  {int(clear['resident'])} of {int(clear['limit'])} pages, "
-              f"policy {policy}: {' '.join(map(str, members)) or '(empty)'}")
+              f"policy {policy}")
+        print_pages("in page order", members)
         order = clear_order(r)
         if order is None:
-            print(f"  leaving  (order unknown: policy {policy} is not read by these helpers)")
+            print(f"  next victim first     (unknown: policy {policy} is not read by these "
+                  f"helpers)")
         else:
-            print(f"  leaving  {' '.join(map(str, order)) or '(empty)'} (next victim first)")
+            print_pages("next victim first", order)
         records = region_records(r)
         counts = {name: 0 for name in STATE_NAMES.values()}
         for record in records:

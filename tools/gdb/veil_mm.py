@@ -147,6 +147,7 @@ def walk_result(va, steps):
 
 
 def current_cr3():
+    """The CPU's CR3 (QEMU's stub reports the control registers)."""
     return int(gdb.parse_and_eval("$cr3"))
 
 
@@ -304,6 +305,7 @@ def clear_order(region):
 
 
 def store_name(store):
+    """A store as "NAME (OPS)", e.g. "sealed-pages (zstore)"."""
     return f"{c_string(store['name'])} ({c_string(store['ops']['name'])})"
 
 

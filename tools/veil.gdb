@@ -24,8 +24,6 @@ set pagination off
 set confirm off
 set print pretty on
 
-source tools/gdb/veil_mm.py
-
 define veil-connect
   if $argc != 1
     echo usage: veil-connect PORT\n
@@ -131,3 +129,7 @@ end
 document veil-ktest-cases
 Every KTEST(suite, case) linked into the kernel, in section order.
 end
+
+# Last, so that the commands above are defined even when this fails (gdb
+# started outside the tree's root, or without Python).
+source tools/gdb/veil_mm.py

@@ -23,6 +23,7 @@
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/lib/time.h"
+#include "mm/direct_map.h"
 #include "mm/region.h"
 #include "mm/region_test_util.h"
 #include "mm/slab.h"
@@ -49,6 +50,9 @@ struct gdb_fixture {
 	uint64_t stored_bytes[GDB_FIXTURE_PAGES];	/* store_size of their copies */
 	uint64_t frame[GDB_FIXTURE_PAGES];	/* vmm_translate of clear pages */
 	int traced;		/* 1: the trace holds the fixture's events */
+	/* virt_to_phys of *region: a direct-map address, mapped by a large
+	 * page, for the walk's large-page path. */
+	uint64_t region_phys;
 	struct region *policy_region[GDB_FIXTURE_POLICY_REGIONS];
 	/* The clear pages, next victim first, as the policy's walk visits
 	 * them: [0] region (fifo), [1] gdb-clock, [2] gdb-2q. */
@@ -208,6 +212,7 @@ KTEST(gdb, fixture)
 
 	KTEST_ASSERT(t, cache != NULL);
 	gdb_fixture.region = region;
+	gdb_fixture.region_phys = virt_to_phys(region);
 	gdb_fixture.cache = cache;
 	for (unsigned i = 0; i < GDB_FIXTURE_OBJECTS; i++) {
 		gdb_fixture.objects[i] = slab_alloc(cache);

@@ -33,6 +33,7 @@ COMMANDS = [
     'printf "fixture stored=%lu,%lu,%lu\\n", gdb_fixture.stored_bytes[0], '
     'gdb_fixture.stored_bytes[1], gdb_fixture.stored_bytes[2]',
     'printf "fixture frames=0x%lx,0x%lx\\n", gdb_fixture.frame[3], gdb_fixture.frame[4]',
+    'printf "fixture region_phys=0x%lx\\n", gdb_fixture.region_phys',
     "set print repeats unlimited",
     "print gdb_fixture.order_length",
     "print gdb_fixture.order",
@@ -44,6 +45,8 @@ COMMANDS = [
     "echo @@page3\\n", f"veil-page {REGION} 3",
     # CR3 given explicitly
     "echo @@pt3\\n", "veil-pt gdb_fixture.region->base+3*4096 $cr3",
+    # a direct-map address: a large page
+    "echo @@pt_direct\\n", "veil-pt gdb_fixture.region",
     "echo @@page6\\n", f"veil-page {REGION} 6",
     "echo @@region_clock\\n", "veil-region gdb-clock",
     "echo @@region_2q\\n", "veil-region gdb-2q",
@@ -60,9 +63,10 @@ def fixture_records(text):
     h = re.search(r"^fixture handles=(\S+)$", text, re.M)
     s = re.search(r"^fixture stored=(\S+)$", text, re.M)
     f = re.search(r"^fixture frames=(\S+)$", text, re.M)
+    p = re.search(r"^fixture region_phys=0x([0-9a-f]+)$", text, re.M)
     lengths = re.search(r"^\$\d+ = \{([\d, ]+)\}$", text, re.M)
     orders = re.search(r"^\$\d+ = \{((?:\{[\d, ]+\}(?:, )?)+)\}$", text, re.M)
-    if not (m and h and s and f and lengths and orders):
+    if not (m and h and s and f and p and lengths and orders):
         return None
     lengths = [int(x) for x in lengths.group(1).split(",")]
     rows = [[int(x) for x in row.split(",")] for row in re.findall(r"\{([\d, ]+)\}", orders.group(1))]
@@ -70,6 +74,7 @@ def fixture_records(text):
             "traced": m.group(3) == "1",
             "handles": [int(x, 16) for x in h.group(1).split(",")],
             "stored": [int(x) for x in s.group(1).split(",")],
+            "region_phys": int(p.group(1), 16),
             "frames": {3 + i: int(x, 16) for i, x in enumerate(f.group(1).split(","))},
             "orders": {name: rows[i][:lengths[i]] for i, name in enumerate(POLICY_REGIONS)
                        if i < len(rows) and i < len(lengths)}}
@@ -196,6 +201,22 @@ def check_clear_walk(parts, fixture):
             f"page 3: frame {frame} (vmm_translate 0x{want:x}), leaf flags {flags}")
 
 
+def check_large_page_walk(parts, fixture):
+    """The walk of a direct-map address ends at a large page (PS) and gives
+    the physical address virt_to_phys gave the kernel."""
+    text = parts.get("pt_direct", "")
+    leaf = re.findall(r"^\s+(PML4|PDPT|PD|PT)\s+\[\s*\d+\] table 0x[0-9a-f]+ "
+                      r"entry 0x[0-9a-f]{16} (.*)$", text, re.M)
+    result = re.search(r"^present (1 GiB|2 MiB) page at 0x[0-9a-f]+: phys 0x([0-9a-f]+)$",
+                       text, re.M)
+    want = fixture["region_phys"]
+    ok = (result is not None and int(result.group(2), 16) == want and leaf
+          and leaf[-1][0] in ("PDPT", "PD") and "PS" in leaf[-1][1].split())
+    return ("gdb:veil-pt-large-page", ok,
+            f"last level {leaf[-1] if leaf else None}, result "
+            f"{result.groups() if result else None}, virt_to_phys 0x{want:x}")
+
+
 def check_unpopulated_page(parts):
     text = parts.get("page6", "")
     state = field(text, r"^state\s+(\S+)")
@@ -260,6 +281,7 @@ def checks(parts):
         check_policy_order(parts, fixture, "region_2q", "gdb-2q"),
         check_sealed_page(parts, fixture), check_sealed_walk(parts, fixture),
         check_clear_page(parts, fixture), check_clear_walk(parts, fixture),
+        check_large_page_walk(parts, fixture),
         check_unpopulated_page(parts), check_slabs(parts), check_trace(parts, fixture),
         check_bad_argument(parts), check_help(parts),
     ]

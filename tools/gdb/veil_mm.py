@@ -181,9 +181,13 @@ arch/x86/vmm.c) ends with the decoded handle, or says the page is busy
                   f"entry 0x{entry:016x} {flags}")
         kind, value = walk_result(va, steps)
         level = steps[-1][0]
-        if kind == "frame":
-            size = {1: "4 KiB", 2: "2 MiB", 3: "1 GiB"}[level]
-            print(f"present {size} page: frame 0x{value & ~0xFFF:x} phys 0x{value:x}")
+        if kind == "frame" and level == 1:
+            print(f"present 4 KiB page: frame 0x{value & ~0xFFF:x} phys 0x{value:x}")
+        elif kind == "frame":
+            size_bits = 12 + 9 * (level - 1)
+            size = {2: "2 MiB", 3: "1 GiB"}[level]
+            print(f"present {size} page at 0x{value & ~((1 << size_bits) - 1):x}: "
+                  f"phys 0x{value:x}")
         elif kind == "handle":
             print(f"not present: sealed page, handle 0x{value:x}")
         elif kind == "busy":

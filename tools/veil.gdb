@@ -10,6 +10,10 @@
 #   veil-ktest          ktest state: filter, watchdog limit, catcher depth
 #   veil-ktest-cases    every KTEST case linked into the kernel
 #
+# The memory helpers are Python, in tools/gdb/veil_mm.py (sourced below;
+# gdb runs from the tree's root): veil-pt, veil-regions, veil-region,
+# veil-page, veil-slabs, veil-trace-last. `help veil-pt` and so on.
+#
 # The kernel is linked in the higher half (0xffffffff80000000): the CPU
 # starts in real mode and only reaches those addresses once boot/ has turned
 # paging on, so kmain gets a hardware breakpoint (a software one would be
@@ -125,3 +129,7 @@ end
 document veil-ktest-cases
 Every KTEST(suite, case) linked into the kernel, in section order.
 end
+
+# Last, so that the commands above are defined even when this fails (gdb
+# started outside the tree's root, or without Python).
+source tools/gdb/veil_mm.py

@@ -17,7 +17,7 @@ CMDLINE = steps.WITHOUT_STRESS + " loglevel=6"
 # Wall-clock limits: run-bochs stops Bochs first; the outer one is a
 # backstop for run-bochs itself.
 BOCHS_TIMEOUT = 150
-OUTER_TIMEOUT = 90
+OUTER_TIMEOUT = 180
 # tools/bochsrc's CPU model, as the kernel names it from CPUID.
 BOCHS_CPU = "i7-4770"
 

@@ -6,6 +6,15 @@ memory through the symbols and the script's helpers, and detaches. The
 kernel must then run its (small) test selection to the end by itself.
 QEMU is killed whatever happens.
 
+The memory helpers (tools/gdb/veil_mm.py) are checked at a known point:
+the command line runs the ktest case gdb.fixture (mm/gdb_fixture_test.c),
+which builds a region with sealed, clear and untouched pages, a slab cache
+and a short trace, records what the kernel itself says about them
+(vmm_get_handle, store_size, vmm_translate) in gdb_fixture, and calls
+gdb_fixture_ready(). gdb stops there, prints those records with plain gdb,
+runs every helper, and the checks compare each helper's output with the
+records and with the fixture's design (tests/runner/gdb_memory.py).
+
 The ISO is copied first, and gdb reads the symbols of the kernel inside
 that copy: a build running next to the check cannot mix one kernel's
 addresses with another's code. That build/veil-test.elf (the test
@@ -20,15 +29,16 @@ import subprocess
 import tempfile
 import time
 
-from . import ktap, machines, process
+from . import gdb_memory, ktap, machines, process
 from .steps import BUILD, RUN_DIR, TEST_ELF, TEST_ISO
 
 ELF = TEST_ELF
 SCRIPT = os.path.join("tools", "veil.gdb")
 MAIN_C = os.path.join("kernel", "main.c")
-# Run after gdb lets go: one quick case, so the boot ends by itself.
-CMDLINE = "ktest=ktest.catch_without_exception loglevel=6"
-GDB_TIMEOUT = 60
+# The fixture the memory helpers are checked against; after gdb lets go it
+# finishes, so the boot ends by itself.
+CMDLINE = "ktest=gdb.fixture loglevel=6"
+GDB_TIMEOUT = 90
 QEMU_TIMEOUT = 60  # after gdb detached
 
 
@@ -133,6 +143,8 @@ def gdb_command(port, elf):
         "break cmdline_apply", "continue",
         "echo @@bootinfo\\n", "veil-bootinfo", "print kmain_reached",
         "echo @@memmap\\n", "veil-memmap",
+        "echo @@to_fixture\\n", "break gdb_fixture_ready", "continue",
+    ] + gdb_memory.COMMANDS + [
         "echo @@detach\\n", "delete", "detach",
         "echo @@end\\n",
     ]
@@ -208,6 +220,8 @@ def step(ctx):
         checks.append(("gdb:veil-memmap", m is not None and int(m.group(1)) > 0
                        and 240 <= usable <= 256,
                        f"{usable} MiB usable in a 256 MiB guest"))
+
+        checks += gdb_memory.checks(parts)
 
         detached = re.search(r"\[Inferior 1 \(process \d+\) detached\]",
                              parts.get("detach", "")) is not None

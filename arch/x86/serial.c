@@ -19,6 +19,9 @@
 #define LINE_STATUS_DATA_READY 0x01
 #define LINE_STATUS_TRANSMIT_EMPTY 0x20
 #define LINE_STATUS_TRANSMITTER_IDLE 0x40	/* FIFO and shift register */
+/* Polls of the line status before a byte is written anyway: far longer
+ * than one byte takes at any baud rate. */
+#define SERIAL_TRANSMIT_POLLS 1000000u
 #define SERIAL_DRAIN_POLLS 100000	/* ~0.1 s of port reads; 16 bytes need 1.4 ms */
 
 /* Written once at init, read-only after. */
@@ -44,12 +47,19 @@ bool serial_present(void)
 	return serial_found;
 }
 
+/* Writes c once the transmitter takes it. The wait is bounded (as Linux's
+ * 8250 console bounds its own): a UART that never reports room, as an
+ * emulator's sometimes does not, costs a late or lost byte, never a hung
+ * kernel. */
 void serial_putc(char c)
 {
 	if (!serial_found)
 		return;
-	while (!(inb(COM1 + UART_LINE_STATUS) & LINE_STATUS_TRANSMIT_EMPTY))
+	for (unsigned i = 0; i < SERIAL_TRANSMIT_POLLS; i++) {
+		if (inb(COM1 + UART_LINE_STATUS) & LINE_STATUS_TRANSMIT_EMPTY)
+			break;
 		cpu_pause();
+	}
 	outb(COM1 + UART_DATA, (uint8_t)c);
 }
 

@@ -177,40 +177,68 @@ static int region_finish_restore(struct region_step *step)
 	return REGION_OK;
 }
 
-/* Seals the frame and names its copy in the PTE (BUSY until then). */
-static int region_finish_seal(struct region_step *step)
-{
-	struct region *region = step->region;
-	uint64_t checksum = region_content_checksum(step->frame);
+/* A copy just sealed, and what finishing it needs. */
+struct region_sealed_copy {
 	store_handle_t handle;
 	size_t length;
-	bool adopted;
+	bool adopted;		/* the store kept the frame itself */
+	uint64_t checksum;	/* of the content sealed (debug builds) */
+};
 
-	int result = region_seal_frame(region, step->page, step->frame, &handle,
-				       &length, &adopted);
+/* Seals step->frame with the current chain and names the copy in the PTE
+ * (BUSY until then). BUSY holds the page-table page, so the exchange
+ * cannot fail for memory; one that fails says the PTE was changed behind
+ * the region's back: the copy is kept, the PTE left alone, and it is
+ * counted. The record is the caller's to update. */
+static int region_seal_and_name(struct region_step *step,
+				struct region_sealed_copy *copy)
+{
+	struct region *region = step->region;
+
+	copy->checksum = region_content_checksum(step->frame);
+	int result = region_seal_frame(region, step->page, step->frame,
+				       &copy->handle, &copy->length,
+				       &copy->adopted);
 	if (result != REGION_OK)
 		return result;
 	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
-	struct vmm_entry sealed = vmm_entry_handle(handle);
-	/* BUSY holds the page-table page: this exchange cannot fail for
-	 * memory; one that fails says the PTE was changed behind the
-	 * region's back: the page is kept sealed, the PTE is left alone. */
+	struct vmm_entry sealed = vmm_entry_handle(copy->handle);
 	if (vmm_exchange(region->space, step->va, &busy, &sealed, NULL) != VMM_OK) {
 		region->stats.corrupt++;
 		log_error("region %s: page %u: its busy PTE changed while it "
 			  "was sealed", region->name, step->page);
 	}
-	region_record_set_sealed(step->record, handle, region->current_scheme,
-				 checksum);
+	return REGION_OK;
+}
+
+/* The record and counters of a page now sealed as copy; the frame freed
+ * unless the store kept it. */
+static void region_record_sealed_copy(struct region_step *step,
+				      const struct region_sealed_copy *copy)
+{
+	struct region *region = step->region;
+
+	region_record_set_sealed(step->record, copy->handle,
+				 region->current_scheme, copy->checksum);
 	region->scheme_pages[region->current_scheme]++;
 	region->stats.sealed_pages++;
-	region->stats.bytes_stored += length;
-	if (step->cause == REGION_CAUSE_EVICT)
-		region->stats.evictions++;
-	else
-		region->stats.invalidations++;
-	if (!adopted)	/* else the frame is the sealed copy now */
+	region->stats.bytes_stored += copy->length;
+	if (!copy->adopted)	/* else the frame is the sealed copy now */
 		region_free_clear_frame(region, step->frame);
+}
+
+static int region_finish_seal(struct region_step *step)
+{
+	struct region_sealed_copy copy;
+	int result = region_seal_and_name(step, &copy);
+
+	if (result != REGION_OK)
+		return result;
+	region_record_sealed_copy(step, &copy);
+	if (step->cause == REGION_CAUSE_EVICT)
+		step->region->stats.evictions++;
+	else
+		step->region->stats.invalidations++;
 	return REGION_OK;
 }
 
@@ -239,32 +267,14 @@ static void region_undo_seal(struct region_step *step)
  * is freed (wiped when it was not encrypted and the new chain is). */
 static int region_finish_reseal(struct region_step *step)
 {
-	struct region *region = step->region;
-	uint64_t checksum = region_content_checksum(step->frame);
-	store_handle_t handle;
-	size_t length;
-	bool adopted;
+	struct region_sealed_copy copy;
+	int result = region_seal_and_name(step, &copy);
 
-	int result = region_seal_frame(region, step->page, step->frame, &handle,
-				       &length, &adopted);
 	if (result != REGION_OK)
 		return result;
-	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
-	struct vmm_entry sealed = vmm_entry_handle(handle);
-	if (vmm_exchange(region->space, step->va, &busy, &sealed, NULL) != VMM_OK) {
-		region->stats.corrupt++;
-		log_error("region %s: page %u: its busy PTE changed while it "
-			  "was sealed again", region->name, step->page);
-	}
-	region_release_sealed(region, step->page);
-	region_record_set_sealed(step->record, handle, region->current_scheme,
-				 checksum);
-	region->scheme_pages[region->current_scheme]++;
-	region->stats.sealed_pages++;
-	region->stats.bytes_stored += length;
-	region->stats.reseals++;
-	if (!adopted)
-		region_free_clear_frame(region, step->frame);
+	region_release_sealed(step->region, step->page);	/* the old copy */
+	region_record_sealed_copy(step, &copy);
+	step->region->stats.reseals++;
 	return REGION_OK;
 }
 

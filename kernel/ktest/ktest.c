@@ -457,6 +457,32 @@ unsigned ktest_count_selected(const char *filter)
 	return count;
 }
 
+/* Set by the shell around its own runs; read by the runner's loops. */
+static bool (*ktest_stop_check)(void);
+static bool ktest_stopped;
+
+void ktest_set_stop_check(bool (*stop)(void))
+{
+	ktest_stop_check = stop;
+}
+
+bool ktest_was_stopped(void)
+{
+	return ktest_stopped;
+}
+
+/* True, once said, when the stop check asks to stop before item
+ * done + 1 of total. */
+static bool ktest_stop_requested(const char *what, unsigned done,
+				 unsigned total)
+{
+	if (!ktest_stop_check || !ktest_stop_check())
+		return false;
+	ktest_stopped = true;
+	printk("# stopped by Ctrl-C after %u of %u %s\n", done, total, what);
+	return true;
+}
+
 bool ktest_run(const char *filter)
 {
 	unsigned suites = 0, number = 0;
@@ -479,9 +505,14 @@ bool ktest_run(const char *filter)
 			suites++;
 	}
 	printk("KTAP version 1\n1..%u\n", suites);
+	ktest_stopped = false;
 	for (const struct ktest_case *c = ktest_cases_start; c < ktest_cases_end; c++) {
 		if (ktest_suite_seen(c) || !ktest_count_suite(c, filter))
 			continue;
+		if (number > 0 && ktest_stop_requested("suites", number, suites)) {
+			all_ok = false;
+			break;
+		}
 		all_ok = ktest_run_suite(c, filter, ++number, &totals) && all_ok;
 	}
 	if (CONFIG_LOCK_CHECK) {
@@ -532,13 +563,19 @@ bool ktest_benches_failed(void)
 
 unsigned ktest_run_benches_matching(const char *filter)
 {
-	unsigned count = 0;
+	unsigned count = 0, total = 0;
 
 	ktest_bench_failures = 0;
+	ktest_stopped = false;
+	for (const struct ktest_bench *b = ktest_benches_start;
+	     b < ktest_benches_end; b++)
+		total += ktest_filter_matches(filter, b->name, NULL);
 	for (const struct ktest_bench *b = ktest_benches_start;
 	     b < ktest_benches_end; b++) {
 		if (!ktest_filter_matches(filter, b->name, NULL))
 			continue;
+		if (count > 0 && ktest_stop_requested("benchmarks", count, total))
+			break;
 		printk("# bench %s\n", b->name);
 		ktest_bench_running = b;
 		b->run();

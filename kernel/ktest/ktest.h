@@ -135,6 +135,14 @@ unsigned ktest_run_benches_matching(const char *filter);
  * prints "# bench NAME: FAILED: reason" on one line; the run that started
  * it then counts as failed (the boot ends with the failed status). */
 void ktest_bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A check ktest_run and ktest_run_benches_matching make between suites
+ * and between benchmarks (the shell passes console_interrupt_pending, so
+ * Ctrl-C stops a long `test` or `bench`); NULL for none. A run it stops
+ * says so and does not pass. */
+void ktest_set_stop_check(bool (*stop)(void));
+/* Whether the last run was stopped that way. */
+bool ktest_was_stopped(void);
+
 /* Whether a benchmark of the last ktest_run_benches_matching() failed. */
 bool ktest_benches_failed(void);
 /* Prints the suites (with their case counts) and the benchmarks. */

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include "kernel/demo/demo.h"
+#include "kernel/console.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/printk.h"
 #include "kernel/shell/shell_internal.h"
@@ -124,8 +125,11 @@ int shell_cmd_test(int argc, char **argv)
 		       "suites)\n", argv[1]);
 		return SHELL_BAD_ARGUMENT;
 	}
+	ktest_set_stop_check(console_interrupt_pending);
 	bool ok = ktest_run(argv[1]);
+	ktest_set_stop_check(NULL);
 	printk("test: %s\n", ok ? "all selected cases passed" :
+	       ktest_was_stopped() ? "stopped by Ctrl-C (see above)" :
 	       "some cases failed (see above)");
 	return ok ? SHELL_OK : SHELL_FAILED;
 }
@@ -138,9 +142,14 @@ int shell_cmd_bench(int argc, char **argv)
 	}
 	if (argc != 2 || !shell_filter_ok(argv[1]))
 		return shell_usage_of("bench");
-	if (ktest_run_benches_matching(argv[1]) == 0) {
+	ktest_set_stop_check(console_interrupt_pending);
+	unsigned run = ktest_run_benches_matching(argv[1]);
+	ktest_set_stop_check(NULL);
+	if (run == 0) {
 		printk("bench: no benchmark '%s' (`bench` lists them)\n", argv[1]);
 		return SHELL_BAD_ARGUMENT;
 	}
+	if (ktest_was_stopped())
+		return SHELL_FAILED;
 	return ktest_benches_failed() ? SHELL_FAILED : SHELL_OK;
 }

@@ -153,6 +153,22 @@ def _interrupt(session):
             f"{m.group(0) if m else 'no partial summary'}")
 
 
+def _interrupt_bench(session):
+    """`bench all` (several benchmarks, about 12 s under TCG) stops on
+    Ctrl-C after the benchmark under way, says so, and the prompt comes
+    back."""
+    session.send("bench all\n")
+    session.expect("# bench ", timeout=30)
+    session.send_bytes(b"\x03")
+    try:
+        text = session.expect(PROMPT, timeout=60)
+    except console.SessionError as error:
+        return ("shell:ctrl-c-bench", False, str(error))
+    m = re.search(r"# stopped by Ctrl-C after (\d+) of (\d+) benchmarks", text)
+    ok = bool(m) and int(m.group(1)) < int(m.group(2))
+    return ("shell:ctrl-c-bench", ok, m.group(0) if m else f"no stop line in {text[-300:]!r}")
+
+
 def _pressure(ctx):
     """Boots veil.iso at PRESSURE_MEMORY and types PRESSURE_EXCHANGES."""
     command = machines.qemu_command(ISO, memory=PRESSURE_MEMORY)
@@ -200,6 +216,7 @@ def step_shell(ctx):
             for label, data, wanted in BAD_BYTES:
                 checks.append(_bad_bytes(session, label, data, wanted))
             checks.append(_interrupt(session))
+            checks.append(_interrupt_bench(session))
             checks.append(_exchange(session, "help help", ["usage: help [COMMAND]"]))
             session.send("poweroff\n")
             status = session.wait(timeout=60)

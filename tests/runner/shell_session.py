@@ -169,6 +169,13 @@ def _interrupt_bench(session):
     return ("shell:ctrl-c-bench", ok, m.group(0) if m else f"no stop line in {text[-300:]!r}")
 
 
+def _poweroff(session, name):
+    """`poweroff` ends QEMU with status 1 (the kernel powered off)."""
+    session.send("poweroff\n")
+    status = session.wait(timeout=60)
+    return (name, status == 1, f"QEMU exit status {status}, expected 1")
+
+
 def _pressure(ctx):
     """Boots veil.iso at PRESSURE_MEMORY and types PRESSURE_EXCHANGES."""
     command = machines.qemu_command(ISO, memory=PRESSURE_MEMORY)
@@ -181,10 +188,7 @@ def _pressure(ctx):
             for i, (typed, wanted) in enumerate(PRESSURE_EXCHANGES):
                 checks.append(_exchange(session, typed, wanted, f"pressure-{i}",
                                         timeout=300 * ctx.timeout_scale))
-            session.send("poweroff\n")
-            status = session.wait(timeout=60)
-            checks.append(("shell:pressure-poweroff-status", status == 1,
-                           f"QEMU exit status {status}, expected 1"))
+            checks.append(_poweroff(session, "shell:pressure-poweroff-status"))
         except console.SessionError as error:
             checks.append(("shell:pressure-session", False, str(error)))
         output = session.output
@@ -218,10 +222,7 @@ def step_shell(ctx):
             checks.append(_interrupt(session))
             checks.append(_interrupt_bench(session))
             checks.append(_exchange(session, "help help", ["usage: help [COMMAND]"]))
-            session.send("poweroff\n")
-            status = session.wait(timeout=60)
-            checks.append(("shell:poweroff-status", status == 1,
-                           f"QEMU exit status {status}, expected 1"))
+            checks.append(_poweroff(session, "shell:poweroff-status"))
         except console.SessionError as error:
             checks.append(("shell:session", False, str(error)))
         output = session.output

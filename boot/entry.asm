@@ -270,7 +270,7 @@ boot_info_physical:	resd 1
 ; below it is unmapped once the C kernel builds its page tables) and calls
 ; kmain(magic, info_physical). Frame pointer 0 ends backtraces here.
 section .text
-extern kmain
+extern kmain, arch_cpu_local_install
 extern kernel_bss_start, kernel_bss_end
 higher_half_entry:
 	mov rdi, kernel_bss_start
@@ -280,6 +280,8 @@ higher_half_entry:
 	rep stosb
 	mov rsp, boot_stack_top
 	xor ebp, ebp
+	xor edi, edi
+	call arch_cpu_local_install	; GS: the boot CPU's per-CPU area
 	mov edi, [boot_magic]
 	mov esi, [boot_info_physical]
 	call kmain

@@ -52,6 +52,8 @@ static void gdt_set_tss(uint64_t *entries, struct tss *segment)
 	entries[6] = base >> 32;
 }
 
+/* FS and GS are left alone: loading a selector into GS would clear the
+ * base that finds this CPU's per-CPU area (arch/x86/cpu_local.c). */
 static void gdt_load(const struct gdt_pointer *pointer)
 {
 	__asm__ __volatile__(
@@ -65,9 +67,6 @@ static void gdt_load(const struct gdt_pointer *pointer)
 		"movw %%ax, %%ds\n\t"
 		"movw %%ax, %%es\n\t"
 		"movw %%ax, %%ss\n\t"
-		"xorl %%eax, %%eax\n\t"
-		"movw %%ax, %%fs\n\t"
-		"movw %%ax, %%gs\n\t"
 		"ltr %w3"
 		:
 		: "m"(*pointer), "i"(GDT_KERNEL_CODE), "r"(GDT_KERNEL_DATA),

@@ -1,31 +1,78 @@
 /*
- * The identity of the running CPU, for per-CPU data (slab magazines, trace
- * rings). Veil runs on one CPU today; code indexes per-CPU arrays with
- * cpu_current() so that it is already right when more CPUs start.
+ * The running CPU and its per-CPU area. Each CPU owns one struct cpu_local,
+ * reached through the architecture's per-CPU register (GS on x86, set up
+ * before kmain runs on the boot CPU and before an application processor runs
+ * any C code), so cpu_local() and cpu_current() are valid from the first
+ * line of kmain on. Per-CPU arrays elsewhere are indexed with cpu_current().
+ *
+ * Fields are owned by the CPU itself: only that CPU writes them, except
+ * where a field's comment says otherwise (others may read them for reports).
  */
 #ifndef VEIL_KERNEL_CPU_H
 #define VEIL_KERNEL_CPU_H
 
-#define CONFIG_MAX_CPUS 16
+#include <stdbool.h>
+#include <stdint.h>
 
-/* Index of the running CPU, below CONFIG_MAX_CPUS. The caller must not
- * migrate while it uses the result (interrupts off or a lock held). */
+#define CONFIG_MAX_CPUS 64
+
+struct thread;
+
+enum cpu_state {
+	CPU_ABSENT = 0,		/* not listed, or not started */
+	CPU_STARTING,		/* start-up sent, not yet answered */
+	CPU_ONLINE,		/* running kernel code */
+	CPU_FAILED,		/* listed, but never answered its start-up */
+	CPU_STOPPED,		/* halted for good (panic on some CPU) */
+};
+
+struct cpu_local {
+	struct cpu_local *self;	/* first: the arch finds the area through it */
+	unsigned index;		/* 0 .. CONFIG_MAX_CPUS - 1; the boot CPU is 0 */
+	uint32_t apic_id;	/* the interrupt controller's id of this CPU */
+	enum cpu_state state;	/* written by the CPU starting it, then itself */
+	unsigned preempt_count;	/* > 0: no thread switch on this CPU */
+	bool need_resched;	/* set by the tick or a wakeup; read at preempt points */
+	struct thread *current;	/* the thread running here (kernel/sched) */
+	struct thread *idle;	/* this CPU's idle thread */
+	void *run_queue;	/* the scheduler's per-CPU state */
+	uint64_t ticks;		/* timer interrupts taken on this CPU */
+	uint64_t idle_ticks;	/* of those, taken while idle */
+};
+
 #ifdef VEIL_HOST
+/* Host tests: each test thread says which "CPU" it is (tests/host). */
 unsigned cpu_current(void);
 /* How many CPUs run (indices 0 .. cpu_count() - 1): what reports of
  * per-CPU data should cover, not CONFIG_MAX_CPUS. */
 unsigned cpu_count(void);
 #else
-/* Inline in the kernel: per-CPU data is indexed on hot paths. */
+#include <arch/cpu_local.h>
+
+/* The CPUs online, counted up as each one starts (kernel/smp). */
+extern unsigned cpu_online_count;
+
+/* Index of the running CPU, below CONFIG_MAX_CPUS. The caller must not
+ * migrate while it uses the result (preemption or interrupts off, or a
+ * spinlock held). */
 static inline unsigned cpu_current(void)
 {
-	return 0;	/* one CPU until SMP start-up gives each an index */
+	return arch_cpu_local_index();
+}
+
+/* This CPU's area; the same migration rule as cpu_current(). */
+static inline struct cpu_local *cpu_local(void)
+{
+	return arch_cpu_local_self();
 }
 
 static inline unsigned cpu_count(void)
 {
-	return 1;	/* the boot CPU alone until SMP start-up */
+	return __atomic_load_n(&cpu_online_count, __ATOMIC_ACQUIRE);
 }
+
+/* The area of CPU index (any CPU, online or not). */
+struct cpu_local *cpu_local_of(unsigned index);
 #endif
 
 #endif

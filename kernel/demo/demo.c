@@ -115,12 +115,19 @@ static void demo_loop(struct demo_workload *w, struct demo_report *report,
 		      const struct demo_options *options)
 {
 	uint64_t last_poll_ns = time_uptime_ns();
+	/* samples=N: a sample after every `spacing` accesses, none by clock. */
+	bool by_count = options->samples != 0;
+	uint64_t spacing = by_count ? options->accesses / options->samples : 0;
 
+	if (by_count && spacing == 0)
+		spacing = 1;
 	demo_report_start(report);
 	w->planned = options->accesses;
 	for (uint64_t i = 0; i < options->accesses; i++) {
 		if (demo_workload_step(w) != REGION_OK)
 			break;	/* reported after the summary */
+		if (by_count && (i + 1) % spacing == 0 && i + 1 < options->accesses)
+			demo_report_keep(report, w);
 		if (i % DEMO_CLOCK_CHECK_EVERY != 0)
 			continue;
 		uint64_t now = time_uptime_ns();
@@ -132,9 +139,10 @@ static void demo_loop(struct demo_workload *w, struct demo_report *report,
 			}
 		}
 		if (now - report->last_ns >= DEMO_STATUS_INTERVAL_NS)
-			demo_report_sample(report, w, options->status_line);
+			demo_report_sample(report, w, !by_count,
+					   options->status_line);
 	}
-	demo_report_sample(report, w, options->status_line);
+	demo_report_sample(report, w, true, options->status_line);
 }
 
 /* Frames a clear set of clear_limit pages needs, with one in 64 more for
@@ -215,12 +223,19 @@ void demo_print_stats(void)
 		return;
 	}
 	struct region_stats workload;
+	char scheme[96];
 
 	demo_workload_stats(&demo_last, &workload);
-	printk("demo-run source=%s accesses=%llu planned=%llu writes=%llu "
+	region_scheme_name(demo_region, scheme, sizeof(scheme));
+	/* scheme, pages and limit first: veil-plot labels the samples and
+	 * sizes that follow with them. */
+	printk("demo-run scheme=%s pages=%u limit=%u source=%s accesses=%llu "
+	       "planned=%llu writes=%llu "
 	       "faulted_accesses=%llu workload_faults=%llu "
 	       "workload_evictions=%llu fill_faults=%llu fill_evictions=%llu "
-	       "verified=%llu mismatches=%llu\n", demo_last_source_key,
+	       "verified=%llu mismatches=%llu\n", scheme,
+	       (unsigned)demo_region->pages,
+	       (unsigned)demo_region->clear.limit, demo_last_source_key,
 	       (unsigned long long)demo_last.accesses,
 	       (unsigned long long)demo_last.planned,
 	       (unsigned long long)demo_last.writes,

@@ -12,6 +12,7 @@
 
 #define DEMO_PAGES_MAX 8192u	/* 32 MiB: fits the 256 MiB test guests */
 #define DEMO_SCHEME_MAX 64
+#define DEMO_SAMPLES_MAX 256	/* samples one run keeps */
 
 struct demo_options {
 	uint32_t pages;			/* region pages */
@@ -20,6 +21,9 @@ struct demo_options {
 	unsigned write_percent;		/* share of accesses that write */
 	uint64_t seed;			/* access-pattern seed */
 	bool status_line;		/* refresh a status line while running */
+	unsigned samples;		/* 0: a sample every 250 ms; N: N samples
+					 * evenly spaced over the accesses (for
+					 * charts that need a number of points) */
 	char scheme[DEMO_SCHEME_MAX];	/* "" picks the default scheme */
 };
 

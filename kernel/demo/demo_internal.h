@@ -5,6 +5,7 @@
 #ifndef VEIL_KERNEL_DEMO_INTERNAL_H
 #define VEIL_KERNEL_DEMO_INTERNAL_H
 
+#include "kernel/demo/demo.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,7 +88,6 @@ struct demo_sample {
 	uint64_t accesses, faults, evictions;
 	uint32_t hit_per_mille, ratio_milli;
 };
-#define DEMO_SAMPLES_MAX 256
 struct demo_report {
 	uint64_t start_ns, last_ns;
 	uint64_t last_faults;
@@ -95,9 +95,14 @@ struct demo_report {
 	struct demo_sample samples[DEMO_SAMPLES_MAX];
 };
 void demo_report_start(struct demo_report *report);
-/* Takes a sample and, when asked, redraws the status line. */
+/* Takes a sample, keeps it when record (and room is left), and, when
+ * status_line, redraws the status line. */
 void demo_report_sample(struct demo_report *report,
-			const struct demo_workload *w, bool status_line);
+			const struct demo_workload *w, bool record,
+			bool status_line);
+/* Keeps a sample without touching the status line's figures (samples=N). */
+void demo_report_keep(struct demo_report *report,
+		      const struct demo_workload *w);
 void demo_report_summary(const struct demo_report *report,
 			 const struct demo_workload *w, const char *source);
 /* "demo-sizes ..." line: histogram of the sealed pages' stored sizes. */

@@ -70,30 +70,56 @@ static void demo_status_line(const struct demo_workload *w,
 	       p50, p99);
 }
 
-void demo_report_sample(struct demo_report *report,
-			const struct demo_workload *w, bool status_line)
+/* The workload's figures now, as one sample. */
+static void demo_report_measure(const struct demo_report *report,
+				const struct demo_workload *w, uint64_t now,
+				struct demo_sample *sample)
 {
 	struct region_stats stats;
-	struct demo_sample sample;
-	uint64_t now = time_uptime_ns();
-	uint64_t interval = now - report->last_ns;
 	int64_t saved;
 
 	demo_workload_stats(w, &stats);
-	sample.time_ms = (uint32_t)((now - report->start_ns) / 1000000u);
-	sample.accesses = w->accesses;
-	sample.faults = stats.faults;
-	sample.evictions = stats.evictions;
-	sample.hit_per_mille = demo_hit_per_mille(w);
-	demo_store_figures(&sample.ratio_milli, &saved);
-	uint64_t faults_per_second = interval ?
-		(stats.faults - report->last_faults) * 1000000000ull / interval : 0;
+	sample->time_ms = (uint32_t)((now - report->start_ns) / 1000000u);
+	sample->accesses = w->accesses;
+	sample->faults = stats.faults;
+	sample->evictions = stats.evictions;
+	sample->hit_per_mille = demo_hit_per_mille(w);
+	demo_store_figures(&sample->ratio_milli, &saved);
+}
+
+static void demo_report_record(struct demo_report *report,
+			       const struct demo_sample *sample)
+{
 	if (report->sample_count < DEMO_SAMPLES_MAX)
-		report->samples[report->sample_count++] = sample;
+		report->samples[report->sample_count++] = *sample;
+}
+
+void demo_report_sample(struct demo_report *report,
+			const struct demo_workload *w, bool record,
+			bool status_line)
+{
+	struct demo_sample sample;
+	uint64_t now = time_uptime_ns();
+	uint64_t interval = now - report->last_ns;
+
+	demo_report_measure(report, w, now, &sample);
+	uint64_t faults_per_second = interval ?
+		(sample.faults - report->last_faults) * 1000000000ull / interval : 0;
+	if (record)
+		demo_report_record(report, &sample);
 	report->last_ns = now;
-	report->last_faults = stats.faults;
+	report->last_faults = sample.faults;
 	if (status_line)
 		demo_status_line(w, &sample, faults_per_second);
+}
+
+void demo_report_keep(struct demo_report *report,
+		      const struct demo_workload *w)
+{
+	struct demo_sample sample;
+
+	demo_report_measure(report, w, time_uptime_ns(), &sample);
+	demo_report_record(report, &sample);
 }
 
 void demo_report_samples(const struct demo_report *report)
@@ -136,7 +162,10 @@ void demo_report_sizes(struct region *region)
 		counts[bucket < DEMO_SIZE_BUCKETS ? bucket : DEMO_SIZE_BUCKETS - 1]++;
 	}
 	spin_unlock_irqrestore(&region->lock, flags);
-	printk("demo-sizes bucket_bytes=%u counts=", DEMO_SIZE_BUCKET);
+	char scheme[96];
+	region_scheme_name(region, scheme, sizeof(scheme));
+	printk("demo-sizes scheme=%s bucket_bytes=%u counts=", scheme,
+	       DEMO_SIZE_BUCKET);
 	for (unsigned b = 0; b < DEMO_SIZE_BUCKETS; b++)
 		printk("%s%u", b ? "," : "", counts[b]);
 	printk("\n");

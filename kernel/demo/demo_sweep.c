@@ -4,7 +4,7 @@
  * accesses every run) over a region of corpus pages, with clear sets of
  * 1, 5, 25 and 100 % of the region, under four schemes. Each line:
  *
- *   scheme=<s> window_pct=<p> slowdown=<x> ratio=<r>
+ *   scheme=<label> window_pct=<p> slowdown=<x> ratio=<r> ... spec=<scheme>
  *
  * slowdown: the run's TSC ticks over those of the all-clear run (100 %,
  * nothing ever sealed) of the same scheme; under qemu -icount shift=0 the
@@ -128,7 +128,7 @@ static bool sweep_run(const char *scheme, unsigned percent,
 	return ready;
 }
 
-static void sweep_print(const char *scheme, unsigned percent,
+static void sweep_print(const char *label, const char *scheme, unsigned percent,
 			const struct sweep_result *r, uint64_t base_ticks)
 {
 	char slowdown[24], ratio[24];
@@ -137,10 +137,11 @@ static void sweep_print(const char *scheme, unsigned percent,
 			  base_ticks ? r->ticks * 1000 / base_ticks : 0, 2);
 	demo_format_milli(ratio, sizeof(ratio), r->ratio_milli, 2);
 	printk("scheme=%s window_pct=%u slowdown=%s ratio=%s store_frames=%llu "
-	       "metadata_frames=%llu clear_pages=%llu%s\n", scheme, percent,
+	       "metadata_frames=%llu clear_pages=%llu spec=%s%s\n", label, percent,
 	       slowdown, ratio, (unsigned long long)r->store_frames,
 	       (unsigned long long)r->metadata_frames,
-	       (unsigned long long)r->clear_pages, r->ok ? "" : " checksums=BAD");
+	       (unsigned long long)r->clear_pages, scheme,
+	       r->ok ? "" : " checksums=BAD");
 }
 
 static void sweep_scheme(const char *label, const char *scheme,
@@ -158,7 +159,7 @@ static void sweep_scheme(const char *label, const char *scheme,
 			result = base;
 		else if (!sweep_run(scheme, percent, corpus, &result))
 			continue;
-		sweep_print(label, percent, &result, base.ticks);
+		sweep_print(label, scheme, percent, &result, base.ticks);
 	}
 }
 

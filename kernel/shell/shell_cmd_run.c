@@ -56,12 +56,15 @@ static bool shell_demo_option(struct demo_options *o, const char *key,
 	if (strcmp(key, "writes") == 0 &&
 	    shell_parse_number(value, "writes (percent)", 0, 100, &n))
 		return o->write_percent = (unsigned)n, true;
+	if (strcmp(key, "samples") == 0 &&
+	    shell_parse_number(value, "samples", 1, DEMO_SAMPLES_MAX, &n))
+		return o->samples = (unsigned)n, true;
 	if (strcmp(key, "seed") == 0 &&
 	    shell_parse_number(value, "seed", 0, UINT64_MAX, &n))
 		return o->seed = n, true;
 	if (strcmp(key, "pages") && strcmp(key, "limit") &&
 	    strcmp(key, "accesses") && strcmp(key, "writes") &&
-	    strcmp(key, "seed"))
+	    strcmp(key, "seed") && strcmp(key, "samples"))
 		printk("shell: run demo has no option '%s'\n", key);
 	return false;
 }

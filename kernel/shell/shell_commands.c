@@ -25,7 +25,7 @@ const struct shell_command shell_commands[] = {
 	{ "stats", "", "regions, the store and the last demo run's figures",
 	  shell_cmd_stats },
 	{ "run", "demo [pages=N] [limit=N] [accesses=N] [writes=PCT] [seed=N] "
-	  "[scheme=S] [status=on|off]", "run a workload", shell_cmd_run },
+	  "[scheme=S] [status=on|off] [samples=N]", "run a workload", shell_cmd_run },
 	{ "test", "[all|SUITE|SUITE.CASE,...]", "run ktest suites (no argument: list them)",
 	  shell_cmd_test },
 	{ "bench", "[NAME]", "run a benchmark (no argument: list them)",

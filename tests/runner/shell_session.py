@@ -29,8 +29,8 @@ ISO = os.path.join(BUILD, "veil.iso")
 PROMPT = "veil> "
 # command typed -> text its answer must hold
 EXCHANGES = [
-    ("stats", ["region id=1 name=demo", "store name=sealed-pages", "demo-run source=",
-               "demo-latency faulted_accesses=", "demo-sizes bucket_bytes="]),
+    ("stats", ["region id=1 name=demo", "store name=sealed-pages", "demo-run scheme=",
+               "demo-latency faulted_accesses=", "demo-sizes scheme="]),
     ("regions", ["region id=1 name=demo"]),
     ("scheme", ["schemes:", "demo", "policies:", "transforms:"]),
     ("frobnicate", ["unknown command 'frobnicate'"]),
@@ -233,6 +233,33 @@ def step_shell(ctx):
     return checks + _pressure(ctx)
 
 
+# What the canned log holds (three demo runs of 60 samples under three
+# schemes, the four-scheme window sweep), as veil-plot's one line per chart
+# must report it.
+PLOT_SCHEMES = ("clock:adaptive,aes128-xts-mac", "clock:lz4", "clock:wkdm")
+
+
+def _plot_contents(stdout):
+    """Checks veil-plot's description of each chart against the canned log."""
+    lines = {os.path.basename(l.split(":")[0]): l for l in stdout.splitlines() if ".png:" in l}
+    checks = []
+    fault = lines.get("fault-rate.png", "")
+    samples = re.search(r"samples=([\d,]+)", fault)
+    counts = [int(c) for c in samples.group(1).split(",")] if samples else []
+    checks.append(("plot:fault-rate-samples", len(counts) == 3 and min(counts) >= 50,
+                   f"samples per run {counts}, want 3 runs of at least 50: {fault!r}"))
+    for chart in ("fault-rate.png", "hit-rate.png", "compression.png"):
+        legend = lines.get(chart, "")
+        missing = [s for s in PLOT_SCHEMES if s not in legend]
+        checks.append((f"plot:{chart}-legend-schemes", not missing,
+                       f"legend lacks {missing}: {legend!r}"))
+    sweep = lines.get("window-sweep.png", "")
+    checks.append(("plot:window-sweep-series", "series=4 points=4,4,4,4" in sweep
+                   and "(clock:adaptive,aes128-xts-mac)" in sweep,
+                   f"want 4 schemes of 4 points each, named with their chain: {sweep!r}"))
+    return checks
+
+
 def step_plot(ctx):
     checks = []
     out = os.path.join(RUN_DIR, "plots")
@@ -249,6 +276,7 @@ def step_plot(ctx):
             png = f.read(8) == b"\x89PNG\r\n\x1a\n"
         checks.append((f"plot:{chart}", size > 1000 and png,
                        f"{path}: {size} bytes, PNG signature {png}"))
+    checks += _plot_contents(run.stdout)
     run = subprocess.run(["tools/veil-plot", "-o", out, "tests/plot/malformed.log"],
                          capture_output=True, text=True, timeout=300)
     checks.append(("plot:malformed-refused",

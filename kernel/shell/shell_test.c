@@ -41,6 +41,7 @@ KTEST(shell, bad_numbers)
 		"run demo pages=99999999999999999999999", "run demo accesses=",
 		"run demo writes=101", "run demo limit=0x", "run demo pages=8 limit=9",
 		"run demo nonsense", "run demo colour=blue", "run demo status=maybe",
+		"run demo samples=0", "run demo samples=257",
 		"run frobnicate", "wset 0x", "trace sideways", "scheme demo",
 	};
 

@@ -199,6 +199,21 @@ def _pressure(ctx):
     return checks
 
 
+def _samples(session):
+    """run demo samples=N keeps N samples, evenly spaced over the accesses
+    (the last at the end of the run); stats prints them."""
+    session.send("run demo pages=64 limit=8 accesses=1000 status=off samples=50 "
+                 "scheme=clock:lz4\n")
+    session.expect(PROMPT, timeout=60)
+    session.send("stats\n")
+    answer = session.expect(PROMPT, timeout=30)
+    accesses = [int(a) for a in re.findall(r"demo-sample t_ms=\d+ accesses=(\d+) ", answer)]
+    want = [20 * i for i in range(1, 50)] + [1000]
+    return ("shell:demo-samples", accesses == want and "demo-sizes scheme=clock:lz4 " in answer,
+            f"want 50 samples at every 20th access, got {len(accesses)}: {accesses[:6]}...; "
+            "and a demo-sizes line naming clock:lz4")
+
+
 def step_shell(ctx):
     if not os.path.exists(ISO):
         return [("shell:iso", False, f"{ISO} missing (make {ISO})")]
@@ -219,6 +234,7 @@ def step_shell(ctx):
                 checks.append(_exchange(session, typed, wanted))
             for label, data, wanted in BAD_BYTES:
                 checks.append(_bad_bytes(session, label, data, wanted))
+            checks.append(_samples(session))
             checks.append(_interrupt(session))
             checks.append(_interrupt_bench(session))
             checks.append(_exchange(session, "help help", ["usage: help [COMMAND]"]))

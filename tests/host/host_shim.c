@@ -3,6 +3,7 @@
  * klog, panic, interrupt masking and the CPU index. They let allocators and
  * codecs run as ordinary programs under the sanitizers.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,17 @@ void irq_restore(unsigned long flags)
 	(void)flags;
 }
 #endif
+
+/* Spin waits (kernel/lib/spinlock.h): yield every 64 turns, so a waiter
+ * that is not on a host CPU gets one soon. */
+void host_spin_relax(void)
+{
+	static __thread unsigned turns;
+
+	__builtin_ia32_pause();
+	if (++turns % 64 == 0)
+		sched_yield();
+}
 
 unsigned cpu_current(void)
 {

@@ -510,6 +510,11 @@ void slab_cache_set_debug(struct slab_cache *cache, bool on)
 	}
 }
 
+bool slab_debug_enabled(void)
+{
+	return __atomic_load_n(&slab_debug_default, __ATOMIC_RELAXED);
+}
+
 void slab_debug_enable(bool on)
 {
 	unsigned long flags = spin_lock_irqsave(&slab_caches_lock);

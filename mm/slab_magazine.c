@@ -109,6 +109,20 @@ static void slab_depot_put_empty(struct slab_cache *cache, struct slab_magazine 
 	spin_unlock_irqrestore(&depot->lock, flags);
 }
 
+/* Counts a call that bypasses the magazines (debug mode, or a cache without
+ * them) in this CPU's statistics, which cover every call. */
+static void slab_cpu_count(struct slab_cache *cache, bool allocation)
+{
+	unsigned long flags = irq_save();
+	struct slab_cpu_cache *cpu = slab_cpu(cache);
+
+	if (allocation)
+		cpu->allocations++;
+	else
+		cpu->frees++;
+	irq_restore(flags);
+}
+
 void *slab_alloc_slow(struct slab_cache *cache, size_t requested, const void *caller)
 {
 	struct slab_cpu_cache *cpu;
@@ -116,10 +130,13 @@ void *slab_alloc_slow(struct slab_cache *cache, size_t requested, const void *ca
 
 	if (slab_debug_active(cache)) {
 		slab_magazine_flush_cpu(cache);
+		slab_cpu_count(cache, true);
 		return slab_layer_alloc(cache, requested, caller);
 	}
-	if (cache->magazine_capacity == 0)
+	if (cache->magazine_capacity == 0) {
+		slab_cpu_count(cache, true);
 		return slab_layer_alloc(cache, requested, caller);
+	}
 	flags = irq_save();
 	cpu = slab_cpu(cache);
 	cpu->allocations++;
@@ -143,10 +160,12 @@ void slab_free_slow(struct slab_cache *cache, void *object, const void *caller)
 {
 	if (slab_debug_active(cache)) {
 		slab_magazine_flush_cpu(cache);
+		slab_cpu_count(cache, false);
 		slab_layer_free(cache, object, caller);
 		return;
 	}
 	if (cache->magazine_capacity == 0) {
+		slab_cpu_count(cache, false);
 		slab_layer_free(cache, object, caller);
 		return;
 	}

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/irq.h"
 #include "kernel/lib/panic.h"
@@ -145,6 +146,16 @@ void host_spin_relax(void)
 	__builtin_ia32_pause();
 	if (++turns % 64 == 0)
 		sched_yield();
+}
+
+/* Per-CPU buffers of host "CPUs" (the tests' *_cpu_prepare calls). */
+void *cpu_memory_alloc(size_t bytes)
+{
+	void *memory = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+
+	if (memory)
+		memset(memory, 0, bytes);
+	return memory;
 }
 
 unsigned cpu_current(void)

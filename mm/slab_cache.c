@@ -544,6 +544,8 @@ void slab_cache_get_stats(struct slab_cache *cache, struct slab_cache_stats *sta
 		stats->allocations += cache->cpu[cpu].allocations;
 		stats->frees += cache->cpu[cpu].frees;
 	}
+	stats->allocations += __atomic_load_n(&cache->bypass_allocations, __ATOMIC_RELAXED);
+	stats->frees += __atomic_load_n(&cache->bypass_frees, __ATOMIC_RELAXED);
 	flags = spin_lock_irqsave(&cache->lock);
 	stats->slabs_full = cache->list_count[SLAB_LIST_FULL];
 	stats->slabs_partial = cache->list_count[SLAB_LIST_PARTIAL];

@@ -16,6 +16,9 @@
 
 /* Host tests that model several CPUs set this per thread. */
 __thread unsigned host_cpu_index;
+/* The slab's fast path raises it as the kernel's preemption count
+ * (mm/slab_internal.h); nothing reads it on the host. */
+__thread unsigned host_preempt_count;
 
 /* The printk capture (host_shim.h): the buffer, its size and the length
  * printed so far; one capturing thread at a time, so no lock. */

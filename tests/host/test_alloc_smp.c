@@ -17,6 +17,7 @@
 #include "mm/alloc_torture.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"
+#include "mm/slab_internal.h"
 #include "tests/host/htest.h"
 
 extern __thread unsigned host_cpu_index;
@@ -224,4 +225,51 @@ HTEST(cpus_allocate_and_free_at_once_debug_on)
 HTEST(cpus_allocate_and_free_at_once_magazines)
 {
 	smp_torture(false, 2);
+}
+
+/* An interrupt handler that allocates while the code it interrupted is in
+ * the fast path: modelled by claiming this CPU's magazines (as the fast
+ * path does) and then calling the allocator, as the handler would. The
+ * calls must go around the claimed magazines (straight to the slab layer),
+ * leave them as they were, and still be counted. */
+HTEST(allocation_inside_a_claimed_fast_path_goes_around_the_magazines)
+{
+	struct slab_cache_stats before, after;
+	struct slab_cache *cache;
+	struct slab_cpu_cache *claimed;
+	void *warm, *inner[3];
+
+	setup();
+	host_cpu_index = 0;
+	cache = slab_cache_create("claimed-64", 64, 0, NULL, NULL);
+	HCHECK(cache != NULL);
+	warm = slab_alloc(cache);	/* loads this CPU's magazines */
+	slab_free(cache, warm);
+	slab_cache_get_stats(cache, &before);
+
+	claimed = slab_cpu_claim(cache);
+	HCHECK(claimed != NULL);
+	uint32_t rounds = claimed->loaded_rounds;
+	HCHECK(rounds > 0);
+	HCHECK(slab_cpu_claim(cache) == NULL);	/* the handler's own claim fails */
+	for (unsigned i = 0; i < 3; i++)
+		inner[i] = slab_alloc(cache);
+	for (unsigned i = 0; i < 3; i++) {
+		HCHECK(inner[i] != NULL && inner[i] != warm);
+		slab_free(cache, inner[i]);
+	}
+	HCHECK_EQ(claimed->loaded_rounds, rounds);	/* untouched */
+	slab_cpu_flush();			/* skipped while claimed */
+	HCHECK_EQ(claimed->loaded_rounds, rounds);
+	slab_cpu_release(claimed);
+
+	slab_cache_get_stats(cache, &after);
+	HCHECK_EQ(after.allocations - before.allocations, 3);
+	HCHECK_EQ(after.frees - before.frees, 3);
+	HCHECK_EQ(after.slab_allocations - before.slab_allocations, 3);
+	HCHECK_EQ(after.objects_active, 0);
+	HCHECK(slab_alloc(cache) == warm);	/* the magazine works again */
+	slab_free(cache, warm);
+	slab_cpu_flush();
+	slab_cache_destroy(cache);
 }

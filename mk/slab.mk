@@ -10,7 +10,9 @@ $(eval $(call host_test,slab,tests/host/test_slab.c $(SLAB_SRCS) mm/pmm.c,-pthre
 # built with -flto so that the host stand-ins for irq_save/cpu_current
 # (tests/host/host_shim.c) inline, as the others' fast paths are inlined
 # inside their libraries; HOST_IRQ_FLAGS_MEASURED makes irq_save/irq_restore
-# pay the kernel's flag handling (pushfq, and popfq for sti: see host_shim.c).
+# pay the kernel's flag handling (pushfq, and popfq for sti: see host_shim.c)
+# where the slab still masks interrupts (its slow path; the fast path
+# claims its CPU's magazines instead).
 BENCH_SLAB_ALLOCATORS := veil glibc jemalloc mimalloc
 BENCH_SLAB_LIBS_veil     := -DCONFIG_FAILPOINTS=0 -flto -DHOST_IRQ_FLAGS_MEASURED $(SLAB_SRCS) mm/pmm.c tests/host/host_shim.c
 BENCH_SLAB_LIBS_glibc    :=

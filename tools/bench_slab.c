@@ -23,17 +23,16 @@
  * Prints "alloc=NAME threads=T pattern=NAME size=N ns_per_op=X" lines;
  * asserts nothing.
  *
- * Interrupt masking: in the kernel the slab's per-CPU fast path runs with
- * interrupts off, irq_save (pushfq, pop, cli) then irq_restore (sti), once
- * per kmalloc and once per kfree (mm/slab_magazine.c). Veil's binary is
- * built with HOST_IRQ_FLAGS_MEASURED, so the host stand-ins
- * (tests/host/host_shim.c) run the pushfq/pop and, in place of sti, a
- * pushq/popfq: user mode may run pushf and popf, not cli or sti (they
- * fault at IOPL 0). So the figure includes the flag save and a flags
- * restore, and leaves out cli; popfq is not sti, and the two do not cost
- * the same on every CPU, so the masking part of the figure is an estimate
- * of the kernel's, not its measure. The other allocators mask nothing (a
- * user-space allocator has no interrupts to fear).
+ * Interrupts: the slab's per-CPU fast path does not mask them; it claims
+ * its CPU's magazines (a preemption count and a per-CPU flag, see
+ * mm/slab_internal.h), which the host build runs as the kernel does (the
+ * count is a thread-local variable here, a GS-relative one there). The
+ * slow path (depot, slabs) masks interrupts: Veil's binary is built with
+ * HOST_IRQ_FLAGS_MEASURED, so the host stand-ins (tests/host/host_shim.c)
+ * run the pushfq/pop and, in place of sti, a pushq/popfq (user mode may
+ * not run cli or sti), an estimate of the kernel's cost from above. The
+ * other allocators mask nothing (a user-space allocator has no interrupts
+ * to fear).
  */
 #include <pthread.h>
 #include <stdint.h>

@@ -8,6 +8,7 @@
 #ifndef VEIL_MM_MM_H
 #define VEIL_MM_MM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "mm/pmm.h"
 
@@ -32,6 +33,15 @@ enum mm_owner_kind {
 /* Once, from kmain right after arch_paging_init. Panics when the memory map
  * leaves no room for the allocator's own structures. */
 void mm_init(const struct boot_info *info);
+
+/*
+ * Allocates CPU cpu's per-CPU buffers (codec workspace, scheme chain
+ * buffers, region bounce buffer, trace ring) before it runs: mm_init calls
+ * it for CPU 0, kernel/smp for each other CPU before starting it. False
+ * when memory is short: then that CPU must not be started (what was
+ * allocated stays, and a later call only completes it). Idempotent.
+ */
+bool mm_cpu_prepare(unsigned cpu);
 
 /* Console dump: frames (per order, total, reserved and why) and slabinfo. */
 void mm_dump(void);

@@ -6,6 +6,7 @@
  */
 #include <stdbool.h>
 #include "kernel/cmdline.h"
+#include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
 #include "mm/kstack.h"
 #include "mm/mm.h"
@@ -31,6 +32,8 @@ void mm_init(const struct boot_info *info)
 	slab_pages_init();
 	kstack_init();
 	kstack_fault_owner_init();
+	if (!mm_cpu_prepare(0))
+		panic("mm: no memory for the boot CPU's buffers");
 	if (mm_dump_at_boot)
 		mm_dump();
 }

@@ -201,8 +201,10 @@ uint64_t pmm_alloc(struct pmm *pmm, unsigned order)
 	frame = &pmm->frames[index];
 	frame->flags = PMM_FRAME_ALLOCATED;
 	frame->order = (uint8_t)order;
-	frame->refcount = 1;
-	frame->owner = 0;
+	/* Atomics: other CPUs read owner (pmm_owner) and refcount without
+	 * the lock; these stores must not tear for them. */
+	__atomic_store_n(&frame->refcount, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&frame->owner, 0, __ATOMIC_RELAXED);
 	pmm->free_frames -= 1ull << order;
 	pmm->allocations++;
 	spin_unlock_irqrestore(&pmm->lock, flags);
@@ -293,21 +295,24 @@ void pmm_set_owner(struct pmm *pmm, uint64_t phys, unsigned order, uintptr_t own
 	KASSERT(order < PMM_MAX_ORDER);
 	KASSERT(pmm_in_span(pmm, pfn) && pfn + (1ull << order) <= pmm->max_pfn);
 	for (uint64_t i = 0; i < (1ull << order); i++)
-		pmm->frames[pmm_index(pmm, pfn + i)].owner = owner;
+		__atomic_store_n(&pmm->frames[pmm_index(pmm, pfn + i)].owner,
+				 owner, __ATOMIC_RELEASE);
 }
 
 uintptr_t pmm_owner(struct pmm *pmm, uint64_t phys)
 {
 	struct pmm_frame *frame = pmm_frame_of(pmm, phys);
 
-	return frame ? frame->owner : 0;
+	/* Any CPU may ask about any address (kfree of a foreign pointer): an
+	 * atomic load, paired with pmm_set_owner's release. */
+	return frame ? __atomic_load_n(&frame->owner, __ATOMIC_ACQUIRE) : 0;
 }
 
 void pmm_frame_get(struct pmm *pmm, uint64_t phys)
 {
 	struct pmm_frame *frame = pmm_frame_of(pmm, phys);
 
-	KASSERT(frame && frame->refcount > 0);
+	KASSERT(frame && __atomic_load_n(&frame->refcount, __ATOMIC_RELAXED) > 0);
 	__atomic_add_fetch(&frame->refcount, 1, __ATOMIC_RELAXED);
 }
 
@@ -315,7 +320,7 @@ bool pmm_frame_put(struct pmm *pmm, uint64_t phys, unsigned order)
 {
 	struct pmm_frame *frame = pmm_frame_of(pmm, phys);
 
-	KASSERT(frame && frame->refcount > 0);
+	KASSERT(frame && __atomic_load_n(&frame->refcount, __ATOMIC_RELAXED) > 0);
 	if (__atomic_sub_fetch(&frame->refcount, 1, __ATOMIC_ACQ_REL) != 0)
 		return false;
 	return pmm_free(pmm, phys, order) == PMM_OK;

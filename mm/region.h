@@ -111,6 +111,11 @@ struct region {
 	void *owner_context;
 };
 
+/* Allocates CPU cpu's bounce buffer for restores (cpu_memory_alloc); true
+ * when it has one. mm_cpu_prepare calls it before the CPU runs; regions
+ * restore pages only on prepared CPUs. */
+bool region_cpu_prepare(unsigned cpu);
+
 int region_create(const struct region_config *config, struct region **out);
 /* Releases every frame, sealed copy and page-table page of the region. */
 void region_destroy(struct region *region);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/failpoint.h"
+#include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
 #include "mm/frame.h"
 #include "mm/region_internal.h"
@@ -98,8 +99,34 @@ int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
 /* Objects that span two of the store's frames are copied here to be read
  * (store_map); a CPU's buffer is used under a region lock with interrupts
  * off, so it has one user. Not on the stack: faults run on a 16 KiB
- * exception stack. */
-static uint8_t region_bounce_buffers[CONFIG_MAX_CPUS][STORE_OBJECT_MAX];
+ * exception stack. Allocated by region_cpu_prepare before the CPU runs;
+ * each pointer is written once. */
+static uint8_t *region_bounce_buffers[CONFIG_MAX_CPUS];
+
+bool region_cpu_prepare(unsigned cpu)
+{
+	uint8_t *buffer;
+
+	if (cpu >= CONFIG_MAX_CPUS)
+		return false;
+	if (__atomic_load_n(&region_bounce_buffers[cpu], __ATOMIC_ACQUIRE))
+		return true;
+	buffer = cpu_memory_alloc(STORE_OBJECT_MAX);
+	if (!buffer)
+		return false;
+	__atomic_store_n(&region_bounce_buffers[cpu], buffer, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* The running CPU's bounce buffer; it must have been prepared. */
+static uint8_t *region_bounce_buffer(void)
+{
+	uint8_t *buffer = __atomic_load_n(&region_bounce_buffers[cpu_current()],
+					  __ATOMIC_RELAXED);
+
+	KASSERT(buffer != NULL);
+	return buffer;
+}
 
 int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 {
@@ -109,7 +136,7 @@ int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 	void *bytes = frame_address(frame);
 	struct store_view view;
 	int result = store_map(region->store, region_record_handle(record),
-			       region_bounce_buffers[cpu_current()], &view);
+			       region_bounce_buffer(), &view);
 
 	if (result != STORE_OK)
 		return result == STORE_NO_MEMORY ? REGION_NO_MEMORY : REGION_CORRUPT;

@@ -10,12 +10,43 @@
 #include <string.h>
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/failpoint.h"
+#include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
 #include "mm/scheme.h"
 
-/* Chain buffers of each CPU, used with interrupts off (see scheme.h). */
-static uint8_t scheme_buffers[CONFIG_MAX_CPUS][2][XF_BUFFER_BYTES]
-	__attribute__((aligned(64)));
+/* Chain buffers of one CPU, used with interrupts off (see scheme.h). */
+struct scheme_cpu_buffers {
+	uint8_t buffer[2][XF_BUFFER_BYTES];
+};
+
+/* Per CPU, allocated by scheme_cpu_prepare before the CPU runs; each
+ * pointer is written once and the buffers are used only by their CPU. */
+static struct scheme_cpu_buffers *scheme_buffers[CONFIG_MAX_CPUS];
+
+bool scheme_cpu_prepare(unsigned cpu)
+{
+	struct scheme_cpu_buffers *buffers;
+
+	if (cpu >= CONFIG_MAX_CPUS)
+		return false;
+	if (__atomic_load_n(&scheme_buffers[cpu], __ATOMIC_ACQUIRE))
+		return true;
+	buffers = cpu_memory_alloc(sizeof(*buffers));
+	if (!buffers)
+		return false;
+	__atomic_store_n(&scheme_buffers[cpu], buffers, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* The running CPU's buffers; it must have been prepared. */
+static uint8_t (*scheme_cpu_buffers(void))[XF_BUFFER_BYTES]
+{
+	struct scheme_cpu_buffers *buffers =
+		__atomic_load_n(&scheme_buffers[cpu_current()], __ATOMIC_RELAXED);
+
+	KASSERT(buffers != NULL);
+	return buffers->buffer;
+}
 
 static bool scheme_is_cipher(const struct xf_transform *transform)
 {
@@ -126,7 +157,7 @@ static void scheme_undo_in_place(const struct scheme *scheme,
 int scheme_seal(const struct scheme *scheme, const struct xf_page_id *id,
 		void *page, const void **sealed, size_t *sealed_length)
 {
-	uint8_t (*buffers)[XF_BUFFER_BYTES] = scheme_buffers[cpu_current()];
+	uint8_t (*buffers)[XF_BUFFER_BYTES] = scheme_cpu_buffers();
 	uint8_t *in = page;
 	size_t in_length = XF_PAGE_BYTES;
 	unsigned page_steps = 0;	/* leading in-place steps on the page */
@@ -183,7 +214,7 @@ static uint8_t *scheme_own_buffer(uint8_t (*buffers)[XF_BUFFER_BYTES],
 int scheme_unseal(const struct scheme *scheme, const struct xf_page_id *id,
 		  const void *sealed, size_t sealed_length, void *page)
 {
-	uint8_t (*buffers)[XF_BUFFER_BYTES] = scheme_buffers[cpu_current()];
+	uint8_t (*buffers)[XF_BUFFER_BYTES] = scheme_cpu_buffers();
 	const uint8_t *in = sealed;
 	uint8_t *scratch = scheme_own_buffer(buffers, sealed);	/* in's, if ours */
 	size_t in_length = sealed_length;

@@ -40,6 +40,11 @@ bool scheme_confidential(const struct scheme *scheme);
 /* Writes the scheme as scheme_parse reads it. */
 void scheme_format(const struct scheme *scheme, char *buffer, size_t size);
 
+/* Allocates CPU cpu's chain buffers (cpu_memory_alloc); true when it has
+ * them. mm_cpu_prepare calls it before the CPU runs; scheme_seal and
+ * scheme_unseal may run only on prepared CPUs. */
+bool scheme_cpu_prepare(unsigned cpu);
+
 /*
  * Seals the page (XF_PAGE_BYTES at page). On success *sealed points at the
  * result (a per-CPU buffer, or the page itself when every step works in

@@ -137,6 +137,8 @@ void slab_cpu_flush(void);
  * foreign checks only. Debug mode bypasses the magazines.
  */
 void slab_debug_enable(bool on);
+/* Whether debug mode is the default (the last slab_debug_enable). */
+bool slab_debug_enabled(void);
 void slab_cache_set_debug(struct slab_cache *cache, bool on);
 
 /* Figures of one cache; magazine figures are read without stopping the

@@ -510,6 +510,11 @@ void slab_cache_set_debug(struct slab_cache *cache, bool on)
 	}
 }
 
+bool slab_debug_enabled(void)
+{
+	return __atomic_load_n(&slab_debug_default, __ATOMIC_RELAXED);
+}
+
 void slab_debug_enable(bool on)
 {
 	unsigned long flags = spin_lock_irqsave(&slab_caches_lock);
@@ -539,6 +544,8 @@ void slab_cache_get_stats(struct slab_cache *cache, struct slab_cache_stats *sta
 		stats->allocations += cache->cpu[cpu].allocations;
 		stats->frees += cache->cpu[cpu].frees;
 	}
+	stats->allocations += __atomic_load_n(&cache->bypass_allocations, __ATOMIC_RELAXED);
+	stats->frees += __atomic_load_n(&cache->bypass_frees, __ATOMIC_RELAXED);
 	flags = spin_lock_irqsave(&cache->lock);
 	stats->slabs_full = cache->list_count[SLAB_LIST_FULL];
 	stats->slabs_partial = cache->list_count[SLAB_LIST_PARTIAL];

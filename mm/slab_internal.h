@@ -6,8 +6,10 @@
  *
  * Locks, outermost first: slab_caches_lock (the list of caches), a cache's
  * depot.lock, a cache's lock (its slabs), then whatever the provider takes.
- * A CPU's slab_cpu_cache is not locked: only that CPU touches it, with
- * interrupts off (see struct slab_cpu_cache).
+ * A CPU's slab_cpu_cache is not locked: only that CPU touches it, either
+ * claimed (the fast path: its `busy` flag set, no thread switch, interrupts
+ * left on) or with interrupts off and unclaimed (the slow path); see
+ * struct slab_cpu_cache.
  */
 #ifndef VEIL_MM_SLAB_INTERNAL_H
 #define VEIL_MM_SLAB_INTERNAL_H
@@ -37,10 +39,17 @@ struct slab_magazine {
  * One CPU's magazines of one cache (Bonwick's CPU layer): `loaded` is used
  * first, `previous` is kept so that alternating alloc/free at a magazine
  * boundary does not go to the depot every time. Rounds are counted here so
- * the fast path reads one line. Only the owning CPU touches it, with
- * interrupts off (irq_save), which is what makes it safe without an atomic;
+ * the fast path reads one line. Only the owning CPU touches it, which is
+ * what makes it safe without an atomic, in one of two ways:
+ *  - the fast path claims it (slab_cpu_claim: `busy` set, no thread switch)
+ *    without masking interrupts, which would cost more than the rest of
+ *    the fast path (pushfq and the popfq/sti back); an interrupt handler on
+ *    this CPU that allocates meanwhile finds it claimed and goes around it
+ *    (straight to the slab layer, counted in the cache's `bypass_*`);
+ *  - the slow path masks interrupts and uses it only when it is not
+ *    claimed (a handler that interrupted a fast path goes around it too).
  * slab_cache_destroy, whose caller guarantees the cache is quiet, is the
- * only other reader/writer.
+ * only other reader/writer; statistics readers read it racily.
  */
 struct slab_cpu_cache {
 	struct slab_magazine *loaded;
@@ -48,7 +57,7 @@ struct slab_cpu_cache {
 	uint32_t loaded_capacity;	/* 0 while loaded is NULL */
 	struct slab_magazine *previous;
 	uint32_t previous_rounds;
-	uint32_t unused;
+	uint32_t busy;			/* claimed by the fast path on this CPU */
 	uint64_t allocations, frees;	/* statistics, written by the owner only */
 } __attribute__((aligned(SLAB_CACHE_LINE)));
 
@@ -118,6 +127,9 @@ struct slab_cache {
 	uint64_t pages, objects_total, objects_out;
 	uint64_t slab_allocations, slabs_created, slabs_released;
 	uint64_t findings;		/* atomics */
+	/* Calls made from an interrupt handler while its CPU's magazines were
+	 * claimed (they went straight to the slab layer). Atomics. */
+	uint64_t bypass_allocations, bypass_frees;
 
 	struct slab_depot depot;
 	struct slab_cache *next_cache;	/* slab_caches_lock */
@@ -213,29 +225,81 @@ void kmalloc_page_map_remove(const struct slab_cache *cache, const void *base,
 
 /* ---- the fast path --------------------------------------------------- */
 
+#ifdef VEIL_HOST
+/* Host builds: a thread-local count standing in for the kernel's (no
+ * scheduler to honour it; it keeps bench-slab's fast path the kernel's). */
+extern __thread unsigned host_preempt_count;
+#define slab_preempt_count() (&host_preempt_count)
+#else
+/* The running CPU's preemption count (kernel/lib/cpu.h: > 0, no thread
+ * switch on this CPU). A bare count: a reschedule asked for while it is
+ * raised waits for the next preemption point, a few instructions later. */
+#define slab_preempt_count() (&cpu_local()->preempt_count)
+#endif
+
+/*
+ * Claims the running CPU's magazines of cache, or returns NULL when they
+ * are claimed already (we interrupted a fast path on this CPU). Between
+ * claim and release the thread stays on this CPU (preemption is off), and
+ * interrupt handlers only check the flag; the signal fences keep the
+ * compiler from moving magazine accesses outside the claim, and are all
+ * that is needed: only this CPU reads the flag (the check and the set are
+ * not one instruction, but a handler that runs between them is done
+ * before we set it).
+ */
+static inline __attribute__((always_inline)) struct slab_cpu_cache *
+slab_cpu_claim(struct slab_cache *cache)
+{
+	unsigned *preempt = slab_preempt_count();
+
+	(*preempt)++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	struct slab_cpu_cache *cpu = &cache->cpu[cpu_current()];
+	if (__builtin_expect(__atomic_load_n(&cpu->busy, __ATOMIC_RELAXED) != 0, 0)) {
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		(*preempt)--;
+		return NULL;
+	}
+	__atomic_store_n(&cpu->busy, 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return cpu;
+}
+
+static inline __attribute__((always_inline)) void
+slab_cpu_release(struct slab_cpu_cache *cpu)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&cpu->busy, 0, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	(*slab_preempt_count())--;
+}
+
 /*
  * A magazine hit: pop one round. Anything else (no round, debug mode, a
- * cache without magazines: its loaded_capacity stays 0) goes to the slow
- * path, which is out of line so that the hit needs no stack frame.
+ * cache without magazines: its loaded_capacity stays 0, magazines claimed
+ * by the code we interrupted) goes to the slow path, which is out of line
+ * so that the hit needs no stack frame.
  */
 static inline __attribute__((always_inline)) void *
 slab_fast_alloc(struct slab_cache *cache, size_t requested, const void *caller)
 {
 	if (FAILPOINT(FAILPOINT_SLAB_ALLOC))
 		return NULL;
-	unsigned long flags = irq_save();
-	struct slab_cpu_cache *cpu = &cache->cpu[cpu_current()];
-	uint32_t rounds = cpu->loaded_rounds;
+	struct slab_cpu_cache *cpu = slab_cpu_claim(cache);
 
-	if (__builtin_expect(rounds != 0 && !slab_debug_active(cache), 1)) {
-		void *object = cpu->loaded->rounds[rounds - 1];
+	if (__builtin_expect(cpu != NULL, 1)) {
+		uint32_t rounds = cpu->loaded_rounds;
 
-		cpu->loaded_rounds = rounds - 1;
-		cpu->allocations++;
-		irq_restore(flags);
-		return object;
+		if (__builtin_expect(rounds != 0 && !slab_debug_active(cache), 1)) {
+			void *object = cpu->loaded->rounds[rounds - 1];
+
+			cpu->loaded_rounds = rounds - 1;
+			cpu->allocations++;
+			slab_cpu_release(cpu);
+			return object;
+		}
+		slab_cpu_release(cpu);
 	}
-	irq_restore(flags);
 	return slab_alloc_slow(cache, requested, caller);
 }
 
@@ -243,19 +307,21 @@ slab_fast_alloc(struct slab_cache *cache, size_t requested, const void *caller)
 static inline __attribute__((always_inline)) void
 slab_fast_free(struct slab_cache *cache, void *object, const void *caller)
 {
-	unsigned long flags = irq_save();
-	struct slab_cpu_cache *cpu = &cache->cpu[cpu_current()];
-	uint32_t rounds = cpu->loaded_rounds;
+	struct slab_cpu_cache *cpu = slab_cpu_claim(cache);
 
-	if (__builtin_expect(rounds < cpu->loaded_capacity &&
-			     !slab_debug_active(cache), 1)) {
-		cpu->loaded->rounds[rounds] = object;
-		cpu->loaded_rounds = rounds + 1;
-		cpu->frees++;
-		irq_restore(flags);
-		return;
+	if (__builtin_expect(cpu != NULL, 1)) {
+		uint32_t rounds = cpu->loaded_rounds;
+
+		if (__builtin_expect(rounds < cpu->loaded_capacity &&
+				     !slab_debug_active(cache), 1)) {
+			cpu->loaded->rounds[rounds] = object;
+			cpu->loaded_rounds = rounds + 1;
+			cpu->frees++;
+			slab_cpu_release(cpu);
+			return;
+		}
+		slab_cpu_release(cpu);
 	}
-	irq_restore(flags);
 	slab_free_slow(cache, object, caller);
 }
 

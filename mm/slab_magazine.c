@@ -11,9 +11,12 @@
  * swapping loaded and previous is always enough for the next operation
  * when previous is of the right kind.
  *
- * Per-CPU state is touched only by its CPU with interrupts off (irq_save);
- * the depot has its own lock, taken inside that. Debug mode bypasses all
- * of this, so every free reaches the checks.
+ * Per-CPU state is touched only by its CPU: claimed by the inline fast
+ * path (slab_cpu_claim, interrupts on), or here with interrupts off and
+ * only when the fast path has not claimed it (we may be an interrupt
+ * handler that interrupted one: then the call goes around the magazines).
+ * The depot has its own lock, taken with interrupts off. Debug mode
+ * bypasses all of this, so every free reaches the checks.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,9 +26,13 @@
 #include "mm/slab.h"
 #include "mm/slab_internal.h"
 
+/* This CPU's magazines of cache, or NULL when the code this interrupt
+ * handler interrupted has claimed them (slab_cpu_claim). Interrupts off. */
 static struct slab_cpu_cache *slab_cpu(struct slab_cache *cache)
 {
-	return &cache->cpu[cpu_current()];
+	struct slab_cpu_cache *cpu = &cache->cpu[cpu_current()];
+
+	return __atomic_load_n(&cpu->busy, __ATOMIC_RELAXED) ? NULL : cpu;
 }
 
 static void slab_cpu_swap(struct slab_cache *cache, struct slab_cpu_cache *cpu)
@@ -109,6 +116,23 @@ static void slab_depot_put_empty(struct slab_cache *cache, struct slab_magazine 
 	spin_unlock_irqrestore(&depot->lock, flags);
 }
 
+/* Counts a call that bypasses the magazines (debug mode, or a cache without
+ * them) in this CPU's statistics, which cover every call. */
+static void slab_cpu_count(struct slab_cache *cache, bool allocation)
+{
+	unsigned long flags = irq_save();
+	struct slab_cpu_cache *cpu = slab_cpu(cache);
+
+	if (!cpu)
+		__atomic_add_fetch(allocation ? &cache->bypass_allocations :
+				   &cache->bypass_frees, 1, __ATOMIC_RELAXED);
+	else if (allocation)
+		cpu->allocations++;
+	else
+		cpu->frees++;
+	irq_restore(flags);
+}
+
 void *slab_alloc_slow(struct slab_cache *cache, size_t requested, const void *caller)
 {
 	struct slab_cpu_cache *cpu;
@@ -116,12 +140,20 @@ void *slab_alloc_slow(struct slab_cache *cache, size_t requested, const void *ca
 
 	if (slab_debug_active(cache)) {
 		slab_magazine_flush_cpu(cache);
+		slab_cpu_count(cache, true);
 		return slab_layer_alloc(cache, requested, caller);
 	}
-	if (cache->magazine_capacity == 0)
+	if (cache->magazine_capacity == 0) {
+		slab_cpu_count(cache, true);
 		return slab_layer_alloc(cache, requested, caller);
+	}
 	flags = irq_save();
 	cpu = slab_cpu(cache);
+	if (!cpu) {
+		irq_restore(flags);
+		__atomic_add_fetch(&cache->bypass_allocations, 1, __ATOMIC_RELAXED);
+		return slab_layer_alloc(cache, requested, caller);
+	}
 	cpu->allocations++;
 	for (;;) {
 		if (cpu->loaded_rounds) {
@@ -143,10 +175,12 @@ void slab_free_slow(struct slab_cache *cache, void *object, const void *caller)
 {
 	if (slab_debug_active(cache)) {
 		slab_magazine_flush_cpu(cache);
+		slab_cpu_count(cache, false);
 		slab_layer_free(cache, object, caller);
 		return;
 	}
 	if (cache->magazine_capacity == 0) {
+		slab_cpu_count(cache, false);
 		slab_layer_free(cache, object, caller);
 		return;
 	}
@@ -155,6 +189,12 @@ void slab_free_slow(struct slab_cache *cache, void *object, const void *caller)
 		struct slab_cpu_cache *cpu = slab_cpu(cache);
 		struct slab_magazine *magazine;
 
+		if (!cpu) {
+			irq_restore(flags);
+			__atomic_add_fetch(&cache->bypass_frees, 1, __ATOMIC_RELAXED);
+			slab_layer_free(cache, object, caller);
+			return;
+		}
 		for (;;) {
 			if (cpu->loaded_rounds < cpu->loaded_capacity) {
 				cpu->loaded->rounds[cpu->loaded_rounds++] = object;
@@ -212,8 +252,13 @@ static void slab_cpu_empty_out(struct slab_cache *cache, struct slab_cpu_cache *
 	uint32_t loaded_rounds, previous_rounds;
 	unsigned long flags = own ? irq_save() : 0;
 
-	if (own)
+	if (own) {
 		cpu = slab_cpu(cache);
+		if (!cpu) {	/* claimed by the code we interrupted */
+			irq_restore(flags);
+			return;
+		}
+	}
 	slab_cpu_take(cpu, &loaded, &loaded_rounds, &previous, &previous_rounds);
 	if (own)
 		irq_restore(flags);

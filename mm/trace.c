@@ -14,9 +14,32 @@ struct trace_ring {
 	struct trace_record records[TRACE_RING_RECORDS];
 };
 
-/* Per CPU; each ring is written only by its CPU with interrupts off, so it
- * needs no lock. Read by the dump (see the seq protocol in trace.h). */
-static struct trace_ring trace_rings[CONFIG_MAX_CPUS];
+/* Per CPU, allocated by trace_cpu_prepare before the CPU runs (NULL: not
+ * prepared, nothing recorded or dumped for it); the pointer is written once.
+ * Each ring is written only by its CPU with interrupts off, so it needs no
+ * lock. Read by the dump from any CPU (the seq protocol in trace.h). */
+static struct trace_ring *trace_rings[CONFIG_MAX_CPUS];
+
+bool trace_cpu_prepare(unsigned cpu)
+{
+	struct trace_ring *ring;
+
+	if (cpu >= CONFIG_MAX_CPUS)
+		return false;
+	if (__atomic_load_n(&trace_rings[cpu], __ATOMIC_ACQUIRE))
+		return true;
+	ring = cpu_memory_alloc(sizeof(*ring));
+	if (!ring)
+		return false;
+	__atomic_store_n(&trace_rings[cpu], ring, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* The ring of cpu, or NULL when it was never prepared. */
+static struct trace_ring *trace_ring_of(unsigned cpu)
+{
+	return __atomic_load_n(&trace_rings[cpu], __ATOMIC_ACQUIRE);
+}
 /* The clock; written by trace_start before subscribing, read by writers. */
 static uint64_t (*trace_clock)(void);
 
@@ -25,7 +48,12 @@ void trace_record_event(enum tlb_event_type type, uint32_t region_id,
 {
 	unsigned long flags = irq_save();
 	unsigned cpu = cpu_current();
-	struct trace_ring *ring = &trace_rings[cpu];
+	struct trace_ring *ring = trace_ring_of(cpu);
+
+	if (!ring) {
+		irq_restore(flags);
+		return;
+	}
 	uint64_t seq = ring->next_seq + 1;
 	struct trace_record *record = &ring->records[seq % TRACE_RING_RECORDS];
 	uint64_t (*clock)(void) = __atomic_load_n(&trace_clock, __ATOMIC_ACQUIRE);
@@ -40,7 +68,7 @@ void trace_record_event(enum tlb_event_type type, uint32_t region_id,
 	record->type = (uint8_t)type;
 	record->cpu = (uint8_t)cpu;
 	__atomic_store_n(&record->seq, seq, __ATOMIC_RELEASE);
-	ring->next_seq = seq;
+	__atomic_store_n(&ring->next_seq, seq, __ATOMIC_RELEASE);
 	irq_restore(flags);
 }
 
@@ -105,8 +133,10 @@ int trace_stop(void)
 void trace_clear(void)
 {
 	for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
-		struct trace_ring *ring = &trace_rings[cpu];
+		struct trace_ring *ring = trace_ring_of(cpu);
 
+		if (!ring)
+			continue;
 		for (unsigned i = 0; i < TRACE_RING_RECORDS; i++)
 			__atomic_store_n(&ring->records[i].seq, 0,
 					 __ATOMIC_RELAXED);
@@ -144,7 +174,10 @@ unsigned trace_dump(void (*emit)(void *context, const char *line),
 		  cpus, (unsigned)TRACE_RING_RECORDS);
 	emit(context, line);
 	for (unsigned cpu = 0; cpu < cpus; cpu++) {
-		struct trace_ring *ring = &trace_rings[cpu];
+		struct trace_ring *ring = trace_ring_of(cpu);
+
+		if (!ring)
+			continue;
 		uint64_t last = __atomic_load_n(&ring->next_seq, __ATOMIC_ACQUIRE);
 		uint64_t first = last > TRACE_RING_RECORDS ?
 				 last - TRACE_RING_RECORDS + 1 : 1;

@@ -37,6 +37,11 @@ struct trace_record {
 	uint8_t cpu;
 };
 
+/* Allocates CPU cpu's ring (cpu_memory_alloc); true when it has one. Called
+ * by mm_cpu_prepare before the CPU runs; a CPU without a ring records
+ * nothing. */
+bool trace_cpu_prepare(unsigned cpu);
+
 /* Appends a record to the running CPU's ring (whether or not tracing is
  * subscribed: the kernel may log events of its own). */
 void trace_record_event(enum tlb_event_type type, uint32_t region_id,

@@ -13,20 +13,28 @@
  *          allocated, a full one freed (the same walk for every allocator)
  * Every allocation's first byte is written. An op is one allocation or one
  * free; each figure is the best of several runs after a warm-up.
- * Prints "alloc=NAME pattern=NAME size=N ns_per_op=X" lines; asserts nothing.
  *
- * Interrupt masking: in the kernel the slab's per-CPU fast path runs with
- * interrupts off, irq_save (pushfq, pop, cli) then irq_restore (sti), once
- * per kmalloc and once per kfree (mm/slab_magazine.c). Veil's binary is
- * built with HOST_IRQ_FLAGS_MEASURED, so the host stand-ins
- * (tests/host/host_shim.c) run the pushfq/pop and, in place of sti, a
- * pushq/popfq: user mode may run pushf and popf, not cli or sti (they
- * fault at IOPL 0). So the figure includes the flag save and a flags
- * restore, and leaves out cli; popfq is not sti, and the two do not cost
- * the same on every CPU, so the masking part of the figure is an estimate
- * of the kernel's, not its measure. The other allocators mask nothing (a
- * user-space allocator has no interrupts to fear).
+ * Threads: every pattern runs with 1 and then 2 threads at once, each with
+ * its own slots (and, for Veil, its own host CPU index, so its own
+ * magazines, as on two CPUs). The figure is the wall time of the run over
+ * the ops of one thread: with perfect scaling, 2 threads print what 1
+ * prints. The machines here have 2 cores, shared: 2 threads only show
+ * scaling when nothing else runs.
+ * Prints "alloc=NAME threads=T pattern=NAME size=N ns_per_op=X" lines;
+ * asserts nothing.
+ *
+ * Interrupts: the slab's per-CPU fast path does not mask them; it claims
+ * its CPU's magazines (a preemption count and a per-CPU flag, see
+ * mm/slab_internal.h), which the host build runs as the kernel does (the
+ * count is a thread-local variable here, a GS-relative one there). The
+ * slow path (depot, slabs) masks interrupts: Veil's binary is built with
+ * HOST_IRQ_FLAGS_MEASURED, so the host stand-ins (tests/host/host_shim.c)
+ * run the pushfq/pop and, in place of sti, a pushq/popfq (user mode may
+ * not run cli or sti), an estimate of the kernel's cost from above. The
+ * other allocators mask nothing (a user-space allocator has no interrupts
+ * to fear).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +46,9 @@
 #include "mm/pmm.h"
 #include "mm/slab.h"
 #define BENCH_NAME "veil-slab"
+/* The host shim's CPU index (tests/host/host_shim.c): one per thread. */
+extern __thread unsigned host_cpu_index;
+#define bench_set_cpu(index) (host_cpu_index = (index))
 /* Called, never inlined into the loops (-flto would otherwise do it): the
  * other allocators are entered through a call too, and so are kernel
  * callers of kmalloc/kfree. */
@@ -65,6 +76,9 @@ static __attribute__((noinline)) void bench_free(void *object)
 #define bench_alloc malloc
 #define bench_free free
 #endif
+#ifndef bench_set_cpu
+#define bench_set_cpu(index) ((void)(index))
+#endif
 
 #define BENCH_RUNS	7
 #define LIFO_PAIRS	2000000
@@ -72,8 +86,10 @@ static __attribute__((noinline)) void bench_free(void *object)
 #define BATCH_ROUNDS	10
 #define RANDOM_SLOTS	4096
 #define RANDOM_STEPS	2000000
+#define BENCH_THREADS_MAX 2
 
-static void *slots[BATCH];
+/* Each thread's own slots; the walk is shared, read only. */
+static void *thread_slots[BENCH_THREADS_MAX][BATCH];
 static uint16_t *walk;
 
 static double bench_now(void)
@@ -91,14 +107,15 @@ static void *touch(void *p)
 }
 
 /* Each pattern returns the ops it made. */
-static double run_lifo(size_t size)
+static double run_lifo(void **slots, size_t size)
 {
+	(void)slots;
 	for (long i = 0; i < LIFO_PAIRS; i++)
 		bench_free(touch(bench_alloc(size)));
 	return 2.0 * LIFO_PAIRS;
 }
 
-static double run_batch(size_t size)
+static double run_batch(void **slots, size_t size)
 {
 	for (int round = 0; round < BATCH_ROUNDS; round++) {
 		for (long i = 0; i < BATCH; i++)
@@ -111,7 +128,7 @@ static double run_batch(size_t size)
 	return 2.0 * BATCH * BATCH_ROUNDS;
 }
 
-static double run_random(size_t size)
+static double run_random(void **slots, size_t size)
 {
 	for (long i = 0; i < RANDOM_STEPS; i++) {
 		void **slot = &slots[walk[i]];
@@ -131,21 +148,68 @@ static double run_random(size_t size)
 	return RANDOM_STEPS;
 }
 
-static void bench(const char *pattern, double (*run)(size_t), size_t size)
+typedef double (*bench_pattern_t)(void **slots, size_t size);
+
+/* One thread of a run: waits for the others, runs the pattern once. */
+struct bench_thread {
+	pthread_t id;
+	unsigned index;
+	bench_pattern_t run;
+	size_t size;
+	pthread_barrier_t *start;
+	double ops;
+};
+
+static void *bench_thread_run(void *argument)
+{
+	struct bench_thread *thread = argument;
+
+	bench_set_cpu(thread->index);
+	pthread_barrier_wait(thread->start);
+	thread->ops = thread->run(thread_slots[thread->index], thread->size);
+	return NULL;
+}
+
+/* Wall-clock ns of one run of the pattern on `threads` threads at once,
+ * over the ops of one thread. */
+static double bench_once(unsigned threads, bench_pattern_t run, size_t size)
+{
+	struct bench_thread thread[BENCH_THREADS_MAX];
+	pthread_barrier_t start;
+	double begin, ops = 0;
+
+	pthread_barrier_init(&start, NULL, threads + 1);
+	for (unsigned i = 0; i < threads; i++) {
+		thread[i] = (struct bench_thread){ .index = i, .run = run,
+						   .size = size, .start = &start };
+		pthread_create(&thread[i].id, NULL, bench_thread_run, &thread[i]);
+	}
+	pthread_barrier_wait(&start);
+	begin = bench_now();
+	for (unsigned i = 0; i < threads; i++) {
+		pthread_join(thread[i].id, NULL);
+		ops += thread[i].ops;
+	}
+	double ns = (bench_now() - begin) / (ops / threads);
+	pthread_barrier_destroy(&start);
+	return ns;
+}
+
+static void bench(unsigned threads, const char *pattern, bench_pattern_t run,
+		  size_t size)
 {
 	double best = 1e300;
 
-	run(size);	/* warm-up: caches, magazines, page faults */
+	bench_once(threads, run, size);	/* warm-up: caches, magazines, page faults */
 	for (int i = 0; i < BENCH_RUNS; i++) {
-		double start = bench_now();
-		double ops = run(size);
-		double ns = (bench_now() - start) / ops;
+		double ns = bench_once(threads, run, size);
 
 		if (ns < best)
 			best = ns;
 	}
-	printf("alloc=%s pattern=%s size=%zu ns_per_op=%.2f\n", BENCH_NAME, pattern,
-	       size, best);
+	printf("alloc=%s threads=%u pattern=%s size=%zu ns_per_op=%.2f\n",
+	       BENCH_NAME, threads, pattern, size, best);
+	fflush(stdout);
 }
 
 #if defined(BENCH_VEIL)
@@ -182,7 +246,7 @@ static void *veil_owner_of(void *context, const void *address)
 	(void)context;
 	if (offset >= ARENA_BYTES)
 		return NULL;
-	return (void *)bench_pmm.frames[offset >> PMM_FRAME_SHIFT].owner;
+	return (void *)pmm_owner(&bench_pmm, offset);
 }
 
 static void bench_setup(void)
@@ -222,10 +286,12 @@ int main(void)
 		state ^= state << 17;
 		walk[i] = (uint16_t)(state % RANDOM_SLOTS);
 	}
-	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		bench("lifo", run_lifo, sizes[i]);
-		bench("batch", run_batch, sizes[i]);
-		bench("random", run_random, sizes[i]);
+	for (unsigned threads = 1; threads <= BENCH_THREADS_MAX; threads++) {
+		for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			bench(threads, "lifo", run_lifo, sizes[i]);
+			bench(threads, "batch", run_batch, sizes[i]);
+			bench(threads, "random", run_random, sizes[i]);
+		}
 	}
 	free(walk);
 	return 0;

@@ -7,17 +7,45 @@
  */
 #include <string.h>
 #include "kernel/lib/cpu.h"
+#include "kernel/lib/panic.h"
 #include "transforms/codec.h"
 #include "transforms/xf_codec.h"
 
-/* Per-CPU scratch, indexed by cpu_current(); owned by the running seal. */
-static struct codec_workspace xf_codec_workspaces[CONFIG_MAX_CPUS];
+/* Per-CPU scratch, indexed by cpu_current(); owned by the running seal.
+ * Allocated by xf_codec_cpu_prepare before the CPU runs; each pointer is
+ * written once. */
+static struct codec_workspace *xf_codec_workspaces[CONFIG_MAX_CPUS];
+
+bool xf_codec_cpu_prepare(unsigned cpu)
+{
+	struct codec_workspace *workspace;
+
+	if (cpu >= CONFIG_MAX_CPUS)
+		return false;
+	if (__atomic_load_n(&xf_codec_workspaces[cpu], __ATOMIC_ACQUIRE))
+		return true;
+	workspace = cpu_memory_alloc(sizeof(*workspace));
+	if (!workspace)
+		return false;
+	__atomic_store_n(&xf_codec_workspaces[cpu], workspace, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* The running CPU's workspace; it must have been prepared. */
+static struct codec_workspace *xf_codec_workspace(void)
+{
+	struct codec_workspace *workspace =
+		__atomic_load_n(&xf_codec_workspaces[cpu_current()], __ATOMIC_RELAXED);
+
+	KASSERT(workspace != NULL);
+	return workspace;
+}
 
 static int xf_codec_seal_with(unsigned allowed, const void *in,
 			      size_t in_length, void *out,
 			      size_t out_capacity, size_t *out_length)
 {
-	struct codec_workspace *workspace = &xf_codec_workspaces[cpu_current()];
+	struct codec_workspace *workspace = xf_codec_workspace();
 
 	return codec_seal(workspace, allowed, in, in_length, out, out_capacity,
 			  out_length);
@@ -55,8 +83,7 @@ static int xf_codec_unseal(void *context, const struct xf_page_id *page,
 static void xf_codec_scrub(void *context)
 {
 	(void)context;
-	memset(&xf_codec_workspaces[cpu_current()], 0,
-	       sizeof(xf_codec_workspaces[0]));
+	memset(xf_codec_workspace(), 0, sizeof(struct codec_workspace));
 }
 
 #define XF_CODEC_OPS(suffix)                                                   \

@@ -14,6 +14,11 @@ extern struct xf_transform xf_codec_wkdm;
 extern struct xf_transform xf_codec_lz4;
 extern struct xf_transform xf_codec_adaptive;
 
+/* Allocates CPU cpu's encoder workspace (cpu_memory_alloc); true when it
+ * has one. mm_cpu_prepare calls it before the CPU runs; the codecs seal
+ * only on prepared CPUs. */
+bool xf_codec_cpu_prepare(unsigned cpu);
+
 /* Registers the four; safe to call more than once. */
 void xf_codec_register(void);
 

@@ -12,6 +12,7 @@
 #define VEIL_KERNEL_CPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CONFIG_MAX_CPUS 64
@@ -39,6 +40,15 @@ struct cpu_local {
 	uint64_t ticks;		/* timer interrupts taken on this CPU */
 	uint64_t idle_ticks;	/* of those, taken while idle */
 };
+
+/*
+ * Zeroed memory for one CPU's private buffers, 64-byte aligned, for the
+ * *_cpu_prepare functions that mm_cpu_prepare (mm/mm.h) calls before a CPU
+ * starts: kmalloc in the kernel (mm/mm_cpu.c), calloc on the host
+ * (tests/host/host_shim.c). NULL when memory is short. Never freed: a CPU
+ * prepared once stays prepared.
+ */
+void *cpu_memory_alloc(size_t bytes);
 
 #ifdef VEIL_HOST
 /* Host tests: each test thread says which "CPU" it is (tests/host). */

@@ -7,7 +7,9 @@
  * Locking: each CPU's held stack is changed only by that CPU with
  * interrupts off. The class and pair tables are under lock_check_table_lock,
  * a bare word taken with atomics (not a struct spinlock, so the checker
- * never watches its own lock). While a CPU is inside the checker its `busy`
+ * never watches its own lock); lock_check_report_lock, another bare word,
+ * makes reports from two CPUs print one after the other. Neither is held
+ * while taking the other. While a CPU is inside the checker its `busy`
  * flag is set and locks it takes meanwhile (printk's, when reporting) are
  * neither checked nor tracked.
  */
@@ -76,17 +78,33 @@ static struct lock_check_capture *lock_check_capture_target;
 
 static struct lock_check_cpu lock_check_cpus[CONFIG_MAX_CPUS];
 
+/* Serialises the printing of inversion reports (lock_check_deliver); taken
+ * with no other checker lock held, busy set. */
+static uint32_t lock_check_report_lock;
+
+/* The checker's own bare locks: test-and-test-and-set on a word. They are
+ * held for short table updates or one report, never nested in each other. */
+static void lock_check_word_enter(uint32_t *word)
+{
+	while (__atomic_exchange_n(word, 1, __ATOMIC_ACQUIRE)) {
+		while (__atomic_load_n(word, __ATOMIC_RELAXED))
+			spin_relax();
+	}
+}
+
+static void lock_check_word_leave(uint32_t *word)
+{
+	__atomic_store_n(word, 0, __ATOMIC_RELEASE);
+}
+
 static void lock_check_table_enter(void)
 {
-	while (__atomic_exchange_n(&lock_check_table_lock, 1, __ATOMIC_ACQUIRE)) {
-		while (__atomic_load_n(&lock_check_table_lock, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
-	}
+	lock_check_word_enter(&lock_check_table_lock);
 }
 
 static void lock_check_table_leave(void)
 {
-	__atomic_store_n(&lock_check_table_lock, 0, __ATOMIC_RELEASE);
+	lock_check_word_leave(&lock_check_table_lock);
 }
 
 static const char *lock_check_name_of(const struct spinlock *lock)
@@ -226,12 +244,14 @@ static void lock_check_deliver(struct lock_check_outcome *outcome,
 	struct lock_check_capture *capture =
 		__atomic_load_n(&lock_check_capture_target, __ATOMIC_ACQUIRE);
 
+	lock_check_table_enter();
 	if (capture) {
+		/* Under the table lock: two CPUs may find one at once. */
 		if (capture->count++ == 0)
 			capture->first = *r;
+		lock_check_table_leave();
 		return;
 	}
-	lock_check_table_enter();
 	lock_check_inversions++;
 	bool detailed = !lock_check_detailed_report_done;
 	bool first_of_pair = !lock_check_inverted[taken][held];
@@ -239,6 +259,9 @@ static void lock_check_deliver(struct lock_check_outcome *outcome,
 	lock_check_inverted[taken][held] = true;
 	lock_check_table_leave();
 
+	/* One report at a time, so the lines of two CPUs' reports do not
+	 * interleave (printk keeps only each line whole). */
+	lock_check_word_enter(&lock_check_report_lock);
 	if (detailed) {
 		printk("lock order: inversion: taking \"%s\" while holding \"%s\"\n",
 		       r->taken_name, r->held_name);
@@ -252,6 +275,7 @@ static void lock_check_deliver(struct lock_check_outcome *outcome,
 		       "(stacks only for the first inversion)\n",
 		       r->taken_name, r->held_name);
 	}
+	lock_check_word_leave(&lock_check_report_lock);
 }
 
 /* The common case, without the table lock: the lock's class is known and

@@ -1,7 +1,10 @@
 /*
- * Spinlocks: test-and-test-and-set on a word, portable C (compiler atomics),
- * so the same code serves the kernel and host unit tests. Every lock carries
- * a name, and every declaration of a lock says in a comment what it protects.
+ * Spinlocks: ticket locks, portable C (compiler atomics), so the same code
+ * serves the kernel and host unit tests. A CPU takes the next ticket and
+ * waits until the lock serves it, so CPUs get the lock in the order they
+ * asked (fair on several CPUs; a test-and-set lock lets one CPU starve).
+ * Every lock carries a name, and every declaration of a lock says in a
+ * comment what it protects. Rules and lock order: docs/locking.md.
  */
 #ifndef VEIL_KERNEL_SPINLOCK_H
 #define VEIL_KERNEL_SPINLOCK_H
@@ -11,29 +14,68 @@
 #include "kernel/lib/irq.h"
 #include "kernel/lib/lock_check.h"
 
+#ifdef VEIL_HOST
+/* Host builds (tests/host/host_shim.c): a pause, and now and then a yield
+ * of the host CPU. Host threads, unlike the kernel's CPUs, are descheduled
+ * at any time; a waiter whose ticket comes up while it is off the CPU
+ * would hold up every waiter behind it for a whole host time slice. */
+void host_spin_relax(void);
+#define spin_relax() host_spin_relax()
+#else
+/* One turn of a wait loop: tells the CPU it is spinning. */
+#define spin_relax() __builtin_ia32_pause()
+#endif
+
 struct spinlock {
-	uint32_t locked;
+	uint16_t owner;		/* the ticket being served */
+	uint16_t next;		/* the next ticket handed out; owner == next: free */
 	const char *name;	/* also the lock checker's class */
 #if CONFIG_LOCK_CHECK
 	uint16_t check_class;	/* the checker's class id + 1; 0: not looked up */
 #endif
 };
 
-#define SPINLOCK_INIT(lock_name) { .locked = 0, .name = (lock_name) }
+#define SPINLOCK_INIT(lock_name) { .owner = 0, .next = 0, .name = (lock_name) }
 
 static inline void spin_init(struct spinlock *lock, const char *name)
 {
-	lock->locked = 0;
+	lock->owner = 0;
+	lock->next = 0;
 	lock->name = name;
 #if CONFIG_LOCK_CHECK
 	lock->check_class = 0;
 #endif
 }
 
-/* The lock word alone: one attempt, no checking. */
+/* The tickets alone: one attempt, no checking. Takes a ticket only when
+ * it would be served at once: owner is read first and only grows, so if
+ * next still equals it at the compare-exchange, the lock was free then. */
 static inline bool spin_trylock_word(struct spinlock *lock)
 {
-	return !__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE);
+	uint16_t owner = __atomic_load_n(&lock->owner, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&lock->next, __ATOMIC_RELAXED) != owner)
+		return false;
+	return __atomic_compare_exchange_n(&lock->next, &owner,
+					   (uint16_t)(owner + 1), false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* The tickets alone: waits its turn, no checking. */
+static inline void spin_lock_word(struct spinlock *lock)
+{
+	uint16_t ticket = __atomic_fetch_add(&lock->next, 1, __ATOMIC_RELAXED);
+
+	while (__atomic_load_n(&lock->owner, __ATOMIC_ACQUIRE) != ticket)
+		spin_relax();
+}
+
+/* Serves the next ticket; only the holder writes owner. */
+static inline void spin_unlock_word(struct spinlock *lock)
+{
+	uint16_t owner = __atomic_load_n(&lock->owner, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&lock->owner, (uint16_t)(owner + 1), __ATOMIC_RELEASE);
 }
 
 static inline bool spin_trylock(struct spinlock *lock)
@@ -54,15 +96,12 @@ static inline void spin_lock(struct spinlock *lock)
 	/* Before spinning, so an inversion is reported even if it deadlocks. */
 	lock_check_acquire(lock, false);
 #endif
-	while (!spin_trylock_word(lock)) {
-		while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
-	}
+	spin_lock_word(lock);
 }
 
 static inline void spin_unlock(struct spinlock *lock)
 {
-	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+	spin_unlock_word(lock);
 #if CONFIG_LOCK_CHECK
 	lock_check_release(lock);
 #endif
@@ -70,7 +109,8 @@ static inline void spin_unlock(struct spinlock *lock)
 
 static inline bool spin_is_locked(struct spinlock *lock)
 {
-	return __atomic_load_n(&lock->locked, __ATOMIC_RELAXED) != 0;
+	return __atomic_load_n(&lock->owner, __ATOMIC_RELAXED) !=
+	       __atomic_load_n(&lock->next, __ATOMIC_RELAXED);
 }
 
 /* For locks also taken from interrupt handlers. */

@@ -8,15 +8,30 @@
 #include "mm/fault.h"
 #include "mm/frame.h"
 #include "mm/region.h"
+#include "mm/scheme.h"
 #include "mm/slab.h"
+#include "mm/trace.h"
 #include "mm/vmm.h"
 #include "mm/zstore.h"
+#include "transforms/xf_codec.h"
 #include "tests/host/fake_vmm.h"
 
 #define FAKE_AREA_BASE 0x100000000000ull
 #define FAKE_AREA_PAGES (1u << 18)	/* 1 GiB */
 
 struct fake_counters fake;
+
+/* The fake machine's CPU 0 gets its per-CPU buffers before any test runs,
+ * as mm_init prepares the boot CPU (mm_cpu_prepare is kernel-only: it
+ * allocates with kmalloc). */
+__attribute__((constructor)) static void fake_cpu0_prepare(void)
+{
+	if (!xf_codec_cpu_prepare(0) || !scheme_cpu_prepare(0) ||
+	    !region_cpu_prepare(0) || !trace_cpu_prepare(0)) {
+		fprintf(stderr, "fake_vmm: no memory for CPU 0's buffers\n");
+		abort();
+	}
+}
 static struct fake_pte *fake_table;
 static void **fake_quarantine;
 static size_t fake_quarantine_count, fake_quarantine_capacity;

@@ -3,9 +3,11 @@
  * klog, panic, interrupt masking and the CPU index. They let allocators and
  * codecs run as ordinary programs under the sanitizers.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/irq.h"
 #include "kernel/lib/panic.h"
@@ -14,6 +16,9 @@
 
 /* Host tests that model several CPUs set this per thread. */
 __thread unsigned host_cpu_index;
+/* The slab's fast path raises it as the kernel's preemption count
+ * (mm/slab_internal.h); nothing reads it on the host. */
+__thread unsigned host_preempt_count;
 
 /* The printk capture (host_shim.h): the buffer, its size and the length
  * printed so far; one capturing thread at a time, so no lock. */
@@ -134,6 +139,27 @@ void irq_restore(unsigned long flags)
 	(void)flags;
 }
 #endif
+
+/* Spin waits (kernel/lib/spinlock.h): yield every 64 turns, so a waiter
+ * that is not on a host CPU gets one soon. */
+void host_spin_relax(void)
+{
+	static __thread unsigned turns;
+
+	__builtin_ia32_pause();
+	if (++turns % 64 == 0)
+		sched_yield();
+}
+
+/* Per-CPU buffers of host "CPUs" (the tests' *_cpu_prepare calls). */
+void *cpu_memory_alloc(size_t bytes)
+{
+	void *memory = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+
+	if (memory)
+		memset(memory, 0, bytes);
+	return memory;
+}
 
 unsigned cpu_current(void)
 {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <lz4.h>
 #include <lz4hc.h>
+#include "kernel/lib/cpu.h"
 #include "transforms/codec.h"
 #include "transforms/xf_codec.h"
 #include "tests/host/htest.h"
@@ -611,6 +612,9 @@ HTEST(xf_transforms)
 	uint8_t *page = malloc(PAGE), *out = malloc(PAGE);
 	uint8_t sealed[XF_BUFFER_BYTES];
 
+	HCHECK(xf_codec_cpu_prepare(0));	/* this thread is CPU 0 */
+	HCHECK(xf_codec_cpu_prepare(0));	/* twice is harmless */
+	HCHECK(!xf_codec_cpu_prepare(CONFIG_MAX_CPUS));
 	xf_codec_register();
 	xf_codec_register();	/* twice is harmless */
 	for (unsigned kind = 0; kind < TEST_CODEC_KINDS; kind++) {

@@ -2,6 +2,9 @@
  * Spinlocks: test-and-test-and-set on a word, portable C (compiler atomics),
  * so the same code serves the kernel and host unit tests. Every lock carries
  * a name, and every declaration of a lock says in a comment what it protects.
+ * A held spinlock keeps preemption off on its CPU (kernel/lib/preempt.h):
+ * the holder is never switched out, so waiters spin only as long as the
+ * holder's critical section, and code under a lock stays on one CPU.
  */
 #ifndef VEIL_KERNEL_SPINLOCK_H
 #define VEIL_KERNEL_SPINLOCK_H
@@ -10,6 +13,7 @@
 #include <stdint.h>
 #include "kernel/lib/irq.h"
 #include "kernel/lib/lock_check.h"
+#include "kernel/lib/preempt.h"
 
 struct spinlock {
 	uint32_t locked;
@@ -38,18 +42,21 @@ static inline bool spin_trylock_word(struct spinlock *lock)
 
 static inline bool spin_trylock(struct spinlock *lock)
 {
-#if CONFIG_LOCK_CHECK
-	if (!spin_trylock_word(lock))
+	preempt_disable();
+	if (!spin_trylock_word(lock)) {
+		preempt_enable();
 		return false;
+	}
+#if CONFIG_LOCK_CHECK
 	lock_check_acquire(lock, true);
-	return true;
-#else
-	return spin_trylock_word(lock);
 #endif
+	return true;
 }
 
+/* Takes the lock; preemption stays off until spin_unlock. */
 static inline void spin_lock(struct spinlock *lock)
 {
+	preempt_disable();
 #if CONFIG_LOCK_CHECK
 	/* Before spinning, so an inversion is reported even if it deadlocks. */
 	lock_check_acquire(lock, false);
@@ -66,6 +73,7 @@ static inline void spin_unlock(struct spinlock *lock)
 #if CONFIG_LOCK_CHECK
 	lock_check_release(lock);
 #endif
+	preempt_enable();
 }
 
 static inline bool spin_is_locked(struct spinlock *lock)

@@ -23,8 +23,10 @@ static inline unsigned preempt_count(void) { return 0; }
 #include "kernel/lib/cpu.h"
 #include <arch/preempt.h>
 
-/* Switches if this CPU should and may (kernel/sched); called by
- * preempt_enable when the count reached 0 with need_resched set. */
+/* Switches if this CPU asked for it (need_resched) and may: count 0,
+ * interrupts on (kernel/sched). Called by preempt_enable when the count
+ * reached 0; out of line, so that each of the many inlined spin_unlock
+ * sites carries only a decrement, a branch and a call. */
 void preempt_schedule(void);
 
 static inline void preempt_disable(void)
@@ -34,8 +36,7 @@ static inline void preempt_disable(void)
 
 static inline void preempt_enable(void)
 {
-	arch_preempt_count_dec();
-	if (arch_need_resched() && arch_preempt_count() == 0)
+	if (arch_preempt_count_dec_is_zero())
 		preempt_schedule();
 }
 

@@ -22,7 +22,6 @@
 
 #define THREAD_NAME_MAX 24
 #define THREAD_AFFINITY_ALL UINT64_MAX
-#define SCHED_THREADS_MAX 256	/* threads that exist at once (not joined) */
 #define SCHED_SLICE_TICKS 10	/* timer ticks a thread runs before others */
 
 enum thread_state {
@@ -41,6 +40,7 @@ struct sched_link {
 
 struct thread {
 	struct sched_link link;	/* run queue or wait queue: that queue's lock */
+	struct sched_link list_link;	/* every thread: thread_list_lock */
 	uint64_t id;		/* from 0 ("main"), never reused */
 	char name[THREAD_NAME_MAX];
 	/* state and cpu change under the lock of run queue `cpu` (and a
@@ -60,7 +60,6 @@ struct thread {
 	 * (thread_interrupt); exchanged atomically. */
 	void (*interrupt_fn)(void);
 	bool dead;		/* switched out for good: under the exit queue lock */
-	bool in_use;		/* slot of the thread pool taken: pool lock */
 	bool is_idle;		/* a CPU's idle thread */
 };
 
@@ -73,7 +72,7 @@ void sched_init(void);
 void sched_cpu_start(void) __attribute__((noreturn));
 
 /* A new thread running function(argument) on any CPU; NULL when no
- * stack, no thread slot or (for _on) no online CPU in affinity. */
+ * stack is left (KSTACK_MAX) or (for _on) no online CPU is in affinity. */
 struct thread *thread_create(const char *name, void (*function)(void *),
 			     void *argument);
 struct thread *thread_create_on(const char *name, void (*function)(void *),
@@ -104,7 +103,7 @@ uint64_t thread_next_id(void);
  * A thread that spins with preemption off is never reached. */
 unsigned thread_stop_from(uint64_t first_id);
 
-/* One thread as reports see it (a snapshot, taken under the pool lock). */
+/* One thread as reports see it (a snapshot, taken under the list lock). */
 struct thread_info {
 	uint64_t id;
 	char name[THREAD_NAME_MAX];
@@ -112,8 +111,11 @@ struct thread_info {
 	unsigned cpu;
 	uint64_t run_ticks;
 };
-/* Fills up to max entries, in id order; returns how many threads exist. */
-unsigned thread_snapshot(struct thread_info *out, unsigned max);
+/* Fills up to max entries with the threads whose id is at least first_id,
+ * in id order; returns how many such threads exist (out may be NULL with
+ * max 0, to count). */
+unsigned thread_snapshot(struct thread_info *out, unsigned max,
+			 uint64_t first_id);
 
 /* Switches to the next runnable thread of this CPU (the caller goes back
  * to its run queue if it is still running, else stays off until woken). */

@@ -13,6 +13,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/preempt.h"
@@ -22,12 +23,17 @@
 #include "kernel/sched/sched_internal.h"
 #include "kernel/smp.h"
 #include "mm/kstack.h"
+#include "mm/slab.h"
 
-static struct run_queue sched_run_queues[CONFIG_MAX_CPUS];
+/* The run queue of each CPU that schedules (kmalloc'd as it starts, so
+ * absent CPUs cost a pointer); NULL for the others. Set once per CPU
+ * (release), read anywhere (acquire). */
+static struct run_queue *sched_run_queues[CONFIG_MAX_CPUS];
 
 struct run_queue *sched_run_queue(unsigned cpu)
 {
-	return &sched_run_queues[cpu];
+	return cpu < CONFIG_MAX_CPUS ?
+	       __atomic_load_n(&sched_run_queues[cpu], __ATOMIC_ACQUIRE) : NULL;
 }
 
 static struct run_queue *sched_this_queue(void)
@@ -44,7 +50,9 @@ struct thread *thread_current(void)
 
 uint64_t sched_switch_count(unsigned cpu)
 {
-	return cpu < CONFIG_MAX_CPUS ? sched_run_queues[cpu].switches : 0;
+	struct run_queue *queue = sched_run_queue(cpu);
+
+	return queue ? queue->switches : 0;
 }
 
 /* Appends a RUNNABLE thread (queue lock held). */
@@ -155,7 +163,8 @@ void preempt_schedule(void)
 	/* With interrupts off the next interrupt exit (or irq_restore's
 	 * caller's next preempt point) does it: switching here would turn
 	 * the interrupts on behind the caller's back. */
-	if (!cpu->run_queue || !arch_irqs_enabled())
+	if (!cpu->need_resched || !cpu->run_queue || preempt_count() != 0 ||
+	    !arch_irqs_enabled())
 		return;
 	schedule();
 }
@@ -177,10 +186,10 @@ void sched_interrupt_exit(void)
 static int sched_pick_cpu(uint64_t affinity, unsigned preferred)
 {
 	if (preferred < CONFIG_MAX_CPUS && (affinity >> preferred & 1) &&
-	    sched_run_queues[preferred].online)
+	    sched_run_queue(preferred))
 		return (int)preferred;
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
-		if ((affinity >> i & 1) && sched_run_queues[i].online)
+		if ((affinity >> i & 1) && sched_run_queue(i))
 			return (int)i;
 	}
 	return -1;
@@ -191,9 +200,10 @@ static int sched_pick_cpu(uint64_t affinity, unsigned preferred)
  * was idle. */
 static void sched_nudge(unsigned cpu)
 {
-	struct run_queue *queue = &sched_run_queues[cpu];
+	struct run_queue *queue = sched_run_queue(cpu);
 
-	if (__atomic_load_n(&queue->current, __ATOMIC_RELAXED) != queue->idle)
+	if (!queue ||
+	    __atomic_load_n(&queue->current, __ATOMIC_RELAXED) != queue->idle)
 		return;
 	if (cpu == cpu_current())
 		cpu_local()->need_resched = true;
@@ -210,7 +220,7 @@ bool sched_enqueue_new(struct thread *thread)
 		irq_restore(flags);
 		return false;
 	}
-	struct run_queue *queue = &sched_run_queues[cpu];
+	struct run_queue *queue = sched_run_queue((unsigned)cpu);
 	spin_lock(&queue->lock);
 	sched_queue_push(queue, thread);
 	spin_unlock(&queue->lock);
@@ -225,7 +235,7 @@ static struct run_queue *sched_lock_queue_of(struct thread *thread)
 {
 	for (;;) {
 		unsigned cpu = __atomic_load_n(&thread->cpu, __ATOMIC_ACQUIRE);
-		struct run_queue *queue = &sched_run_queues[cpu];
+		struct run_queue *queue = sched_run_queue(cpu);
 		spin_lock(&queue->lock);
 		if (thread->cpu == cpu)
 			return queue;
@@ -262,9 +272,11 @@ static bool sched_steal(struct run_queue *mine)
 	unsigned most = 0;
 
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
-		struct run_queue *queue = &sched_run_queues[i];
+		struct run_queue *queue = sched_run_queue(i);
+		if (!queue || queue == mine)
+			continue;
 		unsigned count = __atomic_load_n(&queue->count, __ATOMIC_RELAXED);
-		if (queue != mine && queue->online && count > most) {
+		if (count > most) {
 			most = count;
 			victim = queue;
 		}
@@ -319,23 +331,38 @@ static void sched_idle_entry(void *argument)
 	sched_idle_loop();
 }
 
-static void sched_queue_init(unsigned cpu)
+/* A new run queue for cpu, not yet published. */
+static struct run_queue *sched_queue_new(unsigned cpu)
 {
-	struct run_queue *queue = &sched_run_queues[cpu];
+	struct run_queue *queue = kmalloc(sizeof(*queue));
 
+	if (!queue)
+		panic("sched: no memory for the run queue of CPU %u", cpu);
+	memset(queue, 0, sizeof(*queue));
 	spin_init(&queue->lock, "sched_run_queue");
 	sched_link_init(&queue->runnable);
 	queue->cpu = cpu;
 	queue->slice_left = SCHED_SLICE_TICKS;
+	return queue;
 }
 
-/* A thread slot for the context that calls it (main, an AP's idle). */
-static struct thread *sched_adopt_caller(const char *name, unsigned cpu)
+/* Makes queue the one of its CPU, for this CPU and for the others. */
+static void sched_queue_publish(struct run_queue *queue)
 {
-	struct thread *self = thread_pool_take(name);
+	cpu_local()->run_queue = queue;
+	__atomic_store_n(&sched_run_queues[queue->cpu], queue, __ATOMIC_RELEASE);
+}
 
+/* The boot flow's record (it runs on the boot stack). */
+static struct thread sched_main_thread;
+
+/* Makes self the record of the calling context (main, an AP's idle). */
+static struct thread *sched_adopt_caller(struct thread *self, const char *name,
+					 unsigned cpu)
+{
 	if (!self)
-		panic("sched: no thread slot for %s", name);
+		panic("sched: no memory for the thread record of %s", name);
+	thread_record_add(self, name);
 	self->state = THREAD_RUNNING;
 	self->cpu = cpu;
 	self->affinity = THREAD_AFFINITY_ALL;
@@ -347,27 +374,21 @@ void sched_init(void)
 	unsigned long flags = irq_save();
 	struct cpu_local *cpu = cpu_local();
 
-	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++)
-		sched_queue_init(i);
-	struct run_queue *queue = &sched_run_queues[cpu->index];
-	struct thread *main = sched_adopt_caller("main", cpu->index);
-	struct thread *idle = thread_pool_take("idle/0");
-	void *stack = kstack_alloc();
-	if (!idle || !stack)
-		panic("sched: no memory for the idle thread of CPU 0");
+	struct run_queue *queue = sched_queue_new(cpu->index);
+	struct thread *main = sched_adopt_caller(&sched_main_thread, "main",
+						 cpu->index);
+	struct thread *idle = thread_create_stopped("idle/0", sched_idle_entry,
+						    NULL, 1ull << cpu->index);
+	if (!idle)
+		panic("sched: no stack for the idle thread of CPU 0");
 	idle->is_idle = true;
-	idle->affinity = 1ull << cpu->index;
 	idle->cpu = cpu->index;
 	idle->state = THREAD_RUNNABLE;
-	idle->stack_top = stack;
-	idle->function = sched_idle_entry;
-	idle->saved_stack_pointer = arch_thread_stack_init(stack, idle);
 	queue->idle = idle;
 	queue->current = main;
 	cpu->idle = idle;
 	cpu->current = main;
-	queue->online = true;
-	cpu->run_queue = queue;
+	sched_queue_publish(queue);
 	/* The boot CPU runs by definition (kernel/smp may have said so). */
 	if (cpu->state == CPU_ABSENT)
 		cpu->state = CPU_ONLINE;
@@ -378,7 +399,7 @@ void sched_cpu_start(void)
 {
 	arch_irq_disable();
 	struct cpu_local *cpu = cpu_local();
-	struct run_queue *queue = &sched_run_queues[cpu->index];
+	struct run_queue *queue = sched_queue_new(cpu->index);
 	char name[THREAD_NAME_MAX] = "idle/";
 	unsigned length = 5, index = cpu->index;
 
@@ -386,15 +407,15 @@ void sched_cpu_start(void)
 		name[length++] = (char)('0' + index / 10);
 	name[length++] = (char)('0' + index % 10);
 	name[length] = '\0';
-	struct thread *idle = sched_adopt_caller(name, index);
+	struct thread *idle = sched_adopt_caller(kmalloc(sizeof(struct thread)),
+						 name, index);
 	idle->is_idle = true;
 	idle->affinity = 1ull << index;
 	queue->idle = idle;
 	queue->current = idle;
 	cpu->idle = idle;
 	cpu->current = idle;
-	__atomic_store_n(&queue->online, true, __ATOMIC_RELEASE);
-	cpu->run_queue = queue;
+	sched_queue_publish(queue);
 	sched_idle_loop();
 }
 

@@ -27,7 +27,6 @@ struct run_queue {
 	struct thread *switched_from;	/* the thread the last switch left */
 	unsigned slice_left;		/* ticks before current should yield */
 	unsigned cpu;			/* this queue's CPU */
-	bool online;			/* the CPU schedules (sched_init/cpu_start) */
 	uint64_t switches;		/* statistics */
 };
 
@@ -69,15 +68,25 @@ void sched_wake(struct thread *thread);
 /* Puts a new thread on the queue of a CPU of its affinity; false when no
  * online CPU is in it. */
 bool sched_enqueue_new(struct thread *thread);
-/* The run queue of cpu. */
+/* The run queue of cpu; NULL when that CPU does not schedule (yet). */
 struct run_queue *sched_run_queue(unsigned cpu);
 /* Runs and clears the calling thread's interrupt function, if any. */
 void sched_run_interrupt_fn(void);
 
-/* A thread slot of the pool, zeroed, with its id; NULL when full. */
-struct thread *thread_pool_take(const char *name);
-/* Back to the pool. */
-void thread_pool_release(struct thread *thread);
+static inline struct thread *thread_list_entry(struct sched_link *link)
+{
+	return (struct thread *)((char *)link -
+				 offsetof(struct thread, list_link));
+}
+
+/* Zeroes a record, names it, gives it the next id and lists it. */
+void thread_record_add(struct thread *thread, const char *name);
+/* Takes a record off the list (before its memory goes). */
+void thread_record_remove(struct thread *thread);
+/* A created thread, not yet on any run queue; NULL when out of stacks. */
+struct thread *thread_create_stopped(const char *name,
+				     void (*function)(void *), void *argument,
+				     uint64_t affinity);
 /* Called once the exited thread `last` is switched out for good: marks it
  * dead and wakes its joiners. */
 void thread_finish_exit(struct thread *last);

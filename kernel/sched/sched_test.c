@@ -340,14 +340,14 @@ KTEST(sched, watchdog_abandons_a_wait_and_stops_the_threads)
 {
 	struct ktest_trap trap;
 	struct thread *spinner = NULL;
-	unsigned threads_before = thread_snapshot(NULL, 0);
+	unsigned threads_before = thread_snapshot(NULL, 0, 0);
 
 	sched_test_spin_stop = false;
 	KTEST_EXPECT(t, ktest_catch_timeout(sched_test_join_spinner, &spinner,
 					    &trap, 200));
 	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
 	KTEST_EXPECT(t, spinner != NULL);
-	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0), threads_before);
+	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
 	uint64_t spins = sched_test_spins;
 	thread_sleep_ms(20);
 	KTEST_EXPECT_EQ(t, sched_test_spins, spins);
@@ -374,11 +374,11 @@ KTEST(sched, exception_in_a_thread_is_caught)
 {
 	struct ktest_trap trap;
 	bool created = false;
-	unsigned threads_before = thread_snapshot(NULL, 0);
+	unsigned threads_before = thread_snapshot(NULL, 0, 0);
 
 	KTEST_EXPECT(t, ktest_catch(sched_test_join_faulter, &created, &trap));
 	KTEST_EXPECT(t, created);
 	KTEST_EXPECT_EQ(t, trap.vector, 14);
 	KTEST_EXPECT_EQ(t, trap.fault_address, 8);
-	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0), threads_before);
+	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
 }

@@ -1,14 +1,16 @@
 /*
- * Threads (kernel/sched/sched.h): the pool of thread records, creation,
+ * Threads (kernel/sched/sched.h): the list of thread records, creation,
  * exit and join, sleeping, and the interrupt/stop requests the ktest runner
  * uses to abandon a case's threads.
  *
- * Records come from a fixed pool (SCHED_THREADS_MAX), not the slab, so a
- * thread's whole cost in frames is its stack: thread_join gives the stack
- * back (kstack_free) and the frame counters return to where they were.
- * A thread's record lives until it is joined; its stack is freed only
- * after it switched out for good (thread_finish_exit runs on the next
- * thread, after the switch).
+ * A created thread's record sits at the top of its own stack (the stack
+ * grows down from below it, towards the guard), so a thread costs its
+ * stack and nothing else: no table in the kernel image, no slab object,
+ * and thread_join gives every frame back (kstack_free). The record lives
+ * until the join; the stack is freed only after the thread switched out
+ * for good (thread_finish_exit runs on the next thread, after the switch).
+ * Records of contexts that are not created threads (the boot flow, an
+ * application processor's idle context) are static or from kmalloc.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,9 +25,9 @@
 #include "kernel/sched/wait.h"
 #include "mm/kstack.h"
 
-/* Protects the slots' in_use and thread_next_id_value. */
-static struct spinlock thread_pool_lock = SPINLOCK_INIT("thread_pool");
-static struct thread thread_pool[SCHED_THREADS_MAX];
+/* Protects thread_list (the threads' list_link) and thread_next_id_value. */
+static struct spinlock thread_list_lock = SPINLOCK_INIT("thread_list");
+static struct sched_link thread_list = { &thread_list, &thread_list };
 static uint64_t thread_next_id_value;
 
 /* Joiners wait here for a thread's `dead`; exiting threads wake them. */
@@ -46,62 +48,76 @@ const char *thread_state_name(enum thread_state state)
 	return "?";
 }
 
-struct thread *thread_pool_take(const char *name)
+void thread_record_add(struct thread *thread, const char *name)
 {
-	unsigned long flags = spin_lock_irqsave(&thread_pool_lock);
-	struct thread *thread = NULL;
-
-	for (unsigned i = 0; i < SCHED_THREADS_MAX && !thread; i++) {
-		if (thread_pool[i].in_use)
-			continue;
-		thread = &thread_pool[i];
-		memset(thread, 0, sizeof(*thread));
-		thread->in_use = true;
-		thread->id = thread_next_id_value++;
-		strlcpy(thread->name, name, sizeof(thread->name));
-		thread->link.prev = thread->link.next = &thread->link;
-	}
-	spin_unlock_irqrestore(&thread_pool_lock, flags);
-	return thread;
+	memset(thread, 0, sizeof(*thread));
+	strlcpy(thread->name, name, sizeof(thread->name));
+	thread->link.prev = thread->link.next = &thread->link;
+	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
+	thread->id = thread_next_id_value;
+	__atomic_store_n(&thread_next_id_value, thread->id + 1, __ATOMIC_RELEASE);
+	sched_link_add_tail(&thread_list, &thread->list_link);
+	spin_unlock_irqrestore(&thread_list_lock, flags);
 }
 
-void thread_pool_release(struct thread *thread)
+void thread_record_remove(struct thread *thread)
 {
-	unsigned long flags = spin_lock_irqsave(&thread_pool_lock);
+	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
 
-	thread->in_use = false;
-	spin_unlock_irqrestore(&thread_pool_lock, flags);
+	sched_link_remove(&thread->list_link);
+	spin_unlock_irqrestore(&thread_list_lock, flags);
 }
 
 uint64_t thread_next_id(void)
 {
-	unsigned long flags = spin_lock_irqsave(&thread_pool_lock);
-	uint64_t id = thread_next_id_value;
+	/* Written under the list lock; one aligned load reads it whole. */
+	return __atomic_load_n(&thread_next_id_value, __ATOMIC_ACQUIRE);
+}
 
-	spin_unlock_irqrestore(&thread_pool_lock, flags);
-	return id;
+/* The record of the thread whose stack ends at stack_top: just below the
+ * top, cache-line aligned; the stack proper starts under it. */
+static struct thread *thread_record_on_stack(void *stack_top)
+{
+	uintptr_t at = ((uintptr_t)stack_top - sizeof(struct thread)) & ~63ull;
+
+	return (struct thread *)at;
+}
+
+struct thread *thread_create_stopped(const char *name,
+				     void (*function)(void *), void *argument,
+				     uint64_t affinity)
+{
+	void *stack = kstack_alloc();
+
+	if (!stack)
+		return NULL;
+	struct thread *thread = thread_record_on_stack(stack);
+	thread_record_add(thread, name);
+	thread->affinity = affinity;
+	thread->stack_top = stack;
+	thread->function = function;
+	thread->argument = argument;
+	thread->saved_stack_pointer = arch_thread_stack_init(thread, thread);
+	return thread;
+}
+
+/* Undoes thread_create_stopped for a thread that never ran. */
+static void thread_destroy_unstarted(struct thread *thread)
+{
+	thread_record_remove(thread);
+	kstack_free(thread->stack_top);
 }
 
 struct thread *thread_create_on(const char *name, void (*function)(void *),
 				void *argument, uint64_t affinity)
 {
-	struct thread *thread = thread_pool_take(name);
+	struct thread *thread = thread_create_stopped(name, function, argument,
+						      affinity);
 
 	if (!thread)
 		return NULL;
-	void *stack = kstack_alloc();
-	if (!stack) {
-		thread_pool_release(thread);
-		return NULL;
-	}
-	thread->affinity = affinity;
-	thread->stack_top = stack;
-	thread->function = function;
-	thread->argument = argument;
-	thread->saved_stack_pointer = arch_thread_stack_init(stack, thread);
 	if (!sched_enqueue_new(thread)) {
-		kstack_free(stack);
-		thread_pool_release(thread);
+		thread_destroy_unstarted(thread);
 		return NULL;
 	}
 	return thread;
@@ -144,8 +160,8 @@ void thread_join(struct thread *thread)
 	if (thread == thread_current())
 		panic("thread_join: %s joins itself", thread->name);
 	wait_event(&thread_exit_queue, thread->dead);
-	kstack_free(thread->stack_top);
-	thread_pool_release(thread);
+	thread_record_remove(thread);
+	kstack_free(thread->stack_top);	/* the record with it */
 }
 
 static bool thread_sleep_due(const struct thread *thread)
@@ -186,15 +202,16 @@ static void thread_exit_on_request(void)
 static struct thread *thread_find_from(uint64_t first_id)
 {
 	struct thread *self = thread_current(), *found = NULL;
-	unsigned long flags = spin_lock_irqsave(&thread_pool_lock);
+	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
 
-	for (unsigned i = 0; i < SCHED_THREADS_MAX && !found; i++) {
-		struct thread *thread = &thread_pool[i];
-		if (thread->in_use && thread->id >= first_id &&
-		    thread != self && !thread->is_idle)
+	for (struct sched_link *link = thread_list.next;
+	     link != &thread_list && !found; link = link->next) {
+		struct thread *thread = thread_list_entry(link);
+		if (thread->id >= first_id && thread != self &&
+		    !thread->is_idle && thread->stack_top)
 			found = thread;
 	}
-	spin_unlock_irqrestore(&thread_pool_lock, flags);
+	spin_unlock_irqrestore(&thread_list_lock, flags);
 	return found;
 }
 
@@ -210,31 +227,28 @@ unsigned thread_stop_from(uint64_t first_id)
 	return stopped;
 }
 
-unsigned thread_snapshot(struct thread_info *out, unsigned max)
+unsigned thread_snapshot(struct thread_info *out, unsigned max,
+			 uint64_t first_id)
 {
-	unsigned long flags = spin_lock_irqsave(&thread_pool_lock);
+	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
 	unsigned count = 0;
 
-	for (unsigned i = 0; i < SCHED_THREADS_MAX; i++) {
-		const struct thread *thread = &thread_pool[i];
-		if (!thread->in_use)
+	/* The list is in creation order, which is id order. */
+	for (struct sched_link *link = thread_list.next; link != &thread_list;
+	     link = link->next) {
+		const struct thread *thread = thread_list_entry(link);
+		if (thread->id < first_id)
 			continue;
-		/* Insert in id order. */
-		unsigned at = count < max ? count : max;
-		while (at > 0 && out[at - 1].id > thread->id) {
-			if (at < max)
-				out[at] = out[at - 1];
-			at--;
-		}
-		if (at < max) {
-			out[at].id = thread->id;
-			strlcpy(out[at].name, thread->name, sizeof(out[at].name));
-			out[at].state = thread->state;
-			out[at].cpu = thread->cpu;
-			out[at].run_ticks = thread->run_ticks;
+		if (count < max) {
+			out[count].id = thread->id;
+			strlcpy(out[count].name, thread->name,
+				sizeof(out[count].name));
+			out[count].state = thread->state;
+			out[count].cpu = thread->cpu;
+			out[count].run_ticks = thread->run_ticks;
 		}
 		count++;
 	}
-	spin_unlock_irqrestore(&thread_pool_lock, flags);
+	spin_unlock_irqrestore(&thread_list_lock, flags);
 	return count;
 }

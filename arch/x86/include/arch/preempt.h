@@ -25,6 +25,18 @@ static inline void arch_preempt_count_dec(void)
 			     : "memory", "cc");
 }
 
+/* Lowers the count; true when it reached 0 (the flags of the decrement,
+ * read through asm goto so the common path is two instructions). */
+static inline bool arch_preempt_count_dec_is_zero(void)
+{
+	__asm__ goto("decl %%gs:%c0\n\tjz %l[zero]"
+		     : : "i"(offsetof(struct cpu_local, preempt_count))
+		     : "memory", "cc" : zero);
+	return false;
+zero:
+	return true;
+}
+
 static inline unsigned arch_preempt_count(void)
 {
 	unsigned count;

@@ -24,6 +24,7 @@
 #include "kernel/smp.h"
 #include "mm/kstack.h"
 #include "mm/slab.h"
+#include "mm/tlb.h"
 
 /* The run queue of each CPU that schedules (kmalloc'd as it starts, so
  * absent CPUs cost a pointer); NULL for the others. Set once per CPU
@@ -89,6 +90,17 @@ static void sched_finish_switch(void)
 		thread_finish_exit(last);
 }
 
+void sched_stack_tlb_sync(void)
+{
+	struct run_queue *queue = sched_this_queue();
+	uint64_t generation = kstack_free_generation();
+
+	if (!queue || queue->stack_generation == generation)
+		return;
+	tlb_flush_all();
+	queue->stack_generation = generation;
+}
+
 void sched_run_interrupt_fn(void)
 {
 	struct thread *self = thread_current();
@@ -129,6 +141,7 @@ void schedule(void)
 		cpu->current = next;
 		queue->switched_from = prev;
 		queue->switches++;
+		sched_stack_tlb_sync();
 		next->switches_in++;
 		arch_thread_switch(&prev->saved_stack_pointer,
 				   next->saved_stack_pointer);
@@ -198,7 +211,7 @@ static int sched_pick_cpu(uint64_t affinity, unsigned preferred)
 /* Nudges cpu after a thread was queued there: a remote idle CPU is
  * woken from its halt; this CPU switches at the interrupt exit when it
  * was idle. */
-static void sched_nudge(unsigned cpu)
+static __attribute__((noinline)) void sched_nudge(unsigned cpu)
 {
 	struct run_queue *queue = sched_run_queue(cpu);
 
@@ -266,7 +279,7 @@ void sched_wake(struct thread *thread)
 
 /* Takes one runnable thread allowed on this CPU from the busiest other
  * queue; true when one was moved here (interrupts off). */
-static bool sched_steal(struct run_queue *mine)
+static __attribute__((noinline)) bool sched_steal(struct run_queue *mine)
 {
 	struct run_queue *victim = NULL;
 	unsigned most = 0;
@@ -339,6 +352,8 @@ static struct run_queue *sched_queue_new(unsigned cpu)
 	if (!queue)
 		panic("sched: no memory for the run queue of CPU %u", cpu);
 	memset(queue, 0, sizeof(*queue));
+	queue->stack_generation = kstack_free_generation();
+	tlb_flush_all();	/* in step with that generation */
 	spin_init(&queue->lock, "sched_run_queue");
 	sched_link_init(&queue->runnable);
 	queue->cpu = cpu;
@@ -400,13 +415,11 @@ void sched_cpu_start(void)
 	arch_irq_disable();
 	struct cpu_local *cpu = cpu_local();
 	struct run_queue *queue = sched_queue_new(cpu->index);
-	char name[THREAD_NAME_MAX] = "idle/";
-	unsigned length = 5, index = cpu->index;
-
-	if (index >= 10)
-		name[length++] = (char)('0' + index / 10);
-	name[length++] = (char)('0' + index % 10);
-	name[length] = '\0';
+	unsigned index = cpu->index;
+	/* "idle/N", N < CONFIG_MAX_CPUS (two digits at most). */
+	char tens = (char)('0' + index / 10), ones = (char)('0' + index % 10);
+	char name[8] = { 'i', 'd', 'l', 'e', '/', index < 10 ? ones : tens,
+			 index < 10 ? 0 : ones, 0 };
 	struct thread *idle = sched_adopt_caller(kmalloc(sizeof(struct thread)),
 						 name, index);
 	idle->is_idle = true;

@@ -28,6 +28,8 @@ struct run_queue {
 	unsigned slice_left;		/* ticks before current should yield */
 	unsigned cpu;			/* this queue's CPU */
 	uint64_t switches;		/* statistics */
+	uint64_t stack_generation;	/* kstack_free_generation() at this
+					 * CPU's last TLB flush */
 };
 
 static inline void sched_link_init(struct sched_link *head)
@@ -70,6 +72,9 @@ void sched_wake(struct thread *thread);
 bool sched_enqueue_new(struct thread *thread);
 /* The run queue of cpu; NULL when that CPU does not schedule (yet). */
 struct run_queue *sched_run_queue(unsigned cpu);
+/* Flushes this CPU's TLB if a kernel stack was freed since its last
+ * flush (mm/kstack.h); before touching a stack slot. Interrupts off. */
+void sched_stack_tlb_sync(void);
 /* Runs and clears the calling thread's interrupt function, if any. */
 void sched_run_interrupt_fn(void);
 

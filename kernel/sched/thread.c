@@ -3,14 +3,13 @@
  * exit and join, sleeping, and the interrupt/stop requests the ktest runner
  * uses to abandon a case's threads.
  *
- * A created thread's record sits at the top of its own stack (the stack
- * grows down from below it, towards the guard), so a thread costs its
- * stack and nothing else: no table in the kernel image, no slab object,
- * and thread_join gives every frame back (kstack_free). The record lives
+ * A thread costs its guarded stack and a record from kmalloc (in the
+ * direct map, which is never unmapped: any CPU may read any record, while
+ * a stack slot is recycled and only its own CPUs read it, after a TLB
+ * sync, see mm/kstack.h). thread_join gives both back. The record lives
  * until the join; the stack is freed only after the thread switched out
  * for good (thread_finish_exit runs on the next thread, after the switch).
- * Records of contexts that are not created threads (the boot flow, an
- * application processor's idle context) are static or from kmalloc.
+ * The boot flow's record is static.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +23,7 @@
 #include "kernel/sched/sched_internal.h"
 #include "kernel/sched/wait.h"
 #include "mm/kstack.h"
+#include "mm/slab.h"
 
 /* Protects thread_list (the threads' list_link) and thread_next_id_value. */
 static struct spinlock thread_list_lock = SPINLOCK_INIT("thread_list");
@@ -39,13 +39,13 @@ static struct wait_queue thread_sleepers =
 
 const char *thread_state_name(enum thread_state state)
 {
-	switch (state) {
-	case THREAD_RUNNABLE: return "runnable";
-	case THREAD_RUNNING: return "running";
-	case THREAD_BLOCKED: return "blocked";
-	case THREAD_EXITED: return "exited";
-	}
-	return "?";
+	static const char *const names[] = {
+		[THREAD_RUNNABLE] = "runnable", [THREAD_RUNNING] = "running",
+		[THREAD_BLOCKED] = "blocked", [THREAD_EXITED] = "exited",
+	};
+
+	return (unsigned)state < sizeof(names) / sizeof(names[0]) ?
+	       names[state] : "?";
 }
 
 void thread_record_add(struct thread *thread, const char *name)
@@ -74,30 +74,27 @@ uint64_t thread_next_id(void)
 	return __atomic_load_n(&thread_next_id_value, __ATOMIC_ACQUIRE);
 }
 
-/* The record of the thread whose stack ends at stack_top: just below the
- * top, cache-line aligned; the stack proper starts under it. */
-static struct thread *thread_record_on_stack(void *stack_top)
-{
-	uintptr_t at = ((uintptr_t)stack_top - sizeof(struct thread)) & ~63ull;
-
-	return (struct thread *)at;
-}
-
 struct thread *thread_create_stopped(const char *name,
 				     void (*function)(void *), void *argument,
 				     uint64_t affinity)
 {
-	void *stack = kstack_alloc();
+	struct thread *thread = kmalloc(sizeof(*thread));
+	void *stack = thread ? kstack_alloc() : NULL;
 
-	if (!stack)
+	if (!stack) {
+		kfree(thread);
 		return NULL;
-	struct thread *thread = thread_record_on_stack(stack);
+	}
 	thread_record_add(thread, name);
 	thread->affinity = affinity;
 	thread->stack_top = stack;
 	thread->function = function;
 	thread->argument = argument;
-	thread->saved_stack_pointer = arch_thread_stack_init(thread, thread);
+	/* This CPU may hold a stale translation of the recycled slot. */
+	unsigned long flags = irq_save();
+	sched_stack_tlb_sync();
+	thread->saved_stack_pointer = arch_thread_stack_init(stack, thread);
+	irq_restore(flags);
 	return thread;
 }
 
@@ -106,6 +103,7 @@ static void thread_destroy_unstarted(struct thread *thread)
 {
 	thread_record_remove(thread);
 	kstack_free(thread->stack_top);
+	kfree(thread);
 }
 
 struct thread *thread_create_on(const char *name, void (*function)(void *),
@@ -161,7 +159,8 @@ void thread_join(struct thread *thread)
 		panic("thread_join: %s joins itself", thread->name);
 	wait_event(&thread_exit_queue, thread->dead);
 	thread_record_remove(thread);
-	kstack_free(thread->stack_top);	/* the record with it */
+	kstack_free(thread->stack_top);
+	kfree(thread);
 }
 
 static bool thread_sleep_due(const struct thread *thread)

@@ -6,6 +6,7 @@
 #ifndef VEIL_KERNEL_SCHED_CONTEXT_SWITCH_H
 #define VEIL_KERNEL_SCHED_CONTEXT_SWITCH_H
 
+#include "kernel/lib/cpu.h"
 #include <arch/thread_switch.h>
 
 #endif

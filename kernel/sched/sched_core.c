@@ -44,9 +44,8 @@ static struct run_queue *sched_this_queue(void)
 
 struct thread *thread_current(void)
 {
-	struct cpu_local *cpu = cpu_local();
-
-	return cpu->run_queue ? cpu->current : NULL;
+	/* NULL until sched_init (the area starts zeroed). */
+	return arch_current_thread();
 }
 
 uint64_t sched_switch_count(unsigned cpu)

@@ -31,6 +31,20 @@ static inline uint64_t arch_thread_stack_init(void *top, void *thread)
 	return (uint64_t)slot;
 }
 
+/* This CPU's current thread, in one GS-relative load: a thread that is
+ * preempted and moved between loading its CPU's area and reading the
+ * field would otherwise read another CPU's current thread. Needs struct
+ * cpu_local complete (kernel/lib/cpu.h included first). */
+static inline struct thread *arch_current_thread(void)
+{
+	struct thread *thread;
+
+	__asm__ __volatile__("movq %%gs:%c1, %0"
+			     : "=r"(thread)
+			     : "i"(__builtin_offsetof(struct cpu_local, current)));
+	return thread;
+}
+
 /* Whether interrupts are on for this CPU. */
 static inline int arch_irqs_enabled(void)
 {

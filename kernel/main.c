@@ -3,7 +3,8 @@
  * that follows can speak), exception handling next (so a fault is
  * reported), then the boot information is copied out before anything can
  * overwrite it, the command line applied, the kernel's page tables built,
- * interrupts and timer started. Then the kernel either runs what the
+ * interrupts and timer started, and once memory is up the boot flow becomes
+ * thread "main" of the scheduler. Then the kernel either runs what the
  * command line asked (tests, benchmarks, a crash test) and exits, or idles.
  */
 #include <stdbool.h>
@@ -23,6 +24,7 @@
 #include "kernel/console.h"
 #include "kernel/shell/shell.h"
 #include "kernel/lib/time.h"
+#include "kernel/sched/sched.h"
 #include "mm/hooks.h"
 #include "mm/region_boot.h"
 #include "mm/mm.h"
@@ -184,6 +186,7 @@ void kmain(uint32_t magic, uint32_t info_physical)
 	boot_check_memory();
 	arch_paging_init(&boot_info);
 	mm_init(&boot_info);
+	sched_init();
 	acpi_boot_init(&boot_info);
 	region_boot_init();
 	ktest_init();

@@ -8,6 +8,7 @@
 #include "arch/x86/pic.h"
 #include "arch/x86/x86.h"
 #include "kernel/lib/time.h"
+#include "kernel/sched/sched.h"
 
 #define PIT_FREQUENCY 1193182u
 #define PIT_CHANNEL0 0x40
@@ -47,6 +48,9 @@ static uint64_t timer_calibrate_tsc(void)
 static void timer_interrupt(void)
 {
 	timer_ticks++;
+	/* Time slices, sleepers and the CPU's tick counts; the hook (ktest's
+	 * watchdog) last, as it may abandon the interrupted code. */
+	sched_tick();
 	if (timer_tick_hook)
 		timer_tick_hook();
 }

@@ -21,6 +21,7 @@
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
+#include "kernel/sched/sched.h"
 #include "kernel/trap.h"
 #include "mm/fault.h"
 #include "mm/kstack.h"
@@ -133,4 +134,6 @@ void trap_dispatch(struct trap_frame *frame)
 	else if (frame->vector < X86_VECTOR_IRQ_BASE + IRQ_LINES)
 		irq_line_dispatch(frame);
 	/* vector 255: a spurious interrupt, nothing to do */
+	if (frame->vector >= X86_VECTOR_EXCEPTIONS)
+		sched_interrupt_exit();	/* a switch the tick asked for */
 }

@@ -11,8 +11,21 @@
  * The watchdog needs interrupts: a case that hangs with interrupts off is
  * left to the host runner's wall-clock timeout.
  *
- * One CPU runs tests; the catcher stack is that CPU's alone and is changed
- * only with interrupts off.
+ * One thread runs tests (the boot flow, thread "main"); the catcher stack is
+ * its alone and is changed only with interrupts off. Cases may create
+ * threads (kernel/sched). Each catcher records its owner, the thread that
+ * saved it, and the first thread id created under it. A catcher is resumed
+ * only on its owner's stack: when an exception or the deadline strikes
+ * while another thread runs, that thread is ended (an exception) or left
+ * running (the deadline), and the owner is asked through thread_interrupt
+ * to resume its catcher the next time it gets its CPU (waking it if it
+ * waits, for instance in thread_join). After a resume, and after a case
+ * that returned with threads it did not join, every thread created under
+ * the catcher is stopped and joined (thread_stop_from); the case fails if
+ * it left any. A thread that spins with preemption off cannot be stopped:
+ * that hang is the host runner's time-out to catch. A case's own threads
+ * may use KTEST_EXPECT and KTEST_ASSERT (a failed ASSERT ends that thread,
+ * not the case) but not ktest_catch.
  *
  * With the lock-order checker (CONFIG_LOCK_CHECK=1), a case during which an
  * inversion was counted fails, an inversion outside any case fails the run,
@@ -29,9 +42,13 @@
 #include "kernel/lib/irq.h"
 #include "kernel/lib/ksyms.h"
 #include "kernel/lib/lock_check.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/preempt.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/time.h"
+#include "kernel/sched/sched.h"
+#include "kernel/sched/wait.h"
 #include "kernel/trap.h"
 
 #define KTEST_DEFAULT_TIMEOUT_MS 10000u
@@ -56,6 +73,10 @@ struct ktest_catcher {
 	uint64_t deadline_ms;		/* 0: none */
 	struct ktest_trap *trap;	/* where an exception is recorded */
 	unsigned lock_depth;		/* locks held at the save (lock checker) */
+	unsigned preempt_count;		/* this CPU's count at the save */
+	struct thread *owner;		/* the thread that saved it (NULL: boot) */
+	uint64_t first_thread_id;	/* threads created under it have ids >= */
+	bool owner_asked;		/* thread_interrupt sent to the owner */
 };
 
 extern const struct ktest_case ktest_cases_start[], ktest_cases_end[];
@@ -68,6 +89,10 @@ static char ktest_bench_filter[KTEST_FILTER_MAX];
 /* The catchers, innermost last; see the comment at the top. */
 static struct ktest_catcher *ktest_catchers[KTEST_CATCHERS_MAX];
 static unsigned ktest_catcher_depth;
+/* The catcher an owner must resume when it next runs, and with what
+ * (set with interrupts off before thread_interrupt). */
+static struct ktest_catcher *ktest_pending_catcher;
+static int ktest_pending_value;
 
 static bool ktest_set_filter(const char *value)
 {
@@ -180,11 +205,76 @@ static void ktest_catcher_pop(struct ktest_catcher *catcher)
 	irq_restore(flags);
 }
 
+/* A catcher's state at its save, filled in for a new catcher. */
+static void ktest_catcher_start(struct ktest_catcher *catcher)
+{
+	catcher->lock_depth = lock_check_held_depth();
+	catcher->preempt_count = preempt_count();
+	catcher->owner = thread_current();
+	catcher->first_thread_id = catcher->owner ? thread_next_id() : 0;
+	catcher->owner_asked = false;
+}
+
+/* Whether the running thread may resume catcher (it is on its stack). */
+static bool ktest_on_owner(const struct ktest_catcher *catcher)
+{
+	return catcher->owner == NULL || catcher->owner == thread_current();
+}
+
+/* Resumes catcher on its owner, which runs now. A wait the owner was
+ * entering is cancelled first: the resume abandons its frame. */
+static __attribute__((noreturn)) void
+ktest_resume_on_owner(struct ktest_catcher *catcher, int value)
+{
+	if (catcher->owner)
+		wait_cancel(catcher->owner);
+	context_resume(&catcher->context, value);
+}
+
+/* thread_interrupt's function on the owner: the pending resume. */
+static void ktest_resume_pending(void)
+{
+	unsigned long flags = irq_save();
+	struct ktest_catcher *catcher = ktest_pending_catcher;
+
+	if (catcher)
+		ktest_resume_on_owner(catcher, ktest_pending_value);
+	irq_restore(flags);
+}
+
+/* Asks catcher's owner, which is not running here, to resume it (once;
+ * interrupts off). */
+static void ktest_ask_owner(struct ktest_catcher *catcher, int value)
+{
+	if (catcher->owner_asked)
+		return;
+	catcher->owner_asked = true;
+	ktest_pending_catcher = catcher;
+	ktest_pending_value = value;
+	thread_interrupt(catcher->owner, ktest_resume_pending);
+}
+
+/* After a resume: this CPU's preemption count as it was at the save
+ * (abandoned code may have held spinlocks), the threads created under the
+ * catcher stopped and joined. Returns how many there were. */
+static unsigned ktest_catcher_cleanup(struct ktest_catcher *catcher)
+{
+	unsigned long flags = irq_save();
+
+	cpu_local()->preempt_count = catcher->preempt_count;
+	if (ktest_pending_catcher == catcher)
+		ktest_pending_catcher = NULL;
+	irq_restore(flags);
+	return catcher->owner ? thread_stop_from(catcher->first_thread_id) : 0;
+}
+
 static void ktest_catch_exception(const struct trap_info *info)
 {
 	if (ktest_catcher_depth == 0)
 		return;	/* not in a test: the kernel reports it */
 	struct ktest_catcher *catcher = ktest_catchers[ktest_catcher_depth - 1];
+	if (!ktest_on_owner(catcher) && preempt_count() != 0)
+		return;	/* a thread of the case, under a lock: reported */
 	if (catcher->trap) {
 		catcher->trap->vector = info->vector;
 		catcher->trap->error_code = info->error_code;
@@ -193,7 +283,13 @@ static void ktest_catch_exception(const struct trap_info *info)
 		catcher->trap->fault_response = info->fault_response;
 		catcher->trap->fault_owner = info->fault_owner;
 	}
-	context_resume(&catcher->context, KTEST_RESUME_EXCEPTION);
+	if (ktest_on_owner(catcher))
+		ktest_resume_on_owner(catcher, KTEST_RESUME_EXCEPTION);
+	/* A thread the case created: it ends here, its owner resumes. */
+	ktest_ask_owner(catcher, KTEST_RESUME_EXCEPTION);
+	printk("        # exception in thread %s: the thread is ended\n",
+	       thread_current()->name);
+	thread_exit();
 }
 
 /* Timer interrupt: the watchdog of the innermost catcher. */
@@ -205,7 +301,9 @@ static void ktest_watchdog_tick(void)
 	if (catcher->deadline_ms && time_ticks_ms() >= catcher->deadline_ms) {
 		if (catcher->trap)
 			catcher->trap->vector = KTEST_TRAP_TIMEOUT;
-		context_resume(&catcher->context, KTEST_RESUME_TIMEOUT);
+		if (ktest_on_owner(catcher))
+			ktest_resume_on_owner(catcher, KTEST_RESUME_TIMEOUT);
+		ktest_ask_owner(catcher, KTEST_RESUME_TIMEOUT);
 	}
 }
 
@@ -215,9 +313,9 @@ bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 	struct ktest_catcher catcher = {
 		.deadline_ms = timeout_ms ? time_ticks_ms() + timeout_ms : 0,
 		.trap = trap,
-		.lock_depth = lock_check_held_depth(),
 	};
 
+	ktest_catcher_start(&catcher);
 	memset(trap, 0, sizeof(*trap));
 	trap->vector = -1;
 	trap->fault_response = -1;
@@ -229,6 +327,7 @@ bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 	}
 	ktest_catcher_pop(&catcher);
 	lock_check_held_truncate(catcher.lock_depth);
+	ktest_catcher_cleanup(&catcher);
 	return true;
 }
 
@@ -255,7 +354,7 @@ void ktest_check(struct ktest *t, bool ok, const char *file, int line,
 {
 	if (ok)
 		return;
-	t->failures++;
+	__atomic_fetch_add(&t->failures, 1, __ATOMIC_RELAXED);
 	printk("        # %s:%d: expectation failed: %s\n", file, line, expr);
 }
 
@@ -263,11 +362,18 @@ void ktest_fail_now(struct ktest *t, const char *file, int line,
 		    const char *expr)
 {
 	ktest_check(t, false, file, line, expr);
+	if (!ktest_on_owner(ktest_case_catcher))
+		thread_exit();	/* a thread of the case: it alone ends */
 	context_resume(&ktest_case_catcher->context, KTEST_RESUME_FAIL_NOW);
 }
 
 void ktest_skip(struct ktest *t, const char *reason)
 {
+	if (!ktest_on_owner(ktest_case_catcher)) {
+		ktest_check(t, false, __FILE__, __LINE__,
+			    "ktest_skip from a thread of the case");
+		thread_exit();
+	}
 	t->skip_reason = reason;
 	context_resume(&ktest_case_catcher->context, KTEST_RESUME_SKIP);
 }
@@ -313,9 +419,10 @@ static int ktest_run_case(const struct ktest_case *c, const char **skip_reason)
 	struct ktest_catcher catcher = {
 		.deadline_ms = time_ticks_ms() + timeout,
 		.trap = &trap,
-		.lock_depth = lock_check_held_depth(),
 	};
 	unsigned inversions = lock_check_inversion_count();
+
+	ktest_catcher_start(&catcher);
 	int resumed = context_save(&catcher.context);
 
 	if (resumed == 0) {
@@ -327,6 +434,15 @@ static int ktest_run_case(const struct ktest_case *c, const char **skip_reason)
 	ktest_case_catcher = NULL;
 	if (resumed != 0)
 		lock_check_held_truncate(catcher.lock_depth);
+	unsigned left = ktest_catcher_cleanup(&catcher);
+	if (left && resumed == 0) {
+		printk("        # the case left %u thread(s) not joined: "
+		       "stopped and joined\n", left);
+		t.failures++;
+	} else if (left) {
+		printk("        # %u thread(s) of the abandoned case stopped "
+		       "and joined\n", left);
+	}
 	if (lock_check_inversion_count() != inversions) {
 		printk("        # lock order: %u inversion(s) during this case\n",
 		       lock_check_inversion_count() - inversions);

@@ -39,6 +39,8 @@ struct cpu_local {
 	void *run_queue;	/* the scheduler's per-CPU state */
 	uint64_t ticks;		/* timer interrupts taken on this CPU */
 	uint64_t idle_ticks;	/* of those, taken while idle */
+	bool idling;		/* halted in the idle thread (kernel/sched sets
+				 * it before the halt; a switch clears it) */
 };
 
 /*

@@ -5,6 +5,9 @@
  * asked (fair on several CPUs; a test-and-set lock lets one CPU starve).
  * Every lock carries a name, and every declaration of a lock says in a
  * comment what it protects. Rules and lock order: docs/locking.md.
+ * A held spinlock keeps preemption off on its CPU (kernel/lib/preempt.h):
+ * the holder is never switched out, so waiters spin only as long as the
+ * holder's critical section, and code under a lock stays on one CPU.
  */
 #ifndef VEIL_KERNEL_SPINLOCK_H
 #define VEIL_KERNEL_SPINLOCK_H
@@ -13,6 +16,7 @@
 #include <stdint.h>
 #include "kernel/lib/irq.h"
 #include "kernel/lib/lock_check.h"
+#include "kernel/lib/preempt.h"
 
 #ifdef VEIL_HOST
 /* Host builds (tests/host/host_shim.c): a pause, and now and then a yield
@@ -80,18 +84,21 @@ static inline void spin_unlock_word(struct spinlock *lock)
 
 static inline bool spin_trylock(struct spinlock *lock)
 {
-#if CONFIG_LOCK_CHECK
-	if (!spin_trylock_word(lock))
+	preempt_disable();
+	if (!spin_trylock_word(lock)) {
+		preempt_enable();
 		return false;
+	}
+#if CONFIG_LOCK_CHECK
 	lock_check_acquire(lock, true);
-	return true;
-#else
-	return spin_trylock_word(lock);
 #endif
+	return true;
 }
 
+/* Takes the lock; preemption stays off until spin_unlock. */
 static inline void spin_lock(struct spinlock *lock)
 {
+	preempt_disable();
 #if CONFIG_LOCK_CHECK
 	/* Before spinning, so an inversion is reported even if it deadlocks. */
 	lock_check_acquire(lock, false);
@@ -105,6 +112,7 @@ static inline void spin_unlock(struct spinlock *lock)
 #if CONFIG_LOCK_CHECK
 	lock_check_release(lock);
 #endif
+	preempt_enable();
 }
 
 static inline bool spin_is_locked(struct spinlock *lock)

@@ -54,6 +54,8 @@ int shell_cmd_run(int argc, char **argv);
 int shell_cmd_test(int argc, char **argv);
 int shell_cmd_bench(int argc, char **argv);
 int shell_cmd_failpoints(int argc, char **argv);	/* test builds */
+int shell_cmd_threads(int argc, char **argv);
+int shell_cmd_cpus(int argc, char **argv);
 int shell_cmd_reboot(int argc, char **argv);
 int shell_cmd_poweroff(int argc, char **argv);
 

@@ -16,6 +16,7 @@
 #include "kernel/lib/printk.h"
 #include "kernel/shell/shell_internal.h"
 #include "kernel/lib/time.h"
+#include "kernel/sched/sched.h"
 
 #define SHELL_HISTORY 8
 
@@ -48,7 +49,11 @@ static int shell_getc_wait(void)
 		int c = console_getc();
 		if (c >= 0)
 			return c;
-		time_delay_ms(1);
+		/* Asleep, the CPU can idle (or run other threads). */
+		if (thread_current())
+			thread_sleep_ms(1);
+		else
+			time_delay_ms(1);
 	}
 }
 

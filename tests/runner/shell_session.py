@@ -32,6 +32,10 @@ EXCHANGES = [
     ("stats", ["region id=1 name=demo", "store name=sealed-pages", "demo-run scheme=",
                "demo-latency faulted_accesses=", "demo-sizes scheme="]),
     ("regions", ["region id=1 name=demo"]),
+    # the boot flow is thread 0, CPU 0 has its idle thread; CPU 0 online
+    ("threads", ["thread id=0 name=main cpu=0 state=running",
+                 "name=idle/0 cpu=0", "threads: "]),
+    ("cpus", ["cpu index=0 apic_id=", "state=online", "cpus: 1 online"]),
     ("scheme", ["schemes:", "demo", "policies:", "transforms:"]),
     ("frobnicate", ["unknown command 'frobnicate'"]),
     ("run demo pages=12x", ["'12x' is not a number"]),

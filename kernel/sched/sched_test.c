@@ -1,0 +1,384 @@
+/*
+ * ktest suite "sched": threads and the scheduler on however many CPUs run
+ * (the cases pin threads to CPUs round-robin with affinity, so with one
+ * CPU they all share it and with several they spread). Creation and join,
+ * a join giving the stack's frames back, yield, a ping-pong of 10^5 round
+ * trips through a wait queue (no lost wakeup), preemption of a thread that
+ * never yields, CPU shares of busy threads, sleep lengths, mutex sleeping,
+ * and the ktest runner abandoning threads on a time-out or an exception.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include "kernel/ktest/ktest.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/time.h"
+#include "kernel/sched/sched.h"
+#include "kernel/sched/wait.h"
+#include "mm/kstack.h"
+#include "mm/mm.h"
+#include "mm/pmm.h"
+
+/* CPU i of the round-robin placement, as an affinity mask. */
+static uint64_t sched_test_cpu_mask(unsigned i)
+{
+	return 1ull << (i % cpu_count());
+}
+
+static void sched_test_store_42(void *argument)
+{
+	*(volatile int *)argument = 42;
+}
+
+KTEST(sched, create_runs_function_and_join_waits)
+{
+	volatile int value = 0;
+	struct thread *thread = thread_create("store42", sched_test_store_42,
+					      (void *)&value);
+
+	KTEST_ASSERT(t, thread != NULL);
+	KTEST_EXPECT(t, thread->id > 0);
+	thread_join(thread);
+	KTEST_EXPECT_EQ(t, value, 42);
+}
+
+static void sched_test_nothing(void *argument)
+{
+	(void)argument;
+}
+
+KTEST(sched, exit_and_join_give_the_stack_back)
+{
+	enum { THREADS = 8 };
+	struct thread *threads[THREADS];
+	struct pmm_stats before, during, after;
+
+	/* Warm-up: the stack slots' page tables are made on first use and
+	 * stay; the counted run reuses the same slots. */
+	for (unsigned i = 0; i < THREADS; i++)
+		threads[i] = thread_create("warm", sched_test_nothing, NULL);
+	for (unsigned i = 0; i < THREADS; i++) {
+		KTEST_ASSERT(t, threads[i] != NULL);
+		thread_join(threads[i]);
+	}
+	pmm_get_stats(&pmm_kernel, &before);
+	for (unsigned i = 0; i < THREADS; i++)
+		threads[i] = thread_create("counted", sched_test_nothing, NULL);
+	pmm_get_stats(&pmm_kernel, &during);
+	for (unsigned i = 0; i < THREADS; i++) {
+		KTEST_ASSERT(t, threads[i] != NULL);
+		thread_join(threads[i]);
+	}
+	pmm_get_stats(&pmm_kernel, &after);
+	KTEST_EXPECT(t, before.free_frames - during.free_frames >=
+			THREADS * (KSTACK_SIZE / 4096u));
+	KTEST_EXPECT_EQ(t, after.free_frames, before.free_frames);
+}
+
+struct sched_test_yield {
+	struct completion start;
+	volatile unsigned count[2];
+	volatile unsigned widest_gap;	/* largest |mine - other| seen */
+};
+
+static void sched_test_yielder(struct sched_test_yield *y, unsigned me)
+{
+	completion_wait(&y->start);
+	for (unsigned i = 0; i < 200; i++) {
+		y->count[me]++;
+		unsigned mine = y->count[me], other = y->count[1 - me];
+		unsigned gap = mine > other ? mine - other : other - mine;
+		if (gap > y->widest_gap)
+			y->widest_gap = gap;
+		thread_yield();
+	}
+}
+
+static void sched_test_yielder0(void *argument)
+{
+	sched_test_yielder(argument, 0);
+}
+
+static void sched_test_yielder1(void *argument)
+{
+	sched_test_yielder(argument, 1);
+}
+
+/* Two threads on one CPU that yield after each step stay in step: yield
+ * runs the other (a time slice may end between a step and its yield, so
+ * a gap of 2 is allowed; without a working yield it would be 200). */
+KTEST(sched, yield_runs_the_other_thread)
+{
+	static struct sched_test_yield y;
+	uint64_t here = 1ull << cpu_current();
+
+	y = (struct sched_test_yield){ .widest_gap = 0 };
+	completion_init(&y.start, "sched_test_start");
+	struct thread *a = thread_create_on("yield0", sched_test_yielder0, &y, here);
+	struct thread *b = thread_create_on("yield1", sched_test_yielder1, &y, here);
+	KTEST_ASSERT(t, a && b);
+	complete_all(&y.start);
+	thread_join(a);
+	thread_join(b);
+	KTEST_EXPECT_EQ(t, y.count[0], 200);
+	KTEST_EXPECT_EQ(t, y.count[1], 200);
+	KTEST_EXPECT(t, y.widest_gap <= 2);
+	if (y.widest_gap > 2)
+		ktest_log(t, "widest gap %u", y.widest_gap);
+}
+
+#define SCHED_TEST_ROUND_TRIPS 100000u
+
+struct sched_test_ping_pong {
+	struct wait_queue queue;	/* its lock orders the turn's changes */
+	unsigned turn;			/* whose move: 0 or 1 */
+	unsigned moves[2];
+};
+
+static void sched_test_player(struct sched_test_ping_pong *game, unsigned me)
+{
+	for (unsigned i = 0; i < SCHED_TEST_ROUND_TRIPS; i++) {
+		wait_event(&game->queue,
+			   __atomic_load_n(&game->turn, __ATOMIC_ACQUIRE) == me);
+		game->moves[me]++;
+		__atomic_store_n(&game->turn, 1 - me, __ATOMIC_RELEASE);
+		wake_up_all(&game->queue);
+	}
+}
+
+static void sched_test_player0(void *argument)
+{
+	sched_test_player(argument, 0);
+}
+
+static void sched_test_player1(void *argument)
+{
+	sched_test_player(argument, 1);
+}
+
+/* 10^5 round trips, each side sleeping until the other hands over: a lost
+ * wakeup leaves both asleep and the watchdog ends the case. On different
+ * CPUs when there are two. */
+KTEST_SLOW(sched, ping_pong_100000_round_trips, 300000)
+{
+	static struct sched_test_ping_pong game;
+
+	game = (struct sched_test_ping_pong){ .turn = 0 };
+	wait_queue_init(&game.queue, "sched_test_ping_pong");
+	struct thread *a = thread_create_on("ping", sched_test_player0, &game,
+					    sched_test_cpu_mask(0));
+	struct thread *b = thread_create_on("pong", sched_test_player1, &game,
+					    sched_test_cpu_mask(1));
+	KTEST_ASSERT(t, a && b);
+	ktest_log(t, "ping on CPU %u, pong on CPU %u", 0u, 1u % cpu_count());
+	thread_join(a);
+	thread_join(b);
+	KTEST_EXPECT_EQ(t, game.moves[0], SCHED_TEST_ROUND_TRIPS);
+	KTEST_EXPECT_EQ(t, game.moves[1], SCHED_TEST_ROUND_TRIPS);
+	KTEST_EXPECT_EQ(t, game.turn, 0);
+}
+
+static volatile bool sched_test_spin_stop;
+static volatile uint64_t sched_test_spins;
+
+static void sched_test_spinner(void *argument)
+{
+	(void)argument;
+	while (!sched_test_spin_stop)
+		sched_test_spins++;
+}
+
+/* A thread that never yields, on this CPU: the main thread still wakes
+ * from its sleep and another thread still runs to its end. */
+KTEST(sched, thread_that_never_yields_is_preempted)
+{
+	uint64_t here = 1ull << cpu_current();
+	volatile int value = 0;
+
+	sched_test_spin_stop = false;
+	sched_test_spins = 0;
+	struct thread *spinner = thread_create_on("spinner", sched_test_spinner,
+						  NULL, here);
+	KTEST_ASSERT(t, spinner != NULL);
+	thread_sleep_ms(30);
+	KTEST_EXPECT(t, sched_test_spins > 0);
+	struct thread *other = thread_create_on("other", sched_test_store_42,
+						(void *)&value, here);
+	KTEST_ASSERT(t, other != NULL);
+	thread_join(other);
+	KTEST_EXPECT_EQ(t, value, 42);
+	sched_test_spin_stop = true;
+	thread_join(spinner);
+}
+
+#define SCHED_TEST_SHARE_PER_CPU 3u
+#define SCHED_TEST_SHARE_MAX (SCHED_TEST_SHARE_PER_CPU * CONFIG_MAX_CPUS)
+
+struct sched_test_busy {
+	volatile uint64_t iterations;
+	uint64_t run_ticks;	/* the thread's own, as it ends */
+};
+
+static void sched_test_busy(void *argument)
+{
+	struct sched_test_busy *busy = argument;
+
+	while (!sched_test_spin_stop)
+		busy->iterations++;
+	busy->run_ticks = thread_current()->run_ticks;
+}
+
+/* SCHED_TEST_SHARE_PER_CPU busy threads on each CPU for 600 ms. Stated
+ * bound: every thread's run time (timer ticks it was running) is at least
+ * half and at most one and a half of the even share of its CPU's busy
+ * threads' total. */
+KTEST_SLOW(sched, busy_threads_share_their_cpu, 30000)
+{
+	static struct thread *threads[SCHED_TEST_SHARE_MAX];
+	static struct sched_test_busy busy[SCHED_TEST_SHARE_MAX];
+	static uint64_t cpu_total[CONFIG_MAX_CPUS];
+	unsigned cpus = cpu_count(), count = cpus * SCHED_TEST_SHARE_PER_CPU;
+
+	sched_test_spin_stop = false;
+	for (unsigned i = 0; i < count; i++) {
+		busy[i] = (struct sched_test_busy){ 0 };
+		threads[i] = thread_create_on("busy", sched_test_busy, &busy[i],
+					      sched_test_cpu_mask(i));
+		KTEST_ASSERT(t, threads[i] != NULL);
+	}
+	thread_sleep_ms(600);
+	sched_test_spin_stop = true;
+	for (unsigned i = 0; i < count; i++)
+		thread_join(threads[i]);
+	for (unsigned c = 0; c < cpus; c++)
+		cpu_total[c] = 0;
+	for (unsigned i = 0; i < count; i++)
+		cpu_total[i % cpus] += busy[i].run_ticks;
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t even = cpu_total[i % cpus] / SCHED_TEST_SHARE_PER_CPU;
+		ktest_log(t, "thread %u on CPU %u: %llu ticks (even share %llu), "
+			  "%llu iterations", i, i % cpus,
+			  (unsigned long long)busy[i].run_ticks,
+			  (unsigned long long)even,
+			  (unsigned long long)busy[i].iterations);
+		KTEST_EXPECT(t, busy[i].iterations > 0);
+		KTEST_EXPECT(t, even > 0);
+		KTEST_EXPECT(t, busy[i].run_ticks * 2 >= even);
+		KTEST_EXPECT(t, busy[i].run_ticks * 2 <= even * 3);
+	}
+}
+
+/* Sleeps last at least what was asked (uptime before and after). */
+KTEST(sched, sleep_lasts_at_least_the_time_asked)
+{
+	static const unsigned lengths_ms[] = { 1, 5, 20 };
+
+	for (unsigned i = 0; i < sizeof(lengths_ms) / sizeof(lengths_ms[0]); i++) {
+		uint64_t start = time_uptime_ns();
+		thread_sleep_ms(lengths_ms[i]);
+		uint64_t slept = time_uptime_ns() - start;
+		ktest_log(t, "sleep %u ms: %llu us", lengths_ms[i],
+			  (unsigned long long)(slept / 1000));
+		KTEST_EXPECT(t, slept >= lengths_ms[i] * 1000000ull);
+	}
+}
+
+struct sched_test_mutex {
+	struct mutex mutex;
+	volatile bool entered;
+};
+
+static void sched_test_mutex_taker(void *argument)
+{
+	struct sched_test_mutex *m = argument;
+
+	mutex_lock(&m->mutex);
+	m->entered = true;
+	mutex_unlock(&m->mutex);
+}
+
+/* A thread asking for an owned mutex sleeps (blocked, not in) until the
+ * owner unlocks; the owner is recorded; trylock fails while owned. */
+KTEST(sched, mutex_waiter_sleeps_until_unlock)
+{
+	static struct sched_test_mutex m;
+
+	mutex_init(&m.mutex, "sched_test_mutex");
+	m.entered = false;
+	mutex_lock(&m.mutex);
+	KTEST_EXPECT(t, mutex_is_owned(&m.mutex));
+	KTEST_EXPECT(t, m.mutex.owner == thread_current());
+	struct thread *taker = thread_create("taker", sched_test_mutex_taker, &m);
+	KTEST_ASSERT(t, taker != NULL);
+	thread_sleep_ms(20);
+	KTEST_EXPECT(t, !m.entered);
+	KTEST_EXPECT_EQ(t, taker->state, THREAD_BLOCKED);
+	KTEST_EXPECT_EQ(t, m.mutex.contended, 1);
+	mutex_unlock(&m.mutex);
+	thread_join(taker);
+	KTEST_EXPECT(t, m.entered);
+	KTEST_EXPECT(t, m.mutex.owner == NULL);
+	KTEST_EXPECT(t, mutex_trylock(&m.mutex));
+	mutex_unlock(&m.mutex);
+}
+
+/* Under ktest_catch_timeout: a spinner on this CPU, joined forever. */
+static void sched_test_join_spinner(void *argument)
+{
+	struct thread *spinner = thread_create_on("spinner", sched_test_spinner,
+						  NULL, 1ull << cpu_current());
+
+	*(struct thread **)argument = spinner;
+	if (spinner)
+		thread_join(spinner);
+}
+
+/* The watchdog strikes while a thread of the case runs and the case's
+ * own thread waits in thread_join: the case's thread resumes its catcher
+ * and the spinner is stopped and joined (it spins no more, and the thread
+ * count is back). */
+KTEST(sched, watchdog_abandons_a_wait_and_stops_the_threads)
+{
+	struct ktest_trap trap;
+	struct thread *spinner = NULL;
+	unsigned threads_before = thread_snapshot(NULL, 0, 0);
+
+	sched_test_spin_stop = false;
+	KTEST_EXPECT(t, ktest_catch_timeout(sched_test_join_spinner, &spinner,
+					    &trap, 200));
+	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
+	KTEST_EXPECT(t, spinner != NULL);
+	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
+	uint64_t spins = sched_test_spins;
+	thread_sleep_ms(20);
+	KTEST_EXPECT_EQ(t, sched_test_spins, spins);
+}
+
+static void sched_test_fault(void *argument)
+{
+	(void)argument;
+	ktest_read_byte((void *)8);	/* the null page is never mapped */
+}
+
+static void sched_test_join_faulter(void *argument)
+{
+	struct thread *faulter = thread_create("faulter", sched_test_fault, NULL);
+
+	*(bool *)argument = faulter != NULL;
+	if (faulter)
+		thread_join(faulter);
+}
+
+/* An exception in a thread of the case ends that thread, and the catcher
+ * of the case's thread reports it. */
+KTEST(sched, exception_in_a_thread_is_caught)
+{
+	struct ktest_trap trap;
+	bool created = false;
+	unsigned threads_before = thread_snapshot(NULL, 0, 0);
+
+	KTEST_EXPECT(t, ktest_catch(sched_test_join_faulter, &created, &trap));
+	KTEST_EXPECT(t, created);
+	KTEST_EXPECT_EQ(t, trap.vector, 14);
+	KTEST_EXPECT_EQ(t, trap.fault_address, 8);
+	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
+}

@@ -1,0 +1,253 @@
+/*
+ * Threads (kernel/sched/sched.h): the list of thread records, creation,
+ * exit and join, sleeping, and the interrupt/stop requests the ktest runner
+ * uses to abandon a case's threads.
+ *
+ * A thread costs its guarded stack and a record from kmalloc (in the
+ * direct map, which is never unmapped: any CPU may read any record, while
+ * a stack slot is recycled and only its own CPUs read it, after a TLB
+ * sync, see mm/kstack.h). thread_join gives both back. The record lives
+ * until the join; the stack is freed only after the thread switched out
+ * for good (thread_finish_exit runs on the next thread, after the switch).
+ * The boot flow's record is static.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/spinlock.h"
+#include "kernel/lib/time.h"
+#include "kernel/sched/context_switch.h"
+#include "kernel/sched/sched.h"
+#include "kernel/sched/sched_internal.h"
+#include "kernel/sched/wait.h"
+#include "mm/kstack.h"
+#include "mm/slab.h"
+
+/* Protects thread_list (the threads' list_link) and thread_next_id_value. */
+static struct spinlock thread_list_lock = SPINLOCK_INIT("thread_list");
+static struct sched_link thread_list = { &thread_list, &thread_list };
+static uint64_t thread_next_id_value;
+
+/* Joiners wait here for a thread's `dead`; exiting threads wake them. */
+static struct wait_queue thread_exit_queue =
+	WAIT_QUEUE_INIT(thread_exit_queue, "thread_exit");
+/* Threads in thread_sleep_ms, woken by the tick when due. */
+static struct wait_queue thread_sleepers =
+	WAIT_QUEUE_INIT(thread_sleepers, "thread_sleepers");
+
+const char *thread_state_name(enum thread_state state)
+{
+	static const char *const names[] = {
+		[THREAD_RUNNABLE] = "runnable", [THREAD_RUNNING] = "running",
+		[THREAD_BLOCKED] = "blocked", [THREAD_EXITED] = "exited",
+	};
+
+	return (unsigned)state < sizeof(names) / sizeof(names[0]) ?
+	       names[state] : "?";
+}
+
+void thread_record_add(struct thread *thread, const char *name)
+{
+	memset(thread, 0, sizeof(*thread));
+	strlcpy(thread->name, name, sizeof(thread->name));
+	thread->link.prev = thread->link.next = &thread->link;
+	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
+	thread->id = thread_next_id_value;
+	__atomic_store_n(&thread_next_id_value, thread->id + 1, __ATOMIC_RELEASE);
+	sched_link_add_tail(&thread_list, &thread->list_link);
+	spin_unlock_irqrestore(&thread_list_lock, flags);
+}
+
+void thread_record_remove(struct thread *thread)
+{
+	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
+
+	sched_link_remove(&thread->list_link);
+	spin_unlock_irqrestore(&thread_list_lock, flags);
+}
+
+uint64_t thread_next_id(void)
+{
+	/* Written under the list lock; one aligned load reads it whole. */
+	return __atomic_load_n(&thread_next_id_value, __ATOMIC_ACQUIRE);
+}
+
+struct thread *thread_create_stopped(const char *name,
+				     void (*function)(void *), void *argument,
+				     uint64_t affinity)
+{
+	struct thread *thread = kmalloc(sizeof(*thread));
+	void *stack = thread ? kstack_alloc() : NULL;
+
+	if (!stack) {
+		kfree(thread);
+		return NULL;
+	}
+	thread_record_add(thread, name);
+	thread->affinity = affinity;
+	thread->stack_top = stack;
+	thread->function = function;
+	thread->argument = argument;
+	/* This CPU may hold a stale translation of the recycled slot. */
+	unsigned long flags = irq_save();
+	sched_stack_tlb_sync();
+	thread->saved_stack_pointer = arch_thread_stack_init(stack, thread);
+	irq_restore(flags);
+	return thread;
+}
+
+/* Undoes thread_create_stopped for a thread that never ran. */
+static void thread_destroy_unstarted(struct thread *thread)
+{
+	thread_record_remove(thread);
+	kstack_free(thread->stack_top);
+	kfree(thread);
+}
+
+struct thread *thread_create_on(const char *name, void (*function)(void *),
+				void *argument, uint64_t affinity)
+{
+	struct thread *thread = thread_create_stopped(name, function, argument,
+						      affinity);
+
+	if (!thread)
+		return NULL;
+	if (!sched_enqueue_new(thread)) {
+		thread_destroy_unstarted(thread);
+		return NULL;
+	}
+	return thread;
+}
+
+struct thread *thread_create(const char *name, void (*function)(void *),
+			     void *argument)
+{
+	return thread_create_on(name, function, argument, THREAD_AFFINITY_ALL);
+}
+
+void thread_exit(void)
+{
+	struct thread *self = thread_current();
+
+	if (!self || !self->stack_top)
+		panic("thread_exit: %s cannot exit (not a created thread)",
+		      self ? self->name : "the boot flow");
+	arch_irq_disable();
+	/* Running, so no waker touches the state: a plain store. */
+	self->state = THREAD_EXITED;
+	schedule();
+	panic("thread_exit: thread %s was switched back to",
+	      self->name);
+}
+
+void thread_finish_exit(struct thread *last)
+{
+	unsigned long flags = spin_lock_irqsave(&thread_exit_queue.lock);
+
+	/* The last touch of last by this CPU: a joiner that sees dead
+	 * (under this lock) may free it as soon as the lock is released. */
+	last->dead = true;
+	wake_up_all_locked(&thread_exit_queue);
+	spin_unlock_irqrestore(&thread_exit_queue.lock, flags);
+}
+
+void thread_join(struct thread *thread)
+{
+	if (thread == thread_current())
+		panic("thread_join: %s joins itself", thread->name);
+	wait_event(&thread_exit_queue, thread->dead);
+	thread_record_remove(thread);
+	kstack_free(thread->stack_top);
+	kfree(thread);
+}
+
+static bool thread_sleep_due(const struct thread *thread)
+{
+	return time_uptime_ns() >= thread->wake_at_ns;
+}
+
+void thread_sleep_ms(unsigned ms)
+{
+	struct thread *self = thread_current();
+
+	self->wake_at_ns = time_uptime_ns() + (uint64_t)ms * 1000000u;
+	wait_event(&thread_sleepers, thread_sleep_due(self));
+}
+
+void thread_wake_sleepers(void)
+{
+	/* Unlocked peek: the common case is nobody asleep. */
+	if (sched_link_empty(&thread_sleepers.waiters))
+		return;
+	unsigned long flags = spin_lock_irqsave(&thread_sleepers.lock);
+	wake_up_matching_locked(&thread_sleepers, thread_sleep_due);
+	spin_unlock_irqrestore(&thread_sleepers.lock, flags);
+}
+
+void thread_interrupt(struct thread *thread, void (*fn)(void))
+{
+	__atomic_store_n(&thread->interrupt_fn, fn, __ATOMIC_RELEASE);
+	wait_cancel(thread);
+}
+
+static void thread_exit_on_request(void)
+{
+	thread_exit();
+}
+
+/* A live thread with id >= first_id other than the caller, or NULL. */
+static struct thread *thread_find_from(uint64_t first_id)
+{
+	struct thread *self = thread_current(), *found = NULL;
+	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
+
+	for (struct sched_link *link = thread_list.next;
+	     link != &thread_list && !found; link = link->next) {
+		struct thread *thread = thread_list_entry(link);
+		if (thread->id >= first_id && thread != self &&
+		    !thread->is_idle && thread->stack_top)
+			found = thread;
+	}
+	spin_unlock_irqrestore(&thread_list_lock, flags);
+	return found;
+}
+
+unsigned thread_stop_from(uint64_t first_id)
+{
+	unsigned stopped = 0;
+
+	for (struct thread *thread; (thread = thread_find_from(first_id));) {
+		thread_interrupt(thread, thread_exit_on_request);
+		thread_join(thread);
+		stopped++;
+	}
+	return stopped;
+}
+
+unsigned thread_snapshot(struct thread_info *out, unsigned max,
+			 uint64_t first_id)
+{
+	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
+	unsigned count = 0;
+
+	/* The list is in creation order, which is id order. */
+	for (struct sched_link *link = thread_list.next; link != &thread_list;
+	     link = link->next) {
+		const struct thread *thread = thread_list_entry(link);
+		if (thread->id < first_id)
+			continue;
+		if (count < max) {
+			out[count].id = thread->id;
+			strlcpy(out[count].name, thread->name,
+				sizeof(out[count].name));
+			out[count].state = thread->state;
+			out[count].cpu = thread->cpu;
+			out[count].run_ticks = thread->run_ticks;
+		}
+		count++;
+	}
+	spin_unlock_irqrestore(&thread_list_lock, flags);
+	return count;
+}

@@ -1,0 +1,193 @@
+/*
+ * Wait queues, mutexes and completions (kernel/sched/wait.h). A waiter
+ * links its own thread record into the queue (struct thread's link), so
+ * waiting allocates nothing. Wakers unlink the thread and make it
+ * runnable under the queue's lock; a waiter that comes back for any other
+ * reason (thread_interrupt) unlinks itself.
+ */
+#include <stdbool.h>
+#include "kernel/lib/panic.h"
+#include "kernel/lib/spinlock.h"
+#include "kernel/sched/sched.h"
+#include "kernel/sched/sched_internal.h"
+#include "kernel/sched/wait.h"
+
+void wait_queue_init(struct wait_queue *queue, const char *name)
+{
+	spin_init(&queue->lock, name);
+	sched_link_init(&queue->waiters);
+}
+
+void wait_sleep_locked(struct wait_queue *queue, unsigned long *flags)
+{
+	struct thread *self = thread_current();
+
+	if (!self)
+		panic("wait: sleeping before the scheduler runs");
+	sched_link_add_tail(&queue->waiters, &self->link);
+	self->waiting_on = queue;
+	self->state = THREAD_BLOCKED;
+	spin_unlock_irqrestore(&queue->lock, *flags);
+	/* A wakeup from here on finds the thread BLOCKED (or already
+	 * switched out) and makes it run again: none is lost. */
+	schedule();
+	*flags = spin_lock_irqsave(&queue->lock);
+	if (self->waiting_on == queue) {
+		sched_link_remove(&self->link);
+		self->waiting_on = NULL;
+	}
+}
+
+/* Takes thread off queue and wakes it (queue lock held). */
+static void wait_wake_locked(struct wait_queue *queue, struct thread *thread)
+{
+	(void)queue;
+	sched_link_remove(&thread->link);
+	thread->waiting_on = NULL;
+	sched_wake(thread);
+}
+
+unsigned wake_up_one_locked(struct wait_queue *queue)
+{
+	if (sched_link_empty(&queue->waiters))
+		return 0;
+	wait_wake_locked(queue, sched_link_thread(queue->waiters.next));
+	return 1;
+}
+
+unsigned wake_up_all_locked(struct wait_queue *queue)
+{
+	unsigned woken = 0;
+
+	while (!sched_link_empty(&queue->waiters)) {
+		wait_wake_locked(queue, sched_link_thread(queue->waiters.next));
+		woken++;
+	}
+	return woken;
+}
+
+unsigned wake_up_matching_locked(struct wait_queue *queue,
+				 bool (*due)(const struct thread *thread))
+{
+	unsigned woken = 0;
+	struct sched_link *link = queue->waiters.next;
+
+	while (link != &queue->waiters) {
+		struct sched_link *next = link->next;
+		struct thread *thread = sched_link_thread(link);
+		if (due(thread)) {
+			wait_wake_locked(queue, thread);
+			woken++;
+		}
+		link = next;
+	}
+	return woken;
+}
+
+unsigned wake_up_one(struct wait_queue *queue)
+{
+	unsigned long flags = spin_lock_irqsave(&queue->lock);
+	unsigned woken = wake_up_one_locked(queue);
+
+	spin_unlock_irqrestore(&queue->lock, flags);
+	return woken;
+}
+
+unsigned wake_up_all(struct wait_queue *queue)
+{
+	unsigned long flags = spin_lock_irqsave(&queue->lock);
+	unsigned woken = wake_up_all_locked(queue);
+
+	spin_unlock_irqrestore(&queue->lock, flags);
+	return woken;
+}
+
+void wait_cancel(struct thread *thread)
+{
+	for (;;) {
+		struct wait_queue *queue =
+			__atomic_load_n(&thread->waiting_on, __ATOMIC_ACQUIRE);
+		if (!queue)
+			return;
+		unsigned long flags = spin_lock_irqsave(&queue->lock);
+		bool found = thread->waiting_on == queue;
+		if (found)
+			wait_wake_locked(queue, thread);
+		spin_unlock_irqrestore(&queue->lock, flags);
+		if (found)
+			return;
+	}
+}
+
+void mutex_init(struct mutex *mutex, const char *name)
+{
+	wait_queue_init(&mutex->queue, name);
+	mutex->owner = NULL;
+	mutex->contended = 0;
+}
+
+void mutex_lock(struct mutex *mutex)
+{
+	struct thread *self = thread_current();
+	unsigned long flags = spin_lock_irqsave(&mutex->queue.lock);
+
+	if (mutex->owner == self)
+		panic("mutex %s: locked twice by %s", mutex->queue.lock.name,
+		      self->name);
+	if (mutex->owner)
+		mutex->contended++;
+	while (mutex->owner)
+		wait_sleep_locked(&mutex->queue, &flags);
+	mutex->owner = self;
+	spin_unlock_irqrestore(&mutex->queue.lock, flags);
+}
+
+bool mutex_trylock(struct mutex *mutex)
+{
+	unsigned long flags = spin_lock_irqsave(&mutex->queue.lock);
+	bool taken = mutex->owner == NULL;
+
+	if (taken)
+		mutex->owner = thread_current();
+	spin_unlock_irqrestore(&mutex->queue.lock, flags);
+	return taken;
+}
+
+void mutex_unlock(struct mutex *mutex)
+{
+	unsigned long flags = spin_lock_irqsave(&mutex->queue.lock);
+
+	if (mutex->owner != thread_current())
+		panic("mutex %s: unlocked by %s, owned by %s",
+		      mutex->queue.lock.name, thread_current()->name,
+		      mutex->owner ? mutex->owner->name : "nobody");
+	mutex->owner = NULL;
+	wake_up_one_locked(&mutex->queue);
+	spin_unlock_irqrestore(&mutex->queue.lock, flags);
+}
+
+bool mutex_is_owned(struct mutex *mutex)
+{
+	return __atomic_load_n(&mutex->owner, __ATOMIC_RELAXED) ==
+	       thread_current();
+}
+
+void completion_init(struct completion *completion, const char *name)
+{
+	wait_queue_init(&completion->queue, name);
+	completion->done = false;
+}
+
+void completion_wait(struct completion *completion)
+{
+	wait_event(&completion->queue, completion->done);
+}
+
+void complete_all(struct completion *completion)
+{
+	unsigned long flags = spin_lock_irqsave(&completion->queue.lock);
+
+	completion->done = true;
+	wake_up_all_locked(&completion->queue);
+	spin_unlock_irqrestore(&completion->queue.lock, flags);
+}

@@ -82,10 +82,14 @@ static void sched_finish_switch(void)
 {
 	struct run_queue *queue = sched_this_queue();
 	struct thread *last = queue->switched_from;
+	/* Read under the lock: once it is released, a thread that did not
+	 * exit may be woken elsewhere, exit and be freed. An exited one stays
+	 * until thread_finish_exit marks it dead. */
+	bool exited = last && last->state == THREAD_EXITED;
 
 	queue->switched_from = NULL;
 	spin_unlock(&queue->lock);
-	if (last && last->state == THREAD_EXITED)
+	if (exited)
 		thread_finish_exit(last);
 }
 

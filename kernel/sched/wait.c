@@ -22,8 +22,12 @@ void wait_sleep_locked(struct wait_queue *queue, unsigned long *flags)
 {
 	struct thread *self = thread_current();
 
-	if (!self)
-		panic("wait: sleeping before the scheduler runs");
+	/* The queue's lock is the one count allowed; interrupts were on
+	 * before it was taken (irq_save's value). Checked here, not only when
+	 * a switch happens, so a wrong caller fails the first time. */
+	if (!self || preempt_count() != 1 || !*flags)
+		panic("wait: a thread may sleep only with preemption and "
+		      "interrupts on (%s)", self ? self->name : "no scheduler");
 	sched_link_add_tail(&queue->waiters, &self->link);
 	self->waiting_on = queue;
 	self->state = THREAD_BLOCKED;

@@ -5,12 +5,15 @@
  * a join giving the stack's frames back, yield, a ping-pong of 10^5 round
  * trips through a wait queue (no lost wakeup), preemption of a thread that
  * never yields, CPU shares of busy threads, sleep lengths, mutex sleeping,
- * and the ktest runner abandoning threads on a time-out or an exception.
+ * the ktest runner abandoning threads on a time-out or an exception,
+ * preempt_disable holding a switch off until preempt_enable, and an
+ * affinity with no online CPU refused.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/cpu.h"
+#include "kernel/lib/preempt.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/wait.h"
@@ -381,4 +384,53 @@ KTEST(sched, exception_in_a_thread_is_caught)
 	KTEST_EXPECT_EQ(t, trap.vector, 14);
 	KTEST_EXPECT_EQ(t, trap.fault_address, 8);
 	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
+}
+
+static void sched_test_set_flag(void *argument)
+{
+	*(volatile bool *)argument = true;
+}
+
+/* With preemption off the tick's request waits (the other thread of this
+ * CPU does not run, though the slice is long over); preempt_enable then
+ * switches at once. */
+KTEST(sched, preempt_disable_holds_off_the_switch_until_enable)
+{
+	volatile bool ran = false;
+
+	preempt_disable();
+	struct cpu_local *cpu = cpu_local();
+	struct thread *other = thread_create_on("flag", sched_test_set_flag,
+						(void *)&ran,
+						1ull << cpu->index);
+	uint64_t deadline = time_uptime_ns() + 2000000000ull;
+	while (!__atomic_load_n(&cpu->need_resched, __ATOMIC_RELAXED) &&
+	       time_uptime_ns() < deadline)
+		time_delay_ms(1);
+	bool asked = __atomic_load_n(&cpu->need_resched, __ATOMIC_RELAXED);
+	bool ran_while_off = ran;
+	preempt_enable();
+	KTEST_ASSERT(t, other != NULL);
+	KTEST_EXPECT(t, asked);
+	KTEST_EXPECT(t, !ran_while_off);
+	/* The switch in preempt_enable ran it at least up to its first
+	 * switch in (it may have been switched back from before finishing). */
+	KTEST_EXPECT(t, other->switches_in >= 1);
+	thread_join(other);
+	KTEST_EXPECT(t, ran);
+}
+
+/* A mask naming no online CPU gives no thread, and costs nothing. */
+KTEST(sched, affinity_without_an_online_cpu_is_refused)
+{
+	struct pmm_stats before, after;
+	uint64_t offline = cpu_count() < 64 ? 1ull << 63 : 0;
+
+	pmm_get_stats(&pmm_kernel, &before);
+	KTEST_EXPECT(t, thread_create_on("none", sched_test_nothing, NULL, 0) ==
+			NULL);
+	KTEST_EXPECT(t, thread_create_on("offline", sched_test_nothing, NULL,
+					 offline) == NULL);
+	pmm_get_stats(&pmm_kernel, &after);
+	KTEST_EXPECT_EQ(t, after.free_frames, before.free_frames);
 }

@@ -131,7 +131,7 @@ void thread_exit(void)
 {
 	struct thread *self = thread_current();
 
-	if (!self || !self->stack_top)
+	if (!self || !self->stack_top || self->is_idle)
 		panic("thread_exit: %s cannot exit (not a created thread)",
 		      self ? self->name : "the boot flow");
 	arch_irq_disable();

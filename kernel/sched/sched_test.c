@@ -215,6 +215,7 @@ KTEST(sched, thread_that_never_yields_is_preempted)
 
 #define SCHED_TEST_SHARE_PER_CPU 3u
 #define SCHED_TEST_SHARE_MAX (SCHED_TEST_SHARE_PER_CPU * CONFIG_MAX_CPUS)
+#define SCHED_TEST_SHARE_TICKS (30u * SCHED_SLICE_TICKS)
 
 struct sched_test_busy {
 	volatile uint64_t iterations;
@@ -230,11 +231,13 @@ static void sched_test_busy(void *argument)
 	busy->run_ticks = thread_current()->run_ticks;
 }
 
-/* SCHED_TEST_SHARE_PER_CPU busy threads on each CPU for 600 ms. Stated
+/* SCHED_TEST_SHARE_PER_CPU busy threads on each CPU until they have run
+ * SCHED_TEST_SHARE_TICKS ticks per CPU together (30 slices: ticks, not
+ * milliseconds, as a loaded host may drop timer ticks), or 20 s. Stated
  * bound: every thread's run time (timer ticks it was running) is at least
  * half and at most one and a half of the even share of its CPU's busy
  * threads' total. */
-KTEST_SLOW(sched, busy_threads_share_their_cpu, 30000)
+KTEST_SLOW(sched, busy_threads_share_their_cpu, 60000)
 {
 	static struct thread *threads[SCHED_TEST_SHARE_MAX];
 	static struct sched_test_busy busy[SCHED_TEST_SHARE_MAX];
@@ -248,7 +251,15 @@ KTEST_SLOW(sched, busy_threads_share_their_cpu, 30000)
 					      sched_test_cpu_mask(i));
 		KTEST_ASSERT(t, threads[i] != NULL);
 	}
-	thread_sleep_ms(600);
+	uint64_t deadline = time_uptime_ns() + 20000000000ull, total;
+	do {
+		thread_sleep_ms(100);
+		total = 0;
+		for (unsigned i = 0; i < count; i++)
+			total += __atomic_load_n(&threads[i]->run_ticks,
+						 __ATOMIC_RELAXED);
+	} while (total < (uint64_t)SCHED_TEST_SHARE_TICKS * cpus &&
+		 time_uptime_ns() < deadline);
 	sched_test_spin_stop = true;
 	for (unsigned i = 0; i < count; i++)
 		thread_join(threads[i]);

@@ -12,7 +12,8 @@
  * left to the host runner's wall-clock timeout.
  *
  * One thread runs tests (the boot flow, thread "main"); the catcher stack is
- * its alone and is changed only with interrupts off. Cases may create
+ * its alone, but the watchdog's tick and an exception in a case's thread
+ * may read it from another CPU: ktest_catcher_lock guards it. Cases may create
  * threads (kernel/sched). Each catcher records its owner, the thread that
  * saved it, and the first thread id created under it. A catcher is resumed
  * only on its owner's stack: when an exception or the deadline strikes
@@ -86,6 +87,9 @@ static char ktest_filter[KTEST_FILTER_MAX];
 static unsigned ktest_timeout_ms = KTEST_DEFAULT_TIMEOUT_MS;
 static char ktest_bench_filter[KTEST_FILTER_MAX];
 
+/* Protects the catcher stack, the pending resume and each catcher's
+ * owner_asked (taken with interrupts off; the tick only tries it). */
+static struct spinlock ktest_catcher_lock = SPINLOCK_INIT("ktest_catchers");
 /* The catchers, innermost last; see the comment at the top. */
 static struct ktest_catcher *ktest_catchers[KTEST_CATCHERS_MAX];
 static unsigned ktest_catcher_depth;
@@ -93,6 +97,17 @@ static unsigned ktest_catcher_depth;
  * (set with interrupts off before thread_interrupt). */
 static struct ktest_catcher *ktest_pending_catcher;
 static int ktest_pending_value;
+
+/* ktest_catcher_lock with interrupts off, out of line (several callers). */
+static __attribute__((noinline)) unsigned long ktest_catchers_lock(void)
+{
+	return spin_lock_irqsave(&ktest_catcher_lock);
+}
+
+static __attribute__((noinline)) void ktest_catchers_unlock(unsigned long flags)
+{
+	spin_unlock_irqrestore(&ktest_catcher_lock, flags);
+}
 
 static bool ktest_set_filter(const char *value)
 {
@@ -186,27 +201,31 @@ static bool ktest_selected(const struct ktest_case *c, const char *filter)
 /* Pushes a catcher (interrupts off while the stack changes). */
 static void ktest_catcher_push(struct ktest_catcher *catcher)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = ktest_catchers_lock();
 
 	ktest_catchers[ktest_catcher_depth++] = catcher;
-	irq_restore(flags);
+	ktest_catchers_unlock(flags);
 }
 
 /* Drops catcher and anything nested inside it. */
 static void ktest_catcher_pop(struct ktest_catcher *catcher)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = ktest_catchers_lock();
 
 	while (ktest_catcher_depth > 0 &&
 	       ktest_catchers[ktest_catcher_depth - 1] != catcher)
 		ktest_catcher_depth--;
 	if (ktest_catcher_depth > 0)
 		ktest_catcher_depth--;
-	irq_restore(flags);
+	/* A resume asked for and not yet taken must not outlive it. */
+	if (ktest_pending_catcher == catcher)
+		ktest_pending_catcher = NULL;
+	ktest_catchers_unlock(flags);
 }
 
 /* A catcher's state at its save, filled in for a new catcher. */
-static void ktest_catcher_start(struct ktest_catcher *catcher)
+static __attribute__((noinline)) void
+ktest_catcher_start(struct ktest_catcher *catcher)
 {
 	catcher->lock_depth = lock_check_held_depth();
 	catcher->preempt_count = preempt_count();
@@ -231,50 +250,62 @@ ktest_resume_on_owner(struct ktest_catcher *catcher, int value)
 	context_resume(&catcher->context, value);
 }
 
-/* thread_interrupt's function on the owner: the pending resume. */
+/* thread_interrupt's function on the owner: the pending resume, if its
+ * catcher is still on the stack (popping one drops its pending resume). */
 static void ktest_resume_pending(void)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = ktest_catchers_lock();
 	struct ktest_catcher *catcher = ktest_pending_catcher;
+	int value = ktest_pending_value;
 
+	ktest_pending_catcher = NULL;
+	ktest_catchers_unlock(0);	/* interrupts stay off */
 	if (catcher)
-		ktest_resume_on_owner(catcher, ktest_pending_value);
+		ktest_resume_on_owner(catcher, value);
 	irq_restore(flags);
 }
 
-/* Asks catcher's owner, which is not running here, to resume it (once;
- * interrupts off). */
-static void ktest_ask_owner(struct ktest_catcher *catcher, int value)
+/* Records that catcher's owner, not running here, must resume it; true
+ * when the caller must now tell the owner (thread_interrupt, once the
+ * lock is released). Catcher lock held. */
+static bool ktest_ask_owner_locked(struct ktest_catcher *catcher, int value)
 {
 	if (catcher->owner_asked)
-		return;
+		return false;
 	catcher->owner_asked = true;
 	ktest_pending_catcher = catcher;
 	ktest_pending_value = value;
-	thread_interrupt(catcher->owner, ktest_resume_pending);
+	return true;
 }
 
 /* After a resume: this CPU's preemption count as it was at the save
  * (abandoned code may have held spinlocks), the threads created under the
  * catcher stopped and joined. Returns how many there were. */
-static unsigned ktest_catcher_cleanup(struct ktest_catcher *catcher)
+static __attribute__((noinline)) unsigned
+ktest_catcher_cleanup(struct ktest_catcher *catcher)
 {
 	unsigned long flags = irq_save();
 
 	cpu_local()->preempt_count = catcher->preempt_count;
-	if (ktest_pending_catcher == catcher)
-		ktest_pending_catcher = NULL;
 	irq_restore(flags);
 	return catcher->owner ? thread_stop_from(catcher->first_thread_id) : 0;
 }
 
 static void ktest_catch_exception(const struct trap_info *info)
 {
-	if (ktest_catcher_depth == 0)
-		return;	/* not in a test: the kernel reports it */
-	struct ktest_catcher *catcher = ktest_catchers[ktest_catcher_depth - 1];
-	if (!ktest_on_owner(catcher) && preempt_count() != 0)
-		return;	/* a thread of the case, under a lock: reported */
+	/* Interrupts are off in an exception handler. */
+	bool calm = preempt_count() == 0;	/* no spinlock held */
+	unsigned long flags = ktest_catchers_lock();
+	struct ktest_catcher *catcher = ktest_catcher_depth ?
+		ktest_catchers[ktest_catcher_depth - 1] : NULL;
+	bool on_owner = catcher && ktest_on_owner(catcher);
+
+	/* Not in a test, or a thread of the case under a lock (it cannot be
+	 * ended cleanly): the kernel reports it. */
+	if (!catcher || (!on_owner && !calm)) {
+		ktest_catchers_unlock(flags);
+		return;
+	}
 	if (catcher->trap) {
 		catcher->trap->vector = info->vector;
 		catcher->trap->error_code = info->error_code;
@@ -283,10 +314,14 @@ static void ktest_catch_exception(const struct trap_info *info)
 		catcher->trap->fault_response = info->fault_response;
 		catcher->trap->fault_owner = info->fault_owner;
 	}
-	if (ktest_on_owner(catcher))
+	bool tell = !on_owner &&
+		    ktest_ask_owner_locked(catcher, KTEST_RESUME_EXCEPTION);
+	ktest_catchers_unlock(flags);
+	if (on_owner)
 		ktest_resume_on_owner(catcher, KTEST_RESUME_EXCEPTION);
 	/* A thread the case created: it ends here, its owner resumes. */
-	ktest_ask_owner(catcher, KTEST_RESUME_EXCEPTION);
+	if (tell)
+		thread_interrupt(catcher->owner, ktest_resume_pending);
 	printk("        # exception in thread %s: the thread is ended\n",
 	       thread_current()->name);
 	thread_exit();
@@ -295,16 +330,26 @@ static void ktest_catch_exception(const struct trap_info *info)
 /* Timer interrupt: the watchdog of the innermost catcher. */
 static void ktest_watchdog_tick(void)
 {
-	if (ktest_catcher_depth == 0)
+	/* Interrupts are off; a busy lock (a push, a pop, an exception
+	 * elsewhere) means trying again at the next tick. */
+	if (ktest_catcher_depth == 0 || !spin_trylock(&ktest_catcher_lock))
 		return;
-	struct ktest_catcher *catcher = ktest_catchers[ktest_catcher_depth - 1];
-	if (catcher->deadline_ms && time_ticks_ms() >= catcher->deadline_ms) {
-		if (catcher->trap)
-			catcher->trap->vector = KTEST_TRAP_TIMEOUT;
-		if (ktest_on_owner(catcher))
-			ktest_resume_on_owner(catcher, KTEST_RESUME_TIMEOUT);
-		ktest_ask_owner(catcher, KTEST_RESUME_TIMEOUT);
-	}
+	struct ktest_catcher *catcher = ktest_catcher_depth ?
+		ktest_catchers[ktest_catcher_depth - 1] : NULL;
+	bool expired = catcher && catcher->deadline_ms &&
+		       time_ticks_ms() >= catcher->deadline_ms;
+	bool on_owner = expired && ktest_on_owner(catcher);
+	bool tell = false;
+
+	if (expired && catcher->trap)
+		catcher->trap->vector = KTEST_TRAP_TIMEOUT;
+	if (expired && !on_owner)
+		tell = ktest_ask_owner_locked(catcher, KTEST_RESUME_TIMEOUT);
+	spin_unlock(&ktest_catcher_lock);
+	if (on_owner)
+		ktest_resume_on_owner(catcher, KTEST_RESUME_TIMEOUT);
+	if (tell)
+		thread_interrupt(catcher->owner, ktest_resume_pending);
 }
 
 bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,

@@ -31,7 +31,7 @@
  * (release), read anywhere (acquire). */
 static struct run_queue *sched_run_queues[CONFIG_MAX_CPUS];
 
-struct run_queue *sched_run_queue(unsigned cpu)
+static struct run_queue *sched_run_queue(unsigned cpu)
 {
 	return cpu < CONFIG_MAX_CPUS ?
 	       __atomic_load_n(&sched_run_queues[cpu], __ATOMIC_ACQUIRE) : NULL;
@@ -82,10 +82,14 @@ static void sched_finish_switch(void)
 {
 	struct run_queue *queue = sched_this_queue();
 	struct thread *last = queue->switched_from;
+	/* Read under the lock: once it is released, a thread that did not
+	 * exit may be woken elsewhere, exit and be freed. An exited one stays
+	 * until thread_finish_exit marks it dead. */
+	bool exited = last && last->state == THREAD_EXITED;
 
 	queue->switched_from = NULL;
 	spin_unlock(&queue->lock);
-	if (last && last->state == THREAD_EXITED)
+	if (exited)
 		thread_finish_exit(last);
 }
 
@@ -318,8 +322,9 @@ static __attribute__((noinline)) bool sched_steal(struct run_queue *mine)
 
 /* The idle thread: runs queued threads, steals, or halts until an
  * interrupt. */
-static __attribute__((noreturn)) void sched_idle_loop(void)
+static __attribute__((noreturn)) void sched_idle_loop(void *argument)
 {
+	(void)argument;
 	for (;;) {
 		arch_irq_disable();
 		struct cpu_local *cpu = cpu_local();
@@ -335,12 +340,6 @@ static __attribute__((noreturn)) void sched_idle_loop(void)
 		arch_cpu_idle_halt();	/* returns with interrupts on */
 		cpu->idling = false;
 	}
-}
-
-static void sched_idle_entry(void *argument)
-{
-	(void)argument;
-	sched_idle_loop();
 }
 
 /* A new run queue for cpu, not yet published. */
@@ -391,7 +390,7 @@ void sched_init(void)
 	struct run_queue *queue = sched_queue_new(cpu->index);
 	struct thread *main = sched_adopt_caller(&sched_main_thread, "main",
 						 cpu->index);
-	struct thread *idle = thread_create_stopped("idle/0", sched_idle_entry,
+	struct thread *idle = thread_create_stopped("idle/0", sched_idle_loop,
 						    NULL, 1ull << cpu->index);
 	if (!idle)
 		panic("sched: no stack for the idle thread of CPU 0");
@@ -428,7 +427,7 @@ void sched_cpu_start(void)
 	cpu->idle = idle;
 	cpu->current = idle;
 	sched_queue_publish(queue);
-	sched_idle_loop();
+	sched_idle_loop(NULL);
 }
 
 void sched_tick(void)

@@ -70,8 +70,6 @@ void sched_wake(struct thread *thread);
 /* Puts a new thread on the queue of a CPU of its affinity; false when no
  * online CPU is in it. */
 bool sched_enqueue_new(struct thread *thread);
-/* The run queue of cpu; NULL when that CPU does not schedule (yet). */
-struct run_queue *sched_run_queue(unsigned cpu);
 /* Flushes this CPU's TLB if a kernel stack was freed since its last
  * flush (mm/kstack.h); before touching a stack slot. Interrupts off. */
 void sched_stack_tlb_sync(void);

@@ -5,12 +5,15 @@
  * a join giving the stack's frames back, yield, a ping-pong of 10^5 round
  * trips through a wait queue (no lost wakeup), preemption of a thread that
  * never yields, CPU shares of busy threads, sleep lengths, mutex sleeping,
- * and the ktest runner abandoning threads on a time-out or an exception.
+ * the ktest runner abandoning threads on a time-out or an exception,
+ * preempt_disable holding a switch off until preempt_enable, and an
+ * affinity with no online CPU refused.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/cpu.h"
+#include "kernel/lib/preempt.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/wait.h"
@@ -212,6 +215,7 @@ KTEST(sched, thread_that_never_yields_is_preempted)
 
 #define SCHED_TEST_SHARE_PER_CPU 3u
 #define SCHED_TEST_SHARE_MAX (SCHED_TEST_SHARE_PER_CPU * CONFIG_MAX_CPUS)
+#define SCHED_TEST_SHARE_TICKS (30u * SCHED_SLICE_TICKS)
 
 struct sched_test_busy {
 	volatile uint64_t iterations;
@@ -227,11 +231,13 @@ static void sched_test_busy(void *argument)
 	busy->run_ticks = thread_current()->run_ticks;
 }
 
-/* SCHED_TEST_SHARE_PER_CPU busy threads on each CPU for 600 ms. Stated
+/* SCHED_TEST_SHARE_PER_CPU busy threads on each CPU until they have run
+ * SCHED_TEST_SHARE_TICKS ticks per CPU together (30 slices: ticks, not
+ * milliseconds, as a loaded host may drop timer ticks), or 20 s. Stated
  * bound: every thread's run time (timer ticks it was running) is at least
  * half and at most one and a half of the even share of its CPU's busy
  * threads' total. */
-KTEST_SLOW(sched, busy_threads_share_their_cpu, 30000)
+KTEST_SLOW(sched, busy_threads_share_their_cpu, 60000)
 {
 	static struct thread *threads[SCHED_TEST_SHARE_MAX];
 	static struct sched_test_busy busy[SCHED_TEST_SHARE_MAX];
@@ -245,7 +251,15 @@ KTEST_SLOW(sched, busy_threads_share_their_cpu, 30000)
 					      sched_test_cpu_mask(i));
 		KTEST_ASSERT(t, threads[i] != NULL);
 	}
-	thread_sleep_ms(600);
+	uint64_t deadline = time_uptime_ns() + 20000000000ull, total;
+	do {
+		thread_sleep_ms(100);
+		total = 0;
+		for (unsigned i = 0; i < count; i++)
+			total += __atomic_load_n(&threads[i]->run_ticks,
+						 __ATOMIC_RELAXED);
+	} while (total < (uint64_t)SCHED_TEST_SHARE_TICKS * cpus &&
+		 time_uptime_ns() < deadline);
 	sched_test_spin_stop = true;
 	for (unsigned i = 0; i < count; i++)
 		thread_join(threads[i]);
@@ -381,4 +395,53 @@ KTEST(sched, exception_in_a_thread_is_caught)
 	KTEST_EXPECT_EQ(t, trap.vector, 14);
 	KTEST_EXPECT_EQ(t, trap.fault_address, 8);
 	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
+}
+
+static void sched_test_set_flag(void *argument)
+{
+	*(volatile bool *)argument = true;
+}
+
+/* With preemption off the tick's request waits (the other thread of this
+ * CPU does not run, though the slice is long over); preempt_enable then
+ * switches at once. */
+KTEST(sched, preempt_disable_holds_off_the_switch_until_enable)
+{
+	volatile bool ran = false;
+
+	preempt_disable();
+	struct cpu_local *cpu = cpu_local();
+	struct thread *other = thread_create_on("flag", sched_test_set_flag,
+						(void *)&ran,
+						1ull << cpu->index);
+	uint64_t deadline = time_uptime_ns() + 2000000000ull;
+	while (!__atomic_load_n(&cpu->need_resched, __ATOMIC_RELAXED) &&
+	       time_uptime_ns() < deadline)
+		time_delay_ms(1);
+	bool asked = __atomic_load_n(&cpu->need_resched, __ATOMIC_RELAXED);
+	bool ran_while_off = ran;
+	preempt_enable();
+	KTEST_ASSERT(t, other != NULL);
+	KTEST_EXPECT(t, asked);
+	KTEST_EXPECT(t, !ran_while_off);
+	/* The switch in preempt_enable ran it at least up to its first
+	 * switch in (it may have been switched back from before finishing). */
+	KTEST_EXPECT(t, other->switches_in >= 1);
+	thread_join(other);
+	KTEST_EXPECT(t, ran);
+}
+
+/* A mask naming no online CPU gives no thread, and costs nothing. */
+KTEST(sched, affinity_without_an_online_cpu_is_refused)
+{
+	struct pmm_stats before, after;
+	uint64_t offline = cpu_count() < 64 ? 1ull << 63 : 0;
+
+	pmm_get_stats(&pmm_kernel, &before);
+	KTEST_EXPECT(t, thread_create_on("none", sched_test_nothing, NULL, 0) ==
+			NULL);
+	KTEST_EXPECT(t, thread_create_on("offline", sched_test_nothing, NULL,
+					 offline) == NULL);
+	pmm_get_stats(&pmm_kernel, &after);
+	KTEST_EXPECT_EQ(t, after.free_frames, before.free_frames);
 }

@@ -30,6 +30,18 @@ static struct spinlock thread_list_lock = SPINLOCK_INIT("thread_list");
 static struct sched_link thread_list = { &thread_list, &thread_list };
 static uint64_t thread_next_id_value;
 
+/* thread_list_lock with interrupts off (taken from interrupt-free and
+ * interrupt paths alike), out of line: several callers. */
+static __attribute__((noinline)) unsigned long thread_list_lock_take(void)
+{
+	return spin_lock_irqsave(&thread_list_lock);
+}
+
+static __attribute__((noinline)) void thread_list_lock_drop(unsigned long flags)
+{
+	spin_unlock_irqrestore(&thread_list_lock, flags);
+}
+
 /* Joiners wait here for a thread's `dead`; exiting threads wake them. */
 static struct wait_queue thread_exit_queue =
 	WAIT_QUEUE_INIT(thread_exit_queue, "thread_exit");
@@ -53,19 +65,19 @@ void thread_record_add(struct thread *thread, const char *name)
 	memset(thread, 0, sizeof(*thread));
 	strlcpy(thread->name, name, sizeof(thread->name));
 	thread->link.prev = thread->link.next = &thread->link;
-	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
+	unsigned long flags = thread_list_lock_take();
 	thread->id = thread_next_id_value;
 	__atomic_store_n(&thread_next_id_value, thread->id + 1, __ATOMIC_RELEASE);
 	sched_link_add_tail(&thread_list, &thread->list_link);
-	spin_unlock_irqrestore(&thread_list_lock, flags);
+	thread_list_lock_drop(flags);
 }
 
 void thread_record_remove(struct thread *thread)
 {
-	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
+	unsigned long flags = thread_list_lock_take();
 
 	sched_link_remove(&thread->list_link);
-	spin_unlock_irqrestore(&thread_list_lock, flags);
+	thread_list_lock_drop(flags);
 }
 
 uint64_t thread_next_id(void)
@@ -131,7 +143,7 @@ void thread_exit(void)
 {
 	struct thread *self = thread_current();
 
-	if (!self || !self->stack_top)
+	if (!self || !self->stack_top || self->is_idle)
 		panic("thread_exit: %s cannot exit (not a created thread)",
 		      self ? self->name : "the boot flow");
 	arch_irq_disable();
@@ -144,13 +156,13 @@ void thread_exit(void)
 
 void thread_finish_exit(struct thread *last)
 {
-	unsigned long flags = spin_lock_irqsave(&thread_exit_queue.lock);
+	unsigned long flags = wait_queue_lock(&thread_exit_queue);
 
 	/* The last touch of last by this CPU: a joiner that sees dead
 	 * (under this lock) may free it as soon as the lock is released. */
 	last->dead = true;
 	wake_up_all_locked(&thread_exit_queue);
-	spin_unlock_irqrestore(&thread_exit_queue.lock, flags);
+	wait_queue_unlock(&thread_exit_queue, flags);
 }
 
 void thread_join(struct thread *thread)
@@ -181,9 +193,9 @@ void thread_wake_sleepers(void)
 	/* Unlocked peek: the common case is nobody asleep. */
 	if (sched_link_empty(&thread_sleepers.waiters))
 		return;
-	unsigned long flags = spin_lock_irqsave(&thread_sleepers.lock);
+	unsigned long flags = wait_queue_lock(&thread_sleepers);
 	wake_up_matching_locked(&thread_sleepers, thread_sleep_due);
-	spin_unlock_irqrestore(&thread_sleepers.lock, flags);
+	wait_queue_unlock(&thread_sleepers, flags);
 }
 
 void thread_interrupt(struct thread *thread, void (*fn)(void))
@@ -192,16 +204,11 @@ void thread_interrupt(struct thread *thread, void (*fn)(void))
 	wait_cancel(thread);
 }
 
-static void thread_exit_on_request(void)
-{
-	thread_exit();
-}
-
 /* A live thread with id >= first_id other than the caller, or NULL. */
 static struct thread *thread_find_from(uint64_t first_id)
 {
 	struct thread *self = thread_current(), *found = NULL;
-	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
+	unsigned long flags = thread_list_lock_take();
 
 	for (struct sched_link *link = thread_list.next;
 	     link != &thread_list && !found; link = link->next) {
@@ -210,7 +217,7 @@ static struct thread *thread_find_from(uint64_t first_id)
 		    !thread->is_idle && thread->stack_top)
 			found = thread;
 	}
-	spin_unlock_irqrestore(&thread_list_lock, flags);
+	thread_list_lock_drop(flags);
 	return found;
 }
 
@@ -219,7 +226,7 @@ unsigned thread_stop_from(uint64_t first_id)
 	unsigned stopped = 0;
 
 	for (struct thread *thread; (thread = thread_find_from(first_id));) {
-		thread_interrupt(thread, thread_exit_on_request);
+		thread_interrupt(thread, thread_exit);
 		thread_join(thread);
 		stopped++;
 	}
@@ -229,7 +236,7 @@ unsigned thread_stop_from(uint64_t first_id)
 unsigned thread_snapshot(struct thread_info *out, unsigned max,
 			 uint64_t first_id)
 {
-	unsigned long flags = spin_lock_irqsave(&thread_list_lock);
+	unsigned long flags = thread_list_lock_take();
 	unsigned count = 0;
 
 	/* The list is in creation order, which is id order. */
@@ -248,6 +255,6 @@ unsigned thread_snapshot(struct thread_info *out, unsigned max,
 		}
 		count++;
 	}
-	spin_unlock_irqrestore(&thread_list_lock, flags);
+	thread_list_lock_drop(flags);
 	return count;
 }

@@ -12,6 +12,16 @@
 #include "kernel/sched/sched_internal.h"
 #include "kernel/sched/wait.h"
 
+unsigned long wait_queue_lock(struct wait_queue *queue)
+{
+	return spin_lock_irqsave(&queue->lock);
+}
+
+void wait_queue_unlock(struct wait_queue *queue, unsigned long flags)
+{
+	spin_unlock_irqrestore(&queue->lock, flags);
+}
+
 void wait_queue_init(struct wait_queue *queue, const char *name)
 {
 	spin_init(&queue->lock, name);
@@ -22,16 +32,20 @@ void wait_sleep_locked(struct wait_queue *queue, unsigned long *flags)
 {
 	struct thread *self = thread_current();
 
-	if (!self)
-		panic("wait: sleeping before the scheduler runs");
+	/* The queue's lock is the one count allowed; interrupts were on
+	 * before it was taken (irq_save's value). Checked here, not only when
+	 * a switch happens, so a wrong caller fails the first time. */
+	if (!self || preempt_count() != 1 || !*flags)
+		panic("wait: a thread may sleep only with preemption and "
+		      "interrupts on (%s)", self ? self->name : "no scheduler");
 	sched_link_add_tail(&queue->waiters, &self->link);
 	self->waiting_on = queue;
 	self->state = THREAD_BLOCKED;
-	spin_unlock_irqrestore(&queue->lock, *flags);
+	wait_queue_unlock(queue, *flags);
 	/* A wakeup from here on finds the thread BLOCKED (or already
 	 * switched out) and makes it run again: none is lost. */
 	schedule();
-	*flags = spin_lock_irqsave(&queue->lock);
+	*flags = wait_queue_lock(queue);
 	if (self->waiting_on == queue) {
 		sched_link_remove(&self->link);
 		self->waiting_on = NULL;
@@ -84,21 +98,12 @@ unsigned wake_up_matching_locked(struct wait_queue *queue,
 	return woken;
 }
 
-unsigned wake_up_one(struct wait_queue *queue)
-{
-	unsigned long flags = spin_lock_irqsave(&queue->lock);
-	unsigned woken = wake_up_one_locked(queue);
-
-	spin_unlock_irqrestore(&queue->lock, flags);
-	return woken;
-}
-
 unsigned wake_up_all(struct wait_queue *queue)
 {
-	unsigned long flags = spin_lock_irqsave(&queue->lock);
+	unsigned long flags = wait_queue_lock(queue);
 	unsigned woken = wake_up_all_locked(queue);
 
-	spin_unlock_irqrestore(&queue->lock, flags);
+	wait_queue_unlock(queue, flags);
 	return woken;
 }
 
@@ -109,11 +114,11 @@ void wait_cancel(struct thread *thread)
 			__atomic_load_n(&thread->waiting_on, __ATOMIC_ACQUIRE);
 		if (!queue)
 			return;
-		unsigned long flags = spin_lock_irqsave(&queue->lock);
+		unsigned long flags = wait_queue_lock(queue);
 		bool found = thread->waiting_on == queue;
 		if (found)
 			wait_wake_locked(queue, thread);
-		spin_unlock_irqrestore(&queue->lock, flags);
+		wait_queue_unlock(queue, flags);
 		if (found)
 			return;
 	}
@@ -129,7 +134,7 @@ void mutex_init(struct mutex *mutex, const char *name)
 void mutex_lock(struct mutex *mutex)
 {
 	struct thread *self = thread_current();
-	unsigned long flags = spin_lock_irqsave(&mutex->queue.lock);
+	unsigned long flags = wait_queue_lock(&mutex->queue);
 
 	if (mutex->owner == self)
 		panic("mutex %s: locked twice by %s", mutex->queue.lock.name,
@@ -139,23 +144,23 @@ void mutex_lock(struct mutex *mutex)
 	while (mutex->owner)
 		wait_sleep_locked(&mutex->queue, &flags);
 	mutex->owner = self;
-	spin_unlock_irqrestore(&mutex->queue.lock, flags);
+	wait_queue_unlock(&mutex->queue, flags);
 }
 
 bool mutex_trylock(struct mutex *mutex)
 {
-	unsigned long flags = spin_lock_irqsave(&mutex->queue.lock);
+	unsigned long flags = wait_queue_lock(&mutex->queue);
 	bool taken = mutex->owner == NULL;
 
 	if (taken)
 		mutex->owner = thread_current();
-	spin_unlock_irqrestore(&mutex->queue.lock, flags);
+	wait_queue_unlock(&mutex->queue, flags);
 	return taken;
 }
 
 void mutex_unlock(struct mutex *mutex)
 {
-	unsigned long flags = spin_lock_irqsave(&mutex->queue.lock);
+	unsigned long flags = wait_queue_lock(&mutex->queue);
 
 	if (mutex->owner != thread_current())
 		panic("mutex %s: unlocked by %s, owned by %s",
@@ -163,7 +168,7 @@ void mutex_unlock(struct mutex *mutex)
 		      mutex->owner ? mutex->owner->name : "nobody");
 	mutex->owner = NULL;
 	wake_up_one_locked(&mutex->queue);
-	spin_unlock_irqrestore(&mutex->queue.lock, flags);
+	wait_queue_unlock(&mutex->queue, flags);
 }
 
 bool mutex_is_owned(struct mutex *mutex)
@@ -185,9 +190,9 @@ void completion_wait(struct completion *completion)
 
 void complete_all(struct completion *completion)
 {
-	unsigned long flags = spin_lock_irqsave(&completion->queue.lock);
+	unsigned long flags = wait_queue_lock(&completion->queue);
 
 	completion->done = true;
 	wake_up_all_locked(&completion->queue);
-	spin_unlock_irqrestore(&completion->queue.lock, flags);
+	wait_queue_unlock(&completion->queue, flags);
 }

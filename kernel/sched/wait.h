@@ -31,8 +31,12 @@ struct wait_queue {
 	  .waiters = { &(queue).waiters, &(queue).waiters } }
 
 void wait_queue_init(struct wait_queue *queue, const char *name);
+/* spin_lock_irqsave / spin_unlock_irqrestore of queue->lock, out of line
+ * (every wait and wakeup site takes it). */
+unsigned long wait_queue_lock(struct wait_queue *queue);
+void wait_queue_unlock(struct wait_queue *queue, unsigned long flags);
 
-/* With queue->lock held (taken by spin_lock_irqsave, *flags its value):
+/* With queue->lock held (taken by wait_queue_lock, *flags its value):
  * blocks the calling thread on queue, releasing the lock while asleep;
  * returns with the lock held again and the thread off the queue. */
 void wait_sleep_locked(struct wait_queue *queue, unsigned long *flags);
@@ -40,15 +44,14 @@ void wait_sleep_locked(struct wait_queue *queue, unsigned long *flags);
 /* Sleeps until condition holds (tested under queue->lock). */
 #define wait_event(queue, condition)                                           \
 	do {                                                                   \
-		unsigned long wait_flags_ = spin_lock_irqsave(&(queue)->lock); \
+		unsigned long wait_flags_ = wait_queue_lock(queue);            \
 		while (!(condition))                                           \
 			wait_sleep_locked((queue), &wait_flags_);              \
-		spin_unlock_irqrestore(&(queue)->lock, wait_flags_);           \
+		wait_queue_unlock((queue), wait_flags_);                       \
 	} while (0)
 
 /* Wake the oldest waiter / every waiter; return how many were woken. The
  * _locked forms are for callers that hold queue->lock. */
-unsigned wake_up_one(struct wait_queue *queue);
 unsigned wake_up_all(struct wait_queue *queue);
 unsigned wake_up_one_locked(struct wait_queue *queue);
 unsigned wake_up_all_locked(struct wait_queue *queue);

@@ -3,7 +3,7 @@
  * that follows can speak), exception handling next (so a fault is
  * reported), then the boot information is copied out before anything can
  * overwrite it, the command line applied, the kernel's page tables built,
- * interrupts and timer started. Then the kernel either runs what the
+ * interrupts and timer started, the other CPUs started. Then the kernel either runs what the
  * command line asked (tests, benchmarks, a crash test) and exits, or idles.
  */
 #include <stdbool.h>
@@ -22,6 +22,7 @@
 #include "kernel/lib/printk.h"
 #include "kernel/console.h"
 #include "kernel/shell/shell.h"
+#include "kernel/smp.h"
 #include "kernel/lib/time.h"
 #include "mm/hooks.h"
 #include "mm/region_boot.h"
@@ -185,6 +186,7 @@ void kmain(uint32_t magic, uint32_t info_physical)
 	arch_paging_init(&boot_info);
 	mm_init(&boot_info);
 	acpi_boot_init(&boot_info);
+	smp_boot();
 	region_boot_init();
 	ktest_init();
 	log_info("boot: up after %llu ms",

@@ -8,6 +8,7 @@
 #ifndef VEIL_MM_MM_H
 #define VEIL_MM_MM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "mm/pmm.h"
 
@@ -32,6 +33,12 @@ enum mm_owner_kind {
 /* Once, from kmain right after arch_paging_init. Panics when the memory map
  * leaves no room for the allocator's own structures. */
 void mm_init(const struct boot_info *info);
+
+/* Readies what CPU cpu needs of the memory core (its per-CPU buffers)
+ * before kernel/smp starts it; false when there is no memory for them, and
+ * the CPU is then not started. May be called again for the same cpu (an
+ * index is reused when its CPU did not come up). */
+bool mm_cpu_prepare(unsigned cpu);
 
 /* Console dump: frames (per order, total, reserved and why) and slabinfo. */
 void mm_dump(void);

@@ -26,6 +26,7 @@
 #include "kernel/build_config.h"
 #include "kernel/cmdline.h"
 #include "kernel/context.h"
+#include "kernel/lib/cpu.h"
 #include "kernel/lib/irq.h"
 #include "kernel/lib/ksyms.h"
 #include "kernel/lib/lock_check.h"
@@ -56,6 +57,7 @@ struct ktest_catcher {
 	uint64_t deadline_ms;		/* 0: none */
 	struct ktest_trap *trap;	/* where an exception is recorded */
 	unsigned lock_depth;		/* locks held at the save (lock checker) */
+	unsigned cpu;			/* the CPU running the test */
 };
 
 extern const struct ktest_case ktest_cases_start[], ktest_cases_end[];
@@ -184,6 +186,10 @@ static void ktest_catch_exception(const struct trap_info *info)
 {
 	if (ktest_catcher_depth == 0)
 		return;	/* not in a test: the kernel reports it */
+	/* Another CPU's exception: resuming the test there would run the
+	 * test's stack on two CPUs. The kernel reports it. */
+	if (ktest_catchers[ktest_catcher_depth - 1]->cpu != cpu_current())
+		return;
 	struct ktest_catcher *catcher = ktest_catchers[ktest_catcher_depth - 1];
 	if (catcher->trap) {
 		catcher->trap->vector = info->vector;
@@ -196,12 +202,15 @@ static void ktest_catch_exception(const struct trap_info *info)
 	context_resume(&catcher->context, KTEST_RESUME_EXCEPTION);
 }
 
-/* Timer interrupt: the watchdog of the innermost catcher. */
+/* Timer interrupt (on every CPU): the watchdog of the innermost catcher,
+ * acting only on the CPU that runs the test. */
 static void ktest_watchdog_tick(void)
 {
 	if (ktest_catcher_depth == 0)
 		return;
 	struct ktest_catcher *catcher = ktest_catchers[ktest_catcher_depth - 1];
+	if (catcher->cpu != cpu_current())
+		return;
 	if (catcher->deadline_ms && time_ticks_ms() >= catcher->deadline_ms) {
 		if (catcher->trap)
 			catcher->trap->vector = KTEST_TRAP_TIMEOUT;
@@ -216,6 +225,7 @@ bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 		.deadline_ms = timeout_ms ? time_ticks_ms() + timeout_ms : 0,
 		.trap = trap,
 		.lock_depth = lock_check_held_depth(),
+		.cpu = cpu_current(),
 	};
 
 	memset(trap, 0, sizeof(*trap));
@@ -314,6 +324,7 @@ static int ktest_run_case(const struct ktest_case *c, const char **skip_reason)
 		.deadline_ms = time_ticks_ms() + timeout,
 		.trap = &trap,
 		.lock_depth = lock_check_held_depth(),
+		.cpu = cpu_current(),
 	};
 	unsigned inversions = lock_check_inversion_count();
 	int resumed = context_save(&catcher.context);

@@ -38,6 +38,7 @@ struct cpu_local {
 	void *run_queue;	/* the scheduler's per-CPU state */
 	uint64_t ticks;		/* timer interrupts taken on this CPU */
 	uint64_t idle_ticks;	/* of those, taken while idle */
+	bool idle_halted;	/* true while halted in the idle loop */
 };
 
 #ifdef VEIL_HOST

@@ -4,7 +4,8 @@
  * (arch/x86/lapic.c, calibrated against the TSC) interrupts it at 1 kHz.
  * The PIT serves the calibration only: its channel 0 is never started and
  * its PIC line stays masked. CPU 0's ticks are the global millisecond count
- * (ktest's watchdog reads it); every CPU counts its own in its per-CPU area.
+ * (ktest's watchdog reads it), made up from the TSC for ticks an emulator
+ * dropped; every CPU counts its own in its per-CPU area.
  */
 #include <stdint.h>
 #include "arch/x86/irq_lines.h"
@@ -54,8 +55,13 @@ void timer_tick(void)
 	self->ticks++;
 	if (self->idle_halted)
 		self->idle_ticks++;
-	if (self->index == 0)
-		timer_ticks++;
+	if (self->index == 0) {
+		/* An emulator may drop ticks while its CPU thread waits for
+		 * the host (a periodic timer does not catch up): the count is
+		 * made up from the TSC, so it stays in step with the uptime. */
+		uint64_t due = time_uptime_ns() / (1000000000ull / TIMER_HZ);
+		timer_ticks = due > timer_ticks ? due : timer_ticks + 1;
+	}
 	if (timer_tick_hook)
 		timer_tick_hook();
 }

@@ -31,7 +31,14 @@
 static unsigned long long smp_max_cpus = CONFIG_MAX_CPUS;
 static unsigned long long smp_skip_startup_id = SMP_NO_HW_ID;
 
-/* Written by smp_boot on the boot CPU, read after. */
+/* Written by smp_boot on the boot CPU, read after: the CPUs that did not
+ * come up (their state is CPU_FAILED here, as their index went to the
+ * next CPU), the first CONFIG_MAX_CPUS of them kept with the reason. */
+struct smp_not_up {
+	uint32_t hw_id;		/* SMP_NO_HW_ID: listed past what ACPI kept */
+	const char *why;
+};
+static struct smp_not_up smp_not_up[CONFIG_MAX_CPUS];
 static unsigned smp_failed;
 static unsigned smp_listed = 1;
 
@@ -72,9 +79,16 @@ CMDLINE_OPTION(smp_skip_sipi, "smp_skip_sipi",
 	       "APIC_ID: test aid: send that CPU no start-up IPI, so it never "
 	       "answers and boot must go on without it", smp_set_skip_startup);
 
+static void smp_record_not_up(uint32_t hw_id, const char *why)
+{
+	if (smp_failed < CONFIG_MAX_CPUS)
+		smp_not_up[smp_failed] = (struct smp_not_up){ hw_id, why };
+	smp_failed++;
+}
+
 static void smp_report_not_up(uint32_t hw_id, const char *why)
 {
-	smp_failed++;
+	smp_record_not_up(hw_id, why);
 	log_warn("smp: CPU with APIC id %u is not online: %s", hw_id, why);
 }
 
@@ -158,7 +172,8 @@ void smp_boot(void)
 	}
 	for (unsigned i = 0; i < machine->cpus_beyond_max; i++) {
 		listed++;
-		smp_failed++;
+		smp_record_not_up(SMP_NO_HW_ID, "listed past the first 64 CPUs of "
+				  "the MADT");
 		log_warn("smp: CPU %u of the MADT (APIC id not kept) is not "
 			 "online: listed past the first %u, Veil runs at most "
 			 "%u CPUs", ACPI_CPUS_MAX + i + 1, ACPI_CPUS_MAX,
@@ -171,6 +186,15 @@ void smp_boot(void)
 unsigned smp_failed_count(void)
 {
 	return smp_failed;
+}
+
+bool smp_failed_cpu(unsigned i, uint32_t *hw_id, const char **why)
+{
+	if (i >= smp_failed || i >= CONFIG_MAX_CPUS)
+		return false;
+	*hw_id = smp_not_up[i].hw_id;
+	*why = smp_not_up[i].why;
+	return true;
 }
 
 unsigned smp_listed_count(void)

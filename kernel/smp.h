@@ -7,6 +7,7 @@
 #define VEIL_KERNEL_SMP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Once, from kmain after mm_init and acpi_boot_init: starts every enabled
  * CPU of the MADT (up to CONFIG_MAX_CPUS and the smp_max option) and logs
@@ -50,5 +51,8 @@ void smp_stop_if_requested(void);
 unsigned smp_listed_count(void);
 unsigned smp_failed_count(void);
 uint64_t smp_kicks_taken(unsigned cpu);
+/* The i-th CPU that did not come up: its APIC id (UINT32_MAX when the MADT
+ * listed it past what Veil keeps) and why; false past the last. */
+bool smp_failed_cpu(unsigned i, uint32_t *hw_id, const char **why);
 
 #endif

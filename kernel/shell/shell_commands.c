@@ -24,6 +24,8 @@ const struct shell_command shell_commands[] = {
 	  shell_cmd_trace },
 	{ "stats", "", "regions, the store and the last demo run's figures",
 	  shell_cmd_stats },
+	{ "cpus", "", "each CPU: APIC id, state, ticks, idle share",
+	  shell_cmd_cpus },
 	{ "run", "demo [pages=N] [limit=N] [accesses=N] [writes=PCT] [seed=N] "
 	  "[scheme=S] [status=on|off]", "run a workload", shell_cmd_run },
 	{ "test", "[all|SUITE|SUITE.CASE,...]", "run ktest suites (no argument: list them)",

@@ -50,6 +50,7 @@ int shell_cmd_scheme(int argc, char **argv);
 int shell_cmd_wset(int argc, char **argv);
 int shell_cmd_trace(int argc, char **argv);
 int shell_cmd_stats(int argc, char **argv);
+int shell_cmd_cpus(int argc, char **argv);
 int shell_cmd_run(int argc, char **argv);
 int shell_cmd_test(int argc, char **argv);
 int shell_cmd_bench(int argc, char **argv);

@@ -9,7 +9,7 @@ of range: one clear line and a new prompt each) and Ctrl-C during a long
 run (a partial summary and a prompt in bounded time); `poweroff` must end
 QEMU with status 1.
 
-The shell step also boots veil.iso at 32 MiB and types runs of the demo
+The shell step also boots veil.iso at 34 MiB and types runs of the demo
 that cannot fit (PRESSURE_EXCHANGES): each must end in the demo's error
 line and a new prompt, and a small run after them must still pass.
 
@@ -40,6 +40,7 @@ EXCHANGES = [
     ("test region", ["test: this build carries no tests"]),
     # one CPU runs: the trace header says so
     ("trace dump", ["tlbev-begin cpus=1 capacity="]),
+    ("cpus", ["1 of 1 CPUs online", "  cpu 0: APIC id 0, online, "]),
     # arguments out of range: one line naming the argument and its range
     ("run demo pages=8193", ["shell: pages must be 1..8192, not 8193"]),
     ("run demo writes=101", ["shell: writes (percent) must be 0..100, not 101"]),
@@ -79,8 +80,11 @@ def demo_checksum_checks(boot):
              f"{mismatches} mismatches: the demo's checksums found a page that changed")]
 
 
-# Memory pressure at 32 MiB: typed -> text its answer must hold.
-PRESSURE_MEMORY = "32M"
+# Memory pressure at 34 MiB: typed -> text its answer must hold. (32 MiB
+# was the size until the SMP code pushed the release kernel with its 8 MiB
+# corpus module a few KiB under the kernel's 16 MiB floor: the per-CPU
+# static buffers sized for 64 CPUs take most of the image's bss.)
+PRESSURE_MEMORY = "34M"
 PRESSURE_EXCHANGES = [
     # the clear set alone is more than the RAM: refused before it starts
     ("run demo pages=8192 limit=8192 accesses=100 status=off",

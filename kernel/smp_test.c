@@ -5,11 +5,14 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include "kernel/acpi.h"
 #include "kernel/arch_smp.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/cpu.h"
+#include "kernel/lib/backtrace.h"
 #include "kernel/lib/irq.h"
+#include "kernel/lib/ksyms.h"
 #include "kernel/lib/time.h"
 #include "kernel/smp.h"
 
@@ -167,4 +170,43 @@ KTEST(smp, call_on_own_cpu_runs_directly)
 	KTEST_EXPECT_EQ(t, identity.index, cpu_current());
 	KTEST_EXPECT(t, identity.interrupts_off);
 	KTEST_EXPECT_EQ(t, smp_kicks_taken(cpu_current()), kicks);
+}
+
+/* Return addresses found walking up from inside smp_call_on. */
+struct smp_test_walk {
+	uint64_t addresses[32];
+	unsigned count;
+};
+
+static __attribute__((noinline)) void smp_test_capture(void *argument)
+{
+	struct smp_test_walk *walk = argument;
+
+	walk->count = backtrace_capture((uint64_t)__builtin_frame_address(0),
+					walk->addresses, 32);
+}
+
+/* A backtrace on any CPU reaches the function its stack began with: kmain
+ * on the boot stack, smp_ap_main on the others' allocated stacks. */
+KTEST(smp, backtrace_walks_every_cpu_stack)
+{
+	for (unsigned i = 0; i < cpu_count(); i++) {
+		struct smp_test_walk walk = { .count = 0 };
+		const char *wanted = i == 0 ? "kmain" : "smp_ap_main";
+		bool found = false;
+
+		smp_call_on(i, smp_test_capture, &walk);
+		for (unsigned f = 0; f < walk.count; f++) {
+			const char *name;
+			uint64_t offset;
+			/* - 1: the call, inside the caller (a call to a
+			 * noreturn function may end its caller). */
+			if (ksym_lookup(walk.addresses[f] - 1, &name, &offset) &&
+			    strcmp(name, wanted) == 0)
+				found = true;
+		}
+		if (!found)
+			ktest_log(t, "CPU %u: %u frames, no %s", i, walk.count, wanted);
+		KTEST_EXPECT(t, found);
+	}
 }

@@ -365,7 +365,9 @@ CRASHES = {
 # Panics with several CPUs: crash name -> (CPUs, what the one report must
 # say). Every other CPU must be stopped, and the report printed once.
 CRASHES_SMP = {
-    "panic_secondary": (2, r"\*\*\* kernel panic: crashtest: a panic on CPU 1\n"),
+    # the backtrace walks CPU 1's own (allocated) stack
+    "panic_secondary": (2, r"\*\*\* kernel panic: crashtest: a panic on CPU 1\n"
+                           r"backtrace:\n(.*\n)*?.* crashtest_panic_here\+(.*\n)*?.* smp_ap_main\+"),
     "panic_all_cpus": (4, r"\*\*\* kernel panic: crashtest: a panic on CPU \d at the same tick"),
 }
 

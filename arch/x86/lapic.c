@@ -46,6 +46,7 @@
 #define LVT_MASKED		(1u << 16)
 #define LVT_PERIODIC		(1u << 17)
 #define LVT_NMI			(4u << 8)
+#define LVT_EXTINT		(7u << 8)
 #define TIMER_DIVIDE_BY_16	0x3u
 #define ICR_DELIVERY_PENDING	(1u << 12)
 #define ICR_ASSERT		(1u << 14)
@@ -84,9 +85,11 @@ static bool lapic_cpu_has_x2apic(void)
 }
 
 /* Enables this CPU's APIC in the chosen mode and makes it deliver: the
- * spurious vector set, nothing masked by priority, LINT0 masked (the PIC's
- * line is not wired through it), LINT1 as NMI, errors cleared. */
-static void lapic_enable_here(void)
+ * spurious vector set, nothing masked by priority, LINT0 as the PIC's
+ * ExtINT line on the boot CPU (the 8259's interrupts keep arriving there,
+ * as in the PC's virtual-wire mode) and masked on the others, LINT1 as
+ * NMI, errors cleared. */
+static void lapic_enable_here(bool boot_cpu)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 
@@ -97,7 +100,7 @@ static void lapic_enable_here(void)
 	lapic_write(LAPIC_SVR, SVR_ENABLE | LAPIC_VECTOR_SPURIOUS);
 	lapic_write(LAPIC_TPR, 0);
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
-	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
+	lapic_write(LAPIC_LVT_LINT0, boot_cpu ? LVT_EXTINT : LVT_MASKED);
 	lapic_write(LAPIC_LVT_LINT1, LVT_NMI);
 	lapic_write(LAPIC_LVT_ERROR, LVT_MASKED);
 	lapic_write(LAPIC_ESR, 0);
@@ -125,7 +128,7 @@ void lapic_boot_init(void)
 	if (!lapic_use_x2apic)
 		lapic_mmio = (volatile uint32_t *)(DIRECT_MAP_BASE +
 						   (base & APIC_BASE_ADDRESS));
-	lapic_enable_here();
+	lapic_enable_here(true);
 	lapic_timer_ticks_per_ms = lapic_timer_calibrate();
 	if (lapic_timer_ticks_per_ms == 0)
 		panic("lapic: the timer did not count during calibration");
@@ -136,7 +139,7 @@ void lapic_boot_init(void)
 
 void lapic_cpu_init(void)
 {
-	lapic_enable_here();
+	lapic_enable_here(false);
 }
 
 void lapic_timer_start(unsigned hz)

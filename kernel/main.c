@@ -3,8 +3,9 @@
  * that follows can speak), exception handling next (so a fault is
  * reported), then the boot information is copied out before anything can
  * overwrite it, the command line applied, the kernel's page tables built,
- * interrupts and timer started, the other CPUs started. Then the kernel either runs what the
- * command line asked (tests, benchmarks, a crash test) and exits, or idles.
+ * interrupts and timer started, the other CPUs started. Then the kernel
+ * either runs what the command line asked (tests, benchmarks, a crash
+ * test) and exits, or idles.
  */
 #include <stdbool.h>
 #include <stdint.h>

@@ -19,6 +19,7 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/memlayout.h"
 #include "arch/x86/pte.h"
+#include "arch/x86/smp_start.h"
 #include "arch/x86/trap_frame.h"
 #include "arch/x86/x86.h"
 #include "kernel/arch_smp.h"
@@ -27,7 +28,6 @@
 #include "kernel/lib/time.h"
 #include "kernel/smp.h"
 
-#define TRAMPOLINE_PAGES 4u
 #define TRAMPOLINE_LOWEST 0x1000ull	/* page 0: real-mode vectors, BIOS data */
 #define TRAMPOLINE_LIMIT 0xa0000ull	/* below the legacy video and ROM area */
 #define INIT_DELAY_MS 10u
@@ -58,7 +58,27 @@ static void *smp_phys(uint64_t physical)
 	return (void *)(DIRECT_MAP_BASE + physical);
 }
 
-/* The lowest run of TRAMPOLINE_PAGES usable pages below 640 KiB. */
+static bool smp_overlaps(uint64_t start, uint64_t end, uint64_t other_start,
+			 uint64_t other_end)
+{
+	return start < other_end && other_start < end;
+}
+
+/* Whether [start, end) holds nothing the loader handed over: the original
+ * multiboot2 information and the modules stay where they are. */
+static bool smp_low_pages_free(uint64_t start, uint64_t end)
+{
+	if (smp_overlaps(start, end, boot_info.info_physical,
+			 boot_info.info_physical + boot_info.info_size))
+		return false;
+	for (unsigned i = 0; i < boot_info.module_count; i++)
+		if (smp_overlaps(start, end, boot_info.modules[i].start,
+				 boot_info.modules[i].end))
+			return false;
+	return true;
+}
+
+/* The lowest run of TRAMPOLINE_PAGES free usable pages below 640 KiB. */
 static uint64_t smp_find_trampoline_pages(void)
 {
 	uint64_t size = TRAMPOLINE_PAGES * PAGE_SIZE;
@@ -74,10 +94,20 @@ static uint64_t smp_find_trampoline_pages(void)
 			start = TRAMPOLINE_LOWEST;
 		if (end > TRAMPOLINE_LIMIT)
 			end = TRAMPOLINE_LIMIT;
-		if (end > start && end - start >= size && (!best || start < best))
-			best = start;
+		for (; start + size <= end; start += PAGE_SIZE) {
+			if (!smp_low_pages_free(start, start + size))
+				continue;
+			if (!best || start < best)
+				best = start;
+			break;
+		}
 	}
 	return best;
+}
+
+uint64_t smp_trampoline_physical(void)
+{
+	return trampoline_physical;
 }
 
 static struct trampoline_params *smp_params(void)

@@ -4,8 +4,9 @@
  * reported), then the boot information is copied out before anything can
  * overwrite it, the command line applied, the kernel's page tables built,
  * interrupts and timer started, and once memory is up the boot flow becomes
- * thread "main" of the scheduler. Then the kernel either runs what the
- * command line asked (tests, benchmarks, a crash test) and exits, or idles.
+ * thread "main" of the scheduler; then the other CPUs are started. Then the
+ * kernel either runs what the command line asked (tests, benchmarks, a
+ * crash test) and exits, or idles.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 #include "kernel/lib/printk.h"
 #include "kernel/console.h"
 #include "kernel/shell/shell.h"
+#include "kernel/smp.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
 #include "mm/hooks.h"
@@ -188,6 +190,7 @@ void kmain(uint32_t magic, uint32_t info_physical)
 	mm_init(&boot_info);
 	sched_init();
 	acpi_boot_init(&boot_info);
+	smp_boot();
 	region_boot_init();
 	ktest_init();
 	log_info("boot: up after %llu ms",

@@ -2,9 +2,11 @@
 # Each first installs what is missing (tools/install-deps).
 QEMU        ?= qemu-system-x86_64
 QEMU_MEMORY ?= 512M
+# CPUs of the guest (QEMU_CPUS=1 for a single-CPU machine; Veil runs 64).
+QEMU_CPUS   ?= 2
 # KVM=1 uses KVM (opt-in: TCG is the default everywhere).
 QEMU_ACCEL  := $(if $(filter 1,$(KVM)),kvm,tcg)
-QEMU_FLAGS  := -machine pc,accel=$(QEMU_ACCEL) -cpu max -m $(QEMU_MEMORY) \
+QEMU_FLAGS  := -machine pc,accel=$(QEMU_ACCEL) -cpu max -m $(QEMU_MEMORY) -smp $(QEMU_CPUS) \
                -serial stdio -no-reboot -nic none -boot order=d \
                -device isa-debug-exit,iobase=0xf4,iosize=0x01
 

@@ -27,6 +27,9 @@ void kstack_free(void *top);
 uint64_t kstack_free_generation(void);
 /* True when address is in the guard area of a kernel stack slot. */
 bool kstack_is_guard(uintptr_t address);
+/* True when address is in the usable part of an allocated stack (read
+ * without the lock: for backtraces of running stacks). */
+bool kstack_in_use(uintptr_t address);
 /* The range of kernel virtual addresses kernel stacks live in. */
 void kstack_area(uintptr_t *base, uintptr_t *size);
 /* Registers the fault owner of that area (mm/kstack_fault.c): a fault in

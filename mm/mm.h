@@ -39,7 +39,8 @@ void mm_init(const struct boot_info *info);
  * buffers, region bounce buffer, trace ring) before it runs: mm_init calls
  * it for CPU 0, kernel/smp for each other CPU before starting it. False
  * when memory is short: then that CPU must not be started (what was
- * allocated stays, and a later call only completes it). Idempotent.
+ * allocated stays, and a later call only completes it). Idempotent: may be called
+ * again for the same cpu (an index is reused when its CPU did not come up).
  */
 bool mm_cpu_prepare(unsigned cpu);
 

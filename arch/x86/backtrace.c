@@ -1,15 +1,17 @@
 /*
  * Frame-pointer backtraces (kernel/lib/backtrace.h). Each frame is [saved rbp,
- * return address]; a frame is followed only while it lies inside the
- * kernel's writable image (where every stack lives: the boot stack and the
- * IST stacks) and moves up the stack, and the walk ends at a zero frame
- * pointer, which boot/entry.asm sets for the first frame.
+ * return address]; a frame is followed only while it lies on a stack (the
+ * kernel's writable image holds the boot stack and the boot CPU's IST
+ * stacks; the other CPUs' stacks are allocated kernel stacks) and moves up
+ * the stack, and the walk ends at a zero frame pointer, which
+ * boot/entry.asm and arch/x86/smp_trampoline.asm set for the first frame.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/lib/backtrace.h"
 #include "kernel/lib/ksyms.h"
 #include "kernel/lib/printk.h"
+#include "mm/kstack.h"
 
 #define BACKTRACE_MAX_FRAMES 32
 
@@ -17,8 +19,13 @@ extern const char kernel_data_start[], kernel_data_end[];
 
 static bool backtrace_frame_readable(uint64_t frame)
 {
-	return (frame & 7) == 0 && frame >= (uint64_t)kernel_data_start &&
-	       frame + 16 <= (uint64_t)kernel_data_end;
+	if (frame & 7)
+		return false;
+	if (frame >= (uint64_t)kernel_data_start &&
+	    frame + 16 <= (uint64_t)kernel_data_end)
+		return true;
+	/* Both words on one allocated stack (16 | KSTACK_SIZE). */
+	return kstack_in_use(frame) && kstack_in_use(frame + 15);
 }
 
 void backtrace_print_symbol(uint64_t address)

@@ -67,18 +67,32 @@ static bool fpu_cpu_has_sse2_and_fxsr(void)
 	return (edx & (1u << 26)) && (edx & (1u << 24));
 }
 
-void fpu_init(void)
+/* Enables SSE on the running CPU and resets its x87 and SSE state. */
+static void fpu_enable_here(void)
 {
 	uint32_t mxcsr = MXCSR_DEFAULT;
 
+	fpu_write_cr0((fpu_read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);
+	fpu_write_cr4(fpu_read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	__asm__ __volatile__("fninit\n\tldmxcsr %0" : : "m"(mxcsr));
+}
+
+void fpu_init(void)
+{
 	if (!fpu_cpu_has_sse2_and_fxsr()) {
 		log_error("fpu: CPU reports no SSE2/FXSR; SIMD ciphers disabled");
 		return;
 	}
-	fpu_write_cr0((fpu_read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);
-	fpu_write_cr4(fpu_read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
-	__asm__ __volatile__("fninit\n\tldmxcsr %0" : : "m"(mxcsr));
+	fpu_enable_here();
 	fpu_ready = true;
+}
+
+void fpu_cpu_init(void)
+{
+	/* Not keyed to fpu_ready: the boot CPU may run fpu_init after this
+	 * CPU started (keyreg_boot_init comes late in kmain). */
+	if (fpu_cpu_has_sse2_and_fxsr())
+		fpu_enable_here();
 }
 
 bool fpu_available(void)

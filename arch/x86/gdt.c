@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "arch/x86/gdt.h"
 #include "kernel/lib/cpu.h"
+#include "mm/kstack.h"
 
 struct tss {
 	uint32_t reserved0;
@@ -39,6 +40,11 @@ struct ist_stack {
 } __attribute__((aligned(4096)));
 
 static struct ist_stack ist_stacks[IST_COUNT];
+
+/* The IST stack tops of each CPU: CPU 0's in ist_stacks above, the
+ * others' from kstack_alloc (guarded the same way). Written by the boot CPU
+ * before the CPU starts, read by that CPU's gdt_init. */
+static uint64_t ist_tops[CONFIG_MAX_CPUS][IST_COUNT];
 
 static void gdt_set_tss(uint64_t *entries, struct tss *segment)
 {
@@ -85,14 +91,29 @@ void gdt_init(void)
 	entries[2] = 0x00cf92000000ffffull;	/* kernel data */
 	entries[3] = 0x00cff2000000ffffull;	/* user data */
 	entries[4] = 0x00affa000000ffffull;	/* user code, 64-bit */
-	/* Only CPU 0 has IST stacks so far; others get theirs when SMP comes. */
-	for (unsigned i = 0; i < IST_COUNT; i++)
-		segment->ist[i] = (uint64_t)(ist_stacks[i].stack + IST_STACK_BYTES);
+	for (unsigned i = 0; i < IST_COUNT; i++) {
+		if (cpu == 0)
+			ist_tops[0][i] = (uint64_t)(ist_stacks[i].stack + IST_STACK_BYTES);
+		segment->ist[i] = ist_tops[cpu][i];
+	}
 	segment->io_map_base = sizeof(*segment);
 	gdt_set_tss(entries, segment);
 
 	struct gdt_pointer pointer = { sizeof(gdt[0]) - 1, (uint64_t)entries };
 	gdt_load(&pointer);
+}
+
+bool gdt_prepare_cpu(unsigned cpu)
+{
+	for (unsigned i = 0; i < IST_COUNT; i++) {
+		if (ist_tops[cpu][i])
+			continue;	/* kept from an earlier attempt */
+		void *top = kstack_alloc();
+		if (!top)
+			return false;
+		ist_tops[cpu][i] = (uint64_t)top;
+	}
+	return true;
 }
 
 bool gdt_ist_guard(uint64_t address, unsigned *ist)
@@ -114,10 +135,12 @@ uint64_t gdt_ist_guard_page(unsigned index)
 
 bool gdt_on_ist_stack(uint64_t address)
 {
-	for (unsigned i = 0; i < IST_COUNT; i++) {
-		uint64_t base = (uint64_t)ist_stacks[i].stack;
-		if (address >= base && address < base + IST_STACK_BYTES)
-			return true;
+	for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
+		for (unsigned i = 0; i < IST_COUNT; i++) {
+			uint64_t top = ist_tops[cpu][i];
+			if (top && address >= top - IST_STACK_BYTES && address < top)
+				return true;
+		}
 	}
 	return false;
 }

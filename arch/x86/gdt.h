@@ -23,14 +23,19 @@ enum ist_slot {
 	IST_COUNT = 4,
 };
 
-#define IST_STACK_BYTES (16 * 1024)
+#define IST_STACK_BYTES (16 * 1024)	/* KSTACK_SIZE: the others' come from
+					 * kstack_alloc */
 
+/* Loads this CPU's GDT and TSS (its IST stacks must be prepared). */
 void gdt_init(void);
+/* Gives CPU cpu (not 0) its IST stacks, guarded kernel stacks; false when
+ * none are left. On the boot CPU, before that CPU starts. */
+bool gdt_prepare_cpu(unsigned cpu);
 /* True when address is in an IST stack's guard page; *ist names the slot. */
 bool gdt_ist_guard(uint64_t address, unsigned *ist);
 /* The guard page below IST stack index (0-based), for the paging code. */
 uint64_t gdt_ist_guard_page(unsigned index);
-/* True when address lies on one of the IST stacks. */
+/* True when address lies on one of the IST stacks of any CPU. */
 bool gdt_on_ist_stack(uint64_t address);
 
 #endif

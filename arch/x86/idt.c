@@ -1,6 +1,7 @@
 /*
- * The IDT: all 32 exception vectors, the 16 PIC lines (32-47) and the
- * spurious vector (255), each pointing at its stub in arch/x86/isr.asm.
+ * The IDT: all 256 vectors (32 exceptions, the 16 PIC lines at 32-47, the
+ * local APIC's above), each pointing at its stub in arch/x86/isr.asm.
+ * One table, built by CPU 0 and loaded by every CPU.
  * All are interrupt gates (interrupts off on entry). Double fault, NMI,
  * machine check and page fault run on their own IST stacks.
  */
@@ -24,7 +25,7 @@ struct idt_pointer {
 } __attribute__((packed));
 
 #define IDT_INTERRUPT_GATE 0x8e	/* present, ring 0, 64-bit interrupt gate */
-#define IDT_STUBS 49		/* vectors 0-47 and 255 */
+#define IDT_STUBS 256
 
 extern const uint64_t isr_stub_table[IDT_STUBS];
 
@@ -56,10 +57,13 @@ static unsigned idt_ist_for(unsigned vector)
 
 void idt_init(void)
 {
-	for (unsigned vector = 0; vector < IDT_STUBS - 1; vector++)
+	for (unsigned vector = 0; vector < IDT_STUBS; vector++)
 		idt_set_gate(vector, isr_stub_table[vector], idt_ist_for(vector));
-	idt_set_gate(X86_VECTOR_SPURIOUS, isr_stub_table[IDT_STUBS - 1], 0);
+	idt_load();
+}
 
+void idt_load(void)
+{
 	struct idt_pointer pointer = { sizeof(idt) - 1, (uint64_t)idt };
 	__asm__ __volatile__("lidt %0" : : "m"(pointer));
 }

@@ -62,7 +62,7 @@ isr_stub_%1:
 
 ; Vectors whose exceptions push an error code (Intel SDM vol. 3, 6.13).
 %assign vector 0
-%rep 48
+%rep 256
 %if vector == 8 || vector == 10 || vector == 11 || vector == 12 || vector == 13 || vector == 14 || vector == 17 || vector == 21 || vector == 29 || vector == 30
 	STUB_ERROR vector
 %else
@@ -70,16 +70,14 @@ isr_stub_%1:
 %endif
 %assign vector vector + 1
 %endrep
-	STUB_NO_ERROR 255
 
 section .rodata
 align 8
-; Entry addresses for vectors 0-47 then 255, read by arch/x86/idt.c.
+; Entry addresses for vectors 0-255, read by arch/x86/idt.c.
 global isr_stub_table
 isr_stub_table:
 %assign vector 0
-%rep 48
+%rep 256
 	dq isr_stub_ %+ vector
 %assign vector vector + 1
 %endrep
-	dq isr_stub_255

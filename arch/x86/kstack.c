@@ -135,3 +135,16 @@ bool kstack_is_guard(uintptr_t address)
 	       offset < KSTACK_SLOT * KSTACK_MAX &&
 	       offset % KSTACK_SLOT < KSTACK_SIZE;
 }
+
+bool kstack_in_use(uintptr_t address)
+{
+	uintptr_t offset = address - KERNEL_STACKS_BASE;
+
+	if (address < KERNEL_STACKS_BASE || offset >= KSTACK_SLOT * KSTACK_MAX ||
+	    offset % KSTACK_SLOT < KSTACK_SIZE)
+		return false;
+	unsigned slot = (unsigned)(offset / KSTACK_SLOT);
+	/* Unlocked: for reports, which read stacks that are running. */
+	uint64_t word = __atomic_load_n(&kstack_used[slot / 64], __ATOMIC_RELAXED);
+	return word & (1ull << (slot % 64));
+}

@@ -1,17 +1,21 @@
 /*
- * Time on x86 (kernel/lib/time.h): the PIT's channel 0 interrupts at 1 kHz for
- * the tick count (ktest's watchdog runs from it), and the TSC, calibrated
- * once against the PIT's channel 2, gives uptime in nanoseconds.
+ * Time on x86 (kernel/lib/time.h): the TSC, calibrated once against the
+ * PIT's channel 2, gives uptime in nanoseconds; each CPU's local APIC timer
+ * (arch/x86/lapic.c, calibrated against the TSC) interrupts it at 1 kHz.
+ * The PIT serves the calibration only: its channel 0 is never started and
+ * its PIC line stays masked. CPU 0's ticks are the global millisecond count
+ * (ktest's watchdog reads it), made up from the TSC for ticks an emulator
+ * dropped; every CPU counts its own in its per-CPU area.
  */
 #include <stdint.h>
 #include "arch/x86/irq_lines.h"
-#include "arch/x86/pic.h"
+#include "arch/x86/lapic.h"
 #include "arch/x86/x86.h"
+#include "kernel/lib/cpu.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
 
 #define PIT_FREQUENCY 1193182u
-#define PIT_CHANNEL0 0x40
 #define PIT_CHANNEL2 0x42
 #define PIT_COMMAND 0x43
 #define PIT_GATE_PORT 0x61	/* bit 0: channel 2 gate, bit 5: its output */
@@ -23,7 +27,7 @@ static uint64_t tsc_at_start;
 static uint64_t tsc_per_second;
 /* Counted by the timer interrupt on CPU 0; read anywhere. */
 static volatile uint64_t timer_ticks;
-/* Called on every tick after the EOI; set at boot by ktest. */
+/* Called on every tick of every CPU after the EOI; set at boot by ktest. */
 static void (*timer_tick_hook)(void);
 
 /* Counts TSC cycles over CALIBRATION_MS of the PIT's channel 2 one-shot. */
@@ -45,10 +49,16 @@ static uint64_t timer_calibrate_tsc(void)
 	return cycles * (1000u / CALIBRATION_MS);
 }
 
-static void timer_interrupt(void)
+void timer_tick(void)
 {
-	timer_ticks++;
-	/* Time slices, sleepers and the CPU's tick counts; the hook (ktest's
+	if (cpu_current() == 0) {
+		/* An emulator may drop ticks while its CPU thread waits for
+		 * the host (a periodic timer does not catch up): the count is
+		 * made up from the TSC, so it stays in step with the uptime. */
+		uint64_t due = time_uptime_ns() / (1000000000ull / TIMER_HZ);
+		timer_ticks = due > timer_ticks ? due : timer_ticks + 1;
+	}
+	/* Time slices, sleepers and this CPU's tick counts; the hook (ktest's
 	 * watchdog) last, as it may abandon the interrupted code. */
 	sched_tick();
 	if (timer_tick_hook)
@@ -57,14 +67,15 @@ static void timer_interrupt(void)
 
 void timer_init(void)
 {
-	uint16_t divisor = PIT_FREQUENCY / TIMER_HZ;
-
 	tsc_per_second = timer_calibrate_tsc();
 	tsc_at_start = rdtsc();
-	outb(PIT_COMMAND, 0x34);	/* channel 0, lobyte/hibyte, rate gen */
-	outb(PIT_CHANNEL0, divisor & 0xff);
-	outb(PIT_CHANNEL0, divisor >> 8);
-	irq_line_set_handler(0, timer_interrupt);
+	lapic_boot_init();
+	timer_cpu_start();
+}
+
+void timer_cpu_start(void)
+{
+	lapic_timer_start(TIMER_HZ);
 }
 
 void time_set_tick_hook(void (*hook)(void))

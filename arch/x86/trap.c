@@ -16,12 +16,14 @@
 #include <stdint.h>
 #include "arch/x86/gdt.h"
 #include "arch/x86/irq_lines.h"
+#include "arch/x86/lapic.h"
 #include "arch/x86/trap_frame.h"
 #include "arch/x86/x86.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
 #include "kernel/sched/sched.h"
+#include "kernel/smp.h"
 #include "kernel/trap.h"
 #include "mm/fault.h"
 #include "mm/kstack.h"
@@ -64,6 +66,7 @@ static void trap_decode_page_fault(const struct trap_frame *frame,
 
 static __attribute__((noreturn)) void trap_nested(struct trap_frame *frame)
 {
+	panic_enter();
 	printk("\n*** exception inside the exception handler: %s (vector %llu) "
 	       "at rip 0x%llx, cr2 0x%llx\n",
 	       trap_vector_name(frame->vector),
@@ -84,6 +87,7 @@ static __attribute__((noreturn)) void trap_unresolved(struct trap_frame *frame,
 	if (trap_catch_handler)
 		trap_catch_handler(info);
 	trap_depth[cpu]++;
+	panic_enter();
 	if (info->fault_response >= 0)
 		printk("\n*** page fault at 0x%llx (%s): %s%s%s%s\n",
 		       (unsigned long long)info->fault_address,
@@ -129,11 +133,15 @@ static void trap_exception(struct trap_frame *frame)
 
 void trap_dispatch(struct trap_frame *frame)
 {
+	if (frame->vector == X86_VECTOR_NMI)
+		smp_stop_if_requested();	/* does not return when so */
 	if (frame->vector < X86_VECTOR_EXCEPTIONS)
 		trap_exception(frame);
 	else if (frame->vector < X86_VECTOR_IRQ_BASE + IRQ_LINES)
 		irq_line_dispatch(frame);
-	/* vector 255: a spurious interrupt, nothing to do */
+	else if (frame->vector != X86_VECTOR_SPURIOUS)
+		lapic_dispatch((unsigned)frame->vector);
+	/* vector 255: the local APIC's spurious interrupt, no EOI */
 	if (frame->vector >= X86_VECTOR_EXCEPTIONS)
-		sched_interrupt_exit();	/* a switch the tick asked for */
+		sched_interrupt_exit();	/* a switch the tick or a wake-up asked for */
 }

@@ -44,8 +44,10 @@ enum x86_vector {
 void trap_report(const struct trap_frame *frame);
 const char *trap_vector_name(unsigned vector);
 
-/* Installs the IDT on this CPU (after gdt_init). */
+/* Builds the IDT and installs it on this CPU (after gdt_init). */
 void idt_init(void);
+/* Installs the IDT idt_init built on this CPU (application processors). */
+void idt_load(void);
 
 /* True when address lies in one of the IST stacks' guard pages or in the
  * boot stack's guard page: the fault was a kernel stack overflow. */

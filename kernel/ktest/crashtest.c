@@ -8,9 +8,12 @@
 #include <string.h>
 #include "kernel/cmdline.h"
 #include "kernel/ktest/crashtest.h"
+#include "kernel/lib/cpu.h"
 #include "kernel/lib/panic.h"
+#include "kernel/lib/time.h"
 #include "kernel/power.h"
 #include "kernel/lib/printk.h"
+#include "kernel/smp.h"
 #include "kernel/trap.h"
 
 struct crashtest {
@@ -78,6 +81,44 @@ static void crashtest_invalid_opcode(void)
 	__asm__ __volatile__("ud2");
 }
 
+static void crashtest_panic_here(void *argument)
+{
+	(void)argument;
+	panic("crashtest: a panic on CPU %u", cpu_current());
+}
+
+/* CPU 1 panics inside smp_call_on while CPU 0 waits for it: CPU 0 must be
+ * stopped by the NMI and the report printed once. */
+static void crashtest_panic_secondary(void)
+{
+	if (cpu_count() < 2) {
+		printk("crashtest: panic_secondary needs two CPUs, %u online\n",
+		       cpu_count());
+		return;
+	}
+	smp_call_on(1, crashtest_panic_here, NULL);
+}
+
+/* The tick (ms) at which every CPU panics; 0: not armed. */
+static volatile uint64_t crashtest_panic_tick;
+
+static void crashtest_tick_panic(void)
+{
+	if (crashtest_panic_tick && time_ticks_ms() >= crashtest_panic_tick)
+		panic("crashtest: a panic on CPU %u at the same tick as the "
+		      "others", cpu_current());
+}
+
+/* Every CPU panics from its own timer tick at about the same moment: one
+ * report, whichever CPU wins, and the others halt. */
+static void crashtest_panic_all_cpus(void)
+{
+	time_set_tick_hook(crashtest_tick_panic);
+	crashtest_panic_tick = time_ticks_ms() + 5;
+	for (uint64_t end = time_ticks_ms() + 2000; time_ticks_ms() < end;)
+		__builtin_ia32_pause();
+}
+
 static const struct crashtest crashtests[] = {
 	{ "stack_overflow", "recursion until the stack guard page",
 	  crashtest_stack_overflow },
@@ -85,6 +126,10 @@ static const struct crashtest crashtests[] = {
 	  crashtest_nested_exception },
 	{ "panic", "panic()", crashtest_panic },
 	{ "invalid_opcode", "an unexpected #UD", crashtest_invalid_opcode },
+	{ "panic_secondary", "panic() on CPU 1 while CPU 0 waits for it",
+	  crashtest_panic_secondary },
+	{ "panic_all_cpus", "panic() on every CPU at the same tick",
+	  crashtest_panic_all_cpus },
 };
 
 static bool crashtest_set(const char *value)
@@ -98,7 +143,8 @@ static bool crashtest_set(const char *value)
 	return false;
 }
 CMDLINE_OPTION(crashtest, "crashtest",
-	       "stack_overflow|nested_exception|panic|invalid_opcode: "
+	       "stack_overflow|nested_exception|panic|invalid_opcode|"
+	       "panic_secondary|panic_all_cpus: "
 	       "crash on purpose (tests the reports)", crashtest_set);
 
 bool crashtest_requested(void)

@@ -40,6 +40,7 @@
 #include "kernel/build_config.h"
 #include "kernel/cmdline.h"
 #include "kernel/context.h"
+#include "kernel/lib/cpu.h"
 #include "kernel/lib/irq.h"
 #include "kernel/lib/ksyms.h"
 #include "kernel/lib/lock_check.h"
@@ -299,10 +300,15 @@ static void ktest_catch_exception(const struct trap_info *info)
 	struct ktest_catcher *catcher = ktest_catcher_depth ?
 		ktest_catchers[ktest_catcher_depth - 1] : NULL;
 	bool on_owner = catcher && ktest_on_owner(catcher);
+	struct thread *self = thread_current();
+	/* Threads the case created have ids from first_thread_id on; another
+	 * CPU's idle thread or an older thread is none of the case's. */
+	bool of_case = on_owner || (catcher && catcher->owner && !self->is_idle &&
+				    self->id >= catcher->first_thread_id);
 
-	/* Not in a test, or a thread of the case under a lock (it cannot be
-	 * ended cleanly): the kernel reports it. */
-	if (!catcher || (!on_owner && !calm)) {
+	/* Not in a test, not the case's thread, or a thread of the case under
+	 * a lock (it cannot be ended cleanly): the kernel reports it. */
+	if (!catcher || !of_case || (!on_owner && !calm)) {
 		ktest_catchers_unlock(flags);
 		return;
 	}
@@ -323,11 +329,12 @@ static void ktest_catch_exception(const struct trap_info *info)
 	if (tell)
 		thread_interrupt(catcher->owner, ktest_resume_pending);
 	printk("        # exception in thread %s: the thread is ended\n",
-	       thread_current()->name);
+	       self->name);
 	thread_exit();
 }
 
-/* Timer interrupt: the watchdog of the innermost catcher. */
+/* Timer interrupt (on every CPU): the watchdog of the innermost catcher,
+ * acting only on the CPU that runs the test. */
 static void ktest_watchdog_tick(void)
 {
 	/* Interrupts are off; a busy lock (a push, a pop, an exception

@@ -18,6 +18,8 @@
 /* Serialises console output; printk_owner is the holder's CPU index + 1. */
 static struct spinlock printk_lock = SPINLOCK_INIT("printk");
 static unsigned printk_owner;
+/* The CPU index + 1 that took the console over in a panic, or 0. */
+static unsigned printk_panic_owner;
 
 /* Lines with a level above this are dropped (command line loglevel=N). */
 static int printk_console_level = LOG_INFO;
@@ -49,9 +51,16 @@ static bool printk_acquire(unsigned long *flags)
 	*flags = irq_save();
 	if (__atomic_load_n(&printk_owner, __ATOMIC_RELAXED) == me)
 		return false;	/* nested: an exception inside printk */
+	if (__atomic_load_n(&printk_panic_owner, __ATOMIC_ACQUIRE) == me)
+		return false;	/* a panic: the lock's holder may be stopped */
 	spin_lock(&printk_lock);
 	printk_owner = me;
 	return true;
+}
+
+void printk_take_over(void)
+{
+	__atomic_store_n(&printk_panic_owner, cpu_current() + 1, __ATOMIC_RELEASE);
 }
 
 static void printk_release(bool locked, unsigned long flags)

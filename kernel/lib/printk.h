@@ -40,5 +40,8 @@ int kvsnprintf(char *buf, unsigned long size, const char *fmt, va_list args);
 
 /* Sets the console log level (LOG_ERROR .. LOG_DEBUG). */
 void printk_set_level(int level);
+/* For panic, once the other CPUs are stopped: from now on the calling CPU
+ * prints without taking the console lock (a stopped CPU may hold it). */
+void printk_take_over(void);
 
 #endif

@@ -8,7 +8,7 @@
  * other queue (work stealing, affinity respected).
  *
  * The boot flow (kmain) becomes thread "main" on CPU 0 at sched_init();
- * application processors enter sched_cpu_start() once online.
+ * application processors enter sched_cpu_prepare() and sched_cpu_idle().
  *
  * Blocking (join, sleep, wait queues, mutexes: kernel/sched/wait.h) is
  * allowed only from a thread with preemption on: never under a spinlock,
@@ -66,10 +66,13 @@ struct thread {
 /* Makes the calling boot flow thread "main" of CPU 0 and creates CPU 0's
  * idle thread; preemption starts with it. Once, after mm_init. */
 void sched_init(void);
-/* For an application processor once online (kernel/smp.c,
- * smp_secondary_idle): the calling context becomes this CPU's idle thread
- * and the CPU starts taking threads. Interrupts must be set up. */
-void sched_cpu_start(void) __attribute__((noreturn));
+/* For an application processor before it counts as online (kernel/smp.c,
+ * smp_secondary_start): the calling context becomes this CPU's idle thread
+ * and its run queue is published, so a thread may be placed on the CPU as
+ * soon as it is online. Returns with interrupts off. */
+void sched_cpu_prepare(void);
+/* Then, once online: the idle loop, taking threads from now on. */
+void sched_cpu_idle(void) __attribute__((noreturn));
 
 /* A new thread running function(argument) on any CPU; NULL when no
  * stack is left (KSTACK_MAX) or (for _on) no online CPU is in affinity. */

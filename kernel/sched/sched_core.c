@@ -408,7 +408,7 @@ void sched_init(void)
 	irq_restore(flags);
 }
 
-void sched_cpu_start(void)
+void sched_cpu_prepare(void)
 {
 	arch_irq_disable();
 	struct cpu_local *cpu = cpu_local();
@@ -427,6 +427,10 @@ void sched_cpu_start(void)
 	cpu->idle = idle;
 	cpu->current = idle;
 	sched_queue_publish(queue);
+}
+
+void sched_cpu_idle(void)
+{
 	sched_idle_loop(NULL);
 }
 

@@ -1,28 +1,14 @@
 /*
- * The shell's `threads` and `cpus` commands: the scheduler's threads (id,
- * name, CPU, state, run time) and the CPUs (index, APIC id, state, ticks,
- * idle share, thread switches), one key=value line each, as the other
- * reports print. Figures are snapshots read while the threads and CPUs go
- * on running.
+ * The shell's `threads`: the scheduler's threads (id, name, CPU, state,
+ * run time), one key=value line each, as the other reports print. Figures
+ * are snapshots read while the threads go on running. (`cpus` is in
+ * shell_cmd_cpus.c.)
  */
-#include "kernel/lib/cpu.h"
 #include "kernel/lib/printk.h"
 #include "kernel/sched/sched.h"
 #include "kernel/shell/shell_internal.h"
 
 #define SHELL_THREADS_CHUNK 8	/* snapshot this many at a time */
-
-static const char *shell_cpu_state_name(enum cpu_state state)
-{
-	switch (state) {
-	case CPU_ABSENT: return "absent";
-	case CPU_STARTING: return "starting";
-	case CPU_ONLINE: return "online";
-	case CPU_FAILED: return "failed";
-	case CPU_STOPPED: return "stopped";
-	}
-	return "?";
-}
 
 int shell_cmd_threads(int argc, char **argv)
 {
@@ -50,25 +36,5 @@ int shell_cmd_threads(int argc, char **argv)
 		printed += got;
 	} while (left > SHELL_THREADS_CHUNK);
 	printk("threads: %u\n", printed);
-	return SHELL_OK;
-}
-
-int shell_cmd_cpus(int argc, char **argv)
-{
-	(void)argv;
-	if (argc != 1)
-		return shell_usage_of("cpus");
-	unsigned count = cpu_count();
-	for (unsigned i = 0; i < count; i++) {
-		const struct cpu_local *cpu = cpu_local_of(i);
-		uint64_t ticks = cpu->ticks, idle = cpu->idle_ticks;
-		printk("cpu index=%u apic_id=%u state=%s ticks=%llu "
-		       "idle_pct=%llu switches=%llu\n", i, cpu->apic_id,
-		       shell_cpu_state_name(cpu->state),
-		       (unsigned long long)ticks,
-		       (unsigned long long)(ticks ? idle * 100 / ticks : 0),
-		       (unsigned long long)sched_switch_count(i));
-	}
-	printk("cpus: %u online\n", count);
 	return SHELL_OK;
 }

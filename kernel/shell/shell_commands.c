@@ -26,7 +26,7 @@ const struct shell_command shell_commands[] = {
 	  shell_cmd_stats },
 	{ "threads", "", "every thread: id, name, CPU, state, run time",
 	  shell_cmd_threads },
-	{ "cpus", "", "every CPU: APIC id, state, ticks, idle share",
+	{ "cpus", "", "each CPU: APIC id, state, ticks, idle share, and those not up",
 	  shell_cmd_cpus },
 	{ "run", "demo [pages=N] [limit=N] [accesses=N] [writes=PCT] [seed=N] "
 	  "[scheme=S] [status=on|off] [samples=N]", "run a workload", shell_cmd_run },

@@ -125,3 +125,11 @@ KTEST(shell, failpoints_command)
 	shell_test_still_answers(t);
 }
 #endif
+
+/* `cpus` takes no argument, and lists the CPUs it was given. */
+KTEST(shell, cpus_refuses_arguments)
+{
+	KTEST_EXPECT_EQ(t, shell_execute("cpus"), SHELL_OK);
+	KTEST_EXPECT_EQ(t, shell_execute("cpus 1"), SHELL_BAD_ARGUMENT);
+	shell_test_still_answers(t);
+}

@@ -20,6 +20,9 @@ BOCHS_TIMEOUT = 150
 OUTER_TIMEOUT = 180
 # tools/bochsrc's CPU model, as the kernel names it from CPUID.
 BOCHS_CPU = "i7-4770"
+# CPUs of the Bochs machine (run-bochs --cpus): its model has x2APIC, so
+# this is the boot that starts CPUs through the x2APIC.
+BOCHS_CPUS = 2
 
 
 def step(ctx):
@@ -38,7 +41,7 @@ def step(ctx):
         timeout = BOCHS_TIMEOUT * ctx.timeout_scale
         command = [RUN_BOCHS, "--disk", disk, "--serial", serial_path,
                    "--log", bochs_log, "--screen", "/dev/null",
-                   "--timeout", str(int(timeout)), iso]
+                   "--timeout", str(int(timeout)), "--cpus", str(BOCHS_CPUS), iso]
         ctx.echo(f"# boot bochs: {' '.join(command)}")
         run = process.run(command, timeout=OUTER_TIMEOUT * ctx.timeout_scale,
                           echo=lambda line: ctx.echo("  # " + line))
@@ -85,6 +88,9 @@ def judge(run, serial):
                    == (report.passed, report.failed, report.skipped),
                    f"kernel says {m.groups() if m else None}, KTAP has "
                    f"{(report.passed, report.failed, report.skipped)}"))
+    checks += steps.check_cpus_online("bochs", serial, BOCHS_CPUS)
+    checks.append(("bochs:x2apic", "lapic: x2APIC mode" in serial,
+                   "tools/bochsrc's CPU has x2APIC: the kernel should use it"))
     # The command line came through the config disk on Bochs' ATA disk.
     checks += check_boot_info("bochs", serial, CMDLINE)
     return checks

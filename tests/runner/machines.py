@@ -43,11 +43,12 @@ def make_config_disk(path, cmdline, module=None, module_name=None):
 
 
 def qemu_command(iso, firmware="bios", memory="256M", cpu="max", disk=None,
-                 extra=()):
-    """QEMU under TCG, serial on stdout, no screen, no reboot on a triple
-    fault (QEMU then exits 0, which the runner reads as a crash)."""
+                 extra=(), cpus=1):
+    """QEMU under TCG (one host thread per CPU when there are several),
+    serial on stdout, no screen, no reboot on a triple fault (QEMU then
+    exits 0, which the runner reads as a crash)."""
     command = ["qemu-system-x86_64", "-machine", "pc,accel=tcg",
-               "-cpu", cpu, "-m", memory, "-smp", "1",
+               "-cpu", cpu, "-m", memory, "-smp", str(cpus),
                "-display", "none", "-serial", "stdio", "-monitor", "none",
                "-no-reboot", "-nic", "none", "-boot", "order=d",
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x01",

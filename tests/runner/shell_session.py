@@ -9,7 +9,7 @@ of range: one clear line and a new prompt each) and Ctrl-C during a long
 run (a partial summary and a prompt in bounded time); `poweroff` must end
 QEMU with status 1.
 
-The shell step also boots veil.iso at 32 MiB and types runs of the demo
+The shell step also boots veil.iso at 34 MiB and types runs of the demo
 that cannot fit (PRESSURE_EXCHANGES): each must end in the demo's error
 line and a new prompt, and a small run after them must still pass.
 
@@ -35,7 +35,7 @@ EXCHANGES = [
     # the boot flow is thread 0, CPU 0 has its idle thread; CPU 0 online
     ("threads", ["thread id=0 name=main cpu=0 state=running",
                  "name=idle/0 cpu=0", "threads: "]),
-    ("cpus", ["cpu index=0 apic_id=", "state=online", "cpus: 1 online"]),
+    ("cpus", ["cpu index=0 apic_id=0 state=online ticks=", "cpus: 1 of 1 online"]),
     ("scheme", ["schemes:", "demo", "policies:", "transforms:"]),
     ("frobnicate", ["unknown command 'frobnicate'"]),
     ("run demo pages=12x", ["'12x' is not a number"]),
@@ -83,8 +83,11 @@ def demo_checksum_checks(boot):
              f"{mismatches} mismatches: the demo's checksums found a page that changed")]
 
 
-# Memory pressure at 32 MiB: typed -> text its answer must hold.
-PRESSURE_MEMORY = "32M"
+# Memory pressure at 34 MiB: typed -> text its answer must hold. (32 MiB
+# was the size until the SMP code pushed the release kernel with its 8 MiB
+# corpus module a few KiB under the kernel's 16 MiB floor: the per-CPU
+# static buffers sized for 64 CPUs take most of the image's bss.)
+PRESSURE_MEMORY = "34M"
 PRESSURE_EXCHANGES = [
     # the clear set alone is more than the RAM: refused before it starts
     ("run demo pages=8192 limit=8192 accesses=100 status=off",

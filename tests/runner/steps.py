@@ -147,12 +147,13 @@ def step_host(ctx):
 
 # ---------------------------------------------------------------- kernel boots
 def boot(ctx, name, cmdline=None, firmware="bios", memory="256M", cpu="max",
-         timeout=120, stop_when=None, module=None, module_name=None, iso=TEST_ISO):
+         timeout=120, stop_when=None, module=None, module_name=None, iso=TEST_ISO,
+         cpus=1, extra=()):
     disk = None
     if cmdline is not None:
         disk = machines.make_config_disk(os.path.join(RUN_DIR, name + ".img"),
                                          cmdline, module, module_name)
-    command = machines.qemu_command(iso, firmware, memory, cpu, disk)
+    command = machines.qemu_command(iso, firmware, memory, cpu, disk, extra, cpus)
     ctx.echo(f"# boot {name}: {' '.join(command)}")
     run = process.run(command, timeout=timeout * ctx.timeout_scale,
                       echo=lambda l: ctx.echo("  | " + l), stop_when=stop_when)
@@ -221,21 +222,57 @@ def check_build(name, output, build, ktest):
              f"kernel said {m.group(0) if m else None!r}, expected {wanted}")]
 
 
+SMP_ONLINE = re.compile(r"smp: (\d+) of (\d+) CPUs online")
+
+
+def check_cpus_online(name, output, online, listed=None):
+    """The boot log's `smp: <n> of <m> CPUs online` says online of listed
+    (listed defaults to online: every CPU came up)."""
+    listed = online if listed is None else listed
+    found = SMP_ONLINE.findall(output)
+    got = [(int(n), int(m)) for n, m in found]
+    return [(f"{name}:cpus-online", got == [(online, listed)],
+             f"expected one 'smp: {online} of {listed} CPUs online', got {got}")]
+
+
 def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6", corpus=False,
-               iso=TEST_ISO, build="debug"):
+               iso=TEST_ISO, build="debug", cpus=1):
     module = corpus_file() if corpus else None
     if corpus and not module:
         # The corpus cases would only skip: say so as a failure instead.
         return [(f"{name}:corpus", False, f"{TREE_CORPUS} missing (make corpus)")]
     if module:
         ctx.echo(f"# {name}: module corpus = {module}")
-    run = boot(ctx, name, cmdline, firmware=firmware, timeout=180,
-               module=module, module_name="corpus", iso=iso)
+    run = boot(ctx, name, cmdline, firmware=firmware, timeout=180 + 30 * cpus,
+               module=module, module_name="corpus", iso=iso, cpus=cpus)
     checks = judge_boot(name, run)
+    checks += check_cpus_online(name, run.output, cpus)
     checks += ktap_checks(name, ktap.parse(run.output, name),
                           required_cases("max", corpus=module is not None))
     checks += check_boot_info(name, run.output, cmdline)
     checks += check_build(name, run.output, build, ktest=True)
+    return checks
+
+
+# The suite on several CPUs: the long stress cases stay in ktest-bios
+# (one CPU), the rest runs on each machine size.
+SMP_SIZES = (2, 4, 8)
+
+
+def step_smp(ctx):
+    """The ktest suite (without the stress cases) on 2, 4 and 8 CPUs: every
+    CPU online and every case passing; then bench=ipi on two CPUs under
+    -icount shift=0, whose figure is instructions per round trip."""
+    checks = []
+    for cpus in SMP_SIZES:
+        checks += ktest_boot(ctx, f"smp-{cpus}", "bios", WITHOUT_STRESS + " loglevel=6",
+                             cpus=cpus)
+    run = boot(ctx, "bench-ipi", "bench=ipi loglevel=6", timeout=180, cpus=2,
+               extra=("-icount", "shift=0"))
+    checks += judge_boot("bench-ipi", run)
+    m = re.search(r"insns_per_ipi_roundtrip=(\d+)", run.output)
+    checks.append(("bench-ipi:figure", bool(m) and int(m.group(1)) > 0,
+                   f"printed {m.group(0) if m else None!r}"))
     return checks
 
 
@@ -325,6 +362,16 @@ CRASHES = {
 }
 
 
+# Panics with several CPUs: crash name -> (CPUs, what the one report must
+# say). Every other CPU must be stopped, and the report printed once.
+CRASHES_SMP = {
+    # the backtrace walks CPU 1's own (allocated) stack
+    "panic_secondary": (2, r"\*\*\* kernel panic: crashtest: a panic on CPU 1\n"
+                           r"backtrace:\n(.*\n)*?.* crashtest_panic_here\+(.*\n)*?.* smp_ap_main\+"),
+    "panic_all_cpus": (4, r"\*\*\* kernel panic: crashtest: a panic on CPU \d at the same tick"),
+}
+
+
 def step_crashes(ctx):
     checks = []
     for crash, pattern in CRASHES.items():
@@ -333,6 +380,22 @@ def step_crashes(ctx):
         checks += judge_boot(name, run, expect_status="crashed")
         checks.append((f"{name}:report", re.search(pattern, run.output) is not None,
                        f"expected /{pattern}/ in the output"))
+    for crash, (cpus, pattern) in CRASHES_SMP.items():
+        name = f"crash-{crash}"
+        run = boot(ctx, name, f"crashtest={crash}", timeout=90, cpus=cpus)
+        checks += judge_boot(name, run, expect_status="crashed")
+        checks += check_cpus_online(name, run.output, cpus)
+        checks.append((f"{name}:report", re.search(pattern, run.output) is not None,
+                       f"expected /{pattern}/ in the output"))
+        reports = run.output.count("*** kernel panic")
+        checks.append((f"{name}:reported-once", reports == 1,
+                       f"{reports} panic reports; one expected"))
+        m = re.search(r"smp: CPU (\d) stopped (\d+) of (\d+) other CPUs", run.output)
+        # The reporter stops the CPUs still running; those that panicked a
+        # moment later halted themselves (panic_all_cpus) and are not asked.
+        stopped_all = bool(m) and m.group(2) == m.group(3)
+        checks.append((f"{name}:others-stopped", stopped_all,
+                       f"stop line {m.group(0) if m else None!r}"))
     return checks
 
 
@@ -445,11 +508,48 @@ def step_bad_input(ctx):
                    "unknown option 'frobnicate' ignored" in run.output,
                    "expected a warning naming the option"))
     checks += bad_input_cmdline(ctx)
+    checks += bad_input_smp(ctx)
     marker = "Veil needs it for W^X"
     run = boot(ctx, "no-nx", None, cpu="qemu64,-nx", timeout=60,
                stop_when=lambda line: marker in line)
     checks.append(("no-nx:message", marker in run.output,
                    "a CPU without NX must be told so on the serial port"))
+    return checks
+
+
+def bad_input_smp(ctx):
+    """CPUs that do not come up: more than the 64 Veil runs (-smp 66), one
+    that never answers its start-up IPI (the smp_skip_sipi test aid), no
+    MADT at all (ACPI off), and smp_max=1 on a machine of four. Each boot
+    names what did not come up and still passes the smp suite."""
+    checks = []
+    cases = [
+        # name, cpus, extra cmdline, extra QEMU args, online, listed, lines
+        ("smp-66", 66, "", (), 64, 66,
+         [r"warn: smp: CPU 6[56] of the MADT \(APIC id not kept\) is not online: "
+          r"listed past the first 64"] * 2),
+        ("smp-no-answer", 4, " smp_skip_sipi=2", (), 3, 4,
+         [r"warn: smp: CPU with APIC id 2 is not online: did not answer its start-up"]),
+        ("smp-max-1", 4, " smp_max=1", (), 1, 4,
+         [r"warn: smp: CPU with APIC id %d is not online: not started \(smp_max\)" % i
+          for i in (1, 2, 3)]),
+        ("smp-no-madt", 2, "", ("-no-acpi",), 1, 1,
+         [r"warn: smp: no MADT: running on the boot CPU alone"]),
+    ]
+    for name, cpus, words, extra, online, listed, lines in cases:
+        run = boot(ctx, name, "ktest=smp loglevel=6" + words, timeout=240,
+                   cpus=cpus, extra=extra)
+        checks += judge_boot(name, run)
+        checks += check_cpus_online(name, run.output, online, listed)
+        for i, line in enumerate(lines):
+            found = len(re.findall(line, run.output))
+            wanted = lines.count(line)
+            checks.append((f"{name}:reported-{i}", found == wanted,
+                           f"expected {wanted} line(s) /{line}/, found {found}"))
+        report = ktap.parse(run.output, name)
+        checks += ktap_checks(name, report)
+        checks.append((f"{name}:ran-cases", report.passed > 0,
+                       f"{report.passed} cases passed"))
     return checks
 
 

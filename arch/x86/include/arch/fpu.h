@@ -34,6 +34,9 @@ static inline bool fpu_available(void)
 /* Sets CR0/CR4 so SSE instructions run (OSFXSR, OSXMMEXCPT; MP set, EM and
  * TS clear). Called once at boot before any section; idempotent. */
 void fpu_init(void);
+/* The same set-up on an application processor, when it has SSE2 and
+ * FXSR. */
+void fpu_cpu_init(void);
 /* True after fpu_init() found SSE2 and FXSR (every x86-64 CPU has them). */
 bool fpu_available(void);
 /* Opens a section: interrupts off, previous SSE state saved. Returns the

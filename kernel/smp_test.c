@@ -1,0 +1,212 @@
+/*
+ * ktest suite smp: the CPUs ACPI listed are online with distinct per-CPU
+ * areas, each knows who it is, calls and wake-ups reach every CPU, and
+ * every CPU's timer ticks. On a one-CPU machine each case checks CPU 0.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernel/acpi.h"
+#include "kernel/arch_smp.h"
+#include "kernel/ktest/ktest.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/backtrace.h"
+#include "kernel/lib/irq.h"
+#include "kernel/lib/ksyms.h"
+#include "kernel/lib/time.h"
+#include "kernel/smp.h"
+
+/* What a CPU says about itself from inside smp_call_on. */
+struct smp_test_identity {
+	unsigned index;
+	uint32_t hw_id;
+	struct cpu_local *area;
+	bool interrupts_off;
+};
+
+static void smp_test_identify(void *argument)
+{
+	struct smp_test_identity *identity = argument;
+	unsigned long flags = irq_save();
+
+	identity->index = cpu_current();
+	identity->hw_id = arch_cpu_hw_id();
+	identity->area = cpu_local();
+	identity->interrupts_off = flags == 0;	/* irq_save: 0 when they were off */
+	irq_restore(flags);
+}
+
+KTEST(smp, every_listed_cpu_online)
+{
+	const struct acpi_machine *machine = acpi_machine();
+	unsigned listed = 1;
+
+	if (machine) {
+		listed = machine->cpus_beyond_max;
+		for (unsigned i = 0; i < machine->cpu_count; i++)
+			listed += machine->cpus[i].enabled;
+	}
+	KTEST_EXPECT_EQ(t, smp_listed_count(), listed);
+	/* Each listed CPU is online or was named as not: none is lost. */
+	KTEST_EXPECT_EQ(t, cpu_count() + smp_failed_count(), listed);
+	KTEST_EXPECT(t, cpu_count() >= 1 && cpu_count() <= CONFIG_MAX_CPUS);
+	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
+		enum cpu_state state = cpu_local_of(i)->state;
+		if (i < cpu_count())
+			KTEST_EXPECT_EQ(t, state, CPU_ONLINE);
+		else
+			KTEST_EXPECT(t, state != CPU_ONLINE);
+	}
+	/* Each one not online is kept with a reason, and none more. */
+	uint32_t hw_id;
+	const char *why;
+	unsigned kept = smp_failed_count() < CONFIG_MAX_CPUS ?
+			smp_failed_count() : CONFIG_MAX_CPUS;
+	for (unsigned i = 0; i < kept; i++) {
+		KTEST_EXPECT(t, smp_failed_cpu(i, &hw_id, &why) && why && *why);
+		for (unsigned j = 0; j < cpu_count(); j++)
+			KTEST_EXPECT(t, cpu_local_of(j)->apic_id != hw_id);
+	}
+	KTEST_EXPECT(t, !smp_failed_cpu(kept, &hw_id, &why));
+	ktest_log(t, "%u of %u CPUs online", cpu_count(), listed);
+}
+
+KTEST(smp, each_cpu_knows_itself)
+{
+	struct smp_test_identity identity[CONFIG_MAX_CPUS];
+
+	for (unsigned i = 0; i < cpu_count(); i++) {
+		identity[i].index = ~0u;
+		smp_call_on(i, smp_test_identify, &identity[i]);
+		KTEST_EXPECT_EQ(t, identity[i].index, i);
+		KTEST_EXPECT_EQ(t, identity[i].hw_id, cpu_local_of(i)->apic_id);
+		KTEST_EXPECT(t, identity[i].area == cpu_local_of(i));
+		KTEST_EXPECT(t, identity[i].interrupts_off);
+		for (unsigned j = 0; j < i; j++) {
+			KTEST_EXPECT(t, identity[j].hw_id != identity[i].hw_id);
+			KTEST_EXPECT(t, identity[j].area != identity[i].area);
+		}
+	}
+}
+
+KTEST(smp, per_cpu_areas_distinct)
+{
+	for (unsigned i = 0; i < cpu_count(); i++) {
+		struct cpu_local *area = cpu_local_of(i);
+		KTEST_EXPECT(t, area->self == area);
+		KTEST_EXPECT_EQ(t, area->index, i);
+		for (unsigned j = 0; j < i; j++) {
+			struct cpu_local *other = cpu_local_of(j);
+			/* Not only distinct: not overlapping either. */
+			KTEST_EXPECT(t, (uintptr_t)other + sizeof(*other) <= (uintptr_t)area ||
+					(uintptr_t)area + sizeof(*area) <= (uintptr_t)other);
+		}
+	}
+}
+
+static void smp_test_increment(void *argument)
+{
+	(*(volatile unsigned *)argument)++;
+}
+
+KTEST(smp, call_on_round_trip_every_cpu)
+{
+	enum { ROUNDS = 200 };
+	unsigned counters[CONFIG_MAX_CPUS] = { 0 };
+
+	for (unsigned round = 0; round < ROUNDS; round++)
+		for (unsigned i = 0; i < cpu_count(); i++)
+			smp_call_on(i, smp_test_increment, &counters[i]);
+	for (unsigned i = 0; i < cpu_count(); i++)
+		KTEST_EXPECT_EQ(t, counters[i], ROUNDS);
+}
+
+KTEST(smp, every_cpu_ticks)
+{
+	uint64_t ticks[CONFIG_MAX_CPUS], idle[CONFIG_MAX_CPUS];
+	uint64_t ms_before = time_ticks_ms();
+
+	for (unsigned i = 0; i < cpu_count(); i++) {
+		ticks[i] = __atomic_load_n(&cpu_local_of(i)->ticks, __ATOMIC_RELAXED);
+		idle[i] = __atomic_load_n(&cpu_local_of(i)->idle_ticks, __ATOMIC_RELAXED);
+	}
+	/* Interrupts on: the ticks come. Long enough for a loaded host to
+	 * run every emulated CPU's thread. */
+	time_delay_ms(100);
+	KTEST_EXPECT(t, time_ticks_ms() > ms_before);
+	for (unsigned i = 0; i < cpu_count(); i++) {
+		uint64_t now = __atomic_load_n(&cpu_local_of(i)->ticks, __ATOMIC_RELAXED);
+		uint64_t idle_now = __atomic_load_n(&cpu_local_of(i)->idle_ticks,
+						    __ATOMIC_RELAXED);
+		KTEST_EXPECT(t, now > ticks[i]);
+		/* The others do nothing but idle; this CPU is busy testing. */
+		if (i == cpu_current())
+			KTEST_EXPECT_EQ(t, idle_now, idle[i]);
+		else
+			KTEST_EXPECT(t, idle_now > idle[i]);
+	}
+}
+
+KTEST(smp, kick_wakes_every_other_cpu)
+{
+	for (unsigned i = 0; i < cpu_count(); i++) {
+		if (i == cpu_current())
+			continue;
+		uint64_t before = smp_kicks_taken(i);
+		smp_kick(i);
+		uint64_t deadline = time_ticks_ms() + 1000;
+		while (smp_kicks_taken(i) == before && time_ticks_ms() < deadline)
+			__builtin_ia32_pause();
+		KTEST_EXPECT_EQ(t, smp_kicks_taken(i), before + 1);
+	}
+}
+
+KTEST(smp, call_on_own_cpu_runs_directly)
+{
+	struct smp_test_identity identity = { .index = ~0u };
+	uint64_t kicks = smp_kicks_taken(cpu_current());
+
+	smp_call_on(cpu_current(), smp_test_identify, &identity);
+	KTEST_EXPECT_EQ(t, identity.index, cpu_current());
+	KTEST_EXPECT(t, identity.interrupts_off);
+	KTEST_EXPECT_EQ(t, smp_kicks_taken(cpu_current()), kicks);
+}
+
+/* Return addresses found walking up from inside smp_call_on. */
+struct smp_test_walk {
+	uint64_t addresses[32];
+	unsigned count;
+};
+
+static __attribute__((noinline)) void smp_test_capture(void *argument)
+{
+	struct smp_test_walk *walk = argument;
+
+	walk->count = backtrace_capture((uint64_t)__builtin_frame_address(0),
+					walk->addresses, 32);
+}
+
+/* A backtrace on any CPU reaches the function its stack began with: kmain
+ * on the boot stack, smp_ap_main on the others' allocated stacks. */
+KTEST(smp, backtrace_walks_every_cpu_stack)
+{
+	for (unsigned i = 0; i < cpu_count(); i++) {
+		struct smp_test_walk walk = { .count = 0 };
+		const char *wanted = i == 0 ? "kmain" : "smp_ap_main";
+		bool found = false;
+
+		smp_call_on(i, smp_test_capture, &walk);
+		for (unsigned f = 0; f < walk.count; f++) {
+			const char *name;
+			uint64_t offset;
+			/* - 1: the call, inside the caller (a call to a
+			 * noreturn function may end its caller). */
+			if (ksym_lookup(walk.addresses[f] - 1, &name, &offset) &&
+			    strcmp(name, wanted) == 0)
+				found = true;
+		}
+		if (!found)
+			ktest_log(t, "CPU %u: %u frames, no %s", i, walk.count, wanted);
+		KTEST_EXPECT(t, found);
+	}
+}

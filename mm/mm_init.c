@@ -38,14 +38,6 @@ void mm_init(const struct boot_info *info)
 		mm_dump();
 }
 
-bool mm_cpu_prepare(unsigned cpu)
-{
-	/* Per-CPU buffers are static arrays of CONFIG_MAX_CPUS entries until
-	 * the allocators size them by the CPUs present: nothing to do. */
-	(void)cpu;
-	return true;
-}
-
 void mm_dump(void)
 {
 	pmm_boot_dump();

@@ -157,3 +157,45 @@ HTEST(trace_parser_rejects_malformed_lines)
 	HCHECK(!trace_parse_line("something else", &line));
 	HCHECK(!trace_parse_line("", &line));
 }
+
+/* Trace rings exist only for prepared CPUs (trace_cpu_prepare, called by
+ * mm_cpu_prepare): an event on a CPU without one is not recorded, and
+ * after preparing it the CPU's events are. Rings are per CPU, so records
+ * of two CPUs both show up, each with its CPU. */
+struct dump_cpus {
+	unsigned parsed, on_cpu[8];
+};
+
+static void count_cpu_line(void *context, const char *line)
+{
+	struct dump_cpus *counts = context;
+	struct trace_line parsed;
+
+	if (trace_parse_line(line, &parsed)) {
+		counts->parsed++;
+		if (parsed.cpu < 8)
+			counts->on_cpu[parsed.cpu]++;
+	}
+}
+
+extern __thread unsigned host_cpu_index;
+
+HTEST(trace_records_only_on_prepared_cpus)
+{
+	struct dump_cpus counts = { 0 };
+
+	trace_clear();
+	host_cpu_index = 5;	/* never prepared by the fake machine */
+	trace_record_event(TLB_EVENT_MAP, 1, 0x1000, 0x2000);
+	HCHECK(trace_cpu_prepare(5));
+	HCHECK(trace_cpu_prepare(5));	/* twice is harmless */
+	HCHECK(!trace_cpu_prepare(1000));
+	trace_record_event(TLB_EVENT_FAULT, 1, 0x3000, 0x4000);
+	host_cpu_index = 0;
+	trace_record_event(TLB_EVENT_EVICT, 1, 0x5000, 0x6000);
+	trace_dump(count_cpu_line, &counts);
+	HCHECK_EQ(counts.parsed, 2);
+	HCHECK_EQ(counts.on_cpu[5], 1);
+	HCHECK_EQ(counts.on_cpu[0], 1);
+	trace_clear();
+}

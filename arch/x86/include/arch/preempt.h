@@ -18,13 +18,6 @@ static inline void arch_preempt_count_inc(void)
 			     : "memory", "cc");
 }
 
-static inline void arch_preempt_count_dec(void)
-{
-	__asm__ __volatile__("decl %%gs:%c0"
-			     : : "i"(offsetof(struct cpu_local, preempt_count))
-			     : "memory", "cc");
-}
-
 /* Lowers the count; true when it reached 0 (the flags of the decrement,
  * read through asm goto so the common path is two instructions). */
 static inline bool arch_preempt_count_dec_is_zero(void)
@@ -46,17 +39,6 @@ static inline unsigned arch_preempt_count(void)
 			     : "i"(offsetof(struct cpu_local, preempt_count))
 			     : "memory");
 	return count;
-}
-
-static inline bool arch_need_resched(void)
-{
-	unsigned char flag;
-
-	__asm__ __volatile__("movb %%gs:%c1, %0"
-			     : "=q"(flag)
-			     : "i"(offsetof(struct cpu_local, need_resched))
-			     : "memory");
-	return flag != 0;
 }
 
 #endif

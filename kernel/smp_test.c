@@ -14,6 +14,7 @@
 #include "kernel/lib/irq.h"
 #include "kernel/lib/ksyms.h"
 #include "kernel/lib/time.h"
+#include "kernel/sched/sched.h"
 #include "kernel/smp.h"
 
 /* What a CPU says about itself from inside smp_call_on. */
@@ -172,41 +173,53 @@ KTEST(smp, call_on_own_cpu_runs_directly)
 	KTEST_EXPECT_EQ(t, smp_kicks_taken(cpu_current()), kicks);
 }
 
-/* Return addresses found walking up from inside smp_call_on. */
+/* Return addresses found walking up from a thread kept on one CPU. */
 struct smp_test_walk {
 	uint64_t addresses[32];
 	unsigned count;
+	unsigned cpu;
 };
 
-static __attribute__((noinline)) void smp_test_capture(void *argument)
+static __attribute__((noinline)) void smp_test_capture(struct smp_test_walk *walk)
 {
-	struct smp_test_walk *walk = argument;
-
 	walk->count = backtrace_capture((uint64_t)__builtin_frame_address(0),
 					walk->addresses, 32);
+	walk->cpu = cpu_current();
 }
 
-/* A backtrace on any CPU reaches the function its stack began with: kmain
- * on the boot stack, smp_ap_main on the others' allocated stacks. */
+/* The thread's function: the walk must reach it from two calls down. */
+static __attribute__((noinline)) void smp_test_walk_thread(void *argument)
+{
+	smp_test_capture(argument);
+	__asm__ __volatile__("" : : : "memory");	/* not a tail call */
+}
+
+/* A backtrace on any CPU follows the frames of an allocated kernel stack
+ * (a thread's) up to the function the thread began with. */
 KTEST(smp, backtrace_walks_every_cpu_stack)
 {
 	for (unsigned i = 0; i < cpu_count(); i++) {
 		struct smp_test_walk walk = { .count = 0 };
-		const char *wanted = i == 0 ? "kmain" : "smp_ap_main";
+		struct thread *thread = thread_create_on("walk",
+							 smp_test_walk_thread,
+							 &walk, 1ull << i);
 		bool found = false;
 
-		smp_call_on(i, smp_test_capture, &walk);
+		KTEST_ASSERT(t, thread != NULL);
+		thread_join(thread);
 		for (unsigned f = 0; f < walk.count; f++) {
 			const char *name;
 			uint64_t offset;
 			/* - 1: the call, inside the caller (a call to a
 			 * noreturn function may end its caller). */
 			if (ksym_lookup(walk.addresses[f] - 1, &name, &offset) &&
-			    strcmp(name, wanted) == 0)
+			    strcmp(name, "smp_test_walk_thread") == 0)
 				found = true;
 		}
 		if (!found)
-			ktest_log(t, "CPU %u: %u frames, no %s", i, walk.count, wanted);
+			ktest_log(t, "CPU %u: %u frames, no smp_test_walk_thread",
+				  i, walk.count);
 		KTEST_EXPECT(t, found);
+		KTEST_EXPECT_EQ(t, walk.cpu, i);
 	}
 }

@@ -5,22 +5,16 @@
  * nothing failed, and the frame and slab counters are back where they
  * were.
  *
- * Today it runs on the current CPU only: this tree has neither threads nor
- * cross-CPU calls. Once kernel/smp.h provides
- *     void smp_call_on(unsigned cpu, void (*function)(void *), void *argument);
- * alloc_torture_run_everywhere below is where to run it on every CPU at
- * once: call smp_call_on(cpu, alloc_torture_on_cpu, &torture) for each
- * online CPU but this one (if smp_call_on waits for the call to finish,
- * make it asynchronous or start the others first), run
- * alloc_torture_on_cpu here, wait for `finished` to reach cpu_count(),
- * then have each CPU empty its magazines (smp_call_on(cpu, slab_cpu_flush
- * wrapper)) before the counts are compared.
+ * Every online CPU runs it at once: one thread kept on each CPU (its
+ * affinity), all started before any is joined, each emptying its CPU's
+ * magazines at the end, so the counts settle once all are joined.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/irq.h"
+#include "kernel/sched/sched.h"
 #include "mm/alloc_torture.h"
 #include "mm/direct_map.h"
 #include "mm/mm.h"
@@ -38,8 +32,8 @@ static void *alloc_smp_frame_address(uint64_t phys)
 static struct alloc_torture alloc_smp_torture;
 static unsigned alloc_smp_finished;
 
-/* What each CPU runs (the shape smp_call_on calls): the worker on this
- * CPU, then its magazines emptied, so the counts can settle. */
+/* What each CPU's thread runs: the worker on this CPU, then its magazines
+ * emptied, so the counts can settle. */
 static void alloc_torture_on_cpu(void *argument)
 {
 	struct alloc_torture *torture = argument;
@@ -52,13 +46,20 @@ static void alloc_torture_on_cpu(void *argument)
 	__atomic_add_fetch(&alloc_smp_finished, 1, __ATOMIC_RELEASE);
 }
 
-/* Runs the torture on every CPU that can be reached: today the current
- * one (see the comment at the top for the wiring after the SMP merge).
+/* Runs the torture on every online CPU at once, a thread kept on each.
  * Returns how many CPUs ran it. */
 static unsigned alloc_torture_run_everywhere(struct alloc_torture *torture)
 {
+	struct thread *threads[CONFIG_MAX_CPUS];
+	unsigned cpus = cpu_count();
+
 	__atomic_store_n(&alloc_smp_finished, 0, __ATOMIC_RELAXED);
-	alloc_torture_on_cpu(torture);
+	for (unsigned cpu = 0; cpu < cpus; cpu++)
+		threads[cpu] = thread_create_on("alloc_smp", alloc_torture_on_cpu,
+						torture, 1ull << cpu);
+	for (unsigned cpu = 0; cpu < cpus; cpu++)
+		if (threads[cpu])
+			thread_join(threads[cpu]);
 	return __atomic_load_n(&alloc_smp_finished, __ATOMIC_ACQUIRE);
 }
 
@@ -100,7 +101,7 @@ static void alloc_smp_case(struct ktest *t, bool debug, uint64_t seed)
 		  "went through the exchange", debug ? "on" : "off", cpus,
 		  ALLOC_SMP_OPERATIONS, (unsigned long long)torture->handed_over);
 
-	KTEST_EXPECT_EQ(t, cpus, 1);
+	KTEST_EXPECT_EQ(t, cpus, cpu_count());
 	KTEST_EXPECT_EQ(t, torture->corruptions, 0);
 	KTEST_EXPECT_EQ(t, torture->failures, 0);
 	slab_cache_get_stats(cache, &stats);

@@ -3,6 +3,10 @@
  * through these (arch/x86/tlb.c), so the TLB event layer can observe them at
  * one place. mm/vmm.h's operations call them; other code rarely needs to.
  *
+ * Each primitive also reaches the other CPUs that may hold the
+ * translations (a shootdown) before it returns: with several CPUs online,
+ * a translation invalidated here is in no TLB once the call returns.
+ *
  * A space that is not running on this CPU may still have translations
  * cached under its address-space tag (PCID); the primitives take the space
  * so they can reach those too (or arrange a flush at its next switch).
@@ -38,6 +42,8 @@ struct tlb_stats {
 	uint64_t space_flushes;	/* CR3 reloads or INVPCID of one space */
 	uint64_t full_flushes;	/* global flushes */
 	uint64_t deferred;	/* flushes left to the space's next switch */
+	uint64_t shootdown_rounds;	/* invalidations that asked other CPUs */
+	uint64_t shootdown_flushes;	/* flushes CPUs made when asked */
 };
 void tlb_get_stats(struct tlb_stats *stats);
 

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <arch/keyreg.h>
 #include "arch/x86/random.h"
+#include "kernel/lib/cpu.h"
 #include "kernel/lib/printk.h"
+#include "kernel/smp.h"
 
 /* DR7 with every breakpoint disabled (bit 10 reads as one). */
 #define KEYREG_DR7_DISABLED 0x400ul
@@ -147,6 +149,36 @@ void keyreg_set_test_key(const uint8_t key[KEYREG_BYTES])
 	}
 	keyreg_current = KEYREG_FROM_TEST_KEY;
 	log_warn("keyreg: a KNOWN TEST KEY is loaded: sealed pages are not secret");
+}
+
+/* On the receiving CPU (an IPI of smp_call_on): the key words from the
+ * sender's box into this CPU's debug registers. */
+static void keyreg_receive(void *argument)
+{
+	const uint64_t *words = argument;
+
+	__asm__ __volatile__("mov %0, %%dr7" : : "r"(KEYREG_DR7_DISABLED));
+	for (unsigned i = 0; i < 4; i++)
+		keyreg_write(i, words[i]);
+}
+
+void keyreg_share(void)
+{
+	/* volatile: the wipe below must not be dropped as a dead store. */
+	volatile uint64_t words[4];
+	unsigned self = cpu_current();
+
+	if (cpu_count() < 2)
+		return;
+	for (unsigned i = 0; i < 4; i++)
+		words[i] = keyreg_read_one(i);
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
+		if (cpu != self)
+			smp_call_on(cpu, keyreg_receive, (void *)words);
+	for (unsigned i = 0; i < 4; i++)
+		words[i] = 0;
+	log_info("keyreg: key copied to the debug registers of the %u other "
+		 "CPUs", cpu_count() - 1);
 }
 
 void keyreg_read(uint8_t key[KEYREG_BYTES])

@@ -68,8 +68,9 @@ void keyreg_boot_init(void)
 	fpu_init();
 	if (keyreg_test_key_text[0]) {
 		keyreg_load_test_key();
-		return;
+	} else {
+		random_init();		/* logs the source, warns loudly if none */
+		keyreg_generate();	/* logs rdseed, rdrand or jitter */
 	}
-	random_init();		/* logs the source, warns loudly if none */
-	keyreg_generate();	/* logs rdseed, rdrand or the jitter warning */
+	keyreg_share();		/* a seal may run on any CPU */
 }

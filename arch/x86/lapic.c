@@ -13,6 +13,7 @@
 #include "arch/x86/irq_lines.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/memlayout.h"
+#include "arch/x86/tlb_internal.h"
 #include "arch/x86/x86.h"
 #include "kernel/lib/irq.h"
 #include "kernel/lib/panic.h"
@@ -205,6 +206,9 @@ void lapic_dispatch(unsigned vector)
 		break;
 	case LAPIC_VECTOR_CALL:
 		smp_call_interrupt();
+		break;
+	case LAPIC_VECTOR_TLB:
+		tlb_shootdown_interrupt();
 		break;
 	case LAPIC_VECTOR_KICK:
 		smp_kick_interrupt();	/* counts it; the return is the point */

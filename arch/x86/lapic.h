@@ -15,6 +15,7 @@ enum lapic_vector {
 	LAPIC_VECTOR_TIMER = 0xf0,	/* the periodic tick of each CPU */
 	LAPIC_VECTOR_CALL = 0xf1,	/* smp_call_on's request */
 	LAPIC_VECTOR_KICK = 0xf2,	/* smp_kick: ends a hlt, nothing else */
+	LAPIC_VECTOR_TLB = 0xf3,	/* a TLB shootdown (arch/x86/tlb_shootdown.c) */
 	LAPIC_VECTOR_SPURIOUS = 0xff,	/* never acknowledged with an EOI */
 };
 

@@ -7,11 +7,17 @@
  *
  * Kernel-half mappings are global (vmm.c makes them so): INVLPG from any
  * space removes them, and a CR3 reload does not.
+ *
+ * Each primitive then reaches the other CPUs that may hold what it
+ * invalidated (tlb_shootdown, arch/x86/tlb_shootdown.c) before it returns,
+ * with interrupts off from the local flush to the last answer so the
+ * caller cannot move to another CPU in between.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <arch/cpuid.h>
 #include "arch/x86/memlayout.h"
+#include "arch/x86/tlb_internal.h"
 #include "arch/x86/vmm_internal.h"
 #include "arch/x86/x86.h"
 #include "kernel/lib/cpu.h"
@@ -88,6 +94,11 @@ struct vmm_space *tlb_current_space(void)
 	return tlb_running[cpu_current()];
 }
 
+struct vmm_space *tlb_running_space(unsigned cpu)
+{
+	return __atomic_load_n(&tlb_running[cpu], __ATOMIC_RELAXED);
+}
+
 void tlb_switch_to(struct vmm_space *space)
 {
 	uint64_t cr3 = space->root_physical;
@@ -100,7 +111,7 @@ void tlb_switch_to(struct vmm_space *space)
 		space->tlb_stale = false;
 	}
 	write_cr3(cr3);
-	tlb_running[cpu_current()] = space;
+	__atomic_store_n(&tlb_running[cpu_current()], space, __ATOMIC_RELAXED);
 }
 
 /* Invalidation of a space that is not running on this CPU. */
@@ -118,7 +129,8 @@ static void tlb_flush_other(struct vmm_space *space, uint64_t type, uintptr_t va
 	tlb_count(&tlb_counters.deferred);
 }
 
-void tlb_flush_page(struct vmm_space *space, uintptr_t va)
+/* This CPU's part of tlb_flush_page. */
+static void tlb_flush_page_here(struct vmm_space *space, uintptr_t va)
 {
 	if (tlb_is_kernel_half(va) || space == tlb_current_space()) {
 		/* Also drops this tag's paging-structure caches. */
@@ -127,6 +139,15 @@ void tlb_flush_page(struct vmm_space *space, uintptr_t va)
 		return;
 	}
 	tlb_flush_other(space, INVPCID_ADDRESS, va);
+}
+
+void tlb_flush_page(struct vmm_space *space, uintptr_t va)
+{
+	unsigned long flags = irq_save();
+
+	tlb_flush_page_here(space, va);
+	tlb_shootdown(tlb_is_kernel_half(va) ? NULL : space);
+	irq_restore(flags);
 }
 
 void tlb_flush_space(struct vmm_space *space)
@@ -142,6 +163,7 @@ void tlb_flush_space(struct vmm_space *space)
 	} else {
 		tlb_flush_other(space, INVPCID_CONTEXT, 0);
 	}
+	tlb_shootdown(space);
 	irq_restore(flags);
 }
 
@@ -159,8 +181,12 @@ void tlb_flush_range(struct vmm_space *space, uintptr_t start, uintptr_t end)
 			tlb_flush_space(space);
 		return;
 	}
+	unsigned long flags = irq_save();
 	for (uintptr_t va = first; va < end; va += PAGE_SIZE)
-		tlb_flush_page(space, va);
+		tlb_flush_page_here(space, va);
+	/* One round for the whole range. */
+	tlb_shootdown(tlb_is_kernel_half(first) ? NULL : space);
+	irq_restore(flags);
 }
 
 void tlb_flush_all(void)
@@ -172,6 +198,7 @@ void tlb_flush_all(void)
 	write_cr4(cr4 & ~X86_CR4_PGE);
 	write_cr4(cr4);
 	tlb_count(&tlb_counters.full_flushes);
+	tlb_shootdown(NULL);
 	irq_restore(flags);
 }
 
@@ -179,4 +206,5 @@ void tlb_get_stats(struct tlb_stats *stats)
 {
 	*stats = tlb_counters;
 	stats->page_flushes = __atomic_load_n(&tlb_counters.page_flushes, __ATOMIC_RELAXED);
+	tlb_shootdown_stats(&stats->shootdown_rounds, &stats->shootdown_flushes);
 }

@@ -31,6 +31,7 @@ static struct demo_workload demo_last;
 static struct demo_report demo_last_report;
 static char demo_last_source[80];	/* for people */
 static char demo_last_source_key[72];	/* for tools: one word */
+static unsigned demo_last_threads;	/* > 1: the last run was threaded */
 
 static bool demo_set_mode(const char *value)
 {
@@ -151,13 +152,15 @@ static void demo_loop(struct demo_workload *w, struct demo_report *report,
 static bool demo_fits_memory(const struct demo_options *options)
 {
 	uint64_t free_frames = frame_free_count();
-	uint64_t needed = (uint64_t)options->clear_limit +
-			  options->clear_limit / 64u + 16u;
+	uint64_t regions = options->threads > 1 ? options->threads : 1;
+	uint64_t needed = regions * ((uint64_t)options->clear_limit +
+				     options->clear_limit / 64u + 16u);
 
 	if (needed <= free_frames)
 		return true;
-	printk("demo: a clear set of %u pages needs about %llu KiB of frames; "
-	       "%llu KiB are free: use a smaller limit=\n", options->clear_limit,
+	printk("demo: %llu clear set(s) of %u pages need about %llu KiB of "
+	       "frames; %llu KiB are free: use a smaller limit=\n",
+	       (unsigned long long)regions, options->clear_limit,
 	       (unsigned long long)needed * 4u,
 	       (unsigned long long)free_frames * 4u);
 	return false;
@@ -174,6 +177,9 @@ bool demo_run(const struct demo_options *options)
 	if (!demo_fits_memory(options))
 		return false;
 	demo_describe_source(&corpus, found);
+	demo_last_threads = options->threads;
+	if (options->threads > 1)
+		return demo_run_threads(options, scheme, &corpus);
 	demo_region = demo_create_region(options, scheme);
 	if (!demo_region)
 		return false;
@@ -218,6 +224,12 @@ void demo_boot(void)
 
 void demo_print_stats(void)
 {
+	if (!demo_region && demo_last_threads > 1) {
+		printk("demo: the last run had %u threads, each of which "
+		       "destroyed its region; its summary has the figures\n",
+		       demo_last_threads);
+		return;
+	}
 	if (!demo_region) {
 		printk("demo: no run yet (`run demo`)\n");
 		return;

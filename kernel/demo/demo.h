@@ -13,6 +13,7 @@
 #define DEMO_PAGES_MAX 8192u	/* 32 MiB: fits the 256 MiB test guests */
 #define DEMO_SCHEME_MAX 64
 #define DEMO_SAMPLES_MAX 256	/* samples one run keeps */
+#define DEMO_THREADS_MAX 64
 
 struct demo_options {
 	uint32_t pages;			/* region pages */
@@ -25,6 +26,8 @@ struct demo_options {
 					 * evenly spaced over the accesses (for
 					 * charts that need a number of points) */
 	char scheme[DEMO_SCHEME_MAX];	/* "" picks the default scheme */
+	unsigned threads;		/* 0 or 1: one run on the calling thread;
+					 * N: N threads at once (demo_threads.c) */
 };
 
 /* The defaults `make run` shows. */

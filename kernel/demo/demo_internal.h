@@ -23,6 +23,12 @@ bool demo_corpus_find(struct demo_corpus *corpus);
 void demo_corpus_fill(const struct demo_corpus *corpus, uint32_t index,
 		      uint8_t *page);
 
+/* ---- demo_threads.c: run demo threads=N */
+/* N threads, each its own region; true when every one ran and every page
+ * came back. */
+bool demo_run_threads(const struct demo_options *options, const char *scheme,
+		      const struct demo_corpus *corpus);
+
 /* ---- demo_latency.c: fault latencies in a log-linear histogram */
 #define DEMO_LATENCY_BUCKETS 512
 struct demo_latency {

@@ -52,6 +52,12 @@ struct cpu_local {
  */
 void *cpu_memory_alloc(size_t bytes);
 
+/* Answers what other CPUs may be waiting for from this one (a TLB
+ * shootdown: arch/x86/tlb_shootdown.c). Busy waits that may run with
+ * interrupts off call it on each turn, so a CPU that waits never holds up
+ * one that waits on it. Cheap when nothing is pending. */
+void cpu_answer_requests(void);
+
 #ifdef VEIL_HOST
 /* Host tests: each test thread says which "CPU" it is (tests/host). */
 unsigned cpu_current(void);

@@ -26,8 +26,11 @@
 void host_spin_relax(void);
 #define spin_relax() host_spin_relax()
 #else
-/* One turn of a wait loop: tells the CPU it is spinning. */
-#define spin_relax() __builtin_ia32_pause()
+#include "kernel/lib/cpu.h"
+/* One turn of a wait loop: tells the CPU it is spinning, and answers the
+ * other CPUs (a TLB shootdown may wait on this one, which may be spinning
+ * with interrupts off on a lock the asking CPU holds). */
+#define spin_relax() do { __builtin_ia32_pause(); cpu_answer_requests(); } while (0)
 #endif
 
 struct spinlock {

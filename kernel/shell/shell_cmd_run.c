@@ -56,6 +56,9 @@ static bool shell_demo_option(struct demo_options *o, const char *key,
 	if (strcmp(key, "writes") == 0 &&
 	    shell_parse_number(value, "writes (percent)", 0, 100, &n))
 		return o->write_percent = (unsigned)n, true;
+	if (strcmp(key, "threads") == 0 &&
+	    shell_parse_number(value, "threads", 1, DEMO_THREADS_MAX, &n))
+		return o->threads = (unsigned)n, true;
 	if (strcmp(key, "samples") == 0 &&
 	    shell_parse_number(value, "samples", 1, DEMO_SAMPLES_MAX, &n))
 		return o->samples = (unsigned)n, true;
@@ -64,7 +67,8 @@ static bool shell_demo_option(struct demo_options *o, const char *key,
 		return o->seed = n, true;
 	if (strcmp(key, "pages") && strcmp(key, "limit") &&
 	    strcmp(key, "accesses") && strcmp(key, "writes") &&
-	    strcmp(key, "seed") && strcmp(key, "samples"))
+	    strcmp(key, "seed") && strcmp(key, "samples") &&
+	    strcmp(key, "threads"))
 		printk("shell: run demo has no option '%s'\n", key);
 	return false;
 }

@@ -29,7 +29,7 @@ const struct shell_command shell_commands[] = {
 	{ "cpus", "", "each CPU: APIC id, state, ticks, idle share, and those not up",
 	  shell_cmd_cpus },
 	{ "run", "demo [pages=N] [limit=N] [accesses=N] [writes=PCT] [seed=N] "
-	  "[scheme=S] [status=on|off] [samples=N]", "run a workload", shell_cmd_run },
+	  "[scheme=S] [status=on|off] [samples=N] [threads=N]", "run a workload", shell_cmd_run },
 	{ "test", "[all|SUITE|SUITE.CASE,...]", "run ktest suites (no argument: list them)",
 	  shell_cmd_test },
 	{ "bench", "[NAME]", "run a benchmark (no argument: list them)",

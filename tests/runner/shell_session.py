@@ -91,7 +91,7 @@ PRESSURE_MEMORY = "34M"
 PRESSURE_EXCHANGES = [
     # the clear set alone is more than the RAM: refused before it starts
     ("run demo pages=8192 limit=8192 accesses=100 status=off",
-     ["demo: a clear set of 8192 pages needs about"]),
+     ["demo: 1 clear set(s) of 8192 pages need about"]),
     # the store fills, seals fail, frames run out: the demo stops
     ("run demo pages=8192 limit=1 scheme=clock:identity",
      ["could not be brought in: out of memory", "the kernel goes on"]),

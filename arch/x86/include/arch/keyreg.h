@@ -47,6 +47,11 @@ enum keyreg_origin keyreg_generate(void);
 /* Loads a known key (test-only command line option, known-answer tests).
  * The caller's buffer is RAM: this is for tests, never for a real key. */
 void keyreg_set_test_key(const uint8_t key[KEYREG_BYTES]);
+/* Gives every other online CPU the key this CPU holds (each CPU has its
+ * own debug registers, and a seal may run on any CPU). The words cross in
+ * a stack box for the time of the IPIs, wiped after (docs/encryption.md).
+ * Call with interrupts on, after the key changed; keyreg_boot_init does. */
+void keyreg_share(void);
 /* Copies the key out, for the portable cipher path (which keeps it in a
  * stack buffer it wipes; see docs/encryption.md). */
 void keyreg_read(uint8_t key[KEYREG_BYTES]);

@@ -122,8 +122,9 @@ static inline struct vmm_entry vmm_entry_handle(uint64_t handle)
  * present entry by a handle entry (BUSY, then the sealed page's handle)
  * never frees or allocates a table, so it cannot fail for memory.
  * VMM_CHANGED when the entry did not match (*old tells what it is).
- * "Every TLB" is this CPU's today: with several CPUs it widens to the
- * space's CPU set, here and nowhere else.
+ * "Every TLB": this CPU's, and every other online CPU's that may hold it
+ * (all of them for the kernel half, those running the space otherwise),
+ * through a shootdown that has been answered when this returns (mm/tlb.h).
  */
 int vmm_exchange(struct vmm_space *space, uintptr_t va,
 		 const struct vmm_entry *expected,

@@ -24,8 +24,8 @@
 /* The boot-time switch, set from the command line before kmain runs it. */
 static bool demo_at_boot = true;
 
-/* The last run, kept for `stats`: the shell runs on one CPU, nothing else
- * touches these. */
+/* The last run, kept for `stats`: only the shell's thread (or kmain's, at
+ * boot) touches these. */
 static struct region *demo_region;
 static struct demo_workload demo_last;
 static struct demo_report demo_last_report;

@@ -1,12 +1,12 @@
 /*
  * run demo threads=N: the demo's workload as N kernel threads at once, each
  * on a region of its own ("demo.K", pages and clear set as asked, the
- * corpus, seed + K), thread K kept on CPU K mod the CPUs online. The
- * regions share the page store and the frame allocator, which is what runs
- * concurrently here; each region is used from one CPU only, and its thread
- * destroys it before it ends, because the unmap's TLB invalidation reaches
- * only the CPU that makes it until shootdowns exist (docs/smp.md). The
- * calling thread polls Ctrl-C, and prints one line per thread and a total.
+ * corpus, seed + K), thread K kept on CPU K mod the CPUs online, so each
+ * line of the summary is one region on one CPU. The regions share the page
+ * store, the frame allocator and the slab, which is what runs concurrently
+ * here, and every eviction's TLB shootdown reaches the other CPUs. Each
+ * thread destroys its region before it ends. The calling thread polls
+ * Ctrl-C, and prints one line per thread and a total.
  */
 #include <string.h>
 #include "kernel/console.h"

@@ -40,6 +40,8 @@ XF_CODEC_SEAL(samefill, CODEC_ALLOW(CODEC_ID_SAMEFILL))
 XF_CODEC_SEAL(wkdm, CODEC_ALLOW(CODEC_ID_WKDM))
 XF_CODEC_SEAL(lz4, CODEC_ALLOW(CODEC_ID_LZ4))
 XF_CODEC_SEAL(adaptive, CODEC_ALLOW_ALL)
+/* dense: a same-filled page is still its word alone */
+XF_CODEC_SEAL(dense, CODEC_ALLOW(CODEC_ID_SAMEFILL) | CODEC_ALLOW(CODEC_ID_DENSE))
 
 static int xf_codec_unseal(void *context, const struct xf_page_id *page,
 			   const void *in, size_t in_length, void *out,
@@ -74,6 +76,7 @@ XF_CODEC_OPS(samefill)
 XF_CODEC_OPS(wkdm)
 XF_CODEC_OPS(lz4)
 XF_CODEC_OPS(adaptive)
+XF_CODEC_OPS(dense)
 
 void xf_codec_register(void)
 {
@@ -82,4 +85,5 @@ void xf_codec_register(void)
 	xf_register(&xf_codec_wkdm);
 	xf_register(&xf_codec_lz4);
 	xf_register(&xf_codec_adaptive);
+	xf_register(&xf_codec_dense);
 }

@@ -1,0 +1,38 @@
+/*
+ * Canonical Huffman codes for the dense codec's encoder
+ * (codec_dense_huffman.c): code lengths limited to a maximum, and the
+ * canonical codes those lengths give, bit-reversed for an LSB-first stream.
+ */
+#ifndef VEIL_TRANSFORMS_CODEC_DENSE_HUFFMAN_H
+#define VEIL_TRANSFORMS_CODEC_DENSE_HUFFMAN_H
+
+#include <stdint.h>
+
+/* Sets lengths[0..count) to the code lengths of a prefix code for the
+ * frequencies, none over max_bits (at most 15): 0 for a symbol of frequency
+ * 0, 1 for a lone used symbol. scratch holds count entries; count is at
+ * most 512. The lengths are optimal when no limit applies and close to it
+ * otherwise. */
+void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
+			   unsigned max_bits, uint32_t *scratch,
+			   uint8_t *lengths);
+
+/* Sets codes[s] to symbol s's canonical code (shorter codes first, then by
+ * symbol), its bits reversed so that the stream's first bit is the code's
+ * first. */
+void dense_huffman_codes(const uint8_t *lengths, unsigned count,
+			 uint16_t *codes);
+
+/* The low length bits of code, reversed. */
+static inline unsigned dense_reverse_bits(unsigned code, unsigned length)
+{
+	unsigned reversed = 0;
+
+	for (unsigned i = 0; i < length; i++) {
+		reversed = reversed << 1 | (code & 1);
+		code >>= 1;
+	}
+	return reversed;
+}
+
+#endif

@@ -104,6 +104,7 @@ struct codec_workspace {
 			struct codec_dense_sequence sequences[CODEC_DENSE_MAX_SEQUENCES];
 			uint32_t frequencies[CODEC_DENSE_CODE_LENGTHS];
 			uint32_t sorted[CODEC_DENSE_CODE_LENGTHS];
+			uint32_t sort_temp[CODEC_DENSE_CODE_LENGTHS];
 			uint16_t codes[CODEC_DENSE_CODE_LENGTHS];
 			uint8_t lengths[CODEC_DENSE_CODE_LENGTHS];
 			/* the code lengths, run-length coded: symbol, extra */

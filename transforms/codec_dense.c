@@ -140,9 +140,11 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 
 	dense_huffman_lengths(frequencies, DENSE_LITLEN_SYMBOLS,
 			      DENSE_LITLEN_MAX_BITS, workspace->dense.sorted,
+			      workspace->dense.sort_temp,
 			      lengths);
 	dense_huffman_lengths(distance_frequencies, DENSE_DISTANCE_SYMBOLS,
 			      DENSE_DISTANCE_MAX_BITS, workspace->dense.sorted,
+			      workspace->dense.sort_temp,
 			      lengths + DENSE_DISTANCE_LENGTHS);
 	dense_huffman_codes(lengths, DENSE_LITLEN_SYMBOLS, codes);
 	dense_huffman_codes(lengths + DENSE_DISTANCE_LENGTHS,
@@ -169,6 +171,7 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	}
 	dense_huffman_lengths(clc_frequencies, DENSE_CLC_SYMBOLS,
 			      DENSE_CLC_MAX_BITS, workspace->dense.sorted,
+			      workspace->dense.sort_temp,
 			      clc_lengths);
 	dense_huffman_codes(clc_lengths, DENSE_CLC_SYMBOLS, clc_codes);
 	for (unsigned s = 0; s < DENSE_CLC_SYMBOLS; s++)

@@ -18,6 +18,7 @@
  */
 #include <string.h>
 #include "transforms/codec_dense_format.h"
+#include "transforms/codec_dense_huffman.h"
 
 #define DENSE_LITLEN_TABLE (1u << DENSE_LITLEN_MAX_BITS)
 #define DENSE_DISTANCE_TABLE (1u << DENSE_DISTANCE_MAX_BITS)
@@ -69,12 +70,17 @@ static inline unsigned dense_take(struct dense_reader *r, unsigned length)
 }
 
 /* Fills a lookup table of 2^bits entries from code lengths; false when a
- * length exceeds bits or the code is over-full. */
+ * length exceeds bits or the code is over-full. The table grows by
+ * doubling: once every code of up to l bits is in its 2^l entries, a copy
+ * of them makes the table for l + 1 bits (a code's entries are those whose
+ * low bits are the code reversed), where the codes of l + 1 bits then
+ * take their one entry each. Entries no code reaches stay 0 (no code). */
 static bool dense_build_table(const uint8_t *lengths, unsigned count,
 			      unsigned bits, uint16_t *table)
 {
-	unsigned per_length[16] = { 0 }, next_code[16];
-	unsigned code = 0;
+	unsigned per_length[16] = { 0 }, offsets[16];
+	uint16_t by_length[DENSE_LITLEN_SYMBOLS];
+	unsigned code = 0, size = 1, next = 0;
 	int left = 1;
 
 	for (unsigned s = 0; s < count; s++) {
@@ -86,26 +92,24 @@ static bool dense_build_table(const uint8_t *lengths, unsigned count,
 		left = 2 * left - (int)per_length[l];
 		if (left < 0)
 			return false;
+		offsets[l] = next;
+		next += per_length[l];
 	}
-	if (left > 0)
-		memset(table, 0, sizeof(uint16_t) << bits);
-	per_length[0] = 0;
+	/* symbols sorted by length, then by symbol: canonical order */
+	for (unsigned s = 0; s < count; s++)
+		if (lengths[s])
+			by_length[offsets[lengths[s]]++] = (uint16_t)s;
+	table[0] = 0;
+	next = 0;
 	for (unsigned l = 1; l <= bits; l++) {
-		code = (code + per_length[l - 1]) << 1;
-		next_code[l] = code;
-	}
-	for (unsigned s = 0; s < count; s++) {
-		unsigned length = lengths[s], reversed = 0, c;
+		memcpy(table + size, table, size * sizeof(uint16_t));
+		size *= 2;
+		for (unsigned k = 0; k < per_length[l]; k++) {
+			unsigned s = by_length[next++];
 
-		if (!length)
-			continue;
-		c = next_code[length]++;
-		for (unsigned i = 0; i < length; i++) {
-			reversed = reversed << 1 | (c & 1);
-			c >>= 1;
+			table[dense_reverse_bits(code++, l)] = (uint16_t)(s << 4 | l);
 		}
-		for (unsigned i = reversed; i < (1u << bits); i += 1u << length)
-			table[i] = (uint16_t)(s << 4 | length);
+		code <<= 1;
 	}
 	return true;
 }
@@ -185,25 +189,42 @@ static bool dense_read_lengths(struct dense_reader *r, uint8_t *litlen,
 static inline uint8_t *dense_copy_match(uint8_t *op, const uint8_t *end,
 					unsigned distance, unsigned length)
 {
-	const uint8_t *from = op - distance;
 	uint8_t *stop = op + length;
 
-	if (distance >= 8 && (size_t)(end - op) >= length + 8) {
-		/* 8-byte moves, each reading bytes already written; the
-		 * last may write up to 7 bytes past stop, inside end */
-		do {
-			memcpy(op, from, 8);
-			op += 8;
-			from += 8;
-		} while (op < stop);
+	if ((size_t)(end - op) < length + 16) {
+		/* near the end of the output: exactly */
+		const uint8_t *from = op - distance;
+
+		while (op < stop)
+			*op++ = *from++;
 		return stop;
 	}
+	/* Below, copies may write up to 15 bytes past stop, inside end. */
 	if (distance == 1) {
 		memset(op, op[-1], length);
 		return stop;
 	}
-	while (op < stop)
-		*op++ = *from++;
+	/* a short period: copy one period at a time, which doubles the
+	 * distance the rest may copy from (the bytes 2d back are the same)
+	 * until wide moves read only bytes already written */
+	while (distance < 8) {
+		memcpy(op, op - distance, distance);
+		op += distance;
+		distance *= 2;
+		if (op >= stop)
+			return stop;
+	}
+	if (distance >= 16) {
+		do {
+			memcpy(op, op - distance, 16);
+			op += 16;
+		} while (op < stop);
+	} else {
+		do {
+			memcpy(op, op - distance, 8);
+			op += 8;
+		} while (op < stop);
+	}
 	return stop;
 }
 
@@ -242,11 +263,22 @@ int codec_dense_decode(const void *in, size_t in_length, void *out,
 		if (r.overrun > DENSE_OVERRUN_LIMIT)
 			return XF_CORRUPT;
 		symbol = dense_symbol(&r, litlen_table, DENSE_LITLEN_MAX_BITS);
-		if (symbol < 0)
-			return XF_CORRUPT;
 		if (symbol < (int)DENSE_LITERALS) {
+			if (symbol < 0)
+				return XF_CORRUPT;
 			*op++ = (uint8_t)symbol;
-			continue;
+			if (op >= end)
+				break;
+			/* 56 bits after the refill, at most 11 used: the next
+			 * symbol, even a match, has its bits buffered */
+			symbol = dense_symbol(&r, litlen_table,
+					      DENSE_LITLEN_MAX_BITS);
+			if (symbol < (int)DENSE_LITERALS) {
+				if (symbol < 0)
+					return XF_CORRUPT;
+				*op++ = (uint8_t)symbol;
+				continue;
+			}
 		}
 		if (symbol >= (int)DENSE_REP0_LENGTH_FIRST) {
 			bucket = (unsigned)symbol - DENSE_REP0_LENGTH_FIRST;

@@ -8,30 +8,35 @@
  * deepest level that still has room. The rarest symbols get the longest
  * codes.
  */
+#include <string.h>
 #include "transforms/codec_dense_huffman.h"
 
 #define HUFFMAN_SYMBOL_BITS 9u
 #define HUFFMAN_SYMBOL_MASK ((1u << HUFFMAN_SYMBOL_BITS) - 1)
 #define HUFFMAN_MAX_LIMIT 15u
 
-/* Sorts keys[0..count) ascending (Shell sort: small arrays, no recursion). */
-static void huffman_sort(uint32_t *keys, unsigned count)
+/* Sorts keys[0..count) ascending by their frequency field (bits 9..24),
+ * keeping the order of equal ones: two passes of a byte-wide radix sort
+ * through temp. */
+static void huffman_sort(uint32_t *keys, uint32_t *temp, unsigned count)
 {
-	static const unsigned gaps[] = { 132, 57, 23, 10, 4, 1 };
+	unsigned offsets[256];
 
-	for (unsigned g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
-		unsigned gap = gaps[g];
+	for (unsigned pass = 0; pass < 2; pass++) {
+		unsigned shift = HUFFMAN_SYMBOL_BITS + 8 * pass, sum = 0;
+		uint32_t *from = pass ? temp : keys, *to = pass ? keys : temp;
 
-		for (unsigned i = gap; i < count; i++) {
-			uint32_t key = keys[i];
-			unsigned j = i;
+		memset(offsets, 0, sizeof(offsets));
+		for (unsigned i = 0; i < count; i++)
+			offsets[(from[i] >> shift) & 0xff]++;
+		for (unsigned d = 0; d < 256; d++) {
+			unsigned here = offsets[d];
 
-			while (j >= gap && keys[j - gap] > key) {
-				keys[j] = keys[j - gap];
-				j -= gap;
-			}
-			keys[j] = key;
+			offsets[d] = sum;
+			sum += here;
 		}
+		for (unsigned i = 0; i < count; i++)
+			to[offsets[(from[i] >> shift) & 0xff]++] = from[i];
 	}
 }
 
@@ -89,7 +94,7 @@ static void huffman_minimum_redundancy(uint32_t *a, unsigned n)
 
 void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
 			   unsigned max_bits, uint32_t *scratch,
-			   uint8_t *lengths)
+			   uint32_t *temp, uint8_t *lengths)
 {
 	unsigned used = 0, per_length[HUFFMAN_MAX_LIMIT + 1] = { 0 };
 	uint32_t kraft = 0, full = 1u << max_bits;
@@ -106,40 +111,36 @@ void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
 		lengths[scratch[0] & HUFFMAN_SYMBOL_MASK] = 1;
 		return;
 	}
-	huffman_sort(scratch, used);
-	{
-		/* the symbol of rank i, kept while the weights become lengths */
-		uint16_t symbols[512];
+	huffman_sort(scratch, temp, used);
+	/* temp: the symbol of rank i, kept while the weights become lengths */
+	for (unsigned i = 0; i < used; i++) {
+		temp[i] = scratch[i] & HUFFMAN_SYMBOL_MASK;
+		scratch[i] >>= HUFFMAN_SYMBOL_BITS;
+	}
+	huffman_minimum_redundancy(scratch, used);
+	for (unsigned i = 0; i < used; i++) {
+		unsigned length = scratch[i] > max_bits ? max_bits : scratch[i];
 
-		for (unsigned i = 0; i < used; i++) {
-			symbols[i] = (uint16_t)(scratch[i] & HUFFMAN_SYMBOL_MASK);
-			scratch[i] >>= HUFFMAN_SYMBOL_BITS;
-		}
-		huffman_minimum_redundancy(scratch, used);
-		for (unsigned i = 0; i < used; i++) {
-			unsigned length = scratch[i] > max_bits ? max_bits : scratch[i];
-
-			per_length[length]++;
-			kraft += full >> length;
-		}
-		/* over-full after cutting: move codes down a level */
-		while (kraft > full) {
-			per_length[max_bits]--;
-			kraft -= 1;
-			for (unsigned l = max_bits - 1; l > 0; l--) {
-				if (per_length[l]) {
-					per_length[l]--;
-					per_length[l + 1] += 2;
-					break;
-				}
+		per_length[length]++;
+		kraft += full >> length;
+	}
+	/* over-full after cutting: move codes down a level */
+	while (kraft > full) {
+		per_length[max_bits]--;
+		kraft -= 1;
+		for (unsigned l = max_bits - 1; l > 0; l--) {
+			if (per_length[l]) {
+				per_length[l]--;
+				per_length[l + 1] += 2;
+				break;
 			}
 		}
-		/* the rarest symbols (lowest ranks) take the longest codes */
-		next = 0;
-		for (unsigned l = max_bits; l > 0; l--)
-			for (unsigned k = 0; k < per_length[l]; k++)
-				lengths[symbols[next++]] = (uint8_t)l;
 	}
+	/* the rarest symbols (lowest ranks) take the longest codes */
+	next = 0;
+	for (unsigned l = max_bits; l > 0; l--)
+		for (unsigned k = 0; k < per_length[l]; k++)
+			lengths[temp[next++]] = (uint8_t)l;
 }
 
 void dense_huffman_codes(const uint8_t *lengths, unsigned count,

@@ -9,13 +9,13 @@
 #include <stdint.h>
 
 /* Sets lengths[0..count) to the code lengths of a prefix code for the
- * frequencies, none over max_bits (at most 15): 0 for a symbol of frequency
- * 0, 1 for a lone used symbol. scratch holds count entries; count is at
- * most 512. The lengths are optimal when no limit applies and close to it
- * otherwise. */
+ * frequencies (each below 2^16), none over max_bits (at most 15): 0 for a
+ * symbol of frequency 0, 1 for a lone used symbol. scratch and temp hold
+ * count entries each; count is at most 512. The lengths are optimal when
+ * no limit applies and close to it otherwise. */
 void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
 			   unsigned max_bits, uint32_t *scratch,
-			   uint8_t *lengths);
+			   uint32_t *temp, uint8_t *lengths);
 
 /* Sets codes[s] to symbol s's canonical code (shorter codes first, then by
  * symbol), its bits reversed so that the stream's first bit is the code's
@@ -23,16 +23,15 @@ void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
 void dense_huffman_codes(const uint8_t *lengths, unsigned count,
 			 uint16_t *codes);
 
-/* The low length bits of code, reversed. */
+/* The low length bits (1..16) of code, reversed: swaps of halves, pairs
+ * and single bits, no loop. */
 static inline unsigned dense_reverse_bits(unsigned code, unsigned length)
 {
-	unsigned reversed = 0;
-
-	for (unsigned i = 0; i < length; i++) {
-		reversed = reversed << 1 | (code & 1);
-		code >>= 1;
-	}
-	return reversed;
+	code = ((code & 0x5555u) << 1) | ((code >> 1) & 0x5555u);
+	code = ((code & 0x3333u) << 2) | ((code >> 2) & 0x3333u);
+	code = ((code & 0x0f0fu) << 4) | ((code >> 4) & 0x0f0fu);
+	code = ((code & 0x00ffu) << 8) | ((code >> 8) & 0x00ffu);
+	return code >> (16 - length);
 }
 
 #endif

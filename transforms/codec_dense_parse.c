@@ -14,12 +14,20 @@
 
 /* Earlier positions examined per search. */
 #ifndef DENSE_CHAIN_DEPTH
-#define DENSE_CHAIN_DEPTH 16
+#define DENSE_CHAIN_DEPTH 8
 #endif
 /* A match this long ends the search (longer ones are rare and cost little
  * to miss once found). */
 #ifndef DENSE_NICE_LENGTH
-#define DENSE_NICE_LENGTH 64u
+#define DENSE_NICE_LENGTH 32u
+#endif
+/* Lazy evaluation only after a match shorter than this. */
+#ifndef DENSE_LAZY_BELOW
+#define DENSE_LAZY_BELOW 32u
+#endif
+/* At most this many positions of a match enter the chains. */
+#ifndef DENSE_INSERT_LIMIT
+#define DENSE_INSERT_LIMIT 16u
 #endif
 /* Rough costs in bits, for scoring only: a literal, a symbol. */
 #ifndef DENSE_LITERAL_COST
@@ -113,24 +121,32 @@ static inline int dense_length_cost(unsigned length)
 	       (int)dense_bucket_extra_bits(dense_bucket(length - DENSE_MIN_MATCH));
 }
 
-/* The best match at position, repeat distances included. */
+static inline unsigned dense_load16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* The best match at position (which has 2 bytes left), repeat distances
+ * included; enters position into the chains if it is not yet. */
 static struct dense_match dense_find(struct dense_finder *f, size_t position)
 {
 	const uint8_t *here = f->in + position;
 	struct dense_match best = { 0, 0, 0, 0 };
 	unsigned reps[2] = { f->rep0, f->rep1 };
-	unsigned candidate;
+	unsigned candidate, hash, head4;
 	int depth = DENSE_CHAIN_DEPTH;
 
 	for (unsigned r = 0; r < 2; r++) {
 		unsigned length;
 		int score;
 
-		if (reps[r] > position)
+		if (reps[r] > position ||
+		    dense_load16(here) != dense_load16(here - reps[r]))
 			continue;
 		length = dense_match_length(here, here - reps[r], f->end);
-		if (length < DENSE_MIN_MATCH)
-			continue;
 		score = DENSE_LITERAL_COST * (int)length - dense_length_cost(length) -
 			(r ? DENSE_REP1_COST : 0);
 		if (score > best.score)
@@ -139,21 +155,33 @@ static struct dense_match dense_find(struct dense_finder *f, size_t position)
 	if (position >= f->hashable)
 		return best;
 	dense_insert_until(f, position);
-	candidate = f->head[dense_hash(here)];
+	head4 = dense_load32(here);
+	hash = (head4 * 2654435761u) >> (32 - CODEC_DENSE_HASH_BITS);
+	candidate = f->head[hash];
+	if (f->inserted == position) {
+		f->chain[position] = (uint16_t)candidate;
+		f->head[hash] = (uint16_t)(position + 1);
+		f->inserted++;
+	}
+	if (best.length >= DENSE_NICE_LENGTH)
+		return best;
 	while (candidate && depth-- > 0) {
 		size_t earlier = candidate - 1u;
 		unsigned distance = (unsigned)(position - earlier), length;
 		int score;
 
 		candidate = f->chain[earlier];
-		/* a longer match must differ from the best at its last byte */
-		if (best.length &&
-		    (here + best.length >= f->end ||
-		     f->in[earlier + best.length] != here[best.length]))
+		/* 4 bytes equal, and a longer match must differ from the best
+		 * at its last byte */
+		if (dense_load32(f->in + earlier) != head4 ||
+		    (best.length &&
+		     (here + best.length >= f->end ||
+		      f->in[earlier + best.length] != here[best.length])))
 			continue;
-		length = dense_match_length(here, f->in + earlier, f->end);
-		if (length < 4 || distance == f->rep0 || distance == f->rep1)
+		if (distance == f->rep0 || distance == f->rep1)
 			continue;
+		length = dense_match_length(here + 4, f->in + earlier + 4,
+					    f->end) + 4;
 		score = DENSE_LITERAL_COST * (int)length - dense_length_cost(length) -
 			DENSE_SYMBOL_COST - 1 -
 			(int)dense_bucket_extra_bits(dense_bucket(distance - 1));
@@ -192,7 +220,8 @@ size_t dense_parse(struct codec_workspace *workspace, const uint8_t *in,
 			continue;
 		}
 		/* lazy: a literal here if the next position does better */
-		while (position + 1 + DENSE_MIN_MATCH <= length) {
+		while (match.length < DENSE_LAZY_BELOW &&
+		       position + 1 + DENSE_MIN_MATCH <= length) {
 			next = dense_find(&finder, position + 1);
 			if (next.score <= match.score + DENSE_LAZY_MARGIN)
 				break;
@@ -209,6 +238,13 @@ size_t dense_parse(struct codec_workspace *workspace, const uint8_t *in,
 		} else if (match.symbol != DENSE_SEQUENCE_REP0) {
 			finder.rep1 = finder.rep0;
 			finder.rep0 = match.distance;
+		}
+		/* the inside of a long match enters the chains only in part
+		 * (runs and copies add little the search would use) */
+		if (match.length > DENSE_INSERT_LIMIT) {
+			dense_insert_until(&finder, position + DENSE_INSERT_LIMIT);
+			if (finder.inserted < position + match.length)
+				finder.inserted = position + match.length;
 		}
 		position += match.length;
 		anchor = position;

@@ -37,7 +37,7 @@
 #define DENSE_REP0_START 8u
 #define DENSE_REP1_START 16u
 /* Longest codes: they size the decoder's one-level tables (on its stack). */
-#define DENSE_LITLEN_MAX_BITS 11u
+#define DENSE_LITLEN_MAX_BITS 10u
 #define DENSE_DISTANCE_MAX_BITS 8u
 /* The code-length code: symbols 0..10 are the lengths 1..11, the others
  * runs of zero lengths (unused symbols), in buckets of base and extra bits

@@ -191,19 +191,25 @@ static inline uint8_t *dense_copy_match(uint8_t *op, const uint8_t *end,
 {
 	uint8_t *stop = op + length;
 
-	if ((size_t)(end - op) < length + 16) {
-		/* near the end of the output: exactly */
-		const uint8_t *from = op - distance;
-
-		while (op < stop)
-			*op++ = *from++;
-		return stop;
-	}
-	/* Below, copies may write up to 15 bytes past stop, inside end. */
 	if (distance == 1) {
 		memset(op, op[-1], length);
 		return stop;
 	}
+	if ((size_t)(end - op) < length + 16) {
+		/* near the end of the output: exactly, in copies that never
+		 * overlap (each one doubles the period it may copy from) */
+		while (op < stop) {
+			size_t chunk = (size_t)(stop - op) < distance ?
+				       (size_t)(stop - op) : distance;
+
+			memcpy(op, op - distance, chunk);
+			op += chunk;
+			distance *= 2;
+		}
+		return stop;
+	}
+	/* Below, copies may write up to 15 bytes past stop, before end (the
+	 * decoded length: bytes past it are never written). */
 	/* a short period: copy one period at a time, which doubles the
 	 * distance the rest may copy from (the bytes 2d back are the same)
 	 * until wide moves read only bytes already written */
@@ -305,7 +311,7 @@ int codec_dense_decode(const void *in, size_t in_length, void *out,
 		}
 		if (distance > (size_t)(op - start) || match > (size_t)(end - op))
 			return XF_CORRUPT;
-		op = dense_copy_match(op, start + out_capacity, distance, match);
+		op = dense_copy_match(op, end, distance, match);
 	}
 	/* the stream ends in the input's last byte, nothing read past it */
 	consumed = 8 * (size_t)(r.next - (const uint8_t *)in) + r.overrun - r.count;

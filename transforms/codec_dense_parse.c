@@ -29,6 +29,11 @@
 #ifndef DENSE_INSERT_LIMIT
 #define DENSE_INSERT_LIMIT 16u
 #endif
+/* After 2^DENSE_SKIP_SHIFT positions without a match in a row, the
+ * search steps 2 positions, then 3 after as many more, and so on. */
+#ifndef DENSE_SKIP_SHIFT
+#define DENSE_SKIP_SHIFT 4
+#endif
 /* Rough costs in bits, for scoring only: a literal, a symbol. */
 #ifndef DENSE_LITERAL_COST
 #define DENSE_LITERAL_COST 8
@@ -210,15 +215,18 @@ size_t dense_parse(struct codec_workspace *workspace, const uint8_t *in,
 		.rep1 = DENSE_REP1_START,
 	};
 	size_t count = 0, anchor = 0, position = 0;
+	unsigned misses = 0;
 
 	memset(workspace->dense.head, 0, sizeof(workspace->dense.head));
 	while (position + DENSE_MIN_MATCH <= length) {
 		struct dense_match match = dense_find(&finder, position), next;
 
 		if (match.score <= 0) {
-			position++;
+			/* a long stretch without matches is searched sparsely */
+			position += 1 + (misses++ >> DENSE_SKIP_SHIFT);
 			continue;
 		}
+		misses = 0;
 		/* lazy: a literal here if the next position does better */
 		while (match.length < DENSE_LAZY_BELOW &&
 		       position + 1 + DENSE_MIN_MATCH <= length) {

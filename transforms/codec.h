@@ -46,10 +46,12 @@
 /* LZ4 encodes inputs up to this length (16-bit positions in its table). */
 #define CODEC_LZ4_MAX_INPUT 65536u
 #define CODEC_LZ4_HASH_BITS 13
-/* The dense codec's match finder: hash heads of 4-byte prefixes, and room
- * for its parse of one page (a match is 2 bytes or more). */
+/* The dense codec's match finder: hash heads of 4-byte prefixes; and room
+ * for its parse of one page: corpus pages need at most about 520 steps, a
+ * page that would need more than this many (the pathological one: a short
+ * match every 4 bytes) keeps the rest of its bytes as literals. */
 #define CODEC_DENSE_HASH_BITS 11
-#define CODEC_DENSE_MAX_SEQUENCES (CODEC_PAGE_BYTES / 2 + 2)
+#define CODEC_DENSE_MAX_SEQUENCES 1024
 #define CODEC_DENSE_CODE_LENGTHS 329	/* literal/length + distance symbols */
 
 /* One step of the dense parse: literals copied from the input, then a
@@ -78,7 +80,7 @@ enum codec_id {
 };
 
 /* Scratch memory of encode calls; the caller keeps one per CPU or per
- * thread (about 44 KiB), zeroed before first use. Only the LZ4 table
+ * thread (about 56 KiB), zeroed before first use. Only the LZ4 table
  * carries anything from one call to the next: positions of earlier inputs,
  * which it tells apart by lz4_base and never uses (codec_lz4.c), so that
  * it needs no clearing per page. */
@@ -97,18 +99,29 @@ struct codec_workspace {
 		/* the dense encoder's match finder, parse and codes
 		 * (codec_dense*.c); nothing carried between calls */
 		struct {
-			/* per hash, 1 + the last position with it (0: none) */
-			uint16_t head[1u << CODEC_DENSE_HASH_BITS];
-			/* per position, the head entry it replaced */
-			uint16_t chain[CODEC_PAGE_BYTES];
+			union {
+				/* the parse: */
+				struct {
+					/* per hash, 1 + the last position
+					 * with it (0: none) */
+					uint16_t head[1u << CODEC_DENSE_HASH_BITS];
+					/* per position, the head entry it
+					 * replaced */
+					uint16_t chain[CODEC_PAGE_BYTES];
+				};
+				/* then the codes' construction: */
+				struct {
+					uint32_t sorted[CODEC_DENSE_CODE_LENGTHS];
+					uint32_t sort_temp[CODEC_DENSE_CODE_LENGTHS];
+					/* code lengths run-length coded:
+					 * symbol, extra bits */
+					uint8_t runs[CODEC_DENSE_CODE_LENGTHS][2];
+				};
+			};
 			struct codec_dense_sequence sequences[CODEC_DENSE_MAX_SEQUENCES];
 			uint32_t frequencies[CODEC_DENSE_CODE_LENGTHS];
-			uint32_t sorted[CODEC_DENSE_CODE_LENGTHS];
-			uint32_t sort_temp[CODEC_DENSE_CODE_LENGTHS];
 			uint16_t codes[CODEC_DENSE_CODE_LENGTHS];
 			uint8_t lengths[CODEC_DENSE_CODE_LENGTHS];
-			/* the code lengths, run-length coded: symbol, extra */
-			uint8_t runs[CODEC_DENSE_CODE_LENGTHS][2];
 		} dense;
 	};
 	/* the adaptive choice encodes its second candidate here */

@@ -218,7 +218,9 @@ size_t dense_parse(struct codec_workspace *workspace, const uint8_t *in,
 	unsigned misses = 0;
 
 	memset(workspace->dense.head, 0, sizeof(workspace->dense.head));
-	while (position + DENSE_MIN_MATCH <= length) {
+	/* the last sequence slot is kept for the final literals */
+	while (position + DENSE_MIN_MATCH <= length &&
+	       count < CODEC_DENSE_MAX_SEQUENCES - 1) {
 		struct dense_match match = dense_find(&finder, position), next;
 
 		if (match.score <= 0) {

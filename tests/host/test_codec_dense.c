@@ -57,12 +57,12 @@ static bool dense_round_trip(const uint8_t *data, size_t length,
 
 enum { DENSE_ZERO, DENSE_WORD, DENSE_RANDOM, DENSE_ALTERNATING_BYTES,
        DENSE_ALTERNATING_WORDS, DENSE_TWO_RUNS, DENSE_RUN_ONE_OFF,
-       DENSE_PERIOD_3, DENSE_KINDS };
+       DENSE_PERIOD_3, DENSE_MANY_MATCHES, DENSE_KINDS };
 
 static const char *const dense_kind_names[DENSE_KINDS] = {
 	"all zero", "one word repeated", "random", "alternating bytes",
 	"alternating words", "two page-long runs", "run with one byte off",
-	"period 3",
+	"period 3", "a short match every 4 bytes",
 };
 
 static void dense_adversarial(uint8_t *page, unsigned kind)
@@ -92,8 +92,11 @@ static void dense_adversarial(uint8_t *page, unsigned kind)
 		case DENSE_RUN_ONE_OFF:
 			page[i] = i == PAGE - 1 ? 0x01 : 0xcc;
 			break;
-		default:
+		case DENSE_PERIOD_3:
 			page[i] = (uint8_t)("xyz"[i % 3]);
+			break;
+		default:	/* more sequences than the parse has room for */
+			page[i] = i % 4 ? 0 : (uint8_t)test_codec_rng(&rng);
 			break;
 		}
 	}
@@ -113,6 +116,8 @@ HTEST(dense_adversarial_pages)
 		HCHECK(ok);
 		if (kind == DENSE_RANDOM)
 			HCHECK(encoded > PAGE - PAGE / 64);	/* no gain to find */
+		else if (kind == DENSE_MANY_MATCHES)
+			HCHECK(encoded < PAGE / 2);
 		else
 			HCHECK(encoded < 64);	/* a header and a few symbols */
 		/* each byte changed in turn (a sample): still round trips */

@@ -1,7 +1,7 @@
 /*
  * The dense codec's decoder, for untrusted bytes. Its tables live on the
- * stack (about 5 KiB: one-level lookup tables of 2^11, 2^8 and 2^7
- * entries), so it needs no workspace. What it checks:
+ * stack (about 3.5 KiB at the deepest: one-level lookup tables of 2^10,
+ * 2^8 and 2^7 entries), so it needs no workspace. What it checks:
  * - every count in the header against its alphabet, every code length
  *   against the table it fills, and every code against the Kraft
  *   inequality (an over-full code is rejected; an incomplete one is

@@ -39,7 +39,9 @@
 /* Longest codes: they size the decoder's one-level tables (on its stack). */
 #define DENSE_LITLEN_MAX_BITS 10u
 #define DENSE_DISTANCE_MAX_BITS 8u
-/* The code-length code: symbols 0..10 are the lengths 1..11, the others
+/* The code-length code: symbols 0..10 are the lengths 1..11 (11 is over
+ * every alphabet's limit, so a decoder meeting it rejects the block; the
+ * symbol stays so that the limits can change without a new code), the others
  * runs of zero lengths (unused symbols), in buckets of base and extra bits
  * (dense_zero_run_base, dense_zero_run_extra). */
 #define DENSE_CLC_ZERO_FIRST 11u

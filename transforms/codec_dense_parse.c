@@ -1,7 +1,8 @@
 /*
- * The dense encoder's match finder and parse. Every position of the page
- * with 4 bytes left enters a hash chain (heads per hash of the next 4
- * bytes, links per position: one page needs no window management). At each
+ * The dense encoder's match finder and parse. Positions of the page with 4
+ * bytes left enter hash chains (heads per hash of the next 4 bytes, links
+ * per position: one page needs no window management), all but the inside
+ * of long matches beyond their first DENSE_INSERT_LIMIT bytes. At each
  * position the parse weighs the two repeat distances (cheap to send, common
  * in arrays of records) and up to DENSE_CHAIN_DEPTH earlier positions with
  * the same hash, scoring each match by the bits it saves over literals at a
@@ -13,38 +14,24 @@
 #include "transforms/codec_dense_parse.h"
 
 /* Earlier positions examined per search. */
-#ifndef DENSE_CHAIN_DEPTH
 #define DENSE_CHAIN_DEPTH 8
-#endif
 /* A match this long ends the search (longer ones are rare and cost little
  * to miss once found). */
-#ifndef DENSE_NICE_LENGTH
 #define DENSE_NICE_LENGTH 32u
-#endif
 /* Lazy evaluation only after a match shorter than this. */
-#ifndef DENSE_LAZY_BELOW
 #define DENSE_LAZY_BELOW 32u
-#endif
 /* At most this many positions of a match enter the chains. */
-#ifndef DENSE_INSERT_LIMIT
 #define DENSE_INSERT_LIMIT 16u
-#endif
 /* After 2^DENSE_SKIP_SHIFT positions without a match in a row, the
  * search steps 2 positions, then 3 after as many more, and so on. */
-#ifndef DENSE_SKIP_SHIFT
 #define DENSE_SKIP_SHIFT 4
-#endif
 /* Rough costs in bits, for scoring only: a literal, a symbol. */
-#ifndef DENSE_LITERAL_COST
 #define DENSE_LITERAL_COST 8
-#endif
 #define DENSE_SYMBOL_COST 4
 /* A match at rep1 pays a distance symbol, at rep0 none. */
 #define DENSE_REP1_COST 2
 /* The next position's match must score this much more to be preferred. */
-#ifndef DENSE_LAZY_MARGIN
 #define DENSE_LAZY_MARGIN 1
-#endif
 
 struct dense_match {
 	unsigned length;	/* 0: none */

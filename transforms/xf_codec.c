@@ -1,9 +1,10 @@
 /*
  * The codec transforms: codec_seal restricted to one codec (or all of them
- * for "adaptive") behind struct xf_ops. Encoders need about 20 KiB of
- * scratch, too much for a kernel stack, so each CPU has its own workspace;
- * seal runs with interrupts off (transforms/xf.h), so the CPU's workspace
- * cannot be reentered while in use.
+ * for "adaptive", same-filled or dense for "dense") behind struct xf_ops.
+ * Encoders need about 56 KiB of scratch, too much for a kernel stack, so
+ * each CPU has its own workspace; seal runs with interrupts off
+ * (transforms/xf.h), so the CPU's workspace cannot be reentered while in
+ * use.
  */
 #include <string.h>
 #include "kernel/lib/cpu.h"

@@ -14,13 +14,32 @@
 #define HUFFMAN_SYMBOL_BITS 9u
 #define HUFFMAN_SYMBOL_MASK ((1u << HUFFMAN_SYMBOL_BITS) - 1)
 #define HUFFMAN_MAX_LIMIT 15u
+/* Up to this many keys are sorted by insertion. */
+#define HUFFMAN_INSERTION_MAX 32u
 
 /* Sorts keys[0..count) ascending by their frequency field (bits 9..24),
  * keeping the order of equal ones: two passes of a byte-wide radix sort
- * through temp. */
+ * through temp (keys arrive in symbol order). */
 static void huffman_sort(uint32_t *keys, uint32_t *temp, unsigned count)
 {
 	unsigned offsets[256];
+
+	if (count <= HUFFMAN_INSERTION_MAX) {
+		/* few keys (distances, the code-length code): insertion sort
+		 * costs less than clearing the counts; the symbol in the low
+		 * bits keeps equal frequencies in symbol order, as below */
+		for (unsigned i = 1; i < count; i++) {
+			uint32_t key = keys[i];
+			unsigned j = i;
+
+			while (j > 0 && keys[j - 1] > key) {
+				keys[j] = keys[j - 1];
+				j--;
+			}
+			keys[j] = key;
+		}
+		return;
+	}
 
 	for (unsigned pass = 0; pass < 2; pass++) {
 		unsigned shift = HUFFMAN_SYMBOL_BITS + 8 * pass, sum = 0;

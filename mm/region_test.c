@@ -353,7 +353,7 @@ KTEST_SLOW(region, stress_million_every_policy_and_transform, 3600000)
 	static const char *const policies[] = { "fifo", "clock", "2q" };
 	static const char *const transforms[] = {
 		"identity", "xor-debug", "samefill", "wkdm", "lz4", "adaptive",
-		"adaptive,aes128-xts-mac",
+		"adaptive,aes128-xts-mac", "dense",
 	};
 	char scheme[48];
 

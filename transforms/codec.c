@@ -11,6 +11,7 @@ const struct codec_ops *const codec_table[] = {
 	&codec_wkdm,
 	&codec_lz4,
 	&codec_adaptive,
+	&codec_dense,
 	NULL,
 };
 

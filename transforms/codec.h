@@ -46,16 +46,33 @@
 /* LZ4 encodes inputs up to this length (16-bit positions in its table). */
 #define CODEC_LZ4_MAX_INPUT 65536u
 #define CODEC_LZ4_HASH_BITS 13
+/* The dense codec's match finder: hash heads of 4-byte prefixes; and room
+ * for its parse of one page: corpus pages need at most about 520 steps, a
+ * page that would need more than this many (the pathological one: a short
+ * match every 4 bytes) keeps the rest of its bytes as literals. */
+#define CODEC_DENSE_HASH_BITS 11
+#define CODEC_DENSE_MAX_SEQUENCES 1024
+#define CODEC_DENSE_CODE_LENGTHS 329	/* literal/length + distance symbols */
+
+/* One step of the dense parse: literals copied from the input, then a
+ * match (length 0 for the last step, which has literals only). distance is
+ * 0 or 1 for the repeat distances, else the distance + 1. */
+struct codec_dense_sequence {
+	uint16_t literals;
+	uint16_t length;
+	uint16_t distance;
+};
 
 /* The header byte of a sealed page: which codec made the payload. Values
  * are stored in sealed pages: never renumber, only add, and stay below
- * CODEC_SEALED_LZ4_FIRST (4..15 are free). */
+ * CODEC_SEALED_LZ4_FIRST (5..15 are free). */
 enum codec_id {
 	CODEC_ID_RAW = 0,	/* payload is the input bytes */
 	CODEC_ID_SAMEFILL = 1,	/* payload is the 8-byte word the page repeats */
 	CODEC_ID_WKDM = 2,	/* payload is a WKdm page */
 	CODEC_ID_LZ4 = 3,	/* payload is an LZ4 block (read, no longer
 				 * written: LZ4 pages are sealed bare) */
+	CODEC_ID_DENSE = 4,	/* payload is a dense block (codec_dense*.c) */
 	CODEC_ID_COUNT,
 	/* Not a header value: the codec table's entry for the adaptive choice,
 	 * whose output is itself a sealed page. */
@@ -63,7 +80,7 @@ enum codec_id {
 };
 
 /* Scratch memory of encode calls; the caller keeps one per CPU or per
- * thread (about 44 KiB), zeroed before first use. Only the LZ4 table
+ * thread (about 56 KiB), zeroed before first use. Only the LZ4 table
  * carries anything from one call to the next: positions of earlier inputs,
  * which it tells apart by lz4_base and never uses (codec_lz4.c), so that
  * it needs no clearing per page. */
@@ -79,6 +96,33 @@ struct codec_workspace {
 			uint8_t indices[CODEC_PAGE_BYTES / 4];
 			uint8_t tags[CODEC_PAGE_BYTES / 16];
 		} wkdm;
+		/* the dense encoder's match finder, parse and codes
+		 * (codec_dense*.c); nothing carried between calls */
+		struct {
+			union {
+				/* the parse: */
+				struct {
+					/* per hash, 1 + the last position
+					 * with it (0: none) */
+					uint16_t head[1u << CODEC_DENSE_HASH_BITS];
+					/* per position, the head entry it
+					 * replaced */
+					uint16_t chain[CODEC_PAGE_BYTES];
+				};
+				/* then the codes' construction: */
+				struct {
+					uint32_t sorted[CODEC_DENSE_CODE_LENGTHS];
+					uint32_t sort_temp[CODEC_DENSE_CODE_LENGTHS];
+					/* code lengths run-length coded:
+					 * symbol, extra bits */
+					uint8_t runs[CODEC_DENSE_CODE_LENGTHS][2];
+				};
+			};
+			struct codec_dense_sequence sequences[CODEC_DENSE_MAX_SEQUENCES];
+			uint32_t frequencies[CODEC_DENSE_CODE_LENGTHS];
+			uint16_t codes[CODEC_DENSE_CODE_LENGTHS];
+			uint8_t lengths[CODEC_DENSE_CODE_LENGTHS];
+		} dense;
 	};
 	/* the adaptive choice encodes its second candidate here */
 	uint8_t candidate[CODEC_PAGE_BYTES + 64] __attribute__((aligned(8)));
@@ -104,6 +148,7 @@ extern const struct codec_ops codec_samefill;
 extern const struct codec_ops codec_wkdm;
 extern const struct codec_ops codec_lz4;
 extern const struct codec_ops codec_adaptive;
+extern const struct codec_ops codec_dense;
 
 /* Every codec, in a fixed order, NULL-terminated (codec.c). */
 extern const struct codec_ops *const codec_table[];
@@ -130,6 +175,14 @@ int codec_wkdm_try(struct codec_workspace *workspace, const void *in,
 		   size_t *out_length);
 int codec_wkdm_decode(const void *in, size_t in_length, void *out,
 		      size_t out_capacity, size_t *out_length);
+/* The dense codec (LZ77 with a 4 KiB window and canonical Huffman codes,
+ * docs/compression.md): inputs of 1 to CODEC_PAGE_BYTES bytes, others
+ * XF_REFUSED. Slower than LZ4, for pages that stay sealed. */
+int codec_dense_encode(struct codec_workspace *workspace, const void *in,
+		       size_t in_length, void *out, size_t out_capacity,
+		       size_t *out_length);
+int codec_dense_decode(const void *in, size_t in_length, void *out,
+		       size_t out_capacity, size_t *out_length);
 
 /* Which codecs codec_seal may use: a bit (1u << enum codec_id) each; raw is
  * always allowed. */

@@ -9,8 +9,11 @@
  *                             payload of that codec: 0 raw, 1 same-filled,
  *                             2 WKdm, 3 LZ4 (pages sealed before LZ4 went
  *                             bare; still read, no longer written),
- *                             4..15 reserved (rejected)
+ *                             4 dense, 5..15 reserved (rejected)
  * LZ4, the common case, costs no header byte.
+ *
+ * The dense codec is never part of the adaptive choice (it is several times
+ * slower); a caller allowing it (the "dense" transform) gets it first.
  *
  * Order of the choice, cheapest first: a same-filled page is stored as its
  * word and nothing else is tried; then LZ4, whose single pass is fast on
@@ -50,6 +53,20 @@ int codec_seal(struct codec_workspace *workspace, unsigned allowed,
 		header[0] = CODEC_ID_SAMEFILL;
 		memcpy(payload, &word, sizeof(word));
 		*out_length = CODEC_HEADER_BYTES + sizeof(word);
+		return XF_OK;
+	}
+
+	/* The dense codec, when allowed, is the choice for the pages that
+	 * will stay sealed: nothing else is tried unless it cannot shrink the
+	 * page (the others would not either, or barely). */
+	if ((allowed & CODEC_ALLOW(CODEC_ID_DENSE)) && in_length > 1 &&
+	    out_capacity > CODEC_HEADER_BYTES &&
+	    codec_dense_encode(workspace, in, in_length, payload,
+			       (in_length - 1 < out_capacity - CODEC_HEADER_BYTES ?
+				in_length - 1 : out_capacity - CODEC_HEADER_BYTES),
+			       &length) == XF_OK) {
+		header[0] = CODEC_ID_DENSE;
+		*out_length = CODEC_HEADER_BYTES + length;
 		return XF_OK;
 	}
 

@@ -1,9 +1,10 @@
 /*
  * The codec transforms: codec_seal restricted to one codec (or all of them
- * for "adaptive") behind struct xf_ops. Encoders need about 20 KiB of
- * scratch, too much for a kernel stack, so each CPU has its own workspace;
- * seal runs with interrupts off (transforms/xf.h), so the CPU's workspace
- * cannot be reentered while in use.
+ * for "adaptive", same-filled or dense for "dense") behind struct xf_ops.
+ * Encoders need about 56 KiB of scratch, too much for a kernel stack, so
+ * each CPU has its own workspace; seal runs with interrupts off
+ * (transforms/xf.h), so the CPU's workspace cannot be reentered while in
+ * use.
  */
 #include <string.h>
 #include "kernel/lib/cpu.h"
@@ -68,6 +69,8 @@ XF_CODEC_SEAL(samefill, CODEC_ALLOW(CODEC_ID_SAMEFILL))
 XF_CODEC_SEAL(wkdm, CODEC_ALLOW(CODEC_ID_WKDM))
 XF_CODEC_SEAL(lz4, CODEC_ALLOW(CODEC_ID_LZ4))
 XF_CODEC_SEAL(adaptive, CODEC_ALLOW_ALL)
+/* dense: a same-filled page is still its word alone */
+XF_CODEC_SEAL(dense, CODEC_ALLOW(CODEC_ID_SAMEFILL) | CODEC_ALLOW(CODEC_ID_DENSE))
 
 static int xf_codec_unseal(void *context, const struct xf_page_id *page,
 			   const void *in, size_t in_length, void *out,
@@ -101,6 +104,7 @@ XF_CODEC_OPS(samefill)
 XF_CODEC_OPS(wkdm)
 XF_CODEC_OPS(lz4)
 XF_CODEC_OPS(adaptive)
+XF_CODEC_OPS(dense)
 
 void xf_codec_register(void)
 {
@@ -109,4 +113,5 @@ void xf_codec_register(void)
 	xf_register(&xf_codec_wkdm);
 	xf_register(&xf_codec_lz4);
 	xf_register(&xf_codec_adaptive);
+	xf_register(&xf_codec_dense);
 }

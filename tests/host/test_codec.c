@@ -426,6 +426,7 @@ HTEST(decoders_truncated_and_corrupted)
 	corrupt_blocks(&codec_wkdm, 0xff, true);
 	corrupt_blocks(&codec_samefill, 0x03, true);
 	corrupt_blocks(&codec_adaptive, 0xff, true);
+	corrupt_blocks(&codec_dense, 0xff, true);
 }
 
 HTEST(wkdm_malformed)
@@ -607,7 +608,7 @@ HTEST(sealed_forms)
 
 HTEST(xf_transforms)
 {
-	static const char *const names[] = { "samefill", "wkdm", "lz4", "adaptive" };
+	static const char *const names[] = { "samefill", "wkdm", "lz4", "adaptive", "dense" };
 	struct xf_page_id id = { 1, 2 };
 	uint8_t *page = malloc(PAGE), *out = malloc(PAGE);
 	uint8_t sealed[XF_BUFFER_BYTES];
@@ -619,7 +620,7 @@ HTEST(xf_transforms)
 	xf_codec_register();	/* twice is harmless */
 	for (unsigned kind = 0; kind < TEST_CODEC_KINDS; kind++) {
 		test_codec_page(page, PAGE, kind, 77);
-		for (size_t s = 0; s < 4; s++) {
+		for (size_t s = 0; s < sizeof(names) / sizeof(names[0]); s++) {
 			struct xf_transform *sealer = xf_lookup(names[s]);
 			size_t length = 0, decoded = 0;
 
@@ -630,7 +631,7 @@ HTEST(xf_transforms)
 			HCHECK_EQ(xf_seal(sealer, &id, page, PAGE, sealed, sizeof(sealed), &length), XF_OK);
 			HCHECK(length <= PAGE + sealer->ops->max_growth);
 			/* any codec transform unseals any other's page */
-			for (size_t u = 0; u < 4; u++) {
+			for (size_t u = 0; u < sizeof(names) / sizeof(names[0]); u++) {
 				struct xf_transform *unsealer = xf_lookup(names[u]);
 
 				memset(out, 0x5a, PAGE);

@@ -51,7 +51,7 @@ HTEST(tool_round_trip)
 {
 	static uint8_t pages[PAGES * 4096], back[PAGES * 4096 + 1];
 	static uint8_t stream[PAGES * 8192];
-	static const char *const codecs[] = { "lz4", "wkdm", "adaptive" };
+	static const char *const codecs[] = { "lz4", "wkdm", "adaptive", "dense" };
 	char command[1024], in[128], encoded[128], decoded[128];
 	size_t length;
 
@@ -72,7 +72,7 @@ HTEST(tool_round_trip)
 
 	snprintf(command, sizeof(command), TOOL " list | grep -qx adaptive");
 	HCHECK_EQ(tool_run(command), 0);
-	for (size_t c = 0; c < 3; c++) {
+	for (size_t c = 0; c < sizeof(codecs) / sizeof(codecs[0]); c++) {
 		snprintf(command, sizeof(command),
 			 TOOL " encode --codec %s < %s > %s && "
 			 TOOL " decode --codec %s < %s > %s",

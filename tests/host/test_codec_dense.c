@@ -1,0 +1,357 @@
+/*
+ * Host tests of the dense codec (transforms/codec_dense*.c) beyond the
+ * round trips every codec gets in test_codec.c: adversarial pages (all
+ * zero, one word repeated, random, alternating, page-long runs, one byte
+ * changed), every input length, the exact output size (the encoder counts
+ * its bits before writing), its place in the sealed format, and blocks
+ * written by hand that break one rule each, which the decoder must reject
+ * (ASan and UBSan watch its reads and writes).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "transforms/codec.h"
+#include "transforms/codec_dense_format.h"
+#include "tests/host/htest.h"
+#include "tests/host/test_codec_util.h"
+
+#define PAGE CODEC_PAGE_BYTES
+
+static struct codec_workspace dense_workspace;
+
+/* Decodes from an exact-size heap copy into an exact-size heap buffer. */
+static int dense_decode_copy(const uint8_t *bytes, size_t length,
+			     size_t capacity, uint8_t *result, size_t *decoded)
+{
+	uint8_t *in = malloc(length ? length : 1);
+	uint8_t *out = malloc(capacity ? capacity : 1);
+	int status;
+
+	memcpy(in, bytes, length);
+	*decoded = 0;
+	status = codec_dense_decode(in, length, out, capacity, decoded);
+	if (status == XF_OK && *decoded > capacity)
+		status = 99;
+	if (status == XF_OK && result)
+		memcpy(result, out, *decoded);
+	free(in);
+	free(out);
+	return status;
+}
+
+/* Encodes length bytes, decodes them back; the encoded size, or 0 when
+ * the encoder found no room (with a capacity of length - 1). */
+static bool dense_round_trip(const uint8_t *data, size_t length,
+			     size_t *encoded)
+{
+	static uint8_t block[CODEC_BOUND(PAGE)], back[PAGE];
+	size_t decoded;
+	int status;
+
+	status = codec_dense_encode(&dense_workspace, data, length, block,
+				    sizeof(block), encoded);
+	if (status != XF_OK)
+		return false;
+	return dense_decode_copy(block, *encoded, length, back, &decoded) == XF_OK &&
+	       decoded == length && memcmp(back, data, length) == 0;
+}
+
+enum { DENSE_ZERO, DENSE_WORD, DENSE_RANDOM, DENSE_ALTERNATING_BYTES,
+       DENSE_ALTERNATING_WORDS, DENSE_TWO_RUNS, DENSE_RUN_ONE_OFF,
+       DENSE_PERIOD_3, DENSE_MANY_MATCHES, DENSE_KINDS };
+
+static const char *const dense_kind_names[DENSE_KINDS] = {
+	"all zero", "one word repeated", "random", "alternating bytes",
+	"alternating words", "two page-long runs", "run with one byte off",
+	"period 3", "a short match every 4 bytes",
+};
+
+static void dense_adversarial(uint8_t *page, unsigned kind)
+{
+	uint64_t rng = 99 + kind, word = 0x00007f12345678a0ull;
+
+	for (size_t i = 0; i < PAGE; i++) {
+		switch (kind) {
+		case DENSE_ZERO:
+			page[i] = 0;
+			break;
+		case DENSE_WORD:
+			page[i] = (uint8_t)(word >> (i % 8 * 8));
+			break;
+		case DENSE_RANDOM:
+			page[i] = (uint8_t)test_codec_rng(&rng);
+			break;
+		case DENSE_ALTERNATING_BYTES:
+			page[i] = i % 2 ? 0xff : 0x00;
+			break;
+		case DENSE_ALTERNATING_WORDS:
+			page[i] = (uint8_t)((i / 8) % 2 ? word >> (i % 8 * 8) : 0);
+			break;
+		case DENSE_TWO_RUNS:
+			page[i] = i < PAGE / 2 ? 0xaa : 0x55;
+			break;
+		case DENSE_RUN_ONE_OFF:
+			page[i] = i == PAGE - 1 ? 0x01 : 0xcc;
+			break;
+		case DENSE_PERIOD_3:
+			page[i] = (uint8_t)("xyz"[i % 3]);
+			break;
+		default:	/* more sequences than the parse has room for */
+			page[i] = i % 4 ? 0 : (uint8_t)test_codec_rng(&rng);
+			break;
+		}
+	}
+}
+
+HTEST(dense_adversarial_pages)
+{
+	uint8_t *page = malloc(PAGE);
+	size_t encoded;
+
+	for (unsigned kind = 0; kind < DENSE_KINDS; kind++) {
+		bool ok;
+
+		dense_adversarial(page, kind);
+		ok = dense_round_trip(page, PAGE, &encoded);
+		htest_log("%s: %zu bytes", dense_kind_names[kind], encoded);
+		HCHECK(ok);
+		if (kind == DENSE_RANDOM)
+			HCHECK(encoded > PAGE - PAGE / 64);	/* no gain to find */
+		else if (kind == DENSE_MANY_MATCHES)
+			HCHECK(encoded < PAGE / 2);
+		else
+			HCHECK(encoded < 64);	/* a header and a few symbols */
+		/* each byte changed in turn (a sample): still round trips */
+		for (size_t at = kind; at < PAGE; at += 397) {
+			page[at] ^= 0x10;
+			HCHECK(dense_round_trip(page, PAGE, &encoded));
+			page[at] ^= 0x10;
+		}
+	}
+	free(page);
+}
+
+HTEST(dense_corpus_one_byte_changed)
+{
+	const char *const *names;
+	uint8_t *const *pages;
+	const size_t *counts;
+	size_t files = test_codec_corpus(&names, &pages, &counts), failures = 0;
+	uint8_t *page = malloc(PAGE);
+	uint64_t rng = 5;
+
+	HCHECK(files > 0);
+	for (size_t f = 0; f < files; f++)
+		for (size_t i = 0; i < counts[f]; i += 7) {
+			size_t encoded;
+
+			memcpy(page, pages[f] + i * PAGE, PAGE);
+			page[test_codec_rng(&rng) % PAGE] ^= 0x40;
+			failures += !dense_round_trip(page, PAGE, &encoded);
+		}
+	HCHECK_EQ(failures, 0);
+	free(page);
+}
+
+HTEST(dense_any_length)
+{
+	uint8_t *data = malloc(PAGE + 1), block[CODEC_BOUND(PAGE)];
+	size_t encoded, failures = 0, tried = 0;
+
+	for (unsigned kind = 0; kind < TEST_CODEC_KINDS; kind++) {
+		test_codec_page(data, PAGE, kind, 3);
+		for (size_t length = 1; length <= PAGE; length += length < 40 ? 1 : 97) {
+			failures += !dense_round_trip(data, length, &encoded);
+			tried++;
+		}
+		failures += !dense_round_trip(data, PAGE - 1, &encoded);
+		tried++;
+	}
+	htest_log("%zu lengths, %zu failures", tried, failures);
+	HCHECK_EQ(failures, 0);
+	HCHECK_EQ(codec_dense_encode(&dense_workspace, data, 0, block, sizeof(block),
+				     &encoded), XF_REFUSED);
+	HCHECK_EQ(codec_dense_encode(&dense_workspace, data, PAGE + 1, block,
+				     sizeof(block), &encoded), XF_REFUSED);
+	free(data);
+}
+
+/* The encoder counts the bits before writing: with exactly the size it
+ * reports it succeeds with the same bytes, with one byte less it refuses
+ * (XF_NO_SPACE) and writes nothing past the capacity. */
+HTEST(dense_exact_capacity)
+{
+	const char *const *names;
+	uint8_t *const *pages;
+	const size_t *counts;
+	size_t files = test_codec_corpus(&names, &pages, &counts), checked = 0;
+	static uint8_t first[CODEC_BOUND(PAGE)];
+
+	HCHECK(files > 0);
+	for (size_t f = 0; f < files; f++)
+		for (size_t i = 0; i < counts[f]; i += 31) {
+			const uint8_t *page = pages[f] + i * PAGE;
+			size_t length, again;
+			uint8_t *exact;
+
+			HCHECK_EQ(codec_dense_encode(&dense_workspace, page, PAGE, first,
+						     sizeof(first), &length), XF_OK);
+			exact = malloc(length);
+			HCHECK_EQ(codec_dense_encode(&dense_workspace, page, PAGE, exact,
+						     length, &again), XF_OK);
+			HCHECK(again == length && memcmp(exact, first, length) == 0);
+			HCHECK_EQ(codec_dense_encode(&dense_workspace, page, PAGE, exact,
+						     length - 1, &again), XF_NO_SPACE);
+			free(exact);
+			checked++;
+		}
+	HCHECK(checked > 0);
+}
+
+HTEST(dense_sealed_form)
+{
+	uint8_t *page = malloc(PAGE), sealed[CODEC_SEALED_MAX], *out = malloc(PAGE);
+	unsigned allowed = CODEC_ALLOW(CODEC_ID_SAMEFILL) | CODEC_ALLOW(CODEC_ID_DENSE);
+	size_t length, decoded;
+
+	/* a compressible page: header 4, then the dense block */
+	test_codec_page(page, PAGE, 4, 8);
+	HCHECK_EQ(codec_seal(&dense_workspace, allowed, page, PAGE, sealed,
+			     sizeof(sealed), &length), XF_OK);
+	HCHECK_EQ(sealed[0], CODEC_ID_DENSE);
+	HCHECK(length < PAGE / 2);
+	HCHECK_EQ(codec_unseal(sealed, length, out, PAGE, &decoded), XF_OK);
+	HCHECK(decoded == PAGE && memcmp(out, page, PAGE) == 0);
+	/* same-filled: the word, not a dense block */
+	test_codec_page(page, PAGE, 1, 8);
+	HCHECK_EQ(codec_seal(&dense_workspace, allowed, page, PAGE, sealed,
+			     sizeof(sealed), &length), XF_OK);
+	HCHECK_EQ(sealed[0], CODEC_ID_SAMEFILL);
+	/* incompressible: raw */
+	test_codec_page(page, PAGE, 2, 8);
+	HCHECK_EQ(codec_seal(&dense_workspace, allowed, page, PAGE, sealed,
+			     sizeof(sealed), &length), XF_OK);
+	HCHECK_EQ(sealed[0], CODEC_ID_RAW);
+	HCHECK_EQ(length, PAGE + CODEC_HEADER_BYTES);
+	/* the adaptive choice never takes dense */
+	test_codec_page(page, PAGE, 4, 8);
+	HCHECK_EQ(codec_seal(&dense_workspace, CODEC_ALLOW_ALL, page, PAGE, sealed,
+			     sizeof(sealed), &length), XF_OK);
+	HCHECK(sealed[0] != CODEC_ID_DENSE);
+	free(page);
+	free(out);
+}
+
+/* An LSB-first bit writer for blocks made by hand. */
+struct dense_bits {
+	uint8_t bytes[64];
+	size_t count;	/* bits */
+};
+
+static void bits_put(struct dense_bits *b, unsigned value, unsigned length)
+{
+	for (unsigned i = 0; i < length; i++, b->count++)
+		if (value >> i & 1)
+			b->bytes[b->count / 8] |= (uint8_t)(1u << (b->count % 8));
+}
+
+/* A Huffman code, first bit first (the stream reads codes that way). */
+static void bits_code(struct dense_bits *b, unsigned code, unsigned length)
+{
+	for (unsigned i = length; i-- > 0;)
+		bits_put(b, code >> i & 1, 1);
+}
+
+/* A block header for: literal 'A' (code 0) and one length symbol, a match
+ * with a distance symbol, bucket 0 (code 1); distances rep1 (code 0) and
+ * bucket 0, distance 1 (code 1). Code-length code: lengths 1 (symbol 0,
+ * code 0), zero runs of bucket 7 (code 10) and 9 (code 11). clc_over_full
+ * gives every code-length symbol a 1-bit code instead. */
+static void dense_hand_header(struct dense_bits *b, unsigned length,
+			      unsigned litlen_extra, bool clc_over_full)
+{
+	memset(b, 0, sizeof(*b));
+	if (length == PAGE) {
+		bits_put(b, 1, 1);
+	} else {
+		bits_put(b, 0, 1);
+		bits_put(b, length, DENSE_HEADER_LENGTH_BITS);
+	}
+	bits_put(b, litlen_extra, DENSE_HEADER_COUNT_BITS);
+	bits_put(b, 2, DENSE_HEADER_COUNT_BITS);
+	bits_put(b, DENSE_CLC_SYMBOLS, DENSE_HEADER_CLC_COUNT_BITS);
+	for (unsigned i = 0; i < DENSE_CLC_SYMBOLS; i++) {
+		unsigned symbol = dense_clc_order[i];
+
+		bits_put(b, clc_over_full ? 1 :
+			    symbol == 0 ? 1 :
+			    symbol == DENSE_CLC_ZERO_FIRST + 7 ||
+			    symbol == DENSE_CLC_ZERO_FIRST + 9 ? 2 : 0,
+			 DENSE_CLC_LENGTH_BITS);
+	}
+	/* 65 zeros (bucket 7: 34 + 31), 'A', 190 zeros (bucket 9: 130 + 60),
+	 * then the length symbol and the two distance symbols */
+	bits_code(b, 2, 2);
+	bits_put(b, 31, 5);
+	bits_code(b, 0, 1);
+	bits_code(b, 3, 2);
+	bits_put(b, 60, 7);
+	for (unsigned i = 0; i < 3; i++)
+		bits_code(b, 0, 1);
+}
+
+static size_t bits_bytes(const struct dense_bits *b)
+{
+	return (b->count + 7) / 8;
+}
+
+HTEST(dense_malformed)
+{
+	struct dense_bits b;
+	uint8_t out[PAGE];
+	size_t decoded;
+
+	/* the hand-made block is valid: "A", then 2 bytes from 1 back */
+	dense_hand_header(&b, 3, 1, false);
+	bits_code(&b, 0, 1);
+	bits_code(&b, 1, 1);
+	bits_code(&b, 1, 1);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, out, &decoded), XF_OK);
+	HCHECK(decoded == 3 && memcmp(out, "AAA", 3) == 0);
+	/* into an output one byte short: no space */
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), 2, NULL, &decoded), XF_NO_SPACE);
+	/* a byte after the stream's end */
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b) + 1, PAGE, NULL, &decoded), XF_CORRUPT);
+	/* every strict prefix */
+	for (size_t cut = 0; cut < bits_bytes(&b); cut++)
+		HCHECK_EQ(dense_decode_copy(b.bytes, cut, PAGE, NULL, &decoded), XF_CORRUPT);
+
+	/* a match longer than the output left (length 2 announced) */
+	dense_hand_header(&b, 2, 1, false);
+	bits_code(&b, 0, 1);
+	bits_code(&b, 1, 1);
+	bits_code(&b, 1, 1);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
+	/* a match before any output: distance 1 from position 0 */
+	dense_hand_header(&b, 3, 1, false);
+	bits_code(&b, 1, 1);
+	bits_code(&b, 1, 1);
+	bits_code(&b, 0, 1);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
+	/* rep1 (16 at the start) reaching before the output */
+	dense_hand_header(&b, 3, 1, false);
+	bits_code(&b, 0, 1);
+	bits_code(&b, 1, 1);
+	bits_code(&b, 0, 1);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
+	/* more length symbols than the alphabet has */
+	dense_hand_header(&b, 3, 2 * DENSE_BUCKETS + 1, false);
+	HCHECK_EQ(dense_decode_copy(b.bytes, sizeof(b.bytes), PAGE, NULL, &decoded), XF_CORRUPT);
+	/* a code-length code with 21 codes of 1 bit */
+	dense_hand_header(&b, 3, 1, true);
+	HCHECK_EQ(dense_decode_copy(b.bytes, sizeof(b.bytes), PAGE, NULL, &decoded), XF_CORRUPT);
+	/* length 0 in the header */
+	memset(&b, 0, sizeof(b));
+	HCHECK_EQ(dense_decode_copy(b.bytes, 8, PAGE, NULL, &decoded), XF_CORRUPT);
+	/* nothing at all */
+	HCHECK_EQ(dense_decode_copy(b.bytes, 0, PAGE, NULL, &decoded), XF_CORRUPT);
+}

@@ -1,0 +1,183 @@
+/*
+ * Code lengths and canonical codes for the dense encoder. Lengths come from
+ * the in-place minimum-redundancy construction of Moffat and Katajainen
+ * (symbols sorted by frequency, one array, no tree nodes, no allocation),
+ * then, when the deepest code exceeds the limit, from redistributing the
+ * counts per length: overlong codes are cut to the limit and the Kraft sum
+ * is brought back to one by moving codes one level down, taking from the
+ * deepest level that still has room. The rarest symbols get the longest
+ * codes.
+ */
+#include <string.h>
+#include "transforms/codec_dense_huffman.h"
+
+#define HUFFMAN_SYMBOL_BITS 9u
+#define HUFFMAN_SYMBOL_MASK ((1u << HUFFMAN_SYMBOL_BITS) - 1)
+#define HUFFMAN_MAX_LIMIT 15u
+/* Up to this many keys are sorted by insertion. */
+#define HUFFMAN_INSERTION_MAX 32u
+
+/* Sorts keys[0..count) ascending by their frequency field (bits 9..24),
+ * keeping the order of equal ones: two passes of a byte-wide radix sort
+ * through temp (keys arrive in symbol order). */
+static void huffman_sort(uint32_t *keys, uint32_t *temp, unsigned count)
+{
+	unsigned offsets[256];
+
+	if (count <= HUFFMAN_INSERTION_MAX) {
+		/* few keys (distances, the code-length code): insertion sort
+		 * costs less than clearing the counts; the symbol in the low
+		 * bits keeps equal frequencies in symbol order, as below */
+		for (unsigned i = 1; i < count; i++) {
+			uint32_t key = keys[i];
+			unsigned j = i;
+
+			while (j > 0 && keys[j - 1] > key) {
+				keys[j] = keys[j - 1];
+				j--;
+			}
+			keys[j] = key;
+		}
+		return;
+	}
+
+	for (unsigned pass = 0; pass < 2; pass++) {
+		unsigned shift = HUFFMAN_SYMBOL_BITS + 8 * pass, sum = 0;
+		uint32_t *from = pass ? temp : keys, *to = pass ? keys : temp;
+
+		memset(offsets, 0, sizeof(offsets));
+		for (unsigned i = 0; i < count; i++)
+			offsets[(from[i] >> shift) & 0xff]++;
+		for (unsigned d = 0; d < 256; d++) {
+			unsigned here = offsets[d];
+
+			offsets[d] = sum;
+			sum += here;
+		}
+		for (unsigned i = 0; i < count; i++)
+			to[offsets[(from[i] >> shift) & 0xff]++] = from[i];
+	}
+}
+
+/* a[0..n) ascending weights, n >= 2: replaced by the code lengths of an
+ * optimal prefix code, a[0] the longest. Three passes over one array: build
+ * the tree with parent indices in place, turn parents into depths, then
+ * count leaves per depth. */
+static void huffman_minimum_redundancy(uint32_t *a, unsigned n)
+{
+	unsigned leaf = 2, root = 0;
+	int next_root;
+	unsigned available, used, depth, next;
+
+	a[0] += a[1];
+	for (next = 1; next < n - 1; next++) {
+		/* first child: the lighter of the next leaf and next node */
+		if (leaf >= n || a[root] < a[leaf]) {
+			a[next] = a[root];
+			a[root++] = next;
+		} else {
+			a[next] = a[leaf++];
+		}
+		/* second child */
+		if (leaf >= n || (root < next && a[root] < a[leaf])) {
+			a[next] += a[root];
+			a[root++] = next;
+		} else {
+			a[next] += a[leaf++];
+		}
+	}
+	/* internal nodes: parent index -> depth (root n - 2 has depth 0) */
+	a[n - 2] = 0;
+	for (int i = (int)n - 3; i >= 0; i--)
+		a[i] = a[a[i]] + 1;
+	/* leaves per depth, written from the right (deepest at the left) */
+	available = 1;
+	used = 0;
+	depth = 0;
+	next_root = (int)n - 2;
+	next = n;
+	while (available > 0) {
+		while (next_root >= 0 && a[next_root] == depth) {
+			used++;
+			next_root--;
+		}
+		while (available > used) {
+			a[--next] = depth;
+			available--;
+		}
+		available = 2 * used;
+		depth++;
+		used = 0;
+	}
+}
+
+void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
+			   unsigned max_bits, uint32_t *scratch,
+			   uint32_t *temp, uint8_t *lengths)
+{
+	unsigned used = 0, per_length[HUFFMAN_MAX_LIMIT + 1] = { 0 };
+	uint32_t kraft = 0, full = 1u << max_bits;
+	unsigned next;
+
+	for (unsigned s = 0; s < count; s++) {
+		lengths[s] = 0;
+		if (frequencies[s])
+			scratch[used++] = frequencies[s] << HUFFMAN_SYMBOL_BITS | s;
+	}
+	if (used == 0)
+		return;
+	if (used == 1) {
+		lengths[scratch[0] & HUFFMAN_SYMBOL_MASK] = 1;
+		return;
+	}
+	huffman_sort(scratch, temp, used);
+	/* temp: the symbol of rank i, kept while the weights become lengths */
+	for (unsigned i = 0; i < used; i++) {
+		temp[i] = scratch[i] & HUFFMAN_SYMBOL_MASK;
+		scratch[i] >>= HUFFMAN_SYMBOL_BITS;
+	}
+	huffman_minimum_redundancy(scratch, used);
+	for (unsigned i = 0; i < used; i++) {
+		unsigned length = scratch[i] > max_bits ? max_bits : scratch[i];
+
+		per_length[length]++;
+		kraft += full >> length;
+	}
+	/* over-full after cutting: move codes down a level */
+	while (kraft > full) {
+		per_length[max_bits]--;
+		kraft -= 1;
+		for (unsigned l = max_bits - 1; l > 0; l--) {
+			if (per_length[l]) {
+				per_length[l]--;
+				per_length[l + 1] += 2;
+				break;
+			}
+		}
+	}
+	/* the rarest symbols (lowest ranks) take the longest codes */
+	next = 0;
+	for (unsigned l = max_bits; l > 0; l--)
+		for (unsigned k = 0; k < per_length[l]; k++)
+			lengths[temp[next++]] = (uint8_t)l;
+}
+
+void dense_huffman_codes(const uint8_t *lengths, unsigned count,
+			 uint16_t *codes)
+{
+	unsigned per_length[HUFFMAN_MAX_LIMIT + 1] = { 0 };
+	unsigned next_code[HUFFMAN_MAX_LIMIT + 1];
+	unsigned code = 0;
+
+	for (unsigned s = 0; s < count; s++)
+		per_length[lengths[s]]++;
+	per_length[0] = 0;
+	for (unsigned l = 1; l <= HUFFMAN_MAX_LIMIT; l++) {
+		code = (code + per_length[l - 1]) << 1;
+		next_code[l] = code;
+	}
+	for (unsigned s = 0; s < count; s++)
+		codes[s] = lengths[s] ?
+			   (uint16_t)dense_reverse_bits(next_code[lengths[s]]++,
+							lengths[s]) : 0;
+}

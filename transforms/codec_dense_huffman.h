@@ -1,0 +1,37 @@
+/*
+ * Canonical Huffman codes for the dense codec's encoder
+ * (codec_dense_huffman.c): code lengths limited to a maximum, and the
+ * canonical codes those lengths give, bit-reversed for an LSB-first stream.
+ */
+#ifndef VEIL_TRANSFORMS_CODEC_DENSE_HUFFMAN_H
+#define VEIL_TRANSFORMS_CODEC_DENSE_HUFFMAN_H
+
+#include <stdint.h>
+
+/* Sets lengths[0..count) to the code lengths of a prefix code for the
+ * frequencies (each below 2^16), none over max_bits (at most 15): 0 for a
+ * symbol of frequency 0, 1 for a lone used symbol. scratch and temp hold
+ * count entries each; count is at most 512. The lengths are optimal when
+ * no limit applies and close to it otherwise. */
+void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
+			   unsigned max_bits, uint32_t *scratch,
+			   uint32_t *temp, uint8_t *lengths);
+
+/* Sets codes[s] to symbol s's canonical code (shorter codes first, then by
+ * symbol), its bits reversed so that the stream's first bit is the code's
+ * first. */
+void dense_huffman_codes(const uint8_t *lengths, unsigned count,
+			 uint16_t *codes);
+
+/* The low length bits (1..16) of code, reversed: swaps of halves, pairs
+ * and single bits, no loop. */
+static inline unsigned dense_reverse_bits(unsigned code, unsigned length)
+{
+	code = ((code & 0x5555u) << 1) | ((code >> 1) & 0x5555u);
+	code = ((code & 0x3333u) << 2) | ((code >> 2) & 0x3333u);
+	code = ((code & 0x0f0fu) << 4) | ((code >> 4) & 0x0f0fu);
+	code = ((code & 0x00ffu) << 8) | ((code >> 8) & 0x00ffu);
+	return code >> (16 - length);
+}
+
+#endif

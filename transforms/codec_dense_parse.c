@@ -1,0 +1,253 @@
+/*
+ * The dense encoder's match finder and parse. Positions of the page with 4
+ * bytes left enter hash chains (heads per hash of the next 4 bytes, links
+ * per position: one page needs no window management), all but the inside
+ * of long matches beyond their first DENSE_INSERT_LIMIT bytes. At each
+ * position the parse weighs the two repeat distances (cheap to send, common
+ * in arrays of records) and up to DENSE_CHAIN_DEPTH earlier positions with
+ * the same hash, scoring each match by the bits it saves over literals at a
+ * rough cost per symbol; lazy evaluation then tries the next position and
+ * emits a literal instead when the match there scores clearly better.
+ */
+#include <string.h>
+#include "transforms/codec_dense_format.h"
+#include "transforms/codec_dense_parse.h"
+
+/* Earlier positions examined per search. */
+#define DENSE_CHAIN_DEPTH 8
+/* A match this long ends the search (longer ones are rare and cost little
+ * to miss once found). */
+#define DENSE_NICE_LENGTH 32u
+/* Lazy evaluation only after a match shorter than this. */
+#define DENSE_LAZY_BELOW 32u
+/* At most this many positions of a match enter the chains. */
+#define DENSE_INSERT_LIMIT 16u
+/* After 2^DENSE_SKIP_SHIFT positions without a match in a row, the
+ * search steps 2 positions, then 3 after as many more, and so on. */
+#define DENSE_SKIP_SHIFT 4
+/* Rough costs in bits, for scoring only: a literal, a symbol. */
+#define DENSE_LITERAL_COST 8
+#define DENSE_SYMBOL_COST 4
+/* A match at rep1 pays a distance symbol, at rep0 none. */
+#define DENSE_REP1_COST 2
+/* The next position's match must score this much more to be preferred. */
+#define DENSE_LAZY_MARGIN 1
+
+struct dense_match {
+	unsigned length;	/* 0: none */
+	unsigned distance;	/* bytes back */
+	unsigned symbol;	/* what the sequence stores (see the header) */
+	int score;		/* bits saved over literals, roughly */
+};
+
+struct dense_finder {
+	const uint8_t *in;
+	const uint8_t *end;
+	uint16_t *head;
+	uint16_t *chain;
+	size_t inserted;	/* positions below it are in the chains */
+	size_t hashable;	/* positions below it have 4 bytes left */
+	unsigned rep0, rep1;
+};
+
+static inline uint32_t dense_load32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint64_t dense_load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline unsigned dense_hash(const uint8_t *p)
+{
+	return (dense_load32(p) * 2654435761u) >> (32 - CODEC_DENSE_HASH_BITS);
+}
+
+/* Bytes equal at a and b (b earlier), not reading past end. */
+static inline unsigned dense_match_length(const uint8_t *a, const uint8_t *b,
+					  const uint8_t *end)
+{
+	const uint8_t *start = a;
+
+	while (a + 8 <= end) {
+		uint64_t differ = dense_load64(a) ^ dense_load64(b);
+
+		if (differ)
+			return (unsigned)(a - start) +
+			       (unsigned)__builtin_ctzll(differ) / 8;
+		a += 8;
+		b += 8;
+	}
+	while (a < end && *a == *b) {
+		a++;
+		b++;
+	}
+	return (unsigned)(a - start);
+}
+
+/* Enters positions up to (not including) limit into the chains. */
+static inline void dense_insert_until(struct dense_finder *f, size_t limit)
+{
+	if (limit > f->hashable)
+		limit = f->hashable;
+	while (f->inserted < limit) {
+		unsigned hash = dense_hash(f->in + f->inserted);
+
+		f->chain[f->inserted] = f->head[hash];
+		f->head[hash] = (uint16_t)(f->inserted + 1);
+		f->inserted++;
+	}
+}
+
+static inline int dense_length_cost(unsigned length)
+{
+	return DENSE_SYMBOL_COST +
+	       (int)dense_bucket_extra_bits(dense_bucket(length - DENSE_MIN_MATCH));
+}
+
+static inline unsigned dense_load16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* The best match at position (which has 2 bytes left), repeat distances
+ * included; enters position into the chains if it is not yet. */
+static struct dense_match dense_find(struct dense_finder *f, size_t position)
+{
+	const uint8_t *here = f->in + position;
+	struct dense_match best = { 0, 0, 0, 0 };
+	unsigned reps[2] = { f->rep0, f->rep1 };
+	unsigned candidate, hash, head4;
+	int depth = DENSE_CHAIN_DEPTH;
+
+	for (unsigned r = 0; r < 2; r++) {
+		unsigned length;
+		int score;
+
+		if (reps[r] > position ||
+		    dense_load16(here) != dense_load16(here - reps[r]))
+			continue;
+		length = dense_match_length(here, here - reps[r], f->end);
+		score = DENSE_LITERAL_COST * (int)length - dense_length_cost(length) -
+			(r ? DENSE_REP1_COST : 0);
+		if (score > best.score)
+			best = (struct dense_match){ length, reps[r], r, score };
+	}
+	if (position >= f->hashable)
+		return best;
+	dense_insert_until(f, position);
+	head4 = dense_load32(here);
+	hash = (head4 * 2654435761u) >> (32 - CODEC_DENSE_HASH_BITS);
+	candidate = f->head[hash];
+	if (f->inserted == position) {
+		f->chain[position] = (uint16_t)candidate;
+		f->head[hash] = (uint16_t)(position + 1);
+		f->inserted++;
+	}
+	if (best.length >= DENSE_NICE_LENGTH)
+		return best;
+	while (candidate && depth-- > 0) {
+		size_t earlier = candidate - 1u;
+		unsigned distance = (unsigned)(position - earlier), length;
+		int score;
+
+		candidate = f->chain[earlier];
+		/* 4 bytes equal, and a longer match must differ from the best
+		 * at its last byte */
+		if (dense_load32(f->in + earlier) != head4 ||
+		    (best.length &&
+		     (here + best.length >= f->end ||
+		      f->in[earlier + best.length] != here[best.length])))
+			continue;
+		if (distance == f->rep0 || distance == f->rep1)
+			continue;
+		length = dense_match_length(here + 4, f->in + earlier + 4,
+					    f->end) + 4;
+		score = DENSE_LITERAL_COST * (int)length - dense_length_cost(length) -
+			DENSE_SYMBOL_COST - 1 -
+			(int)dense_bucket_extra_bits(dense_bucket(distance - 1));
+		if (score > best.score) {
+			best = (struct dense_match){ length, distance, distance + 1,
+						     score };
+			if (length >= DENSE_NICE_LENGTH)
+				break;
+		}
+	}
+	return best;
+}
+
+size_t dense_parse(struct codec_workspace *workspace, const uint8_t *in,
+		   size_t length)
+{
+	struct codec_dense_sequence *sequences = workspace->dense.sequences;
+	struct dense_finder finder = {
+		.in = in,
+		.end = in + length,
+		.head = workspace->dense.head,
+		.chain = workspace->dense.chain,
+		.inserted = 0,
+		.hashable = length >= 4 ? length - 3 : 0,
+		.rep0 = DENSE_REP0_START,
+		.rep1 = DENSE_REP1_START,
+	};
+	size_t count = 0, anchor = 0, position = 0;
+	unsigned misses = 0;
+
+	memset(workspace->dense.head, 0, sizeof(workspace->dense.head));
+	/* the last sequence slot is kept for the final literals */
+	while (position + DENSE_MIN_MATCH <= length &&
+	       count < CODEC_DENSE_MAX_SEQUENCES - 1) {
+		struct dense_match match = dense_find(&finder, position), next;
+
+		if (match.score <= 0) {
+			/* a long stretch without matches is searched sparsely */
+			position += 1 + (misses++ >> DENSE_SKIP_SHIFT);
+			continue;
+		}
+		misses = 0;
+		/* lazy: a literal here if the next position does better */
+		while (match.length < DENSE_LAZY_BELOW &&
+		       position + 1 + DENSE_MIN_MATCH <= length) {
+			next = dense_find(&finder, position + 1);
+			if (next.score <= match.score + DENSE_LAZY_MARGIN)
+				break;
+			position++;
+			match = next;
+		}
+		sequences[count].literals = (uint16_t)(position - anchor);
+		sequences[count].length = (uint16_t)match.length;
+		sequences[count].distance = (uint16_t)match.symbol;
+		count++;
+		if (match.symbol == DENSE_SEQUENCE_REP1) {
+			finder.rep1 = finder.rep0;
+			finder.rep0 = match.distance;
+		} else if (match.symbol != DENSE_SEQUENCE_REP0) {
+			finder.rep1 = finder.rep0;
+			finder.rep0 = match.distance;
+		}
+		/* the inside of a long match enters the chains only in part
+		 * (runs and copies add little the search would use) */
+		if (match.length > DENSE_INSERT_LIMIT) {
+			dense_insert_until(&finder, position + DENSE_INSERT_LIMIT);
+			if (finder.inserted < position + match.length)
+				finder.inserted = position + match.length;
+		}
+		position += match.length;
+		anchor = position;
+	}
+	sequences[count].literals = (uint16_t)(length - anchor);
+	sequences[count].length = 0;
+	sequences[count].distance = 0;
+	return count + 1;
+}

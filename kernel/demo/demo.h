@@ -37,6 +37,8 @@ void demo_options_default(struct demo_options *options);
 bool demo_run(const struct demo_options *options);
 /* kmain: the boot-time demo, unless the command line said demo=off. */
 void demo_boot(void);
+/* How many CPUs the last run with threads=N ran on (its summary says). */
+unsigned demo_last_cpus_used(void);
 /* The last run's figures in key=value lines (for `stats` and veil-plot). */
 void demo_print_stats(void);
 /* The default scheme: compression then encryption when the cipher exists. */

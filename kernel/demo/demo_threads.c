@@ -23,6 +23,9 @@
 #define DEMO_THREADS_POLL_MS 20u
 #define DEMO_THREADS_STOP_CHECK_EVERY 32u	/* accesses between stop checks */
 
+/* CPUs the last threaded run used; written by the shell's thread only. */
+static unsigned demo_threads_cpus_used;
+
 /* One worker; written by its thread until it counts itself done, then
  * read by the caller. */
 struct demo_worker {
@@ -173,6 +176,7 @@ static bool demo_threads_summary(const struct demo_worker *workers,
 			cpu_total++;
 		}
 	}
+	demo_threads_cpus_used = cpu_total;
 	printk("  total     %llu accesses, %llu faults, %llu pages verified "
 	       "after a fault, %llu mismatches, on %u CPUs in %llu ms\n",
 	       (unsigned long long)accesses, (unsigned long long)faults,
@@ -180,6 +184,11 @@ static bool demo_threads_summary(const struct demo_worker *workers,
 	       cpu_total,
 	       (unsigned long long)(elapsed_ns / 1000000u));
 	return ok;
+}
+
+unsigned demo_last_cpus_used(void)
+{
+	return demo_threads_cpus_used;
 }
 
 bool demo_run_threads(const struct demo_options *options, const char *scheme,

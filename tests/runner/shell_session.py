@@ -50,6 +50,11 @@ EXCHANGES = [
     ("run demo accesses=100000001", ["shell: accesses must be 1..100000000"]),
     ("run demo pages=8 limit=9", ["shell: limit 9 is above pages 8"]),
     ("test " + "x" * 201, ["shell: filter longer than 200 characters"]),
+    # the workload as two threads (one CPU here: they take turns)
+    ("run demo threads=2 pages=128 limit=16 accesses=1500 status=off",
+     ["== demo summary (2 threads) ==", "  thread 0 on cpu 0: ", "  thread 1 on cpu 0: ",
+      " 0 mismatches, on 1 CPUs"]),
+    ("stats", ["demo: the last run had 2 threads"]),
 ]
 
 # Raw input a terminal (or line noise) can send, and the one line the

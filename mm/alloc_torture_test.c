@@ -46,21 +46,43 @@ static void alloc_torture_on_cpu(void *argument)
 	__atomic_add_fetch(&alloc_smp_finished, 1, __ATOMIC_RELEASE);
 }
 
-/* Runs the torture on every online CPU at once, a thread kept on each.
- * Returns how many CPUs ran it. */
-static unsigned alloc_torture_run_everywhere(struct alloc_torture *torture)
+/* Runs function(argument) on every online CPU at once, a thread kept on
+ * each, and waits for all of them. */
+static void alloc_smp_on_every_cpu(void (*function)(void *), void *argument)
 {
 	struct thread *threads[CONFIG_MAX_CPUS];
 	unsigned cpus = cpu_count();
 
-	__atomic_store_n(&alloc_smp_finished, 0, __ATOMIC_RELAXED);
 	for (unsigned cpu = 0; cpu < cpus; cpu++)
-		threads[cpu] = thread_create_on("alloc_smp", alloc_torture_on_cpu,
-						torture, 1ull << cpu);
+		threads[cpu] = thread_create_on("alloc_smp", function, argument,
+						1ull << cpu);
 	for (unsigned cpu = 0; cpu < cpus; cpu++)
 		if (threads[cpu])
 			thread_join(threads[cpu]);
+}
+
+/* Runs the torture on every online CPU at once. Returns how many CPUs
+ * ran it. */
+static unsigned alloc_torture_run_everywhere(struct alloc_torture *torture)
+{
+	__atomic_store_n(&alloc_smp_finished, 0, __ATOMIC_RELAXED);
+	alloc_smp_on_every_cpu(alloc_torture_on_cpu, torture);
 	return __atomic_load_n(&alloc_smp_finished, __ATOMIC_ACQUIRE);
+}
+
+static void alloc_smp_flush_here(void *argument)
+{
+	(void)argument;
+	slab_cpu_flush();
+}
+
+/* Every CPU's magazines emptied and empty slabs given back, so the free
+ * frame count means the same before and after. The threads that do it
+ * also make the stack slots' page tables the torture's threads reuse. */
+static void alloc_smp_settle(void)
+{
+	alloc_smp_on_every_cpu(alloc_smp_flush_here, NULL);
+	slab_reap();
 }
 
 static uint64_t alloc_smp_free_frames(void)
@@ -80,8 +102,7 @@ static void alloc_smp_case(struct ktest *t, bool debug, uint64_t seed)
 	uint64_t frames_before;
 
 	slab_debug_enable(debug);
-	slab_cpu_flush();
-	slab_reap();
+	alloc_smp_settle();
 	frames_before = alloc_smp_free_frames();
 	cache = slab_cache_create("alloc_smp-200", 200, 0, NULL, NULL);
 	KTEST_ASSERT(t, cache != NULL);
@@ -111,7 +132,7 @@ static void alloc_smp_case(struct ktest *t, bool debug, uint64_t seed)
 	KTEST_EXPECT(t, stats.allocations > 0);
 	KTEST_EXPECT_EQ(t, stats.findings, 0);
 	slab_cache_destroy(cache);
-	slab_reap();
+	alloc_smp_settle();
 	KTEST_EXPECT_EQ(t, alloc_smp_free_frames(), frames_before);
 	slab_debug_enable(debug_before);
 }

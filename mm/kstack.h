@@ -18,13 +18,6 @@
 void *kstack_alloc(void);
 /* Releases a stack kstack_alloc returned (its top). */
 void kstack_free(void *top);
-/* Counts kstack_free calls; raised before the freed slot can be handed
- * out again. The unmap flushes only the freeing CPU's TLB: a CPU that last
- * read an older count may still translate a recycled slot to the old
- * frames, and must flush its TLB before it touches a stack (kernel/sched
- * does, before it switches to a thread or writes a new thread's first
- * frame), until TLB shootdowns reach every CPU. */
-uint64_t kstack_free_generation(void);
 /* True when address is in the guard area of a kernel stack slot. */
 bool kstack_is_guard(uintptr_t address);
 /* True when address is in the usable part of an allocated stack (read

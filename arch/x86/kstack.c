@@ -24,8 +24,6 @@ _Static_assert((1u << KSTACK_ORDER) == KSTACK_PAGES, "stack order");
 /* Protects the slot bitmap. */
 static struct spinlock kstack_lock = SPINLOCK_INIT("kstack");
 static uint64_t kstack_used[KSTACK_MAX / 64];
-/* kstack_free_generation(): atomic, raised before a slot is released. */
-static uint64_t kstack_generation;
 
 void kstack_init(void)
 {
@@ -111,14 +109,7 @@ void kstack_free(void *top)
 	kstack_unmap(bottom, KSTACK_PAGES);
 	pmm_set_owner(&pmm_kernel, phys, KSTACK_ORDER, MM_OWNER_NONE);
 	pmm_free(&pmm_kernel, phys, KSTACK_ORDER);
-	/* Before the slot can be taken again (kstack_lock orders the two). */
-	__atomic_fetch_add(&kstack_generation, 1, __ATOMIC_RELEASE);
 	kstack_release_slot(slot);
-}
-
-uint64_t kstack_free_generation(void)
-{
-	return __atomic_load_n(&kstack_generation, __ATOMIC_ACQUIRE);
 }
 
 void kstack_area(uintptr_t *base, uintptr_t *size)

@@ -30,6 +30,7 @@
 #include "kernel/lib/panic.h"
 #include "kernel/lib/time.h"
 #include "mm/tlb.h"
+#include "mm/vmm.h"
 
 /* A CPU that has not flushed after this long is reported: a hung CPU, or
  * a wait somewhere that neither takes interrupts nor answers. */
@@ -77,14 +78,20 @@ void tlb_shootdown_interrupt(void)
 	tlb_answer();
 }
 
-/* Whether CPU index may hold translations of space (NULL: kernel half). */
+/* Whether CPU index may hold translations of space (NULL: kernel half).
+ * Every CPU runs the kernel's space when it runs no other (the
+ * application processors load its root without a switch), so all of them
+ * are asked for it. */
 static bool tlb_cpu_may_hold(unsigned index, const struct vmm_space *space)
 {
 	const struct cpu_local *cpu = cpu_local_of(index);
 
 	if (__atomic_load_n(&cpu->state, __ATOMIC_ACQUIRE) != CPU_ONLINE)
 		return false;	/* stopped or never started: nothing to ask */
-	return !space || tlb_running_space(index) == space;
+	if (!space || space == vmm_kernel_space())
+		return true;
+	struct vmm_space *running = tlb_running_space(index);
+	return !running || running == space;
 }
 
 /* Waits for CPU index to have flushed request `ticket`. */

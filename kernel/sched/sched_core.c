@@ -93,17 +93,6 @@ static void sched_finish_switch(void)
 		thread_finish_exit(last);
 }
 
-void sched_stack_tlb_sync(void)
-{
-	struct run_queue *queue = sched_this_queue();
-	uint64_t generation = kstack_free_generation();
-
-	if (!queue || queue->stack_generation == generation)
-		return;
-	tlb_flush_all();
-	queue->stack_generation = generation;
-}
-
 void sched_run_interrupt_fn(void)
 {
 	struct thread *self = thread_current();
@@ -144,7 +133,6 @@ void schedule(void)
 		cpu->current = next;
 		queue->switched_from = prev;
 		queue->switches++;
-		sched_stack_tlb_sync();
 		next->switches_in++;
 		arch_thread_switch(&prev->saved_stack_pointer,
 				   next->saved_stack_pointer);
@@ -350,7 +338,6 @@ static struct run_queue *sched_queue_new(unsigned cpu)
 	if (!queue)
 		panic("sched: no memory for the run queue of CPU %u", cpu);
 	memset(queue, 0, sizeof(*queue));
-	queue->stack_generation = kstack_free_generation();
 	tlb_flush_all();	/* in step with that generation */
 	spin_init(&queue->lock, "sched_run_queue");
 	sched_link_init(&queue->runnable);

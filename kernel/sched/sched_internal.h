@@ -28,8 +28,6 @@ struct run_queue {
 	unsigned slice_left;		/* ticks before current should yield */
 	unsigned cpu;			/* this queue's CPU */
 	uint64_t switches;		/* statistics */
-	uint64_t stack_generation;	/* kstack_free_generation() at this
-					 * CPU's last TLB flush */
 };
 
 static inline void sched_link_init(struct sched_link *head)
@@ -70,9 +68,6 @@ void sched_wake(struct thread *thread);
 /* Puts a new thread on the queue of a CPU of its affinity; false when no
  * online CPU is in it. */
 bool sched_enqueue_new(struct thread *thread);
-/* Flushes this CPU's TLB if a kernel stack was freed since its last
- * flush (mm/kstack.h); before touching a stack slot. Interrupts off. */
-void sched_stack_tlb_sync(void);
 /* Runs and clears the calling thread's interrupt function, if any. */
 void sched_run_interrupt_fn(void);
 

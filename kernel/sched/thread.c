@@ -102,11 +102,7 @@ struct thread *thread_create_stopped(const char *name,
 	thread->stack_top = stack;
 	thread->function = function;
 	thread->argument = argument;
-	/* This CPU may hold a stale translation of the recycled slot. */
-	unsigned long flags = irq_save();
-	sched_stack_tlb_sync();
 	thread->saved_stack_pointer = arch_thread_stack_init(stack, thread);
-	irq_restore(flags);
 	return thread;
 }
 

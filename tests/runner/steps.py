@@ -65,13 +65,21 @@ CORPUS_REQUIRED = {
         "the boot carried a corpus module, so the compressing region must run on it",
 }
 
+# Cases that must run (not skip) when the machine has two CPUs or more.
+SMP_REQUIRED = {
+    "tlb_smp.stale_translation_is_shot_down":
+        "the machine has several CPUs, so a stale TLB entry must be caught",
+}
 
-def required_cases(cpu="max", corpus=False):
+
+def required_cases(cpu="max", corpus=False, cpus=1):
     """The required cases of a full ktest boot on cpu, with or without the
-    corpus module."""
+    corpus module, on cpus CPUs."""
     required = dict(CPU_MAX_REQUIRED) if cpu == "max" else {}
     if corpus:
         required.update(CORPUS_REQUIRED)
+    if cpus > 1:
+        required.update(SMP_REQUIRED)
     return required
 
 
@@ -248,7 +256,7 @@ def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6", corpus=False
     checks = judge_boot(name, run)
     checks += check_cpus_online(name, run.output, cpus)
     checks += ktap_checks(name, ktap.parse(run.output, name),
-                          required_cases("max", corpus=module is not None))
+                          required_cases("max", corpus=module is not None, cpus=cpus))
     checks += check_boot_info(name, run.output, cmdline)
     checks += check_build(name, run.output, build, ktest=True)
     return checks

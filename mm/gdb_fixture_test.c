@@ -21,6 +21,7 @@
  */
 #include <stdint.h>
 #include "kernel/ktest/ktest.h"
+#include "kernel/lib/cpu.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/lib/time.h"
 #include "mm/direct_map.h"
@@ -30,6 +31,8 @@
 #include "mm/store.h"
 #include "mm/trace.h"
 #include "mm/vmm.h"
+#include "kernel/sched/sched.h"
+#include "kernel/sched/wait.h"
 
 #define GDB_FIXTURE_PAGES	8
 #define GDB_FIXTURE_LIMIT	2
@@ -58,7 +61,19 @@ struct gdb_fixture {
 	 * them: [0] region (fifo), [1] gdb-clock, [2] gdb-2q. */
 	uint32_t order[1 + GDB_FIXTURE_POLICY_REGIONS][GDB_FIXTURE_POLICY_LIMIT];
 	uint32_t order_length[1 + GDB_FIXTURE_POLICY_REGIONS];
+	/* A thread blocked on a completion while gdb looks (veil-threads),
+	 * and the id of the thread that runs the fixture (veil-cpus). */
+	uint64_t sleeper_id, runner_id;
 };
+
+/* What the sleeper waits on until gdb has looked. */
+static struct completion gdb_fixture_wake;
+
+static void gdb_fixture_sleeper(void *argument)
+{
+	(void)argument;
+	completion_wait(&gdb_fixture_wake);
+}
 
 struct gdb_fixture gdb_fixture;
 
@@ -230,8 +245,19 @@ KTEST(gdb, fixture)
 	KTEST_EXPECT(t, gdb_fixture.order_length[0] == 2 &&
 			gdb_fixture.order[0][0] == 4 && gdb_fixture.order[0][1] == 3);
 	gdb_fixture_policy_regions(t);
+	completion_init(&gdb_fixture_wake, "gdb_fixture_wake");
+	struct thread *sleeper = thread_create_on("gdb-sleeper", gdb_fixture_sleeper,
+						  NULL, 1ull << cpu_current());
+	KTEST_ASSERT(t, sleeper != NULL);
+	gdb_fixture.sleeper_id = sleeper->id;
+	gdb_fixture.runner_id = thread_current()->id;
+	while (__atomic_load_n(&sleeper->state, __ATOMIC_ACQUIRE) != THREAD_BLOCKED)
+		thread_yield();
 
 	gdb_fixture_ready();
+
+	complete_all(&gdb_fixture_wake);
+	thread_join(sleeper);
 
 	/* The sealed page 0 comes back whole (expect: static, a page is too
 	 * much for a kernel stack frame). */

@@ -21,12 +21,14 @@
 #include "arch/x86/pte.h"
 #include "arch/x86/smp_start.h"
 #include "arch/x86/trap_frame.h"
+#include "arch/x86/vmm_internal.h"
 #include "arch/x86/x86.h"
 #include "kernel/arch_smp.h"
 #include "kernel/bootinfo.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/time.h"
 #include "kernel/smp.h"
+#include "mm/vmm.h"
 
 #define TRAMPOLINE_LOWEST 0x1000ull	/* page 0: real-mode vectors, BIOS data */
 #define TRAMPOLINE_LIMIT 0xa0000ull	/* below the legacy video and ROM area */
@@ -202,6 +204,10 @@ void smp_ap_main(unsigned index)
 	arch_cpu_local_install(index);
 	write_cr0(smp_boot_cr0);
 	write_cr4(smp_boot_cr4);
+	/* The trampoline loaded the kernel's root; the TLB code must know
+	 * this CPU runs that space, or it would skip its own flushes of the
+	 * space's lower half and leave it out of their shootdowns. */
+	tlb_switch_to(vmm_kernel_space());
 	gdt_init();
 	idt_load();
 	fpu_cpu_init();

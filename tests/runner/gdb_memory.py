@@ -22,7 +22,7 @@ SCHEME = "fifo:lz4"
 CACHE, CACHE_OBJECT_SIZE, CACHE_LIVE = "gdb-fixture", 200, 3
 POLICY_REGIONS = ("gdb-fixture", "gdb-clock", "gdb-2q")  # gdb_fixture.order[i]
 HELPERS = ("veil-pt", "veil-regions", "veil-region", "veil-page",
-           "veil-slabs", "veil-trace-last")
+           "veil-slabs", "veil-trace-last", "veil-threads", "veil-cpus")
 
 COMMANDS = [
     "echo @@fixture\\n",
@@ -34,6 +34,7 @@ COMMANDS = [
     'gdb_fixture.stored_bytes[1], gdb_fixture.stored_bytes[2]',
     'printf "fixture frames=0x%lx,0x%lx\\n", gdb_fixture.frame[3], gdb_fixture.frame[4]',
     'printf "fixture region_phys=0x%lx\\n", gdb_fixture.region_phys',
+    'printf "fixture sleeper=%lu runner=%lu\\n", gdb_fixture.sleeper_id, gdb_fixture.runner_id',
     "set print repeats unlimited",
     "print gdb_fixture.order_length",
     "print gdb_fixture.order",
@@ -52,6 +53,8 @@ COMMANDS = [
     "echo @@region_2q\\n", "veil-region gdb-2q",
     "echo @@slabs\\n", "veil-slabs",
     "echo @@trace\\n", "veil-trace-last 3",
+    "echo @@threads\\n", "veil-threads",
+    "echo @@cpus\\n", "veil-cpus",
     "echo @@bad\\n", "veil-region no-such-region",
 ] + [c for name in HELPERS
      for c in (f"echo @@help_{name.replace('-', '_')}\\n", f"help {name}")]
@@ -257,6 +260,32 @@ def check_bad_argument(parts):
             f"an unknown region should be named with the known ones: {text.strip()[-200:]!r}")
 
 
+def check_threads(parts):
+    """veil-threads: the fixture's sleeper blocked, the thread running the
+    fixture running, each with the id the kernel recorded."""
+    m = re.search(r"fixture sleeper=(\d+) runner=(\d+)", parts.get("fixture", ""))
+    text = parts.get("threads", "")
+    if not m:
+        return ("gdb:veil-threads", False, "the fixture printed no sleeper/runner ids")
+    sleeper = re.search(rf"thread id={m.group(1)} name=gdb-sleeper cpu=\d+ state=blocked ", text)
+    runner = re.search(rf"thread id={m.group(2)} name=\S+ cpu=\d+ state=running ", text)
+    idle = "name=idle/0 " in text
+    return ("gdb:veil-threads", bool(sleeper and runner and idle),
+            f"want gdb-sleeper (id {m.group(1)}) blocked, thread {m.group(2)} running and "
+            f"idle/0 listed; got {text.strip()[-400:]!r}")
+
+
+def check_cpus(parts):
+    """veil-cpus: CPU 0 online, running the thread that runs the fixture."""
+    m = re.search(r"fixture sleeper=(\d+) runner=(\d+)", parts.get("fixture", ""))
+    text = parts.get("cpus", "")
+    ok = bool(m) and re.search(
+        rf"cpu index=\d+ apic_id=\d+ state=online ticks=\d+ idle_ticks=\d+ "
+        rf"preempt_count=\d+ running thread id={m.group(2)} ", text) is not None
+    return ("gdb:veil-cpus", ok and "CPUs online" in text,
+            f"want a CPU running thread {m.group(2) if m else '?'}; got {text.strip()[-300:]!r}")
+
+
 def check_help(parts):
     missing = [name for name in HELPERS
                if f"Usage: {name}" not in parts.get("help_" + name.replace("-", "_"), "")]
@@ -283,5 +312,6 @@ def checks(parts):
         check_clear_page(parts, fixture), check_clear_walk(parts, fixture),
         check_large_page_walk(parts, fixture),
         check_unpopulated_page(parts), check_slabs(parts), check_trace(parts, fixture),
+        check_threads(parts), check_cpus(parts),
         check_bad_argument(parts), check_help(parts),
     ]

@@ -582,11 +582,13 @@ def trace_last(count):
     their place implies) are left out, as the dump does."""
     rings = symbol("'trace.c'::trace_rings")
     cpu_count = int(rings.type.range()[1]) + 1
-    capacity = int(rings[0]["records"].type.range()[1]) + 1
     names = event_names()
     found = []
     for cpu in range(cpu_count):
-        ring = rings[cpu]
+        if int(rings[cpu]) == 0:
+            continue	# a CPU never prepared (mm_cpu_prepare): no ring
+        ring = rings[cpu].dereference()
+        capacity = int(ring["records"].type.range()[1]) + 1
         last = int(ring["next_seq"])
         first = max(1, last - min(count, capacity) + 1)
         for seq in range(first, last + 1):
@@ -625,9 +627,88 @@ by timestamp, one per line in the format of the kernel's trace dump
                   f"region={r['region']} va=0x{r['va']:x} frame=0x{r['frame']:x}")
 
 
+# ---------------------------------------------------------------- threads
+def thread_list():
+    """Every thread of kernel/sched/thread.c's list, oldest first."""
+    head = symbol("'thread.c'::thread_list")
+    link_type = gdb.lookup_type("struct thread").pointer()
+    offset = int(gdb.parse_and_eval("(unsigned long)&((struct thread *)0)->list_link"))
+    found = []
+    link = head["next"]
+    while int(link) != int(head.address):
+        found.append(gdb.Value(int(link) - offset).cast(link_type).dereference())
+        link = link["next"]
+    return found
+
+
+def thread_state_names():
+    kind = gdb.lookup_type("enum thread_state")
+    return {int(f.enumval): f.name.replace("THREAD_", "").lower() for f in kind.fields()}
+
+
+class VeilThreads(gdb.Command):
+    """List the kernel's threads.
+Usage: veil-threads
+
+One line per thread of the scheduler's list (kernel/sched/thread.c), as
+the shell's `threads` prints it: id, name, the CPU it runs or last ran on,
+state, run time in ticks (milliseconds), and its affinity mask."""
+
+    def __init__(self):
+        super().__init__("veil-threads", gdb.COMMAND_DATA)
+
+    def invoke(self, argument, from_tty):
+        if argument.strip():
+            raise gdb.GdbError("usage: veil-threads")
+        names = thread_state_names()
+        threads = thread_list()
+        print(f"{len(threads)} threads")
+        for t in threads:
+            print(f"thread id={int(t['id'])} name={c_string(t['name'])} cpu={int(t['cpu'])} "
+                  f"state={names.get(int(t['state']), int(t['state']))} "
+                  f"run_ms={int(t['run_ticks'])} affinity=0x{int(t['affinity']):x}")
+
+
+def cpu_areas():
+    """The per-CPU areas of the CPUs online (arch/x86/cpu_local.c)."""
+    areas = symbol("'cpu_local.c'::cpu_locals")
+    online = int(symbol("cpu_online_count"))
+    return [areas[i] for i in range(online)]
+
+
+class VeilCpus(gdb.Command):
+    """List the CPUs online with the thread each runs.
+Usage: veil-cpus
+
+One line per online CPU (kernel/lib/cpu.h struct cpu_local): index, APIC
+id, state, timer ticks and idle ticks, preemption count, and the thread
+it runs now (id and name)."""
+
+    def __init__(self):
+        super().__init__("veil-cpus", gdb.COMMAND_DATA)
+
+    def invoke(self, argument, from_tty):
+        if argument.strip():
+            raise gdb.GdbError("usage: veil-cpus")
+        kind = gdb.lookup_type("enum cpu_state")
+        states = {int(f.enumval): f.name.replace("CPU_", "").lower() for f in kind.fields()}
+        areas = cpu_areas()
+        print(f"{len(areas)} CPUs online")
+        for cpu in areas:
+            current = cpu["current"]
+            running = (f"thread id={int(current['id'])} name={c_string(current['name'])}"
+                       if int(current) else "no thread")
+            print(f"cpu index={int(cpu['index'])} apic_id={int(cpu['apic_id'])} "
+                  f"state={states.get(int(cpu['state']), int(cpu['state']))} "
+                  f"ticks={int(cpu['ticks'])} idle_ticks={int(cpu['idle_ticks'])} "
+                  f"preempt_count={int(cpu['preempt_count'])} running {running}")
+
+
 VeilPt()
 VeilRegions()
 VeilRegion()
 VeilPage()
 VeilSlabs()
 VeilTraceLast()
+VeilThreads()
+VeilCpus()

@@ -87,6 +87,9 @@ static void alloc_smp_flush_here(void *argument)
 static void alloc_smp_settle(void)
 {
 	alloc_smp_on_every_cpu(alloc_smp_flush_here, NULL);
+	/* The joins freed the flushing threads' records here, after those
+	 * threads flushed: this CPU's magazines too. */
+	slab_cpu_flush();
 	slab_reap();
 }
 

@@ -19,6 +19,7 @@
 #define SCHED_CIPHER_THREADS 4u
 #define SCHED_CIPHER_PAGE 4096u
 #define SCHED_CIPHER_RUN_MS 400u
+#define SCHED_CIPHER_WAIT_MS 30000u	/* more, when the CPU ticks slowly */
 
 static const uint8_t sched_cipher_key_bytes[32] = {
 	0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
@@ -70,6 +71,16 @@ static void sched_cipher_work(void *argument)
 	w->switches_in = thread_current()->switches_in;
 }
 
+/* Every worker has done a round and been switched in twice or more. */
+static bool sched_cipher_all_preempted(struct thread *const *threads)
+{
+	for (unsigned i = 0; i < SCHED_CIPHER_THREADS; i++)
+		if (__atomic_load_n(&sched_cipher_workers[i].rounds, __ATOMIC_RELAXED) == 0 ||
+		    __atomic_load_n(&threads[i]->switches_in, __ATOMIC_RELAXED) < 2)
+			return false;
+	return true;
+}
+
 KTEST_SLOW(sched, preempted_cipher_threads_compute_right, 60000)
 {
 	const struct cipher_ops *ciphers[8];
@@ -102,7 +113,13 @@ KTEST_SLOW(sched, preempted_cipher_threads_compute_right, 60000)
 					      &sched_cipher_workers[i], here);
 		KTEST_ASSERT(t, threads[i] != NULL);
 	}
+	/* At least SCHED_CIPHER_RUN_MS, then until every thread has done a
+	 * round and been switched in again (a host running many emulated
+	 * CPUs on few cores drops this CPU's ticks), within a bound. */
 	thread_sleep_ms(SCHED_CIPHER_RUN_MS);
+	for (unsigned waited = 0; waited < SCHED_CIPHER_WAIT_MS &&
+	     !sched_cipher_all_preempted(threads); waited += 50)
+		thread_sleep_ms(50);
 	sched_cipher_stop = true;
 	for (unsigned i = 0; i < SCHED_CIPHER_THREADS; i++)
 		thread_join(threads[i]);

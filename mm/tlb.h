@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kernel/build_config.h"
 
 struct vmm_space;
 
@@ -35,6 +36,34 @@ void tlb_flush_space(struct vmm_space *space);
 /* Everything, global (kernel) translations and every space included. */
 void tlb_flush_all(void);
 
+/*
+ * A batch of invalidations of one space sent as one shootdown round, as
+ * Linux's mmu_gather: the PTE changes are made first (vmm_exchange_batched
+ * adds each page), then tlb_batch_finish invalidates all of them on this
+ * CPU and on every other CPU that may hold them, and returns once every
+ * one has. Until it returns, a page of the batch may still be reached
+ * through some CPU's TLB: nothing of it may be sealed, freed or reused
+ * before. Above TLB_BATCH_PAGES pages the batch becomes a flush of the
+ * whole space (of everything, for the kernel half), as Linux's
+ * tlb_single_page_flush_ceiling does. A batch lives on the caller's stack
+ * and belongs to one space; it is not shared between threads.
+ */
+#define TLB_BATCH_PAGES 32u
+struct tlb_batch {
+	struct vmm_space *space;
+	unsigned count;			/* pages recorded (<= TLB_BATCH_PAGES) */
+	bool whole;			/* past the ceiling: flush everything */
+	bool kernel_half;		/* the pages are kernel-half ones */
+	uintptr_t pages[TLB_BATCH_PAGES];
+};
+/* Starts an empty batch for space. */
+void tlb_batch_begin(struct tlb_batch *batch, struct vmm_space *space);
+/* Records page va (any address inside it) to be invalidated. */
+void tlb_batch_add(struct tlb_batch *batch, uintptr_t va);
+/* Invalidates every recorded page everywhere, in one round; the batch is
+ * empty afterwards and may be reused. Nothing recorded: nothing sent. */
+void tlb_batch_finish(struct tlb_batch *batch);
+
 struct tlb_stats {
 	bool pcid;		/* spaces are tagged: a switch keeps their entries */
 	bool invpcid;		/* a non-running space can be invalidated directly */
@@ -44,7 +73,15 @@ struct tlb_stats {
 	uint64_t deferred;	/* flushes left to the space's next switch */
 	uint64_t shootdown_rounds;	/* invalidations that asked other CPUs */
 	uint64_t shootdown_flushes;	/* flushes CPUs made when asked */
+	uint64_t shootdown_ipis;	/* TLB interrupts sent, all rounds */
 };
 void tlb_get_stats(struct tlb_stats *stats);
+
+#if CONFIG_KTEST
+/* Test builds only: while false, no shootdown is sent (each CPU still
+ * invalidates its own TLB), so a test can show that its detector catches
+ * the stale translations other CPUs then keep. True at boot. */
+void tlb_shootdown_set_enabled(bool enabled);
+#endif
 
 #endif

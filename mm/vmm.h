@@ -130,6 +130,20 @@ int vmm_exchange(struct vmm_space *space, uintptr_t va,
 		 const struct vmm_entry *expected,
 		 const struct vmm_entry *replacement, struct vmm_entry *old);
 
+/*
+ * vmm_exchange whose invalidation joins batch (mm/tlb.h) instead of being
+ * made before returning: the caller must tlb_batch_finish(batch) before it
+ * seals, frees or reuses what the old entry mapped. batch must belong to
+ * space. Page-table pages are never freed here (a NONE replacement leaves
+ * empty tables in place; vmm_exchange frees them), since a table may only
+ * go after the invalidation.
+ */
+struct tlb_batch;
+int vmm_exchange_batched(struct vmm_space *space, uintptr_t va,
+			 const struct vmm_entry *expected,
+			 const struct vmm_entry *replacement,
+			 struct vmm_entry *old, struct tlb_batch *batch);
+
 /* The range of kernel virtual addresses set aside for transformed regions
  * (mm/region.c hands out pieces of it). */
 void vmm_region_area(uintptr_t *base, uintptr_t *size);

@@ -202,9 +202,49 @@ void tlb_flush_all(void)
 	irq_restore(flags);
 }
 
+void tlb_batch_begin(struct tlb_batch *batch, struct vmm_space *space)
+{
+	batch->space = space;
+	batch->count = 0;
+	batch->whole = false;
+	batch->kernel_half = false;
+}
+
+void tlb_batch_add(struct tlb_batch *batch, uintptr_t va)
+{
+	if (tlb_is_kernel_half(va))
+		batch->kernel_half = true;
+	if (batch->whole)
+		return;
+	if (batch->count == TLB_BATCH_PAGES) {
+		batch->whole = true;
+		return;
+	}
+	batch->pages[batch->count++] = va & ~(uintptr_t)(PAGE_SIZE - 1);
+}
+
+void tlb_batch_finish(struct tlb_batch *batch)
+{
+	if (batch->whole) {
+		/* Global kernel entries survive a CR3 reload. */
+		if (batch->kernel_half)
+			tlb_flush_all();
+		else
+			tlb_flush_space(batch->space);
+	} else if (batch->count) {
+		unsigned long flags = irq_save();
+		for (unsigned i = 0; i < batch->count; i++)
+			tlb_flush_page_here(batch->space, batch->pages[i]);
+		tlb_shootdown(batch->kernel_half ? NULL : batch->space);
+		irq_restore(flags);
+	}
+	tlb_batch_begin(batch, batch->space);
+}
+
 void tlb_get_stats(struct tlb_stats *stats)
 {
 	*stats = tlb_counters;
 	stats->page_flushes = __atomic_load_n(&tlb_counters.page_flushes, __ATOMIC_RELAXED);
-	tlb_shootdown_stats(&stats->shootdown_rounds, &stats->shootdown_flushes);
+	tlb_shootdown_stats(&stats->shootdown_rounds, &stats->shootdown_flushes,
+			    &stats->shootdown_ipis);
 }

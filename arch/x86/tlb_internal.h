@@ -17,7 +17,9 @@ struct vmm_space *tlb_running_space(unsigned cpu);
 void tlb_shootdown(const struct vmm_space *space);
 /* The TLB vector's handler (arch/x86/lapic.c). */
 void tlb_shootdown_interrupt(void);
-/* Rounds sent, and flushes CPUs made for others, since boot. */
-void tlb_shootdown_stats(uint64_t *rounds, uint64_t *answered);
+/* Rounds sent, flushes CPUs made for others, and TLB interrupts sent,
+ * since boot. */
+void tlb_shootdown_stats(uint64_t *rounds, uint64_t *answered,
+			 uint64_t *ipis);
 
 #endif

@@ -25,6 +25,7 @@
 #include "arch/x86/tlb_internal.h"
 #include "arch/x86/vmm_internal.h"
 #include "arch/x86/x86.h"
+#include "kernel/build_config.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/irq.h"
 #include "kernel/lib/panic.h"
@@ -43,8 +44,18 @@ struct tlb_mailbox {
 } __attribute__((aligned(64)));
 
 static struct tlb_mailbox tlb_mailboxes[CONFIG_MAX_CPUS];
-/* Rounds sent (a figure): one per invalidation that reached other CPUs. */
-static uint64_t tlb_shootdown_rounds;
+/* Rounds sent (a figure): one per invalidation that reached other CPUs;
+ * and the TLB interrupts they sent. */
+static uint64_t tlb_shootdown_rounds, tlb_shootdown_ipis;
+#if CONFIG_KTEST
+/* The negative control's switch (mm/tlb.h). */
+static bool tlb_shootdown_enabled = true;
+
+void tlb_shootdown_set_enabled(bool enabled)
+{
+	__atomic_store_n(&tlb_shootdown_enabled, enabled, __ATOMIC_SEQ_CST);
+}
+#endif
 
 /* Flushes this CPU's TLB when a request is pending. Interrupts off. */
 static void tlb_answer(void)
@@ -117,10 +128,14 @@ void tlb_shootdown(const struct vmm_space *space)
 {
 	uint64_t tickets[CONFIG_MAX_CPUS];
 	unsigned cpus = cpu_count(), self;
-	bool sent = false;
+	unsigned sent = 0;
 
 	if (cpus < 2)
 		return;
+#if CONFIG_KTEST
+	if (!__atomic_load_n(&tlb_shootdown_enabled, __ATOMIC_RELAXED))
+		return;
+#endif
 	unsigned long flags = irq_save();	/* stay on this CPU */
 	self = cpu_current();
 	for (unsigned i = 0; i < cpus; i++) {
@@ -131,19 +146,23 @@ void tlb_shootdown(const struct vmm_space *space)
 						__ATOMIC_ACQ_REL);
 		lapic_send_ipi(cpu_local_of(i)->apic_id, LAPIC_IPI_FIXED,
 			       LAPIC_VECTOR_TLB);
-		sent = true;
+		sent++;
 	}
 	for (unsigned i = 0; i < cpus; i++)
 		if (tickets[i])
 			tlb_wait_for(i, tickets[i]);
 	irq_restore(flags);
-	if (sent)
+	if (sent) {
 		__atomic_fetch_add(&tlb_shootdown_rounds, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&tlb_shootdown_ipis, sent, __ATOMIC_RELAXED);
+	}
 }
 
-void tlb_shootdown_stats(uint64_t *rounds, uint64_t *answered)
+void tlb_shootdown_stats(uint64_t *rounds, uint64_t *answered,
+			 uint64_t *ipis)
 {
 	*rounds = __atomic_load_n(&tlb_shootdown_rounds, __ATOMIC_RELAXED);
+	*ipis = __atomic_load_n(&tlb_shootdown_ipis, __ATOMIC_RELAXED);
 	*answered = 0;
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++)
 		*answered += __atomic_load_n(&tlb_mailboxes[i].answered,

@@ -514,6 +514,32 @@ int vmm_exchange(struct vmm_space *space, uintptr_t va,
 	return result;
 }
 
+int vmm_exchange_batched(struct vmm_space *space, uintptr_t va,
+			 const struct vmm_entry *expected,
+			 const struct vmm_entry *replacement,
+			 struct vmm_entry *old, struct tlb_batch *batch)
+{
+	struct vmm_walk walk;
+	uint64_t current, freed[3];
+
+	if (!vmm_va_ok(va))
+		return VMM_BAD_ADDRESS;
+	struct vmm_space *owner = vmm_owner_space(space, va);
+	unsigned long flags = spin_lock_irqsave(&owner->lock);
+	int result = vmm_exchange_locked(owner, va, expected, replacement, &walk,
+					 &current);
+	/* Only tables a failed exchange made go (they were never reachable
+	 * by a translation); a NONE entry leaves its tables for later. */
+	if (result != VMM_OK && replacement->kind != VMM_ENTRY_NONE)
+		vmm_finish(space, va, false, freed, vmm_prune(va, &walk, freed));
+	spin_unlock_irqrestore(&owner->lock, flags);
+	if (result == VMM_OK && (current & PTE_PRESENT))
+		tlb_batch_add(batch, va);
+	if (old)
+		*old = vmm_entry_of(current);
+	return result;
+}
+
 int vmm_set_handle(struct vmm_space *space, uintptr_t va, uint64_t handle)
 {
 	struct vmm_walk walk;

@@ -15,6 +15,7 @@
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/irq.h"
 #include "kernel/sched/sched.h"
+#include "kernel/smp.h"
 #include "mm/alloc_torture.h"
 #include "mm/direct_map.h"
 #include "mm/mm.h"
@@ -83,13 +84,16 @@ static void alloc_smp_flush_here(void *argument)
 
 /* Every CPU's magazines emptied and empty slabs given back, so the free
  * frame count means the same before and after. The threads that do it
- * also make the stack slots' page tables the torture's threads reuse. */
+ * make the stack slots' page tables the torture's threads reuse; their
+ * records are freed by the joins, on whichever CPU this thread runs then
+ * (an idle CPU may have taken it over while it waited), so every CPU's
+ * magazines are emptied once more, through a call on each, after the
+ * last join. */
 static void alloc_smp_settle(void)
 {
 	alloc_smp_on_every_cpu(alloc_smp_flush_here, NULL);
-	/* The joins freed the flushing threads' records here, after those
-	 * threads flushed: this CPU's magazines too. */
-	slab_cpu_flush();
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
+		smp_call_on(cpu, alloc_smp_flush_here, NULL);
 	slab_reap();
 }
 

@@ -4,6 +4,12 @@
 .DEFAULT_GOAL := all
 .SUFFIXES:
 
+# Builds use every core of the machine (JOBS=1 for a serial build, to read
+# an error in order). The test runner's own builds (clang, hooks off, fuzz)
+# are makes of this file too, so they run in parallel as well.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+MAKEFLAGS += -j$(JOBS)
+
 BUILD      := build
 HOST_BUILD := $(BUILD)/host
 

@@ -16,6 +16,12 @@ three short boots. The step fails when the inner suite fails, and checks
 that the in-tree corpus really reached the kernel (its cases ran, not
 skipped). The inner run is marked (VEIL_FRESH_CLONE_INNER) and this step
 refuses to run there, so it never nests.
+
+When the run is itself such a clone (no ../shared beside the tree, nothing
+uncommitted or untracked, as in CI), the outer host, ktest-bios and shell
+steps of this run are that check: when they ran and passed here, the step
+checks those conditions and the corpus cases of the outer boot instead of
+building and running them a second time.
 """
 import os
 import shutil
@@ -76,7 +82,27 @@ def corpus_case_checks(clone):
     return checks
 
 
+def outer_run_is_fresh(ctx):
+    """Why this run is already a fresh clone's run of the inner steps, or
+    None when it is not (then the step clones)."""
+    if os.path.exists(os.path.join("..", "shared")):
+        return None
+    if git("status", "--porcelain"):
+        return None
+    results = [ctx.step_results.get(name) for name in INNER_STEPS.split(",")]
+    if any(r is None or r[1] != 0 or r[0] == 0 for r in results):
+        return None
+    return (f"no ../shared beside the tree, nothing uncommitted or untracked "
+            f"at {git('rev-parse', 'HEAD')[:12]}, and this run's steps "
+            f"{INNER_STEPS} passed")
+
+
 def step(ctx):
+    fresh = outer_run_is_fresh(ctx)
+    if fresh and not os.environ.get(INNER_MARK):
+        ctx.echo(f"# fresh-clone: this run is one: {fresh}")
+        return [("fresh-clone:outer-run-is-fresh", True, fresh)] + \
+            corpus_case_checks(".")
     if os.environ.get(INNER_MARK):
         return [("fresh-clone:not-nested", False,
                  "fresh-clone runs inside a fresh-clone run: refused")]

@@ -27,6 +27,8 @@ class Context:
         self.echo = echo
         self.verbose = verbose
         self.timeout_scale = timeout_scale
+        # Steps finished in this run: name -> (passed, failed) checks.
+        self.step_results = {}
         os.makedirs(RUN_DIR, exist_ok=True)
 
     def save_log(self, name, text):

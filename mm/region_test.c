@@ -339,14 +339,15 @@ KTEST_SLOW(region, stress_every_policy_and_transform, 120000)
  * above and 10^5 for each combination. */
 static bool region_test_long;
 
+/* A switch: ktest_long, ktest_long=on or =1 turn the long runs on,
+ * ktest_long=off or =0 leave them off; anything else is refused. */
 static bool region_set_test_long(const char *value)
 {
-	(void)value;
-	region_test_long = true;
-	return true;
+	return cmdline_parse_bool(value, &region_test_long);
 }
 CMDLINE_OPTION(ktest_long, "ktest_long",
-	       "run the long ktest cases (make test-long)", region_set_test_long);
+	       "[on|off] run the long ktest cases (make test-long)",
+	       region_set_test_long);
 
 KTEST_SLOW(region, stress_million_every_policy_and_transform, 3600000)
 {

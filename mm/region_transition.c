@@ -449,7 +449,8 @@ static void region_follow_clear_set(const struct region_transition_row *row,
 }
 
 /* The first half of a row: prepare, before, the PTE change (its
- * invalidation done, or recorded in batch when not NULL), the clear set.
+ * invalidation done, or recorded in batch when not NULL and the entry is
+ * present), the clear set.
  * REGION_OK when the second half is due; else nothing changed. */
 static int region_transition_start(const struct region_transition_row *row,
 				   struct region_step *step,
@@ -464,6 +465,10 @@ static int region_transition_start(const struct region_transition_row *row,
 	region_announce(row->event_before, step);
 	step->batched = batch != NULL;
 	row->entries(step);
+	/* A non-present entry needs no invalidation: the plain exchange,
+	 * which also frees the page-table pages a NONE entry leaves empty. */
+	if (step->expected.kind != VMM_ENTRY_PRESENT)
+		batch = NULL;
 	result = batch ? vmm_exchange_batched(region->space, step->va,
 					      &step->expected,
 					      &step->replacement, &old, batch) :

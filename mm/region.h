@@ -85,7 +85,8 @@ struct region_config {
 	void *owner_context;
 	/* Pages a fault with a full clear set evicts at once, with one
 	 * invalidation round (1 .. REGION_EVICT_BATCH_MAX; 1 is one victim
-	 * per fault); 0 means REGION_EVICT_BATCH_DEFAULT. */
+	 * per fault), never more than a quarter of clear_limit (at least
+	 * 1); 0 means REGION_EVICT_BATCH_DEFAULT. */
 	uint32_t evict_batch;
 };
 
@@ -162,7 +163,8 @@ int region_protect(struct region *region, unsigned protection);
 int region_purge_range(struct region *region, uint32_t first, uint32_t count);
 int region_unmap_range(struct region *region, uint32_t first, uint32_t count);
 /* Sets how many pages a fault with a full clear set evicts at once
- * (1 .. REGION_EVICT_BATCH_MAX); REGION_BAD_ARGUMENT otherwise. */
+ * (1 .. REGION_EVICT_BATCH_MAX; a quarter of the clear limit at most
+ * takes effect, at least 1); REGION_BAD_ARGUMENT otherwise. */
 int region_set_evict_batch(struct region *region, uint32_t batch);
 
 /* Changes the scheme at run time: the new policy takes over the resident

@@ -16,8 +16,8 @@
 #include "mm/region.h"
 #include "mm/region_test_util.h"
 
-#define BATCH_TEST_PAGES 48u
-#define BATCH_TEST_LIMIT 16u
+#define BATCH_TEST_PAGES 64u
+#define BATCH_TEST_LIMIT 32u	/* a batch takes a quarter at most */
 #define BATCH_TEST_BATCH 8u
 
 struct batch_test {

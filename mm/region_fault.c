@@ -30,7 +30,19 @@ static bool region_evict_one(struct region *region)
 	return region_transition(region, victim, REGION_CAUSE_EVICT) == REGION_OK;
 }
 
-/* Evicts the policy's next evict_batch victims with one invalidation
+/* Pages a full clear set gives up at once: the region's batch, but at
+ * most a quarter of the set's limit (at least 1), so that a batch never
+ * empties a small set. */
+static uint32_t region_evict_count(const struct region *region)
+{
+	uint32_t count = region->evict_batch;
+
+	if (count > region->clear.limit / 4)
+		count = region->clear.limit / 4;
+	return count ? count : 1;
+}
+
+/* Evicts the policy's next region_evict_count victims with one invalidation
  * round (docs/tlb-events.md, "Batching"); a victim whose seal fails stays
  * clear (mapped again), one whose PTE did not change stays in the set.
  * True when at least one was sealed. */
@@ -39,7 +51,7 @@ static bool region_evict_batch(struct region *region)
 	uint32_t victims[REGION_BATCH_MAX];
 	int results[REGION_BATCH_MAX];
 	unsigned count = clearset_take_victims(&region->clear, victims,
-					       region->evict_batch);
+					       region_evict_count(region));
 
 	if (count == 0)
 		return false;
@@ -58,7 +70,7 @@ static bool region_evict_batch(struct region *region)
 static int region_fault_in(struct region *region, uint32_t page)
 {
 	while (clearset_full(&region->clear)) {
-		bool evicted = region->evict_batch > 1 ?
+		bool evicted = region_evict_count(region) > 1 ?
 				       region_evict_batch(region) :
 				       region_evict_one(region);
 		if (!evicted)

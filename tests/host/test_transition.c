@@ -288,28 +288,28 @@ HTEST(every_transition_in_the_documented_order)
 	fixture_stop(&f);
 }
 
-/* A fault with a full clear set and a batch of 3: three PTEs changed, one
- * invalidation round, three seals; then the fault's own row. */
+/* A fault with a full clear set (12) and a batch of 3: three PTEs
+ * changed, one invalidation round, three seals; then the fault's own row. */
 HTEST(a_batched_eviction_is_n_unmaps_one_round_n_seals)
 {
 	struct fixture f;
 	struct region_stats stats;
 
-	fixture_start_batched(&f, 8, 4, "fifo:identity", 3);
-	for (uint32_t page = 0; page < 4; page++)
+	fixture_start_batched(&f, 16, 12, "fifo:identity", 3);
+	for (uint32_t page = 0; page < 12; page++)
 		touch(&f, page)[0] = (uint8_t)(page + 1);
 	fake_log_clear();
 	uint64_t rounds = fake.rounds;
-	touch(&f, 4)[0] = 5;
+	touch(&f, 12)[0] = 13;
 	expect_steps("batched eviction", ROWS_EVICTION_3 " " ROW_ZERO_FILL);
 	HCHECK_EQ(fake.rounds, rounds + 1);
 	region_get_stats(f.region, &stats);
 	HCHECK_EQ(stats.evictions, 3);
-	HCHECK_EQ(stats.clear_pages, 2);
-	touch(&f, 5)[0] = 6;	/* room: no eviction */
-	touch(&f, 6)[0] = 7;
+	HCHECK_EQ(stats.clear_pages, 10);
+	touch(&f, 13)[0] = 14;	/* room: no eviction */
+	touch(&f, 14)[0] = 15;
 	expect_steps("two faults with room", ROW_ZERO_FILL " " ROW_ZERO_FILL);
-	for (uint32_t page = 0; page < 7; page++)
+	for (uint32_t page = 0; page < 15; page++)
 		HCHECK_EQ(touch(&f, page)[0], page + 1);
 	fixture_stop(&f);
 }
@@ -321,12 +321,12 @@ HTEST(a_refused_seal_in_a_batch_maps_that_page_again)
 	struct fixture f;
 	struct region_stats stats;
 
-	fixture_start_batched(&f, 4, 2, "fifo:identity", 2);
-	touch(&f, 0)[0] = 1;
-	touch(&f, 1)[0] = 2;
+	fixture_start_batched(&f, 16, 8, "fifo:identity", 2);
+	for (uint32_t page = 0; page < 8; page++)
+		touch(&f, page)[0] = (uint8_t)(page + 1);
 	f.store.refuse_puts = true;
 	fake_log_clear();
-	touch(&f, 2)[0] = 3;
+	touch(&f, 8)[0] = 9;
 	expect_steps("refused seals in a batch",
 		     "pte:present>busy pte:present>busy round:2 "
 		     "EVICT store-adopt-refused pte:busy>present MAP "
@@ -334,9 +334,9 @@ HTEST(a_refused_seal_in_a_batch_maps_that_page_again)
 		     ROW_ZERO_FILL);
 	region_get_stats(f.region, &stats);
 	HCHECK_EQ(stats.seal_failures, 2);
-	HCHECK_EQ(stats.clear_pages, 3);	/* over the limit: nothing lost */
+	HCHECK_EQ(stats.clear_pages, 9);	/* over the limit: nothing lost */
 	f.store.refuse_puts = false;
-	for (uint32_t page = 0; page < 3; page++)
+	for (uint32_t page = 0; page < 9; page++)
 		HCHECK_EQ(touch(&f, page)[0], page + 1);
 	fixture_stop(&f);
 }

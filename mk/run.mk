@@ -56,6 +56,14 @@ bochs: deps $(BUILD)/veil.iso
 bench-sweep: deps $(BUILD)/veil.iso
 	@tools/bench-sweep
 
+# TLB shootdowns per eviction (mm/region_shootdown_bench.c) with 1, 2, 4
+# and 8 CPUs under -icount, eviction batches of 1 and the default: IPIs per
+# 1000 evictions and instructions per eviction. Figures in
+# build/bench-shootdown.log.
+.PHONY: bench-shootdown
+bench-shootdown: deps $(BUILD)/veil.iso
+	@tools/bench-shootdown
+
 # Charts of a short scripted session (the boot demo, a traced demo run and
 # two more runs under other codecs, each with 60 samples, and their stats)
 # and of the window sweep, as PNGs in build/plots/. Without a

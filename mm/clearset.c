@@ -17,6 +17,7 @@ int clearset_init(struct clearset *set, const struct policy_ops *policy,
 	set->page_count = page_count;
 	set->limit = limit;
 	set->resident = 0;
+	set->leaving = 0;
 	set->member = env->alloc(env->context, page_count);
 	if (!set->member)
 		return -1;
@@ -41,15 +42,16 @@ void clearset_destroy(struct clearset *set)
 
 void clearset_admit(struct clearset *set, uint32_t page)
 {
-	KASSERT(page < set->page_count && !set->member[page]);
-	set->member[page] = 1;
+	KASSERT(page < set->page_count && set->member[page] == CLEARSET_OUT);
+	set->member[page] = CLEARSET_IN;
 	set->resident++;
 	set->policy->admit(set->policy_state, page);
 }
 
 void clearset_touch(struct clearset *set, uint32_t page)
 {
-	if (set->policy->touch && clearset_contains(set, page))
+	if (set->policy->touch && page < set->page_count &&
+	    set->member[page] == CLEARSET_IN)
 		set->policy->touch(set->policy_state, page);
 }
 
@@ -57,20 +59,49 @@ uint32_t clearset_pick_victim(struct clearset *set)
 {
 	uint32_t victim;
 
-	if (set->resident == 0)
+	if (set->resident == set->leaving)
 		return POLICY_NO_PAGE;
 	victim = set->policy->pick_victim(set->policy_state);
-	if (victim >= set->page_count || !set->member[victim])
+	if (victim >= set->page_count || set->member[victim] != CLEARSET_IN)
 		panic("clearset: policy %s named page %u, which is not resident",
 		      set->policy->name, victim);
 	return victim;
 }
 
+unsigned clearset_take_victims(struct clearset *set, uint32_t *pages,
+			       unsigned max)
+{
+	unsigned taken = 0;
+
+	while (taken < max) {
+		uint32_t victim = clearset_pick_victim(set);
+		if (victim == POLICY_NO_PAGE)
+			break;
+		set->policy->remove(set->policy_state, victim, true);
+		set->member[victim] = CLEARSET_LEAVING;
+		set->leaving++;
+		pages[taken++] = victim;
+	}
+	return taken;
+}
+
+void clearset_keep(struct clearset *set, uint32_t page)
+{
+	KASSERT(page < set->page_count &&
+		set->member[page] == CLEARSET_LEAVING);
+	set->member[page] = CLEARSET_IN;
+	set->leaving--;
+	set->policy->admit(set->policy_state, page);
+}
+
 void clearset_remove(struct clearset *set, uint32_t page, bool evicted)
 {
-	KASSERT(page < set->page_count && set->member[page]);
-	set->policy->remove(set->policy_state, page, evicted);
-	set->member[page] = 0;
+	KASSERT(page < set->page_count && set->member[page] != CLEARSET_OUT);
+	if (set->member[page] == CLEARSET_LEAVING)
+		set->leaving--;	/* the policy let it go when it was taken */
+	else
+		set->policy->remove(set->policy_state, page, evicted);
+	set->member[page] = CLEARSET_OUT;
 	set->resident--;
 }
 
@@ -94,6 +125,7 @@ int clearset_set_policy(struct clearset *set, const struct policy_ops *policy)
 
 	if (!policy)
 		return -1;
+	KASSERT(set->leaving == 0);
 	if (policy == set->policy)
 		return 0;
 	migration.state = policy->init(&set->env, set->page_count, set->limit);

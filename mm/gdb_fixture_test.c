@@ -114,6 +114,7 @@ static struct region *gdb_fixture_region(struct ktest *t, const char *name,
 	struct region_config config = {
 		.name = name, .pages = GDB_FIXTURE_PAGES, .clear_limit = limit,
 		.scheme = scheme, .store = store_default(),
+		.evict_batch = 1,	/* one victim per fault: a layout gdb knows */
 	};
 	struct region *region = NULL;
 

@@ -159,6 +159,8 @@ static int region_init(struct region *region, const struct region_config *config
 						  VMM_READ | VMM_WRITE;
 	region->poisoned = config->poisoned;
 	region->owner_context = config->owner_context;
+	region->evict_batch = config->evict_batch ? config->evict_batch :
+						    REGION_EVICT_BATCH_DEFAULT;
 	spin_init(&region->lock, "region");
 	if (scheme_parse(config->scheme, &region->schemes[0]) != 0)
 		return REGION_BAD_SCHEME;
@@ -176,7 +178,8 @@ int region_create(const struct region_config *config, struct region **out)
 	int result;
 
 	if (!config || !config->scheme || !config->store || config->pages == 0 ||
-	    config->clear_limit == 0 || config->clear_limit > config->pages)
+	    config->clear_limit == 0 || config->clear_limit > config->pages ||
+	    config->evict_batch > REGION_EVICT_BATCH_MAX)
 		return REGION_BAD_ARGUMENT;
 	region = region_env_alloc(NULL, sizeof(*region));
 	if (!region)
@@ -324,7 +327,8 @@ void region_print(struct region *region)
 	region_get_stats(region, &s);
 	region_scheme_name(region, scheme, sizeof(scheme));
 	region_chains(region, chains, sizeof(chains), &unencrypted);
-	printk("region id=%llu name=%s base=0x%llx pages=%u limit=%u scheme=%s "
+	printk("region id=%llu name=%s base=0x%llx pages=%u limit=%u batch=%u "
+	       "scheme=%s "
 	       "clear=%llu sealed=%llu bytes_stored=%llu faults=%llu "
 	       "zero_fills=%llu restores=%llu evictions=%llu invalidations=%llu "
 	       "seal_failures=%llu corrupt=%llu restore_failures=%llu "
@@ -332,7 +336,7 @@ void region_print(struct region *region)
 	       "unencrypted=%u\n",
 	       (unsigned long long)region->id, region->name,
 	       (unsigned long long)region->base, region->pages,
-	       region->clear.limit, scheme,
+	       region->clear.limit, region->evict_batch, scheme,
 	       (unsigned long long)s.clear_pages,
 	       (unsigned long long)s.sealed_pages,
 	       (unsigned long long)s.bytes_stored, (unsigned long long)s.faults,

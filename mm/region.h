@@ -83,7 +83,16 @@ struct region_config {
 	void (*poisoned)(struct region *region, uint32_t page, int error,
 			 void *owner_context);
 	void *owner_context;
+	/* Pages a fault with a full clear set evicts at once, with one
+	 * invalidation round (1 .. REGION_EVICT_BATCH_MAX; 1 is one victim
+	 * per fault), never more than a quarter of clear_limit (at least
+	 * 1); 0 means REGION_EVICT_BATCH_DEFAULT. */
+	uint32_t evict_batch;
 };
+
+/* Eviction batches (docs/tlb-events.md, "Batching"). */
+#define REGION_EVICT_BATCH_DEFAULT 8u
+#define REGION_EVICT_BATCH_MAX 32u
 
 /* Schemes a region can hold at once: pages sealed under an older chain are
  * restored with the chain that sealed them (the old scheme reads, the new
@@ -103,6 +112,7 @@ struct region {
 	uint32_t scheme_pages[REGION_SCHEMES_MAX];	/* sealed pages of each */
 	uint8_t current_scheme;		/* index of the one that seals */
 	struct clearset clear;
+	uint32_t evict_batch;		/* victims per eviction round */
 	struct region_page *records;	/* one per page (mm/region_page.h) */
 	struct region_stats stats;
 	int last_error;			/* the last failed restore's result */
@@ -143,6 +153,19 @@ int region_unmap_page(struct region *region, uint32_t page);
 int region_fault_page(struct region *region, uint32_t page);
 int region_purge_page(struct region *region, uint32_t page);
 int region_protect(struct region *region, unsigned protection);
+/* Purge and unmap of the pages [first, first + count): every present page
+ * of the range loses its PTE and its TLB entries in rounds of up to
+ * REGION_EVICT_BATCH_MAX pages (one shootdown each), then each is sealed
+ * (purge) or freed (unmap); pages the operation does not concern (not
+ * clear for a purge, unpopulated for an unmap) are skipped. REGION_OK, the
+ * first failure (the other pages are still done), or REGION_BAD_ARGUMENT
+ * for a range outside the region (nothing done). */
+int region_purge_range(struct region *region, uint32_t first, uint32_t count);
+int region_unmap_range(struct region *region, uint32_t first, uint32_t count);
+/* Sets how many pages a fault with a full clear set evicts at once
+ * (1 .. REGION_EVICT_BATCH_MAX; a quarter of the clear limit at most
+ * takes effect, at least 1); REGION_BAD_ARGUMENT otherwise. */
+int region_set_evict_batch(struct region *region, uint32_t batch);
 
 /* Changes the scheme at run time: the new policy takes over the resident
  * pages, and the new chain seals from now on; pages sealed before are

@@ -19,14 +19,50 @@
 #include "mm/frame.h"
 #include "mm/region_internal.h"
 
-/* Evicts the policy's victim; on a failed seal the victim stays clear. */
-static int region_evict_one(struct region *region)
+/* Evicts the policy's victim; on a failed seal the victim stays clear.
+ * True when it was sealed. */
+static bool region_evict_one(struct region *region)
 {
 	uint32_t victim = clearset_pick_victim(&region->clear);
 
 	if (victim == POLICY_NO_PAGE)
-		return REGION_BAD_ARGUMENT;
-	return region_transition(region, victim, REGION_CAUSE_EVICT);
+		return false;
+	return region_transition(region, victim, REGION_CAUSE_EVICT) == REGION_OK;
+}
+
+/* Pages a full clear set gives up at once: the region's batch, but at
+ * most a quarter of the set's limit (at least 1), so that a batch never
+ * empties a small set. */
+static uint32_t region_evict_count(const struct region *region)
+{
+	uint32_t count = region->evict_batch;
+
+	if (count > region->clear.limit / 4)
+		count = region->clear.limit / 4;
+	return count ? count : 1;
+}
+
+/* Evicts the policy's next region_evict_count victims with one invalidation
+ * round (docs/tlb-events.md, "Batching"); a victim whose seal fails stays
+ * clear (mapped again), one whose PTE did not change stays in the set.
+ * True when at least one was sealed. */
+static bool region_evict_batch(struct region *region)
+{
+	uint32_t victims[REGION_BATCH_MAX];
+	int results[REGION_BATCH_MAX];
+	unsigned count = clearset_take_victims(&region->clear, victims,
+					       region_evict_count(region));
+
+	if (count == 0)
+		return false;
+	unsigned sealed = region_transition_batch(region, victims, count,
+						  REGION_CAUSE_EVICT, results);
+	for (unsigned i = 0; i < count; i++) {
+		if (results[i] != REGION_OK &&
+		    clearset_leaving(&region->clear, victims[i]))
+			clearset_keep(&region->clear, victims[i]);
+	}
+	return sealed > 0;
 }
 
 /* Makes room in the clear set, then brings the page in; a copy that
@@ -34,7 +70,10 @@ static int region_evict_one(struct region *region)
 static int region_fault_in(struct region *region, uint32_t page)
 {
 	while (clearset_full(&region->clear)) {
-		if (region_evict_one(region) != REGION_OK)
+		bool evicted = region_evict_count(region) > 1 ?
+				       region_evict_batch(region) :
+				       region_evict_one(region);
+		if (!evicted)
 			break;	/* over the limit for now: nothing is lost */
 	}
 	int result = region_transition(region, page, REGION_CAUSE_FAULT);
@@ -149,35 +188,90 @@ int region_purge_page(struct region *region, uint32_t page)
 	return result;
 }
 
-int region_protect(struct region *region, unsigned protection)
+/* Whether a page in state takes part in a range operation for cause. */
+static bool region_range_wants(enum region_page_state state,
+			       enum region_cause cause)
 {
-	unsigned long flags = spin_lock_irqsave(&region->lock);
+	if (cause == REGION_CAUSE_UNMAP)
+		return state != REGION_UNPOPULATED;
+	return state == REGION_CLEAR;	/* purge, protection change */
+}
+
+/*
+ * Runs the pages [first, first + count) that cause concerns through their
+ * rows, REGION_BATCH_MAX at a time with one invalidation round each. The
+ * region's lock is held. The first failure, or REGION_OK; a failure does
+ * not stop the rest.
+ */
+static int region_range_locked(struct region *region, uint32_t first,
+			       uint32_t count, enum region_cause cause)
+{
+	uint32_t pages[REGION_BATCH_MAX];
+	int results[REGION_BATCH_MAX];
+	unsigned gathered = 0;
 	int result = REGION_OK;
 
-	region->protection = protection;
-	for (uint32_t page = 0; page < region->pages; page++) {
-		if (region_record_state(region_page_record(region, page)) != REGION_CLEAR)
+	for (uint32_t page = first; page - first < count; page++) {
+		if (region_range_wants(region_record_state(
+				region_page_record(region, page)), cause))
+			pages[gathered++] = page;
+		if (gathered < REGION_BATCH_MAX && page - first + 1 < count)
 			continue;
-		int changed = region_transition(region, page, REGION_CAUSE_PROTECT);
-		if (result == REGION_OK)
-			result = changed;	/* the first failure; the rest go on */
+		region_transition_batch(region, pages, gathered, cause, results);
+		for (unsigned i = 0; i < gathered && result == REGION_OK; i++)
+			result = results[i];
+		gathered = 0;
 	}
+	return result;
+}
+
+/* region_range_locked under the region's lock, with its arguments checked. */
+static int region_range(struct region *region, uint32_t first, uint32_t count,
+			enum region_cause cause)
+{
+	if (first > region->pages || count > region->pages - first)
+		return REGION_BAD_ARGUMENT;
+	unsigned long flags = spin_lock_irqsave(&region->lock);
+	int result = region_range_locked(region, first, count, cause);
 	spin_unlock_irqrestore(&region->lock, flags);
 	return result;
 }
 
-void region_release_pages(struct region *region)
+int region_purge_range(struct region *region, uint32_t first, uint32_t count)
+{
+	return region_range(region, first, count, REGION_CAUSE_PURGE);
+}
+
+int region_unmap_range(struct region *region, uint32_t first, uint32_t count)
+{
+	return region_range(region, first, count, REGION_CAUSE_UNMAP);
+}
+
+int region_protect(struct region *region, unsigned protection)
 {
 	unsigned long flags = spin_lock_irqsave(&region->lock);
 
-	for (uint32_t page = 0; page < region->pages; page++) {
-		if (region_record_state(region_page_record(region, page)) ==
-		    REGION_UNPOPULATED)
-			continue;
-		/* Dropping never allocates; a failure is a PTE that does not
-		 * match the record (logged and counted there): its frame or
-		 * copy is left where it is rather than freed twice. */
-		(void)region_transition(region, page, REGION_CAUSE_UNMAP);
-	}
+	region->protection = protection;
+	int result = region_range_locked(region, 0, region->pages,
+					 REGION_CAUSE_PROTECT);
 	spin_unlock_irqrestore(&region->lock, flags);
+	return result;
+}
+
+/* Dropping never allocates; a failure is a PTE that does not match the
+ * record (logged and counted there): its frame or copy is left where it
+ * is rather than freed twice. */
+void region_release_pages(struct region *region)
+{
+	(void)region_range(region, 0, region->pages, REGION_CAUSE_UNMAP);
+}
+
+int region_set_evict_batch(struct region *region, uint32_t batch)
+{
+	if (batch == 0 || batch > REGION_BATCH_MAX)
+		return REGION_BAD_ARGUMENT;
+	unsigned long flags = spin_lock_irqsave(&region->lock);
+	region->evict_batch = batch;
+	spin_unlock_irqrestore(&region->lock, flags);
+	return REGION_OK;
 }

@@ -35,6 +35,22 @@ enum region_cause {
 int region_transition(struct region *region, uint32_t page,
 		      enum region_cause cause);
 
+/* Pages one batch may hold: one invalidation round covers them page by
+ * page (mm/tlb.h: TLB_BATCH_PAGES). */
+#define REGION_BATCH_MAX REGION_EVICT_BATCH_MAX
+
+/*
+ * region_transition for count (<= REGION_BATCH_MAX) pages of one region
+ * with one invalidation round for all of them: each page's first half
+ * (prepare, before, PTE change with its invalidation recorded, clear set),
+ * then the round, then each page's second half (after, finish, undo); see
+ * the top of mm/region_transition.c. results[i]: page i's result, as
+ * region_transition's. Returns how many pages reached their new state.
+ */
+unsigned region_transition_batch(struct region *region, const uint32_t *pages,
+				 unsigned count, enum region_cause cause,
+				 int *results);
+
 /* The page's virtual address. */
 static inline uintptr_t region_va(const struct region *region, uint32_t page)
 {

@@ -16,6 +16,15 @@
  *             the sealed copy, free the frame) and the page's new record
  *   undo      when finish fails: the page goes back to where it was
  *
+ * region_transition_batch() runs several pages through their rows with one
+ * invalidation round: the first half of every row (prepare, before, PTE
+ * with its invalidation recorded in a tlb_batch, clear set) for each page,
+ * then one tlb_batch_finish, then the second half (after, finish, undo)
+ * for each: nothing is sealed or freed before every CPU has dropped the
+ * old entries. In a batch, the unmap of a clear page goes present -> BUSY
+ * and, after the round, BUSY -> none (the batched exchange frees no
+ * page-table page; the second one does, the entry being non-present).
+ *
  * Lock order (the fault path, outermost first): region lock (held by every
  * caller), then the address space's page-table lock (inside vmm_exchange),
  * the store's locks (store_put/map/free), the frame allocator's lock, the
@@ -24,13 +33,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
 #include "mm/frame.h"
 #include "mm/hooks.h"
 #include "mm/region_internal.h"
+#include "mm/tlb.h"
 #include "mm/vmm.h"
 
 #define REGION_NO_EVENT (-1)
+
+/* A batch never grows past what one round invalidates page by page. */
+_Static_assert(REGION_BATCH_MAX <= TLB_BATCH_PAGES,
+	       "a region batch fits one tlb_batch");
 
 /* One transition under way. */
 struct region_step {
@@ -42,6 +57,7 @@ struct region_step {
 	uint64_t frame;			/* the page's frame, once known */
 	struct vmm_entry expected;	/* the PTE the state implies */
 	struct vmm_entry replacement;	/* the PTE after the transition */
+	bool batched;			/* its invalidation joins a batch */
 };
 
 struct region_transition_row {
@@ -123,10 +139,12 @@ static void region_entries_seal(struct region_step *step)
 	step->replacement = vmm_entry_handle(VMM_HANDLE_BUSY);
 }
 
+/* In a batch, BUSY until the round is answered (see the top). */
 static void region_entries_drop_clear(struct region_step *step)
 {
 	step->expected = vmm_entry_present(VMM_FRAME_ANY, 0);
-	step->replacement = vmm_entry_none();
+	step->replacement = step->batched ? vmm_entry_handle(VMM_HANDLE_BUSY) :
+					    vmm_entry_none();
 }
 
 static void region_entries_drop_sealed(struct region_step *step)
@@ -296,7 +314,20 @@ static void region_undo_reseal(struct region_step *step)
 
 static int region_finish_drop_clear(struct region_step *step)
 {
-	region_free_clear_frame(step->region, step->frame);
+	struct region *region = step->region;
+
+	if (step->batched) {	/* BUSY -> none: empty tables freed now */
+		struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
+		struct vmm_entry none = vmm_entry_none();
+		if (vmm_exchange(region->space, step->va, &busy, &none,
+				 NULL) != VMM_OK) {
+			region->stats.corrupt++;
+			log_error("region %s: page %u: its busy PTE changed "
+				  "while it was unmapped", region->name,
+				  step->page);
+		}
+	}
+	region_free_clear_frame(region, step->frame);
 	region_record_set_unpopulated(step->record);
 	step->region->stats.invalidations++;
 	return REGION_OK;
@@ -417,35 +448,113 @@ static void region_follow_clear_set(const struct region_transition_row *row,
 		clearset_admit(clear, step->page);
 }
 
+/* The first half of a row: prepare, before, the PTE change (its
+ * invalidation done, or recorded in batch when not NULL and the entry is
+ * present), the clear set.
+ * REGION_OK when the second half is due; else nothing changed. */
+static int region_transition_start(const struct region_transition_row *row,
+				   struct region_step *step,
+				   struct tlb_batch *batch)
+{
+	struct region *region = step->region;
+	struct vmm_entry old;
+	int result = row->prepare ? row->prepare(step) : REGION_OK;
+
+	if (result != REGION_OK)
+		return result;
+	region_announce(row->event_before, step);
+	step->batched = batch != NULL;
+	row->entries(step);
+	/* A non-present entry needs no invalidation: the plain exchange,
+	 * which also frees the page-table pages a NONE entry leaves empty. */
+	if (step->expected.kind != VMM_ENTRY_PRESENT)
+		batch = NULL;
+	result = batch ? vmm_exchange_batched(region->space, step->va,
+					      &step->expected,
+					      &step->replacement, &old, batch) :
+			 vmm_exchange(region->space, step->va, &step->expected,
+				      &step->replacement, &old);
+	if (result != VMM_OK)
+		return region_pte_failed(step, result);
+	if (old.kind == VMM_ENTRY_PRESENT)
+		step->frame = old.value;
+	region_follow_clear_set(row, step);
+	return REGION_OK;
+}
+
+/* The second half, once no TLB holds the old entry: after, finish, and
+ * undo when finish fails. */
+static int region_transition_end(const struct region_transition_row *row,
+				 struct region_step *step)
+{
+	region_announce(row->event_after, step);
+	int result = row->finish ? row->finish(step) : REGION_OK;
+	if (result != REGION_OK && row->undo)
+		row->undo(step);
+	return result;
+}
+
+static struct region_step region_step_of(struct region *region, uint32_t page,
+					 enum region_cause cause)
+{
+	return (struct region_step){
+		.region = region, .page = page, .va = region_va(region, page),
+		.record = region_page_record(region, page), .cause = cause,
+		.frame = FRAME_NONE,
+	};
+}
+
 int region_transition(struct region *region, uint32_t page,
 		      enum region_cause cause)
 {
-	struct region_page *record = region_page_record(region, page);
+	struct region_step step = region_step_of(region, page, cause);
 	const struct region_transition_row *row =
-		region_transition_find(region_record_state(record), cause);
-	struct region_step step = {
-		.region = region, .page = page, .va = region_va(region, page),
-		.record = record, .cause = cause, .frame = FRAME_NONE,
-	};
-	struct vmm_entry old;
+		region_transition_find(region_record_state(step.record), cause);
 
 	if (!row)
 		return REGION_BAD_ARGUMENT;
-	int result = row->prepare ? row->prepare(&step) : REGION_OK;
+	int result = region_transition_start(row, &step, NULL);
 	if (result != REGION_OK)
 		return result;
-	region_announce(row->event_before, &step);
-	row->entries(&step);
-	result = vmm_exchange(region->space, step.va, &step.expected,
-			      &step.replacement, &old);
-	if (result != VMM_OK)
-		return region_pte_failed(&step, result);
-	if (old.kind == VMM_ENTRY_PRESENT)
-		step.frame = old.value;
-	region_follow_clear_set(row, &step);
-	region_announce(row->event_after, &step);
-	result = row->finish ? row->finish(&step) : REGION_OK;
-	if (result != REGION_OK && row->undo)
-		row->undo(&step);
-	return result;
+	return region_transition_end(row, &step);
+}
+
+/* A page of a batch between its two halves: what the second needs. */
+struct region_pending {
+	const struct region_transition_row *row;
+	uint32_t index;		/* in the caller's pages[] */
+	uint64_t frame;
+};
+
+unsigned region_transition_batch(struct region *region, const uint32_t *pages,
+				 unsigned count, enum region_cause cause,
+				 int *results)
+{
+	struct region_pending pending[REGION_BATCH_MAX];
+	unsigned started = 0, done = 0;
+	struct tlb_batch batch;
+
+	KASSERT(count <= REGION_BATCH_MAX);
+	tlb_batch_begin(&batch, region->space);
+	for (unsigned i = 0; i < count; i++) {
+		struct region_step step = region_step_of(region, pages[i], cause);
+		const struct region_transition_row *row = region_transition_find(
+			region_record_state(step.record), cause);
+		results[i] = row ? region_transition_start(row, &step, &batch) :
+				   REGION_BAD_ARGUMENT;
+		if (results[i] == REGION_OK)
+			pending[started++] = (struct region_pending){
+				row, i, step.frame };
+	}
+	tlb_batch_finish(&batch);	/* the one round */
+	for (unsigned i = 0; i < started; i++) {
+		struct region_step step = region_step_of(
+			region, pages[pending[i].index], cause);
+		step.frame = pending[i].frame;
+		step.batched = true;
+		results[pending[i].index] = region_transition_end(pending[i].row,
+								  &step);
+		done += results[pending[i].index] == REGION_OK;
+	}
+	return done;
 }

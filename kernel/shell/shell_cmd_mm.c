@@ -200,6 +200,28 @@ int shell_cmd_scheme(int argc, char **argv)
 	return SHELL_OK;
 }
 
+int shell_cmd_batch(int argc, char **argv)
+{
+	unsigned long long batch;
+
+	if (argc != 2 && argc != 3)
+		return shell_usage_of("batch");
+	struct region *region = shell_find_region(argv[1]);
+	if (!region)
+		return SHELL_BAD_ARGUMENT;
+	if (argc == 3) {
+		if (!shell_parse_number(argv[2], "batch", 1,
+					REGION_EVICT_BATCH_MAX, &batch))
+			return SHELL_BAD_ARGUMENT;
+		if (region_set_evict_batch(region, (uint32_t)batch) != REGION_OK)
+			return SHELL_FAILED;
+	}
+	printk("batch %s: %u pages evicted at once when the clear set is full "
+	       "(1 .. %u; 1: one per fault)\n", region->name,
+	       region->evict_batch, REGION_EVICT_BATCH_MAX);
+	return SHELL_OK;
+}
+
 int shell_cmd_stats(int argc, char **argv)
 {
 	(void)argv;

@@ -43,6 +43,8 @@ KTEST(shell, bad_numbers)
 		"run demo nonsense", "run demo colour=blue", "run demo status=maybe",
 		"run demo samples=0", "run demo samples=257",
 		"run frobnicate", "wset 0x", "trace sideways", "scheme demo",
+		"batch", "batch 0x", "batch demo 0", "batch demo 33",
+		"batch demo 8x",
 	};
 
 	for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {

@@ -10,6 +10,7 @@
 #include "mm/region.h"
 #include "mm/scheme.h"
 #include "mm/slab.h"
+#include "mm/tlb.h"
 #include "mm/trace.h"
 #include "mm/vmm.h"
 #include "mm/zstore.h"
@@ -108,14 +109,15 @@ static const char *fake_entry_word(const struct vmm_entry *entry)
 	return "none";
 }
 
-int vmm_exchange(struct vmm_space *space, uintptr_t va,
-		 const struct vmm_entry *expected,
-		 const struct vmm_entry *replacement, struct vmm_entry *old)
+/* vmm_exchange; batch NULL: the old entry invalidated now ("flush"), else
+ * recorded in batch for its round. */
+static int fake_exchange(uintptr_t va, const struct vmm_entry *expected,
+			 const struct vmm_entry *replacement,
+			 struct vmm_entry *old, struct tlb_batch *batch)
 {
 	struct fake_pte *pte = fake_pte_of(va);
 	char word[40];
 
-	(void)space;
 	if (!pte || (va & 4095) ||
 	    (replacement->kind == VMM_ENTRY_HANDLE &&
 	     replacement->value >= VMM_HANDLE_LIMIT))
@@ -141,16 +143,80 @@ int vmm_exchange(struct vmm_space *space, uintptr_t va,
 			 fake_entry_word(replacement));
 		fake_log_add(word);
 	}
+	bool cached = pte->cached;
 	*pte = (struct fake_pte){
 		.present = replacement->kind == VMM_ENTRY_PRESENT,
 		.has_handle = replacement->kind == VMM_ENTRY_HANDLE,
 		.prot = replacement->prot,
 		.phys = replacement->kind == VMM_ENTRY_PRESENT ? frame : 0,
 		.handle = replacement->kind == VMM_ENTRY_HANDLE ? replacement->value : 0,
+		.cached = cached,	/* a TLB keeps its entry until invalidated */
 	};
-	if (was.kind == VMM_ENTRY_PRESENT)
-		fake_invalidate(pte);
+	if (was.kind == VMM_ENTRY_PRESENT) {
+		if (batch)
+			tlb_batch_add(batch, va);
+		else
+			fake_invalidate(pte);
+	}
 	return VMM_OK;
+}
+
+int vmm_exchange(struct vmm_space *space, uintptr_t va,
+		 const struct vmm_entry *expected,
+		 const struct vmm_entry *replacement, struct vmm_entry *old)
+{
+	(void)space;
+	return fake_exchange(va, expected, replacement, old, NULL);
+}
+
+int vmm_exchange_batched(struct vmm_space *space, uintptr_t va,
+			 const struct vmm_entry *expected,
+			 const struct vmm_entry *replacement,
+			 struct vmm_entry *old, struct tlb_batch *batch)
+{
+	(void)space;
+	return fake_exchange(va, expected, replacement, old, batch);
+}
+
+/* The fake's tlb_batch (mm/tlb.h): pages recorded, then one "round:N"
+ * that drops their cached entries; past TLB_BATCH_PAGES, "round:all"
+ * drops every cached entry of the area. */
+void tlb_batch_begin(struct tlb_batch *batch, struct vmm_space *space)
+{
+	*batch = (struct tlb_batch){ .space = space };
+}
+
+void tlb_batch_add(struct tlb_batch *batch, uintptr_t va)
+{
+	if (batch->whole)
+		return;
+	if (batch->count == TLB_BATCH_PAGES) {
+		batch->whole = true;
+		return;
+	}
+	batch->pages[batch->count++] = va & ~(uintptr_t)4095;
+}
+
+void tlb_batch_finish(struct tlb_batch *batch)
+{
+	char word[24];
+
+	if (batch->whole) {
+		for (uint32_t i = 0; i < FAKE_AREA_PAGES; i++)
+			fake_table[i].cached = false;
+		fake.invalidations++;
+		fake.rounds++;
+		fake_log_add("round:all");
+	} else if (batch->count) {
+		for (unsigned i = 0; i < batch->count; i++) {
+			fake_pte_of(batch->pages[i])->cached = false;
+			fake.invalidations++;
+		}
+		fake.rounds++;
+		snprintf(word, sizeof(word), "round:%u", batch->count);
+		fake_log_add(word);
+	}
+	tlb_batch_begin(batch, batch->space);
 }
 
 int vmm_map(struct vmm_space *space, uintptr_t va, uint64_t phys, unsigned prot)

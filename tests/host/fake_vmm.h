@@ -28,6 +28,7 @@ struct fake_counters {
 	uint64_t kmalloc_live;	/* live kmalloc objects */
 	uint64_t frame_limit;	/* frame_alloc fails beyond this many live (0: none) */
 	bool table_limit_hit;	/* vmm_exchange to a non-NONE entry fails (no table) */
+	uint64_t rounds;	/* tlb_batch_finish calls that invalidated */
 };
 
 extern struct fake_counters fake;

@@ -278,6 +278,55 @@ HTEST(random_invariants_and_policy_switch)
 	}
 }
 
+/* Taking k victims at once gives, for every policy, the pages k single
+ * evictions would have given, in that order; they stay resident (LEAVING)
+ * until removed, and one kept goes back to the policy. */
+HTEST(take_victims_matches_one_by_one_evictions)
+{
+	for (unsigned i = 0; policy_all[i]; i++) {
+		struct policy_sim one, many;
+		uint32_t taken[8], expected[8];
+
+		sim_init(&one, policy_all[i], 64, 16);
+		sim_init(&many, policy_all[i], 64, 16);
+		for (uint32_t step = 0; step < 200; step++) {	/* same history */
+			uint32_t page = (step * 7 + step / 5) % 24;
+			sim_access(&one, page);
+			sim_access(&many, page);
+		}
+		for (unsigned k = 0; k < 8; k++) {
+			expected[k] = clearset_pick_victim(&one.set);
+			clearset_remove(&one.set, expected[k], true);
+		}
+		uint32_t resident = many.set.resident;
+		HCHECK(resident >= 8);
+		HCHECK_EQ(clearset_take_victims(&many.set, taken, 8), 8);
+		HCHECK_EQ(many.set.resident, resident);
+		HCHECK_EQ(many.set.leaving, 8);
+		for (unsigned k = 0; k < 8; k++) {
+			HCHECK_EQ(taken[k], expected[k]);
+			HCHECK(clearset_leaving(&many.set, taken[k]));
+			HCHECK(clearset_contains(&many.set, taken[k]));
+		}
+		for (unsigned k = 0; k < 7; k++)
+			clearset_remove(&many.set, taken[k], true);
+		clearset_keep(&many.set, taken[7]);
+		HCHECK_EQ(many.set.leaving, 0);
+		HCHECK_EQ(many.set.resident, resident - 7);
+		HCHECK(!clearset_leaving(&many.set, taken[7]));
+		HCHECK(clearset_contains(&many.set, taken[7]));
+		/* a full take of what is left, then nothing more */
+		uint32_t rest[16];
+		HCHECK_EQ(clearset_take_victims(&many.set, rest, 16), resident - 7);
+		HCHECK_EQ(clearset_take_victims(&many.set, rest, 16), 0);
+		for (unsigned k = 0; k < resident - 7; k++)
+			clearset_remove(&many.set, rest[k], true);
+		HCHECK_EQ(many.set.resident, 0);
+		sim_destroy(&one);
+		sim_destroy(&many);
+	}
+}
+
 HTEST(lookup_by_name)
 {
 	HCHECK(policy_lookup("fifo") == &policy_fifo);

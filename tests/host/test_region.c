@@ -76,6 +76,7 @@ struct event_log {
 	uintptr_t last_evicted;
 	bool evicted_was_present;	/* the PTE at EVICT time */
 	bool evicted_was_cached;	/* a "TLB entry" at EVICT time */
+	unsigned evicts_cached;		/* EVICTs that saw one (any) */
 	uint64_t evicted_frame;
 };
 
@@ -110,6 +111,7 @@ static void on_evict(struct tlb_subscriber *s, struct region *r, uintptr_t va,
 	events.last_evicted = va;
 	events.evicted_was_present = fake_pte_of(va)->present;
 	events.evicted_was_cached = fake_pte_of(va)->cached;
+	events.evicts_cached += fake_pte_of(va)->cached;
 	events.evicted_frame = frame;
 }
 
@@ -129,6 +131,55 @@ static const struct tlb_subscriber_ops recorder_ops = {
 	.on_invalidate = on_invalidate,
 };
 
+/* A batch of 3 with a full set of 12 cached pages: the three oldest leave
+ * at once, in FIFO order, each invalidated before its EVICT, and the set
+ * holds 10 afterwards (9 left + the page brought in). A set of 8 takes
+ * 2 at once (a quarter of its limit), one of 7 one at a time. */
+HTEST(a_batched_eviction_takes_the_policy_victims_in_order)
+{
+	struct tlb_subscriber recorder = { &recorder_ops, NULL };
+	struct store *store = fake_store_create(64);
+	struct region *region = make_region("fifo:identity", 16, 12, store);
+	struct region_stats stats;
+
+	HCHECK_EQ(region_set_evict_batch(region, 3), REGION_OK);
+	HCHECK_EQ(region_set_evict_batch(region, 0), REGION_BAD_ARGUMENT);
+	HCHECK_EQ(region_set_evict_batch(region, REGION_EVICT_BATCH_MAX + 1),
+		  REGION_BAD_ARGUMENT);
+	memset(&events, 0, sizeof(events));
+	HCHECK_EQ(tlb_subscribe(&recorder), TLB_HOOKS_OK);
+	for (uint32_t page = 0; page < 12; page++)
+		fake_access(va_of(region, page), true)[0] = (uint8_t)(page + 1);
+	uint64_t rounds = fake.rounds;
+	fake_access(va_of(region, 12), true);	/* limit + 1 */
+	region_get_stats(region, &stats);
+	HCHECK_EQ(stats.evictions, 3);
+	HCHECK_EQ(events.evicts, 3);
+	HCHECK_EQ(events.evicts_cached, 0);	/* the round came first */
+	HCHECK_EQ(fake.rounds, rounds + 1);
+	HCHECK_EQ(events.last_evicted, va_of(region, 2));
+	for (uint32_t page = 0; page < 3; page++)
+		HCHECK_EQ(region_page_state(region, page), REGION_SEALED);
+	HCHECK_EQ(region_page_state(region, 3), REGION_CLEAR);
+	HCHECK_EQ(stats.clear_pages, 10);
+	HCHECK_EQ(stats.sealed_pages, 3);
+	for (uint32_t page = 0; page < 12; page++)	/* nothing lost */
+		HCHECK_EQ(fake_access(va_of(region, page), false)[0], page + 1);
+	HCHECK_EQ(tlb_unsubscribe(&recorder), TLB_HOOKS_OK);
+	region_destroy(region);
+	for (uint32_t limit = 7; limit <= 8; limit++) {
+		region = make_region("fifo:identity", 16, limit, store);
+		HCHECK_EQ(region_set_evict_batch(region, 3), REGION_OK);
+		for (uint32_t page = 0; page <= limit; page++)
+			fake_access(va_of(region, page), true);
+		region_get_stats(region, &stats);
+		HCHECK_EQ(stats.evictions, limit / 4);
+		region_destroy(region);
+	}
+	store->ops->destroy(store);
+	fake_release_quarantine();
+}
+
 HTEST(evict_exactly_the_policy_victim)
 {
 	struct tlb_subscriber recorder = { &recorder_ops, NULL };
@@ -136,6 +187,7 @@ HTEST(evict_exactly_the_policy_victim)
 	struct region *region = make_region("fifo:identity", 16, 4, store);
 	struct region_stats stats;
 
+	HCHECK_EQ(region_set_evict_batch(region, 1), REGION_OK);
 	memset(&events, 0, sizeof(events));
 	HCHECK_EQ(tlb_subscribe(&recorder), TLB_HOOKS_OK);
 	for (uint32_t page = 0; page < 4; page++)

@@ -175,6 +175,22 @@ static struct tlb_subscriber logging_subscriber = { &logging_subscriber_ops, NUL
 #define ROW_UNMAP_CLEAR   "pte:present>none flush INVALIDATE frame-free"
 #define ROW_UNMAP_SEALED  "pte:handle>none store-free frame-free"
 #define ROW_PROTECT       "pte:present>present flush INVALIDATE"
+
+/* Batches (docs/tlb-events.md, "Batching"): every page's first half (the
+ * PTE change, its invalidation recorded), one round for all ("round:N"),
+ * then every page's second half in the same order. */
+#define ROWS_PROTECT_2    "pte:present>present pte:present>present round:2 " \
+			  "INVALIDATE INVALIDATE"
+#define HALF_SEAL_EVICT   "EVICT store-adopt pte:busy>handle"
+#define ROWS_EVICTION_3   "pte:present>busy pte:present>busy pte:present>busy " \
+			  "round:3 " HALF_SEAL_EVICT " " HALF_SEAL_EVICT " " \
+			  HALF_SEAL_EVICT
+#define HALF_PURGE        "INVALIDATE store-adopt pte:busy>handle"
+#define ROWS_PURGE_2      "pte:present>busy pte:present>busy round:2 " \
+			  HALF_PURGE " " HALF_PURGE
+/* in a batch, an unmapped clear page is BUSY until the round is answered,
+ * then none (its empty page-table pages freed then) */
+#define HALF_UNMAP_CLEAR  "INVALIDATE pte:busy>none frame-free"
 /* error paths */
 #define ROW_SEAL_REFUSED  "pte:present>busy flush EVICT store-adopt-refused pte:busy>present MAP"
 #define ROW_BAD_COPY      "frame-alloc store-map-refused frame-free"
@@ -190,20 +206,28 @@ struct fixture {
 	struct region *region;
 };
 
-static void fixture_start_with(struct fixture *f, uint32_t pages,
-			       uint32_t limit, const char *scheme)
+/* batch: the region's eviction batch (1: one victim per fault). */
+static void fixture_start_batched(struct fixture *f, uint32_t pages,
+				  uint32_t limit, const char *scheme,
+				  uint32_t batch)
 {
 	f->store = (struct logging_store){ { &logging_ops, "logging" },
 					   fake_store_create(64), false };
 	struct region_config config = {
 		.name = "steps", .pages = pages, .clear_limit = limit,
-		.scheme = scheme, .store = &f->store.base,
+		.scheme = scheme, .store = &f->store.base, .evict_batch = batch,
 	};
 	xf_register_builtin();
 	xf_codec_register();
 	HCHECK_EQ(region_create(&config, &f->region), REGION_OK);
 	HCHECK_EQ(tlb_subscribe(&logging_subscriber), TLB_HOOKS_OK);
 	fake_log_on = true;
+}
+
+static void fixture_start_with(struct fixture *f, uint32_t pages,
+			       uint32_t limit, const char *scheme)
+{
+	fixture_start_batched(f, pages, limit, scheme, 1);
 }
 
 static void fixture_start(struct fixture *f, uint32_t pages, uint32_t limit)
@@ -251,7 +275,8 @@ HTEST(every_transition_in_the_documented_order)
 	HCHECK_EQ(touch(&f, 0)[0], 1);	/* room: a restore alone */
 	expect_steps("restore", ROW_RESTORE);
 	HCHECK_EQ(region_protect(f.region, VMM_READ), REGION_OK);
-	expect_steps("protection change", ROW_PROTECT " " ROW_PROTECT);
+	/* every clear page's PTE, one round, then each one's event */
+	expect_steps("protection change", ROWS_PROTECT_2);
 	HCHECK_EQ(region_protect(f.region, VMM_READ | VMM_WRITE), REGION_OK);
 	fake_log_clear();
 	HCHECK_EQ(region_unmap_page(f.region, 2), REGION_OK);
@@ -260,6 +285,120 @@ HTEST(every_transition_in_the_documented_order)
 	expect_steps("unmap of a sealed page", ROW_UNMAP_SEALED);
 	HCHECK_EQ(region_unmap_page(f.region, 3), REGION_OK);
 	expect_steps("unmap of an unpopulated page", "");
+	fixture_stop(&f);
+}
+
+/* A fault with a full clear set (12) and a batch of 3: three PTEs
+ * changed, one invalidation round, three seals; then the fault's own row. */
+HTEST(a_batched_eviction_is_n_unmaps_one_round_n_seals)
+{
+	struct fixture f;
+	struct region_stats stats;
+
+	fixture_start_batched(&f, 16, 12, "fifo:identity", 3);
+	for (uint32_t page = 0; page < 12; page++)
+		touch(&f, page)[0] = (uint8_t)(page + 1);
+	fake_log_clear();
+	uint64_t rounds = fake.rounds;
+	touch(&f, 12)[0] = 13;
+	expect_steps("batched eviction", ROWS_EVICTION_3 " " ROW_ZERO_FILL);
+	HCHECK_EQ(fake.rounds, rounds + 1);
+	region_get_stats(f.region, &stats);
+	HCHECK_EQ(stats.evictions, 3);
+	HCHECK_EQ(stats.clear_pages, 10);
+	touch(&f, 13)[0] = 14;	/* room: no eviction */
+	touch(&f, 14)[0] = 15;
+	expect_steps("two faults with room", ROW_ZERO_FILL " " ROW_ZERO_FILL);
+	for (uint32_t page = 0; page < 15; page++)
+		HCHECK_EQ(touch(&f, page)[0], page + 1);
+	fixture_stop(&f);
+}
+
+/* A refused seal in a batch: that page is mapped again after the round,
+ * the others are sealed; the set is exact afterwards. */
+HTEST(a_refused_seal_in_a_batch_maps_that_page_again)
+{
+	struct fixture f;
+	struct region_stats stats;
+
+	fixture_start_batched(&f, 16, 8, "fifo:identity", 2);
+	for (uint32_t page = 0; page < 8; page++)
+		touch(&f, page)[0] = (uint8_t)(page + 1);
+	f.store.refuse_puts = true;
+	fake_log_clear();
+	touch(&f, 8)[0] = 9;
+	expect_steps("refused seals in a batch",
+		     "pte:present>busy pte:present>busy round:2 "
+		     "EVICT store-adopt-refused pte:busy>present MAP "
+		     "EVICT store-adopt-refused pte:busy>present MAP "
+		     ROW_ZERO_FILL);
+	region_get_stats(f.region, &stats);
+	HCHECK_EQ(stats.seal_failures, 2);
+	HCHECK_EQ(stats.clear_pages, 9);	/* over the limit: nothing lost */
+	f.store.refuse_puts = false;
+	for (uint32_t page = 0; page < 9; page++)
+		HCHECK_EQ(touch(&f, page)[0], page + 1);
+	fixture_stop(&f);
+}
+
+/* A range purge and a range unmap: one round for the range's present
+ * pages, then each page's second half; pages the operation does not
+ * concern are skipped. */
+HTEST(a_range_purge_is_one_round)
+{
+	struct fixture f;
+	struct region_stats stats;
+
+	fixture_start(&f, 8, 8);
+	for (uint32_t page = 0; page < 4; page++)
+		touch(&f, page)[0] = (uint8_t)(page + 1);
+	fake_log_clear();
+	HCHECK_EQ(region_purge_range(f.region, 1, 2), REGION_OK);
+	expect_steps("range purge", ROWS_PURGE_2);
+	HCHECK_EQ(region_purge_range(f.region, 0, 9), REGION_BAD_ARGUMENT);
+	HCHECK_EQ(region_purge_range(f.region, 9, 0), REGION_BAD_ARGUMENT);
+	HCHECK_EQ(region_purge_range(f.region, 8, 0), REGION_OK);
+	expect_steps("nothing to purge", "");
+	region_get_stats(f.region, &stats);
+	HCHECK_EQ(stats.invalidations, 2);
+	HCHECK_EQ(stats.clear_pages, 2);
+	HCHECK_EQ(stats.sealed_pages, 2);
+	/* 0 clear, 1 sealed, 2 sealed, 3 clear, 4.. unpopulated */
+	HCHECK_EQ(touch(&f, 1)[0], 2);	/* restored: 1 clear again */
+	fake_log_clear();
+	HCHECK_EQ(region_unmap_range(f.region, 0, 8), REGION_OK);
+	/* page 2 is sealed: never present, nothing of it joins the round */
+	expect_steps("range unmap", "pte:present>busy pte:present>busy "
+		     "pte:handle>none pte:present>busy round:3 "
+		     HALF_UNMAP_CLEAR " " HALF_UNMAP_CLEAR " "
+		     "store-free frame-free " HALF_UNMAP_CLEAR);
+	region_get_stats(f.region, &stats);
+	HCHECK_EQ(stats.clear_pages, 0);
+	HCHECK_EQ(stats.sealed_pages, 0);
+	for (uint32_t page = 0; page < 8; page++)
+		HCHECK_EQ(region_page_state(f.region, page), REGION_UNPOPULATED);
+	HCHECK_EQ(touch(&f, 2)[0], 0);	/* dropped: zeros again */
+	fixture_stop(&f);
+}
+
+/* More than a round's pages: rounds of REGION_EVICT_BATCH_MAX. */
+HTEST(a_long_range_takes_a_round_per_batch)
+{
+	struct fixture f;
+	enum { PAGES = REGION_EVICT_BATCH_MAX + 5 };	/* the store holds 64 */
+
+	fixture_start(&f, PAGES, PAGES);
+	for (uint32_t page = 0; page < PAGES; page++)
+		touch(&f, page)[0] = 1;
+	uint64_t rounds = fake.rounds;
+	fake_log_on = false;
+	HCHECK_EQ(region_purge_range(f.region, 0, PAGES), REGION_OK);
+	HCHECK_EQ(fake.rounds, rounds + 2);
+	for (uint32_t page = 0; page < PAGES; page++) {
+		HCHECK_EQ(region_page_state(f.region, page), REGION_SEALED);
+		HCHECK(!fake_pte_of((uintptr_t)region_page_address(f.region,
+								   page))->cached);
+	}
 	fixture_stop(&f);
 }
 

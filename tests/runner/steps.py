@@ -71,6 +71,10 @@ CORPUS_REQUIRED = {
 SMP_REQUIRED = {
     "tlb_smp.stale_translation_is_shot_down":
         "the machine has several CPUs, so a stale TLB entry must be caught",
+    "region_batch.batched_eviction_invalid_on_every_cpu":
+        "the machine has several CPUs: a batch's one round must reach each",
+    "region_batch.range_purge_invalid_on_every_cpu":
+        "the machine has several CPUs: a range purge's rounds must reach each",
 }
 
 

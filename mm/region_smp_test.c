@@ -21,9 +21,9 @@
 #include "mm/tlb_stale_test.h"
 
 #define REGION_SMP_THREADS_MAX 4u
-#define REGION_SMP_SAME_ROUNDS 300u
+#define REGION_SMP_SAME_ROUNDS 100u
 #define REGION_SMP_OWN_PAGES 16u	/* pages per thread, distinct pages */
-#define REGION_SMP_RATE_ROUNDS 20u
+#define REGION_SMP_RATE_ROUNDS 10u
 
 /* A reusable barrier for threads pinned on distinct CPUs (they spin). */
 struct region_smp_barrier {

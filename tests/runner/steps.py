@@ -69,6 +69,18 @@ CORPUS_REQUIRED = {
 SMP_REQUIRED = {
     "tlb_smp.stale_translation_is_shot_down":
         "the machine has several CPUs, so a stale TLB entry must be caught",
+    "tlb_sets.lazy_cpu_is_skipped_and_flushes_on_return":
+        "the machine has several CPUs, so a lazy CPU's deferred flush must be tested",
+    "tlb_sets.cpu_running_another_space_is_skipped":
+        "the machine has several CPUs, so a CPU in another space must be tested",
+    "tlb_sets.freed_tables_reach_a_lazy_cpu":
+        "the machine has several CPUs, so freed tables must reach a lazy CPU",
+    "tlb_sets.cpu_outside_the_set_gets_nothing":
+        "the machine has several CPUs, so a CPU outside a set must be tested",
+    "tlb_sets.batch_below_the_ceiling_reaches_every_cpu":
+        "the machine has several CPUs, so a batch must reach each",
+    "tlb_sets.batch_above_the_ceiling_reaches_every_cpu":
+        "the machine has several CPUs, so a whole flush must reach each",
 }
 
 

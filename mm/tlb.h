@@ -67,15 +67,39 @@ void tlb_batch_finish(struct tlb_batch *batch);
 struct tlb_stats {
 	bool pcid;		/* spaces are tagged: a switch keeps their entries */
 	bool invpcid;		/* a non-running space can be invalidated directly */
+	/* The invalidating CPUs' own flushes (answers to other CPUs count
+	 * in shootdown_flushes): */
 	uint64_t page_flushes;	/* INVLPG or INVPCID of one address */
 	uint64_t space_flushes;	/* CR3 reloads or INVPCID of one space */
 	uint64_t full_flushes;	/* global flushes */
 	uint64_t deferred;	/* flushes left to the space's next switch */
 	uint64_t shootdown_rounds;	/* invalidations that asked other CPUs */
-	uint64_t shootdown_flushes;	/* flushes CPUs made when asked */
+	uint64_t shootdown_flushes;	/* requests CPUs carried out when asked */
 	uint64_t shootdown_ipis;	/* TLB interrupts sent, all rounds */
+	uint64_t lazy_skips;	/* CPUs of a space's set not sent a request
+				 * (lazy or running another space): they owe
+				 * a flush instead */
+	uint64_t switch_flushes;	/* owed flushes made as a CPU went
+					 * back to a space */
+	uint64_t shootdown_folds;	/* answers that made one full flush
+					 * for several requests */
 };
 void tlb_get_stats(struct tlb_stats *stats);
+/* TLB interrupts CPU cpu has received since boot (for tests). */
+uint64_t tlb_interrupts_received(unsigned cpu);
+
+/*
+ * Who may hold a space's translations (docs/tlb-events.md). The
+ * scheduler's switch calls tlb_thread_switch with the next thread's space:
+ * a thread with a space loads it (with the flush it owes, if any); NULL, a
+ * kernel thread, keeps whatever space is loaded, lazily. Interrupts off.
+ */
+void tlb_thread_switch(struct vmm_space *space);
+/* For tests and reports: the CPUs in space's set (bit i: CPU i). */
+uint64_t tlb_space_cpus(const struct vmm_space *space);
+/* For tests: the space CPU cpu has loaded, and in *lazy whether it
+ * holds it lazily (runs a kernel thread). */
+struct vmm_space *tlb_cpu_space(unsigned cpu, bool *lazy);
 
 #if CONFIG_KTEST
 /* Test builds only: while false, no shootdown is sent (each CPU still

@@ -37,6 +37,9 @@ struct vmm_space;
 struct vmm_space *vmm_kernel_space(void);
 struct vmm_space *vmm_space_create(void);	/* shares the kernel half */
 void vmm_space_destroy(struct vmm_space *space);
+/* The calling thread runs in space from now on (the kernel space: it is
+ * a kernel thread again, and the kernel space is loaded now); the
+ * scheduler loads it wherever the thread runs (tlb_thread_switch). */
 void vmm_space_switch(struct vmm_space *space);
 
 /* 4 KiB pages. map fails with VMM_EXISTS over a present or handle entry. */

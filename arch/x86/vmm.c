@@ -27,6 +27,7 @@
 #include "kernel/lib/failpoint.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
+#include "kernel/sched/sched.h"
 #include "mm/direct_map.h"
 #include "mm/mm.h"
 #include "mm/slab.h"
@@ -184,7 +185,9 @@ static void vmm_finish(struct vmm_space *space, uintptr_t va, bool flush,
 	/* Other tags may cache pointers to a freed kernel-half table. */
 	if (count && vmm_is_kernel_half(va) && tlb_has_pcid())
 		tlb_flush_all();
-	else if (flush || count)
+	else if (count)
+		tlb_flush_page_tables(space, va);	/* lazy CPUs too */
+	else if (flush)
 		tlb_flush_page(space, va);
 	for (unsigned i = 0; i < count; i++)
 		vmm_table_free(freed[i]);
@@ -630,8 +633,10 @@ struct vmm_space *vmm_space_create(void)
 		return NULL;
 	}
 	space->root = phys_to_virt(space->root_physical);
-	/* A reused tag may still have the last holder's entries. */
-	space->tlb_stale = true;
+	/* A reused tag may still have the last holder's entries: every CPU
+	 * owes it a flush. No CPU has loaded it yet. */
+	space->tlb_stale = UINT64_MAX;
+	space->tlb_cpus = 0;
 	unsigned long flags = spin_lock_irqsave(&vmm_kernel.lock);
 	spin_lock(&vmm_spaces_lock);
 	memcpy(&space->root[VMM_KERNEL_SLOT], &vmm_kernel.root[VMM_KERNEL_SLOT],
@@ -664,8 +669,12 @@ void vmm_space_destroy(struct vmm_space *space)
 		return;
 	if (space == &vmm_kernel)
 		panic("vmm: the kernel space cannot be destroyed");
-	if (space == tlb_current_space())
+	struct thread *self = thread_current();
+	if (self && self->space == space)
 		panic("vmm: destroying the running space %p", (void *)space);
+	/* CPUs that still hold it loaded lazily let go of its root (this
+	 * one too); one that runs it panics. */
+	tlb_space_release(space);
 	unsigned long flags = spin_lock_irqsave(&vmm_spaces_lock);
 	struct vmm_space **link = &vmm_spaces;
 	while (*link && *link != space)
@@ -675,8 +684,8 @@ void vmm_space_destroy(struct vmm_space *space)
 	if (space->pcid)
 		vmm_pcid_used[space->pcid / 64] &= ~(1ull << (space->pcid % 64));
 	spin_unlock_irqrestore(&vmm_spaces_lock, flags);
-	/* Not running anywhere and tag released (the next holder flushes it),
-	 * so the tables can go without an invalidation. */
+	/* Loaded nowhere, and its tag released (every CPU owes the next
+	 * holder a flush), so the tables can go without an invalidation. */
 	vmm_free_tables(space->root, 4, VMM_KERNEL_SLOT);
 	vmm_table_free(space->root_physical);
 	kfree(space);
@@ -685,8 +694,15 @@ void vmm_space_destroy(struct vmm_space *space)
 void vmm_space_switch(struct vmm_space *space)
 {
 	unsigned long flags = irq_save();
+	struct thread *self = thread_current();
 
-	if (space != tlb_current_space() || space->tlb_stale)
-		tlb_switch_to(space);
+	/* The calling thread now runs in space (a kernel thread again for
+	 * the kernel space), wherever the scheduler moves it. */
+	if (self)
+		self->space = space == &vmm_kernel ? NULL : space;
+	if (space == &vmm_kernel && tlb_current_space() != space)
+		tlb_switch_to(space);	/* not lazily: drop the other space */
+	else
+		tlb_thread_switch(space);
 	irq_restore(flags);
 }

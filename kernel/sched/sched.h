@@ -32,6 +32,7 @@ enum thread_state {
 };
 
 struct wait_queue;
+struct vmm_space;
 
 /* A link in a run queue or a wait queue (a thread is on at most one). */
 struct sched_link {
@@ -59,6 +60,11 @@ struct thread {
 	/* Run by the thread itself the next time it gets its CPU back
 	 * (thread_interrupt); exchanged atomically. */
 	void (*interrupt_fn)(void);
+	/* The address space it runs in, loaded at each switch to it; NULL
+	 * for a kernel thread, which runs on whatever space its CPU has
+	 * loaded (lazily: mm/tlb.h). Written by the thread itself (or before
+	 * it starts). */
+	struct vmm_space *space;
 	bool dead;		/* switched out for good: under the exit queue lock */
 	bool is_idle;		/* a CPU's idle thread */
 };
@@ -80,6 +86,11 @@ struct thread *thread_create(const char *name, void (*function)(void *),
 			     void *argument);
 struct thread *thread_create_on(const char *name, void (*function)(void *),
 				void *argument, uint64_t affinity);
+/* thread_create_on for a thread that runs in space (not the kernel
+ * space; it must outlive the thread). */
+struct thread *thread_create_in(struct vmm_space *space, const char *name,
+				void (*function)(void *), void *argument,
+				uint64_t affinity);
 /* Ends the calling thread (returning from its function does the same). */
 void thread_exit(void) __attribute__((noreturn));
 /* Waits until thread has exited, then frees its stack and its slot. Each

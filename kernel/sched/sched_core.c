@@ -10,6 +10,8 @@
  * lock (sched_finish_switch), and only then can another CPU see the
  * switched-out thread's stack as free: a thread queued as RUNNABLE can be
  * stolen, and an exited one joined, only after its switch is complete.
+ * Before the switch, the next thread's address space is loaded (a kernel
+ * thread keeps the loaded one, lazily: tlb_thread_switch, mm/tlb.h).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -134,6 +136,8 @@ void schedule(void)
 		queue->switched_from = prev;
 		queue->switches++;
 		next->switches_in++;
+		/* Its space, or the loaded one kept lazily (kernel thread). */
+		tlb_thread_switch(next->space);
 		arch_thread_switch(&prev->saved_stack_pointer,
 				   next->saved_stack_pointer);
 		/* Back, perhaps on another CPU (stolen while queued). */

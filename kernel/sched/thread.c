@@ -114,19 +114,27 @@ static void thread_destroy_unstarted(struct thread *thread)
 	kfree(thread);
 }
 
-struct thread *thread_create_on(const char *name, void (*function)(void *),
-				void *argument, uint64_t affinity)
+struct thread *thread_create_in(struct vmm_space *space, const char *name,
+				void (*function)(void *), void *argument,
+				uint64_t affinity)
 {
 	struct thread *thread = thread_create_stopped(name, function, argument,
 						      affinity);
 
 	if (!thread)
 		return NULL;
+	thread->space = space;	/* before any CPU can switch to it */
 	if (!sched_enqueue_new(thread)) {
 		thread_destroy_unstarted(thread);
 		return NULL;
 	}
 	return thread;
+}
+
+struct thread *thread_create_on(const char *name, void (*function)(void *),
+				void *argument, uint64_t affinity)
+{
+	return thread_create_in(NULL, name, function, argument, affinity);
 }
 
 struct thread *thread_create(const char *name, void (*function)(void *),

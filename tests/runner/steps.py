@@ -75,6 +75,18 @@ SMP_REQUIRED = {
         "the machine has several CPUs: a batch's one round must reach each",
     "region_batch.range_purge_invalid_on_every_cpu":
         "the machine has several CPUs: a range purge's rounds must reach each",
+    "tlb_sets.lazy_cpu_is_skipped_and_flushes_on_return":
+        "the machine has several CPUs, so a lazy CPU's deferred flush must be tested",
+    "tlb_sets.cpu_running_another_space_is_skipped":
+        "the machine has several CPUs, so a CPU in another space must be tested",
+    "tlb_sets.freed_tables_reach_a_lazy_cpu":
+        "the machine has several CPUs, so freed tables must reach a lazy CPU",
+    "tlb_sets.cpu_outside_the_set_gets_nothing":
+        "the machine has several CPUs, so a CPU outside a set must be tested",
+    "tlb_sets.batch_below_the_ceiling_reaches_every_cpu":
+        "the machine has several CPUs, so a batch must reach each",
+    "tlb_sets.batch_above_the_ceiling_reaches_every_cpu":
+        "the machine has several CPUs, so a whole flush must reach each",
 }
 # The SMP stress suites (mm/tlb_stale_test.c, mm/region_smp_test.c): they
 # run when the command line sizes them (tlb_stale_accesses=N), which the

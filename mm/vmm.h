@@ -52,9 +52,13 @@ int vmm_protect(struct vmm_space *space, uintptr_t va, unsigned prot);
 bool vmm_translate(struct vmm_space *space, uintptr_t va, uint64_t *phys,
 		   unsigned *prot);
 
-/* The hardware Accessed bit: read and clear it (with an invalidation, so the
- * next access sets it again). Used by CLOCK-like replacement policies. */
+/* The hardware Accessed bit: read and clear it (with an invalidation on
+ * this CPU, so its next access sets it again; other CPUs are not asked: a
+ * stale Accessed bit only delays their accesses being seen). Used by
+ * CLOCK-like replacement policies. */
 bool vmm_test_and_clear_accessed(struct vmm_space *space, uintptr_t va);
+/* The Dirty bit: read and clear it, invalidated on every CPU that may
+ * hold it (a CPU that kept it set would write without setting it). */
 bool vmm_test_and_clear_dirty(struct vmm_space *space, uintptr_t va);
 
 /*

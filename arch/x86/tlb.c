@@ -257,6 +257,14 @@ static void tlb_flush_page_here(struct vmm_space *space, uintptr_t va,
 	tlb_flush_other(space, INVPCID_ADDRESS, va, counted);
 }
 
+void tlb_flush_page_local(struct vmm_space *space, uintptr_t va)
+{
+	unsigned long flags = irq_save();
+
+	tlb_flush_page_here(space, va, true);
+	irq_restore(flags);
+}
+
 /* Every non-global entry of space on this CPU. */
 static void tlb_flush_space_here(struct vmm_space *space, bool counted)
 {

@@ -397,7 +397,17 @@ static bool vmm_test_and_clear(struct vmm_space *space, uintptr_t va,
 		/* Atomic: the CPU sets A and D bits without our lock. */
 		uint64_t old = __atomic_fetch_and(walk.entry, ~bit, __ATOMIC_SEQ_CST);
 		was_set = old & bit;
-		if (was_set)	/* else a cached entry would never set it again */
+		/* Else a cached entry would never set it again. The Accessed
+		 * bit is a hint: another CPU that keeps the old entry only
+		 * makes the page look unused a little longer (a policy may
+		 * then evict it early, which the eviction's own shootdown
+		 * makes safe), so it is invalidated here alone, as Linux's
+		 * x86 ptep_clear_flush_young reasons. Dirty is no hint: a
+		 * CPU that kept D set would write without setting it again,
+		 * so its clear reaches every CPU. */
+		if (was_set && bit == PTE_ACCESSED)
+			tlb_flush_page_local(space, va);
+		else if (was_set)
 			tlb_flush_page(space, va);
 	}
 	spin_unlock_irqrestore(&owner->lock, flags);

@@ -38,6 +38,10 @@ bool tlb_has_pcid(void);
  * unlinked (they are freed afterwards): as tlb_flush_page, but the CPUs
  * that have space loaded lazily are reached too, since a speculative walk
  * may go through a cached pointer to the freed table. */
+/* Invalidates va of space on this CPU only (no shootdown): for a change
+ * another CPU may keep seeing for a while without harm (a cleared
+ * Accessed bit). */
+void tlb_flush_page_local(struct vmm_space *space, uintptr_t va);
 void tlb_flush_page_tables(struct vmm_space *space, uintptr_t va);
 /* Before space's tables are freed: every CPU that still has it loaded
  * lazily loads the kernel space instead. Panics if a CPU runs it. */

@@ -91,7 +91,7 @@ struct region_config {
 };
 
 /* Eviction batches (docs/tlb-events.md, "Batching"). */
-#define REGION_EVICT_BATCH_DEFAULT 8u
+#define REGION_EVICT_BATCH_DEFAULT 16u
 #define REGION_EVICT_BATCH_MAX 32u
 
 /* Schemes a region can hold at once: pages sealed under an older chain are

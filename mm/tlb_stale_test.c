@@ -378,6 +378,20 @@ static void stale_control_body(void *argument)
 	stale_join(run);
 }
 
+/* Whether a trap is a writer's fault on a page of the control's region
+ * that was not served: the region refused it (a page it could not
+ * restore, poisoned), or a page left in a state no fault resolves. With
+ * shootdowns on the detector never takes one, so it is the stale
+ * translations' doing. */
+static bool stale_trap_in_region(const struct stale_run *run,
+				 const struct ktest_trap *trap)
+{
+	uintptr_t start = (uintptr_t)region_page_address(run->region, 0);
+
+	return trap->fault_address >= start &&
+	       trap->fault_address - start < (uintptr_t)run->pages * 4096u;
+}
+
 /*
  * Without shootdowns the detector must find something: a stale or foreign
  * read, a final mismatch, or a page that cannot be restored (a write
@@ -410,15 +424,10 @@ KTEST_SLOW(tlb_stale, control_without_shootdowns_detects, 180000)
 	tlb_shootdown_set_enabled(true);
 	tlb_flush_all();
 	bool ran = run.shootdowns_off;
-	/* A writer's fault on a page of its region that was not served: the
-	 * region refused it (a page it could not restore, poisoned), or a
-	 * page left in a state no fault resolves. With shootdowns on the
-	 * detector never takes one, so it is the stale translations' doing.
-	 * An exception anywhere else is a failure. */
-	uintptr_t region_start = (uintptr_t)region_page_address(run.region, 0);
-	bool region_refused = trapped && trap.fault_address >= region_start &&
-			      trap.fault_address - region_start <
-				      (uintptr_t)run.pages * 4096u;
+	/* A writer's fault on the region counts as a finding; an exception
+	 * anywhere else is a failure. A trap ends the catch with the writers
+	 * stopped and joined by it (kernel/ktest/ktest.h). */
+	bool region_refused = trapped && stale_trap_in_region(&run, &trap);
 	stale_verify(&run, &found);
 	uint64_t ms = (time_uptime_ns() - started) / 1000000u;
 	stale_teardown(&run);

@@ -377,9 +377,13 @@ bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 		ktest_catcher_pop(&catcher);
 		return false;
 	}
-	ktest_catcher_pop(&catcher);
+	/* Cleanup before the pop: a thread of this catcher that takes an
+	 * exception while the others are being stopped is still this
+	 * catcher's (it is ended; the owner was asked once already), not the
+	 * enclosing case's, which would fail the case. */
 	lock_check_held_truncate(catcher.lock_depth);
 	ktest_catcher_cleanup(&catcher);
+	ktest_catcher_pop(&catcher);
 	return true;
 }
 

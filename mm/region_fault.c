@@ -18,6 +18,7 @@
 #include "mm/clearset.h"
 #include "mm/frame.h"
 #include "mm/region_internal.h"
+#include "mm/trace.h"
 
 /* Evicts the policy's victim; on a failed seal the victim stays clear.
  * True when it was sealed. */
@@ -130,37 +131,74 @@ static const char *region_fault_refusal(const struct fault *fault)
 	return NULL;
 }
 
+/* Brings page in as region_fault_locked does, taking the region's lock;
+ * *before gets the page's state before. */
+static int region_fault_under_lock(struct region *region, uint32_t page,
+				   enum region_page_state *before)
+{
+	unsigned long flags = spin_lock_irqsave(&region->lock);
+
+	*before = region_record_state(region_page_record(region, page));
+	int result = region_fault_locked(region, page);
+	spin_unlock_irqrestore(&region->lock, flags);
+	return result;
+}
+
+/* What a fault came to, for the trace, from its result and the page's
+ * state before it: sealed pages are restored, unpopulated ones
+ * zero-filled, clear ones were present already (mapped meanwhile). */
+static enum trace_fault_outcome region_fault_outcome(int result,
+						     enum region_page_state before)
+{
+	if (result != REGION_OK)
+		return TRACE_OUTCOME_REFUSED;
+	if (before == REGION_CLEAR)
+		return TRACE_OUTCOME_PRESENT;
+	return before == REGION_SEALED ? TRACE_OUTCOME_RESTORED :
+					 TRACE_OUTCOME_ZERO_FILLED;
+}
+
+/* Serves a fault in the region area; the trace brackets it with
+ * FAULT_ENTER and FAULT_RETURN (mm/trace.h) while tracing is on. */
 enum fault_response region_handle_fault(struct fault_owner *owner,
 					const struct fault *fault,
 					const char **reason)
 {
 	struct region *region = region_find(fault->address);
+	uint32_t region_id = region ? (uint32_t)region->id : 0;
+	uint64_t page_address = fault->address & ~(uint64_t)(FRAME_BYTES - 1);
+	enum region_page_state before = REGION_UNPOPULATED;
+	int result = REGION_BAD_ARGUMENT;	/* until the region serves it */
 
 	(void)owner;
+	trace_fault_enter(region_id, page_address);
 	*reason = region ? region_fault_refusal(fault) :
 			   "no region at this address (a gap or a guard page)";
-	if (*reason)
-		return FAULT_ERROR;
-	uint32_t page = (uint32_t)((fault->address - region->base) / FRAME_BYTES);
-	unsigned long flags = spin_lock_irqsave(&region->lock);
-	bool mapped_meanwhile = region_record_state(
-		region_page_record(region, page)) == REGION_CLEAR;
-	int result = region_fault_locked(region, page);
-	spin_unlock_irqrestore(&region->lock, flags);
-	if (result != REGION_OK) {
-		*reason = region_fault_error_reason(result);
-		return FAULT_ERROR;
+	if (!*reason) {
+		result = region_fault_under_lock(region, (uint32_t)(
+			(fault->address - region->base) / FRAME_BYTES), &before);
+		if (result != REGION_OK)
+			*reason = region_fault_error_reason(result);
 	}
-	return mapped_meanwhile ? FAULT_RETRY : FAULT_HANDLED;
+	trace_fault_return(region_id, page_address,
+			   region_fault_outcome(result, before));
+	if (result != REGION_OK)
+		return FAULT_ERROR;
+	return before == REGION_CLEAR ? FAULT_RETRY : FAULT_HANDLED;
 }
 
+/* The fault of a workload that takes no trap (the demo's): traced as one. */
 int region_fault_page(struct region *region, uint32_t page)
 {
 	if (page >= region->pages)
 		return REGION_BAD_ARGUMENT;
-	unsigned long flags = spin_lock_irqsave(&region->lock);
-	int result = region_fault_locked(region, page);
-	spin_unlock_irqrestore(&region->lock, flags);
+	uint64_t address = (uint64_t)(uintptr_t)region_page_address(region, page);
+	enum region_page_state before;
+
+	trace_fault_enter((uint32_t)region->id, address);
+	int result = region_fault_under_lock(region, page, &before);
+	trace_fault_return((uint32_t)region->id, address,
+			   region_fault_outcome(result, before));
 	return result;
 }
 

@@ -1,6 +1,7 @@
 /*
- * TLB event trace: per-CPU rings, the hook subscriber that fills them, and
- * the text dump (format in mm/trace.h and docs/tlb-events.md).
+ * TLB event and region fault trace: per-CPU rings, the hook subscriber and
+ * the fault records that fill them, the text dump and its parser (format
+ * in mm/trace.h and docs/tlb-events.md).
  */
 #include <string.h>
 #include "kernel/lib/cpu.h"
@@ -43,8 +44,43 @@ static struct trace_ring *trace_ring_of(unsigned cpu)
 /* The clock; written by trace_start before subscribing, read by writers. */
 static uint64_t (*trace_clock)(void);
 
+/* Set by trace_start once subscribed, cleared by trace_stop; read without
+ * a lock by the fault path (trace_fault_enter): a fault racing with the
+ * switch may leave an ENTER without its RETURN, which the tools accept. */
+int trace_recording;
+
+const char *trace_record_type_name(unsigned type)
+{
+	if (type < TLB_EVENT_TYPES)
+		return tlb_event_name((enum tlb_event_type)type);
+	if (type == TRACE_FAULT_ENTER)
+		return "FAULT_ENTER";
+	if (type == TRACE_FAULT_RETURN)
+		return "FAULT_RETURN";
+	return "UNKNOWN";
+}
+
+const char *trace_fault_outcome_name(unsigned outcome)
+{
+	static const char *const names[TRACE_OUTCOMES] = {
+		[TRACE_OUTCOME_NONE] = "none",
+		[TRACE_OUTCOME_ZERO_FILLED] = "zero-filled",
+		[TRACE_OUTCOME_RESTORED] = "restored",
+		[TRACE_OUTCOME_PRESENT] = "present",
+		[TRACE_OUTCOME_REFUSED] = "refused",
+	};
+
+	return outcome < TRACE_OUTCOMES ? names[outcome] : "unknown";
+}
+
 void trace_record_event(enum tlb_event_type type, uint32_t region_id,
 			uint64_t address, uint64_t frame)
+{
+	trace_record(type, region_id, address, frame, TRACE_OUTCOME_NONE);
+}
+
+void trace_record(unsigned type, uint32_t region_id, uint64_t address,
+		  uint64_t frame, enum trace_fault_outcome outcome)
 {
 	unsigned long flags = irq_save();
 	unsigned cpu = cpu_current();
@@ -67,6 +103,7 @@ void trace_record_event(enum tlb_event_type type, uint32_t region_id,
 	record->region_id = region_id;
 	record->type = (uint8_t)type;
 	record->cpu = (uint8_t)cpu;
+	record->outcome = (uint8_t)outcome;
 	__atomic_store_n(&record->seq, seq, __ATOMIC_RELEASE);
 	__atomic_store_n(&ring->next_seq, seq, __ATOMIC_RELEASE);
 	irq_restore(flags);
@@ -122,11 +159,16 @@ static struct tlb_subscriber trace_subscriber = { .ops = &trace_subscriber_ops }
 int trace_start(uint64_t (*clock)(void))
 {
 	__atomic_store_n(&trace_clock, clock, __ATOMIC_RELEASE);
-	return tlb_subscribe(&trace_subscriber);
+	int result = tlb_subscribe(&trace_subscriber);
+
+	if (result == TLB_HOOKS_OK)
+		__atomic_store_n(&trace_recording, 1, __ATOMIC_RELEASE);
+	return result;
 }
 
 int trace_stop(void)
 {
+	__atomic_store_n(&trace_recording, 0, __ATOMIC_RELEASE);
 	return tlb_unsubscribe(&trace_subscriber);
 }
 
@@ -155,15 +197,36 @@ static bool trace_read_record(const struct trace_record *record,
 	copy->region_id = record->region_id;
 	copy->type = record->type;
 	copy->cpu = record->cpu;
+	copy->outcome = record->outcome;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	copy->seq = seq;
 	return __atomic_load_n(&record->seq, __ATOMIC_RELAXED) == seq;
 }
 
+/* One dump line for record (format in trace.h). */
+static void trace_format_record(const struct trace_record *record,
+				char *line, size_t size)
+{
+	int length = ksnprintf(line, size,
+			       "tlbev seq=%llu cpu=%u ts=%llu type=%s region=%u va=0x%llx frame=0x%llx",
+			       (unsigned long long)record->seq,
+			       (unsigned)record->cpu,
+			       (unsigned long long)record->timestamp,
+			       trace_record_type_name(record->type),
+			       (unsigned)record->region_id,
+			       (unsigned long long)record->address,
+			       (unsigned long long)record->frame);
+
+	if (record->type == TRACE_FAULT_RETURN && length > 0 &&
+	    (size_t)length < size)
+		ksnprintf(line + length, size - (size_t)length, " outcome=%s",
+			  trace_fault_outcome_name(record->outcome));
+}
+
 unsigned trace_dump(void (*emit)(void *context, const char *line),
 		    void *context)
 {
-	char line[160];
+	char line[192];	/* the longest record line is 165 characters */
 	unsigned dumped = 0;
 	uint64_t lost = 0;
 
@@ -190,13 +253,7 @@ unsigned trace_dump(void (*emit)(void *context, const char *line),
 				lost++;	/* cleared, or rewritten under us */
 				continue;
 			}
-			ksnprintf(line, sizeof(line),
-				  "tlbev seq=%llu cpu=%u ts=%llu type=%s region=%u va=0x%llx frame=0x%llx",
-				  (unsigned long long)copy.seq, (unsigned)copy.cpu,
-				  (unsigned long long)copy.timestamp,
-				  tlb_event_name(copy.type), (unsigned)copy.region_id,
-				  (unsigned long long)copy.address,
-				  (unsigned long long)copy.frame);
+			trace_format_record(&copy, line, sizeof(line));
 			emit(context, line);
 			dumped++;
 		}
@@ -220,6 +277,12 @@ unsigned trace_dump_console(void)
 }
 
 /* ---- parsing: the reverse of the dump, for host tools and tests ---- */
+
+/* Whether c ends a field: a space, the line's end or its newline. */
+static bool trace_field_end(char c)
+{
+	return c == ' ' || c == '\0' || c == '\n' || c == '\r';
+}
 
 static bool trace_parse_number(const char **cursor, const char *key,
 			       uint64_t *value)
@@ -251,34 +314,62 @@ static bool trace_parse_number(const char **cursor, const char *key,
 		result = result * base + digit;
 		digits = true;
 	}
-	if (!digits || (*p != ' ' && *p != '\0' && *p != '\n' && *p != '\r'))
+	if (!digits || !trace_field_end(*p))
 		return false;
 	*value = result;
 	*cursor = p;
 	return true;
 }
 
-static bool trace_parse_type(const char **cursor, enum tlb_event_type *type)
+/* Matches " <key>=<name_of(i)>" for some i in [first, count) at *cursor,
+ * the name ended as a field ends (trace_field_end); i goes to *index. */
+static bool trace_parse_name(const char **cursor, const char *key,
+			     const char *(*name_of)(unsigned), unsigned first,
+			     unsigned count, unsigned *index)
 {
 	const char *p = *cursor;
+	size_t key_length = strlen(key);
 
 	while (*p == ' ')
 		p++;
-	if (strncmp(p, "type=", 5) != 0)
+	if (strncmp(p, key, key_length) != 0 || p[key_length] != '=')
 		return false;
-	p += 5;
-	for (unsigned t = 0; t < TLB_EVENT_TYPES; t++) {
-		const char *name = tlb_event_name((enum tlb_event_type)t);
+	p += key_length + 1;
+	for (unsigned i = first; i < count; i++) {
+		const char *name = name_of(i);
 		size_t length = strlen(name);
 
 		if (strncmp(p, name, length) == 0 &&
-		    (p[length] == ' ' || p[length] == '\0')) {
-			*type = (enum tlb_event_type)t;
+		    trace_field_end(p[length])) {
+			*index = i;
 			*cursor = p + length;
 			return true;
 		}
 	}
 	return false;
+}
+
+/* True when only a line ending (or nothing) is left. */
+static bool trace_parse_end(const char *p)
+{
+	while (*p == '\r' || *p == '\n')
+		p++;
+	return *p == '\0';
+}
+
+/* A FAULT_RETURN's " outcome=<name>"; other types have none. */
+static bool trace_parse_outcome(const char **cursor, struct trace_line *out)
+{
+	unsigned outcome;
+
+	out->outcome = TRACE_OUTCOME_NONE;
+	if (out->type != TRACE_FAULT_RETURN)
+		return true;
+	if (!trace_parse_name(cursor, "outcome", trace_fault_outcome_name,
+			      TRACE_OUTCOME_NONE + 1, TRACE_OUTCOMES, &outcome))
+		return false;
+	out->outcome = (enum trace_fault_outcome)outcome;
+	return true;
 }
 
 bool trace_parse_line(const char *line, struct trace_line *out)
@@ -289,12 +380,17 @@ bool trace_parse_line(const char *line, struct trace_line *out)
 	if (strncmp(p, "tlbev ", 6) != 0)
 		return false;
 	p += 5;
-	return trace_parse_number(&p, "seq", &out->seq) &&
-	       trace_parse_number(&p, "cpu", &cpu) &&
-	       trace_parse_number(&p, "ts", &out->timestamp) &&
-	       trace_parse_type(&p, &out->type) &&
-	       trace_parse_number(&p, "region", &region) &&
-	       trace_parse_number(&p, "va", &out->address) &&
-	       trace_parse_number(&p, "frame", &out->frame) &&
-	       (out->cpu = (unsigned)cpu, out->region_id = (unsigned)region, true);
+	if (!(trace_parse_number(&p, "seq", &out->seq) &&
+	      trace_parse_number(&p, "cpu", &cpu) &&
+	      trace_parse_number(&p, "ts", &out->timestamp) &&
+	      trace_parse_name(&p, "type", trace_record_type_name, 0,
+			       TRACE_RECORD_TYPES, &out->type) &&
+	      trace_parse_number(&p, "region", &region) &&
+	      trace_parse_number(&p, "va", &out->address) &&
+	      trace_parse_number(&p, "frame", &out->frame) &&
+	      trace_parse_outcome(&p, out) && trace_parse_end(p)))
+		return false;
+	out->cpu = (unsigned)cpu;
+	out->region_id = (unsigned)region;
+	return true;
 }

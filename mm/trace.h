@@ -1,17 +1,32 @@
 /*
- * Trace of TLB events: a ring buffer per CPU of fixed-size records (event
- * type, virtual address, frame, region id, timestamp, CPU), filled by a hook
- * subscriber while tracing is on, and dumped as text in a one-line-per-event
- * format that host tools parse (docs/tlb-events.md):
+ * Trace of TLB events and region faults: a ring buffer per CPU of
+ * fixed-size records (record type, virtual address, frame, region id,
+ * timestamp, CPU, a fault's outcome), filled while tracing is on
+ * (trace_start .. trace_stop) by a hook subscriber (the four TLB events)
+ * and by the region fault owner (a fault's entry and its return), and
+ * dumped as text in a one-line-per-record format that host tools parse
+ * (docs/tlb-events.md):
  *
  *   tlbev-begin cpus=<n> capacity=<records per cpu>
- *   tlbev seq=<n> cpu=<c> ts=<t> type=<MAP|FAULT|EVICT|INVALIDATE> region=<id> va=0x<hex> frame=0x<hex>
+ *   tlbev seq=<n> cpu=<c> ts=<t> type=<MAP|FAULT|EVICT|INVALIDATE|FAULT_ENTER> region=<id> va=0x<hex> frame=0x<hex>
+ *   tlbev seq=<n> cpu=<c> ts=<t> type=FAULT_RETURN region=<id> va=0x<hex> frame=0x<hex> outcome=<zero-filled|restored|present|refused>
  *   tlbev-end records=<dumped> lost=<overwritten before the dump>
  *
  * All numbers are decimal unless written 0x<hex>. Records of one CPU appear
  * oldest first; seq is a per-CPU count from 1, so a gap means records were
  * overwritten. The timestamp comes from the clock given to trace_start
  * (the TSC in the kernel); without one it is the per-CPU seq.
+ *
+ * FAULT_ENTER and FAULT_RETURN bracket one call of the region fault owner
+ * (region_handle_fault, after a trap) or of region_fault_page (a fault a
+ * workload asks for without a trap), on the CPU that ran it: va is the
+ * faulting page's address, region the region's id (0: no region there),
+ * frame 0 (the frame is on the FAULT and MAP events between them). The
+ * return's outcome: zero-filled (the page was unpopulated and is now
+ * mapped, zeroed), restored (it was sealed and its copy is back), present
+ * (it was clear: another CPU mapped it meanwhile, the access is retried),
+ * refused (the fault is an error: no region, a protection fault, no
+ * memory, a poisoned page).
  *
  * Writers touch only their own CPU's ring, with interrupts off. A record is
  * published by writing its seq last (release); the dump reads seq before and
@@ -33,9 +48,32 @@ struct trace_record {
 	uint64_t address;
 	uint64_t frame;
 	uint32_t region_id;
-	uint8_t type;		/* enum tlb_event_type */
+	uint8_t type;		/* enum tlb_event_type or trace_record_type */
 	uint8_t cpu;
+	uint8_t outcome;	/* FAULT_RETURN: enum trace_fault_outcome; else 0 */
 };
+
+/* The record types after the four TLB events: a region fault's two ends. */
+enum trace_record_type {
+	TRACE_FAULT_ENTER = TLB_EVENT_TYPES,
+	TRACE_FAULT_RETURN,
+	TRACE_RECORD_TYPES,
+};
+
+/* What a region fault came to (a FAULT_RETURN record's outcome). */
+enum trace_fault_outcome {
+	TRACE_OUTCOME_NONE = 0,		/* not a FAULT_RETURN */
+	TRACE_OUTCOME_ZERO_FILLED,
+	TRACE_OUTCOME_RESTORED,
+	TRACE_OUTCOME_PRESENT,
+	TRACE_OUTCOME_REFUSED,
+	TRACE_OUTCOMES,
+};
+
+/* The dump's name of a record type ("MAP" .. "FAULT_RETURN"; "UNKNOWN"
+ * out of range) and of an outcome ("zero-filled" ..; "none" for 0). */
+const char *trace_record_type_name(unsigned type);
+const char *trace_fault_outcome_name(unsigned outcome);
 
 /* Allocates CPU cpu's ring (cpu_memory_alloc); true when it has one. Called
  * by mm_cpu_prepare before the CPU runs; a CPU without a ring records
@@ -43,14 +81,67 @@ struct trace_record {
 bool trace_cpu_prepare(unsigned cpu);
 
 /* Appends a record to the running CPU's ring (whether or not tracing is
- * subscribed: the kernel may log events of its own). */
+ * on: the kernel may log events of its own). */
 void trace_record_event(enum tlb_event_type type, uint32_t region_id,
 			uint64_t address, uint64_t frame);
 
+/* Appends a record of any type (enum tlb_event_type or trace_record_type)
+ * with its outcome (TRACE_OUTCOME_NONE but for FAULT_RETURN), as
+ * trace_record_event does. */
+void trace_record(unsigned type, uint32_t region_id, uint64_t address,
+		  uint64_t frame, enum trace_fault_outcome outcome);
+
+#if CONFIG_TLB_HOOKS
+
+/* Non-zero between a successful trace_start and trace_stop: the fault
+ * records below are written only then. */
+extern int trace_recording;
+
+/* A region fault at address (region 0: none there) begins; recorded only
+ * while tracing is on. The region's fault entry points call it first. */
+static inline void trace_fault_enter(uint32_t region_id, uint64_t address)
+{
+	if (__builtin_expect(__atomic_load_n(&trace_recording,
+					     __ATOMIC_RELAXED), 0))
+		trace_record(TRACE_FAULT_ENTER, region_id, address, 0,
+			     TRACE_OUTCOME_NONE);
+}
+
+/* The fault trace_fault_enter announced returns with outcome; recorded
+ * only while tracing is on. */
+static inline void trace_fault_return(uint32_t region_id, uint64_t address,
+				      enum trace_fault_outcome outcome)
+{
+	if (__builtin_expect(__atomic_load_n(&trace_recording,
+					     __ATOMIC_RELAXED), 0))
+		trace_record(TRACE_FAULT_RETURN, region_id, address, 0, outcome);
+}
+
+#else
+
+/* Without hooks there is no tracing: the fault path carries no trace
+ * code at all. */
+static inline void trace_fault_enter(uint32_t region_id, uint64_t address)
+{
+	(void)region_id;
+	(void)address;
+}
+
+static inline void trace_fault_return(uint32_t region_id, uint64_t address,
+				      enum trace_fault_outcome outcome)
+{
+	(void)region_id;
+	(void)address;
+	(void)outcome;
+}
+
+#endif
+
 /*
  * Subscribes the trace to the TLB hooks with the given clock (NULL: seq
- * numbers as time). Returns a tlb_hooks_result (TLB_HOOKS_DISABLED in a
- * CONFIG_TLB_HOOKS=0 build).
+ * numbers as time) and turns on the fault records. Returns a
+ * tlb_hooks_result (TLB_HOOKS_DISABLED in a CONFIG_TLB_HOOKS=0 build).
+ * trace_stop turns the fault records off and unsubscribes.
  */
 int trace_start(uint64_t (*clock)(void));
 int trace_stop(void);
@@ -65,11 +156,13 @@ unsigned trace_dump(void (*emit)(void *context, const char *line),
 unsigned trace_dump_console(void);
 
 /* One parsed "tlbev" line; for host tools and tests. Returns false when
- * the line is not an event line. */
+ * the line is not an event line (a FAULT_RETURN without its outcome, or
+ * anything after the last field, is not). */
 struct trace_line {
 	uint64_t seq, timestamp, address, frame;
 	unsigned cpu, region_id;
-	enum tlb_event_type type;
+	unsigned type;			/* enum tlb_event_type or trace_record_type */
+	enum trace_fault_outcome outcome;	/* NONE but for FAULT_RETURN */
 };
 bool trace_parse_line(const char *line, struct trace_line *out);
 

@@ -3,6 +3,7 @@
  * (mm/trace.c): ordering by priority, refusals, and a trace of a real
  * region run that parses back and matches the region's own counters.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "mm/event_counts.h"
@@ -92,7 +93,8 @@ HTEST(refusals)
 }
 
 struct dump_counts {
-	unsigned lines, parsed, per_type[TLB_EVENT_TYPES];
+	unsigned lines, parsed, per_type[TRACE_RECORD_TYPES];
+	unsigned per_outcome[TRACE_OUTCOMES];
 	bool begin, end;
 };
 
@@ -107,6 +109,7 @@ static void count_line(void *context, const char *line)
 	if (trace_parse_line(line, &parsed)) {
 		counts->parsed++;
 		counts->per_type[parsed.type]++;
+		counts->per_outcome[parsed.outcome]++;
 	}
 }
 
@@ -140,9 +143,95 @@ HTEST(trace_of_a_region_run_matches_its_counters)
 	HCHECK_EQ(counts.per_type[TLB_EVENT_EVICT], stats.evictions);
 	HCHECK_EQ(counts.per_type[TLB_EVENT_INVALIDATE], stats.invalidations);
 	HCHECK(counts.per_type[TLB_EVENT_MAP] >= stats.faults);
+	/* every fault the region served is a FAULT_ENTER/RETURN pair whose
+	 * outcome says how the page came back */
+	HCHECK_EQ(counts.per_type[TRACE_FAULT_ENTER], counts.per_type[TRACE_FAULT_RETURN]);
+	HCHECK_EQ(counts.per_outcome[TRACE_OUTCOME_RESTORED], stats.restores);
+	HCHECK_EQ(counts.per_outcome[TRACE_OUTCOME_ZERO_FILLED], stats.zero_fills);
+	HCHECK_EQ(counts.per_outcome[TRACE_OUTCOME_REFUSED], 0);
+	HCHECK(stats.restores > 0 && stats.zero_fills > 0);
+	HCHECK_EQ(counts.per_type[TRACE_FAULT_RETURN],
+		  stats.faults + counts.per_outcome[TRACE_OUTCOME_PRESENT]);
 	region_destroy(region);
 	store->ops->destroy(store);
 	fake_release_quarantine();
+}
+
+/* A fault with no region there is refused, and the trace says so: region
+ * 0, the faulting page's address, outcome refused; once tracing is off a
+ * fault leaves no record. */
+HTEST(trace_of_a_refused_fault)
+{
+	struct store *store = fake_store_create(64);
+	struct region_config rc = { .name = "gap", .pages = 4, .clear_limit = 2,
+				    .scheme = "fifo:identity", .store = store };
+	struct region *region;
+	struct dump_counts counts = { 0 };
+
+	xf_register_builtin();
+	HCHECK_EQ(region_create(&rc, &region), REGION_OK);
+	uintptr_t past_end = (uintptr_t)region_page_address(region, 4) + 8;
+
+	trace_clear();
+	HCHECK_EQ(trace_start(NULL), TLB_HOOKS_OK);
+	HCHECK(fake_access(past_end, false) == NULL);
+	HCHECK_EQ(trace_stop(), TLB_HOOKS_OK);
+	HCHECK(fake_access(past_end, false) == NULL);
+	trace_dump(count_line, &counts);
+	HCHECK_EQ(counts.parsed, 2);
+	HCHECK_EQ(counts.per_type[TRACE_FAULT_ENTER], 1);
+	HCHECK_EQ(counts.per_type[TRACE_FAULT_RETURN], 1);
+	HCHECK_EQ(counts.per_outcome[TRACE_OUTCOME_REFUSED], 1);
+	region_destroy(region);
+	store->ops->destroy(store);
+	fake_release_quarantine();
+	trace_clear();
+}
+
+HTEST(trace_parser_reads_fault_records)
+{
+	struct trace_line line;
+
+	HCHECK(trace_parse_line("tlbev seq=3 cpu=1 ts=9 type=FAULT_ENTER region=2 va=0x5000 frame=0x0", &line));
+	HCHECK_EQ(line.type, TRACE_FAULT_ENTER);
+	HCHECK_EQ(line.outcome, TRACE_OUTCOME_NONE);
+	HCHECK_EQ(line.cpu, 1);
+	HCHECK(trace_parse_line("tlbev seq=4 cpu=1 ts=12 type=FAULT_RETURN region=2 va=0x5000 frame=0x0 outcome=restored", &line));
+	HCHECK_EQ(line.type, TRACE_FAULT_RETURN);
+	HCHECK_EQ(line.outcome, TRACE_OUTCOME_RESTORED);
+	HCHECK_EQ(line.timestamp, 12);
+	HCHECK(trace_parse_line("tlbev seq=4 cpu=1 ts=12 type=FAULT_RETURN region=0 va=0x5000 frame=0x0 outcome=zero-filled\r\n", &line));
+	HCHECK_EQ(line.outcome, TRACE_OUTCOME_ZERO_FILLED);
+	HCHECK(trace_parse_line("tlbev seq=4 cpu=1 ts=12 type=FAULT_RETURN region=0 va=0x5000 frame=0x0 outcome=present", &line));
+	HCHECK_EQ(line.outcome, TRACE_OUTCOME_PRESENT);
+	HCHECK(trace_parse_line("tlbev seq=4 cpu=1 ts=12 type=FAULT_RETURN region=0 va=0x5000 frame=0x0 outcome=refused", &line));
+	HCHECK_EQ(line.outcome, TRACE_OUTCOME_REFUSED);
+	/* a return without its outcome, an unknown or misplaced outcome */
+	HCHECK(!trace_parse_line("tlbev seq=4 cpu=1 ts=12 type=FAULT_RETURN region=2 va=0x5000 frame=0x0", &line));
+	HCHECK(!trace_parse_line("tlbev seq=4 cpu=1 ts=12 type=FAULT_RETURN region=2 va=0x5000 frame=0x0 outcome=none", &line));
+	HCHECK(!trace_parse_line("tlbev seq=4 cpu=1 ts=12 type=FAULT_RETURN region=2 va=0x5000 frame=0x0 outcome=restoredx", &line));
+	HCHECK(!trace_parse_line("tlbev seq=3 cpu=1 ts=9 type=FAULT_ENTER region=2 va=0x5000 frame=0x0 outcome=restored", &line));
+	HCHECK(!trace_parse_line("tlbev seq=3 cpu=1 ts=9 type=FAULT_ENTERED region=2 va=0x5000 frame=0x0", &line));
+	HCHECK(!trace_parse_line("tlbev seq=1 cpu=0 ts=5 type=MAP region=1 va=0x1000 frame=0x2000 extra", &line));
+}
+
+/* Each record type's name and each outcome's name parse back to it. */
+HTEST(trace_names_round_trip)
+{
+	struct trace_line line;
+	char text[200];
+
+	for (unsigned type = 0; type < TRACE_RECORD_TYPES; type++) {
+		unsigned outcome = type == TRACE_FAULT_RETURN ? TRACE_OUTCOME_REFUSED : 0;
+
+		snprintf(text, sizeof(text), "tlbev seq=1 cpu=0 ts=5 type=%s region=1 va=0x1000 frame=0x0%s%s",
+			 trace_record_type_name(type), outcome ? " outcome=" : "",
+			 outcome ? trace_fault_outcome_name(outcome) : "");
+		HCHECK(trace_parse_line(text, &line));
+		HCHECK_EQ(line.type, type);
+	}
+	HCHECK(strcmp(trace_record_type_name(TRACE_RECORD_TYPES), "UNKNOWN") == 0);
+	HCHECK(strcmp(trace_fault_outcome_name(TRACE_OUTCOMES), "unknown") == 0);
 }
 
 HTEST(trace_parser_rejects_malformed_lines)

@@ -570,10 +570,30 @@ counted by the CPU layer, debug findings, debug mode."""
 
 
 # ---------------------------------------------------------------- trace
+def enum_names(type_name, prefix):
+    """An enum's values to its enumerators' names without prefix; {} when
+    the kernel's debug information lacks the enum."""
+    try:
+        kind = gdb.lookup_type(type_name)
+    except gdb.error:
+        return {}
+    return {int(f.enumval): f.name[len(prefix):] for f in kind.fields()
+            if f.name.startswith(prefix)}
+
+
 def event_names():
-    """enum tlb_event_type's values to the names the dump prints."""
-    kind = gdb.lookup_type("enum tlb_event_type")
-    return {int(f.enumval): f.name.replace("TLB_EVENT_", "") for f in kind.fields()}
+    """Record types to the names the dump prints: the TLB events (enum
+    tlb_event_type) and a fault's two ends (enum trace_record_type)."""
+    names = enum_names("enum tlb_event_type", "TLB_EVENT_")
+    names.update(enum_names("enum trace_record_type", "TRACE_"))  # its first is TLB_EVENT_TYPES
+    return {k: v for k, v in names.items() if v not in ("TYPES", "RECORD_TYPES")}
+
+
+def outcome_names():
+    """enum trace_fault_outcome's values to the dump's outcome names
+    (TRACE_OUTCOME_ZERO_FILLED: zero-filled)."""
+    return {k: v.lower().replace("_", "-")
+            for k, v in enum_names("enum trace_fault_outcome", "TRACE_OUTCOME_").items()}
 
 
 def trace_last(count):
@@ -583,6 +603,7 @@ def trace_last(count):
     rings = symbol("'trace.c'::trace_rings")
     cpu_count = int(rings.type.range()[1]) + 1
     names = event_names()
+    outcomes = outcome_names()
     found = []
     for cpu in range(cpu_count):
         if int(rings[cpu]) == 0:
@@ -598,13 +619,15 @@ def trace_last(count):
             found.append({"seq": seq, "cpu": int(record["cpu"]), "ts": int(record["timestamp"]),
                           "type": names.get(int(record["type"]), str(int(record["type"]))),
                           "region": int(record["region_id"]), "va": int(record["address"]),
-                          "frame": int(record["frame"])})
+                          "frame": int(record["frame"]),
+                          "outcome": outcomes.get(int(record["outcome"]),
+                                                  str(int(record["outcome"])))})
     found.sort(key=lambda r: (r["ts"], r["cpu"], r["seq"]))
     return found[-count:] if count else []
 
 
 class VeilTraceLast(gdb.Command):
-    """Print the last N TLB events of the trace.
+    """Print the last N records (TLB events, fault entries and returns) of the trace.
 Usage: veil-trace-last [N]      (N defaults to 10)
 
 Reads the per-CPU rings of mm/trace.c (whatever trace_start recorded,
@@ -623,8 +646,9 @@ by timestamp, one per line in the format of the kernel's trace dump
         records = trace_last(count)
         print(f"{len(records)} events")
         for r in records:
+            outcome = f" outcome={r['outcome']}" if r["type"] == "FAULT_RETURN" else ""
             print(f"tlbev seq={r['seq']} cpu={r['cpu']} ts={r['ts']} type={r['type']} "
-                  f"region={r['region']} va=0x{r['va']:x} frame=0x{r['frame']:x}")
+                  f"region={r['region']} va=0x{r['va']:x} frame=0x{r['frame']:x}{outcome}")
 
 
 # ---------------------------------------------------------------- threads

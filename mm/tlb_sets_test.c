@@ -11,6 +11,7 @@
  */
 #include <stdint.h>
 #include "kernel/ktest/ktest.h"
+#include "kernel/lib/time.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/wait.h"
@@ -22,7 +23,8 @@
 #define TLB_SETS_VA_LONE 0x0000180000000000ull	/* alone in its tables */
 #define TLB_SETS_OLD 0x01d01d01d01d0000ull
 #define TLB_SETS_NEW 0x0e30e30e30e30000ull
-#define TLB_SETS_WAIT_MS 3000u
+/* A bound on waiting for CPU 1 (Bochs runs a 2-CPU machine slowly). */
+#define TLB_SETS_WAIT_MS 20000u
 #define TLB_SETS_MAX_PAGES 40u
 
 /* What CPU 1 does while CPU 0 changes the page. */
@@ -97,12 +99,14 @@ static void tlb_sets_changer(void *argument)
 /* Waits (sleeping) until CPU 1 has want loaded, lazily or not. */
 static bool tlb_sets_wait_cpu1(struct vmm_space *want, bool lazy)
 {
-	for (unsigned ms = 0; ms < TLB_SETS_WAIT_MS; ms++) {
+	uint64_t deadline = time_uptime_ns() + TLB_SETS_WAIT_MS * 1000000ull;
+
+	do {
 		bool is_lazy;
 		if (tlb_cpu_space(1, &is_lazy) == want && is_lazy == lazy)
 			return true;
 		thread_sleep_ms(1);
-	}
+	} while (time_uptime_ns() < deadline);
 	return false;
 }
 

@@ -386,6 +386,16 @@ void tlb_flush_all(void)
 	tlb_invalidate(&request);
 }
 
+/* Everything of space past the page-by-page ceiling: the kernel half's
+ * entries are global and survive a CR3 reload, so they take a full flush. */
+static void tlb_flush_whole(struct vmm_space *space, bool kernel_half)
+{
+	if (kernel_half)
+		tlb_flush_all();
+	else
+		tlb_flush_space(space);
+}
+
 void tlb_flush_range(struct vmm_space *space, uintptr_t start, uintptr_t end)
 {
 	uintptr_t first = start & ~(PAGE_SIZE - 1);
@@ -394,11 +404,7 @@ void tlb_flush_range(struct vmm_space *space, uintptr_t start, uintptr_t end)
 		return;
 	uintptr_t count = (end - first + PAGE_SIZE - 1) / PAGE_SIZE;
 	if (count > TLB_RANGE_THRESHOLD_PAGES) {
-		/* Global kernel entries survive a CR3 reload. */
-		if (tlb_is_kernel_half(end - 1))
-			tlb_flush_all();
-		else
-			tlb_flush_space(space);
+		tlb_flush_whole(space, tlb_is_kernel_half(end - 1));
 		return;
 	}
 	uintptr_t pages[TLB_RANGE_THRESHOLD_PAGES];
@@ -432,11 +438,7 @@ void tlb_batch_add(struct tlb_batch *batch, uintptr_t va)
 void tlb_batch_finish(struct tlb_batch *batch)
 {
 	if (batch->whole) {
-		/* Global kernel entries survive a CR3 reload. */
-		if (batch->kernel_half)
-			tlb_flush_all();
-		else
-			tlb_flush_space(batch->space);
+		tlb_flush_whole(batch->space, batch->kernel_half);
 	} else if (batch->count) {
 		tlb_invalidate_pages(batch->space, batch->pages, batch->count,
 				     batch->kernel_half, false);
@@ -449,11 +451,8 @@ void tlb_space_release(struct vmm_space *space)
 	struct tlb_request request = {
 		.kind = TLB_REQUEST_LEAVE, .space = space,
 	};
-	unsigned long flags = irq_save();
 
-	tlb_request_apply(&request);
-	tlb_shootdown(&request);
-	irq_restore(flags);
+	tlb_invalidate(&request);
 }
 
 uint64_t tlb_space_cpus(const struct vmm_space *space)

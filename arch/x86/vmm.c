@@ -501,9 +501,14 @@ static int vmm_exchange_locked(struct vmm_space *owner, uintptr_t va,
 	return VMM_OK;
 }
 
-int vmm_exchange(struct vmm_space *space, uintptr_t va,
-		 const struct vmm_entry *expected,
-		 const struct vmm_entry *replacement, struct vmm_entry *old)
+/* The body of both exchanges. Without a batch the old entry is
+ * invalidated before this returns and tables a NONE entry emptied are
+ * freed after it; with one, the invalidation joins the batch and only
+ * tables a failed exchange made (never reachable by a translation) go. */
+static int vmm_exchange_into(struct vmm_space *space, uintptr_t va,
+			     const struct vmm_entry *expected,
+			     const struct vmm_entry *replacement,
+			     struct vmm_entry *old, struct tlb_batch *batch)
 {
 	struct vmm_walk walk;
 	uint64_t current, freed[3];
@@ -516,15 +521,25 @@ int vmm_exchange(struct vmm_space *space, uintptr_t va,
 	unsigned long flags = spin_lock_irqsave(&owner->lock);
 	int result = vmm_exchange_locked(owner, va, expected, replacement, &walk,
 					 &current);
-	/* Tables a failed exchange made, or a NONE entry emptied, go. */
-	if (result != VMM_OK || !create)
+	bool was_present = result == VMM_OK && (current & PTE_PRESENT);
+	bool prune = batch ? result != VMM_OK && create
+			   : result != VMM_OK || !create;
+	if (prune)
 		count = vmm_prune(va, &walk, freed);
-	vmm_finish(space, va, result == VMM_OK && (current & PTE_PRESENT), freed,
-		   count);
+	vmm_finish(space, va, was_present && !batch, freed, count);
 	spin_unlock_irqrestore(&owner->lock, flags);
+	if (was_present && batch)
+		tlb_batch_add(batch, va);
 	if (old)
 		*old = vmm_entry_of(current);
 	return result;
+}
+
+int vmm_exchange(struct vmm_space *space, uintptr_t va,
+		 const struct vmm_entry *expected,
+		 const struct vmm_entry *replacement, struct vmm_entry *old)
+{
+	return vmm_exchange_into(space, va, expected, replacement, old, NULL);
 }
 
 int vmm_exchange_batched(struct vmm_space *space, uintptr_t va,
@@ -532,25 +547,7 @@ int vmm_exchange_batched(struct vmm_space *space, uintptr_t va,
 			 const struct vmm_entry *replacement,
 			 struct vmm_entry *old, struct tlb_batch *batch)
 {
-	struct vmm_walk walk;
-	uint64_t current, freed[3];
-
-	if (!vmm_va_ok(va))
-		return VMM_BAD_ADDRESS;
-	struct vmm_space *owner = vmm_owner_space(space, va);
-	unsigned long flags = spin_lock_irqsave(&owner->lock);
-	int result = vmm_exchange_locked(owner, va, expected, replacement, &walk,
-					 &current);
-	/* Only tables a failed exchange made go (they were never reachable
-	 * by a translation); a NONE entry leaves its tables for later. */
-	if (result != VMM_OK && replacement->kind != VMM_ENTRY_NONE)
-		vmm_finish(space, va, false, freed, vmm_prune(va, &walk, freed));
-	spin_unlock_irqrestore(&owner->lock, flags);
-	if (result == VMM_OK && (current & PTE_PRESENT))
-		tlb_batch_add(batch, va);
-	if (old)
-		*old = vmm_entry_of(current);
-	return result;
+	return vmm_exchange_into(space, va, expected, replacement, old, batch);
 }
 
 int vmm_set_handle(struct vmm_space *space, uintptr_t va, uint64_t handle)

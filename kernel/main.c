@@ -24,6 +24,7 @@
 #include "kernel/lib/printk.h"
 #include "kernel/console.h"
 #include "kernel/shell/shell.h"
+#include "kernel/user/initramfs.h"
 #include "kernel/smp.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
@@ -192,6 +193,7 @@ void kmain(uint32_t magic, uint32_t info_physical)
 	acpi_boot_init(&boot_info);
 	smp_boot();
 	region_boot_init();
+	initramfs_boot_init();
 	ktest_init();
 	log_info("boot: up after %llu ms",
 		 (unsigned long long)(time_uptime_ns() / 1000000u));

@@ -10,9 +10,18 @@
 #include <stdint.h>
 #include "mm/fault.h"
 
+/* What kind of error an exception is, for whoever must answer it without
+ * knowing the architecture's vectors (a process's fatal signal). */
+enum trap_class {
+	TRAP_CLASS_MEMORY,		/* a page fault, protection fault... */
+	TRAP_CLASS_ARITHMETIC,		/* divide error, FPU/SIMD exception */
+	TRAP_CLASS_INSTRUCTION,		/* an invalid instruction */
+};
+
 /* An exception nobody resolved, as the catch handler sees it. */
 struct trap_info {
 	int vector;
+	enum trap_class class;
 	uint64_t error_code;
 	uint64_t fault_address;	/* the faulting address of a page fault */
 	uint64_t instruction;	/* address of the faulting instruction */
@@ -35,6 +44,16 @@ struct trap_info {
 typedef void (*trap_catch_fn)(const struct trap_info *info);
 
 void trap_set_catch_handler(trap_catch_fn handler);
+
+/*
+ * An exception in user mode that nobody resolved (a page fault outside
+ * the process's mappings or against their protection, a general
+ * protection fault, an invalid opcode...): the process code ends the
+ * process with a report, the kernel goes on. Called on the thread's own
+ * kernel stack with interrupts on; never returns (kernel/user).
+ */
+void trap_user_exception(const struct trap_info *info)
+	__attribute__((noreturn));
 
 /* The short name of an exception vector ("#PF page fault"). */
 const char *trap_vector_label(int vector);

@@ -177,12 +177,12 @@ endef
 $(BUILD)/veil.iso: $(KBUILD)/veil.elf $(BUILD)/veil-config tools/grub/veil.cfg $(DEMO_CORPUS_ISO)
 	$(call make_iso,$@,$(BUILD)/iso,tools/grub/veil.cfg,$(DEMO_CORPUS_ISO),$(KBUILD)/veil.elf)
 
-$(BUILD)/veil-test.iso: $(TEST_KBUILD)/veil.elf tools/grub/veil-test.cfg $(BUILD)/bootcheck.bin
-	$(call make_iso,$@,$(BUILD)/iso-test,tools/grub/veil-test.cfg,$(BUILD)/bootcheck.bin,$(TEST_KBUILD)/veil.elf)
+$(BUILD)/veil-test.iso: $(TEST_KBUILD)/veil.elf tools/grub/veil-test.cfg $(BUILD)/bootcheck.bin $(TEST_INITRAMFS)
+	$(call make_iso,$@,$(BUILD)/iso-test,tools/grub/veil-test.cfg,$(BUILD)/bootcheck.bin $(TEST_INITRAMFS),$(TEST_KBUILD)/veil.elf)
 
 # The release configuration with the ktest cases (step ktest-release).
-$(BUILD)/veil-test-release.iso: $(RELEASE_TEST_KBUILD)/veil.elf tools/grub/veil-test.cfg $(BUILD)/bootcheck.bin
-	$(call make_iso,$@,$(BUILD)/iso-test-release,tools/grub/veil-test.cfg,$(BUILD)/bootcheck.bin,$(RELEASE_TEST_KBUILD)/veil.elf)
+$(BUILD)/veil-test-release.iso: $(RELEASE_TEST_KBUILD)/veil.elf tools/grub/veil-test.cfg $(BUILD)/bootcheck.bin $(TEST_INITRAMFS)
+	$(call make_iso,$@,$(BUILD)/iso-test-release,tools/grub/veil-test.cfg,$(BUILD)/bootcheck.bin $(TEST_INITRAMFS),$(RELEASE_TEST_KBUILD)/veil.elf)
 
 .PHONY: all kernel test-kernels iso test-iso deps FORCE
 FORCE:
@@ -208,8 +208,8 @@ BENCH_CORPUS ?= $(or $(wildcard ../shared/corpus/python.pages),$(TREE_CORPUS))
 BENCH_FAULT_ISOS := $(foreach b,debug release,$(foreach h,0 1,$(BUILD)/veil-bench-$(b)-hooks$(h).iso))
 
 define bench_iso_rules
-$(BUILD)/veil-bench-debug-hooks$(1).iso: $(call kbuild_dir,hooks$(1)-debug-ktest)/veil.elf tools/grub/veil-test.cfg $(BUILD)/bootcheck.bin
-	$$(call make_iso,$$@,$(BUILD)/iso-bench-debug-hooks$(1),tools/grub/veil-test.cfg,$(BUILD)/bootcheck.bin,$(call kbuild_dir,hooks$(1)-debug-ktest)/veil.elf)
+$(BUILD)/veil-bench-debug-hooks$(1).iso: $(call kbuild_dir,hooks$(1)-debug-ktest)/veil.elf tools/grub/veil-test.cfg $(BUILD)/bootcheck.bin $(TEST_INITRAMFS)
+	$$(call make_iso,$$@,$(BUILD)/iso-bench-debug-hooks$(1),tools/grub/veil-test.cfg,$(BUILD)/bootcheck.bin $(TEST_INITRAMFS),$(call kbuild_dir,hooks$(1)-debug-ktest)/veil.elf)
 
 $(BUILD)/veil-bench-release-hooks$(1).iso: $(call kbuild_dir,hooks$(1)-release)/veil.elf tools/grub/veil.cfg
 	$$(call make_iso,$$@,$(BUILD)/iso-bench-release-hooks$(1),tools/grub/veil.cfg,,$(call kbuild_dir,hooks$(1)-release)/veil.elf)

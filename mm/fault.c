@@ -18,10 +18,13 @@ static unsigned fault_owner_count;
 /* Retries in a row of this CPU; only its own CPU touches its slot. */
 static unsigned fault_retries[CONFIG_MAX_CPUS];
 
+/* Whether two owners could both be asked for one address. */
 static bool fault_ranges_meet(const struct fault_owner *a,
 			      const struct fault_owner *b)
 {
-	return a->start < b->end && b->start < a->end;
+	bool same_space = !a->space || !b->space || a->space == b->space;
+
+	return same_space && a->start < b->end && b->start < a->end;
 }
 
 int fault_owner_register(struct fault_owner *owner)
@@ -60,15 +63,17 @@ int fault_owner_unregister(struct fault_owner *owner)
 	return result;
 }
 
-/* The owner of address, or NULL. */
-static struct fault_owner *fault_find_owner(uintptr_t address)
+/* The owner of address in space, or NULL. */
+static struct fault_owner *fault_find_owner(uintptr_t address,
+					    const struct vmm_space *space)
 {
 	unsigned long flags = spin_lock_irqsave(&fault_owners_lock);
 	struct fault_owner *found = NULL;
 
 	for (unsigned i = 0; i < fault_owner_count; i++) {
 		struct fault_owner *owner = fault_owners[i];
-		if (address >= owner->start && address < owner->end) {
+		if (address >= owner->start && address < owner->end &&
+		    (!owner->space || owner->space == space)) {
 			found = owner;
 			break;
 		}
@@ -96,7 +101,7 @@ static enum fault_response fault_bound_retries(enum fault_response response,
 
 void fault_dispatch(const struct fault *fault, struct fault_outcome *outcome)
 {
-	struct fault_owner *owner = fault_find_owner(fault->address);
+	struct fault_owner *owner = fault_find_owner(fault->address, fault->space);
 
 	outcome->owner = owner;
 	outcome->reason = NULL;

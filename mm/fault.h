@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct vmm_space;
+
 enum fault_access {
 	FAULT_ACCESS_READ,
 	FAULT_ACCESS_WRITE,
@@ -31,6 +33,9 @@ struct fault {
 	bool user;		/* the access came from user mode */
 	bool present;		/* the page was present: a protection violation */
 	bool reserved;		/* a paging entry had a reserved bit set */
+	/* The address space of the faulting thread (NULL: a kernel thread):
+	 * owners of one space's addresses are asked only for its faults. */
+	const struct vmm_space *space;
 };
 
 /* What the owner did about a fault; the trap layer acts on it. */
@@ -62,16 +67,20 @@ struct fault_owner_ops {
 				      const char **reason);
 };
 
-/* An owner of the addresses [start, end). Ranges of owners never overlap. */
+/* An owner of the addresses [start, end): in every space (space NULL),
+ * or in one address space only (a process's user half). Ranges of owners
+ * of every space never overlap another owner's; owners of different
+ * single spaces may share addresses. */
 struct fault_owner {
 	const struct fault_owner_ops *ops;
 	uintptr_t start;
 	uintptr_t end;
 	void *private_data;
+	const struct vmm_space *space;
 };
 
 /* Owners at once (regions share one owner; stacks one; tests a few). */
-#define FAULT_OWNERS_MAX 16
+#define FAULT_OWNERS_MAX 64
 /* Retries in a row on one CPU before a fault is taken as fatal. */
 #define FAULT_RETRY_LIMIT 1000u
 

@@ -14,7 +14,7 @@
 #include "mm/slab.h"
 #include "mm/vmm.h"
 
-#define REGION_MAX 64
+#define REGION_MAX 512	/* kernel regions and every process mapping */
 
 /* Protects region_table, region_count, region_next_base, region_next_id
  * and the registration of region_fault_owner. Lock order: the registry
@@ -88,7 +88,15 @@ static int region_register(struct region *region)
 	if (region_next_base == 0)
 		region_next_base = area_base;
 	uint64_t bytes = ((uint64_t)region->pages + 1) * 4096u;
-	if (region_own_area(area_base, area_size) != REGION_OK)
+	if (region->space != vmm_kernel_space()) {
+		/* Placed by its owner (a process): listed, not in the area. */
+		if (region_count == REGION_MAX) {
+			result = REGION_NO_SPACE;
+		} else {
+			region->id = region_next_id++;
+			region_table[region_count++] = region;
+		}
+	} else if (region_own_area(area_base, area_size) != REGION_OK)
 		result = REGION_NO_SPACE;
 	else if (region_count == REGION_MAX ||
 	    bytes > area_base + area_size - region_next_base) {
@@ -123,7 +131,7 @@ struct region *region_find(uintptr_t address)
 
 	for (unsigned i = 0; i < region_count; i++) {
 		struct region *r = region_table[i];
-		if (address >= r->base &&
+		if (r->space == vmm_kernel_space() && address >= r->base &&
 		    address - r->base < (uint64_t)r->pages * 4096u) {
 			found = r;
 			break;
@@ -153,7 +161,8 @@ static int region_init(struct region *region, const struct region_config *config
 	ksnprintf(region->name, sizeof(region->name), "%s",
 		  config->name ? config->name : "region");
 	region->pages = config->pages;
-	region->space = vmm_kernel_space();
+	region->space = config->space ? config->space : vmm_kernel_space();
+	region->base = config->space ? config->base : 0;
 	region->store = config->store;
 	region->protection = config->protection ? config->protection :
 						  VMM_READ | VMM_WRITE;

@@ -88,6 +88,12 @@ struct region_config {
 	 * per fault), never more than a quarter of clear_limit (at least
 	 * 1); 0 means REGION_EVICT_BATCH_DEFAULT. */
 	uint32_t evict_batch;
+	/* Where the region lives: NULL puts it in the kernel's region area
+	 * (found by its fault owner); a process's space places it at base
+	 * (page-aligned, in the user half), and the process's own fault
+	 * owner finds it (kernel/user). protection then includes VMM_USER. */
+	struct vmm_space *space;
+	uintptr_t base;
 };
 
 /* Eviction batches (docs/tlb-events.md, "Batching"). */
@@ -196,6 +202,14 @@ static inline void *region_page_address(const struct region *region,
 {
 	return (void *)(region->base + (uintptr_t)page * 4096u);
 }
+
+/* Serves a fault on page of region for its owner when that owner is not
+ * the region area's (a process's mappings): FAULT_HANDLED once the page
+ * is present, FAULT_RETRY when it was already (another path mapped it),
+ * FAULT_ERROR with *reason when it cannot be brought back. Traced as
+ * region_handle_fault is. */
+enum fault_response region_serve_fault(struct region *region, uint32_t page,
+				       const char **reason);
 
 /* Calls fn for each region (registry order), under the registry lock. */
 void region_for_each(void (*fn)(struct region *region, void *arg), void *arg);

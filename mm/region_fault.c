@@ -187,6 +187,23 @@ enum fault_response region_handle_fault(struct fault_owner *owner,
 	return before == REGION_CLEAR ? FAULT_RETRY : FAULT_HANDLED;
 }
 
+enum fault_response region_serve_fault(struct region *region, uint32_t page,
+				       const char **reason)
+{
+	uint64_t address = (uint64_t)(uintptr_t)region_page_address(region, page);
+	enum region_page_state before;
+
+	trace_fault_enter((uint32_t)region->id, address);
+	int result = region_fault_under_lock(region, page, &before);
+	trace_fault_return((uint32_t)region->id, address,
+			   region_fault_outcome(result, before));
+	if (result != REGION_OK) {
+		*reason = region_fault_error_reason(result);
+		return FAULT_ERROR;
+	}
+	return before == REGION_CLEAR ? FAULT_RETRY : FAULT_HANDLED;
+}
+
 /* The fault of a workload that takes no trap (the demo's): traced as one. */
 int region_fault_page(struct region *region, uint32_t page)
 {

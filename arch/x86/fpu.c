@@ -2,9 +2,10 @@
  * fpu: explicit SSE sections for the few kernel paths that need XMM
  * registers (the AES-NI page cipher in the transforms/ SIMD files).
  *
- * Veil has no user space and every other kernel file is compiled with
- * -mgeneral-regs-only, so a section is the sole SSE user: there is no
- * earlier state to preserve, and fpu_begin() saves none. That is a choice
+ * Every other kernel file is compiled with -mgeneral-regs-only, so a
+ * section is the kernel's sole SSE user. The only earlier state is a user
+ * thread's, which fpu_begin() hands to arch/x86/user_cpu.c to keep in the
+ * thread's own context; nothing of the kernel's is saved. That is a choice
  * as much as a saving: an FXSAVE area would put the registers, which hold
  * round keys inside a section, into RAM. Instead fpu_end() clears all
  * sixteen XMM registers and resets MXCSR, so nothing of a section outlives
@@ -27,6 +28,8 @@
 #define CR4_OSFXSR (1ul << 9)
 #define CR4_OSXMMEXCPT (1ul << 10)
 #define MXCSR_DEFAULT 0x1f80u	/* all exceptions masked, round to nearest */
+
+void user_fpu_save(void);	/* arch/x86/user_cpu.c */
 
 static bool fpu_ready;
 /* Per-CPU: whether this CPU is inside a section (touched with interrupts
@@ -110,6 +113,9 @@ unsigned long fpu_begin(void)
 	if (fpu_in_section[cpu])
 		panic("fpu_begin: nested SSE section on CPU %u", cpu);
 	fpu_in_section[cpu] = true;
+	/* A user thread's SSE registers may be live: keep them (returning to
+	 * user mode loads them again, arch/x86/user_cpu.c). */
+	user_fpu_save();
 	return flags;
 }
 

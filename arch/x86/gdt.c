@@ -144,3 +144,8 @@ bool gdt_on_ist_stack(uint64_t address)
 	}
 	return false;
 }
+
+void gdt_set_entry_stack(uint64_t top)
+{
+	tss[cpu_current()].rsp[0] = top;
+}

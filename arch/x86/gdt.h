@@ -31,6 +31,9 @@ void gdt_init(void);
 /* Gives CPU cpu (not 0) its IST stacks, guarded kernel stacks; false when
  * none are left. On the boot CPU, before that CPU starts. */
 bool gdt_prepare_cpu(unsigned cpu);
+/* Where this CPU lands on an interrupt from user mode (TSS RSP0): the
+ * running user thread's kernel stack top. Interrupts off. */
+void gdt_set_entry_stack(uint64_t top);
 /* True when address is in an IST stack's guard page; *ist names the slot. */
 bool gdt_ist_guard(uint64_t address, unsigned *ist);
 /* The guard page below IST stack index (0-based), for the paging code. */

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <arch/cpuid.h>
 #include "arch/x86/gdt.h"
+#include "kernel/user/user_cpu.h"
 #include "arch/x86/irq_lines.h"
 #include "arch/x86/memlayout.h"
 #include "arch/x86/pic.h"
@@ -46,6 +47,7 @@ void arch_cpu_init(void)
 {
 	gdt_init();
 	idt_init();
+	user_cpu_init();
 }
 
 void *arch_early_phys_to_virt(uint64_t physical)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <arch/fpu.h>
 #include "arch/x86/gdt.h"
+#include "kernel/user/user_cpu.h"
 #include "arch/x86/irq_lines.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/memlayout.h"
@@ -210,6 +211,7 @@ void smp_ap_main(unsigned index)
 	tlb_switch_to(vmm_kernel_space());
 	gdt_init();
 	idt_load();
+	user_cpu_init();
 	fpu_cpu_init();
 	lapic_cpu_init();
 	timer_cpu_start();

@@ -62,6 +62,8 @@ static void trap_decode_page_fault(const struct trap_frame *frame,
 	fault->user = error & X86_PF_USER;
 	fault->present = error & X86_PF_PRESENT;
 	fault->reserved = error & X86_PF_RESERVED;
+	struct thread *thread = thread_current();
+	fault->space = thread ? thread->space : NULL;
 }
 
 static __attribute__((noreturn)) void trap_nested(struct trap_frame *frame)
@@ -102,11 +104,55 @@ static __attribute__((noreturn)) void trap_unresolved(struct trap_frame *frame,
 	panic_end();
 }
 
+/* Copy routines across the user/kernel line (user_entry.asm): a fault
+ * inside one resumes at its fixup, which answers how much was not
+ * copied. */
+extern const char user_copy_start[], user_copy_end[], user_copy_fixup[];
+extern const char user_string_start[], user_string_end[], user_string_fixup[];
+
+static bool trap_user_copy_fixup(struct trap_frame *frame)
+{
+	uint64_t rip = frame->rip;
+
+	if (rip >= (uint64_t)user_copy_start && rip < (uint64_t)user_copy_end) {
+		frame->rip = (uint64_t)user_copy_fixup;
+		return true;
+	}
+	if (rip >= (uint64_t)user_string_start &&
+	    rip < (uint64_t)user_string_end) {
+		frame->rip = (uint64_t)user_string_fixup;
+		return true;
+	}
+	return false;
+}
+
+/* An exception of user code nobody resolved: the process ends. */
+static __attribute__((noreturn)) void trap_user_unresolved(struct trap_info *info)
+{
+	trap_depth[cpu_current()]--;
+	interrupts_enable();
+	trap_user_exception(info);
+}
+
+static enum trap_class trap_class_of(uint64_t vector)
+{
+	switch (vector) {
+	case X86_VECTOR_DIVIDE:
+	case 16:	/* x87 floating-point error */
+	case 19:	/* SIMD floating-point exception */
+		return TRAP_CLASS_ARITHMETIC;
+	case X86_VECTOR_INVALID_OPCODE:
+		return TRAP_CLASS_INSTRUCTION;
+	}
+	return TRAP_CLASS_MEMORY;
+}
+
 static void trap_exception(struct trap_frame *frame)
 {
 	unsigned cpu = cpu_current();
 	struct trap_info info = {
 		.vector = (int)frame->vector,
+		.class = trap_class_of(frame->vector),
 		.error_code = frame->error_code,
 		.instruction = frame->rip,
 		.fault_response = -1,
@@ -127,9 +173,17 @@ static void trap_exception(struct trap_frame *frame)
 		info.fault_response = (int)outcome.response;
 		info.fault_owner = outcome.owner ? outcome.owner->ops->name : NULL;
 		info.fault_reason = outcome.reason;
+		if (!trap_frame_is_user(frame) && trap_user_copy_fixup(frame)) {
+			trap_depth[cpu]--;
+			return;
+		}
 	}
+	if (trap_frame_is_user(frame))
+		trap_user_unresolved(&info);
 	trap_unresolved(frame, &info);
 }
+
+void user_return_prepare(struct trap_frame *frame);	/* user_cpu.c */
 
 void trap_dispatch(struct trap_frame *frame)
 {
@@ -142,6 +196,7 @@ void trap_dispatch(struct trap_frame *frame)
 	else if (frame->vector != X86_VECTOR_SPURIOUS)
 		lapic_dispatch((unsigned)frame->vector);
 	/* vector 255: the local APIC's spurious interrupt, no EOI */
-	if (frame->vector >= X86_VECTOR_EXCEPTIONS)
+	if (frame->vector >= X86_VECTOR_EXCEPTIONS || trap_frame_is_user(frame))
 		sched_interrupt_exit();	/* a switch the tick or a wake-up asked for */
+	user_return_prepare(frame);
 }

@@ -12,6 +12,8 @@
 struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t gs_swapped;	/* the entry exchanged GS; the exit does too */
+	uint64_t reserved;	/* keeps the frame a multiple of 16 bytes */
 	uint64_t vector, error_code;
 	uint64_t rip, cs, rflags, rsp, ss;
 };
@@ -30,7 +32,14 @@ enum x86_vector {
 	X86_VECTOR_EXCEPTIONS = 32,	/* 0-31 are exceptions */
 	X86_VECTOR_IRQ_BASE = 32,	/* the PIC's 16 lines after remapping */
 	X86_VECTOR_SPURIOUS = 255,
+	X86_VECTOR_SYSCALL = 0x100,	/* not a vector: a system call's frame */
 };
+
+/* Whether the frame returns to user mode. */
+static inline bool trap_frame_is_user(const struct trap_frame *frame)
+{
+	return (frame->cs & 3) == 3;
+}
 
 /* Page-fault error code bits (Intel SDM vol. 3, 4.7). */
 #define X86_PF_PRESENT  (1u << 0)

@@ -29,6 +29,11 @@ enum cpu_state {
 
 struct cpu_local {
 	struct cpu_local *self;	/* first: the arch finds the area through it */
+	/* Second and third, at offsets the entry code knows: the top of the
+	 * running user thread's kernel stack, where entries from user mode
+	 * land, and the user stack pointer during a system call's entry. */
+	uint64_t entry_stack_top;
+	uint64_t entry_user_stack;
 	unsigned index;		/* 0 .. CONFIG_MAX_CPUS - 1; the boot CPU is 0 */
 	uint32_t apic_id;	/* the interrupt controller's id of this CPU */
 	enum cpu_state state;	/* written by the CPU starting it, then itself */

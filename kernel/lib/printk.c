@@ -91,6 +91,15 @@ static void printk_locked(const char *prefix, const char *fmt, va_list args)
 	printk_release(locked, flags);
 }
 
+void printk_bytes(const char *bytes, size_t length)
+{
+	unsigned long flags;
+	bool locked = printk_acquire(&flags);
+
+	console_write(bytes, length);
+	printk_release(locked, flags);
+}
+
 void vprintk(const char *fmt, va_list args)
 {
 	printk_locked(NULL, fmt, args);

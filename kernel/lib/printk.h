@@ -10,6 +10,7 @@
 #define VEIL_KERNEL_PRINTK_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_ERROR = 3,
@@ -21,6 +22,9 @@ enum log_level {
 /* Raw text, no prefix, no added newline. */
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintk(const char *fmt, va_list args);
+/* Writes length bytes as they are (NULs included) to every console, in
+ * one piece between other CPUs' lines: a process's output. */
+void printk_bytes(const char *bytes, size_t length);
 
 /* One log line: "[seconds.micros] level: text"; dropped if below the
  * console log level (command line loglevel=N). */

@@ -8,5 +8,6 @@
 
 #include "kernel/lib/cpu.h"
 #include <arch/thread_switch.h>
+#include <arch/user_context.h>
 
 #endif

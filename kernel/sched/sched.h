@@ -33,6 +33,8 @@ enum thread_state {
 
 struct wait_queue;
 struct vmm_space;
+struct user_thread_context;
+struct process;
 
 /* A link in a run queue or a wait queue (a thread is on at most one). */
 struct sched_link {
@@ -65,6 +67,13 @@ struct thread {
 	 * loaded (lazily: mm/tlb.h). Written by the thread itself (or before
 	 * it starts). */
 	struct vmm_space *space;
+	/* What the thread needs to run in user mode (kernel/user), or
+	 * NULL for a thread that never leaves the kernel. Written by the
+	 * thread itself. */
+	struct user_thread_context *user_context;
+	/* The process it runs (kernel/user), or NULL; written by the thread
+	 * itself. */
+	struct process *process;
 	bool dead;		/* switched out for good: under the exit queue lock */
 	bool is_idle;		/* a CPU's idle thread */
 };

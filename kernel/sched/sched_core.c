@@ -138,6 +138,8 @@ void schedule(void)
 		next->switches_in++;
 		/* Its space, or the loaded one kept lazily (kernel thread). */
 		tlb_thread_switch(next->space);
+		if (prev->user_context || next->user_context)
+			arch_user_switch(prev, next);
 		arch_thread_switch(&prev->saved_stack_pointer,
 				   next->saved_stack_pointer);
 		/* Back, perhaps on another CPU (stolen while queued). */

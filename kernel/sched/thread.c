@@ -176,6 +176,8 @@ void thread_join(struct thread *thread)
 	wait_event(&thread_exit_queue, thread->dead);
 	thread_record_remove(thread);
 	kstack_free(thread->stack_top);
+	/* Its switch out for good saved and disowned its SSE state. */
+	kfree(thread->user_context);
 	kfree(thread);
 }
 

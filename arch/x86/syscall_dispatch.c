@@ -1,0 +1,21 @@
+/*
+ * The C side of the SYSCALL entry (user_entry.asm): the number and the six
+ * arguments out of the saved registers, as Linux's x86-64 ABI passes them
+ * (rax; rdi, rsi, rdx, r10, r8, r9), and the result back into rax.
+ */
+#include <stdint.h>
+#include "arch/x86/trap_frame.h"
+#include "kernel/sched/sched.h"
+#include "kernel/user/syscall.h"
+
+void syscall_dispatch(struct trap_frame *frame);
+void syscall_dispatch(struct trap_frame *frame)
+{
+	const uint64_t argument[6] = { frame->rdi, frame->rsi, frame->rdx,
+				       frame->r10, frame->r8, frame->r9 };
+
+	frame->rax = (uint64_t)syscall_run(frame->rax, argument);
+	/* A switch the tick asked for while the call ran with interrupts
+	 * on but found no preemption point. */
+	sched_interrupt_exit();
+}

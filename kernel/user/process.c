@@ -1,0 +1,231 @@
+/*
+ * Processes (process.h): the table of pids, spawning, the end of a
+ * process, waiting for it, and the fault owner of each process's user
+ * half. Loading the program is process_load.c's.
+ *
+ * Lock order: process_table_lock, then nothing (it covers the table only).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernel/cmdline.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/spinlock.h"
+#include "kernel/sched/sched.h"
+#include "kernel/user/process.h"
+#include "kernel/user/process_internal.h"
+#include "kernel/user/user_cpu.h"
+#include "kernel/user/user_errno.h"
+#include "mm/scheme.h"
+#include "mm/slab.h"
+#include "mm/vmm.h"
+
+#define PROCESS_MAX 48
+#define PROCESS_SCHEME_DEFAULT "clock:lz4"
+
+/* Protects process_table and process_next_pid. */
+static struct spinlock process_table_lock = SPINLOCK_INIT("process_table");
+static struct process *process_table[PROCESS_MAX];
+static int process_next_pid = 1;
+
+static char process_scheme[64] = PROCESS_SCHEME_DEFAULT;
+static uint32_t process_clear = USER_CLEAR_DEFAULT;
+
+static bool process_set_scheme(const char *value)
+{
+	struct scheme scheme;
+
+	if (scheme_parse(value, &scheme) != 0 ||
+	    strlen(value) >= sizeof(process_scheme))
+		return false;
+	strlcpy(process_scheme, value, sizeof(process_scheme));
+	return true;
+}
+CMDLINE_OPTION(user_scheme, "user_scheme",
+	       "POLICY[:XF,...]: the scheme of user programs' memory (" PROCESS_SCHEME_DEFAULT ")",
+	       process_set_scheme);
+
+static bool process_set_clear(const char *value)
+{
+	unsigned long long pages;
+
+	if (!cmdline_parse_range(value, 1, 1u << 20, &pages))
+		return false;
+	process_clear = (uint32_t)pages;
+	return true;
+}
+CMDLINE_OPTION(user_clear, "user_clear",
+	       "1..1048576: pages each mapping of a user program keeps clear (256)",
+	       process_set_clear);
+
+const char *process_default_scheme(void)
+{
+	return process_scheme;
+}
+
+uint32_t process_default_clear(void)
+{
+	return process_clear;
+}
+
+struct process *process_current(void)
+{
+	struct thread *self = thread_current();
+
+	return self ? self->process : NULL;
+}
+
+static const struct fault_owner_ops process_fault_ops;
+
+static enum fault_response process_handle_fault(struct fault_owner *owner,
+						const struct fault *fault,
+						const char **reason)
+{
+	struct process *process = owner->private_data;
+
+	return user_memory_fault(&process->memory, fault, reason);
+}
+
+static const struct fault_owner_ops process_fault_ops = {
+	.name = "process",
+	.handle = process_handle_fault,
+};
+
+/* A pid and a table slot: 0 or -EAGAIN when the table is full. */
+static int process_register(struct process *process)
+{
+	unsigned long flags = spin_lock_irqsave(&process_table_lock);
+	int result = -USER_EAGAIN;
+
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		if (!process_table[i]) {
+			process_table[i] = process;
+			process->pid = process_next_pid++;
+			result = 0;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&process_table_lock, flags);
+	return result;
+}
+
+static void process_unregister(struct process *process)
+{
+	unsigned long flags = spin_lock_irqsave(&process_table_lock);
+
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		if (process_table[i] == process)
+			process_table[i] = NULL;
+	}
+	spin_unlock_irqrestore(&process_table_lock, flags);
+}
+
+/* Gives back everything but the record: mappings, descriptors, space. */
+static void process_release(struct process *process)
+{
+	if (process->fault_owner.ops)
+		fault_owner_unregister(&process->fault_owner);
+	process->fault_owner.ops = NULL;
+	user_memory_destroy(&process->memory);
+	if (process->space)
+		process->final_stats = process->memory.retired;
+	file_table_release(&process->files);
+	if (process->space)
+		vmm_space_destroy(process->space);
+	process->space = NULL;
+}
+
+static void process_free(struct process *process)
+{
+	process_unregister(process);
+	process_release(process);
+	kfree(process);
+}
+
+/* The space, the memory, the descriptors and the fault owner. */
+static int process_setup(struct process *process,
+			 const struct process_config *config)
+{
+	process->space = vmm_space_create();
+	if (!process->space)
+		return -USER_ENOMEM;
+	int result = user_memory_init(&process->memory, process->space,
+				      config->scheme ? config->scheme
+						     : process_scheme,
+				      config->clear_pages ? config->clear_pages
+							  : process_clear);
+	if (result == 0)
+		result = file_table_init(&process->files);
+	if (result)
+		return result;
+	process->fault_owner = (struct fault_owner){
+		.ops = &process_fault_ops,
+		.start = 0,
+		.end = user_address_limit(),
+		.private_data = process,
+		.space = process->space,
+	};
+	if (fault_owner_register(&process->fault_owner) != FAULT_OWNER_OK) {
+		process->fault_owner.ops = NULL;
+		return -USER_EAGAIN;
+	}
+	return 0;
+}
+
+int process_spawn(const struct process_config *config, struct process **out)
+{
+	struct scheme scheme;
+
+	if (config->scheme && scheme_parse(config->scheme, &scheme) != 0)
+		return -USER_EINVAL;
+	struct process *process = kmalloc(sizeof(*process));
+	if (!process)
+		return -USER_ENOMEM;
+	memset(process, 0, sizeof(*process));
+	process->output = config->output;
+	process->output_context = config->output_context;
+	process->input.bytes = config->input;
+	process->input.length = config->input_length;
+	int result = process_copy_arguments(process, config);
+	if (result == 0)
+		result = process_register(process);
+	if (result == 0)
+		result = process_setup(process, config);
+	if (result == 0) {
+		process->thread = thread_create_in(process->space, process->name,
+						   process_thread_main, process,
+						   THREAD_AFFINITY_ALL);
+		if (!process->thread)
+			result = -USER_EAGAIN;
+	}
+	if (result) {
+		process_free(process);
+		return result;
+	}
+	*out = process;
+	return 0;
+}
+
+void process_exit(int status)
+{
+	struct process *process = process_current();
+
+	process->wait_status = status;
+	/* The memory goes now (the thread's own space is still loaded, and
+	 * its pages' frames should not wait for the waiter). */
+	thread_current()->process = NULL;
+	vmm_space_switch(vmm_kernel_space());
+	process_release(process);
+	thread_exit();
+}
+
+void process_wait(struct process *process, int *status,
+		  struct region_stats *stats)
+{
+	thread_join(process->thread);
+	if (status)
+		*status = process->wait_status;
+	if (stats)
+		*stats = process->final_stats;
+	process_free(process);
+}

@@ -1,0 +1,105 @@
+/*
+ * Processes: a program from the initramfs running in ring 3 in an
+ * address space of its own, its memory under a scheme (user_memory.h),
+ * speaking Linux's x86-64 system-call interface (kernel/user/syscall*.c).
+ * One thread per process for now.
+ *
+ * Life: process_spawn makes the space and a thread that loads the program
+ * (ELF, initial stack) and enters user mode; the process ends by
+ * exit/exit_group or by an exception nobody resolved (reported, like a
+ * fatal signal); process_wait then joins the thread and gives every frame,
+ * sealed copy and page-table page back.
+ *
+ * Locking: process_table_lock protects the table of processes (pids).
+ * A process's fields are written by its own thread while it runs, and
+ * read by its waiter after the thread has exited.
+ */
+#ifndef VEIL_KERNEL_USER_PROCESS_H
+#define VEIL_KERNEL_USER_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "kernel/user/file.h"
+#include "kernel/user/user_memory.h"
+
+struct thread;
+struct vmm_space;
+
+/* Where fds 1 and 2 go: the console when NULL. */
+typedef void (*process_output_fn)(void *context, int fd, const char *bytes,
+				  size_t length);
+
+struct process_config {
+	const char *path;		/* in the initramfs */
+	const char *const *argv;	/* NULL: { path } */
+	const char *const *envp;	/* NULL: none */
+	const char *scheme;		/* NULL: the user_scheme= default */
+	uint32_t clear_pages;		/* 0: the user_clear= default */
+	process_output_fn output;
+	void *output_context;
+	/* stdin's bytes (NULL: the console). */
+	const char *input;
+	size_t input_length;
+};
+
+#define PROCESS_ARGUMENTS_MAX 64
+#define PROCESS_STRINGS_MAX 4096	/* bytes of argv and envp strings */
+
+/* stdin's bytes when the spawner gave them (else the console). */
+struct process_input {
+	const char *bytes;
+	size_t length;
+};
+
+struct process {
+	int pid;
+	char name[32];
+	struct vmm_space *space;
+	struct thread *thread;
+	struct user_memory memory;
+	struct file_table files;
+	process_output_fn output;
+	void *output_context;
+	struct process_input input;
+	/* The program and its arguments, copied (the spawner's may go). */
+	char path[128];
+	const char *argv[PROCESS_ARGUMENTS_MAX + 1];
+	const char *envp[PROCESS_ARGUMENTS_MAX + 1];
+	char strings[PROCESS_STRINGS_MAX];
+	uint64_t tid_address;		/* set_tid_address */
+	struct fault_owner fault_owner;	/* its user half, in its space */
+	/* Its memory's counters over its life, taken when it ended. */
+	struct region_stats final_stats;
+	/* How it ended: the wait status (exit code << 8, or the signal). */
+	int wait_status;
+	const char *end_reason;		/* NULL for a normal exit */
+	bool load_failed;		/* never reached user mode */
+};
+
+/* Results (negative): the Linux error numbers of user_errno.h. */
+int process_spawn(const struct process_config *config,
+		  struct process **out);
+/* Waits for process to end, gives everything it held back, and frees it;
+ * *status gets the wait status; *stats (may be NULL) its memory's
+ * counters over its life. */
+void process_wait(struct process *process, int *status,
+		  struct region_stats *stats);
+
+/* The calling thread's process, or NULL for a kernel thread. */
+struct process *process_current(void);
+/* Ends the calling process with wait status status (never returns). */
+void process_exit(int status) __attribute__((noreturn));
+
+/* Wait statuses as Linux encodes them. */
+#define PROCESS_STATUS_EXITED(code) (((code) & 0xff) << 8)
+#define PROCESS_SIGNAL_ILL 4
+#define PROCESS_SIGNAL_FPE 8
+#define PROCESS_SIGNAL_KILL 9
+#define PROCESS_SIGNAL_SEGV 11
+
+/* Defaults from the command line (user_scheme=, user_clear=). */
+const char *process_default_scheme(void);
+uint32_t process_default_clear(void);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * ktest suite "user": real static programs (tests/user, built with
+ * musl-gcc -static into the test ISO's initramfs) run in ring 3 under a
+ * scheme; their output is captured and compared, their exit status
+ * checked, and everything a process held is given back.
+ */
+#include <stdint.h>
+#include <string.h>
+#include "kernel/ktest/ktest.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/smp.h"
+#include "kernel/user/initramfs.h"
+#include "kernel/user/process.h"
+#include "mm/mm.h"
+#include "mm/pmm.h"
+#include "mm/slab.h"
+
+#define USER_TEST_OUTPUT 8192
+
+struct user_test_output {
+	char bytes[USER_TEST_OUTPUT];
+	size_t length;
+	bool overflowed;
+};
+
+static void user_test_capture(void *context, int fd, const char *bytes,
+			      size_t length)
+{
+	struct user_test_output *output = context;
+
+	(void)fd;
+	if (length > sizeof(output->bytes) - 1 - output->length) {
+		output->overflowed = true;
+		length = sizeof(output->bytes) - 1 - output->length;
+	}
+	memcpy(output->bytes + output->length, bytes, length);
+	output->length += length;
+	output->bytes[output->length] = '\0';
+}
+
+/* Runs path with argv under scheme (NULL: the default) and clear limit,
+ * capturing its output; returns its wait status. */
+static int user_test_run(struct ktest *t, const char *path,
+			 const char *const *argv, const char *scheme,
+			 uint32_t clear, struct user_test_output *output,
+			 struct region_stats *stats)
+{
+	struct process_config config = {
+		.path = path,
+		.argv = argv,
+		.scheme = scheme,
+		.clear_pages = clear,
+		.output = user_test_capture,
+		.output_context = output,
+	};
+	struct process *process;
+	int status = -1;
+
+	memset(output, 0, sizeof(*output));
+	if (!initramfs_present())
+		ktest_skip(t, "no initramfs module (tests/user programs)");
+	int result = process_spawn(&config, &process);
+	KTEST_ASSERT(t, result == 0);
+	process_wait(process, &status, stats);
+	ktest_log(t, "%s: status 0x%x, %zu bytes of output", path, status,
+		  output->length);
+	return status;
+}
+
+static void user_test_flush_here(void *argument)
+{
+	(void)argument;
+	slab_cpu_flush();
+}
+
+/* Free frames once every CPU's slab magazines are emptied. */
+static uint64_t user_test_free_frames(void)
+{
+	struct pmm_stats stats;
+
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
+		smp_call_on(cpu, user_test_flush_here, NULL);
+	slab_reap();
+	pmm_get_stats(&pmm_kernel, &stats);
+	return stats.free_frames;
+}
+
+static const char user_test_hello_expected[] =
+	"hello from ring 3\n"
+	"argv[0]=hello\n"
+	"argv[1]=two words\n"
+	"argv[2]=x\n"
+	"motd: Veil initramfs: programs and their input.\n";
+
+KTEST(user, hello_prints_its_arguments_and_a_file)
+{
+	static struct user_test_output output;
+	const char *argv[] = { "hello", "two words", "x", NULL };
+	struct region_stats stats;
+
+	int status = user_test_run(t, "/bin/hello", argv, NULL, 0, &output,
+				   &stats);
+	KTEST_EXPECT_EQ(t, status, PROCESS_STATUS_EXITED(0));
+	KTEST_EXPECT(t, strcmp(output.bytes, user_test_hello_expected) == 0);
+	if (strcmp(output.bytes, user_test_hello_expected) != 0)
+		ktest_log(t, "output was: %s", output.bytes);
+	KTEST_EXPECT(t, stats.faults > 0);
+	KTEST_EXPECT_EQ(t, stats.faults, stats.zero_fills + stats.restores);
+}
+
+KTEST(user, exit_status_reaches_the_waiter)
+{
+	static struct user_test_output output;
+	const char *argv[] = { "hello", "fail", NULL };
+
+	KTEST_EXPECT_EQ(t, user_test_run(t, "/bin/hello", argv, NULL, 0,
+					 &output, NULL),
+			PROCESS_STATUS_EXITED(3));
+}
+
+KTEST(user, a_missing_program_is_refused)
+{
+	static struct user_test_output output;
+
+	KTEST_EXPECT_EQ(t, user_test_run(t, "/bin/no-such-program", NULL, NULL,
+					 0, &output, NULL),
+			PROCESS_STATUS_EXITED(127));
+	KTEST_EXPECT_EQ(t, output.length, 0);
+}
+
+KTEST(user, a_file_that_is_not_elf_is_refused)
+{
+	static struct user_test_output output;
+
+	KTEST_EXPECT_EQ(t, user_test_run(t, "/etc/motd", NULL, NULL, 0,
+					 &output, NULL),
+			PROCESS_STATUS_EXITED(127));
+}
+
+/* Under each scheme, with a clear set far smaller than the program: the
+ * same output, and everything given back (the second run is measured:
+ * the first makes the page tables of its kernel stack slot). */
+static void user_test_schemes(struct ktest *t, const char *scheme)
+{
+	static struct user_test_output output;
+	const char *argv[] = { "hello", "two words", "x", NULL };
+	struct region_stats stats;
+
+	user_test_run(t, "/bin/hello", argv, scheme, 2, &output, &stats);
+	uint64_t before = user_test_free_frames();
+	int status = user_test_run(t, "/bin/hello", argv, scheme, 2, &output,
+				   &stats);
+	uint64_t after = user_test_free_frames();
+	KTEST_EXPECT_EQ(t, status, PROCESS_STATUS_EXITED(0));
+	KTEST_EXPECT(t, strcmp(output.bytes, user_test_hello_expected) == 0);
+	KTEST_EXPECT(t, stats.evictions > 0);
+	KTEST_EXPECT_EQ(t, after, before);
+	ktest_log(t, "%s: %llu faults, %llu evictions, %llu restores", scheme,
+		  (unsigned long long)stats.faults,
+		  (unsigned long long)stats.evictions,
+		  (unsigned long long)stats.restores);
+}
+
+KTEST(user, same_output_under_identity)
+{
+	user_test_schemes(t, "clock:identity");
+}
+
+KTEST(user, same_output_under_compression)
+{
+	user_test_schemes(t, "clock:lz4");
+}
+
+KTEST(user, same_output_under_compression_and_encryption)
+{
+	user_test_schemes(t, "clock:lz4,aes128-xts-mac");
+}

@@ -1,0 +1,65 @@
+/*
+ * What the process code asks of the architecture to run a thread in user
+ * mode (arch/x86/user_cpu.c and user_entry.asm on a PC): the context a
+ * user thread carries, the first entry into user mode, the copies across
+ * the user/kernel line (a bad pointer is an error, never a kernel fault),
+ * and the thread pointer. Only threads given a context enter user mode.
+ */
+#ifndef VEIL_KERNEL_USER_USER_CPU_H
+#define VEIL_KERNEL_USER_USER_CPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <arch/user_context.h>
+
+struct thread;
+
+/* The highest user address + 1: user mappings lie in [USER_ADDRESS_MIN,
+ * user_address_limit()). The first page stays unmapped (NULL). */
+#define USER_ADDRESS_MIN 0x10000ull
+uint64_t user_address_limit(void);
+
+/* Sets up this CPU to take system calls and to protect the kernel from
+ * user pages (SMEP/SMAP when the CPU has them). Each CPU, at start. */
+void user_cpu_init(void);
+/* Whether the CPU runs with SMEP and SMAP (for reports and tests). */
+bool user_cpu_has_smep(void);
+bool user_cpu_has_smap(void);
+
+/* Gives the calling thread a user context (allocated, zeroed registers,
+ * default SSE control words); false when memory is short. Before the
+ * thread first enters user mode. */
+bool user_context_attach(struct thread *thread);
+/* thread_join frees it with the thread. */
+
+/* Enters user mode at entry with stack_pointer, every general register
+ * zero and interrupts on; the kernel stack is given up. Never returns:
+ * the thread comes back only through system calls, interrupts and
+ * exceptions. */
+void user_enter(uint64_t entry, uint64_t stack_pointer)
+	__attribute__((noreturn));
+
+/* The FS base of the calling thread (arch_prctl ARCH_SET_FS / GET_FS). */
+void user_set_tls_base(uint64_t base);
+uint64_t user_tls_base(void);
+
+/* The CPU's feature bits programs read from AT_HWCAP (on x86-64,
+ * CPUID leaf 1's EDX, as Linux gives them). */
+uint64_t user_hardware_capabilities(void);
+/* Fills buffer with the CPU's best random bytes (AT_RANDOM, getrandom). */
+void user_random_bytes(void *buffer, size_t length);
+
+/* Copies across the user/kernel line: 0, or the number of bytes not
+ * copied when a user page could not be reached (not mapped, protection,
+ * not brought back). The caller has checked the range lies in the user
+ * half; a fault here is never a kernel fault. */
+size_t user_copy_raw(void *destination, const void *source, size_t bytes);
+/* Copies a NUL-terminated user string of at most max bytes (the NUL
+ * included) into destination: its length, max when no NUL was found
+ * within max bytes, or -1 on a fault. */
+long user_string_copy_raw(char *destination, const char *source, size_t max);
+/* Writes bytes zero bytes at a user address: 0 or the bytes not written. */
+size_t user_clear_raw(void *destination, size_t bytes);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * A process's memory: its mappings (program image, heap, stack, anonymous
+ * mmap), each backed by a transformed region of the process's address
+ * space under the process's scheme, so every user page goes through the
+ * four events as kernel regions' pages do. A fault on a user address is
+ * served here: found in a mapping whose protection allows the access, it
+ * goes to the mapping's region; otherwise it is the process's error.
+ *
+ * Locking: memory->lock (irqsave) protects the mapping list and the heap
+ * bounds; faults read them with interrupts off, then call the region
+ * without it (the region has its own lock). Mappings change only from the
+ * process's own thread (one thread per process for now), so a region
+ * found under the lock stays alive while its fault is served.
+ */
+#ifndef VEIL_KERNEL_USER_USER_MEMORY_H
+#define VEIL_KERNEL_USER_USER_MEMORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kernel/lib/spinlock.h"
+#include "mm/fault.h"
+#include "mm/region.h"
+
+struct vmm_space;
+
+enum user_mapping_kind {
+	USER_MAPPING_IMAGE,	/* a PT_LOAD segment of the program */
+	USER_MAPPING_HEAP,	/* brk */
+	USER_MAPPING_STACK,
+	USER_MAPPING_ANONYMOUS,	/* mmap */
+};
+
+/* A region shared by the pieces of a mapping split by munmap. */
+struct user_backing {
+	struct region *region;
+	unsigned users;
+};
+
+struct user_mapping {
+	struct user_mapping *next;	/* by address */
+	uint64_t start, end;		/* [start, end), page-aligned */
+	unsigned protection;		/* VMM_READ | VMM_WRITE | VMM_EXEC */
+	enum user_mapping_kind kind;
+	struct user_backing *backing;	/* its region covers [start, end) */
+};
+
+/* Pages of the heap's reserved region and of the stack. */
+#define USER_HEAP_PAGES 16384u		/* 64 MiB of brk */
+#define USER_STACK_PAGES 2048u		/* 8 MiB */
+/* Pages a mapping's clear set holds when the process does not say. */
+#define USER_CLEAR_DEFAULT 256u
+
+struct user_memory {
+	struct spinlock lock;		/* see the top of this file */
+	struct vmm_space *space;
+	struct user_mapping *mappings;
+	uint64_t heap_start, heap_end;	/* the brk range in use */
+	uint64_t mmap_top;		/* anonymous mappings go below */
+	char scheme[64];		/* every mapping's scheme */
+	uint32_t clear_pages;		/* each mapping's clear limit */
+	struct region_stats retired;	/* summed from destroyed regions */
+	uint64_t regions;		/* regions created, in all */
+};
+
+/* Results: 0 or a negative Linux error (kernel/user/user_errno.h). */
+int user_memory_init(struct user_memory *memory, struct vmm_space *space,
+		     const char *scheme, uint32_t clear_pages);
+/* Destroys every mapping and region (frames and sealed copies freed). */
+void user_memory_destroy(struct user_memory *memory);
+
+/* Maps [start, start + length) (page-aligned, inside the user half, over
+ * nothing mapped): -EINVAL, -ENOMEM, -EEXIST. */
+int user_memory_map(struct user_memory *memory, uint64_t start,
+		    uint64_t length, unsigned protection,
+		    enum user_mapping_kind kind);
+/* A free range of length bytes below mmap_top (0 when none). */
+uint64_t user_memory_find_gap(struct user_memory *memory, uint64_t length);
+/* Unmaps every page of the range that is mapped (splitting mappings). */
+int user_memory_unmap(struct user_memory *memory, uint64_t start,
+		      uint64_t length);
+/* Drops the content of every mapped page of the range (they read as
+ * zeros at their next touch; MADV_DONTNEED): 0, or -EINVAL for an
+ * unaligned or outside range, -ENOMEM when a page is not mapped. */
+int user_memory_discard(struct user_memory *memory, uint64_t start,
+			uint64_t length);
+/* Changes the protection of the whole range, which must be mapped and
+ * cover whole mappings or their parts: -ENOMEM when a page is unmapped. */
+int user_memory_protect(struct user_memory *memory, uint64_t start,
+			uint64_t length, unsigned protection);
+/* The heap: sets up [start, start) with room for USER_HEAP_PAGES. */
+int user_memory_heap_init(struct user_memory *memory, uint64_t start);
+/* brk(2): moves the heap's end to end when it can; returns the end now. */
+uint64_t user_memory_brk(struct user_memory *memory, uint64_t end);
+
+/* Serves a fault on a user address of the calling thread's process. */
+enum fault_response user_memory_fault(struct user_memory *memory,
+				      const struct fault *fault,
+				      const char **reason);
+/* Whether [start, start + length) lies in mappings allowing access (for
+ * the checks of user pointers before a copy). */
+bool user_memory_allows(struct user_memory *memory, uint64_t start,
+			uint64_t length, unsigned access);
+/* The regions' statistics summed over the life of the process. */
+void user_memory_stats(struct user_memory *memory, struct region_stats *sum);
+
+#endif

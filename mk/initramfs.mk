@@ -1,0 +1,22 @@
+# (Named so it is read before kernel.mk, whose ISO rules name TEST_INITRAMFS.)
+# User programs for the tests (tests/user/*.c), built as static Linux
+# x86-64 executables with musl-gcc, and the initramfs the test ISO carries
+# as module "initramfs": build/user/<name> at /bin/<name>, plus the input
+# files the tests read (tests/user/motd.txt at /etc/motd).
+USER_CC      ?= musl-gcc
+USER_CFLAGS  := -static -O2 -Wall -Wextra -fno-stack-protector
+USER_BUILD   := $(BUILD)/user
+USER_SRCS    := $(wildcard tests/user/*.c)
+USER_PROGRAMS := $(patsubst tests/user/%.c,$(USER_BUILD)/%,$(USER_SRCS))
+TEST_INITRAMFS := $(BUILD)/initramfs-test.cpio
+
+$(USER_BUILD)/%: tests/user/%.c | deps
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+
+$(TEST_INITRAMFS): $(USER_PROGRAMS) tests/user/motd.txt tools/make-initramfs
+	tools/make-initramfs $@ $(foreach p,$(USER_PROGRAMS),$(p):/bin/$(notdir $(p))) \
+		tests/user/motd.txt:/etc/motd
+
+.PHONY: user-programs
+user-programs: $(USER_PROGRAMS) $(TEST_INITRAMFS)

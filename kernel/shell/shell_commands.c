@@ -29,6 +29,10 @@ const struct shell_command shell_commands[] = {
 	  shell_cmd_stats },
 	{ "threads", "", "every thread: id, name, CPU, state, run time",
 	  shell_cmd_threads },
+	{ "exec", "[scheme=S] [clear=N] PROGRAM [ARGS...]",
+	  "run a program of the initramfs, its memory under a scheme",
+	  shell_cmd_exec },
+	{ "ps", "", "the processes running: pid, name, scheme", shell_cmd_ps },
 	{ "cpus", "", "each CPU: APIC id, state, ticks, idle share, and those not up",
 	  shell_cmd_cpus },
 	{ "run", "demo [pages=N] [limit=N] [accesses=N] [writes=PCT] [seed=N] "

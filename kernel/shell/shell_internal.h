@@ -56,6 +56,8 @@ int shell_cmd_test(int argc, char **argv);
 int shell_cmd_bench(int argc, char **argv);
 int shell_cmd_failpoints(int argc, char **argv);	/* test builds */
 int shell_cmd_threads(int argc, char **argv);
+int shell_cmd_exec(int argc, char **argv);
+int shell_cmd_ps(int argc, char **argv);
 int shell_cmd_cpus(int argc, char **argv);
 int shell_cmd_reboot(int argc, char **argv);
 int shell_cmd_poweroff(int argc, char **argv);

@@ -75,6 +75,28 @@ struct process *process_current(void)
 	return self ? self->process : NULL;
 }
 
+unsigned process_snapshot(struct process_info *out, unsigned max)
+{
+	unsigned long flags = spin_lock_irqsave(&process_table_lock);
+	unsigned count = 0;
+
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		struct process *process = process_table[i];
+		if (!process)
+			continue;
+		if (count < max) {
+			out[count].pid = process->pid;
+			memcpy(out[count].name, process->name,
+			       sizeof(out[count].name));
+			memcpy(out[count].scheme, process->memory.scheme,
+			       sizeof(out[count].scheme));
+		}
+		count++;
+	}
+	spin_unlock_irqrestore(&process_table_lock, flags);
+	return count;
+}
+
 static const struct fault_owner_ops process_fault_ops;
 
 static enum fault_response process_handle_fault(struct fault_owner *owner,

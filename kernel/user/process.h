@@ -46,6 +46,15 @@ struct process_config {
 #define PROCESS_ARGUMENTS_MAX 64
 #define PROCESS_STRINGS_MAX 4096	/* bytes of argv and envp strings */
 
+/* A signal's disposition as rt_sigaction passes it (x86-64 layout). */
+struct process_signal_action {
+	uint64_t handler;	/* SIG_DFL 0, SIG_IGN 1, or an address */
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+#define PROCESS_SIGNALS 64
+
 /* stdin's bytes when the spawner gave them (else the console). */
 struct process_input {
 	const char *bytes;
@@ -68,6 +77,9 @@ struct process {
 	const char *envp[PROCESS_ARGUMENTS_MAX + 1];
 	char strings[PROCESS_STRINGS_MAX];
 	uint64_t tid_address;		/* set_tid_address */
+	uint64_t robust_list, robust_list_length;	/* set_robust_list */
+	struct process_signal_action signal_actions[PROCESS_SIGNALS];
+	uint64_t signal_mask;		/* blocked signals, bit n-1 for n */
 	struct fault_owner fault_owner;	/* its user half, in its space */
 	/* Its memory's counters over its life, taken when it ended. */
 	struct region_stats final_stats;
@@ -85,6 +97,15 @@ int process_spawn(const struct process_config *config,
  * counters over its life. */
 void process_wait(struct process *process, int *status,
 		  struct region_stats *stats);
+
+/* One process as reports see it. */
+struct process_info {
+	int pid;
+	char name[32];
+	char scheme[64];
+};
+/* Fills up to max entries; returns how many processes there are. */
+unsigned process_snapshot(struct process_info *out, unsigned max);
 
 /* The calling thread's process, or NULL for a kernel thread. */
 struct process *process_current(void);

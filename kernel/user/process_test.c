@@ -52,6 +52,7 @@ static int user_test_run(struct ktest *t, const char *path,
 		.clear_pages = clear,
 		.output = user_test_capture,
 		.output_context = output,
+		.input = "",	/* stdin at its end at once */
 	};
 	struct process *process;
 	int status = -1;
@@ -174,4 +175,131 @@ KTEST(user, same_output_under_compression)
 KTEST(user, same_output_under_compression_and_encryption)
 {
 	user_test_schemes(t, "clock:lz4,aes128-xts-mac");
+}
+
+/* Every system call the programs use, checked from user mode with bad
+ * pointers, bad descriptors, huge lengths and invalid flags
+ * (tests/user/syscalls.c prints a KTAP line per check). */
+KTEST(user, system_calls_answer_as_linux_does)
+{
+	static struct user_test_output output;
+	const char *argv[] = { "syscalls", NULL };
+
+	int status = user_test_run(t, "/bin/syscalls", argv, NULL, 0, &output,
+				   NULL);
+	KTEST_EXPECT_EQ(t, status, PROCESS_STATUS_EXITED(0));
+	KTEST_EXPECT(t, !output.overflowed);
+	/* The program's own count of its checks, against its "ok" lines. */
+	const char *summary = strstr(output.bytes, "# checks ");
+	unsigned long long checks = 0, passed = 0;
+	KTEST_ASSERT(t, summary != NULL);
+	for (const char *p = summary + 9; *p >= '0' && *p <= '9'; p++)
+		checks = checks * 10 + (unsigned)(*p - '0');
+	for (const char *line = output.bytes; line; line = strchr(line, '\n')) {
+		line += *line == '\n';
+		passed += strncmp(line, "ok ", 3) == 0;
+	}
+	ktest_log(t, "%llu checks, %llu passed", checks, passed);
+	KTEST_EXPECT(t, checks >= 80);
+	KTEST_EXPECT_EQ(t, passed, checks);
+	KTEST_EXPECT(t, strstr(summary, "failures 0") != NULL);
+	for (char *line = strstr(output.bytes, "not ok"); line;
+	     line = strstr(line + 1, "not ok")) {
+		char *end = strchr(line, '\n');
+		ktest_log(t, "%.*s", end ? (int)(end - line) : 40, line);
+	}
+}
+
+/* A program that ends badly is reported and ended as the signal Linux
+ * would send, the kernel goes on, and every frame comes back. */
+static void user_test_crash(struct ktest *t, const char *how, int signal)
+{
+	static struct user_test_output output;
+	const char *argv[] = { "crash", how, NULL };
+
+	user_test_run(t, "/bin/crash", argv, NULL, 8, &output, NULL);
+	uint64_t before = user_test_free_frames();
+	int status = user_test_run(t, "/bin/crash", argv, NULL, 8, &output,
+				   NULL);
+	uint64_t after = user_test_free_frames();
+	KTEST_EXPECT_EQ(t, status, signal);
+	KTEST_EXPECT(t, strstr(output.bytes, "still alive") == NULL);
+	KTEST_EXPECT_EQ(t, after, before);
+}
+
+KTEST(user, null_pointer_write_is_sigsegv)
+{
+	user_test_crash(t, "null", PROCESS_SIGNAL_SEGV);
+}
+
+KTEST(user, write_to_read_only_data_is_sigsegv)
+{
+	user_test_crash(t, "rodata", PROCESS_SIGNAL_SEGV);
+}
+
+KTEST(user, write_to_a_page_made_read_only_is_sigsegv)
+{
+	user_test_crash(t, "protected", PROCESS_SIGNAL_SEGV);
+}
+
+KTEST(user, access_outside_every_mapping_is_sigsegv)
+{
+	user_test_crash(t, "unmapped", PROCESS_SIGNAL_SEGV);
+}
+
+KTEST(user, access_to_kernel_memory_is_sigsegv)
+{
+	user_test_crash(t, "kernel", PROCESS_SIGNAL_SEGV);
+}
+
+KTEST(user, executing_the_heap_is_sigsegv)
+{
+	user_test_crash(t, "execute", PROCESS_SIGNAL_SEGV);
+}
+
+KTEST(user, divide_error_is_sigfpe)
+{
+	user_test_crash(t, "divide", PROCESS_SIGNAL_FPE);
+}
+
+KTEST(user, invalid_instruction_is_sigill)
+{
+	user_test_crash(t, "illegal", PROCESS_SIGNAL_ILL);
+}
+
+/* 4 MiB of heap and 4 MiB of mmap written and read back twice, with 16
+ * pages clear per mapping: most pages are sealed and restored, none is
+ * wrong. */
+static void user_test_memory(struct ktest *t, const char *scheme)
+{
+	static struct user_test_output output;
+	const char *argv[] = { "memory", "4", NULL };
+	struct region_stats stats;
+
+	int status = user_test_run(t, "/bin/memory", argv, scheme, 16, &output,
+				   &stats);
+	KTEST_EXPECT_EQ(t, status, PROCESS_STATUS_EXITED(0));
+	KTEST_EXPECT(t, strstr(output.bytes, "0 wrong words") != NULL);
+	KTEST_EXPECT(t, stats.evictions > 2048);
+	KTEST_EXPECT(t, stats.restores > 2048);
+	KTEST_EXPECT_EQ(t, stats.corrupt, 0);
+	ktest_log(t, "%s: %llu faults, %llu evictions, %llu restores", scheme,
+		  (unsigned long long)stats.faults,
+		  (unsigned long long)stats.evictions,
+		  (unsigned long long)stats.restores);
+}
+
+KTEST_SLOW(user, memory_workload_under_identity, 60000)
+{
+	user_test_memory(t, "clock:identity");
+}
+
+KTEST_SLOW(user, memory_workload_under_compression, 60000)
+{
+	user_test_memory(t, "clock:lz4");
+}
+
+KTEST_SLOW(user, memory_workload_under_compression_and_encryption, 60000)
+{
+	user_test_memory(t, "clock:lz4,aes128-xts-mac");
 }

@@ -32,8 +32,8 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL(257, openat), SYSCALL(262, newfstatat), SYSCALL(292, dup3),
 	SYSCALL(318, getrandom),
 	/* Known by name, not (yet) implemented: logged as such. */
-	SYSCALL_NAMED(7, "poll"), SYSCALL_NAMED(13, "rt_sigaction"),
-	SYSCALL_NAMED(14, "rt_sigprocmask"), SYSCALL_NAMED(15, "rt_sigreturn"),
+	SYSCALL_NAMED(7, "poll"), SYSCALL(13, rt_sigaction),
+	SYSCALL(14, rt_sigprocmask), SYSCALL_NAMED(15, "rt_sigreturn"),
 	SYSCALL_NAMED(18, "pwrite64"), SYSCALL_NAMED(22, "pipe"),
 	SYSCALL_NAMED(25, "mremap"), SYSCALL_NAMED(40, "sendfile"),
 	SYSCALL_NAMED(56, "clone"), SYSCALL_NAMED(57, "fork"),
@@ -42,12 +42,12 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL_NAMED(74, "fsync"), SYSCALL_NAMED(77, "ftruncate"),
 	SYSCALL_NAMED(80, "chdir"), SYSCALL_NAMED(82, "rename"),
 	SYSCALL_NAMED(83, "mkdir"), SYSCALL_NAMED(87, "unlink"),
-	SYSCALL_NAMED(89, "readlink"), SYSCALL_NAMED(99, "sysinfo"),
-	SYSCALL_NAMED(131, "sigaltstack"), SYSCALL_NAMED(157, "prctl"),
-	SYSCALL_NAMED(202, "futex"), SYSCALL_NAMED(204, "sched_getaffinity"),
+	SYSCALL(89, readlink), SYSCALL(99, sysinfo),
+	SYSCALL_NAMED(131, "sigaltstack"), SYSCALL(157, prctl),
+	SYSCALL_NAMED(202, "futex"), SYSCALL(204, sched_getaffinity),
 	SYSCALL_NAMED(217, "getdents64"), SYSCALL_NAMED(234, "tgkill"),
-	SYSCALL_NAMED(267, "readlinkat"), SYSCALL_NAMED(273, "set_robust_list"),
-	SYSCALL_NAMED(293, "pipe2"), SYSCALL_NAMED(302, "prlimit64"),
+	SYSCALL(267, readlinkat), SYSCALL(273, set_robust_list),
+	SYSCALL_NAMED(293, "pipe2"), SYSCALL(302, prlimit64),
 	SYSCALL_NAMED(334, "rseq"),
 };
 

@@ -73,5 +73,14 @@ long syscall_nanosleep(const uint64_t a[6]);
 long syscall_getrandom(const uint64_t a[6]);
 long syscall_sched_yield(const uint64_t a[6]);
 long syscall_umask(const uint64_t a[6]);
+long syscall_prctl(const uint64_t a[6]);
+long syscall_set_robust_list(const uint64_t a[6]);
+long syscall_prlimit64(const uint64_t a[6]);
+long syscall_sched_getaffinity(const uint64_t a[6]);
+long syscall_sysinfo(const uint64_t a[6]);
+long syscall_readlink(const uint64_t a[6]);
+long syscall_readlinkat(const uint64_t a[6]);
+long syscall_rt_sigaction(const uint64_t a[6]);
+long syscall_rt_sigprocmask(const uint64_t a[6]);
 
 #endif

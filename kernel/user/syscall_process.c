@@ -4,7 +4,12 @@
  */
 #include <stdint.h>
 #include <string.h>
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/printk.h"
 #include "kernel/lib/time.h"
+#include "kernel/user/initramfs.h"
+#include "mm/mm.h"
+#include "mm/pmm.h"
 #include "kernel/sched/sched.h"
 #include "kernel/user/process.h"
 #include "kernel/user/syscall.h"
@@ -181,4 +186,156 @@ long syscall_sched_yield(const uint64_t a[6])
 	(void)a;
 	thread_yield();
 	return 0;
+}
+
+#define PR_SET_NAME 15
+#define PR_GET_NAME 16
+#define RLIMIT_STACK 3
+#define RLIMIT_NOFILE 7
+#define RLIMIT_NLIMITS 16
+#define RLIMIT_INFINITY (~0ull)
+
+long syscall_prctl(const uint64_t a[6])
+{
+	struct process *process = process_current();
+	char name[16];
+
+	switch (a[0]) {
+	case PR_SET_NAME: {
+		long length = user_string_from(name, a[1], sizeof(name));
+		if (length == -USER_EFAULT)
+			return length;
+		name[sizeof(name) - 1] = '\0';	/* Linux cuts at 15 bytes */
+		ksnprintf(process->name, sizeof(process->name), "%s", name);
+		return 0;
+	}
+	case PR_GET_NAME:
+		memset(name, 0, sizeof(name));
+		ksnprintf(name, sizeof(name), "%s", process->name);
+		return user_copy_to(a[1], name, sizeof(name));
+	}
+	return -USER_EINVAL;
+}
+
+long syscall_set_robust_list(const uint64_t a[6])
+{
+	struct process *process = process_current();
+
+	if (a[1] != 24)		/* sizeof(struct robust_list_head) */
+		return -USER_EINVAL;
+	/* Recorded; walked at exit once processes have several threads
+	 * (with one thread nobody waits on its futexes). */
+	process->robust_list = a[0];
+	process->robust_list_length = a[1];
+	return 0;
+}
+
+/* The limits Veil's processes live under: what the kernel really allows
+ * (the stack mapping, the descriptor table); the rest unlimited. */
+static void syscall_limit(unsigned resource, uint64_t limit[2])
+{
+	limit[0] = limit[1] = RLIMIT_INFINITY;
+	if (resource == RLIMIT_STACK)
+		limit[0] = limit[1] = (uint64_t)USER_STACK_PAGES * 4096;
+	if (resource == RLIMIT_NOFILE)
+		limit[0] = limit[1] = FILE_TABLE_MAX;
+}
+
+long syscall_prlimit64(const uint64_t a[6])
+{
+	uint64_t limit[2], wanted[2];
+
+	if (a[0] != 0 && (int)a[0] != process_current()->pid)
+		return -USER_ESRCH;
+	if (a[1] >= RLIMIT_NLIMITS)
+		return -USER_EINVAL;
+	syscall_limit((unsigned)a[1], limit);
+	if (a[2]) {
+		int result = user_copy_from(wanted, a[2], sizeof(wanted));
+		if (result)
+			return result;
+		if (wanted[0] > wanted[1])
+			return -USER_EINVAL;
+		/* The limits are the kernel's own: none can be changed. */
+		if (wanted[0] != limit[0] || wanted[1] != limit[1])
+			return -USER_EPERM;
+	}
+	if (a[3])
+		return user_copy_to(a[3], limit, sizeof(limit));
+	return 0;
+}
+
+long syscall_sched_getaffinity(const uint64_t a[6])
+{
+	uint64_t mask = 0;
+	unsigned cpus = cpu_count();
+
+	if (a[0] != 0 && (int)a[0] != process_current()->pid)
+		return -USER_ESRCH;
+	if (a[1] < sizeof(mask) || a[1] % sizeof(uint64_t))
+		return -USER_EINVAL;
+	for (unsigned i = 0; i < cpus && i < 64; i++)
+		mask |= 1ull << i;
+	int result = user_copy_to(a[2], &mask, sizeof(mask));
+	return result ? result : (long)sizeof(mask);
+}
+
+/* struct sysinfo of x86-64 Linux (112 bytes). */
+struct user_sysinfo {
+	int64_t uptime;
+	uint64_t loads[3];
+	uint64_t total_ram, free_ram, shared_ram, buffer_ram;
+	uint64_t total_swap, free_swap;
+	uint16_t processes;
+	uint16_t pad;
+	uint32_t pad2;
+	uint64_t total_high, free_high;
+	uint32_t unit;
+	char reserved[4];
+};
+_Static_assert(sizeof(struct user_sysinfo) == 112, "struct sysinfo");
+
+long syscall_sysinfo(const uint64_t a[6])
+{
+	struct user_sysinfo info;
+	struct pmm_stats stats;
+
+	memset(&info, 0, sizeof(info));
+	pmm_get_stats(&pmm_kernel, &stats);
+	info.uptime = (int64_t)(time_uptime_ns() / NANOSECONDS);
+	info.total_ram = stats.usable_frames;
+	info.free_ram = stats.free_frames;
+	info.processes = (uint16_t)process_snapshot(NULL, 0);
+	info.unit = 4096;
+	return user_copy_to(a[0], &info, sizeof(info));
+}
+
+long syscall_readlink(const uint64_t a[6])
+{
+	const uint64_t at[6] = { (uint64_t)-100, a[0], a[1], a[2] };
+
+	return syscall_readlinkat(at);
+}
+
+long syscall_readlinkat(const uint64_t a[6])
+{
+	struct process *process = process_current();
+	char path[256];
+	long length = user_string_from(path, a[1], sizeof(path));
+
+	if (length < 0)
+		return length;
+	if ((int64_t)a[3] <= 0)
+		return -USER_EINVAL;
+	/* The one link Veil has: the running program. */
+	if (strcmp(path, "/proc/self/exe") == 0) {
+		size_t size = strlen(process->path);
+		size_t copied = size < a[3] ? size : a[3];
+		int result = user_copy_to(a[2], process->path, copied);
+		return result ? result : (long)copied;
+	}
+	struct cpio_entry entry;
+	if (path[0] != '/' || initramfs_find(path, &entry) != CPIO_OK)
+		return -USER_ENOENT;
+	return -USER_EINVAL;	/* there, and not a link */
 }

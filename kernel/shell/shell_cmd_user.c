@@ -1,0 +1,92 @@
+/*
+ * The shell's `exec` (runs a program of the initramfs in the foreground,
+ * its memory under a scheme, the console as its stdin and stdout) and
+ * `ps` (the processes alive).
+ */
+#include <string.h>
+#include "kernel/lib/printk.h"
+#include "kernel/shell/shell_internal.h"
+#include "kernel/user/initramfs.h"
+#include "kernel/user/process.h"
+
+/* Takes the leading scheme=S and clear=N words; false on a bad one. */
+static bool shell_exec_options(int *argc, char ***argv,
+			       struct process_config *config)
+{
+	while (*argc > 1 && strchr((*argv)[1], '=')) {
+		char *key, *value;
+		if (!shell_split_option((*argv)[1], &key, &value))
+			return false;
+		if (strcmp(key, "scheme") == 0) {
+			config->scheme = value;
+		} else if (strcmp(key, "clear") == 0) {
+			unsigned long long pages;
+			if (!shell_parse_number(value, "clear", 1, 1u << 20,
+						&pages))
+				return false;
+			config->clear_pages = (uint32_t)pages;
+		} else {
+			printk("exec: unknown option %s\n", key);
+			return false;
+		}
+		(*argc)--;
+		(*argv)++;
+	}
+	return *argc > 1;
+}
+
+/* The wait status as a shell would say it. */
+static void shell_exec_report(const char *path, int status,
+			      const struct region_stats *stats)
+{
+	if ((status & 0x7f) == 0)
+		printk("exec: %s exit=%d", path, (status >> 8) & 0xff);
+	else
+		printk("exec: %s signal=%d", path, status & 0x7f);
+	printk(" faults=%llu zero_fills=%llu restores=%llu evictions=%llu\n",
+	       (unsigned long long)stats->faults,
+	       (unsigned long long)stats->zero_fills,
+	       (unsigned long long)stats->restores,
+	       (unsigned long long)stats->evictions);
+}
+
+int shell_cmd_exec(int argc, char **argv)
+{
+	struct process_config config = { 0 };
+	struct region_stats stats;
+	struct process *process;
+	int status;
+
+	if (!shell_exec_options(&argc, &argv, &config))
+		return shell_usage_of("exec");
+	if (!initramfs_present()) {
+		printk("exec: no initramfs: boot with a module named "
+		       "initramfs (a cpio newc archive)\n");
+		return SHELL_BAD_ARGUMENT;
+	}
+	config.path = argv[1];
+	config.argv = (const char *const *)&argv[1];
+	int result = process_spawn(&config, &process);
+	if (result) {
+		printk("exec: cannot start %s: error %d\n", argv[1], -result);
+		return SHELL_BAD_ARGUMENT;
+	}
+	process_wait(process, &status, &stats);
+	shell_exec_report(argv[1], status, &stats);
+	return SHELL_OK;
+}
+
+int shell_cmd_ps(int argc, char **argv)
+{
+	struct process_info processes[16];
+
+	(void)argv;
+	if (argc != 1)
+		return shell_usage_of("ps");
+	unsigned count = process_snapshot(processes, 16);
+	for (unsigned i = 0; i < count && i < 16; i++)
+		printk("process pid=%d name=%s scheme=%s\n", processes[i].pid,
+		       processes[i].name, processes[i].scheme);
+	printk("processes: %u\n", count);
+	return SHELL_OK;
+}

@@ -67,6 +67,16 @@ CORPUS_REQUIRED = {
         "the boot carried a corpus module, so the compressing region must run on it",
 }
 
+# Cases that must run in every full boot of the test ISO, which carries
+# the initramfs of tests/user (a skip means the programs were missing).
+USER_REQUIRED = {
+    f"user.{case}": "the test ISO carries the initramfs of tests/user, so its programs must run"
+    for case in ("hello_prints_its_arguments_and_a_file",
+                 "system_calls_answer_as_linux_does",
+                 "null_pointer_write_is_sigsegv",
+                 "memory_workload_under_compression_and_encryption")
+}
+
 # Cases that must run (not skip) when the machine has two CPUs or more.
 SMP_REQUIRED = {
     "tlb_smp.stale_translation_is_shot_down":
@@ -107,6 +117,7 @@ def required_cases(cpu="max", corpus=False, cpus=1, cmdline=""):
     """The required cases of a full ktest boot on cpu, with or without the
     corpus module, on cpus CPUs, with the command line cmdline."""
     required = dict(CPU_MAX_REQUIRED) if cpu == "max" else {}
+    required.update(USER_REQUIRED)
     if corpus:
         required.update(CORPUS_REQUIRED)
     if cpus > 1:

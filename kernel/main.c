@@ -25,6 +25,7 @@
 #include "kernel/console.h"
 #include "kernel/shell/shell.h"
 #include "kernel/user/initramfs.h"
+#include "kernel/user/user_exec.h"
 #include "kernel/smp.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
@@ -201,5 +202,7 @@ void kmain(uint32_t magic, uint32_t info_physical)
 		crashtest_run();
 	if (ktest_requested() || ktest_bench_requested())
 		kmain_run_tests();
+	if (user_exec_requested())
+		user_exec_run();
 	kmain_idle();
 }

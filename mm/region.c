@@ -163,6 +163,7 @@ static int region_init(struct region *region, const struct region_config *config
 	region->pages = config->pages;
 	region->space = config->space ? config->space : vmm_kernel_space();
 	region->base = config->space ? config->base : 0;
+	region->group = config->group;
 	region->store = config->store;
 	region->protection = config->protection ? config->protection :
 						  VMM_READ | VMM_WRITE;

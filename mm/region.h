@@ -69,6 +69,18 @@ struct region_stats {
 	uint64_t bytes_stored;	/* store bytes of the sealed pages now */
 };
 
+/*
+ * Regions counted together (a process's mappings): totals over every
+ * member, exact at any moment. Members update them with atomics under
+ * their own locks, so the group needs no lock of its own.
+ */
+struct region_group {
+	uint64_t sealed_pages;		/* SEALED now, over the members */
+	uint64_t sealed_peak;		/* the most sealed_pages has been */
+	uint64_t seals;			/* pages sealed, ever */
+	uint64_t seal_bytes;		/* store bytes those seals took */
+};
+
 struct region_config {
 	const char *name;
 	uint32_t pages;
@@ -94,6 +106,8 @@ struct region_config {
 	 * owner finds it (kernel/user). protection then includes VMM_USER. */
 	struct vmm_space *space;
 	uintptr_t base;
+	/* Counted with other regions (NULL: alone); must outlive it. */
+	struct region_group *group;
 };
 
 /* Eviction batches (docs/tlb-events.md, "Batching"). */
@@ -125,6 +139,7 @@ struct region {
 	void (*poisoned)(struct region *region, uint32_t page, int error,
 			 void *owner_context);	/* from the config */
 	void *owner_context;
+	struct region_group *group;	/* from the config, or NULL */
 };
 
 /* Allocates CPU cpu's bounce buffer for restores (cpu_memory_alloc); true

@@ -85,4 +85,30 @@ struct region *region_find(uintptr_t address);
 /* Drops every page (destroy): frames freed, sealed copies released. */
 void region_release_pages(struct region *region);
 
+/* A page of region became sealed (pages 1, its store bytes) or left the
+ * store (pages -1): its group's totals follow. Region lock held. */
+static inline void region_group_count(struct region *region, int pages,
+				      uint64_t bytes)
+{
+	struct region_group *group = region->group;
+
+	if (!group)
+		return;
+	if (pages > 0) {
+		uint64_t now = __atomic_add_fetch(&group->sealed_pages, 1,
+						  __ATOMIC_RELAXED);
+		uint64_t peak = __atomic_load_n(&group->sealed_peak,
+						__ATOMIC_RELAXED);
+		while (now > peak &&
+		       !__atomic_compare_exchange_n(&group->sealed_peak, &peak,
+						    now, true, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED))
+			;
+		__atomic_add_fetch(&group->seals, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&group->seal_bytes, bytes, __ATOMIC_RELAXED);
+	} else {
+		__atomic_sub_fetch(&group->sealed_pages, 1, __ATOMIC_RELAXED);
+	}
+}
+
 #endif

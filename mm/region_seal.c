@@ -181,6 +181,7 @@ size_t region_release_sealed(struct region *region, uint32_t page)
 	region->scheme_pages[region_record_slot(record)]--;
 	region->stats.sealed_pages--;
 	region->stats.bytes_stored -= length;
+	region_group_count(region, -1, length);
 	return length;
 }
 

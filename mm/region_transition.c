@@ -241,6 +241,7 @@ static void region_record_sealed_copy(struct region_step *step,
 	region->scheme_pages[region->current_scheme]++;
 	region->stats.sealed_pages++;
 	region->stats.bytes_stored += copy->length;
+	region_group_count(region, 1, copy->length);
 	if (!copy->adopted)	/* else the frame is the sealed copy now */
 		region_free_clear_frame(region, step->frame);
 }

@@ -93,10 +93,18 @@ static void printk_locked(const char *prefix, const char *fmt, va_list args)
 
 void printk_bytes(const char *bytes, size_t length)
 {
+	printk_frame(bytes, length, NULL, 0);
+}
+
+void printk_frame(const char *header, size_t header_length,
+		  const char *bytes, size_t length)
+{
 	unsigned long flags;
 	bool locked = printk_acquire(&flags);
 
-	console_write(bytes, length);
+	console_write(header, header_length);
+	if (length)
+		console_write(bytes, length);
 	printk_release(locked, flags);
 }
 

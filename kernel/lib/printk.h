@@ -25,6 +25,9 @@ void vprintk(const char *fmt, va_list args);
 /* Writes length bytes as they are (NULs included) to every console, in
  * one piece between other CPUs' lines: a process's output. */
 void printk_bytes(const char *bytes, size_t length);
+/* header then bytes, both as they are, with no other output between. */
+void printk_frame(const char *header, size_t header_length,
+		  const char *bytes, size_t length);
 
 /* One log line: "[seconds.micros] level: text"; dropped if below the
  * console log level (command line loglevel=N). */

@@ -53,9 +53,8 @@ static void shell_exec_report(const char *path, int status,
 int shell_cmd_exec(int argc, char **argv)
 {
 	struct process_config config = { 0 };
-	struct region_stats stats;
+	struct process_result ended;
 	struct process *process;
-	int status;
 
 	if (!shell_exec_options(&argc, &argv, &config))
 		return shell_usage_of("exec");
@@ -71,8 +70,8 @@ int shell_cmd_exec(int argc, char **argv)
 		printk("exec: cannot start %s: error %d\n", argv[1], -result);
 		return SHELL_BAD_ARGUMENT;
 	}
-	process_wait(process, &status, &stats);
-	shell_exec_report(argv[1], status, &stats);
+	process_wait(process, &ended);
+	shell_exec_report(argv[1], ended.wait_status, &ended.stats);
 	return SHELL_OK;
 }
 

@@ -11,6 +11,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/spinlock.h"
+#include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
 #include "kernel/user/process.h"
 #include "kernel/user/process_internal.h"
@@ -149,8 +150,10 @@ static void process_release(struct process *process)
 		fault_owner_unregister(&process->fault_owner);
 	process->fault_owner.ops = NULL;
 	user_memory_destroy(&process->memory);
-	if (process->space)
-		process->final_stats = process->memory.retired;
+	if (process->space) {
+		process->result.stats = process->memory.retired;
+		process->result.totals = process->memory.group;
+	}
 	file_table_release(&process->files);
 	if (process->space)
 		vmm_space_destroy(process->space);
@@ -204,6 +207,7 @@ int process_spawn(const struct process_config *config, struct process **out)
 	if (!process)
 		return -USER_ENOMEM;
 	memset(process, 0, sizeof(*process));
+	process->spawned_ns = time_uptime_ns();
 	process->output = config->output;
 	process->output_context = config->output_context;
 	process->input.bytes = config->input;
@@ -232,7 +236,8 @@ void process_exit(int status)
 {
 	struct process *process = process_current();
 
-	process->wait_status = status;
+	process->result.wait_status = status;
+	process->result.runtime_ns = time_uptime_ns() - process->spawned_ns;
 	/* The memory goes now (the thread's own space is still loaded, and
 	 * its pages' frames should not wait for the waiter). */
 	thread_current()->process = NULL;
@@ -241,13 +246,10 @@ void process_exit(int status)
 	thread_exit();
 }
 
-void process_wait(struct process *process, int *status,
-		  struct region_stats *stats)
+void process_wait(struct process *process, struct process_result *result)
 {
 	thread_join(process->thread);
-	if (status)
-		*status = process->wait_status;
-	if (stats)
-		*stats = process->final_stats;
+	if (result)
+		*result = process->result;
 	process_free(process);
 }

@@ -46,6 +46,14 @@ struct process_config {
 #define PROCESS_ARGUMENTS_MAX 64
 #define PROCESS_STRINGS_MAX 4096	/* bytes of argv and envp strings */
 
+/* How a process ended, for its waiter. */
+struct process_result {
+	int wait_status;		/* as wait4 gives it */
+	struct region_stats stats;	/* its memory's counters, its whole life */
+	struct region_group totals;	/* sealed peak, seals and their bytes */
+	uint64_t runtime_ns;		/* from spawn to its end */
+};
+
 /* A signal's disposition as rt_sigaction passes it (x86-64 layout). */
 struct process_signal_action {
 	uint64_t handler;	/* SIG_DFL 0, SIG_IGN 1, or an address */
@@ -81,10 +89,9 @@ struct process {
 	struct process_signal_action signal_actions[PROCESS_SIGNALS];
 	uint64_t signal_mask;		/* blocked signals, bit n-1 for n */
 	struct fault_owner fault_owner;	/* its user half, in its space */
-	/* Its memory's counters over its life, taken when it ended. */
-	struct region_stats final_stats;
-	/* How it ended: the wait status (exit code << 8, or the signal). */
-	int wait_status;
+	/* How it ended, filled as it ends. */
+	struct process_result result;
+	uint64_t spawned_ns;		/* uptime at process_spawn */
 	const char *end_reason;		/* NULL for a normal exit */
 	bool load_failed;		/* never reached user mode */
 };
@@ -93,10 +100,8 @@ struct process {
 int process_spawn(const struct process_config *config,
 		  struct process **out);
 /* Waits for process to end, gives everything it held back, and frees it;
- * *status gets the wait status; *stats (may be NULL) its memory's
- * counters over its life. */
-void process_wait(struct process *process, int *status,
-		  struct region_stats *stats);
+ * *result (may be NULL) says how it ended. */
+void process_wait(struct process *process, struct process_result *result);
 
 /* One process as reports see it. */
 struct process_info {

@@ -55,17 +55,19 @@ static int user_test_run(struct ktest *t, const char *path,
 		.input = "",	/* stdin at its end at once */
 	};
 	struct process *process;
-	int status = -1;
+	struct process_result ended;
 
 	memset(output, 0, sizeof(*output));
 	if (!initramfs_present())
 		ktest_skip(t, "no initramfs module (tests/user programs)");
 	int result = process_spawn(&config, &process);
 	KTEST_ASSERT(t, result == 0);
-	process_wait(process, &status, stats);
-	ktest_log(t, "%s: status 0x%x, %zu bytes of output", path, status,
-		  output->length);
-	return status;
+	process_wait(process, &ended);
+	if (stats)
+		*stats = ended.stats;
+	ktest_log(t, "%s: status 0x%x, %zu bytes of output", path,
+		  ended.wait_status, output->length);
+	return ended.wait_status;
 }
 
 static void user_test_flush_here(void *argument)

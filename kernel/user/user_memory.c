@@ -87,6 +87,7 @@ static struct user_backing *user_backing_create(struct user_memory *memory,
 		.protection = protection | VMM_USER,
 		.space = memory->space,
 		.base = start,
+		.group = &memory->group,
 	};
 	struct user_backing *backing = kmalloc(sizeof(*backing));
 

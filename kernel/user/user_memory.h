@@ -59,6 +59,7 @@ struct user_memory {
 	char scheme[64];		/* every mapping's scheme */
 	uint32_t clear_pages;		/* each mapping's clear limit */
 	struct region_stats retired;	/* summed from destroyed regions */
+	struct region_group group;	/* every mapping's region counted */
 	uint64_t regions;		/* regions created, in all */
 };
 

@@ -17,6 +17,7 @@ FUZZ_SRCS_trace_line := mm/trace.c mm/hooks.c tests/host/host_shim.c
 # the user program parsers (kernel/user/, host tests in mk/user.mk)
 FUZZ_SRCS_cpio := kernel/user/cpio.c
 FUZZ_SRCS_elf := kernel/user/elf.c
+FUZZ_SRCS_user_stack := kernel/user/user_stack.c
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 define fuzz_target

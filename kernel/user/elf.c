@@ -154,6 +154,10 @@ static int load_add(struct elf_image *image, const struct elf_phdr *phdr, size_t
 	}
 	if (image->segment_count == ELF_SEGMENTS_MAX)
 		return ELF_TOO_MANY_SEGMENTS;
+	/* an alignment the offset does not share is not one to keep */
+	if (phdr->align > image->load_align && (phdr->align & (phdr->align - 1)) == 0 &&
+	    phdr->vaddr % phdr->align == phdr->offset % phdr->align)
+		image->load_align = phdr->align;
 	image->segments[image->segment_count++] = (struct elf_segment){
 		.vaddr = phdr->vaddr,
 		.memory_size = phdr->memory_size,
@@ -263,6 +267,7 @@ int elf_parse(const void *file_bytes, size_t size, uint64_t user_limit, struct e
 	image->phentsize = PHDR_SIZE;
 	image->entry = read64(file + EHDR_ENTRY);
 	image->position_independent = read16(file + EHDR_TYPE) == ET_DYN;
+	image->load_align = ELF_PAGE_SIZE;
 
 	/* a program needing a dynamic linker is told as such, whatever else */
 	for (unsigned i = 0; i < image->phnum; i++)

@@ -45,6 +45,10 @@ struct elf_image {
 	/* PT_TLS or zeros: the initialisation image [tls_vaddr, +tls_file_size)
 	 * lies inside a PT_LOAD's file bytes; tls_align is 0 or a power of 2. */
 	uint64_t tls_vaddr, tls_file_size, tls_memory_size, tls_align;
+	/* addition: the largest PT_LOAD p_align that is a power of 2, at
+	 * least ELF_PAGE_SIZE: a PIE's bias is best a multiple of it (the
+	 * segments' vaddr and offset agree modulo it, huge pages included) */
+	uint64_t load_align;
 };
 
 enum elf_result {

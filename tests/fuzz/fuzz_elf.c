@@ -40,6 +40,8 @@ static void image_check(size_t size)
 		abort();
 	if (image.tls_align & (image.tls_align - 1) || image.tls_file_size > image.tls_memory_size)
 		abort();
+	if (image.load_align < 4096 || (image.load_align & (image.load_align - 1)))
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size)

@@ -118,6 +118,7 @@ HTEST(crafted_valid_executable)
 	HCHECK_EQ(image.phentsize, 56);
 	HCHECK(!image.executable_stack);
 	HCHECK_EQ(image.tls_memory_size, 0);
+	HCHECK_EQ(image.load_align, 0x1000);
 	/* the limit is inclusive of the page-rounded end */
 	CHECK_RESULT(craft_parse(&c, 0x403000), ELF_OK);
 	CHECK_RESULT(craft_parse(&c, 0x402fff), ELF_BAD_SEGMENT);
@@ -176,6 +177,19 @@ HTEST(crafted_stack_tls_phdr_and_pie)
 	craft_phdr(&c, 3, 1, 4, 0x1100, 0x401100, 0x100, 0x100);
 	CHECK_RESULT(craft_parse(&c, USER_LIMIT), ELF_OK);
 	HCHECK_EQ(image.segment_count, 3);
+
+	/* load_align: the largest power-of-2 p_align that vaddr and offset
+	 * agree modulo */
+	craft_start(&c);
+	put64(c.bytes + 64 + 48, 0x200000);
+	HCHECK_EQ(craft_parse(&c, USER_LIMIT), ELF_OK);
+	HCHECK_EQ(image.load_align, 0x200000);
+	put64(c.bytes + 64 + 48, 0x300000);	/* not a power of 2 */
+	HCHECK_EQ(craft_parse(&c, USER_LIMIT), ELF_OK);
+	HCHECK_EQ(image.load_align, 0x1000);
+	put64(c.bytes + 64 + 48, 0x800000);	/* 0x400000 vs offset 0 */
+	HCHECK_EQ(craft_parse(&c, USER_LIMIT), ELF_OK);
+	HCHECK_EQ(image.load_align, 0x1000);
 
 	/* a zero-size PT_LOAD is ignored */
 	craft_start(&c);
@@ -403,6 +417,7 @@ static void image_matches_host_view(const uint8_t *file)
 			HCHECK_EQ(segment->file_offset, phdr.offset);
 			HCHECK_EQ(segment->file_size, phdr.file_size);
 			HCHECK_EQ(!!(segment->prot & VMM_EXEC), !!(phdr.flags & host_pf_x()));
+			HCHECK(image.load_align >= phdr.align);
 		} else if (phdr.type == host_pt_tls()) {
 			HCHECK_EQ(image.tls_vaddr, phdr.vaddr);
 			HCHECK_EQ(image.tls_file_size, phdr.file_size);

@@ -14,6 +14,10 @@ FUZZ_CODEC_SRCS := $(filter-out %_test.c,$(wildcard transforms/codec*.c)) tests/
 FUZZ_SRCS_multiboot2 := kernel/multiboot2.c tests/host/host_shim.c
 FUZZ_SRCS_acpi := kernel/acpi.c
 FUZZ_SRCS_trace_line := mm/trace.c mm/hooks.c tests/host/host_shim.c
+# the user program parsers (kernel/user/, host tests in mk/user.mk)
+FUZZ_SRCS_cpio := kernel/user/cpio.c
+FUZZ_SRCS_elf := kernel/user/elf.c
+FUZZ_SRCS_user_stack := kernel/user/user_stack.c
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 define fuzz_target

@@ -23,8 +23,10 @@
 #define TLB_SETS_VA_LONE 0x0000180000000000ull	/* alone in its tables */
 #define TLB_SETS_OLD 0x01d01d01d01d0000ull
 #define TLB_SETS_NEW 0x0e30e30e30e30000ull
-/* A bound on waiting for CPU 1 (Bochs runs a 2-CPU machine slowly). */
-#define TLB_SETS_WAIT_MS 20000u
+/* A bound on waiting for CPU 1 to be away (it takes a few milliseconds,
+ * Bochs included): below the case's default watchdog limit (10 s), so a
+ * CPU 1 that never gets there fails the check, not the watchdog. */
+#define TLB_SETS_WAIT_MS 5000u
 #define TLB_SETS_MAX_PAGES 40u
 
 /* What CPU 1 does while CPU 0 changes the page. */
@@ -34,6 +36,7 @@ enum tlb_sets_away {
 };
 
 struct tlb_sets_test {
+	enum tlb_sets_away away;
 	struct vmm_space *space, *other;
 	uintptr_t va;
 	uint64_t old_frame, new_frame;
@@ -43,15 +46,18 @@ struct tlb_sets_test {
 	unsigned other_done;		/* the other space's thread may end */
 	uint64_t seen_before, seen_after;
 	/* The changer's figures. */
+	bool ready;			/* CPU 1 was away as away says */
+	uint64_t waited_ms;		/* for it */
 	int result;
 	uint64_t received_before, received_after;
 	struct tlb_stats before, after;
 	struct tlb_stats end;		/* once the user thread came back */
 };
 
-static void tlb_sets_test_init(struct tlb_sets_test *test)
+static void tlb_sets_test_init(struct tlb_sets_test *test,
+			       enum tlb_sets_away away)
 {
-	*test = (struct tlb_sets_test){ .va = TLB_SETS_VA };
+	*test = (struct tlb_sets_test){ .va = TLB_SETS_VA, .away = away };
 	completion_init(&test->read_first, "tlb_sets_read");
 	completion_init(&test->come_back, "tlb_sets_back");
 }
@@ -78,25 +84,9 @@ static void tlb_sets_other(void *argument)
 		thread_yield();
 }
 
-/* On CPU 0: the change, with CPU 1's interrupt count around it. */
-static void tlb_sets_changer(void *argument)
-{
-	struct tlb_sets_test *test = argument;
-	struct vmm_entry entry = vmm_entry_present(test->new_frame,
-						   VMM_READ | VMM_WRITE);
-
-	tlb_get_stats(&test->before);
-	test->received_before = tlb_interrupts_received(1);
-	if (test->unmap)
-		test->result = vmm_unmap(test->space, test->va, NULL);
-	else
-		test->result = vmm_exchange(test->space, test->va, NULL, &entry,
-					    NULL);
-	test->received_after = tlb_interrupts_received(1);
-	tlb_get_stats(&test->after);
-}
-
-/* Waits (sleeping) until CPU 1 has want loaded, lazily or not. */
+/* Waits (sleeping) until CPU 1 has want loaded, lazily or not; false
+ * after TLB_SETS_WAIT_MS. Call it from another CPU: a kernel thread that
+ * polls on CPU 1 makes CPU 1 lazy itself while it looks. */
 static bool tlb_sets_wait_cpu1(struct vmm_space *want, bool lazy)
 {
 	uint64_t deadline = time_uptime_ns() + TLB_SETS_WAIT_MS * 1000000ull;
@@ -110,9 +100,36 @@ static bool tlb_sets_wait_cpu1(struct vmm_space *want, bool lazy)
 	return false;
 }
 
+/* On CPU 0: waits until CPU 1 is away as test->away says, then makes the
+ * change, with CPU 1's interrupt count around it. The wait is here, on a
+ * thread pinned to CPU 0, not on the case's thread: nothing pins that one,
+ * and it does run on CPU 1 at times (an idle CPU takes a thread queued on
+ * another); polling from there, it kept CPU 1 lazy and never saw CPU 1
+ * run the other space. */
+static void tlb_sets_changer(void *argument)
+{
+	struct tlb_sets_test *test = argument;
+	struct vmm_entry entry = vmm_entry_present(test->new_frame,
+						   VMM_READ | VMM_WRITE);
+	uint64_t start = time_uptime_ns();
+
+	test->ready = test->away == TLB_SETS_LAZY ?
+		      tlb_sets_wait_cpu1(test->space, true) :
+		      tlb_sets_wait_cpu1(test->other, false);
+	test->waited_ms = (time_uptime_ns() - start) / 1000000u;
+	tlb_get_stats(&test->before);
+	test->received_before = tlb_interrupts_received(1);
+	if (test->unmap)
+		test->result = vmm_unmap(test->space, test->va, NULL);
+	else
+		test->result = vmm_exchange(test->space, test->va, NULL, &entry,
+					    NULL);
+	test->received_after = tlb_interrupts_received(1);
+	tlb_get_stats(&test->after);
+}
+
 /* The scenario of the file comment, CPU 1 away as away says. */
-static void tlb_sets_run(struct ktest *t, struct tlb_sets_test *test,
-			 enum tlb_sets_away away)
+static void tlb_sets_run(struct ktest *t, struct tlb_sets_test *test)
 {
 	struct thread *other = NULL;
 
@@ -129,29 +146,28 @@ static void tlb_sets_run(struct ktest *t, struct tlb_sets_test *test,
 					       tlb_sets_user, test, 1ull << 1);
 	KTEST_ASSERT(t, user);
 	completion_wait(&test->read_first);
-	if (away == TLB_SETS_OTHER_SPACE) {
+	if (test->away == TLB_SETS_OTHER_SPACE) {
 		test->other = vmm_space_create();
 		KTEST_ASSERT(t, test->other);
 		other = thread_create_in(test->other, "tlb_sets_other",
 					 tlb_sets_other, test, 1ull << 1);
 		KTEST_ASSERT(t, other);
 	}
-	bool ready = away == TLB_SETS_LAZY ?
-		     tlb_sets_wait_cpu1(test->space, true) :
-		     tlb_sets_wait_cpu1(test->other, false);
-	KTEST_EXPECT(t, ready);
 	struct thread *changer = thread_create_on("tlb_sets_changer",
 						  tlb_sets_changer, test, 1ull);
 	KTEST_ASSERT(t, changer);
 	thread_join(changer);
+	KTEST_EXPECT(t, test->ready);
 	__atomic_store_n(&test->other_done, 1, __ATOMIC_RELEASE);
 	if (other)
 		thread_join(other);
 	complete_all(&test->come_back);
 	thread_join(user);
 	tlb_get_stats(&test->end);
-	ktest_log(t, "CPU 1 interrupts %llu -> %llu, lazy skips %llu -> %llu, "
-		  "switch flushes %llu -> %llu, set of the space 0x%llx, PCID %d",
+	ktest_log(t, "CPU 1 away after %llu ms; CPU 1 interrupts %llu -> %llu, "
+		  "lazy skips %llu -> %llu, switch flushes %llu -> %llu, "
+		  "set of the space 0x%llx, PCID %d",
+		  (unsigned long long)test->waited_ms,
 		  (unsigned long long)test->received_before,
 		  (unsigned long long)test->received_after,
 		  (unsigned long long)test->before.lazy_skips,
@@ -187,8 +203,8 @@ KTEST(tlb_sets, lazy_cpu_is_skipped_and_flushes_on_return)
 	struct tlb_sets_test test;
 
 	tlb_sets_need_cpus(t, 2);
-	tlb_sets_test_init(&test);
-	tlb_sets_run(t, &test, TLB_SETS_LAZY);
+	tlb_sets_test_init(&test, TLB_SETS_LAZY);
+	tlb_sets_run(t, &test);
 	KTEST_EXPECT_EQ(t, test.result, VMM_OK);
 	KTEST_EXPECT_EQ(t, test.seen_before, TLB_SETS_OLD);
 	KTEST_EXPECT_EQ(t, test.seen_after, TLB_SETS_NEW);
@@ -204,8 +220,8 @@ KTEST(tlb_sets, cpu_running_another_space_is_skipped)
 	struct tlb_sets_test test;
 
 	tlb_sets_need_cpus(t, 2);
-	tlb_sets_test_init(&test);
-	tlb_sets_run(t, &test, TLB_SETS_OTHER_SPACE);
+	tlb_sets_test_init(&test, TLB_SETS_OTHER_SPACE);
+	tlb_sets_run(t, &test);
 	KTEST_EXPECT_EQ(t, test.result, VMM_OK);
 	KTEST_EXPECT_EQ(t, test.seen_before, TLB_SETS_OLD);
 	KTEST_EXPECT_EQ(t, test.seen_after, TLB_SETS_NEW);
@@ -225,10 +241,10 @@ KTEST(tlb_sets, freed_tables_reach_a_lazy_cpu)
 	struct tlb_sets_test test;
 
 	tlb_sets_need_cpus(t, 2);
-	tlb_sets_test_init(&test);
+	tlb_sets_test_init(&test, TLB_SETS_LAZY);
 	test.va = TLB_SETS_VA_LONE;
 	test.unmap = true;
-	tlb_sets_run(t, &test, TLB_SETS_LAZY);
+	tlb_sets_run(t, &test);
 	KTEST_EXPECT_EQ(t, test.result, VMM_OK);
 	KTEST_EXPECT_EQ(t, test.seen_before, TLB_SETS_OLD);
 	/* The unmap emptied (and freed) the page's tables: CPU 1, lazy with

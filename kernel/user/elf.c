@@ -55,6 +55,7 @@ enum {
 	PT_PHDR = 6,
 	PT_TLS = 7,
 	PT_GNU_STACK = 0x6474e551,
+	PT_GNU_RELRO = 0x6474e552,
 };
 
 enum { PF_X = 1, PF_W = 2, PF_R = 4 };
@@ -251,11 +252,36 @@ static int span_check(struct elf_image *image, uint64_t user_limit)
 	return ELF_OK;
 }
 
+/* PT_GNU_RELRO: kept when its pages lie inside one writable PT_LOAD
+ * (what libc will make read-only after its relocations); ignored
+ * otherwise, as Linux's loader ignores it (it is libc's business). */
+static void relro_place(struct elf_image *image, const struct elf_phdr *relro)
+{
+	uint64_t start = relro->vaddr & ~(uint64_t)(ELF_PAGE_SIZE - 1);
+	uint64_t end;
+
+	if (__builtin_add_overflow(relro->vaddr, relro->memory_size, &end))
+		return;
+	end &= ~(uint64_t)(ELF_PAGE_SIZE - 1);
+	if (end <= start)
+		return;
+	for (unsigned i = 0; i < image->segment_count; i++) {
+		const struct elf_segment *segment = &image->segments[i];
+		if ((segment->prot & VMM_WRITE) && start >= segment->vaddr -
+		    segment->vaddr % ELF_PAGE_SIZE &&
+		    end <= segment->vaddr + segment->memory_size) {
+			image->relro_vaddr = start;
+			image->relro_size = end - start;
+			return;
+		}
+	}
+}
+
 int elf_parse(const void *file_bytes, size_t size, uint64_t user_limit, struct elf_image *image)
 {
 	const uint8_t *file = file_bytes;
-	struct elf_phdr phdr, tls = { 0 }, pt_phdr = { 0 };
-	bool have_tls = false, have_pt_phdr = false;
+	struct elf_phdr phdr, tls = { 0 }, pt_phdr = { 0 }, relro = { 0 };
+	bool have_tls = false, have_pt_phdr = false, have_relro = false;
 	int result;
 
 	memset(image, 0, sizeof(*image));
@@ -284,6 +310,10 @@ int elf_parse(const void *file_bytes, size_t size, uint64_t user_limit, struct e
 		case PT_GNU_STACK:
 			image->executable_stack = (phdr.flags & PF_X) != 0;
 			break;
+		case PT_GNU_RELRO:
+			relro = phdr;
+			have_relro = true;
+			break;
 		case PT_TLS:
 			if (have_tls)
 				return ELF_BAD_SEGMENT;
@@ -307,6 +337,8 @@ int elf_parse(const void *file_bytes, size_t size, uint64_t user_limit, struct e
 		result = phdr_place(image, have_pt_phdr ? &pt_phdr : NULL, phoff);
 	if (result == ELF_OK && !entry_executable(image))
 		result = ELF_BAD_ENTRY;
+	if (result == ELF_OK && have_relro)
+		relro_place(image, &relro);
 	return result;
 }
 

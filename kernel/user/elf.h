@@ -49,6 +49,10 @@ struct elf_image {
 	 * least ELF_PAGE_SIZE: a PIE's bias is best a multiple of it (the
 	 * segments' vaddr and offset agree modulo it, huge pages included) */
 	uint64_t load_align;
+	/* PT_GNU_RELRO's whole pages (libc makes them read-only once it has
+	 * relocated), inside one writable PT_LOAD; zeros when absent or not
+	 * so: the loader maps them apart, so that mprotect covers a mapping. */
+	uint64_t relro_vaddr, relro_size;
 };
 
 enum elf_result {

@@ -91,22 +91,48 @@ int process_copy_arguments(struct process *process,
 	return result;
 }
 
+/* Maps [start, end) writable as one mapping per piece between the
+ * boundaries given (the RELRO pages apart: libc makes exactly them
+ * read-only later, and a mapping's protection changes as a whole). */
+static int process_map_pieces(struct process *process, uint64_t start,
+			      uint64_t end, const uint64_t cuts[2])
+{
+	uint64_t at = start;
+
+	for (unsigned i = 0; i <= 2; i++) {
+		uint64_t stop = i < 2 ? cuts[i] : end;
+		if (stop <= at || stop > end)
+			continue;
+		int result = user_memory_map(&process->memory, at, stop - at,
+					     VMM_READ | VMM_WRITE,
+					     USER_MAPPING_IMAGE);
+		if (result)
+			return result;
+		at = stop;
+	}
+	return 0;
+}
+
 /* Maps one segment's pages (merged with the previous mapping when they
  * share a page) writable, and copies its file bytes in. */
 static int process_map_segment(struct process *process,
+			       const struct elf_image *image,
 			       const struct elf_segment *segment,
 			       const uint8_t *file, uint64_t bias,
 			       uint64_t *mapped_end)
 {
 	uint64_t start = page_down(segment->vaddr + bias);
 	uint64_t end = page_up(segment->vaddr + bias + segment->memory_size);
+	uint64_t cuts[2] = { 0, 0 };
 
+	if (image->relro_size) {
+		cuts[0] = image->relro_vaddr + bias;
+		cuts[1] = image->relro_vaddr + image->relro_size + bias;
+	}
 	if (start < *mapped_end)
 		start = *mapped_end;	/* its first page is the previous one's */
 	if (start < end) {
-		int result = user_memory_map(&process->memory, start,
-					     end - start, VMM_READ | VMM_WRITE,
-					     USER_MAPPING_IMAGE);
+		int result = process_map_pieces(process, start, end, cuts);
 		if (result)
 			return result;
 		*mapped_end = end;
@@ -161,10 +187,12 @@ static int process_load_image(struct process *process,
 			  "run: %s", process->path, elf_result_name(result));
 		return -USER_ENOEXEC;
 	}
+	/* A bias that keeps every segment's alignment (load_align). */
 	*bias = image->position_independent ?
-			PROCESS_PIE_BASE - page_down(image->lowest) : 0;
+			(PROCESS_PIE_BASE & ~(image->load_align - 1)) -
+				page_down(image->lowest) : 0;
 	for (unsigned i = 0; i < image->segment_count; i++) {
-		result = process_map_segment(process, &image->segments[i],
+		result = process_map_segment(process, image, &image->segments[i],
 					     entry->data, *bias, &mapped_end);
 		if (result)
 			return result;

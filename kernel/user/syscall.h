@@ -51,6 +51,7 @@ long syscall_dup(const uint64_t a[6]);
 long syscall_dup2(const uint64_t a[6]);
 long syscall_dup3(const uint64_t a[6]);
 long syscall_getcwd(const uint64_t a[6]);
+long syscall_getdents64(const uint64_t a[6]);
 
 long syscall_brk(const uint64_t a[6]);
 long syscall_mmap(const uint64_t a[6]);

@@ -253,6 +253,31 @@ static long syscall_path(int dirfd, uint64_t user_path, char *path,
 	return 0;
 }
 
+/* path without empty or "." components, as "/a/b" ("" for the root):
+ * what directories compare their entries' names with. */
+static void syscall_path_normal(char *out, size_t size, const char *path)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	while (*path) {
+		while (*path == '/')
+			path++;
+		const char *end = path;
+		while (*end && *end != '/')
+			end++;
+		size_t length = (size_t)(end - path);
+		bool skip = length == 0 || (length == 1 && path[0] == '.');
+		if (!skip && used + length + 2 <= size) {
+			out[used++] = '/';
+			memcpy(out + used, path, length);
+			used += length;
+			out[used] = '\0';
+		}
+		path = end;
+	}
+}
+
 /* Fills an open-file record for path: 0, -ENOENT, or -EIO for a
  * malformed archive. "/" is a directory even when the archive has no
  * entry for it. */
@@ -263,7 +288,7 @@ static long syscall_lookup(const char *path, struct file *file)
 
 	for (const char *p = path; *p; p++)
 		root = root && (*p == '/' || *p == '.');
-	ksnprintf(file->path, sizeof(file->path), "%s", root ? "" : path);
+	syscall_path_normal(file->path, sizeof(file->path), root ? "" : path);
 	if (root) {
 		file->mode = S_IFDIR | 0555;
 		file->inode = 2;
@@ -546,4 +571,117 @@ long syscall_getcwd(const uint64_t a[6])
 		return -USER_ERANGE;
 	int result = user_copy_to(a[0], "/", 2);
 	return result ? result : 2;
+}
+
+/* A directory's next entry of the archive (its index in *position). */
+struct syscall_directory_entry {
+	const char *name;
+	size_t length;
+	uint64_t inode;
+	unsigned char type;
+};
+
+#define DT_DIR 4
+#define DT_REG 8
+#define DT_LNK 10
+
+/* Whether entry (archive name, no leading '/') is directly in the
+ * directory whose path (no leading '/', "" for the root) is given; the
+ * child's name then starts at *child. */
+static bool syscall_directory_has(const char *directory,
+				  const struct cpio_entry *entry,
+				  const char **child, size_t *child_length)
+{
+	const char *name = entry->name;
+	size_t length = entry->name_length;
+	size_t prefix = strlen(directory);
+
+	while (length >= 2 && name[0] == '.' && name[1] == '/') {
+		name += 2;
+		length -= 2;
+	}
+	if (prefix) {
+		if (length <= prefix + 1 || memcmp(name, directory, prefix) != 0 ||
+		    name[prefix] != '/')
+			return false;
+		name += prefix + 1;
+		length -= prefix + 1;
+	}
+	if (length == 0 || (length == 1 && name[0] == '.'))
+		return false;
+	for (size_t i = 0; i < length; i++) {
+		if (name[i] == '/')
+			return false;	/* deeper down */
+	}
+	*child = name;
+	*child_length = length;
+	return true;
+}
+
+/* The position-th entry of directory ("." and ".." first): false past
+ * the last. */
+static bool syscall_directory_entry(const char *directory, uint64_t position,
+				    struct syscall_directory_entry *out)
+{
+	const void *archive;
+	size_t size;
+	struct cpio_cursor cursor;
+	struct cpio_entry entry;
+	uint64_t index = 2;
+
+	if (position < 2) {
+		out->name = position == 0 ? "." : "..";
+		out->length = position + 1;
+		out->inode = position + 2;
+		out->type = DT_DIR;
+		return true;
+	}
+	initramfs_archive(&archive, &size);
+	cpio_cursor_init(&cursor, archive, size);
+	while (cpio_next(&cursor, &entry) == CPIO_OK) {
+		if (!syscall_directory_has(directory, &entry, &out->name,
+					   &out->length) || index++ != position)
+			continue;
+		out->inode = (uint64_t)(uintptr_t)entry.data;
+		out->type = (entry.mode & S_IFMT) == S_IFDIR ? DT_DIR :
+			    (entry.mode & S_IFMT) == 0120000u ? DT_LNK : DT_REG;
+		return true;
+	}
+	return false;
+}
+
+long syscall_getdents64(const uint64_t a[6])
+{
+	struct file *file = file_get(syscall_files(), (int)a[0]);
+	struct syscall_directory_entry entry;
+	uint8_t record[280];
+	uint64_t done = 0;
+
+	if (!file)
+		return -USER_EBADF;
+	if ((file->mode & S_IFMT) != S_IFDIR)
+		return -USER_ENOTDIR;
+	const char *directory = file->path[0] == '/' ? file->path + 1 : file->path;
+	while (syscall_directory_entry(directory, file->offset, &entry)) {
+		/* struct linux_dirent64: ino, off, reclen, type, name. */
+		size_t length = entry.length < 255 ? entry.length : 255;
+		uint16_t size = (uint16_t)((19 + length + 1 + 7) & ~7u);
+		if (done + size > a[2])
+			break;
+		uint64_t next = file->offset + 1;
+		memset(record, 0, size);
+		memcpy(record, &entry.inode, 8);
+		memcpy(record + 8, &next, 8);
+		memcpy(record + 16, &size, 2);
+		record[18] = entry.type;
+		memcpy(record + 19, entry.name, length);
+		int result = user_copy_to(a[1] + done, record, size);
+		if (result)
+			return done ? (long)done : result;
+		done += size;
+		file->offset = next;
+	}
+	if (done == 0 && syscall_directory_entry(directory, file->offset, &entry))
+		return -USER_EINVAL;	/* the buffer cannot hold one entry */
+	return (long)done;
 }

@@ -212,6 +212,7 @@ int process_spawn(const struct process_config *config, struct process **out)
 	process->output_context = config->output_context;
 	process->input.bytes = config->input;
 	process->input.length = config->input_length;
+	process->stdio_is_pipe = config->stdio_is_pipe;
 	int result = process_copy_arguments(process, config);
 	if (result == 0)
 		result = process_register(process);

@@ -41,6 +41,10 @@ struct process_config {
 	/* stdin's bytes (NULL: the console). */
 	const char *input;
 	size_t input_length;
+	/* stdin, stdout and stderr are streams to another machine (pipes to
+	 * tools/veil-exec), not a terminal: terminal ioctls answer ENOTTY
+	 * and fstat says FIFO, as for a program whose output is piped. */
+	bool stdio_is_pipe;
 };
 
 #define PROCESS_ARGUMENTS_MAX 64
@@ -79,6 +83,7 @@ struct process {
 	process_output_fn output;
 	void *output_context;
 	struct process_input input;
+	bool stdio_is_pipe;		/* from the config */
 	/* The program and its arguments, copied (the spawner's may go). */
 	char path[128];
 	const char *argv[PROCESS_ARGUMENTS_MAX + 1];

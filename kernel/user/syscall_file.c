@@ -393,6 +393,8 @@ static long syscall_stat_to_user(const struct file *file, uint64_t buffer)
 	stat.inode = file->inode;
 	stat.links = 1;
 	stat.mode = file->mode;
+	if (file->kind == FILE_CONSOLE && process_current()->stdio_is_pipe)
+		stat.mode = 0010600;	/* a FIFO, as a piped program sees */
 	stat.rdev = file->kind == FILE_CONSOLE ? 0x0401 : 0;	/* tty1-like */
 	stat.size = (int64_t)file->size;
 	stat.block_size = 4096;
@@ -493,7 +495,7 @@ long syscall_ioctl(const uint64_t a[6])
 
 	if (!file)
 		return -USER_EBADF;
-	if (file->kind != FILE_CONSOLE)
+	if (file->kind != FILE_CONSOLE || process_current()->stdio_is_pipe)
 		return -USER_ENOTTY;
 	switch (a[1]) {
 	case TCGETS:

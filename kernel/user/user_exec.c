@@ -117,6 +117,7 @@ void user_exec_run(void)
 		.argv = argv,
 		.output = user_exec_output,
 		.input = "",
+		.stdio_is_pipe = true,
 	};
 	if (initramfs_find("/veil-exec/stdin", &input) == CPIO_OK) {
 		config.input = input.data;

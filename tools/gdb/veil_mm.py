@@ -583,7 +583,8 @@ def enum_names(type_name, prefix):
 
 def event_names():
     """Record types to the names the dump prints: the TLB events (enum
-    tlb_event_type) and a fault's two ends (enum trace_record_type)."""
+    tlb_event_type), a fault's two ends and the store records (enum
+    trace_record_type)."""
     names = enum_names("enum tlb_event_type", "TLB_EVENT_")
     names.update(enum_names("enum trace_record_type", "TRACE_"))  # its first is TLB_EVENT_TYPES
     return {k: v for k, v in names.items() if v not in ("TYPES", "RECORD_TYPES")}
@@ -620,6 +621,7 @@ def trace_last(count):
                           "type": names.get(int(record["type"]), str(int(record["type"]))),
                           "region": int(record["region_id"]), "va": int(record["address"]),
                           "frame": int(record["frame"]),
+                          "bytes": int(record["length"]), "stored": int(record["stored"]),
                           "outcome": outcomes.get(int(record["outcome"]),
                                                   str(int(record["outcome"])))})
     found.sort(key=lambda r: (r["ts"], r["cpu"], r["seq"]))
@@ -627,7 +629,7 @@ def trace_last(count):
 
 
 class VeilTraceLast(gdb.Command):
-    """Print the last N records (TLB events, fault entries and returns) of the trace.
+    """Print the last N records (TLB events, fault entries and returns, store puts and frees) of the trace.
 Usage: veil-trace-last [N]      (N defaults to 10)
 
 Reads the per-CPU rings of mm/trace.c (whatever trace_start recorded,
@@ -646,9 +648,13 @@ by timestamp, one per line in the format of the kernel's trace dump
         records = trace_last(count)
         print(f"{len(records)} events")
         for r in records:
-            outcome = f" outcome={r['outcome']}" if r["type"] == "FAULT_RETURN" else ""
+            tail = ""
+            if r["type"] == "FAULT_RETURN":
+                tail = f" outcome={r['outcome']}"
+            elif r["type"] in ("STORE_PUT", "STORE_FREE"):
+                tail = f" bytes={r['bytes']} stored={r['stored']}"
             print(f"tlbev seq={r['seq']} cpu={r['cpu']} ts={r['ts']} type={r['type']} "
-                  f"region={r['region']} va=0x{r['va']:x} frame=0x{r['frame']:x}{outcome}")
+                  f"region={r['region']} va=0x{r['va']:x} frame=0x{r['frame']:x}{tail}")
 
 
 # ---------------------------------------------------------------- threads

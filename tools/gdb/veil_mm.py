@@ -8,7 +8,8 @@
 #   veil-region NAME|ID     one region: scheme, clear set, page states, store
 #   veil-page REGION PAGE   one page's record, its PTE and stored size
 #   veil-slabs              slab caches and their counters
-#   veil-trace-last [N]     the last N TLB events of the per-CPU trace rings
+#   veil-trace-last [N]     the last N records of the per-CPU trace rings
+#                           (TLB events, fault ends, store puts and frees)
 #
 # The helpers read kernel memory through the symbols (gdb reads bitfields
 # from the debug information) and physical memory through the direct map.

@@ -10,6 +10,8 @@
 #   veil-slabs              slab caches and their counters
 #   veil-trace-last [N]     the last N records of the per-CPU trace rings
 #                           (TLB events, fault ends, store puts and frees)
+#   veil-threads            every kernel thread and its state
+#   veil-cpus               each online CPU and the thread it runs
 #
 # The helpers read kernel memory through the symbols (gdb reads bitfields
 # from the debug information) and physical memory through the direct map.

@@ -12,7 +12,7 @@
  * over 8 pages, pages 0, 1, 2, 4, 3 written in that order: pages 0, 1, 2
  * sealed (evicted in that order), 4 and 3 clear (4 leaves first: the
  * policy's order differs from the pages'), 5..7 unpopulated; the trace
- * ends EVICT of page 2, FAULT and MAP of page 3; the slab cache
+ * ends EVICT and STORE_PUT of page 2, FAULT and MAP of page 3; the slab cache
  * "gdb-fixture" holds 3 live objects of 200 bytes. Two more regions,
  * "gdb-clock" and "gdb-2q", get the same accesses under those policies;
  * for the three, the order in which the policy would let the clear pages

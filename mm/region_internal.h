@@ -74,7 +74,8 @@ int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
 int region_restore_frame(struct region *region, uint32_t page, uint64_t frame);
 /* The checksum of frame's content a seal records (debug builds; else 0). */
 uint64_t region_content_checksum(uint64_t frame);
-/* Frees the page's sealed copy; returns its stored length. */
+/* Frees the page's sealed copy, counting it out of bytes_stored (a
+ * STORE_FREE trace record while tracing is on); returns its stored length. */
 size_t region_release_sealed(struct region *region, uint32_t page);
 /* Frees a frame that held a clear page, wiped first when the region is
  * or was confidential. */

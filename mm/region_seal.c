@@ -14,6 +14,7 @@
 #include "kernel/lib/printk.h"
 #include "mm/frame.h"
 #include "mm/region_internal.h"
+#include "mm/trace.h"
 
 static struct xf_page_id region_page_id(const struct region *region,
 					uint32_t page)
@@ -182,6 +183,9 @@ size_t region_release_sealed(struct region *region, uint32_t page)
 	region->stats.sealed_pages--;
 	region->stats.bytes_stored -= length;
 	region_group_count(region, -1, length);
+	trace_store_change(false, (uint32_t)region->id,
+			   (uintptr_t)region_page_address(region, page), length,
+			   region->stats.bytes_stored);
 	return length;
 }
 

@@ -39,6 +39,7 @@
 #include "mm/hooks.h"
 #include "mm/region_internal.h"
 #include "mm/tlb.h"
+#include "mm/trace.h"
 #include "mm/vmm.h"
 
 #define REGION_NO_EVENT (-1)
@@ -242,6 +243,8 @@ static void region_record_sealed_copy(struct region_step *step,
 	region->stats.sealed_pages++;
 	region->stats.bytes_stored += copy->length;
 	region_group_count(region, 1, copy->length);
+	trace_store_change(true, (uint32_t)region->id, step->va, copy->length,
+			   region->stats.bytes_stored);
 	if (!copy->adopted)	/* else the frame is the sealed copy now */
 		region_free_clear_frame(region, step->frame);
 }

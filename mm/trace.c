@@ -1,7 +1,7 @@
 /*
- * TLB event and region fault trace: per-CPU rings, the hook subscriber and
- * the fault records that fill them, the text dump and its parser (format
- * in mm/trace.h and docs/tlb-events.md).
+ * TLB event, region fault and store trace: per-CPU rings, the hook
+ * subscriber and the fault and store records that fill them, the text
+ * dump and its parser (format in mm/trace.h and docs/tlb-events.md).
  */
 #include <string.h>
 #include "kernel/lib/cpu.h"
@@ -57,6 +57,10 @@ const char *trace_record_type_name(unsigned type)
 		return "FAULT_ENTER";
 	if (type == TRACE_FAULT_RETURN)
 		return "FAULT_RETURN";
+	if (type == TRACE_STORE_PUT)
+		return "STORE_PUT";
+	if (type == TRACE_STORE_FREE)
+		return "STORE_FREE";
 	return "UNKNOWN";
 }
 
@@ -79,8 +83,9 @@ void trace_record_event(enum tlb_event_type type, uint32_t region_id,
 	trace_record(type, region_id, address, frame, TRACE_OUTCOME_NONE);
 }
 
-void trace_record(unsigned type, uint32_t region_id, uint64_t address,
-		  uint64_t frame, enum trace_fault_outcome outcome)
+/* Appends a record with the fields of fields (its seq, timestamp and cpu
+ * are the ring's) to the running CPU's ring; nothing when it has none. */
+static void trace_append(const struct trace_record *fields)
 {
 	unsigned long flags = irq_save();
 	unsigned cpu = cpu_current();
@@ -98,15 +103,39 @@ void trace_record(unsigned type, uint32_t region_id, uint64_t address,
 	__atomic_store_n(&record->seq, 0, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	record->timestamp = clock ? clock() : seq;
-	record->address = address;
-	record->frame = frame;
-	record->region_id = region_id;
-	record->type = (uint8_t)type;
+	record->address = fields->address;
+	record->frame = fields->frame;
+	record->stored = fields->stored;
+	record->region_id = fields->region_id;
+	record->length = fields->length;
+	record->type = fields->type;
 	record->cpu = (uint8_t)cpu;
-	record->outcome = (uint8_t)outcome;
+	record->outcome = fields->outcome;
 	__atomic_store_n(&record->seq, seq, __ATOMIC_RELEASE);
 	__atomic_store_n(&ring->next_seq, seq, __ATOMIC_RELEASE);
 	irq_restore(flags);
+}
+
+void trace_record(unsigned type, uint32_t region_id, uint64_t address,
+		  uint64_t frame, enum trace_fault_outcome outcome)
+{
+	struct trace_record fields = {
+		.address = address, .frame = frame, .region_id = region_id,
+		.type = (uint8_t)type, .outcome = (uint8_t)outcome,
+	};
+
+	trace_append(&fields);
+}
+
+void trace_record_store(unsigned type, uint32_t region_id, uint64_t address,
+			uint32_t length, uint64_t stored)
+{
+	struct trace_record fields = {
+		.address = address, .stored = stored, .region_id = region_id,
+		.length = length, .type = (uint8_t)type,
+	};
+
+	trace_append(&fields);
 }
 
 static void trace_hook(enum tlb_event_type type, struct region *region,
@@ -194,7 +223,9 @@ static bool trace_read_record(const struct trace_record *record,
 	copy->timestamp = record->timestamp;
 	copy->address = record->address;
 	copy->frame = record->frame;
+	copy->stored = record->stored;
 	copy->region_id = record->region_id;
+	copy->length = record->length;
 	copy->type = record->type;
 	copy->cpu = record->cpu;
 	copy->outcome = record->outcome;
@@ -217,16 +248,21 @@ static void trace_format_record(const struct trace_record *record,
 			       (unsigned long long)record->address,
 			       (unsigned long long)record->frame);
 
-	if (record->type == TRACE_FAULT_RETURN && length > 0 &&
-	    (size_t)length < size)
+	if (length <= 0 || (size_t)length >= size)
+		return;
+	if (record->type == TRACE_FAULT_RETURN)
 		ksnprintf(line + length, size - (size_t)length, " outcome=%s",
 			  trace_fault_outcome_name(record->outcome));
+	else if (trace_type_is_store(record->type))
+		ksnprintf(line + length, size - (size_t)length,
+			  " bytes=%u stored=%llu", (unsigned)record->length,
+			  (unsigned long long)record->stored);
 }
 
 unsigned trace_dump(void (*emit)(void *context, const char *line),
 		    void *context)
 {
-	char line[192];	/* the longest record line is 165 characters */
+	char line[256];	/* the longest record line is 208 characters */
 	unsigned dumped = 0;
 	uint64_t lost = 0;
 
@@ -372,6 +408,18 @@ static bool trace_parse_outcome(const char **cursor, struct trace_line *out)
 	return true;
 }
 
+/* A STORE_PUT or STORE_FREE's " bytes=<n> stored=<n>"; other types have
+ * none. */
+static bool trace_parse_store(const char **cursor, struct trace_line *out)
+{
+	out->length = 0;
+	out->stored = 0;
+	if (!trace_type_is_store(out->type))
+		return true;
+	return trace_parse_number(cursor, "bytes", &out->length) &&
+	       trace_parse_number(cursor, "stored", &out->stored);
+}
+
 bool trace_parse_line(const char *line, struct trace_line *out)
 {
 	const char *p = line;
@@ -388,7 +436,8 @@ bool trace_parse_line(const char *line, struct trace_line *out)
 	      trace_parse_number(&p, "region", &region) &&
 	      trace_parse_number(&p, "va", &out->address) &&
 	      trace_parse_number(&p, "frame", &out->frame) &&
-	      trace_parse_outcome(&p, out) && trace_parse_end(p)))
+	      trace_parse_outcome(&p, out) && trace_parse_store(&p, out) &&
+	      trace_parse_end(p)))
 		return false;
 	out->cpu = (unsigned)cpu;
 	out->region_id = (unsigned)region;

@@ -49,9 +49,12 @@ enum {
 };
 
 /* What the dump says about one page of the test region: its fault
- * records in order, and the TLB FAULT event between them. */
+ * records in order, the TLB FAULT event between them, and the STORE_FREE
+ * of a restore between them with its fields. */
 struct trace_test_page {
 	unsigned enters, returns, faults_inside;
+	unsigned store_frees_inside, store_puts;
+	uint64_t freed_bytes, stored_after_free;
 	bool open;			/* an ENTER not yet returned */
 	unsigned cpu;
 	uint64_t enter_ts, return_ts;
@@ -97,6 +100,12 @@ static void trace_test_fault_line(void *context, const char *text)
 		page->outcome = line.outcome;
 	} else if (line.type == TLB_EVENT_FAULT && page->open) {
 		page->faults_inside++;
+	} else if (line.type == TRACE_STORE_FREE && page->open) {
+		page->store_frees_inside++;
+		page->freed_bytes = line.length;
+		page->stored_after_free = line.stored;
+	} else if (line.type == TRACE_STORE_PUT) {
+		page->store_puts++;
 	}
 }
 
@@ -135,6 +144,9 @@ KTEST(trace, fault_slices_have_entry_return_and_outcome)
 	KTEST_EXPECT_EQ(t, region_purge_page(region, TRACE_TEST_SEALED), REGION_OK);
 	KTEST_EXPECT_EQ(t, region_page_state(region, TRACE_TEST_SEALED),
 			REGION_SEALED);
+	struct region_stats before, after_run;
+
+	region_get_stats(region, &before);	/* page 0's copy only */
 	trace_clear();
 	KTEST_ASSERT(t, trace_start(time_cycles) == TLB_HOOKS_OK);
 	uint64_t word = sealed[0];	/* a read fault: restored */
@@ -142,6 +154,7 @@ KTEST(trace, fault_slices_have_entry_return_and_outcome)
 	KTEST_EXPECT_EQ(t, region_fault_page(region, TRACE_TEST_EXPLICIT),
 			REGION_OK);	/* no trap, traced the same */
 	KTEST_EXPECT_EQ(t, trace_stop(), TLB_HOOKS_OK);
+	region_get_stats(region, &after_run);	/* before the untraced seal */
 	after[0] = 1;			/* a fault with tracing off */
 	trace_dump(trace_test_fault_line, &faults);
 
@@ -156,5 +169,24 @@ KTEST(trace, fault_slices_have_entry_return_and_outcome)
 				TRACE_OUTCOME_ZERO_FILLED);
 	KTEST_EXPECT_EQ(t, faults.pages[TRACE_TEST_AFTER_STOP].enters, 0);
 	KTEST_EXPECT_EQ(t, faults.pages[TRACE_TEST_AFTER_STOP].returns, 0);
+
+	/* The restore freed page 0's copy inside its fault: a STORE_FREE of
+	 * all the region stored before (its only copy), leaving what the
+	 * region stored when tracing stopped (nothing: 3 pages fit the clear
+	 * set); no page was sealed while tracing. */
+	const struct trace_test_page *restored = &faults.pages[TRACE_TEST_SEALED];
+
+	ktest_log(t, "restore: %u STORE_FREE inside, bytes=%llu stored=%llu; "
+		  "region stored %llu before, %llu after", restored->store_frees_inside,
+		  (unsigned long long)restored->freed_bytes,
+		  (unsigned long long)restored->stored_after_free,
+		  (unsigned long long)before.bytes_stored,
+		  (unsigned long long)after_run.bytes_stored);
+	KTEST_EXPECT(t, before.bytes_stored > 0);
+	KTEST_EXPECT_EQ(t, restored->store_frees_inside, 1);
+	KTEST_EXPECT_EQ(t, restored->freed_bytes, before.bytes_stored);
+	KTEST_EXPECT_EQ(t, restored->stored_after_free, after_run.bytes_stored);
+	for (unsigned page = 0; page < TRACE_TEST_PAGES; page++)
+		KTEST_EXPECT_EQ(t, faults.pages[page].store_puts, 0);
 	region_destroy(region);
 }

@@ -13,6 +13,7 @@
 #include "tests/host/fake_vmm.h"
 #include "tests/host/htest.h"
 #include "transforms/xf.h"
+#include "transforms/xf_codec.h"
 
 static char call_order[16];
 static unsigned call_count;
@@ -157,6 +158,91 @@ HTEST(trace_of_a_region_run_matches_its_counters)
 	fake_release_quarantine();
 }
 
+/* The store records of one region, in dump order (one CPU here). */
+struct store_walk {
+	unsigned region_id, puts, frees, steps_ok, freed_unknown;
+	uint64_t stored, put_bytes, free_bytes;
+	uint64_t page_bytes[16];	/* the last put's length of each page */
+	uintptr_t base;
+};
+
+static void walk_store_line(void *context, const char *line)
+{
+	struct store_walk *walk = context;
+	struct trace_line parsed;
+
+	if (!trace_parse_line(line, &parsed) || !trace_type_is_store(parsed.type) ||
+	    parsed.region_id != walk->region_id)
+		return;
+	unsigned page = (unsigned)((parsed.address - walk->base) / 4096);
+	bool put = parsed.type == TRACE_STORE_PUT;
+	uint64_t want = put ? walk->stored + parsed.length :
+			      walk->stored - parsed.length;
+
+	walk->steps_ok += parsed.stored == want;
+	walk->stored = parsed.stored;
+	if (put) {
+		walk->puts++;
+		walk->put_bytes += parsed.length;
+		if (page < 16)
+			walk->page_bytes[page] = parsed.length;
+	} else {
+		walk->frees++;
+		walk->free_bytes += parsed.length;
+		/* a copy freed is the one its page's last put stored */
+		walk->freed_unknown += page >= 16 ||
+				       walk->page_bytes[page] != parsed.length;
+	}
+}
+
+/* A region made while tracing, under a compressing scheme: each seal is a
+ * STORE_PUT and each freed copy a STORE_FREE, whose stored field moves by
+ * the copy's bytes, each free the length its page's put stored, ending at
+ * the region's bytes_stored; the puts are the seals (evictions and
+ * purges), the frees the restores and the unmaps of sealed pages. */
+HTEST(trace_store_records_follow_bytes_stored)
+{
+	struct store *store = fake_store_create(64);
+	struct region_config rc = { .name = "stored", .pages = 16, .clear_limit = 2,
+				    .scheme = "fifo:lz4", .store = store };
+	struct region *region;
+	struct region_stats stats;
+	struct dump_counts counts = { 0 };
+
+	xf_register_builtin();
+	xf_codec_register();
+	trace_clear();
+	HCHECK_EQ(trace_start(NULL), TLB_HOOKS_OK);
+	HCHECK_EQ(region_create(&rc, &region), REGION_OK);
+	struct store_walk walk = { .region_id = (unsigned)region->id,
+				   .base = (uintptr_t)region_page_address(region, 0) };
+	for (unsigned i = 0; i < 40; i++) {
+		uint8_t *page = fake_access((uintptr_t)region_page_address(region, i % 7),
+					    true);
+		memset(page, 'a' + i % 5, 64 * (i % 7 + 1));	/* sizes differ */
+	}
+	HCHECK_EQ(region_purge_page(region, 4), REGION_OK);	/* clear: sealed now */
+	HCHECK_EQ(region_unmap_page(region, 0), REGION_OK);	/* sealed: copy freed */
+	trace_stop();
+	region_get_stats(region, &stats);
+	trace_dump(count_line, &counts);
+	trace_dump(walk_store_line, &walk);
+	HCHECK(stats.bytes_stored > 0);
+	HCHECK_EQ(walk.stored, stats.bytes_stored);
+	HCHECK_EQ(walk.put_bytes - walk.free_bytes, stats.bytes_stored);
+	HCHECK_EQ(walk.steps_ok, walk.puts + walk.frees);
+	HCHECK_EQ(walk.freed_unknown, 0);
+	HCHECK_EQ(walk.puts, stats.evictions + stats.invalidations);
+	HCHECK_EQ(walk.frees, stats.restores + 1);
+	HCHECK_EQ(counts.per_type[TRACE_STORE_PUT], walk.puts);
+	HCHECK_EQ(counts.per_type[TRACE_STORE_FREE], walk.frees);
+	HCHECK(walk.puts > 0 && walk.frees > 1);
+	region_destroy(region);
+	store->ops->destroy(store);
+	fake_release_quarantine();
+	trace_clear();
+}
+
 /* A fault with no region there is refused, and the trace says so: region
  * 0, the faulting page's address, outcome refused; once tracing is off a
  * fault leaves no record. */
@@ -215,6 +301,32 @@ HTEST(trace_parser_reads_fault_records)
 	HCHECK(!trace_parse_line("tlbev seq=1 cpu=0 ts=5 type=MAP region=1 va=0x1000 frame=0x2000 extra", &line));
 }
 
+HTEST(trace_parser_reads_store_records)
+{
+	struct trace_line line;
+
+	HCHECK(trace_parse_line("tlbev seq=7 cpu=0 ts=20 type=STORE_PUT region=3 va=0x6000 frame=0x0 bytes=1234 stored=5678", &line));
+	HCHECK_EQ(line.type, TRACE_STORE_PUT);
+	HCHECK_EQ(line.length, 1234);
+	HCHECK_EQ(line.stored, 5678);
+	HCHECK_EQ(line.outcome, TRACE_OUTCOME_NONE);
+	HCHECK(trace_parse_line("tlbev seq=8 cpu=0 ts=21 type=STORE_FREE region=3 va=0x6000 frame=0x0 bytes=1234 stored=4444\r\n", &line));
+	HCHECK_EQ(line.type, TRACE_STORE_FREE);
+	HCHECK_EQ(line.stored, 4444);
+	/* the other records have no store fields (and old logs none at all) */
+	HCHECK(trace_parse_line("tlbev seq=1 cpu=0 ts=5 type=EVICT region=1 va=0x1000 frame=0x2000", &line));
+	HCHECK_EQ(line.length, 0);
+	HCHECK_EQ(line.stored, 0);
+	/* store records without both fields, fields in another order or on
+	 * another type, a negative size */
+	HCHECK(!trace_parse_line("tlbev seq=7 cpu=0 ts=20 type=STORE_PUT region=3 va=0x6000 frame=0x0", &line));
+	HCHECK(!trace_parse_line("tlbev seq=7 cpu=0 ts=20 type=STORE_PUT region=3 va=0x6000 frame=0x0 bytes=12", &line));
+	HCHECK(!trace_parse_line("tlbev seq=7 cpu=0 ts=20 type=STORE_PUT region=3 va=0x6000 frame=0x0 stored=5 bytes=12", &line));
+	HCHECK(!trace_parse_line("tlbev seq=7 cpu=0 ts=20 type=STORE_FREE region=3 va=0x6000 frame=0x0 bytes=-1 stored=5", &line));
+	HCHECK(!trace_parse_line("tlbev seq=7 cpu=0 ts=20 type=STORE_FREE region=3 va=0x6000 frame=0x0 bytes=1 stored=5 outcome=restored", &line));
+	HCHECK(!trace_parse_line("tlbev seq=1 cpu=0 ts=5 type=MAP region=1 va=0x1000 frame=0x2000 bytes=1 stored=5", &line));
+}
+
 /* Each record type's name and each outcome's name parse back to it. */
 HTEST(trace_names_round_trip)
 {
@@ -224,9 +336,10 @@ HTEST(trace_names_round_trip)
 	for (unsigned type = 0; type < TRACE_RECORD_TYPES; type++) {
 		unsigned outcome = type == TRACE_FAULT_RETURN ? TRACE_OUTCOME_REFUSED : 0;
 
-		snprintf(text, sizeof(text), "tlbev seq=1 cpu=0 ts=5 type=%s region=1 va=0x1000 frame=0x0%s%s",
+		snprintf(text, sizeof(text), "tlbev seq=1 cpu=0 ts=5 type=%s region=1 va=0x1000 frame=0x0%s%s%s",
 			 trace_record_type_name(type), outcome ? " outcome=" : "",
-			 outcome ? trace_fault_outcome_name(outcome) : "");
+			 outcome ? trace_fault_outcome_name(outcome) : "",
+			 trace_type_is_store(type) ? " bytes=10 stored=20" : "");
 		HCHECK(trace_parse_line(text, &line));
 		HCHECK_EQ(line.type, type);
 	}

@@ -10,7 +10,9 @@ printed with plain gdb; and the fixture's design, which the case checks in
 the kernel too: region "gdb-fixture" under fifo:lz4, 8 pages, clear set of
 2, pages 0, 1, 2, 4, 3 written in that order, so 0..2 sealed, 4 and 3 clear
 (4 leaves first), 5..7 untouched, the trace ending with page 3's fault:
-FAULT_ENTER 3, EVICT 2, FAULT 3, MAP 3, FAULT_RETURN 3 (zero-filled);
+FAULT_ENTER 3, EVICT 2, STORE_PUT 2 (bytes: page 2's stored length,
+stored: the three copies' lengths), FAULT 3, MAP 3, FAULT_RETURN 3
+(zero-filled);
 slab cache "gdb-fixture" with 3 live objects of 200 bytes. For the
 policy order veil-region prints, the reference is the policy's own walk,
 which the fixture recorded for its region and two more (gdb-clock,
@@ -53,7 +55,7 @@ COMMANDS = [
     "echo @@region_clock\\n", "veil-region gdb-clock",
     "echo @@region_2q\\n", "veil-region gdb-2q",
     "echo @@slabs\\n", "veil-slabs",
-    "echo @@trace\\n", "veil-trace-last 5",
+    "echo @@trace\\n", "veil-trace-last 6",
     "echo @@threads\\n", "veil-threads",
     "echo @@cpus\\n", "veil-cpus",
     "echo @@bad\\n", "veil-region no-such-region",
@@ -246,14 +248,19 @@ def check_trace(parts, fixture):
         return ("gdb:veil-trace-last", False,
                 "the fixture could not start the trace (a kernel without hooks?)")
     events = re.findall(r"^tlbev seq=\d+ cpu=\d+ ts=\d+ type=(\w+) region=(\d+) "
-                        r"va=0x([0-9a-f]+) frame=0x[0-9a-f]+(?: outcome=(\S+))?$", text, re.M)
-    got = [(t, int(r), int(v, 16) - fixture["base"], o) for t, r, v, o in events]
+                        r"va=0x([0-9a-f]+) frame=0x[0-9a-f]+(?: outcome=(\S+))?"
+                        r"(?: bytes=(\d+) stored=(\d+))?$", text, re.M)
+    got = [(t, int(r), int(v, 16) - fixture["base"], o, b, s) for t, r, v, o, b, s in events]
     rid = fixture["id"]
-    want = [("FAULT_ENTER", rid, 3 * 4096, ""), ("EVICT", rid, 2 * 4096, ""),
-            ("FAULT", rid, 3 * 4096, ""), ("MAP", rid, 3 * 4096, ""),
-            ("FAULT_RETURN", rid, 3 * 4096, "zero-filled")]
-    return ("gdb:veil-trace-last", got == want and "5 events" in text,
-            f"last 5 records (type, region, offset in region, outcome) {got}, "
+    # the seal of page 2: its copy's length, and the region's store bytes
+    # after it, which the three copies the fixture measured make up
+    put = (str(fixture["stored"][2]), str(sum(fixture["stored"])))
+    want = [("FAULT_ENTER", rid, 3 * 4096, "", "", ""), ("EVICT", rid, 2 * 4096, "", "", ""),
+            ("STORE_PUT", rid, 2 * 4096, "", *put),
+            ("FAULT", rid, 3 * 4096, "", "", ""), ("MAP", rid, 3 * 4096, "", "", ""),
+            ("FAULT_RETURN", rid, 3 * 4096, "zero-filled", "", "")]
+    return ("gdb:veil-trace-last", got == want and "6 events" in text,
+            f"last 6 records (type, region, offset in region, outcome, bytes, stored) {got}, "
             f"fixture made {want}")
 
 

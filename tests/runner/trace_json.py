@@ -13,9 +13,15 @@ ending at MAP - EVICT - INVALIDATE, and one slice per FAULT_ENTER /
 FAULT_RETURN pair of one CPU with the pair's times, the return's outcome,
 the region's page and scheme from the log's region line, holding the
 fault's FAULT instant; the canned log has restored and zero-filled
-faults. Variants of the log: without its clock (raw ticks), with a
-return removed (its enter stays an instant, counted as unpaired), with an
-outcome removed or the dump cut (refused)."""
+faults; one instant per STORE_PUT/STORE_FREE line with its bytes and
+stored, and a "store region N" counter per region whose values are the
+lines' stored at their times, each moved from the one before by the
+line's bytes (up on a seal, down on a free), the last equal to the
+bytes_stored of the region's line after the dump. Variants of the log:
+without its clock (raw ticks), with a return removed (its enter stays
+an instant, counted as unpaired), without its store lines (a log of an
+older kernel: converts, no store counter), with an outcome or a store
+record's bytes removed or the dump cut (refused)."""
 import json
 import os
 import re
@@ -32,7 +38,11 @@ EVENT_LINE = re.compile(r"^tlbev seq=(\d+) cpu=(\d+) ts=(\d+) type=(\w+) region=
                         r"va=(0x[0-9a-f]+) ")
 FAULT_LINE = re.compile(r"^tlbev seq=(\d+) cpu=(\d+) ts=(\d+) type=(FAULT_ENTER|FAULT_RETURN) "
                         r"region=(\d+) va=(0x[0-9a-f]+) frame=0x[0-9a-f]+(?: outcome=(\S+))?$")
+STORE_LINE = re.compile(r"^tlbev seq=(\d+) cpu=(\d+) ts=(\d+) type=(STORE_PUT|STORE_FREE) "
+                        r"region=(\d+) va=(0x[0-9a-f]+) frame=0x[0-9a-f]+ bytes=(\d+) "
+                        r"stored=(\d+)$")
 TLB_TYPES = ("MAP", "FAULT", "EVICT", "INVALIDATE")
+STORE_TYPES = ("STORE_PUT", "STORE_FREE")
 SCOPES = ("g", "p", "t")
 
 
@@ -47,13 +57,18 @@ def log_facts(path):
     lines = text.splitlines()
     events = [m.groups() for m in map(EVENT_LINE.match, lines) if m and m.group(4) in TLB_TYPES]
     faults = [m.groups() for m in map(FAULT_LINE.match, lines) if m]
+    stores = [m.groups() for m in map(STORE_LINE.match, lines) if m]
     clock = re.search(r"^trace-clock tsc_hz=(\d+)$", text, re.M)
     bases = {int(i): (name, int(base, 16)) for i, name, base in
              re.findall(r"^region id=(\d+) name=(\S+) base=0x([0-9a-f]+) ", text, re.M)}
     schemes = dict((int(i), scheme) for i, scheme in
                    re.findall(r"^region id=(\d+) .* scheme=(\S+) ", text, re.M))
-    return {"events": events, "faults": faults, "tsc_hz": int(clock.group(1)) if clock else None,
-            "bases": bases, "schemes": schemes, "text": text}
+    # each region's store bytes as its last `regions`/`stats` line gives them
+    bytes_stored = dict((int(i), int(b)) for i, b in
+                        re.findall(r"^region id=(\d+) .* bytes_stored=(\d+) ", text, re.M))
+    return {"events": events, "faults": faults, "stores": stores,
+            "tsc_hz": int(clock.group(1)) if clock else None, "bases": bases,
+            "schemes": schemes, "bytes_stored": bytes_stored, "text": text}
 
 
 def log_pairs(faults):
@@ -107,10 +122,12 @@ def check_events(document, facts):
     whose region the log's region line names (a region destroyed before
     the `regions` or `stats` line has none)."""
     instants = [e for e in document["traceEvents"] if e.get("ph") == "i"]
-    got = sorted((e["name"], e["args"]["seq"], e["tid"], e["args"]["region"], e["args"]["va"])
-                 for e in instants)
-    want = sorted((t, int(seq), int(cpu), int(region), va)
-                  for seq, cpu, ts, t, region, va in facts["events"])
+    got = sorted((e["name"], e["args"]["seq"], e["tid"], e["args"]["region"], e["args"]["va"],
+                  e["args"].get("bytes"), e["args"].get("stored")) for e in instants)
+    want = sorted([(t, int(seq), int(cpu), int(region), va, None, None)
+                   for seq, cpu, ts, t, region, va in facts["events"]] +
+                  [(t, int(seq), int(cpu), int(region), va, int(size), int(stored))
+                   for seq, cpu, ts, t, region, va, size, stored in facts["stores"]])
 
     def instant_of(line):
         return next((e for e in instants if e["args"]["seq"] == int(line[0])
@@ -128,7 +145,8 @@ def check_events(document, facts):
         if named_event else None
     return ("trace-json:events-match-log", got == want and len(want) > 0 and ts_ok
             and name is not None and page == (name, want_page),
-            f"{len(got)} instants for {len(want)} tlbev lines, equal: {got == want}; first "
+            f"{len(got)} instants for {len(want)} TLB event and store lines, equal: "
+            f"{got == want}; first "
             f"event ts {first_event['ts'] if first_event else None} us, log gives "
             f"{want_ts:.3f} us (ts={first[2]} / tsc_hz={facts['tsc_hz']}); the first event "
             f"of a named region: (region, page) {page}, the log's region line gives "
@@ -160,6 +178,62 @@ def check_counter(document, facts):
                             f"last {mine[-1]['args'] if mine else None} (want pages {want_end})")
     return ("trace-json:clear-set-counter", not problems and regions,
             "; ".join(problems) or f"regions {regions}")
+
+
+def store_problems(region, mine, lines, facts):
+    """How region's store counter differs from its store lines (in the
+    dump's time order): one value per line, at the line's time, equal to
+    its stored; each line moving stored from the one before by its copy's
+    bytes, up for STORE_PUT and down for STORE_FREE; the last equal to the
+    region's bytes_stored in the log's region line after the dump."""
+    problems = []
+    hz = facts["tsc_hz"]
+    got = [(e["ts"], e["args"].get("bytes")) for e in mine]
+    want = [(round(int(ts) * 1e6 / hz, 3), int(stored))
+            for _, _, ts, _, _, _, _, stored in lines]
+    if len(got) != len(want) or any(abs(g[0] - w[0]) > 0.001 or g[1] != w[1]
+                                    for g, w in zip(got, want)):
+        problems.append(f"{len(got)} counter values {got[:3]}..., the log's store lines give "
+                        f"{len(want)}: {want[:3]}...")
+    for before, line in zip(lines, lines[1:]):
+        kind, size, stored = line[3], int(line[6]), int(line[7])
+        step = size if kind == "STORE_PUT" else -size
+        if stored != int(before[7]) + step:
+            problems.append(f"{kind} seq={line[0]} bytes={size}: stored {before[7]} -> "
+                            f"{stored}, not moved by {step:+d}")
+    final = facts["bytes_stored"].get(region)
+    if final is not None and mine and mine[-1]["args"].get("bytes") != final:
+        problems.append(f"last value {mine[-1]['args'].get('bytes')}, the region line after "
+                        f"the dump says bytes_stored={final}")
+    return [f"region {region}: {p}" for p in problems[:3]]
+
+
+def check_store_counter(document, facts):
+    """A "store region N" counter per region with store lines, its values
+    the lines' stored, rising on seals and falling on frees; the canned log
+    has both, and a region whose line after the dump gives its total."""
+    counters = [e for e in document["traceEvents"] if e.get("ph") == "C"
+                and e["name"].startswith("store region ")]
+    order = sorted(facts["stores"], key=lambda line: (int(line[2]), int(line[1]), int(line[0])))
+    regions = sorted({int(line[4]) for line in order})
+    problems = []
+    for region in regions:
+        mine = [e for e in counters if e["name"] == f"store region {region}"]
+        problems += store_problems(region, mine, [line for line in order
+                                                  if int(line[4]) == region], facts)
+    unknown = {e["name"] for e in counters} - {f"store region {r}" for r in regions}
+    if unknown:
+        problems.append(f"store counters of regions without store lines: {sorted(unknown)}")
+    kinds = {line[3] for line in order}
+    checked = [r for r in regions if r in facts["bytes_stored"]]
+    ok = (not problems and kinds == set(STORE_TYPES) and checked and
+          document.get("otherData", {}).get("store_records") == len(order))
+    return ("trace-json:store-bytes-counter", ok,
+            f"{len(order)} store lines ({sorted(kinds)}) of regions {regions}, "
+            f"{len(counters)} counter values; totals checked against region lines of "
+            f"{checked}; otherData.store_records "
+            f"{document.get('otherData', {}).get('store_records')}; "
+            + ("; ".join(problems) or "every value as the log says"))
 
 
 def slice_problems(piece, enter, ret, facts, instants):
@@ -243,6 +317,34 @@ def check_unpaired(work, facts, document):
             f"unpaired {other.get('unpaired_fault_records')}")
 
 
+def check_old_log(work, facts, document):
+    """A log from before the store records (the canned one without its
+    STORE_PUT/STORE_FREE lines, the dump's count fixed) still converts: the
+    same instants but those, the same slices, no store counter."""
+    lines = facts["text"].splitlines(keepends=True)
+    kept = [line for line in lines if not re.match(r"tlbev .* type=STORE_(PUT|FREE) ", line)]
+    text = "".join(kept)
+    count = int(re.search(r"^tlbev-end records=(\d+) ", text, re.M).group(1))
+    text = re.sub(r"^tlbev-end records=\d+ ", f"tlbev-end records={count - (len(lines) - len(kept))} ",
+                  text, flags=re.M)
+    run = run_tool(variant(work, "old.log", text))
+    doc = json.loads(run.stdout) if run.returncode == 0 else {}
+    events = doc.get("traceEvents", [])
+
+    def kinds(evs, ph):
+        return sorted(e["name"] for e in evs if e.get("ph") == ph and e["name"] not in STORE_TYPES)
+
+    same = (kinds(events, "i") == kinds(document["traceEvents"], "i") and
+            kinds(events, "X") == kinds(document["traceEvents"], "X"))
+    store_counters = [e for e in events if e.get("ph") == "C" and e["name"].startswith("store ")]
+    return ("trace-json:log-without-store-records",
+            run.returncode == 0 and same and not store_counters and len(kept) < len(lines)
+            and doc.get("otherData", {}).get("store_records") == 0,
+            f"exit {run.returncode} {run.stderr.strip()[-200:]!r}; {len(lines) - len(kept)} store "
+            f"lines removed; other instants and slices as before: {same}; "
+            f"{len(store_counters)} store counter values")
+
+
 def check_refused(name, path, want_message):
     run = run_tool(path)
     return (f"trace-json:{name}", run.returncode == 1 and want_message in run.stderr
@@ -277,7 +379,8 @@ def step(ctx):
     if problems:
         return checks
     checks += [check_events(document, facts), check_tracks(document, facts),
-               check_counter(document, facts), check_slices(document, facts)]
+               check_counter(document, facts), check_store_counter(document, facts),
+               check_slices(document, facts)]
 
     with tempfile.TemporaryDirectory(dir=RUN_DIR) as work:
         out = os.path.join(work, "trace.json")
@@ -295,7 +398,7 @@ def step(ctx):
         raw_doc = json.loads(raw.stdout) if raw.returncode == 0 else {}
         raw_ts = sorted(e["ts"] for e in raw_doc.get("traceEvents", [])
                         if e.get("ph") in ("i", "X"))
-        want_ts = sorted([int(event[2]) for event in facts["events"]] +
+        want_ts = sorted([int(event[2]) for event in facts["events"] + facts["stores"]] +
                          [int(enter[2]) for enter, _ in log_pairs(facts["faults"])])
         note = raw_doc.get("otherData", {}).get("timestamps", "")
         checks.append(("trace-json:no-clock-raw-ticks", raw_ts == want_ts and "raw" in note,
@@ -309,6 +412,11 @@ def step(ctx):
                                                             count=1, flags=re.M))
         checks.append(check_refused("return-without-outcome-refused", no_outcome,
                                     "FAULT_RETURN without its outcome"))
+        no_size = variant(work, "no-size.log", re.sub(r"( type=STORE_PUT .*) bytes=\d+ stored=\d+$",
+                                                      r"\1", facts["text"], count=1, flags=re.M))
+        checks.append(check_refused("store-without-bytes-refused", no_size,
+                                    "STORE_PUT without its bytes and stored"))
+        checks.append(check_old_log(work, facts, document))
     checks.append(check_refused("malformed-refused", MALFORMED,
                                 "malformed.log:22: malformed tlbev line"))
     checks.append(check_refused("no-trace-refused", NO_TRACE, "no trace dump"))

@@ -8,7 +8,10 @@
 #   veil-region NAME|ID     one region: scheme, clear set, page states, store
 #   veil-page REGION PAGE   one page's record, its PTE and stored size
 #   veil-slabs              slab caches and their counters
-#   veil-trace-last [N]     the last N TLB events of the per-CPU trace rings
+#   veil-trace-last [N]     the last N records of the per-CPU trace rings
+#                           (TLB events, fault ends, store puts and frees)
+#   veil-threads            every kernel thread and its state
+#   veil-cpus               each online CPU and the thread it runs
 #
 # The helpers read kernel memory through the symbols (gdb reads bitfields
 # from the debug information) and physical memory through the direct map.
@@ -583,7 +586,8 @@ def enum_names(type_name, prefix):
 
 def event_names():
     """Record types to the names the dump prints: the TLB events (enum
-    tlb_event_type) and a fault's two ends (enum trace_record_type)."""
+    tlb_event_type), a fault's two ends and the store records (enum
+    trace_record_type)."""
     names = enum_names("enum tlb_event_type", "TLB_EVENT_")
     names.update(enum_names("enum trace_record_type", "TRACE_"))  # its first is TLB_EVENT_TYPES
     return {k: v for k, v in names.items() if v not in ("TYPES", "RECORD_TYPES")}
@@ -620,6 +624,7 @@ def trace_last(count):
                           "type": names.get(int(record["type"]), str(int(record["type"]))),
                           "region": int(record["region_id"]), "va": int(record["address"]),
                           "frame": int(record["frame"]),
+                          "bytes": int(record["length"]), "stored": int(record["stored"]),
                           "outcome": outcomes.get(int(record["outcome"]),
                                                   str(int(record["outcome"])))})
     found.sort(key=lambda r: (r["ts"], r["cpu"], r["seq"]))
@@ -627,7 +632,7 @@ def trace_last(count):
 
 
 class VeilTraceLast(gdb.Command):
-    """Print the last N records (TLB events, fault entries and returns) of the trace.
+    """Print the last N records (TLB events, fault entries and returns, store puts and frees) of the trace.
 Usage: veil-trace-last [N]      (N defaults to 10)
 
 Reads the per-CPU rings of mm/trace.c (whatever trace_start recorded,
@@ -646,9 +651,13 @@ by timestamp, one per line in the format of the kernel's trace dump
         records = trace_last(count)
         print(f"{len(records)} events")
         for r in records:
-            outcome = f" outcome={r['outcome']}" if r["type"] == "FAULT_RETURN" else ""
+            tail = ""
+            if r["type"] == "FAULT_RETURN":
+                tail = f" outcome={r['outcome']}"
+            elif r["type"] in ("STORE_PUT", "STORE_FREE"):
+                tail = f" bytes={r['bytes']} stored={r['stored']}"
             print(f"tlbev seq={r['seq']} cpu={r['cpu']} ts={r['ts']} type={r['type']} "
-                  f"region={r['region']} va=0x{r['va']:x} frame=0x{r['frame']:x}{outcome}")
+                  f"region={r['region']} va=0x{r['va']:x} frame=0x{r['frame']:x}{tail}")
 
 
 # ---------------------------------------------------------------- threads

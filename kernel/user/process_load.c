@@ -227,8 +227,11 @@ static int process_load_stack(struct process *process,
 		{ AT_RANDOM, 0 },	/* filled by user_stack_build */
 		{ AT_EXECFN, 0 },	/* likewise */
 	};
+	/* Executable only when PT_GNU_STACK asks (docs/user.md). */
 	int result = user_memory_map(&process->memory, top - size, size,
-				     VMM_READ | VMM_WRITE, USER_MAPPING_STACK);
+				     VMM_READ | VMM_WRITE |
+				     (image->executable_stack ? VMM_EXEC : 0),
+				     USER_MAPPING_STACK);
 	if (result)
 		return result;
 	uint8_t *buffer = kmalloc(PROCESS_STACK_BUFFER);

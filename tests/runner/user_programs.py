@@ -4,10 +4,11 @@ status) with the same command run on this machine.
 
 Programs: Debian's busybox-static (applets over a file and over stdin,
 gzip and gunzip round trips of a corpus piece) and a program compiled
-here as a user would (gcc -static, glibc), each under identity,
-compression and compression+encryption with a clear set of 16 pages per
-mapping, small enough that most pages are sealed and brought back while
-they run. The summary line must show that: evictions happened
+here as a user would (gcc -static, glibc), with a clear set of 16 pages
+per mapping, small enough that most pages are sealed and brought back
+while they run: every applet under compression+encryption, the sort and
+the round trips and the compiled program under identity and compression
+too. The summary line must show that: evictions happened
 (sealed_peak > 0) and pages were restored."""
 import os
 import re
@@ -41,6 +42,8 @@ BUSYBOX_CASES = [
     ("gunzip", ["gunzip", "-c"], "piece.gz"),
     ("false", ["false"], None),
 ]
+# Run under every scheme (the rest under compression+encryption only).
+PER_SCHEME = ("sort", "gzip", "gunzip")
 
 
 def corpus_piece(path):
@@ -109,8 +112,11 @@ def step(ctx):
     corpus_piece(os.path.join(workdir, "piece"))
     subprocess.run(["gzip", "-kn", "piece"], cwd=workdir, check=True)
     files = ("fruit", "piece", "piece.gz")
+    # Every applet under the fullest scheme; the round trips under each.
     for scheme in SCHEMES:
         for name, argv, stdin in BUSYBOX_CASES:
+            if scheme != SCHEMES[-1] and name not in PER_SCHEME:
+                continue
             host = run_host(workdir, [BUSYBOX] + argv, stdin)
             veil = run_veil(workdir, BUSYBOX, argv, stdin, scheme, files)
             checks += compare(f"busybox-{name}[{scheme}]", host, veil)

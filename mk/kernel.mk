@@ -107,7 +107,7 @@ $(call kbuild_dir,$(1))/%.o: %.c
 	@$$(if $$(Q),echo "  CC      $$< ($(1))")
 	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $(call kconfig_flags,$(1)) $$(KERNEL_GENERAL) -c $$< -o $$@
 
-$(call kbuild_dir,$(1))/%.o: %.asm boot/memlayout.inc
+$(call kbuild_dir,$(1))/%.o: %.asm boot/memlayout.inc arch/x86/trap_frame.inc
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  NASM    $$<")
 	$$(Q)$$(NASM) -f elf64 -g -F dwarf -I. -o $$@ $$<

@@ -187,16 +187,27 @@ enum fault_response region_handle_fault(struct fault_owner *owner,
 	return before == REGION_CLEAR ? FAULT_RETRY : FAULT_HANDLED;
 }
 
+/* Brings page in as a traced fault: FAULT_ENTER, the fault under the
+ * region's lock, FAULT_RETURN with its outcome. The region's result;
+ * *before gets the page's state before. */
+static int region_fault_traced(struct region *region, uint32_t page,
+			       enum region_page_state *before)
+{
+	uint64_t address = (uint64_t)(uintptr_t)region_page_address(region, page);
+
+	trace_fault_enter((uint32_t)region->id, address);
+	int result = region_fault_under_lock(region, page, before);
+	trace_fault_return((uint32_t)region->id, address,
+			   region_fault_outcome(result, *before));
+	return result;
+}
+
 enum fault_response region_serve_fault(struct region *region, uint32_t page,
 				       const char **reason)
 {
-	uint64_t address = (uint64_t)(uintptr_t)region_page_address(region, page);
 	enum region_page_state before;
+	int result = region_fault_traced(region, page, &before);
 
-	trace_fault_enter((uint32_t)region->id, address);
-	int result = region_fault_under_lock(region, page, &before);
-	trace_fault_return((uint32_t)region->id, address,
-			   region_fault_outcome(result, before));
 	if (result != REGION_OK) {
 		*reason = region_fault_error_reason(result);
 		return FAULT_ERROR;
@@ -207,16 +218,11 @@ enum fault_response region_serve_fault(struct region *region, uint32_t page,
 /* The fault of a workload that takes no trap (the demo's): traced as one. */
 int region_fault_page(struct region *region, uint32_t page)
 {
-	if (page >= region->pages)
-		return REGION_BAD_ARGUMENT;
-	uint64_t address = (uint64_t)(uintptr_t)region_page_address(region, page);
 	enum region_page_state before;
 
-	trace_fault_enter((uint32_t)region->id, address);
-	int result = region_fault_under_lock(region, page, &before);
-	trace_fault_return((uint32_t)region->id, address,
-			   region_fault_outcome(result, before));
-	return result;
+	if (page >= region->pages)
+		return REGION_BAD_ARGUMENT;
+	return region_fault_traced(region, page, &before);
 }
 
 int region_unmap_page(struct region *region, uint32_t page)

@@ -20,7 +20,7 @@ section .text
 extern trap_dispatch
 global trap_return
 
-%define CPU_ENTRY_STACK_TOP 8	; struct cpu_local (arch/x86/user_cpu.c)
+%include "arch/x86/trap_frame.inc"
 %define MSR_GS_BASE 0xc0000101
 
 isr_common:
@@ -72,21 +72,7 @@ isr_common:
 	push 0				; reserved
 	push 1				; gs_swapped
 .save:
-	push rax
-	push rbx
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push rbp
-	push r8
-	push r9
-	push r10
-	push r11
-	push r12
-	push r13
-	push r14
-	push r15
+	PUSH_GENERAL
 	mov rdi, rsp
 	cld
 	; the CPU aligned RSP to 16 before its 5 pushes; with our 19 pushes of
@@ -95,21 +81,7 @@ isr_common:
 ; The exit of every frame (interrupts, exceptions, and system calls that
 ; do not leave by SYSRET): RSP points at a struct trap_frame.
 trap_return:
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop r11
-	pop r10
-	pop r9
-	pop r8
-	pop rbp
-	pop rdi
-	pop rsi
-	pop rdx
-	pop rcx
-	pop rbx
-	pop rax
+	POP_GENERAL
 	cmp qword [rsp], 0		; gs_swapped
 	je .gs_kept
 	swapgs

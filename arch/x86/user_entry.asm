@@ -15,8 +15,7 @@
 BITS 64
 section .text
 
-%define CPU_ENTRY_STACK_TOP 8	; struct cpu_local: checked in user_cpu.c
-%define CPU_ENTRY_USER_STACK 16
+%include "arch/x86/trap_frame.inc"
 %define USER_DATA 0x1b		; arch/x86/gdt.h
 %define USER_CODE 0x23
 %define SYSCALL_VECTOR 0x100	; not a vector: marks a system call's frame
@@ -27,32 +26,6 @@ extern syscall_dispatch
 extern user_return_prepare
 extern trap_return
 extern user_smap_enabled
-
-; struct trap_frame offsets (from its start, the lowest address)
-%define F_R11 32
-%define F_RCX 96
-%define F_RIP 152
-%define F_CS 160
-%define F_RFLAGS 168
-%define F_SS 184
-
-%macro PUSH_GENERAL 0
-	push rax
-	push rbx
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push rbp
-	push r8
-	push r9
-	push r10
-	push r11
-	push r12
-	push r13
-	push r14
-	push r15
-%endmacro
 
 global arch_syscall_entry
 arch_syscall_entry:

@@ -20,3 +20,22 @@ $(TEST_INITRAMFS): $(USER_PROGRAMS) tests/user/motd.txt tools/make-initramfs
 
 .PHONY: user-programs
 user-programs: $(USER_PROGRAMS) $(TEST_INITRAMFS)
+
+# make run's initramfs: the program the demo runs after its own workload
+# (kernel/demo/demo_user.c reads /veil-demo/argv): Debian's busybox
+# (package busybox-static) hashing 256 KiB of the page corpus when the
+# machine has it, else the memory workload of tests/user.
+RUN_INITRAMFS := $(BUILD)/initramfs-run.cpio
+RUN_BUSYBOX   := $(wildcard /bin/busybox)
+
+$(BUILD)/demo-piece.pages: $(TREE_CORPUS)
+	head -c 262144 $< > $@
+
+$(BUILD)/demo-argv: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\0' $(if $(RUN_BUSYBOX),/bin/busybox sha256sum /data/corpus-piece,/bin/memory 4) > $@.new
+	@cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
+
+$(RUN_INITRAMFS): $(BUILD)/demo-argv $(BUILD)/demo-piece.pages $(USER_BUILD)/memory tools/make-initramfs $(RUN_BUSYBOX)
+	tools/make-initramfs $@ $(BUILD)/demo-argv:/veil-demo/argv \
+		$(if $(RUN_BUSYBOX),$(RUN_BUSYBOX):/bin/busybox $(BUILD)/demo-piece.pages:/data/corpus-piece,$(USER_BUILD)/memory:/bin/memory)

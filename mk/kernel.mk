@@ -174,8 +174,8 @@ endef
 
 # The demo's page corpus (DEMO_CORPUS, mk/demo.mk) rides on the ISO as
 # /boot/corpus.pages; with DEMO_CORPUS empty the demo synthesises.
-$(BUILD)/veil.iso: $(KBUILD)/veil.elf $(BUILD)/veil-config tools/grub/veil.cfg $(DEMO_CORPUS_ISO)
-	$(call make_iso,$@,$(BUILD)/iso,tools/grub/veil.cfg,$(DEMO_CORPUS_ISO),$(KBUILD)/veil.elf)
+$(BUILD)/veil.iso: $(KBUILD)/veil.elf $(BUILD)/veil-config tools/grub/veil.cfg $(DEMO_CORPUS_ISO) $(RUN_INITRAMFS)
+	$(call make_iso,$@,$(BUILD)/iso,tools/grub/veil.cfg,$(DEMO_CORPUS_ISO) $(RUN_INITRAMFS),$(KBUILD)/veil.elf)
 
 $(BUILD)/veil-test.iso: $(TEST_KBUILD)/veil.elf tools/grub/veil-test.cfg $(BUILD)/bootcheck.bin $(TEST_INITRAMFS)
 	$(call make_iso,$@,$(BUILD)/iso-test,tools/grub/veil-test.cfg,$(BUILD)/bootcheck.bin $(TEST_INITRAMFS),$(TEST_KBUILD)/veil.elf)

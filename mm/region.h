@@ -79,6 +79,7 @@ struct region_group {
 	uint64_t sealed_peak;		/* the most sealed_pages has been */
 	uint64_t seals;			/* pages sealed, ever */
 	uint64_t seal_bytes;		/* store bytes those seals took */
+	uint64_t faults;		/* faults the members resolved */
 };
 
 struct region_config {
@@ -221,10 +222,11 @@ static inline void *region_page_address(const struct region *region,
 /* Serves a fault on page of region for its owner when that owner is not
  * the region area's (a process's mappings): FAULT_HANDLED once the page
  * is present, FAULT_RETRY when it was already (another path mapped it),
- * FAULT_ERROR with *reason when it cannot be brought back. Traced as
- * region_handle_fault is. */
+ * FAULT_ERROR with *reason when it cannot be brought back; *result is
+ * the region's result (REGION_NO_MEMORY: no frame, page-table page or
+ * store read now). Traced as region_handle_fault is. */
 enum fault_response region_serve_fault(struct region *region, uint32_t page,
-				       const char **reason);
+				       const char **reason, int *result);
 
 /* Calls fn for each region (registry order), under the registry lock. */
 void region_for_each(void (*fn)(struct region *region, void *arg), void *arg);

@@ -78,8 +78,12 @@ static int region_fault_in(struct region *region, uint32_t page)
 			break;	/* over the limit for now: nothing is lost */
 	}
 	int result = region_transition(region, page, REGION_CAUSE_FAULT);
-	if (result == REGION_OK)
+	if (result == REGION_OK) {
 		region->stats.faults++;
+		if (region->group)
+			__atomic_add_fetch(&region->group->faults, 1,
+					   __ATOMIC_RELAXED);
+	}
 	else if (result == REGION_INTEGRITY &&
 		 region_transition(region, page, REGION_CAUSE_POISON) != REGION_OK)
 		log_error("region %s: page %u: could not be marked poisoned",
@@ -203,13 +207,13 @@ static int region_fault_traced(struct region *region, uint32_t page,
 }
 
 enum fault_response region_serve_fault(struct region *region, uint32_t page,
-				       const char **reason)
+				       const char **reason, int *result)
 {
 	enum region_page_state before;
-	int result = region_fault_traced(region, page, &before);
 
-	if (result != REGION_OK) {
-		*reason = region_fault_error_reason(result);
+	*result = region_fault_traced(region, page, &before);
+	if (*result != REGION_OK) {
+		*reason = region_fault_error_reason(*result);
 		return FAULT_ERROR;
 	}
 	return before == REGION_CLEAR ? FAULT_RETRY : FAULT_HANDLED;

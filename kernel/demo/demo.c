@@ -220,6 +220,7 @@ void demo_boot(void)
 	}
 	demo_options_default(&options);
 	demo_run(&options);
+	demo_user_boot();
 }
 
 void demo_print_stats(void)

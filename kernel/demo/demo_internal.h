@@ -124,4 +124,7 @@ void demo_format_count(char *buffer, size_t size, uint64_t count);
 /* Bytes as "812 KiB" or "3.4 MiB". */
 void demo_format_bytes(char *buffer, size_t size, int64_t bytes);
 
+/* The demo's real program (demo_user.c), when the initramfs names one. */
+void demo_user_boot(void);
+
 #endif

@@ -244,7 +244,13 @@ void process_exit(int status)
 	thread_current()->process = NULL;
 	vmm_space_switch(vmm_kernel_space());
 	process_release(process);
+	__atomic_store_n(&process->ended, true, __ATOMIC_RELEASE);
 	thread_exit();
+}
+
+bool process_ended(const struct process *process)
+{
+	return __atomic_load_n(&process->ended, __ATOMIC_ACQUIRE);
 }
 
 void process_wait(struct process *process, struct process_result *result)

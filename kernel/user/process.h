@@ -99,6 +99,7 @@ struct process {
 	uint64_t spawned_ns;		/* uptime at process_spawn */
 	const char *end_reason;		/* NULL for a normal exit */
 	bool load_failed;		/* never reached user mode */
+	bool ended;			/* its memory given back: release store */
 };
 
 /* Results (negative): the Linux error numbers of user_errno.h. */
@@ -116,6 +117,9 @@ struct process_info {
 };
 /* Fills up to max entries; returns how many processes there are. */
 unsigned process_snapshot(struct process_info *out, unsigned max);
+
+/* Whether process has ended (its waiter will not wait long). */
+bool process_ended(const struct process *process);
 
 /* The calling thread's process, or NULL for a kernel thread. */
 struct process *process_current(void);

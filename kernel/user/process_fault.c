@@ -9,8 +9,11 @@
 #include "kernel/user/process.h"
 
 /* The signal Linux would send for the exception. */
-static int process_fault_signal(const struct trap_info *info)
+static int process_fault_signal(const struct process *process,
+				const struct trap_info *info)
 {
+	if (process->memory.out_of_memory)
+		return PROCESS_SIGNAL_KILL;	/* as the OOM killer sends */
 	switch (info->class) {
 	case TRAP_CLASS_ARITHMETIC:
 		return PROCESS_SIGNAL_FPE;
@@ -27,6 +30,7 @@ static const char *process_signal_name(int signal)
 	switch (signal) {
 	case PROCESS_SIGNAL_FPE: return "SIGFPE";
 	case PROCESS_SIGNAL_ILL: return "SIGILL";
+	case PROCESS_SIGNAL_KILL: return "SIGKILL";
 	}
 	return "SIGSEGV";
 }
@@ -34,7 +38,7 @@ static const char *process_signal_name(int signal)
 void trap_user_exception(const struct trap_info *info)
 {
 	struct process *process = process_current();
-	int signal = process_fault_signal(info);
+	int signal = process_fault_signal(process, info);
 
 	if (info->fault_response >= 0)
 		log_error("user: %s (pid %d) killed by %s: %s access at 0x%llx "

@@ -424,7 +424,16 @@ enum fault_response user_memory_fault(struct user_memory *memory,
 		return FAULT_ERROR;
 	}
 	uint32_t page = (uint32_t)((fault->address - region->base) / USER_PAGE);
-	return region_serve_fault(region, page, reason);
+	int result;
+	enum fault_response response = region_serve_fault(region, page, reason,
+							  &result);
+	if (result == REGION_NO_MEMORY) {
+		/* The machine has no frame for it: the process ends as
+		 * Linux's out-of-memory killer would end it. */
+		memory->out_of_memory = true;
+		*reason = "out of memory: no frame for the page";
+	}
+	return response;
 }
 
 bool user_memory_allows(struct user_memory *memory, uint64_t start,

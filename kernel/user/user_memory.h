@@ -61,6 +61,7 @@ struct user_memory {
 	struct region_stats retired;	/* summed from destroyed regions */
 	struct region_group group;	/* every mapping's region counted */
 	uint64_t regions;		/* regions created, in all */
+	bool out_of_memory;		/* a fault found no frame */
 };
 
 /* Results: 0 or a negative Linux error (kernel/user/user_errno.h). */

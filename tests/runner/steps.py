@@ -591,8 +591,26 @@ def bad_input_memory(ctx):
     return checks
 
 
+def bad_input_user_oom(ctx):
+    """A user program that fills a small machine's RAM with incompressible
+    pages is ended as the out-of-memory killer would (SIGKILL, reported),
+    gives every frame back, and the next program runs."""
+    name = "user-oom"
+    run = boot(ctx, name, "ktest=user.out_of_memory_is_sigkill user_test_oom loglevel=6",
+               memory="64M", timeout=180)
+    checks = judge_boot(name, run)
+    checks += ktap_checks(name, ktap.parse(run.output, name),
+                          {"user.out_of_memory_is_sigkill":
+                           "the boot asked for it (user_test_oom)"})
+    checks.append((f"{name}:report", "killed by SIGKILL" in run.output and
+                   "out of memory" in run.output,
+                   "expected the process's report: killed by SIGKILL, out of memory"))
+    return checks
+
+
 def step_bad_input(ctx):
     checks = bad_input_memory(ctx)
+    checks += bad_input_user_oom(ctx)
     run = boot(ctx, "unknown-option", "ktest=ktest.catch_without_exception frobnicate=3",
                timeout=60)
     checks += judge_boot("unknown-option", run)

@@ -3,6 +3,7 @@
  * report it, end the process as the matching signal would, take back all
  * it held, and go on. Built with musl-gcc -static (tests/user).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,25 @@ int main(int argc, char **argv)
 	}
 	else if (strcmp(how, "illegal") == 0)
 		__asm__ volatile("ud2");
-	else if (strcmp(how, "protected") == 0) {
+	else if (strcmp(how, "oom") == 0) {
+		/* Incompressible pages until the machine has no frame left
+		 * (or mmap says no more: that ends the program with 3). */
+		uint64_t state = 0x9e3779b97f4a7c15ull;
+		for (;;) {
+			uint64_t *chunk = mmap(NULL, 1 << 22, PROT_READ | PROT_WRITE,
+					       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (chunk == MAP_FAILED) {
+				printf("mmap refused: no more memory\n");
+				return 3;
+			}
+			for (size_t i = 0; i < (1 << 22) / 8; i++) {
+				state ^= state << 13;
+				state ^= state >> 7;
+				state ^= state << 17;
+				chunk[i] = state;
+			}
+		}
+	} else if (strcmp(how, "protected") == 0) {
 		char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		page[0] = 1;

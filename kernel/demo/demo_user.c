@@ -1,0 +1,104 @@
+/*
+ * The demo's second part: a real program (the one the boot's initramfs
+ * names in /veil-demo/argv: `make run` puts Debian's busybox there, over a
+ * piece of the page corpus) runs with its memory compressed and encrypted
+ * and a small clear set, while a status line shows its faults, seals and
+ * sealed pages as they happen, then its summary.
+ */
+#include <stdint.h>
+#include <string.h>
+#include "kernel/demo/demo.h"
+#include "kernel/demo/demo_internal.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/time.h"
+#include "kernel/sched/sched.h"
+#include "kernel/user/initramfs.h"
+#include "kernel/user/process.h"
+
+#define DEMO_USER_CLEAR 16		/* pages per mapping */
+#define DEMO_USER_STATUS_MS 250
+
+/* The program's counters now (atomics the regions update). */
+static void demo_user_status(const struct process *process, uint64_t start)
+{
+	const struct region_group *group = &process->memory.group;
+	uint64_t ms = (time_uptime_ns() - start) / 1000000u;
+
+	printk("demo-user: %3llu.%01llu s  %6llu faults  %6llu seals  %5llu sealed now\n",
+	       (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000 / 100),
+	       (unsigned long long)__atomic_load_n(&group->faults, __ATOMIC_RELAXED),
+	       (unsigned long long)__atomic_load_n(&group->seals, __ATOMIC_RELAXED),
+	       (unsigned long long)__atomic_load_n(&group->sealed_pages, __ATOMIC_RELAXED));
+}
+
+/* The argv of /veil-demo/argv (NUL-terminated words) into words. */
+static unsigned demo_user_words(const struct cpio_entry *file, char *copy,
+				size_t size, const char **argv, unsigned max)
+{
+	size_t length = file->size < size - 1 ? file->size : size - 1;
+	unsigned count = 0;
+
+	memcpy(copy, file->data, length);
+	copy[length] = '\0';
+	for (size_t at = 0; at < length && count < max; at += strlen(copy + at) + 1)
+		argv[count++] = copy + at;
+	argv[count] = NULL;
+	return count;
+}
+
+static void demo_user_summary(const char *path, const struct process_result *ended)
+{
+	const struct region_group *totals = &ended->totals;
+	uint64_t hundredths = totals->seal_bytes ?
+		totals->seals * 409600 / totals->seal_bytes : 0;
+
+	printk("demo-user: %s ended with status %d in %llu ms: %llu faults "
+	       "(%llu restores), %llu pages sealed (at most %llu at once), "
+	       "store ratio %llu.%02llux\n", path,
+	       (ended->wait_status & 0x7f) ? 128 + (ended->wait_status & 0x7f)
+					   : (ended->wait_status >> 8) & 0xff,
+	       (unsigned long long)(ended->runtime_ns / 1000000u),
+	       (unsigned long long)ended->stats.faults,
+	       (unsigned long long)ended->stats.restores,
+	       (unsigned long long)totals->seals,
+	       (unsigned long long)totals->sealed_peak,
+	       (unsigned long long)(hundredths / 100),
+	       (unsigned long long)(hundredths % 100));
+}
+
+void demo_user_boot(void)
+{
+	static char words[1024];
+	const char *argv[PROCESS_ARGUMENTS_MAX + 1];
+	struct cpio_entry file;
+	struct process *process;
+	struct process_result ended;
+
+	if (initramfs_find("/veil-demo/argv", &file) != CPIO_OK ||
+	    demo_user_words(&file, words, sizeof(words), argv,
+			    PROCESS_ARGUMENTS_MAX) == 0)
+		return;	/* this boot carries no program for the demo */
+	struct process_config config = {
+		.path = argv[0],
+		.argv = argv,
+		.scheme = demo_default_scheme(false),
+		.clear_pages = DEMO_USER_CLEAR,
+		.input = "",
+	};
+	printk("\ndemo-user: a real program, its memory under %s, %u pages "
+	       "clear per mapping:", config.scheme, DEMO_USER_CLEAR);
+	for (unsigned i = 0; argv[i]; i++)
+		printk(" %s", argv[i]);
+	printk("\n");
+	uint64_t start = time_uptime_ns();
+	if (process_spawn(&config, &process) != 0) {
+		printk("demo-user: cannot start %s\n", argv[0]);
+		return;
+	}
+	while (!process_ended(process)) {
+		thread_sleep_ms(DEMO_USER_STATUS_MS);
+		demo_user_status(process, start);
+	}
+	process_wait(process, &ended);
+	demo_user_summary(argv[0], &ended);
+}

@@ -78,3 +78,10 @@ plots: deps $(BUILD)/veil.iso
 	tools/veil-session --quiet --log $(BUILD)/plots/session.log $(PLOT_SESSION)
 	@test -f $(BUILD)/bench-sweep.log || { echo "plots: no $(BUILD)/bench-sweep.log: running make bench-sweep first"; tools/bench-sweep >/dev/null; }
 	tools/veil-plot -o $(BUILD)/plots $(BUILD)/plots/session.log $(BUILD)/bench-sweep.log
+
+# make bench-user: real programs under each scheme and clear-set size,
+# instructions under qemu -icount (tools/bench-user says what each field
+# is); figures in build/bench-user.log.
+.PHONY: bench-user
+bench-user: deps $(BUILD)/veil.iso $(USER_BUILD)/memory $(TREE_CORPUS)
+	@tools/bench-user

@@ -25,6 +25,7 @@
 #include "kernel/console.h"
 #include "kernel/shell/shell.h"
 #include "kernel/user/initramfs.h"
+#include "kernel/user/process.h"
 #include "kernel/user/user_exec.h"
 #include "kernel/smp.h"
 #include "kernel/lib/time.h"
@@ -195,6 +196,7 @@ void kmain(uint32_t magic, uint32_t info_physical)
 	smp_boot();
 	region_boot_init();
 	initramfs_boot_init();
+	process_boot_check();
 	ktest_init();
 	log_info("boot: up after %llu ms",
 		 (unsigned long long)(time_uptime_ns() / 1000000u));

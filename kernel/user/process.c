@@ -32,15 +32,33 @@ static int process_next_pid = 1;
 static char process_scheme[64] = PROCESS_SCHEME_DEFAULT;
 static uint32_t process_clear = USER_CLEAR_DEFAULT;
 
+/* Kept as text: the command line is read before the transforms are
+ * registered, so the scheme is checked by process_boot_check. */
 static bool process_set_scheme(const char *value)
 {
-	struct scheme scheme;
-
-	if (scheme_parse(value, &scheme) != 0 ||
-	    strlen(value) >= sizeof(process_scheme))
+	if (!value[0] || strlen(value) >= sizeof(process_scheme))
 		return false;
 	strlcpy(process_scheme, value, sizeof(process_scheme));
 	return true;
+}
+
+/* Set once by process_boot_check when user_scheme= was refused. */
+static bool process_scheme_refused;
+
+bool process_boot_check(void)
+{
+	struct scheme scheme;
+
+	if (process_scheme_refused)
+		return false;
+	if (scheme_parse(process_scheme, &scheme) == 0)
+		return true;
+	process_scheme_refused = true;
+	log_error("user: user_scheme=%s is not a scheme this kernel has: "
+		  "user programs use %s", process_scheme,
+		  PROCESS_SCHEME_DEFAULT);
+	strlcpy(process_scheme, PROCESS_SCHEME_DEFAULT, sizeof(process_scheme));
+	return false;
 }
 CMDLINE_OPTION(user_scheme, "user_scheme",
 	       "POLICY[:XF,...]: the scheme of user programs' memory (" PROCESS_SCHEME_DEFAULT ")",

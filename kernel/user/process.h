@@ -133,6 +133,11 @@ void process_exit(int status) __attribute__((noreturn));
 #define PROCESS_SIGNAL_KILL 9
 #define PROCESS_SIGNAL_SEGV 11
 
+/* Checks user_scheme= once the transforms are registered (at boot, after
+ * the regions' start): false, with an error said and the default put
+ * back, when it names a scheme this kernel does not have (and false at
+ * every later call). */
+bool process_boot_check(void);
 /* Defaults from the command line (user_scheme=, user_clear=). */
 const char *process_default_scheme(void);
 uint32_t process_default_clear(void);

@@ -106,6 +106,14 @@ void user_exec_run(void)
 	struct process *process;
 	struct process_result ended;
 
+	if (!process_boot_check()) {
+		printk("veil-exec: refused: the scheme asked for is not one "
+		       "this kernel has\n");
+		machine_exit(MACHINE_FAILED);
+	}
+	/* What the program runs under, for veil-exec to check. */
+	printk("veil-exec: scheme=%s clear=%u\n", process_default_scheme(),
+	       process_default_clear());
 	if (initramfs_find("/veil-exec/argv", &file) != CPIO_OK ||
 	    user_exec_words(&file, words, sizeof(words), argv) == 0) {
 		printk("veil-exec: no /veil-exec/argv in the initramfs: "

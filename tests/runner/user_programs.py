@@ -72,9 +72,10 @@ def run_veil(workdir, program, argv, stdin, scheme, files):
     return run.returncode, run.stdout, run.stderr.decode(errors="replace")
 
 
-def compare(name, host, veil):
+def compare(name, host, veil, scheme=None):
     """Checks of one run: same status and bytes, a summary that shows
-    pages sealed and restored."""
+    pages sealed and restored, and a store ratio that shows the scheme
+    took effect (1.00 under identity, above 1 when compressing)."""
     status, stdout = host
     veil_status, veil_stdout, veil_stderr = veil
     summary = SUMMARY.search(veil_stderr)
@@ -88,6 +89,13 @@ def compare(name, host, veil):
          and int(summary.group(3)) > 0,
          "no summary with sealed and restored pages: " + veil_stderr[-300:]),
     ]
+    if summary and scheme:
+        ratio = summary.group(5)
+        identity = scheme == "clock:identity"
+        ok = ratio == "1.00" if identity else (ratio != "n/a" and float(ratio) > 1.0)
+        checks.append((name + ":scheme-applied", ok,
+                       f"store_ratio={ratio} under {scheme}: expected "
+                       f"{'1.00' if identity else 'above 1 (compressed)'}"))
     return checks
 
 
@@ -119,7 +127,7 @@ def step(ctx):
                 continue
             host = run_host(workdir, [BUSYBOX] + argv, stdin)
             veil = run_veil(workdir, BUSYBOX, argv, stdin, scheme, files)
-            checks += compare(f"busybox-{name}[{scheme}]", host, veil)
+            checks += compare(f"busybox-{name}[{scheme}]", host, veil, scheme)
     # A program compiled here, as a user would: glibc, gcc -static.
     source = os.path.join("tests", "user", "hello.c")
     program = os.path.join(workdir, "hello-glibc")

@@ -66,9 +66,10 @@ bench-shootdown: deps $(BUILD)/veil.iso
 
 # Charts of a short scripted session (the boot demo, a traced demo run and
 # two more runs under other codecs, each with 60 samples, and their stats)
-# and of the window sweep, as PNGs in build/plots/. Without a
-# build/bench-sweep.log the sweep is run first (make bench-sweep, a few
-# minutes under -icount).
+# and of the window sweep and real programs' slowdown, as PNGs in
+# build/plots/. Without a build/bench-sweep.log the sweep is run first
+# (make bench-sweep, a few minutes under -icount); without a
+# build/bench-user.log, a short bench-user (the memory workload alone).
 PLOT_DEMO    := pages=512 accesses=6000 status=off samples=60
 PLOT_SESSION := "trace on" "run demo $(PLOT_DEMO)" "trace off" "trace dump" "stats" \
                 "run demo $(PLOT_DEMO) scheme=clock:lz4" "stats" \
@@ -77,7 +78,8 @@ plots: deps $(BUILD)/veil.iso
 	@mkdir -p $(BUILD)/plots
 	tools/veil-session --quiet --log $(BUILD)/plots/session.log $(PLOT_SESSION)
 	@test -f $(BUILD)/bench-sweep.log || { echo "plots: no $(BUILD)/bench-sweep.log: running make bench-sweep first"; tools/bench-sweep >/dev/null; }
-	tools/veil-plot -o $(BUILD)/plots $(BUILD)/plots/session.log $(BUILD)/bench-sweep.log
+	@test -f $(BUILD)/bench-user.log || { echo "plots: no $(BUILD)/bench-user.log: running a short make bench-user first"; $(MAKE) --no-print-directory $(USER_BUILD)/memory $(TREE_CORPUS) >/dev/null; tools/bench-user --short >/dev/null; }
+	tools/veil-plot -o $(BUILD)/plots $(BUILD)/plots/session.log $(BUILD)/bench-sweep.log $(BUILD)/bench-user.log
 
 # make bench-user: real programs under each scheme and clear-set size,
 # instructions under qemu -icount (tools/bench-user says what each field

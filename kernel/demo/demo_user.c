@@ -31,21 +31,6 @@ static void demo_user_status(const struct process *process, uint64_t start)
 	       (unsigned long long)__atomic_load_n(&group->sealed_pages, __ATOMIC_RELAXED));
 }
 
-/* The argv of /veil-demo/argv (NUL-terminated words) into words. */
-static unsigned demo_user_words(const struct cpio_entry *file, char *copy,
-				size_t size, const char **argv, unsigned max)
-{
-	size_t length = file->size < size - 1 ? file->size : size - 1;
-	unsigned count = 0;
-
-	memcpy(copy, file->data, length);
-	copy[length] = '\0';
-	for (size_t at = 0; at < length && count < max; at += strlen(copy + at) + 1)
-		argv[count++] = copy + at;
-	argv[count] = NULL;
-	return count;
-}
-
 static void demo_user_summary(const char *path, const struct process_result *ended)
 {
 	const struct region_group *totals = &ended->totals;
@@ -75,7 +60,7 @@ void demo_user_boot(void)
 	struct process_result ended;
 
 	if (initramfs_find("/veil-demo/argv", &file) != CPIO_OK ||
-	    demo_user_words(&file, words, sizeof(words), argv,
+	    initramfs_words(&file, words, sizeof(words), argv,
 			    PROCESS_ARGUMENTS_MAX) == 0)
 		return;	/* this boot carries no program for the demo */
 	struct process_config config = {

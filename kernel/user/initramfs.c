@@ -41,6 +41,21 @@ void initramfs_boot_init(void)
 	}
 }
 
+unsigned initramfs_words(const struct cpio_entry *file, char *copy,
+			 size_t size, const char **argv, unsigned max)
+{
+	size_t length = file->size < size - 1 ? file->size : size - 1;
+	unsigned count = 0;
+
+	memcpy(copy, file->data, length);
+	copy[length] = '\0';
+	for (size_t at = 0; at < length && count < max;
+	     at += strlen(copy + at) + 1)
+		argv[count++] = copy + at;
+	argv[count] = NULL;
+	return count;
+}
+
 bool initramfs_present(void)
 {
 	return initramfs_bytes != NULL;

@@ -24,4 +24,10 @@ void initramfs_archive(const void **archive, size_t *size);
  * error for a malformed archive. */
 int initramfs_find(const char *path, struct cpio_entry *entry);
 
+/* The NUL-terminated words of file (an argv file: /veil-exec/argv,
+ * /veil-demo/argv), copied into copy (size bytes, the last words cut when
+ * it is short) and pointed at from argv (max words, then NULL): how many. */
+unsigned initramfs_words(const struct cpio_entry *file, char *copy,
+			 size_t size, const char **argv, unsigned max);
+
 #endif

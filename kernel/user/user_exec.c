@@ -49,24 +49,6 @@ static void user_exec_output(void *context, int fd, const char *bytes,
 	printk_frame(header, (size_t)size, bytes, length);
 }
 
-/* Splits the argv file into words (pointers into words_copy). */
-static unsigned user_exec_words(const struct cpio_entry *file,
-				char *words_copy, size_t copy_size,
-				const char **argv)
-{
-	size_t length = file->size < copy_size - 1 ? file->size : copy_size - 1;
-	unsigned count = 0;
-
-	memcpy(words_copy, file->data, length);
-	words_copy[length] = '\0';
-	for (size_t at = 0; at < length && count < USER_EXEC_WORDS_MAX;) {
-		argv[count++] = words_copy + at;
-		at += strlen(words_copy + at) + 1;
-	}
-	argv[count] = NULL;
-	return count;
-}
-
 /* The exit status a shell would give: the code, or 128 + the signal. */
 static int user_exec_shell_status(int wait_status)
 {
@@ -115,7 +97,8 @@ void user_exec_run(void)
 	printk("veil-exec: scheme=%s clear=%u\n", process_default_scheme(),
 	       process_default_clear());
 	if (initramfs_find("/veil-exec/argv", &file) != CPIO_OK ||
-	    user_exec_words(&file, words, sizeof(words), argv) == 0) {
+	    initramfs_words(&file, words, sizeof(words), argv,
+			    USER_EXEC_WORDS_MAX) == 0) {
 		printk("veil-exec: no /veil-exec/argv in the initramfs: "
 		       "nothing to run\n");
 		machine_exit(MACHINE_FAILED);

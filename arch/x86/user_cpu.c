@@ -53,7 +53,6 @@ void user_enter_frame(uint64_t entry, uint64_t stack_pointer,
 /* Read by the copy routines (user_entry.asm): STAC/CLAC exist only with
  * SMAP. Set by the boot CPU; the others have the same CPU model. */
 bool user_smap_enabled;
-static bool user_smep_enabled;
 /* The thread whose user SSE state CPU i's registers hold, or NULL;
  * touched by CPU i only, with interrupts off. */
 static struct thread *user_fpu_owner[CONFIG_MAX_CPUS];
@@ -87,25 +86,13 @@ void user_cpu_init(void)
 	wrmsr(MSR_LSTAR, (uint64_t)arch_syscall_entry);
 	wrmsr(MSR_FMASK, SYSCALL_FLAGS_MASK);
 	uint64_t cr4 = read_cr4();
-	if (user_cpuid_leaf7_ebx(7)) {
+	if (user_cpuid_leaf7_ebx(7))
 		cr4 |= CR4_SMEP;
-		user_smep_enabled = true;
-	}
 	if (user_cpuid_leaf7_ebx(20)) {
 		cr4 |= CR4_SMAP;
 		user_smap_enabled = true;
 	}
 	write_cr4(cr4);
-}
-
-bool user_cpu_has_smep(void)
-{
-	return user_smep_enabled;
-}
-
-bool user_cpu_has_smap(void)
-{
-	return user_smap_enabled;
 }
 
 bool user_context_attach(struct thread *thread)

@@ -97,8 +97,6 @@ struct process {
 	/* How it ended, filled as it ends. */
 	struct process_result result;
 	uint64_t spawned_ns;		/* uptime at process_spawn */
-	const char *end_reason;		/* NULL for a normal exit */
-	bool load_failed;		/* never reached user mode */
 	bool ended;			/* its memory given back: release store */
 };
 

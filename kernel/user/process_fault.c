@@ -55,6 +55,5 @@ void trap_user_exception(const struct trap_info *info)
 			  process_signal_name(signal),
 			  trap_vector_label(info->vector),
 			  (unsigned long long)info->instruction);
-	process->end_reason = process_signal_name(signal);
 	process_exit(signal);
 }

@@ -290,11 +290,7 @@ void process_thread_main(void *argument)
 	int result = user_context_attach(self) ?
 			     process_load(process, &entry, &stack_pointer) :
 			     -USER_ENOMEM;
-	if (result) {
-		process->load_failed = true;
-		process->end_reason = "the program could not be loaded";
-		/* As a shell reports a command it could not run. */
+	if (result)	/* as a shell reports a command it could not run */
 		process_exit(PROCESS_STATUS_EXITED(127));
-	}
 	user_enter(entry, stack_pointer);
 }

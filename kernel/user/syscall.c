@@ -53,18 +53,12 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 
 /* Bit n: number n was answered -ENOSYS and logged. */
 static uint64_t syscall_reported[(SYSCALL_TABLE_SIZE + 63) / 64 + 1];
-static unsigned syscall_reported_count;
 
 const char *syscall_name(uint64_t number)
 {
 	if (number < SYSCALL_TABLE_SIZE && syscall_table[number].name)
 		return syscall_table[number].name;
 	return "?";
-}
-
-unsigned syscall_unimplemented_count(void)
-{
-	return __atomic_load_n(&syscall_reported_count, __ATOMIC_RELAXED);
 }
 
 static long syscall_unimplemented(uint64_t number)
@@ -76,7 +70,6 @@ static long syscall_unimplemented(uint64_t number)
 
 	if (!(old & bit)) {
 		struct process *process = process_current();
-		__atomic_fetch_add(&syscall_reported_count, 1, __ATOMIC_RELAXED);
 		log_warn("user: %s (pid %d) called %s (%llu), which Veil does "
 			 "not have: -ENOSYS%s", process ? process->name : "?",
 			 process ? process->pid : 0, syscall_name(number),

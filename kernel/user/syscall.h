@@ -27,8 +27,6 @@ struct syscall_entry {
 long syscall_run(uint64_t number, const uint64_t argument[6]);
 /* The name of number ("?" when unknown). */
 const char *syscall_name(uint64_t number);
-/* How many distinct unimplemented numbers were asked for since boot. */
-unsigned syscall_unimplemented_count(void);
 
 /* Handlers, by file. */
 long syscall_read(const uint64_t a[6]);

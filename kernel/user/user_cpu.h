@@ -23,9 +23,6 @@ uint64_t user_address_limit(void);
 /* Sets up this CPU to take system calls and to protect the kernel from
  * user pages (SMEP/SMAP when the CPU has them). Each CPU, at start. */
 void user_cpu_init(void);
-/* Whether the CPU runs with SMEP and SMAP (for reports and tests). */
-bool user_cpu_has_smep(void);
-bool user_cpu_has_smap(void);
 
 /* Gives the calling thread a user context (allocated, zeroed registers,
  * default SSE control words); false when memory is short. Before the

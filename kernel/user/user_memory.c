@@ -98,7 +98,6 @@ static struct user_backing *user_backing_create(struct user_memory *memory,
 		return NULL;
 	}
 	backing->users = 1;
-	memory->regions++;
 	return backing;
 }
 
@@ -455,25 +454,6 @@ bool user_memory_allows(struct user_memory *memory, uint64_t start,
 	}
 	spin_unlock_irqrestore(&memory->lock, flags);
 	return allowed;
-}
-
-void user_memory_stats(struct user_memory *memory, struct region_stats *sum)
-{
-	*sum = memory->retired;
-	for (struct user_mapping *m = memory->mappings; m; m = m->next) {
-		struct region_stats stats;
-		/* A shared backing is counted once: by its first piece. */
-		bool first = true;
-		for (struct user_mapping *o = memory->mappings; o != m; o = o->next)
-			first = first && o->backing != m->backing;
-		if (!first)
-			continue;
-		region_get_stats(m->backing->region, &stats);
-		user_stats_add(sum, &stats);
-		sum->sealed_pages += stats.sealed_pages;
-		sum->clear_pages += stats.clear_pages;
-		sum->bytes_stored += stats.bytes_stored;
-	}
 }
 
 void user_memory_destroy(struct user_memory *memory)

@@ -60,7 +60,6 @@ struct user_memory {
 	uint32_t clear_pages;		/* each mapping's clear limit */
 	struct region_stats retired;	/* summed from destroyed regions */
 	struct region_group group;	/* every mapping's region counted */
-	uint64_t regions;		/* regions created, in all */
 	bool out_of_memory;		/* a fault found no frame */
 };
 
@@ -102,7 +101,5 @@ enum fault_response user_memory_fault(struct user_memory *memory,
  * the checks of user pointers before a copy). */
 bool user_memory_allows(struct user_memory *memory, uint64_t start,
 			uint64_t length, unsigned access);
-/* The regions' statistics summed over the life of the process. */
-void user_memory_stats(struct user_memory *memory, struct region_stats *sum);
 
 #endif

@@ -61,7 +61,7 @@ static void fault_test_start(struct ktest *t, struct fault_test_owner *test,
 {
 	*test = (struct fault_test_owner){
 		.owner = { &fault_test_ops, FAULT_TEST_BASE,
-			   FAULT_TEST_BASE + 4096, test },
+			   FAULT_TEST_BASE + 4096, test, NULL },
 		.answer = answer,
 		.frame = frame_alloc(),
 	};

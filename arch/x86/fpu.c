@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <arch/cpuid.h>
 #include <arch/fpu.h>
+#include "arch/x86/user_cpu_internal.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/irq.h"
 #include "kernel/lib/panic.h"
@@ -28,8 +29,6 @@
 #define CR4_OSFXSR (1ul << 9)
 #define CR4_OSXMMEXCPT (1ul << 10)
 #define MXCSR_DEFAULT 0x1f80u	/* all exceptions masked, round to nearest */
-
-void user_fpu_save(void);	/* arch/x86/user_cpu.c */
 
 static bool fpu_ready;
 /* Per-CPU: whether this CPU is inside a section (touched with interrupts

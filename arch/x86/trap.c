@@ -18,6 +18,7 @@
 #include "arch/x86/irq_lines.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/trap_frame.h"
+#include "arch/x86/user_cpu_internal.h"
 #include "arch/x86/x86.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/panic.h"
@@ -182,8 +183,6 @@ static void trap_exception(struct trap_frame *frame)
 		trap_user_unresolved(&info);
 	trap_unresolved(frame, &info);
 }
-
-void user_return_prepare(struct trap_frame *frame);	/* user_cpu.c */
 
 void trap_dispatch(struct trap_frame *frame)
 {

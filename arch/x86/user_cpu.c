@@ -17,6 +17,7 @@
 #include "arch/x86/gdt.h"
 #include "arch/x86/random.h"
 #include "arch/x86/trap_frame.h"
+#include "arch/x86/user_cpu_internal.h"
 #include "arch/x86/x86.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/irq.h"
@@ -112,9 +113,6 @@ bool user_context_attach(struct thread *thread)
 	return true;
 }
 
-/* Saves the user SSE state this CPU's registers hold into its owner's
- * context (interrupts off): a switch, or a kernel SSE section, is about
- * to change the registers. */
 void user_fpu_save(void)
 {
 	unsigned cpu = cpu_current();
@@ -127,24 +125,25 @@ void user_fpu_save(void)
 	user_fpu_owner[cpu] = NULL;
 }
 
-void arch_user_switch(struct thread *prev, struct thread *next)
+/* Makes this CPU run context's thread (interrupts off): entries from
+ * user mode land on its kernel stack, its FS base is loaded. */
+static void user_load_context(const struct user_thread_context *context)
 {
-	(void)prev;
-	user_fpu_save();
-	if (!next->user_context)
-		return;
-	uint64_t top = next->user_context->entry_stack_top;
-	cpu_local()->entry_stack_top = top;
-	gdt_set_entry_stack(top);
-	wrmsr(MSR_FS_BASE, next->user_context->tls_base);
+	cpu_local()->entry_stack_top = context->entry_stack_top;
+	gdt_set_entry_stack(context->entry_stack_top);
+	wrmsr(MSR_FS_BASE, context->tls_base);
 	/* No user GS: while the kernel runs, the user's is in this MSR. */
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
 }
 
-/* Last C code before a frame returns to user mode (interrupts off, on
- * the thread's kernel stack): the thread's SSE state into the registers
- * when they hold something else. */
-void user_return_prepare(struct trap_frame *frame);
+void arch_user_switch(struct thread *prev, struct thread *next)
+{
+	(void)prev;
+	user_fpu_save();
+	if (next->user_context)
+		user_load_context(next->user_context);
+}
+
 void user_return_prepare(struct trap_frame *frame)
 {
 	unsigned cpu = cpu_current();
@@ -166,14 +165,11 @@ void user_enter(uint64_t entry, uint64_t stack_pointer)
 
 	KASSERT(self->user_context);
 	irq_save();
-	uint64_t top = self->user_context->entry_stack_top;
 	/* The first entry: the switch to this thread happened before it had
-	 * a context, so the entry stack is set here. */
-	cpu_local()->entry_stack_top = top;
-	gdt_set_entry_stack(top);
-	wrmsr(MSR_FS_BASE, self->user_context->tls_base);
-	wrmsr(MSR_KERNEL_GS_BASE, 0);
-	user_enter_frame(entry, stack_pointer, top);
+	 * a context, so the context is loaded here. */
+	user_load_context(self->user_context);
+	user_enter_frame(entry, stack_pointer,
+			 self->user_context->entry_stack_top);
 }
 
 void user_set_tls_base(uint64_t base)

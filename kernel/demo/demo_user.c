@@ -34,14 +34,12 @@ static void demo_user_status(const struct process *process, uint64_t start)
 static void demo_user_summary(const char *path, const struct process_result *ended)
 {
 	const struct region_group *totals = &ended->totals;
-	uint64_t hundredths = totals->seal_bytes ?
-		totals->seals * 409600 / totals->seal_bytes : 0;
+	uint64_t hundredths = process_store_ratio_hundredths(totals);
 
 	printk("demo-user: %s ended with status %d in %llu ms: %llu faults "
 	       "(%llu restores), %llu pages sealed (at most %llu at once), "
 	       "store ratio %llu.%02llux\n", path,
-	       (ended->wait_status & 0x7f) ? 128 + (ended->wait_status & 0x7f)
-					   : (ended->wait_status >> 8) & 0xff,
+	       process_shell_status(ended->wait_status),
 	       (unsigned long long)(ended->runtime_ns / 1000000u),
 	       (unsigned long long)ended->stats.faults,
 	       (unsigned long long)ended->stats.restores,

@@ -266,6 +266,20 @@ void process_exit(int status)
 	thread_exit();
 }
 
+int process_shell_status(int wait_status)
+{
+	if ((wait_status & 0x7f) == 0)
+		return (wait_status >> 8) & 0xff;
+	return 128 + (wait_status & 0x7f);
+}
+
+uint64_t process_store_ratio_hundredths(const struct region_group *totals)
+{
+	if (!totals->seal_bytes)
+		return 0;
+	return totals->seals * 409600 / totals->seal_bytes;
+}
+
 bool process_ended(const struct process *process)
 {
 	return __atomic_load_n(&process->ended, __ATOMIC_ACQUIRE);

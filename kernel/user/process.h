@@ -116,6 +116,14 @@ struct process_info {
 /* Fills up to max entries; returns how many processes there are. */
 unsigned process_snapshot(struct process_info *out, unsigned max);
 
+/* The exit status a shell gives for wait_status: the code, or 128 + the
+ * signal that ended the process. */
+int process_shell_status(int wait_status);
+/* The store ratio of totals in hundredths: the bytes of every page sealed
+ * over the store bytes those seals took (the codec's gain); 0 when
+ * nothing was sealed. */
+uint64_t process_store_ratio_hundredths(const struct region_group *totals);
+
 /* Whether process has ended (its waiter will not wait long). */
 bool process_ended(const struct process *process);
 

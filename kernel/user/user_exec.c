@@ -49,31 +49,22 @@ static void user_exec_output(void *context, int fd, const char *bytes,
 	printk_frame(header, (size_t)size, bytes, length);
 }
 
-/* The exit status a shell would give: the code, or 128 + the signal. */
-static int user_exec_shell_status(int wait_status)
-{
-	if ((wait_status & 0x7f) == 0)
-		return (wait_status >> 8) & 0xff;
-	return 128 + (wait_status & 0x7f);
-}
-
-/* The summary tools/veil-exec reads. store_ratio: the bytes of every
- * page sealed over the bytes the store took for them (the codec's gain;
- * n/a when nothing was sealed). */
+/* The summary tools/veil-exec reads (store_ratio n/a when nothing was
+ * sealed). */
 static void user_exec_summary(const struct process_result *ended)
 {
 	const struct region_group *totals = &ended->totals;
+	uint64_t hundredths = process_store_ratio_hundredths(totals);
 	char ratio[24] = "n/a";
 
-	if (totals->seal_bytes) {
-		uint64_t hundredths = totals->seals * 409600 / totals->seal_bytes;
+	if (hundredths) {
 		ksnprintf(ratio, sizeof(ratio), "%llu.%02llu",
 			  (unsigned long long)(hundredths / 100),
 			  (unsigned long long)(hundredths % 100));
 	}
 	printk("veil-exec: status=%d faults=%llu restores=%llu sealed_peak=%llu "
 	       "store_ratio=%s clear_hit_pct=n/a runtime_ns=%llu\n",
-	       user_exec_shell_status(ended->wait_status),
+	       process_shell_status(ended->wait_status),
 	       (unsigned long long)ended->stats.faults,
 	       (unsigned long long)ended->stats.restores,
 	       (unsigned long long)totals->sealed_peak, ratio,

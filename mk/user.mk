@@ -38,7 +38,7 @@ $(USER_SAMPLES)/archive.cpio: $(USER_SAMPLES)/tree.stamp
 $(USER_SAMPLES)/archive-crc.cpio: $(USER_SAMPLES)/tree.stamp
 	cd $(USER_SAMPLES)/tree && find . | LC_ALL=C sort | cpio --quiet -o -H crc > ../archive-crc.cpio
 
-$(eval $(call host_test,cpio,tests/host/test_cpio.c kernel/user/cpio.c,-DUSER_SAMPLES='"$(abspath $(USER_SAMPLES))"'))
-$(eval $(call host_test,elf,tests/host/test_elf.c tests/host/elf_host_view.c kernel/user/elf.c,-DUSER_SAMPLES='"$(abspath $(USER_SAMPLES))"'))
+$(eval $(call host_test,cpio,tests/host/test_cpio.c tests/host/user_samples.c kernel/user/cpio.c,-DUSER_SAMPLES='"$(abspath $(USER_SAMPLES))"'))
+$(eval $(call host_test,elf,tests/host/test_elf.c tests/host/user_samples.c tests/host/elf_host_view.c kernel/user/elf.c,-DUSER_SAMPLES='"$(abspath $(USER_SAMPLES))"'))
 $(eval $(call host_test,user_stack,tests/host/test_user_stack.c tests/host/elf_host_view.c kernel/user/user_stack.c))
 $(HOST_BUILD)/test-cpio $(HOST_BUILD)/test-elf: $(USER_SAMPLE_FILES)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "kernel/user/cpio.h"
 #include "tests/host/htest.h"
+#include "tests/host/user_samples.h"
 
 /* ------------------------------------------------------ archives written here */
 
@@ -329,25 +330,6 @@ HTEST(result_names)
 
 /* -------------------------------------------------- archives GNU cpio wrote */
 
-static uint8_t *sample_read(const char *name, size_t *size)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", USER_SAMPLES, name);
-	FILE *file = fopen(path, "rb");
-	HCHECK(file != NULL);
-	if (!file) {
-		htest_log("cannot open %s", path);
-		return NULL;
-	}
-	fseek(file, 0, SEEK_END);
-	*size = (size_t)ftell(file);
-	rewind(file);
-	uint8_t *bytes = malloc(*size ? *size : 1);
-	HCHECK_EQ(fread(bytes, 1, *size, file), *size);
-	fclose(file);
-	return bytes;
-}
-
 /* The cuts tried: every length in the first and last KiB, 400 between. */
 static size_t next_cut(size_t cut, size_t size)
 {
@@ -362,8 +344,8 @@ static size_t next_cut(size_t cut, size_t size)
 static void real_archive_check(const char *archive_name)
 {
 	size_t size, program_size;
-	uint8_t *archive = sample_read(archive_name, &size);
-	uint8_t *program = sample_read("gcc-static", &program_size);
+	uint8_t *archive = user_sample_read(archive_name, &size);
+	uint8_t *program = user_sample_read("gcc-static", &program_size);
 	struct cpio_cursor cursor;
 	struct cpio_entry entry;
 	unsigned entries = 0, empty_links = 0;

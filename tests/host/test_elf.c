@@ -11,6 +11,7 @@
 #include "kernel/user/elf.h"
 #include "tests/host/elf_host_view.h"
 #include "tests/host/htest.h"
+#include "tests/host/user_samples.h"
 
 #define USER_LIMIT 0x0000800000000000ull	/* the lower half of a 48-bit space */
 
@@ -376,27 +377,6 @@ HTEST(result_names)
 
 /* ---------------------------------------------------------- real programs */
 
-/* The sample file name of mk/user.mk, read whole into an exact-size heap
- * buffer; NULL (and a failed check) when it cannot be read. */
-static uint8_t *sample_read(const char *name, size_t *size)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", USER_SAMPLES, name);
-	FILE *file = fopen(path, "rb");
-	HCHECK(file != NULL);
-	if (!file) {
-		htest_log("cannot open %s", path);
-		return NULL;
-	}
-	fseek(file, 0, SEEK_END);
-	*size = (size_t)ftell(file);
-	rewind(file);
-	uint8_t *bytes = malloc(*size);
-	HCHECK_EQ(fread(bytes, 1, *size, file), *size);
-	fclose(file);
-	return bytes;
-}
-
 /* Checks image against the host's <elf.h> reading of file. */
 static void image_matches_host_view(const uint8_t *file)
 {
@@ -489,7 +469,7 @@ static size_t next_cut(size_t cut, size_t size, uint64_t needed)
 static void sample_check(const char *name, bool position_independent)
 {
 	size_t size;
-	uint8_t *file = sample_read(name, &size);
+	uint8_t *file = user_sample_read(name, &size);
 
 	if (!file)
 		return;
@@ -546,7 +526,7 @@ HTEST(real_musl_static)
 HTEST(real_dynamic_is_refused)
 {
 	size_t size;
-	uint8_t *file = sample_read("gcc-dynamic", &size);
+	uint8_t *file = user_sample_read("gcc-dynamic", &size);
 
 	if (!file)
 		return;

@@ -129,10 +129,15 @@ struct region *region_find(uintptr_t address)
 	unsigned long flags = spin_lock_irqsave(&region_registry_lock);
 	struct region *found = NULL;
 
+	struct vmm_space *kernel = vmm_kernel_space();
+
+	/* Processes' regions are listed too: their user addresses never
+	 * hold a kernel fault's address, and another space's never count. */
 	for (unsigned i = 0; i < region_count; i++) {
 		struct region *r = region_table[i];
-		if (r->space == vmm_kernel_space() && address >= r->base &&
-		    address - r->base < (uint64_t)r->pages * 4096u) {
+		if (address >= r->base &&
+		    address - r->base < (uint64_t)r->pages * 4096u &&
+		    r->space == kernel) {
 			found = r;
 			break;
 		}

@@ -26,6 +26,7 @@
 #include "kernel/sched/sched.h"
 #include "kernel/smp.h"
 #include "kernel/trap.h"
+#include "kernel/user/user_cpu.h"
 #include "mm/fault.h"
 #include "mm/kstack.h"
 
@@ -197,5 +198,12 @@ void trap_dispatch(struct trap_frame *frame)
 	/* vector 255: the local APIC's spurious interrupt, no EOI */
 	if (frame->vector >= X86_VECTOR_EXCEPTIONS || trap_frame_is_user(frame))
 		sched_interrupt_exit();	/* a switch the tick or a wake-up asked for */
+	if (trap_frame_is_user(frame) && user_return_signal_due()) {
+		/* Nothing is held on the way back to user mode: the process
+		 * may end here (a signal sent while it ran in user mode). */
+		interrupts_enable();
+		user_return_signals();
+		interrupts_disable();
+	}
 	user_return_prepare(frame);
 }

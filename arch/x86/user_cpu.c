@@ -50,6 +50,8 @@ _Static_assert(sizeof(struct trap_frame) == 24 * 8,
 void arch_syscall_entry(void);
 void user_enter_frame(uint64_t entry, uint64_t stack_pointer,
 		      uint64_t kernel_stack_top) __attribute__((noreturn));
+void user_resume_frame(const struct trap_frame *frame,
+		       uint64_t kernel_stack_top) __attribute__((noreturn));
 
 /* Read by the copy routines (user_entry.asm): STAC/CLAC exist only with
  * SMAP. Set by the boot CPU; the others have the same CPU model. */
@@ -96,6 +98,18 @@ void user_cpu_init(void)
 	write_cr4(cr4);
 }
 
+/* The SSE and x87 registers a program starts with. */
+static void user_fpu_defaults(uint8_t area[512])
+{
+	/* FXSAVE layout (SDM vol. 1, 10.5.1): FCW at 0, MXCSR at 24. */
+	uint16_t fcw = 0x037f;		/* x87 default after FNINIT */
+	uint32_t mxcsr = 0x1f80;	/* all SSE exceptions masked */
+
+	memset(area, 0, 512);
+	memcpy(&area[0], &fcw, sizeof(fcw));
+	memcpy(&area[24], &mxcsr, sizeof(mxcsr));
+}
+
 bool user_context_attach(struct thread *thread)
 {
 	struct user_thread_context *context = kmalloc(sizeof(*context));
@@ -103,11 +117,7 @@ bool user_context_attach(struct thread *thread)
 	if (!context)
 		return false;
 	memset(context, 0, sizeof(*context));
-	/* FXSAVE layout (SDM vol. 1, 10.5.1): FCW at 0, MXCSR at 24. */
-	uint16_t fcw = 0x037f;		/* x87 default after FNINIT */
-	uint32_t mxcsr = 0x1f80;	/* all SSE exceptions masked */
-	memcpy(&context->fpu_area[0], &fcw, sizeof(fcw));
-	memcpy(&context->fpu_area[24], &mxcsr, sizeof(mxcsr));
+	user_fpu_defaults(context->fpu_area);
 	context->entry_stack_top = (uint64_t)thread->stack_top;
 	thread->user_context = context;
 	return true;
@@ -170,6 +180,75 @@ void user_enter(uint64_t entry, uint64_t stack_pointer)
 	user_load_context(self->user_context);
 	user_enter_frame(entry, stack_pointer,
 			 self->user_context->entry_stack_top);
+}
+
+/* The user frame of the calling thread's current entry from user mode:
+ * every entry (SYSCALL, interrupt, exception) builds it at the top of the
+ * thread's kernel stack. */
+static const struct trap_frame *user_current_frame(struct thread *self)
+{
+	return (const struct trap_frame *)self->user_context->entry_stack_top - 1;
+}
+
+struct user_thread_context *user_context_clone(uint64_t result,
+					       uint64_t stack_pointer)
+{
+	struct thread *self = thread_current();
+	struct user_thread_context *copy = kmalloc(sizeof(*copy));
+
+	if (!copy)
+		return NULL;
+	KASSERT(((uintptr_t)copy->fpu_area & 15) == 0);
+	memset(copy, 0, sizeof(*copy));
+	struct trap_frame frame = *user_current_frame(self);
+	frame.rax = result;
+	if (stack_pointer)
+		frame.rsp = stack_pointer;
+	memcpy(copy->start_frame, &frame, sizeof(frame));
+	unsigned long flags = irq_save();
+	/* The SSE state is in the registers while this thread owns them
+	 * (kernel code does not touch them), else in its context. */
+	if (user_fpu_owner[cpu_current()] == self)
+		__asm__ __volatile__("fxsave64 %0"
+				     : "=m"(*(uint8_t (*)[512])copy->fpu_area));
+	else
+		memcpy(copy->fpu_area, self->user_context->fpu_area,
+		       sizeof(copy->fpu_area));
+	copy->tls_base = self->user_context->tls_base;
+	irq_restore(flags);
+	return copy;
+}
+
+void user_context_discard(struct user_thread_context *context)
+{
+	kfree(context);
+}
+
+void user_resume(struct user_thread_context *context)
+{
+	struct thread *self = thread_current();
+
+	KASSERT(!self->user_context);
+	context->entry_stack_top = (uint64_t)self->stack_top;
+	irq_save();
+	self->user_context = context;
+	user_load_context(context);
+	user_resume_frame((const struct trap_frame *)context->start_frame,
+			  context->entry_stack_top);
+}
+
+void user_context_reset(void)
+{
+	struct thread *self = thread_current();
+	unsigned long flags = irq_save();
+
+	/* The registers are reloaded from the defaults on the way out. */
+	if (user_fpu_owner[cpu_current()] == self)
+		user_fpu_owner[cpu_current()] = NULL;
+	user_fpu_defaults(self->user_context->fpu_area);
+	self->user_context->tls_base = 0;
+	wrmsr(MSR_FS_BASE, 0);
+	irq_restore(flags);
 }
 
 void user_set_tls_base(uint64_t base)

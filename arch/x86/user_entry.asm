@@ -21,6 +21,7 @@ section .text
 %define SYSCALL_VECTOR 0x100	; not a vector: marks a system call's frame
 %define USER_RIP_LIMIT 0x00007ffffffff000
 %define RFLAGS_TF_RF 0x10100
+%define USER_FRAME_SIZE 192	; sizeof(struct trap_frame): checked in user_cpu.c
 
 extern syscall_dispatch
 extern user_return_prepare
@@ -109,6 +110,26 @@ user_enter_frame:
 %rep 15
 	push rax			; every general register zero
 %endrep
+	mov rdi, rsp
+	xor ebp, ebp
+	call user_return_prepare
+	jmp trap_return
+
+; void user_resume_frame(const struct trap_frame *frame,
+;                        uint64_t kernel_stack_top)
+; Gives up the kernel stack: copies frame (which does not lie on this
+; stack) to its top and leaves through trap_return (a fork child's first
+; entry: the registers its parent had at the system call).
+global user_resume_frame
+user_resume_frame:
+	cli
+	mov rsp, rsi
+	sub rsp, USER_FRAME_SIZE
+	mov rsi, rdi
+	mov rdi, rsp
+	mov ecx, USER_FRAME_SIZE / 8
+	cld
+	rep movsq
 	mov rdi, rsp
 	xor ebp, ebp
 	call user_return_prepare

@@ -91,3 +91,29 @@ int file_duplicate_to(struct file_table *table, int old_fd, int new_fd)
 	file->references++;
 	return new_fd;
 }
+
+int file_table_copy(struct file_table *copy, struct file_table *table)
+{
+	memset(copy, 0, sizeof(*copy));
+	for (int fd = 0; fd < FILE_TABLE_MAX; fd++) {
+		struct file *file = file_get(table, fd);
+		if (!file)
+			continue;
+		/* file_install takes the reference: the lowest free fd >= fd
+		 * is fd itself in a copy filled in order. */
+		if (file_install(copy, file, fd) != fd) {
+			file_table_release(copy);
+			return -USER_EMFILE;
+		}
+		copy->close_on_exec[fd] = table->close_on_exec[fd];
+	}
+	return 0;
+}
+
+void file_table_close_on_exec(struct file_table *table)
+{
+	for (int fd = 0; fd < FILE_TABLE_MAX; fd++) {
+		if (table->files[fd] && table->close_on_exec[fd])
+			file_close(table, fd);
+	}
+}

@@ -57,4 +57,11 @@ int file_duplicate_to(struct file_table *table, int old_fd, int new_fd);
 struct file *file_new(enum file_kind kind);
 void file_put(struct file *file);
 
+/* fork: copy (uninitialised) gets every descriptor of table, sharing its
+ * open files (a reference each) and close-on-exec flags: 0, or -EMFILE
+ * with copy empty. */
+int file_table_copy(struct file_table *copy, struct file_table *table);
+/* execve: closes the descriptors marked close-on-exec. */
+void file_table_close_on_exec(struct file_table *table);
+
 #endif

@@ -1,14 +1,17 @@
 /*
  * Processes (process.h): the table of pids, spawning, the end of a
  * process, waiting for it, and the fault owner of each process's user
- * half. Loading the program is process_load.c's.
+ * half. Loading the program is process_load.c's; the tree of parents and
+ * children process_tree.c's.
  *
- * Lock order: process_table_lock, then nothing (it covers the table only).
+ * Lock order: process_table_lock, then a wait queue's lock (signals wake
+ * their target under it: process_signal.c).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include "kernel/cmdline.h"
+#include "kernel/lib/irq.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/lib/time.h"
@@ -21,12 +24,12 @@
 #include "mm/slab.h"
 #include "mm/vmm.h"
 
-#define PROCESS_MAX 48
+
 #define PROCESS_SCHEME_DEFAULT "clock:lz4"
 
 /* Protects process_table and process_next_pid. */
-static struct spinlock process_table_lock = SPINLOCK_INIT("process_table");
-static struct process *process_table[PROCESS_MAX];
+struct spinlock process_table_lock = SPINLOCK_INIT("process_table");
+struct process *process_table[PROCESS_MAX];
 static int process_next_pid = 1;
 
 static char process_scheme[64] = PROCESS_SCHEME_DEFAULT;
@@ -132,8 +135,7 @@ static const struct fault_owner_ops process_fault_ops = {
 	.handle = process_handle_fault,
 };
 
-/* A pid and a table slot: 0 or -EAGAIN when the table is full. */
-static int process_register(struct process *process)
+int process_register(struct process *process)
 {
 	unsigned long flags = spin_lock_irqsave(&process_table_lock);
 	int result = -USER_EAGAIN;
@@ -164,9 +166,7 @@ static void process_unregister(struct process *process)
 /* Gives back everything but the record: mappings, descriptors, space. */
 static void process_release(struct process *process)
 {
-	if (process->fault_owner.ops)
-		fault_owner_unregister(&process->fault_owner);
-	process->fault_owner.ops = NULL;
+	process_fault_owner_unregister(process);
 	user_memory_destroy(&process->memory);
 	if (process->space) {
 		process->result.stats = process->memory.retired;
@@ -178,11 +178,34 @@ static void process_release(struct process *process)
 	process->space = NULL;
 }
 
-static void process_free(struct process *process)
+void process_free(struct process *process)
 {
 	process_unregister(process);
 	process_release(process);
 	kfree(process);
+}
+
+int process_fault_owner_register(struct process *process)
+{
+	process->fault_owner = (struct fault_owner){
+		.ops = &process_fault_ops,
+		.start = 0,
+		.end = user_address_limit(),
+		.private_data = process,
+		.space = process->space,
+	};
+	if (fault_owner_register(&process->fault_owner) != FAULT_OWNER_OK) {
+		process->fault_owner.ops = NULL;
+		return -USER_EAGAIN;
+	}
+	return 0;
+}
+
+void process_fault_owner_unregister(struct process *process)
+{
+	if (process->fault_owner.ops)
+		fault_owner_unregister(&process->fault_owner);
+	process->fault_owner.ops = NULL;
 }
 
 /* The space, the memory, the descriptors and the fault owner. */
@@ -201,31 +224,28 @@ static int process_setup(struct process *process,
 		result = file_table_init(&process->files);
 	if (result)
 		return result;
-	process->fault_owner = (struct fault_owner){
-		.ops = &process_fault_ops,
-		.start = 0,
-		.end = user_address_limit(),
-		.private_data = process,
-		.space = process->space,
-	};
-	if (fault_owner_register(&process->fault_owner) != FAULT_OWNER_OK) {
-		process->fault_owner.ops = NULL;
-		return -USER_EAGAIN;
-	}
-	return 0;
+	return process_fault_owner_register(process);
+}
+
+void process_record_init(struct process *process)
+{
+	memset(process, 0, sizeof(*process));
+	process->spawned_ns = time_uptime_ns();
+	wait_queue_init(&process->child_queue, "process_children");
 }
 
 int process_spawn(const struct process_config *config, struct process **out)
 {
 	struct scheme scheme;
 
+	process_reap_orphans();
 	if (config->scheme && scheme_parse(config->scheme, &scheme) != 0)
 		return -USER_EINVAL;
 	struct process *process = kmalloc(sizeof(*process));
 	if (!process)
 		return -USER_ENOMEM;
-	memset(process, 0, sizeof(*process));
-	process->spawned_ns = time_uptime_ns();
+	process_record_init(process);
+	process->spawned = true;
 	process->output = config->output;
 	process->output_context = config->output_context;
 	process->input.bytes = config->input;
@@ -259,10 +279,14 @@ void process_exit(int status)
 	process->result.runtime_ns = time_uptime_ns() - process->spawned_ns;
 	/* The memory goes now (the thread's own space is still loaded, and
 	 * its pages' frames should not wait for the waiter). */
-	thread_current()->process = NULL;
+	struct thread *self = thread_current();
+	unsigned long flags = irq_save();
+	self->process = NULL;
+	self->space = NULL;	/* a kernel thread from here: no switch reloads it */
 	vmm_space_switch(vmm_kernel_space());
+	irq_restore(flags);
 	process_release(process);
-	__atomic_store_n(&process->ended, true, __ATOMIC_RELEASE);
+	process_tree_exit(process);	/* ended: the waiter may free it now */
 	thread_exit();
 }
 
@@ -291,4 +315,10 @@ void process_wait(struct process *process, struct process_result *result)
 	if (result)
 		*result = process->result;
 	process_free(process);
+	process_reap_orphans();
+}
+
+unsigned process_count(void)
+{
+	return process_snapshot(NULL, 0);
 }

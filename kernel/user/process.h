@@ -5,14 +5,21 @@
  * One thread per process for now.
  *
  * Life: process_spawn makes the space and a thread that loads the program
- * (ELF, initial stack) and enters user mode; the process ends by
- * exit/exit_group or by an exception nobody resolved (reported, like a
- * fatal signal); process_wait then joins the thread and gives every frame,
- * sealed copy and page-table page back.
+ * (ELF, initial stack) and enters user mode; fork/clone make children
+ * (process_fork.c), execve replaces the program (process_exec.c); a
+ * process ends by exit/exit_group, by a fatal signal (kill, tgkill) or by
+ * an exception nobody resolved (reported, like a fatal signal). Its memory
+ * goes back as it ends; the record and the thread stay, a zombie, until
+ * its waiter takes them: the spawner's process_wait for a process
+ * process_spawn made, the parent's wait4 for a child, or the kernel
+ * (process_reap_orphans) for a child whose parent ended first.
  *
- * Locking: process_table_lock protects the table of processes (pids).
- * A process's fields are written by its own thread while it runs, and
- * read by its waiter after the thread has exited.
+ * Locking: process_table_lock protects the table of processes (pids);
+ * process_tree_lock (process_tree.c) every parent, children and sibling
+ * link and the ended flag's changes. Other fields are written by the
+ * process's own thread while it runs (signals_pending: atomically, by
+ * anyone), and read by its waiter after it ended. Order: process_table_lock
+ * or process_tree_lock (never both), then a wait queue's lock.
  */
 #ifndef VEIL_KERNEL_USER_PROCESS_H
 #define VEIL_KERNEL_USER_PROCESS_H
@@ -20,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel/sched/wait.h"
 #include "kernel/user/file.h"
 #include "kernel/user/user_memory.h"
 
@@ -89,7 +97,8 @@ struct process {
 	const char *argv[PROCESS_ARGUMENTS_MAX + 1];
 	const char *envp[PROCESS_ARGUMENTS_MAX + 1];
 	char strings[PROCESS_STRINGS_MAX];
-	uint64_t tid_address;		/* set_tid_address */
+	uint64_t tid_address;		/* set_tid_address, CLONE_CHILD_CLEARTID */
+	uint64_t set_child_tid;		/* CLONE_CHILD_SETTID: the child writes its pid */
 	uint64_t robust_list, robust_list_length;	/* set_robust_list */
 	struct process_signal_action signal_actions[PROCESS_SIGNALS];
 	uint64_t signal_mask;		/* blocked signals, bit n-1 for n */
@@ -98,6 +107,20 @@ struct process {
 	struct process_result result;
 	uint64_t spawned_ns;		/* uptime at process_spawn */
 	bool ended;			/* its memory given back: release store */
+	/* The tree (process_tree_lock). The first process (process_spawn's)
+	 * has no parent and is waited for by its spawner; an orphan has none
+	 * either and is reaped by the kernel. */
+	bool spawned;			/* made by process_spawn */
+	struct process *parent;
+	struct process *children;	/* living and ended, newest first */
+	struct process *sibling;	/* the next child of parent */
+	/* Woken when a child ends; child_ends counts the ends (atomic). */
+	struct wait_queue child_queue;
+	uint64_t child_ends;
+	/* Signals sent and not yet acted on, bit n-1 for n (atomic). */
+	uint64_t signals_pending;
+	/* A fork child's first user state, until its thread takes it. */
+	struct user_thread_context *start_context;
 };
 
 /* Results (negative): the Linux error numbers of user_errno.h. */
@@ -134,10 +157,34 @@ void process_exit(int status) __attribute__((noreturn));
 
 /* Wait statuses as Linux encodes them. */
 #define PROCESS_STATUS_EXITED(code) (((code) & 0xff) << 8)
+#define PROCESS_SIGNAL_HUP 1
+#define PROCESS_SIGNAL_INT 2
 #define PROCESS_SIGNAL_ILL 4
+#define PROCESS_SIGNAL_ABRT 6
 #define PROCESS_SIGNAL_FPE 8
 #define PROCESS_SIGNAL_KILL 9
 #define PROCESS_SIGNAL_SEGV 11
+#define PROCESS_SIGNAL_PIPE 13
+#define PROCESS_SIGNAL_TERM 15
+#define PROCESS_SIGNAL_CHLD 17
+
+/* Frees the records of orphans that ended (their parent ended first):
+ * their threads joined. Called at spawn, fork, wait4 and exit, and by
+ * tests that want everything back; returns how many were freed. */
+unsigned process_reap_orphans(void);
+/* Processes in the table (ended ones not yet reaped included). */
+unsigned process_count(void);
+
+/* Sends signal (1..PROCESS_SIGNALS; 0 only checks) to the process of
+ * pid: 0, -ESRCH (no such process), -EINVAL (a bad number). A signal the
+ * target ignores (SIG_IGN, or a default of ignore) is dropped; one whose
+ * default is to end it is made pending and the target woken from any
+ * wait, so it ends at its next return towards user mode. */
+int process_signal_send(int pid, int signal);
+/* Whether process has a signal pending that is not blocked: a blocking
+ * call of its thread (wait4, nanosleep, a pipe read) stops waiting and
+ * returns -EINTR when so (the process then ends on its way out). */
+bool process_signal_pending(const struct process *process);
 
 /* Checks user_scheme= once the transforms are registered (at boot, after
  * the regions' start): false, with an error said and the default put

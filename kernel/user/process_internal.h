@@ -4,7 +4,14 @@
 #ifndef VEIL_KERNEL_USER_PROCESS_INTERNAL_H
 #define VEIL_KERNEL_USER_PROCESS_INTERNAL_H
 
+#include "kernel/lib/spinlock.h"
 #include "kernel/user/process.h"
+
+#define PROCESS_MAX 48
+
+/* The table of processes (process.c), under process_table_lock. */
+extern struct spinlock process_table_lock;
+extern struct process *process_table[PROCESS_MAX];
 
 /* Copies the path, argv and envp of config into process (its name is the
  * path's last part): 0, -EINVAL (no path), -E2BIG (too many or too long). */
@@ -12,5 +19,71 @@ int process_copy_arguments(struct process *process,
 			   const struct process_config *config);
 /* The process's thread: loads the program and enters user mode. */
 void process_thread_main(void *argument);
+/* Loads process->path (argv and envp as kept) into the process's memory,
+ * in the calling thread's space, which must be the process's:
+ * *entry and *stack_pointer for the entry. 0, -ENOENT, -EACCES,
+ * -ENOEXEC, -ENOMEM, -E2BIG. */
+int process_load(struct process *process, uint64_t *entry,
+		 uint64_t *stack_pointer);
+
+/* A zeroed record with its start time and child queue. */
+void process_record_init(struct process *process);
+/* A pid and a table slot: 0 or -EAGAIN when the table is full. */
+int process_register(struct process *process);
+/* Everything given back, out of the table, and the record freed. */
+void process_free(struct process *process);
+/* The fault owner of process's user half in process->space: 0 or
+ * -EAGAIN; unregistering one not registered does nothing. */
+int process_fault_owner_register(struct process *process);
+void process_fault_owner_unregister(struct process *process);
+
+/* The tree (process_tree.c). Makes child a child of the calling
+ * process (before child's thread starts). */
+void process_tree_adopt(struct process *child);
+/* Undoes process_tree_adopt for a child whose thread never started. */
+void process_tree_forget(struct process *child);
+/* Marks process ended (its memory given back) and tells its waiter:
+ * the parent's wait4 is woken; an orphan goes to the kernel's reap list;
+ * its own children become orphans (the ended ones reaped here). Called
+ * by the ending process's thread, just before thread_exit. */
+void process_tree_exit(struct process *process);
+/* wait4's core for the calling process (pid as wait4's; options
+ * WNOHANG = 1): the pid reaped, 0 (WNOHANG, nothing ended), -ECHILD, or
+ * -EINTR (a signal). *wait_status gets the status. Before the reap,
+ * deliver(status, context) may refuse it by returning non-zero (a bad
+ * user pointer): that result is returned and the child stays. */
+long process_tree_wait(int pid, bool no_hang,
+		       int (*deliver)(int wait_status, void *context),
+		       void *context);
+/* The parent's pid, or 0 for the first process and orphans. */
+int process_tree_parent_pid(const struct process *process);
+/* Calls fn on the calling process's descendants (not itself), under
+ * process_tree_lock (fn may not sleep): how many there were. */
+unsigned process_tree_each_descendant(void (*fn)(struct process *process,
+						 void *context),
+				      void *context);
+
+/* Signals (process_signal.c): acts on a pending signal as the process is
+ * about to return to user mode (interrupts on): ends it when fatal. */
+void process_signal_act(void);
+/* Sends signal (0..PROCESS_SIGNALS) to process, which the caller keeps
+ * alive (process_table_lock or process_tree_lock held): dropped when
+ * ignored or process ended; otherwise pending and its thread woken. */
+void process_signal_deliver(struct process *process, int signal);
+
+/* Fork (process_fork.c): a child of the calling process resuming its
+ * user state at the current system call with result 0, on stack_pointer
+ * when not 0. set_tid: where the child writes its pid in its memory (0:
+ * nowhere); clear_tid: its set_tid_address. The child's pid, or -ENOMEM,
+ * -EAGAIN, -ENOSYS (no copy-on-write memory in this kernel yet). */
+long process_fork(uint64_t stack_pointer, uint64_t set_tid,
+		  uint64_t clear_tid);
+/* Whether this kernel has the memory side of fork (user_memory_fork). */
+bool process_fork_available(void);
+
+/* execve (process_exec.c) of the calling process, with user pointers:
+ * returns only on failure (-EFAULT, -E2BIG, -ENAMETOOLONG, -ENOENT,
+ * -EACCES, -ENOEXEC, -ENOMEM), the caller unchanged. */
+long process_exec(uint64_t path, uint64_t argv, uint64_t envp);
 
 #endif

@@ -255,8 +255,8 @@ static int process_load_stack(struct process *process,
 }
 
 /* The program in place: *entry and *stack_pointer for the first entry. */
-static int process_load(struct process *process, uint64_t *entry,
-			uint64_t *stack_pointer)
+int process_load(struct process *process, uint64_t *entry,
+		 uint64_t *stack_pointer)
 {
 	struct cpio_entry file;
 	struct elf_image image;

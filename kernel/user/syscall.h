@@ -82,4 +82,13 @@ long syscall_readlinkat(const uint64_t a[6]);
 long syscall_rt_sigaction(const uint64_t a[6]);
 long syscall_rt_sigprocmask(const uint64_t a[6]);
 
+long syscall_fork(const uint64_t a[6]);
+long syscall_vfork(const uint64_t a[6]);
+long syscall_clone(const uint64_t a[6]);
+long syscall_execve(const uint64_t a[6]);
+long syscall_wait4(const uint64_t a[6]);
+long syscall_kill(const uint64_t a[6]);
+long syscall_tkill(const uint64_t a[6]);
+long syscall_tgkill(const uint64_t a[6]);
+
 #endif

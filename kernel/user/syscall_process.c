@@ -12,6 +12,7 @@
 #include "mm/pmm.h"
 #include "kernel/sched/sched.h"
 #include "kernel/user/process.h"
+#include "kernel/user/process_internal.h"
 #include "kernel/user/syscall.h"
 #include "kernel/user/user_copy.h"
 #include "kernel/user/user_cpu.h"
@@ -33,6 +34,7 @@
 #define GRND_RANDOM 2
 #define GRND_INSECURE 4
 #define NANOSECONDS 1000000000ull
+#define NANOSLEEP_STEP_MS 10u
 
 long syscall_exit(const uint64_t a[6])
 {
@@ -59,7 +61,9 @@ long syscall_gettid(const uint64_t a[6])
 long syscall_getppid(const uint64_t a[6])
 {
 	(void)a;
-	return 0;	/* started by the kernel */
+	/* 0 for the first process and orphans: started by the kernel, or
+	 * reaped by it (Linux gives init's or a subreaper's pid). */
+	return process_tree_parent_pid(process_current());
 }
 
 /* getuid, geteuid, getgid, getegid: everything runs as root. */
@@ -155,7 +159,16 @@ long syscall_nanosleep(const uint64_t a[6])
 	if (request[0] < 0 || request[1] < 0 || request[1] >= (int64_t)NANOSECONDS)
 		return -USER_EINVAL;
 	uint64_t ms = (uint64_t)request[0] * 1000 + (uint64_t)request[1] / 1000000;
-	thread_sleep_ms(ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms);
+	/* In steps, so a signal that should end the process is seen within
+	 * one (the sleep itself does not look at signals). */
+	while (ms > 0) {
+		if (process_signal_pending(process_current()))
+			return -USER_EINTR;
+		unsigned step = ms < NANOSLEEP_STEP_MS ? (unsigned)ms
+						       : NANOSLEEP_STEP_MS;
+		thread_sleep_ms(step);
+		ms -= step;
+	}
 	return 0;
 }
 

@@ -30,6 +30,31 @@ void user_cpu_init(void);
 bool user_context_attach(struct thread *thread);
 /* thread_join frees it with the thread. */
 
+/* The calling thread's user state at its current system call, copied
+ * into a new context (allocated) for another thread to resume (fork):
+ * its registers, with the call's result register set to result and, when
+ * stack_pointer is not 0, that stack pointer; its FS base and SSE state.
+ * NULL when memory is short. */
+struct user_thread_context *user_context_clone(uint64_t result,
+					       uint64_t stack_pointer);
+/* Frees a context user_context_clone made that no thread took. */
+void user_context_discard(struct user_thread_context *context);
+/* Gives the calling thread (which has no context yet) context, made by
+ * user_context_clone, and resumes that user state. Never returns. */
+void user_resume(struct user_thread_context *context)
+	__attribute__((noreturn));
+/* Resets the calling thread's context for a new program (execve): FS
+ * base 0, the SSE and x87 registers as user_context_attach sets them. */
+void user_context_reset(void);
+
+/* Called by the arch as a thread goes back to user mode (after a system
+ * call, an interrupt or an exception taken in user mode): whether its
+ * process has a signal to act on (cheap, any context), and then, with
+ * interrupts on and nothing held, the action, which may end the process
+ * (kernel/user/process_signal.c). */
+bool user_return_signal_due(void);
+void user_return_signals(void);
+
 /* Enters user mode at entry with stack_pointer, every general register
  * zero and interrupts on; the kernel stack is given up. Never returns:
  * the thread comes back only through system calls, interrupts and

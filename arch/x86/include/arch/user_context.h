@@ -16,6 +16,9 @@ struct user_thread_context {
 	uint8_t fpu_area[512] __attribute__((aligned(16)));
 	uint64_t tls_base;		/* FS base */
 	uint64_t entry_stack_top;	/* the thread's kernel stack top */
+	/* A fork child's first user state: a struct trap_frame (arch/x86/
+	 * trap_frame.h) user_resume copies to the kernel stack's top. */
+	uint64_t start_frame[24];
 };
 
 struct thread;

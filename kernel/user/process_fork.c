@@ -1,0 +1,137 @@
+/*
+ * fork (process.h): a child process that is a copy of the calling one.
+ * Its memory is the parent's, shared copy-on-write (user_memory_fork);
+ * its descriptors share the parent's open files (file_table_copy); its
+ * signal actions and mask are the parent's; its thread resumes the
+ * parent's user state at the system call, with the call returning 0, on
+ * a stack of the caller's choice for clone with a stack argument. Its
+ * thread id fields (set_tid_address, set_robust_list) start empty.
+ */
+#include <stdint.h>
+#include <string.h>
+#include "kernel/lib/time.h"
+#include "kernel/sched/sched.h"
+#include "kernel/user/process_internal.h"
+#include "kernel/user/user_copy.h"
+#include "kernel/user/user_cpu.h"
+#include "kernel/user/user_errno.h"
+#include "kernel/user/user_memory.h"
+#include "mm/slab.h"
+#include "mm/vmm.h"
+
+/* The copy-on-write memory copy lives in mm's side of kernel/user
+ * (user_memory.c); until a kernel has it, fork answers -ENOSYS. */
+int user_memory_fork(struct user_memory *child, struct user_memory *parent)
+	__attribute__((weak));
+
+bool process_fork_available(void)
+{
+	return user_memory_fork != NULL;
+}
+
+/* The child's thread: its first entry into user mode. */
+static void process_fork_main(void *argument)
+{
+	struct process *child = argument;
+	struct thread *self = thread_current();
+	struct user_thread_context *context = child->start_context;
+	int pid = child->pid;
+
+	child->start_context = NULL;
+	self->process = child;
+	/* CLONE_CHILD_SETTID: in the child's memory, from its own space (a
+	 * bad address is the child's loss, as on Linux). */
+	if (child->set_child_tid)
+		user_copy_to(child->set_child_tid, &pid, sizeof(pid));
+	if (process_signal_pending(child)) {	/* killed before it ran */
+		user_context_discard(context);
+		process_signal_act();
+	}
+	user_resume(context);
+}
+
+/* What the child takes from the parent besides memory and descriptors:
+ * its I/O sinks, program name and arguments, signal state. */
+static void process_fork_copy_fields(struct process *child,
+				     const struct process *parent)
+{
+	child->output = parent->output;
+	child->output_context = parent->output_context;
+	child->input = parent->input;
+	child->stdio_is_pipe = parent->stdio_is_pipe;
+	memcpy(child->name, parent->name, sizeof(child->name));
+	memcpy(child->path, parent->path, sizeof(child->path));
+	memcpy(child->strings, parent->strings, sizeof(child->strings));
+	/* argv and envp point into strings: the same offsets in the copy. */
+	for (unsigned i = 0; i <= PROCESS_ARGUMENTS_MAX; i++) {
+		child->argv[i] = parent->argv[i] ?
+			child->strings + (parent->argv[i] - parent->strings) : NULL;
+		child->envp[i] = parent->envp[i] ?
+			child->strings + (parent->envp[i] - parent->strings) : NULL;
+	}
+	memcpy(child->signal_actions, parent->signal_actions,
+	       sizeof(child->signal_actions));
+	child->signal_mask = parent->signal_mask;
+}
+
+/* The child's space, memory (a copy-on-write copy), descriptors and
+ * fault owner. */
+static int process_fork_setup(struct process *child, struct process *parent)
+{
+	if (!user_memory_fork)
+		return -USER_ENOSYS;
+	child->space = vmm_space_create();
+	if (!child->space)
+		return -USER_ENOMEM;
+	int result = user_memory_init(&child->memory, child->space,
+				      parent->memory.scheme,
+				      parent->memory.clear_pages);
+	if (result == 0)
+		result = user_memory_fork(&child->memory, &parent->memory);
+	if (result == 0)
+		result = file_table_copy(&child->files, &parent->files);
+	if (result == 0)
+		result = process_fault_owner_register(child);
+	return result;
+}
+
+long process_fork(uint64_t stack_pointer, uint64_t child_tid,
+		  uint64_t clear_tid)
+{
+	struct process *parent = process_current();
+
+	process_reap_orphans();
+	struct process *child = kmalloc(sizeof(*child));
+	if (!child)
+		return -USER_ENOMEM;
+	process_record_init(child);
+	process_fork_copy_fields(child, parent);
+	child->set_child_tid = child_tid;
+	child->tid_address = clear_tid;
+	int result = process_register(child);
+	if (result == 0)
+		result = process_fork_setup(child, parent);
+	if (result == 0) {
+		child->start_context = user_context_clone(0, stack_pointer);
+		if (!child->start_context)
+			result = -USER_ENOMEM;
+	}
+	if (result) {
+		process_free(child);
+		return result;
+	}
+	long pid = child->pid;
+	process_tree_adopt(child);
+	struct thread *thread = thread_create_in(child->space, child->name,
+						 process_fork_main, child,
+						 THREAD_AFFINITY_ALL);
+	/* Read by signal senders under the table lock. */
+	__atomic_store_n(&child->thread, thread, __ATOMIC_RELEASE);
+	if (!thread) {
+		process_tree_forget(child);
+		user_context_discard(child->start_context);
+		process_free(child);
+		return -USER_EAGAIN;
+	}
+	return pid;
+}

@@ -2,7 +2,8 @@
 # User programs for the tests (tests/user/*.c), built as static Linux
 # x86-64 executables with musl-gcc, and the initramfs the test ISO carries
 # as module "initramfs": build/user/<name> at /bin/<name>, plus the input
-# files the tests read (tests/user/motd.txt at /etc/motd).
+# files the tests read (tests/user/motd.txt at /etc/motd; script.txt, a
+# "#!" script for execve, at /bin/script).
 USER_CC      ?= musl-gcc
 USER_CFLAGS  := -static -O2 -Wall -Wextra -fno-stack-protector
 USER_BUILD   := $(BUILD)/user
@@ -14,9 +15,9 @@ $(USER_BUILD)/%: tests/user/%.c | deps
 	@mkdir -p $(@D)
 	$(USER_CC) $(USER_CFLAGS) -o $@ $<
 
-$(TEST_INITRAMFS): $(USER_PROGRAMS) tests/user/motd.txt tools/make-initramfs
+$(TEST_INITRAMFS): $(USER_PROGRAMS) tests/user/motd.txt tests/user/script.txt tools/make-initramfs
 	tools/make-initramfs $@ $(foreach p,$(USER_PROGRAMS),$(p):/bin/$(notdir $(p))) \
-		tests/user/motd.txt:/etc/motd
+		tests/user/motd.txt:/etc/motd tests/user/script.txt:/bin/script
 
 .PHONY: user-programs
 user-programs: $(USER_PROGRAMS) $(TEST_INITRAMFS)

@@ -241,6 +241,15 @@ static void exec_children(void)
 		_exit(r == -ENOEXEC ? 6 : 7);
 	}
 	check(exited_with(reap(pid), 6), "a failed execve returns to the child");
+
+	/* /bin/script is "#!/bin/hello  fail ": hello sees argv[1] "fail". */
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "script", NULL };
+		execve("/bin/script", argv, NULL);
+		_exit(99);
+	}
+	check(exited_with(reap(pid), 3), "execve of a #! script runs its interpreter");
 }
 
 /* vfork and clone with a stack of the caller's. */

@@ -182,12 +182,44 @@ void user_enter(uint64_t entry, uint64_t stack_pointer)
 			 self->user_context->entry_stack_top);
 }
 
-/* The user frame of the calling thread's current entry from user mode:
- * every entry (SYSCALL, interrupt, exception) builds it at the top of the
- * thread's kernel stack. */
-static const struct trap_frame *user_current_frame(struct thread *self)
+struct trap_frame *user_entry_frame(void)
 {
-	return (const struct trap_frame *)self->user_context->entry_stack_top - 1;
+	struct thread *self = thread_current();
+
+	return (struct trap_frame *)self->user_context->entry_stack_top - 1;
+}
+
+void user_fpu_read(uint8_t area[512])
+{
+	struct thread *self = thread_current();
+	unsigned long flags = irq_save();
+
+	/* The SSE state is in the registers while this thread owns them
+	 * (kernel code does not touch them), else in its context. */
+	if (user_fpu_owner[cpu_current()] == self)
+		__asm__ __volatile__("fxsave64 %0"
+				     : "=m"(*(uint8_t (*)[512])area));
+	else
+		memcpy(area, self->user_context->fpu_area, 512);
+	irq_restore(flags);
+}
+
+void user_fpu_write(const uint8_t area[512])
+{
+	struct thread *self = thread_current();
+	unsigned long flags = irq_save();
+	uint32_t mxcsr;
+
+	if (user_fpu_owner[cpu_current()] == self)
+		user_fpu_owner[cpu_current()] = NULL;	/* reloaded on the way out */
+	memcpy(self->user_context->fpu_area, area, 512);
+	/* MXCSR's reserved bits set would make FXRSTOR fault in the kernel
+	 * (SDM vol. 1, 10.5.1.2): a program's image keeps only the defined
+	 * ones. */
+	memcpy(&mxcsr, &self->user_context->fpu_area[24], sizeof(mxcsr));
+	mxcsr &= 0xffff;
+	memcpy(&self->user_context->fpu_area[24], &mxcsr, sizeof(mxcsr));
+	irq_restore(flags);
 }
 
 struct user_thread_context *user_context_clone(uint64_t result,
@@ -200,22 +232,13 @@ struct user_thread_context *user_context_clone(uint64_t result,
 		return NULL;
 	KASSERT(((uintptr_t)copy->fpu_area & 15) == 0);
 	memset(copy, 0, sizeof(*copy));
-	struct trap_frame frame = *user_current_frame(self);
+	struct trap_frame frame = *user_entry_frame();
 	frame.rax = result;
 	if (stack_pointer)
 		frame.rsp = stack_pointer;
 	memcpy(copy->start_frame, &frame, sizeof(frame));
-	unsigned long flags = irq_save();
-	/* The SSE state is in the registers while this thread owns them
-	 * (kernel code does not touch them), else in its context. */
-	if (user_fpu_owner[cpu_current()] == self)
-		__asm__ __volatile__("fxsave64 %0"
-				     : "=m"(*(uint8_t (*)[512])copy->fpu_area));
-	else
-		memcpy(copy->fpu_area, self->user_context->fpu_area,
-		       sizeof(copy->fpu_area));
+	user_fpu_read(copy->fpu_area);
 	copy->tls_base = self->user_context->tls_base;
-	irq_restore(flags);
 	return copy;
 }
 

@@ -5,6 +5,7 @@
 #ifndef VEIL_ARCH_X86_USER_CPU_INTERNAL_H
 #define VEIL_ARCH_X86_USER_CPU_INTERNAL_H
 
+#include <stdint.h>
 #include "arch/x86/trap_frame.h"
 
 /* Saves the user SSE state this CPU's registers hold into its owner's
@@ -16,5 +17,15 @@ void user_fpu_save(void);
  * the registers when they hold something else. Called from user_entry.asm
  * as well. */
 void user_return_prepare(struct trap_frame *frame);
+
+/* The user frame of the calling thread's current entry from user mode:
+ * every entry (SYSCALL, interrupt, exception) builds it at the top of the
+ * thread's kernel stack. */
+struct trap_frame *user_entry_frame(void);
+/* The calling thread's user SSE state (FXSAVE image), read and replaced
+ * (a replaced image is loaded on the way back to user mode; MXCSR's
+ * reserved bits are cleared). */
+void user_fpu_read(uint8_t area[512]);
+void user_fpu_write(const uint8_t area[512]);
 
 #endif

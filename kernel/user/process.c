@@ -232,6 +232,7 @@ void process_record_init(struct process *process)
 	memset(process, 0, sizeof(*process));
 	process->spawned_ns = time_uptime_ns();
 	wait_queue_init(&process->child_queue, "process_children");
+	wait_queue_init(&process->signal_queue, "process_signals");
 }
 
 int process_spawn(const struct process_config *config, struct process **out)

@@ -119,6 +119,14 @@ struct process {
 	uint64_t child_ends;
 	/* Signals sent and not yet acted on, bit n-1 for n (atomic). */
 	uint64_t signals_pending;
+	/* rt_sigsuspend's caller's mask, restored once a signal was acted on
+	 * (valid when mask_saved). */
+	uint64_t saved_mask;
+	bool mask_saved;
+	/* sigaltstack: where handlers with SA_ONSTACK run (size 0: none). */
+	uint64_t altstack_sp, altstack_size;
+	/* rt_sigsuspend sleeps here (a signal's wait_cancel wakes it). */
+	struct wait_queue signal_queue;
 	/* A fork child's first user state, until its thread takes it. */
 	struct user_thread_context *start_context;
 };

@@ -237,6 +237,7 @@ static void exec_reset_process(struct process *process)
 		if (action->handler != SIGNAL_HANDLER_IGNORE)
 			memset(action, 0, sizeof(*action));
 	}
+	process->altstack_sp = process->altstack_size = 0;
 	process->tid_address = 0;
 	process->robust_list = process->robust_list_length = 0;
 	user_context_reset();

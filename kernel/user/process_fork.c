@@ -43,10 +43,7 @@ static void process_fork_main(void *argument)
 	 * bad address is the child's loss, as on Linux). */
 	if (child->set_child_tid)
 		user_copy_to(child->set_child_tid, &pid, sizeof(pid));
-	if (process_signal_pending(child)) {	/* killed before it ran */
-		user_context_discard(context);
-		process_signal_act();
-	}
+	/* A signal sent before it ran is acted on at its first entry. */
 	user_resume(context);
 }
 
@@ -72,6 +69,8 @@ static void process_fork_copy_fields(struct process *child,
 	memcpy(child->signal_actions, parent->signal_actions,
 	       sizeof(child->signal_actions));
 	child->signal_mask = parent->signal_mask;
+	child->altstack_sp = parent->altstack_sp;
+	child->altstack_size = parent->altstack_size;
 }
 
 /* The child's space, memory (a copy-on-write copy), descriptors and

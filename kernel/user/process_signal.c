@@ -1,15 +1,16 @@
 /*
- * Signals between processes (process.h): sending one (kill, tgkill),
- * the default actions, and acting on a pending signal on the way back to
- * user mode. Handlers installed with rt_sigaction are recorded
- * (syscall_signal.c) but not run yet: a signal sent to a process that set
- * a handler for it is dropped, as if ignored (docs/user.md).
+ * Signals between processes (process.h): sending one (kill, tgkill,
+ * a child's end), the default actions, and acting on a pending signal on
+ * the way back to user mode: ending the process, or entering the handler
+ * rt_sigaction installed (the frame is the arch's: user_signal_push).
  *
- * A fatal signal is made pending (signals_pending, atomic) and its target
- * woken from any wait (wait_cancel): a blocking call that tests
- * process_signal_pending returns -EINTR, and the process ends as it
- * returns from the system call; a target running in user mode ends at its
- * next entry into the kernel (a timer interrupt at the latest).
+ * A signal that is not ignored is made pending (signals_pending, atomic)
+ * and its target woken from any wait (wait_cancel): a blocking call that
+ * tests process_signal_pending returns -EINTR (no SA_RESTART restarts),
+ * and the signal is acted on as the call returns; a target running in
+ * user mode acts at its next entry into the kernel (a timer interrupt at
+ * the latest). One handler is entered per return to user mode; the
+ * others wait for the next.
  *
  * Locking: a target is looked up and signalled under process_table_lock
  * (its record cannot be freed meanwhile); then its wait queue's lock
@@ -34,6 +35,19 @@
 #define SIGNAL_URG 23
 #define SIGNAL_WINCH 28
 #define SIGNAL_BIT(signal) (1ull << ((signal) - 1))
+#define SA_ONSTACK 0x08000000ull
+#define SA_RESTORER 0x04000000ull
+#define SA_NODEFER 0x40000000ull
+#define SA_RESETHAND 0x80000000ull
+#define SS_ONSTACK 1
+#define SS_DISABLE 2
+#define SIGNAL_UNBLOCKABLE (SIGNAL_BIT(PROCESS_SIGNAL_KILL) | SIGNAL_BIT(SIGNAL_STOP))
+
+enum signal_disposition {
+	SIGNAL_DROP,		/* ignored */
+	SIGNAL_END,		/* ends the process */
+	SIGNAL_HANDLE,		/* runs its handler */
+};
 
 /* Signals whose default action is to do nothing. Stopping is not
  * offered (no job control): the stop signals are ignored too. */
@@ -43,17 +57,21 @@ static const uint64_t process_signal_default_ignored =
 	SIGNAL_BIT(SIGNAL_TTIN) | SIGNAL_BIT(SIGNAL_TTOU) |
 	SIGNAL_BIT(SIGNAL_URG) | SIGNAL_BIT(SIGNAL_WINCH);
 
-/* Whether signal, sent to process, ends it (else it is dropped). */
-static bool process_signal_is_fatal(const struct process *process, int signal)
+/* What signal does to process under its current action. */
+static enum signal_disposition process_signal_disposition(
+	const struct process *process, int signal)
 {
 	if (signal == PROCESS_SIGNAL_KILL)
-		return true;
+		return SIGNAL_END;
 	if (signal == SIGNAL_STOP)
-		return false;
+		return SIGNAL_DROP;
 	uint64_t handler = process->signal_actions[signal - 1].handler;
+	if (handler == SIGNAL_HANDLER_IGNORE)
+		return SIGNAL_DROP;
 	if (handler != SIGNAL_HANDLER_DEFAULT)
-		return false;	/* ignored, or a handler (not run yet) */
-	return !(process_signal_default_ignored & SIGNAL_BIT(signal));
+		return SIGNAL_HANDLE;
+	return (process_signal_default_ignored & SIGNAL_BIT(signal)) ?
+		       SIGNAL_DROP : SIGNAL_END;
 }
 
 /* The pending signals process acts on now: not blocked (SIGKILL never is). */
@@ -76,7 +94,7 @@ void process_signal_deliver(struct process *process, int signal)
 {
 	if (signal == 0 || __atomic_load_n(&process->ended, __ATOMIC_ACQUIRE))
 		return;
-	if (!process_signal_is_fatal(process, signal))
+	if (process_signal_disposition(process, signal) == SIGNAL_DROP)
 		return;
 	__atomic_or_fetch(&process->signals_pending, SIGNAL_BIT(signal),
 			  __ATOMIC_RELEASE);
@@ -107,16 +125,78 @@ bool user_return_signal_due(void)
 	return process_signal_pending(process_current());
 }
 
+/* Whether the user stack pointer is on process's alternate stack. */
+static bool process_on_altstack(const struct process *process)
+{
+	uint64_t sp = user_stack_pointer();
+
+	return process->altstack_size && sp > process->altstack_sp &&
+	       sp <= process->altstack_sp + process->altstack_size;
+}
+
+/* Enters the handler of signal (blocked: the mask its frame restores):
+ * false when the process cannot take it (no restorer, no room). */
+static bool process_signal_handle(struct process *process, int signal,
+				  uint64_t blocked)
+{
+	struct process_signal_action *action = &process->signal_actions[signal - 1];
+	bool on_altstack = process_on_altstack(process);
+	struct user_signal_delivery delivery = {
+		.signal = signal,
+		.code = 0,		/* SI_USER */
+		.handler = action->handler,
+		.restorer = action->restorer,
+		.blocked = blocked,
+		.altstack_sp = process->altstack_sp,
+		.altstack_size = process->altstack_size,
+		.altstack_flags = !process->altstack_size ? SS_DISABLE
+				  : on_altstack ? SS_ONSTACK : 0,
+	};
+
+	/* x86-64 handlers return through the restorer (libc's sets it). */
+	if (!(action->flags & SA_RESTORER))
+		return false;
+	if ((action->flags & SA_ONSTACK) && process->altstack_size &&
+	    !on_altstack)
+		delivery.stack_top = process->altstack_sp + process->altstack_size;
+	if (user_signal_push(&delivery) != 0)
+		return false;
+	uint64_t mask = blocked | action->mask;
+	if (!(action->flags & SA_NODEFER))
+		mask |= SIGNAL_BIT(signal);
+	process->signal_mask = mask & ~SIGNAL_UNBLOCKABLE;
+	if (action->flags & SA_RESETHAND)
+		action->handler = SIGNAL_HANDLER_DEFAULT;
+	return true;
+}
+
 void process_signal_act(void)
 {
 	struct process *process = process_current();
-	uint64_t due = process ? process_signal_due(process) : 0;
+	uint64_t due;
 
-	if (!due)
+	while (process && (due = process_signal_due(process)) != 0) {
+		int signal = (due & SIGNAL_BIT(PROCESS_SIGNAL_KILL)) ?
+				     PROCESS_SIGNAL_KILL : __builtin_ctzll(due) + 1;
+		__atomic_and_fetch(&process->signals_pending, ~SIGNAL_BIT(signal),
+				   __ATOMIC_ACQ_REL);
+		enum signal_disposition disposition =
+			process_signal_disposition(process, signal);
+		if (disposition == SIGNAL_DROP)
+			continue;	/* ignored since it was sent */
+		if (disposition == SIGNAL_END)
+			process_exit(signal);	/* a killed process's status */
+		uint64_t blocked = process->mask_saved ? process->saved_mask
+						       : process->signal_mask;
+		process->mask_saved = false;
+		if (!process_signal_handle(process, signal, blocked))
+			process_exit(PROCESS_SIGNAL_SEGV);	/* as Linux does */
 		return;
-	int signal = (due & SIGNAL_BIT(PROCESS_SIGNAL_KILL)) ?
-			     PROCESS_SIGNAL_KILL : __builtin_ctzll(due) + 1;
-	process_exit(signal);	/* the wait status of a killed process */
+	}
+	if (process && process->mask_saved) {	/* rt_sigsuspend's, no handler run */
+		process->signal_mask = process->saved_mask;
+		process->mask_saved = false;
+	}
 }
 
 void user_return_signals(void)

@@ -111,6 +111,8 @@ void process_tree_exit(struct process *process)
 		__atomic_add_fetch(&parent->child_ends, 1, __ATOMIC_RELEASE);
 		wake_up_all_locked(&parent->child_queue);
 		wait_queue_unlock(&parent->child_queue, queue_flags);
+		/* Ignored unless the parent set a handler (its default). */
+		process_signal_deliver(parent, PROCESS_SIGNAL_CHLD);
 	} else if (!process->spawned) {
 		process->sibling = process_orphans;
 		process_orphans = process;

@@ -34,7 +34,7 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL(318, getrandom),
 	/* Known by name, not (yet) implemented: logged as such. */
 	SYSCALL_NAMED(7, "poll"), SYSCALL(13, rt_sigaction),
-	SYSCALL(14, rt_sigprocmask), SYSCALL_NAMED(15, "rt_sigreturn"),
+	SYSCALL(14, rt_sigprocmask), SYSCALL(15, rt_sigreturn),
 	SYSCALL_NAMED(18, "pwrite64"), SYSCALL_NAMED(22, "pipe"),
 	SYSCALL_NAMED(25, "mremap"), SYSCALL_NAMED(40, "sendfile"),
 	SYSCALL(56, clone), SYSCALL(57, fork),
@@ -44,7 +44,8 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL_NAMED(80, "chdir"), SYSCALL_NAMED(82, "rename"),
 	SYSCALL_NAMED(83, "mkdir"), SYSCALL_NAMED(87, "unlink"),
 	SYSCALL(89, readlink), SYSCALL(99, sysinfo),
-	SYSCALL_NAMED(131, "sigaltstack"), SYSCALL(157, prctl),
+	SYSCALL(130, rt_sigsuspend),
+	SYSCALL(131, sigaltstack), SYSCALL(157, prctl),
 	SYSCALL_NAMED(202, "futex"), SYSCALL(204, sched_getaffinity),
 	SYSCALL(217, getdents64), SYSCALL(234, tgkill),
 	SYSCALL(267, readlinkat), SYSCALL(273, set_robust_list),

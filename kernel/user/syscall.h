@@ -81,6 +81,9 @@ long syscall_readlink(const uint64_t a[6]);
 long syscall_readlinkat(const uint64_t a[6]);
 long syscall_rt_sigaction(const uint64_t a[6]);
 long syscall_rt_sigprocmask(const uint64_t a[6]);
+long syscall_rt_sigreturn(const uint64_t a[6]);
+long syscall_rt_sigsuspend(const uint64_t a[6]);
+long syscall_sigaltstack(const uint64_t a[6]);
 
 long syscall_fork(const uint64_t a[6]);
 long syscall_vfork(const uint64_t a[6]);

@@ -47,6 +47,30 @@ void user_resume(struct user_thread_context *context)
  * base 0, the SSE and x87 registers as user_context_attach sets them. */
 void user_context_reset(void);
 
+/* A signal handler's entry, as the process code asks for it. */
+struct user_signal_delivery {
+	int signal;
+	int code;			/* siginfo's si_code (SI_USER 0, ...) */
+	int sender_pid;
+	uint64_t handler, restorer;	/* user addresses */
+	uint64_t stack_top;		/* 0: below the interrupted stack */
+	uint64_t blocked;		/* the mask rt_sigreturn restores */
+	/* The alternate stack as the frame reports it (uc_stack). */
+	uint64_t altstack_sp, altstack_size;
+	int altstack_flags;
+};
+/* Builds the signal frame on the user stack of the calling thread's
+ * current entry from user mode (a system call or a trap) and makes its
+ * return to user mode enter the handler: 0, or -EFAULT when the stack
+ * cannot take the frame (the caller then ends the process). */
+int user_signal_push(const struct user_signal_delivery *delivery);
+/* rt_sigreturn: the registers and SSE state restored from the frame the
+ * handler returned from; *blocked gets the mask it saved and *rax the
+ * interrupted rax (the system call's result): 0 or -EFAULT. */
+int user_signal_return(uint64_t *blocked, uint64_t *rax);
+/* The user stack pointer of the calling thread's current entry. */
+uint64_t user_stack_pointer(void);
+
 /* Called by the arch as a thread goes back to user mode (after a system
  * call, an interrupt or an exception taken in user mode): whether its
  * process has a signal to act on (cheap, any context), and then, with

@@ -16,6 +16,8 @@ REGION_SRCS := mm/region.c mm/region_fault.c mm/region_transition.c mm/region_se
 $(eval $(call host_test,region,tests/host/test_region.c tests/host/fake_vmm.c $(REGION_SRCS)))
 $(eval $(call host_test,transition,tests/host/test_transition.c tests/host/fake_vmm.c $(REGION_SRCS)))
 $(eval $(call host_test,hooks,tests/host/test_hooks.c tests/host/fake_vmm.c $(REGION_SRCS)))
+# The reverse map of frames shared after fork (its kmalloc counted by the fake).
+$(eval $(call host_test,rmap,tests/host/test_rmap.c tests/host/fake_vmm.c $(REGION_SRCS)))
 
 # Regions over the cipher transforms (key in memory), with the ciphers' sources.
 $(eval $(call host_test,xf-cipher,tests/host/test_xf_cipher.c tests/host/fake_vmm.c $(REGION_SRCS) transforms/xf_cipher.c $(CRYPT_SRCS),-lcrypto))

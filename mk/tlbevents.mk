@@ -7,7 +7,7 @@ POLICY_SRCS := mm/policy.c mm/policy_fifo.c mm/policy_clock.c mm/policy_2q.c \
 
 $(eval $(call host_test,policy,tests/host/test_policy.c $(POLICY_SRCS)))
 
-REGION_SRCS := mm/region.c mm/region_fault.c mm/region_transition.c mm/region_seal.c mm/fault.c mm/scheme.c mm/hooks.c mm/trace.c \
+REGION_SRCS := mm/region.c mm/region_fault.c mm/region_transition.c mm/region_seal.c mm/region_fork.c mm/rmap.c mm/fault.c mm/scheme.c mm/hooks.c mm/trace.c \
                mm/event_counts.c \
                $(POLICY_SRCS) mm/store.c $(ZSTORE_SRCS) $(FAILPOINT_SRCS) \
                transforms/xf.c transforms/xf_identity.c transforms/xf_xor.c \
@@ -16,6 +16,8 @@ REGION_SRCS := mm/region.c mm/region_fault.c mm/region_transition.c mm/region_se
 $(eval $(call host_test,region,tests/host/test_region.c tests/host/fake_vmm.c $(REGION_SRCS)))
 $(eval $(call host_test,transition,tests/host/test_transition.c tests/host/fake_vmm.c $(REGION_SRCS)))
 $(eval $(call host_test,hooks,tests/host/test_hooks.c tests/host/fake_vmm.c $(REGION_SRCS)))
+# The reverse map of frames shared after fork (its kmalloc counted by the fake).
+$(eval $(call host_test,rmap,tests/host/test_rmap.c tests/host/fake_vmm.c $(REGION_SRCS)))
 
 # Regions over the cipher transforms (key in memory), with the ciphers' sources.
 $(eval $(call host_test,xf-cipher,tests/host/test_xf_cipher.c tests/host/fake_vmm.c $(REGION_SRCS) transforms/xf_cipher.c $(CRYPT_SRCS),-lcrypto))

@@ -63,6 +63,10 @@ struct region_stats {
 					 * read or unseal without resources):
 					 * the page stays sealed */
 	uint64_t no_memory;	/* faults refused: no frame or page-table page */
+	uint64_t shares;	/* pages made copy-on-write by a fork (in the
+				 * parent and in the child) */
+	uint64_t shared_copies;	/* writes to shared pages that copied the
+				 * frame (other spaces still mapped it) */
 	uint64_t poisoned;	/* pages POISONED now */
 	uint64_t sealed_pages;	/* SEALED now */
 	uint64_t clear_pages;	/* CLEAR now */
@@ -151,6 +155,14 @@ bool region_cpu_prepare(unsigned cpu);
 int region_create(const struct region_config *config, struct region **out);
 /* Releases every frame, sealed copy and page-table page of the region. */
 void region_destroy(struct region *region);
+/* fork: makes child (new and empty, created with the parent's pages, base
+ * and protection in another space) hold a copy of every page of parent:
+ * clear pages shared copy-on-write, sealed pages copied, poisoned pages
+ * poisoned (mm/region_fork.c). REGION_OK; REGION_NO_MEMORY (or a failed
+ * restore's result) with the child holding the pages given so far
+ * (region_destroy frees them); REGION_BAD_ARGUMENT when child does not
+ * mirror parent. */
+int region_fork(struct region *parent, struct region *child);
 
 /* The fault owner of the region area (registered with the first region):
  * a kernel-mode access to a region page that is not present is HANDLED
@@ -221,11 +233,14 @@ static inline void *region_page_address(const struct region *region,
 
 /* Serves a fault on page of region for its owner when that owner is not
  * the region area's (a process's mappings): FAULT_HANDLED once the page
- * is present, FAULT_RETRY when it was already (another path mapped it),
- * FAULT_ERROR with *reason when it cannot be brought back; *result is
- * the region's result (REGION_NO_MEMORY: no frame, page-table page or
- * store read now). Traced as region_handle_fault is. */
+ * is present (a write to a page shared copy-on-write: once it has a frame
+ * of its own, writable), FAULT_RETRY when it was already (another path
+ * mapped it), FAULT_ERROR with *reason when it cannot be brought back;
+ * *result is the region's result (REGION_NO_MEMORY: no frame, page-table
+ * page or store read now). The owner has checked that the region's
+ * mapping allows access. Traced as region_handle_fault is. */
 enum fault_response region_serve_fault(struct region *region, uint32_t page,
+				       enum fault_access access,
 				       const char **reason, int *result);
 
 /* Calls fn for each region (registry order), under the registry lock. */

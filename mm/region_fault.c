@@ -19,6 +19,7 @@
 #include "mm/frame.h"
 #include "mm/region_internal.h"
 #include "mm/trace.h"
+#include "mm/vmm.h"
 
 /* Evicts the policy's victim; on a failed seal the victim stays clear.
  * True when it was sealed. */
@@ -108,14 +109,27 @@ static const char *region_fault_error_reason(int result)
 	}
 }
 
-/* Brings page in unless it is present (touched) or poisoned. Lock held. */
-static int region_fault_locked(struct region *region, uint32_t page)
+/* Whether a write to page, present, needs a frame of its own: its frame
+ * is shared copy-on-write and the region allows writes. */
+static bool region_fault_wants_private(struct region *region, uint32_t page,
+				       bool write)
+{
+	return write && (region->protection & VMM_WRITE) &&
+	       region_record_shared(region_page_record(region, page));
+}
+
+/* Brings page in unless it is present (touched) or poisoned; a write to a
+ * present page shared copy-on-write gives it a frame of its own. Lock
+ * held. */
+static int region_fault_locked(struct region *region, uint32_t page, bool write)
 {
 	enum region_page_state state =
 		region_record_state(region_page_record(region, page));
 
 	if (state == REGION_CLEAR) {
 		clearset_touch(&region->clear, page);
+		if (region_fault_wants_private(region, page, write))
+			return region_transition(region, page, REGION_CAUSE_WRITE);
 		return REGION_OK;
 	}
 	if (state == REGION_POISONED)
@@ -135,17 +149,34 @@ static const char *region_fault_refusal(const struct fault *fault)
 	return NULL;
 }
 
+/* How a fault found its page. */
+struct region_fault_before {
+	enum region_page_state state;
+	bool private_copy;	/* clear and shared, written: made its own */
+};
+
 /* Brings page in as region_fault_locked does, taking the region's lock;
  * *before gets the page's state before. */
 static int region_fault_under_lock(struct region *region, uint32_t page,
-				   enum region_page_state *before)
+				   bool write, struct region_fault_before *before)
 {
 	unsigned long flags = spin_lock_irqsave(&region->lock);
 
-	*before = region_record_state(region_page_record(region, page));
-	int result = region_fault_locked(region, page);
+	before->state = region_record_state(region_page_record(region, page));
+	before->private_copy = before->state == REGION_CLEAR &&
+			       region_fault_wants_private(region, page, write);
+	int result = region_fault_locked(region, page, write);
 	spin_unlock_irqrestore(&region->lock, flags);
 	return result;
+}
+
+/* What the trap layer does after a served fault: a page found present
+ * had been mapped meanwhile (retry), unless this fault changed it. */
+static enum fault_response region_fault_served(
+	const struct region_fault_before *before)
+{
+	return before->state == REGION_CLEAR && !before->private_copy ?
+		       FAULT_RETRY : FAULT_HANDLED;
 }
 
 /* What a fault came to, for the trace, from its result and the page's
@@ -171,7 +202,7 @@ enum fault_response region_handle_fault(struct fault_owner *owner,
 	struct region *region = region_find(fault->address);
 	uint32_t region_id = region ? (uint32_t)region->id : 0;
 	uint64_t page_address = fault->address & ~(uint64_t)(FRAME_BYTES - 1);
-	enum region_page_state before = REGION_UNPOPULATED;
+	struct region_fault_before before = { REGION_UNPOPULATED, false };
 	int result = REGION_BAD_ARGUMENT;	/* until the region serves it */
 
 	(void)owner;
@@ -180,53 +211,56 @@ enum fault_response region_handle_fault(struct fault_owner *owner,
 			   "no region at this address (a gap or a guard page)";
 	if (!*reason) {
 		result = region_fault_under_lock(region, (uint32_t)(
-			(fault->address - region->base) / FRAME_BYTES), &before);
+			(fault->address - region->base) / FRAME_BYTES), false,
+			&before);
 		if (result != REGION_OK)
 			*reason = region_fault_error_reason(result);
 	}
 	trace_fault_return(region_id, page_address,
-			   region_fault_outcome(result, before));
+			   region_fault_outcome(result, before.state));
 	if (result != REGION_OK)
 		return FAULT_ERROR;
-	return before == REGION_CLEAR ? FAULT_RETRY : FAULT_HANDLED;
+	return region_fault_served(&before);
 }
 
 /* Brings page in as a traced fault: FAULT_ENTER, the fault under the
  * region's lock, FAULT_RETURN with its outcome. The region's result;
- * *before gets the page's state before. */
+ * *before says how the page was found. */
 static int region_fault_traced(struct region *region, uint32_t page,
-			       enum region_page_state *before)
+			       bool write, struct region_fault_before *before)
 {
 	uint64_t address = (uint64_t)(uintptr_t)region_page_address(region, page);
 
 	trace_fault_enter((uint32_t)region->id, address);
-	int result = region_fault_under_lock(region, page, before);
+	int result = region_fault_under_lock(region, page, write, before);
 	trace_fault_return((uint32_t)region->id, address,
-			   region_fault_outcome(result, *before));
+			   region_fault_outcome(result, before->state));
 	return result;
 }
 
 enum fault_response region_serve_fault(struct region *region, uint32_t page,
+				       enum fault_access access,
 				       const char **reason, int *result)
 {
-	enum region_page_state before;
+	struct region_fault_before before;
 
-	*result = region_fault_traced(region, page, &before);
+	*result = region_fault_traced(region, page, access == FAULT_ACCESS_WRITE,
+				      &before);
 	if (*result != REGION_OK) {
 		*reason = region_fault_error_reason(*result);
 		return FAULT_ERROR;
 	}
-	return before == REGION_CLEAR ? FAULT_RETRY : FAULT_HANDLED;
+	return region_fault_served(&before);
 }
 
 /* The fault of a workload that takes no trap (the demo's): traced as one. */
 int region_fault_page(struct region *region, uint32_t page)
 {
-	enum region_page_state before;
+	struct region_fault_before before;
 
 	if (page >= region->pages)
 		return REGION_BAD_ARGUMENT;
-	return region_fault_traced(region, page, &before);
+	return region_fault_traced(region, page, false, &before);
 }
 
 int region_unmap_page(struct region *region, uint32_t page)

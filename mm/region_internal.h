@@ -21,6 +21,16 @@ enum region_cause {
 	REGION_CAUSE_RESEAL,	/* scheme change: sealed -> sealed by the new chain */
 	REGION_CAUSE_POISON,	/* the sealed copy failed its integrity
 				 * check: sealed -> poisoned */
+	/* fork (mm/region_fork.c): a clear page's frame becomes shared
+	 * copy-on-write: clear -> clear read only in the parent,
+	 * unpopulated -> clear read only in the child */
+	REGION_CAUSE_SHARE,
+	REGION_CAUSE_COPY,	/* fork: the child's copy of a sealed page,
+				 * given restored in a frame: unpopulated ->
+				 * sealed by the child's chain */
+	REGION_CAUSE_INHERIT_POISON,	/* fork: unpopulated -> poisoned */
+	REGION_CAUSE_WRITE,	/* a write to a shared page: clear -> clear
+				 * in a frame of its own, writable */
 	REGION_CAUSES,
 };
 
@@ -34,6 +44,15 @@ enum region_cause {
  */
 int region_transition(struct region *region, uint32_t page,
 		      enum region_cause cause);
+
+/*
+ * region_transition for the causes that start from a frame the caller
+ * gives: SHARE in the child (frame: the parent's, shared; it stays the
+ * parent's on a failure) and COPY (frame: the page's content, the
+ * region's to seal and free from then on, freed on a failure too).
+ */
+int region_transition_with_frame(struct region *region, uint32_t page,
+				 enum region_cause cause, uint64_t frame);
 
 /* Pages one batch may hold: one invalidation round covers them page by
  * page (mm/tlb.h: TLB_BATCH_PAGES). */

@@ -1,7 +1,8 @@
 /*
  * One record per region page: its state (unpopulated, clear, sealed or
  * poisoned: the four values of a 2-bit field), the scheme slot that sealed it,
- * the store handle of its sealed copy and, in debug builds
+ * the store handle of its sealed copy, whether a clear page's frame is
+ * shared copy-on-write with other address spaces (mm/rmap.h) and, in debug builds
  * (CONFIG_MM_DEBUG), the checksum of its content when it was sealed. Packed
  * in one word (two in debug builds): 8 or 16 bytes per page. Regions, the
  * transition code and tests use it through the accessors below only.
@@ -9,6 +10,7 @@
 #ifndef VEIL_MM_REGION_PAGE_H
 #define VEIL_MM_REGION_PAGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "mm/store.h"
 
@@ -32,7 +34,9 @@ struct region_page {
 	uint64_t handle : STORE_HANDLE_BITS;	/* SEALED: its copy in the store */
 	uint64_t state : 2;			/* enum region_page_state */
 	uint64_t scheme_slot : 2;		/* SEALED: the chain that sealed it */
-	uint64_t unused : 64 - STORE_HANDLE_BITS - 4;
+	uint64_t shared : 1;			/* CLEAR: its frame may be mapped by
+						 * other spaces too (read only) */
+	uint64_t unused : 64 - STORE_HANDLE_BITS - 5;
 #if CONFIG_MM_DEBUG
 	uint64_t checksum;			/* SEALED: content when sealed */
 #endif
@@ -57,10 +61,24 @@ static inline unsigned region_record_slot(const struct region_page *record)
 	return record->scheme_slot;
 }
 
-/* The page is present in its frame (the frame is the PTE's to know). */
+/* Whether a clear page's frame is shared copy-on-write: mapped read only
+ * here, written only after a copy (or once no other space maps it). */
+static inline bool region_record_shared(const struct region_page *record)
+{
+	return record->shared;
+}
+
+/* The page is present in its frame (the frame is the PTE's to know),
+ * which is its own. */
 static inline void region_record_set_clear(struct region_page *record)
 {
 	*record = (struct region_page){ .state = REGION_CLEAR };
+}
+
+/* The page is present in a frame other spaces may map too (after fork). */
+static inline void region_record_set_clear_shared(struct region_page *record)
+{
+	*record = (struct region_page){ .state = REGION_CLEAR, .shared = 1 };
 }
 
 static inline void region_record_set_unpopulated(struct region_page *record)

@@ -38,6 +38,7 @@
 #include "mm/frame.h"
 #include "mm/hooks.h"
 #include "mm/region_internal.h"
+#include "mm/rmap.h"
 #include "mm/tlb.h"
 #include "mm/trace.h"
 #include "mm/vmm.h"
@@ -59,6 +60,10 @@ struct region_step {
 	struct vmm_entry expected;	/* the PTE the state implies */
 	struct vmm_entry replacement;	/* the PTE after the transition */
 	bool batched;			/* its invalidation joins a batch */
+	/* SHARE in the child: frame is the parent's (never freed here).
+	 * WRITE: shared_frame is the frame the page shared until now. */
+	bool frame_borrowed;
+	uint64_t shared_frame;
 };
 
 struct region_transition_row {
@@ -78,6 +83,16 @@ static void region_announce(int event, const struct region_step *step)
 	if (event != REGION_NO_EVENT)
 		tlb_hook_event((enum tlb_event_type)event, step->region, step->va,
 			       step->frame);
+}
+
+/* The protection of the page's present PTE: the region's, without write
+ * while the frame is shared copy-on-write. */
+static unsigned region_present_protection(const struct region_step *step)
+{
+	if (region_record_shared(step->record) ||
+	    step->cause == REGION_CAUSE_SHARE)
+		return step->region->protection & ~(unsigned)VMM_WRITE;
+	return step->region->protection;
 }
 
 /* ---- prepare: a frame with the page's content ------------------------ */
@@ -118,6 +133,27 @@ static int region_prepare_restore(struct region_step *step)
 					       "(MAC or checksum)" :
 					       "not in the store (a corrupt handle)");
 	return result;
+}
+
+/* A write to a shared page: a copy of the frame when other spaces still
+ * map it, else the frame itself made writable (step->frame stays NONE).
+ * Read only everywhere, the shared frame does not change under the copy. */
+static int region_prepare_private(struct region_step *step)
+{
+	struct region *region = step->region;
+
+	if (!vmm_translate(region->space, step->va, &step->shared_frame, NULL))
+		return REGION_CORRUPT;
+	if (rmap_mappings(step->shared_frame) < 2)
+		return REGION_OK;
+	step->frame = frame_alloc();
+	if (step->frame == FRAME_NONE) {
+		region->stats.no_memory++;
+		return REGION_NO_MEMORY;
+	}
+	memcpy(frame_address(step->frame), frame_address(step->shared_frame),
+	       FRAME_BYTES);
+	return REGION_OK;
 }
 
 /* ---- the PTEs of each row -------------------------------------------- */
@@ -176,7 +212,37 @@ static void region_entries_protect(struct region_step *step)
 {
 	step->expected = vmm_entry_present(VMM_FRAME_ANY, 0);
 	step->replacement = vmm_entry_present(VMM_FRAME_ANY,
-					      step->region->protection);
+					      region_present_protection(step));
+}
+
+/* The child's page maps the parent's frame, read only. */
+static void region_entries_share_child(struct region_step *step)
+{
+	step->expected = vmm_entry_none();
+	step->replacement = vmm_entry_present(step->frame,
+					      region_present_protection(step));
+}
+
+/* The child's copy of a sealed page: BUSY until its copy is named. */
+static void region_entries_copy(struct region_step *step)
+{
+	step->expected = vmm_entry_none();
+	step->replacement = vmm_entry_handle(VMM_HANDLE_BUSY);
+}
+
+static void region_entries_inherit_poison(struct region_step *step)
+{
+	step->expected = vmm_entry_none();
+	step->replacement = vmm_entry_handle(VMM_HANDLE_POISON);
+}
+
+/* The page's own frame (the copy, or the shared one kept), writable. */
+static void region_entries_private(struct region_step *step)
+{
+	step->expected = vmm_entry_present(step->shared_frame, 0);
+	step->replacement = vmm_entry_present(
+		step->frame == FRAME_NONE ? VMM_FRAME_ANY : step->frame,
+		step->region->protection);
 }
 
 /* ---- finish and undo -------------------------------------------------- */
@@ -249,14 +315,55 @@ static void region_record_sealed_copy(struct region_step *step,
 		region_free_clear_frame(region, step->frame);
 }
 
+/* A shared frame this page no longer maps: freed once no space maps it. */
+static void region_release_shared_frame(struct region *region,
+					uint64_t frame, uintptr_t va)
+{
+	if (rmap_remove(frame, region->space, va) == 0)
+		region_free_clear_frame(region, frame);
+}
+
+/* Seals a copy of a shared frame: the chain may work in place or the store
+ * keep the frame, and other spaces may still read it. step->frame is the
+ * shared frame again on a failure (for the undo). */
+static int region_seal_shared(struct region_step *step,
+			      struct region_sealed_copy *copy)
+{
+	struct region *region = step->region;
+	uint64_t shared = step->frame;
+
+	step->frame = frame_alloc();
+	if (step->frame == FRAME_NONE) {
+		step->frame = shared;
+		region->stats.no_memory++;
+		return REGION_NO_MEMORY;
+	}
+	memcpy(frame_address(step->frame), frame_address(shared), FRAME_BYTES);
+	int result = region_seal_and_name(step, copy);
+	if (result != REGION_OK) {
+		region_free_clear_frame(region, step->frame);
+		step->frame = shared;
+		return result;
+	}
+	region_record_sealed_copy(step, copy);	/* frees the copy's frame */
+	region_release_shared_frame(region, shared, step->va);
+	return REGION_OK;
+}
+
 static int region_finish_seal(struct region_step *step)
 {
 	struct region_sealed_copy copy;
-	int result = region_seal_and_name(step, &copy);
+	int result;
 
+	if (region_record_shared(step->record)) {
+		result = region_seal_shared(step, &copy);
+	} else {
+		result = region_seal_and_name(step, &copy);
+		if (result == REGION_OK)
+			region_record_sealed_copy(step, &copy);
+	}
 	if (result != REGION_OK)
 		return result;
-	region_record_sealed_copy(step, &copy);
 	if (step->cause == REGION_CAUSE_EVICT)
 		step->region->stats.evictions++;
 	else
@@ -269,8 +376,8 @@ static void region_undo_seal(struct region_step *step)
 {
 	struct region *region = step->region;
 	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
-	struct vmm_entry present = vmm_entry_present(step->frame,
-						     region->protection);
+	struct vmm_entry present = vmm_entry_present(
+		step->frame, region_present_protection(step));
 
 	if (vmm_exchange(region->space, step->va, &busy, &present, NULL) != VMM_OK) {
 		region->stats.corrupt++;
@@ -331,7 +438,10 @@ static int region_finish_drop_clear(struct region_step *step)
 				  step->page);
 		}
 	}
-	region_free_clear_frame(region, step->frame);
+	if (region_record_shared(step->record))
+		region_release_shared_frame(region, step->frame, step->va);
+	else
+		region_free_clear_frame(region, step->frame);
 	region_record_set_unpopulated(step->record);
 	step->region->stats.invalidations++;
 	return REGION_OK;
@@ -373,6 +483,76 @@ static int region_finish_protect(struct region_step *step)
 	return REGION_OK;
 }
 
+/* The parent's page is read only now; the fork records the child's
+ * mapping in the reverse map. */
+static int region_finish_share_parent(struct region_step *step)
+{
+	region_record_set_clear_shared(step->record);
+	step->region->stats.shares++;
+	return REGION_OK;
+}
+
+static int region_finish_share_child(struct region_step *step)
+{
+	region_record_set_clear_shared(step->record);
+	step->region->stats.shares++;
+	return REGION_OK;
+}
+
+/* The child's copy sealed and named; its frame is freed (or kept by the
+ * store). */
+static int region_finish_copy(struct region_step *step)
+{
+	struct region_sealed_copy copy;
+	int result = region_seal_and_name(step, &copy);
+
+	if (result != REGION_OK)
+		return result;
+	region_record_sealed_copy(step, &copy);
+	return REGION_OK;
+}
+
+/* A copy that could not be sealed: the page stays unpopulated and the
+ * caller (the fork) fails; the frame with the content is freed. */
+static void region_undo_copy(struct region_step *step)
+{
+	struct region *region = step->region;
+	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
+	struct vmm_entry none = vmm_entry_none();
+
+	if (vmm_exchange(region->space, step->va, &busy, &none, NULL) != VMM_OK) {
+		region->stats.corrupt++;
+		log_error("region %s: page %u: its busy PTE changed while a "
+			  "fork's copy was sealed", region->name, step->page);
+	}
+	region_free_clear_frame(region, step->frame);
+	region->stats.seal_failures++;
+}
+
+static int region_finish_inherit_poison(struct region_step *step)
+{
+	region_record_set_poisoned(step->record);
+	step->region->stats.poisoned++;
+	return REGION_OK;
+}
+
+/* The page has a frame of its own now: the shared one is left to the
+ * other spaces (freed when it was the last to leave), or kept when no
+ * other space mapped it any more. */
+static int region_finish_private(struct region_step *step)
+{
+	struct region *region = step->region;
+
+	if (step->frame != step->shared_frame) {
+		region_release_shared_frame(region, step->shared_frame, step->va);
+		region->stats.shared_copies++;
+	} else {
+		(void)rmap_remove(step->shared_frame, region->space, step->va);
+	}
+	region_record_set_clear(step->record);
+	return REGION_OK;
+}
+
 /* The table docs/tlb-events.md writes out: one row per transition. */
 static const struct region_transition_row region_transitions[] = {
 	{ REGION_UNPOPULATED, REGION_CAUSE_FAULT, REGION_CLEAR,
@@ -405,6 +585,21 @@ static const struct region_transition_row region_transitions[] = {
 	{ REGION_POISONED, REGION_CAUSE_UNMAP, REGION_UNPOPULATED,
 	  NULL, REGION_NO_EVENT, region_entries_drop_poisoned,
 	  REGION_NO_EVENT, region_finish_drop_poisoned, NULL },
+	{ REGION_CLEAR, REGION_CAUSE_SHARE, REGION_CLEAR,
+	  NULL, REGION_NO_EVENT, region_entries_protect,
+	  TLB_EVENT_INVALIDATE, region_finish_share_parent, NULL },
+	{ REGION_UNPOPULATED, REGION_CAUSE_SHARE, REGION_CLEAR,
+	  NULL, REGION_NO_EVENT, region_entries_share_child,
+	  TLB_EVENT_MAP, region_finish_share_child, NULL },
+	{ REGION_UNPOPULATED, REGION_CAUSE_COPY, REGION_SEALED,
+	  NULL, REGION_NO_EVENT, region_entries_copy,
+	  REGION_NO_EVENT, region_finish_copy, region_undo_copy },
+	{ REGION_UNPOPULATED, REGION_CAUSE_INHERIT_POISON, REGION_POISONED,
+	  NULL, REGION_NO_EVENT, region_entries_inherit_poison,
+	  REGION_NO_EVENT, region_finish_inherit_poison, NULL },
+	{ REGION_CLEAR, REGION_CAUSE_WRITE, REGION_CLEAR,
+	  region_prepare_private, TLB_EVENT_FAULT, region_entries_private,
+	  TLB_EVENT_MAP, region_finish_private, NULL },
 };
 
 static const struct region_transition_row *
@@ -424,8 +619,9 @@ static int region_pte_failed(struct region_step *step, int vmm_result)
 {
 	struct region *region = step->region;
 
-	if (step->frame != FRAME_NONE)	/* prepare's frame, never mapped */
-		region_free_clear_frame(region, step->frame);
+	if (step->frame != FRAME_NONE && !step->frame_borrowed)
+		region_free_clear_frame(region, step->frame);	/* prepare's,
+								 * never mapped */
 	if (vmm_result == VMM_NO_MEMORY) {
 		region->stats.no_memory++;
 		return REGION_NO_MEMORY;
@@ -480,7 +676,7 @@ static int region_transition_start(const struct region_transition_row *row,
 				      &step->replacement, &old);
 	if (result != VMM_OK)
 		return region_pte_failed(step, result);
-	if (old.kind == VMM_ENTRY_PRESENT)
+	if (old.kind == VMM_ENTRY_PRESENT && step->frame == FRAME_NONE)
 		step->frame = old.value;
 	region_follow_clear_set(row, step);
 	return REGION_OK;
@@ -504,23 +700,45 @@ static struct region_step region_step_of(struct region *region, uint32_t page,
 	return (struct region_step){
 		.region = region, .page = page, .va = region_va(region, page),
 		.record = region_page_record(region, page), .cause = cause,
-		.frame = FRAME_NONE,
+		.frame = FRAME_NONE, .shared_frame = FRAME_NONE,
 	};
+}
+
+/* Runs step through its row with its own invalidation. */
+static int region_transition_step(struct region_step *step)
+{
+	const struct region_transition_row *row = region_transition_find(
+		region_record_state(step->record), step->cause);
+
+	if (!row)
+		return REGION_BAD_ARGUMENT;
+	int result = region_transition_start(row, step, NULL);
+	if (result != REGION_OK)
+		return result;
+	return region_transition_end(row, step);
 }
 
 int region_transition(struct region *region, uint32_t page,
 		      enum region_cause cause)
 {
 	struct region_step step = region_step_of(region, page, cause);
-	const struct region_transition_row *row =
-		region_transition_find(region_record_state(step.record), cause);
 
-	if (!row)
+	return region_transition_step(&step);
+}
+
+int region_transition_with_frame(struct region *region, uint32_t page,
+				 enum region_cause cause, uint64_t frame)
+{
+	struct region_step step = region_step_of(region, page, cause);
+
+	if (cause != REGION_CAUSE_SHARE && cause != REGION_CAUSE_COPY)
 		return REGION_BAD_ARGUMENT;
-	int result = region_transition_start(row, &step, NULL);
-	if (result != REGION_OK)
-		return result;
-	return region_transition_end(row, &step);
+	step.frame = frame;
+	step.frame_borrowed = cause == REGION_CAUSE_SHARE;
+	int result = region_transition_step(&step);
+	if (result == REGION_BAD_ARGUMENT && cause == REGION_CAUSE_COPY)
+		region_free_clear_frame(region, frame);	/* as promised */
+	return result;
 }
 
 /* A page of a batch between its two halves: what the second needs. */

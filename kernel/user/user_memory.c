@@ -424,7 +424,8 @@ enum fault_response user_memory_fault(struct user_memory *memory,
 	}
 	uint32_t page = (uint32_t)((fault->address - region->base) / USER_PAGE);
 	int result;
-	enum fault_response response = region_serve_fault(region, page, reason,
+	enum fault_response response = region_serve_fault(region, page,
+							  fault->access, reason,
 							  &result);
 	if (result == REGION_NO_MEMORY) {
 		/* The machine has no frame for it: the process ends as
@@ -489,6 +490,78 @@ int user_memory_discard(struct user_memory *memory, uint64_t start,
 		user_region_range(m, at, stop, &first, &count);
 		region_unmap_range(m->backing->region, first, count);
 		at = stop;
+	}
+	return 0;
+}
+
+/* The child's backing of the parent's: made for the first mapping that
+ * uses it (pieces of a split mapping keep sharing one region), its pages
+ * given by region_fork. NULL when memory is short. */
+static struct user_backing *user_backing_fork(struct user_memory *child,
+					      struct user_memory *parent,
+					      const struct user_mapping *until,
+					      const struct user_mapping *mapping)
+{
+	struct user_mapping *copy = child->mappings;
+
+	for (const struct user_mapping *m = parent->mappings; m != until;
+	     m = m->next, copy = copy->next) {
+		if (m->backing == mapping->backing) {
+			copy->backing->users++;
+			return copy->backing;
+		}
+	}
+	struct region *region = mapping->backing->region;
+	struct user_backing *backing = user_backing_create(
+		child, region->base,
+		region->base + (uint64_t)region->pages * USER_PAGE,
+		region->protection & ~(unsigned)VMM_USER,
+		user_mapping_kind_name(mapping->kind));
+	if (backing && region_fork(region, backing->region) != REGION_OK) {
+		user_backing_put(child, backing);
+		backing = NULL;
+	}
+	return backing;
+}
+
+/* Appends a copy of mapping to child (the parent's list is in address
+ * order, so appending keeps the child's in order too). */
+static int user_mapping_fork(struct user_memory *child,
+			     struct user_memory *parent,
+			     const struct user_mapping *mapping,
+			     struct user_mapping ***tail)
+{
+	struct user_mapping *copy = kmalloc(sizeof(*copy));
+
+	if (!copy)
+		return -USER_ENOMEM;
+	*copy = *mapping;
+	copy->next = NULL;
+	copy->backing = user_backing_fork(child, parent, mapping, mapping);
+	if (!copy->backing) {
+		kfree(copy);
+		return -USER_ENOMEM;
+	}
+	unsigned long flags = spin_lock_irqsave(&child->lock);
+	**tail = copy;
+	*tail = &copy->next;
+	spin_unlock_irqrestore(&child->lock, flags);
+	return 0;
+}
+
+int user_memory_fork(struct user_memory *child, struct user_memory *parent)
+{
+	struct user_mapping **tail = &child->mappings;
+
+	if (child->mappings)
+		return -USER_EINVAL;
+	child->heap_start = parent->heap_start;
+	child->heap_end = parent->heap_end;
+	child->mmap_top = parent->mmap_top;
+	for (const struct user_mapping *m = parent->mappings; m; m = m->next) {
+		int result = user_mapping_fork(child, parent, m, &tail);
+		if (result != 0)
+			return result;
 	}
 	return 0;
 }

@@ -68,6 +68,13 @@ int user_memory_init(struct user_memory *memory, struct vmm_space *space,
 		     const char *scheme, uint32_t clear_pages);
 /* Destroys every mapping and region (frames and sealed copies freed). */
 void user_memory_destroy(struct user_memory *memory);
+/* Makes child (initialised by the caller with user_memory_init on the
+ * child's new space, same scheme and clear limit) a copy of parent: every
+ * mapping and the heap bounds copied; pages present in the parent shared
+ * copy-on-write, sealed pages copied (mm/region_fork.c). 0 or -ENOMEM
+ * (child then holds whatever was copied; user_memory_destroy frees it).
+ * Called by the parent's own thread (its mappings do not change meanwhile). */
+int user_memory_fork(struct user_memory *child, struct user_memory *parent);
 
 /* Maps [start, start + length) (page-aligned, inside the user half, over
  * nothing mapped): -EINVAL, -ENOMEM, -EEXIST. */

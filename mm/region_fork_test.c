@@ -1,0 +1,326 @@
+/*
+ * ktest suite "region_fork": fork of a region on real page tables
+ * (mm/region_fork.c). Two address spaces, a parent region and its child
+ * at the same addresses; the faults a program's accesses would take are
+ * served by region_serve_fault directly and the content is read and
+ * written through the direct map, so no CPU access to user pages is
+ * needed: what is checked is the PTEs (frames, write permission), the
+ * reverse map, the content each space sees, and that every frame comes
+ * back.
+ */
+#include <stdint.h>
+#include <string.h>
+#include "kernel/ktest/ktest.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/smp.h"
+#include "mm/frame.h"
+#include "mm/region.h"
+#include "mm/region_test_util.h"
+#include "mm/rmap.h"
+#include "mm/slab.h"
+#include "mm/vmm.h"
+
+#define FORK_TEST_BASE 0x40000000ull
+#define FORK_TEST_PAGES 12u
+#define FORK_TEST_LIMIT 6u
+
+struct fork_test {
+	struct vmm_space *spaces[2];
+	struct region *regions[2];	/* parent, child */
+	uint64_t frames_before, rmap_before;
+};
+
+static struct region *fork_test_region(struct ktest *t, struct vmm_space *space,
+				       const char *scheme)
+{
+	struct region_config config = {
+		.name = "ktest-fork", .pages = FORK_TEST_PAGES,
+		.clear_limit = FORK_TEST_LIMIT, .scheme = scheme,
+		.store = store_default(),
+		.protection = VMM_READ | VMM_WRITE | VMM_USER,
+		.space = space, .base = FORK_TEST_BASE, .evict_batch = 1,
+	};
+	struct region *region = NULL;
+
+	KTEST_ASSERT(t, region_create(&config, &region) == REGION_OK);
+	return region;
+}
+
+/* The frame mapped at page of region, or FRAME_NONE; *writable its
+ * permission. */
+static uint64_t fork_test_frame(struct region *region, uint32_t page,
+				bool *writable)
+{
+	uint64_t frame;
+	unsigned prot = 0;
+
+	if (!vmm_translate(region->space, (uintptr_t)region_page_address(region, page),
+			   &frame, &prot))
+		return FRAME_NONE;
+	if (writable)
+		*writable = prot & VMM_WRITE;
+	return frame;
+}
+
+/* A fault of access on page, as the process's fault owner would serve it. */
+static int fork_test_touch(struct region *region, uint32_t page,
+			   enum fault_access access)
+{
+	const char *reason = NULL;
+	int result = REGION_BAD_ARGUMENT;
+
+	(void)region_serve_fault(region, page, access, &reason, &result);
+	return result;
+}
+
+/* Writes page's pattern (seed) into region: a write fault, then the bytes. */
+static void fork_test_write(struct ktest *t, struct region *region,
+			    uint32_t page, uint64_t seed)
+{
+	KTEST_ASSERT(t, fork_test_touch(region, page, FAULT_ACCESS_WRITE) ==
+				REGION_OK);
+	uint64_t frame = fork_test_frame(region, page, NULL);
+	KTEST_ASSERT(t, frame != FRAME_NONE);
+	region_test_fill(frame_address(frame), seed);
+}
+
+/* Whether page of region reads as seed's pattern (a read fault first). */
+static bool fork_test_reads(struct region *region, uint32_t page, uint64_t seed)
+{
+	static uint8_t expected[4096];
+
+	if (fork_test_touch(region, page, FAULT_ACCESS_READ) != REGION_OK)
+		return false;
+	uint64_t frame = fork_test_frame(region, page, NULL);
+	if (frame == FRAME_NONE)
+		return false;
+	region_test_fill(expected, seed);
+	return memcmp(frame_address(frame), expected, sizeof(expected)) == 0;
+}
+
+static void fork_test_flush_here(void *argument)
+{
+	(void)argument;
+	slab_cpu_flush();
+}
+
+/* Free frames once the slab magazines of every CPU are emptied, empty
+ * slabs reaped and the store compacted: what is left taken is in use. */
+static uint64_t fork_test_free_frames(void)
+{
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
+		smp_call_on(cpu, fork_test_flush_here, NULL);
+	slab_reap();
+	store_compact(store_default());
+	return frame_free_count();
+}
+
+/* A parent with every page written (pattern = page + 1), so that the
+ * first pages are sealed and the last FORK_TEST_LIMIT are clear, then
+ * its child. */
+static void fork_test_setup(struct ktest *t, struct fork_test *test,
+			    const char *scheme)
+{
+	for (int i = 0; i < 2; i++) {
+		test->spaces[i] = vmm_space_create();
+		KTEST_ASSERT(t, test->spaces[i] != NULL);
+		test->regions[i] = fork_test_region(t, test->spaces[i], scheme);
+	}
+	for (uint32_t page = 0; page < FORK_TEST_PAGES; page++)
+		fork_test_write(t, test->regions[0], page, page + 1);
+	KTEST_ASSERT(t, region_fork(test->regions[0], test->regions[1]) ==
+				REGION_OK);
+}
+
+static void fork_test_teardown(struct fork_test *test)
+{
+	for (int i = 0; i < 2; i++) {
+		region_destroy(test->regions[i]);
+		vmm_space_destroy(test->spaces[i]);
+	}
+}
+
+/* fork_test_setup, after one set-up and tear-down that is not measured:
+ * the first use of a scheme makes what stays (store classes, a cipher's
+ * buffers, slabs), which is not the fork's to give back. */
+static void fork_test_start(struct ktest *t, struct fork_test *test,
+			    const char *scheme)
+{
+	memset(test, 0, sizeof(*test));
+	fork_test_setup(t, test, scheme);
+	fork_test_teardown(test);
+	test->frames_before = fork_test_free_frames();
+	test->rmap_before = rmap_frames();
+	fork_test_setup(t, test, scheme);
+}
+
+/* Destroys both; every frame and every reverse-map record is back. */
+static void fork_test_end(struct ktest *t, struct fork_test *test)
+{
+	fork_test_teardown(test);
+	KTEST_EXPECT_EQ(t, rmap_frames(), test->rmap_before);
+	KTEST_EXPECT_EQ(t, fork_test_free_frames(), test->frames_before);
+}
+
+/* After fork, the parent's clear pages and the child's map the same frame,
+ * read only in both, and the reverse map knows both mappings; sealed pages
+ * are sealed in the child too, under a copy of its own. */
+static void fork_shares_clear_pages(struct ktest *t, const char *scheme)
+{
+	struct fork_test test;
+
+	fork_test_start(t, &test, scheme);
+	struct region *parent = test.regions[0], *child = test.regions[1];
+	uintptr_t va = (uintptr_t)region_page_address(parent, 0);
+	for (uint32_t page = 0; page < FORK_TEST_PAGES; page++) {
+		enum region_page_state state = region_page_state(parent, page);
+		KTEST_EXPECT_EQ(t, region_page_state(child, page), state);
+		if (state != REGION_CLEAR)
+			continue;
+		bool parent_writable = true, child_writable = true;
+		uint64_t frame = fork_test_frame(parent, page, &parent_writable);
+		KTEST_EXPECT_EQ(t, fork_test_frame(child, page, &child_writable),
+				frame);
+		KTEST_EXPECT(t, !parent_writable && !child_writable);
+		KTEST_EXPECT_EQ(t, rmap_mappings(frame), 2);
+		KTEST_EXPECT(t, rmap_maps(frame, parent->space, va + page * 4096ull));
+		KTEST_EXPECT(t, rmap_maps(frame, child->space, va + page * 4096ull));
+	}
+	struct region_stats stats;
+	region_get_stats(child, &stats);
+	KTEST_EXPECT_EQ(t, stats.shares, FORK_TEST_LIMIT);
+	KTEST_EXPECT_EQ(t, stats.sealed_pages, FORK_TEST_PAGES - FORK_TEST_LIMIT);
+	for (uint32_t page = 0; page < FORK_TEST_PAGES; page++)
+		KTEST_EXPECT(t, fork_test_reads(child, page, page + 1));
+	fork_test_end(t, &test);
+}
+
+KTEST(region_fork, clear_pages_shared_read_only_identity)
+{
+	fork_shares_clear_pages(t, "fifo:identity");
+}
+
+KTEST(region_fork, clear_pages_shared_read_only_lz4_aes)
+{
+	fork_shares_clear_pages(t, "fifo:lz4,aes128-xts-mac");
+}
+
+/* A write in the child copies the shared frame; the parent keeps the old
+ * content; the parent's own write afterwards reuses the frame, which
+ * nobody else maps any more, instead of copying it. */
+static void fork_write_copies(struct ktest *t, const char *scheme)
+{
+	struct fork_test test;
+
+	fork_test_start(t, &test, scheme);
+	struct region *parent = test.regions[0], *child = test.regions[1];
+	uint32_t page = FORK_TEST_PAGES - 1;	/* clear in both */
+	uint64_t shared = fork_test_frame(parent, page, NULL);
+
+	fork_test_write(t, child, page, 1000);
+	bool writable = false;
+	uint64_t own = fork_test_frame(child, page, &writable);
+	KTEST_EXPECT(t, own != shared && writable);
+	KTEST_EXPECT_EQ(t, rmap_mappings(shared), 0);
+	KTEST_EXPECT(t, fork_test_reads(parent, page, page + 1));
+	KTEST_EXPECT(t, fork_test_reads(child, page, 1000));
+
+	fork_test_write(t, parent, page, 2000);
+	KTEST_EXPECT_EQ(t, fork_test_frame(parent, page, &writable), shared);
+	KTEST_EXPECT(t, writable);
+	KTEST_EXPECT(t, fork_test_reads(child, page, 1000));
+	KTEST_EXPECT(t, fork_test_reads(parent, page, 2000));
+
+	struct region_stats parent_stats, child_stats;
+	region_get_stats(parent, &parent_stats);
+	region_get_stats(child, &child_stats);
+	KTEST_EXPECT_EQ(t, child_stats.shared_copies, 1);
+	KTEST_EXPECT_EQ(t, parent_stats.shared_copies, 0);
+	fork_test_end(t, &test);
+}
+
+KTEST(region_fork, write_copies_then_reuses_identity)
+{
+	fork_write_copies(t, "fifo:identity");
+}
+
+KTEST(region_fork, write_copies_then_reuses_lz4_aes)
+{
+	fork_write_copies(t, "fifo:lz4,aes128-xts-mac");
+}
+
+/* The parent's shared pages pushed out of its clear set are sealed from a
+ * copy: the frame stays, intact and mapped, in the child until the child
+ * lets it go too; every page reads right in both afterwards. With an
+ * in-place chain (identity: the store keeps the frame) the frame still
+ * mapped in the child must not become the store's. */
+static void fork_evict_shared(struct ktest *t, const char *scheme)
+{
+	struct fork_test test;
+
+	fork_test_start(t, &test, scheme);
+	struct region *parent = test.regions[0], *child = test.regions[1];
+	uint32_t first_clear = FORK_TEST_PAGES - FORK_TEST_LIMIT;
+	uint64_t frame = fork_test_frame(child, first_clear, NULL);
+
+	/* The parent brings its sealed pages back: its clear ones leave. */
+	for (uint32_t page = 0; page < first_clear; page++)
+		KTEST_EXPECT(t, fork_test_reads(parent, page, page + 1));
+	KTEST_EXPECT_EQ(t, region_page_state(parent, first_clear), REGION_SEALED);
+	KTEST_EXPECT_EQ(t, fork_test_frame(child, first_clear, NULL), frame);
+	KTEST_EXPECT_EQ(t, rmap_mappings(frame), 0);	/* the child's alone */
+	for (uint32_t page = 0; page < FORK_TEST_PAGES; page++) {
+		KTEST_EXPECT(t, fork_test_reads(child, page, page + 1));
+		KTEST_EXPECT(t, fork_test_reads(parent, page, page + 1));
+	}
+	fork_test_end(t, &test);
+}
+
+KTEST(region_fork, evicted_shared_page_sealed_from_a_copy_identity)
+{
+	fork_evict_shared(t, "fifo:identity");
+}
+
+KTEST(region_fork, evicted_shared_page_sealed_from_a_copy_lz4_aes)
+{
+	fork_evict_shared(t, "fifo:lz4,aes128-xts-mac");
+}
+
+/* A child forked again (a grandchild) shares the frame three ways; the
+ * unmap of every space in turn frees it exactly once, after the last. */
+KTEST(region_fork, frame_shared_three_ways_freed_after_the_last)
+{
+	struct fork_test test;
+
+	fork_test_start(t, &test, "fifo:lz4");
+	struct vmm_space *space = vmm_space_create();
+	KTEST_ASSERT(t, space != NULL);
+	struct region *grandchild = fork_test_region(t, space, "fifo:lz4");
+	uint32_t page = FORK_TEST_PAGES - 1;
+	uint64_t frame = fork_test_frame(test.regions[0], page, NULL);
+
+	KTEST_ASSERT(t, region_fork(test.regions[1], grandchild) == REGION_OK);
+	KTEST_EXPECT_EQ(t, rmap_mappings(frame), 3);
+	KTEST_EXPECT_EQ(t, fork_test_frame(grandchild, page, NULL), frame);
+	KTEST_EXPECT_EQ(t, region_unmap_page(test.regions[0], page), REGION_OK);
+	KTEST_EXPECT_EQ(t, rmap_mappings(frame), 2);
+	KTEST_EXPECT_EQ(t, region_unmap_page(test.regions[1], page), REGION_OK);
+	KTEST_EXPECT_EQ(t, rmap_mappings(frame), 0);
+	KTEST_EXPECT(t, fork_test_reads(grandchild, page, page + 1));
+	region_destroy(grandchild);
+	vmm_space_destroy(space);
+	fork_test_end(t, &test);
+}
+
+/* A child that does not mirror its parent is refused, nothing changed. */
+KTEST(region_fork, mismatched_child_refused)
+{
+	struct fork_test test;
+
+	fork_test_start(t, &test, "fifo:identity");
+	KTEST_EXPECT_EQ(t, region_fork(test.regions[0], test.regions[1]),
+			REGION_BAD_ARGUMENT);	/* the child is not empty */
+	KTEST_EXPECT_EQ(t, region_fork(test.regions[0], test.regions[0]),
+			REGION_BAD_ARGUMENT);
+	fork_test_end(t, &test);
+}

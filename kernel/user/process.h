@@ -185,9 +185,9 @@ unsigned process_count(void);
 
 /* Sends signal (1..PROCESS_SIGNALS; 0 only checks) to the process of
  * pid: 0, -ESRCH (no such process), -EINVAL (a bad number). A signal the
- * target ignores (SIG_IGN, or a default of ignore) is dropped; one whose
- * default is to end it is made pending and the target woken from any
- * wait, so it ends at its next return towards user mode. */
+ * target ignores (SIG_IGN, or a default of ignore) is dropped; another is
+ * made pending and the target woken from any wait, so it acts (ends, or
+ * runs the handler) at its next return towards user mode. */
 int process_signal_send(int pid, int signal);
 /* Whether process has a signal pending that is not blocked: a blocking
  * call of its thread (wait4, nanosleep, a pipe read) stops waiting and

@@ -19,16 +19,6 @@
 #include "mm/slab.h"
 #include "mm/vmm.h"
 
-/* The copy-on-write memory copy lives in mm's side of kernel/user
- * (user_memory.c); until a kernel has it, fork answers -ENOSYS. */
-int user_memory_fork(struct user_memory *child, struct user_memory *parent)
-	__attribute__((weak));
-
-bool process_fork_available(void)
-{
-	return user_memory_fork != NULL;
-}
-
 /* The child's thread: its first entry into user mode. */
 static void process_fork_main(void *argument)
 {
@@ -77,8 +67,6 @@ static void process_fork_copy_fields(struct process *child,
  * fault owner. */
 static int process_fork_setup(struct process *child, struct process *parent)
 {
-	if (!user_memory_fork)
-		return -USER_ENOSYS;
 	child->space = vmm_space_create();
 	if (!child->space)
 		return -USER_ENOMEM;

@@ -131,8 +131,6 @@ KTEST(user_process, calls_without_children_answer_as_linux_does)
  * makes the page tables of the kernel stack slots its threads use). */
 KTEST(user_process, fork_exec_wait_kill_give_everything_back)
 {
-	if (!process_fork_available())
-		ktest_skip(t, "this kernel has no copy-on-write user_memory_fork");
 	process_test_run(t, NULL);
 	uint64_t before = process_test_free_frames();
 	KTEST_EXPECT(t, process_test_run(t, NULL) >= 50);

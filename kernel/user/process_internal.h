@@ -75,11 +75,9 @@ void process_signal_deliver(struct process *process, int signal);
  * user state at the current system call with result 0, on stack_pointer
  * when not 0. set_tid: where the child writes its pid in its memory (0:
  * nowhere); clear_tid: its set_tid_address. The child's pid, or -ENOMEM,
- * -EAGAIN, -ENOSYS (no copy-on-write memory in this kernel yet). */
+ * -EAGAIN. */
 long process_fork(uint64_t stack_pointer, uint64_t set_tid,
 		  uint64_t clear_tid);
-/* Whether this kernel has the memory side of fork (user_memory_fork). */
-bool process_fork_available(void);
 
 /* execve (process_exec.c) of the calling process, with user pointers:
  * returns only on failure (-EFAULT, -E2BIG, -ENAMETOOLONG, -ENOENT,

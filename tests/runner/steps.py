@@ -76,6 +76,11 @@ USER_REQUIRED = {
                  "null_pointer_write_is_sigsegv",
                  "memory_workload_under_compression_and_encryption")
 }
+USER_REQUIRED.update({
+    f"user_process.{case}": "the test ISO carries tests/user/process, so the process calls must be checked"
+    for case in ("calls_without_children_answer_as_linux_does",
+                 "fork_exec_wait_kill_give_everything_back")
+})
 
 # Cases that must run (not skip) when the machine has two CPUs or more.
 SMP_REQUIRED = {

@@ -44,7 +44,7 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL_NAMED(83, "mkdir"), SYSCALL_NAMED(87, "unlink"),
 	SYSCALL(89, readlink), SYSCALL(99, sysinfo),
 	SYSCALL_NAMED(131, "sigaltstack"), SYSCALL(157, prctl),
-	SYSCALL_NAMED(202, "futex"), SYSCALL(204, sched_getaffinity),
+	SYSCALL(202, futex), SYSCALL(204, sched_getaffinity),
 	SYSCALL(217, getdents64), SYSCALL_NAMED(234, "tgkill"),
 	SYSCALL(267, readlinkat), SYSCALL(273, set_robust_list),
 	SYSCALL_NAMED(293, "pipe2"), SYSCALL(302, prlimit64),

@@ -176,6 +176,8 @@ static int region_init(struct region *region, const struct region_config *config
 	region->owner_context = config->owner_context;
 	region->evict_batch = config->evict_batch ? config->evict_batch :
 						    REGION_EVICT_BATCH_DEFAULT;
+	region->clear_percent = config->clear_percent;
+	region->clear_floor = config->clear_limit;
 	spin_init(&region->lock, "region");
 	if (scheme_parse(config->scheme, &region->schemes[0]) != 0)
 		return REGION_BAD_SCHEME;
@@ -194,7 +196,8 @@ int region_create(const struct region_config *config, struct region **out)
 
 	if (!config || !config->scheme || !config->store || config->pages == 0 ||
 	    config->clear_limit == 0 || config->clear_limit > config->pages ||
-	    config->evict_batch > REGION_EVICT_BATCH_MAX)
+	    config->evict_batch > REGION_EVICT_BATCH_MAX ||
+	    config->clear_percent > 100)
 		return REGION_BAD_ARGUMENT;
 	region = region_env_alloc(NULL, sizeof(*region));
 	if (!region)

@@ -113,6 +113,10 @@ struct region_config {
 	uintptr_t base;
 	/* Counted with other regions (NULL: alone); must outlive it. */
 	struct region_group *group;
+	/* 1..100: the clear set's limit follows this percentage of the
+	 * region's populated pages (clear and sealed), never below
+	 * clear_limit; 0: clear_limit is the limit. */
+	uint32_t clear_percent;
 };
 
 /* Eviction batches (docs/tlb-events.md, "Batching"). */
@@ -138,6 +142,8 @@ struct region {
 	uint8_t current_scheme;		/* index of the one that seals */
 	struct clearset clear;
 	uint32_t evict_batch;		/* victims per eviction round */
+	uint32_t clear_percent;		/* from the config (0: fixed limit) */
+	uint32_t clear_floor;		/* the config's clear_limit */
 	struct region_page *records;	/* one per page (mm/region_page.h) */
 	struct region_stats stats;
 	int last_error;			/* the last failed restore's result */

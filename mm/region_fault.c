@@ -67,10 +67,30 @@ static bool region_evict_batch(struct region *region)
 	return sealed > 0;
 }
 
+/* A clear set sized in percent follows the region's populated pages, the
+ * page coming in included: its limit grows as the program touches more
+ * memory (and never shrinks below what the region was created with). */
+static void region_follow_clear_percent(struct region *region, uint32_t page)
+{
+	if (region->clear_percent == 0)
+		return;
+	uint64_t populated = region->clear.resident + region->stats.sealed_pages +
+			     (region_record_state(region_page_record(region, page)) ==
+			      REGION_UNPOPULATED);
+	uint64_t limit = populated * region->clear_percent / 100;
+	if (limit < region->clear_floor)
+		limit = region->clear_floor;
+	if (limit > region->pages)
+		limit = region->pages;
+	if (limit > region->clear.limit)
+		region->clear.limit = (uint32_t)limit;
+}
+
 /* Makes room in the clear set, then brings the page in; a copy that
  * fails its integrity check poisons the page. */
 static int region_fault_in(struct region *region, uint32_t page)
 {
+	region_follow_clear_percent(region, page);
 	while (clearset_full(&region->clear)) {
 		bool evicted = region_evict_count(region) > 1 ?
 				       region_evict_batch(region) :

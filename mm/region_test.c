@@ -372,3 +372,46 @@ KTEST_SLOW(region, stress_million_every_policy_and_transform, 3600000)
 		}
 	}
 }
+
+/* A region whose clear set is sized in percent: after every page was
+ * touched once the limit is that share of the populated pages (never
+ * below the floor given as clear_limit), and the rest are sealed; at
+ * 100 % nothing is ever sealed; above 100 % the region is refused. */
+static struct region *region_test_percent(struct ktest *t, uint32_t percent)
+{
+	struct region_config config = {
+		.name = "ktest-percent", .pages = 64, .clear_limit = 2,
+		.scheme = "fifo:identity", .store = store_default(),
+		.clear_percent = percent,
+	};
+	struct region *region = NULL;
+
+	KTEST_ASSERT(t, region_create(&config, &region) == REGION_OK);
+	for (uint32_t page = 0; page < 64; page++)
+		KTEST_ASSERT(t, region_fault_page(region, page) == REGION_OK);
+	return region;
+}
+
+KTEST(region, clear_limit_follows_a_percentage_of_populated_pages)
+{
+	struct region_stats stats;
+	struct region *region = region_test_percent(t, 25);
+
+	region_get_stats(region, &stats);
+	KTEST_EXPECT_EQ(t, region->clear.limit, 16);
+	KTEST_EXPECT_EQ(t, stats.sealed_pages, 48);
+	region_destroy(region);
+
+	region = region_test_percent(t, 100);
+	region_get_stats(region, &stats);
+	KTEST_EXPECT_EQ(t, region->clear.limit, 64);
+	KTEST_EXPECT_EQ(t, stats.sealed_pages, 0);
+	region_destroy(region);
+
+	struct region_config too_much = {
+		.name = "ktest-percent", .pages = 64, .clear_limit = 2,
+		.scheme = "fifo:identity", .store = store_default(),
+		.clear_percent = 101,
+	};
+	KTEST_EXPECT_EQ(t, region_create(&too_much, &region), REGION_BAD_ARGUMENT);
+}

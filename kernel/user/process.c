@@ -34,6 +34,7 @@ static int process_next_pid = 1;
 
 static char process_scheme[64] = PROCESS_SCHEME_DEFAULT;
 static uint32_t process_clear = USER_CLEAR_DEFAULT;
+static uint32_t process_clear_percent;	/* user_clear=P%: 1..100, else 0 */
 
 /* Kept as text: the command line is read before the transforms are
  * registered, so the scheme is checked by process_boot_check. */
@@ -67,17 +68,30 @@ CMDLINE_OPTION(user_scheme, "user_scheme",
 	       "POLICY[:XF,...]: the scheme of user programs' memory (" PROCESS_SCHEME_DEFAULT ")",
 	       process_set_scheme);
 
+/* "N" pages per mapping, or "P%" of the process's resident pages. */
 static bool process_set_clear(const char *value)
 {
-	unsigned long long pages;
+	char number[16];
+	size_t length = strlen(value);
+	unsigned long long amount;
 
-	if (!cmdline_parse_range(value, 1, 1u << 20, &pages))
+	if (length > 1 && length < sizeof(number) && value[length - 1] == '%') {
+		memcpy(number, value, length - 1);
+		number[length - 1] = '\0';
+		if (!cmdline_parse_range(number, 1, 100, &amount))
+			return false;
+		process_clear_percent = (uint32_t)amount;
+		return true;
+	}
+	if (!cmdline_parse_range(value, 1, 1u << 20, &amount))
 		return false;
-	process_clear = (uint32_t)pages;
+	process_clear = (uint32_t)amount;
+	process_clear_percent = 0;
 	return true;
 }
 CMDLINE_OPTION(user_clear, "user_clear",
-	       "1..1048576: pages each mapping of a user program keeps clear (256)",
+	       "1..1048576 pages each mapping of a user program keeps clear "
+	       "(256), or 1..100% of the program's resident pages",
 	       process_set_clear);
 
 const char *process_default_scheme(void)
@@ -88,6 +102,11 @@ const char *process_default_scheme(void)
 uint32_t process_default_clear(void)
 {
 	return process_clear;
+}
+
+uint32_t process_default_clear_percent(void)
+{
+	return process_clear_percent;
 }
 
 struct process *process_current(void)
@@ -215,11 +234,14 @@ static int process_setup(struct process *process,
 	process->space = vmm_space_create();
 	if (!process->space)
 		return -USER_ENOMEM;
+	bool configured = config->clear_pages || config->clear_percent;
 	int result = user_memory_init(&process->memory, process->space,
 				      config->scheme ? config->scheme
 						     : process_scheme,
-				      config->clear_pages ? config->clear_pages
-							  : process_clear);
+				      configured ? config->clear_pages
+						 : process_clear);
+	process->memory.clear_percent = configured ? config->clear_percent
+						   : process_clear_percent;
 	if (result == 0)
 		result = file_table_init(&process->files);
 	if (result)

@@ -44,6 +44,10 @@ struct process_config {
 	const char *const *envp;	/* NULL: none */
 	const char *scheme;		/* NULL: the user_scheme= default */
 	uint32_t clear_pages;		/* 0: the user_clear= default */
+	/* 1..100: each mapping's clear set follows this percentage of its
+	 * populated pages (at least USER_CLEAR_PERCENT_FLOOR), so the
+	 * process keeps that share of its resident pages clear; 0: pages. */
+	uint32_t clear_percent;
 	process_output_fn output;
 	void *output_context;
 	/* stdin's bytes (NULL: the console). */
@@ -202,5 +206,7 @@ bool process_boot_check(void);
 /* Defaults from the command line (user_scheme=, user_clear=). */
 const char *process_default_scheme(void);
 uint32_t process_default_clear(void);
+/* user_clear=P%: P, or 0 when user_clear= is in pages. */
+uint32_t process_default_clear_percent(void);
 
 #endif

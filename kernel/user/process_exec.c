@@ -206,6 +206,7 @@ static int exec_replace_memory(struct process *process,
 	struct vmm_space *old_space = process->space;
 	char scheme[sizeof(process->memory.scheme)];
 	uint32_t clear = process->memory.clear_pages;
+	uint32_t clear_percent = process->memory.clear_percent;
 
 	memcpy(scheme, process->memory.scheme, sizeof(scheme));
 	process_fault_owner_unregister(process);
@@ -214,6 +215,7 @@ static int exec_replace_memory(struct process *process,
 	struct region_group group = process->memory.group;
 	int result = user_memory_init(&process->memory, new_space, scheme,
 				      clear);
+	process->memory.clear_percent = clear_percent;
 	process->memory.retired = retired;
 	process->memory.group = group;
 	unsigned long flags = irq_save();

@@ -73,6 +73,7 @@ static int process_fork_setup(struct process *child, struct process *parent)
 	int result = user_memory_init(&child->memory, child->space,
 				      parent->memory.scheme,
 				      parent->memory.clear_pages);
+	child->memory.clear_percent = parent->memory.clear_percent;
 	if (result == 0)
 		result = user_memory_fork(&child->memory, &parent->memory);
 	if (result == 0)

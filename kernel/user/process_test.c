@@ -64,6 +64,10 @@ static void user_test_capture(void *context, int fd, const char *bytes,
 	output->bytes[output->length] = '\0';
 }
 
+static int user_test_run_config(struct ktest *t, struct process_config *config,
+				struct user_test_output *output,
+				struct region_stats *stats);
+
 /* Runs path with argv under scheme (NULL: the default) and clear limit,
  * capturing its output; returns its wait status. */
 static int user_test_run(struct ktest *t, const char *path,
@@ -76,17 +80,28 @@ static int user_test_run(struct ktest *t, const char *path,
 		.argv = argv,
 		.scheme = scheme,
 		.clear_pages = clear,
-		.output = user_test_capture,
-		.output_context = output,
-		.input = "",	/* stdin at its end at once */
 	};
+
+	return user_test_run_config(t, &config, output, stats);
+}
+
+/* Runs the program config names, its output captured and stdin at its
+ * end; returns its wait status. */
+static int user_test_run_config(struct ktest *t, struct process_config *config,
+				struct user_test_output *output,
+				struct region_stats *stats)
+{
+	const char *path = config->path;
 	struct process *process;
 	struct process_result ended;
 
+	config->output = user_test_capture;
+	config->output_context = output;
+	config->input = "";	/* stdin at its end at once */
 	memset(output, 0, sizeof(*output));
 	if (!initramfs_present())
 		ktest_skip(t, "no initramfs module (tests/user programs)");
-	int result = process_spawn(&config, &process);
+	int result = process_spawn(config, &process);
 	KTEST_ASSERT(t, result == 0);
 	process_wait(process, &ended);
 	if (stats)
@@ -342,6 +357,43 @@ KTEST_SLOW(user, memory_workload_under_compression, 60000)
 KTEST_SLOW(user, memory_workload_under_compression_and_encryption, 60000)
 {
 	user_test_memory(t, "clock:lz4,aes128-xts-mac");
+}
+
+/* With the clear set in percent of the resident pages (user_clear=P%):
+ * at 100 % the memory workload seals nothing; at 25 % most of its pages
+ * are sealed and restored, and every word reads back right. */
+static void user_test_memory_percent(struct ktest *t, uint32_t percent,
+				     struct region_stats *stats)
+{
+	static struct user_test_output output;
+	const char *argv[] = { "memory", "1", NULL };
+	struct process_config config = {
+		.path = "/bin/memory", .argv = argv, .scheme = "clock:lz4",
+		.clear_percent = percent,
+	};
+
+	KTEST_EXPECT_EQ(t, user_test_run_config(t, &config, &output, stats),
+			PROCESS_STATUS_EXITED(0));
+	KTEST_EXPECT(t, strstr(output.bytes, "0 wrong words") != NULL);
+}
+
+KTEST_SLOW(user, clear_set_in_percent_of_resident_pages, 60000)
+{
+	struct region_stats all, quarter;
+
+	user_test_memory_percent(t, 100, &all);
+	KTEST_EXPECT_EQ(t, all.evictions, 0);
+	KTEST_EXPECT_EQ(t, all.restores, 0);
+	user_test_memory_percent(t, 25, &quarter);
+	/* 1 MiB of heap and of mmap, each written and read twice: with a
+	 * quarter clear, most of its 512 pages leave and come back */
+	KTEST_EXPECT(t, quarter.evictions > 256);
+	KTEST_EXPECT(t, quarter.restores > 256);
+	KTEST_EXPECT_EQ(t, quarter.corrupt, 0);
+	ktest_log(t, "100%%: %llu faults; 25%%: %llu faults, %llu restores",
+		  (unsigned long long)all.faults,
+		  (unsigned long long)quarter.faults,
+		  (unsigned long long)quarter.restores);
 }
 
 /* A process that fills every frame with incompressible pages is ended as

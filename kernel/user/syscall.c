@@ -46,7 +46,7 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL(89, readlink), SYSCALL(99, sysinfo),
 	SYSCALL(130, rt_sigsuspend),
 	SYSCALL(131, sigaltstack), SYSCALL(157, prctl),
-	SYSCALL_NAMED(202, "futex"), SYSCALL(204, sched_getaffinity),
+	SYSCALL(202, futex), SYSCALL(204, sched_getaffinity),
 	SYSCALL(217, getdents64), SYSCALL(234, tgkill),
 	SYSCALL(267, readlinkat), SYSCALL(273, set_robust_list),
 	SYSCALL_NAMED(293, "pipe2"), SYSCALL(302, prlimit64),

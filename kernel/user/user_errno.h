@@ -34,5 +34,6 @@
 #define USER_ENAMETOOLONG 36
 #define USER_ENOSYS	38
 #define USER_ENOTEMPTY	39
+#define USER_ETIMEDOUT	110
 
 #endif

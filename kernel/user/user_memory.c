@@ -70,6 +70,17 @@ static void user_backing_put(struct user_memory *memory,
 	kfree(backing);
 }
 
+/* The clear limit of a mapping of pages pages: the process's, or the
+ * floor when the limit follows a percentage (region_config.clear_percent). */
+static uint32_t user_clear_limit(const struct user_memory *memory,
+				 uint32_t pages)
+{
+	uint32_t limit = memory->clear_percent ? USER_CLEAR_PERCENT_FLOOR :
+						 memory->clear_pages;
+
+	return limit < pages ? limit : pages;
+}
+
 /* A region for [start, end) under the process's scheme. */
 static struct user_backing *user_backing_create(struct user_memory *memory,
 						uint64_t start, uint64_t end,
@@ -80,8 +91,8 @@ static struct user_backing *user_backing_create(struct user_memory *memory,
 	struct region_config config = {
 		.name = name,
 		.pages = pages,
-		.clear_limit = memory->clear_pages < pages ? memory->clear_pages
-							   : pages,
+		.clear_limit = user_clear_limit(memory, pages),
+		.clear_percent = memory->clear_percent,
 		.scheme = memory->scheme,
 		.store = store_default(),
 		.protection = protection | VMM_USER,
@@ -555,6 +566,8 @@ int user_memory_fork(struct user_memory *child, struct user_memory *parent)
 
 	if (child->mappings)
 		return -USER_EINVAL;
+	child->clear_pages = parent->clear_pages;
+	child->clear_percent = parent->clear_percent;
 	child->heap_start = parent->heap_start;
 	child->heap_end = parent->heap_end;
 	child->mmap_top = parent->mmap_top;

@@ -49,6 +49,8 @@ struct user_mapping {
 #define USER_STACK_PAGES 2048u		/* 8 MiB */
 /* Pages a mapping's clear set holds when the process does not say. */
 #define USER_CLEAR_DEFAULT 256u
+/* The least a mapping's clear set holds when it is sized in percent. */
+#define USER_CLEAR_PERCENT_FLOOR 4u
 
 struct user_memory {
 	struct spinlock lock;		/* see the top of this file */
@@ -58,6 +60,8 @@ struct user_memory {
 	uint64_t mmap_top;		/* anonymous mappings go below */
 	char scheme[64];		/* every mapping's scheme */
 	uint32_t clear_pages;		/* each mapping's clear limit */
+	uint32_t clear_percent;		/* 1..100: limits follow this share of
+					 * each mapping's populated pages */
 	struct region_stats retired;	/* summed from destroyed regions */
 	struct region_group group;	/* every mapping's region counted */
 	bool out_of_memory;		/* a fault found no frame */

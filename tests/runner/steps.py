@@ -74,7 +74,8 @@ USER_REQUIRED = {
     for case in ("hello_prints_its_arguments_and_a_file",
                  "system_calls_answer_as_linux_does",
                  "null_pointer_write_is_sigsegv",
-                 "memory_workload_under_compression_and_encryption")
+                 "memory_workload_under_compression_and_encryption",
+                 "clear_set_in_percent_of_resident_pages")
 }
 USER_REQUIRED.update({
     f"user_process.{case}": "the test ISO carries tests/user/process, so the process calls must be checked"

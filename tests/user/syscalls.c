@@ -174,12 +174,38 @@ static void identity(void)
 	check(raw(999, 0, 0, 0, 0, 0, 0) == -ENOSYS, "unknown number ENOSYS");
 }
 
+/* futex for a process of one thread: nobody can wake a waiter, so a wait
+ * ends by its timeout; the word is checked first. */
+static void futexes(void)
+{
+	static unsigned word = 7;
+	struct timespec ten_ms = { 0, 10000000 }, broken = { 0, 2000000000 };
+
+	check(raw(SYS_futex, (long)&word, 128 | 0, 8, 0, 0, 0) == -EAGAIN,
+	      "futex wait on another value EAGAIN");
+	check(raw(SYS_futex, (long)&word, 0, 7, (long)&ten_ms, 0, 0) == -ETIMEDOUT,
+	      "futex wait times out ETIMEDOUT");
+	check(raw(SYS_futex, (long)&word, 0, 7, (long)&broken, 0, 0) == -EINVAL,
+	      "futex bad timeout EINVAL");
+	check(raw(SYS_futex, (long)&word, 128 | 1, 1, 0, 0, 0) == 0,
+	      "futex wake wakes nobody");
+	check(raw(SYS_futex, (long)bad, 0, 7, 0, 0, 0) == -EFAULT,
+	      "futex bad pointer EFAULT");
+	check(raw(SYS_futex, (long)&word + 1, 0, 7, 0, 0, 0) == -EINVAL,
+	      "futex unaligned word EINVAL");
+	check(raw(SYS_futex, (long)&word, 9, 7, 0, 0, 0) == -EINVAL,
+	      "futex wait_bitset with no bits EINVAL");
+	check(raw(SYS_futex, (long)&word, 99, 7, 0, 0, 0) == -ENOSYS,
+	      "futex unknown operation ENOSYS");
+}
+
 int main(void)
 {
 	printf("KTAP version 1\n");
 	files();
 	memory();
 	identity();
+	futexes();
 	printf("1..%d\n# checks %d failures %d\n", checks, checks, failures);
 	return failures;
 }

@@ -77,6 +77,11 @@ USER_REQUIRED = {
                  "memory_workload_under_compression_and_encryption",
                  "clear_set_in_percent_of_resident_pages")
 }
+USER_REQUIRED.update({
+    f"user_files.{case}": "the test ISO carries tests/user/files, so /tmp and pipes must be tested"
+    for case in ("file_calls_answer_as_linux_does",
+                 "a_write_with_no_reader_is_sigpipe")
+})
 
 # Cases that must run (not skip) when the machine has two CPUs or more.
 SMP_REQUIRED = {

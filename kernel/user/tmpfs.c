@@ -209,6 +209,8 @@ int tmpfs_open(const char *path, uint32_t flags, bool write, uint32_t mode,
 	int result = tmpfs_open_locked(path, flags, write, mode, out);
 	if (result == 0)
 		(*out)->opens++;
+	else
+		*out = NULL;	/* nothing opened, whatever the walk found */
 	mutex_unlock(&tmpfs_lock);
 	return result;
 }

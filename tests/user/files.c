@@ -181,6 +181,29 @@ static void files_names(void)
 	check(unlink("/etc/motd") == -1 && errno == EROFS, "unlink outside /tmp EROFS");
 	check(raw(SYS_unlink, (long)bad, 0, 0, 0) == -EFAULT, "unlink bad path EFAULT");
 	check(rmdir("/tmp/t/sub") == 0, "rmdir");
+	check(rmdir("/tmp/t/sub") == -1 && errno == ENOENT, "rmdir missing ENOENT");
+	/* The *at forms, relative to a directory descriptor. */
+	int at = open("/tmp/t", O_RDONLY | O_DIRECTORY);
+	check(raw(SYS_mkdirat, at, (long)"d", 0700, 0) == 0, "mkdirat");
+	close(openat(at, "d/f", O_WRONLY | O_CREAT, 0600));
+	check(raw(SYS_newfstatat, at, (long)"d/f", (long)&st, 0) == 0 && S_ISREG(st.st_mode) &&
+	      st.st_size == 0, "newfstatat relative to a directory fd");
+	check(raw(SYS_newfstatat, at, (long)"", (long)&st, AT_EMPTY_PATH) == 0 && S_ISDIR(st.st_mode),
+	      "newfstatat AT_EMPTY_PATH");
+	check(raw(SYS_renameat, at, (long)"d/f", at, (long)"g") == 0 && stat("/tmp/t/g", &st) == 0, "renameat");
+	check(syscall(SYS_renameat2, at, "g", at, "h", 1) == -1 && errno == EINVAL, "renameat2 flags EINVAL");
+	check(raw(SYS_unlinkat, at, (long)"g", 0, 0) == 0, "unlinkat");
+	check(raw(SYS_unlinkat, at, (long)"d", 0, 0) == -EISDIR, "unlinkat a directory EISDIR");
+	check(raw(SYS_unlinkat, at, (long)"d", AT_REMOVEDIR, 0) == 0, "unlinkat AT_REMOVEDIR");
+	check(raw(SYS_mkdirat, 99, (long)"d", 0700, 0) == -EBADF, "mkdirat bad fd EBADF");
+	close(at);
+	/* The root lists /tmp's mount point. */
+	int root = open("/", O_RDONLY | O_DIRECTORY), tmp_listed = 0;
+	DIR *top = fdopendir(root);
+	for (struct dirent *entry; top && (entry = readdir(top));)
+		tmp_listed |= strcmp(entry->d_name, "tmp") == 0 && entry->d_type == DT_DIR;
+	check(tmp_listed, "/ lists tmp");
+	closedir(top);
 	check(rmdir("/tmp") == -1 && errno == EBUSY, "rmdir /tmp EBUSY");
 	check(rmdir("/etc") == -1 && errno == EROFS, "rmdir outside /tmp EROFS");
 	check(raw(SYS_unlinkat, AT_FDCWD, (long)"/tmp/t", 0x8000, 0) == -EINVAL, "unlinkat bad flags EINVAL");
@@ -259,6 +282,9 @@ static void files_pipes(void)
 	check(lseek(ends[0], 0, SEEK_SET) == -1 && errno == ESPIPE, "lseek pipe ESPIPE");
 	check(pread(ends[0], buffer, 1, 0) == -1 && errno == ESPIPE, "pread pipe ESPIPE");
 	check(raw(SYS_write, ends[1], (long)bad, 4, 0) == -EFAULT, "pipe write bad pointer EFAULT");
+	check(raw(SYS_write, ends[1], (long)buffer, -1L, 0) == -EINVAL, "pipe write huge length EINVAL");
+	check(raw(SYS_read, 99, (long)buffer, 1, 0) == -EBADF && lseek(99, 0, SEEK_SET) == -1 &&
+	      errno == EBADF, "read lseek bad fd EBADF");
 	check(write(ends[1], "kept", 4) == 4 && raw(SYS_read, ends[0], (long)bad, 4, 0) == -EFAULT &&
 	      read(ends[0], buffer, 16) == 4 && memcmp(buffer, "kept", 4) == 0, "bytes stay after a read EFAULT");
 	int copy = dup(ends[1]);

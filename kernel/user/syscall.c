@@ -41,8 +41,9 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	/* Known by name, not (yet) implemented: logged as such. */
 	SYSCALL_NAMED(7, "poll"), SYSCALL(13, rt_sigaction),
 	SYSCALL(14, rt_sigprocmask), SYSCALL_NAMED(15, "rt_sigreturn"),
-	SYSCALL_NAMED(25, "mremap"), SYSCALL_NAMED(56, "clone"),
-	SYSCALL_NAMED(57, "fork"), SYSCALL_NAMED(58, "vfork"), SYSCALL_NAMED(59, "execve"),
+	SYSCALL_NAMED(25, "mremap"),
+	SYSCALL_NAMED(56, "clone"), SYSCALL_NAMED(57, "fork"),
+	SYSCALL_NAMED(58, "vfork"), SYSCALL_NAMED(59, "execve"),
 	SYSCALL_NAMED(61, "wait4"), SYSCALL_NAMED(62, "kill"),
 	SYSCALL(89, readlink), SYSCALL(99, sysinfo),
 	SYSCALL_NAMED(131, "sigaltstack"), SYSCALL(157, prctl),

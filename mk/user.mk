@@ -42,3 +42,7 @@ $(eval $(call host_test,cpio,tests/host/test_cpio.c tests/host/user_samples.c ke
 $(eval $(call host_test,elf,tests/host/test_elf.c tests/host/user_samples.c tests/host/elf_host_view.c kernel/user/elf.c,-DUSER_SAMPLES='"$(abspath $(USER_SAMPLES))"'))
 $(eval $(call host_test,user_stack,tests/host/test_user_stack.c tests/host/elf_host_view.c kernel/user/user_stack.c))
 $(HOST_BUILD)/test-cpio $(HOST_BUILD)/test-elf: $(USER_SAMPLE_FILES)
+
+# Pure pieces of the file side: path resolution and a pipe's byte ring.
+$(eval $(call host_test,user_path,tests/host/test_user_path.c kernel/user/user_path.c))
+$(eval $(call host_test,pipe_ring,tests/host/test_pipe_ring.c kernel/user/pipe_ring.c))

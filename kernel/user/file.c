@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <string.h>
 #include "kernel/user/file.h"
+#include "kernel/user/pipe.h"
+#include "kernel/user/tmpfs.h"
 #include "kernel/user/user_errno.h"
 #include "mm/slab.h"
 
@@ -16,13 +18,29 @@ struct file *file_new(enum file_kind kind)
 	memset(file, 0, sizeof(*file));
 	file->kind = kind;
 	file->references = 1;
+	mutex_init(&file->lock, "file");
 	return file;
 }
 
 void file_put(struct file *file)
 {
-	if (file && --file->references == 0)
-		kfree(file);
+	if (!file || --file->references != 0)
+		return;
+	if (file->kind == FILE_PIPE && file->pipe)
+		pipe_end_close(file->pipe, file->writable);
+	if (file->kind == FILE_TMPFS && file->node)
+		tmpfs_close(file->node);
+	kfree(file);
+}
+
+uint32_t file_status_flags(const struct file *file)
+{
+	return __atomic_load_n(&file->status_flags, __ATOMIC_RELAXED);
+}
+
+void file_set_status_flags(struct file *file, uint32_t flags)
+{
+	__atomic_store_n(&file->status_flags, flags, __ATOMIC_RELAXED);
 }
 
 int file_table_init(struct file_table *table)

@@ -92,6 +92,9 @@ struct process {
 	struct thread *thread;
 	struct user_memory memory;
 	struct file_table files;
+	/* The working directory's absolute form (user_path.h); "" is "/".
+	 * Written by chdir and fchdir, read by path resolution. */
+	char cwd[USER_PATH_MAX];
 	process_output_fn output;
 	void *output_context;
 	struct process_input input;

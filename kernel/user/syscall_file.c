@@ -1,7 +1,8 @@
 /*
- * System calls on descriptors and paths (syscall.h): the console and the
- * initramfs's read-only files. Paths are absolute or relative to "/"
- * (the only working directory for now).
+ * System calls on descriptors (syscall.h): reads, writes, seeks, stat,
+ * control and directory listings of the console, initramfs files, pipes
+ * and /tmp's files (file.h says who locks what). Calls that name files by
+ * path are in syscall_path.c, pipe creation in syscall_pipe.c.
  */
 #include <stdint.h>
 #include <string.h>
@@ -9,23 +10,16 @@
 #include "kernel/lib/printk.h"
 #include "kernel/sched/sched.h"
 #include "kernel/user/initramfs.h"
+#include "kernel/user/pipe.h"
 #include "kernel/user/process.h"
 #include "kernel/user/syscall.h"
+#include "kernel/user/syscall_file_internal.h"
+#include "kernel/user/tmpfs.h"
 #include "kernel/user/user_copy.h"
 #include "kernel/user/user_errno.h"
+#include "kernel/user/user_fcntl.h"
+#include "mm/slab.h"
 
-#define O_ACCMODE 3u
-#define O_WRONLY 1u
-#define O_RDWR 2u
-#define O_CREAT 0x40u
-#define O_TRUNC 0x200u
-#define O_DIRECTORY 0x10000u
-#define O_CLOEXEC 0x80000u
-#define AT_FDCWD (-100)
-#define AT_SYMLINK_NOFOLLOW 0x100u
-#define AT_EMPTY_PATH 0x1000u
-#define S_IFMT 0170000u
-#define S_IFDIR 0040000u
 #define SEEK_SET 0
 #define SEEK_CUR 1
 #define SEEK_END 2
@@ -43,26 +37,39 @@
 #define TIOCGWINSZ 0x5413u
 #define IOV_MAX 1024
 #define IO_CHUNK 512u
-#define PATH_MAX 4096u
-#define W_OK 2
+#define SIGPIPE 13
+#define SIG_DFL 0
+/* Linux's cap on one transfer (MAX_RW_COUNT): INT_MAX rounded down to a
+ * page. */
+#define IO_MAX 0x7ffff000ull
 
-static struct file_table *syscall_files(void)
+struct file_table *syscall_files(void)
 {
 	return &process_current()->files;
 }
 
-/* One byte of stdin: the process's given input, else the console
- * (waiting for a key when wait). -1 at the end of given input, or when
- * no key is waiting and wait is false. */
-static int syscall_console_byte(struct process *process, struct file *file,
+long syscall_write_result(long result)
+{
+	struct process *process = process_current();
+
+	if (result == -USER_EPIPE &&
+	    process->signal_actions[SIGPIPE - 1].handler == SIG_DFL)
+		process_exit(SIGPIPE);	/* killed by SIGPIPE, as Linux's default */
+	return result;
+}
+
+/* One byte of stdin: the process's given input (at *offset), else the
+ * console (waiting for a key when wait). -1 at the end of given input, or
+ * when no key is waiting and wait is false. */
+static int syscall_console_byte(struct process *process, uint64_t *offset,
 				bool wait)
 {
 	const struct process_input *input = &process->input;
 
 	if (input->bytes) {
-		if (file->offset >= input->length)
+		if (*offset >= input->length)
 			return -1;
-		return (unsigned char)input->bytes[file->offset++];
+		return (unsigned char)input->bytes[(*offset)++];
 	}
 	for (;;) {
 		int c = console_getc();
@@ -75,7 +82,7 @@ static int syscall_console_byte(struct process *process, struct file *file,
 }
 
 /* Reads the console: at least one byte (blocking), up to a newline. */
-static long syscall_console_read(struct file *file, uint64_t buffer,
+static long syscall_console_read(struct file *file, struct file_buffer buffer,
 				 uint64_t length)
 {
 	struct process *process = process_current();
@@ -84,20 +91,23 @@ static long syscall_console_read(struct file *file, uint64_t buffer,
 
 	if (length == 0)
 		return 0;
+	mutex_lock(&file->lock);
 	while (count < length && count < sizeof(bytes)) {
-		int c = syscall_console_byte(process, file, count == 0);
+		int c = syscall_console_byte(process, &file->offset, count == 0);
 		if (c < 0)
 			break;
 		bytes[count++] = (char)c;
 		if (c == '\n')
 			break;
 	}
-	int result = user_copy_to(buffer, bytes, count);
+	mutex_unlock(&file->lock);
+	int result = file_buffer_to(buffer, 0, bytes, count);
 	return result ? result : (long)count;
 }
 
 /* Writes to the process's output (its sink, or the console). */
-static long syscall_console_write(int fd, uint64_t buffer, uint64_t length)
+static long syscall_console_write(int fd, struct file_buffer buffer,
+				  uint64_t length)
 {
 	struct process *process = process_current();
 	char bytes[IO_CHUNK];
@@ -106,7 +116,7 @@ static long syscall_console_write(int fd, uint64_t buffer, uint64_t length)
 	while (done < length) {
 		size_t step = length - done < sizeof(bytes) ? length - done
 							    : sizeof(bytes);
-		int result = user_copy_from(bytes, buffer + done, step);
+		int result = file_buffer_from(bytes, buffer, done, step);
 		if (result)
 			return done ? (long)done : result;
 		if (process->output)
@@ -118,21 +128,70 @@ static long syscall_console_write(int fd, uint64_t buffer, uint64_t length)
 	return (long)done;
 }
 
-/* Reads from an initramfs file at *offset. */
-static long syscall_file_read(struct file *file, uint64_t buffer,
-			      uint64_t length, uint64_t *offset)
+/* Reads from an initramfs file at offset. */
+static long syscall_initramfs_read(struct file *file, struct file_buffer buffer,
+				   uint64_t length, uint64_t offset)
 {
 	if ((file->mode & S_IFMT) == S_IFDIR)
 		return -USER_EISDIR;
-	if (*offset >= file->size || length == 0)
+	if (offset >= file->size || length == 0)
 		return 0;
-	uint64_t bytes = file->size - *offset < length ? file->size - *offset
-						       : length;
-	int result = user_copy_to(buffer, file->data + *offset, bytes);
-	if (result)
-		return result;
-	*offset += bytes;
-	return (long)bytes;
+	uint64_t bytes = file->size - offset < length ? file->size - offset
+						      : length;
+	int result = file_buffer_to(buffer, 0, file->data + offset, bytes);
+	return result ? result : (long)bytes;
+}
+
+static bool syscall_nonblocking(const struct file *file)
+{
+	return file_status_flags(file) & O_NONBLOCK;
+}
+
+long syscall_file_read_at(struct file *file, struct file_buffer buffer,
+			  uint64_t length, uint64_t *position)
+{
+	if (file->kind == FILE_CONSOLE)
+		return syscall_console_read(file, buffer, length);
+	if (file->kind == FILE_PIPE)
+		return pipe_read(file->pipe, buffer, length,
+				 syscall_nonblocking(file));
+	bool own = position == NULL;
+	if (own) {
+		mutex_lock(&file->lock);
+		position = &file->offset;
+	}
+	long result = file->kind == FILE_TMPFS
+			      ? tmpfs_read(file->node, buffer, length, *position)
+			      : syscall_initramfs_read(file, buffer, length,
+						       *position);
+	if (result > 0)
+		*position += (uint64_t)result;
+	if (own)
+		mutex_unlock(&file->lock);
+	return result;
+}
+
+long syscall_file_write_at(int fd, struct file *file,
+			   struct file_buffer buffer, uint64_t length,
+			   uint64_t *position)
+{
+	if (file->kind == FILE_CONSOLE)
+		return syscall_console_write(fd, buffer, length);
+	if (file->kind == FILE_PIPE)
+		return pipe_write(file->pipe, buffer, length,
+				  syscall_nonblocking(file));
+	if (file->kind != FILE_TMPFS)
+		return -USER_EBADF;
+	bool own = position == NULL;
+	if (own) {
+		mutex_lock(&file->lock);
+		position = &file->offset;
+	}
+	long result = tmpfs_write(file->node, buffer, length, position,
+				  own && (file_status_flags(file) & O_APPEND));
+	if (own)
+		mutex_unlock(&file->lock);
+	return result;
 }
 
 static long syscall_read_file(int fd, uint64_t buffer, uint64_t length)
@@ -143,9 +202,8 @@ static long syscall_read_file(int fd, uint64_t buffer, uint64_t length)
 		return -USER_EBADF;
 	if (length > INT64_MAX)
 		return -USER_EINVAL;
-	if (file->kind == FILE_CONSOLE)
-		return syscall_console_read(file, buffer, length);
-	return syscall_file_read(file, buffer, length, &file->offset);
+	return syscall_file_read_at(file, file_buffer_user(buffer),
+				    length < IO_MAX ? length : IO_MAX, NULL);
 }
 
 static long syscall_write_file(int fd, uint64_t buffer, uint64_t length)
@@ -156,7 +214,8 @@ static long syscall_write_file(int fd, uint64_t buffer, uint64_t length)
 		return -USER_EBADF;
 	if (length > INT64_MAX)
 		return -USER_EINVAL;
-	return syscall_console_write(fd, buffer, length);
+	return syscall_file_write_at(fd, file, file_buffer_user(buffer),
+				     length < IO_MAX ? length : IO_MAX, NULL);
 }
 
 long syscall_read(const uint64_t a[6])
@@ -166,21 +225,38 @@ long syscall_read(const uint64_t a[6])
 
 long syscall_write(const uint64_t a[6])
 {
-	return syscall_write_file((int)a[0], a[1], a[2]);
+	return syscall_write_result(syscall_write_file((int)a[0], a[1], a[2]));
 }
 
-long syscall_pread64(const uint64_t a[6])
+/* pread64 and pwrite64: at a given offset, the file's own untouched. */
+static long syscall_positioned(const uint64_t a[6], bool write)
 {
 	struct file *file = file_get(syscall_files(), (int)a[0]);
 	uint64_t offset = a[3];
 
-	if (!file || !file->readable)
+	if (!file || !(write ? file->writable : file->readable))
 		return -USER_EBADF;
-	if (file->kind == FILE_CONSOLE)
+	if (file->kind == FILE_CONSOLE || file->kind == FILE_PIPE)
 		return -USER_ESPIPE;
 	if ((int64_t)offset < 0 || a[2] > INT64_MAX)
 		return -USER_EINVAL;
-	return syscall_file_read(file, a[1], a[2], &offset);
+	uint64_t length = a[2] < IO_MAX ? a[2] : IO_MAX;
+	if (write)
+		return syscall_file_write_at((int)a[0], file,
+					     file_buffer_user(a[1]), length,
+					     &offset);
+	return syscall_file_read_at(file, file_buffer_user(a[1]), length,
+				    &offset);
+}
+
+long syscall_pread64(const uint64_t a[6])
+{
+	return syscall_positioned(a, false);
+}
+
+long syscall_pwrite64(const uint64_t a[6])
+{
+	return syscall_positioned(a, true);
 }
 
 /* readv and writev: each iovec in turn, stopping at a short transfer. */
@@ -220,131 +296,7 @@ long syscall_readv(const uint64_t a[6])
 
 long syscall_writev(const uint64_t a[6])
 {
-	return syscall_vector(a, true);
-}
-
-/* The absolute path of user_path relative to dirfd: 0, or -EFAULT,
- * -ENAMETOOLONG, -ENOENT (empty), -EBADF / -ENOTDIR for a bad dirfd. */
-static long syscall_path(int dirfd, uint64_t user_path, char *path,
-			 size_t size)
-{
-	char name[256];
-	long length = user_string_from(name, user_path, sizeof(name));
-
-	if (length < 0)
-		return length;
-	if (length == 0)
-		return -USER_ENOENT;
-	if (name[0] == '/') {
-		ksnprintf(path, size, "%s", name);
-		return 0;
-	}
-	const char *base = "";
-	if (dirfd != AT_FDCWD) {
-		struct file *directory = file_get(syscall_files(), dirfd);
-		if (!directory)
-			return -USER_EBADF;
-		if ((directory->mode & S_IFMT) != S_IFDIR)
-			return -USER_ENOTDIR;
-		base = directory->path;
-	}
-	if (ksnprintf(path, size, "%s/%s", base, name) >= (int)size)
-		return -USER_ENAMETOOLONG;
-	return 0;
-}
-
-/* path without empty or "." components, as "/a/b" ("" for the root):
- * what directories compare their entries' names with. */
-static void syscall_path_normal(char *out, size_t size, const char *path)
-{
-	size_t used = 0;
-
-	out[0] = '\0';
-	while (*path) {
-		while (*path == '/')
-			path++;
-		const char *end = path;
-		while (*end && *end != '/')
-			end++;
-		size_t length = (size_t)(end - path);
-		bool skip = length == 0 || (length == 1 && path[0] == '.');
-		if (!skip && used + length + 2 <= size) {
-			out[used++] = '/';
-			memcpy(out + used, path, length);
-			used += length;
-			out[used] = '\0';
-		}
-		path = end;
-	}
-}
-
-/* Fills an open-file record for path: 0, -ENOENT, or -EIO for a
- * malformed archive. "/" is a directory even when the archive has no
- * entry for it. */
-static long syscall_lookup(const char *path, struct file *file)
-{
-	struct cpio_entry entry;
-	bool root = true;
-
-	for (const char *p = path; *p; p++)
-		root = root && (*p == '/' || *p == '.');
-	syscall_path_normal(file->path, sizeof(file->path), root ? "" : path);
-	if (root) {
-		file->mode = S_IFDIR | 0555;
-		file->inode = 2;
-		return 0;
-	}
-	int result = initramfs_find(path, &entry);
-	if (result == CPIO_END)
-		return -USER_ENOENT;
-	if (result != CPIO_OK)
-		return -USER_EIO;
-	file->kind = FILE_INITRAMFS;
-	file->mode = entry.mode;
-	file->data = entry.data;
-	file->size = entry.size;
-	/* Stable per file: where its bytes are in the archive. */
-	file->inode = (uint64_t)(uintptr_t)entry.data;
-	return 0;
-}
-
-static long syscall_open_at(int dirfd, uint64_t user_path, uint64_t flags)
-{
-	char path[PATH_MAX < 512 ? PATH_MAX : 512];
-	long result = syscall_path(dirfd, user_path, path, sizeof(path));
-
-	if (result)
-		return result;
-	struct file *file = file_new(FILE_INITRAMFS);
-	if (!file)
-		return -USER_ENOMEM;
-	result = syscall_lookup(path, file);
-	if (result == -USER_ENOENT && (flags & O_CREAT))
-		result = -USER_EROFS;	/* no writable file system yet */
-	else if (result == 0 && ((flags & O_ACCMODE) != 0 || (flags & O_TRUNC)))
-		result = (file->mode & S_IFMT) == S_IFDIR ? -USER_EISDIR
-							   : -USER_EROFS;
-	else if (result == 0 && (flags & O_DIRECTORY) &&
-		 (file->mode & S_IFMT) != S_IFDIR)
-		result = -USER_ENOTDIR;
-	if (result == 0) {
-		file->readable = true;
-		result = file_install(syscall_files(), file, 0);
-		if (result >= 0)
-			syscall_files()->close_on_exec[result] = flags & O_CLOEXEC;
-	}
-	file_put(file);
-	return result;
-}
-
-long syscall_open(const uint64_t a[6])
-{
-	return syscall_open_at(AT_FDCWD, a[0], a[1]);
-}
-
-long syscall_openat(const uint64_t a[6])
-{
-	return syscall_open_at((int)a[0], a[1], a[2]);
+	return syscall_write_result(syscall_vector(a, true));
 }
 
 long syscall_close(const uint64_t a[6])
@@ -352,25 +304,40 @@ long syscall_close(const uint64_t a[6])
 	return file_close(syscall_files(), (int)a[0]);
 }
 
+/* The size SEEK_END counts from. */
+static uint64_t syscall_file_size(struct file *file)
+{
+	if (file->kind == FILE_TMPFS)
+		return tmpfs_size(file->node);
+	return file->size;
+}
+
 long syscall_lseek(const uint64_t a[6])
 {
 	struct file *file = file_get(syscall_files(), (int)a[0]);
 	int64_t offset = (int64_t)a[1], base;
+	long result;
 
 	if (!file)
 		return -USER_EBADF;
-	if (file->kind == FILE_CONSOLE)
+	if (file->kind == FILE_CONSOLE || file->kind == FILE_PIPE)
 		return -USER_ESPIPE;
+	mutex_lock(&file->lock);
 	switch (a[2]) {
 	case SEEK_SET: base = 0; break;
 	case SEEK_CUR: base = (int64_t)file->offset; break;
-	case SEEK_END: base = (int64_t)file->size; break;
-	default: return -USER_EINVAL;
+	case SEEK_END: base = (int64_t)syscall_file_size(file); break;
+	default: base = -1; break;
 	}
-	if ((offset > 0 && base > INT64_MAX - offset) || base + offset < 0)
-		return -USER_EINVAL;
-	file->offset = (uint64_t)(base + offset);
-	return (long)file->offset;
+	if (base < 0 || (offset > 0 && base > INT64_MAX - offset) ||
+	    base + offset < 0) {
+		result = -USER_EINVAL;
+	} else {
+		file->offset = (uint64_t)(base + offset);
+		result = (long)file->offset;
+	}
+	mutex_unlock(&file->lock);
+	return result;
 }
 
 /* struct stat of x86-64 Linux (144 bytes). */
@@ -384,88 +351,63 @@ struct user_stat {
 };
 _Static_assert(sizeof(struct user_stat) == 144, "struct stat of x86-64");
 
-static long syscall_stat_to_user(const struct file *file, uint64_t buffer)
+long syscall_stat_to_user(const struct syscall_stat *stat, uint64_t buffer)
 {
-	struct user_stat stat;
+	struct user_stat out;
 
-	memset(&stat, 0, sizeof(stat));
-	stat.dev = file->kind == FILE_CONSOLE ? 5 : 1;
-	stat.inode = file->inode;
-	stat.links = 1;
-	stat.mode = file->mode;
-	if (file->kind == FILE_CONSOLE && process_current()->stdio_is_pipe)
-		stat.mode = 0010600;	/* a FIFO, as a piped program sees */
-	stat.rdev = file->kind == FILE_CONSOLE ? 0x0401 : 0;	/* tty1-like */
-	stat.size = (int64_t)file->size;
-	stat.block_size = 4096;
-	stat.blocks = (int64_t)((file->size + 511) / 512);
-	return user_copy_to(buffer, &stat, sizeof(stat));
+	memset(&out, 0, sizeof(out));
+	out.dev = stat->device;
+	out.inode = stat->inode;
+	out.links = stat->links;
+	out.mode = stat->mode;
+	out.rdev = stat->rdev;
+	out.size = (int64_t)stat->size;
+	out.block_size = 4096;
+	out.blocks = (int64_t)stat->blocks;
+	return user_copy_to(buffer, &out, sizeof(out));
+}
+
+void syscall_stat_of_file(struct file *file, struct syscall_stat *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->device = 1;
+	out->inode = file->inode;
+	out->links = 1;
+	out->mode = file->mode;
+	if (file->kind == FILE_TMPFS) {
+		struct tmpfs_stat stat;
+		tmpfs_node_stat(file->node, &stat);
+		out->device = 2;
+		out->mode = stat.mode;
+		out->size = stat.size;
+		out->links = stat.links;
+		out->blocks = stat.blocks;
+		return;
+	}
+	if (file->kind == FILE_CONSOLE) {
+		out->device = 5;
+		out->rdev = 0x0401;	/* tty1-like */
+		if (process_current()->stdio_is_pipe)
+			out->mode = 0010600;	/* a FIFO, as a piped program sees */
+		return;
+	}
+	if (file->kind == FILE_PIPE) {
+		out->device = 3;
+		return;
+	}
+	out->size = file->size;
+	out->blocks = (file->size + 511) / 512;
 }
 
 long syscall_fstat(const uint64_t a[6])
 {
 	struct file *file = file_get(syscall_files(), (int)a[0]);
+	struct syscall_stat stat;
 
 	if (!file)
 		return -USER_EBADF;
-	return syscall_stat_to_user(file, a[1]);
-}
-
-static long syscall_stat_at(int dirfd, uint64_t user_path, uint64_t buffer,
-			    uint64_t flags)
-{
-	char path[512];
-	struct file file;
-
-	if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
-		return -USER_EINVAL;
-	if (flags & AT_EMPTY_PATH) {
-		char first;
-		if (user_copy_from(&first, user_path, 1) == 0 && first == '\0') {
-			uint64_t fstat_arguments[6] = { (uint64_t)dirfd, buffer };
-			return syscall_fstat(fstat_arguments);
-		}
-	}
-	long result = syscall_path(dirfd, user_path, path, sizeof(path));
-	if (result)
-		return result;
-	memset(&file, 0, sizeof(file));
-	result = syscall_lookup(path, &file);
-	if (result)
-		return result;
-	return syscall_stat_to_user(&file, buffer);
-}
-
-long syscall_stat(const uint64_t a[6])
-{
-	return syscall_stat_at(AT_FDCWD, a[0], a[1], 0);
-}
-
-long syscall_lstat(const uint64_t a[6])
-{
-	return syscall_stat_at(AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW);
-}
-
-long syscall_newfstatat(const uint64_t a[6])
-{
-	return syscall_stat_at((int)a[0], a[1], a[2], a[3]);
-}
-
-long syscall_access(const uint64_t a[6])
-{
-	char path[512];
-	struct file file;
-
-	if (a[1] & ~7ull)
-		return -USER_EINVAL;
-	long result = syscall_path(AT_FDCWD, a[0], path, sizeof(path));
-	if (result)
-		return result;
-	memset(&file, 0, sizeof(file));
-	result = syscall_lookup(path, &file);
-	if (result)
-		return result;
-	return (a[1] & W_OK) ? -USER_EROFS : 0;
+	syscall_stat_of_file(file, &stat);
+	return syscall_stat_to_user(&stat, a[1]);
 }
 
 /* struct termios as the kernel's TCGETS fills it (36 bytes used). */
@@ -512,6 +454,14 @@ long syscall_ioctl(const uint64_t a[6])
 	return -USER_ENOTTY;
 }
 
+/* F_GETFL's answer: the access mode and the status flags. */
+static long syscall_file_flags(const struct file *file)
+{
+	uint32_t access = file->writable ? (file->readable ? O_RDWR : O_WRONLY)
+					 : O_RDONLY;
+	return (long)(access | file_status_flags(file));
+}
+
 long syscall_fcntl(const uint64_t a[6])
 {
 	struct file_table *files = syscall_files();
@@ -536,9 +486,11 @@ long syscall_fcntl(const uint64_t a[6])
 		files->close_on_exec[fd] = a[2] & FD_CLOEXEC;
 		return 0;
 	case F_GETFL:
-		return file->writable ? (file->readable ? O_RDWR : O_WRONLY) : 0;
+		return syscall_file_flags(file);
 	case F_SETFL:
-		return 0;	/* O_APPEND, O_NONBLOCK: nothing here blocks long */
+		/* The others (O_ASYNC, O_DIRECT, O_NOATIME) are not kept. */
+		file_set_status_flags(file, (uint32_t)a[2] & (O_APPEND | O_NONBLOCK));
+		return 0;
 	}
 	return -USER_EINVAL;
 }
@@ -567,17 +519,9 @@ long syscall_dup3(const uint64_t a[6])
 	return result;
 }
 
-long syscall_getcwd(const uint64_t a[6])
-{
-	if (a[1] < 2)
-		return -USER_ERANGE;
-	int result = user_copy_to(a[0], "/", 2);
-	return result ? result : 2;
-}
-
-/* A directory's next entry of the archive (its index in *position). */
+/* A directory's entry as getdents64 writes it. */
 struct syscall_directory_entry {
-	const char *name;
+	char name[256];
 	size_t length;
 	uint64_t inode;
 	unsigned char type;
@@ -620,9 +564,18 @@ static bool syscall_directory_has(const char *directory,
 	return true;
 }
 
-/* The position-th entry of directory ("." and ".." first): false past
- * the last. */
-static bool syscall_directory_entry(const char *directory, uint64_t position,
+static void syscall_entry_name(struct syscall_directory_entry *out,
+			       const char *name, size_t length)
+{
+	out->length = length < sizeof(out->name) - 1 ? length
+						     : sizeof(out->name) - 1;
+	memcpy(out->name, name, out->length);
+	out->name[out->length] = '\0';
+}
+
+/* The position-th entry of an initramfs directory ("." and ".." first;
+ * the root ends with /tmp's mount point): false past the last. */
+static bool syscall_initramfs_entry(const char *directory, uint64_t position,
 				    struct syscall_directory_entry *out)
 {
 	const void *archive;
@@ -630,10 +583,11 @@ static bool syscall_directory_entry(const char *directory, uint64_t position,
 	struct cpio_cursor cursor;
 	struct cpio_entry entry;
 	uint64_t index = 2;
+	const char *name;
+	size_t length;
 
 	if (position < 2) {
-		out->name = position == 0 ? "." : "..";
-		out->length = position + 1;
+		syscall_entry_name(out, "..", position + 1);
 		out->inode = position + 2;
 		out->type = DT_DIR;
 		return true;
@@ -641,49 +595,179 @@ static bool syscall_directory_entry(const char *directory, uint64_t position,
 	initramfs_archive(&archive, &size);
 	cpio_cursor_init(&cursor, archive, size);
 	while (cpio_next(&cursor, &entry) == CPIO_OK) {
-		if (!syscall_directory_has(directory, &entry, &out->name,
-					   &out->length) || index++ != position)
+		if (!syscall_directory_has(directory, &entry, &name, &length) ||
+		    index++ != position)
 			continue;
+		syscall_entry_name(out, name, length);
 		out->inode = (uint64_t)(uintptr_t)entry.data;
 		out->type = (entry.mode & S_IFMT) == S_IFDIR ? DT_DIR :
-			    (entry.mode & S_IFMT) == 0120000u ? DT_LNK : DT_REG;
+			    (entry.mode & S_IFMT) == S_IFLNK ? DT_LNK : DT_REG;
 		return true;
 	}
-	return false;
+	if (directory[0] != '\0' || index != position)
+		return false;
+	syscall_entry_name(out, "tmp", 3);
+	out->inode = 3;
+	out->type = DT_DIR;
+	return true;
+}
+
+static bool syscall_directory_entry(struct file *file, uint64_t position,
+				    struct syscall_directory_entry *out)
+{
+	if (file->kind == FILE_TMPFS) {
+		struct tmpfs_entry entry;
+		if (!tmpfs_directory_entry(file->node, position, &entry))
+			return false;
+		syscall_entry_name(out, entry.name, strlen(entry.name));
+		out->inode = entry.inode;
+		out->type = entry.directory ? DT_DIR : DT_REG;
+		return true;
+	}
+	/* The archive names entries without the leading '/'. */
+	return syscall_initramfs_entry(file->path + 1, position, out);
+}
+
+/* Writes getdents64's records from the file's offset on (its lock held):
+ * bytes written, or a negative error. */
+static long syscall_directory_read(struct file *file, uint64_t buffer,
+				   uint64_t size)
+{
+	struct syscall_directory_entry entry;
+	uint8_t record[280];
+	uint64_t done = 0;
+
+	while (syscall_directory_entry(file, file->offset, &entry)) {
+		/* struct linux_dirent64: ino, off, reclen, type, name. */
+		uint16_t length = (uint16_t)((19 + entry.length + 1 + 7) & ~7u);
+		if (done + length > size)
+			break;
+		uint64_t next = file->offset + 1;
+		memset(record, 0, length);
+		memcpy(record, &entry.inode, 8);
+		memcpy(record + 8, &next, 8);
+		memcpy(record + 16, &length, 2);
+		record[18] = entry.type;
+		memcpy(record + 19, entry.name, entry.length);
+		int result = user_copy_to(buffer + done, record, length);
+		if (result)
+			return done ? (long)done : result;
+		done += length;
+		file->offset = next;
+	}
+	if (done == 0 && syscall_directory_entry(file, file->offset, &entry))
+		return -USER_EINVAL;	/* the buffer cannot hold one entry */
+	return (long)done;
 }
 
 long syscall_getdents64(const uint64_t a[6])
 {
 	struct file *file = file_get(syscall_files(), (int)a[0]);
-	struct syscall_directory_entry entry;
-	uint8_t record[280];
-	uint64_t done = 0;
 
 	if (!file)
 		return -USER_EBADF;
 	if ((file->mode & S_IFMT) != S_IFDIR)
 		return -USER_ENOTDIR;
-	const char *directory = file->path[0] == '/' ? file->path + 1 : file->path;
-	while (syscall_directory_entry(directory, file->offset, &entry)) {
-		/* struct linux_dirent64: ino, off, reclen, type, name. */
-		size_t length = entry.length < 255 ? entry.length : 255;
-		uint16_t size = (uint16_t)((19 + length + 1 + 7) & ~7u);
-		if (done + size > a[2])
+	mutex_lock(&file->lock);
+	long result = syscall_directory_read(file, a[1], a[2]);
+	mutex_unlock(&file->lock);
+	return result;
+}
+
+long syscall_ftruncate(const uint64_t a[6])
+{
+	struct file *file = file_get(syscall_files(), (int)a[0]);
+
+	if (!file)
+		return -USER_EBADF;
+	if ((int64_t)a[1] < 0 || !file->writable || file->kind != FILE_TMPFS)
+		return -USER_EINVAL;
+	return tmpfs_truncate(file->node, a[1]);
+}
+
+long syscall_fsync(const uint64_t a[6])
+{
+	struct file *file = file_get(syscall_files(), (int)a[0]);
+
+	if (!file)
+		return -USER_EBADF;
+	/* Nothing to write back: /tmp lives in RAM, the rest is read-only. */
+	return file->kind == FILE_CONSOLE || file->kind == FILE_PIPE
+		       ? -USER_EINVAL : 0;
+}
+
+/* Copies up to count bytes of in from *position to out through a kernel
+ * buffer: bytes moved (advancing *position by them) or an error. */
+static long syscall_send(int out_fd, struct file *out, struct file *in,
+			 uint64_t *position, uint64_t count)
+{
+	uint8_t *bounce = kmalloc(PIPE_BUFFER_ATOMIC);
+	uint64_t done = 0;
+	long result = 0;
+
+	if (!bounce)
+		return -USER_ENOMEM;
+	while (done < count) {
+		uint64_t step = count - done < PIPE_BUFFER_ATOMIC
+					? count - done : PIPE_BUFFER_ATOMIC;
+		uint64_t at = *position;
+		long got = syscall_file_read_at(in, file_buffer_kernel(bounce),
+						step, &at);
+		if (got <= 0) {
+			result = got;
 			break;
-		uint64_t next = file->offset + 1;
-		memset(record, 0, size);
-		memcpy(record, &entry.inode, 8);
-		memcpy(record + 8, &next, 8);
-		memcpy(record + 16, &size, 2);
-		record[18] = entry.type;
-		memcpy(record + 19, entry.name, length);
-		int result = user_copy_to(a[1] + done, record, size);
-		if (result)
-			return done ? (long)done : result;
-		done += size;
-		file->offset = next;
+		}
+		long put = syscall_file_write_at(out_fd, out,
+						 file_buffer_kernel(bounce),
+						 (uint64_t)got, NULL);
+		if (put <= 0) {
+			result = put;
+			break;
+		}
+		*position += (uint64_t)put;
+		done += (uint64_t)put;
+		if (put < got)
+			break;
 	}
-	if (done == 0 && syscall_directory_entry(directory, file->offset, &entry))
-		return -USER_EINVAL;	/* the buffer cannot hold one entry */
-	return (long)done;
+	kfree(bounce);
+	return done ? (long)done : result;
+}
+
+/* sendfile(out_fd, in_fd, offset pointer or 0, count). */
+static long syscall_sendfile_checked(const uint64_t a[6])
+{
+	struct file *out = file_get(syscall_files(), (int)a[0]);
+	struct file *in = file_get(syscall_files(), (int)a[1]);
+	uint64_t position;
+
+	if (!out || !in || !out->writable || !in->readable)
+		return -USER_EBADF;
+	if ((in->kind != FILE_INITRAMFS && in->kind != FILE_TMPFS) ||
+	    (in->mode & S_IFMT) != S_IFREG || (int64_t)a[3] < 0)
+		return -USER_EINVAL;
+	uint64_t count = a[3] < IO_MAX ? a[3] : IO_MAX;
+	if (a[2]) {
+		if (user_copy_from(&position, a[2], sizeof(position)))
+			return -USER_EFAULT;
+		if ((int64_t)position < 0)
+			return -USER_EINVAL;
+		long result = syscall_send((int)a[0], out, in, &position, count);
+		int copied = user_copy_to(a[2], &position, sizeof(position));
+		return copied && result >= 0 ? copied : result;
+	}
+	/* The file's own offset: read now, stored back after (not held
+	 * across the transfer, which may block on a pipe). */
+	mutex_lock(&in->lock);
+	position = in->offset;
+	mutex_unlock(&in->lock);
+	long result = syscall_send((int)a[0], out, in, &position, count);
+	mutex_lock(&in->lock);
+	in->offset = position;
+	mutex_unlock(&in->lock);
+	return result;
+}
+
+long syscall_sendfile(const uint64_t a[6])
+{
+	return syscall_write_result(syscall_sendfile_checked(a));
 }

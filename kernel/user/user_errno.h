@@ -19,7 +19,9 @@
 #define USER_ENOMEM	12
 #define USER_EACCES	13
 #define USER_EFAULT	14
+#define USER_EBUSY	16
 #define USER_EEXIST	17
+#define USER_EXDEV	18
 #define USER_ENOTDIR	20
 #define USER_EISDIR	21
 #define USER_EINVAL	22

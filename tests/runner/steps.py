@@ -82,6 +82,11 @@ USER_REQUIRED.update({
     for case in ("calls_without_children_answer_as_linux_does",
                  "fork_exec_wait_kill_give_everything_back")
 })
+USER_REQUIRED.update({
+    f"user_files.{case}": "the test ISO carries tests/user/files, so /tmp and pipes must be tested"
+    for case in ("file_calls_answer_as_linux_does",
+                 "a_write_with_no_reader_is_sigpipe")
+})
 
 # Cases that must run (not skip) when the machine has two CPUs or more.
 SMP_REQUIRED = {

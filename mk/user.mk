@@ -42,3 +42,19 @@ $(eval $(call host_test,cpio,tests/host/test_cpio.c tests/host/user_samples.c ke
 $(eval $(call host_test,elf,tests/host/test_elf.c tests/host/user_samples.c tests/host/elf_host_view.c kernel/user/elf.c,-DUSER_SAMPLES='"$(abspath $(USER_SAMPLES))"'))
 $(eval $(call host_test,user_stack,tests/host/test_user_stack.c tests/host/elf_host_view.c kernel/user/user_stack.c))
 $(HOST_BUILD)/test-cpio $(HOST_BUILD)/test-elf: $(USER_SAMPLE_FILES)
+
+# The Lua interpreter the user-programs step and make bench-user run
+# (tests/user/lua_main.c, scripts in tests/user/lua/): our own driver over
+# Debian's liblua5.4.a (package liblua5.4-dev), linked with gcc -static
+# (glibc) and -lm. musl-gcc cannot link that archive: Debian builds it
+# with _FORTIFY_SOURCE, so it calls glibc's __snprintf_chk and
+# __longjmp_chk. (The linker warns that loadlib.o's dlopen needs glibc's
+# shared libraries at run time: only `require` of a C module would call it.)
+LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+USER_LUA   := $(USER_BUILD)/lua
+
+$(USER_LUA): tests/user/lua_main.c | deps
+	@mkdir -p $(@D)
+	gcc -static -O2 -Wall -Wextra $(LUA_CFLAGS) -o $@ $< -llua5.4 -lm
+
+all: $(USER_LUA)

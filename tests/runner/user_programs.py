@@ -144,6 +144,26 @@ def lua_checks(ctx, workdir):
             checks += compare(f"lua-{name}[{scheme}]", (status, stdout), veil, scheme)
             lines.append(f"  {scheme}: " + (veil[2].strip().splitlines() or [""])[-1])
     ctx.save_log("user-programs-lua", "\n".join(lines) + "\n")
+    return checks + lua_driver_checks(workdir)
+
+
+def lua_driver_checks(workdir):
+    """The driver's own behaviours (tests/user/lua_main.c), under the
+    fullest scheme with 16 clear pages: `arg` and `...`, an error's
+    message on stderr and status 1, a script that is not there."""
+    script = os.path.join("lua", "args.lua")
+    spec = [os.path.join(LUA_DIR, script) + ":/" + script]
+    argv = [script, "fail", "two words", ""]
+    host = subprocess.run([os.path.abspath(LUA)] + argv, cwd=LUA_DIR, capture_output=True,
+                          stdin=subprocess.DEVNULL, timeout=60)
+    veil = run_veil(workdir, LUA, argv, None, SCHEMES[-1], (), specs=spec)
+    checks = compare("lua-driver-error", (host.returncode, host.stdout), veil)
+    message = "lua/args.lua:11: failed as asked, with 2 more arguments"
+    checks.append(("lua-driver-error:stderr", host.returncode == 1 and
+                   f"/bin/lua: {message}\n" in veil[2], veil[2][-400:]))
+    missing = run_veil(workdir, LUA, ["lua/none.lua"], None, SCHEMES[-1], ())
+    checks.append(("lua-driver-no-script", missing[0] == 1 and
+                   "/bin/lua: cannot open lua/none.lua" in missing[2], missing[2][-400:]))
     return checks
 
 

@@ -7,7 +7,9 @@
 USER_CC      ?= musl-gcc
 USER_CFLAGS  := -static -O2 -Wall -Wextra -fno-stack-protector
 USER_BUILD   := $(BUILD)/user
-USER_SRCS    := $(wildcard tests/user/*.c)
+# (lua_main.c is the Lua interpreter, linked with gcc against Debian's
+# liblua5.4.a: its rule is in mk/user.mk.)
+USER_SRCS    := $(filter-out tests/user/lua_main.c,$(wildcard tests/user/*.c))
 USER_PROGRAMS := $(patsubst tests/user/%.c,$(USER_BUILD)/%,$(USER_SRCS))
 TEST_INITRAMFS := $(BUILD)/initramfs-test.cpio
 

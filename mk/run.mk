@@ -85,5 +85,7 @@ plots: deps $(BUILD)/veil.iso
 # instructions under qemu -icount (tools/bench-user says what each field
 # is); figures in build/bench-user.log.
 .PHONY: bench-user
-bench-user: deps $(BUILD)/veil.iso $(USER_BUILD)/memory $(TREE_CORPUS)
-	@tools/bench-user
+# BENCH_USER_ARGS="--only lua" (or busybox-gzip, busybox-sort, memory,
+# comma-separated) runs those programs alone.
+bench-user: deps $(BUILD)/veil.iso $(USER_BUILD)/memory $(USER_BUILD)/lua $(TREE_CORPUS)
+	@tools/bench-user $(BENCH_USER_ARGS)

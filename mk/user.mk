@@ -46,3 +46,19 @@ $(HOST_BUILD)/test-cpio $(HOST_BUILD)/test-elf: $(USER_SAMPLE_FILES)
 # Pure pieces of the file side: path resolution and a pipe's byte ring.
 $(eval $(call host_test,user_path,tests/host/test_user_path.c kernel/user/user_path.c))
 $(eval $(call host_test,pipe_ring,tests/host/test_pipe_ring.c kernel/user/pipe_ring.c))
+
+# The Lua interpreter the user-programs step and make bench-user run
+# (tests/user/lua_main.c, scripts in tests/user/lua/): our own driver over
+# Debian's liblua5.4.a (package liblua5.4-dev), linked with gcc -static
+# (glibc) and -lm. musl-gcc cannot link that archive: Debian builds it
+# with _FORTIFY_SOURCE, so it calls glibc's __snprintf_chk and
+# __longjmp_chk. (The linker warns that loadlib.o's dlopen needs glibc's
+# shared libraries at run time: only `require` of a C module would call it.)
+LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+USER_LUA   := $(USER_BUILD)/lua
+
+$(USER_LUA): tests/user/lua_main.c | deps
+	@mkdir -p $(@D)
+	gcc -static -O2 -Wall -Wextra $(LUA_CFLAGS) -o $@ $< -llua5.4 -lm
+
+all: $(USER_LUA)

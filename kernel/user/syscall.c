@@ -48,7 +48,8 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL(95, umask), SYSCALL(96, gettimeofday), SYSCALL(99, sysinfo),
 	SYSCALL(102, getuid), SYSCALL(104, getuid), SYSCALL(107, getuid),
 	SYSCALL(108, getuid), SYSCALL(157, prctl),
-	SYSCALL(204, sched_getaffinity), SYSCALL(228, clock_gettime),
+	SYSCALL(201, time), SYSCALL(204, sched_getaffinity),
+	SYSCALL(228, clock_gettime),
 	SYSCALL(302, prlimit64), SYSCALL(318, getrandom),
 	/* Known by name, not (yet) implemented: logged as such. */
 	SYSCALL_NAMED(7, "poll"), SYSCALL_NAMED(25, "mremap"),

@@ -87,6 +87,7 @@ long syscall_gettimeofday(const uint64_t a[6]);
 long syscall_nanosleep(const uint64_t a[6]);
 long syscall_getrandom(const uint64_t a[6]);
 long syscall_futex(const uint64_t a[6]);
+long syscall_time(const uint64_t a[6]);
 long syscall_sched_yield(const uint64_t a[6]);
 long syscall_umask(const uint64_t a[6]);
 long syscall_prctl(const uint64_t a[6]);

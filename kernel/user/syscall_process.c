@@ -138,6 +138,21 @@ long syscall_clock_gettime(const uint64_t a[6])
 	return -USER_EINVAL;
 }
 
+/* time(2): seconds of the uptime clock (as clock_gettime's), also
+ * stored at the pointer when it is not NULL. glibc's static time() makes
+ * this call (Veil gives no vDSO). */
+long syscall_time(const uint64_t a[6])
+{
+	int64_t seconds = (int64_t)(time_uptime_ns() / NANOSECONDS);
+
+	if (a[0]) {
+		int result = user_copy_to(a[0], &seconds, sizeof(seconds));
+		if (result)
+			return result;
+	}
+	return seconds;
+}
+
 long syscall_gettimeofday(const uint64_t a[6])
 {
 	uint64_t now = time_uptime_ns();

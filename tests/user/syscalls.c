@@ -167,6 +167,9 @@ static void identity(void)
 	check(nanosleep(&nap, NULL) == 0, "nanosleep");
 	nap.tv_nsec = 2000000000;
 	check(nanosleep(&nap, NULL) == -1 && errno == EINVAL, "nanosleep bad EINVAL");
+	long now = 0, seconds = raw(SYS_time, (long)&now, 0, 0, 0, 0, 0);
+	check(seconds >= 0 && now == seconds, "time");
+	check(raw(SYS_time, (long)bad, 0, 0, 0, 0, 0) == -EFAULT, "time bad pointer EFAULT");
 	check(raw(SYS_getrandom, (long)random, sizeof(random), 0, 0, 0, 0) == sizeof(random), "getrandom");
 	check(raw(SYS_getrandom, (long)random, 8, 0x80, 0, 0, 0) == -EINVAL, "getrandom bad flags EINVAL");
 	check(raw(SYS_getrandom, (long)bad, 8, 0, 0, 0, 0) == -EFAULT, "getrandom bad pointer EFAULT");

@@ -23,6 +23,7 @@
 #include "kernel/user/user_copy.h"
 #include "kernel/user/user_cpu.h"
 #include "kernel/user/user_errno.h"
+#include "kernel/user/user_path.h"
 #include "mm/slab.h"
 #include "mm/vmm.h"
 
@@ -82,7 +83,23 @@ static int exec_copy_list(struct exec_arguments *args, uint64_t address,
 	return 0;
 }
 
-/* The path (made absolute: the working directory is "/"), argv, envp. */
+/* The path (made absolute against the working directory), argv, envp. */
+/* The program's absolute path: name taken relative to the working
+ * directory; /proc/self/exe is the caller's own program (busybox runs its
+ * applets that way). 0 or -ENAMETOOLONG. */
+static int exec_resolve_path(const char *name, char *out, size_t size)
+{
+	const struct process *self = process_current();
+
+	if (strcmp(name, "/proc/self/exe") == 0) {
+		if (strlen(self->path) >= size)
+			return -USER_ENAMETOOLONG;
+		strlcpy(out, self->path, size);
+		return 0;
+	}
+	return user_path_resolve(self->cwd, name, out, size);
+}
+
 static int exec_copy_arguments(struct exec_arguments *args, uint64_t path,
 			       uint64_t argv, uint64_t envp)
 {
@@ -93,9 +110,9 @@ static int exec_copy_arguments(struct exec_arguments *args, uint64_t path,
 		return (int)length;
 	if (length == 0)
 		return -USER_ENOENT;
-	ksnprintf(args->path, sizeof(args->path), "%s%s",
-		  name[0] == '/' ? "" : "/", name);
-	int result = exec_copy_list(args, argv, args->argv);
+	int result = exec_resolve_path(name, args->path, sizeof(args->path));
+	if (result == 0)
+		result = exec_copy_list(args, argv, args->argv);
 	if (result == 0)
 		result = exec_copy_list(args, envp, args->envp);
 	return result;

@@ -368,3 +368,29 @@ void region_print(struct region *region)
 	       (unsigned long long)s.poisoned, (unsigned long long)s.reseals,
 	       chains, unencrypted);
 }
+
+void region_stats_add(struct region_stats *sum, const struct region_stats *add)
+{
+	sum->faults += add->faults;
+	sum->zero_fills += add->zero_fills;
+	sum->restores += add->restores;
+	sum->evictions += add->evictions;
+	sum->invalidations += add->invalidations;
+	sum->seal_failures += add->seal_failures;
+	sum->corrupt += add->corrupt;
+	sum->reseals += add->reseals;
+	sum->restore_failures += add->restore_failures;
+	sum->no_memory += add->no_memory;
+	sum->shares += add->shares;
+	sum->shared_copies += add->shared_copies;
+}
+
+void region_group_add(struct region_group *sum, const struct region_group *add)
+{
+	if (add->sealed_peak > sum->sealed_peak)
+		sum->sealed_peak = add->sealed_peak;
+	sum->sealed_pages += add->sealed_pages;
+	sum->seals += add->seals;
+	sum->seal_bytes += add->seal_bytes;
+	sum->faults += add->faults;
+}

@@ -223,6 +223,12 @@ void region_chains(struct region *region, char *buffer, size_t size,
 void region_scheme_name(struct region *region, char *buffer, size_t size);
 
 enum region_page_state region_page_state(struct region *region, uint32_t page);
+/* Adds the event counters of add to sum (the sizes of now are left out:
+ * sealed, clear and poisoned pages, bytes stored). */
+void region_stats_add(struct region_stats *sum, const struct region_stats *add);
+/* Adds the group add to sum as a later or concurrent one: counts summed,
+ * the peak the larger of the two. */
+void region_group_add(struct region_group *sum, const struct region_group *add);
 void region_get_stats(struct region *region, struct region_stats *stats);
 /* The record of a page (page < region->pages). */
 static inline struct region_page *region_page_record(struct region *region,

@@ -190,6 +190,10 @@ static void process_release(struct process *process)
 	if (process->space) {
 		process->result.stats = process->memory.retired;
 		process->result.totals = process->memory.group;
+		region_stats_add(&process->result.tree_stats,
+				 &process->result.stats);
+		region_group_add(&process->result.tree_totals,
+				 &process->result.totals);
 	}
 	file_table_release(&process->files);
 	if (process->space)

@@ -68,6 +68,11 @@ struct process_result {
 	struct region_stats stats;	/* its memory's counters, its whole life */
 	struct region_group totals;	/* sealed peak, seals and their bytes */
 	uint64_t runtime_ns;		/* from spawn to its end */
+	/* stats and totals with those of every descendant it waited for
+	 * (wait4), as Linux's RUSAGE_CHILDREN counts: a shell's pipeline
+	 * is counted with the shell. The peak is the largest of one process. */
+	struct region_stats tree_stats;
+	struct region_group tree_totals;
 };
 
 /* A signal's disposition as rt_sigaction passes it (x86-64 layout). */

@@ -166,6 +166,11 @@ long process_tree_wait(int pid, bool no_hang,
 			if (result)
 				return result;
 			long child_pid = child->pid;
+			/* Its whole tree counts with the waiter's. */
+			region_stats_add(&self->result.tree_stats,
+					 &child->result.tree_stats);
+			region_group_add(&self->result.tree_totals,
+					 &child->result.tree_totals);
 			process_tree_forget(child);
 			process_tree_reap_list(child);
 			return child_pid;

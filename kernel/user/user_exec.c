@@ -50,10 +50,10 @@ static void user_exec_output(void *context, int fd, const char *bytes,
 }
 
 /* The summary tools/veil-exec reads (store_ratio n/a when nothing was
- * sealed). */
+ * sealed): the program with every descendant it waited for. */
 static void user_exec_summary(const struct process_result *ended)
 {
-	const struct region_group *totals = &ended->totals;
+	const struct region_group *totals = &ended->tree_totals;
 	uint64_t hundredths = process_store_ratio_hundredths(totals);
 	char ratio[24] = "n/a";
 
@@ -65,8 +65,8 @@ static void user_exec_summary(const struct process_result *ended)
 	printk("veil-exec: status=%d faults=%llu restores=%llu sealed_peak=%llu "
 	       "store_ratio=%s clear_hit_pct=n/a runtime_ns=%llu\n",
 	       process_shell_status(ended->wait_status),
-	       (unsigned long long)ended->stats.faults,
-	       (unsigned long long)ended->stats.restores,
+	       (unsigned long long)ended->tree_stats.faults,
+	       (unsigned long long)ended->tree_stats.restores,
 	       (unsigned long long)totals->sealed_peak, ratio,
 	       (unsigned long long)ended->runtime_ns);
 }

@@ -43,21 +43,6 @@ int user_memory_init(struct user_memory *memory, struct vmm_space *space,
 	return 0;
 }
 
-/* Adds the counters of region to sum (the sizes of now are left out). */
-static void user_stats_add(struct region_stats *sum,
-			   const struct region_stats *add)
-{
-	sum->faults += add->faults;
-	sum->zero_fills += add->zero_fills;
-	sum->restores += add->restores;
-	sum->evictions += add->evictions;
-	sum->invalidations += add->invalidations;
-	sum->seal_failures += add->seal_failures;
-	sum->corrupt += add->corrupt;
-	sum->restore_failures += add->restore_failures;
-	sum->no_memory += add->no_memory;
-}
-
 static void user_backing_put(struct user_memory *memory,
 			     struct user_backing *backing)
 {
@@ -65,7 +50,7 @@ static void user_backing_put(struct user_memory *memory,
 		return;
 	struct region_stats stats;
 	region_get_stats(backing->region, &stats);
-	user_stats_add(&memory->retired, &stats);
+	region_stats_add(&memory->retired, &stats);
 	region_destroy(backing->region);
 	kfree(backing);
 }

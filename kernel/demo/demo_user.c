@@ -17,23 +17,32 @@
 
 #define DEMO_USER_CLEAR 16		/* pages per mapping */
 #define DEMO_USER_STATUS_MS 250
+#define DEMO_USER_PROCESSES 16		/* summed in the status line */
 
-/* The program's counters now (atomics the regions update). */
-static void demo_user_status(const struct process *process, uint64_t start)
+/* The counters of every process now (the program and the commands it
+ * runs; atomics the regions update). */
+static void demo_user_status(uint64_t start)
 {
-	const struct region_group *group = &process->memory.group;
+	static struct process_info live[DEMO_USER_PROCESSES];
 	uint64_t ms = (time_uptime_ns() - start) / 1000000u;
+	uint64_t faults = 0, seals = 0, sealed = 0;
+	unsigned count = process_snapshot(live, DEMO_USER_PROCESSES);
 
-	printk("demo-user: %3llu.%01llu s  %6llu faults  %6llu seals  %5llu sealed now\n",
+	for (unsigned i = 0; i < count && i < DEMO_USER_PROCESSES; i++) {
+		faults += live[i].faults;
+		seals += live[i].seals;
+		sealed += live[i].sealed_pages;
+	}
+	printk("demo-user: %3llu.%01llu s  %2u processes  %6llu faults  %6llu seals  "
+	       "%5llu sealed now\n",
 	       (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000 / 100),
-	       (unsigned long long)__atomic_load_n(&group->faults, __ATOMIC_RELAXED),
-	       (unsigned long long)__atomic_load_n(&group->seals, __ATOMIC_RELAXED),
-	       (unsigned long long)__atomic_load_n(&group->sealed_pages, __ATOMIC_RELAXED));
+	       count, (unsigned long long)faults, (unsigned long long)seals,
+	       (unsigned long long)sealed);
 }
 
 static void demo_user_summary(const char *path, const struct process_result *ended)
 {
-	const struct region_group *totals = &ended->totals;
+	const struct region_group *totals = &ended->tree_totals;
 	uint64_t hundredths = process_store_ratio_hundredths(totals);
 
 	printk("demo-user: %s ended with status %d in %llu ms: %llu faults "
@@ -41,8 +50,8 @@ static void demo_user_summary(const char *path, const struct process_result *end
 	       "store ratio %llu.%02llux\n", path,
 	       process_shell_status(ended->wait_status),
 	       (unsigned long long)(ended->runtime_ns / 1000000u),
-	       (unsigned long long)ended->stats.faults,
-	       (unsigned long long)ended->stats.restores,
+	       (unsigned long long)ended->tree_stats.faults,
+	       (unsigned long long)ended->tree_stats.restores,
 	       (unsigned long long)totals->seals,
 	       (unsigned long long)totals->sealed_peak,
 	       (unsigned long long)(hundredths / 100),
@@ -80,7 +89,7 @@ void demo_user_boot(void)
 	}
 	while (!process_ended(process)) {
 		thread_sleep_ms(DEMO_USER_STATUS_MS);
-		demo_user_status(process, start);
+		demo_user_status(start);
 	}
 	process_wait(process, &ended);
 	demo_user_summary(argv[0], &ended);

@@ -116,6 +116,16 @@ struct process *process_current(void)
 	return self ? self->process : NULL;
 }
 
+/* The live counters of a process's memory group. */
+static void process_info_counters(struct process_info *info,
+				  const struct region_group *group)
+{
+	info->faults = __atomic_load_n(&group->faults, __ATOMIC_RELAXED);
+	info->seals = __atomic_load_n(&group->seals, __ATOMIC_RELAXED);
+	info->sealed_pages = __atomic_load_n(&group->sealed_pages,
+					     __ATOMIC_RELAXED);
+}
+
 unsigned process_snapshot(struct process_info *out, unsigned max)
 {
 	unsigned long flags = spin_lock_irqsave(&process_table_lock);
@@ -131,6 +141,7 @@ unsigned process_snapshot(struct process_info *out, unsigned max)
 			       sizeof(out[count].name));
 			memcpy(out[count].scheme, process->memory.scheme,
 			       sizeof(out[count].scheme));
+			process_info_counters(&out[count], &process->memory.group);
 		}
 		count++;
 	}

@@ -155,6 +155,8 @@ struct process_info {
 	int pid;
 	char name[32];
 	char scheme[64];
+	/* Its memory now (region_group counters, read as they change). */
+	uint64_t faults, seals, sealed_pages;
 };
 /* Fills up to max entries; returns how many processes there are. */
 unsigned process_snapshot(struct process_info *out, unsigned max);

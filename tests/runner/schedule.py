@@ -83,6 +83,9 @@ def start(name, function, ctx):
             os.dup2(write_fd, 1)
             os.dup2(write_fd, 2)
             os.close(write_fd)
+            # Python's own streams on descriptors 1 and 2, now the pipe (a
+            # caller may have replaced sys.stdout, as the runner's tests do).
+            sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
             run_step_in_child(name, function, ctx, result_path)
             status = 0
         finally:
@@ -110,10 +113,11 @@ def read_output(job):
         job.held += [line.decode("utf-8", "replace") for line in lines]
 
 
-def reap(job):
+def reap(job, exiting=False):
     """When the child has exited: its CPU time, its checks (read from the
-    JSON file; a child that died without writing it fails the step)."""
-    pid, status, usage = os.wait4(job.pid, os.WNOHANG)
+    JSON file; a child that died without writing it fails the step).
+    exiting: its output reached end of file (it is exiting): wait for it."""
+    pid, status, usage = os.wait4(job.pid, 0 if exiting else os.WNOHANG)
     if pid == 0:
         return False
     job.exited = True
@@ -159,11 +163,13 @@ def run_steps(steps, ctx, cores, report):
                 selector.register(job.output_fd, selectors.EVENT_READ, job)
                 running.append(job)
                 unprinted.append(job)
+            ended = set()
             for key, _ in selector.select(timeout=0.5):
                 if not read_output(key.data):
                     selector.unregister(key.fd)
+                    ended.add(key.data)
             for job in list(running):
-                if reap(job):
+                if reap(job, exiting=job in ended):
                     if job.output_fd in selector.get_map():
                         selector.unregister(job.output_fd)
                     os.close(job.output_fd)

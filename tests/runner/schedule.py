@@ -138,9 +138,10 @@ def reap(job, exiting=False):
     return True
 
 
-def can_start(name, running, finished, cores):
-    """Whether step name may start now beside the running jobs."""
-    if any(before not in finished for before in AFTER.get(name, ())):
+def can_start(name, running, waiting_for, cores):
+    """Whether step name may start now beside the running jobs, when the
+    steps in waiting_for (started before it, in this run) have not finished."""
+    if any(before in waiting_for for before in AFTER.get(name, ())):
         return False
     if name in WHOLE_MACHINE or cores <= 1:
         return not running
@@ -153,13 +154,17 @@ def run_steps(steps, ctx, cores, report):
     for each step in list order once its output has been printed; it
     updates ctx.step_results, which later steps (forked after) see."""
     pending = list(steps)
-    running, unprinted, finished = [], [], set()
+    running, unprinted = [], []
+    # Steps started and not yet reported (a step named in AFTER but later
+    # in the list, or not in this run, is not waited for).
+    unfinished = set()
     selector = selectors.DefaultSelector()
     try:
         while pending or unprinted:
-            while pending and can_start(pending[0][0], running, finished, cores):
+            while pending and can_start(pending[0][0], running, unfinished, cores):
                 name, function = pending.pop(0)
                 job = start(name, function, ctx)
+                unfinished.add(name)
                 selector.register(job.output_fd, selectors.EVENT_READ, job)
                 running.append(job)
                 unprinted.append(job)
@@ -186,7 +191,7 @@ def run_steps(steps, ctx, cores, report):
                     break
                 unprinted.pop(0)
                 report(job.name, job.checks, job.wall, job.cpu)
-                finished.add(job.name)
+                unfinished.discard(job.name)
     finally:
         selector.close()
         for job in running:

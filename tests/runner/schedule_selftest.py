@@ -26,6 +26,17 @@ def sleeper(name):
     return step
 
 
+def timed_sleeper(name):
+    """A fake one-core step that prints when it starts and ends (the
+    monotonic clock, the same in every process)."""
+    def step(ctx):
+        print(f"{name} start {time.monotonic()}", flush=True)
+        time.sleep(NAP)
+        print(f"{name} end {time.monotonic()}", flush=True)
+        return [(f"{name}:slept", True, "")]
+    return step
+
+
 def spinner(ctx):
     """A fake step whose child process does a fixed amount of arithmetic
     (a few tenths of a second of CPU, however loaded the machine)."""
@@ -91,6 +102,30 @@ def check_whole_machine():
              f"three {NAP} s steps, the middle one whole-machine, took {wall:.2f} s")]
 
 
+def check_after():
+    """A step named in AFTER waits for the earlier steps it names; one it
+    names that comes later or is not in the run is not waited for (the
+    step after it starts beside it)."""
+    schedule.AFTER["sleep-b"] = ("sleep-a", "sleep-c", "not-in-this-run")
+    try:
+        steps = [(name, timed_sleeper(name)) for name in ("sleep-a", "sleep-b", "sleep-c")]
+        lines, _, _ = run(steps, 3)
+    finally:
+        del schedule.AFTER["sleep-b"]
+    times = {}
+    for line in lines:
+        words = line.split()
+        if len(words) == 3 and words[1] in ("start", "end"):
+            times[(words[0], words[1])] = float(words[2])
+    try:
+        ok = (times[("sleep-b", "start")] >= times[("sleep-a", "end")]
+              and times[("sleep-c", "start")] < times[("sleep-b", "end")])
+    except KeyError:
+        ok = False
+    return [("runner:schedule-after-waits", ok,
+             f"sleep-b must start after sleep-a ends, sleep-c beside sleep-b: {times}")]
+
+
 def check_results():
     """CPU time, skips, and steps that raise or die."""
     steps = [("spin", spinner), ("raise", raiser), ("die", dier),
@@ -118,4 +153,4 @@ def check_results():
 
 
 def schedule_checks():
-    return check_overlap() + check_whole_machine() + check_results()
+    return check_overlap() + check_whole_machine() + check_after() + check_results()

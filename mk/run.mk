@@ -20,10 +20,11 @@ run: deps $(BUILD)/veil.iso
 # The whole suite: host unit tests, kernel boots (BIOS, UEFI, crash and
 # bad-input boots), gdb, Bochs, the clang build. TESTS=step,step picks steps.
 # It builds the debug test ISO (veil-test.iso), the release one with the
-# ktest cases (veil-test-release.iso) and the release veil.iso.
+# ktest cases (veil-test-release.iso) and the release veil.iso. Steps that
+# keep one core busy run side by side on JOBS cores (JOBS=1: one at a time).
 test: deps host-tests-build $(BUILD)/veil-test.iso $(BUILD)/veil.iso $(BUILD)/veil.elf \
       $(BUILD)/veil-test-release.iso $(BUILD)/veil-test.elf
-	@tests/run $(if $(TESTS),--only $(TESTS))
+	@tests/run --jobs $(JOBS) $(if $(TESTS),--only $(TESTS))
 
 # The long in-kernel cases (10^6 accesses for every policy and transform),
 # about a quarter of an hour under TCG: not part of make test.

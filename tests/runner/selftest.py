@@ -8,6 +8,7 @@ import os
 
 from . import checks as check_tally
 from . import ktap, process
+from .schedule_selftest import schedule_checks
 from .steps import CPU_MAX_REQUIRED, judge_boot, ktap_checks
 
 CANNED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "canned")
@@ -122,4 +123,4 @@ def skip_checks():
     checks.append(("runner:only-skips-is-not-a-pass",
                    not check_tally.run_passed(0, 0) and check_tally.run_passed(2, 0)
                    and not check_tally.run_passed(2, 1), ""))
-    return checks
+    return checks + schedule_checks()

@@ -5,6 +5,7 @@ import glob
 import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 from . import checks as check_tally
 from . import ktap, machines, process
@@ -754,22 +755,26 @@ def step_fuzz_smoke(ctx):
                       echo=ctx.echo if ctx.verbose else None)
     if run.status != 0:
         return [("fuzz:build", False, run.output[-2000:])]
-    checks = []
-    for binary in sorted(glob.glob(os.path.join(BUILD, "fuzz", "fuzz-*"))):
-        if binary.endswith(".log"):
-            continue
-        target = os.path.basename(binary)[len("fuzz-"):]
-        seeds = os.path.join("tests", "fuzz", "seeds", target)
-        work = os.path.join(RUN_DIR, "fuzz-" + target)
-        os.makedirs(work, exist_ok=True)
-        run = process.run([binary, "-max_total_time=4", "-print_final_stats=1",
-                           f"-artifact_prefix={work}/crash-", work, seeds],
-                          timeout=120)
-        ctx.save_log("fuzz-" + target, run.output)
-        execs = re.search(r"stat::number_of_executed_units: (\d+)", run.output)
-        checks.append((f"fuzz:{target}", run.status == 0 and execs is not None,
-                       f"exit {run.status}; see {RUN_DIR}/fuzz-{target}.log"))
-    return checks
+    binaries = [b for b in sorted(glob.glob(os.path.join(BUILD, "fuzz", "fuzz-*")))
+                if not b.endswith(".log")]
+    # Each target is one single-threaded process: run one per core.
+    with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
+        return list(pool.map(lambda binary: fuzz_target(ctx, binary), binaries))
+
+
+def fuzz_target(ctx, binary):
+    """A few seconds of fuzzing of one target from its seeds: one check."""
+    target = os.path.basename(binary)[len("fuzz-"):]
+    seeds = os.path.join("tests", "fuzz", "seeds", target)
+    work = os.path.join(RUN_DIR, "fuzz-" + target)
+    os.makedirs(work, exist_ok=True)
+    run = process.run([binary, "-max_total_time=4", "-print_final_stats=1",
+                       f"-artifact_prefix={work}/crash-", work, seeds],
+                      timeout=120)
+    ctx.save_log("fuzz-" + target, run.output)
+    execs = re.search(r"stat::number_of_executed_units: (\d+)", run.output)
+    return (f"fuzz:{target}", run.status == 0 and execs is not None,
+            f"exit {run.status}; see {RUN_DIR}/fuzz-{target}.log")
 
 
 # ---------------------------------------------------------------- arch line

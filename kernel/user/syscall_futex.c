@@ -3,8 +3,8 @@
  * memory with another process (fork copies on write; there is no
  * MAP_SHARED): no thread can ever wake a waiter. So FUTEX_WAIT checks the
  * word (-EAGAIN when it is not the value expected, as Linux does) and then
- * sleeps until its timeout (-ETIMEDOUT), or, without one, for as long as
- * the process lives (Linux with no waker does the same); FUTEX_WAKE wakes
+ * sleeps until its timeout (-ETIMEDOUT), or, without one, until a signal
+ * ends it (-EINTR; Linux with no waker does the same); FUTEX_WAKE wakes
  * nobody and returns 0. glibc and musl use the two for their locks and
  * once-only initialisation, which a single thread never contends.
  */
@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
+#include "kernel/user/process.h"
 #include "kernel/user/syscall.h"
 #include "kernel/user/user_copy.h"
 #include "kernel/user/user_errno.h"
@@ -46,13 +47,16 @@ static int futex_timeout(uint64_t address, bool absolute, uint64_t *wait_ns,
 	return 0;
 }
 
-/* Sleeps wait_ns (or for good): nobody can wake a futex waiter here. */
+/* Sleeps wait_ns (or for good): nobody can wake a futex waiter here,
+ * but a signal ends the wait (-EINTR), as it ends other waits. */
 static long futex_sleep(uint64_t wait_ns, bool forever)
 {
 	uint64_t end = time_uptime_ns() + wait_ns;
 
 	for (;;) {
 		uint64_t now = time_uptime_ns();
+		if (process_signal_pending(process_current()))
+			return -USER_EINTR;
 		if (!forever && now >= end)
 			return -USER_ETIMEDOUT;
 		uint64_t left_ms = forever ? 100 : (end - now + 999999) / 1000000;

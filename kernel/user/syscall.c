@@ -37,9 +37,9 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL(81, fchdir), SYSCALL(82, rename), SYSCALL(83, mkdir),
 	SYSCALL(84, rmdir), SYSCALL(87, unlink), SYSCALL(258, mkdirat),
 	SYSCALL(263, unlinkat), SYSCALL(264, renameat), SYSCALL(293, pipe2),
-	SYSCALL(316, renameat2),
+	SYSCALL(316, renameat2), SYSCALL(7, poll),
 	/* Known by name, not (yet) implemented: logged as such. */
-	SYSCALL_NAMED(7, "poll"), SYSCALL(13, rt_sigaction),
+	SYSCALL(13, rt_sigaction),
 	SYSCALL(14, rt_sigprocmask), SYSCALL_NAMED(15, "rt_sigreturn"),
 	SYSCALL_NAMED(25, "mremap"),
 	SYSCALL_NAMED(56, "clone"), SYSCALL_NAMED(57, "fork"),

@@ -212,3 +212,19 @@ long pipe_write(struct pipe *pipe, struct file_buffer buffer, uint64_t length,
 	kfree(bounce);
 	return done ? (long)done : result;
 }
+
+unsigned pipe_poll(struct pipe *pipe, bool write_end)
+{
+	unsigned long flags = wait_queue_lock(&pipe->queue);
+	unsigned events = 0;
+
+	if (write_end) {
+		events |= pipe->readers == 0 ? PIPE_POLLERR : 0;
+		events |= pipe_ring_space(&pipe->ring) ? PIPE_POLLOUT : 0;
+	} else {
+		events |= pipe->ring.count ? PIPE_POLLIN : 0;
+		events |= pipe->writers == 0 ? PIPE_POLLIN | PIPE_POLLHUP : 0;
+	}
+	wait_queue_unlock(&pipe->queue, flags);
+	return events;
+}

@@ -46,4 +46,13 @@ long pipe_read(struct pipe *pipe, struct file_buffer buffer, uint64_t length,
 long pipe_write(struct pipe *pipe, struct file_buffer buffer, uint64_t length,
 		bool nonblocking);
 
+/* poll's events for one end: POLLIN (bytes, or no writer left: the end
+ * of the stream, with POLLHUP), POLLOUT (room), POLLERR (writing with no
+ * reader). */
+#define PIPE_POLLIN 0x001
+#define PIPE_POLLOUT 0x004
+#define PIPE_POLLERR 0x008
+#define PIPE_POLLHUP 0x010
+unsigned pipe_poll(struct pipe *pipe, bool write_end);
+
 #endif

@@ -18,7 +18,8 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	/* Files, descriptors, pipes and /tmp. */
 	SYSCALL(0, read), SYSCALL(1, write), SYSCALL(2, open),
 	SYSCALL(3, close), SYSCALL(4, stat), SYSCALL(5, fstat),
-	SYSCALL(6, lstat), SYSCALL(8, lseek), SYSCALL(16, ioctl),
+	SYSCALL(6, lstat), SYSCALL(7, poll), SYSCALL(8, lseek),
+	SYSCALL(16, ioctl),
 	SYSCALL(17, pread64), SYSCALL(18, pwrite64), SYSCALL(19, readv),
 	SYSCALL(20, writev), SYSCALL(21, access), SYSCALL(22, pipe),
 	SYSCALL(32, dup), SYSCALL(33, dup2), SYSCALL(40, sendfile),
@@ -52,7 +53,7 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL(228, clock_gettime),
 	SYSCALL(302, prlimit64), SYSCALL(318, getrandom),
 	/* Known by name, not (yet) implemented: logged as such. */
-	SYSCALL_NAMED(7, "poll"), SYSCALL_NAMED(25, "mremap"),
+	SYSCALL_NAMED(25, "mremap"),
 	SYSCALL_NAMED(334, "rseq"),
 };
 

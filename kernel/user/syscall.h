@@ -56,6 +56,7 @@ long syscall_fsync(const uint64_t a[6]);
 long syscall_sendfile(const uint64_t a[6]);
 long syscall_pipe(const uint64_t a[6]);
 long syscall_pipe2(const uint64_t a[6]);
+long syscall_poll(const uint64_t a[6]);
 long syscall_chdir(const uint64_t a[6]);
 long syscall_fchdir(const uint64_t a[6]);
 long syscall_mkdir(const uint64_t a[6]);

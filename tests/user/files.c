@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -317,6 +318,20 @@ static void files_pipes(void)
 	close(ends[1]);
 	check(read(ends[0], buffer, 1) == 0, "non-blocking read after the writer closed 0");
 	close(ends[0]);
+	/* poll: readiness of pipe ends, bad descriptors and pointers. */
+	check(pipe(ends) == 0, "pipe for poll");
+	struct pollfd polled[3] = { { ends[0], POLLIN, 0 }, { ends[1], POLLOUT, 0 }, { 99, POLLIN, 0 } };
+	check(poll(polled, 1, 0) == 0 && polled[0].revents == 0, "poll empty pipe 0");
+	check(poll(polled, 1, 5) == 0, "poll empty pipe times out");
+	check(poll(polled, 3, 0) == 2 && polled[1].revents == POLLOUT && polled[2].revents == POLLNVAL,
+	      "poll write end POLLOUT, bad fd POLLNVAL");
+	check(write(ends[1], "p", 1) == 1 && poll(polled, 1, -1) == 1 && polled[0].revents == POLLIN,
+	      "poll pipe with bytes POLLIN");
+	check(raw(SYS_poll, (long)bad, 1, 0, 0) == -EFAULT, "poll bad pointer EFAULT");
+	check(raw(SYS_poll, (long)polled, 100000, 0, 0) == -EINVAL, "poll too many EINVAL");
+	close(ends[0]);
+	check(poll(&polled[1], 1, 0) == 1 && (polled[1].revents & POLLERR), "poll no reader POLLERR");
+	close(ends[1]);
 	/* No reader left: EPIPE (SIGPIPE ignored here, else it ends us). */
 	check(pipe(ends) == 0 && close(ends[0]) == 0, "pipe, close the reader");
 	signal(SIGPIPE, SIG_IGN);

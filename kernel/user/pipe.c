@@ -7,6 +7,7 @@
 #include "kernel/user/file.h"
 #include "kernel/user/pipe.h"
 #include "kernel/user/pipe_ring.h"
+#include "kernel/user/process.h"
 #include "kernel/user/user_errno.h"
 #include "mm/slab.h"
 
@@ -89,15 +90,26 @@ void pipe_end_close(struct pipe *pipe, bool write_end)
 	}
 }
 
+/* Whether the calling process has a signal to act on: its wait ends
+ * (-EINTR) so that it can (kernel threads, the ktests', never do). */
+static bool pipe_interrupted(void)
+{
+	struct process *process = process_current();
+
+	return process && process_signal_pending(process);
+}
+
 /* Takes up to want bytes into bounce; waits first (when allowed) while
- * the pipe is empty and has a writer. Returns how many were taken; *ended
- * says the stream is over (empty, no writer). */
+ * the pipe is empty and has a writer, unless a signal ends the wait.
+ * Returns how many were taken; *ended says the stream is over (empty, no
+ * writer). */
 static size_t pipe_take(struct pipe *pipe, uint8_t *bounce, size_t want,
 			bool wait, bool *ended)
 {
 	unsigned long flags = wait_queue_lock(&pipe->queue);
 
-	while (wait && pipe->ring.count == 0 && pipe->writers > 0)
+	while (wait && pipe->ring.count == 0 && pipe->writers > 0 &&
+	       !pipe_interrupted())
 		wait_sleep_locked(&pipe->queue, &flags);
 	size_t got = pipe_ring_take(&pipe->ring, bounce, want);
 	if (got)
@@ -141,8 +153,9 @@ long pipe_read(struct pipe *pipe, struct file_buffer buffer, uint64_t length,
 		}
 		size_t got = pipe_take(pipe, bounce, want,
 				       !nonblocking && done == 0, &ended);
-		if (got == 0) {
-			result = ended ? 0 : -USER_EAGAIN;
+		if (got == 0) {	/* at its end, would wait, or a signal */
+			result = ended ? 0 : nonblocking || done ? -USER_EAGAIN
+								: -USER_EINTR;
 			break;
 		}
 		if (file_buffer_to(buffer, done, bounce, got)) {
@@ -175,6 +188,10 @@ static size_t pipe_put(struct pipe *pipe, const uint8_t *bounce, size_t step,
 		if (space == 0 || (whole && space < step)) {
 			if (nonblocking) {
 				*result = -USER_EAGAIN;
+				break;
+			}
+			if (pipe_interrupted()) {
+				*result = -USER_EINTR;
 				break;
 			}
 			wait_sleep_locked(&pipe->queue, &flags);

@@ -37,8 +37,6 @@
 #define TIOCGWINSZ 0x5413u
 #define IOV_MAX 1024
 #define IO_CHUNK 512u
-#define SIGPIPE 13
-#define SIG_DFL 0
 /* Linux's cap on one transfer (MAX_RW_COUNT): INT_MAX rounded down to a
  * page. */
 #define IO_MAX 0x7ffff000ull
@@ -50,11 +48,12 @@ struct file_table *syscall_files(void)
 
 long syscall_write_result(long result)
 {
-	struct process *process = process_current();
-
-	if (result == -USER_EPIPE &&
-	    process->signal_actions[SIGPIPE - 1].handler == SIG_DFL)
-		process_exit(SIGPIPE);	/* killed by SIGPIPE, as Linux's default */
+	/* SIGPIPE with the error, as Linux sends it: its default action
+	 * ends the writer on the way back to user mode, a handler runs, an
+	 * ignored one leaves the error alone. */
+	if (result == -USER_EPIPE)
+		(void)process_signal_send(process_current()->pid,
+					  PROCESS_SIGNAL_PIPE);
 	return result;
 }
 

@@ -33,8 +33,9 @@ long syscall_file_read_at(struct file *file, struct file_buffer buffer,
 long syscall_file_write_at(int fd, struct file *file,
 			   struct file_buffer buffer, uint64_t length,
 			   uint64_t *position);
-/* A write's result on its way out: -EPIPE ends the process by SIGPIPE
- * unless the signal is ignored or caught (no handler runs yet). */
+/* A write's result on its way out: with -EPIPE the process is sent
+ * SIGPIPE (its default action ends it; a handler runs; ignored, only the
+ * error remains). */
 long syscall_write_result(long result);
 
 #endif

@@ -12,48 +12,24 @@
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/printk.h"
 #include "kernel/sched/sched.h"
-#include "kernel/smp.h"
 #include "kernel/user/file.h"
 #include "kernel/user/initramfs.h"
 #include "kernel/user/pipe.h"
 #include "kernel/user/process.h"
+#include "kernel/user/user_test_util.h"
 #include "kernel/user/tmpfs.h"
 #include "kernel/user/user_errno.h"
 #include "mm/mm.h"
-#include "mm/pmm.h"
 #include "mm/slab.h"
-
-#define FILE_TEST_OUTPUT 16384
-
-struct file_test_output {
-	char bytes[FILE_TEST_OUTPUT];
-	size_t length;
-	bool overflowed;
-};
-
-static void file_test_capture(void *context, int fd, const char *bytes,
-			      size_t length)
-{
-	struct file_test_output *output = context;
-
-	(void)fd;
-	if (length > sizeof(output->bytes) - 1 - output->length) {
-		output->overflowed = true;
-		length = sizeof(output->bytes) - 1 - output->length;
-	}
-	memcpy(output->bytes + output->length, bytes, length);
-	output->length += length;
-	output->bytes[output->length] = '\0';
-}
 
 /* Runs /bin/files with argv, capturing its output: its wait status. */
 static int file_test_run(struct ktest *t, const char *const *argv,
-			 struct file_test_output *output)
+			 struct user_test_output *output)
 {
 	struct process_config config = {
 		.path = "/bin/files",
 		.argv = argv,
-		.output = file_test_capture,
+		.output = user_test_capture,
 		.output_context = output,
 		.input = "",
 	};
@@ -70,62 +46,25 @@ static int file_test_run(struct ktest *t, const char *const *argv,
 	return ended.wait_status;
 }
 
-static void file_test_flush_here(void *argument)
-{
-	(void)argument;
-	slab_cpu_flush();
-}
-
-/* Free frames once every CPU's slab magazines are emptied. */
-static uint64_t file_test_free_frames(void)
-{
-	struct pmm_stats stats;
-
-	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
-		smp_call_on(cpu, file_test_flush_here, NULL);
-	slab_reap();
-	pmm_get_stats(&pmm_kernel, &stats);
-	return stats.free_frames;
-}
-
-/* Checks the program's summary: exit 0, "# checks N", N "ok" lines. */
+/* Checks the program's summary: exit 0, at least 140 checks, all passed. */
 static void file_test_summary(struct ktest *t, int status,
-			      const struct file_test_output *output)
+			      const struct user_test_output *output)
 {
-	unsigned long long checks = 0, passed = 0;
-
 	KTEST_EXPECT_EQ(t, status, PROCESS_STATUS_EXITED(0));
-	KTEST_EXPECT(t, !output->overflowed);
-	const char *summary = strstr(output->bytes, "# checks ");
-	KTEST_ASSERT(t, summary != NULL);
-	for (const char *p = summary + 9; *p >= '0' && *p <= '9'; p++)
-		checks = checks * 10 + (unsigned)(*p - '0');
-	for (const char *line = output->bytes; line; line = strchr(line, '\n')) {
-		line += *line == '\n';
-		passed += strncmp(line, "ok ", 3) == 0;
-	}
-	ktest_log(t, "%llu checks, %llu passed", checks, passed);
-	KTEST_EXPECT(t, checks >= 140);
-	KTEST_EXPECT_EQ(t, passed, checks);
-	KTEST_EXPECT(t, strstr(summary, "failures 0") != NULL);
-	for (const char *line = strstr(output->bytes, "not ok"); line;
-	     line = strstr(line + 1, "not ok")) {
-		const char *end = strchr(line, '\n');
-		ktest_log(t, "%.*s", end ? (int)(end - line) : 40, line);
-	}
+	KTEST_EXPECT(t, user_test_check_summary(t, output) >= 140);
 }
 
 KTEST_SLOW(user_files, file_calls_answer_as_linux_does, 60000)
 {
-	static struct file_test_output output;
+	static struct user_test_output output;
 	const char *argv[] = { "files", NULL };
 	uint64_t pages, nodes, pages_after, nodes_after;
 
 	tmpfs_usage(&pages, &nodes);
 	file_test_run(t, argv, &output);
-	uint64_t before = file_test_free_frames();
+	uint64_t before = user_test_free_frames();
 	int status = file_test_run(t, argv, &output);
-	KTEST_EXPECT_EQ(t, file_test_free_frames(), before);
+	KTEST_EXPECT_EQ(t, user_test_free_frames(), before);
 	file_test_summary(t, status, &output);
 	tmpfs_usage(&pages_after, &nodes_after);
 	KTEST_EXPECT_EQ(t, pages_after, pages);
@@ -134,7 +73,7 @@ KTEST_SLOW(user_files, file_calls_answer_as_linux_does, 60000)
 
 KTEST(user_files, a_write_with_no_reader_is_sigpipe)
 {
-	static struct file_test_output output;
+	static struct user_test_output output;
 	const char *argv[] = { "files", "sigpipe", NULL };
 
 	int status = file_test_run(t, argv, &output);

@@ -10,38 +10,14 @@
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/printk.h"
 #include "kernel/sched/sched.h"
-#include "kernel/smp.h"
 #include "kernel/user/initramfs.h"
 #include "kernel/user/process.h"
+#include "kernel/user/user_test_util.h"
 #include "kernel/user/process_internal.h"
 #include "mm/mm.h"
-#include "mm/pmm.h"
 #include "mm/slab.h"
 
-#define PROCESS_TEST_OUTPUT 16384
 #define PROCESS_TEST_SETTLE_MS 5000	/* orphans' last sleeps, and more */
-
-struct process_test_output {
-	char bytes[PROCESS_TEST_OUTPUT];
-	size_t length;
-	bool overflowed;
-};
-
-/* Every process of the tree writes here (fork copies the sink). */
-static void process_test_capture(void *context, int fd, const char *bytes,
-				 size_t length)
-{
-	struct process_test_output *output = context;
-
-	(void)fd;
-	if (length > sizeof(output->bytes) - 1 - output->length) {
-		output->overflowed = true;
-		length = sizeof(output->bytes) - 1 - output->length;
-	}
-	memcpy(output->bytes + output->length, bytes, length);
-	output->length += length;
-	output->bytes[output->length] = '\0';
-}
 
 /* Waits until no process is left (the orphans reaped): false on time out. */
 static bool process_test_settle(void)
@@ -59,12 +35,12 @@ static bool process_test_settle(void)
  * line says every check passed; returns the checks counted. */
 static unsigned long long process_test_run(struct ktest *t, const char *mode)
 {
-	static struct process_test_output output;
+	static struct user_test_output output;
 	const char *argv[] = { "process", mode, NULL };
 	struct process_config config = {
 		.path = "/bin/process",
 		.argv = argv,
-		.output = process_test_capture,
+		.output = user_test_capture,
 		.output_context = &output,
 		.input = "",
 	};
@@ -79,44 +55,10 @@ static unsigned long long process_test_run(struct ktest *t, const char *mode)
 	process_wait(process, &ended);
 	KTEST_EXPECT(t, process_test_settle());
 	KTEST_EXPECT_EQ(t, ended.wait_status, PROCESS_STATUS_EXITED(0));
-	KTEST_EXPECT(t, !output.overflowed);
-	const char *summary = strstr(output.bytes, "# checks ");
-	unsigned long long checks = 0, passed = 0;
-	KTEST_ASSERT(t, summary != NULL);
-	for (const char *p = summary + 9; *p >= '0' && *p <= '9'; p++)
-		checks = checks * 10 + (unsigned)(*p - '0');
-	for (const char *line = output.bytes; line; line = strchr(line, '\n')) {
-		line += *line == '\n';
-		passed += strncmp(line, "ok ", 3) == 0;
-	}
-	ktest_log(t, "%llu checks, %llu passed", checks, passed);
-	KTEST_EXPECT_EQ(t, passed, checks);
-	KTEST_EXPECT(t, strstr(summary, "failures 0") != NULL);
-	for (char *line = strstr(output.bytes, "not ok"); line;
-	     line = strstr(line + 1, "not ok")) {
-		char *end = strchr(line, '\n');
-		ktest_log(t, "%.*s", end ? (int)(end - line) : 40, line);
-	}
+	unsigned long long checks = user_test_check_summary(t, &output);
 	return checks;
 }
 
-static void process_test_flush_here(void *argument)
-{
-	(void)argument;
-	slab_cpu_flush();
-}
-
-/* Free frames once every CPU's slab magazines are emptied. */
-static uint64_t process_test_free_frames(void)
-{
-	struct pmm_stats stats;
-
-	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
-		smp_call_on(cpu, process_test_flush_here, NULL);
-	slab_reap();
-	pmm_get_stats(&pmm_kernel, &stats);
-	return stats.free_frames;
-}
 
 /* The checks that start no child: wait4, kill, tgkill and execve errors,
  * getppid. */
@@ -132,7 +74,7 @@ KTEST(user_process, calls_without_children_answer_as_linux_does)
 KTEST(user_process, fork_exec_wait_kill_give_everything_back)
 {
 	process_test_run(t, NULL);
-	uint64_t before = process_test_free_frames();
+	uint64_t before = user_test_free_frames();
 	KTEST_EXPECT(t, process_test_run(t, NULL) >= 50);
-	KTEST_EXPECT_EQ(t, process_test_free_frames(), before);
+	KTEST_EXPECT_EQ(t, user_test_free_frames(), before);
 }

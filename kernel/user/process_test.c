@@ -13,11 +13,11 @@
 #include "kernel/smp.h"
 #include "kernel/user/initramfs.h"
 #include "kernel/user/process.h"
+#include "kernel/user/user_test_util.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"
 
-#define USER_TEST_OUTPUT 8192
 
 /* MiB of heap and of mmap the memory workload writes and reads back: 4 by
  * default; the Bochs boot gives 1 (a slower CPU model, one time limit). */
@@ -43,14 +43,7 @@ CMDLINE_OPTION(user_test_mib, "user_test_mib",
 	       "1..64: MiB of heap and of mmap the user suite's memory workload uses (4)",
 	       user_test_set_mib);
 
-struct user_test_output {
-	char bytes[USER_TEST_OUTPUT];
-	size_t length;
-	bool overflowed;
-};
-
-static void user_test_capture(void *context, int fd, const char *bytes,
-			      size_t length)
+void user_test_capture(void *context, int fd, const char *bytes, size_t length)
 {
 	struct user_test_output *output = context;
 
@@ -111,14 +104,42 @@ static int user_test_run_config(struct ktest *t, struct process_config *config,
 	return ended.wait_status;
 }
 
+unsigned long long user_test_check_summary(struct ktest *t,
+					   const struct user_test_output *output)
+{
+	unsigned long long checks = 0, passed = 0;
+
+	KTEST_EXPECT(t, !output->overflowed);
+	/* The program's own count of its checks, against its "ok" lines. */
+	const char *summary = strstr(output->bytes, "# checks ");
+	if (!summary) {
+		KTEST_EXPECT(t, summary != NULL);
+		return 0;
+	}
+	for (const char *p = summary + 9; *p >= '0' && *p <= '9'; p++)
+		checks = checks * 10 + (unsigned)(*p - '0');
+	for (const char *line = output->bytes; line; line = strchr(line, '\n')) {
+		line += *line == '\n';
+		passed += strncmp(line, "ok ", 3) == 0;
+	}
+	ktest_log(t, "%llu checks, %llu passed", checks, passed);
+	KTEST_EXPECT_EQ(t, passed, checks);
+	KTEST_EXPECT(t, strstr(summary, "failures 0") != NULL);
+	for (const char *line = strstr(output->bytes, "not ok"); line;
+	     line = strstr(line + 1, "not ok")) {
+		const char *end = strchr(line, '\n');
+		ktest_log(t, "%.*s", end ? (int)(end - line) : 40, line);
+	}
+	return checks;
+}
+
 static void user_test_flush_here(void *argument)
 {
 	(void)argument;
 	slab_cpu_flush();
 }
 
-/* Free frames once every CPU's slab magazines are emptied. */
-static uint64_t user_test_free_frames(void)
+uint64_t user_test_free_frames(void)
 {
 	struct pmm_stats stats;
 
@@ -243,26 +264,7 @@ KTEST(user, system_calls_answer_as_linux_does)
 	int status = user_test_run(t, "/bin/syscalls", argv, NULL, 0, &output,
 				   NULL);
 	KTEST_EXPECT_EQ(t, status, PROCESS_STATUS_EXITED(0));
-	KTEST_EXPECT(t, !output.overflowed);
-	/* The program's own count of its checks, against its "ok" lines. */
-	const char *summary = strstr(output.bytes, "# checks ");
-	unsigned long long checks = 0, passed = 0;
-	KTEST_ASSERT(t, summary != NULL);
-	for (const char *p = summary + 9; *p >= '0' && *p <= '9'; p++)
-		checks = checks * 10 + (unsigned)(*p - '0');
-	for (const char *line = output.bytes; line; line = strchr(line, '\n')) {
-		line += *line == '\n';
-		passed += strncmp(line, "ok ", 3) == 0;
-	}
-	ktest_log(t, "%llu checks, %llu passed", checks, passed);
-	KTEST_EXPECT(t, checks >= 80);
-	KTEST_EXPECT_EQ(t, passed, checks);
-	KTEST_EXPECT(t, strstr(summary, "failures 0") != NULL);
-	for (char *line = strstr(output.bytes, "not ok"); line;
-	     line = strstr(line + 1, "not ok")) {
-		char *end = strchr(line, '\n');
-		ktest_log(t, "%.*s", end ? (int)(end - line) : 40, line);
-	}
+	KTEST_EXPECT(t, user_test_check_summary(t, &output) >= 80);
 }
 
 /* A program that ends badly is reported and ended as the signal Linux

@@ -16,7 +16,7 @@
  *                      every access faults, restores the page and evicts
  *                      (unmaps, invalidates, seals) the oldest. Ticks of
  *                      the timed scans over the faults they caused.
- *   insns_per_restore  (identity, lz4, adaptive) a region whose clear limit
+ *   insns_per_restore  (all but xor-debug) a region whose clear limit
  *                      equals its size, every page sealed: a read of each
  *                      page faults and restores it with room in the clear
  *                      set, so nothing is evicted. Ticks of the reads over
@@ -242,6 +242,8 @@ KBENCH(fault_path)
 	} transforms[] = {
 		{ "identity", true }, { "xor-debug", false },
 		{ "lz4", true }, { "adaptive", true },
+		{ "aes128-xts", true }, { "aes128-xts-mac", true },
+		{ "lz4,aes128-xts", true }, { "lz4,aes128-xts-mac", true },
 	};
 	const char *events = CONFIG_TLB_HOOKS ? "on" : "off";
 	struct bench_corpus corpus;

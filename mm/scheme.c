@@ -68,15 +68,19 @@ bool scheme_confidential(const struct scheme *scheme)
  * page, so the chain buffers (compressed clear bytes before the cipher, a
  * restored page's intermediate forms) and the steps' own scratch are wiped
  * once the chain is done. The buffer holding the result of a seal is kept:
- * it is ciphertext, and the caller still reads it.
+ * it is ciphertext, and the caller still reads it. The steps' scratch is
+ * scrubbed after seals only (scrub says so): unseal writes nothing but its
+ * output, and a scrub costs up to the whole codec workspace (56 KiB of
+ * stores), more than the rest of a restore.
  */
 static void scheme_wipe(const struct scheme *scheme,
-			uint8_t (*buffers)[XF_BUFFER_BYTES], const void *keep)
+			uint8_t (*buffers)[XF_BUFFER_BYTES], const void *keep,
+			bool scrub_steps)
 {
 	for (unsigned i = 0; i < 2; i++)
 		if (buffers[i] != keep)
 			memset(buffers[i], 0, XF_BUFFER_BYTES);
-	for (unsigned i = 0; i < scheme->length; i++)
+	for (unsigned i = 0; scrub_steps && i < scheme->length; i++)
 		if (scheme->chain[i]->ops->scrub)
 			scheme->chain[i]->ops->scrub(scheme->chain[i]->context);
 }
@@ -176,7 +180,7 @@ int scheme_seal(const struct scheme *scheme, const struct xf_page_id *id,
 		if (result != XF_OK) {
 			scheme_undo_in_place(scheme, id, page, page_steps);
 			if (scheme_confidential(scheme))
-				scheme_wipe(scheme, buffers, NULL);
+				scheme_wipe(scheme, buffers, NULL, true);
 			return result;
 		}
 		if (out == (uint8_t *)page)
@@ -187,7 +191,7 @@ int scheme_seal(const struct scheme *scheme, const struct xf_page_id *id,
 		in_length = out_length;
 	}
 	if (scheme_confidential(scheme))
-		scheme_wipe(scheme, buffers, in);
+		scheme_wipe(scheme, buffers, in, true);
 	*sealed = in;
 	*sealed_length = in_length;
 	return XF_OK;
@@ -232,7 +236,7 @@ int scheme_unseal(const struct scheme *scheme, const struct xf_page_id *id,
 				       &out_length);
 		if (result != XF_OK) {
 			if (scheme_confidential(scheme))
-				scheme_wipe(scheme, buffers, NULL);
+				scheme_wipe(scheme, buffers, NULL, false);
 			return result == XF_NO_SPACE ? XF_CORRUPT : result;
 		}
 		in = out;
@@ -240,7 +244,7 @@ int scheme_unseal(const struct scheme *scheme, const struct xf_page_id *id,
 		in_length = out_length;
 	}
 	if (scheme_confidential(scheme))
-		scheme_wipe(scheme, buffers, NULL);
+		scheme_wipe(scheme, buffers, NULL, false);
 	if (scheme->length == 0) {
 		if (in_length != XF_PAGE_BYTES)
 			return XF_CORRUPT;

@@ -81,30 +81,41 @@ static int xf_codec_unseal(void *context, const struct xf_page_id *page,
 	return codec_unseal(in, in_length, out, out_capacity, out_length);
 }
 
-/* The workspace keeps the adaptive choice's losing candidate (compressed
- * clear bytes): a scheme that encrypts after us asks for it to be wiped. */
-static void xf_codec_scrub(void *context)
+/* The workspace keeps the adaptive choice's losing candidate and the LZ4
+ * table (positions keyed by hashes of the clear bytes): a scheme that
+ * encrypts after us asks for it to be wiped after each seal. A transform
+ * wipes what its codecs write, not the whole workspace (about 56 KiB):
+ * samefill writes nothing there, lz4 only its table (32 KiB). */
+static void xf_codec_scrub_all(void *context)
 {
 	(void)context;
 	memset(xf_codec_workspace(), 0, sizeof(struct codec_workspace));
 }
 
-#define XF_CODEC_OPS(suffix)                                                   \
+static void xf_codec_scrub_lz4(void *context)
+{
+	struct codec_workspace *workspace = xf_codec_workspace();
+
+	(void)context;
+	memset(workspace->lz4_table, 0, sizeof(workspace->lz4_table));
+}
+
+#define XF_CODEC_OPS(suffix, scrub_fn)                                         \
 	static const struct xf_ops xf_codec_ops_##suffix = {                   \
 		.name = #suffix,                                               \
 		.in_place = false,                                             \
 		.max_growth = CODEC_HEADER_BYTES,                              \
 		.seal = xf_codec_seal_##suffix,                                \
 		.unseal = xf_codec_unseal,                                     \
-		.scrub = xf_codec_scrub,                                       \
+		.scrub = scrub_fn,                                             \
 	};                                                                     \
 	struct xf_transform xf_codec_##suffix = { .ops = &xf_codec_ops_##suffix };
 
-XF_CODEC_OPS(samefill)
-XF_CODEC_OPS(wkdm)
-XF_CODEC_OPS(lz4)
-XF_CODEC_OPS(adaptive)
-XF_CODEC_OPS(dense)
+XF_CODEC_OPS(samefill, NULL)
+XF_CODEC_OPS(wkdm, xf_codec_scrub_all)
+XF_CODEC_OPS(lz4, xf_codec_scrub_lz4)
+XF_CODEC_OPS(adaptive, xf_codec_scrub_all)
+XF_CODEC_OPS(dense, xf_codec_scrub_all)
 
 void xf_codec_register(void)
 {

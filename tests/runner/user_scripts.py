@@ -30,7 +30,7 @@ CASES = [
 def run_host(workdir, interpreter, arguments, script):
     """The script on this machine, in workdir, with a fresh directory as $1
     and no environment but what the script sets."""
-    scratch = tempfile.mkdtemp(prefix="scratch-", dir=workdir)
+    scratch = os.path.abspath(tempfile.mkdtemp(prefix="scratch-", dir=workdir))
     run = subprocess.run([interpreter] + arguments +
                          [os.path.abspath(os.path.join(SCRIPTS, script)), scratch],
                          cwd=workdir, env={}, stdin=subprocess.DEVNULL,

@@ -23,8 +23,8 @@ assert len(BOCHS_FILTER) <= 255, "the Bochs filter word is over 255 bytes"
 CMDLINE = BOCHS_FILTER + " loglevel=6 user_test_mib=1"
 # Wall-clock limits: run-bochs stops Bochs first; the outer one is a
 # backstop for run-bochs itself.
-BOCHS_TIMEOUT = 150
-OUTER_TIMEOUT = 180
+BOCHS_TIMEOUT = 300
+OUTER_TIMEOUT = 330
 # tools/bochsrc's CPU model, as the kernel names it from CPUID.
 BOCHS_CPU = "i7-4770"
 # CPUs of the Bochs machine (run-bochs --cpus): its model has x2APIC, so

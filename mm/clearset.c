@@ -2,6 +2,7 @@
  * The clear set (see mm/clearset.h): residency bookkeeping around the
  * region's replacement policy, with every policy answer checked.
  */
+#include <string.h>
 #include "kernel/lib/panic.h"
 #include "mm/clearset.h"
 
@@ -136,5 +137,31 @@ int clearset_set_policy(struct clearset *set, const struct policy_ops *policy)
 	set->policy->destroy(set->policy_state);
 	set->policy = policy;
 	set->policy_state = migration.state;
+	return 0;
+}
+
+int clearset_resize(struct clearset *set, uint32_t page_count)
+{
+	struct clearset_migration migration = { .policy = set->policy };
+
+	KASSERT(set->leaving == 0);
+	if (page_count < set->page_count || page_count >= POLICY_NO_PAGE)
+		return -1;
+	uint8_t *member = set->env.alloc(set->env.context, page_count);
+	if (!member)
+		return -1;
+	migration.state = set->policy->init(&set->env, page_count, set->limit);
+	if (!migration.state) {
+		set->env.free(set->env.context, member, page_count);
+		return -1;
+	}
+	set->policy->walk(set->policy_state, clearset_migrate_one, &migration);
+	KASSERT(migration.count == set->resident);
+	memcpy(member, set->member, set->page_count);
+	set->policy->destroy(set->policy_state);
+	set->env.free(set->env.context, set->member, set->page_count);
+	set->policy_state = migration.state;
+	set->member = member;
+	set->page_count = page_count;
 	return 0;
 }

@@ -84,5 +84,9 @@ void clearset_remove(struct clearset *set, uint32_t page, bool evicted);
  * the old policy kept) when the new one cannot get its memory. No page may
  * be LEAVING. */
 int clearset_set_policy(struct clearset *set, const struct policy_ops *policy);
+/* Lets the set name pages up to page_count (>= today's), the resident ones
+ * handed to a new state of the same policy oldest first; -1 (nothing
+ * changed) when memory is short. No page may be LEAVING. */
+int clearset_resize(struct clearset *set, uint32_t page_count);
 
 #endif

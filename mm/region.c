@@ -176,15 +176,21 @@ static int region_init(struct region *region, const struct region_config *config
 	region->owner_context = config->owner_context;
 	region->evict_batch = config->evict_batch ? config->evict_batch :
 						    REGION_EVICT_BATCH_DEFAULT;
-	region->clear_percent = config->clear_percent;
+	region->share = config->share;
+	/* In a share, the share bounds and orders the pages: the region's
+	 * own set only keeps membership and never fills. */
+	region->clear_percent = config->share ? 0 : config->clear_percent;
 	region->clear_floor = config->clear_limit;
 	spin_init(&region->lock, "region");
 	if (scheme_parse(config->scheme, &region->schemes[0]) != 0)
 		return REGION_BAD_SCHEME;
 	if (region_alloc_records(region) != REGION_OK)
 		return REGION_NO_MEMORY;
-	if (clearset_init(&region->clear, region->schemes[0].policy, &env,
-			  region->pages, config->clear_limit) != 0)
+	if (clearset_init(&region->clear,
+			  config->share ? &policy_clear_share :
+					  region->schemes[0].policy,
+			  &env, region->pages,
+			  config->share ? region->pages : config->clear_limit) != 0)
 		return REGION_NO_MEMORY;
 	return REGION_OK;
 }
@@ -203,8 +209,12 @@ int region_create(const struct region_config *config, struct region **out)
 	if (!region)
 		return REGION_NO_MEMORY;
 	result = region_init(region, config);
-	if (result == REGION_OK)
-		result = region_register(region);
+	if (result == REGION_OK && region->share &&
+	    clear_share_join(region->share, region) != 0)
+		result = REGION_NO_MEMORY;
+	else if (result == REGION_OK && (result = region_register(region)) !=
+						REGION_OK && region->share)
+		clear_share_leave(region->share, region);
 	if (result != REGION_OK) {
 		if (region->clear.member)
 			clearset_destroy(&region->clear);
@@ -220,6 +230,8 @@ void region_destroy(struct region *region)
 {
 	region_unregister(region);
 	region_release_pages(region);
+	if (region->share)
+		clear_share_leave(region->share, region);
 	clearset_destroy(&region->clear);
 	kfree(region->records);
 	kfree(region);
@@ -264,11 +276,12 @@ int region_set_scheme(struct region *region, const char *text)
 
 	if (scheme_parse(text, &scheme) != 0)
 		return REGION_BAD_SCHEME;
-	unsigned long flags = spin_lock_irqsave(&region->lock);
+	unsigned long flags = region_lock(region);
 	int slot = region_free_scheme_slot(region);
 	if (slot < 0) {
 		result = REGION_NO_SPACE;
-	} else if (clearset_set_policy(&region->clear, scheme.policy) != 0) {
+	} else if (!region->share &&
+		   clearset_set_policy(&region->clear, scheme.policy) != 0) {
 		result = REGION_NO_MEMORY;
 	} else {
 		region->schemes[slot] = scheme;
@@ -276,7 +289,7 @@ int region_set_scheme(struct region *region, const char *text)
 		if (scheme_confidential(&scheme))
 			region_reseal_unencrypted(region);
 	}
-	spin_unlock_irqrestore(&region->lock, flags);
+	region_unlock(region, flags);
 	return result;
 }
 

@@ -19,7 +19,9 @@
  *
  * Locking: each region's lock (irqsave) protects its page states, handles,
  * clear set, statistics and its PTEs; the registry lock protects the list
- * of regions. A fault takes the registry lock only to find the region.
+ * of regions. A fault takes the registry lock only to find the region. A
+ * region in a clear share is locked with its share's lock taken first
+ * (mm/clear_share.h).
  */
 #ifndef VEIL_MM_REGION_H
 #define VEIL_MM_REGION_H
@@ -36,6 +38,7 @@
 
 struct vmm_space;
 struct region;
+struct clear_share;
 
 /* Results (negative on failure). */
 enum region_result {
@@ -117,6 +120,11 @@ struct region_config {
 	 * region's populated pages (clear and sealed), never below
 	 * clear_limit; 0: clear_limit is the limit. */
 	uint32_t clear_percent;
+	/* A clear set shared with other regions (mm/clear_share.h): the
+	 * share's budget and policy bound and order this region's present
+	 * pages with theirs, and clear_limit, clear_percent and the scheme's
+	 * policy are not used. NULL: the region's own set. Must outlive it. */
+	struct clear_share *share;
 };
 
 /* Eviction batches (docs/tlb-events.md, "Batching"). */
@@ -151,6 +159,7 @@ struct region {
 			 void *owner_context);	/* from the config */
 	void *owner_context;
 	struct region_group *group;	/* from the config, or NULL */
+	struct clear_share *share;	/* from the config, or NULL */
 };
 
 /* Allocates CPU cpu's bounce buffer for restores (cpu_memory_alloc); true

@@ -8,12 +8,14 @@
  * mapped (the eviction is skipped and counted), and a sealed copy is freed
  * only after the page it held has been restored and mapped.
  *
- * Lock order: a region's lock, then what region_transition takes (see the
- * top of mm/region_transition.c). The registry lock (region_find) is taken
+ * Lock order: a region's clear share when it has one (mm/clear_share.h),
+ * then the region's lock, then what region_transition takes (see the top
+ * of mm/region_transition.c). The registry lock (region_find) is taken
  * and dropped before a region's lock.
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
 #include "mm/clearset.h"
 #include "mm/frame.h"
@@ -30,6 +32,19 @@ static bool region_evict_one(struct region *region)
 	if (victim == POLICY_NO_PAGE)
 		return false;
 	return region_transition(region, victim, REGION_CAUSE_EVICT) == REGION_OK;
+}
+
+unsigned region_evict_pages(struct region *region, const uint32_t *pages,
+			    unsigned count)
+{
+	int results[REGION_BATCH_MAX];
+
+	KASSERT(count <= REGION_BATCH_MAX);
+	spin_lock(&region->lock);
+	unsigned sealed = region_transition_batch(region, pages, count,
+						  REGION_CAUSE_EVICT, results);
+	spin_unlock(&region->lock);
+	return sealed;
 }
 
 /* Pages a full clear set gives up at once: the region's batch, but at
@@ -180,13 +195,26 @@ struct region_fault_before {
 static int region_fault_under_lock(struct region *region, uint32_t page,
 				   bool write, struct region_fault_before *before)
 {
-	unsigned long flags = spin_lock_irqsave(&region->lock);
+	unsigned long flags;
 
+	if (region->share) {
+		/* Room first, the share's victims taken from any member under
+		 * that member's lock; then this region's lock for the page. */
+		flags = spin_lock_irqsave(&region->share->lock);
+		enum region_page_state state =
+			region_record_state(region_page_record(region, page));
+		if (state == REGION_UNPOPULATED || state == REGION_SEALED)
+			clear_share_make_room(region->share, region,
+					      state == REGION_UNPOPULATED);
+		spin_lock(&region->lock);
+	} else {
+		flags = spin_lock_irqsave(&region->lock);
+	}
 	before->state = region_record_state(region_page_record(region, page));
 	before->private_copy = before->state == REGION_CLEAR &&
 			       region_fault_wants_private(region, page, write);
 	int result = region_fault_locked(region, page, write);
-	spin_unlock_irqrestore(&region->lock, flags);
+	region_unlock(region, flags);
 	return result;
 }
 
@@ -287,11 +315,11 @@ int region_unmap_page(struct region *region, uint32_t page)
 {
 	if (page >= region->pages)
 		return REGION_BAD_ARGUMENT;
-	unsigned long flags = spin_lock_irqsave(&region->lock);
+	unsigned long flags = region_lock(region);
 	int result = REGION_OK;
 	if (region_record_state(region_page_record(region, page)) != REGION_UNPOPULATED)
 		result = region_transition(region, page, REGION_CAUSE_UNMAP);
-	spin_unlock_irqrestore(&region->lock, flags);
+	region_unlock(region, flags);
 	return result;
 }
 
@@ -299,11 +327,11 @@ int region_purge_page(struct region *region, uint32_t page)
 {
 	if (page >= region->pages)
 		return REGION_BAD_ARGUMENT;
-	unsigned long flags = spin_lock_irqsave(&region->lock);
+	unsigned long flags = region_lock(region);
 	int result = REGION_OK;
 	if (region_record_state(region_page_record(region, page)) == REGION_CLEAR)
 		result = region_transition(region, page, REGION_CAUSE_PURGE);
-	spin_unlock_irqrestore(&region->lock, flags);
+	region_unlock(region, flags);
 	return result;
 }
 
@@ -350,9 +378,9 @@ static int region_range(struct region *region, uint32_t first, uint32_t count,
 {
 	if (first > region->pages || count > region->pages - first)
 		return REGION_BAD_ARGUMENT;
-	unsigned long flags = spin_lock_irqsave(&region->lock);
+	unsigned long flags = region_lock(region);
 	int result = region_range_locked(region, first, count, cause);
-	spin_unlock_irqrestore(&region->lock, flags);
+	region_unlock(region, flags);
 	return result;
 }
 
@@ -368,12 +396,12 @@ int region_unmap_range(struct region *region, uint32_t first, uint32_t count)
 
 int region_protect(struct region *region, unsigned protection)
 {
-	unsigned long flags = spin_lock_irqsave(&region->lock);
+	unsigned long flags = region_lock(region);
 
 	region->protection = protection;
 	int result = region_range_locked(region, 0, region->pages,
 					 REGION_CAUSE_PROTECT);
-	spin_unlock_irqrestore(&region->lock, flags);
+	region_unlock(region, flags);
 	return result;
 }
 

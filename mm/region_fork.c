@@ -14,9 +14,10 @@
  * of the batch is given to the child, and both locks are dropped between
  * batches so interrupts are not held off for a whole region.
  *
- * Lock order: the parent's lock, then the child's (same class; the child
- * is new and no other path takes its lock first), then what
- * region_transition takes (mm/region_transition.c).
+ * Lock order: the parent's clear share and the child's when they have
+ * them (mm/clear_share.h), then the parent's lock, then the child's (same
+ * class; the child is new and no other path takes its lock first), then
+ * what region_transition takes (mm/region_transition.c).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -129,14 +130,12 @@ static int region_fork_page(struct region *parent, struct region *child,
 static int region_fork_batch(struct region *parent, struct region *child,
 			     uint32_t first, uint32_t count)
 {
-	unsigned long flags = spin_lock_irqsave(&parent->lock);
-	spin_lock(&child->lock);
+	unsigned long flags = region_lock_pair(parent, child);
 	int result = region_fork_share_parent(parent, first, count);
 	for (uint32_t page = first; result == REGION_OK && page < first + count;
 	     page++)
 		result = region_fork_page(parent, child, page);
-	spin_unlock(&child->lock);
-	spin_unlock_irqrestore(&parent->lock, flags);
+	region_unlock_pair(parent, child, flags);
 	return result;
 }
 

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel/lib/spinlock.h"
+#include "mm/clear_share.h"
 #include "mm/region.h"
 
 /* Why a page changes state: with the page's state, it picks the row of
@@ -99,6 +101,66 @@ size_t region_release_sealed(struct region *region, uint32_t page);
 /* Frees a frame that held a clear page, wiped first when the region is
  * or was confidential. */
 void region_free_clear_frame(struct region *region, uint64_t frame);
+
+/*
+ * Takes the region's lock, and before it its clear share's when it has
+ * one (mm/clear_share.h): every path that changes a member's pages holds
+ * the share's lock, so the share may look at and evict any member's pages.
+ * Interrupts off until region_unlock.
+ */
+static inline unsigned long region_lock(struct region *region)
+{
+	if (!region->share)
+		return spin_lock_irqsave(&region->lock);
+	unsigned long flags = spin_lock_irqsave(&region->share->lock);
+	spin_lock(&region->lock);
+	return flags;
+}
+
+static inline void region_unlock(struct region *region, unsigned long flags)
+{
+	spin_unlock(&region->lock);
+	if (region->share)
+		spin_unlock_irqrestore(&region->share->lock, flags);
+	else
+		irq_restore(flags);
+}
+
+/* fork's two regions (mm/region_fork.c): both shares first (the parent's,
+ * then the child's, a share is never taken after a region's lock), then
+ * the parent's lock and the child's. */
+static inline unsigned long region_lock_pair(struct region *parent,
+					     struct region *child)
+{
+	unsigned long flags = irq_save();
+
+	if (parent->share)
+		spin_lock(&parent->share->lock);
+	if (child->share && child->share != parent->share)
+		spin_lock(&child->share->lock);
+	spin_lock(&parent->lock);
+	spin_lock(&child->lock);
+	return flags;
+}
+
+static inline void region_unlock_pair(struct region *parent,
+				      struct region *child, unsigned long flags)
+{
+	spin_unlock(&child->lock);
+	spin_unlock(&parent->lock);
+	if (child->share && child->share != parent->share)
+		spin_unlock(&child->share->lock);
+	if (parent->share)
+		spin_unlock(&parent->share->lock);
+	irq_restore(flags);
+}
+
+/* Evicts pages[0..count) (clear, count <= REGION_BATCH_MAX) of a member
+ * of a clear share with one invalidation round, taking the region's own
+ * lock (the share's is held): the share's eviction. A page whose seal
+ * fails stays clear. Returns the pages sealed. */
+unsigned region_evict_pages(struct region *region, const uint32_t *pages,
+			    unsigned count);
 
 /* The region containing address, or NULL. */
 struct region *region_find(uintptr_t address);

@@ -68,7 +68,8 @@ CMDLINE_OPTION(user_scheme, "user_scheme",
 	       "POLICY[:XF,...]: the scheme of user programs' memory (" PROCESS_SCHEME_DEFAULT ")",
 	       process_set_scheme);
 
-/* "N" pages per mapping, or "P%" of the process's resident pages. */
+/* "N" pages, or "P%" of the process's resident pages: the clear set of
+ * all of a process's mappings together. */
 static bool process_set_clear(const char *value)
 {
 	char number[16];
@@ -90,8 +91,8 @@ static bool process_set_clear(const char *value)
 	return true;
 }
 CMDLINE_OPTION(user_clear, "user_clear",
-	       "1..1048576 pages each mapping of a user program keeps clear "
-	       "(256), or 1..100% of the program's resident pages",
+	       "1..1048576 pages a user program keeps clear over all its "
+	       "mappings (1024), or 1..100% of the program's resident pages",
 	       process_set_clear);
 
 const char *process_default_scheme(void)
@@ -254,9 +255,9 @@ static int process_setup(struct process *process,
 				      config->scheme ? config->scheme
 						     : process_scheme,
 				      configured ? config->clear_pages
-						 : process_clear);
-	process->memory.clear_percent = configured ? config->clear_percent
-						   : process_clear_percent;
+						 : process_clear,
+				      configured ? config->clear_percent
+						 : process_clear_percent);
 	if (result == 0)
 		result = file_table_init(&process->files);
 	if (result)

@@ -43,10 +43,11 @@ struct process_config {
 	const char *const *argv;	/* NULL: { path } */
 	const char *const *envp;	/* NULL: none */
 	const char *scheme;		/* NULL: the user_scheme= default */
-	uint32_t clear_pages;		/* 0: the user_clear= default */
-	/* 1..100: each mapping's clear set follows this percentage of its
-	 * populated pages (at least USER_CLEAR_PERCENT_FLOOR), so the
-	 * process keeps that share of its resident pages clear; 0: pages. */
+	/* The clear set of all the process's mappings together: pages (0:
+	 * the user_clear= default; at least USER_CLEAR_MIN), or 1..100
+	 * percent of its populated pages (at least USER_CLEAR_MIN pages);
+	 * clear_percent 0: pages. */
+	uint32_t clear_pages;
 	uint32_t clear_percent;
 	process_output_fn output;
 	void *output_context;

@@ -231,8 +231,7 @@ static int exec_replace_memory(struct process *process,
 	struct region_stats retired = process->memory.retired;
 	struct region_group group = process->memory.group;
 	int result = user_memory_init(&process->memory, new_space, scheme,
-				      clear);
-	process->memory.clear_percent = clear_percent;
+				      clear, clear_percent);
 	process->memory.retired = retired;
 	process->memory.group = group;
 	unsigned long flags = irq_save();

@@ -73,8 +73,8 @@ static int process_fork_setup(struct process *child, struct process *parent)
 		return -USER_ENOMEM;
 	int result = user_memory_init(&child->memory, child->space,
 				      parent->memory.scheme,
-				      parent->memory.clear_pages);
-	child->memory.clear_percent = parent->memory.clear_percent;
+				      parent->memory.clear_pages,
+				      parent->memory.clear_percent);
 	if (result == 0)
 		result = user_memory_fork(&child->memory, &parent->memory);
 	if (result == 0)

@@ -227,8 +227,8 @@ static void user_test_schemes(struct ktest *t, const char *scheme)
 	const char *argv[] = { "hello", "two words", "x", NULL };
 	struct region_stats stats;
 
-	int status = user_test_run_gives_back(t, "/bin/hello", argv, scheme, 2,
-					      &output, &stats);
+	int status = user_test_run_gives_back(t, "/bin/hello", argv, scheme,
+					      USER_CLEAR_MIN, &output, &stats);
 	KTEST_EXPECT_EQ(t, status, PROCESS_STATUS_EXITED(0));
 	KTEST_EXPECT(t, strcmp(output.bytes, user_test_hello_expected) == 0);
 	KTEST_EXPECT(t, stats.evictions > 0);

@@ -13,6 +13,7 @@
 #include "kernel/user/user_cpu.h"
 #include "kernel/user/user_errno.h"
 #include "kernel/user/user_memory.h"
+#include "mm/clear_share.h"
 #include "mm/region.h"
 #include "mm/slab.h"
 #include "mm/store.h"
@@ -31,15 +32,29 @@ static uint64_t user_page_up(uint64_t address)
 }
 
 int user_memory_init(struct user_memory *memory, struct vmm_space *space,
-		     const char *scheme, uint32_t clear_pages)
+		     const char *scheme, uint32_t clear_pages,
+		     uint32_t clear_percent)
 {
+	struct scheme parsed;
+
 	memset(memory, 0, sizeof(*memory));
 	spin_init(&memory->lock, "user_memory");
 	memory->space = space;
 	ksnprintf(memory->scheme, sizeof(memory->scheme), "%s", scheme);
 	memory->clear_pages = clear_pages ? clear_pages : USER_CLEAR_DEFAULT;
+	if (memory->clear_pages < USER_CLEAR_MIN)
+		memory->clear_pages = USER_CLEAR_MIN;
+	memory->clear_percent = clear_percent;
 	memory->mmap_top = user_page_down(user_address_limit()) -
 			   (USER_STACK_PAGES + 16) * USER_PAGE;
+	if (scheme_parse(scheme, &parsed) != 0)
+		return -USER_EINVAL;
+	/* One clear set over every mapping: its pages compete with each
+	 * other under the scheme's policy (mm/clear_share.h). */
+	if (clear_share_init(&memory->share, parsed.policy,
+			     clear_percent ? USER_CLEAR_MIN : memory->clear_pages,
+			     clear_percent, &memory->group) != 0)
+		return -USER_ENOMEM;
 	return 0;
 }
 
@@ -55,17 +70,6 @@ static void user_backing_put(struct user_memory *memory,
 	kfree(backing);
 }
 
-/* The clear limit of a mapping of pages pages: the process's, or the
- * floor when the limit follows a percentage (region_config.clear_percent). */
-static uint32_t user_clear_limit(const struct user_memory *memory,
-				 uint32_t pages)
-{
-	uint32_t limit = memory->clear_percent ? USER_CLEAR_PERCENT_FLOOR :
-						 memory->clear_pages;
-
-	return limit < pages ? limit : pages;
-}
-
 /* A region for [start, end) under the process's scheme. */
 static struct user_backing *user_backing_create(struct user_memory *memory,
 						uint64_t start, uint64_t end,
@@ -76,8 +80,8 @@ static struct user_backing *user_backing_create(struct user_memory *memory,
 	struct region_config config = {
 		.name = name,
 		.pages = pages,
-		.clear_limit = user_clear_limit(memory, pages),
-		.clear_percent = memory->clear_percent,
+		.clear_limit = 1,	/* the share's budget bounds it */
+		.share = &memory->share,
 		.scheme = memory->scheme,
 		.store = store_default(),
 		.protection = protection | VMM_USER,
@@ -463,6 +467,7 @@ void user_memory_destroy(struct user_memory *memory)
 		user_backing_put(memory, mapping->backing);
 		kfree(mapping);
 	}
+	clear_share_destroy(&memory->share);
 }
 
 int user_memory_discard(struct user_memory *memory, uint64_t start,
@@ -551,8 +556,10 @@ int user_memory_fork(struct user_memory *child, struct user_memory *parent)
 
 	if (child->mappings)
 		return -USER_EINVAL;
-	child->clear_pages = parent->clear_pages;
-	child->clear_percent = parent->clear_percent;
+	/* The child starts with the parent's budget (its present pages are
+	 * the parent's, shared copy-on-write). */
+	clear_share_raise_limit(&child->share,
+				clear_share_limit(&parent->share));
 	child->heap_start = parent->heap_start;
 	child->heap_end = parent->heap_end;
 	child->mmap_top = parent->mmap_top;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include "kernel/lib/spinlock.h"
 #include "mm/fault.h"
+#include "mm/clear_share.h"
 #include "mm/region.h"
 
 struct vmm_space;
@@ -47,10 +48,12 @@ struct user_mapping {
 /* Pages of the heap's reserved region and of the stack. */
 #define USER_HEAP_PAGES 16384u		/* 64 MiB of brk */
 #define USER_STACK_PAGES 2048u		/* 8 MiB */
-/* Pages a mapping's clear set holds when the process does not say. */
-#define USER_CLEAR_DEFAULT 256u
-/* The least a mapping's clear set holds when it is sized in percent. */
-#define USER_CLEAR_PERCENT_FLOOR 4u
+/* Pages the process's clear set holds when it does not say (4 MiB). */
+#define USER_CLEAR_DEFAULT 1024u
+/* The least the process's clear set holds, in pages or in percent: one
+ * instruction may need its code, two operands and the stack present at
+ * once, each across a page boundary, so fewer could fault forever. */
+#define USER_CLEAR_MIN 8u
 
 struct user_memory {
 	struct spinlock lock;		/* see the top of this file */
@@ -59,17 +62,23 @@ struct user_memory {
 	uint64_t heap_start, heap_end;	/* the brk range in use */
 	uint64_t mmap_top;		/* anonymous mappings go below */
 	char scheme[64];		/* every mapping's scheme */
-	uint32_t clear_pages;		/* each mapping's clear limit */
-	uint32_t clear_percent;		/* 1..100: limits follow this share of
-					 * each mapping's populated pages */
+	uint32_t clear_pages;		/* the clear set's pages (fixed) */
+	uint32_t clear_percent;		/* 1..100: the clear set follows this
+					 * share of the populated pages */
+	struct clear_share share;	/* one clear set over every mapping */
 	struct region_stats retired;	/* summed from destroyed regions */
 	struct region_group group;	/* every mapping's region counted */
 	bool out_of_memory;		/* a fault found no frame */
 };
 
 /* Results: 0 or a negative Linux error (kernel/user/user_errno.h). */
+/* memory empty in space, under scheme, with one clear set over all its
+ * mappings: clear_pages pages (0: USER_CLEAR_DEFAULT), or clear_percent
+ * (1..100) of its populated pages when not 0. 0, -EINVAL for a scheme
+ * that does not parse, -ENOMEM. */
 int user_memory_init(struct user_memory *memory, struct vmm_space *space,
-		     const char *scheme, uint32_t clear_pages);
+		     const char *scheme, uint32_t clear_pages,
+		     uint32_t clear_percent);
 /* Destroys every mapping and region (frames and sealed copies freed). */
 void user_memory_destroy(struct user_memory *memory);
 /* Makes child (initialised by the caller with user_memory_init on the

@@ -2,7 +2,7 @@
  * The demo's second part: a real program (the one the boot's initramfs
  * names in /veil-demo/argv: `make run` puts Debian's busybox there, over a
  * piece of the page corpus) runs with its memory compressed and encrypted
- * and a small clear set, while a status line shows its faults, seals and
+ * and a quarter of each process's resident pages clear, while a status line shows its faults, seals and
  * sealed pages as they happen, then its summary.
  */
 #include <stdint.h>
@@ -15,7 +15,7 @@
 #include "kernel/user/initramfs.h"
 #include "kernel/user/process.h"
 
-#define DEMO_USER_CLEAR 16		/* pages per mapping */
+#define DEMO_USER_CLEAR_PERCENT 25	/* of each process's resident pages */
 #define DEMO_USER_STATUS_MS 250
 #define DEMO_USER_PROCESSES 16		/* summed in the status line */
 
@@ -74,11 +74,12 @@ void demo_user_boot(void)
 		.path = argv[0],
 		.argv = argv,
 		.scheme = demo_default_scheme(false),
-		.clear_pages = DEMO_USER_CLEAR,
+		.clear_percent = DEMO_USER_CLEAR_PERCENT,
 		.input = "",
 	};
-	printk("\ndemo-user: a real program, its memory under %s, %u pages "
-	       "clear per mapping:", config.scheme, DEMO_USER_CLEAR);
+	printk("\ndemo-user: a real program, its memory under %s, %u%% of each "
+	       "process's resident pages clear:", config.scheme,
+	       DEMO_USER_CLEAR_PERCENT);
 	for (unsigned i = 0; argv[i]; i++)
 		printk(" %s", argv[i]);
 	printk("\n");

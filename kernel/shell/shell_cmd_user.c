@@ -9,7 +9,27 @@
 #include "kernel/user/initramfs.h"
 #include "kernel/user/process.h"
 
-/* Takes the leading scheme=S and clear=N words; false on a bad one. */
+/* clear=N (pages over all the program's mappings) or clear=P% (of its
+ * resident pages) into config; false (with a message) when bad. */
+static bool shell_exec_clear(char *value, struct process_config *config)
+{
+	size_t length = strlen(value);
+	unsigned long long amount;
+
+	if (length > 1 && value[length - 1] == '%') {
+		value[length - 1] = '\0';
+		if (!shell_parse_number(value, "clear", 1, 100, &amount))
+			return false;
+		config->clear_percent = (uint32_t)amount;
+		return true;
+	}
+	if (!shell_parse_number(value, "clear", 1, 1u << 20, &amount))
+		return false;
+	config->clear_pages = (uint32_t)amount;
+	return true;
+}
+
+/* Takes the leading scheme=S and clear=N|P% words; false on a bad one. */
 static bool shell_exec_options(int *argc, char ***argv,
 			       struct process_config *config)
 {
@@ -20,11 +40,8 @@ static bool shell_exec_options(int *argc, char ***argv,
 		if (strcmp(key, "scheme") == 0) {
 			config->scheme = value;
 		} else if (strcmp(key, "clear") == 0) {
-			unsigned long long pages;
-			if (!shell_parse_number(value, "clear", 1, 1u << 20,
-						&pages))
+			if (!shell_exec_clear(value, config))
 				return false;
-			config->clear_pages = (uint32_t)pages;
 		} else {
 			printk("exec: unknown option %s\n", key);
 			return false;

@@ -29,7 +29,7 @@ const struct shell_command shell_commands[] = {
 	  shell_cmd_stats },
 	{ "threads", "", "every thread: id, name, CPU, state, run time",
 	  shell_cmd_threads },
-	{ "exec", "[scheme=S] [clear=N] PROGRAM [ARGS...]",
+	{ "exec", "[scheme=S] [clear=N|P%] PROGRAM [ARGS...]",
 	  "run a program of the initramfs, its memory under a scheme",
 	  shell_cmd_exec },
 	{ "ps", "", "the processes running: pid, name, scheme", shell_cmd_ps },

@@ -90,7 +90,8 @@ int shell_usage_of(const char *name)
 int shell_execute(const char *line)
 {
 	char copy[SHELL_LINE_MAX + 1];
-	char *words[SHELL_WORDS_MAX];
+	char *words[SHELL_WORDS_MAX + 1];	/* NULL after the last, as a
+						 * program's argv (exec) */
 
 	if (strnlen(line, SHELL_LINE_MAX + 1) > SHELL_LINE_MAX) {
 		printk("shell: line longer than %u characters: not run\n",
@@ -105,6 +106,7 @@ int shell_execute(const char *line)
 	}
 	if (count == 0)
 		return SHELL_EMPTY;
+	words[count] = NULL;
 	const struct shell_command *command = shell_find_command(words[0]);
 	if (!command) {
 		printk("shell: unknown command '%s'; `help` lists them\n",

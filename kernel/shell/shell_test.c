@@ -8,6 +8,7 @@
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/failpoint.h"
 #include "kernel/shell/shell_internal.h"
+#include "kernel/user/initramfs.h"
 #include "mm/frame.h"
 #include "mm/slab.h"
 
@@ -133,5 +134,34 @@ KTEST(shell, cpus_refuses_arguments)
 {
 	KTEST_EXPECT_EQ(t, shell_execute("cpus"), SHELL_OK);
 	KTEST_EXPECT_EQ(t, shell_execute("cpus 1"), SHELL_BAD_ARGUMENT);
+	shell_test_still_answers(t);
+}
+
+/* `exec` takes its clear set in pages or in percent of the program's
+ * resident pages, and refuses a share out of 1..100 before running
+ * anything; a good one runs the program (when the boot carries it). */
+KTEST(shell, exec_clear_in_pages_or_percent)
+{
+	static const char *const lines[] = {
+		"exec clear=0% /bin/hello", "exec clear=101% /bin/hello",
+		"exec clear=% /bin/hello", "exec clear=25%% /bin/hello",
+		"exec clear=0 /bin/hello", "exec clear=x% /bin/hello",
+	};
+	struct cpio_entry file;
+
+	for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		int result = shell_execute(lines[i]);
+		if (result != SHELL_BAD_ARGUMENT)
+			ktest_log(t, "'%s' gave %d", lines[i], result);
+		KTEST_EXPECT(t, result == SHELL_BAD_ARGUMENT);
+	}
+	if (initramfs_find("/bin/hello", &file) == CPIO_OK) {
+		KTEST_EXPECT_EQ(t, shell_execute("exec clear=25% /bin/hello"),
+				SHELL_OK);
+		KTEST_EXPECT_EQ(t, shell_execute("exec clear=8 /bin/hello"),
+				SHELL_OK);
+	} else {
+		ktest_log(t, "no /bin/hello in this boot: the refusals only");
+	}
 	shell_test_still_answers(t);
 }

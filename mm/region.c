@@ -21,6 +21,14 @@
  * first, then a region's lock (region_for_each's callbacks take it) or the
  * fault-owner table's lock; a region's lock is never held when the
  * registry is taken (region_find drops it before the fault takes one). */
+/* The active migration's hooks (mm/region_internal.h), set once at boot. */
+static const struct region_migrate_hooks *region_migrate_hooks;
+
+void region_set_migrate_hooks(const struct region_migrate_hooks *hooks)
+{
+	region_migrate_hooks = hooks;
+}
+
 static struct spinlock region_registry_lock = SPINLOCK_INIT("region_registry");
 static struct region *region_table[REGION_MAX];
 static unsigned region_count;
@@ -228,6 +236,8 @@ int region_create(const struct region_config *config, struct region **out)
 
 void region_destroy(struct region *region)
 {
+	if (region_migrate_hooks)	/* its walk stopped first */
+		region_migrate_hooks->destroying(region);
 	region_unregister(region);
 	region_release_pages(region);
 	if (region->share)
@@ -254,18 +264,32 @@ static int region_free_scheme_slot(struct region *region)
  * A change to a scheme with a cipher: pages sealed by an older chain
  * without one are brought back and sealed again by the new chain, their
  * old copies wiped as they are freed, so that no page of a region that
- * says it is confidential stays readable in RAM. A page that cannot be
- * moved now (no memory, the store full) stays under its old chain and is
- * counted (region_chains). Region lock held.
+ * says it is confidential stays readable in RAM. One page per hold of the
+ * region's lock (at most REGION_RESEAL_SCAN records looked at), so that
+ * faults on other CPUs wait at most one reseal, never the whole walk. A
+ * page that cannot be moved now (no memory, the store full) stays under
+ * its old chain and is counted (region_chains). Called without the lock.
  */
+#define REGION_RESEAL_SCAN 64u
+
 static void region_reseal_unencrypted(struct region *region)
 {
-	for (uint32_t page = 0; page < region->pages; page++) {
-		const struct region_page *record = region_page_record(region, page);
-		if (region_record_state(record) != REGION_SEALED ||
-		    scheme_confidential(&region->schemes[region_record_slot(record)]))
-			continue;
-		region_transition(region, page, REGION_CAUSE_RESEAL);
+	for (uint32_t page = 0; page < region->pages;) {
+		unsigned long flags = region_lock(region);
+		uint32_t end = region->pages - page > REGION_RESEAL_SCAN ?
+				       page + REGION_RESEAL_SCAN : region->pages;
+		for (; page < end; page++) {
+			const struct region_page *record =
+				region_page_record(region, page);
+			if (region_record_state(record) != REGION_SEALED ||
+			    scheme_confidential(&region->schemes[
+				    region_record_slot(record)]))
+				continue;
+			region_transition(region, page, REGION_CAUSE_RESEAL);
+			page++;
+			break;	/* one reseal per hold */
+		}
+		region_unlock(region, flags);
 	}
 }
 
@@ -286,10 +310,12 @@ int region_set_scheme(struct region *region, const char *text)
 	} else {
 		region->schemes[slot] = scheme;
 		region->current_scheme = (uint8_t)slot;
-		if (scheme_confidential(&scheme))
-			region_reseal_unencrypted(region);
 	}
 	region_unlock(region, flags);
+	if (result == REGION_OK && scheme_confidential(&scheme))
+		region_reseal_unencrypted(region);
+	if (result == REGION_OK && region_migrate_hooks)
+		region_migrate_hooks->scheme_changed(region);
 	return result;
 }
 
@@ -363,7 +389,8 @@ void region_print(struct region *region)
 	       "clear=%llu sealed=%llu bytes_stored=%llu faults=%llu "
 	       "zero_fills=%llu restores=%llu evictions=%llu invalidations=%llu "
 	       "seal_failures=%llu corrupt=%llu restore_failures=%llu "
-	       "no_memory=%llu poisoned=%llu reseals=%llu chains=%s "
+	       "no_memory=%llu poisoned=%llu reseals=%llu migrated=%llu "
+	       "chains=%s "
 	       "unencrypted=%u\n",
 	       (unsigned long long)region->id, region->name,
 	       (unsigned long long)region->base, region->pages,
@@ -379,6 +406,7 @@ void region_print(struct region *region)
 	       (unsigned long long)s.restore_failures,
 	       (unsigned long long)s.no_memory,
 	       (unsigned long long)s.poisoned, (unsigned long long)s.reseals,
+	       (unsigned long long)s.migrated,
 	       chains, unencrypted);
 }
 
@@ -392,6 +420,7 @@ void region_stats_add(struct region_stats *sum, const struct region_stats *add)
 	sum->seal_failures += add->seal_failures;
 	sum->corrupt += add->corrupt;
 	sum->reseals += add->reseals;
+	sum->migrated += add->migrated;
 	sum->restore_failures += add->restore_failures;
 	sum->no_memory += add->no_memory;
 	sum->shares += add->shares;

@@ -39,6 +39,7 @@
 struct vmm_space;
 struct region;
 struct clear_share;
+struct region_migration;
 
 /* Results (negative on failure). */
 enum region_result {
@@ -62,6 +63,8 @@ struct region_stats {
 	uint64_t seal_failures;	/* evictions refused (store full, no memory) */
 	uint64_t corrupt;	/* restores that failed: tampered or bad handle */
 	uint64_t reseals;	/* sealed pages moved to a newer chain */
+	uint64_t migrated;	/* of them, moved by an active migration
+				 * (mm/region_migrate.h) */
 	uint64_t restore_failures;	/* restores refused for now (a store
 					 * read or unseal without resources):
 					 * the page stays sealed */
@@ -160,6 +163,9 @@ struct region {
 	void *owner_context;
 	struct region_group *group;	/* from the config, or NULL */
 	struct clear_share *share;	/* from the config, or NULL */
+	/* Its active migration (mm/region_migrate.c), or NULL: set under
+	 * the region's lock, freed by region_destroy. */
+	struct region_migration *migration;
 };
 
 /* Allocates CPU cpu's bounce buffer for restores (cpu_memory_alloc); true

@@ -13,6 +13,7 @@
 #include "mm/mm.h"
 #include "mm/region.h"
 #include "mm/region_boot.h"
+#include "mm/region_migrate.h"
 #include "mm/store.h"
 #include "mm/zstore.h"
 #include "transforms/xf.h"
@@ -92,6 +93,7 @@ void region_boot_init(void)
 	if (!store)
 		panic("regions: the page store could not be created");
 	store_set_default(store);
+	region_migrate_init();	/* scheme changes start a migration */
 	log_info("regions: page store up to %u%% of RAM (%llu frames), "
 		 "faults reach regions through the dispatcher", region_store_share,
 		 (unsigned long long)config.frame_limit);

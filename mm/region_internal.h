@@ -162,6 +162,17 @@ static inline void region_unlock_pair(struct region *parent,
 unsigned region_evict_pages(struct region *region, const uint32_t *pages,
 			    unsigned count);
 
+/* What a scheme change and a destruction tell the active migration
+ * (mm/region_migrate.c registers them at boot; without them, as in the
+ * host tests, a change stays lazy). scheme_changed: after a change, no
+ * lock held; destroying: first thing in region_destroy, which frees the
+ * region only once it returns (no walk may touch the region after). */
+struct region_migrate_hooks {
+	void (*scheme_changed)(struct region *region);
+	void (*destroying)(struct region *region);
+};
+void region_set_migrate_hooks(const struct region_migrate_hooks *hooks);
+
 /* The region containing address, or NULL. */
 struct region *region_find(uintptr_t address);
 /* Drops every page (destroy): frames freed, sealed copies released. */

@@ -13,6 +13,7 @@
 #include "mm/mm.h"
 #include "mm/pmm.h"
 #include "mm/region.h"
+#include "mm/region_migrate.h"
 #include "mm/slab.h"
 #include "mm/store.h"
 
@@ -139,6 +140,26 @@ int shell_cmd_regions(int argc, char **argv)
 	return SHELL_OK;
 }
 
+/* A region's migration: pages left per older slot, pages moved, state. */
+static void shell_print_migration(struct region *region)
+{
+	struct region_migrate_status status;
+
+	region_migrate_get_status(region, &status);
+	printk("  %-12s migration %s: left %u (", "",
+	       region_migrate_state_name(status.state), status.left);
+	for (unsigned slot = 0; slot < REGION_SCHEMES_MAX; slot++)
+		printk("%sslot%u=%u", slot ? " " : "", slot,
+		       status.pages_left[slot]);
+	printk("; slot%u seals) moved %llu failed %llu poisoned %llu "
+	       "holds %llu (longest %llu us), rate %u page(s) per hold, pause %u ms\n",
+	       status.sealing, (unsigned long long)status.moved,
+	       (unsigned long long)status.failed,
+	       (unsigned long long)status.poisoned,
+	       (unsigned long long)status.holds,
+	       (unsigned long long)(status.max_hold_ns / 1000u), status.batch, status.pause_ms);
+}
+
 static void shell_print_scheme(struct region *region, void *arg)
 {
 	char scheme[96];
@@ -152,6 +173,7 @@ static void shell_print_scheme(struct region *region, void *arg)
 	printk("  %-12s %s\n  %-12s sealed pages by chain: %s%s\n", region->name,
 	       scheme, "", chains,
 	       unencrypted ? "; NOT confidential: pages sealed without a cipher remain" : "");
+	shell_print_migration(region);
 }
 
 static void shell_print_transform(struct xf_transform *transform, void *arg)
@@ -170,7 +192,27 @@ static void shell_scheme_list(void)
 	printk("\ntransforms:");
 	xf_for_each(shell_print_transform, NULL);
 	printk("\nset one with: scheme REGION POLICY[:XF,...] "
-	       "(a cipher comes last)\n");
+	       "(a cipher comes last); older chains' pages then migrate, "
+	       "at a rate set with: scheme REGION rate PAGES_PER_HOLD PAUSE_MS\n");
+}
+
+/* scheme REGION rate BATCH PAUSE_MS: the region's migration rate. */
+static int shell_scheme_rate(const char *name, const char *batch_text,
+			     const char *pause_text)
+{
+	unsigned long long batch, pause_ms;
+	struct region *region = shell_find_region(name);
+
+	if (!region ||
+	    !shell_parse_number(batch_text, "pages per hold", 1,
+				REGION_MIGRATE_BATCH_MAX, &batch) ||
+	    !shell_parse_number(pause_text, "pause", 0, 10000, &pause_ms))
+		return SHELL_BAD_ARGUMENT;
+	if (region_migrate_set_rate(region, (uint32_t)batch,
+				    (uint32_t)pause_ms) != REGION_OK)
+		return SHELL_FAILED;
+	shell_print_migration(region);
+	return SHELL_OK;
 }
 
 int shell_cmd_scheme(int argc, char **argv)
@@ -179,6 +221,8 @@ int shell_cmd_scheme(int argc, char **argv)
 		shell_scheme_list();
 		return SHELL_OK;
 	}
+	if (argc == 5 && strcmp(argv[2], "rate") == 0)
+		return shell_scheme_rate(argv[1], argv[3], argv[4]);
 	if (argc != 3)
 		return shell_usage_of("scheme");
 	struct region *region = shell_find_region(argv[1]);

@@ -1,0 +1,454 @@
+/*
+ * ktest suite "region_migrate": active migration (mm/region_migrate.h).
+ * One CPU: a migration drains pages nobody touches; a fifth scheme change
+ * is refused while four slots hold pages and accepted once they drained;
+ * a region destroyed while it migrates is torn down safely. Several CPUs
+ * (as many as are online, up to four workers): a read-write workload
+ * with a shadow copy while another thread swaps the scheme at random
+ * moments among identity, lz4, aes128-xts-mac and lz4 + aes128-xts-mac:
+ * no mismatch, every old slot drained after the last swap, frames and
+ * the store back to their start once the region is destroyed. The number
+ * of swaps is migrate_swaps=N on the command line (default 1000).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernel/cmdline.h"
+#include "kernel/ktest/ktest.h"
+#include "kernel/lib/cpu.h"
+#include "kernel/lib/time.h"
+#include "kernel/sched/sched.h"
+#include "kernel/smp.h"
+#include "mm/frame.h"
+#include "mm/region.h"
+#include "mm/region_migrate.h"
+#include "mm/region_test_util.h"
+#include "mm/slab.h"
+#include "mm/store.h"
+
+#define MIGRATE_TEST_WORKERS_MAX 4u
+#define MIGRATE_TEST_PAGES 256u
+#define MIGRATE_TEST_LIMIT 128u
+
+static unsigned long long migrate_test_swaps = 1000;
+
+static bool migrate_test_set_swaps(const char *value)
+{
+	return cmdline_parse_u64(value, &migrate_test_swaps) &&
+	       migrate_test_swaps > 0;
+}
+CMDLINE_OPTION(migrate_swaps, "migrate_swaps",
+	       "N scheme swaps of the region_migrate load case (default 1000)",
+	       migrate_test_set_swaps);
+
+static const char *const migrate_test_schemes[] = {
+	"clock:identity", "clock:lz4", "clock:aes128-xts-mac",
+	"clock:lz4,aes128-xts-mac",
+};
+#define MIGRATE_TEST_SCHEMES 4u
+
+static uint64_t migrate_test_random(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*state = x;
+	return x;
+}
+
+/* Pages sealed under a slot other than the sealing one. */
+static uint32_t migrate_test_left(struct region *region)
+{
+	struct region_migrate_status status;
+
+	region_migrate_get_status(region, &status);
+	return status.left;
+}
+
+static void migrate_test_flush_here(void *argument)
+{
+	(void)argument;
+	slab_cpu_flush();
+}
+
+/* Free frames once every CPU's slab magazines are emptied, empty slabs
+ * reaped and the store compacted: what is still taken is in use. */
+static uint64_t migrate_test_free_frames(void)
+{
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
+		smp_call_on(cpu, migrate_test_flush_here, NULL);
+	slab_reap();
+	store_compact(store_default());
+	return frame_free_count();
+}
+
+/* Every page written with region_test_fill(page, seed + page); most end
+ * sealed (the clear set holds limit). */
+static void migrate_test_fill(struct region *region, uint64_t seed)
+{
+	for (uint32_t page = 0; page < region->pages; page++)
+		region_test_fill(region_page_address(region, page), seed + page);
+}
+
+/* Pages whose content is not region_test_fill(seed + page)'s. */
+static unsigned migrate_test_mismatches(struct region *region, uint64_t seed)
+{
+	static uint8_t expected[4096];
+	unsigned bad = 0;
+
+	for (uint32_t page = 0; page < region->pages; page++) {
+		region_test_fill(expected, seed + page);
+		bad += memcmp(region_page_address(region, page), expected,
+			      sizeof(expected)) != 0;
+	}
+	return bad;
+}
+
+/* ---- one CPU -------------------------------------------------------------- */
+
+/* Pages nobody touches after the change all move: the old slot drains,
+ * each page counted as migrated, the content intact. Also the cost per
+ * page migrated, for a few pairs. */
+KTEST_SLOW(region_migrate, drains_untouched_pages, 120000)
+{
+	static const char *const pairs[][2] = {
+		{ "clock:lz4", "clock:identity" },
+		{ "clock:identity", "clock:lz4" },
+		{ "clock:lz4,aes128-xts-mac", "clock:lz4" },
+		{ "clock:aes128-xts-mac", "clock:lz4,aes128-xts-mac" },
+	};
+
+	for (unsigned i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		struct region *region = region_test_create(t, pairs[i][0], 128, 8);
+		struct region_stats before, after;
+		struct region_migrate_status status;
+
+		migrate_test_fill(region, 11);
+		region_get_stats(region, &before);
+		uint64_t start = time_uptime_ns();
+		KTEST_EXPECT_EQ(t, region_set_scheme(region, pairs[i][1]), REGION_OK);
+		enum region_migrate_state state = region_migrate_wait(region);
+		uint64_t ns = time_uptime_ns() - start;
+		region_get_stats(region, &after);
+		region_migrate_get_status(region, &status);
+		uint64_t moved = after.migrated - before.migrated;
+		ktest_log(t, "%s -> %s: %llu sealed pages, %llu migrated in %llu us "
+			  "(%llu ns per page, TCG, one CPU, with the change), %llu "
+			  "holds, longest %llu us, state %s", pairs[i][0],
+			  pairs[i][1], (unsigned long long)before.sealed_pages,
+			  (unsigned long long)moved,
+			  (unsigned long long)(ns / 1000u),
+			  (unsigned long long)(moved ? ns / moved : 0),
+			  (unsigned long long)status.holds,
+			  (unsigned long long)(status.max_hold_ns / 1000u),
+			  region_migrate_state_name(state));
+		KTEST_EXPECT_EQ(t, state, REGION_MIGRATE_DONE);
+		KTEST_EXPECT_EQ(t, status.left, 0);
+		/* Every sealed page moved once: by the walk, or by the change
+		 * itself when it brought a cipher to pages sealed without. */
+		KTEST_EXPECT_EQ(t, after.reseals - before.reseals,
+				before.sealed_pages);
+		KTEST_EXPECT_EQ(t, after.sealed_pages, before.sealed_pages);
+		KTEST_EXPECT_EQ(t, after.faults, before.faults);
+		KTEST_EXPECT_EQ(t, migrate_test_mismatches(region, 11), 0);
+		KTEST_EXPECT_EQ(t, after.corrupt + status.failed, 0);
+		region_destroy(region);
+	}
+}
+
+/* Four slots holding pages refuse a fifth scheme; once the migration
+ * drains the older ones, the fifth change is taken. The walk is slowed
+ * (one page per hold, a pause) and stopped after each change so that each
+ * slot keeps most of its pages. */
+KTEST_SLOW(region_migrate, fifth_change_once_older_slots_drained, 120000)
+{
+	/* No cipher among them: a change to a cipher moves the pages sealed
+	 * without one at once (region_set_scheme), which would drain. */
+	static const char *const schemes[] = { "clock:lz4", "clock:identity",
+					       "clock:wkdm", "clock:adaptive" };
+	const uint32_t group = 32;
+	struct region *region = region_test_create(t, "clock:lz4", 4 * group, 4);
+	struct region_migrate_status status;
+
+	KTEST_EXPECT_EQ(t, region_migrate_set_rate(region, 1, 20), REGION_OK);
+	migrate_test_fill(region, 5);
+	KTEST_EXPECT_EQ(t, region_purge_range(region, 0, 4 * group), REGION_OK);
+	for (unsigned k = 1; k < 4; k++) {
+		KTEST_EXPECT_EQ(t, region_set_scheme(region, schemes[k]), REGION_OK);
+		region_migrate_stop(region);
+		/* group k is written again and sealed by the new chain */
+		for (uint32_t page = k * group; page < (k + 1) * group; page++)
+			region_test_fill(region_page_address(region, page), 5 + page);
+		KTEST_EXPECT_EQ(t, region_purge_range(region, k * group, group),
+				REGION_OK);
+	}
+	region_migrate_get_status(region, &status);
+	unsigned holding = 0;
+	for (unsigned slot = 0; slot < REGION_SCHEMES_MAX; slot++)
+		holding += slot == status.sealing || status.pages_left[slot] > 0;
+	ktest_log(t, "before the fifth: %u slots hold pages, %u left in older "
+		  "ones, %llu moved", holding, status.left,
+		  (unsigned long long)status.moved);
+	KTEST_EXPECT_EQ(t, holding, REGION_SCHEMES_MAX);
+	KTEST_EXPECT_EQ(t, region_set_scheme(region, "clock:dense"),
+			REGION_NO_SPACE);
+	KTEST_EXPECT_EQ(t, region_migrate_set_rate(region, 8, 0), REGION_OK);
+	KTEST_EXPECT_EQ(t, region_migrate_start(region), REGION_OK);
+	KTEST_EXPECT_EQ(t, region_migrate_wait(region), REGION_MIGRATE_DONE);
+	KTEST_EXPECT_EQ(t, migrate_test_left(region), 0);
+	KTEST_EXPECT_EQ(t, region_set_scheme(region, "clock:dense"), REGION_OK);
+	KTEST_EXPECT_EQ(t, region_migrate_wait(region), REGION_MIGRATE_DONE);
+	KTEST_EXPECT_EQ(t, migrate_test_left(region), 0);
+	KTEST_EXPECT_EQ(t, migrate_test_mismatches(region, 5), 0);
+	region_destroy(region);
+}
+
+/* A region destroyed while its walk runs (slow, and fast): the walk is
+ * stopped and joined first; frames and the store come back. */
+KTEST_SLOW(region_migrate, destroy_during_migration_is_safe, 120000)
+{
+	static const uint32_t rates[][2] = { { 1, 2 }, { 8, 0 }, { 1, 0 } };
+	struct store_stats store_before, store_after;
+
+	uint64_t frames_before = migrate_test_free_frames();
+	store_stats(store_default(), &store_before);
+	for (unsigned i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		struct region *region = region_test_create(t, "clock:lz4", 256, 8);
+		struct region_migrate_status status;
+
+		KTEST_EXPECT_EQ(t, region_migrate_set_rate(region, rates[i][0],
+							   rates[i][1]),
+				REGION_OK);
+		migrate_test_fill(region, 3);
+		KTEST_EXPECT_EQ(t, region_set_scheme(region, "clock:identity"),
+				REGION_OK);
+		thread_sleep_ms(3);
+		region_migrate_get_status(region, &status);
+		ktest_log(t, "rate %u/%u ms: destroyed while %s, %llu moved, "
+			  "%u left", rates[i][0], rates[i][1],
+			  region_migrate_state_name(status.state),
+			  (unsigned long long)status.moved, status.left);
+		KTEST_EXPECT(t, status.left > 0 || i > 0);	/* the slow one */
+		region_destroy(region);
+	}
+	store_stats(store_default(), &store_after);
+	KTEST_EXPECT_EQ(t, store_after.pages_stored, store_before.pages_stored);
+	KTEST_EXPECT_EQ(t, store_after.bytes_stored, store_before.bytes_stored);
+	KTEST_EXPECT_EQ(t, migrate_test_free_frames(), frames_before);
+}
+
+/* ---- several CPUs: swaps under load ---------------------------------------- */
+
+struct migrate_load {
+	struct region *region;
+	unsigned workers;
+	bool done;			/* atomic: the swapper finished */
+	unsigned ready;			/* atomic: workers that wrote their
+					 * slice (the swaps start then) */
+	uint64_t swaps_wanted;
+	uint64_t swaps, refused;	/* the swapper's */
+};
+
+/* A worker: its own slice of the region, a shadow checksum per page. */
+struct migrate_worker {
+	struct migrate_load *load;
+	unsigned index;
+	uint64_t accesses, writes, mismatches;
+	uint64_t shadow[MIGRATE_TEST_PAGES];	/* by page number */
+};
+
+/* Skewed choice in the slice: 3 of 4 accesses go to its first eighth
+ * (the hot pages), the rest anywhere in it. */
+static uint32_t migrate_worker_page(uint64_t *random, uint32_t first,
+				    uint32_t count)
+{
+	uint64_t r = migrate_test_random(random);
+	uint32_t hot = count / 8 ? count / 8 : 1;
+
+	if ((r & 3) != 0)
+		return first + (uint32_t)((r >> 2) % hot);
+	return first + (uint32_t)((r >> 2) % count);
+}
+
+static void migrate_worker_thread(void *argument)
+{
+	struct migrate_worker *worker = argument;
+	struct migrate_load *load = worker->load;
+	uint32_t count = MIGRATE_TEST_PAGES / load->workers;
+	uint32_t first = worker->index * count;
+	uint64_t random = 0x9e3779b97f4a7c15ull * (worker->index + 1);
+	uint64_t version = 1;
+
+	for (uint32_t page = first; page < first + count; page++) {
+		void *address = region_page_address(load->region, page);
+		region_test_fill(address, page);
+		worker->shadow[page] = region_test_checksum(address);
+	}
+	__atomic_add_fetch(&load->ready, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&load->done, __ATOMIC_ACQUIRE)) {
+		uint32_t page = migrate_worker_page(&random, first, count);
+		void *address = region_page_address(load->region, page);
+		if (migrate_test_random(&random) % 3 == 0) {
+			region_test_fill(address, (version++ << 16) ^ page);
+			worker->shadow[page] = region_test_checksum(address);
+			worker->writes++;
+		} else if (region_test_checksum(address) != worker->shadow[page]) {
+			worker->mismatches++;
+		}
+		/* on a CPU shared with the swapper or the walk, let them run */
+		if (++worker->accesses % 32 == 0)
+			thread_yield();
+	}
+	/* a last check of every page of the slice */
+	for (uint32_t page = first; page < first + count; page++) {
+		worker->mismatches += region_test_checksum(region_page_address(
+			load->region, page)) != worker->shadow[page];
+	}
+}
+
+/* The swapper: a random other scheme at a random moment, migrate_swaps
+ * times; a change refused (four slots still hold pages) waits a moment
+ * for the walk and is tried again. */
+static void migrate_swapper_thread(void *argument)
+{
+	struct migrate_load *load = argument;
+	uint64_t random = 0x2545f4914f6cdd1dull;
+	unsigned current = 1;	/* the region starts under lz4 */
+
+	while (__atomic_load_n(&load->ready, __ATOMIC_ACQUIRE) < load->workers)
+		thread_yield();
+
+	while (load->swaps < load->swaps_wanted) {
+		unsigned next = (current + 1 + (unsigned)(migrate_test_random(
+						 &random) % 3)) % MIGRATE_TEST_SCHEMES;
+		int result = region_set_scheme(load->region,
+					       migrate_test_schemes[next]);
+		if (result == REGION_NO_SPACE) {
+			load->refused++;
+			thread_yield();
+			continue;
+		}
+		if (result != REGION_OK)
+			break;
+		current = next;
+		load->swaps++;
+		/* a random moment: none, a few yields, or a short sleep */
+		uint64_t r = migrate_test_random(&random) % 8;
+		if (r >= 6)
+			thread_sleep_ms(1);
+		else
+			for (uint64_t i = 0; i < r; i++)
+				thread_yield();
+	}
+	__atomic_store_n(&load->done, true, __ATOMIC_RELEASE);
+}
+
+/* What one run of the load saw. */
+struct migrate_load_result {
+	uint64_t swaps, refused, accesses, writes, mismatches, ms;
+	struct region_stats stats;
+	struct region_migrate_status status;
+	enum region_migrate_state state;
+	bool ran;
+};
+
+/* Workers and the swapper on a new region for swaps swaps; the last
+ * swap's migration waited for; the region destroyed. */
+static void migrate_load_run(struct ktest *t, uint64_t swaps,
+			     struct migrate_load_result *result)
+{
+	static struct migrate_worker workers[MIGRATE_TEST_WORKERS_MAX];
+	struct thread *threads[MIGRATE_TEST_WORKERS_MAX] = { 0 };
+	struct migrate_load load = { .swaps_wanted = swaps };
+	unsigned made = 0;
+
+	memset(result, 0, sizeof(*result));
+	/* One CPU left to the swapper and the walk when there are several. */
+	load.workers = cpu_count() > 1 ? cpu_count() - 1 : 1;
+	if (load.workers > MIGRATE_TEST_WORKERS_MAX)
+		load.workers = MIGRATE_TEST_WORKERS_MAX;
+	load.region = region_test_create(t, "clock:lz4", MIGRATE_TEST_PAGES,
+					 MIGRATE_TEST_LIMIT);
+	uint64_t start = time_uptime_ns();
+	for (; made < load.workers; made++) {
+		workers[made] = (struct migrate_worker){ .load = &load,
+							 .index = made };
+		/* worker i on CPU i + 1: CPU 0 keeps the swapper and the
+		 * walk company (on one CPU, all share it) */
+		unsigned cpu = cpu_count() > 1 ? made + 1 : 0;
+		threads[made] = thread_create_on("migrate_load",
+						 migrate_worker_thread,
+						 &workers[made], 1ull << cpu);
+		if (!threads[made])
+			break;
+	}
+	struct thread *swapper = made == load.workers ?
+		thread_create_on("migrate_swap", migrate_swapper_thread, &load,
+				 1) : NULL;
+	if (!swapper)
+		__atomic_store_n(&load.done, true, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < made; i++)
+		thread_join(threads[i]);
+	if (swapper)
+		thread_join(swapper);
+	result->state = region_migrate_wait(load.region);
+	result->ms = (time_uptime_ns() - start) / 1000000u;
+	region_get_stats(load.region, &result->stats);
+	region_migrate_get_status(load.region, &result->status);
+	for (unsigned i = 0; i < made; i++) {
+		result->accesses += workers[i].accesses;
+		result->writes += workers[i].writes;
+		result->mismatches += workers[i].mismatches;
+	}
+	result->swaps = load.swaps;
+	result->refused = load.refused;
+	result->ran = made == load.workers && swapper;
+	ktest_log(t, "%u workers on %u CPUs, %llu swaps (%llu refused for a "
+		  "while), %llu accesses (%llu writes) in %llu ms: %llu "
+		  "mismatches; %llu pages migrated, %llu reseals, %llu faults, "
+		  "%llu holds, longest %llu us; final %s, %u pages left in "
+		  "older slots", load.workers, cpu_count(),
+		  (unsigned long long)load.swaps, (unsigned long long)load.refused,
+		  (unsigned long long)result->accesses,
+		  (unsigned long long)result->writes,
+		  (unsigned long long)result->ms,
+		  (unsigned long long)result->mismatches,
+		  (unsigned long long)result->stats.migrated,
+		  (unsigned long long)result->stats.reseals,
+		  (unsigned long long)result->stats.faults,
+		  (unsigned long long)result->status.holds,
+		  (unsigned long long)(result->status.max_hold_ns / 1000u),
+		  region_migrate_state_name(result->state), result->status.left);
+	region_print(load.region);
+	region_destroy(load.region);
+}
+
+/* A short run first: the per-CPU state the workers' CPUs make on first
+ * use (kept for good) and their stacks' page tables are there before
+ * frames are counted; then the run of migrate_swaps swaps, checked. */
+KTEST_SLOW(region_migrate, swaps_under_load_every_slot_drains, 600000)
+{
+	struct migrate_load_result warm, run;
+	struct store_stats store_before, store_after;
+
+	migrate_load_run(t, 10, &warm);
+	KTEST_EXPECT_EQ(t, warm.mismatches, 0);
+	uint64_t frames_before = migrate_test_free_frames();
+	store_stats(store_default(), &store_before);
+	migrate_load_run(t, migrate_test_swaps, &run);
+	store_stats(store_default(), &store_after);
+	KTEST_ASSERT(t, warm.ran && run.ran);
+	KTEST_EXPECT_EQ(t, run.swaps, migrate_test_swaps);
+	KTEST_EXPECT_EQ(t, run.mismatches, 0);
+	KTEST_EXPECT(t, run.stats.migrated > 0);
+	KTEST_EXPECT_EQ(t, run.stats.corrupt + run.stats.poisoned, 0);
+	KTEST_EXPECT(t, run.state == REGION_MIGRATE_DONE ||
+			run.state == REGION_MIGRATE_IDLE);
+	for (unsigned slot = 0; slot < REGION_SCHEMES_MAX; slot++)
+		KTEST_EXPECT_EQ(t, run.status.pages_left[slot], 0);
+	KTEST_EXPECT_EQ(t, store_after.pages_stored, store_before.pages_stored);
+	KTEST_EXPECT_EQ(t, store_after.bytes_stored, store_before.bytes_stored);
+	KTEST_EXPECT_EQ(t, migrate_test_free_frames(), frames_before);
+}

@@ -373,7 +373,8 @@ def step_smp(ctx):
 
 def step_ktest_long(ctx):
     """make test-long: the long ktest cases (ktest_long), BIOS, one boot;
-    then the stale-TLB detector with 10^7 accesses per scheme on 4 CPUs."""
+    then the stale-TLB detector with 10^7 accesses per scheme on 4 CPUs;
+    then active migration under load with 5000 scheme swaps on 4 CPUs."""
     cmdline = "ktest=region.stress_million_every_policy_and_transform ktest_long loglevel=6"
     run = boot(ctx, "ktest-long", cmdline, timeout=3600)
     checks = judge_boot("ktest-long", run) + ktap_checks("ktest-long", ktap.parse(run.output))
@@ -384,6 +385,12 @@ def step_ktest_long(ctx):
                 if case.startswith("tlb_stale.")}
     checks += judge_boot(name, run) + check_cpus_online(name, run.output, 4)
     checks += ktap_checks(name, ktap.parse(run.output, name), required)
+    name = "ktest-long-migrate"
+    cmdline = ("ktest=region_migrate.swaps_under_load_every_slot_drains "
+               "migrate_swaps=5000 loglevel=6")
+    run = boot(ctx, name, cmdline, timeout=3 * 3600, cpus=4)
+    checks += judge_boot(name, run) + check_cpus_online(name, run.output, 4)
+    checks += ktap_checks(name, ktap.parse(run.output, name))
     return checks
 
 

@@ -37,6 +37,7 @@ struct region_migration {
 	uint32_t cursor;		/* next page the walk looks at */
 	uint32_t scanned_idle;		/* pages looked at since one left */
 	uint32_t batch, pause_ms;	/* the rate */
+	uint64_t affinity;		/* CPUs the next thread may run on */
 	uint64_t moved, failed, poisoned, holds;
 	uint64_t max_hold_ns;		/* the longest hold of the walk */
 };
@@ -152,6 +153,7 @@ static struct region_migration *region_migrate_get(struct region *region)
 	memset(migration, 0, sizeof(*migration));
 	migration->region = region;
 	migration->batch = 1;
+	migration->affinity = THREAD_AFFINITY_ALL;
 	unsigned long flags = region_lock(region);
 	region->migration = migration;
 	region_unlock(region, flags);
@@ -192,9 +194,9 @@ int region_migrate_start(struct region *region)
 			migration->scanned_idle = 0;
 			region_unlock(region, flags);
 			__atomic_store_n(&migration->stop, false, __ATOMIC_RELEASE);
-			migration->thread = thread_create("migrate",
-							  region_migrate_thread,
-							  migration);
+			migration->thread = thread_create_on(
+				"migrate", region_migrate_thread, migration,
+				migration->affinity);
 			if (!migration->thread) {
 				flags = region_lock(region);
 				migration->state = REGION_MIGRATE_STOPPED;
@@ -243,6 +245,18 @@ int region_migrate_set_rate(struct region *region, uint32_t batch,
 		migration->pause_ms = pause_ms;
 		region_unlock(region, flags);
 	}
+	mutex_unlock(&region_migrate_mutex);
+	return migration ? REGION_OK : REGION_NO_MEMORY;
+}
+
+int region_migrate_set_affinity(struct region *region, uint64_t affinity)
+{
+	if (affinity == 0)
+		return REGION_BAD_ARGUMENT;
+	mutex_lock(&region_migrate_mutex);
+	struct region_migration *migration = region_migrate_get(region);
+	if (migration)
+		migration->affinity = affinity;
 	mutex_unlock(&region_migrate_mutex);
 	return migration ? REGION_OK : REGION_NO_MEMORY;
 }

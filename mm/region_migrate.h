@@ -78,6 +78,10 @@ enum region_migrate_state region_migrate_wait(struct region *region);
  * milliseconds of sleep (0: a yield). REGION_BAD_ARGUMENT otherwise. */
 int region_migrate_set_rate(struct region *region, uint32_t batch,
 			    uint32_t pause_ms);
+/* The CPUs (bit i: CPU i) the region's next migration thread may run on,
+ * for example away from the workload's; THREAD_AFFINITY_ALL by default.
+ * A thread running now keeps its CPUs. REGION_BAD_ARGUMENT for 0. */
+int region_migrate_set_affinity(struct region *region, uint64_t affinity);
 /* A snapshot of the region's migration (under its lock). */
 void region_migrate_get_status(struct region *region,
 			       struct region_migrate_status *status);

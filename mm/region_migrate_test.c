@@ -387,6 +387,9 @@ static void migrate_load_run(struct ktest *t, uint64_t swaps,
 		load.workers = MIGRATE_TEST_WORKERS_MAX;
 	load.region = region_test_create(t, "clock:lz4", MIGRATE_TEST_PAGES,
 					 MIGRATE_TEST_LIMIT);
+	/* the walk beside the swapper on CPU 0, not on a worker's CPU */
+	KTEST_EXPECT_EQ(t, region_migrate_set_affinity(load.region, 1),
+			REGION_OK);
 	uint64_t start = time_uptime_ns();
 	for (; made < load.workers; made++) {
 		workers[made] = (struct migrate_worker){ .load = &load,

@@ -125,7 +125,7 @@ static unsigned migrate_test_mismatches(struct region *region, uint64_t seed)
 	return bad;
 }
 
-/* ---- one CPU -------------------------------------------------------------- */
+/* ---- one region, no workload ------------------------------------------- */
 
 /* Pages nobody touches after the change all move: the old slot drains,
  * each page counted as migrated, the content intact. Also the cost per
@@ -258,7 +258,7 @@ KTEST_SLOW(region_migrate, destroy_during_migration_is_safe, 120000)
 	KTEST_EXPECT_EQ(t, migrate_test_free_frames(), frames_before);
 }
 
-/* ---- several CPUs: swaps under load ---------------------------------------- */
+/* ---- several CPUs: swaps under load ------------------------------------ */
 
 struct migrate_load {
 	struct region *region;

@@ -152,12 +152,14 @@ static void shell_print_migration(struct region *region)
 		printk("%sslot%u=%u", slot ? " " : "", slot,
 		       status.pages_left[slot]);
 	printk("; slot%u seals) moved %llu failed %llu poisoned %llu "
-	       "holds %llu (longest %llu us), rate %u page(s) per hold, pause %u ms\n",
+	       "holds %llu (longest %llu us), rate %u page(s) per hold, "
+	       "pause %u ms\n",
 	       status.sealing, (unsigned long long)status.moved,
 	       (unsigned long long)status.failed,
 	       (unsigned long long)status.poisoned,
 	       (unsigned long long)status.holds,
-	       (unsigned long long)(status.max_hold_ns / 1000u), status.batch, status.pause_ms);
+	       (unsigned long long)(status.max_hold_ns / 1000u), status.batch,
+	       status.pause_ms);
 }
 
 static void shell_print_scheme(struct region *region, void *arg)

@@ -143,6 +143,12 @@ unsigned process_snapshot(struct process_info *out, unsigned max)
 			memcpy(out[count].scheme, process->memory.scheme,
 			       sizeof(out[count].scheme));
 			process_info_counters(&out[count], &process->memory.group);
+			out[count].clear_pages = __atomic_load_n(
+				&process->memory.share.set.resident,
+				__ATOMIC_RELAXED);
+			out[count].clear_limit = __atomic_load_n(
+				&process->memory.share.set.limit,
+				__ATOMIC_RELAXED);
 		}
 		count++;
 	}

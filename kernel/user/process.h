@@ -158,6 +158,9 @@ struct process_info {
 	char scheme[64];
 	/* Its memory now (region_group counters, read as they change). */
 	uint64_t faults, seals, sealed_pages;
+	/* Its clear set now: pages present over all its mappings, and the
+	 * budget (read as they change, without the share's lock). */
+	uint32_t clear_pages, clear_limit;
 };
 /* Fills up to max entries; returns how many processes there are. */
 unsigned process_snapshot(struct process_info *out, unsigned max);

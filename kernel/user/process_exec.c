@@ -298,5 +298,6 @@ long process_exec(uint64_t path, uint64_t argv, uint64_t envp)
 			  result);
 		process_exit(PROCESS_SIGNAL_SEGV);
 	}
+	process_vfork_release(process);	/* the new program runs: as Linux */
 	user_enter(entry, stack_pointer);
 }

@@ -24,7 +24,9 @@ static const struct device_name {
 /* The table's entry for path, or NULL. */
 static const struct device_name *device_find(const char *path)
 {
-	for (size_t i = 0; i < sizeof(device_names) / sizeof(device_names[0]); i++)
+	size_t count = sizeof(device_names) / sizeof(device_names[0]);
+
+	for (size_t i = 0; i < count; i++)
 		if (strcmp(device_names[i].path, path) == 0)
 			return &device_names[i];
 	return NULL;
@@ -44,7 +46,7 @@ long device_lookup(const char *path, struct file *file)
 	file->kind = FILE_DEVICE;
 	file->mode = DEVICE_MODE;
 	file->rdev = name->rdev;
-	file->inode = 0x10000u + name->rdev;	/* apart from other files' */
+	file->inode = 0x10000u + name->rdev;	/* apart from others' */
 	ksnprintf(file->path, sizeof(file->path), "%s", path);
 	return 0;
 }
@@ -73,7 +75,8 @@ long device_write(const struct file *file, struct file_buffer buffer,
 	uint64_t limit = user_address_limit();
 
 	(void)file;
-	if (!buffer.kernel && (buffer.user > limit || length > limit - buffer.user))
+	if (!buffer.kernel &&
+	    (buffer.user > limit || length > limit - buffer.user))
 		return -USER_EFAULT;
 	return (long)length;
 }

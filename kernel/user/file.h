@@ -1,7 +1,8 @@
 /*
  * Open files of a process: the console (stdin, stdout, stderr), read-only
  * files of the initramfs, pipes (pipe.h), the RAM file system at /tmp
- * (tmpfs.h) and /dev/null and /dev/zero (device.h). Descriptors index a per-process table of shared open-file
+ * (tmpfs.h) and /dev/null and /dev/zero (device.h). Descriptors index a
+ * per-process table of shared open-file
  * records (dup shares one: offset included, as POSIX says; after fork the
  * parent's and the child's tables name the same records).
  *

@@ -155,8 +155,9 @@ long pipe_read(struct pipe *pipe, struct file_buffer buffer, uint64_t length,
 		size_t got = pipe_take(pipe, bounce, want,
 				       !nonblocking && done == 0, &ended);
 		if (got == 0) {	/* at its end, would wait, or a signal */
-			result = ended ? 0 : nonblocking || done ? -USER_EAGAIN
-								: -USER_ERESTARTSYS;
+			result = ended ? 0
+				 : nonblocking || done ? -USER_EAGAIN
+				 : -USER_ERESTARTSYS;
 			break;
 		}
 		if (file_buffer_to(buffer, done, bounce, got)) {

@@ -87,9 +87,9 @@ struct process_signal_action {
 
 /* Where a pending signal came from, for its handler's siginfo. */
 struct process_signal_origin {
-	int code;		/* si_code: PROCESS_SI_USER, PROCESS_SI_TKILL, CLD_* */
-	int pid;		/* the sender (the child that ended for SIGCHLD) */
-	int status;		/* SIGCHLD: the exit code, or the ending signal */
+	int code;	/* si_code: PROCESS_SI_USER, PROCESS_SI_TKILL, CLD_* */
+	int pid;	/* the sender (the child that ended, for SIGCHLD) */
+	int status;	/* SIGCHLD: the exit code, or the ending signal */
 };
 #define PROCESS_SI_USER 0	/* kill, or the kernel on a process's behalf */
 #define PROCESS_SI_TKILL (-6)	/* tkill, tgkill */

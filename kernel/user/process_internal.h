@@ -49,7 +49,8 @@ void process_tree_forget(struct process *child);
 void process_tree_exit(struct process *process);
 /* wait4's core for the calling process (pid as wait4's; options
  * WNOHANG = 1): the pid reaped, 0 (WNOHANG, nothing ended), -ECHILD, or
- * -ERESTARTSYS (a signal: -EINTR, or restarted under SA_RESTART). *wait_status gets the status. Before the reap,
+ * -ERESTARTSYS (a signal: -EINTR, or restarted under SA_RESTART).
+ * *wait_status gets the status. Before the reap,
  * deliver(status, context) may refuse it by returning non-zero (a bad
  * user pointer): that result is returned and the child stays. */
 long process_tree_wait(int pid, bool no_hang,

@@ -7,12 +7,12 @@
  * A signal that is not ignored is made pending (signals_pending, atomic)
  * and its target woken from any wait (wait_cancel): a blocking call that
  * tests process_signal_pending returns -EINTR, or -ERESTARTSYS when the
- * call is one Linux restarts (pipe reads and writes, wait4, futex waits):
- * as the signal is acted on, that code becomes a restart of the call
- * (its handler has SA_RESTART, or no handler runs) or -EINTR. A target running in
- * user mode acts at its next entry into the kernel (a timer interrupt at
- * the latest). One handler is entered per return to user mode; the
- * others wait for the next.
+ * call is one Linux restarts (pipe reads and writes, wait4, untimed futex
+ * waits): as the signal is acted on, that code becomes a restart of the
+ * call (its handler has SA_RESTART, or no handler runs) or -EINTR. A
+ * target running in user mode acts at its next entry into the kernel (a
+ * timer interrupt at the latest). One handler is entered per return to
+ * user mode; the others wait for the next.
  *
  * A pending signal keeps its origin (sender, siginfo code, a child's
  * status) for the handler's siginfo; a second sending of a signal already
@@ -155,7 +155,8 @@ static struct process_signal_origin process_signal_take(struct process *process,
 							int signal)
 {
 	unsigned long flags = spin_lock_irqsave(&process->signal_lock);
-	struct process_signal_origin origin = process->signal_origins[signal - 1];
+	struct process_signal_origin origin =
+		process->signal_origins[signal - 1];
 
 	__atomic_and_fetch(&process->signals_pending, ~SIGNAL_BIT(signal),
 			   __ATOMIC_ACQ_REL);
@@ -205,7 +206,7 @@ static bool process_signal_handle(struct process *process, int signal,
 	struct user_signal_delivery delivery = {
 		.signal = signal,
 		.code = origin->code,
-		.sender_pid = origin->pid,	/* si_uid stays 0: all run as root */
+		.sender_pid = origin->pid,	/* si_uid 0: all are root */
 		.status = origin->status,
 		.handler = action->handler,
 		.restorer = action->restorer,

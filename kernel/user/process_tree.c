@@ -105,7 +105,8 @@ static struct process_signal_origin process_tree_child_origin(
 void process_tree_exit(struct process *process)
 {
 	struct process *reap = NULL;
-	struct process_signal_origin origin = process_tree_child_origin(process);
+	struct process_signal_origin origin =
+		process_tree_child_origin(process);
 
 	process_vfork_release(process);	/* a vfork parent goes on */
 
@@ -203,7 +204,7 @@ long process_tree_wait(int pid, bool no_hang,
 			   __atomic_load_n(&self->child_ends, __ATOMIC_ACQUIRE) != seen ||
 			   process_signal_pending(self));
 		if (process_signal_pending(self))
-			return -USER_ERESTARTSYS;	/* SA_RESTART restarts it */
+			return -USER_ERESTARTSYS;	/* or SA_RESTART's */
 	}
 }
 

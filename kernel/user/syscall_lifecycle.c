@@ -49,8 +49,8 @@ long syscall_vfork(const uint64_t a[6])
  * CLONE_VM is accepted with CLONE_VFORK (posix_spawn's way): the child
  * gets a copy of the memory rather than the memory itself, which the
  * caller cannot tell apart while it is suspended (CLONE_VFORK suspends it
- * here as on Linux). Threads and shared tables are not offered: -ENOSYS, after the
- * checks Linux itself makes (-EINVAL). */
+ * here as on Linux). Threads and shared tables are not offered: -ENOSYS,
+ * after the checks Linux itself makes (-EINVAL). */
 long syscall_clone(const uint64_t a[6])
 {
 	uint64_t flags = a[0];

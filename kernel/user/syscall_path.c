@@ -213,8 +213,9 @@ static long syscall_stat_path(const char *path, struct syscall_stat *out)
 		return 0;
 	}
 	memset(&file, 0, sizeof(file));
-	long result = device_exists(path) ? device_lookup(path, &file)
-					  : syscall_initramfs_lookup(path, &file);
+	long result = device_exists(path)
+			      ? device_lookup(path, &file)
+			      : syscall_initramfs_lookup(path, &file);
 	if (result == 0)
 		syscall_stat_of_file(&file, out);
 	return result;

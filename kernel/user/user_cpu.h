@@ -51,7 +51,7 @@ void user_context_reset(void);
 struct user_signal_delivery {
 	int signal;
 	int code;			/* siginfo's si_code (SI_USER 0, ...) */
-	int sender_pid;			/* si_pid (si_uid is 0: all run as root) */
+	int sender_pid;		/* si_pid (si_uid 0: all are root) */
 	int status;			/* si_status (SIGCHLD) */
 	uint64_t handler, restorer;	/* user addresses */
 	uint64_t stack_top;		/* 0: below the interrupted stack */

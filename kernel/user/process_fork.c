@@ -94,12 +94,21 @@ void process_vfork_release(struct process *process)
 	wake_up_all(&process->vfork_queue);
 }
 
-/* vfork's suspension: until child has exec'd or ended. child's record
- * lives on (only this process can reap it, and it is busy here). */
-static void process_vfork_wait(struct process *child)
+/* Whether parent has SIGKILL pending (it ends on its way out). */
+static bool process_vfork_killed(const struct process *parent)
+{
+	return __atomic_load_n(&parent->signals_pending, __ATOMIC_ACQUIRE) &
+	       (1ull << (PROCESS_SIGNAL_KILL - 1));
+}
+
+/* vfork's suspension: until child has exec'd or ended, or SIGKILL ends
+ * parent (killable, as Linux's: other signals wait). child's record
+ * lives on meanwhile (only parent can reap it, and it is busy here). */
+static void process_vfork_wait(struct process *parent, struct process *child)
 {
 	wait_event(&child->vfork_queue,
-		   !__atomic_load_n(&child->vfork_pending, __ATOMIC_ACQUIRE));
+		   !__atomic_load_n(&child->vfork_pending, __ATOMIC_ACQUIRE) ||
+		   process_vfork_killed(parent));
 }
 
 long process_fork(uint64_t stack_pointer, uint64_t child_tid,
@@ -142,6 +151,6 @@ long process_fork(uint64_t stack_pointer, uint64_t child_tid,
 		return -USER_EAGAIN;
 	}
 	if (vfork)
-		process_vfork_wait(child);
+		process_vfork_wait(parent, child);
 	return pid;
 }

@@ -86,9 +86,9 @@ void process_vfork_release(struct process *process);
  * user state at the current system call with result 0, on stack_pointer
  * when not 0. set_tid: where the child writes its pid in its memory (0:
  * nowhere); clear_tid: its set_tid_address. With vfork, the caller is
- * suspended until the child calls execve or ends (uninterruptibly, as the
- * child may run for long but cannot leave the parent waiting forever:
- * it ends or execs, or is killed). The child's pid, or -ENOMEM, -EAGAIN. */
+ * suspended until the child calls execve or ends, or SIGKILL comes for
+ * the caller (other signals wait, as on Linux). The child's pid, or
+ * -ENOMEM, -EAGAIN. */
 long process_fork(uint64_t stack_pointer, uint64_t set_tid,
 		  uint64_t clear_tid, bool vfork);
 

@@ -341,6 +341,24 @@ static void vfork_waits(void)
 	check(read(ends[0], &byte, 1) == 0, "vfork: the parent resumes after the child's execve");
 	check(exited_with(reap(pid), 3), "vfork then execve: the program's status");
 	close(ends[0]);
+
+	/* SIGKILL ends a parent suspended in vfork (its child blocks on a
+	 * pipe until this process closes the write end). */
+	check(pipe(ends) == 0, "pipe for a killed vfork parent");
+	pid = fork();
+	if (pid == 0) {
+		if (vfork() == 0) {
+			close(ends[1]);
+			read(ends[0], &byte, 1);
+			_exit(0);
+		}
+		_exit(1);
+	}
+	sleep_ms(60);
+	kill(pid, SIGKILL);
+	check(killed_by(reap(pid), SIGKILL), "SIGKILL ends a parent suspended in vfork");
+	close(ends[1]);		/* the orphan reads the end, exits */
+	close(ends[0]);
 }
 
 /* What a handler saw of the last signal (SA_SIGINFO). */

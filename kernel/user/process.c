@@ -277,6 +277,8 @@ void process_record_init(struct process *process)
 	process->spawned_ns = time_uptime_ns();
 	wait_queue_init(&process->child_queue, "process_children");
 	wait_queue_init(&process->signal_queue, "process_signals");
+	wait_queue_init(&process->vfork_queue, "process_vfork");
+	spin_init(&process->signal_lock, "process_signal_origins");
 }
 
 int process_spawn(const struct process_config *config, struct process **out)

@@ -275,6 +275,7 @@ void process_record_init(struct process *process)
 {
 	memset(process, 0, sizeof(*process));
 	process->spawned_ns = time_uptime_ns();
+	process->umask = 022;
 	wait_queue_init(&process->child_queue, "process_children");
 	wait_queue_init(&process->signal_queue, "process_signals");
 	wait_queue_init(&process->vfork_queue, "process_vfork");

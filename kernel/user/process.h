@@ -113,6 +113,9 @@ struct process {
 	/* The working directory's absolute form (user_path.h); "" is "/".
 	 * Written by chdir and fchdir, read by path resolution. */
 	char cwd[USER_PATH_MAX];
+	uint32_t umask;			/* umask(2): cleared from new files'
+					 * modes; 022 at spawn, kept by fork
+					 * and execve */
 	process_output_fn output;
 	void *output_context;
 	struct process_input input;

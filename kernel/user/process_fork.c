@@ -64,6 +64,7 @@ static void process_fork_copy_fields(struct process *child,
 	child->altstack_sp = parent->altstack_sp;
 	child->altstack_size = parent->altstack_size;
 	memcpy(child->cwd, parent->cwd, sizeof(child->cwd));
+	child->umask = parent->umask;
 }
 
 /* The child's space, memory (a copy-on-write copy), descriptors and

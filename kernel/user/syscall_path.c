@@ -167,7 +167,8 @@ static long syscall_open_at(int dirfd, uint64_t user_path, uint64_t flags,
 	if (!file)
 		return -USER_ENOMEM;
 	if (syscall_in_tmpfs(path))
-		result = syscall_open_tmpfs(path, flags, (uint32_t)mode, file);
+		result = syscall_open_tmpfs(path, flags, (uint32_t)mode &
+					    ~process_current()->umask, file);
 	else if (device_exists(path))
 		result = syscall_open_device(path, flags, file);
 	else
@@ -339,7 +340,7 @@ static long syscall_mkdir_at(int dirfd, uint64_t user_path, uint64_t mode)
 		return result;
 	if (!syscall_in_tmpfs(path))
 		return syscall_read_only(path, true);
-	return tmpfs_mkdir(path, (uint32_t)mode);
+	return tmpfs_mkdir(path, (uint32_t)mode & ~process_current()->umask);
 }
 
 long syscall_mkdir(const uint64_t a[6])
@@ -420,4 +421,33 @@ long syscall_renameat2(const uint64_t a[6])
 	if (a[4])
 		return -USER_EINVAL;	/* RENAME_NOREPLACE and the rest */
 	return syscall_rename_at((int)a[0], a[1], (int)a[2], a[3]);
+}
+
+long syscall_readlinkat(const uint64_t a[6])
+{
+	struct process *process = process_current();
+	char path[USER_PATH_MAX];
+	struct syscall_stat stat;
+	long result = syscall_path((int)a[0], a[1], path);
+
+	if (result)
+		return result;
+	if ((int64_t)a[3] <= 0)
+		return -USER_EINVAL;
+	/* The one link Veil has: the running program. */
+	if (strcmp(path, "/proc/self/exe") == 0) {
+		size_t size = strlen(process->path);
+		size_t copied = size < a[3] ? size : a[3];
+		int copy = user_copy_to(a[2], process->path, copied);
+		return copy ? copy : (long)copied;
+	}
+	result = syscall_stat_path(path, &stat);
+	return result ? result : -USER_EINVAL;	/* there, and not a link */
+}
+
+long syscall_readlink(const uint64_t a[6])
+{
+	const uint64_t at[6] = { (uint64_t)(int64_t)AT_FDCWD, a[0], a[1], a[2] };
+
+	return syscall_readlinkat(at);
 }

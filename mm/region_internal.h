@@ -162,6 +162,11 @@ static inline void region_unlock_pair(struct region *parent,
 unsigned region_evict_pages(struct region *region, const uint32_t *pages,
 			    unsigned count);
 
+/* Zeroed kmalloc memory for policies and clear sets (context unused),
+ * and its free: the policy_env memory of regions and clear shares. */
+void *region_env_alloc(void *context, size_t bytes);
+void region_env_free(void *context, void *memory, size_t bytes);
+
 /* The region containing address, or NULL. */
 struct region *region_find(uintptr_t address);
 /* Drops every page (destroy): frames freed, sealed copies released. */

@@ -31,7 +31,6 @@ static int zstore_put(struct store *store, const void *data, size_t length,
 	struct zstore *z = zstore_of(store);
 	struct zstore_zspage *zspage, *head = NULL;
 	bool oversize = zstore_oversize(length);
-	size_t stored = oversize ? length - ZSTORE_FRAME_SIZE + sizeof(head) : length;
 	struct zstore_class *class;
 	struct zstore_slot *slot;
 	unsigned long flags;
@@ -42,7 +41,6 @@ static int zstore_put(struct store *store, const void *data, size_t length,
 
 	if (length == 0 || length > STORE_OBJECT_MAX)
 		return STORE_BAD_LENGTH;
-	class = z->classes[zstore_class_index_for(stored)];
 	result = zstore_slot_take(z, &index);
 	if (result != STORE_OK)
 		return zstore_refuse(z, result);
@@ -55,10 +53,8 @@ static int zstore_put(struct store *store, const void *data, size_t length,
 		}
 	}
 
-	flags = spin_lock_irqsave(&class->lock);
-	result = zstore_class_take(z, class, &zspage, &object);
+	result = zstore_object_place(z, length, &class, &flags, &zspage, &object);
 	if (result != STORE_OK) {
-		spin_unlock_irqrestore(&class->lock, flags);
 		if (head)
 			zstore_head_free(z, head);
 		zstore_slot_release(z, index);
@@ -248,7 +244,7 @@ zstore_free_object(struct store *store, store_handle_t handle,
 	if (wipe)
 		zstore_object_wipe(class, slot);
 	head = zstore_oversize(length) ? zstore_head_of(class, slot) : NULL;
-	zstore_class_drop(z, class, slot->zspage, slot->object, index);
+	zstore_class_drop(z, class, slot->zspage, slot->object, index, length);
 	/* no handle reaches the slot now: only the free list will */
 	zstore_tag_write(slot, zstore_tag(ZSTORE_SLOT_RESERVED, 0,
 					  zstore_tag_generation(slot->tag), 0));
@@ -257,6 +253,7 @@ zstore_free_object(struct store *store, store_handle_t handle,
 		zstore_head_free(z, head);
 	zstore_slot_release(z, index);
 
+	zstore_demand_count(z, length, -1);
 	zstore_count(&z->pages_stored, -1);
 	zstore_count(&z->bytes_stored, -(int64_t)length);
 	zstore_count(&z->frees, 1);
@@ -308,7 +305,7 @@ static void zstore_stats(struct store *store, struct store_stats *stats)
 static void zstore_release_all(struct zstore *z)
 {
 	zstore_adopted_release_all(z);	/* they need the slot table */
-	for (unsigned i = 0; i < ZSTORE_CLASS_COUNT; i++) {
+	for (unsigned i = 0; i <= ZSTORE_CLASS_MIXED; i++) {
 		struct zstore_class *class = z->classes[i];
 
 		if (!class || class->index != i)

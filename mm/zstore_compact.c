@@ -64,7 +64,7 @@ static void zstore_object_move(struct zstore *z, struct zstore_class *class,
 			       bounce, chunk);
 		done += chunk;
 	}
-	zstore_object_drop(class, source, object, index);
+	zstore_object_drop(class, source, object, index, slot->length);
 	slot->zspage = target;
 	slot->object = (uint16_t)moved;
 }
@@ -76,7 +76,7 @@ static void zstore_object_move(struct zstore *z, struct zstore_class *class,
  * the class has nothing worth moving. Class lock held.
  */
 static bool zstore_compact_step(struct zstore *z, struct zstore_class *class,
-				size_t *released)
+				int64_t *released)
 {
 	uint64_t capacity = class->zspages * class->objects_per_zspage;
 	struct zstore_zspage *source, *target;
@@ -100,9 +100,7 @@ static bool zstore_compact_step(struct zstore *z, struct zstore_class *class,
 		zstore_count(&z->objects_moved, 1);
 	}
 	zstore_zspage_regroup(z, class, target);
-	if (source->in_use == 0)
-		*released += class->frames_per_zspage;
-	zstore_zspage_regroup(z, class, source);
+	*released += zstore_zspage_regroup(z, class, source);
 	return true;
 }
 
@@ -115,9 +113,9 @@ static bool zstore_compact_step(struct zstore *z, struct zstore_class *class,
 size_t zstore_compact(struct store *store)
 {
 	struct zstore *z = zstore_of(store);
-	size_t released = 0;
+	int64_t released = 0;	/* net: a mixed step may open a zspage */
 
-	for (unsigned i = 0; i < ZSTORE_CLASS_COUNT; i++) {
+	for (unsigned i = 0; i <= ZSTORE_CLASS_MIXED; i++) {
 		struct zstore_class *class = z->classes[i];
 		unsigned long flags;
 		uint64_t steps;
@@ -128,13 +126,17 @@ size_t zstore_compact(struct store *store)
 		flags = spin_lock_irqsave(&class->lock);
 		steps = class->zspages;
 		while (more && steps--) {
-			more = zstore_compact_step(z, class, &released);
+			more = class->mixed ?
+			       zstore_mixed_compact_step(z, class, &released) :
+			       zstore_compact_step(z, class, &released);
 			spin_unlock_irqrestore(&class->lock, flags);
 			flags = spin_lock_irqsave(&class->lock);
 		}
 		spin_unlock_irqrestore(&class->lock, flags);
 	}
+	if (released < 0)
+		released = 0;
 	zstore_count(&z->compactions, 1);
-	zstore_count(&z->frames_compacted, (int64_t)released);
-	return released;
+	zstore_count(&z->frames_compacted, released);
+	return (size_t)released;
 }

@@ -37,6 +37,13 @@
 #define ZSTORE_FRAME_SIZE		4096u
 #define ZSTORE_CLASS_STEP		16u
 #define ZSTORE_CLASS_COUNT		(ZSTORE_FRAME_SIZE / ZSTORE_CLASS_STEP)
+/* The tag's class field of an object in a mixed zspage (mm/zstore_mixed.c) */
+#define ZSTORE_CLASS_MIXED		ZSTORE_CLASS_COUNT
+#define ZSTORE_MIXED_FRAMES		4u
+#define ZSTORE_MIXED_GRANULES		(ZSTORE_MIXED_FRAMES * ZSTORE_FRAME_SIZE / ZSTORE_CLASS_STEP)
+/* A size class packs its own zspages once this many of its zspages' worth
+ * of objects are live; below, its objects go to mixed zspages. */
+#define ZSTORE_MIXED_ZSPAGES		4u
 #define ZSTORE_HEADER_SIZE		4u
 #define ZSTORE_ZSPAGE_FRAMES_MAX	4u
 #define ZSTORE_ZSPAGE_OBJECTS_MAX	256u
@@ -64,12 +71,14 @@ _Static_assert(ZSTORE_INDEX_BITS + ZSTORE_GENERATION_BITS + ZSTORE_CHECK_BITS ==
 
 /*
  * A slot's tag, read without a lock by handle checks and written with
- * atomics: generation bits 0..11, class 12..19, state 20..21, pins 22..31.
+ * atomics: generation bits 0..11, class 12..20 (ZSTORE_CLASS_MIXED included),
+ * state 21..22, pins 23..31.
  */
 #define ZSTORE_TAG_CLASS_SHIFT	12u
-#define ZSTORE_TAG_STATE_SHIFT	20u
-#define ZSTORE_TAG_PINS_SHIFT	22u
-#define ZSTORE_TAG_PINS_MAX	1023u
+#define ZSTORE_TAG_CLASS_MASK	0x1ffu
+#define ZSTORE_TAG_STATE_SHIFT	21u
+#define ZSTORE_TAG_PINS_SHIFT	23u
+#define ZSTORE_TAG_PINS_MAX	511u
 
 enum zstore_slot_state {
 	ZSTORE_SLOT_FREE     = 0,
@@ -97,7 +106,9 @@ struct zstore_slot {
 
 /*
  * A zspage: 1..4 frames packed with objects of one class. Protected by its
- * class's lock. The objects below `fresh` have a header word: a live one
+ * class's lock. In a mixed zspage (mm/zstore_mixed.c) "objects" are 16-byte
+ * granules: in_use counts live granules, fresh is the next unused granule,
+ * and a dead object's header holds its granule count instead. The objects below `fresh` have a header word: a live one
  * holds ZSTORE_HEADER_LIVE | its slot's index, a freed one the index of the
  * next freed object (the free list lives in the objects themselves, so a
  * descriptor fits 64 bytes). Objects from `fresh` on were never used.
@@ -118,17 +129,22 @@ struct zstore_class {
 	 * fields of every slot whose tag names this class. */
 	struct spinlock lock;
 	uint16_t size;			/* bytes per object, header included */
-	uint16_t objects_per_zspage;
+	uint16_t objects_per_zspage;	/* granules, in the mixed class */
 	uint8_t frames_per_zspage;
-	uint8_t index;			/* the tag's class field */
 	bool headerless;		/* one object per zspage: no header */
+	bool mixed;			/* the mixed class: objects of any size */
+	uint16_t index;			/* the tag's class field */
 	struct zstore_zspage *groups[ZSTORE_GROUPS];
+	struct zstore_zspage *open;	/* mixed class: where puts append */
 	uint64_t zspages;
-	uint64_t objects;
+	uint64_t objects;		/* live granules, in the mixed class */
+	/* Live objects of this size wherever they are (here or in mixed
+	 * zspages); atomic, read without the lock to pick the place. */
+	uint64_t demand;
 };
 
 _Static_assert(sizeof(struct zstore_zspage) <= ZSTORE_CHUNK_SIZE, "zspage chunk");
-_Static_assert(ZSTORE_CLASSES_PER_FRAME * ZSTORE_CLASS_FRAMES >= ZSTORE_CLASS_COUNT,
+_Static_assert(ZSTORE_CLASSES_PER_FRAME * ZSTORE_CLASS_FRAMES >= ZSTORE_CLASS_COUNT + 1,
 	       "class frames");
 _Static_assert(sizeof(struct zstore_slot) == 16, "slot size");
 
@@ -170,7 +186,7 @@ struct zstore {
 
 	/* Filled at creation, read-only afterwards; merged classes share one.
 	 * The descriptors themselves fill class_frames in order. */
-	struct zstore_class *classes[ZSTORE_CLASS_COUNT];
+	struct zstore_class *classes[ZSTORE_CLASS_COUNT + 1];	/* + mixed */
 	struct zstore_class *class_frames[ZSTORE_CLASS_FRAMES];
 	unsigned class_descriptors;
 };
@@ -221,7 +237,7 @@ static inline unsigned zstore_tag_generation(uint32_t tag)
 
 static inline unsigned zstore_tag_class(uint32_t tag)
 {
-	return (tag >> ZSTORE_TAG_CLASS_SHIFT) & 0xff;
+	return (tag >> ZSTORE_TAG_CLASS_SHIFT) & ZSTORE_TAG_CLASS_MASK;
 }
 
 static inline unsigned zstore_tag_state(uint32_t tag)
@@ -399,21 +415,23 @@ int zstore_handle_lock(struct zstore *z, store_handle_t handle,
 
 void zstore_list_remove(struct zstore_class *class,
 			struct zstore_zspage *zspage);
-void zstore_zspage_release(struct zstore *z, struct zstore_class *class,
-			   struct zstore_zspage *zspage);
-void zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
-			   struct zstore_zspage *zspage);
+unsigned zstore_zspage_release(struct zstore *z, struct zstore_class *class,
+			       struct zstore_zspage *zspage);
+unsigned zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
+			       struct zstore_zspage *zspage);
 unsigned zstore_object_take(struct zstore_class *class,
 			    struct zstore_zspage *zspage);
 void zstore_object_drop(struct zstore_class *class,
 			struct zstore_zspage *zspage, unsigned object,
-			uint64_t slot_index);
+			uint64_t slot_index, size_t length);
 int zstore_classes_create(struct zstore *z);
 int zstore_class_take(struct zstore *z, struct zstore_class *class,
 		      struct zstore_zspage **zspage_out, unsigned *object);
 void zstore_class_drop(struct zstore *z, struct zstore_class *class,
 		       struct zstore_zspage *zspage, unsigned object,
-		       uint64_t slot_index);
+		       uint64_t slot_index, size_t length);
+int zstore_zspage_create(struct zstore *z, struct zstore_class *class,
+			 struct zstore_zspage **out);
 int zstore_head_put(struct zstore *z, const void *data,
 		    struct zstore_zspage **head);
 void zstore_head_free(struct zstore *z, struct zstore_zspage *head);
@@ -423,6 +441,30 @@ void zstore_object_read(const struct zstore_class *class,
 			const struct zstore_slot *slot, void *buffer);
 void zstore_object_wipe(const struct zstore_class *class,
 			const struct zstore_slot *slot);
+
+/* ---- mixed zspages (mm/zstore_mixed.c) ---------------------------------- */
+
+/* Bytes an object of length takes in a zspage before its header: the whole
+ * object, or for one longer than a frame its tail and the head's address. */
+static inline size_t zstore_stored_length(size_t length)
+{
+	return zstore_oversize(length) ?
+	       length - ZSTORE_FRAME_SIZE + sizeof(struct zstore_zspage *) : length;
+}
+
+/* Granules (16 bytes) an object of length takes in a mixed zspage. */
+static inline unsigned zstore_mixed_granules(size_t length)
+{
+	return (unsigned)((zstore_stored_length(length) + ZSTORE_HEADER_SIZE +
+			   ZSTORE_CLASS_STEP - 1) / ZSTORE_CLASS_STEP);
+}
+
+int zstore_object_place(struct zstore *z, size_t length,
+			struct zstore_class **class_out, unsigned long *flags,
+			struct zstore_zspage **zspage, unsigned *object);
+void zstore_demand_count(struct zstore *z, size_t length, int delta);
+bool zstore_mixed_compact_step(struct zstore *z, struct zstore_class *mixed,
+			       int64_t *released);
 
 /* ---- adopted pages (mm/zstore_adopt.c) ---------------------------------- */
 

@@ -964,14 +964,15 @@ static void corpus_run(const char *file)
 		bad += memcmp(page, pages[i], 4096) != 0;
 	}
 	HCHECK_EQ(bad, 0);
-	/* compaction frees exactly the frames above the classes' minimum, and
-	 * says so in its result and counters */
-	HCHECK_EQ(compacted.frames_used, expected);
-	HCHECK_EQ(released, half.frames_used - expected);
+	/* compaction frees at least the frames above the classes' minimum
+	 * (objects of sparse classes pack tighter, in mixed zspages), and says
+	 * so in its result and counters */
+	HCHECK(compacted.frames_used <= expected);
+	HCHECK_EQ(released, half.frames_used - compacted.frames_used);
 	HCHECK_EQ(compacted.frames_compacted - half.frames_compacted, released);
 	HCHECK(released > 0);
-	htest_log("%s: compaction freed %zu data frames: %llu -> %llu, the "
-		  "classes' minimum for the live pages", file, released,
+	htest_log("%s: compaction freed %zu data frames: %llu -> %llu, at or "
+		  "below the classes' minimum for the live pages", file, released,
 		  (unsigned long long)half.frames_used,
 		  (unsigned long long)compacted.frames_used);
 	htest_log("%s: %u pages, %llu bytes: %llu data + %llu metadata frames, "

@@ -5,7 +5,7 @@ ZSTORE_SRCS := mm/zstore.c mm/zstore_frame.c mm/zstore_handle.c mm/zstore_mixed.
                mm/zstore_class.c mm/zstore_compact.c mm/zstore_adopt.c
 STORE_SRCS := mm/store.c $(ZSTORE_SRCS) $(FAILPOINT_SRCS)
 
-$(eval $(call host_test,store,tests/host/test_store.c tests/host/test_store_adopt.c $(STORE_SRCS),-pthread -llz4))
+$(eval $(call host_test,store,tests/host/test_store.c tests/host/test_store_adopt.c tests/host/test_store_density.c $(STORE_SRCS),-pthread -llz4))
 
 # Benchmark: optimised, no sanitizers; prints figures only.
 # make bench-store [CORPUS="FILE..."] [STORE_REPEAT=N]

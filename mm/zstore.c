@@ -257,6 +257,7 @@ zstore_free_object(struct store *store, store_handle_t handle,
 	zstore_count(&z->pages_stored, -1);
 	zstore_count(&z->bytes_stored, -(int64_t)length);
 	zstore_count(&z->frees, 1);
+	zstore_compact_check(z);
 	*length_out = length;
 	return STORE_OK;
 }
@@ -300,6 +301,11 @@ static void zstore_stats(struct store *store, struct store_stats *stats)
 	stats->objects_moved = zstore_atomic_load(&z->objects_moved);
 	stats->frames_compacted = zstore_atomic_load(&z->frames_compacted);
 	stats->pages_adopted = zstore_atomic_load(&z->pages_adopted);
+	stats->wasted_bytes = zstore_wasted_bytes(z);
+	stats->compact_threshold = __atomic_load_n(&z->compact_threshold,
+						   __ATOMIC_RELAXED);
+	stats->compaction_requests = zstore_atomic_load(&z->compaction_requests);
+	stats->compactions_auto = zstore_atomic_load(&z->compactions_auto);
 }
 
 static void zstore_release_all(struct zstore *z)
@@ -384,6 +390,8 @@ struct store *zstore_create(const struct zstore_config *config)
 		z->max_slots = capacity;
 	/* a per-store salt: handles of one store do not pass in another */
 	z->salt = (uint32_t)(((uintptr_t)z >> 12) * 0x2545f491u);
+	z->compact_threshold = config->compact_threshold ?
+			       config->compact_threshold : ZSTORE_COMPACT_THRESHOLD;
 	z->frames_held = 1;
 	z->metadata_frames = 1;
 	spin_init(&z->meta_lock, "zstore metadata");
@@ -408,6 +416,8 @@ static const struct store_ops zstore_ops = {
 	.free_wipe = zstore_free_wipe,
 	.stats = zstore_stats,
 	.compact = zstore_compact,
+	.compact_wanted = zstore_compact_wanted,
+	.set_compact_threshold = zstore_set_compact_threshold,
 	.destroy = zstore_destroy,
 	.adopt_page = zstore_adopt_page,
 	.release_page = zstore_release_page,

@@ -27,7 +27,16 @@ struct zstore_config {
 	/* Objects the store may hold at once (size of the slot table); 0
 	 * picks 16 per frame of the limit. Put refuses beyond. */
 	uint64_t max_objects;
+	/* Automatic compaction: a free asks for it (store_compact_wanted)
+	 * when the data frames hold more than this percent of bytes no object
+	 * fills, ZSTORE_COMPACT_MIN_WASTE frames at least, and the waste grew
+	 * by that much since the last run. 0 takes ZSTORE_COMPACT_THRESHOLD;
+	 * above 100 turns it off. store_set_compact_threshold changes it. */
+	unsigned compact_threshold;
 };
+
+#define ZSTORE_COMPACT_THRESHOLD	25u
+#define ZSTORE_COMPACT_MIN_WASTE	16u	/* frames */
 
 /* Creates a store; NULL when the configuration is unusable or the provider
  * cannot give the first frames (a message says which). */

@@ -76,6 +76,8 @@ unsigned zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
 	if (zspage->in_use == 0 && zspage->pins == 0) {
 		if (class->open == zspage)
 			class->open = NULL;
+		if (class->spare == zspage)
+			class->spare = NULL;
 		zstore_list_remove(class, zspage);
 		return zstore_zspage_release(z, class, zspage);
 	}

@@ -135,7 +135,9 @@ struct zstore_class {
 	bool mixed;			/* the mixed class: objects of any size */
 	uint16_t index;			/* the tag's class field */
 	struct zstore_zspage *groups[ZSTORE_GROUPS];
-	struct zstore_zspage *open;	/* mixed class: where puts append */
+	/* Mixed class: the zspages puts append to, the open one and the one
+	 * opened before it, kept while its room may take a smaller object. */
+	struct zstore_zspage *open, *spare;
 	uint64_t zspages;
 	uint64_t objects;		/* live granules, in the mixed class */
 	/* Live objects of this size wherever they are (here or in mixed
@@ -170,6 +172,14 @@ struct zstore {
 	uint64_t pages_stored, bytes_stored, puts, frees, refusals;
 	uint64_t bad_handles, compactions, objects_moved, frames_compacted;
 	uint64_t pages_adopted;
+
+	/* Automatic compaction, atomics: the threshold (percent), whether a
+	 * free asked for a run since the last one, the waste that run left
+	 * (bytes), and the counters of requests and of runs that answered. */
+	uint32_t compact_threshold;
+	uint32_t compact_pending;
+	uint64_t compact_waste_after;
+	uint64_t compaction_requests, compactions_auto;
 
 	/* Protects meta_free and meta_frames (the chunk allocator). Taken
 	 * inside a class lock, never the other way round. */
@@ -479,5 +489,9 @@ void zstore_adopted_release_all(struct zstore *z);
 /* ---- compaction (mm/zstore_compact.c) ------------------------------------ */
 
 size_t zstore_compact(struct store *store);
+bool zstore_compact_wanted(struct store *store);
+int zstore_set_compact_threshold(struct store *store, unsigned percent);
+uint64_t zstore_wasted_bytes(struct zstore *z);
+void zstore_compact_check(struct zstore *z);
 
 #endif

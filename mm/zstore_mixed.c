@@ -6,7 +6,9 @@
  * sealed pages, spread over some 70 classes) that partial zspage per class
  * costs more than the objects. Objects of such a class go instead to the
  * mixed class: zspages of ZSTORE_MIXED_FRAMES frames cut in 16-byte
- * granules, filled in order from the open zspage's `fresh` mark. A class
+ * granules, filled in order from the `fresh` mark of the open zspage (or of
+ * the one opened before it, the spare, when the object fits there: so the
+ * room a large object left behind takes a smaller one). A class
  * packs its own zspages again once ZSTORE_MIXED_ZSPAGES zspages' worth of
  * its objects are live (its `demand`), so large stores keep the classes'
  * free-list reuse.
@@ -61,26 +63,58 @@ static bool zstore_class_packs_alone(const struct zstore_class *class)
 	return demand >= (uint64_t)ZSTORE_MIXED_ZSPAGES * class->objects_per_zspage;
 }
 
-/* Gives the open mixed zspage the frames under its next `granules` from
- * the fresh mark (a mixed zspage takes its frames as it fills, so the open
- * one holds less than a frame unused), opening a new zspage when they do
- * not fit in this one. Frames taken are added to *taken. On failure the
- * fresh mark is where it was; frames already added stay for later puts.
- * Mixed class lock held. */
-static int zstore_mixed_room(struct zstore *z, struct zstore_class *mixed,
-			     unsigned granules, int64_t *taken)
+/* Granules left past a mixed zspage's fresh mark (0 for none). */
+static unsigned zstore_mixed_left(const struct zstore_class *mixed,
+				  const struct zstore_zspage *zspage)
 {
-	struct zstore_zspage *zspage = mixed->open;
-	unsigned first, last;
+	return zspage ? mixed->objects_per_zspage - zspage->fresh : 0;
+}
 
-	if (!zspage || zspage->fresh + granules > mixed->objects_per_zspage) {
-		int result = zstore_zspage_create(z, mixed, &zspage);
+/* Picks where the next `granules` go: the open zspage, else the spare,
+ * else a new zspage that becomes the open one (the roomier of the two old
+ * ones stays as the spare). Mixed class lock held. */
+static int zstore_mixed_pick(struct zstore *z, struct zstore_class *mixed,
+			     unsigned granules, struct zstore_zspage **out,
+			     int64_t *taken)
+{
+	struct zstore_zspage *zspage;
+	int result;
 
-		if (result != STORE_OK)
-			return result;
-		mixed->open = zspage;
-		(*taken)++;
+	if (zstore_mixed_left(mixed, mixed->open) >= granules) {
+		*out = mixed->open;
+		return STORE_OK;
 	}
+	if (zstore_mixed_left(mixed, mixed->spare) >= granules) {
+		*out = mixed->spare;
+		return STORE_OK;
+	}
+	result = zstore_zspage_create(z, mixed, &zspage);
+	if (result != STORE_OK)
+		return result;
+	(*taken)++;
+	if (zstore_mixed_left(mixed, mixed->open) > zstore_mixed_left(mixed, mixed->spare))
+		mixed->spare = mixed->open;
+	mixed->open = zspage;
+	*out = zspage;
+	return STORE_OK;
+}
+
+/* Finds a mixed zspage for the next `granules` (zstore_mixed_pick) and
+ * gives it the frames under them from its fresh mark (a mixed zspage takes
+ * its frames as it fills, so an open one holds less than a frame unused).
+ * Frames taken are added to *taken. On failure no fresh mark moved; frames
+ * already added stay for later puts. Mixed class lock held. */
+static int zstore_mixed_room(struct zstore *z, struct zstore_class *mixed,
+			     unsigned granules, struct zstore_zspage **out,
+			     int64_t *taken)
+{
+	struct zstore_zspage *zspage;
+	unsigned first, last;
+	int result = zstore_mixed_pick(z, mixed, granules, &zspage, taken);
+
+	if (result != STORE_OK)
+		return result;
+	*out = zspage;
 	first = zspage->fresh * ZSTORE_CLASS_STEP / ZSTORE_FRAME_SIZE;
 	last = ((zspage->fresh + granules) * ZSTORE_CLASS_STEP - 1) / ZSTORE_FRAME_SIZE;
 	for (unsigned i = first; i <= last; i++) {
@@ -104,9 +138,9 @@ static int zstore_mixed_take(struct zstore *z, struct zstore_class *mixed,
 			     unsigned granules, struct zstore_zspage **zspage_out,
 			     unsigned *object)
 {
-	struct zstore_zspage *zspage;
+	struct zstore_zspage *zspage = NULL;
 	int64_t taken = 0;
-	int result = zstore_mixed_room(z, mixed, granules, &taken);
+	int result = zstore_mixed_room(z, mixed, granules, &zspage, &taken);
 
 	if (result != STORE_OK) {
 		/* a zspage opened for nothing goes back at once */
@@ -114,7 +148,6 @@ static int zstore_mixed_take(struct zstore *z, struct zstore_class *mixed,
 			zstore_zspage_regroup(z, mixed, mixed->open);
 		return result;
 	}
-	zspage = mixed->open;
 	*object = zspage->fresh;
 	zspage->fresh = (uint16_t)(zspage->fresh + granules);
 	zspage->in_use = (uint16_t)(zspage->in_use + granules);
@@ -170,28 +203,31 @@ static unsigned zstore_mixed_dead(const struct zstore_zspage *zspage)
 }
 
 /* The sparsest mixed zspage with nothing mapped, if moving its objects out
- * gives back a frame at least; the open zspage counts when it is that
- * sparse (its objects then move to a new one). */
+ * gives back a frame at least; the open and spare zspages count when they
+ * are that sparse besides their room (their objects then move to others). */
 static struct zstore_zspage *zstore_mixed_source(struct zstore_class *mixed)
 {
 	for (unsigned group = 0; group <= ZSTORE_GROUP_FULL; group++)
 		for (struct zstore_zspage *zspage = mixed->groups[group]; zspage;
-		     zspage = zspage->next)
+		     zspage = zspage->next) {
+			unsigned room = zspage == mixed->open ||
+					zspage == mixed->spare ?
+					zstore_mixed_left(mixed, zspage) : 0;
+
 			if (!zspage->pins && zstore_mixed_dead(zspage) >=
-			    ZSTORE_FRAME_SIZE / ZSTORE_CLASS_STEP +
-			    (zspage == mixed->open ?
-			     mixed->objects_per_zspage - zspage->fresh : 0))
+			    ZSTORE_FRAME_SIZE / ZSTORE_CLASS_STEP + room)
 				return zspage;
+		}
 	return NULL;
 }
 
 /* Moves the live object at granule `object` of source (owner slot index,
- * `granules` long) to the open zspage's fresh mark. */
+ * `granules` long) to target's fresh mark (its frames are there). */
 static void zstore_mixed_move(struct zstore *z, struct zstore_class *mixed,
 			      struct zstore_zspage *source, unsigned object,
-			      uint32_t index, unsigned granules)
+			      uint32_t index, unsigned granules,
+			      struct zstore_zspage *target)
 {
-	struct zstore_zspage *target = mixed->open;
 	struct zstore_slot *slot = zstore_slot_at(z, index);
 	size_t bytes = (size_t)granules * ZSTORE_CLASS_STEP, done = 0;
 	unsigned moved = target->fresh;
@@ -220,8 +256,8 @@ static void zstore_mixed_move(struct zstore *z, struct zstore_class *mixed,
 /*
  * One compaction step of the mixed class: the live objects of the sparsest
  * mixed zspage (one whose dead granules fill a frame at least, not counting
- * the open zspage's room) move to the open zspage, opening a new one when it
- * fills, until the source is empty and its frames are released. *released
+ * an open or spare zspage's room) move where puts would put them, until the
+ * source is empty and its frames are released. *released
  * gets the frames released less the frames taken. False when nothing is
  * worth moving. Mixed class lock held.
  */
@@ -233,10 +269,14 @@ bool zstore_mixed_compact_step(struct zstore *z, struct zstore_class *mixed,
 
 	if (!source)
 		return false;
+	/* its objects go elsewhere: it takes none of them back */
 	if (source == mixed->open)
-		mixed->open = NULL;	/* its objects go to a new zspage */
+		mixed->open = NULL;
+	if (source == mixed->spare)
+		mixed->spare = NULL;
 	while (object < source->fresh && source->in_use) {
 		uint32_t header = zstore_header_read(mixed, source, object);
+		struct zstore_zspage *target;
 		unsigned granules;
 		int64_t taken;
 		int result;
@@ -248,14 +288,14 @@ bool zstore_mixed_compact_step(struct zstore *z, struct zstore_class *mixed,
 		granules = zstore_mixed_granules(
 			zstore_slot_at(z, header & ~ZSTORE_HEADER_LIVE)->length);
 		taken = 0;
-		result = zstore_mixed_room(z, mixed, granules, &taken);
+		result = zstore_mixed_room(z, mixed, granules, &target, &taken);
 		*released -= taken;
 		if (result != STORE_OK)
 			break;	/* no frame: what moved stays moved */
 		zstore_mixed_move(z, mixed, source, object,
-				  header & ~ZSTORE_HEADER_LIVE, granules);
+				  header & ~ZSTORE_HEADER_LIVE, granules, target);
 		zstore_count(&z->objects_moved, 1);
-		zstore_zspage_regroup(z, mixed, mixed->open);
+		zstore_zspage_regroup(z, mixed, target);
 		object += granules;
 	}
 	*released += zstore_zspage_regroup(z, mixed, source);

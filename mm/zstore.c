@@ -324,6 +324,9 @@ static void zstore_release_all(struct zstore *z)
 				zstore_zspage_release(z, class, zspage);
 			}
 	}
+	for (unsigned p = 0; p < ZSTORE_DIRECT_SLOT_FRAMES; p++)
+		if (z->slot_frames[p])
+			zstore_frame_put(z, z->slot_frames[p], &z->metadata_frames);
 	for (unsigned d = 0; d < ZSTORE_DIRECTORY_FRAMES && z->directory[d]; d++) {
 		for (unsigned p = 0; p < ZSTORE_POINTERS_PER_FRAME; p++)
 			if (z->directory[d][p])
@@ -358,8 +361,9 @@ static void zstore_destroy(struct store *store)
 struct store *zstore_create(const struct zstore_config *config)
 {
 	const char *name = config->name ? config->name : "zstore";
-	uint64_t capacity = (uint64_t)ZSTORE_DIRECTORY_FRAMES *
-			    ZSTORE_POINTERS_PER_FRAME * ZSTORE_SLOTS_PER_FRAME;
+	uint64_t capacity = ((uint64_t)ZSTORE_DIRECTORY_FRAMES *
+			     ZSTORE_POINTERS_PER_FRAME + ZSTORE_DIRECT_SLOT_FRAMES) *
+			    ZSTORE_SLOTS_PER_FRAME;
 	struct zstore *z;
 
 	if (!config->provider.alloc_page || !config->provider.free_page) {

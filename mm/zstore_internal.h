@@ -54,6 +54,9 @@
 #define ZSTORE_SLOTS_PER_FRAME		(ZSTORE_FRAME_SIZE / sizeof(struct zstore_slot))
 #define ZSTORE_POINTERS_PER_FRAME	(ZSTORE_FRAME_SIZE / sizeof(void *))
 #define ZSTORE_DIRECTORY_FRAMES		160u
+/* Slot frames the header points to itself, before the directory's: a store
+ * of up to 4095 objects needs no directory frame. */
+#define ZSTORE_DIRECT_SLOT_FRAMES	16u
 #define ZSTORE_CLASSES_PER_FRAME	(ZSTORE_FRAME_SIZE / sizeof(struct zstore_class))
 #define ZSTORE_CLASS_FRAMES		8u
 #define ZSTORE_OBJECT_NONE		0xffffu	/* ends a zspage's free list */
@@ -192,6 +195,7 @@ struct zstore {
 	struct spinlock slot_lock;
 	uint64_t slot_free;
 	uint64_t slots_created;
+	struct zstore_slot *slot_frames[ZSTORE_DIRECT_SLOT_FRAMES];
 	struct zstore_slot **directory[ZSTORE_DIRECTORY_FRAMES];
 
 	/* Filled at creation, read-only afterwards; merged classes share one.
@@ -270,17 +274,23 @@ static inline void zstore_tag_write(struct zstore_slot *slot, uint32_t tag)
 	__atomic_store_n(&slot->tag, tag, __ATOMIC_RELEASE);
 }
 
-/* The slot of an index below slots_created (its page exists). */
+/* The slot of an index below slots_created (its page exists): the first
+ * slot frames hang from the header, the others from directory frames. */
 static inline struct zstore_slot *zstore_slot_at(struct zstore *z, uint64_t index)
 {
 	uint64_t page = index / ZSTORE_SLOTS_PER_FRAME;
 	struct zstore_slot **pages;
 	struct zstore_slot *slots;
 
-	pages = __atomic_load_n(&z->directory[page / ZSTORE_POINTERS_PER_FRAME],
-				__ATOMIC_ACQUIRE);
-	slots = __atomic_load_n(&pages[page % ZSTORE_POINTERS_PER_FRAME],
-				__ATOMIC_ACQUIRE);
+	if (page < ZSTORE_DIRECT_SLOT_FRAMES) {
+		slots = __atomic_load_n(&z->slot_frames[page], __ATOMIC_ACQUIRE);
+	} else {
+		page -= ZSTORE_DIRECT_SLOT_FRAMES;
+		pages = __atomic_load_n(&z->directory[page / ZSTORE_POINTERS_PER_FRAME],
+					__ATOMIC_ACQUIRE);
+		slots = __atomic_load_n(&pages[page % ZSTORE_POINTERS_PER_FRAME],
+					__ATOMIC_ACQUIRE);
+	}
 	return &slots[index % ZSTORE_SLOTS_PER_FRAME];
 }
 

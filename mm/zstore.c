@@ -41,6 +41,8 @@ static int zstore_put(struct store *store, const void *data, size_t length,
 
 	if (length == 0 || length > STORE_OBJECT_MAX)
 		return STORE_BAD_LENGTH;
+	if (length == ZSTORE_FRAME_SIZE)
+		return zstore_raw_put(z, data, handle);
 	result = zstore_slot_take(z, &index);
 	if (result != STORE_OK)
 		return zstore_refuse(z, result);

@@ -87,7 +87,13 @@ enum zstore_slot_state {
 	ZSTORE_SLOT_FREE     = 0,
 	ZSTORE_SLOT_RESERVED = 1,	/* taken by a put that has not finished */
 	ZSTORE_SLOT_LIVE     = 2,
-	ZSTORE_SLOT_ADOPTED  = 3,	/* a whole page kept without a copy */
+	ZSTORE_SLOT_ADOPTED  = 3,	/* a whole page in a frame of its own */
+};
+
+/* The `object` field of a ZSTORE_SLOT_ADOPTED slot: whose frame it is. */
+enum zstore_whole_kind {
+	ZSTORE_WHOLE_ADOPTED = 0,	/* the caller's, taken by adopt_page */
+	ZSTORE_WHOLE_COPIED  = 1,	/* the store's: a put of 4096 bytes */
 };
 
 struct zstore_zspage;
@@ -175,6 +181,7 @@ struct zstore {
 	uint64_t pages_stored, bytes_stored, puts, frees, refusals;
 	uint64_t bad_handles, compactions, objects_moved, frames_compacted;
 	uint64_t pages_adopted;
+	uint64_t pages_whole;		/* slots in ZSTORE_SLOT_ADOPTED, both kinds */
 
 	/* Automatic compaction, atomics: the threshold (percent), whether a
 	 * free asked for a run since the last one, the waste that run left
@@ -489,6 +496,7 @@ bool zstore_mixed_compact_step(struct zstore *z, struct zstore_class *mixed,
 /* ---- adopted pages (mm/zstore_adopt.c) ---------------------------------- */
 
 int zstore_adopt_page(struct store *store, void *page, store_handle_t *handle);
+int zstore_raw_put(struct zstore *z, const void *data, store_handle_t *handle);
 int zstore_release_page(struct store *store, store_handle_t handle,
 			void **page);
 void zstore_adopted_drop(struct zstore *z, struct zstore_slot *slot,

@@ -486,3 +486,44 @@ HTEST(efficiency_on_the_tree_corpus)
 	HCHECK(corpus_efficiency(blobs, lengths, count, 1000) >= 0.90);
 	HCHECK(corpus_efficiency(blobs, lengths, count, 100000) >= 0.90);
 }
+
+/* A put of exactly a page takes a frame of its own and no descriptor; it
+ * is a copied object to release_page (refused quietly) and to the
+ * statistics (not an adopted page); free and free_wipe give the frame back. */
+HTEST(raw_pages_need_no_descriptor)
+{
+	enum { COUNT = 300 };
+	static struct density_object objects[COUNT];
+	struct pool pool;
+	struct store *store = pool_store(&pool, 0);
+	struct store_stats before, stats;
+	void *page = NULL;
+	size_t length = 0;
+	unsigned bad = 0;
+
+	store_stats(store, &before);
+	for (unsigned i = 0; i < COUNT; i++)
+		HCHECK_EQ(density_put(store, &objects[i], 4096, i + 40), STORE_OK);
+	store_stats(store, &stats);
+	HCHECK_EQ(stats.frames_used, COUNT);
+	/* two frames of slots, nothing else */
+	HCHECK_EQ(stats.metadata_frames - before.metadata_frames, 2);
+	HCHECK_EQ(stats.pages_adopted, 0);
+	HCHECK_EQ(stats.bytes_stored, COUNT * 4096ull);
+	HCHECK_EQ(store_release_page(store, objects[0].handle, &page), STORE_BAD_HANDLE);
+	HCHECK(page == NULL);
+	HCHECK_EQ(stats.bad_handles, 0);
+	for (unsigned i = 0; i < COUNT; i++)
+		bad += !density_intact(store, &objects[i]);
+	HCHECK_EQ(bad, 0);
+	HCHECK_EQ(store_compact(store), 0);
+	HCHECK_EQ(store_free_wipe(store, objects[0].handle, &length), STORE_OK);
+	HCHECK_EQ(length, 4096);
+	for (unsigned i = 1; i < COUNT / 2; i++)
+		HCHECK_EQ(store_free(store, objects[i].handle), STORE_OK);
+	store_stats(store, &stats);
+	HCHECK_EQ(stats.frames_used, COUNT - COUNT / 2);
+	HCHECK_EQ(stats.pages_stored, COUNT - COUNT / 2);
+	/* the rest go back at destroy */
+	pool_store_destroy(store, &pool);
+}

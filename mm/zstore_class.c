@@ -176,7 +176,8 @@ void zstore_object_drop(struct zstore_class *class,
 	zspage->in_use--;
 }
 
-/* The zspage size (in frames) that wastes the smallest share for a size. */
+/* The zspage size (in frames) that wastes the smallest share for a size;
+ * of equal shares the larger, as it needs fewer descriptors a frame. */
 static unsigned zstore_best_frames(unsigned size)
 {
 	unsigned best = 1;
@@ -185,8 +186,10 @@ static unsigned zstore_best_frames(unsigned size)
 	for (unsigned frames = 2; frames <= ZSTORE_ZSPAGE_FRAMES_MAX; frames++) {
 		unsigned waste = frames * ZSTORE_FRAME_SIZE % size;
 
+		if (frames * ZSTORE_FRAME_SIZE / size > ZSTORE_ZSPAGE_OBJECTS_MAX)
+			break;
 		/* compare waste / frames without division */
-		if (waste * best < best_waste * frames) {
+		if (waste * best <= best_waste * frames) {
 			best = frames;
 			best_waste = waste;
 		}

@@ -43,7 +43,7 @@
 #define ZSTORE_MIXED_GRANULES		(ZSTORE_MIXED_FRAMES * ZSTORE_FRAME_SIZE / ZSTORE_CLASS_STEP)
 /* A size class packs its own zspages once this many of its zspages' worth
  * of objects are live; below, its objects go to mixed zspages. */
-#define ZSTORE_MIXED_ZSPAGES		4u
+#define ZSTORE_MIXED_ZSPAGES		8u
 #define ZSTORE_HEADER_SIZE		4u
 #define ZSTORE_ZSPAGE_FRAMES_MAX	4u
 #define ZSTORE_ZSPAGE_OBJECTS_MAX	256u

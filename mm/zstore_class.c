@@ -177,9 +177,12 @@ void zstore_object_drop(struct zstore_class *class,
 }
 
 /* The zspage size (in frames) that wastes the smallest share for a size;
- * of equal shares the larger, as it needs fewer descriptors a frame. */
+ * of equal shares the larger, as it needs fewer descriptors a frame, when
+ * a frame holds two objects or more (a class of one object a frame, the
+ * raw-page class among them, stays headerless in one-frame zspages). */
 static unsigned zstore_best_frames(unsigned size)
 {
+	bool larger_on_ties = ZSTORE_FRAME_SIZE / size >= 2;
 	unsigned best = 1;
 	unsigned best_waste = ZSTORE_FRAME_SIZE % size;	/* per 1 frame */
 
@@ -189,7 +192,8 @@ static unsigned zstore_best_frames(unsigned size)
 		if (frames * ZSTORE_FRAME_SIZE / size > ZSTORE_ZSPAGE_OBJECTS_MAX)
 			break;
 		/* compare waste / frames without division */
-		if (waste * best <= best_waste * frames) {
+		if (waste * best < best_waste * frames ||
+		    (larger_on_ties && waste * best == best_waste * frames)) {
 			best = frames;
 			best_waste = waste;
 		}
@@ -266,6 +270,9 @@ int zstore_classes_create(struct zstore *z)
 		z->classes[i] = class;
 		larger = class;
 	}
+	/* heads of objects longer than a page fill one frame, no header */
+	KASSERT(zstore_head_class(z)->headerless &&
+		zstore_head_class(z)->frames_per_zspage == 1);
 	return zstore_mixed_class_create(z);
 }
 

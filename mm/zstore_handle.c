@@ -17,13 +17,15 @@ static int zstore_slots_grow(struct zstore *z)
 {
 	uint64_t first = z->slots_created;
 	uint64_t page = first / ZSTORE_SLOTS_PER_FRAME;
-	struct zstore_slot **where = &z->slot_frames[page];
+	struct zstore_slot **where;
 	struct zstore_slot *slots;
 	int result;
 
 	if (first >= z->max_slots)
 		return STORE_FULL;
-	if (page >= ZSTORE_DIRECT_SLOT_FRAMES) {
+	if (page < ZSTORE_DIRECT_SLOT_FRAMES) {
+		where = &z->slot_frames[page];
+	} else {
 		uint64_t beyond = page - ZSTORE_DIRECT_SLOT_FRAMES;
 		uint64_t directory_index = beyond / ZSTORE_POINTERS_PER_FRAME;
 		struct zstore_slot **pages = z->directory[directory_index];

@@ -13,7 +13,9 @@
  * class lock. A put of an object longer than a frame takes the head class's
  * lock and releases it before it takes the tail's. Compaction holds one
  * class lock at a time. Adopted pages are guarded by the raw-page class's
- * lock, taken like any class lock (never with slot_lock held).
+ * lock, taken like any class lock (never with slot_lock held). The mixed
+ * class's lock is a class lock too: a put looks at its size class under
+ * that class's lock, drops it, then takes the mixed one.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -4,7 +4,10 @@
  * objects into "zspages" of 1 to 4 frames (the count that wastes least), and
  * an object may span a frame boundary inside its zspage. Objects longer than
  * a page (up to STORE_OBJECT_MAX: a page and a tag) take a frame plus a small
- * tail object. Handles name slots
+ * tail object. Size classes with few live objects share "mixed" zspages,
+ * packed end to end, so a small store keeps what the codec saved; a free
+ * past a waste threshold asks for compaction (store_compact_wanted), which
+ * a kernel thread runs (mm/store_compactd.c). Handles name slots
  * of an indirection table, so compaction can move objects between zspages
  * of a class and release frames while every handle stays valid.
  *

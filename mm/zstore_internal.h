@@ -10,7 +10,10 @@
  * compacted. Each class picks the zspage size (1..4 frames) that wastes the
  * least, and classes with the same (frames, objects) per zspage are merged,
  * as zsmalloc does, so fewer half-empty zspages exist. Objects start at
- * multiples of 16 inside a zspage, so a header never spans a frame.
+ * multiples of 16 inside a zspage, so a header never spans a frame. The
+ * objects of a class with few live ones go to mixed zspages instead
+ * (mm/zstore_mixed.c), packed end to end whatever their size; a put of a
+ * whole page takes a frame of its own (mm/zstore_adopt.c).
  *
  * Handles. bits 0..29 slot index (0 never used), bits 30..41 the slot's
  * generation (bumped at every free), bits 42..49 a check value mixing index,

@@ -1,11 +1,11 @@
 # Page store (mm/store*, mm/zstore*): host unit tests over an mmap-backed
 # frame provider; the corpus case uses liblz4 for realistic object sizes.
 # The size-class store's files (the TLB event layer's tests link them too).
-ZSTORE_SRCS := mm/zstore.c mm/zstore_frame.c mm/zstore_handle.c \
+ZSTORE_SRCS := mm/zstore.c mm/zstore_frame.c mm/zstore_handle.c mm/zstore_mixed.c \
                mm/zstore_class.c mm/zstore_compact.c mm/zstore_adopt.c
 STORE_SRCS := mm/store.c $(ZSTORE_SRCS) $(FAILPOINT_SRCS)
 
-$(eval $(call host_test,store,tests/host/test_store.c tests/host/test_store_adopt.c $(STORE_SRCS),-pthread -llz4))
+$(eval $(call host_test,store,tests/host/test_store.c tests/host/test_store_adopt.c tests/host/test_store_density.c $(STORE_SRCS),-pthread -llz4))
 
 # Benchmark: optimised, no sanitizers; prints figures only.
 # make bench-store [CORPUS="FILE..."] [STORE_REPEAT=N]

@@ -18,23 +18,6 @@
 /* Slots are added in steps of at least this many. */
 #define CLEAR_SHARE_SLOT_STEP 64u
 
-static void *clear_share_alloc(void *context, size_t bytes)
-{
-	void *memory = kmalloc(bytes);
-
-	(void)context;
-	if (memory)
-		memset(memory, 0, bytes);
-	return memory;
-}
-
-static void clear_share_free(void *context, void *memory, size_t bytes)
-{
-	(void)context;
-	(void)bytes;
-	kfree(memory);
-}
-
 /* The share policy's reference bit of a slot: its page's Accessed bit in
  * its member's space (the member's PTEs change only under the share's
  * lock, which the caller holds). */
@@ -69,7 +52,7 @@ static int clear_share_grow(struct clear_share *share, uint32_t needed)
 		capacity = needed;
 	capacity = (capacity + CLEAR_SHARE_SLOT_STEP - 1) /
 		   CLEAR_SHARE_SLOT_STEP * CLEAR_SHARE_SLOT_STEP;
-	struct clear_share_slot *slots = clear_share_alloc(
+	struct clear_share_slot *slots = region_env_alloc(
 		NULL, (size_t)capacity * sizeof(*slots));
 	if (!slots)
 		return -1;
@@ -90,8 +73,8 @@ int clear_share_init(struct clear_share *share, const struct policy_ops *policy,
 		     struct region_group *group)
 {
 	struct policy_env env = {
-		.alloc = clear_share_alloc,
-		.free = clear_share_free,
+		.alloc = region_env_alloc,
+		.free = region_env_free,
 		.test_and_clear_referenced = clear_share_referenced,
 		.context = share,
 	};
@@ -106,7 +89,7 @@ int clear_share_init(struct clear_share *share, const struct policy_ops *policy,
 	share->evict_batch = REGION_EVICT_BATCH_DEFAULT;
 	share->free_slot = POLICY_NO_PAGE;
 	share->capacity = CLEAR_SHARE_SLOT_STEP;
-	share->slots = clear_share_alloc(NULL, (size_t)share->capacity *
+	share->slots = region_env_alloc(NULL, (size_t)share->capacity *
 						 sizeof(*share->slots));
 	if (!share->slots)
 		return -1;

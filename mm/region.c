@@ -35,7 +35,7 @@ static unsigned region_count;
 static uintptr_t region_next_base;
 static uint64_t region_next_id = 1;
 
-static void *region_env_alloc(void *context, size_t bytes)
+void *region_env_alloc(void *context, size_t bytes)
 {
 	void *memory = kmalloc(bytes);
 
@@ -45,7 +45,7 @@ static void *region_env_alloc(void *context, size_t bytes)
 	return memory;
 }
 
-static void region_env_free(void *context, void *memory, size_t bytes)
+void region_env_free(void *context, void *memory, size_t bytes)
 {
 	(void)context;
 	(void)bytes;

@@ -173,6 +173,11 @@ struct region_migrate_hooks {
 };
 void region_set_migrate_hooks(const struct region_migrate_hooks *hooks);
 
+/* Zeroed kmalloc memory for policies and clear sets (context unused),
+ * and its free: the policy_env memory of regions and clear shares. */
+void *region_env_alloc(void *context, size_t bytes);
+void region_env_free(void *context, void *memory, size_t bytes);
+
 /* The region containing address, or NULL. */
 struct region *region_find(uintptr_t address);
 /* Drops every page (destroy): frames freed, sealed copies released. */

@@ -44,9 +44,15 @@ uint64_t store_frames_for_share(uint64_t total_frames, unsigned percent)
 	return frames ? frames : 1;
 }
 
+/* Also starts the default store's background compaction (kernel only:
+ * host builds have no threads). */
 void store_set_default(struct store *store)
 {
 	__atomic_store_n(&store_default_instance, store, __ATOMIC_RELEASE);
+#ifndef VEIL_HOST
+	if (store && store_compactd_start(store) == STORE_NO_MEMORY)
+		log_warn("store %s: no background compaction thread", store->name);
+#endif
 }
 
 struct store *store_default(void)
@@ -61,7 +67,9 @@ void store_print_stats(struct store *store)
 	store_stats(store, &stats);
 	printk("store name=%s ops=%s pages=%llu bytes=%llu frames=%llu "
 	       "metadata_frames=%llu limit=%llu ratio=%llu.%03llu refusals=%llu "
-	       "bad_handles=%llu compactions=%llu frames_compacted=%llu\n",
+	       "bad_handles=%llu compactions=%llu frames_compacted=%llu "
+	       "wasted=%llu compact_threshold=%llu compaction_requests=%llu "
+	       "compactions_auto=%llu\n",
 	       store->name, store->ops->name,
 	       (unsigned long long)stats.pages_stored,
 	       (unsigned long long)stats.bytes_stored,
@@ -73,5 +81,9 @@ void store_print_stats(struct store *store)
 	       (unsigned long long)stats.refusals,
 	       (unsigned long long)stats.bad_handles,
 	       (unsigned long long)stats.compactions,
-	       (unsigned long long)stats.frames_compacted);
+	       (unsigned long long)stats.frames_compacted,
+	       (unsigned long long)stats.wasted_bytes,
+	       (unsigned long long)stats.compact_threshold,
+	       (unsigned long long)stats.compaction_requests,
+	       (unsigned long long)stats.compactions_auto);
 }

@@ -61,6 +61,12 @@ struct store_stats {
 	uint64_t objects_moved;		/* objects moved by compaction */
 	uint64_t frames_compacted;	/* frames released by compaction */
 	uint64_t pages_adopted;		/* adopted pages held now (in pages_stored) */
+	/* Automatic compaction (compact_wanted, mm/store_compactd.c). */
+	uint64_t wasted_bytes;		/* data-frame bytes no object fills */
+	uint64_t compact_threshold;	/* percent of data-frame bytes wasted that
+					 * asks for compaction; above 100: never */
+	uint64_t compaction_requests;	/* times the waste passed the threshold */
+	uint64_t compactions_auto;	/* compaction runs that answered a request */
 };
 
 /*
@@ -112,6 +118,19 @@ struct store_ops {
 	size_t (*compact)(struct store *store);
 	/* Releases every frame; outstanding handles become invalid. */
 	void (*destroy)(struct store *store);
+
+	/*
+	 * Optional pair (NULL: never wanted / STORE_UNSUPPORTED): automatic
+	 * compaction. A store notes, at a cheap check when an object is freed,
+	 * that its wasted space passed its threshold; compact_wanted says so
+	 * (without side effect) until the next compact run. Whoever compacts
+	 * in the background (mm/store_compactd.c in the kernel) polls it: the
+	 * free path itself never compacts. set_compact_threshold sets the
+	 * threshold in percent of data-frame bytes; above 100 turns requests
+	 * off, 0 is refused (STORE_BAD_LENGTH).
+	 */
+	bool (*compact_wanted)(struct store *store);
+	int (*set_compact_threshold)(struct store *store, unsigned percent);
 
 	/*
 	 * Optional pair (NULL: the wrappers give STORE_UNSUPPORTED): whole
@@ -259,6 +278,34 @@ static inline void store_destroy(struct store *store)
 {
 	store->ops->destroy(store);
 }
+
+/* See compact_wanted and set_compact_threshold in struct store_ops. */
+static inline bool store_compact_wanted(struct store *store)
+{
+	return store->ops->compact_wanted && store->ops->compact_wanted(store);
+}
+
+static inline int store_set_compact_threshold(struct store *store,
+					      unsigned percent)
+{
+	if (!store->ops->set_compact_threshold)
+		return STORE_UNSUPPORTED;
+	return store->ops->set_compact_threshold(store, percent);
+}
+
+/*
+ * Kernel only (mm/store_compactd.c): starts a thread that compacts store
+ * whenever store_compact_wanted() says so, polling every
+ * STORE_COMPACTD_INTERVAL_MS; store_set_default() starts one for the
+ * default store. STORE_OK, STORE_UNSUPPORTED (the store has no
+ * compact_wanted) or STORE_NO_MEMORY (no thread, or all daemons in use).
+ */
+#define STORE_COMPACTD_INTERVAL_MS 100u
+int store_compactd_start(struct store *store);
+/* Ends store's compaction thread, if it has one, and waits for it (a
+ * thread may sleep here: never under a lock). Before destroying a store
+ * that has one. */
+void store_compactd_stop(struct store *store);
 
 /* One console line of a store's figures, in a key=value format host tools
  * parse: "store name=... pages=... bytes=... frames=... metadata_frames=...

@@ -13,7 +13,9 @@
  * class lock. A put of an object longer than a frame takes the head class's
  * lock and releases it before it takes the tail's. Compaction holds one
  * class lock at a time. Adopted pages are guarded by the raw-page class's
- * lock, taken like any class lock (never with slot_lock held).
+ * lock, taken like any class lock (never with slot_lock held). The mixed
+ * class's lock is a class lock too: a put looks at its size class under
+ * that class's lock, drops it, then takes the mixed one.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +33,6 @@ static int zstore_put(struct store *store, const void *data, size_t length,
 	struct zstore *z = zstore_of(store);
 	struct zstore_zspage *zspage, *head = NULL;
 	bool oversize = zstore_oversize(length);
-	size_t stored = oversize ? length - ZSTORE_FRAME_SIZE + sizeof(head) : length;
 	struct zstore_class *class;
 	struct zstore_slot *slot;
 	unsigned long flags;
@@ -42,7 +43,8 @@ static int zstore_put(struct store *store, const void *data, size_t length,
 
 	if (length == 0 || length > STORE_OBJECT_MAX)
 		return STORE_BAD_LENGTH;
-	class = z->classes[zstore_class_index_for(stored)];
+	if (length == ZSTORE_FRAME_SIZE)
+		return zstore_raw_put(z, data, handle);
 	result = zstore_slot_take(z, &index);
 	if (result != STORE_OK)
 		return zstore_refuse(z, result);
@@ -55,10 +57,8 @@ static int zstore_put(struct store *store, const void *data, size_t length,
 		}
 	}
 
-	flags = spin_lock_irqsave(&class->lock);
-	result = zstore_class_take(z, class, &zspage, &object);
+	result = zstore_object_place(z, length, &class, &flags, &zspage, &object);
 	if (result != STORE_OK) {
-		spin_unlock_irqrestore(&class->lock, flags);
 		if (head)
 			zstore_head_free(z, head);
 		zstore_slot_release(z, index);
@@ -248,7 +248,7 @@ zstore_free_object(struct store *store, store_handle_t handle,
 	if (wipe)
 		zstore_object_wipe(class, slot);
 	head = zstore_oversize(length) ? zstore_head_of(class, slot) : NULL;
-	zstore_class_drop(z, class, slot->zspage, slot->object, index);
+	zstore_class_drop(z, class, slot->zspage, slot->object, index, length);
 	/* no handle reaches the slot now: only the free list will */
 	zstore_tag_write(slot, zstore_tag(ZSTORE_SLOT_RESERVED, 0,
 					  zstore_tag_generation(slot->tag), 0));
@@ -257,9 +257,11 @@ zstore_free_object(struct store *store, store_handle_t handle,
 		zstore_head_free(z, head);
 	zstore_slot_release(z, index);
 
+	zstore_demand_count(z, length, -1);
 	zstore_count(&z->pages_stored, -1);
 	zstore_count(&z->bytes_stored, -(int64_t)length);
 	zstore_count(&z->frees, 1);
+	zstore_compact_check(z);
 	*length_out = length;
 	return STORE_OK;
 }
@@ -303,12 +305,17 @@ static void zstore_stats(struct store *store, struct store_stats *stats)
 	stats->objects_moved = zstore_atomic_load(&z->objects_moved);
 	stats->frames_compacted = zstore_atomic_load(&z->frames_compacted);
 	stats->pages_adopted = zstore_atomic_load(&z->pages_adopted);
+	stats->wasted_bytes = zstore_wasted_bytes(z);
+	stats->compact_threshold = __atomic_load_n(&z->compact_threshold,
+						   __ATOMIC_RELAXED);
+	stats->compaction_requests = zstore_atomic_load(&z->compaction_requests);
+	stats->compactions_auto = zstore_atomic_load(&z->compactions_auto);
 }
 
 static void zstore_release_all(struct zstore *z)
 {
 	zstore_adopted_release_all(z);	/* they need the slot table */
-	for (unsigned i = 0; i < ZSTORE_CLASS_COUNT; i++) {
+	for (unsigned i = 0; i <= ZSTORE_CLASS_MIXED; i++) {
 		struct zstore_class *class = z->classes[i];
 
 		if (!class || class->index != i)
@@ -321,6 +328,9 @@ static void zstore_release_all(struct zstore *z)
 				zstore_zspage_release(z, class, zspage);
 			}
 	}
+	for (unsigned p = 0; p < ZSTORE_DIRECT_SLOT_FRAMES; p++)
+		if (z->slot_frames[p])
+			zstore_frame_put(z, z->slot_frames[p], &z->metadata_frames);
 	for (unsigned d = 0; d < ZSTORE_DIRECTORY_FRAMES && z->directory[d]; d++) {
 		for (unsigned p = 0; p < ZSTORE_POINTERS_PER_FRAME; p++)
 			if (z->directory[d][p])
@@ -355,8 +365,9 @@ static void zstore_destroy(struct store *store)
 struct store *zstore_create(const struct zstore_config *config)
 {
 	const char *name = config->name ? config->name : "zstore";
-	uint64_t capacity = (uint64_t)ZSTORE_DIRECTORY_FRAMES *
-			    ZSTORE_POINTERS_PER_FRAME * ZSTORE_SLOTS_PER_FRAME;
+	uint64_t capacity = ((uint64_t)ZSTORE_DIRECTORY_FRAMES *
+			     ZSTORE_POINTERS_PER_FRAME + ZSTORE_DIRECT_SLOT_FRAMES) *
+			    ZSTORE_SLOTS_PER_FRAME;
 	struct zstore *z;
 
 	if (!config->provider.alloc_page || !config->provider.free_page) {
@@ -387,6 +398,8 @@ struct store *zstore_create(const struct zstore_config *config)
 		z->max_slots = capacity;
 	/* a per-store salt: handles of one store do not pass in another */
 	z->salt = (uint32_t)(((uintptr_t)z >> 12) * 0x2545f491u);
+	z->compact_threshold = config->compact_threshold ?
+			       config->compact_threshold : ZSTORE_COMPACT_THRESHOLD;
 	z->frames_held = 1;
 	z->metadata_frames = 1;
 	spin_init(&z->meta_lock, "zstore metadata");
@@ -411,6 +424,8 @@ static const struct store_ops zstore_ops = {
 	.free_wipe = zstore_free_wipe,
 	.stats = zstore_stats,
 	.compact = zstore_compact,
+	.compact_wanted = zstore_compact_wanted,
+	.set_compact_threshold = zstore_set_compact_threshold,
 	.destroy = zstore_destroy,
 	.adopt_page = zstore_adopt_page,
 	.release_page = zstore_release_page,

@@ -48,42 +48,57 @@ static void zstore_list_insert(struct zstore_class *class,
 	class->groups[group] = zspage;
 }
 
-void zstore_zspage_release(struct zstore *z, struct zstore_class *class,
-			   struct zstore_zspage *zspage)
+/* Gives a zspage's frames (a mixed zspage may have fewer than its class
+ * says: they come as it fills) and descriptor back; returns the frames. */
+unsigned zstore_zspage_release(struct zstore *z, struct zstore_class *class,
+			       struct zstore_zspage *zspage)
 {
+	unsigned frames = 0;
+
 	for (unsigned i = 0; i < class->frames_per_zspage; i++)
-		zstore_frame_put(z, zspage->frames[i], &z->data_frames);
+		if (zspage->frames[i]) {
+			zstore_frame_put(z, zspage->frames[i], &z->data_frames);
+			frames++;
+		}
 	class->zspages--;
 	zstore_chunk_free(z, zspage);
+	return frames;
 }
 
 /* Moves a zspage to the head of the group its fullness calls for, or
- * releases it when it holds nothing. Class lock held. */
-void zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
-			   struct zstore_zspage *zspage)
+ * releases it when it holds nothing; returns the frames released. Class
+ * lock held. */
+unsigned zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
+			       struct zstore_zspage *zspage)
 {
 	unsigned group;
 
 	if (zspage->in_use == 0 && zspage->pins == 0) {
+		if (class->open == zspage)
+			class->open = NULL;
+		if (class->spare == zspage)
+			class->spare = NULL;
 		zstore_list_remove(class, zspage);
-		zstore_zspage_release(z, class, zspage);
-		return;
+		return zstore_zspage_release(z, class, zspage);
 	}
 	group = zstore_group_of(class, zspage);
 	/* already first in that group (a put or free that crosses no
 	 * quarter of a zspage): the lists would come out the same */
 	if (group == zspage->group && class->groups[group] == zspage)
-		return;
+		return 0;
 	zstore_list_remove(class, zspage);
 	zstore_list_insert(class, zspage, group);
+	return 0;
 }
 
-/* A new empty zspage of the class, or a result code. Class lock held. */
-static int zstore_zspage_create(struct zstore *z, struct zstore_class *class,
+/* A new empty zspage of the class, or a result code; a mixed zspage gets
+ * its first frame only (zstore_mixed.c adds the others as it fills). Class
+ * lock held. */
+int zstore_zspage_create(struct zstore *z, struct zstore_class *class,
 				struct zstore_zspage **out)
 {
 	struct zstore_zspage *zspage;
-	unsigned frames = class->frames_per_zspage;
+	unsigned frames = class->mixed ? 1 : class->frames_per_zspage;
 	int result;
 
 	if (!zstore_reserve(z, frames))
@@ -134,11 +149,22 @@ unsigned zstore_object_take(struct zstore_class *class,
 	return object;
 }
 
-/* Returns a live object to its zspage's free list. */
+/* Returns a live object (of length bytes) to its zspage's free list; in a
+ * mixed zspage its header records its granules, for walks to step over. */
 void zstore_object_drop(struct zstore_class *class,
 			struct zstore_zspage *zspage, unsigned object,
-			uint64_t slot_index)
+			uint64_t slot_index, size_t length)
 {
+	if (class->mixed) {
+		unsigned granules = zstore_mixed_granules(length);
+
+		KASSERT(zstore_header_read(class, zspage, object) ==
+			(ZSTORE_HEADER_LIVE | slot_index));
+		zstore_header_write(class, zspage, object, granules);
+		KASSERT(zspage->in_use >= granules);
+		zspage->in_use = (uint16_t)(zspage->in_use - granules);
+		return;
+	}
 	if (!class->headerless) {
 		/* a header that does not name the slot means corruption */
 		KASSERT(zstore_header_read(class, zspage, object) ==
@@ -150,22 +176,69 @@ void zstore_object_drop(struct zstore_class *class,
 	zspage->in_use--;
 }
 
-/* The zspage size (in frames) that wastes the smallest share for a size. */
+/* The zspage size (in frames) that wastes the smallest share for a size;
+ * of equal shares the larger, as it needs fewer descriptors a frame, when
+ * a frame holds two objects or more (a class of one object a frame, the
+ * raw-page class among them, stays headerless in one-frame zspages). */
 static unsigned zstore_best_frames(unsigned size)
 {
+	bool larger_on_ties = ZSTORE_FRAME_SIZE / size >= 2;
 	unsigned best = 1;
 	unsigned best_waste = ZSTORE_FRAME_SIZE % size;	/* per 1 frame */
 
 	for (unsigned frames = 2; frames <= ZSTORE_ZSPAGE_FRAMES_MAX; frames++) {
 		unsigned waste = frames * ZSTORE_FRAME_SIZE % size;
 
+		if (frames * ZSTORE_FRAME_SIZE / size > ZSTORE_ZSPAGE_OBJECTS_MAX)
+			break;
 		/* compare waste / frames without division */
-		if (waste * best < best_waste * frames) {
+		if (waste * best < best_waste * frames ||
+		    (larger_on_ties && waste * best == best_waste * frames)) {
 			best = frames;
 			best_waste = waste;
 		}
 	}
 	return best;
+}
+
+/* The next class descriptor of class_frames (a new frame every
+ * ZSTORE_CLASSES_PER_FRAME), lock initialised; at creation only. */
+static int zstore_class_descriptor(struct zstore *z, struct zstore_class **out)
+{
+	struct zstore_class *class;
+	int result;
+
+	if (z->class_descriptors % ZSTORE_CLASSES_PER_FRAME == 0) {
+		unsigned frame = z->class_descriptors / ZSTORE_CLASSES_PER_FRAME;
+
+		result = zstore_metadata_frame(z, (void **)&z->class_frames[frame]);
+		if (result != STORE_OK)
+			return result;
+	}
+	class = &z->class_frames[z->class_descriptors / ZSTORE_CLASSES_PER_FRAME]
+			       [z->class_descriptors % ZSTORE_CLASSES_PER_FRAME];
+	z->class_descriptors++;
+	spin_init(&class->lock, "zstore class");
+	*out = class;
+	return STORE_OK;
+}
+
+/* The mixed class (mm/zstore_mixed.c): 16-byte granules in zspages of
+ * ZSTORE_MIXED_FRAMES frames; tag class ZSTORE_CLASS_MIXED. */
+static int zstore_mixed_class_create(struct zstore *z)
+{
+	struct zstore_class *class;
+	int result = zstore_class_descriptor(z, &class);
+
+	if (result != STORE_OK)
+		return result;
+	class->size = ZSTORE_CLASS_STEP;
+	class->frames_per_zspage = ZSTORE_MIXED_FRAMES;
+	class->objects_per_zspage = ZSTORE_MIXED_GRANULES;
+	class->index = ZSTORE_CLASS_MIXED;
+	class->mixed = true;
+	z->classes[ZSTORE_CLASS_MIXED] = class;
+	return STORE_OK;
 }
 
 int zstore_classes_create(struct zstore *z)
@@ -186,26 +259,21 @@ int zstore_classes_create(struct zstore *z)
 			z->classes[i] = larger;
 			continue;
 		}
-		if (z->class_descriptors % ZSTORE_CLASSES_PER_FRAME == 0) {
-			unsigned frame = z->class_descriptors / ZSTORE_CLASSES_PER_FRAME;
-
-			result = zstore_metadata_frame(z, (void **)&z->class_frames[frame]);
-			if (result != STORE_OK)
-				return result;
-		}
-		class = &z->class_frames[z->class_descriptors / ZSTORE_CLASSES_PER_FRAME]
-				       [z->class_descriptors % ZSTORE_CLASSES_PER_FRAME];
-		z->class_descriptors++;
-		spin_init(&class->lock, "zstore class");
+		result = zstore_class_descriptor(z, &class);
+		if (result != STORE_OK)
+			return result;
 		class->size = (uint16_t)size;
 		class->frames_per_zspage = (uint8_t)frames;
 		class->objects_per_zspage = (uint16_t)objects;
-		class->index = (uint8_t)i;
+		class->index = (uint16_t)i;
 		class->headerless = objects == 1;
 		z->classes[i] = class;
 		larger = class;
 	}
-	return STORE_OK;
+	/* heads of objects longer than a page fill one frame, no header */
+	KASSERT(zstore_head_class(z)->headerless &&
+		zstore_head_class(z)->frames_per_zspage == 1);
+	return zstore_mixed_class_create(z);
 }
 
 /*
@@ -236,10 +304,10 @@ int zstore_class_take(struct zstore *z, struct zstore_class *class,
  * held. */
 void zstore_class_drop(struct zstore *z, struct zstore_class *class,
 		       struct zstore_zspage *zspage, unsigned object,
-		       uint64_t slot_index)
+		       uint64_t slot_index, size_t length)
 {
-	zstore_object_drop(class, zspage, object, slot_index);
-	class->objects--;
+	zstore_object_drop(class, zspage, object, slot_index, length);
+	class->objects -= class->mixed ? zstore_mixed_granules(length) : 1;
 	zstore_zspage_regroup(z, class, zspage);
 }
 
@@ -271,7 +339,7 @@ void zstore_head_free(struct zstore *z, struct zstore_zspage *head)
 	struct zstore_class *class = zstore_head_class(z);
 	unsigned long flags = spin_lock_irqsave(&class->lock);
 
-	zstore_class_drop(z, class, head, 0, 0);
+	zstore_class_drop(z, class, head, 0, 0, ZSTORE_FRAME_SIZE);
 	spin_unlock_irqrestore(&class->lock, flags);
 }
 

@@ -64,7 +64,7 @@ static void zstore_object_move(struct zstore *z, struct zstore_class *class,
 			       bounce, chunk);
 		done += chunk;
 	}
-	zstore_object_drop(class, source, object, index);
+	zstore_object_drop(class, source, object, index, slot->length);
 	slot->zspage = target;
 	slot->object = (uint16_t)moved;
 }
@@ -76,7 +76,7 @@ static void zstore_object_move(struct zstore *z, struct zstore_class *class,
  * the class has nothing worth moving. Class lock held.
  */
 static bool zstore_compact_step(struct zstore *z, struct zstore_class *class,
-				size_t *released)
+				int64_t *released)
 {
 	uint64_t capacity = class->zspages * class->objects_per_zspage;
 	struct zstore_zspage *source, *target;
@@ -100,9 +100,7 @@ static bool zstore_compact_step(struct zstore *z, struct zstore_class *class,
 		zstore_count(&z->objects_moved, 1);
 	}
 	zstore_zspage_regroup(z, class, target);
-	if (source->in_use == 0)
-		*released += class->frames_per_zspage;
-	zstore_zspage_regroup(z, class, source);
+	*released += zstore_zspage_regroup(z, class, source);
 	return true;
 }
 
@@ -115,9 +113,10 @@ static bool zstore_compact_step(struct zstore *z, struct zstore_class *class,
 size_t zstore_compact(struct store *store)
 {
 	struct zstore *z = zstore_of(store);
-	size_t released = 0;
+	int64_t released = 0;	/* net: a mixed step may open a zspage */
+	bool asked = __atomic_exchange_n(&z->compact_pending, 0, __ATOMIC_ACQ_REL);
 
-	for (unsigned i = 0; i < ZSTORE_CLASS_COUNT; i++) {
+	for (unsigned i = 0; i <= ZSTORE_CLASS_MIXED; i++) {
 		struct zstore_class *class = z->classes[i];
 		unsigned long flags;
 		uint64_t steps;
@@ -128,13 +127,78 @@ size_t zstore_compact(struct store *store)
 		flags = spin_lock_irqsave(&class->lock);
 		steps = class->zspages;
 		while (more && steps--) {
-			more = zstore_compact_step(z, class, &released);
+			more = class->mixed ?
+			       zstore_mixed_compact_step(z, class, &released) :
+			       zstore_compact_step(z, class, &released);
 			spin_unlock_irqrestore(&class->lock, flags);
 			flags = spin_lock_irqsave(&class->lock);
 		}
 		spin_unlock_irqrestore(&class->lock, flags);
 	}
+	if (released < 0)
+		released = 0;
 	zstore_count(&z->compactions, 1);
-	zstore_count(&z->frames_compacted, (int64_t)released);
-	return released;
+	zstore_count(&z->frames_compacted, released);
+	if (asked)
+		zstore_count(&z->compactions_auto, 1);
+	__atomic_store_n(&z->compact_waste_after, zstore_wasted_bytes(z),
+			 __ATOMIC_RELAXED);
+	return (size_t)released;
+}
+
+/* Bytes of the data frames no object fills (a moment's view of two
+ * counters: a put or free between the loads may skew it by one object). */
+uint64_t zstore_wasted_bytes(struct zstore *z)
+{
+	uint64_t capacity = zstore_atomic_load(&z->data_frames) * ZSTORE_FRAME_SIZE;
+	uint64_t bytes = zstore_atomic_load(&z->bytes_stored);
+
+	return capacity > bytes ? capacity - bytes : 0;
+}
+
+/*
+ * After a free: asks for compaction when the waste passed the threshold
+ * (percent of the data frames' bytes), is ZSTORE_COMPACT_MIN_WASTE frames
+ * at least, and grew by that much since the last run (so waste compaction
+ * cannot remove, such as the tails of class zspages, does not ask again
+ * and again). A few atomic loads; no lock, no compaction here: the free
+ * runs on the fault path, and a background thread does the work.
+ */
+void zstore_compact_check(struct zstore *z)
+{
+	uint32_t threshold = __atomic_load_n(&z->compact_threshold, __ATOMIC_RELAXED);
+	uint64_t data = zstore_atomic_load(&z->data_frames) * ZSTORE_FRAME_SIZE;
+	uint64_t minimum = (uint64_t)ZSTORE_COMPACT_MIN_WASTE * ZSTORE_FRAME_SIZE;
+	uint64_t waste, after;
+	uint32_t idle = 0;
+
+	if (threshold > 100 || __atomic_load_n(&z->compact_pending, __ATOMIC_RELAXED))
+		return;
+	waste = zstore_wasted_bytes(z);
+	after = __atomic_load_n(&z->compact_waste_after, __ATOMIC_RELAXED);
+	if (waste < after)	/* the store shrank: so does the baseline */
+		__atomic_store_n(&z->compact_waste_after, waste, __ATOMIC_RELAXED);
+	if (waste < minimum || waste < after + minimum ||
+	    waste * 100 <= data * threshold)
+		return;
+	if (__atomic_compare_exchange_n(&z->compact_pending, &idle, 1, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		zstore_count(&z->compaction_requests, 1);
+}
+
+/* Whether a free asked for compaction since the last run. */
+bool zstore_compact_wanted(struct store *store)
+{
+	return __atomic_load_n(&zstore_of(store)->compact_pending, __ATOMIC_ACQUIRE);
+}
+
+/* Sets the threshold (percent of data-frame bytes wasted); above 100 turns
+ * requests off, 0 is refused (it would ask at every free). */
+int zstore_set_compact_threshold(struct store *store, unsigned percent)
+{
+	if (percent == 0)
+		return STORE_BAD_LENGTH;
+	__atomic_store_n(&zstore_of(store)->compact_threshold, percent,
+			 __ATOMIC_RELAXED);
+	return STORE_OK;
 }

@@ -17,19 +17,27 @@ static int zstore_slots_grow(struct zstore *z)
 {
 	uint64_t first = z->slots_created;
 	uint64_t page = first / ZSTORE_SLOTS_PER_FRAME;
-	uint64_t directory_index = page / ZSTORE_POINTERS_PER_FRAME;
-	struct zstore_slot **pages = z->directory[directory_index];
+	struct zstore_slot **where;
 	struct zstore_slot *slots;
 	int result;
 
 	if (first >= z->max_slots)
 		return STORE_FULL;
-	if (!pages) {
-		result = zstore_metadata_frame(z, (void **)&pages);
-		if (result != STORE_OK)
-			return result;
-		__atomic_store_n(&z->directory[directory_index], pages,
-				 __ATOMIC_RELEASE);
+	if (page < ZSTORE_DIRECT_SLOT_FRAMES) {
+		where = &z->slot_frames[page];
+	} else {
+		uint64_t beyond = page - ZSTORE_DIRECT_SLOT_FRAMES;
+		uint64_t directory_index = beyond / ZSTORE_POINTERS_PER_FRAME;
+		struct zstore_slot **pages = z->directory[directory_index];
+
+		if (!pages) {
+			result = zstore_metadata_frame(z, (void **)&pages);
+			if (result != STORE_OK)
+				return result;
+			__atomic_store_n(&z->directory[directory_index], pages,
+					 __ATOMIC_RELEASE);
+		}
+		where = &pages[beyond % ZSTORE_POINTERS_PER_FRAME];
 	}
 	result = zstore_metadata_frame(z, (void **)&slots);
 	if (result != STORE_OK)
@@ -43,8 +51,7 @@ static int zstore_slots_grow(struct zstore *z)
 		slots[i].next_free = z->slot_free;
 		z->slot_free = index;
 	}
-	__atomic_store_n(&pages[page % ZSTORE_POINTERS_PER_FRAME], slots,
-			 __ATOMIC_RELEASE);
+	__atomic_store_n(where, slots, __ATOMIC_RELEASE);
 	__atomic_store_n(&z->slots_created, first + ZSTORE_SLOTS_PER_FRAME,
 			 __ATOMIC_RELEASE);
 	return STORE_OK;

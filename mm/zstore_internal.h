@@ -10,7 +10,10 @@
  * compacted. Each class picks the zspage size (1..4 frames) that wastes the
  * least, and classes with the same (frames, objects) per zspage are merged,
  * as zsmalloc does, so fewer half-empty zspages exist. Objects start at
- * multiples of 16 inside a zspage, so a header never spans a frame.
+ * multiples of 16 inside a zspage, so a header never spans a frame. The
+ * objects of a class with few live ones go to mixed zspages instead
+ * (mm/zstore_mixed.c), packed end to end whatever their size; a put of a
+ * whole page takes a frame of its own (mm/zstore_adopt.c).
  *
  * Handles. bits 0..29 slot index (0 never used), bits 30..41 the slot's
  * generation (bumped at every free), bits 42..49 a check value mixing index,
@@ -37,6 +40,13 @@
 #define ZSTORE_FRAME_SIZE		4096u
 #define ZSTORE_CLASS_STEP		16u
 #define ZSTORE_CLASS_COUNT		(ZSTORE_FRAME_SIZE / ZSTORE_CLASS_STEP)
+/* The tag's class field of an object in a mixed zspage (mm/zstore_mixed.c) */
+#define ZSTORE_CLASS_MIXED		ZSTORE_CLASS_COUNT
+#define ZSTORE_MIXED_FRAMES		4u
+#define ZSTORE_MIXED_GRANULES		(ZSTORE_MIXED_FRAMES * ZSTORE_FRAME_SIZE / ZSTORE_CLASS_STEP)
+/* A size class packs its own zspages once this many of its zspages' worth
+ * of objects are live; below, its objects go to mixed zspages. */
+#define ZSTORE_MIXED_ZSPAGES		8u
 #define ZSTORE_HEADER_SIZE		4u
 #define ZSTORE_ZSPAGE_FRAMES_MAX	4u
 #define ZSTORE_ZSPAGE_OBJECTS_MAX	256u
@@ -47,6 +57,9 @@
 #define ZSTORE_SLOTS_PER_FRAME		(ZSTORE_FRAME_SIZE / sizeof(struct zstore_slot))
 #define ZSTORE_POINTERS_PER_FRAME	(ZSTORE_FRAME_SIZE / sizeof(void *))
 #define ZSTORE_DIRECTORY_FRAMES		160u
+/* Slot frames the header points to itself, before the directory's: a store
+ * of up to 4095 objects needs no directory frame. */
+#define ZSTORE_DIRECT_SLOT_FRAMES	16u
 #define ZSTORE_CLASSES_PER_FRAME	(ZSTORE_FRAME_SIZE / sizeof(struct zstore_class))
 #define ZSTORE_CLASS_FRAMES		8u
 #define ZSTORE_OBJECT_NONE		0xffffu	/* ends a zspage's free list */
@@ -64,18 +77,26 @@ _Static_assert(ZSTORE_INDEX_BITS + ZSTORE_GENERATION_BITS + ZSTORE_CHECK_BITS ==
 
 /*
  * A slot's tag, read without a lock by handle checks and written with
- * atomics: generation bits 0..11, class 12..19, state 20..21, pins 22..31.
+ * atomics: generation bits 0..11, class 12..20 (ZSTORE_CLASS_MIXED included),
+ * state 21..22, pins 23..31.
  */
 #define ZSTORE_TAG_CLASS_SHIFT	12u
-#define ZSTORE_TAG_STATE_SHIFT	20u
-#define ZSTORE_TAG_PINS_SHIFT	22u
-#define ZSTORE_TAG_PINS_MAX	1023u
+#define ZSTORE_TAG_CLASS_MASK	0x1ffu
+#define ZSTORE_TAG_STATE_SHIFT	21u
+#define ZSTORE_TAG_PINS_SHIFT	23u
+#define ZSTORE_TAG_PINS_MAX	511u
 
 enum zstore_slot_state {
 	ZSTORE_SLOT_FREE     = 0,
 	ZSTORE_SLOT_RESERVED = 1,	/* taken by a put that has not finished */
 	ZSTORE_SLOT_LIVE     = 2,
-	ZSTORE_SLOT_ADOPTED  = 3,	/* a whole page kept without a copy */
+	ZSTORE_SLOT_ADOPTED  = 3,	/* a whole page in a frame of its own */
+};
+
+/* The `object` field of a ZSTORE_SLOT_ADOPTED slot: whose frame it is. */
+enum zstore_whole_kind {
+	ZSTORE_WHOLE_ADOPTED = 0,	/* the caller's, taken by adopt_page */
+	ZSTORE_WHOLE_COPIED  = 1,	/* the store's: a put of 4096 bytes */
 };
 
 struct zstore_zspage;
@@ -97,7 +118,9 @@ struct zstore_slot {
 
 /*
  * A zspage: 1..4 frames packed with objects of one class. Protected by its
- * class's lock. The objects below `fresh` have a header word: a live one
+ * class's lock. In a mixed zspage (mm/zstore_mixed.c) "objects" are 16-byte
+ * granules: in_use counts live granules, fresh is the next unused granule,
+ * and a dead object's header holds its granule count instead. The objects below `fresh` have a header word: a live one
  * holds ZSTORE_HEADER_LIVE | its slot's index, a freed one the index of the
  * next freed object (the free list lives in the objects themselves, so a
  * descriptor fits 64 bytes). Objects from `fresh` on were never used.
@@ -118,17 +141,24 @@ struct zstore_class {
 	 * fields of every slot whose tag names this class. */
 	struct spinlock lock;
 	uint16_t size;			/* bytes per object, header included */
-	uint16_t objects_per_zspage;
+	uint16_t objects_per_zspage;	/* granules, in the mixed class */
 	uint8_t frames_per_zspage;
-	uint8_t index;			/* the tag's class field */
 	bool headerless;		/* one object per zspage: no header */
+	bool mixed;			/* the mixed class: objects of any size */
+	uint16_t index;			/* the tag's class field */
 	struct zstore_zspage *groups[ZSTORE_GROUPS];
+	/* Mixed class: the zspages puts append to, the open one and the one
+	 * opened before it, kept while its room may take a smaller object. */
+	struct zstore_zspage *open, *spare;
 	uint64_t zspages;
-	uint64_t objects;
+	uint64_t objects;		/* live granules, in the mixed class */
+	/* Live objects of this size wherever they are (here or in mixed
+	 * zspages); atomic, read without the lock to pick the place. */
+	uint64_t demand;
 };
 
 _Static_assert(sizeof(struct zstore_zspage) <= ZSTORE_CHUNK_SIZE, "zspage chunk");
-_Static_assert(ZSTORE_CLASSES_PER_FRAME * ZSTORE_CLASS_FRAMES >= ZSTORE_CLASS_COUNT,
+_Static_assert(ZSTORE_CLASSES_PER_FRAME * ZSTORE_CLASS_FRAMES >= ZSTORE_CLASS_COUNT + 1,
 	       "class frames");
 _Static_assert(sizeof(struct zstore_slot) == 16, "slot size");
 
@@ -154,6 +184,15 @@ struct zstore {
 	uint64_t pages_stored, bytes_stored, puts, frees, refusals;
 	uint64_t bad_handles, compactions, objects_moved, frames_compacted;
 	uint64_t pages_adopted;
+	uint64_t pages_whole;		/* slots in ZSTORE_SLOT_ADOPTED, both kinds */
+
+	/* Automatic compaction, atomics: the threshold (percent), whether a
+	 * free asked for a run since the last one, the waste that run left
+	 * (bytes), and the counters of requests and of runs that answered. */
+	uint32_t compact_threshold;
+	uint32_t compact_pending;
+	uint64_t compact_waste_after;
+	uint64_t compaction_requests, compactions_auto;
 
 	/* Protects meta_free and meta_frames (the chunk allocator). Taken
 	 * inside a class lock, never the other way round. */
@@ -166,11 +205,12 @@ struct zstore {
 	struct spinlock slot_lock;
 	uint64_t slot_free;
 	uint64_t slots_created;
+	struct zstore_slot *slot_frames[ZSTORE_DIRECT_SLOT_FRAMES];
 	struct zstore_slot **directory[ZSTORE_DIRECTORY_FRAMES];
 
 	/* Filled at creation, read-only afterwards; merged classes share one.
 	 * The descriptors themselves fill class_frames in order. */
-	struct zstore_class *classes[ZSTORE_CLASS_COUNT];
+	struct zstore_class *classes[ZSTORE_CLASS_COUNT + 1];	/* + mixed */
 	struct zstore_class *class_frames[ZSTORE_CLASS_FRAMES];
 	unsigned class_descriptors;
 };
@@ -221,7 +261,7 @@ static inline unsigned zstore_tag_generation(uint32_t tag)
 
 static inline unsigned zstore_tag_class(uint32_t tag)
 {
-	return (tag >> ZSTORE_TAG_CLASS_SHIFT) & 0xff;
+	return (tag >> ZSTORE_TAG_CLASS_SHIFT) & ZSTORE_TAG_CLASS_MASK;
 }
 
 static inline unsigned zstore_tag_state(uint32_t tag)
@@ -244,17 +284,23 @@ static inline void zstore_tag_write(struct zstore_slot *slot, uint32_t tag)
 	__atomic_store_n(&slot->tag, tag, __ATOMIC_RELEASE);
 }
 
-/* The slot of an index below slots_created (its page exists). */
+/* The slot of an index below slots_created (its page exists): the first
+ * slot frames hang from the header, the others from directory frames. */
 static inline struct zstore_slot *zstore_slot_at(struct zstore *z, uint64_t index)
 {
 	uint64_t page = index / ZSTORE_SLOTS_PER_FRAME;
 	struct zstore_slot **pages;
 	struct zstore_slot *slots;
 
-	pages = __atomic_load_n(&z->directory[page / ZSTORE_POINTERS_PER_FRAME],
-				__ATOMIC_ACQUIRE);
-	slots = __atomic_load_n(&pages[page % ZSTORE_POINTERS_PER_FRAME],
-				__ATOMIC_ACQUIRE);
+	if (page < ZSTORE_DIRECT_SLOT_FRAMES) {
+		slots = __atomic_load_n(&z->slot_frames[page], __ATOMIC_ACQUIRE);
+	} else {
+		page -= ZSTORE_DIRECT_SLOT_FRAMES;
+		pages = __atomic_load_n(&z->directory[page / ZSTORE_POINTERS_PER_FRAME],
+					__ATOMIC_ACQUIRE);
+		slots = __atomic_load_n(&pages[page % ZSTORE_POINTERS_PER_FRAME],
+					__ATOMIC_ACQUIRE);
+	}
 	return &slots[index % ZSTORE_SLOTS_PER_FRAME];
 }
 
@@ -399,21 +445,23 @@ int zstore_handle_lock(struct zstore *z, store_handle_t handle,
 
 void zstore_list_remove(struct zstore_class *class,
 			struct zstore_zspage *zspage);
-void zstore_zspage_release(struct zstore *z, struct zstore_class *class,
-			   struct zstore_zspage *zspage);
-void zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
-			   struct zstore_zspage *zspage);
+unsigned zstore_zspage_release(struct zstore *z, struct zstore_class *class,
+			       struct zstore_zspage *zspage);
+unsigned zstore_zspage_regroup(struct zstore *z, struct zstore_class *class,
+			       struct zstore_zspage *zspage);
 unsigned zstore_object_take(struct zstore_class *class,
 			    struct zstore_zspage *zspage);
 void zstore_object_drop(struct zstore_class *class,
 			struct zstore_zspage *zspage, unsigned object,
-			uint64_t slot_index);
+			uint64_t slot_index, size_t length);
 int zstore_classes_create(struct zstore *z);
 int zstore_class_take(struct zstore *z, struct zstore_class *class,
 		      struct zstore_zspage **zspage_out, unsigned *object);
 void zstore_class_drop(struct zstore *z, struct zstore_class *class,
 		       struct zstore_zspage *zspage, unsigned object,
-		       uint64_t slot_index);
+		       uint64_t slot_index, size_t length);
+int zstore_zspage_create(struct zstore *z, struct zstore_class *class,
+			 struct zstore_zspage **out);
 int zstore_head_put(struct zstore *z, const void *data,
 		    struct zstore_zspage **head);
 void zstore_head_free(struct zstore *z, struct zstore_zspage *head);
@@ -424,9 +472,34 @@ void zstore_object_read(const struct zstore_class *class,
 void zstore_object_wipe(const struct zstore_class *class,
 			const struct zstore_slot *slot);
 
+/* ---- mixed zspages (mm/zstore_mixed.c) ---------------------------------- */
+
+/* Bytes an object of length takes in a zspage before its header: the whole
+ * object, or for one longer than a frame its tail and the head's address. */
+static inline size_t zstore_stored_length(size_t length)
+{
+	return zstore_oversize(length) ?
+	       length - ZSTORE_FRAME_SIZE + sizeof(struct zstore_zspage *) : length;
+}
+
+/* Granules (16 bytes) an object of length takes in a mixed zspage. */
+static inline unsigned zstore_mixed_granules(size_t length)
+{
+	return (unsigned)((zstore_stored_length(length) + ZSTORE_HEADER_SIZE +
+			   ZSTORE_CLASS_STEP - 1) / ZSTORE_CLASS_STEP);
+}
+
+int zstore_object_place(struct zstore *z, size_t length,
+			struct zstore_class **class_out, unsigned long *flags,
+			struct zstore_zspage **zspage, unsigned *object);
+void zstore_demand_count(struct zstore *z, size_t length, int delta);
+bool zstore_mixed_compact_step(struct zstore *z, struct zstore_class *mixed,
+			       int64_t *released);
+
 /* ---- adopted pages (mm/zstore_adopt.c) ---------------------------------- */
 
 int zstore_adopt_page(struct store *store, void *page, store_handle_t *handle);
+int zstore_raw_put(struct zstore *z, const void *data, store_handle_t *handle);
 int zstore_release_page(struct store *store, store_handle_t handle,
 			void **page);
 void zstore_adopted_drop(struct zstore *z, struct zstore_slot *slot,
@@ -437,5 +510,9 @@ void zstore_adopted_release_all(struct zstore *z);
 /* ---- compaction (mm/zstore_compact.c) ------------------------------------ */
 
 size_t zstore_compact(struct store *store);
+bool zstore_compact_wanted(struct store *store);
+int zstore_set_compact_threshold(struct store *store, unsigned percent);
+uint64_t zstore_wasted_bytes(struct zstore *z);
+void zstore_compact_check(struct zstore *z);
 
 #endif

@@ -5,6 +5,8 @@
  * store's is (mm/region_boot.c): release gives the same frame back with its
  * bytes, free and destroy return it to the frame allocator (the free frame
  * count comes back), and the default store takes one and gives it back.
+ * The background compaction thread answers a store past its waste
+ * threshold and leaves every object intact.
  */
 #include <stdint.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "mm/frame.h"
 #include "mm/store.h"
 #include "mm/zstore.h"
+#include "kernel/sched/sched.h"
 
 static void *zstore_test_page_alloc(void *context)
 {
@@ -114,4 +117,93 @@ KTEST(zstore, default_store_adopts_and_releases_a_frame)
 	KTEST_EXPECT_EQ(t, after.pages_adopted, before.pages_adopted);
 	/* the caller's again: the slot table it may have grown stays */
 	frame_free(virt_to_phys(back));
+}
+
+/* The frame allocator's provider, counting its frames in *context (a
+ * thread's stack may keep a page-table frame, so the free frame count is
+ * not the measure of what the store gave back). */
+static void *zstore_test_counted_alloc(void *context)
+{
+	void *page = zstore_test_page_alloc(NULL);
+
+	if (page)
+		__atomic_add_fetch((int64_t *)context, 1, __ATOMIC_RELAXED);
+	return page;
+}
+
+static void zstore_test_counted_free(void *context, void *page)
+{
+	__atomic_sub_fetch((int64_t *)context, 1, __ATOMIC_RELAXED);
+	zstore_test_page_free(NULL, page);
+}
+
+/* Objects of the compaction ktest: length and seed of each. */
+#define ZSTORE_TEST_OBJECTS 600u
+
+static unsigned zstore_test_length(unsigned i)
+{
+	return 1 + (i * 2654435761u) % 3000;
+}
+
+static void zstore_test_fill(uint8_t *buffer, unsigned length, unsigned seed)
+{
+	for (unsigned i = 0; i < length; i++)
+		buffer[i] = (uint8_t)(i * 7 + seed * 31 + (i >> 8));
+}
+
+/*
+ * The background compaction thread (mm/store_compactd.c) on a store of the
+ * kernel's frames: frees past the waste threshold ask, the thread answers
+ * within a few of its intervals, frames come back, and every object left
+ * reads back intact. Then the thread stops and the store goes.
+ */
+KTEST(zstore, background_compaction_answers_the_waste_threshold)
+{
+	static store_handle_t handles[ZSTORE_TEST_OBJECTS];
+	static uint8_t buffer[STORE_OBJECT_MAX], expect[STORE_OBJECT_MAX];
+	static int64_t frames_live;
+	struct zstore_config config = {
+		.name = "ktest-compactd",
+		.provider = { zstore_test_counted_alloc, zstore_test_counted_free,
+			      &frames_live },
+		.frame_limit = 4096,
+		.compact_threshold = 20,
+	};
+	struct store *store = zstore_create(&config);
+	struct store_stats before, after;
+	unsigned bad = 0, waited = 0;
+
+	KTEST_ASSERT(t, store != NULL);
+	for (unsigned i = 0; i < ZSTORE_TEST_OBJECTS; i++) {
+		zstore_test_fill(buffer, zstore_test_length(i), i);
+		KTEST_ASSERT(t, store_put(store, buffer, zstore_test_length(i),
+					  &handles[i]) == STORE_OK);
+	}
+	KTEST_EXPECT_EQ(t, store_compactd_start(store), STORE_OK);
+	for (unsigned i = 0; i < ZSTORE_TEST_OBJECTS; i++)
+		if (i % 4 != 0)
+			KTEST_EXPECT_EQ(t, store_free(store, handles[i]), STORE_OK);
+	store_stats(store, &before);
+	KTEST_EXPECT(t, before.compaction_requests >= 1);
+	while (store_compact_wanted(store) && waited < 50) {
+		thread_sleep_ms(STORE_COMPACTD_INTERVAL_MS);
+		waited++;
+	}
+	store_compactd_stop(store);
+	store_stats(store, &after);
+	KTEST_EXPECT(t, !store_compact_wanted(store));
+	KTEST_EXPECT(t, after.compactions_auto >= 1);
+	KTEST_EXPECT(t, after.frames_used < before.frames_used);
+	for (unsigned i = 0; i < ZSTORE_TEST_OBJECTS; i += 4) {
+		size_t length = 0;
+
+		zstore_test_fill(expect, zstore_test_length(i), i);
+		bad += store_read(store, handles[i], buffer, sizeof(buffer),
+				  &length) != STORE_OK ||
+		       length != zstore_test_length(i) ||
+		       memcmp(buffer, expect, length) != 0;
+	}
+	KTEST_EXPECT_EQ(t, bad, 0);
+	store_destroy(store);
+	KTEST_EXPECT_EQ(t, frames_live, 0);
 }

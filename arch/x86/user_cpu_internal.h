@@ -18,6 +18,11 @@ void user_fpu_save(void);
  * as well. */
 void user_return_prepare(struct trap_frame *frame);
 
+/* A system call's frame keeps its number in error_code (for a restart);
+ * this value there says there is no call to restart (rt_sigreturn put
+ * back interrupted state, or the frame is a new thread's first). */
+#define USER_SYSCALL_NONE (~0ull)
+
 /* The user frame of the calling thread's current entry from user mode:
  * every entry (SYSCALL, interrupt, exception) builds it at the top of the
  * thread's kernel stack. */

@@ -51,7 +51,8 @@ struct signal_info {
 	int32_t signo, errno_value, code, pad;
 	int32_t pid;
 	uint32_t uid;
-	uint8_t rest[128 - 24];
+	int32_t status;			/* SIGCHLD's si_status */
+	uint8_t rest[128 - 28];
 };
 
 struct signal_frame {
@@ -107,6 +108,7 @@ int user_signal_push(const struct user_signal_delivery *delivery)
 	signal.info.signo = delivery->signal;
 	signal.info.code = delivery->code;
 	signal.info.pid = delivery->sender_pid;
+	signal.info.status = delivery->status;
 	if (user_copy_to(fpu_at, fpu, sizeof(fpu)) ||
 	    user_copy_to(frame_at, &signal, sizeof(signal)))
 		return -USER_EFAULT;
@@ -148,6 +150,9 @@ int user_signal_return(uint64_t *blocked, uint64_t *rax)
 			(c->eflags & USER_RFLAGS_MASK) | RFLAGS_IF | RFLAGS_FIXED;
 	frame->cs = USER_CODE;
 	frame->ss = USER_DATA;
+	/* The interrupted state is back: nothing here to restart, whatever
+	 * its rax says (Linux clears orig_ax the same way). */
+	frame->error_code = USER_SYSCALL_NONE;
 	*blocked = ucontext.sigmask;
 	*rax = c->rax;
 	return 0;

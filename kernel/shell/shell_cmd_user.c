@@ -101,8 +101,12 @@ int shell_cmd_ps(int argc, char **argv)
 		return shell_usage_of("ps");
 	unsigned count = process_snapshot(processes, 16);
 	for (unsigned i = 0; i < count && i < 16; i++)
-		printk("process pid=%d name=%s scheme=%s\n", processes[i].pid,
-		       processes[i].name, processes[i].scheme);
+		printk("process pid=%d name=%s scheme=%s clear=%u/%u "
+		       "sealed=%llu faults=%llu\n", processes[i].pid,
+		       processes[i].name, processes[i].scheme,
+		       processes[i].clear_pages, processes[i].clear_limit,
+		       (unsigned long long)processes[i].sealed_pages,
+		       (unsigned long long)processes[i].faults);
 	printk("processes: %u\n", count);
 	return SHELL_OK;
 }

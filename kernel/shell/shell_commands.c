@@ -33,7 +33,8 @@ const struct shell_command shell_commands[] = {
 	{ "exec", "[scheme=S] [clear=N|P%] PROGRAM [ARGS...]",
 	  "run a program of the initramfs, its memory under a scheme",
 	  shell_cmd_exec },
-	{ "ps", "", "the processes running: pid, name, scheme", shell_cmd_ps },
+	{ "ps", "", "the processes running: pid, name, scheme, clear pages "
+	  "of the budget, sealed pages, faults", shell_cmd_ps },
 	{ "cpus", "", "each CPU: APIC id, state, ticks, idle share, and those not up",
 	  shell_cmd_cpus },
 	{ "run", "demo [pages=N] [limit=N] [accesses=N] [writes=PCT] [seed=N] "

@@ -1,7 +1,8 @@
 /*
  * Open files of a process: the console (stdin, stdout, stderr), read-only
- * files of the initramfs, pipes (pipe.h) and the RAM file system at /tmp
- * (tmpfs.h). Descriptors index a per-process table of shared open-file
+ * files of the initramfs, pipes (pipe.h), the RAM file system at /tmp
+ * (tmpfs.h) and /dev/null and /dev/zero (device.h). Descriptors index a
+ * per-process table of shared open-file
  * records (dup shares one: offset included, as POSIX says; after fork the
  * parent's and the child's tables name the same records).
  *
@@ -39,6 +40,7 @@ enum file_kind {
 	FILE_INITRAMFS,		/* a regular file or directory, read-only */
 	FILE_PIPE,		/* one end of a pipe (pipe.h) */
 	FILE_TMPFS,		/* a file or directory under /tmp (tmpfs.h) */
+	FILE_DEVICE,		/* /dev/null or /dev/zero (device.h) */
 };
 
 struct file {
@@ -54,6 +56,7 @@ struct file {
 	struct mutex lock;	/* protects offset */
 	uint64_t offset;
 	uint64_t inode;		/* a number stable for the file */
+	uint32_t rdev;		/* FILE_DEVICE: which (device.h) */
 	struct pipe *pipe;	/* FILE_PIPE: the end's pipe */
 	struct tmpfs_node *node;	/* FILE_TMPFS: the file (one open of it) */
 	char path[USER_PATH_MAX];	/* directories: their absolute form */

@@ -91,7 +91,8 @@ void pipe_end_close(struct pipe *pipe, bool write_end)
 }
 
 /* Whether the calling process has a signal to act on: its wait ends
- * (-EINTR) so that it can (kernel threads, the ktests', never do). */
+ * (-ERESTARTSYS: restarted after an SA_RESTART handler, else -EINTR) so
+ * that it can (kernel threads, the ktests', never do). */
 static bool pipe_interrupted(void)
 {
 	struct process *process = process_current();
@@ -154,8 +155,9 @@ long pipe_read(struct pipe *pipe, struct file_buffer buffer, uint64_t length,
 		size_t got = pipe_take(pipe, bounce, want,
 				       !nonblocking && done == 0, &ended);
 		if (got == 0) {	/* at its end, would wait, or a signal */
-			result = ended ? 0 : nonblocking || done ? -USER_EAGAIN
-								: -USER_EINTR;
+			result = ended ? 0
+				 : nonblocking || done ? -USER_EAGAIN
+				 : -USER_ERESTARTSYS;
 			break;
 		}
 		if (file_buffer_to(buffer, done, bounce, got)) {
@@ -191,7 +193,7 @@ static size_t pipe_put(struct pipe *pipe, const uint8_t *bounce, size_t step,
 				break;
 			}
 			if (pipe_interrupted()) {
-				*result = -USER_EINTR;
+				*result = -USER_ERESTARTSYS;
 				break;
 			}
 			wait_sleep_locked(&pipe->queue, &flags);

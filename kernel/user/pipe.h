@@ -38,11 +38,13 @@ int pipe_create(struct file **read_end, struct file **write_end);
 void pipe_end_close(struct pipe *pipe, bool write_end);
 
 /* Reads up to length bytes into buffer: how many (0 at the end of the
- * stream), -EAGAIN (nonblocking, nothing yet), or -EFAULT. */
+ * stream), -EAGAIN (nonblocking, nothing yet), -EFAULT, or -ERESTARTSYS
+ * (a user process's signal ended the wait before any byte came). */
 long pipe_read(struct pipe *pipe, struct file_buffer buffer, uint64_t length,
 	       bool nonblocking);
-/* Writes length bytes from buffer: how many (short only when nonblocking
- * or on a fault after some went), -EPIPE (no reader), -EAGAIN, -EFAULT. */
+/* Writes length bytes from buffer: how many (short only when nonblocking,
+ * on a fault or a signal after some went), -EPIPE (no reader), -EAGAIN,
+ * -EFAULT, -ERESTARTSYS (a signal before any byte went). */
 long pipe_write(struct pipe *pipe, struct file_buffer buffer, uint64_t length,
 		bool nonblocking);
 

@@ -143,6 +143,12 @@ unsigned process_snapshot(struct process_info *out, unsigned max)
 			memcpy(out[count].scheme, process->memory.scheme,
 			       sizeof(out[count].scheme));
 			process_info_counters(&out[count], &process->memory.group);
+			out[count].clear_pages = __atomic_load_n(
+				&process->memory.share.set.resident,
+				__ATOMIC_RELAXED);
+			out[count].clear_limit = __atomic_load_n(
+				&process->memory.share.set.limit,
+				__ATOMIC_RELAXED);
 		}
 		count++;
 	}
@@ -269,8 +275,11 @@ void process_record_init(struct process *process)
 {
 	memset(process, 0, sizeof(*process));
 	process->spawned_ns = time_uptime_ns();
+	process->umask = 022;
 	wait_queue_init(&process->child_queue, "process_children");
 	wait_queue_init(&process->signal_queue, "process_signals");
+	wait_queue_init(&process->vfork_queue, "process_vfork");
+	spin_init(&process->signal_lock, "process_signal_origins");
 }
 
 int process_spawn(const struct process_config *config, struct process **out)

@@ -19,7 +19,8 @@
  * link and the ended flag's changes. Other fields are written by the
  * process's own thread while it runs (signals_pending: atomically, by
  * anyone), and read by its waiter after it ended. Order: process_table_lock
- * or process_tree_lock (never both), then a wait queue's lock.
+ * or process_tree_lock (never both), then a process's signal_lock, then a
+ * wait queue's lock.
  */
 #ifndef VEIL_KERNEL_USER_PROCESS_H
 #define VEIL_KERNEL_USER_PROCESS_H
@@ -85,6 +86,17 @@ struct process_signal_action {
 };
 #define PROCESS_SIGNALS 64
 
+/* Where a pending signal came from, for its handler's siginfo. */
+struct process_signal_origin {
+	int code;	/* si_code: PROCESS_SI_USER, PROCESS_SI_TKILL, CLD_* */
+	int pid;	/* the sender (the child that ended, for SIGCHLD) */
+	int status;	/* SIGCHLD: the exit code, or the ending signal */
+};
+#define PROCESS_SI_USER 0	/* kill, or the kernel on a process's behalf */
+#define PROCESS_SI_TKILL (-6)	/* tkill, tgkill */
+#define PROCESS_CLD_EXITED 1
+#define PROCESS_CLD_KILLED 2
+
 /* stdin's bytes when the spawner gave them (else the console). */
 struct process_input {
 	const char *bytes;
@@ -101,6 +113,9 @@ struct process {
 	/* The working directory's absolute form (user_path.h); "" is "/".
 	 * Written by chdir and fchdir, read by path resolution. */
 	char cwd[USER_PATH_MAX];
+	uint32_t umask;			/* umask(2): cleared from new files'
+					 * modes; 022 at spawn, kept by fork
+					 * and execve */
 	process_output_fn output;
 	void *output_context;
 	struct process_input input;
@@ -130,8 +145,13 @@ struct process {
 	/* Woken when a child ends; child_ends counts the ends (atomic). */
 	struct wait_queue child_queue;
 	uint64_t child_ends;
-	/* Signals sent and not yet acted on, bit n-1 for n (atomic). */
+	/* Signals sent and not yet acted on, bit n-1 for n (atomic: read
+	 * without a lock; set and cleared under signal_lock). */
 	uint64_t signals_pending;
+	/* Protects signal_origins and the setting and clearing of
+	 * signals_pending's bits, so a handler's siginfo is its sender's. */
+	struct spinlock signal_lock;
+	struct process_signal_origin signal_origins[PROCESS_SIGNALS];
 	/* rt_sigsuspend's caller's mask, restored once a signal was acted on
 	 * (valid when mask_saved). */
 	uint64_t saved_mask;
@@ -140,6 +160,12 @@ struct process {
 	uint64_t altstack_sp, altstack_size;
 	/* rt_sigsuspend sleeps here (a signal's wait_cancel wakes it). */
 	struct wait_queue signal_queue;
+	/* vfork: set in the child while its parent is suspended, cleared
+	 * (release) when it calls execve or ends; the parent waits on
+	 * vfork_queue, in the child's record (which lives until the parent
+	 * reaps it). */
+	bool vfork_pending;
+	struct wait_queue vfork_queue;
 	/* A fork child's first user state, until its thread takes it. */
 	struct user_thread_context *start_context;
 };
@@ -158,6 +184,9 @@ struct process_info {
 	char scheme[64];
 	/* Its memory now (region_group counters, read as they change). */
 	uint64_t faults, seals, sealed_pages;
+	/* Its clear set now: pages present over all its mappings, and the
+	 * budget (read as they change, without the share's lock). */
+	uint32_t clear_pages, clear_limit;
 };
 /* Fills up to max entries; returns how many processes there are. */
 unsigned process_snapshot(struct process_info *out, unsigned max);
@@ -204,9 +233,14 @@ unsigned process_count(void);
  * made pending and the target woken from any wait, so it acts (ends, or
  * runs the handler) at its next return towards user mode. */
 int process_signal_send(int pid, int signal);
+/* The same with the siginfo code the handler sees (PROCESS_SI_USER from
+ * kill, PROCESS_SI_TKILL from tkill and tgkill); the sender is the
+ * calling process (pid 0 from a kernel thread). */
+int process_signal_send_code(int pid, int signal, int code);
 /* Whether process has a signal pending that is not blocked: a blocking
  * call of its thread (wait4, nanosleep, a pipe read) stops waiting and
- * returns -EINTR when so (the process then ends on its way out). */
+ * returns -EINTR when so, or -ERESTARTSYS for a call that SA_RESTART
+ * restarts (user_errno.h); the signal is acted on on its way out. */
 bool process_signal_pending(const struct process *process);
 
 /* Checks user_scheme= once the transforms are registered (at boot, after

@@ -297,5 +297,7 @@ long process_exec(uint64_t path, uint64_t argv, uint64_t envp)
 			  result);
 		process_exit(PROCESS_SIGNAL_SEGV);
 	}
+	/* The new program runs: a vfork parent goes on, as on Linux. */
+	process_vfork_release(process);
 	user_enter(entry, stack_pointer);
 }

@@ -4,7 +4,9 @@
  * its descriptors share the parent's open files (file_table_copy); its
  * signal actions and mask are the parent's; its thread resumes the
  * parent's user state at the system call, with the call returning 0, on
- * a stack of the caller's choice for clone with a stack argument. Its
+ * a stack of the caller's choice for clone with a stack argument. vfork
+ * (and clone's CLONE_VFORK) suspends the parent until the child execs or
+ * ends, as Linux does. Its
  * thread id fields (set_tid_address, set_robust_list) start empty.
  */
 #include <stdint.h>
@@ -62,6 +64,7 @@ static void process_fork_copy_fields(struct process *child,
 	child->altstack_sp = parent->altstack_sp;
 	child->altstack_size = parent->altstack_size;
 	memcpy(child->cwd, parent->cwd, sizeof(child->cwd));
+	child->umask = parent->umask;
 }
 
 /* The child's space, memory (a copy-on-write copy), descriptors and
@@ -84,8 +87,33 @@ static int process_fork_setup(struct process *child, struct process *parent)
 	return result;
 }
 
+void process_vfork_release(struct process *process)
+{
+	if (!__atomic_load_n(&process->vfork_pending, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&process->vfork_pending, false, __ATOMIC_RELEASE);
+	wake_up_all(&process->vfork_queue);
+}
+
+/* Whether parent has SIGKILL pending (it ends on its way out). */
+static bool process_vfork_killed(const struct process *parent)
+{
+	return __atomic_load_n(&parent->signals_pending, __ATOMIC_ACQUIRE) &
+	       (1ull << (PROCESS_SIGNAL_KILL - 1));
+}
+
+/* vfork's suspension: until child has exec'd or ended, or SIGKILL ends
+ * parent (killable, as Linux's: other signals wait). child's record
+ * lives on meanwhile (only parent can reap it, and it is busy here). */
+static void process_vfork_wait(struct process *parent, struct process *child)
+{
+	wait_event(&child->vfork_queue,
+		   !__atomic_load_n(&child->vfork_pending, __ATOMIC_ACQUIRE) ||
+		   process_vfork_killed(parent));
+}
+
 long process_fork(uint64_t stack_pointer, uint64_t child_tid,
-		  uint64_t clear_tid)
+		  uint64_t clear_tid, bool vfork)
 {
 	struct process *parent = process_current();
 
@@ -97,6 +125,7 @@ long process_fork(uint64_t stack_pointer, uint64_t child_tid,
 	process_fork_copy_fields(child, parent);
 	child->set_child_tid = child_tid;
 	child->tid_address = clear_tid;
+	child->vfork_pending = vfork;
 	int result = process_register(child);
 	if (result == 0)
 		result = process_fork_setup(child, parent);
@@ -122,5 +151,7 @@ long process_fork(uint64_t stack_pointer, uint64_t child_tid,
 		process_free(child);
 		return -USER_EAGAIN;
 	}
+	if (vfork)
+		process_vfork_wait(parent, child);
 	return pid;
 }

@@ -67,11 +67,14 @@ KTEST(user_process, calls_without_children_answer_as_linux_does)
 	KTEST_EXPECT(t, process_test_run(t, "alone") >= 25);
 }
 
-/* The whole program: fork, vfork, clone, execve, wait4 statuses, kills
- * of sleeping, spinning and waiting children, an orphan the kernel
- * reaps; run twice, the second run must give back every frame (the first
- * makes the page tables of the kernel stack slots its threads use). */
-KTEST(user_process, fork_exec_wait_kill_give_everything_back)
+/* The whole program: fork, vfork (the parent suspended until the child
+ * ends or execs), clone, execve, wait4 statuses, kills of sleeping,
+ * spinning and waiting children, an orphan the kernel reaps, SA_RESTART
+ * and siginfo's sender; run twice, the second run must give back every
+ * frame (the first makes the page tables of the kernel stack slots its
+ * threads use). Its children sleep on purpose (signals sent after a
+ * delay): a longer limit than the default. */
+KTEST_SLOW(user_process, fork_exec_wait_kill_give_everything_back, 30000)
 {
 	process_test_run(t, NULL);
 	uint64_t before = user_test_free_frames();

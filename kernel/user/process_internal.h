@@ -49,7 +49,8 @@ void process_tree_forget(struct process *child);
 void process_tree_exit(struct process *process);
 /* wait4's core for the calling process (pid as wait4's; options
  * WNOHANG = 1): the pid reaped, 0 (WNOHANG, nothing ended), -ECHILD, or
- * -EINTR (a signal). *wait_status gets the status. Before the reap,
+ * -ERESTARTSYS (a signal: -EINTR, or restarted under SA_RESTART).
+ * *wait_status gets the status. Before the reap,
  * deliver(status, context) may refuse it by returning non-zero (a bad
  * user pointer): that result is returned and the child stays. */
 long process_tree_wait(int pid, bool no_hang,
@@ -66,18 +67,30 @@ unsigned process_tree_each_descendant(void (*fn)(struct process *process,
 /* Signals (process_signal.c): acts on a pending signal as the process is
  * about to return to user mode (interrupts on): ends it when fatal. */
 void process_signal_act(void);
-/* Sends signal (0..PROCESS_SIGNALS) to process, which the caller keeps
- * alive (process_table_lock or process_tree_lock held): dropped when
- * ignored or process ended; otherwise pending and its thread woken. */
-void process_signal_deliver(struct process *process, int signal);
+/* Sends signal (0..PROCESS_SIGNALS) from origin to process, which the
+ * caller keeps alive (process_table_lock or process_tree_lock held):
+ * dropped when ignored or process ended; otherwise pending (with origin,
+ * unless it was pending already) and its thread woken. */
+void process_signal_deliver(struct process *process, int signal,
+			    const struct process_signal_origin *origin);
+/* The origin of a signal the calling process sends with siginfo code
+ * code (its pid; 0 from a kernel thread). */
+struct process_signal_origin process_signal_origin_here(int code);
+
+/* vfork (process_fork.c): lets the parent of process go on if it is
+ * suspended in vfork for it. Called by process as it execs (past the
+ * point of no return) and as it ends. */
+void process_vfork_release(struct process *process);
 
 /* Fork (process_fork.c): a child of the calling process resuming its
  * user state at the current system call with result 0, on stack_pointer
  * when not 0. set_tid: where the child writes its pid in its memory (0:
- * nowhere); clear_tid: its set_tid_address. The child's pid, or -ENOMEM,
- * -EAGAIN. */
+ * nowhere); clear_tid: its set_tid_address. With vfork, the caller is
+ * suspended until the child calls execve or ends, or SIGKILL comes for
+ * the caller (other signals wait, as on Linux). The child's pid, or
+ * -ENOMEM, -EAGAIN. */
 long process_fork(uint64_t stack_pointer, uint64_t set_tid,
-		  uint64_t clear_tid);
+		  uint64_t clear_tid, bool vfork);
 
 /* execve (process_exec.c) of the calling process, with user pointers:
  * returns only on failure (-EFAULT, -E2BIG, -ENAMETOOLONG, -ENOENT,

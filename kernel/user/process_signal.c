@@ -6,15 +6,23 @@
  *
  * A signal that is not ignored is made pending (signals_pending, atomic)
  * and its target woken from any wait (wait_cancel): a blocking call that
- * tests process_signal_pending returns -EINTR (no SA_RESTART restarts),
- * and the signal is acted on as the call returns; a target running in
- * user mode acts at its next entry into the kernel (a timer interrupt at
- * the latest). One handler is entered per return to user mode; the
- * others wait for the next.
+ * tests process_signal_pending returns -EINTR, or -ERESTARTSYS when the
+ * call is one Linux restarts (pipe reads and writes, wait4, untimed futex
+ * waits): as the signal is acted on, that code becomes a restart of the
+ * call (its handler has SA_RESTART, or no handler runs) or -EINTR. A
+ * target running in user mode acts at its next entry into the kernel (a
+ * timer interrupt at the latest). One handler is entered per return to
+ * user mode; the others wait for the next.
+ *
+ * A pending signal keeps its origin (sender, siginfo code, a child's
+ * status) for the handler's siginfo; a second sending of a signal already
+ * pending is merged into the first and keeps the first's origin, as Linux
+ * keeps it for standard signals.
  *
  * Locking: a target is looked up and signalled under process_table_lock
- * (its record cannot be freed meanwhile); then its wait queue's lock
- * (wait_cancel).
+ * or process_tree_lock (its record cannot be freed meanwhile); then its
+ * signal_lock (the pending bits' changes and the origins); then its wait
+ * queue's lock (wait_cancel, after signal_lock is dropped).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,6 +43,7 @@
 #define SIGNAL_URG 23
 #define SIGNAL_WINCH 28
 #define SIGNAL_BIT(signal) (1ull << ((signal) - 1))
+#define SA_RESTART 0x10000000ull
 #define SA_ONSTACK 0x08000000ull
 #define SA_RESTORER 0x04000000ull
 #define SA_NODEFER 0x40000000ull
@@ -90,34 +99,86 @@ bool process_signal_pending(const struct process *process)
 	return process && process_signal_due(process) != 0;
 }
 
-void process_signal_deliver(struct process *process, int signal)
+void process_signal_deliver(struct process *process, int signal,
+			    const struct process_signal_origin *origin)
 {
 	if (signal == 0 || __atomic_load_n(&process->ended, __ATOMIC_ACQUIRE))
 		return;
 	if (process_signal_disposition(process, signal) == SIGNAL_DROP)
 		return;
+	unsigned long flags = spin_lock_irqsave(&process->signal_lock);
+	if (!(process->signals_pending & SIGNAL_BIT(signal)))
+		process->signal_origins[signal - 1] = *origin;
 	__atomic_or_fetch(&process->signals_pending, SIGNAL_BIT(signal),
 			  __ATOMIC_RELEASE);
+	spin_unlock_irqrestore(&process->signal_lock, flags);
 	if (process->thread)
 		wait_cancel(process->thread);	/* its wait tests again */
 }
 
-int process_signal_send(int pid, int signal)
+struct process_signal_origin process_signal_origin_here(int code)
+{
+	struct process *sender = process_current();
+	struct process_signal_origin origin = {
+		.code = code, .pid = sender ? sender->pid : 0,
+	};
+
+	return origin;
+}
+
+int process_signal_send_code(int pid, int signal, int code)
 {
 	if (signal < 0 || signal > PROCESS_SIGNALS)
 		return -USER_EINVAL;
+	struct process_signal_origin origin = process_signal_origin_here(code);
 	unsigned long flags = spin_lock_irqsave(&process_table_lock);
 	int result = -USER_ESRCH;
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
 		struct process *process = process_table[i];
 		if (process && process->pid == pid) {
-			process_signal_deliver(process, signal);
+			process_signal_deliver(process, signal, &origin);
 			result = 0;
 			break;
 		}
 	}
 	spin_unlock_irqrestore(&process_table_lock, flags);
 	return result;
+}
+
+int process_signal_send(int pid, int signal)
+{
+	return process_signal_send_code(pid, signal, PROCESS_SI_USER);
+}
+
+/* Takes signal off process's pending set: its origin. */
+static struct process_signal_origin process_signal_take(struct process *process,
+							int signal)
+{
+	unsigned long flags = spin_lock_irqsave(&process->signal_lock);
+	struct process_signal_origin origin =
+		process->signal_origins[signal - 1];
+
+	__atomic_and_fetch(&process->signals_pending, ~SIGNAL_BIT(signal),
+			   __ATOMIC_ACQ_REL);
+	spin_unlock_irqrestore(&process->signal_lock, flags);
+	return origin;
+}
+
+/* SA_RESTART (Linux's rules for -ERESTARTSYS): the interrupted system
+ * call's result, if it asked to be restarted, becomes a restart of the
+ * call when no handler runs (handler false) or the handler's action has
+ * SA_RESTART, else -EINTR. Before the handler's frame is built, so the
+ * frame saves the restarted state. */
+static void process_signal_restart(bool handler, uint64_t action_flags)
+{
+	long result;
+
+	if (!user_syscall_result(&result) || result != -USER_ERESTARTSYS)
+		return;
+	if (handler && !(action_flags & SA_RESTART))
+		user_syscall_set_result(-USER_EINTR);
+	else
+		user_syscall_restart();
 }
 
 bool user_return_signal_due(void)
@@ -137,13 +198,16 @@ static bool process_on_altstack(const struct process *process)
 /* Enters the handler of signal (blocked: the mask its frame restores):
  * false when the process cannot take it (no restorer, no room). */
 static bool process_signal_handle(struct process *process, int signal,
-				  uint64_t blocked)
+				  uint64_t blocked,
+				  const struct process_signal_origin *origin)
 {
 	struct process_signal_action *action = &process->signal_actions[signal - 1];
 	bool on_altstack = process_on_altstack(process);
 	struct user_signal_delivery delivery = {
 		.signal = signal,
-		.code = 0,		/* SI_USER */
+		.code = origin->code,
+		.sender_pid = origin->pid,	/* si_uid 0: all are root */
+		.status = origin->status,
 		.handler = action->handler,
 		.restorer = action->restorer,
 		.blocked = blocked,
@@ -156,6 +220,7 @@ static bool process_signal_handle(struct process *process, int signal,
 	/* x86-64 handlers return through the restorer (libc's sets it). */
 	if (!(action->flags & SA_RESTORER))
 		return false;
+	process_signal_restart(true, action->flags);
 	if ((action->flags & SA_ONSTACK) && process->altstack_size &&
 	    !on_altstack)
 		delivery.stack_top = process->altstack_sp + process->altstack_size;
@@ -178,8 +243,8 @@ void process_signal_act(void)
 	while (process && (due = process_signal_due(process)) != 0) {
 		int signal = (due & SIGNAL_BIT(PROCESS_SIGNAL_KILL)) ?
 				     PROCESS_SIGNAL_KILL : __builtin_ctzll(due) + 1;
-		__atomic_and_fetch(&process->signals_pending, ~SIGNAL_BIT(signal),
-				   __ATOMIC_ACQ_REL);
+		struct process_signal_origin origin =
+			process_signal_take(process, signal);
 		enum signal_disposition disposition =
 			process_signal_disposition(process, signal);
 		if (disposition == SIGNAL_DROP)
@@ -189,11 +254,14 @@ void process_signal_act(void)
 		uint64_t blocked = process->mask_saved ? process->saved_mask
 						       : process->signal_mask;
 		process->mask_saved = false;
-		if (!process_signal_handle(process, signal, blocked))
+		if (!process_signal_handle(process, signal, blocked, &origin))
 			process_exit(PROCESS_SIGNAL_SEGV);	/* as Linux does */
 		return;
 	}
-	if (process && process->mask_saved) {	/* rt_sigsuspend's, no handler run */
+	if (!process)
+		return;
+	process_signal_restart(false, 0);	/* no handler ran */
+	if (process->mask_saved) {	/* rt_sigsuspend's, no handler run */
 		process->signal_mask = process->saved_mask;
 		process->mask_saved = false;
 	}

@@ -12,7 +12,9 @@
 #include "kernel/lib/cpu.h"
 #include "kernel/smp.h"
 #include "kernel/user/initramfs.h"
+#include "kernel/sched/sched.h"
 #include "kernel/user/process.h"
+#include "kernel/user/user_memory.h"
 #include "kernel/user/user_test_util.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"
@@ -396,6 +398,63 @@ KTEST_SLOW(user, clear_set_in_percent_of_resident_pages, 60000)
 		  (unsigned long long)all.faults,
 		  (unsigned long long)quarter.faults,
 		  (unsigned long long)quarter.restores);
+}
+
+/* Whether every process now keeps within its clear set's budget (the
+ * share bounds the present pages of all its mappings together). */
+static bool user_test_clear_sets_bounded(struct ktest *t, unsigned *seen)
+{
+	static struct process_info live[16];
+	unsigned count = process_snapshot(live, 16);
+	bool bounded = true;
+
+	for (unsigned i = 0; i < count && i < 16; i++) {
+		if (live[i].clear_pages > live[i].clear_limit ||
+		    live[i].clear_limit < USER_CLEAR_MIN) {
+			ktest_log(t, "pid %d: %u pages clear of a budget of %u",
+				  live[i].pid, live[i].clear_pages,
+				  live[i].clear_limit);
+			bounded = false;
+		}
+		*seen += live[i].clear_pages > 0;
+	}
+	return bounded;
+}
+
+/* One clear set per process: sampled while the memory workload runs with
+ * a quarter of its resident pages clear, its present pages over all its
+ * mappings never pass the budget, and the budget follows its pages. */
+KTEST_SLOW(user, one_clear_set_bounds_all_mappings_of_a_process, 60000)
+{
+	static struct user_test_output output;
+	const char *argv[] = { "memory", "1", NULL };
+	struct process_config config = {
+		.path = "/bin/memory", .argv = argv, .scheme = "clock:lz4",
+		.clear_percent = 25, .output = user_test_capture,
+		.output_context = &output, .input = "",
+	};
+	struct process *process;
+	struct process_result ended;
+	unsigned samples = 0, seen = 0;
+	bool bounded = true;
+
+	memset(&output, 0, sizeof(output));
+	if (!initramfs_present())
+		ktest_skip(t, "no initramfs module (tests/user programs)");
+	KTEST_ASSERT(t, process_spawn(&config, &process) == 0);
+	while (!process_ended(process)) {
+		bounded &= user_test_clear_sets_bounded(t, &seen);
+		samples++;
+		thread_sleep_ms(2);
+	}
+	process_wait(process, &ended);
+	KTEST_EXPECT_EQ(t, ended.wait_status, PROCESS_STATUS_EXITED(0));
+	KTEST_EXPECT(t, strstr(output.bytes, "0 wrong words") != NULL);
+	KTEST_EXPECT(t, bounded);
+	KTEST_EXPECT(t, seen > 0);
+	KTEST_EXPECT(t, ended.stats.evictions > 0);
+	ktest_log(t, "%u samples, %u with pages clear; %llu evictions",
+		  samples, seen, (unsigned long long)ended.stats.evictions);
 }
 
 /* A process that fills every frame with incompressible pages is ended as

@@ -85,9 +85,30 @@ unsigned process_reap_orphans(void)
 	return process_tree_reap_list(list);
 }
 
+/* What SIGCHLD's siginfo says of process, which ended with wait_status. */
+static struct process_signal_origin process_tree_child_origin(
+	const struct process *process)
+{
+	int status = process->result.wait_status;
+	struct process_signal_origin origin = { .pid = process->pid };
+
+	if ((status & 0x7f) == 0) {
+		origin.code = PROCESS_CLD_EXITED;
+		origin.status = (status >> 8) & 0xff;
+	} else {
+		origin.code = PROCESS_CLD_KILLED;
+		origin.status = status & 0x7f;
+	}
+	return origin;
+}
+
 void process_tree_exit(struct process *process)
 {
 	struct process *reap = NULL;
+	struct process_signal_origin origin =
+		process_tree_child_origin(process);
+
+	process_vfork_release(process);	/* a vfork parent goes on */
 
 	/* Others' orphans first: once this process is on the list it joins
 	 * no thread (a joiner never waits for one that joins). */
@@ -112,7 +133,7 @@ void process_tree_exit(struct process *process)
 		wake_up_all_locked(&parent->child_queue);
 		wait_queue_unlock(&parent->child_queue, queue_flags);
 		/* Ignored unless the parent set a handler (its default). */
-		process_signal_deliver(parent, PROCESS_SIGNAL_CHLD);
+		process_signal_deliver(parent, PROCESS_SIGNAL_CHLD, &origin);
 	} else if (!process->spawned) {
 		process->sibling = process_orphans;
 		process_orphans = process;
@@ -183,7 +204,7 @@ long process_tree_wait(int pid, bool no_hang,
 			   __atomic_load_n(&self->child_ends, __ATOMIC_ACQUIRE) != seen ||
 			   process_signal_pending(self));
 		if (process_signal_pending(self))
-			return -USER_EINTR;
+			return -USER_ERESTARTSYS;	/* or SA_RESTART's */
 	}
 }
 

@@ -33,7 +33,7 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL(316, renameat2),
 	/* Memory. */
 	SYSCALL(9, mmap), SYSCALL(10, mprotect), SYSCALL(11, munmap),
-	SYSCALL(12, brk), SYSCALL(28, madvise),
+	SYSCALL(12, brk), SYSCALL(25, mremap), SYSCALL(28, madvise),
 	/* Processes and signals. */
 	SYSCALL(13, rt_sigaction), SYSCALL(14, rt_sigprocmask),
 	SYSCALL(15, rt_sigreturn), SYSCALL(39, getpid), SYSCALL(56, clone),
@@ -53,7 +53,6 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL(228, clock_gettime),
 	SYSCALL(302, prlimit64), SYSCALL(318, getrandom),
 	/* Known by name, not (yet) implemented: logged as such. */
-	SYSCALL_NAMED(25, "mremap"),
 	SYSCALL_NAMED(334, "rseq"),
 };
 

@@ -72,6 +72,7 @@ long syscall_brk(const uint64_t a[6]);
 long syscall_mmap(const uint64_t a[6]);
 long syscall_munmap(const uint64_t a[6]);
 long syscall_mprotect(const uint64_t a[6]);
+long syscall_mremap(const uint64_t a[6]);
 long syscall_madvise(const uint64_t a[6]);
 
 long syscall_exit(const uint64_t a[6]);

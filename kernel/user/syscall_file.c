@@ -9,6 +9,7 @@
 #include "kernel/console.h"
 #include "kernel/lib/printk.h"
 #include "kernel/sched/sched.h"
+#include "kernel/user/device.h"
 #include "kernel/user/initramfs.h"
 #include "kernel/user/pipe.h"
 #include "kernel/user/process.h"
@@ -154,6 +155,8 @@ long syscall_file_read_at(struct file *file, struct file_buffer buffer,
 	if (file->kind == FILE_PIPE)
 		return pipe_read(file->pipe, buffer, length,
 				 syscall_nonblocking(file));
+	if (file->kind == FILE_DEVICE)
+		return device_read(file, buffer, length);	/* no offset */
 	bool own = position == NULL;
 	if (own) {
 		mutex_lock(&file->lock);
@@ -179,6 +182,8 @@ long syscall_file_write_at(int fd, struct file *file,
 	if (file->kind == FILE_PIPE)
 		return pipe_write(file->pipe, buffer, length,
 				  syscall_nonblocking(file));
+	if (file->kind == FILE_DEVICE)
+		return device_write(file, buffer, length);
 	if (file->kind != FILE_TMPFS)
 		return -USER_EBADF;
 	bool own = position == NULL;
@@ -321,6 +326,8 @@ long syscall_lseek(const uint64_t a[6])
 		return -USER_EBADF;
 	if (file->kind == FILE_CONSOLE || file->kind == FILE_PIPE)
 		return -USER_ESPIPE;
+	if (file->kind == FILE_DEVICE)
+		return 0;	/* Linux's null and zero: always at 0 */
 	mutex_lock(&file->lock);
 	switch (a[2]) {
 	case SEEK_SET: base = 0; break;
@@ -392,6 +399,11 @@ void syscall_stat_of_file(struct file *file, struct syscall_stat *out)
 	}
 	if (file->kind == FILE_PIPE) {
 		out->device = 3;
+		return;
+	}
+	if (file->kind == FILE_DEVICE) {
+		out->device = 6;	/* /dev's own file system */
+		out->rdev = file->rdev;
 		return;
 	}
 	out->size = file->size;
@@ -691,8 +703,8 @@ long syscall_fsync(const uint64_t a[6])
 	if (!file)
 		return -USER_EBADF;
 	/* Nothing to write back: /tmp lives in RAM, the rest is read-only. */
-	return file->kind == FILE_CONSOLE || file->kind == FILE_PIPE
-		       ? -USER_EINVAL : 0;
+	return file->kind == FILE_CONSOLE || file->kind == FILE_PIPE ||
+		       file->kind == FILE_DEVICE ? -USER_EINVAL : 0;
 }
 
 /* Copies up to count bytes of in from *position to out through a kernel

@@ -4,7 +4,8 @@
  * MAP_SHARED): no thread can ever wake a waiter. So FUTEX_WAIT checks the
  * word (-EAGAIN when it is not the value expected, as Linux does) and then
  * sleeps until its timeout (-ETIMEDOUT), or, without one, until a signal
- * ends it (-EINTR; Linux with no waker does the same); FUTEX_WAKE wakes
+ * ends it (-EINTR, or a restart after an SA_RESTART handler; Linux with
+ * no waker does the same); FUTEX_WAKE wakes
  * nobody and returns 0. glibc and musl use the two for their locks and
  * once-only initialisation, which a single thread never contends.
  */
@@ -48,7 +49,9 @@ static int futex_timeout(uint64_t address, bool absolute, uint64_t *wait_ns,
 }
 
 /* Sleeps wait_ns (or for good): nobody can wake a futex waiter here,
- * but a signal ends the wait (-EINTR), as it ends other waits. */
+ * but a signal ends the wait, as it ends other waits: -EINTR with a
+ * timeout; without one -ERESTARTSYS (restarted after an SA_RESTART
+ * handler, as Linux restarts an untimed wait). */
 static long futex_sleep(uint64_t wait_ns, bool forever)
 {
 	uint64_t end = time_uptime_ns() + wait_ns;
@@ -56,7 +59,7 @@ static long futex_sleep(uint64_t wait_ns, bool forever)
 	for (;;) {
 		uint64_t now = time_uptime_ns();
 		if (process_signal_pending(process_current()))
-			return -USER_EINTR;
+			return forever ? -USER_ERESTARTSYS : -USER_EINTR;
 		if (!forever && now >= end)
 			return -USER_ETIMEDOUT;
 		uint64_t left_ms = forever ? 100 : (end - now + 999999) / 1000000;

@@ -33,23 +33,24 @@
 long syscall_fork(const uint64_t a[6])
 {
 	(void)a;
-	return process_fork(0, 0, 0);
+	return process_fork(0, 0, 0, false);
 }
 
-/* The parent is not suspended until the child execs or ends: with its
- * own copy of the memory the child cannot disturb it (docs/user.md). */
+/* The parent is suspended until the child execs or ends, as on Linux;
+ * the child has its own copy of the memory (copy-on-write), which a
+ * program that only execs or _exits cannot tell apart. */
 long syscall_vfork(const uint64_t a[6])
 {
 	(void)a;
-	return process_fork(0, 0, 0);
+	return process_fork(0, 0, 0, true);
 }
 
 /* clone(flags, stack, parent_tid, child_tid, tls): fork-like flags only.
  * CLONE_VM is accepted with CLONE_VFORK (posix_spawn's way): the child
  * gets a copy of the memory rather than the memory itself, which the
- * caller cannot tell apart while it is suspended on Linux (it is not
- * here). Threads and shared tables are not offered: -ENOSYS, after the
- * checks Linux itself makes (-EINVAL). */
+ * caller cannot tell apart while it is suspended (CLONE_VFORK suspends it
+ * here as on Linux). Threads and shared tables are not offered: -ENOSYS,
+ * after the checks Linux itself makes (-EINVAL). */
 long syscall_clone(const uint64_t a[6])
 {
 	uint64_t flags = a[0];
@@ -67,7 +68,8 @@ long syscall_clone(const uint64_t a[6])
 		return -USER_ENOSYS;	/* a thread in all but name */
 	long pid = process_fork(a[1],
 				(flags & CLONE_CHILD_SETTID) ? a[3] : 0,
-				(flags & CLONE_CHILD_CLEARTID) ? a[3] : 0);
+				(flags & CLONE_CHILD_CLEARTID) ? a[3] : 0,
+				flags & CLONE_VFORK);
 	if (pid > 0 && (flags & CLONE_PARENT_SETTID)) {
 		int tid = (int)pid;
 		user_copy_to(a[2], &tid, sizeof(tid));	/* Linux ignores a fault */
@@ -114,7 +116,11 @@ long syscall_wait4(const uint64_t a[6])
 /* Sends to a process of the walk (tree lock held). */
 static void syscall_kill_one(struct process *process, void *context)
 {
-	process_signal_deliver(process, *(const int *)context);
+	const int *signal = context;
+	struct process_signal_origin origin =
+		process_signal_origin_here(PROCESS_SI_USER);
+
+	process_signal_deliver(process, *signal, &origin);
 }
 
 /* kill(pid, signal). Without process groups or users, pid 0 and pid < -1
@@ -143,7 +149,7 @@ long syscall_tkill(const uint64_t a[6])
 
 	if (tid <= 0 || signal < 0 || signal > PROCESS_SIGNALS)
 		return -USER_EINVAL;
-	return process_signal_send(tid, signal);
+	return process_signal_send_code(tid, signal, PROCESS_SI_TKILL);
 }
 
 /* tgkill(tgid, tid, signal): one thread per process, so tid is the pid
@@ -156,5 +162,5 @@ long syscall_tgkill(const uint64_t a[6])
 		return -USER_EINVAL;
 	if (tgid != tid)
 		return -USER_ESRCH;
-	return process_signal_send(tid, signal);
+	return process_signal_send_code(tid, signal, PROCESS_SI_TKILL);
 }

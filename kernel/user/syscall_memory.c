@@ -157,6 +157,14 @@ long syscall_mprotect(const uint64_t a[6])
 				   protection);
 }
 
+long syscall_mremap(const uint64_t a[6])
+{
+	if (a[3] > UINT32_MAX)
+		return -USER_EINVAL;
+	return user_memory_remap(&process_current()->memory, a[0], a[1], a[2],
+				 (unsigned)a[3], a[4]);
+}
+
 long syscall_madvise(const uint64_t a[6])
 {
 	if (a[0] % PAGE)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "kernel/lib/printk.h"
+#include "kernel/user/device.h"
 #include "kernel/user/initramfs.h"
 #include "kernel/user/process.h"
 #include "kernel/user/syscall.h"
@@ -135,6 +136,25 @@ static long syscall_open_tmpfs(const char *path, uint64_t flags,
 	return 0;
 }
 
+/* /dev/null and /dev/zero: any access mode; O_CREAT and O_TRUNC do
+ * nothing to a device, as on Linux. */
+static long syscall_open_device(const char *path, uint64_t flags,
+				struct file *file)
+{
+	uint32_t access = flags & O_ACCMODE;
+
+	if (flags & O_DIRECTORY)
+		return -USER_ENOTDIR;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -USER_EEXIST;
+	long result = device_lookup(path, file);
+	if (result)
+		return result;
+	file->readable = access != O_WRONLY;
+	file->writable = access == O_WRONLY || access == O_RDWR;
+	return 0;
+}
+
 static long syscall_open_at(int dirfd, uint64_t user_path, uint64_t flags,
 			    uint64_t mode)
 {
@@ -147,7 +167,10 @@ static long syscall_open_at(int dirfd, uint64_t user_path, uint64_t flags,
 	if (!file)
 		return -USER_ENOMEM;
 	if (syscall_in_tmpfs(path))
-		result = syscall_open_tmpfs(path, flags, (uint32_t)mode, file);
+		result = syscall_open_tmpfs(path, flags, (uint32_t)mode &
+					    ~process_current()->umask, file);
+	else if (device_exists(path))
+		result = syscall_open_device(path, flags, file);
 	else
 		result = syscall_open_initramfs(path, flags, file);
 	if (result == 0) {
@@ -191,7 +214,9 @@ static long syscall_stat_path(const char *path, struct syscall_stat *out)
 		return 0;
 	}
 	memset(&file, 0, sizeof(file));
-	long result = syscall_initramfs_lookup(path, &file);
+	long result = device_exists(path)
+			      ? device_lookup(path, &file)
+			      : syscall_initramfs_lookup(path, &file);
 	if (result == 0)
 		syscall_stat_of_file(&file, out);
 	return result;
@@ -245,7 +270,8 @@ long syscall_access(const uint64_t a[6])
 		result = syscall_stat_path(path, &stat);
 	if (result)
 		return result;
-	return (a[1] & W_OK) && !syscall_in_tmpfs(path) ? -USER_EROFS : 0;
+	return (a[1] & W_OK) && !syscall_in_tmpfs(path) && !device_exists(path)
+		       ? -USER_EROFS : 0;
 }
 
 long syscall_getcwd(const uint64_t a[6])
@@ -314,7 +340,7 @@ static long syscall_mkdir_at(int dirfd, uint64_t user_path, uint64_t mode)
 		return result;
 	if (!syscall_in_tmpfs(path))
 		return syscall_read_only(path, true);
-	return tmpfs_mkdir(path, (uint32_t)mode);
+	return tmpfs_mkdir(path, (uint32_t)mode & ~process_current()->umask);
 }
 
 long syscall_mkdir(const uint64_t a[6])
@@ -395,4 +421,33 @@ long syscall_renameat2(const uint64_t a[6])
 	if (a[4])
 		return -USER_EINVAL;	/* RENAME_NOREPLACE and the rest */
 	return syscall_rename_at((int)a[0], a[1], (int)a[2], a[3]);
+}
+
+long syscall_readlinkat(const uint64_t a[6])
+{
+	struct process *process = process_current();
+	char path[USER_PATH_MAX];
+	struct syscall_stat stat;
+	long result = syscall_path((int)a[0], a[1], path);
+
+	if (result)
+		return result;
+	if ((int64_t)a[3] <= 0)
+		return -USER_EINVAL;
+	/* The one link Veil has: the running program. */
+	if (strcmp(path, "/proc/self/exe") == 0) {
+		size_t size = strlen(process->path);
+		size_t copied = size < a[3] ? size : a[3];
+		int copy = user_copy_to(a[2], process->path, copied);
+		return copy ? copy : (long)copied;
+	}
+	result = syscall_stat_path(path, &stat);
+	return result ? result : -USER_EINVAL;	/* there, and not a link */
+}
+
+long syscall_readlink(const uint64_t a[6])
+{
+	const uint64_t at[6] = { (uint64_t)(int64_t)AT_FDCWD, a[0], a[1], a[2] };
+
+	return syscall_readlinkat(at);
 }

@@ -3,8 +3,8 @@
  * output always are; the console's input is when the spawner gave it
  * (else reading may wait for a key: reported ready, as no key can be
  * peeked at); a pipe end by its state (pipe_poll). Waits by sleeping a
- * millisecond at a time until something is ready or the timeout passes
- * (no wakeup from the pipes yet).
+ * millisecond at a time until something is ready, the timeout passes or
+ * a signal is to be acted on (-EINTR; no wakeup from the pipes yet).
  */
 #include <stdint.h>
 #include "kernel/lib/time.h"
@@ -65,6 +65,10 @@ long syscall_poll(const uint64_t a[6])
 		if (timeout_ms > 0 &&
 		    time_uptime_ns() - start >= (uint64_t)timeout_ms * 1000000)
 			break;
+		/* A signal ends the wait: -EINTR, never restarted (SA_RESTART
+		 * or not), as Linux's poll after a handler. */
+		if (process_signal_pending(process_current()))
+			return -USER_EINTR;
 		thread_sleep_ms(1);
 	}
 	result = user_copy_to(a[0], fds, a[1] * sizeof(fds[0]));

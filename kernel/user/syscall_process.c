@@ -75,8 +75,11 @@ long syscall_getuid(const uint64_t a[6])
 
 long syscall_umask(const uint64_t a[6])
 {
-	(void)a;
-	return 022;
+	struct process *process = process_current();
+	uint32_t old = process->umask;
+
+	process->umask = (uint32_t)a[0] & 0777;
+	return old;
 }
 
 long syscall_arch_prctl(const uint64_t a[6])
@@ -338,32 +341,3 @@ long syscall_sysinfo(const uint64_t a[6])
 	return user_copy_to(a[0], &info, sizeof(info));
 }
 
-long syscall_readlink(const uint64_t a[6])
-{
-	const uint64_t at[6] = { (uint64_t)-100, a[0], a[1], a[2] };
-
-	return syscall_readlinkat(at);
-}
-
-long syscall_readlinkat(const uint64_t a[6])
-{
-	struct process *process = process_current();
-	char path[256];
-	long length = user_string_from(path, a[1], sizeof(path));
-
-	if (length < 0)
-		return length;
-	if ((int64_t)a[3] <= 0)
-		return -USER_EINVAL;
-	/* The one link Veil has: the running program. */
-	if (strcmp(path, "/proc/self/exe") == 0) {
-		size_t size = strlen(process->path);
-		size_t copied = size < a[3] ? size : a[3];
-		int result = user_copy_to(a[2], process->path, copied);
-		return result ? result : (long)copied;
-	}
-	struct cpio_entry entry;
-	if (path[0] != '/' || initramfs_find(path, &entry) != CPIO_OK)
-		return -USER_ENOENT;
-	return -USER_EINVAL;	/* there, and not a link */
-}

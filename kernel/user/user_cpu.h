@@ -51,7 +51,8 @@ void user_context_reset(void);
 struct user_signal_delivery {
 	int signal;
 	int code;			/* siginfo's si_code (SI_USER 0, ...) */
-	int sender_pid;
+	int sender_pid;		/* si_pid (si_uid 0: all are root) */
+	int status;			/* si_status (SIGCHLD) */
 	uint64_t handler, restorer;	/* user addresses */
 	uint64_t stack_top;		/* 0: below the interrupted stack */
 	uint64_t blocked;		/* the mask rt_sigreturn restores */
@@ -68,6 +69,17 @@ int user_signal_push(const struct user_signal_delivery *delivery);
  * handler returned from; *blocked gets the mask it saved and *rax the
  * interrupted rax (the system call's result): 0 or -EFAULT. */
 int user_signal_return(uint64_t *blocked, uint64_t *rax);
+/* System-call restart (SA_RESTART). Whether the calling thread's
+ * current entry from user mode is a system call that may be restarted
+ * (not rt_sigreturn's return to interrupted code), and then *result, the
+ * result it will return. */
+bool user_syscall_result(long *result);
+/* Replaces that result. */
+void user_syscall_set_result(long result);
+/* Makes the thread, back in user mode, make that system call again: the
+ * same number and arguments (a handler entered meanwhile returns to it). */
+void user_syscall_restart(void);
+
 /* The user stack pointer of the calling thread's current entry. */
 uint64_t user_stack_pointer(void);
 

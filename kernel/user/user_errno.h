@@ -37,5 +37,10 @@
 #define USER_ENOSYS	38
 #define USER_ENOTEMPTY	39
 #define USER_ETIMEDOUT	110
+/* Kernel-internal, never seen by a program: a blocking call a signal
+ * interrupted that is restarted when the handler has SA_RESTART (or no
+ * handler runs) and fails with -EINTR otherwise (process_signal.c), as
+ * Linux's ERESTARTSYS. */
+#define USER_ERESTARTSYS 512
 
 #endif

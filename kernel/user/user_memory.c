@@ -10,6 +10,7 @@
 #include <string.h>
 #include "kernel/lib/printk.h"
 #include "kernel/lib/spinlock.h"
+#include "kernel/user/user_copy.h"
 #include "kernel/user/user_cpu.h"
 #include "kernel/user/user_errno.h"
 #include "kernel/user/user_memory.h"
@@ -300,8 +301,9 @@ int user_memory_protect(struct user_memory *memory, uint64_t start,
 
 	if (!user_range_valid(start, user_page_up(length)))
 		return -USER_EINVAL;
-	/* Regions change protection as a whole: a range must be exactly
-	 * the mappings it covers, each with a region of its own. */
+	/* Regions change protection as a whole: each mapping the range
+	 * covers must have a region of its own for exactly its pages
+	 * (user_memory_isolate makes one for part of a mapping). */
 	for (uint64_t at = start; at < end;) {
 		struct user_mapping *hit = NULL;
 		unsigned long flags = spin_lock_irqsave(&memory->lock);
@@ -314,8 +316,15 @@ int user_memory_protect(struct user_memory *memory, uint64_t start,
 			return -USER_ENOMEM;
 		struct region *region = hit->backing->region;
 		if (hit->start != at || hit->end > end ||
-		    hit->backing->users != 1 || region->base != hit->start)
-			return -USER_EINVAL;
+		    hit->backing->users != 1 || region->base != hit->start) {
+			/* Part of a mapping, or a piece sharing its region:
+			 * the range gets a region of its own first. */
+			uint64_t stop = hit->end < end ? hit->end : end;
+			int result = user_memory_isolate(memory, at, stop);
+			if (result != 0)
+				return result;
+			continue;
+		}
 		/* No access at all cannot be a present page on x86-64-like
 		 * MMUs (present means readable): such pages are sealed. */
 		if (!(protection & (VMM_READ | VMM_WRITE | VMM_EXEC)))
@@ -569,4 +578,87 @@ int user_memory_fork(struct user_memory *child, struct user_memory *parent)
 			return result;
 	}
 	return 0;
+}
+
+int user_memory_lookup(struct user_memory *memory, uint64_t address,
+		       struct user_memory_span *span)
+{
+	unsigned long flags = spin_lock_irqsave(&memory->lock);
+	struct user_mapping *hit = NULL;
+
+	for (struct user_mapping *m = memory->mappings; m; m = m->next) {
+		if (m->start <= address && address < m->end)
+			hit = m;
+	}
+	if (hit)
+		*span = (struct user_memory_span){
+			.start = hit->start, .end = hit->end,
+			.protection = hit->protection, .kind = hit->kind,
+			.own_region = hit->backing->users == 1 &&
+				      hit->backing->region->base == hit->start &&
+				      hit->backing->region->pages ==
+					      (hit->end - hit->start) / USER_PAGE,
+		};
+	spin_unlock_irqrestore(&memory->lock, flags);
+	return hit ? 0 : -USER_ENOMEM;
+}
+
+/* The mapping at address made readable (true) for a kernel copy, or put
+ * back to protection (false). Its region changes with it: pieces of a
+ * split mapping share the region, and only the calling thread runs the
+ * process meanwhile. */
+static void user_memory_set_readable(struct user_memory *memory,
+				     uint64_t address, unsigned protection,
+				     bool readable)
+{
+	unsigned long flags = spin_lock_irqsave(&memory->lock);
+	struct user_mapping *mapping = user_mapping_at(memory, address);
+	struct region *region = mapping ? mapping->backing->region : NULL;
+	if (mapping)
+		mapping->protection = readable ? protection | VMM_READ : protection;
+	spin_unlock_irqrestore(&memory->lock, flags);
+	if (!region)
+		return;
+	/* No access at all cannot be a present page: such pages are sealed
+	 * (as user_memory_protect does). */
+	if (!readable && !(protection & (VMM_READ | VMM_WRITE | VMM_EXEC)))
+		region_purge_range(region, 0, region->pages);
+	region_protect(region, (readable ? protection | VMM_READ : protection) |
+				       VMM_USER);
+}
+
+/* One page from `from` to `to` through page (a kernel buffer). */
+static int user_memory_copy_page(uint64_t to, uint64_t from, void *page)
+{
+	int result = user_copy_from(page, from, USER_PAGE);
+
+	return result ? result : user_copy_to(to, page, USER_PAGE);
+}
+
+int user_memory_copy_pages(struct user_memory *memory, uint64_t to,
+			   uint64_t from, uint64_t length)
+{
+	void *page = kmalloc(USER_PAGE);
+	int result = 0;
+
+	if (!page)
+		return -USER_ENOMEM;
+	for (uint64_t done = 0; result == 0 && done < length;) {
+		struct user_memory_span span;
+		result = user_memory_lookup(memory, from + done, &span);
+		if (result)
+			break;
+		uint64_t stop = span.end - from < length ? span.end - from : length;
+		bool hidden = !(span.protection & VMM_READ);
+		if (hidden)
+			user_memory_set_readable(memory, from + done,
+						 span.protection, true);
+		for (; result == 0 && done < stop; done += USER_PAGE)
+			result = user_memory_copy_page(to + done, from + done, page);
+		if (hidden)
+			user_memory_set_readable(memory, span.start,
+						 span.protection, false);
+	}
+	kfree(page);
+	return result;
 }

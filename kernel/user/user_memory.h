@@ -113,6 +113,38 @@ int user_memory_heap_init(struct user_memory *memory, uint64_t start);
 /* brk(2): moves the heap's end to end when it can; returns the end now. */
 uint64_t user_memory_brk(struct user_memory *memory, uint64_t end);
 
+/* A mapping as user_memory_lookup describes it. */
+struct user_memory_span {
+	uint64_t start, end;
+	unsigned protection;
+	enum user_mapping_kind kind;
+	bool own_region;	/* its region covers exactly [start, end) */
+};
+/* The mapping that holds address: 0, or -ENOMEM when none does. */
+int user_memory_lookup(struct user_memory *memory, uint64_t address,
+		       struct user_memory_span *span);
+/* Copies length bytes (whole pages) of the calling process's memory from
+ * `from` to `to` (mapped, writable) through a kernel page; a source
+ * without read access is made readable for the copy and put back. 0,
+ * -ENOMEM (the source is not all mapped, or no buffer), -EFAULT. */
+int user_memory_copy_pages(struct user_memory *memory, uint64_t to,
+			   uint64_t from, uint64_t length);
+/* mremap(2) (kernel/user/user_memory_move.c): shrinks, grows in place
+ * (a mapping of its own after the old one) or moves by copy. The new
+ * address, or a negative Linux error. */
+long user_memory_remap(struct user_memory *memory, uint64_t old_address,
+		       uint64_t old_length, uint64_t new_length,
+		       unsigned flags, uint64_t new_address);
+#define USER_MREMAP_MAYMOVE 1u
+#define USER_MREMAP_FIXED 2u
+#define USER_MREMAP_DONTUNMAP 4u
+/* Gives [start, end) (inside one mapping that shares its region or
+ * covers only part of it) a mapping and region of its own, same content
+ * and protection, by copy (kernel/user/user_memory_move.c): what a
+ * protection change of part of a mapping needs. 0 or a negative error. */
+int user_memory_isolate(struct user_memory *memory, uint64_t start,
+			uint64_t end);
+
 /* Serves a fault on a user address of the calling thread's process. */
 enum fault_response user_memory_fault(struct user_memory *memory,
 				      const struct fault *fault,

@@ -311,10 +311,9 @@ HTEST(raw_pages_take_one_frame_each)
 		HCHECK_EQ(object_put(store, &objects[i], 4096, i + 7), STORE_OK);
 	store_stats(store, &after);
 	HCHECK_EQ(after.frames_used, PAGES);
-	/* slot table: one frame of 256 slots plus its directory frame; one
-	 * 64-byte descriptor per zspage, 63 to a frame */
-	HCHECK(after.metadata_frames - before.metadata_frames <=
-	       2 + (PAGES + 62) / 63);
+	/* slot table: one frame of 256 slots; a raw page has a frame of its
+	 * own and no zspage descriptor */
+	HCHECK_EQ(after.metadata_frames - before.metadata_frames, 1);
 	HCHECK(after.ratio_milli >= 900);
 	for (unsigned i = 0; i < PAGES; i++)
 		HCHECK(object_reads_back(store, &objects[i]));
@@ -964,14 +963,15 @@ static void corpus_run(const char *file)
 		bad += memcmp(page, pages[i], 4096) != 0;
 	}
 	HCHECK_EQ(bad, 0);
-	/* compaction frees exactly the frames above the classes' minimum, and
-	 * says so in its result and counters */
-	HCHECK_EQ(compacted.frames_used, expected);
-	HCHECK_EQ(released, half.frames_used - expected);
+	/* compaction frees at least the frames above the classes' minimum
+	 * (objects of sparse classes pack tighter, in mixed zspages), and says
+	 * so in its result and counters */
+	HCHECK(compacted.frames_used <= expected);
+	HCHECK_EQ(released, half.frames_used - compacted.frames_used);
 	HCHECK_EQ(compacted.frames_compacted - half.frames_compacted, released);
 	HCHECK(released > 0);
-	htest_log("%s: compaction freed %zu data frames: %llu -> %llu, the "
-		  "classes' minimum for the live pages", file, released,
+	htest_log("%s: compaction freed %zu data frames: %llu -> %llu, at or "
+		  "below the classes' minimum for the live pages", file, released,
 		  (unsigned long long)half.frames_used,
 		  (unsigned long long)compacted.frames_used);
 	htest_log("%s: %u pages, %llu bytes: %llu data + %llu metadata frames, "

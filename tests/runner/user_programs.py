@@ -52,6 +52,10 @@ BUSYBOX_CASES = [
     ("gzip", ["gzip", "-c"], "piece"),
     ("gunzip", ["gunzip", "-c"], "piece.gz"),
     ("false", ["false"], None),
+    # A background job: sh points its stdin at /dev/null.
+    ("sh-background", ["sh", "-c", "true & wait; echo ok"], None),
+    ("sh-devnull", ["sh", "-c", "echo gone > /dev/null; cat /dev/null; "
+                    "head -c 8 /dev/zero | od -An -tx1; echo done"], None),
 ]
 # Run under every scheme (the rest under compression+encryption only).
 PER_SCHEME = ("sort", "gzip", "gunzip")

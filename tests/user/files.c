@@ -379,6 +379,53 @@ static int files_sigpipe(void)
 	return 3;
 }
 
+/* /dev/null and /dev/zero: character devices, reads at the end / of
+ * zeros, writes taken whole, every access mode. */
+static void files_devices(void)
+{
+	char buffer[64];
+	struct stat st;
+
+	int fd = open("/dev/null", O_RDONLY);
+	check(fd >= 0 && read(fd, buffer, sizeof(buffer)) == 0, "/dev/null O_RDONLY reads EOF");
+	check(write(fd, "x", 1) == -1 && errno == EBADF, "/dev/null O_RDONLY write EBADF");
+	check(fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0x103, "fstat /dev/null: a character device 1,3");
+	check(close(fd) == 0, "close /dev/null");
+	fd = open("/dev/null", O_WRONLY);
+	check(fd >= 0 && write(fd, "hello", 5) == 5, "/dev/null O_WRONLY write taken whole");
+	check(write(fd, big, sizeof(big)) == (ssize_t)sizeof(big), "/dev/null large write");
+	check(raw(SYS_write, fd, (long)bad, 10, 0) == 10, "/dev/null write of unmapped bytes (not read)");
+	check(raw(SYS_write, fd, (long)kernel, 10, 0) == -EFAULT, "/dev/null write of kernel address EFAULT");
+	check(read(fd, buffer, 1) == -1 && errno == EBADF, "/dev/null O_WRONLY read EBADF");
+	check(lseek(fd, 100, SEEK_SET) == 0, "lseek /dev/null gives 0");
+	check(fsync(fd) == -1 && errno == EINVAL, "fsync /dev/null EINVAL");
+	check(ftruncate(fd, 0) == -1 && errno == EINVAL, "ftruncate /dev/null EINVAL");
+	close(fd);
+	fd = open("/dev/null", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	check(fd >= 0 && write(fd, "ab", 2) == 2 && read(fd, buffer, 2) == 0, "/dev/null O_RDWR|O_CREAT|O_TRUNC");
+	check(pread(fd, buffer, 2, 10) == 0 && pwrite(fd, "ab", 2, 10) == 2, "pread/pwrite /dev/null");
+	check(isatty(fd) == 0 && errno == ENOTTY, "/dev/null is not a tty");
+	check(raw(SYS_getdents64, fd, (long)buffer, sizeof(buffer), 0) == -ENOTDIR, "getdents64 /dev/null ENOTDIR");
+	close(fd);
+	check(open("/dev/null", O_RDONLY | O_DIRECTORY) == -1 && errno == ENOTDIR, "/dev/null O_DIRECTORY ENOTDIR");
+	check(open("/dev/null", O_WRONLY | O_CREAT | O_EXCL, 0644) == -1 && errno == EEXIST, "/dev/null O_EXCL EEXIST");
+	check(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode) && (st.st_mode & 0777) == 0666, "stat /dev/null: crw-rw-rw-");
+	check(access("/dev/null", R_OK | W_OK) == 0, "access /dev/null read-write");
+	check(open("/dev/no-such", O_RDONLY) == -1 && errno == ENOENT, "open /dev/no-such ENOENT");
+
+	fd = open("/dev/zero", O_RDWR);
+	memset(buffer, 'x', sizeof(buffer));
+	int zeros = fd >= 0 && read(fd, buffer, sizeof(buffer)) == (ssize_t)sizeof(buffer);
+	for (size_t i = 0; i < sizeof(buffer); i++)
+		zeros = zeros && buffer[i] == 0;
+	check(zeros, "/dev/zero reads zeros, the whole length");
+	check(read(fd, big, sizeof(big)) == (ssize_t)sizeof(big) && big[0] == 0 && big[sizeof(big) - 1] == 0, "/dev/zero large read");
+	check(raw(SYS_read, fd, (long)bad, 10, 0) == -EFAULT, "/dev/zero read to bad pointer EFAULT");
+	check(write(fd, "ab", 2) == 2, "/dev/zero write taken");
+	check(fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0x105, "fstat /dev/zero: a character device 1,5");
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "sigpipe") == 0)
@@ -390,6 +437,7 @@ int main(int argc, char **argv)
 	files_sendfile();
 	files_pipes();
 	files_full();
+	files_devices();
 	check(rmdir("/tmp/t") == 0, "rmdir the test directory");
 	printf("1..%d\n# checks %d failures %d\n", checks, checks, failures);
 	return failures;

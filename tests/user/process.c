@@ -10,6 +10,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define FUTEX_WAIT_PRIVATE 128	/* linux/futex.h, which musl-gcc lacks */
 
 static int checks, failures;
 static void *const bad = (void *)0x8;		/* never mapped */
@@ -294,6 +298,224 @@ static void clones(void)
 	check(exited_with(reap(pid), 8), "clone fork-like child");
 }
 
+/* vfork suspends the parent until the child ends or execs: what the
+ * child did first is seen by the parent as soon as vfork returns. */
+static void vfork_waits(void)
+{
+	int ends[2];
+	char byte = 0;
+
+	check(pipe(ends) == 0, "pipe for vfork");
+	fcntl(ends[0], F_SETFL, O_NONBLOCK);
+	pid_t pid = vfork();
+	if (pid == 0) {
+		sleep_ms(60);
+		write(ends[1], "v", 1);
+		_exit(6);
+	}
+	check(read(ends[0], &byte, 1) == 1 && byte == 'v', "vfork: the parent resumes after the child's _exit");
+	check(exited_with(reap(pid), 6), "vfork child's status");
+
+	pid = (pid_t)raw(SYS_clone, 0x4000 | SIGCHLD, 0, 0, 0, 0);	/* CLONE_VFORK */
+	if (pid == 0) {
+		sleep_ms(60);
+		write(ends[1], "c", 1);
+		_exit(7);
+	}
+	check(read(ends[0], &byte, 1) == 1 && byte == 'c', "clone CLONE_VFORK: the parent resumes after the child's _exit");
+	check(exited_with(reap(pid), 7), "clone CLONE_VFORK child's status");
+	close(ends[0]);
+	close(ends[1]);
+
+	/* The write end is close-on-exec: once the child has exec'd, the
+	 * parent's close leaves no writer (EOF, not EAGAIN). */
+	check(pipe2(ends, O_CLOEXEC | O_NONBLOCK) == 0, "pipe2 for vfork and exec");
+	pid = vfork();
+	if (pid == 0) {
+		char *argv[] = { "hello", "fail", NULL };
+		sleep_ms(60);
+		execve("/bin/hello", argv, NULL);
+		_exit(99);
+	}
+	close(ends[1]);
+	check(read(ends[0], &byte, 1) == 0, "vfork: the parent resumes after the child's execve");
+	check(exited_with(reap(pid), 3), "vfork then execve: the program's status");
+	close(ends[0]);
+
+	/* SIGKILL ends a parent suspended in vfork (its child blocks on a
+	 * pipe until this process closes the write end). */
+	check(pipe(ends) == 0, "pipe for a killed vfork parent");
+	pid = fork();
+	if (pid == 0) {
+		if (vfork() == 0) {
+			close(ends[1]);
+			read(ends[0], &byte, 1);
+			_exit(0);
+		}
+		_exit(1);
+	}
+	sleep_ms(60);
+	kill(pid, SIGKILL);
+	check(killed_by(reap(pid), SIGKILL), "SIGKILL ends a parent suspended in vfork");
+	close(ends[1]);		/* the orphan reads the end, exits */
+	close(ends[0]);
+}
+
+/* What a handler saw of the last signal (SA_SIGINFO). */
+static volatile int seen_signal, seen_pid, seen_uid, seen_code, seen_status;
+static volatile int seen_count;
+
+static void on_info(int signal, siginfo_t *info, void *context)
+{
+	(void)context;
+	seen_signal = signal;
+	seen_pid = info->si_pid;
+	seen_uid = (int)info->si_uid;
+	seen_code = info->si_code;
+	seen_status = info->si_status;
+	seen_count++;
+}
+
+static void install_info(int signal, int flags)
+{
+	struct sigaction action;
+
+	memset(&action, 0, sizeof(action));
+	action.sa_sigaction = on_info;
+	action.sa_flags = SA_SIGINFO | flags;
+	sigaction(signal, &action, NULL);
+}
+
+/* A child that sends signal to the parent after delay_ms, then sends
+ * second (if not 0) after as long again, then writes a byte to fd (if not
+ * -1) after as long again and exits with status. */
+static pid_t signaller(int signal, int second, int delay_ms, int fd, int status)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sleep_ms(delay_ms);
+		kill(parent, signal);
+		sleep_ms(delay_ms);
+		if (second)
+			kill(parent, second);
+		sleep_ms(delay_ms);
+		if (fd >= 0)
+			write(fd, "r", 1);
+		_exit(status);
+	}
+	return pid;
+}
+
+/* SA_RESTART: pipe reads, wait4 and untimed futex waits are made again
+ * after the handler; without it they fail with EINTR; poll and nanosleep
+ * fail with EINTR either way (Linux's rules). */
+static void restarts(void)
+{
+	int ends[2];
+	char byte = 0;
+
+	check(pipe(ends) == 0, "pipe for SA_RESTART");
+	install_info(SIGALRM, SA_RESTART);
+	seen_count = 0;
+	pid_t pid = signaller(SIGALRM, 0, 60, ends[1], 0);
+	ssize_t got = read(ends[0], &byte, 1);
+	check(got == 1 && byte == 'r' && seen_count == 1, "SA_RESTART: a pipe read interrupted by a handler goes on");
+	check(seen_signal == SIGALRM && seen_pid == pid && seen_uid == 0 && seen_code == SI_USER, "siginfo of kill: si_pid the sender's, si_uid 0, SI_USER");
+	reap(pid);
+
+	install_info(SIGALRM, 0);
+	seen_count = 0;
+	pid = signaller(SIGALRM, 0, 60, ends[1], 0);
+	got = read(ends[0], &byte, 1);
+	check(got == -1 && errno == EINTR && seen_count == 1, "no SA_RESTART: the pipe read fails with EINTR");
+	check(read(ends[0], &byte, 1) == 1, "the byte comes after");
+	reap(pid);
+
+	install_info(SIGALRM, SA_RESTART);
+	seen_count = 0;
+	pid = signaller(SIGALRM, 0, 60, -1, 9);
+	int status = 0;
+	check(waitpid(pid, &status, 0) == pid && exited_with(status, 9) && seen_count == 1, "SA_RESTART: wait4 goes on");
+
+	install_info(SIGALRM, 0);
+	seen_count = 0;
+	pid = signaller(SIGALRM, 0, 60, -1, 9);
+	check(waitpid(pid, &status, 0) == -1 && errno == EINTR && seen_count == 1, "no SA_RESTART: wait4 fails with EINTR");
+	reap(pid);
+
+	install_info(SIGALRM, SA_RESTART);
+	seen_count = 0;
+	pid = signaller(SIGALRM, 0, 60, -1, 0);
+	struct timespec long_sleep = { 5, 0 };
+	check(nanosleep(&long_sleep, NULL) == -1 && errno == EINTR && seen_count == 1, "SA_RESTART: nanosleep still fails with EINTR");
+	reap(pid);
+
+	seen_count = 0;
+	pid = signaller(SIGALRM, 0, 60, -1, 0);
+	struct pollfd poll_fd = { .fd = ends[0], .events = POLLIN };
+	check(poll(&poll_fd, 1, 5000) == -1 && errno == EINTR && seen_count == 1, "SA_RESTART: poll still fails with EINTR");
+	reap(pid);
+
+	/* An untimed futex wait nobody wakes: restarted after SIGALRM's
+	 * handler, ended by SIGUSR2's (no SA_RESTART). */
+	static int word = 0;
+	install_info(SIGUSR2, 0);
+	seen_count = 0;
+	pid = signaller(SIGALRM, SIGUSR2, 60, -1, 0);
+	long r = raw(SYS_futex, (long)&word, FUTEX_WAIT_PRIVATE, 0, 0, 0);
+	check(r == -EINTR && seen_count == 2 && seen_signal == SIGUSR2, "SA_RESTART: a futex wait goes on, EINTR without it");
+	reap(pid);
+
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGUSR2, SIG_DFL);
+	close(ends[0]);
+	close(ends[1]);
+}
+
+/* si_pid and si_code of signals sent by the process itself and of
+ * SIGCHLD. */
+static void signal_origins(void)
+{
+	install_info(SIGUSR1, 0);
+	seen_pid = -1;
+	kill(getpid(), SIGUSR1);
+	check(seen_signal == SIGUSR1 && seen_pid == getpid() && seen_code == SI_USER, "kill of self: si_pid is its own");
+	seen_pid = -1;
+	raise(SIGUSR1);
+	check(seen_pid == getpid() && seen_code == SI_TKILL, "raise (tgkill): si_pid its own, SI_TKILL");
+
+	install_info(SIGCHLD, SA_RESTART);
+	sigset_t set, old_set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old_set);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(12);
+	sigemptyset(&set);
+	seen_pid = -1;
+	sigsuspend(&set);
+	check(seen_signal == SIGCHLD && seen_pid == pid && seen_code == CLD_EXITED && seen_status == 12, "SIGCHLD: si_pid the child, CLD_EXITED, si_status its code");
+	check(exited_with(reap(pid), 12), "that child reaped");
+
+	pid = fork();
+	if (pid == 0) {
+		for (;;)
+			sleep_ms(1000);
+	}
+	sleep_ms(30);
+	seen_pid = -1;
+	kill(pid, SIGKILL);
+	sigsuspend(&set);
+	check(seen_signal == SIGCHLD && seen_pid == pid && seen_code == CLD_KILLED && seen_status == SIGKILL, "SIGCHLD of a killed child: CLD_KILLED, si_status the signal");
+	check(killed_by(reap(pid), SIGKILL), "killed child reaped");
+	sigprocmask(SIG_SETMASK, &old_set, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
+}
+
 static volatile int handled, handled_info;
 static volatile uintptr_t handler_stack;
 
@@ -414,6 +636,9 @@ int main(int argc, char **argv, char **envp)
 		exec_children();
 		clones();
 		handlers();
+		vfork_waits();
+		restarts();
+		signal_origins();
 		check(raw(SYS_wait4, -1, 0, WNOHANG, 0, 0) == -ECHILD, "every child reaped");
 	}
 	printf("# checks %d failures %d\n", checks, failures);

@@ -12,7 +12,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sysinfo.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -150,6 +155,153 @@ static void memory(void)
 	close(fd);
 }
 
+/* Whether page i of base holds the byte i + seed everywhere it was set. */
+static int pattern_at(const char *base, long page, int i, int seed)
+{
+	return base[i * page] == (char)(i + seed) &&
+	       base[i * page + page - 1] == (char)(i + seed);
+}
+
+static void fill(char *base, long page, int pages, int seed)
+{
+	for (int i = 0; i < pages; i++)
+		base[i * page] = base[i * page + page - 1] = (char)(i + seed);
+}
+
+/* mremap: shrink, grow in place, grow by moving, a fixed target, and
+ * Linux's errors. */
+static void remaps(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	fill(m, page, 4, 10);
+	check(mremap(m, 4 * page, 2 * page, 0) == m, "mremap shrinks in place");
+	check(mprotect(m + 3 * page, page, PROT_READ) == -1 && errno == ENOMEM, "mremap shrink unmapped the tail");
+	check(mremap(m, 2 * page, 4 * page, 0) == m, "mremap grows in place");
+	check(pattern_at(m, page, 0, 10) && pattern_at(m, page, 1, 10) && m[3 * page] == 0,
+	      "mremap in place keeps the pages, new ones zero");
+	fill(m, page, 4, 20);
+	char *block = mmap(m + 4 * page, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	check(block == m + 4 * page || (block == MAP_FAILED && errno == EEXIST),
+	      "the page right after is taken (by a mapping of ours, or one already there)");
+	check(mremap(m, 4 * page, 8 * page, 0) == MAP_FAILED && errno == ENOMEM, "mremap cannot grow in place ENOMEM");
+	char *q = mremap(m, 4 * page, 8 * page, MREMAP_MAYMOVE);
+	check(q != MAP_FAILED && q != m, "mremap MAYMOVE moves");
+	int kept = q != MAP_FAILED;
+	for (int i = 0; kept && i < 4; i++)
+		kept = pattern_at(q, page, i, 20);
+	check(kept && q[7 * page] == 0, "mremap moved the bytes, new pages zero");
+	check(mprotect(m, page, PROT_READ) == -1 && errno == ENOMEM, "mremap move unmapped the old range");
+	if (block != MAP_FAILED)
+		munmap(block, page);
+	char *target = mmap(NULL, 2 * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(target, 2 * page);
+	char *r = mremap(q, 8 * page, 2 * page, MREMAP_MAYMOVE | MREMAP_FIXED, target);
+	check(r == target && pattern_at(r, page, 0, 20) && pattern_at(r, page, 1, 20), "mremap FIXED");
+	check(mremap(r + 1, page, page, 0) == MAP_FAILED && errno == EINVAL, "mremap unaligned EINVAL");
+	check(mremap(r, page, 0, 0) == MAP_FAILED && errno == EINVAL, "mremap new size zero EINVAL");
+	check(mremap(r, page, page, 0x80) == MAP_FAILED && errno == EINVAL, "mremap bad flags EINVAL");
+	check(mremap(r, page, 2 * page, MREMAP_FIXED, target + 4 * page) == MAP_FAILED && errno == EINVAL,
+	      "mremap FIXED without MAYMOVE EINVAL");
+	check(mremap(m, page, 2 * page, MREMAP_MAYMOVE) == MAP_FAILED && errno == EFAULT, "mremap unmapped EFAULT");
+	munmap(r, 2 * page);
+}
+
+/* mprotect of part of a mapping, and of a PROT_NONE reservation. */
+static void partial_protections(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	fill(m, page, 4, 30);
+	check(mprotect(m + page, page, PROT_READ) == 0, "mprotect part of a mapping");
+	m[0] = 7;
+	m[2 * page] = 8;
+	check(pattern_at(m, page, 1, 30) && pattern_at(m, page, 3, 30) && m[0] == 7 && m[2 * page] == 8,
+	      "the rest stays writable, bytes kept");
+	check(raw(SYS_getrandom, (long)(m + page), 8, 0, 0, 0, 0) == -EFAULT, "the part is read-only (EFAULT)");
+	check(mprotect(m, 4 * page, PROT_READ | PROT_WRITE) == 0, "mprotect over the pieces");
+	m[page] = 9;
+	check(m[page] == 9 && pattern_at(m, page, 3, 30), "writable again");
+	munmap(m, 4 * page);
+	char *r = mmap(NULL, 8 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	check(mprotect(r, 2 * page, PROT_READ | PROT_WRITE) == 0, "mprotect part of a PROT_NONE reservation");
+	r[0] = 1;
+	r[page] = 2;
+	check(r[0] == 1 && r[page] == 2, "the opened part works");
+	fill(r, page, 2, 40);
+	check(mprotect(r, 2 * page, PROT_NONE) == 0 && mprotect(r + page, page, PROT_READ) == 0 &&
+	      pattern_at(r, page, 1, 40), "bytes kept through PROT_NONE and back");
+	munmap(r, 8 * page);
+}
+
+/* The calls static programs make at start-up and now and then: each
+ * once as it should work and once with a bad argument. */
+static void start_up_calls(void)
+{
+	char buffer[64], one[4] = { 0 }, two[4] = { 0 };
+	struct iovec parts[2] = { { one, 3 }, { two, 3 } };
+	struct stat st;
+	struct timeval tv;
+	struct sysinfo info;
+	unsigned long mask[16];
+	unsigned long limit[2];
+	unsigned long set = 0;
+
+	int fd = open("/etc/motd", O_RDONLY);
+	check(readv(fd, parts, 2) == 6 && memcmp(one, "Vei", 3) == 0, "readv");
+	check(raw(SYS_readv, fd, (long)bad, 2, 0, 0, 0) == -EFAULT, "readv bad iovec EFAULT");
+	check(pread(fd, buffer, 4, 0) == 4 && memcmp(buffer, "Veil", 4) == 0, "pread64");
+	check(pread(fd, buffer, 4, -1) == -1 && errno == EINVAL, "pread64 negative offset EINVAL");
+	check(pread(99, buffer, 4, 0) == -1 && errno == EBADF, "pread64 bad fd EBADF");
+	close(fd);
+	check(lstat("/etc/motd", &st) == 0 && S_ISREG(st.st_mode), "lstat");
+	check(raw(SYS_lstat, (long)bad, (long)&st, 0, 0, 0, 0) == -EFAULT, "lstat bad path EFAULT");
+	check(raw(SYS_set_tid_address, (long)&set, 0, 0, 0, 0, 0) == getpid(), "set_tid_address gives the tid");
+	check(raw(SYS_set_robust_list, (long)buffer, 7, 0, 0, 0, 0) == -EINVAL, "set_robust_list bad length EINVAL");
+	check(raw(SYS_rt_sigprocmask, 0, 0, (long)&set, 8, 0, 0) == 0, "rt_sigprocmask reads the mask");
+	check(raw(SYS_rt_sigprocmask, 7, (long)&set, 0, 8, 0, 0) == -EINVAL, "rt_sigprocmask bad how EINVAL");
+	check(raw(SYS_rt_sigprocmask, 0, (long)bad, 0, 8, 0, 0) == -EFAULT, "rt_sigprocmask bad pointer EFAULT");
+	check(getegid() == 0, "getegid");
+	check(gettimeofday(&tv, NULL) == 0 && tv.tv_usec < 1000000, "gettimeofday");
+	check(raw(SYS_gettimeofday, (long)bad, 0, 0, 0, 0, 0) == -EFAULT, "gettimeofday bad pointer EFAULT");
+	check(raw(SYS_prlimit64, 0, RLIMIT_STACK, 0, (long)limit, 0, 0) == 0 && limit[0] > 0, "prlimit64 stack");
+	check(raw(SYS_prlimit64, 0, 99, 0, (long)limit, 0, 0) == -EINVAL, "prlimit64 bad resource EINVAL");
+	check(raw(SYS_sched_getaffinity, 0, sizeof(mask), (long)mask, 0, 0, 0) > 0 && (mask[0] & 1),
+	      "sched_getaffinity");
+	check(raw(SYS_sched_getaffinity, 0, 1, (long)mask, 0, 0, 0) == -EINVAL, "sched_getaffinity short EINVAL");
+	check(raw(SYS_sched_getaffinity, 0, sizeof(mask), (long)bad, 0, 0, 0) == -EFAULT,
+	      "sched_getaffinity bad pointer EFAULT");
+	mode_t old = umask(027);
+	check(umask(old) == 027, "umask gives the old mask");
+	umask(077);
+	int made = open("/tmp/umask-probe", O_CREAT | O_WRONLY | O_TRUNC, 0666);
+	check(made >= 0 && fstat(made, &st) == 0 && (st.st_mode & 0777) == 0600,
+	      "umask clears a new file's mode bits");
+	close(made);
+	unlink("/tmp/umask-probe");
+	umask(old);
+	check(sysinfo(&info) == 0 && info.totalram > 0 && info.mem_unit > 0, "sysinfo");
+	check(raw(SYS_sysinfo, (long)bad, 0, 0, 0, 0, 0) == -EFAULT, "sysinfo bad pointer EFAULT");
+	check(readlink("/proc/self/exe", buffer, sizeof(buffer)) > 0, "readlink /proc/self/exe");
+	check(readlink("/etc/motd", buffer, sizeof(buffer)) == -1 && errno == EINVAL, "readlink not a link EINVAL");
+	check(raw(SYS_readlink, (long)bad, (long)buffer, 8, 0, 0, 0) == -EFAULT, "readlink bad path EFAULT");
+	check(readlinkat(AT_FDCWD, "/proc/self/exe", buffer, sizeof(buffer)) > 0, "readlinkat");
+	check(readlinkat(99, "relative", buffer, sizeof(buffer)) == -1 && errno == EBADF, "readlinkat bad dirfd EBADF");
+	int root = open("/", O_RDONLY | O_DIRECTORY);
+	check(readlinkat(root, "etc/motd", buffer, sizeof(buffer)) == -1 && errno == EINVAL,
+	      "readlinkat relative to a directory: not a link EINVAL");
+	check(readlinkat(root, "no-such-name", buffer, sizeof(buffer)) == -1 && errno == ENOENT,
+	      "readlinkat relative: missing ENOENT");
+	close(root);
+	check(prctl(PR_SET_NAME, "renamed", 0, 0, 0) == 0 && prctl(PR_GET_NAME, buffer, 0, 0, 0) == 0 &&
+	      strcmp(buffer, "renamed") == 0, "prctl names the process");
+	check(raw(SYS_prctl, PR_GET_NAME, (long)bad, 0, 0, 0, 0) == -EFAULT, "prctl bad pointer EFAULT");
+	check(raw(SYS_prctl, 0x7fff, 0, 0, 0, 0, 0) == -EINVAL, "prctl unknown option EINVAL");
+	check(sched_yield() == 0, "sched_yield");
+}
+
 static void identity(void)
 {
 	struct utsname name;
@@ -207,6 +359,9 @@ int main(void)
 	printf("KTAP version 1\n");
 	files();
 	memory();
+	remaps();
+	partial_protections();
+	start_up_calls();
 	identity();
 	futexes();
 	printf("1..%d\n# checks %d failures %d\n", checks, checks, failures);

@@ -339,7 +339,12 @@ def zstore_object(store, handle):
     per_frame = C["ZSTORE_FRAME_SIZE"] // slot_size
     pointers = C["ZSTORE_FRAME_SIZE"] // 8
     frame = index // per_frame
-    slots = z["directory"][frame // pointers][frame % pointers]
+    # As zstore_slot_at: the first slot frames hang from the header.
+    if frame < C["ZSTORE_DIRECT_SLOT_FRAMES"]:
+        slots = z["slot_frames"][frame]
+    else:
+        frame -= C["ZSTORE_DIRECT_SLOT_FRAMES"]
+        slots = z["directory"][frame // pointers][frame % pointers]
     slot = slots[index % per_frame]
     tag = int(slot["tag"])
     state = (tag >> C["ZSTORE_TAG_STATE_SHIFT"]) & 3
@@ -347,9 +352,15 @@ def zstore_object(store, handle):
         return "slot not in use"
     if tag & C["ZSTORE_GENERATION_MASK"] != generation:
         return "stale generation"
-    class_index = (tag >> C["ZSTORE_TAG_CLASS_SHIFT"]) & 0xFF
+    if state == 3:
+        return int(slot["length"]), C["ZSTORE_FRAME_SIZE"], "whole page"
+    class_index = (tag >> C["ZSTORE_TAG_CLASS_SHIFT"]) & C["ZSTORE_TAG_CLASS_MASK"]
+    # ZSTORE_CLASS_MIXED is ZSTORE_CLASS_COUNT, a division the header
+    # reader leaves out: computed here the same way.
+    if class_index == C["ZSTORE_FRAME_SIZE"] // C["ZSTORE_CLASS_STEP"]:
+        return int(slot["length"]), C["ZSTORE_CLASS_STEP"], "live (mixed zspage)"
     class_size = int(z["classes"][class_index]["size"])
-    return int(slot["length"]), class_size, "adopted page" if state == 3 else "live"
+    return int(slot["length"]), class_size, "live"
 
 
 def store_usage(store):

@@ -1,8 +1,11 @@
 /*
  * The freestanding string functions the kernel and portable code use.
- * Simple byte loops except memcpy/memset, which use rep movsb/stosb (fast
- * on CPUs with ERMSB, and correct everywhere); the compiler may also emit
- * calls to these for struct copies, so they must exist under these names.
+ * Simple byte loops except memcpy/memset, which move eight bytes a step
+ * with rep movsq/stosq and the rest with rep movsb/stosb (fast on every
+ * x86-64, ERMSB or not; and under QEMU TCG each step of a rep counts as
+ * one instruction, so a byte-wise rep made a 4 KiB copy look like 4096
+ * instructions in -icount figures); the compiler may also emit calls to
+ * these for struct copies, so they must exist under these names.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,18 +20,25 @@
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	void *start = dst;
+	size_t words = n / 8, rest = n % 8;
 
+	__asm__ __volatile__("rep movsq"
+			     : "+D"(dst), "+S"(src), "+c"(words) : : "memory");
 	__asm__ __volatile__("rep movsb"
-			     : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+			     : "+D"(dst), "+S"(src), "+c"(rest) : : "memory");
 	return start;
 }
 
 void *memset(void *dst, int c, size_t n)
 {
 	void *start = dst;
+	size_t words = n / 8, rest = n % 8;
+	uint64_t pattern = (uint8_t)c * 0x0101010101010101ull;
 
+	__asm__ __volatile__("rep stosq"
+			     : "+D"(dst), "+c"(words) : "a"(pattern) : "memory");
 	__asm__ __volatile__("rep stosb"
-			     : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+			     : "+D"(dst), "+c"(rest) : "a"(pattern) : "memory");
 	return start;
 }
 

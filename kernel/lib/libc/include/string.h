@@ -26,7 +26,7 @@ char *strstr(const char *haystack, const char *needle);
  * so without these every memcpy(&word, p, 4) would be a call. As builtins
  * the compiler turns copies of a small known size into plain moves and
  * calls the functions above for the rest (-mstringop-strategy=libcall in
- * mk/kernel.mk: a page copy or clear is always the one rep movsb/stosb of
+ * mk/kernel.mk: a page copy or clear is always the rep movsq/stosq of
  * kernel/lib/libc/string.c, never an inline variant chosen per call site).
  */
 #define memcpy(dst, src, n) __builtin_memcpy((dst), (src), (n))

@@ -598,13 +598,13 @@ def bad_input_memory(ctx):
     checks += judge_boot("floor-24m", run)
     module = os.path.join(RUN_DIR, "large-module.bin")
     with open(module, "wb") as f:
-        f.write(os.urandom(12 << 20))
+        f.write(os.urandom(6 << 20))
     run = boot(ctx, "floor-24m-module", "ktest=ktest.catch_without_exception",
                memory="24M", timeout=60, module=module, module_name="large")
     checks += judge_boot("floor-24m-module", run, expect_status="crashed")
     checks.append(("floor-24m-module:message",
                    "boot: not enough memory" in run.output and "modules" in run.output,
-                   "a 12 MiB module in 24 MiB must leave too little: expected "
+                   "a 6 MiB module in 24 MiB must leave too little: expected "
                    "'boot: not enough memory ... besides the kernel and its modules'"))
     os.remove(module)
     return checks

@@ -171,13 +171,7 @@ void clear_share_raise_limit(struct clear_share *share, uint32_t limit)
 /* Victims per round: the batch, at most a quarter of the budget (>= 1). */
 static unsigned clear_share_evict_count(const struct clear_share *share)
 {
-	unsigned count = share->evict_batch;
-
-	if (count > share->set.limit / 4)
-		count = share->set.limit / 4;
-	if (count > REGION_BATCH_MAX)
-		count = REGION_BATCH_MAX;
-	return count ? count : 1;
+	return region_evict_round(share->evict_batch, share->set.limit);
 }
 
 /* Evicts victims[first..count) that belong to the member of victims[first]

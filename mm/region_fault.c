@@ -52,11 +52,7 @@ unsigned region_evict_pages(struct region *region, const uint32_t *pages,
  * empties a small set. */
 static uint32_t region_evict_count(const struct region *region)
 {
-	uint32_t count = region->evict_batch;
-
-	if (count > region->clear.limit / 4)
-		count = region->clear.limit / 4;
-	return count ? count : 1;
+	return region_evict_round(region->evict_batch, region->clear.limit);
 }
 
 /* Evicts the policy's next region_evict_count victims with one invalidation

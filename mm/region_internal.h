@@ -155,6 +155,21 @@ static inline void region_unlock_pair(struct region *parent,
 	irq_restore(flags);
 }
 
+/* Pages one eviction round takes from a set of limit pages with the given
+ * batch: the batch, at most a quarter of the limit (so a round never
+ * empties a small set) and REGION_BATCH_MAX, at least 1. The regions' own
+ * sets and clear shares both size their rounds so. */
+static inline unsigned region_evict_round(uint32_t batch, uint32_t limit)
+{
+	uint32_t count = batch;
+
+	if (count > limit / 4)
+		count = limit / 4;
+	if (count > REGION_BATCH_MAX)
+		count = REGION_BATCH_MAX;
+	return count ? count : 1;
+}
+
 /* Evicts pages[0..count) (clear, count <= REGION_BATCH_MAX) of a member
  * of a clear share with one invalidation round, taking the region's own
  * lock (the share's is held): the share's eviction. A page whose seal

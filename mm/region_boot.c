@@ -93,6 +93,10 @@ void region_boot_init(void)
 	if (!store)
 		panic("regions: the page store could not be created");
 	store_set_default(store);
+	/* Compaction of the default store runs by itself: the thread sleeps
+	 * until a free finds the waste past the threshold. */
+	if (store_compactd_start(store) != STORE_OK)
+		log_warn("regions: no background compaction of the page store");
 	region_migrate_init();	/* scheme changes start a migration */
 	log_info("regions: page store up to %u%% of RAM (%llu frames), "
 		 "faults reach regions through the dispatcher", region_store_share,

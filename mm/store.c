@@ -44,11 +44,8 @@ uint64_t store_frames_for_share(uint64_t total_frames, unsigned percent)
 	return frames ? frames : 1;
 }
 
-/* The default store's background compaction is not started here: its
- * thread, waking every STORE_COMPACTD_INTERVAL_MS, made cross-CPU calls
- * on a 64-CPU TCG boot take over 10 s (bad-input's smp-66); a store gets
- * one with store_compactd_start until its wakeups are answered without
- * a poll. */
+/* Compaction threads are started by the store's owner (region_boot for
+ * the default store), not here: host tests set defaults too. */
 void store_set_default(struct store *store)
 {
 	__atomic_store_n(&store_default_instance, store, __ATOMIC_RELEASE);

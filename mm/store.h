@@ -169,6 +169,14 @@ struct store_ops {
 struct store {
 	const struct store_ops *ops;
 	const char *name;
+	/*
+	 * Optional: called when compact_wanted turns true, in the context of
+	 * the free that asked (any CPU, locks held, interrupts off), so it may
+	 * only do atomics; whoever compacts in the background sets it
+	 * (store_set_compact_notify) to be woken instead of polling.
+	 */
+	void (*compact_notify)(void *context);
+	void *compact_notify_context;
 };
 
 /*
@@ -294,11 +302,39 @@ static inline int store_set_compact_threshold(struct store *store,
 }
 
 /*
+ * Sets (notify non-NULL) or clears the compaction notification of store
+ * (struct store's compact_notify). Context is published before the
+ * function, so a free that sees the function sees its context.
+ */
+static inline void store_set_compact_notify(struct store *store,
+					    void (*notify)(void *context),
+					    void *context)
+{
+	if (notify)
+		__atomic_store_n(&store->compact_notify_context, context,
+				 __ATOMIC_RELAXED);
+	__atomic_store_n(&store->compact_notify, notify, __ATOMIC_RELEASE);
+}
+
+/* Calls store's compaction notification, if one is set. */
+static inline void store_notify_compact_wanted(struct store *store)
+{
+	void (*notify)(void *) = __atomic_load_n(&store->compact_notify,
+						 __ATOMIC_ACQUIRE);
+
+	if (notify)
+		notify(__atomic_load_n(&store->compact_notify_context,
+				       __ATOMIC_RELAXED));
+}
+
+/*
  * Kernel only (mm/store_compactd.c): starts a thread that compacts store
- * whenever store_compact_wanted() says so, polling every
- * STORE_COMPACTD_INTERVAL_MS; store_set_default() starts one for the
- * default store. STORE_OK, STORE_UNSUPPORTED (the store has no
- * compact_wanted) or STORE_NO_MEMORY (no thread, or all daemons in use).
+ * whenever store_compact_wanted() says so. It sleeps until the store's
+ * compaction notification wakes it (at the timer tick after the free that
+ * asked); while injected failures are armed it looks again every
+ * STORE_COMPACTD_INTERVAL_MS instead. The default store gets one at boot
+ * (mm_init). STORE_OK, STORE_UNSUPPORTED (the store has no compact_wanted)
+ * or STORE_NO_MEMORY (no thread, or all daemons in use).
  */
 #define STORE_COMPACTD_INTERVAL_MS 100u
 int store_compactd_start(struct store *store);

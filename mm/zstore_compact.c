@@ -182,8 +182,10 @@ void zstore_compact_check(struct zstore *z)
 	    waste * 100 <= data * threshold)
 		return;
 	if (__atomic_compare_exchange_n(&z->compact_pending, &idle, 1, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
 		zstore_count(&z->compaction_requests, 1);
+		store_notify_compact_wanted(&z->base);
+	}
 }
 
 /* Whether a free asked for compaction since the last run. */

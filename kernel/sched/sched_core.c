@@ -23,6 +23,7 @@
 #include "kernel/sched/context_switch.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/sched_internal.h"
+#include "kernel/sched/wait.h"
 #include "kernel/smp.h"
 #include "mm/kstack.h"
 #include "mm/slab.h"
@@ -449,4 +450,5 @@ void sched_tick(void)
 		queue->slice_left--;
 	}
 	thread_wake_sleepers();
+	wake_requests_run();
 }

@@ -196,3 +196,39 @@ void complete_all(struct completion *completion)
 	wake_up_all_locked(&completion->queue);
 	wait_queue_unlock(&completion->queue, flags);
 }
+
+/* Requests waiting for a tick, newest first. Pushed by compare-and-swap,
+ * taken whole by exchange: with no pop of single entries the list cannot
+ * suffer the ABA problem. */
+static struct wake_request *wake_requests_posted;
+
+void wake_request_post(struct wake_request *request)
+{
+	struct wake_request *head;
+
+	if (__atomic_exchange_n(&request->posted, 1, __ATOMIC_ACQ_REL))
+		return;	/* already on the list: the tick wakes it once */
+	head = __atomic_load_n(&wake_requests_posted, __ATOMIC_RELAXED);
+	do
+		request->next = head;
+	while (!__atomic_compare_exchange_n(&wake_requests_posted, &head, request,
+					    true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+void wake_requests_run(void)
+{
+	struct wake_request *request;
+
+	if (!__atomic_load_n(&wake_requests_posted, __ATOMIC_RELAXED))
+		return;
+	request = __atomic_exchange_n(&wake_requests_posted, NULL, __ATOMIC_ACQUIRE);
+	while (request) {
+		struct wake_request *next = request->next;
+
+		/* Cleared before the wakeup: a post that comes after it
+		 * lists the request again rather than being lost. */
+		__atomic_store_n(&request->posted, 0, __ATOMIC_RELEASE);
+		wake_up_all(request->queue);
+		request = next;
+	}
+}

@@ -91,4 +91,28 @@ void completion_init(struct completion *completion, const char *name);
 void completion_wait(struct completion *completion);
 void complete_all(struct completion *completion);
 
+/*
+ * Deferred wakeups, for code that may not take a wait queue's lock where
+ * it runs: the fault path frees store objects under region and store
+ * locks with interrupts off, and a queue lock taken there would join
+ * their lock order. wake_request_post does atomics only, so it is safe
+ * in any context; the next timer tick of any CPU wakes every waiter of
+ * the request's queue. Requests posted again before that tick coalesce
+ * into one wakeup. A request must outlive its last post (they are
+ * static or live as long as their queue).
+ */
+struct wake_request {
+	struct wait_queue *queue;	/* whose waiters the tick wakes */
+	struct wake_request *next;	/* on the posted list (the tick's) */
+	uint32_t posted;		/* atomic: 1 while on the list */
+};
+
+#define WAKE_REQUEST_INIT(queue_pointer) { .queue = (queue_pointer) }
+
+/* Asks the next tick to wake request->queue's waiters. Any context. */
+void wake_request_post(struct wake_request *request);
+/* Called by each CPU's timer tick: takes every posted request off the
+ * list and wakes its queue. One atomic load when nothing is posted. */
+void wake_requests_run(void);
+
 #endif

@@ -25,18 +25,31 @@ GHASH_TARGET static __m128i ghash_byte_swap(__m128i x)
 	return _mm_shuffle_epi8(x, reverse);
 }
 
-GHASH_TARGET static __m128i ghash_multiply_simd(__m128i a, __m128i b)
-{
-	__m128i low, high, middle, cross, carry_low, carry_high, carry_top;
-	__m128i t1, t2, t3;
+/* A 256-bit carry-less product, not yet shifted nor reduced. Products
+ * add (XOR) in this form, so several can share one reduction. */
+struct ghash_wide {
+	__m128i low, high;
+};
 
-	low = _mm_clmulepi64_si128(a, b, 0x00);
-	high = _mm_clmulepi64_si128(a, b, 0x11);
-	middle = _mm_clmulepi64_si128(a, b, 0x10);
-	cross = _mm_clmulepi64_si128(a, b, 0x01);
-	middle = _mm_xor_si128(middle, cross);
-	low = _mm_xor_si128(low, _mm_slli_si128(middle, 8));
-	high = _mm_xor_si128(high, _mm_srli_si128(middle, 8));
+/* *sum ^= a * b, carry-less, 256 bits wide (four PCLMULQDQs). */
+GHASH_TARGET static void ghash_multiply_add(struct ghash_wide *sum, __m128i a,
+					    __m128i b)
+{
+	__m128i middle = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x10),
+				       _mm_clmulepi64_si128(a, b, 0x01));
+
+	sum->low = _mm_xor_si128(sum->low, _mm_clmulepi64_si128(a, b, 0x00));
+	sum->high = _mm_xor_si128(sum->high, _mm_clmulepi64_si128(a, b, 0x11));
+	sum->low = _mm_xor_si128(sum->low, _mm_slli_si128(middle, 8));
+	sum->high = _mm_xor_si128(sum->high, _mm_srli_si128(middle, 8));
+}
+
+/* The field element a wide product stands for: shifted left one bit (the
+ * reflected bit order) and reduced modulo x^128 + x^7 + x^2 + x + 1. */
+GHASH_TARGET static __m128i ghash_reduce(struct ghash_wide product)
+{
+	__m128i low = product.low, high = product.high;
+	__m128i carry_low, carry_high, carry_top, t1, t2, t3;
 
 	/* The 256-bit product high:low shifted left by one bit. */
 	carry_low = _mm_srli_epi32(low, 31);
@@ -70,6 +83,41 @@ GHASH_TARGET static __m128i ghash_multiply_simd(__m128i a, __m128i b)
 	return _mm_xor_si128(high, low);
 }
 
+GHASH_TARGET static __m128i ghash_multiply_simd(__m128i a, __m128i b)
+{
+	struct ghash_wide product = { _mm_setzero_si128(), _mm_setzero_si128() };
+
+	ghash_multiply_add(&product, a, b);
+	return ghash_reduce(product);
+}
+
+static inline __m128i ghash_load_block(const uint8_t *block)
+{
+	return _mm_loadu_si128((const __m128i *)block);
+}
+
+/*
+ * Four blocks at once: ((acc ^ X1) H^4) ^ (X2 H^3) ^ (X3 H^2) ^ (X4 H),
+ * which equals four one-block steps, with a single shift and reduction
+ * (powers[i] = H^(i+1)). The reduction is most of a step's instructions.
+ */
+GHASH_TARGET static __m128i ghash_absorb4_simd(__m128i acc,
+					       const __m128i powers[4],
+					       const uint8_t *blocks)
+{
+	struct ghash_wide sum = { _mm_setzero_si128(), _mm_setzero_si128() };
+
+	acc = _mm_xor_si128(acc, ghash_byte_swap(ghash_load_block(blocks)));
+	ghash_multiply_add(&sum, acc, powers[3]);
+	ghash_multiply_add(&sum, ghash_byte_swap(ghash_load_block(blocks + 16)),
+			   powers[2]);
+	ghash_multiply_add(&sum, ghash_byte_swap(ghash_load_block(blocks + 32)),
+			   powers[1]);
+	ghash_multiply_add(&sum, ghash_byte_swap(ghash_load_block(blocks + 48)),
+			   powers[0]);
+	return ghash_reduce(sum);
+}
+
 GHASH_TARGET static __m128i ghash_absorb_simd(__m128i acc, __m128i h,
 					      const uint8_t block[16])
 {
@@ -87,8 +135,18 @@ GHASH_TARGET void cipher_ghash_pclmul(const uint8_t h_bytes[16],
 	uint8_t block[16];
 	size_t whole = c_bytes & ~(size_t)15;
 
+	__m128i powers[4];
+	size_t offset = 0;
+
 	acc = ghash_absorb_simd(acc, h, a);
-	for (size_t offset = 0; offset < whole; offset += 16)
+	if (whole >= 64) {
+		powers[0] = h;
+		for (int i = 1; i < 4; i++)
+			powers[i] = ghash_multiply_simd(powers[i - 1], h);
+		for (; offset + 64 <= whole; offset += 64)
+			acc = ghash_absorb4_simd(acc, powers, c + offset);
+	}
+	for (; offset < whole; offset += 16)
 		acc = ghash_absorb_simd(acc, h, c + offset);
 	if (whole < c_bytes) {
 		memset(block, 0, sizeof(block));
@@ -103,5 +161,9 @@ GHASH_TARGET void cipher_ghash_pclmul(const uint8_t h_bytes[16],
 	acc = ghash_absorb_simd(acc, h, block);
 	_mm_storeu_si128((__m128i *)out, ghash_byte_swap(acc));
 	memset(block, 0, sizeof(block));
+	/* H's powers are as secret as H (the caller wipes its own copy). */
+	for (int i = 0; i < 4; i++)
+		powers[i] = _mm_setzero_si128();
+	__asm__ __volatile__("" : : "r"(powers) : "memory");
 	__asm__ __volatile__("" : : "r"(block) : "memory");
 }

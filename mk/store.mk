@@ -3,9 +3,15 @@
 # The size-class store's files (the TLB event layer's tests link them too).
 ZSTORE_SRCS := mm/zstore.c mm/zstore_frame.c mm/zstore_handle.c mm/zstore_mixed.c \
                mm/zstore_class.c mm/zstore_compact.c mm/zstore_adopt.c
-STORE_SRCS := mm/store.c $(ZSTORE_SRCS) $(FAILPOINT_SRCS)
+# The log-structured store's files.
+LOGSTORE_SRCS := mm/logstore.c mm/logstore_table.c mm/logstore_log.c mm/logstore_compact.c
+STORE_SRCS := mm/store.c $(ZSTORE_SRCS) $(LOGSTORE_SRCS) $(FAILPOINT_SRCS)
 
 $(eval $(call host_test,store,tests/host/test_store.c tests/host/test_store_adopt.c tests/host/test_store_density.c $(STORE_SRCS),-pthread -llz4))
+# Logstore's own cases; the file includes test_store.c, whose cases that
+# hold for any store then run on logstore too.
+$(eval $(call host_test,logstore,tests/host/test_logstore.c $(STORE_SRCS),-pthread -llz4))
+$(HOST_BUILD)/test-logstore: tests/host/test_store.c
 
 # Benchmark: optimised, no sanitizers; prints figures only.
 # make bench-store [CORPUS="FILE..."] [STORE_REPEAT=N]

@@ -1,10 +1,12 @@
 /*
  * Start-up of the TLB event layer in the kernel: the transforms register,
  * the default page store is created over the frame allocator (limited to a
- * share of RAM, command line store_share=PERCENT), and the regions' fault
+ * share of RAM, command line store_share=PERCENT; its kind, zstore or the
+ * log-structured store, command line store=zs|log), and the regions' fault
  * handler is installed. Called from kmain after mm_init.
  */
 #include <stdint.h>
+#include <string.h>
 #include "kernel/cmdline.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
@@ -14,6 +16,7 @@
 #include "mm/region.h"
 #include "mm/region_boot.h"
 #include "mm/region_migrate.h"
+#include "mm/logstore.h"
 #include "mm/store.h"
 #include "mm/zstore.h"
 #include "transforms/xf.h"
@@ -36,6 +39,24 @@ static bool region_set_store_share(const char *value)
 CMDLINE_OPTION(store_share, "store_share",
 	       "PERCENT 1..90: RAM the page store of sealed pages may use (50)",
 	       region_set_store_share);
+
+/* Set from the command line before region_boot_init, read once there:
+ * the default store is the log-structured one (store=log) or zstore. */
+static bool region_store_log;
+
+static bool region_set_store_kind(const char *value)
+{
+	if (strcmp(value, "log") == 0)
+		region_store_log = true;
+	else if (strcmp(value, "zs") == 0)
+		region_store_log = false;
+	else
+		return false;
+	return true;
+}
+CMDLINE_OPTION(store, "store",
+	       "zs|log: the default page store: size classes (zs, the default) "
+	       "or log-structured (log)", region_set_store_kind);
 
 static void *region_store_page_alloc(void *context)
 {
@@ -89,7 +110,13 @@ void region_boot_init(void)
 		.frame_limit = store_frames_for_share(stats.usable_frames,
 						      region_store_share),
 	};
-	struct store *store = zstore_create(&config);
+	struct logstore_config log_config = {
+		.name = config.name,
+		.provider = config.provider,
+		.frame_limit = config.frame_limit,
+	};
+	struct store *store = region_store_log ? logstore_create(&log_config) :
+				zstore_create(&config);
 	if (!store)
 		panic("regions: the page store could not be created");
 	store_set_default(store);
@@ -98,7 +125,7 @@ void region_boot_init(void)
 	if (store_compactd_start(store) != STORE_OK)
 		log_warn("regions: no background compaction of the page store");
 	region_migrate_init();	/* scheme changes start a migration */
-	log_info("regions: page store up to %u%% of RAM (%llu frames), "
-		 "faults reach regions through the dispatcher", region_store_share,
-		 (unsigned long long)config.frame_limit);
+	log_info("regions: page store (%s) up to %u%% of RAM (%llu frames), "
+		 "faults reach regions through the dispatcher", store->ops->name,
+		 region_store_share, (unsigned long long)config.frame_limit);
 }

@@ -1,5 +1,7 @@
 /*
- * bench-store: figures for the page store (mm/zstore.c) on the host. Pages
+ * bench-store: figures for the page stores (mm/zstore.c, and the
+ * log-structured mm/logstore.c: every line twice, ending store=zstore or
+ * store=logstore) on the host. Pages
  * of a corpus file are compressed alone with liblz4 (pages that do not
  * shrink are kept raw, as transforms do) and stored REPEAT times over, to
  * see the packing at a realistic size; then half are freed at random and the
@@ -17,6 +19,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <lz4.h>
+#include "mm/logstore.h"
 #include "mm/store.h"
 #include "mm/zstore.h"
 
@@ -75,6 +78,25 @@ static void bench_pool_release(void *context, void *page)
 	bench_pool_free = page;
 }
 
+/* The stores measured, by the name their ops table gives. */
+enum bench_kind { BENCH_ZSTORE, BENCH_LOGSTORE, BENCH_KINDS };
+
+static struct store *bench_store_create(enum bench_kind kind,
+					struct store_page_provider provider,
+					uint64_t frame_limit, uint64_t max_objects)
+{
+	struct zstore_config z = {
+		.name = "bench", .provider = provider,
+		.frame_limit = frame_limit, .max_objects = max_objects,
+	};
+	struct logstore_config log = {
+		.name = "bench", .provider = provider,
+		.frame_limit = frame_limit, .max_objects = max_objects,
+	};
+
+	return kind == BENCH_LOGSTORE ? logstore_create(&log) : zstore_create(&z);
+}
+
 static double bench_now(void)
 {
 	struct timespec ts;
@@ -90,16 +112,12 @@ static int lengths[2048];
 /* Stores `population` objects (the corpus's pages in turn) in a new store
  * and prints the store's efficiency against the codec's ratio. */
 static void bench_population(const char *path, unsigned count,
-			     unsigned population)
+			     unsigned population, enum bench_kind kind)
 {
-	struct zstore_config config = {
-		.name = "bench",
-		.provider = { bench_pool_alloc, bench_pool_release, NULL },
-		.frame_limit = BENCH_POOL_FRAMES,
-		.max_objects = population,
-	};
+	struct store_page_provider pool = { bench_pool_alloc, bench_pool_release, NULL };
 	store_handle_t *handles = calloc(population, sizeof(*handles));
-	struct store *store = zstore_create(&config);
+	struct store *store = bench_store_create(kind, pool, BENCH_POOL_FRAMES,
+						 population);
 	struct store_stats st;
 	unsigned stored = 0;
 	double codec, ratio;
@@ -117,41 +135,31 @@ static void bench_population(const char *path, unsigned count,
 	ratio = (double)st.pages_stored / (st.frames_used + st.metadata_frames);
 	printf("efficiency file=%s pages=%u stored=%u data_frames=%llu "
 	       "metadata_frames=%llu codec_ratio=%.3f store_ratio=%.3f "
-	       "efficiency=%.3f\n", path, population, stored,
+	       "efficiency=%.3f store=%s\n", path, population, stored,
 	       (unsigned long long)st.frames_used,
 	       (unsigned long long)st.metadata_frames, codec, ratio,
-	       ratio / codec);
+	       ratio / codec, store->ops->name);
 	store_destroy(store);
 	free(handles);
 }
 
-static void bench_file(const char *path, unsigned repeat)
+/* Reads a corpus file and compresses its pages; the page count, 0 when
+ * there is none. */
+static unsigned bench_load(const char *path)
 {
-	static const unsigned populations[] = { 64, 1000, 100000, 1000000 };
-	struct zstore_config config = {
-		.name = "bench",
-		.provider = { bench_alloc_page, bench_free_page, NULL },
-		.frame_limit = 1u << 22,
-	};
-	struct store_stats full, half, compacted;
-	store_handle_t *handles;
-	char buffer[4096];
-	unsigned count, total, stored = 0, freed = 0;
-	uint64_t rng = 12345;
-	double t0, t_put, t_read, t_free, t_compact;
-	struct store *store;
+	unsigned count;
 	FILE *f = fopen(path, "rb");
 
 	if (!f) {
 		fprintf(stderr, "bench-store: cannot open %s\n", path);
-		return;
+		return 0;
 	}
 	count = (unsigned)fread(pages, 4096, 2048, f);
+	fclose(f);
 	if (count == 0) {
 		fprintf(stderr, "bench-store: %s holds no page\n", path);
-		return;
+		return 0;
 	}
-	fclose(f);
 	for (unsigned i = 0; i < count; i++) {
 		lengths[i] = LZ4_compress_default(pages[i], blobs[i], 4096,
 						  sizeof(blobs[i]));
@@ -160,9 +168,25 @@ static void bench_file(const char *path, unsigned repeat)
 			lengths[i] = 4096;
 		}
 	}
+	return count;
+}
+
+static void bench_file(const char *path, unsigned count, unsigned repeat,
+		       enum bench_kind kind)
+{
+	static const unsigned populations[] = { 64, 1000, 100000, 1000000 };
+	struct store_page_provider mapped = { bench_alloc_page, bench_free_page, NULL };
+	struct store_stats full, half, compacted;
+	store_handle_t *handles;
+	char buffer[4096];
+	unsigned total, stored = 0, freed = 0;
+	uint64_t rng = 12345;
+	double t0, t_put, t_read, t_free, t_compact;
+	struct store *store;
+
 	total = count * repeat;
 	handles = calloc(total, sizeof(*handles));
-	store = zstore_create(&config);
+	store = bench_store_create(kind, mapped, 1u << 22, 0);
 	if (!store || !handles) {
 		fprintf(stderr, "bench-store: no store\n");
 		free(handles);
@@ -204,28 +228,28 @@ static void bench_file(const char *path, unsigned repeat)
 
 	printf("store file=%s objects=%u stored=%u bytes=%llu data_frames=%llu "
 	       "metadata_frames=%llu ratio=%.3f codec_ratio=%.3f packing=%.3f "
-	       "put_ns=%.0f read_ns=%.0f free_ns=%.0f\n",
+	       "put_ns=%.0f read_ns=%.0f free_ns=%.0f store=%s\n",
 	       path, total, stored, (unsigned long long)full.bytes_stored,
 	       (unsigned long long)full.frames_used,
 	       (unsigned long long)full.metadata_frames, full.ratio_milli / 1000.0,
 	       full.pages_stored * 4096.0 / full.bytes_stored,
 	       full.bytes_stored / (full.frames_used * 4096.0),
 	       t_put * 1e9 / total, t_read * 1e9 / total,
-	       t_free * 1e9 / (freed ? freed : 1));
+	       t_free * 1e9 / (freed ? freed : 1), store->ops->name);
 	printf("store file=%s half_freed=%u data_frames_before=%llu "
 	       "data_frames_after=%llu objects_moved=%llu ratio_before=%.3f "
-	       "ratio_after=%.3f compact_ms=%.2f\n",
+	       "ratio_after=%.3f compact_ms=%.2f store=%s\n",
 	       path, freed, (unsigned long long)half.frames_used,
 	       (unsigned long long)compacted.frames_used,
 	       (unsigned long long)compacted.objects_moved,
 	       half.ratio_milli / 1000.0, compacted.ratio_milli / 1000.0,
-	       t_compact * 1e3);
+	       t_compact * 1e3, store->ops->name);
 	store_destroy(store);
 	free(handles);
 	if (bench_frames_live)
 		printf("store file=%s leaked_frames=%ld\n", path, bench_frames_live);
 	for (unsigned i = 0; i < sizeof(populations) / sizeof(populations[0]); i++)
-		bench_population(path, count, populations[i]);
+		bench_population(path, count, populations[i], kind);
 	if (bench_frames_live)
 		printf("store file=%s leaked_frames=%ld\n", path, bench_frames_live);
 }
@@ -250,7 +274,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-store: no frame pool\n");
 		return 1;
 	}
-	for (int i = first; i < argc; i++)
-		bench_file(argv[i], repeat);
+	for (int i = first; i < argc; i++) {
+		unsigned count = bench_load(argv[i]);
+
+		for (unsigned kind = 0; count && kind < BENCH_KINDS; kind++)
+			bench_file(argv[i], count, repeat, kind);
+	}
 	return 0;
 }

@@ -398,6 +398,25 @@ def step_ktest_bios(ctx):
     return ktest_boot(ctx, "ktest-bios", "bios", corpus=True)
 
 
+# The region suites on the log-structured page store (store=log): the
+# default store is logstore for the whole boot, every sealed page of these
+# suites goes through it.
+LOGSTORE_SUITES = "fault,region,region_batch,region_failure,region_fork,region_migrate"
+
+
+def step_ktest_logstore(ctx):
+    """The region ktest suites with store=log, BIOS, one CPU; the boot
+    says the default store is logstore."""
+    name = "ktest-logstore"
+    checks = ktest_boot(ctx, name, "bios",
+                        f"ktest={LOGSTORE_SUITES} store=log loglevel=6",
+                        extra_seconds=300)
+    output = open(os.path.join(RUN_DIR, name + ".log")).read()
+    checks.append((f"{name}:default-store", "page store (logstore)" in output,
+                   "the boot names logstore as the default store"))
+    return checks
+
+
 KTEST_CASE_SYMBOL = re.compile(r"^\S+ \S (ktest_case_\w+)$", re.M)
 
 

@@ -401,18 +401,19 @@ def step_ktest_bios(ctx):
 # The region suites on the log-structured page store (store=log): the
 # default store is logstore for the whole boot, every sealed page of these
 # suites goes through it.
-LOGSTORE_SUITES = "fault,region,region_batch,region_failure,region_fork,region_migrate"
+LOGSTORE_SUITES = "fault,region,region_failure,region_fork,region_migrate"
 
 
 def step_ktest_logstore(ctx):
     """The region ktest suites with store=log, BIOS, one CPU; the boot
     says the default store is logstore."""
     name = "ktest-logstore"
-    checks = ktest_boot(ctx, name, "bios",
-                        f"ktest={LOGSTORE_SUITES} store=log loglevel=6",
-                        extra_seconds=300)
-    output = open(os.path.join(RUN_DIR, name + ".log")).read()
-    checks.append((f"{name}:default-store", "page store (logstore)" in output,
+    cmdline = f"ktest={LOGSTORE_SUITES} store=log loglevel=6"
+    run = boot(ctx, name, cmdline, timeout=480)
+    checks = judge_boot(name, run)
+    checks += ktap_checks(name, ktap.parse(run.output, name))
+    checks += check_boot_info(name, run.output, cmdline)
+    checks.append((f"{name}:default-store", "page store (logstore)" in run.output,
                    "the boot names logstore as the default store"))
     return checks
 

@@ -33,6 +33,44 @@ static uint64_t table_frames(uint64_t entries, uint64_t inline_count,
 			LOGSTORE_POINTERS_PER_FRAME;
 }
 
+/*
+ * The store's invariants, read from its tables (no other thread running):
+ * the frames' live bytes add up to the bytes stored, no data frame but the
+ * head is without a live byte, every live slot's object lies in data
+ * frames, and the frame counters match the descriptors.
+ */
+static bool logstore_invariants_hold(struct store *store)
+{
+	struct logstore *ls = logstore_of(store);
+	uint64_t live = 0, frames = 0, objects = 0, bytes = 0;
+	bool ok = true;
+
+	for (uint64_t id = 0; id < ls->frames.count; id++) {
+		const struct logstore_frame *frame = logstore_frame_at(ls, (uint32_t)id);
+
+		if (frame->state != LOGSTORE_FRAME_DATA)
+			continue;
+		frames++;
+		live += frame->live;
+		ok &= frame->live > 0 && !frame->victim;
+	}
+	for (uint64_t index = 1; index < ls->slots.count; index++) {
+		const struct logstore_slot *slot = logstore_slot_at(ls, index);
+		struct logstore_cursor place = logstore_place(slot->where);
+
+		if (!(slot->tag & LOGSTORE_TAG_LIVE))
+			continue;
+		objects++;
+		bytes += logstore_tag_length(slot->tag);
+		ok &= place.frame < ls->frames.count &&
+		      logstore_frame_at(ls, place.frame)->state == LOGSTORE_FRAME_DATA;
+	}
+	ok &= live == ls->bytes_stored && bytes == ls->bytes_stored &&
+	      objects == ls->pages_stored && frames == ls->data_frames &&
+	      ls->frames_held == ls->data_frames + ls->metadata_frames;
+	return ok;
+}
+
 HTEST(logstore_create_refuses_and_fails_cleanly)
 {
 	struct test_provider provider;
@@ -259,6 +297,7 @@ HTEST(logstore_compaction_moves_to_the_head)
 			bad += !object_maps_back(store, &objects[i]);
 		}
 	HCHECK_EQ(bad, 0);
+	HCHECK(logstore_invariants_hold(store));
 	check_stats_match(store, objects, COUNT);
 	/* a second run finds little: frames that kept 7/8 live but lost an
 	 * object spanning into a victim */
@@ -391,6 +430,50 @@ HTEST(logstore_waste_threshold_asks_for_compaction)
 	destroy_and_check_leaks(store, &provider);
 }
 
+/* Random puts, reads, maps, frees and wipes with compaction runs between,
+ * against a model: every object reads back and the invariants hold after
+ * each run. */
+HTEST(logstore_random_operations_with_compaction_keep_the_invariants)
+{
+	enum { SLOTS = 2000, OPERATIONS = 40000 };
+	static struct model_object objects[SLOTS];
+	struct test_provider provider;
+	struct store *store = store_new(&provider, 1 << 14, 0);
+	uint64_t rng = 0xfeed, seed = 1;
+	unsigned bad = 0, broken = 0;
+	size_t length;
+
+	memset(objects, 0, sizeof(objects));
+	for (unsigned op = 0; op < OPERATIONS; op++) {
+		struct model_object *o = &objects[rng_next(&rng) % SLOTS];
+
+		if (!o->live) {
+			bad += object_put(store, o, random_length(&rng), seed++) != STORE_OK;
+		} else if (rng_next(&rng) % 3 == 0) {
+			bad += !object_reads_back(store, o);
+			bad += !object_maps_back(store, o);
+		} else {
+			bad += !object_reads_back(store, o);
+			bad += (rng_next(&rng) % 4 ? store_free(store, o->handle) :
+				store_free_wipe(store, o->handle, &length)) != STORE_OK;
+			o->live = false;
+		}
+		if (op % 2000 == 1999) {
+			store_compact(store);
+			broken += !logstore_invariants_hold(store);
+			for (unsigned i = 0; i < SLOTS; i++)
+				if (objects[i].live)
+					bad += !object_reads_back(store, &objects[i]);
+		}
+	}
+	HCHECK_EQ(bad, 0);
+	HCHECK_EQ(broken, 0);
+	HCHECK(logstore_invariants_hold(store));
+	check_stats_match(store, objects, SLOTS);
+	HCHECK_EQ(provider.live, (long)logstore_of(store)->frames_held);
+	destroy_and_check_leaks(store, &provider);
+}
+
 /* ---- several CPUs, compaction on request --------------------------------- */
 
 struct requested_compactor {
@@ -454,6 +537,7 @@ HTEST(logstore_several_cpus_with_requested_compaction)
 		  (unsigned long long)stats.objects_moved,
 		  (unsigned long long)stats.frames_compacted);
 	HCHECK(compactor.runs > 0);
+	HCHECK(logstore_invariants_hold(store));
 	HCHECK_EQ(stats.pages_stored, live);
 	HCHECK_EQ(stats.bad_handles, 0);
 	destroy_and_check_leaks(store, &provider);

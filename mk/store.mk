@@ -27,7 +27,7 @@ bench-store: $(HOST_BUILD)/bench-store $(TREE_CORPUS)
 	$(HOST_BUILD)/bench-store $(STORE_REPEAT) $(or $(CORPUS),$(STORE_CORPUS))
 
 # Instructions per call of the store's hot paths (put, read, map+unmap,
-# size, free) under callgrind; prints one line per op.
+# size, free) under callgrind; prints one line per op and store.
 .PHONY: bench-store-ops
 $(HOST_BUILD)/bench-store-ops: tools/bench_store_ops.c $(STORE_SRCS) tests/host/host_shim.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -35,3 +35,4 @@ $(HOST_BUILD)/bench-store-ops: tools/bench_store_ops.c $(STORE_SRCS) tests/host/
 
 bench-store-ops: $(HOST_BUILD)/bench-store-ops
 	tools/bench-store-ops.sh $(HOST_BUILD)/bench-store-ops
+	tools/bench-store-ops.sh $(HOST_BUILD)/bench-store-ops log

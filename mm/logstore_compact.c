@@ -2,7 +2,9 @@
  * logstore compaction: frames with at least an eighth of their bytes dead
  * (not the head) are chosen as victims; a walk of the slot table moves
  * every live, unmapped object that covers a victim to the head, and each
- * victim goes back to the provider as its last live byte leaves. Handles
+ * victim goes back to the provider as its last live byte leaves. A frame
+ * that was dense loses the object it shared with a victim, so a run makes
+ * a few passes, while the last one released frames. Handles
  * stay valid: only the slots' places change. The walk drops the store's
  * lock every LOGSTORE_COMPACT_BATCH slots, so a put or a fault waits for
  * at most that many moves; objects put meanwhile go to the head, never to
@@ -116,7 +118,7 @@ size_t logstore_compact(struct store *store)
 	struct logstore *ls = logstore_of(store);
 	bool asked = __atomic_exchange_n(&ls->compact_pending, 0, __ATOMIC_ACQ_REL);
 	unsigned long flags = spin_lock_irqsave(&ls->lock);
-	uint64_t victims, index = 1;
+	uint64_t victims, index;
 	int64_t released = 0;
 	bool going = true;
 
@@ -125,14 +127,23 @@ size_t logstore_compact(struct store *store)
 		return 0;
 	}
 	ls->compacting = true;
-	victims = logstore_victims_mark(ls);
-	while (victims && going && index < ls->slots.count) {
-		going = logstore_compact_batch(ls, &index, &released);
-		spin_unlock_irqrestore(&ls->lock, flags);
-		flags = spin_lock_irqsave(&ls->lock);
+	/* a pass empties its victims, but frames that were dense may have
+	 * lost an object that spanned into one: passes go on while the last
+	 * one released frames, LOGSTORE_COMPACT_PASSES at most */
+	for (unsigned pass = 0; going && pass < LOGSTORE_COMPACT_PASSES; pass++) {
+		int64_t before = released;
+
+		victims = logstore_victims_mark(ls);
+		for (index = 1; victims && going && index < ls->slots.count;) {
+			going = logstore_compact_batch(ls, &index, &released);
+			spin_unlock_irqrestore(&ls->lock, flags);
+			flags = spin_lock_irqsave(&ls->lock);
+		}
+		if (victims)
+			logstore_victims_clear(ls);
+		if (released <= before)
+			break;
 	}
-	if (victims)
-		logstore_victims_clear(ls);
 	ls->compacting = false;
 	if (released < 0)
 		released = 0;

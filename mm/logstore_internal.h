@@ -74,9 +74,11 @@ _Static_assert(STORE_OBJECT_MAX < (1u << (32 - LOGSTORE_TAG_LENGTH_SHIFT)),
 
 /* Compaction: frames with at most this many live bytes are emptied (at
  * least an eighth of the frame is dead); the slot walk drops the lock
- * every LOGSTORE_COMPACT_BATCH slots. */
+ * every LOGSTORE_COMPACT_BATCH slots; a run makes up to
+ * LOGSTORE_COMPACT_PASSES passes (each marks victims anew). */
 #define LOGSTORE_VICTIM_LIVE_MAX	(LOGSTORE_FRAME_SIZE * 7 / 8)
 #define LOGSTORE_COMPACT_BATCH		32u
+#define LOGSTORE_COMPACT_PASSES		3u
 
 /* One entry of the indirection table a handle names. Live: tag has
  * LOGSTORE_TAG_LIVE and where is the object's place. Free: where is the

@@ -40,7 +40,7 @@ static void xf_cipher_test_make(struct xf_cipher_test_transform *x,
 {
 	bool aes128 = cipher->key_bytes == 16;
 
-	x->context = (struct xf_cipher_context){ cipher, xf_cipher_test_key };
+	x->context = (struct xf_cipher_context){ cipher, xf_cipher_test_key, 0 };
 	x->transform = (struct xf_transform){
 		.ops = aes128 ? (mac ? &xf_cipher_ops_aes128_mac :
 				       &xf_cipher_ops_aes128) :

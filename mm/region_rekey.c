@@ -8,7 +8,9 @@
  * take theirs. Nothing here is called with a lock held.
  */
 #include <stddef.h>
+#include "kernel/lib/cpu.h"
 #include "kernel/lib/printk.h"
+#include "kernel/smp.h"
 #include "mm/region_internal.h"
 #include "mm/region_migrate.h"
 #include "mm/region_rekey.h"
@@ -118,6 +120,23 @@ static void region_rekey_count(struct region_rekey_list *list, unsigned old,
 	}
 }
 
+/* On each CPU in turn (an IPI, interrupts off: the buffers' users run
+ * with interrupts off, so none is mid-use): its chain and bounce buffers,
+ * which may hold the last copy sealed under the old key that the CPU
+ * produced or read. */
+static void region_rekey_wipe_here(void *argument)
+{
+	(void)argument;
+	scheme_cpu_wipe();
+	region_cpu_wipe();
+}
+
+static void region_rekey_wipe_cpus(void)
+{
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
+		smp_call_on(cpu, region_rekey_wipe_here, NULL);
+}
+
 int region_rekey_all(bool wait, struct region_rekey_report *report)
 {
 	struct region_rekey_list list = { .capacity = 512 };
@@ -151,6 +170,7 @@ int region_rekey_all(bool wait, struct region_rekey_report *report)
 		}
 		region_rekey_count(&list, old, report);
 		if (report->still_using == 0) {
+			region_rekey_wipe_cpus();
 			cipher_keyring_retire(old);
 			report->retired = true;
 		}

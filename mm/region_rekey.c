@@ -3,7 +3,8 @@
  * generation, moving a region to the newest one, and the system-wide
  * rotation that ends with the old generation wiped.
  *
- * Locks: a region's lock (region_lock) to read its chains; the keyring's
+ * Locks: a region's own lock (region->lock, as region_chains) to read its
+ * chains, also from region_for_each (the registry's lock first); the keyring's
  * own locks inside cipher_keyring_*; region_set_scheme and the migration
  * take theirs. Nothing here is called with a lock held.
  */
@@ -11,7 +12,7 @@
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/printk.h"
 #include "kernel/smp.h"
-#include "mm/region_internal.h"
+#include "kernel/lib/spinlock.h"
 #include "mm/region_migrate.h"
 #include "mm/region_rekey.h"
 #include "mm/slab.h"
@@ -36,7 +37,9 @@ static bool region_chain_has_generation(const struct scheme *scheme,
 bool region_uses_key_generation(struct region *region, unsigned generation,
 				uint32_t *pages)
 {
-	unsigned long flags = region_lock(region);
+	/* The region's own lock (as region_chains): its chains and counts;
+	 * callable from region_for_each. */
+	unsigned long flags = spin_lock_irqsave(&region->lock);
 	bool used = false;
 	uint32_t count = 0;
 
@@ -49,7 +52,7 @@ bool region_uses_key_generation(struct region *region, unsigned generation,
 		used = true;
 		count += region->scheme_pages[slot];
 	}
-	region_unlock(region, flags);
+	spin_unlock_irqrestore(&region->lock, flags);
 	if (pages)
 		*pages = count;
 	return used;
@@ -59,11 +62,11 @@ bool region_uses_key_generation(struct region *region, unsigned generation,
  * newest. */
 static bool region_needs_rekey(struct region *region, unsigned newest)
 {
-	unsigned long flags = region_lock(region);
+	unsigned long flags = spin_lock_irqsave(&region->lock);
 	bool needs = region_chain_has_generation(
 		&region->schemes[region->current_scheme], newest, true);
 
-	region_unlock(region, flags);
+	spin_unlock_irqrestore(&region->lock, flags);
 	return needs;
 }
 
@@ -104,20 +107,32 @@ static void region_rekey_collect(struct region *region, void *argument)
 		list->regions[list->count++] = region;
 }
 
-/* The regions that still use old, and their pages under it. */
-static void region_rekey_count(struct region_rekey_list *list, unsigned old,
-			       struct region_rekey_report *report)
+struct region_rekey_count {
+	unsigned old;
+	struct region_rekey_report *report;
+};
+
+static void region_rekey_count_one(struct region *region, void *argument)
 {
+	struct region_rekey_count *count = argument;
+	uint32_t pages;
+
+	if (region_uses_key_generation(region, count->old, &pages)) {
+		count->report->still_using++;
+		count->report->pages_left += pages;
+	}
+}
+
+/* The regions that still use old, and their pages under it: every region
+ * registered now, not only those of the list (one made while the
+ * rotation ran may hold a chain parsed just before it). */
+static void region_rekey_count(unsigned old, struct region_rekey_report *report)
+{
+	struct region_rekey_count count = { old, report };
+
 	report->still_using = 0;
 	report->pages_left = 0;
-	for (unsigned i = 0; i < list->count; i++) {
-		uint32_t pages;
-
-		if (region_uses_key_generation(list->regions[i], old, &pages)) {
-			report->still_using++;
-			report->pages_left += pages;
-		}
-	}
+	region_for_each(region_rekey_count_one, &count);
 }
 
 /* On each CPU in turn (an IPI, interrupts off: the buffers' users run
@@ -168,7 +183,7 @@ int region_rekey_all(bool wait, struct region_rekey_report *report)
 			region_migrate_start(list.regions[i]);	/* if stopped */
 			region_migrate_wait(list.regions[i]);
 		}
-		region_rekey_count(&list, old, report);
+		region_rekey_count(old, report);
 		if (report->still_using == 0) {
 			region_rekey_wipe_cpus();
 			cipher_keyring_retire(old);

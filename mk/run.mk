@@ -65,6 +65,14 @@ bench-sweep: deps $(BUILD)/veil.iso
 bench-shootdown: deps $(BUILD)/veil.iso
 	@tools/bench-shootdown
 
+# Live swaps under load (mm/region_swap_bench.c): for each kind of swap,
+# the migration's instructions, the fault p99 before and during, the
+# longest stall, with 2 and 4 CPUs under -icount. Figures in
+# build/bench-swap.log.
+.PHONY: bench-swap
+bench-swap: deps $(BUILD)/veil.iso
+	@tools/bench-swap
+
 # Charts of a short scripted session (the boot demo, a traced demo run and
 # two more runs under other codecs, each with 60 samples, and their stats)
 # and of the window sweep and real programs' slowdown, as PNGs in

@@ -293,15 +293,35 @@ static void region_reseal_unencrypted(struct region *region)
 	}
 }
 
+/* Whether two chains run the same transform objects in the same order (a
+ * change of policy alone; a key rotation's new cipher instances differ). */
+static bool region_same_chain(const struct scheme *a, const struct scheme *b)
+{
+	if (a->length != b->length)
+		return false;
+	for (unsigned i = 0; i < a->length; i++)
+		if (a->chain[i] != b->chain[i])
+			return false;
+	return true;
+}
+
 int region_set_scheme(struct region *region, const char *text)
 {
 	struct scheme scheme;
 	int result = REGION_OK;
+	bool policy_only;
 
 	if (scheme_parse(text, &scheme) != 0)
 		return REGION_BAD_SCHEME;
 	unsigned long flags = region_lock(region);
 	int slot = region_free_scheme_slot(region);
+	/* The chain stays: only the policy changes, in the sealing slot, and
+	 * no page has anything to move (docs/live-swap.md, "Policy
+	 * hand-over"). */
+	policy_only = region_same_chain(&scheme,
+					&region->schemes[region->current_scheme]);
+	if (policy_only)
+		slot = region->current_scheme;
 	if (slot < 0) {
 		result = REGION_NO_SPACE;
 	} else if (!region->share &&
@@ -312,6 +332,8 @@ int region_set_scheme(struct region *region, const char *text)
 		region->current_scheme = (uint8_t)slot;
 	}
 	region_unlock(region, flags);
+	if (result == REGION_OK && policy_only)
+		return REGION_OK;
 	if (result == REGION_OK && scheme_confidential(&scheme))
 		region_reseal_unencrypted(region);
 	if (result == REGION_OK && region_migrate_hooks)

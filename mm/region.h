@@ -172,6 +172,10 @@ struct region {
  * when it has one. mm_cpu_prepare calls it before the CPU runs; regions
  * restore pages only on prepared CPUs. */
 bool region_cpu_prepare(unsigned cpu);
+/* Wipes the running CPU's bounce buffer (the last sealed copy that was
+ * read through it): a key rotation does it on every CPU, interrupts off,
+ * before the old key is retired (mm/region_rekey.c). */
+void region_cpu_wipe(void);
 
 int region_create(const struct region_config *config, struct region **out);
 /* Releases every frame, sealed copy and page-table page of the region. */

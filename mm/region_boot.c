@@ -21,6 +21,7 @@
 #include "mm/zstore.h"
 #include "transforms/xf.h"
 #include "transforms/xf_codec.h"
+#include "transforms/cipher_keyring.h"
 #include "transforms/xf_cipher.h"
 #include "kernel/keyreg.h"
 
@@ -86,6 +87,7 @@ static void region_boot_ciphers(void)
 		log_error("regions: no page cipher runs on this CPU");
 		return;
 	}
+	cipher_keyring_init();	/* key generations, for rotations */
 	log_info("regions: cipher transforms aes128-xts[-mac], aes256-xts[-mac] "
 		 "use %s and %s%s", context->cipher->name,
 		 ((const struct xf_cipher_context *)

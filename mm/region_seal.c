@@ -119,6 +119,15 @@ bool region_cpu_prepare(unsigned cpu)
 	return true;
 }
 
+void region_cpu_wipe(void)
+{
+	uint8_t *buffer = __atomic_load_n(&region_bounce_buffers[cpu_current()],
+					  __ATOMIC_RELAXED);
+
+	if (buffer)
+		memset(buffer, 0, STORE_OBJECT_MAX);
+}
+
 /* The running CPU's bounce buffer; it must have been prepared. */
 static uint8_t *region_bounce_buffer(void)
 {
@@ -155,11 +164,16 @@ int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 
 /* A copy made by a chain without a cipher, in a region whose scheme now
  * has one: its bytes are the page's (or compressed), and must not stay in
- * RAM once freed. */
+ * RAM once freed. And a copy an older chain sealed with a cipher: that
+ * chain's key may be one a rotation is retiring, and no page sealed under
+ * it may stay in RAM once the key is gone (docs/live-swap.md, "Key
+ * rotation"); this costs a wipe per page only while old slots drain. */
 static bool region_copy_needs_wipe(const struct region *region, unsigned slot)
 {
-	return scheme_confidential(&region->schemes[region->current_scheme]) &&
-	       !scheme_confidential(&region->schemes[slot]);
+	bool sealing = scheme_confidential(&region->schemes[region->current_scheme]);
+	bool copy = scheme_confidential(&region->schemes[slot]);
+
+	return (sealing && !copy) || (copy && slot != region->current_scheme);
 }
 
 size_t region_release_sealed(struct region *region, uint32_t page)

@@ -38,6 +38,15 @@ bool scheme_cpu_prepare(unsigned cpu)
 	return true;
 }
 
+void scheme_cpu_wipe(void)
+{
+	struct scheme_cpu_buffers *buffers =
+		__atomic_load_n(&scheme_buffers[cpu_current()], __ATOMIC_RELAXED);
+
+	if (buffers)
+		memset(buffers, 0, sizeof(*buffers));
+}
+
 /* The running CPU's buffers; it must have been prepared. */
 static uint8_t (*scheme_cpu_buffers(void))[XF_BUFFER_BYTES]
 {

@@ -44,6 +44,10 @@ void scheme_format(const struct scheme *scheme, char *buffer, size_t size);
  * them. mm_cpu_prepare calls it before the CPU runs; scheme_seal and
  * scheme_unseal may run only on prepared CPUs. */
 bool scheme_cpu_prepare(unsigned cpu);
+/* Wipes the running CPU's chain buffers, the last seal's output included
+ * (ciphertext, kept by scheme_seal): a key rotation does it on every CPU,
+ * interrupts off, before the old key is retired (mm/region_rekey.c). */
+void scheme_cpu_wipe(void);
 
 /*
  * Seals the page (XF_PAGE_BYTES at page). On success *sealed points at the

@@ -89,11 +89,12 @@ static int xf_cipher_check(const struct xf_cipher_context *context,
 	return XF_OK;
 }
 
-static int xf_cipher_seal(void *opaque, const struct xf_page_id *page,
-			  const void *in, size_t in_length, void *out,
-			  size_t out_capacity, size_t *out_length, bool mac)
+static int xf_cipher_seal_keyed(const struct xf_cipher_context *context,
+				const struct xf_page_id *page, const void *in,
+				size_t in_length, void *out,
+				size_t out_capacity, size_t *out_length,
+				bool mac)
 {
-	const struct xf_cipher_context *context = opaque;
 	size_t length = in_length + (mac ? CIPHER_TAG_BYTES : 0);
 	uint8_t *sealed = out;
 	uint8_t *tag = mac ? sealed + in_length : NULL;
@@ -122,11 +123,12 @@ static int xf_cipher_seal(void *opaque, const struct xf_page_id *page,
 	return XF_OK;
 }
 
-static int xf_cipher_unseal(void *opaque, const struct xf_page_id *page,
-			    const void *in, size_t in_length, void *out,
-			    size_t out_capacity, size_t *out_length, bool mac)
+static int xf_cipher_unseal_keyed(const struct xf_cipher_context *context,
+				  const struct xf_page_id *page,
+				  const void *in, size_t in_length, void *out,
+				  size_t out_capacity, size_t *out_length,
+				  bool mac)
 {
-	const struct xf_cipher_context *context = opaque;
 	size_t length = in_length - (mac ? CIPHER_TAG_BYTES : 0);
 	const uint8_t *sealed = in;
 	const uint8_t *tag = mac ? sealed + length : NULL;
@@ -164,6 +166,43 @@ static int xf_cipher_unseal(void *opaque, const struct xf_page_id *page,
 	return XF_OK;
 }
 
+/* The key hooks (xf_cipher.h), or NULL: the context's key as it is. */
+static const struct xf_cipher_key_hooks *xf_cipher_key_hooks;
+
+void xf_cipher_set_key_hooks(const struct xf_cipher_key_hooks *hooks)
+{
+	xf_cipher_key_hooks = hooks;
+}
+
+/* One seal or unseal under the key of the context's generation: the hooks
+ * give a copy of the context whose key source names it, with interrupts
+ * off for the call; without hooks the context itself. */
+static int xf_cipher_keyed(void *opaque, bool seal,
+			   const struct xf_page_id *page, const void *in,
+			   size_t in_length, void *out, size_t out_capacity,
+			   size_t *out_length, bool mac)
+{
+	const struct xf_cipher_context *context = opaque;
+	const struct xf_cipher_key_hooks *hooks = xf_cipher_key_hooks;
+	struct xf_cipher_context keyed;
+	uint8_t scratch[XF_CIPHER_KEY_SCRATCH];
+	unsigned long flags;
+	int result;
+
+	if (!context || !hooks || context->key.kind != CIPHER_KEY_CPU_REGISTERS)
+		return (seal ? xf_cipher_seal_keyed : xf_cipher_unseal_keyed)(
+			context, page, in, in_length, out, out_capacity,
+			out_length, mac);
+	keyed = *context;
+	result = hooks->begin(context->generation, &keyed.key, scratch, &flags);
+	if (result == XF_OK)
+		result = (seal ? xf_cipher_seal_keyed : xf_cipher_unseal_keyed)(
+			&keyed, page, in, in_length, out, out_capacity,
+			out_length, mac);
+	hooks->end(scratch, flags);
+	return result;
+}
+
 #define XF_CIPHER_MODE(suffix, mac)                                            \
 	static int xf_cipher_seal_##suffix(void *context,                      \
 					   const struct xf_page_id *page,       \
@@ -171,8 +210,8 @@ static int xf_cipher_unseal(void *opaque, const struct xf_page_id *page,
 					   void *out, size_t out_capacity,      \
 					   size_t *out_length)                  \
 	{                                                                      \
-		return xf_cipher_seal(context, page, in, in_length, out,       \
-				      out_capacity, out_length, mac);          \
+		return xf_cipher_keyed(context, true, page, in, in_length,    \
+				       out, out_capacity, out_length, mac);    \
 	}                                                                      \
 	static int xf_cipher_unseal_##suffix(void *context,                    \
 					     const struct xf_page_id *page,     \
@@ -180,8 +219,8 @@ static int xf_cipher_unseal(void *opaque, const struct xf_page_id *page,
 					     void *out, size_t out_capacity,    \
 					     size_t *out_length)                \
 	{                                                                      \
-		return xf_cipher_unseal(context, page, in, in_length, out,     \
-					out_capacity, out_length, mac);        \
+		return xf_cipher_keyed(context, false, page, in, in_length,   \
+				       out, out_capacity, out_length, mac);    \
 	}
 
 XF_CIPHER_MODE(plain, false)
@@ -204,8 +243,11 @@ XF_CIPHER_OPS(xf_cipher_ops_aes128_mac, "aes128-xts-mac", mac, true);
 XF_CIPHER_OPS(xf_cipher_ops_aes256, "aes256-xts", plain, false);
 XF_CIPHER_OPS(xf_cipher_ops_aes256_mac, "aes256-xts-mac", mac, true);
 
-/* One context per key size, shared by the plain and the MAC transform. */
+/* One context per key size, shared by the plain and the MAC transform;
+ * two sets of contexts and transforms alternate across key rotations
+ * (xf_cipher_rekey): set 0 holds the boot key's instances. */
 static struct xf_cipher_context xf_cipher_context_128, xf_cipher_context_256;
+static struct xf_cipher_context xf_cipher_rotated_128, xf_cipher_rotated_256;
 
 struct xf_transform xf_cipher_aes128_xts = {
 	.ops = &xf_cipher_ops_aes128, .context = &xf_cipher_context_128,
@@ -220,6 +262,20 @@ struct xf_transform xf_cipher_aes256_xts_mac = {
 	.ops = &xf_cipher_ops_aes256_mac, .context = &xf_cipher_context_256,
 };
 
+static struct xf_transform xf_cipher_rotated[4] = {
+	{ .ops = &xf_cipher_ops_aes128, .context = &xf_cipher_rotated_128 },
+	{ .ops = &xf_cipher_ops_aes128_mac, .context = &xf_cipher_rotated_128 },
+	{ .ops = &xf_cipher_ops_aes256, .context = &xf_cipher_rotated_256 },
+	{ .ops = &xf_cipher_ops_aes256_mac, .context = &xf_cipher_rotated_256 },
+};
+
+static struct xf_transform *const xf_cipher_sets[2][4] = {
+	{ &xf_cipher_aes128_xts, &xf_cipher_aes128_xts_mac,
+	  &xf_cipher_aes256_xts, &xf_cipher_aes256_xts_mac },
+	{ &xf_cipher_rotated[0], &xf_cipher_rotated[1],
+	  &xf_cipher_rotated[2], &xf_cipher_rotated[3] },
+};
+
 bool xf_cipher_register(const struct cipher_key_source *key)
 {
 	const struct cipher_ops *aes128 = cipher_select(16);
@@ -228,12 +284,46 @@ bool xf_cipher_register(const struct cipher_key_source *key)
 	if (!aes128 || !aes256 || !cipher_key_source_valid(aes128, key) ||
 	    !cipher_key_source_valid(aes256, key))
 		return false;
-	xf_cipher_context_128 = (struct xf_cipher_context){ aes128, *key };
-	xf_cipher_context_256 = (struct xf_cipher_context){ aes256, *key };
+	xf_cipher_context_128 = (struct xf_cipher_context){ aes128, *key, 0 };
+	xf_cipher_context_256 = (struct xf_cipher_context){ aes256, *key, 0 };
 	/* Already-registered transforms are refused harmlessly. */
 	xf_register(&xf_cipher_aes128_xts);
 	xf_register(&xf_cipher_aes128_xts_mac);
 	xf_register(&xf_cipher_aes256_xts);
 	xf_register(&xf_cipher_aes256_xts_mac);
 	return true;
+}
+
+void xf_cipher_rekey(unsigned generation)
+{
+	struct xf_transform *const *old = xf_cipher_sets[(generation + 1) % 2];
+	struct xf_transform *const *next = xf_cipher_sets[generation % 2];
+
+	for (unsigned i = 0; i < 4; i += 2) {	/* the 128 and 256 contexts */
+		struct xf_cipher_context *context = next[i]->context;
+
+		*context = *(const struct xf_cipher_context *)old[i]->context;
+		context->generation = generation;
+	}
+	/* A lookup between the two loops finds no cipher for a moment (a
+	 * scheme parsed then is refused as unknown), never a wrong one. */
+	for (unsigned i = 0; i < 4; i++)
+		xf_unregister(old[i]);
+	for (unsigned i = 0; i < 4; i++) {
+		next[i]->stats = (struct xf_stats){ 0 };
+		xf_register(next[i]);
+	}
+}
+
+bool xf_cipher_generation(const struct xf_transform *transform,
+			  unsigned *generation)
+{
+	for (unsigned set = 0; set < 2; set++)
+		for (unsigned i = 0; i < 4; i++)
+			if (transform == xf_cipher_sets[set][i]) {
+				*generation = ((const struct xf_cipher_context *)
+						       transform->context)->generation;
+				return true;
+			}
+	return false;
 }

@@ -17,6 +17,7 @@
 #include "kernel/lib/cpu_features.h"
 #include "kernel/lib/fpu.h"
 #include "transforms/cipher.h"
+#include "transforms/cipher_keyring.h"
 #include "transforms/cipher_mac.h"
 #include "transforms/xf_cipher.h"
 
@@ -40,7 +41,9 @@ static void xf_cipher_test_make(struct xf_cipher_test_transform *x,
 {
 	bool aes128 = cipher->key_bytes == 16;
 
-	x->context = (struct xf_cipher_context){ cipher, xf_cipher_test_key };
+	/* the key now in the registers: an earlier suite may have rotated it */
+	x->context = (struct xf_cipher_context){ cipher, xf_cipher_test_key,
+						 cipher_keyring_generation() };
 	x->transform = (struct xf_transform){
 		.ops = aes128 ? (mac ? &xf_cipher_ops_aes128_mac :
 				       &xf_cipher_ops_aes128) :

@@ -181,6 +181,42 @@ void keyreg_share(void)
 		 "CPUs", cpu_count() - 1);
 }
 
+/* The box of keyreg_share_generation: the words, and where each receiving
+ * CPU notes the generation its registers now hold. */
+struct keyreg_generation_box {
+	volatile uint64_t words[4];
+	volatile unsigned *cpu_generation;
+	unsigned generation;
+};
+
+/* On the receiving CPU, interrupts off: the key, then its generation, so
+ * that no seal of this CPU sees one without the other. */
+static void keyreg_receive_generation(void *argument)
+{
+	struct keyreg_generation_box *box = argument;
+
+	keyreg_receive((void *)box->words);
+	__atomic_store_n(&box->cpu_generation[cpu_current()], box->generation,
+			 __ATOMIC_RELEASE);
+}
+
+void keyreg_share_generation(volatile unsigned *cpu_generation,
+			     unsigned generation)
+{
+	struct keyreg_generation_box box = {
+		.cpu_generation = cpu_generation, .generation = generation,
+	};
+	unsigned self = cpu_current();
+
+	for (unsigned i = 0; i < 4; i++)
+		box.words[i] = keyreg_read_one(i);
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
+		if (cpu != self)
+			smp_call_on(cpu, keyreg_receive_generation, &box);
+	for (unsigned i = 0; i < 4; i++)
+		box.words[i] = 0;
+}
+
 void keyreg_read(uint8_t key[KEYREG_BYTES])
 {
 	for (unsigned i = 0; i < 4; i++) {

@@ -14,6 +14,8 @@
 #include "mm/pmm.h"
 #include "mm/region.h"
 #include "mm/region_migrate.h"
+#include "mm/region_rekey.h"
+#include "transforms/cipher_keyring.h"
 #include "mm/slab.h"
 #include "mm/store.h"
 
@@ -244,6 +246,47 @@ int shell_cmd_scheme(int argc, char **argv)
 	}
 	shell_print_scheme(region, NULL);
 	return SHELL_OK;
+}
+
+/* rekey status: the key generations and who still uses the old one. */
+static void shell_rekey_status(void)
+{
+	unsigned old;
+	bool held = cipher_keyring_held(&old);
+
+	printk("rekey: key generation %u in the key registers",
+	       cipher_keyring_generation());
+	if (held)
+		printk("; generation %u still held (wrapped) for pages not yet "
+		       "moved: run rekey to finish", old);
+	printk("\n");
+}
+
+int shell_cmd_rekey(int argc, char **argv)
+{
+	struct region_rekey_report report;
+
+	if (argc == 2 && strcmp(argv[1], "status") == 0) {
+		shell_rekey_status();
+		return SHELL_OK;
+	}
+	if (argc != 1)
+		return shell_usage_of("rekey");
+	int result = region_rekey_all(true, &report);
+	if (result != 0) {
+		printk("rekey: refused (%d)\n", result);
+		return SHELL_FAILED;
+	}
+	printk("rekey: generation %u -> %u: %u region(s), %u rekeyed, %u "
+	       "refused; %s\n", report.old_generation, report.generation,
+	       report.regions, report.rekeyed, report.failed,
+	       report.retired ? "old key wiped, no page depends on it" :
+				"old key still held");
+	if (!report.retired)
+		printk("rekey: %u region(s) still hold %u page(s) under generation "
+		       "%u: run rekey again\n", report.still_using,
+		       report.pages_left, report.old_generation);
+	return report.retired ? SHELL_OK : SHELL_FAILED;
 }
 
 int shell_cmd_batch(int argc, char **argv)

@@ -19,6 +19,10 @@ const struct shell_command shell_commands[] = {
 	  "show schemes, policies, transforms and migrations, set a region's "
 	  "scheme (its old pages migrate) or its migration rate",
 	  shell_cmd_scheme },
+	{ "rekey", "[status]",
+	  "rotate the page-encryption key: a new key in every CPU's key "
+	  "registers, every region's pages moved to it, the old key wiped",
+	  shell_cmd_rekey },
 	{ "wset", "REGION", "the clear set (resident pages) of a region",
 	  shell_cmd_wset },
 	{ "batch", "REGION [N]",

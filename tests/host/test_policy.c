@@ -278,6 +278,58 @@ HTEST(random_invariants_and_policy_switch)
 	}
 }
 
+/* The resident pages in walk order (leaving soonest first). */
+struct walk_order {
+	uint32_t pages[64];
+	uint32_t count;
+};
+
+static void walk_record(void *arg, uint32_t page)
+{
+	struct walk_order *order = arg;
+
+	if (order->count < 64)
+		order->pages[order->count] = page;
+	order->count++;
+}
+
+/* A policy change hands the clear set over with its recency: the new
+ * policy receives the pages oldest first and keeps that order, so its
+ * first victim is the old policy's next one (reference bits clear), for
+ * every pair of policies and after the history each built its own order. */
+HTEST(policy_change_keeps_recency_order)
+{
+	for (unsigned from = 0; policy_all[from]; from++) {
+		for (unsigned to = 0; policy_all[to]; to++) {
+			struct policy_sim sim;
+			struct walk_order before = { 0 }, after = { 0 };
+
+			if (to == from)
+				continue;
+			sim_init(&sim, policy_all[from], 128, 24);
+			for (uint32_t step = 0; step < 3000; step++) {
+				uint32_t page = (step * 37 + step / 7) % 60;
+				if (step % 3 == 0)
+					page %= 12;	/* some pages wanted often */
+				sim_access(&sim, page);
+			}
+			memset(sim.accessed, 0, sim.page_count);
+			sim.set.policy->walk(sim.set.policy_state, walk_record,
+					     &before);
+			HCHECK(clearset_set_policy(&sim.set, policy_all[to]) == 0);
+			sim.set.policy->walk(sim.set.policy_state, walk_record,
+					     &after);
+			HCHECK_EQ(before.count, sim.set.resident);
+			HCHECK(before.count > 12);
+			HCHECK_EQ(after.count, before.count);
+			HCHECK(memcmp(before.pages, after.pages,
+				      before.count * sizeof(uint32_t)) == 0);
+			HCHECK_EQ(clearset_pick_victim(&sim.set), before.pages[0]);
+			sim_destroy(&sim);
+		}
+	}
+}
+
 /* Taking k victims at once gives, for every policy, the pages k single
  * evictions would have given, in that order; they stay resident (LEAVING)
  * until removed, and one kept goes back to the policy. */

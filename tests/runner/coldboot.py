@@ -15,7 +15,14 @@ RAM through QMP (pmemsave) and scans it:
   schedules (K1, K2) and the AES-256 schedule, in the encryption or the
   decryption (InvMixColumns) form, may appear anywhere.
 Then it writes a line to the serial port; the kernel restores every page,
-checks it and exits QEMU with the result."""
+checks it and exits QEMU with the result.
+
+The key rotation boot (coldboot_rekey=SCHEME, 4 CPUs) dumps twice: before
+the rotation the scan must find the pages sealed under the known key (it
+computes each page's first XTS block under that key: the control), and
+after a rotation under load (readers on CPUs 1-3 faulting pages in and
+out while the migration moves them) it must find none of them, nor the
+old key or any of its round keys, nor the canary beyond the clear set."""
 import hashlib
 import json
 import os
@@ -113,6 +120,50 @@ def secret_needles(key):
             if 0 < r < len(schedule) - 1:
                 needles[f"{label}-rk{r}-imc"] = inv_mix_columns(round_key)
     return needles
+
+
+def _sub_shift(state):
+    """SubBytes then ShiftRows of a 16-byte column-major state."""
+    return [SBOX[state[(i + 4 * (i % 4)) % 16]] for i in range(16)]
+
+
+def _mix_columns(state):
+    out = []
+    for c in range(4):
+        a = state[4 * c:4 * c + 4]
+        for r in range(4):
+            out.append(_gmul(a[r], 2) ^ _gmul(a[(r + 1) % 4], 3) ^
+                       a[(r + 2) % 4] ^ a[(r + 3) % 4])
+    return out
+
+
+def aes_encrypt_block(key, block):
+    """FIPS-197 AES encryption of one block (any key size)."""
+    round_keys = aes_round_keys(key)
+    state = [b ^ k for b, k in zip(block, round_keys[0])]
+    for r in range(1, len(round_keys)):
+        state = _sub_shift(state)
+        if r < len(round_keys) - 1:
+            state = _mix_columns(state)
+        state = [b ^ k for b, k in zip(state, round_keys[r])]
+    return bytes(state)
+
+
+def xts_first_block(key, region, index, plain):
+    """The first 16 bytes of page index of region sealed by aes128-xts
+    under key (K1 then K2, 16 bytes each): the tweak is index + 2^64 *
+    region, little-endian (transforms/xts.h)."""
+    tweak = index.to_bytes(8, "little") + region.to_bytes(8, "little")
+    t = aes_encrypt_block(key[16:32], tweak)
+    x = bytes(a ^ b for a, b in zip(plain, t))
+    return bytes(a ^ b for a, b in zip(aes_encrypt_block(key[:16], x), t))
+
+
+def pages_sealed_under(data, key, region):
+    """Page indexes whose canary sealed under key (aes128-xts[-mac], no
+    codec) is in the dump: its first ciphertext block is searched."""
+    return {i for i in range(COLDBOOT_PAGES)
+            if data.find(xts_first_block(key, region, i, COLDBOOT_MARKER)) >= 0}
 
 
 # ------------------------------------------------------------------ the scan
@@ -257,8 +308,8 @@ class _Run:
 
 def coldboot_boot(ctx, scheme, control=False):
     name = "coldboot-" + scheme.replace(":", "-").replace(",", "-").replace(">", "-to-")
-    cmdline = (f"ktest=coldboot test_key={COLDBOOT_KEY.hex()} "
-               f"coldboot={scheme} loglevel=6")
+    cmdline = (f"ktest=coldboot.canary_sealed_while_dumped "
+               f"test_key={COLDBOOT_KEY.hex()} coldboot={scheme} loglevel=6")
     disk = machines.make_config_disk(os.path.join(RUN_DIR, name + ".img"), cmdline)
     qmp_path = os.path.join(RUN_DIR, name + ".qmp")
     dump_path = os.path.abspath(os.path.join(RUN_DIR, name + ".ram"))
@@ -319,6 +370,95 @@ def coldboot_boot(ctx, scheme, control=False):
     return checks
 
 
+def dump_ram(qmp_path, dump_path):
+    qmp_command(qmp_path, "pmemsave", {"val": 0, "size": COLDBOOT_MEMORY_MIB << 20,
+                                       "filename": dump_path})
+    with open(dump_path, "rb") as f:
+        data = f.read()
+    os.remove(dump_path)
+    return data
+
+
+# The key rotation case: sealed under the known key, rotated under load on
+# COLDBOOT_REKEY_CPUS CPUs (readers on all but CPU 0).
+COLDBOOT_REKEY_SCHEME = "clock:aes128-xts-mac"
+COLDBOOT_REKEY_CPUS = 4
+
+
+def coldboot_rekey_boot(ctx, scheme=COLDBOOT_REKEY_SCHEME, cpus=COLDBOOT_REKEY_CPUS):
+    """A first dump with the pages sealed under the known key (the control:
+    the scan finds them), a key rotation under load, a second dump: no page
+    sealed under the old key, neither the key nor a round key of it, the
+    canary only in the clear set."""
+    name = "coldboot-rekey-" + scheme.replace(":", "-").replace(",", "-")
+    cmdline = (f"ktest=coldboot.canary_rekeyed_while_dumped "
+               f"test_key={COLDBOOT_KEY.hex()} coldboot_rekey={scheme} loglevel=6")
+    disk = machines.make_config_disk(os.path.join(RUN_DIR, name + ".img"), cmdline)
+    qmp_path = os.path.join(RUN_DIR, name + ".qmp")
+    dump_path = os.path.abspath(os.path.join(RUN_DIR, name + ".ram"))
+    for path in (qmp_path, dump_path):
+        if os.path.exists(path):
+            os.remove(path)
+    command = machines.qemu_command(TEST_ISO, "bios", f"{COLDBOOT_MEMORY_MIB}M",
+                                    "max", disk,
+                                    extra=["-qmp", f"unix:{qmp_path},server=on,wait=off"],
+                                    cpus=cpus)
+    ctx.echo(f"# boot {name}: {' '.join(command)}")
+    start = time.monotonic()
+    boot = SerialBoot(command, lambda line: ctx.echo("  | " + line))
+    checks = []
+    try:
+        before = boot.read_until(lambda l: l.startswith("coldboot: before-rekey"),
+                                 COLDBOOT_READY_SECONDS * ctx.timeout_scale)
+        checks.append((f"{name}:before-rekey", before is not None,
+                       "the kernel never printed 'coldboot: before-rekey'"))
+        if before is not None:
+            region = int(before.split("region=")[1].split()[0])
+            limit = int(before.split("clear_limit=")[1].split()[0])
+            sealed = pages_sealed_under(dump_ram(qmp_path, dump_path), COLDBOOT_KEY, region)
+            ctx.echo(f"# {name}: before the rotation {len(sealed)} pages sealed "
+                     f"under the known key found in the dump")
+            checks.append((f"{name}:control-old-key-pages-found",
+                           len(sealed) > 4 * limit,
+                           f"{len(sealed)} pages found sealed under the known key "
+                           f"before the rotation: expected far more than {limit}"))
+            boot.send(b"go\n")
+            ready = boot.read_until(lambda l: l.startswith("coldboot: ready"),
+                                    COLDBOOT_READY_SECONDS * ctx.timeout_scale)
+            checks.append((f"{name}:ready", ready is not None,
+                           "the kernel never printed 'coldboot: ready'"))
+        else:
+            ready = None
+        if ready is not None:
+            data = dump_ram(qmp_path, dump_path)
+            frames, indexes, hits = scan_dump(data)
+            found = sorted(n for n, count in hits.items() if count)
+            old_pages = pages_sealed_under(data, COLDBOOT_KEY, region)
+            ctx.echo(f"# {name}: after the rotation: {len(old_pages)} pages sealed "
+                     f"under the old key, canary in {len(frames)} frames, old key "
+                     f"and {len(hits) - 3} round keys: {sum(hits.values())} hits")
+            checks.append((f"{name}:no-page-under-old-key", not old_pages,
+                           f"pages still sealed under the old key: {sorted(old_pages)[:20]}"))
+            checks.append((f"{name}:canary-only-in-clear-set", 0 < len(frames) <= limit,
+                           f"canary in {len(frames)} frames, clear limit {limit}"))
+            checks.append((f"{name}:no-old-key-in-ram", not found,
+                           f"found in the dump: {', '.join(found)}"))
+            boot.send(b"go\n")
+        status, timed_out = boot.finish(COLDBOOT_FINISH_SECONDS * ctx.timeout_scale)
+    finally:
+        if boot.process.poll() is None:
+            os.killpg(boot.process.pid, signal.SIGKILL)
+            boot.process.wait()
+    run = _Run(status, boot.output, timed_out, time.monotonic() - start)
+    ctx.save_log(name, run.output)
+    checks += judge_boot(name, run)
+    checks += ktap_checks(name, ktap.parse(run.output, name))
+    checks.append((f"{name}:pages-verified",
+                   "coldboot: result" in run.output and " PASS" in run.output,
+                   "expected 'coldboot: result ... PASS' from the kernel"))
+    return checks
+
+
 def step(ctx):
     if not os.path.exists(TEST_ISO):
         return [("coldboot:files", False, f"{TEST_ISO} missing (make build/veil-test.iso)")]
@@ -329,4 +469,6 @@ def step(ctx):
     # bytes, so the same scan must find the canary far beyond the clear set
     # (else the scan proves nothing).
     checks += coldboot_boot(ctx, COLDBOOT_CONTROL_SCHEME, control=True)
+    # A key rotation under load leaves nothing of the old key.
+    checks += coldboot_rekey_boot(ctx)
     return checks

@@ -37,6 +37,13 @@ EXCHANGES = [
                  "name=idle/0 cpu=0", "threads: "]),
     ("cpus", ["cpu index=0 apic_id=0 state=online ticks=", "cpus: 1 of 1 online"]),
     ("scheme", ["schemes:", "demo", "policies:", "transforms:"]),
+    # a key rotation: the demo region (a cipher) moves to the new key, the
+    # old one is wiped (docs/live-swap.md, "Key rotation")
+    ("rekey status", ["rekey: key generation 0 in the key registers"]),
+    ("rekey", ["rekey: generation 0 -> 1: 1 region(s), 1 rekeyed, 0 refused; "
+               "old key wiped, no page depends on it"]),
+    ("rekey status", ["rekey: key generation 1 in the key registers"]),
+    ("rekey now", ["usage: rekey [status]"]),
     ("frobnicate", ["unknown command 'frobnicate'"]),
     ("run demo pages=12x", ["'12x' is not a number"]),
     # veil.iso is a release build: no ktest cases, and it says so.

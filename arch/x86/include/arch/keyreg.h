@@ -52,6 +52,11 @@ void keyreg_set_test_key(const uint8_t key[KEYREG_BYTES]);
  * a stack box for the time of the IPIs, wiped after (docs/encryption.md).
  * Call with interrupts on, after the key changed; keyreg_boot_init does. */
 void keyreg_share(void);
+/* The same for a key rotation (transforms/cipher_keyring.c): each other
+ * CPU takes this CPU's key and then, still in the IPI, stores generation
+ * in cpu_generation[its index]; on return every online CPU holds it. */
+void keyreg_share_generation(volatile unsigned *cpu_generation,
+			     unsigned generation);
 /* Copies the key out, for the portable cipher path (which keeps it in a
  * stack buffer it wipes; see docs/encryption.md). */
 void keyreg_read(uint8_t key[KEYREG_BYTES]);

@@ -94,6 +94,7 @@ void region_boot_init(void)
 		panic("regions: the page store could not be created");
 	store_set_default(store);
 	region_migrate_init();	/* scheme changes start a migration */
+	region_tierd_init();	/* tiered schemes get their tier thread */
 	log_info("regions: page store up to %u%% of RAM (%llu frames), "
 		 "faults reach regions through the dispatcher", region_store_share,
 		 (unsigned long long)config.frame_limit);

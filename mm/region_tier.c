@@ -161,6 +161,28 @@ unsigned region_tier_hold(struct region *region)
 	return moved;
 }
 
+uint64_t region_tier_settle(struct region *region)
+{
+	uint64_t moved = 0, holds = 0;
+
+	/* The sweep under way counts as one with work: idle then says that
+	 * a whole sweep from now on found nothing (with the clock still, no
+	 * page turns cold meanwhile). A hold scans a record at least, so
+	 * four sweeps' worth of holds bound the loop under a workload. */
+	unsigned long flags = region_lock(region);
+	region->tier.idle = false;
+	region->tier.sweep_work = 1;
+	uint64_t bound = 4ull * region->pages + 8;
+	region_unlock(region, flags);
+	for (bool idle = false; !idle && holds < bound; holds++) {
+		flags = region_lock(region);
+		moved += region_tier_hold(region);
+		idle = region->tier.idle;
+		region_unlock(region, flags);
+	}
+	return moved;
+}
+
 int region_tier_set(struct region *region, uint32_t threshold,
 		    uint32_t batch, uint32_t pause_ms)
 {

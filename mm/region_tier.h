@@ -106,6 +106,12 @@ unsigned region_tier_stamp(const struct region *region);
  * Returns the pages moved or kept. Region lock held. */
 unsigned region_tier_hold(struct region *region);
 
+/* Runs holds (each under the region's lock, taken here) until a whole
+ * sweep finds no cold page: the walk caught up now, beside the thread or
+ * without one (benchmarks that measure the store once it has, tests).
+ * Returns the pages moved or kept. */
+uint64_t region_tier_settle(struct region *region);
+
 /* Sets the threshold (evictions) and the rate (1..REGION_TIER_BATCH_MAX
  * pages per hold, then pause_ms). REGION_OK or REGION_BAD_ARGUMENT. Takes
  * the region's lock. */

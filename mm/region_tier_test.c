@@ -8,21 +8,26 @@
  * a swapper changes among tiered and plain schemes (so migrations drain
  * both tiers of old schemes at the same time): no mismatch, every old
  * slot drained, frames and the store back once the region is destroyed.
+ * With the corpus module: the store ratio of corpus pages by frames with
+ * tiers off and on, each in a store of its own.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include "kernel/bootinfo.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
 #include "kernel/smp.h"
+#include "mm/direct_map.h"
 #include "mm/frame.h"
 #include "mm/region.h"
 #include "mm/region_migrate.h"
 #include "mm/region_test_util.h"
 #include "mm/slab.h"
 #include "mm/store.h"
+#include "mm/zstore.h"
 
 #define TIER_TEST_PAGES 256u
 #define TIER_TEST_WORKERS_MAX 4u
@@ -183,6 +188,120 @@ KTEST_SLOW(region_tier, cold_pages_recompressed_by_the_thread, 120000)
 		region_print(region);
 		region_destroy(region);
 	}
+}
+
+/* ---- corpus pages: the store ratio with tiers off and on -------------- */
+
+/* The corpus module's pages, or NULL. */
+static const uint8_t *tier_test_corpus(uint32_t *count)
+{
+	for (unsigned i = 0; i < boot_info.module_count; i++) {
+		const struct boot_module *m = &boot_info.modules[i];
+		if (strcmp(m->name, "corpus") == 0 && m->end - m->start >= 4096) {
+			*count = (uint32_t)((m->end - m->start) / 4096);
+			return phys_to_virt(m->start);
+		}
+	}
+	return NULL;
+}
+
+static void *tier_test_page_alloc(void *context)
+{
+	uint64_t frame = frame_alloc();
+
+	(void)context;
+	return frame == FRAME_NONE ? NULL : frame_address(frame);
+}
+
+static void tier_test_page_free(void *context, void *page)
+{
+	(void)context;
+	frame_free(virt_to_phys(page));
+}
+
+#define TIER_TEST_CORPUS_PAGES 1024u
+
+/* pages corpus pages through a region of scheme over a store of its own,
+ * the walk settled, read back twice; logs bytes and frames. Returns the
+ * store ratio by frames in thousandths (sealed pages per frame). */
+static uint64_t tier_test_corpus_run(struct ktest *t, const char *scheme,
+				     const uint8_t *corpus, uint32_t pages)
+{
+	struct zstore_config store_config = {
+		.name = "tier-corpus",
+		.provider = { tier_test_page_alloc, tier_test_page_free, NULL },
+		.frame_limit = 4 * TIER_TEST_CORPUS_PAGES,
+	};
+	struct store *store = zstore_create(&store_config);
+	struct region_config config = {
+		.name = "tier-corpus", .pages = pages, .clear_limit = 32,
+		.scheme = scheme, .store = store,
+	};
+	struct region *region = NULL;
+	struct region_stats stats;
+	struct region_tier_status tier;
+	struct store_stats held;
+	unsigned bad = 0;
+
+	KTEST_ASSERT(t, store && region_create(&config, &region) == REGION_OK);
+	KTEST_EXPECT_EQ(t, region_tier_set(region, 64, 8, 0), REGION_OK);
+	for (uint32_t p = 0; p < pages; p++)
+		memcpy(region_page_address(region, p), corpus + (uint64_t)p * 4096, 4096);
+	region_tier_settle(region);
+	store_compact(store);
+	region_get_stats(region, &stats);
+	region_tier_get_status(region, &tier);
+	store_stats(store, &held);
+	uint64_t frames = held.frames_used + held.metadata_frames;
+	uint64_t frame_milli = frames ? stats.sealed_pages * 1000u / frames : 0;
+	uint64_t byte_milli = stats.bytes_stored ?
+		stats.sealed_pages * 4096000u / stats.bytes_stored : 0;
+	ktest_log(t, "%s: %llu corpus pages sealed (%u fast, %u dense, %llu "
+		  "kept fast), %llu bytes (codec ratio %llu.%03llu), %llu store "
+		  "frames with %llu of metadata: store ratio %llu.%03llu by frames",
+		  scheme, (unsigned long long)stats.sealed_pages, tier.fast_pages,
+		  tier.dense_pages, (unsigned long long)tier.kept,
+		  (unsigned long long)stats.bytes_stored,
+		  (unsigned long long)(byte_milli / 1000),
+		  (unsigned long long)(byte_milli % 1000),
+		  (unsigned long long)frames,
+		  (unsigned long long)held.metadata_frames,
+		  (unsigned long long)(frame_milli / 1000),
+		  (unsigned long long)(frame_milli % 1000));
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (uint32_t p = 0; p < pages; p++)
+			bad += memcmp(region_page_address(region, p),
+				      corpus + (uint64_t)p * 4096, 4096) != 0;
+	KTEST_EXPECT_EQ(t, bad, 0);
+	region_get_stats(region, &stats);
+	KTEST_EXPECT_EQ(t, stats.corrupt + stats.poisoned, 0);
+	region_destroy(region);
+	store_destroy(store);
+	return frame_milli;
+}
+
+/* Corpus pages with tiers off and on: the dense tier holds them in fewer
+ * frames. */
+KTEST_SLOW(region_tier, corpus_store_ratio_tiers_off_and_on, 300000)
+{
+	uint32_t pages = 0;
+	const uint8_t *corpus = tier_test_corpus(&pages);
+
+	if (!corpus)
+		ktest_skip(t, "no corpus module");
+	if (pages > TIER_TEST_CORPUS_PAGES)
+		pages = TIER_TEST_CORPUS_PAGES;
+	uint64_t off = tier_test_corpus_run(t, "clock:adaptive,aes128-xts-mac",
+					    corpus, pages);
+	uint64_t on = tier_test_corpus_run(
+		t, "clock:adaptive>dense,aes128-xts-mac", corpus, pages);
+	ktest_log(t, "store ratio by frames: tiers off %llu.%03llu, on "
+		  "%llu.%03llu (%u pages, clear set 32, threshold 64 evictions, "
+		  "walk settled, store compacted)",
+		  (unsigned long long)(off / 1000), (unsigned long long)(off % 1000),
+		  (unsigned long long)(on / 1000), (unsigned long long)(on % 1000),
+		  pages);
+	KTEST_EXPECT(t, on > off);
 }
 
 /* ---- every CPU: faults, the tier walk and scheme swaps together ------- */

@@ -124,17 +124,6 @@ static uint32_t cold_pages(struct region *region)
 	return cold;
 }
 
-/* Holds until a whole sweep found nothing (at most rounds holds). */
-static void walk_until_idle(struct region *region, unsigned rounds)
-{
-	region->tier.idle = false;
-	for (unsigned i = 0; i < rounds && !region->tier.idle; i++) {
-		unsigned long flags = region_lock(region);
-		region_tier_hold(region);
-		region_unlock(region, flags);
-	}
-}
-
 HTEST(tiered_schemes_parse_and_print_back)
 {
 	static const char *const good[] = {
@@ -214,7 +203,7 @@ HTEST(cold_pages_move_to_the_dense_tier)
 	region_get_stats(region, &before);
 	uint32_t cold = cold_pages(region);
 	HCHECK(cold > 0 && cold < before.sealed_pages);
-	walk_until_idle(region, 1000);
+	region_tier_settle(region);
 	region_get_stats(region, &after);
 	region_tier_get_status(region, &status);
 	HCHECK(status.tiered);
@@ -251,13 +240,13 @@ HTEST(incompressible_pages_stay_in_the_fast_tier)
 	for (uint32_t page = 0; page < pages; page++)
 		fill_page(fake_access(va_of(region, page), true), page, true);
 	region_get_stats(region, &before);
-	walk_until_idle(region, 1000);
+	region_tier_settle(region);
 	region_get_stats(region, &after);
 	HCHECK_EQ(after.recompressed, 0);
 	HCHECK_EQ(after.tier_kept, before.sealed_pages);
 	HCHECK_EQ(after.bytes_stored, before.bytes_stored);
 	uint64_t holds = region->tier.holds;
-	walk_until_idle(region, 1000);	/* nothing retried */
+	region_tier_settle(region);	/* nothing retried */
 	region_get_stats(region, &after);
 	HCHECK_EQ(after.tier_kept, before.sealed_pages);
 	HCHECK(region->tier.holds - holds <= pages / REGION_TIER_SCAN + 2);
@@ -281,7 +270,7 @@ HTEST(scheme_changes_drain_both_tiers)
 	HCHECK_EQ(region_tier_set(region, 8, 8, 0), REGION_OK);
 	for (uint32_t page = 0; page < pages; page++)
 		fill_page(fake_access(va_of(region, page), true), page, false);
-	walk_until_idle(region, 1000);
+	region_tier_settle(region);
 	region_tier_get_status(region, &status);
 	HCHECK(status.dense_pages > 0 && status.fast_pages > 0);
 	uint8_t old_fast = status.fast_slot, old_dense = status.dense_slot;
@@ -303,7 +292,7 @@ HTEST(scheme_changes_drain_both_tiers)
 
 	/* no cipher change now: old slots keep their pages until drained */
 	HCHECK_EQ(region_tier_set(region, 8, 8, 0), REGION_OK);
-	walk_until_idle(region, 1000);
+	region_tier_settle(region);
 	HCHECK_EQ(region_set_scheme(region, "clock:wkdm>dense,aes128-xts-mac"),
 		  REGION_OK);
 	for (uint32_t page = 0; page < 8; page++)	/* sealed by wkdm */
@@ -337,7 +326,7 @@ HTEST(scheme_changes_drain_both_tiers)
 	HCHECK(region->stats.recompressed > recompressed);
 	HCHECK_EQ(mismatches(region, pages, false), 0);
 	/* to a plain scheme: no tier slot left, both tiers drain by RESEAL */
-	walk_until_idle(region, 1000);
+	region_tier_settle(region);
 	HCHECK_EQ(region_set_scheme(region, "clock:adaptive"), REGION_OK);
 	HCHECK_EQ(region->tier.slot, REGION_TIER_NONE);
 	HCHECK_EQ(region_tier_drain_cause(region, old_dense_slot), REGION_CAUSE_RESEAL);

@@ -7,7 +7,7 @@ POLICY_SRCS := mm/policy.c mm/policy_fifo.c mm/policy_clock.c mm/policy_2q.c \
 
 $(eval $(call host_test,policy,tests/host/test_policy.c $(POLICY_SRCS)))
 
-REGION_SRCS := mm/region.c mm/clear_share.c mm/region_fault.c mm/region_transition.c mm/region_seal.c mm/region_fork.c mm/rmap.c mm/fault.c mm/scheme.c mm/hooks.c mm/trace.c \
+REGION_SRCS := mm/region.c mm/region_tier.c mm/clear_share.c mm/region_fault.c mm/region_transition.c mm/region_seal.c mm/region_fork.c mm/rmap.c mm/fault.c mm/scheme.c mm/hooks.c mm/trace.c \
                mm/event_counts.c \
                $(POLICY_SRCS) mm/store.c $(ZSTORE_SRCS) $(FAILPOINT_SRCS) \
                transforms/xf.c transforms/xf_identity.c transforms/xf_xor.c \
@@ -23,3 +23,6 @@ $(eval $(call host_test,rmap,tests/host/test_rmap.c tests/host/fake_vmm.c $(REGI
 $(eval $(call host_test,xf-cipher,tests/host/test_xf_cipher.c tests/host/fake_vmm.c $(REGION_SRCS) transforms/xf_cipher.c $(CRYPT_SRCS),-lcrypto))
 # Clear sets shared by several regions (a process's mappings).
 $(eval $(call host_test,clear-share,tests/host/test_clear_share.c tests/host/fake_vmm.c $(REGION_SRCS)))
+# Tiers: tiered schemes, the age walk and RECOMPRESS (mm/region_tier.c),
+# with the ciphers (key in memory) for the chains that end in one.
+$(eval $(call host_test,tier,tests/host/test_tier.c tests/host/fake_vmm.c $(REGION_SRCS) transforms/xf_cipher.c $(CRYPT_SRCS),-lcrypto))

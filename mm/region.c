@@ -190,8 +190,12 @@ static int region_init(struct region *region, const struct region_config *config
 	region->clear_percent = config->share ? 0 : config->clear_percent;
 	region->clear_floor = config->clear_limit;
 	spin_init(&region->lock, "region");
-	if (scheme_parse(config->scheme, &region->schemes[0]) != 0)
+	region_tier_init(region);
+	struct scheme scheme;
+	if (scheme_parse(config->scheme, &scheme) != 0)
 		return REGION_BAD_SCHEME;
+	region_tier_place(region, &scheme, 0,
+			  region_tier_free_slot(region, &scheme, 0));
 	if (region_alloc_records(region) != REGION_OK)
 		return REGION_NO_MEMORY;
 	if (clearset_init(&region->clear,
@@ -231,11 +235,13 @@ int region_create(const struct region_config *config, struct region **out)
 		return result;
 	}
 	*out = region;
+	region_tier_changed(region);
 	return REGION_OK;
 }
 
 void region_destroy(struct region *region)
 {
+	region_tier_destroying(region);	/* its tier walk stopped first */
 	if (region_migrate_hooks)	/* its walk stopped first */
 		region_migrate_hooks->destroying(region);
 	region_unregister(region);
@@ -285,7 +291,9 @@ static void region_reseal_unencrypted(struct region *region)
 			    scheme_confidential(&region->schemes[
 				    region_record_slot(record)]))
 				continue;
-			region_transition(region, page, REGION_CAUSE_RESEAL);
+			/* an old dense tier's page to the new one, if any */
+			region_transition(region, page, region_tier_drain_cause(
+				region, region_record_slot(record)));
 			page++;
 			break;	/* one reseal per hold */
 		}
@@ -317,19 +325,23 @@ int region_set_scheme(struct region *region, const char *text)
 	int slot = region_free_scheme_slot(region);
 	/* The chain stays: only the policy changes, in the sealing slot, and
 	 * no page has anything to move (docs/live-swap.md, "Policy
-	 * hand-over"). */
-	policy_only = region_same_chain(&scheme,
+	 * hand-over"). Tiered schemes, before or after, take the general
+	 * path: their second slot is placed with the chain. */
+	policy_only = !scheme_tiered(&scheme) &&
+		      region->tier.slot == REGION_TIER_NONE &&
+		      region_same_chain(&scheme,
 					&region->schemes[region->current_scheme]);
 	if (policy_only)
 		slot = region->current_scheme;
-	if (slot < 0) {
+	int dense_slot = slot < 0 ? -1 :
+			 region_tier_free_slot(region, &scheme, (unsigned)slot);
+	if (slot < 0 || dense_slot < 0) {
 		result = REGION_NO_SPACE;
 	} else if (!region->share &&
 		   clearset_set_policy(&region->clear, scheme.policy) != 0) {
 		result = REGION_NO_MEMORY;
 	} else {
-		region->schemes[slot] = scheme;
-		region->current_scheme = (uint8_t)slot;
+		region_tier_place(region, &scheme, (unsigned)slot, dense_slot);
 	}
 	region_unlock(region, flags);
 	if (result == REGION_OK && policy_only)
@@ -338,6 +350,8 @@ int region_set_scheme(struct region *region, const char *text)
 		region_reseal_unencrypted(region);
 	if (result == REGION_OK && region_migrate_hooks)
 		region_migrate_hooks->scheme_changed(region);
+	if (result == REGION_OK)
+		region_tier_changed(region);
 	return result;
 }
 
@@ -351,14 +365,17 @@ void region_chains(struct region *region, char *buffer, size_t size,
 	buffer[0] = '\0';
 	for (unsigned slot = 0; slot < REGION_SCHEMES_MAX; slot++) {
 		char name[96];
-		if (slot != region->current_scheme && region->scheme_pages[slot] == 0)
+		if (!region_slot_sealing(region, slot) &&
+		    region->scheme_pages[slot] == 0)
 			continue;
 		if (!scheme_confidential(&region->schemes[slot]))
 			*unencrypted += region->scheme_pages[slot];
 		scheme_format(&region->schemes[slot], name, sizeof(name));
 		used += ksnprintf(buffer + used, used < size ? size - used : 0,
 				  "%s%s%s=%u", used ? "," : "", name,
-				  slot == region->current_scheme ? "(sealing)" : "",
+				  slot == region->current_scheme ? "(sealing)" :
+				  slot == region->tier.slot ? "(dense tier)" :
+				  region->schemes[slot].dense_tier ? "(old dense tier)" : "",
 				  region->scheme_pages[slot]);
 	}
 	spin_unlock_irqrestore(&region->lock, flags);
@@ -412,6 +429,7 @@ void region_print(struct region *region)
 	       "zero_fills=%llu restores=%llu evictions=%llu invalidations=%llu "
 	       "seal_failures=%llu corrupt=%llu restore_failures=%llu "
 	       "no_memory=%llu poisoned=%llu reseals=%llu migrated=%llu "
+	       "recompressed=%llu tier_kept=%llu "
 	       "chains=%s "
 	       "unencrypted=%u\n",
 	       (unsigned long long)region->id, region->name,
@@ -429,6 +447,8 @@ void region_print(struct region *region)
 	       (unsigned long long)s.no_memory,
 	       (unsigned long long)s.poisoned, (unsigned long long)s.reseals,
 	       (unsigned long long)s.migrated,
+	       (unsigned long long)s.recompressed,
+	       (unsigned long long)s.tier_kept,
 	       chains, unencrypted);
 }
 
@@ -443,6 +463,8 @@ void region_stats_add(struct region_stats *sum, const struct region_stats *add)
 	sum->corrupt += add->corrupt;
 	sum->reseals += add->reseals;
 	sum->migrated += add->migrated;
+	sum->recompressed += add->recompressed;
+	sum->tier_kept += add->tier_kept;
 	sum->restore_failures += add->restore_failures;
 	sum->no_memory += add->no_memory;
 	sum->shares += add->shares;

@@ -33,6 +33,7 @@
 #include "mm/clearset.h"
 #include "mm/fault.h"
 #include "mm/region_page.h"
+#include "mm/region_tier.h"
 #include "mm/scheme.h"
 #include "mm/store.h"
 
@@ -65,6 +66,9 @@ struct region_stats {
 	uint64_t reseals;	/* sealed pages moved to a newer chain */
 	uint64_t migrated;	/* of them, moved by an active migration
 				 * (mm/region_migrate.h) */
+	uint64_t recompressed;	/* sealed pages moved to the dense tier
+				 * (mm/region_tier.h) */
+	uint64_t tier_kept;	/* pages the dense chain did not shrink */
 	uint64_t restore_failures;	/* restores refused for now (a store
 					 * read or unseal without resources):
 					 * the page stays sealed */
@@ -166,7 +170,17 @@ struct region {
 	/* Its active migration (mm/region_migrate.c), or NULL: set under
 	 * the region's lock, freed by region_destroy. */
 	struct region_migration *migration;
+	/* Its tiers (mm/region_tier.h): the dense slot, age, walk. */
+	struct region_tier tier;
 };
+
+/* Whether slot holds the sealing scheme or its dense tier: an active
+ * migration drains every other slot. Region lock held. */
+static inline bool region_slot_sealing(const struct region *region,
+				       unsigned slot)
+{
+	return slot == region->current_scheme || slot == region->tier.slot;
+}
 
 /* Allocates CPU cpu's bounce buffer for restores (cpu_memory_alloc); true
  * when it has one. mm_cpu_prepare calls it before the CPU runs; regions

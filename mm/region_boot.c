@@ -127,6 +127,7 @@ void region_boot_init(void)
 	if (store_compactd_start(store) != STORE_OK)
 		log_warn("regions: no background compaction of the page store");
 	region_migrate_init();	/* scheme changes start a migration */
+	region_tierd_init();	/* tiered schemes get their tier thread */
 	log_info("regions: page store (%s) up to %u%% of RAM (%llu frames), "
 		 "faults reach regions through the dispatcher", store->ops->name,
 		 region_store_share, (unsigned long long)config.frame_limit);

@@ -33,6 +33,8 @@ enum region_cause {
 	REGION_CAUSE_INHERIT_POISON,	/* fork: unpopulated -> poisoned */
 	REGION_CAUSE_WRITE,	/* a write to a shared page: clear -> clear
 				 * in a frame of its own, writable */
+	REGION_CAUSE_RECOMPRESS,	/* tiers (mm/region_tier.h): sealed ->
+					 * sealed by the dense tier's chain */
 	REGION_CAUSES,
 };
 
@@ -80,13 +82,15 @@ static inline uintptr_t region_va(const struct region *region, uint32_t page)
 
 /* Content steps (mm/region_seal.c); the PTE is not touched there. */
 
-/* Seals the clear page in frame with the current chain and puts it into
+/* Seals the clear page in frame with the chain of slot (the sealing one,
+ * or its dense tier) and puts it into
  * the store: *handle and *length of the sealed copy. *adopted: the store
  * kept the frame itself as the copy (a chain whose sealed form is the
  * page); else the frame is still the caller's, to free once the PTE names
  * the handle. On failure the frame holds the clear page, as before. */
 int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
-		      store_handle_t *handle, size_t *length, bool *adopted);
+		      unsigned slot, store_handle_t *handle, size_t *length,
+		      bool *adopted);
 /* Restores the page's sealed copy (its record names it) into frame, read
  * in place from the store; debug builds compare the checksum. REGION_OK;
  * REGION_NO_MEMORY when the store read or the unseal lacked a resource

@@ -51,7 +51,7 @@ static uint32_t region_migrate_left(const struct region *region)
 	uint32_t left = 0;
 
 	for (unsigned slot = 0; slot < REGION_SCHEMES_MAX; slot++) {
-		if (slot != region->current_scheme)
+		if (!region_slot_sealing(region, slot))	/* its tier too */
 			left += region->scheme_pages[slot];
 	}
 	return left;
@@ -64,7 +64,9 @@ static bool region_migrate_page(struct region_migration *migration,
 				uint32_t page)
 {
 	struct region *region = migration->region;
-	int result = region_transition(region, page, REGION_CAUSE_RESEAL);
+	/* an old dense tier's page goes to the new dense tier, if any */
+	int result = region_transition(region, page, region_tier_drain_cause(
+		region, region_record_slot(region_page_record(region, page))));
 
 	if (result == REGION_OK) {
 		migration->moved++;
@@ -98,7 +100,7 @@ static bool region_migrate_hold(struct region_migration *migration)
 		migration->cursor = page + 1 == region->pages ? 0 : page + 1;
 		const struct region_page *record = region_page_record(region, page);
 		if (region_record_state(record) == REGION_SEALED &&
-		    region_record_slot(record) != region->current_scheme &&
+		    !region_slot_sealing(region, region_record_slot(record)) &&
 		    region_migrate_page(migration, page)) {
 			moved++;
 			migration->scanned_idle = 0;
@@ -270,7 +272,7 @@ void region_migrate_get_status(struct region *region,
 	const struct region_migration *migration = region->migration;
 	status->sealing = region->current_scheme;
 	for (unsigned slot = 0; slot < REGION_SCHEMES_MAX; slot++) {
-		if (slot != region->current_scheme)
+		if (!region_slot_sealing(region, slot))
 			status->pages_left[slot] = region->scheme_pages[slot];
 		status->left += status->pages_left[slot];
 	}

@@ -2,7 +2,8 @@
  * One record per region page: its state (unpopulated, clear, sealed or
  * poisoned: the four values of a 2-bit field), the scheme slot that sealed it,
  * the store handle of its sealed copy, whether a clear page's frame is
- * shared copy-on-write with other address spaces (mm/rmap.h) and, in debug builds
+ * shared copy-on-write with other address spaces (mm/rmap.h), the age stamp
+ * and dense-tier mark of a sealed page (mm/region_tier.h) and, in debug builds
  * (CONFIG_MM_DEBUG), the checksum of its content when it was sealed. Packed
  * in one word (two in debug builds): 8 or 16 bytes per page. Regions, the
  * transition code and tests use it through the accessors below only.
@@ -36,12 +37,18 @@ struct region_page {
 	uint64_t scheme_slot : 2;		/* SEALED: the chain that sealed it */
 	uint64_t shared : 1;			/* CLEAR: its frame may be mapped by
 						 * other spaces too (read only) */
-	uint64_t unused : 64 - STORE_HANDLE_BITS - 5;
+	/* SEALED: the region's eviction clock (in tier epochs, modulo 256)
+	 * when the page was sealed: its age for the dense tier */
+	uint64_t tier_stamp : 8;
+	/* SEALED: the dense chain did not make it smaller; the tier walk
+	 * leaves it (its content cannot change while it is sealed) */
+	uint64_t tier_kept : 1;
 #if CONFIG_MM_DEBUG
 	uint64_t checksum;			/* SEALED: content when sealed */
 #endif
 };
 
+_Static_assert(STORE_HANDLE_BITS + 14 == 64, "the record's fields fill one word");
 _Static_assert(sizeof(struct region_page) == (CONFIG_MM_DEBUG ? 16 : 8),
 	       "a region page record is one word, two in debug builds");
 
@@ -91,18 +98,37 @@ static inline void region_record_set_poisoned(struct region_page *record)
 	*record = (struct region_page){ .state = REGION_POISONED };
 }
 
-/* checksum is ignored in builds without CONFIG_MM_DEBUG. */
+/* checksum is ignored in builds without CONFIG_MM_DEBUG; stamp is the
+ * tier age stamp (mm/region_tier.h). */
 static inline void region_record_set_sealed(struct region_page *record,
 					    store_handle_t handle,
-					    unsigned slot, uint64_t checksum)
+					    unsigned slot, unsigned stamp,
+					    uint64_t checksum)
 {
 	*record = (struct region_page){
 		.handle = handle, .state = REGION_SEALED, .scheme_slot = slot,
+		.tier_stamp = stamp & 0xffu,
 #if CONFIG_MM_DEBUG
 		.checksum = checksum,
 #endif
 	};
 	(void)checksum;
+}
+
+static inline unsigned region_record_tier_stamp(const struct region_page *record)
+{
+	return record->tier_stamp;
+}
+
+static inline bool region_record_tier_kept(const struct region_page *record)
+{
+	return record->tier_kept;
+}
+
+/* The dense chain left the sealed page as it was: the walk skips it. */
+static inline void region_record_set_tier_kept(struct region_page *record)
+{
+	record->tier_kept = 1;
 }
 
 /* Names another copy for a sealed page (tests that forge a handle). */

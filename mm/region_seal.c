@@ -72,9 +72,10 @@ static int region_store_sealed(struct region *region, const void *sealed,
 }
 
 int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
-		      store_handle_t *handle, size_t *length, bool *adopted)
+		      unsigned slot, store_handle_t *handle, size_t *length,
+		      bool *adopted)
 {
-	struct scheme *scheme = &region->schemes[region->current_scheme];
+	struct scheme *scheme = &region->schemes[slot];
 	struct xf_page_id id = region_page_id(region, page);
 	void *bytes = frame_address(frame);
 	const void *sealed;

@@ -270,11 +270,33 @@ struct region_sealed_copy {
 	uint64_t checksum;	/* of the content sealed (debug builds) */
 };
 
-/* Seals step->frame with the current chain and names the copy in the PTE
- * (BUSY until then). BUSY holds the page-table page, so the exchange
- * cannot fail for memory; one that fails says the PTE was changed behind
- * the region's back: the copy is kept, the PTE left alone, and it is
- * counted. The record is the caller's to update. */
+/* The slot a step seals into: the dense tier for RECOMPRESS, else the
+ * sealing scheme's. */
+static unsigned region_step_slot(const struct region_step *step)
+{
+	return step->cause == REGION_CAUSE_RECOMPRESS ? step->region->tier.slot :
+							step->region->current_scheme;
+}
+
+/* Names handle in the page's PTE, BUSY until now. BUSY holds the
+ * page-table page, so the exchange cannot fail for memory; one that fails
+ * says the PTE was changed behind the region's back: the PTE is left
+ * alone, and it is counted. */
+static void region_name_copy(struct region_step *step, store_handle_t handle)
+{
+	struct region *region = step->region;
+	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
+	struct vmm_entry sealed = vmm_entry_handle(handle);
+
+	if (vmm_exchange(region->space, step->va, &busy, &sealed, NULL) != VMM_OK) {
+		region->stats.corrupt++;
+		log_error("region %s: page %u: its busy PTE changed while it "
+			  "was sealed", region->name, step->page);
+	}
+}
+
+/* Seals step->frame with the chain of the step's slot and names the copy
+ * in the PTE (region_name_copy). The record is the caller's to update. */
 static int region_seal_and_name(struct region_step *step,
 				struct region_sealed_copy *copy)
 {
@@ -282,17 +304,11 @@ static int region_seal_and_name(struct region_step *step,
 
 	copy->checksum = region_content_checksum(step->frame);
 	int result = region_seal_frame(region, step->page, step->frame,
-				       &copy->handle, &copy->length,
-				       &copy->adopted);
+				       region_step_slot(step), &copy->handle,
+				       &copy->length, &copy->adopted);
 	if (result != REGION_OK)
 		return result;
-	struct vmm_entry busy = vmm_entry_handle(VMM_HANDLE_BUSY);
-	struct vmm_entry sealed = vmm_entry_handle(copy->handle);
-	if (vmm_exchange(region->space, step->va, &busy, &sealed, NULL) != VMM_OK) {
-		region->stats.corrupt++;
-		log_error("region %s: page %u: its busy PTE changed while it "
-			  "was sealed", region->name, step->page);
-	}
+	region_name_copy(step, copy->handle);
 	return REGION_OK;
 }
 
@@ -302,10 +318,11 @@ static void region_record_sealed_copy(struct region_step *step,
 				      const struct region_sealed_copy *copy)
 {
 	struct region *region = step->region;
+	unsigned slot = region_step_slot(step);
 
-	region_record_set_sealed(step->record, copy->handle,
-				 region->current_scheme, copy->checksum);
-	region->scheme_pages[region->current_scheme]++;
+	region_record_set_sealed(step->record, copy->handle, slot,
+				 region_tier_stamp(region), copy->checksum);
+	region->scheme_pages[slot]++;
 	region->stats.sealed_pages++;
 	region->stats.bytes_stored += copy->length;
 	region_group_count(region, 1, copy->length);
@@ -404,6 +421,47 @@ static int region_finish_reseal(struct region_step *step)
 	region_release_sealed(step->region, step->page);	/* the old copy */
 	region_record_sealed_copy(step, &copy);
 	step->region->stats.reseals++;
+	return REGION_OK;
+}
+
+/*
+ * RECOMPRESS: the page, restored into step->frame, sealed by the dense
+ * tier's chain. From the fast slot the dense copy is kept only when it is
+ * smaller: else it is dropped, the old copy named in the PTE again and
+ * the page marked so the walk leaves it (incompressible pages stay as
+ * they are). From an old slot (a migration's drain) it is always kept.
+ */
+static int region_finish_recompress(struct region_step *step)
+{
+	struct region *region = step->region;
+	store_handle_t old_handle = region_record_handle(step->record);
+	struct region_sealed_copy copy;
+	size_t old_length = 0;
+
+	if (region->tier.slot == REGION_TIER_NONE)
+		return REGION_BAD_ARGUMENT;	/* no tier: the page stays */
+	copy.checksum = region_content_checksum(step->frame);
+	int result = region_seal_frame(region, step->page, step->frame,
+				       region->tier.slot, &copy.handle,
+				       &copy.length, &copy.adopted);
+	if (result != REGION_OK)
+		return result;
+	bool from_fast = region_record_slot(step->record) == region->current_scheme;
+	if (from_fast && (store_size(region->store, old_handle, &old_length) !=
+				  STORE_OK || copy.length >= old_length)) {
+		store_free(region->store, copy.handle);	/* frees an adopted
+							 * frame too */
+		region_name_copy(step, old_handle);
+		if (!copy.adopted)
+			region_free_clear_frame(region, step->frame);
+		region_record_set_tier_kept(step->record);
+		region->stats.tier_kept++;
+		return REGION_OK;
+	}
+	region_name_copy(step, copy.handle);
+	region_release_sealed(region, step->page);	/* the old copy */
+	region_record_sealed_copy(step, &copy);
+	region->stats.recompressed++;
 	return REGION_OK;
 }
 
@@ -600,6 +658,9 @@ static const struct region_transition_row region_transitions[] = {
 	{ REGION_CLEAR, REGION_CAUSE_WRITE, REGION_CLEAR,
 	  region_prepare_private, TLB_EVENT_FAULT, region_entries_private,
 	  TLB_EVENT_MAP, region_finish_private, NULL },
+	{ REGION_SEALED, REGION_CAUSE_RECOMPRESS, REGION_SEALED,
+	  region_prepare_restore, REGION_NO_EVENT, region_entries_reseal,
+	  REGION_NO_EVENT, region_finish_recompress, region_undo_reseal },
 };
 
 static const struct region_transition_row *

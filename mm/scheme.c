@@ -94,16 +94,51 @@ static void scheme_wipe(const struct scheme *scheme,
 			scheme->chain[i]->ops->scrub(scheme->chain[i]->context);
 }
 
-static int scheme_add(struct scheme *scheme, const char *name, size_t length)
+/* The transform named by name[0..length), or NULL. */
+static struct xf_transform *scheme_lookup(const char *name, size_t length)
 {
 	char word[32];
-	struct xf_transform *transform;
 
-	if (length == 0 || length >= sizeof(word) || scheme->length == XF_CHAIN_MAX)
-		return SCHEME_BAD_NAME;
+	if (length == 0 || length >= sizeof(word))
+		return NULL;
 	memcpy(word, name, length);
 	word[length] = '\0';
-	transform = xf_lookup(word);
+	return xf_lookup(word);
+}
+
+/* The first c in text[0..length), or NULL (the kernel's libc has no
+ * memchr). */
+static const char *scheme_find(const char *text, size_t length, char c)
+{
+	for (size_t i = 0; i < length; i++)
+		if (text[i] == c)
+			return text + i;
+	return NULL;
+}
+
+/* Adds the step name[0..length): a transform, or "FAST>DENSE" (tiers). */
+static int scheme_add(struct scheme *scheme, const char *name, size_t length)
+{
+	const char *arrow = scheme_find(name, length, '>');
+	size_t fast_length = arrow ? (size_t)(arrow - name) : length;
+	struct xf_transform *transform = scheme_lookup(name, fast_length);
+
+	if (scheme->length == XF_CHAIN_MAX)
+		return SCHEME_BAD_NAME;
+	if (arrow) {
+		size_t dense_length = length - fast_length - 1;
+		struct xf_transform *dense = scheme_lookup(arrow + 1, dense_length);
+		/* one tiered step, a codec (never a cipher) on both sides */
+		if (fast_length == 0 || dense_length == 0 || scheme->tier_dense ||
+		    scheme_find(arrow + 1, dense_length, '>'))
+			return SCHEME_BAD_TIER;
+		if (!transform || !dense)
+			return SCHEME_BAD_NAME;
+		if (scheme_is_cipher(transform) || scheme_is_cipher(dense))
+			return SCHEME_BAD_TIER;
+		scheme->tier_dense = dense;
+		scheme->tier_step = (uint8_t)scheme->length;
+	}
 	if (!transform)
 		return SCHEME_BAD_NAME;
 	if (scheme->length > 0 && scheme_is_cipher(scheme->chain[scheme->length - 1]) &&
@@ -150,9 +185,26 @@ void scheme_format(const struct scheme *scheme, char *buffer, size_t size)
 		const char *name = i == 0 ? scheme->policy->name :
 					    scheme->chain[i - 1]->ops->name;
 		const char *separator = i == 0 ? "" : i == 1 ? ":" : ",";
-		used += (size_t)ksnprintf(buffer + used, size - used, "%s%s",
-					  separator, name);
+		bool tiered = i > 0 && scheme->tier_dense &&
+			      scheme->tier_step == i - 1;
+		used += (size_t)ksnprintf(buffer + used, size - used, "%s%s%s%s",
+					  separator, name, tiered ? ">" : "",
+					  tiered ? scheme->tier_dense->ops->name : "");
 	}
+}
+
+bool scheme_tiered(const struct scheme *scheme)
+{
+	return scheme->tier_dense != NULL;
+}
+
+void scheme_dense_tier(const struct scheme *scheme, struct scheme *dense)
+{
+	*dense = *scheme;
+	dense->chain[scheme->tier_step] = scheme->tier_dense;
+	dense->tier_dense = NULL;
+	dense->tier_step = 0;
+	dense->dense_tier = true;
 }
 
 /* Undoes the in-place steps 0..count-1 that already ran on the page. */

@@ -5,6 +5,12 @@
  * Sealing runs the chain first to last and returns the last output, which
  * the region puts into its page store; unsealing runs it last to first.
  *
+ * Tiers: one step of the chain may name a fast codec and a dense one,
+ * "FAST>DENSE" (e.g. "clock:adaptive>dense,aes128-xts-mac"). The scheme
+ * seals with the fast codec; its dense chain (scheme_dense_tier: the same
+ * chain with DENSE in that step) is the one pages that stay sealed long
+ * are moved to (mm/region_tier.h). Both sides must be non-cipher steps.
+ *
  * The chain works in per-CPU buffers: callers run it with interrupts off
  * (the region's lock is an irqsave lock), so a CPU's buffers have one user.
  */
@@ -21,11 +27,19 @@ struct scheme {
 	const struct policy_ops *policy;
 	unsigned length;	/* transforms in the chain, 0..XF_CHAIN_MAX */
 	struct xf_transform *chain[XF_CHAIN_MAX];
+	/* Tiers: the dense codec for step tier_step, or NULL (no tiers). */
+	struct xf_transform *tier_dense;
+	uint8_t tier_step;
+	/* This chain is the dense tier of a tiered scheme (made by
+	 * scheme_dense_tier): a region seals into it only by age. */
+	bool dense_tier;
 };
 
 /* Results beyond xf_result's: */
 #define SCHEME_BAD_NAME (-20)	/* an unknown policy or transform name */
 #define SCHEME_BAD_ORDER (-21)	/* a cipher before a codec (never useful) */
+#define SCHEME_BAD_TIER (-22)	/* "A>B" with a cipher or nothing on a side,
+				 * or more than one '>' */
 
 /*
  * Builds a scheme from text: "POLICY" or "POLICY:XF[,XF...]" (for example
@@ -39,6 +53,12 @@ int scheme_parse(const char *text, struct scheme *scheme);
 bool scheme_confidential(const struct scheme *scheme);
 /* Writes the scheme as scheme_parse reads it. */
 void scheme_format(const struct scheme *scheme, char *buffer, size_t size);
+/* Whether the scheme names a dense tier ("FAST>DENSE"). */
+bool scheme_tiered(const struct scheme *scheme);
+/* The dense chain of a tiered scheme: the same policy and chain with the
+ * dense codec in the tiered step, marked dense_tier, without tiers of its
+ * own. The scheme must be tiered. */
+void scheme_dense_tier(const struct scheme *scheme, struct scheme *dense);
 
 /* Allocates CPU cpu's chain buffers (cpu_memory_alloc); true when it has
  * them. mm_cpu_prepare calls it before the CPU runs; scheme_seal and

@@ -171,6 +171,22 @@ void demo_report_sizes(struct region *region)
 	printk("\n");
 }
 
+/* A tiered scheme's tiers: pages in each, moved, kept (nothing for a
+ * scheme without tiers). */
+static void demo_report_tiers(struct region *region)
+{
+	struct region_tier_status status;
+
+	region_tier_get_status(region, &status);
+	if (!status.tiered)
+		return;
+	printk("  tiers     %u pages fast, %u dense; %llu recompressed, %llu "
+	       "kept fast (not smaller), threshold %u evictions\n",
+	       status.fast_pages, status.dense_pages,
+	       (unsigned long long)status.recompressed,
+	       (unsigned long long)status.kept, status.threshold);
+}
+
 void demo_report_summary(const struct demo_report *report,
 			 const struct demo_workload *w, const char *source)
 {
@@ -219,6 +235,7 @@ void demo_report_summary(const struct demo_report *report,
 	printk("  sealed    %llu pages now, %s stored; store ratio %sx "
 	       "(pages per frame, metadata included), RAM saved %s\n",
 	       (unsigned long long)stats.sealed_pages, stored, ratio, saved);
+	demo_report_tiers(w->region);
 	printk("  checksums %llu faulted pages verified, %llu mismatches%s\n",
 	       (unsigned long long)w->verified,
 	       (unsigned long long)w->mismatches,

@@ -164,6 +164,28 @@ static void shell_print_migration(struct region *region)
 	       status.pause_ms);
 }
 
+/* A tiered region's tiers: pages per tier, recompressed, the rate. */
+static void shell_print_tiers(struct region *region)
+{
+	struct region_tier_status status;
+
+	region_tier_get_status(region, &status);
+	if (!status.tiered && status.recompressed + status.kept == 0)
+		return;
+	printk("  %-12s tiers: fast slot%u=%u dense slot%u=%u; recompressed "
+	       "%llu, kept fast %llu (not smaller), failed %llu, poisoned "
+	       "%llu; threshold %u evictions, rate %u page(s) per hold, pause "
+	       "%u ms, %s\n", "", status.fast_slot, status.fast_pages,
+	       status.dense_slot, status.dense_pages,
+	       (unsigned long long)status.recompressed,
+	       (unsigned long long)status.kept,
+	       (unsigned long long)status.failed,
+	       (unsigned long long)status.poisoned, status.threshold,
+	       status.batch, status.pause_ms,
+	       !status.tiered ? "no tier now" :
+	       status.running ? "walk running" : "no walk (host or no thread)");
+}
+
 static void shell_print_scheme(struct region *region, void *arg)
 {
 	char scheme[96];
@@ -178,6 +200,7 @@ static void shell_print_scheme(struct region *region, void *arg)
 	       scheme, "", chains,
 	       unencrypted ? "; NOT confidential: pages sealed without a cipher remain" : "");
 	shell_print_migration(region);
+	shell_print_tiers(region);
 }
 
 static void shell_print_transform(struct xf_transform *transform, void *arg)
@@ -197,7 +220,11 @@ static void shell_scheme_list(void)
 	xf_for_each(shell_print_transform, NULL);
 	printk("\nset one with: scheme REGION POLICY[:XF,...] "
 	       "(a cipher comes last); older chains' pages then migrate, "
-	       "at a rate set with: scheme REGION rate PAGES_PER_HOLD PAUSE_MS\n");
+	       "at a rate set with: scheme REGION rate PAGES_PER_HOLD PAUSE_MS\n"
+	       "tiers: POLICY:FAST>DENSE[,CIPHER] (e.g. clock:adaptive>dense,"
+	       "aes128-xts-mac) moves pages sealed for THRESHOLD evictions to "
+	       "the dense chain: scheme REGION tier THRESHOLD PAGES_PER_HOLD "
+	       "PAUSE_MS\n");
 }
 
 /* scheme REGION rate BATCH PAUSE_MS: the region's migration rate. */
@@ -219,12 +246,33 @@ static int shell_scheme_rate(const char *name, const char *batch_text,
 	return SHELL_OK;
 }
 
+/* scheme REGION tier THRESHOLD BATCH PAUSE_MS: the region's tier walk. */
+static int shell_scheme_tier(char **argv)
+{
+	unsigned long long threshold, batch, pause_ms;
+	struct region *region = shell_find_region(argv[1]);
+
+	if (!region ||
+	    !shell_parse_number(argv[3], "threshold", 0, UINT32_MAX, &threshold) ||
+	    !shell_parse_number(argv[4], "pages per hold", 1,
+				REGION_TIER_BATCH_MAX, &batch) ||
+	    !shell_parse_number(argv[5], "pause", 0, 10000, &pause_ms))
+		return SHELL_BAD_ARGUMENT;
+	if (region_tier_set(region, (uint32_t)threshold, (uint32_t)batch,
+			    (uint32_t)pause_ms) != REGION_OK)
+		return SHELL_FAILED;
+	shell_print_tiers(region);
+	return SHELL_OK;
+}
+
 int shell_cmd_scheme(int argc, char **argv)
 {
 	if (argc == 1) {
 		shell_scheme_list();
 		return SHELL_OK;
 	}
+	if (argc == 6 && strcmp(argv[2], "tier") == 0)
+		return shell_scheme_tier(argv);
 	if (argc == 5 && strcmp(argv[2], "rate") == 0)
 		return shell_scheme_rate(argv[1], argv[3], argv[4]);
 	if (argc != 3)

@@ -15,9 +15,11 @@ const struct shell_command shell_commands[] = {
 	{ "slabinfo", "", "one line per slab cache", shell_cmd_slabinfo },
 	{ "regions", "", "every transformed region and its counters",
 	  shell_cmd_regions },
-	{ "scheme", "[REGION POLICY[:XF,...] | REGION rate PAGES PAUSE_MS]",
-	  "show schemes, policies, transforms and migrations, set a region's "
-	  "scheme (its old pages migrate) or its migration rate",
+	{ "scheme", "[REGION POLICY[:XF,...] | REGION rate PAGES PAUSE_MS | "
+	  "REGION tier THRESHOLD PAGES PAUSE_MS]",
+	  "show schemes, policies, transforms, migrations and tiers, set a "
+	  "region's scheme (its old pages migrate), its migration rate or its "
+	  "tier walk (FAST>DENSE schemes)",
 	  shell_cmd_scheme },
 	{ "rekey", "[status]",
 	  "rotate the page-encryption key: a new key in every CPU's key "

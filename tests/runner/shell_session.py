@@ -62,6 +62,11 @@ EXCHANGES = [
      ["== demo summary (2 threads) ==", "  thread 0 on cpu 0: ", "  thread 1 on cpu 0: ",
       " 0 mismatches, on 1 CPUs"]),
     ("stats", ["demo: the last run had 2 threads"]),
+    # tiers: the demo under a tiered scheme, its tier walk's settings
+    ("run demo pages=64 limit=8 accesses=1000 status=off "
+     "scheme=clock:adaptive>dense,aes128-xts-mac",
+     ["== demo summary ==", "  tiers     ", ", 0 mismatches"]),
+    ("scheme demo tier 16 8 0", ["tiers: fast slot", "threshold 16 evictions"]),
 ]
 
 # Raw input a terminal (or line noise) can send, and the one line the

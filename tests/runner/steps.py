@@ -66,6 +66,8 @@ CORPUS_REQUIRED = {
         "the boot carried a corpus module, so the codecs must run on it",
     "codec.compressing_region_of_corpus_pages":
         "the boot carried a corpus module, so the compressing region must run on it",
+    "region_tier.corpus_store_ratio_tiers_off_and_on":
+        "the boot carried a corpus module, so the tiers' store ratio must be measured on it",
 }
 
 # Cases that must run in every full boot of the test ISO, which carries

@@ -35,3 +35,7 @@ $(RUN_INITRAMFS): $(MODULE_BUILD)/xf_example.o
 
 .PHONY: modules
 modules: $(MODULE_OBJECTS) $(MODULE_CLANG_OBJECTS)
+
+# Host tests of the decoder and relocator on the example as built here.
+$(eval $(call host_test,module-elf,tests/host/test_module_elf.c kernel/module/module_elf.c kernel/module/module_reloc.c,-DMODULE_OBJECT_GCC='"$(abspath $(MODULE_BUILD))/xf_example.o"' -DMODULE_OBJECT_CLANG='"$(abspath $(MODULE_BUILD))/clang/xf_example.o"'))
+$(HOST_BUILD)/test-module-elf: $(MODULE_BUILD)/xf_example.o $(MODULE_BUILD)/clang/xf_example.o

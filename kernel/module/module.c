@@ -42,6 +42,16 @@ static struct module *module_list;	/* load order; module_mutex */
 /* Transforms and policies one module may register (module_use_hide). */
 #define MODULE_PROVIDES_MAX 16u
 
+void module_boot_init(void)
+{
+	if (module_guard_init() != MODULE_OK)
+		log_warn("module: no memory for the call guard; loads refused");
+	else
+		log_info("module: %u exported symbols, ABI version %u, modload NAME "
+			 "loads " MODULE_DIRECTORY "NAME.o", module_export_count(),
+			 MODULE_ABI_VERSION);
+}
+
 const char *module_result_name(int result)
 {
 	switch (result) {
@@ -215,7 +225,11 @@ int module_load(const char *name, const void *bytes, size_t size,
 	memset(module, 0, sizeof(*module));
 	strlcpy(module->name, name, sizeof(module->name));
 	mutex_lock(&module_mutex);
-	if (*module_find_link(name)) {
+	if (module_guard_init() != MODULE_OK) {
+		ksnprintf(message, message_size, "%s: no memory for the call guard",
+			  name);
+		result = MODULE_NO_MEMORY;
+	} else if (*module_find_link(name)) {
 		ksnprintf(message, message_size, "%s: already loaded", name);
 		result = MODULE_EXISTS;
 	} else {

@@ -50,6 +50,10 @@ struct module_status {
 	char user_names[96];			/* "region(slot),..." */
 };
 
+/* Sets up what module calls need on every CPU (the call guard,
+ * kernel/module/module_guard.c): at boot, once the CPUs are up. */
+void module_boot_init(void);
+
 /*
  * Loads a module from size bytes at bytes as name. MODULE_OK, or why not
  * with nothing of it left allocated. message (size bytes) gets one line
@@ -79,5 +83,7 @@ struct module_memory_counts {
 	uint64_t slots;
 };
 void module_memory_get_counts(struct module_memory_counts *counts);
+/* Exceptions the call guard caught in module code since boot. */
+uint64_t module_guard_fault_count(void);
 
 #endif

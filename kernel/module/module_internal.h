@@ -16,6 +16,9 @@ struct module_memory {
 	unsigned slot;
 };
 
+/* The call guard (module_guard.c): MODULE_OK once installed. */
+int module_guard_init(void);
+
 /* Blocks of the loader's own (counted in module_memory_counts). */
 void *module_alloc(size_t bytes);
 void module_free(void *block);

@@ -313,3 +313,34 @@ KTEST(module, not_elf_is_refused)
 	module_test_refused(t, "text", text, sizeof(text), MODULE_BAD_OBJECT,
 			    "not an ELF file");
 }
+
+/* A module transform that faults in the middle of a seal: the fault is
+ * caught and reported, the seal fails, and the page stays clear with its
+ * bytes intact (the in-place step's scribbles undone); the kernel goes on
+ * and the module unloads. */
+KTEST(module, fault_in_module_seal_is_reported_and_page_intact)
+{
+	struct region_stats before, after;
+	char message[200];
+	const void *bytes;
+	size_t size;
+
+	module_test_file(t, "test_faults", &bytes, &size);
+	KTEST_ASSERT(t, module_load("test_faults", bytes, size, message,
+				    sizeof(message)) == MODULE_OK);
+	uint64_t faults = module_guard_fault_count();
+	struct region *region = region_test_create(t, "fifo:faults", 8, 2);
+	module_test_fill(region, 77);
+	region_get_stats(region, &before);
+	KTEST_EXPECT(t, region_purge_range(region, 0, 8) != REGION_OK);
+	region_get_stats(region, &after);
+	KTEST_EXPECT(t, module_guard_fault_count() - faults >= 1);
+	KTEST_EXPECT(t, after.seal_failures > before.seal_failures);
+	KTEST_EXPECT_EQ(t, after.sealed_pages, 0);
+	for (uint32_t page = 0; page < 8; page++)
+		KTEST_EXPECT_EQ(t, region_page_state(region, page), REGION_CLEAR);
+	KTEST_EXPECT_EQ(t, module_test_mismatches(region, 77), 0);
+	region_destroy(region);
+	KTEST_EXPECT_EQ(t, module_unload("test_faults", message, sizeof(message)),
+			MODULE_OK);
+}

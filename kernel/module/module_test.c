@@ -14,6 +14,7 @@
 #include "kernel/module/module_elf.h"
 #include "kernel/user/initramfs.h"
 #include "mm/frame.h"
+#include "mm/policy.h"
 #include "mm/region.h"
 #include "mm/region_migrate.h"
 #include "mm/region_test_util.h"
@@ -343,4 +344,40 @@ KTEST(module, fault_in_module_seal_is_reported_and_page_intact)
 	region_destroy(region);
 	KTEST_EXPECT_EQ(t, module_unload("test_faults", message, sizeof(message)),
 			MODULE_OK);
+}
+
+/* A policy from a module: a region's scheme names it, the clear set runs
+ * it (the page admitted last is the one evicted), the module is in use
+ * until a change of scheme and its migration, then unloads. */
+KTEST(module, policy_module_orders_a_region_and_unloads_after_swap)
+{
+	struct module_test_memory before;
+	char message[200];
+	const void *bytes;
+	size_t size;
+
+	module_test_file(t, "policy_example", &bytes, &size);
+	module_test_memory_now(&before);
+	KTEST_ASSERT(t, module_load("policy_example", bytes, size, message,
+				    sizeof(message)) == MODULE_OK);
+	KTEST_ASSERT(t, policy_lookup("lifo") != NULL);
+	struct region *region = region_test_create(t, "lifo:lz4", 16, 4);
+	module_test_fill(region, 5);
+	/* Pages 0..15 written in order with 4 clear: LIFO keeps 0, 1, 2
+	 * and the last one written, evicting each newer page in turn. */
+	for (uint32_t page = 0; page < 3; page++)
+		KTEST_EXPECT_EQ(t, region_page_state(region, page), REGION_CLEAR);
+	KTEST_EXPECT_EQ(t, region_page_state(region, 15), REGION_CLEAR);
+	KTEST_EXPECT_EQ(t, region_page_state(region, 14), REGION_SEALED);
+	KTEST_EXPECT_EQ(t, module_unload("policy_example", message,
+					 sizeof(message)), MODULE_IN_USE);
+	ktest_log(t, "%s", message);
+	KTEST_EXPECT_EQ(t, region_set_scheme(region, "fifo:identity"), REGION_OK);
+	KTEST_EXPECT_EQ(t, region_migrate_wait(region), REGION_MIGRATE_DONE);
+	KTEST_EXPECT_EQ(t, module_unload("policy_example", message,
+					 sizeof(message)), MODULE_OK);
+	KTEST_EXPECT(t, policy_lookup("lifo") == NULL);
+	KTEST_EXPECT_EQ(t, module_test_mismatches(region, 5), 0);
+	region_destroy(region);
+	module_test_expect_nothing_left(t, &before, false);
 }

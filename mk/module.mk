@@ -4,7 +4,7 @@
 # of the kernel's text), by the kernel's compiler into build/modules/ and
 # by clang into build/modules/clang/ (so one boot loads both compilers'
 # output). The test initramfs carries them at /lib/modules/NAME.o (the
-# clang ones as NAME_clang.o), make run's the example only.
+# clang ones as NAME_clang.o), make run's the two examples only.
 MODULE_BUILD := $(BUILD)/modules
 MODULE_SRCS  := $(sort $(wildcard modules/*.c))
 # The kernel's flags without the compiler-specific ones and dependency files.
@@ -29,9 +29,10 @@ $(MODULE_BUILD)/clang/%.o: modules/%.c $(MODULE_HEADERS)
 MODULE_INITRAMFS_FILES := $(foreach m,$(MODULE_SRCS:modules/%.c=%),\
 	$(MODULE_BUILD)/$(m).o:/lib/modules/$(m).o \
 	$(MODULE_BUILD)/clang/$(m).o:/lib/modules/$(m)_clang.o)
-MODULE_RUN_INITRAMFS_FILES := $(MODULE_BUILD)/xf_example.o:/lib/modules/xf_example.o
+MODULE_RUN_EXAMPLES := xf_example policy_example
+MODULE_RUN_INITRAMFS_FILES := $(foreach m,$(MODULE_RUN_EXAMPLES),$(MODULE_BUILD)/$(m).o:/lib/modules/$(m).o)
 $(TEST_INITRAMFS): $(MODULE_OBJECTS) $(MODULE_CLANG_OBJECTS)
-$(RUN_INITRAMFS): $(MODULE_BUILD)/xf_example.o
+$(RUN_INITRAMFS): $(MODULE_RUN_EXAMPLES:%=$(MODULE_BUILD)/%.o)
 
 .PHONY: modules
 modules: $(MODULE_OBJECTS) $(MODULE_CLANG_OBJECTS)

@@ -7,7 +7,8 @@
  *   3. relocate a copy of the image for that address, linking undefined
  *      symbols against the export list only;
  *   4. map the image with its final protection (module_memory.c);
- *   5. run its init, which registers what it provides.
+ *   5. run its init, which registers what it provides (behind the call
+ *      guard, kernel/module/module_guard.c: a fault fails the load).
  * An unload hides the module's transforms and policies from lookups
  * first (so no new scheme can name them), then counts the scheme slots
  * still using them (module_use.c): any, and they are registered again and
@@ -188,6 +189,22 @@ static int module_place(struct module *module, struct module_elf *elf,
 	return result;
 }
 
+/* Calls a module's init (arg) or exit through the guard. */
+static int module_call_init(void *arg)
+{
+	int (*init)(void) = (int (*)(void))arg;
+
+	return init();
+}
+
+static int module_call_exit(void *arg)
+{
+	void (*exit)(void) = (void (*)(void))arg;
+
+	exit();
+	return 0;
+}
+
 /* Unregisters whatever of the module is still registered (an init that
  * failed, or an exit that forgot something), saying so. */
 static void module_unregister_leftovers(struct module *module, const char *when)
@@ -238,12 +255,18 @@ int module_load(const char *name, const void *bytes, size_t size,
 	}
 	module_free(elf);
 	if (result == MODULE_OK) {
-		int status = module->info.init();
-		if (status != 0) {
+		int status = 0;
+		bool returned = module_guard_run(name, "init", module_call_init,
+						 (void *)module->info.init, &status);
+		if (!returned || status != 0) {
 			module_unregister_leftovers(module, "a failed init");
 			module_memory_release(&module->memory);
-			ksnprintf(message, message_size, "%s: init failed (%d)",
-				  name, status);
+			if (returned)
+				ksnprintf(message, message_size, "%s: init failed "
+					  "(%d)", name, status);
+			else
+				ksnprintf(message, message_size, "%s: init faulted "
+					  "(see the log)", name);
 			result = MODULE_INIT_FAILED;
 		}
 	}
@@ -332,8 +355,10 @@ int module_unload(const char *name, char *message, size_t message_size)
 				  "slot%s: %s", name, use, use == 1 ? "" : "s", users);
 			result = MODULE_IN_USE;
 		} else {
+			int ignored;
 			if (module->info.exit)
-				module->info.exit();
+				module_guard_run(name, "exit", module_call_exit,
+						 (void *)module->info.exit, &ignored);
 			module_unregister_leftovers(module, "exit");
 			*link = module->next;
 			module_memory_release(&module->memory);

@@ -1,6 +1,7 @@
 /*
- * The guard around calls into a loaded module's transform code
- * (transforms/xf.h, struct xf_call_guard). A step whose function lies in
+ * The guard around calls into a loaded module's code: its transform steps
+ * (transforms/xf.h, struct xf_call_guard), its init and its exit
+ * (module_guard_run). A step whose function lies in
  * the module area is called with interrupts off behind a recovery point:
  * a saved context (kernel/context.h) that the trap path resumes when the
  * call takes an exception nobody resolves (trap_set_recover_handler), in
@@ -121,6 +122,37 @@ static int module_guard_call(const struct xf_transform *transform,
 	}
 	irq_restore(flags);
 	return result;
+}
+
+bool module_guard_run(const char *module, const char *what,
+		      int (*fn)(void *arg), void *arg, int *result)
+{
+	unsigned long flags = irq_save();
+	struct module_guard_point *point = &module_guard_points[cpu_current()];
+
+	if (point->armed || !point->fault_stack) {
+		irq_restore(flags);
+		*result = fn(arg);	/* nested, or no guard: unguarded */
+		return true;
+	}
+	uintptr_t fault_stack = trap_swap_fault_stack(
+		(uintptr_t)(point->fault_stack + MODULE_GUARD_STACK_BYTES));
+	point->armed = true;
+	if (context_save(&point->context) != 0) {
+		trap_swap_fault_stack(fault_stack);
+		__atomic_fetch_add(&module_guard_faults, 1, __ATOMIC_RELAXED);
+		log_error("module %s faulted in its %s: %s at 0x%llx, address "
+			  "0x%llx", module, what, trap_vector_label(point->info.vector),
+			  (unsigned long long)point->info.instruction,
+			  (unsigned long long)point->info.fault_address);
+		irq_restore(flags);
+		return false;
+	}
+	*result = fn(arg);
+	point->armed = false;
+	trap_swap_fault_stack(fault_stack);
+	irq_restore(flags);
+	return true;
 }
 
 static const struct xf_call_guard module_guard = {

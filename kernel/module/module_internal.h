@@ -18,6 +18,11 @@ struct module_memory {
 
 /* The call guard (module_guard.c): MODULE_OK once installed. */
 int module_guard_init(void);
+/* Calls fn(arg) from module code's init or exit (what) behind the guard,
+ * interrupts off: true with *result when it returned; false, reported,
+ * when it took an exception. */
+bool module_guard_run(const char *module, const char *what,
+		      int (*fn)(void *arg), void *arg, int *result);
 
 /* Blocks of the loader's own (counted in module_memory_counts). */
 void *module_alloc(size_t bytes);

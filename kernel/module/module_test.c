@@ -306,6 +306,19 @@ KTEST(module, failing_init_is_refused_and_unregistered)
 	KTEST_EXPECT(t, xf_lookup("init-fails") == NULL);
 }
 
+KTEST(module, faulting_init_is_refused_and_unregistered)
+{
+	const void *bytes;
+	size_t size;
+	uint64_t faults = module_guard_fault_count();
+
+	module_test_file(t, "test_init_faults", &bytes, &size);
+	module_test_refused(t, "test_init_faults", bytes, size,
+			    MODULE_INIT_FAILED, "init faulted");
+	KTEST_EXPECT_EQ(t, module_guard_fault_count() - faults, 1);
+	KTEST_EXPECT(t, xf_lookup("init-faults") == NULL);
+}
+
 KTEST(module, not_elf_is_refused)
 {
 	static const char text[] = "this is not an object file, only words, "

@@ -135,8 +135,9 @@ static int elf_parse_section(struct module_elf *elf, unsigned index,
 	s->segment = MODULE_SEGMENT_NONE;
 	s->image_offset = 0;
 	elf->detail_value = index;
-	if (s->type != SHT_NOBITS && s->type != SHT_NULL &&
-	    !elf_range_ok(s->offset, s->size, elf->size))
+	/* Every section but NOBITS has its bytes in the file (a NULL one
+	 * too: flagged SHF_ALLOC, it would be copied like any other). */
+	if (s->type != SHT_NOBITS && !elf_range_ok(s->offset, s->size, elf->size))
 		return MODULE_ELF_TRUNCATED;
 	if (!elf_power_of_two_or_zero(s->align) ||
 	    ((s->flags & SHF_ALLOC) && s->align > MODULE_PAGE_BYTES))

@@ -208,6 +208,28 @@ HTEST(damaged_headers_never_escape)
 	free(bytes);
 }
 
+/* A section of type NULL flagged SHF_ALLOC with its bytes past the end
+ * (found by the fuzz target): refused, never copied. */
+HTEST(null_section_outside_the_file_is_refused)
+{
+	struct test_kernel kernel = { 0 };
+	size_t size;
+	uint8_t *bytes = test_object(MODULE_OBJECT_GCC, &size);
+
+	if (!bytes)
+		return;
+	uint64_t shoff, flags = 2 /* SHF_ALLOC */, offset = 1ull << 40;
+	uint32_t type = 0;
+	memcpy(&shoff, bytes + 40, sizeof(shoff));
+	uint8_t *header = bytes + shoff + 64;	/* section 1 */
+	memcpy(header + 4, &type, sizeof(type));
+	memcpy(header + 8, &flags, sizeof(flags));
+	memcpy(header + 24, &offset, sizeof(offset));
+	HCHECK_EQ(test_load(bytes, size, TEST_MODULE_BASE, &kernel, NULL),
+		  MODULE_ELF_TRUNCATED);
+	free(bytes);
+}
+
 /* The relocation entries damaged: types and symbol indices. */
 HTEST(damaged_relocations_are_refused)
 {

@@ -22,6 +22,7 @@
 #include "kernel/lib/panic.h"
 #include "kernel/power.h"
 #include "kernel/lib/printk.h"
+#include "kernel/module/module.h"
 #include "kernel/console.h"
 #include "kernel/shell/shell.h"
 #include "kernel/user/initramfs.h"
@@ -196,6 +197,7 @@ void kmain(uint32_t magic, uint32_t info_physical)
 	smp_boot();
 	region_boot_init();
 	initramfs_boot_init();
+	module_boot_init();
 	process_boot_check();
 	ktest_init();
 	log_info("boot: up after %llu ms",

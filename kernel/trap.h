@@ -46,6 +46,23 @@ typedef void (*trap_catch_fn)(const struct trap_info *info);
 void trap_set_catch_handler(trap_catch_fn handler);
 
 /*
+ * Offered every kernel-mode exception nobody resolved, before the catch
+ * handler: the loaded-module guard (kernel/module/module_guard.c), which
+ * takes an exception of module code it called on this CPU (resuming a
+ * saved context, never returning) and returns for any other.
+ */
+void trap_set_recover_handler(trap_catch_fn handler);
+/*
+ * Page faults on this CPU land on the stack whose top is top from now on;
+ * returns the previous top, to be put back. Interrupts off. The module
+ * guard runs module code on a fault stack of its own, so that a fault of
+ * module code called from a page-fault handler (an eviction's seal) does
+ * not land on the stack that handler is using (x86: the page fault's IST
+ * stack is taken from its top each time).
+ */
+uintptr_t trap_swap_fault_stack(uintptr_t top);
+
+/*
  * An exception in user mode that nobody resolved (a page fault outside
  * the process's mappings or against their protection, a general
  * protection fault, an invalid opcode...): the process code ends the

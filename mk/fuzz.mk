@@ -18,6 +18,8 @@ FUZZ_SRCS_trace_line := mm/trace.c mm/hooks.c tests/host/host_shim.c
 FUZZ_SRCS_cpio := kernel/user/cpio.c
 FUZZ_SRCS_elf := kernel/user/elf.c
 FUZZ_SRCS_user_stack := kernel/user/user_stack.c
+# the module loader's decoder (kernel/module/, host tests in mk/module.mk)
+FUZZ_SRCS_module_elf := kernel/module/module_elf.c kernel/module/module_reloc.c
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 define fuzz_target

@@ -19,7 +19,8 @@ $(USER_BUILD)/%: tests/user/%.c | deps
 
 $(TEST_INITRAMFS): $(USER_PROGRAMS) tests/user/motd.txt tests/user/script.txt tools/make-initramfs
 	tools/make-initramfs $@ $(foreach p,$(USER_PROGRAMS),$(p):/bin/$(notdir $(p))) \
-		tests/user/motd.txt:/etc/motd tests/user/script.txt:/bin/script
+		tests/user/motd.txt:/etc/motd tests/user/script.txt:/bin/script \
+		$(MODULE_INITRAMFS_FILES)
 
 .PHONY: user-programs
 user-programs: $(USER_PROGRAMS) $(TEST_INITRAMFS)
@@ -45,4 +46,5 @@ $(BUILD)/demo-argv: FORCE
 
 $(RUN_INITRAMFS): $(BUILD)/demo-argv $(BUILD)/demo-piece.pages $(USER_BUILD)/memory tools/make-initramfs $(RUN_BUSYBOX)
 	tools/make-initramfs $@ $(BUILD)/demo-argv:/veil-demo/argv \
-		$(if $(RUN_BUSYBOX),$(RUN_BUSYBOX):/bin/busybox $(BUILD)/demo-piece.pages:/data/corpus-piece,$(USER_BUILD)/memory:/bin/memory)
+		$(if $(RUN_BUSYBOX),$(RUN_BUSYBOX):/bin/busybox $(BUILD)/demo-piece.pages:/data/corpus-piece,$(USER_BUILD)/memory:/bin/memory) \
+		$(MODULE_RUN_INITRAMFS_FILES)

@@ -60,8 +60,19 @@ extern const struct policy_ops policy_fifo;
 extern const struct policy_ops policy_clock;
 extern const struct policy_ops policy_2q;
 
-/* Every policy, NULL-terminated; and the one of a name (NULL if unknown). */
+/* Every built-in policy, NULL-terminated; and the one of a name, built in
+ * or registered (NULL if unknown). */
 extern const struct policy_ops *const policy_all[];
 const struct policy_ops *policy_lookup(const char *name);
+
+/* Policies added at run time (loadable modules, kernel/module/): at most
+ * POLICY_REGISTERED_MAX at once. register: 0, or -1 when the name is
+ * taken, an op is missing or the table is full; the owner keeps ops alive
+ * until unregister. for_each_registered visits a snapshot, unlocked. */
+#define POLICY_REGISTERED_MAX 8u
+int policy_register(const struct policy_ops *ops);
+void policy_unregister(const struct policy_ops *ops);
+void policy_for_each_registered(void (*fn)(const struct policy_ops *ops, void *arg),
+				void *arg);
 
 #endif

@@ -154,5 +154,8 @@ int vmm_exchange_batched(struct vmm_space *space, uintptr_t va,
 /* The range of kernel virtual addresses set aside for transformed regions
  * (mm/region.c hands out pieces of it). */
 void vmm_region_area(uintptr_t *base, uintptr_t *size);
+/* The range set aside for loadable modules (kernel/module/): within 2 GiB
+ * of the kernel's text, so code built as the kernel's reaches it. */
+void vmm_module_area(uintptr_t *base, uintptr_t *size);
 
 #endif

@@ -87,6 +87,30 @@ void xf_register_builtin(void)
 	xf_register(&xf_xor_debug);
 }
 
+/* Set once by the module loader; read on every step. */
+static const struct xf_call_guard *xf_guard;
+
+void xf_set_call_guard(const struct xf_call_guard *guard)
+{
+	__atomic_store_n(&xf_guard, guard, __ATOMIC_RELEASE);
+}
+
+/* Runs one step, through the guard when its code is a module's. */
+static int xf_call(struct xf_transform *transform, xf_step_fn fn, bool sealing,
+		   const struct xf_page_id *page, const void *in,
+		   size_t in_length, void *out, size_t out_capacity,
+		   size_t *out_length)
+{
+	const struct xf_call_guard *guard = __atomic_load_n(&xf_guard,
+							    __ATOMIC_ACQUIRE);
+
+	if (guard && guard->covers(fn))
+		return guard->call(transform, fn, sealing, page, in, in_length,
+				   out, out_capacity, out_length);
+	return fn(transform->context, page, in, in_length, out, out_capacity,
+		  out_length);
+}
+
 static void xf_count(uint64_t *counter, uint64_t amount)
 {
 	__atomic_fetch_add(counter, amount, __ATOMIC_RELAXED);
@@ -98,8 +122,8 @@ int xf_seal(struct xf_transform *transform, const struct xf_page_id *page,
 {
 	int result;
 
-	result = transform->ops->seal(transform->context, page, in, in_length,
-				      out, out_capacity, out_length);
+	result = xf_call(transform, transform->ops->seal, true, page, in,
+			 in_length, out, out_capacity, out_length);
 	if (result == XF_OK && *out_length > out_capacity)
 		result = XF_NO_SPACE;	/* a broken transform: never trusted */
 	if (result != XF_OK) {
@@ -118,9 +142,8 @@ int xf_unseal(struct xf_transform *transform, const struct xf_page_id *page,
 {
 	int result;
 
-	result = transform->ops->unseal(transform->context, page, in,
-					in_length, out, out_capacity,
-					out_length);
+	result = xf_call(transform, transform->ops->unseal, false, page, in,
+			 in_length, out, out_capacity, out_length);
 	if (result == XF_OK && *out_length > out_capacity)
 		result = XF_CORRUPT;
 	if (result != XF_OK) {
@@ -153,6 +176,8 @@ const char *xf_result_name(int result)
 		return "no memory";
 	case XF_REFUSED:
 		return "refused";
+	case XF_FAULTED:
+		return "transform faulted";
 	default:
 		return "unknown result";
 	}

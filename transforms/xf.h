@@ -38,6 +38,9 @@ enum xf_result {
 	XF_CORRUPT   = -2,	/* unseal: the input is not a valid sealed form */
 	XF_NO_MEMORY = -3,	/* a resource the transform needs is exhausted */
 	XF_REFUSED   = -4,	/* the transform declines this page (not an error of the data) */
+	XF_FAULTED   = -5,	/* its code took an exception (a loaded module's,
+				 * caught by the call guard below); the input
+				 * is as it was, in place or not */
 };
 
 /* Which page is being sealed: ciphers bind it into the tweak, the debugging
@@ -115,6 +118,25 @@ int xf_unseal(struct xf_transform *transform, const struct xf_page_id *page,
 void xf_get_stats(const struct xf_transform *transform, struct xf_stats *stats);
 
 const char *xf_result_name(int result);
+
+/*
+ * A guard around calls into transform code that may fault (loaded modules,
+ * kernel/module/module_guard.c): when covers(fn) says so, xf_seal and
+ * xf_unseal call the step through call, which runs it, catches an
+ * exception it takes, restores its input and returns XF_FAULTED. Set once
+ * (the first module load); NULL (host builds, no modules): direct calls.
+ */
+typedef int (*xf_step_fn)(void *context, const struct xf_page_id *page,
+			  const void *in, size_t in_length, void *out,
+			  size_t out_capacity, size_t *out_length);
+struct xf_call_guard {
+	bool (*covers)(xf_step_fn fn);
+	int (*call)(const struct xf_transform *transform, xf_step_fn fn,
+		    bool sealing, const struct xf_page_id *page, const void *in,
+		    size_t in_length, void *out, size_t out_capacity,
+		    size_t *out_length);
+};
+void xf_set_call_guard(const struct xf_call_guard *guard);
 
 /* The transforms of this layer (transforms/xf_identity.c, xf_xor.c). */
 extern struct xf_transform xf_identity;

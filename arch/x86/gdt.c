@@ -103,6 +103,15 @@ void gdt_init(void)
 	gdt_load(&pointer);
 }
 
+uint64_t gdt_swap_page_fault_stack(uint64_t top)
+{
+	struct tss *segment = &tss[cpu_current()];
+	uint64_t old = segment->ist[IST_PAGE_FAULT - 1];
+
+	segment->ist[IST_PAGE_FAULT - 1] = top;
+	return old;
+}
+
 bool gdt_prepare_cpu(unsigned cpu)
 {
 	for (unsigned i = 0; i < IST_COUNT; i++) {

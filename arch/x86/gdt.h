@@ -34,6 +34,9 @@ bool gdt_prepare_cpu(unsigned cpu);
 /* Where this CPU lands on an interrupt from user mode (TSS RSP0): the
  * running user thread's kernel stack top. Interrupts off. */
 void gdt_set_entry_stack(uint64_t top);
+/* Makes top this CPU's page-fault stack (TSS IST slot IST_PAGE_FAULT)
+ * and returns the previous top. Interrupts off. */
+uint64_t gdt_swap_page_fault_stack(uint64_t top);
 /* True when address is in an IST stack's guard page; *ist names the slot. */
 bool gdt_ist_guard(uint64_t address, unsigned *ist);
 /* The guard page below IST stack index (0-based), for the paging code. */

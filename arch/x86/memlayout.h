@@ -9,6 +9,9 @@
  *   0xfffffe0000000000  kernel stacks with guard pages (slot 508, vmm-mapped)
  *   0xffffffff80000000  the kernel image, physical 0 mapped here (top 2 GiB,
  *                       so -mcmodel=kernel addressing reaches every symbol)
+ *   0xffffffffc0000000  loadable modules (kernel/module/, vmm-mapped): in
+ *                       the same top 2 GiB, so module code built with
+ *                       -mcmodel=kernel reaches the kernel and is reached
  */
 #ifndef VEIL_ARCH_X86_MEMLAYOUT_H
 #define VEIL_ARCH_X86_MEMLAYOUT_H
@@ -30,6 +33,12 @@
  * shared tables for it are made once. */
 #define KERNEL_STACKS_BASE   0xfffffe0000000000ull
 #define KERNEL_STACKS_SIZE   (1ull << 30)
+
+/* Loadable modules (kernel/module/module_memory.c through
+ * vmm_module_area): 128 MiB 1 GiB above the image, within 2 GiB of every
+ * kernel symbol (PC32 and 32S relocations reach both ways). */
+#define KERNEL_MODULES_BASE  0xffffffffc0000000ull
+#define KERNEL_MODULES_SIZE  (128ull << 20)
 
 #define PAGE_SIZE  4096ull
 #define PAGE_SHIFT 12

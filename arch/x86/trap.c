@@ -32,6 +32,7 @@
 
 /* Set at boot (or by a test); read on every unresolved exception. */
 static trap_catch_fn trap_catch_handler;
+static trap_catch_fn trap_recover_handler;
 /* Exceptions this CPU is inside of; only its own CPU touches its slot. */
 static unsigned trap_depth[CONFIG_MAX_CPUS];
 
@@ -40,6 +41,31 @@ extern const char boot_stack_guard[];
 void trap_set_catch_handler(trap_catch_fn handler)
 {
 	trap_catch_handler = handler;
+}
+
+void trap_set_recover_handler(trap_catch_fn handler)
+{
+	__atomic_store_n(&trap_recover_handler, handler, __ATOMIC_RELEASE);
+}
+
+uintptr_t trap_swap_fault_stack(uintptr_t top)
+{
+	return (uintptr_t)gdt_swap_page_fault_stack(top);
+}
+
+/* Offers a kernel-mode exception to the recover handler, which does not
+ * come back when it takes it; trap_depth counts it as over meanwhile. */
+static void trap_offer_recovery(struct trap_info *info)
+{
+	trap_catch_fn recover = __atomic_load_n(&trap_recover_handler,
+						__ATOMIC_ACQUIRE);
+	unsigned cpu = cpu_current();
+
+	if (!recover)
+		return;
+	trap_depth[cpu]--;
+	recover(info);
+	trap_depth[cpu]++;
 }
 
 bool trap_is_stack_guard(uint64_t address)
@@ -87,6 +113,7 @@ static __attribute__((noreturn)) void trap_unresolved(struct trap_frame *frame,
 {
 	unsigned cpu = cpu_current();
 
+	trap_offer_recovery(info);
 	trap_depth[cpu]--;	/* a catch handler does not come back */
 	if (trap_catch_handler)
 		trap_catch_handler(info);
@@ -160,8 +187,16 @@ static void trap_exception(struct trap_frame *frame)
 		.fault_response = -1,
 	};
 
-	if (trap_depth[cpu]++ > 0)
+	if (trap_depth[cpu]++ > 0) {
+		/* Module code called by a handler (a seal of an eviction a
+		 * fault asked for): the module guard may take it. */
+		if (!trap_frame_is_user(frame)) {
+			if (frame->vector == X86_VECTOR_PAGE_FAULT)
+				info.fault_address = read_cr2();
+			trap_offer_recovery(&info);
+		}
 		trap_nested(frame);
+	}
 	if (frame->vector == X86_VECTOR_PAGE_FAULT) {
 		struct fault_outcome outcome;
 		trap_decode_page_fault(frame, &info.fault);

@@ -247,6 +247,12 @@ void vmm_region_area(uintptr_t *base, uintptr_t *size)
 	*size = KERNEL_REGIONS_SIZE;
 }
 
+void vmm_module_area(uintptr_t *base, uintptr_t *size)
+{
+	*base = KERNEL_MODULES_BASE;
+	*size = KERNEL_MODULES_SIZE;
+}
+
 void vmm_init(void)
 {
 	spin_init(&vmm_kernel.lock, "vmm_kernel");

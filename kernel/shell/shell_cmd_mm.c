@@ -203,6 +203,12 @@ static void shell_print_scheme(struct region *region, void *arg)
 	shell_print_tiers(region);
 }
 
+static void shell_print_policy(const struct policy_ops *ops, void *arg)
+{
+	(void)arg;
+	printk(" %s", ops->name);
+}
+
 static void shell_print_transform(struct xf_transform *transform, void *arg)
 {
 	(void)arg;
@@ -216,6 +222,7 @@ static void shell_scheme_list(void)
 	printk("policies:");
 	for (unsigned i = 0; policy_all[i]; i++)
 		printk(" %s", policy_all[i]->name);
+	policy_for_each_registered(shell_print_policy, NULL);	/* modules' */
 	printk("\ntransforms:");
 	xf_for_each(shell_print_transform, NULL);
 	printk("\nset one with: scheme REGION POLICY[:XF,...] "

@@ -45,6 +45,12 @@ const struct shell_command shell_commands[] = {
 	  shell_cmd_cpus },
 	{ "run", "demo [pages=N] [limit=N] [accesses=N] [writes=PCT] [seed=N] "
 	  "[scheme=S] [status=on|off] [samples=N] [threads=N]", "run a workload", shell_cmd_run },
+	{ "modload", "NAME", "load module NAME (/lib/modules/NAME.o of the "
+	  "initramfs): its transforms and policies register", shell_cmd_modload },
+	{ "modunload", "NAME", "unload a module no region's scheme uses any more",
+	  shell_cmd_modunload },
+	{ "modules", "", "the loaded modules: address, size, what they provide, "
+	  "who uses them", shell_cmd_modules },
 	{ "test", "[all|SUITE|SUITE.CASE,...]", "run ktest suites (no argument: list them)",
 	  shell_cmd_test },
 	{ "bench", "[NAME]", "run a benchmark (no argument: list them)",

@@ -60,6 +60,9 @@ int shell_cmd_threads(int argc, char **argv);
 int shell_cmd_exec(int argc, char **argv);
 int shell_cmd_ps(int argc, char **argv);
 int shell_cmd_cpus(int argc, char **argv);
+int shell_cmd_modload(int argc, char **argv);
+int shell_cmd_modunload(int argc, char **argv);
+int shell_cmd_modules(int argc, char **argv);
 int shell_cmd_reboot(int argc, char **argv);
 int shell_cmd_poweroff(int argc, char **argv);
 

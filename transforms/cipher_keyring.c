@@ -17,7 +17,7 @@
  */
 #include <stdint.h>
 #include <string.h>
-#include <arch/keyreg.h>
+#include "kernel/keyreg.h"
 #include "kernel/build_config.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/irq.h"

@@ -18,10 +18,13 @@ RUN_BOCHS = os.path.join("tools", "run-bochs")
 # in the QEMU boots of the smp step, on 2, 4 and 8 CPUs.
 BOCHS_FILTER = steps.WITHOUT_STRESS + ",-sched.ping_pong_100000_round_trips,-demo"
 assert len(BOCHS_FILTER) <= 255, "the Bochs filter word is over 255 bytes"
-# The user suite's memory workload at 1 MiB and 100 scheme swaps under
-# load (region_migrate): Bochs models a slower CPU, and the boot has one
-# time limit; the QEMU boots run the full counts.
-CMDLINE = BOCHS_FILTER + " loglevel=6 user_test_mib=1 migrate_swaps=100"
+# The user suite's memory workload at 1 MiB, 100 scheme swaps under load
+# (region_migrate) and one key rotation under load (region_rekey, whose
+# every page moves through the emulated AES-NI twice): Bochs models a
+# slower CPU, and the boot has one time limit; the QEMU boots run the full
+# counts.
+CMDLINE = (BOCHS_FILTER + " loglevel=6 user_test_mib=1 migrate_swaps=100"
+           " rekey_rotations=1")
 # Wall-clock limits: run-bochs stops Bochs first; the outer one is a
 # backstop for run-bochs itself.
 BOCHS_TIMEOUT = 300

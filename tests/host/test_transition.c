@@ -211,7 +211,7 @@ static void fixture_start_batched(struct fixture *f, uint32_t pages,
 				  uint32_t limit, const char *scheme,
 				  uint32_t batch)
 {
-	f->store = (struct logging_store){ { &logging_ops, "logging" },
+	f->store = (struct logging_store){ { .ops = &logging_ops, .name = "logging" },
 					   fake_store_create(64), false };
 	struct region_config config = {
 		.name = "steps", .pages = pages, .clear_limit = limit,

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/time.h"
@@ -473,10 +474,24 @@ static void tier_load_run(struct ktest *t, uint64_t swaps,
 /* Swaps by CPU count: under TCG on a shared two-core host the vCPUs take
  * turns (20 swaps took 37 s on four CPUs, 40 took 21 s on two, 60 took
  * 5 to 12 s on one), and the smp boots run every suite in one budget. */
+static unsigned long long tier_test_swaps_option;
+
+static bool tier_test_set_swaps(const char *value)
+{
+	return cmdline_parse_u64(value, &tier_test_swaps_option) &&
+	       tier_test_swaps_option > 0 && tier_test_swaps_option <= 100000;
+}
+CMDLINE_OPTION(tier_swaps, "tier_swaps",
+	       "N scheme swaps of the region_tier load case (default 60 on one "
+	       "CPU, 30 on two, 10 on three or four, 5 on more; the Bochs boot "
+	       "runs 3)", tier_test_set_swaps);
+
 static uint64_t tier_test_swaps(void)
 {
 	unsigned cpus = cpu_count();
 
+	if (tier_test_swaps_option)
+		return tier_test_swaps_option;
 	return cpus == 1 ? 60 : cpus == 2 ? 30 : cpus <= 4 ? 10 : 5;
 }
 

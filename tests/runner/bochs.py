@@ -19,16 +19,16 @@ RUN_BOCHS = os.path.join("tools", "run-bochs")
 BOCHS_FILTER = steps.WITHOUT_STRESS + ",-sched.ping_pong_100000_round_trips,-demo"
 assert len(BOCHS_FILTER) <= 255, "the Bochs filter word is over 255 bytes"
 # The user suite's memory workload at 1 MiB, 100 scheme swaps under load
-# (region_migrate) and one key rotation under load (region_rekey, whose
-# every page moves through the emulated AES-NI twice): Bochs models a
-# slower CPU, and the boot has one time limit; the QEMU boots run the full
-# counts.
+# (region_migrate), one key rotation under load (region_rekey, whose every
+# page moves through the emulated AES-NI twice) and 3 swaps among tiered
+# schemes (region_tier): Bochs models a slower CPU, and the boot has one
+# time limit; the QEMU boots run the full counts.
 CMDLINE = (BOCHS_FILTER + " loglevel=6 user_test_mib=1 migrate_swaps=100"
-           " rekey_rotations=1")
+           " rekey_rotations=1 tier_swaps=3")
 # Wall-clock limits: run-bochs stops Bochs first; the outer one is a
 # backstop for run-bochs itself.
-BOCHS_TIMEOUT = 300
-OUTER_TIMEOUT = 330
+BOCHS_TIMEOUT = 360
+OUTER_TIMEOUT = 390
 # tools/bochsrc's CPU model, as the kernel names it from CPUID.
 BOCHS_CPU = "i7-4770"
 # CPUs of the Bochs machine (run-bochs --cpus): its model has x2APIC, so

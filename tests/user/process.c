@@ -27,13 +27,57 @@ static int checks, failures;
 static void *const bad = (void *)0x8;		/* never mapped */
 static volatile int shared_value = 1;		/* copied by fork */
 
+/* Writes a whole line with write(2), again after EINTR or a short write:
+ * the program catches signals without SA_RESTART, and stdio drops a
+ * buffer whose write a handler interrupted (as it would on Linux), which
+ * lost a check line once when the reader of the output was slow. */
+static void put_line(const char *line)
+{
+	size_t length = strlen(line), done = 0;
+
+	while (done < length) {
+		ssize_t n = write(1, line + done, length - done);
+
+		if (n > 0)
+			done += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else
+			return;
+	}
+}
+
+/* Appends text to line at *used, up to size - 1 bytes. No stdio: checks
+ * also run in signal handlers on small alternate stacks. */
+static void line_append(char *line, size_t size, size_t *used, const char *text)
+{
+	while (*text && *used + 1 < size)
+		line[(*used)++] = *text++;
+}
+
 static void check(int ok, const char *name)
 {
+	char line[160], digits[12];
+	size_t used = 0, count = 0;
+	int saved = errno, value;
+
 	checks++;
 	if (!ok)
 		failures++;
-	printf("%sok %d %s\n", ok ? "" : "not ", checks, name);
+	value = checks;
+	do
+		digits[count++] = (char)('0' + value % 10);
+	while ((value /= 10) > 0 && count < sizeof(digits) - 1);
+	line_append(line, sizeof(line), &used, ok ? "ok " : "not ok ");
+	while (count > 0 && used + 1 < sizeof(line))
+		line[used++] = digits[--count];
+	line_append(line, sizeof(line), &used, " ");
+	line_append(line, sizeof(line), &used, name);
+	line_append(line, sizeof(line), &used, "\n");
+	line[used] = '\0';
 	fflush(stdout);
+	put_line(line);
+	errno = saved;
 }
 
 /* A raw system call's result as Linux gives it: -errno on failure. */

@@ -66,17 +66,6 @@ static const char *const migrate_test_schemes[] = {
 };
 #define MIGRATE_TEST_SCHEMES 4u
 
-static uint64_t migrate_test_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
-}
-
 /* Pages sealed under a slot other than the sealing one. */
 static uint32_t migrate_test_left(struct region *region)
 {
@@ -283,7 +272,7 @@ struct migrate_worker {
 static uint32_t migrate_worker_page(uint64_t *random, uint32_t first,
 				    uint32_t count)
 {
-	uint64_t r = migrate_test_random(random);
+	uint64_t r = region_test_random(random);
 	uint32_t hot = count / 8 ? count / 8 : 1;
 
 	if ((r & 3) != 0)
@@ -309,7 +298,7 @@ static void migrate_worker_thread(void *argument)
 	while (!__atomic_load_n(&load->done, __ATOMIC_ACQUIRE)) {
 		uint32_t page = migrate_worker_page(&random, first, count);
 		void *address = region_page_address(load->region, page);
-		if (migrate_test_random(&random) % 3 == 0) {
+		if (region_test_random(&random) % 3 == 0) {
 			region_test_fill(address, (version++ << 16) ^ page);
 			worker->shadow[page] = region_test_checksum(address);
 			worker->writes++;
@@ -340,7 +329,7 @@ static void migrate_swapper_thread(void *argument)
 		thread_yield();
 
 	while (load->swaps < load->swaps_wanted) {
-		unsigned next = (current + 1 + (unsigned)(migrate_test_random(
+		unsigned next = (current + 1 + (unsigned)(region_test_random(
 						 &random) % 3)) % MIGRATE_TEST_SCHEMES;
 		int result = region_set_scheme(load->region,
 					       migrate_test_schemes[next]);
@@ -354,7 +343,7 @@ static void migrate_swapper_thread(void *argument)
 		current = next;
 		load->swaps++;
 		/* a random moment: none, a few yields, or a short sleep */
-		uint64_t r = migrate_test_random(&random) % 8;
+		uint64_t r = region_test_random(&random) % 8;
 		if (r >= 6)
 			thread_sleep_ms(1);
 		else

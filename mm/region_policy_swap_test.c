@@ -115,17 +115,6 @@ struct policy_swap_worker {
 	uint64_t shadow[POLICY_SWAP_PAGES];
 };
 
-static uint64_t policy_swap_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
-}
-
 static void policy_swap_worker_thread(void *argument)
 {
 	struct policy_swap_worker *worker = argument;
@@ -142,7 +131,7 @@ static void policy_swap_worker_thread(void *argument)
 	}
 	__atomic_add_fetch(&load->ready, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&load->done, __ATOMIC_ACQUIRE)) {
-		uint64_t r = policy_swap_random(&random);
+		uint64_t r = region_test_random(&random);
 		/* three in four accesses to an eighth of the slice */
 		uint32_t span = (r & 3) ? (count / 8 ? count / 8 : 1) : count;
 		uint32_t page = first + (uint32_t)((r >> 2) % span);
@@ -171,7 +160,7 @@ static void policy_swap_swapper_thread(void *argument)
 		thread_yield();
 	while (load->swaps < policy_swap_swaps()) {
 		unsigned next = (current + 1 +
-				 (unsigned)(policy_swap_random(&random) % 2)) % 3;
+				 (unsigned)(region_test_random(&random) % 2)) % 3;
 		if (region_set_scheme(load->region,
 				      policy_swap_schemes[next]) != REGION_OK) {
 			load->failed++;
@@ -179,7 +168,7 @@ static void policy_swap_swapper_thread(void *argument)
 		}
 		current = next;
 		load->swaps++;
-		uint64_t r = policy_swap_random(&random) % 8;
+		uint64_t r = region_test_random(&random) % 8;
 		if (r >= 6)
 			thread_sleep_ms(1);
 		else

@@ -49,17 +49,6 @@ static unsigned rekey_test_rotations(void)
 	return cpu_count() <= 2 ? 4u : 2u;
 }
 
-static uint64_t rekey_test_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
-}
-
 struct rekey_load {
 	struct region *region, *idle;
 	unsigned workers;
@@ -93,10 +82,10 @@ static void rekey_worker_thread(void *argument)
 	}
 	__atomic_add_fetch(&load->ready, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&load->done, __ATOMIC_ACQUIRE)) {
-		uint32_t page = first + (uint32_t)(rekey_test_random(&random) %
+		uint32_t page = first + (uint32_t)(region_test_random(&random) %
 						   count);
 		void *address = region_page_address(load->region, page);
-		if (rekey_test_random(&random) % 3 == 0) {
+		if (region_test_random(&random) % 3 == 0) {
 			region_test_fill(address, (version++ << 16) ^ page);
 			worker->shadow[page] = region_test_checksum(address);
 			worker->writes++;
@@ -124,7 +113,7 @@ static void rekey_rotator_thread(void *argument)
 	for (unsigned i = 0; i < rekey_test_rotations(); i++) {
 		struct region_rekey_report report;
 
-		thread_sleep_ms((unsigned)(rekey_test_random(&random) % 20));
+		thread_sleep_ms((unsigned)(region_test_random(&random) % 20));
 		if (region_rekey_all(true, &report) != 0) {
 			load->refused++;
 			continue;

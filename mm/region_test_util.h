@@ -15,6 +15,18 @@ struct region *region_test_create(struct ktest *t, const char *scheme,
 /* Fills a page: half a seed-dependent pattern, half pseudo-random words. */
 void region_test_fill(void *page, uint64_t seed);
 uint64_t region_test_checksum(const void *page);
+/* The next value of a xorshift64 sequence (state: not 0), for the load
+ * workers of the region suites. */
+static inline uint64_t region_test_random(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*state = x;
+	return x;
+}
 /* Random and skewed accesses over a region of 256 pages with a clear set
  * of 16 under scheme, every read checked and every MAP checked clear;
  * fails the case on any mismatch (mm/region_test.c). */

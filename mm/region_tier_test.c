@@ -33,17 +33,6 @@
 #define TIER_TEST_PAGES 256u
 #define TIER_TEST_WORKERS_MAX 4u
 
-static uint64_t tier_test_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
-}
-
 /* Text-like content: compressible by both chains, more by the dense
  * one (a Huffman code over a small alphabet), different per seed. */
 static void tier_test_fill(void *page, uint64_t seed)
@@ -55,7 +44,7 @@ static void tier_test_fill(void *page, uint64_t seed)
 	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
 
 	for (unsigned i = 0; i < 4096;) {
-		const char *word = words[tier_test_random(&x) % 8];
+		const char *word = words[region_test_random(&x) % 8];
 		size_t length = strlen(word);
 		if (length > 4096 - i)
 			length = 4096 - i;
@@ -346,12 +335,12 @@ static void tier_worker_thread(void *argument)
 	}
 	__atomic_add_fetch(&load->ready, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&load->done, __ATOMIC_ACQUIRE)) {
-		uint64_t r = tier_test_random(&random);
+		uint64_t r = region_test_random(&random);
 		uint32_t hot = count / 8 ? count / 8 : 1;
 		uint32_t page = first + (uint32_t)((r & 3) ? (r >> 2) % hot :
 							     (r >> 2) % count);
 		void *address = region_page_address(load->region, page);
-		if (tier_test_random(&random) % 3 == 0) {
+		if (region_test_random(&random) % 3 == 0) {
 			tier_test_fill(address, (version++ << 16) ^ page);
 			worker->shadow[page] = region_test_checksum(address);
 			worker->writes++;
@@ -377,8 +366,8 @@ static void tier_swapper_thread(void *argument)
 	while (__atomic_load_n(&load->ready, __ATOMIC_ACQUIRE) < load->workers)
 		thread_yield();
 	while (load->swaps < load->swaps_wanted) {
-		thread_sleep_ms(2 + (unsigned)(tier_test_random(&random) % 8));
-		unsigned next = (current + 1 + (unsigned)(tier_test_random(
+		thread_sleep_ms(2 + (unsigned)(region_test_random(&random) % 8));
+		unsigned next = (current + 1 + (unsigned)(region_test_random(
 						 &random) % 3)) % TIER_TEST_SCHEMES;
 		int result = region_set_scheme(load->region, tier_test_schemes[next]);
 		if (result == REGION_NO_SPACE) {

@@ -87,6 +87,10 @@ struct tlb_stats {
 void tlb_get_stats(struct tlb_stats *stats);
 /* TLB interrupts CPU cpu has received since boot (for tests). */
 uint64_t tlb_interrupts_received(unsigned cpu);
+/* Shootdown requests CPU cpu was left out of since boot, lazy or running
+ * another space, a flush owed instead (for tests: the lazy_skips of
+ * tlb_get_stats counts every CPU's, which other CPUs' work raises too). */
+uint64_t tlb_lazy_skips_of(unsigned cpu);
 
 /*
  * Who may hold a space's translations (docs/tlb-events.md). The

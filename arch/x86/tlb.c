@@ -475,6 +475,11 @@ uint64_t tlb_interrupts_received(unsigned cpu)
 	return cpu < CONFIG_MAX_CPUS ? tlb_shootdown_received(cpu) : 0;
 }
 
+uint64_t tlb_lazy_skips_of(unsigned cpu)
+{
+	return cpu < CONFIG_MAX_CPUS ? tlb_shootdown_skipped(cpu) : 0;
+}
+
 void tlb_get_stats(struct tlb_stats *stats)
 {
 	struct tlb_shootdown_figures figures;

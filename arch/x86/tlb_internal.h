@@ -57,5 +57,7 @@ struct tlb_shootdown_figures {
 void tlb_shootdown_figures(struct tlb_shootdown_figures *figures);
 /* TLB interrupts CPU cpu received since boot. */
 uint64_t tlb_shootdown_received(unsigned cpu);
+/* Requests CPU cpu was left out of since boot, owing a flush instead. */
+uint64_t tlb_shootdown_skipped(unsigned cpu);
 
 #endif

@@ -57,6 +57,10 @@ struct tlb_mailbox {
 	uint64_t answered;	/* requests carried out (a figure; owner) */
 	uint64_t interrupts;	/* TLB interrupts received (owner) */
 	uint64_t folds;		/* answers folded into one flush (owner) */
+	/* Requests this CPU was left out of, a flush owed instead (senders,
+	 * atomically): a per-CPU figure tests can read while other CPUs
+	 * skip each other for spaces of their own. */
+	uint64_t lazy_skipped;
 } __attribute__((aligned(64)));
 
 static struct tlb_mailbox tlb_mailboxes[CONFIG_MAX_CPUS];
@@ -170,6 +174,7 @@ static bool tlb_cpu_is_target(unsigned index, const struct tlb_request *request)
 	if (tlb_cpu_using(index) == space)
 		return true;	/* it started using the space meanwhile */
 	__atomic_fetch_add(&tlb_lazy_skips, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&tlb_mailboxes[index].lazy_skipped, 1, __ATOMIC_RELAXED);
 	return false;
 }
 
@@ -256,4 +261,9 @@ void tlb_shootdown_figures(struct tlb_shootdown_figures *figures)
 uint64_t tlb_shootdown_received(unsigned cpu)
 {
 	return __atomic_load_n(&tlb_mailboxes[cpu].interrupts, __ATOMIC_RELAXED);
+}
+
+uint64_t tlb_shootdown_skipped(unsigned cpu)
+{
+	return __atomic_load_n(&tlb_mailboxes[cpu].lazy_skipped, __ATOMIC_RELAXED);
 }

@@ -28,7 +28,9 @@ HEADERS     := $(shell find arch boot kernel mm transforms tests -name '*.h' 2>/
 
 # Real program memory (raw 4096-byte pages): the in-tree corpus, unpacked
 # from corpus/ by mk/corpus.mk, and the larger corpora beside the project
-# when they are there (used as well: see corpus/README.md).
+# (see corpus/README.md). The benchmarks use those when they are there;
+# make test reads them only when asked (VEIL_CORPUS=FOLDER), so what lies
+# beside a clone never changes what its tests do.
 TREE_CORPUS   := $(BUILD)/corpus/python.pages
 SHARED_CORPUS := $(wildcard ../shared/corpus/*.pages)
 

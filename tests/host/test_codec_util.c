@@ -73,7 +73,10 @@ size_t test_codec_corpus(const char *const **names, uint8_t *const **pages,
 {
 	if (!corpus_loaded) {
 		corpus_loaded = 1;
-		corpus_load_folder(TEST_CODEC_CORPUS_SHARED);
+		const char *asked = getenv("VEIL_CORPUS");
+
+		if (asked && *asked)
+			corpus_load_folder(asked);
 		corpus_load_folder(TEST_CODEC_CORPUS_TREE);
 	}
 	*names = corpus_names;

@@ -1,7 +1,8 @@
 /*
- * Shared helpers of the codec host tests: corpus loading (the corpora of
- * ../shared/corpus when there, and always the in-tree one the build unpacks
- * into build/corpus) and seeded page contents.
+ * Shared helpers of the codec host tests: corpus loading (always the
+ * in-tree corpus the build unpacks into build/corpus, and the *.pages of
+ * the folder $VEIL_CORPUS names when it is set: make test VEIL_CORPUS=
+ * ../shared/corpus) and seeded page contents.
  */
 #ifndef VEIL_TESTS_HOST_TEST_CODEC_UTIL_H
 #define VEIL_TESTS_HOST_TEST_CODEC_UTIL_H
@@ -9,9 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Folders searched for *.pages files, relative to the project root (where
- * tests/run runs the host tests). */
-#define TEST_CODEC_CORPUS_SHARED "../shared/corpus"
+/* The folder searched for *.pages files, relative to the project root (where
+ * tests/run runs the host tests); the one $VEIL_CORPUS names is added. */
 #define TEST_CODEC_CORPUS_TREE "build/corpus"
 
 /* Loads the corpus files of both folders (each folder's sorted, names given

@@ -645,13 +645,16 @@ static bool logstore_file_exists(const char *path)
 	return f != NULL;
 }
 
-/* The folder of the larger corpora: $VEIL_CORPUS, else ../shared/corpus. */
+/* The folder of the larger corpora: $VEIL_CORPUS (make test VEIL_CORPUS=
+ * ../shared/corpus), else none: a test run reads nothing beside the tree
+ * unless asked. */
 static bool logstore_corpus_path(char *path, size_t size, const char *name)
 {
 	const char *directory = getenv("VEIL_CORPUS");
 
-	snprintf(path, size, "%s/%s", directory ? directory : "../shared/corpus",
-		 name);
+	if (!directory || !*directory)
+		return false;
+	snprintf(path, size, "%s/%s", directory, name);
 	return logstore_file_exists(path);
 }
 

@@ -17,10 +17,12 @@ that the in-tree corpus really reached the kernel (its cases ran, not
 skipped). The inner run is marked (VEIL_FRESH_CLONE_INNER) and this step
 refuses to run there, so it never nests.
 
-When the run is itself such a clone (no ../shared beside the tree, nothing
-uncommitted or untracked, as in CI), the outer host, ktest-bios and shell
-steps of this run are that check: when they ran and passed here, the step
-checks those conditions and the corpus cases of the outer boot instead of
+A run reads nothing beside the tree unless asked (VEIL_CORPUS, see
+tests/runner/steps.py), so when the run is itself such a clone's run
+(nothing uncommitted or untracked, VEIL_CORPUS not set, as in CI), the
+outer host, ktest-bios and shell steps of this run are that check: when
+they ran and passed here, the step checks those conditions and the corpus
+cases of the outer boot (they ran on the in-tree corpus) instead of
 building and running them a second time.
 """
 import os
@@ -85,14 +87,14 @@ def corpus_case_checks(clone):
 def outer_run_is_fresh(ctx):
     """Why this run is already a fresh clone's run of the inner steps, or
     None when it is not (then the step clones)."""
-    if os.path.exists(os.path.join("..", "shared")):
+    if os.environ.get("VEIL_CORPUS"):
         return None
     if git("status", "--porcelain"):
         return None
     results = [ctx.step_results.get(name) for name in INNER_STEPS.split(",")]
     if any(r is None or r[1] != 0 or r[0] == 0 for r in results):
         return None
-    return (f"no ../shared beside the tree, nothing uncommitted or untracked "
+    return (f"VEIL_CORPUS not set, nothing uncommitted or untracked "
             f"at {git('rev-parse', 'HEAD')[:12]}, and this run's steps "
             f"{INNER_STEPS} passed")
 

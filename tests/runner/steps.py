@@ -266,19 +266,19 @@ assert len(WITHOUT_STRESS) <= 255, "WITHOUT_STRESS is over 255 bytes"
 
 
 # Real program memory for the in-kernel codec tests (module "corpus"): the
-# larger corpus beside the project when there, else the in-tree one (make
-# unpacks corpus/python.pages.gz there; see corpus/README.md).
-SHARED_CORPUS = os.path.join("..", "shared", "corpus", "python.pages")
+# in-tree corpus (make unpacks corpus/python.pages.gz there; see
+# corpus/README.md), or python.pages of the folder $VEIL_CORPUS names when it
+# is set (make test VEIL_CORPUS=../shared/corpus): a run reads nothing
+# beside the tree unless asked, so a clone's result never depends on it.
 TREE_CORPUS = os.path.join(BUILD, "corpus", "python.pages")
 
 
 def corpus_file():
-    """The page corpus a boot should carry: the shared one, else the
-    in-tree one; None when neither file is there."""
-    for path in (SHARED_CORPUS, TREE_CORPUS):
-        if os.path.exists(path):
-            return path
-    return None
+    """The page corpus a boot should carry: $VEIL_CORPUS/python.pages when
+    asked for, else the in-tree one; None when the file is not there."""
+    asked = os.environ.get("VEIL_CORPUS")
+    path = os.path.join(asked, "python.pages") if asked else TREE_CORPUS
+    return path if os.path.exists(path) else None
 
 
 def check_build(name, output, build, ktest):

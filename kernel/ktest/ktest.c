@@ -54,7 +54,7 @@
 #include "kernel/trap.h"
 
 #define KTEST_DEFAULT_TIMEOUT_MS 10000u
-#define KTEST_FILTER_MAX 256
+#define KTEST_FILTER_MAX 1024
 #define KTEST_CATCHERS_MAX 4
 
 enum ktest_resume {
@@ -110,16 +110,27 @@ static __attribute__((noinline)) void ktest_catchers_unlock(unsigned long flags)
 	spin_unlock_irqrestore(&ktest_catcher_lock, flags);
 }
 
+bool ktest_filter_append(char *filter, size_t size, const char *value)
+{
+	size_t used = strlen(filter), length = strlen(value);
+
+	if (!length || used + (used ? 1 : 0) + length >= size)
+		return false;
+	if (used)
+		filter[used++] = ',';
+	memcpy(filter + used, value, length + 1);
+	return true;
+}
+
+/* Each ktest= word adds its words to the filter: a selection longer than
+ * one command-line word (255 bytes) is given as several. */
 static bool ktest_set_filter(const char *value)
 {
-	if (!*value || strlen(value) >= sizeof(ktest_filter))
-		return false;
-	strlcpy(ktest_filter, value, sizeof(ktest_filter));
-	return true;
+	return ktest_filter_append(ktest_filter, sizeof(ktest_filter), value);
 }
 CMDLINE_OPTION(ktest, "ktest",
 	       "all|SUITE|SUITE.CASE[,...], -WORD excludes: run in-kernel "
-	       "tests, then exit",
+	       "tests, then exit (given again: adds its words)",
 	       ktest_set_filter);
 
 static bool ktest_set_timeout(const char *value)

@@ -110,6 +110,10 @@ bool ktest_bench_requested(void);
  * suite, or a benchmark of that name). */
 bool ktest_filter_matches(const char *filter, const char *suite,
 			  const char *name);
+/* Adds value's words to filter (size bytes with its NUL), after a comma
+ * when filter has words already: how a repeated ktest= word extends the
+ * selection. False, filter unchanged, for an empty value or no room. */
+bool ktest_filter_append(char *filter, size_t size, const char *value);
 /* Whether this build links any ktest case (CONFIG_KTEST=1: the test ISO). */
 bool ktest_cases_linked(void);
 /* What a build without ktest cases answers when asked to run tests. */

@@ -5,6 +5,7 @@
  * this very function.
  */
 #include <stdint.h>
+#include <string.h>
 #include "kernel/lib/ksyms.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/time.h"
@@ -107,6 +108,22 @@ KTEST(ktest, filter_words_and_exclusions)
 
 /* A filter that selects nothing is an error, not an empty pass: ktest_run
  * returns before printing any KTAP (so calling it from a case is safe). */
+KTEST(ktest, repeated_filter_words_add_up)
+{
+	char filter[16] = "";
+
+	KTEST_EXPECT(t, ktest_filter_append(filter, sizeof(filter), "a,-a.b"));
+	KTEST_EXPECT(t, ktest_filter_append(filter, sizeof(filter), "c"));
+	KTEST_EXPECT(t, strcmp(filter, "a,-a.b,c") == 0);
+	KTEST_EXPECT(t, ktest_filter_matches(filter, "c", "x"));
+	KTEST_EXPECT(t, !ktest_filter_matches(filter, "a", "b"));
+	KTEST_EXPECT(t, !ktest_filter_append(filter, sizeof(filter), ""));
+	/* "a,-a.b,c" + ",1234567" is 16 bytes, one over with the NUL */
+	KTEST_EXPECT(t, !ktest_filter_append(filter, sizeof(filter), "1234567"));
+	KTEST_EXPECT(t, ktest_filter_append(filter, sizeof(filter), "123456"));
+	KTEST_EXPECT(t, strcmp(filter, "a,-a.b,c,123456") == 0);
+}
+
 KTEST(ktest, empty_selection_fails)
 {
 	static const char *const filters[] = { "nonexistent", ",", "-all",

@@ -39,7 +39,7 @@ static bool rekey_test_set_rotations(const char *value)
 }
 CMDLINE_OPTION(rekey_rotations, "rekey_rotations",
 	       "N key rotations of the region_rekey load case, 1..64 (default 4 "
-	       "on one or two CPUs, 2 on more; the Bochs boot runs 1)",
+	       "on one or two CPUs, 2 on more)",
 	       rekey_test_set_rotations);
 
 static unsigned rekey_test_rotations(void)

@@ -472,8 +472,7 @@ static bool tier_test_set_swaps(const char *value)
 }
 CMDLINE_OPTION(tier_swaps, "tier_swaps",
 	       "N scheme swaps of the region_tier load case (default 60 on one "
-	       "CPU, 30 on two, 10 on three or four, 5 on more; the Bochs boot "
-	       "runs 3)", tier_test_set_swaps);
+	       "CPU, 30 on two, 10 on three or four, 5 on more)", tier_test_set_swaps);
 
 static uint64_t tier_test_swaps(void)
 {

@@ -336,9 +336,10 @@ SMP_SIZES = (2, 4, 8)
 # and 8-CPU boots run fewer to keep the step short.
 TLB_STALE_SMP = {2: (100000, 120), 4: (300000, 300), 8: (30000, 180)}
 # The 8-CPU boot: eight vCPUs on a 2-core host spend most of their time
-# spinning on each other's locks, so its heavy contention cases took two
-# thirds of the smp step. It runs fewer scheme swaps under load (100 took
-# 55 s; 20 still drain every slot many times over), and leaves to the 2-
+# spinning on each other's locks: the cases below and the scheme swaps
+# took 87 of the boot's 160 guest seconds in one run. It runs fewer scheme
+# swaps under load (100 took 55 s; 20 still drain every slot many times
+# over), and leaves to the 2-
 # and 4-CPU boots the cases that repeat a contention pattern another case
 # of this boot already runs: the slab torture with debug checks on (the
 # magazine torture stays), the irqsave spin lock torture (the plain spin

@@ -178,6 +178,7 @@ static int region_init(struct region *region, const struct region_config *config
 	region->base = config->space ? config->base : 0;
 	region->group = config->group;
 	region->store = config->store;
+	region_stores_init(region);
 	region->protection = config->protection ? config->protection :
 						  VMM_READ | VMM_WRITE;
 	region->poisoned = config->poisoned;
@@ -246,6 +247,7 @@ void region_destroy(struct region *region)
 		region_migrate_hooks->destroying(region);
 	region_unregister(region);
 	region_release_pages(region);
+	region_stores_destroy(region);	/* every page has left them */
 	if (region->share)
 		clear_share_leave(region->share, region);
 	clearset_destroy(&region->clear);
@@ -313,7 +315,29 @@ static bool region_same_chain(const struct scheme *a, const struct scheme *b)
 	return true;
 }
 
+/* The new sealing slot (and its dense tier) seal into store, or into the
+ * store the sealing slot used until now; a store given is the region's.
+ * Region lock held, after region_tier_place. */
+static void region_place_store(struct region *region, struct store *store,
+			       struct store *sealing_before)
+{
+	struct store *sealing = store ? store : sealing_before;
+
+	region->slot_stores[region->current_scheme] = sealing;
+	if (region->tier.slot != REGION_TIER_NONE)
+		region->slot_stores[region->tier.slot] = sealing;
+	if (store)
+		region_stores_take(region, store);	/* room checked */
+	region_stores_retire_idle(region);
+}
+
 int region_set_scheme(struct region *region, const char *text)
+{
+	return region_set_scheme_store(region, text, NULL);
+}
+
+int region_set_scheme_store(struct region *region, const char *text,
+			    struct store *store)
 {
 	struct scheme scheme;
 	int result = REGION_OK;
@@ -322,12 +346,14 @@ int region_set_scheme(struct region *region, const char *text)
 	if (scheme_parse(text, &scheme) != 0)
 		return REGION_BAD_SCHEME;
 	unsigned long flags = region_lock(region);
+	struct store *sealing_before = region_slot_store(region,
+							 region->current_scheme);
 	int slot = region_free_scheme_slot(region);
 	/* The chain stays: only the policy changes, in the sealing slot, and
 	 * no page has anything to move (docs/live-swap.md, "Policy
 	 * hand-over"). Tiered schemes, before or after, take the general
 	 * path: their second slot is placed with the chain. */
-	policy_only = !scheme_tiered(&scheme) &&
+	policy_only = !store && !scheme_tiered(&scheme) &&
 		      region->tier.slot == REGION_TIER_NONE &&
 		      region_same_chain(&scheme,
 					&region->schemes[region->current_scheme]);
@@ -335,13 +361,16 @@ int region_set_scheme(struct region *region, const char *text)
 		slot = region->current_scheme;
 	int dense_slot = slot < 0 ? -1 :
 			 region_tier_free_slot(region, &scheme, (unsigned)slot);
-	if (slot < 0 || dense_slot < 0) {
+	if (store)	/* the slot being replaced may have held the last */
+		region_stores_retire_idle(region);
+	if (slot < 0 || dense_slot < 0 || (store && !region_stores_room(region))) {
 		result = REGION_NO_SPACE;
 	} else if (!region->share &&
 		   clearset_set_policy(&region->clear, scheme.policy) != 0) {
 		result = REGION_NO_MEMORY;
 	} else {
 		region_tier_place(region, &scheme, (unsigned)slot, dense_slot);
+		region_place_store(region, store, sealing_before);
 	}
 	region_unlock(region, flags);
 	if (result == REGION_OK && policy_only)
@@ -371,11 +400,15 @@ void region_chains(struct region *region, char *buffer, size_t size,
 		if (!scheme_confidential(&region->schemes[slot]))
 			*unencrypted += region->scheme_pages[slot];
 		scheme_format(&region->schemes[slot], name, sizeof(name));
+		/* a slot on a store of its own (a store swap) names it */
+		struct store *store = region->slot_stores[slot];
 		used += ksnprintf(buffer + used, used < size ? size - used : 0,
-				  "%s%s%s=%u", used ? "," : "", name,
+				  "%s%s%s%s%s=%u", used ? "," : "", name,
 				  slot == region->current_scheme ? "(sealing)" :
 				  slot == region->tier.slot ? "(dense tier)" :
 				  region->schemes[slot].dense_tier ? "(old dense tier)" : "",
+				  store == region->store ? "" : "@",
+				  store == region->store ? "" : store->ops->name,
 				  region->scheme_pages[slot]);
 	}
 	spin_unlock_irqrestore(&region->lock, flags);
@@ -431,7 +464,7 @@ void region_print(struct region *region)
 	       "no_memory=%llu poisoned=%llu reseals=%llu migrated=%llu "
 	       "recompressed=%llu tier_kept=%llu "
 	       "chains=%s "
-	       "unencrypted=%u\n",
+	       "unencrypted=%u stores_retired=%llu\n",
 	       (unsigned long long)region->id, region->name,
 	       (unsigned long long)region->base, region->pages,
 	       region->clear.limit, region->evict_batch, scheme,
@@ -449,7 +482,7 @@ void region_print(struct region *region)
 	       (unsigned long long)s.migrated,
 	       (unsigned long long)s.recompressed,
 	       (unsigned long long)s.tier_kept,
-	       chains, unencrypted);
+	       chains, unencrypted, (unsigned long long)s.stores_retired);
 }
 
 void region_stats_add(struct region_stats *sum, const struct region_stats *add)
@@ -465,6 +498,7 @@ void region_stats_add(struct region_stats *sum, const struct region_stats *add)
 	sum->migrated += add->migrated;
 	sum->recompressed += add->recompressed;
 	sum->tier_kept += add->tier_kept;
+	sum->stores_retired += add->stores_retired;
 	sum->restore_failures += add->restore_failures;
 	sum->no_memory += add->no_memory;
 	sum->shares += add->shares;

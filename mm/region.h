@@ -69,6 +69,9 @@ struct region_stats {
 	uint64_t recompressed;	/* sealed pages moved to the dense tier
 				 * (mm/region_tier.h) */
 	uint64_t tier_kept;	/* pages the dense chain did not shrink */
+	uint64_t stores_retired;	/* stores given with a scheme change
+					 * (region_set_scheme_store) destroyed
+					 * once their last page had left */
 	uint64_t restore_failures;	/* restores refused for now (a store
 					 * read or unseal without resources):
 					 * the page stays sealed */
@@ -149,7 +152,16 @@ struct region {
 	uintptr_t base;
 	uint32_t pages;
 	struct vmm_space *space;
+	/* The store of the config: where slots seal unless a scheme change
+	 * named another. Not the region's: it outlives it. */
 	struct store *store;
+	/* The store each slot's sealed copies live in (a slot's chain reads
+	 * its pages from there; the sealing slot puts new ones there). */
+	struct store *slot_stores[REGION_SCHEMES_MAX];
+	/* Stores the region was given (region_set_scheme_store) and destroys
+	 * once no slot that holds pages or seals uses them; NULL entries
+	 * are free. */
+	struct store *owned_stores[REGION_SCHEMES_MAX];
 	unsigned protection;		/* enum vmm_prot of present pages */
 	struct spinlock lock;		/* see the top of this file */
 	struct scheme schemes[REGION_SCHEMES_MAX];
@@ -246,6 +258,24 @@ int region_set_evict_batch(struct region *region, uint32_t batch);
  * moves every page sealed by a chain without one to the new chain. REGION_BAD_SCHEME when the text does not
  * parse, REGION_NO_SPACE when REGION_SCHEMES_MAX chains still hold pages. */
 int region_set_scheme(struct region *region, const char *scheme);
+/*
+ * As region_set_scheme, and the new chain seals into store (not NULL: the
+ * store swap of docs/live-swap.md) instead of the current slot's store:
+ * the region owns store from REGION_OK on (the caller keeps it on any
+ * error). Pages sealed into the older stores are read from there until
+ * the migration (or a fault) moves them; a store the region owns is
+ * destroyed, counted in stores_retired, once no slot that holds pages or
+ * seals uses it. REGION_BUSY when the region owns REGION_SCHEMES_MAX
+ * stores already.
+ */
+int region_set_scheme_store(struct region *region, const char *scheme,
+			    struct store *store);
+/* The store of slot's sealed copies (region lock held, or a stable slot). */
+static inline struct store *region_slot_store(const struct region *region,
+					      unsigned slot)
+{
+	return region->slot_stores[slot];
+}
 /* Every chain holding pages (and the sealing one), as
  * "SCHEME(sealing)=N,SCHEME=N"; *unencrypted: pages sealed by chains
  * without a cipher (a region is confidential only when it is 0 and the

@@ -132,3 +132,26 @@ void region_boot_init(void)
 		 "faults reach regions through the dispatcher", store->ops->name,
 		 region_store_share, (unsigned long long)config.frame_limit);
 }
+
+struct store *region_store_create(const char *kind)
+{
+	struct pmm_stats stats;
+	bool log = strcmp(kind, "log") == 0;
+
+	if (!log && strcmp(kind, "zs") != 0)
+		return NULL;
+	pmm_get_stats(&pmm_kernel, &stats);
+	struct store_page_provider provider = {
+		region_store_page_alloc, region_store_page_free, NULL
+	};
+	uint64_t limit = store_frames_for_share(stats.usable_frames,
+						region_store_share);
+	if (log) {
+		struct logstore_config config = { .name = "swapped-in-log",
+			.provider = provider, .frame_limit = limit };
+		return logstore_create(&config);
+	}
+	struct zstore_config config = { .name = "swapped-in-zs",
+		.provider = provider, .frame_limit = limit };
+	return zstore_create(&config);
+}

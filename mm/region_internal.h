@@ -228,4 +228,16 @@ static inline void region_group_count(struct region *region, int pages,
 	}
 }
 
+/* The stores of a region's slots (mm/region_store.c), region lock held:
+ * every slot on the config's store, nothing owned (region_init). */
+void region_stores_init(struct region *region);
+/* Destroys the owned stores no slot that holds pages or seals uses. */
+void region_stores_retire_idle(struct region *region);
+/* Whether the region can own one more store. */
+bool region_stores_room(const struct region *region);
+/* The region owns store from now on (true), or has no room (false). */
+bool region_stores_take(struct region *region, struct store *store);
+/* Destroys every owned store: the region's pages are all released. */
+void region_stores_destroy(struct region *region);
+
 #endif

@@ -111,6 +111,8 @@ static bool region_migrate_hold(struct region_migration *migration)
 	}
 	if (region_migrate_left(region) != 0)
 		return true;
+	/* the old stores of a store swap are empty now: they go */
+	region_stores_retire_idle(region);
 	migration->state = REGION_MIGRATE_DONE;
 	return false;
 }

@@ -23,6 +23,7 @@
 #include "kernel/smp.h"
 #include "mm/frame.h"
 #include "mm/region.h"
+#include "mm/region_boot.h"
 #include "mm/region_migrate.h"
 #include "mm/region_test_util.h"
 #include "mm/slab.h"
@@ -257,6 +258,10 @@ struct migrate_load {
 					 * slice (the swaps start then) */
 	uint64_t swaps_wanted;
 	uint64_t swaps, refused;	/* the swapper's */
+	/* Every other swap also moves the region to a new store, by turns
+	 * a log-structured one and a zstore (region_set_scheme_store). */
+	bool store_swaps;
+	uint64_t stores_given;		/* the swapper's: stores the region took */
 };
 
 /* A worker: its own slice of the region, a shadow checksum per page. */
@@ -316,6 +321,25 @@ static void migrate_worker_thread(void *argument)
 	}
 }
 
+/* One swap to scheme: with a new store on every other swap when the load
+ * asks for store swaps (the store destroyed here if refused). */
+static int migrate_swap_once(struct migrate_load *load, const char *scheme)
+{
+	static const char *const kinds[] = { "log", "zs" };
+
+	if (!load->store_swaps || load->swaps % 2)
+		return region_set_scheme(load->region, scheme);
+	struct store *store = region_store_create(kinds[load->stores_given % 2]);
+	if (!store)
+		return REGION_NO_MEMORY;
+	int result = region_set_scheme_store(load->region, scheme, store);
+	if (result == REGION_OK)
+		load->stores_given++;
+	else
+		store_destroy(store);
+	return result;
+}
+
 /* The swapper: a random other scheme at a random moment, migrate_swaps
  * times; a change refused (four slots still hold pages) waits a moment
  * for the walk and is tried again. */
@@ -331,8 +355,7 @@ static void migrate_swapper_thread(void *argument)
 	while (load->swaps < load->swaps_wanted) {
 		unsigned next = (current + 1 + (unsigned)(region_test_random(
 						 &random) % 3)) % MIGRATE_TEST_SCHEMES;
-		int result = region_set_scheme(load->region,
-					       migrate_test_schemes[next]);
+		int result = migrate_swap_once(load, migrate_test_schemes[next]);
 		if (result == REGION_NO_SPACE) {
 			load->refused++;
 			thread_yield();
@@ -356,6 +379,7 @@ static void migrate_swapper_thread(void *argument)
 /* What one run of the load saw. */
 struct migrate_load_result {
 	uint64_t swaps, refused, accesses, writes, mismatches, ms;
+	uint64_t stores_given;
 	struct region_stats stats;
 	struct region_migrate_status status;
 	enum region_migrate_state state;
@@ -364,12 +388,13 @@ struct migrate_load_result {
 
 /* Workers and the swapper on a new region for swaps swaps; the last
  * swap's migration waited for; the region destroyed. */
-static void migrate_load_run(struct ktest *t, uint64_t swaps,
+static void migrate_load_run(struct ktest *t, uint64_t swaps, bool store_swaps,
 			     struct migrate_load_result *result)
 {
 	static struct migrate_worker workers[MIGRATE_TEST_WORKERS_MAX];
 	struct thread *threads[MIGRATE_TEST_WORKERS_MAX] = { 0 };
-	struct migrate_load load = { .swaps_wanted = swaps };
+	struct migrate_load load = { .swaps_wanted = swaps,
+				     .store_swaps = store_swaps };
 	unsigned made = 0;
 
 	memset(result, 0, sizeof(*result));
@@ -415,6 +440,7 @@ static void migrate_load_run(struct ktest *t, uint64_t swaps,
 	}
 	result->swaps = load.swaps;
 	result->refused = load.refused;
+	result->stores_given = load.stores_given;
 	result->ran = made == load.workers && swapper;
 	ktest_log(t, "%u workers on %u CPUs, %llu swaps (%llu refused for a "
 		  "while), %llu accesses (%llu writes) in %llu ms: %llu "
@@ -444,11 +470,11 @@ KTEST_SLOW(region_migrate, swaps_under_load_every_slot_drains, 600000)
 	struct migrate_load_result warm, run;
 	struct store_stats store_before, store_after;
 
-	migrate_load_run(t, 10, &warm);
+	migrate_load_run(t, 10, false, &warm);
 	KTEST_EXPECT_EQ(t, warm.mismatches, 0);
 	uint64_t frames_before = migrate_test_free_frames();
 	store_stats(store_default(), &store_before);
-	migrate_load_run(t, migrate_test_swaps(), &run);
+	migrate_load_run(t, migrate_test_swaps(), false, &run);
 	store_stats(store_default(), &store_after);
 	KTEST_ASSERT(t, warm.ran && run.ran);
 	KTEST_EXPECT_EQ(t, run.swaps, migrate_test_swaps());
@@ -459,6 +485,45 @@ KTEST_SLOW(region_migrate, swaps_under_load_every_slot_drains, 600000)
 			run.state == REGION_MIGRATE_IDLE);
 	for (unsigned slot = 0; slot < REGION_SCHEMES_MAX; slot++)
 		KTEST_EXPECT_EQ(t, run.status.pages_left[slot], 0);
+	KTEST_EXPECT_EQ(t, store_after.pages_stored, store_before.pages_stored);
+	KTEST_EXPECT_EQ(t, store_after.bytes_stored, store_before.bytes_stored);
+	KTEST_EXPECT_EQ(t, migrate_test_free_frames(), frames_before);
+}
+
+/* Store swaps under the same load: every other swap also moves the region
+ * to a new store (log-structured and zstore by turns), the migration moving
+ * the sealed copies from the old store to the new. 0 mismatches; once the
+ * last migration is done every store given but the sealing one was
+ * destroyed (each ended empty: a store is destroyed only when no slot that
+ * holds pages uses it); after the region is destroyed the last one too,
+ * and frames and the default store are back to their start. A tenth of
+ * migrate_swaps swaps (each store swap builds a store). */
+KTEST_SLOW(region_migrate, store_swaps_under_load_old_stores_destroyed, 600000)
+{
+	struct migrate_load_result warm, run;
+	struct store_stats store_before, store_after;
+	uint64_t swaps = migrate_test_swaps() / 10 ? migrate_test_swaps() / 10 : 2;
+
+	migrate_load_run(t, 4, true, &warm);
+	KTEST_EXPECT_EQ(t, warm.mismatches, 0);
+	uint64_t frames_before = migrate_test_free_frames();
+	store_stats(store_default(), &store_before);
+	migrate_load_run(t, swaps, true, &run);
+	store_stats(store_default(), &store_after);
+	KTEST_ASSERT(t, warm.ran && run.ran);
+	ktest_log(t, "%llu stores given, %llu destroyed while the region ran",
+		  (unsigned long long)run.stores_given,
+		  (unsigned long long)run.stats.stores_retired);
+	KTEST_EXPECT_EQ(t, run.swaps, swaps);
+	KTEST_EXPECT_EQ(t, run.mismatches, 0);
+	KTEST_EXPECT(t, run.stores_given >= 2);
+	KTEST_EXPECT_EQ(t, run.stats.corrupt + run.stats.poisoned, 0);
+	KTEST_EXPECT(t, run.state == REGION_MIGRATE_DONE ||
+			run.state == REGION_MIGRATE_IDLE);
+	for (unsigned slot = 0; slot < REGION_SCHEMES_MAX; slot++)
+		KTEST_EXPECT_EQ(t, run.status.pages_left[slot], 0);
+	/* all but the store the region seals into went while it ran */
+	KTEST_EXPECT_EQ(t, run.stats.stores_retired, run.stores_given - 1);
 	KTEST_EXPECT_EQ(t, store_after.pages_stored, store_before.pages_stored);
 	KTEST_EXPECT_EQ(t, store_after.bytes_stored, store_before.bytes_stored);
 	KTEST_EXPECT_EQ(t, migrate_test_free_frames(), frames_before);

@@ -56,19 +56,19 @@ void region_free_clear_frame(struct region *region, uint64_t frame)
  * the store may keep the frame instead of a copy: *adopted then says the
  * frame is the store's now.
  */
-static int region_store_sealed(struct region *region, const void *sealed,
+static int region_store_sealed(struct store *store, const void *sealed,
 			       size_t length, void *bytes,
 			       store_handle_t *handle, bool *adopted)
 {
 	*adopted = false;
 	if (sealed == bytes && length == FRAME_BYTES) {
-		int result = store_adopt_page(region->store, bytes, handle);
+		int result = store_adopt_page(store, bytes, handle);
 		if (result != STORE_UNSUPPORTED) {
 			*adopted = result == STORE_OK;
 			return result;
 		}
 	}
-	return store_put(region->store, sealed, length, handle);
+	return store_put(store, sealed, length, handle);
 }
 
 int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
@@ -82,8 +82,8 @@ int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
 
 	if (scheme_seal(scheme, &id, bytes, &sealed, length) != XF_OK)
 		return REGION_STORE_REFUSED;
-	if (region_store_sealed(region, sealed, *length, bytes, handle,
-				adopted) != STORE_OK) {
+	if (region_store_sealed(region_slot_store(region, slot), sealed,
+				*length, bytes, handle, adopted) != STORE_OK) {
 		/* In-place steps may have changed the page: restoring from the
 		 * sealed bytes gives back exactly what it held. Bytes just
 		 * sealed always unseal; if not, the chain is broken: say so. */
@@ -145,15 +145,16 @@ int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 	struct scheme *scheme = &region->schemes[region_record_slot(record)];
 	struct xf_page_id id = region_page_id(region, page);
 	void *bytes = frame_address(frame);
+	struct store *store = region_slot_store(region, region_record_slot(record));
 	struct store_view view;
-	int result = store_map(region->store, region_record_handle(record),
+	int result = store_map(store, region_record_handle(record),
 			       region_bounce_buffer(), &view);
 
 	if (result != STORE_OK)
 		return result == STORE_NO_MEMORY ? REGION_NO_MEMORY : REGION_CORRUPT;
 	int unsealed = FAILPOINT(FAILPOINT_UNSEAL) ? XF_NO_MEMORY :
 		       scheme_unseal(scheme, &id, view.data, view.length, bytes);
-	store_unmap(region->store, &view);
+	store_unmap(store, &view);
 	if (unsealed != XF_OK)
 		return unsealed == XF_NO_MEMORY ? REGION_NO_MEMORY : REGION_INTEGRITY;
 #if CONFIG_MM_DEBUG
@@ -181,13 +182,14 @@ size_t region_release_sealed(struct region *region, uint32_t page)
 {
 	struct region_page *record = region_page_record(region, page);
 	store_handle_t handle = region_record_handle(record);
+	struct store *store = region_slot_store(region, region_record_slot(record));
 	size_t length = 0;
 
 	int result = STORE_UNSUPPORTED;
 	if (region_copy_needs_wipe(region, region_record_slot(record)))
-		result = store_free_wipe(region->store, handle, &length);
+		result = store_free_wipe(store, handle, &length);
 	if (result == STORE_UNSUPPORTED)
-		result = store_free_length(region->store, handle, &length);
+		result = store_free_length(store, handle, &length);
 	if (result != STORE_OK) {	/* the copy stays in the store, lost */
 		region->stats.corrupt++;
 		log_error("region %s: page %u: its sealed copy could not be "

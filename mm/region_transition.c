@@ -447,10 +447,11 @@ static int region_finish_recompress(struct region_step *step)
 	if (result != REGION_OK)
 		return result;
 	bool from_fast = region_record_slot(step->record) == region->current_scheme;
-	if (from_fast && (store_size(region->store, old_handle, &old_length) !=
-				  STORE_OK || copy.length >= old_length)) {
-		store_free(region->store, copy.handle);	/* frees an adopted
-							 * frame too */
+	if (from_fast && (store_size(region_slot_store(region, region->current_scheme),
+				     old_handle, &old_length) != STORE_OK ||
+			  copy.length >= old_length)) {
+		/* frees an adopted frame too */
+		store_free(region_slot_store(region, region->tier.slot), copy.handle);
 		region_name_copy(step, old_handle);
 		if (!copy.adopted)
 			region_free_clear_frame(region, step->frame);

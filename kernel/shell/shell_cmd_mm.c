@@ -14,6 +14,7 @@
 #include "mm/pmm.h"
 #include "mm/region.h"
 #include "mm/region_migrate.h"
+#include "mm/region_boot.h"
 #include "mm/region_rekey.h"
 #include "transforms/cipher_keyring.h"
 #include "mm/slab.h"
@@ -231,7 +232,10 @@ static void shell_scheme_list(void)
 	       "tiers: POLICY:FAST>DENSE[,CIPHER] (e.g. clock:adaptive>dense,"
 	       "aes128-xts-mac) moves pages sealed for THRESHOLD evictions to "
 	       "the dense chain: scheme REGION tier THRESHOLD PAGES_PER_HOLD "
-	       "PAUSE_MS\n");
+	       "PAUSE_MS\n"
+	       "store swap: scheme REGION store zs|log seals into a new store "
+	       "of that kind; the migration moves the pages over and the old "
+	       "store, once empty, is destroyed\n");
 }
 
 /* scheme REGION rate BATCH PAUSE_MS: the region's migration rate. */
@@ -272,6 +276,34 @@ static int shell_scheme_tier(char **argv)
 	return SHELL_OK;
 }
 
+/* scheme REGION store zs|log: the same scheme, sealing into a new store
+ * of that kind; the migration empties the old one (docs/live-swap.md). */
+static int shell_scheme_store(const char *name, const char *kind)
+{
+	struct region *region = shell_find_region(name);
+	char scheme[96];
+
+	if (!region)
+		return SHELL_BAD_ARGUMENT;
+	struct store *store = region_store_create(kind);
+	if (!store) {
+		printk("scheme: no store of kind '%s' (zs or log, and memory "
+		       "for it)\n", kind);
+		return SHELL_BAD_ARGUMENT;
+	}
+	region_scheme_name(region, scheme, sizeof(scheme));
+	int result = region_set_scheme_store(region, scheme, store);
+	if (result != REGION_OK) {
+		store_destroy(store);
+		printk("scheme: store swap refused (%d)%s\n", result,
+		       result == REGION_NO_SPACE ? ": too many schemes or "
+		       "stores still hold sealed pages" : "");
+		return SHELL_FAILED;
+	}
+	shell_print_scheme(region, NULL);
+	return SHELL_OK;
+}
+
 int shell_cmd_scheme(int argc, char **argv)
 {
 	if (argc == 1) {
@@ -280,6 +312,8 @@ int shell_cmd_scheme(int argc, char **argv)
 	}
 	if (argc == 6 && strcmp(argv[2], "tier") == 0)
 		return shell_scheme_tier(argv);
+	if (argc == 4 && strcmp(argv[2], "store") == 0)
+		return shell_scheme_store(argv[1], argv[3]);
 	if (argc == 5 && strcmp(argv[2], "rate") == 0)
 		return shell_scheme_rate(argv[1], argv[3], argv[4]);
 	if (argc != 3)

@@ -412,6 +412,54 @@ static unsigned stress(const char *scheme, unsigned accesses)
 	return mismatches;
 }
 
+/* A store swap without a migration (none runs on the host): pages sealed
+ * into the first store are read from there and sealed into the new one
+ * when they fault; the old store goes once no slot with pages uses it
+ * (at the next scheme change), the last one with the region. */
+HTEST(store_swap_reads_old_store_then_retires_it)
+{
+	struct store *store = fake_store_create(256);
+	struct store *swapped = fake_store_create(256);
+	struct store *second = fake_store_create(256);
+	struct region *region = make_region("fifo:lz4", 32, 2, store);
+	struct store_stats before, stats;
+	struct region_stats region_stats;
+	uint8_t expected[4096];
+	unsigned mismatches = 0;
+
+	for (uint32_t page = 0; page < 32; page++)
+		fill_page(fake_access(va_of(region, page), true), page);
+	store_stats(store, &before);
+	HCHECK(before.pages_stored >= 30);
+	HCHECK_EQ(region_set_scheme_store(region, "fifo:lz4", swapped), REGION_OK);
+	/* every page read back: each fault takes it out of the old store,
+	 * the evictions seal into the new one */
+	for (int round = 0; round < 2; round++) {
+		for (uint32_t page = 0; page < 32; page++) {
+			fill_page(expected, page);
+			uint8_t *p = fake_access(va_of(region, page), false);
+			mismatches += !p || memcmp(p, expected, 4096) != 0;
+		}
+	}
+	HCHECK_EQ(mismatches, 0);
+	store_stats(store, &stats);
+	HCHECK_EQ(stats.pages_stored, 0);	/* the old store is empty */
+	store_stats(swapped, &stats);
+	HCHECK(stats.pages_stored >= 30);
+	/* a plain change keeps the store: the swapped one still seals */
+	HCHECK_EQ(region_set_scheme(region, "clock:lz4"), REGION_OK);
+	region_get_stats(region, &region_stats);
+	HCHECK_EQ(region_stats.stores_retired, 0);
+	/* a second swap: once the first given store holds nothing, it goes */
+	HCHECK_EQ(region_set_scheme_store(region, "clock:lz4", second), REGION_OK);
+	for (uint32_t page = 0; page < 32; page++)
+		fake_access(va_of(region, page), false);
+	HCHECK_EQ(region_set_scheme(region, "fifo:lz4"), REGION_OK);
+	region_get_stats(region, &region_stats);
+	HCHECK_EQ(region_stats.stores_retired, 1);	/* swapped, destroyed */
+	teardown(region, store);	/* and second with the region */
+}
+
 HTEST(stress_every_policy_and_transform)
 {
 	static const char *const schemes[] = {

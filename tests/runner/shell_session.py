@@ -67,6 +67,9 @@ EXCHANGES = [
      "scheme=clock:adaptive>dense,aes128-xts-mac",
      ["== demo summary ==", "  tiers     ", ", 0 mismatches"]),
     ("scheme demo tier 16 8 0", ["tiers: fast slot", "threshold 16 evictions"]),
+    # a store swap: the same scheme sealing into a new log-structured store
+    ("scheme demo store log", ["(sealing)@logstore="]),
+    ("scheme demo store nosuch", ["scheme: no store of kind 'nosuch'"]),
 ]
 
 # Raw input a terminal (or line noise) can send, and the one line the

@@ -32,6 +32,7 @@
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
 #include "mm/region.h"
+#include "mm/region_boot.h"
 #include "mm/region_migrate.h"
 #include "mm/region_rekey.h"
 #include "mm/store.h"
@@ -172,6 +173,9 @@ static uint64_t swap_bench_p99(unsigned workers, unsigned phase)
 struct swap_bench_case {
 	const char *from, *to;	/* to == NULL: a key rotation of from */
 	const char *label;
+	/* a store swap: to sealing into a new store of this kind (zs, log),
+	 * printed as TO@KIND */
+	const char *store_kind;
 };
 
 static const struct swap_bench_case swap_bench_cases[] = {
@@ -181,7 +185,34 @@ static const struct swap_bench_case swap_bench_cases[] = {
 	{ "fifo:lz4", "clock:lz4", "policy" },
 	{ "clock:lz4", "2q:lz4", "policy" },
 	{ "clock:aes128-xts-mac", NULL, "key" },
+	{ "clock:lz4", "clock:lz4", "store", "log" },
+	{ "clock:lz4,aes128-xts-mac", "clock:lz4,aes128-xts-mac", "store", "log" },
 };
+
+/* The swap of case c on region: a scheme change, a store swap, or a key
+ * rotation; the migration waited for. */
+static int swap_bench_swap(const struct swap_bench_case *c, struct region *region)
+{
+	int result;
+
+	if (!c->to) {
+		struct region_rekey_report report;
+		return region_rekey_all(true, &report) == 0 && report.retired ?
+			       REGION_OK : REGION_NO_SPACE;
+	}
+	if (c->store_kind) {
+		struct store *store = region_store_create(c->store_kind);
+		if (!store)
+			return REGION_NO_MEMORY;
+		result = region_set_scheme_store(region, c->to, store);
+		if (result != REGION_OK)
+			store_destroy(store);
+	} else {
+		result = region_set_scheme(region, c->to);
+	}
+	region_migrate_wait(region);
+	return result;
+}
 
 static bool swap_bench_one(const struct swap_bench_case *c)
 {
@@ -221,14 +252,7 @@ static bool swap_bench_one(const struct swap_bench_case *c)
 		thread_sleep_ms(1);
 	__atomic_store_n(&run.phase, SWAP_DURING, __ATOMIC_RELEASE);
 	uint64_t start = time_cycles();
-	if (c->to) {
-		result = region_set_scheme(run.region, c->to);
-		region_migrate_wait(run.region);
-	} else {
-		struct region_rekey_report report;
-		result = region_rekey_all(true, &report) == 0 && report.retired ?
-				 REGION_OK : REGION_NO_SPACE;
-	}
+	result = swap_bench_swap(c, run.region);
 	drain = time_cycles() - start;
 	thread_sleep_ms(1);	/* the workers see the during phase at least */
 	__atomic_store_n(&run.phase, SWAP_OVER, __ATOMIC_RELEASE);
@@ -238,10 +262,11 @@ static bool swap_bench_one(const struct swap_bench_case *c)
 		if (swap_bench_workers[i].max_stall > max_stall)
 			max_stall = swap_bench_workers[i].max_stall;
 	}
-	printk("swap=%s->%s pages=%u cpus=%u drain_insns=%llu "
+	printk("swap=%s->%s%s%s pages=%u cpus=%u drain_insns=%llu "
 	       "fault_p99_insns_steady=%llu fault_p99_insns_during=%llu "
 	       "max_stall_insns=%llu mismatches=%llu\n", c->from,
-	       c->to ? c->to : "rekey", SWAP_BENCH_PAGES, cpu_count(),
+	       c->to ? c->to : "rekey", c->store_kind ? "@" : "",
+	       c->store_kind ? c->store_kind : "", SWAP_BENCH_PAGES, cpu_count(),
 	       (unsigned long long)drain,
 	       (unsigned long long)swap_bench_p99(made, SWAP_STEADY),
 	       (unsigned long long)swap_bench_p99(made, SWAP_DURING),

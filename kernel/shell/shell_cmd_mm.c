@@ -276,6 +276,20 @@ static int shell_scheme_tier(char **argv)
 	return SHELL_OK;
 }
 
+/* The outcome of a scheme change on region: the region's schemes, or why
+ * it was refused. */
+static int shell_scheme_changed(struct region *region, int result)
+{
+	if (result != REGION_OK) {
+		printk("scheme: refused (%d)%s\n", result,
+		       result == REGION_NO_SPACE ? ": too many schemes (or "
+		       "stores) still hold sealed pages" : "");
+		return SHELL_FAILED;
+	}
+	shell_print_scheme(region, NULL);
+	return SHELL_OK;
+}
+
 /* scheme REGION store zs|log: the same scheme, sealing into a new store
  * of that kind; the migration empties the old one (docs/live-swap.md). */
 static int shell_scheme_store(const char *name, const char *kind)
@@ -293,15 +307,9 @@ static int shell_scheme_store(const char *name, const char *kind)
 	}
 	region_scheme_name(region, scheme, sizeof(scheme));
 	int result = region_set_scheme_store(region, scheme, store);
-	if (result != REGION_OK) {
-		store_destroy(store);
-		printk("scheme: store swap refused (%d)%s\n", result,
-		       result == REGION_NO_SPACE ? ": too many schemes or "
-		       "stores still hold sealed pages" : "");
-		return SHELL_FAILED;
-	}
-	shell_print_scheme(region, NULL);
-	return SHELL_OK;
+	if (result != REGION_OK)
+		store_destroy(store);	/* the region took it only on success */
+	return shell_scheme_changed(region, result);
 }
 
 int shell_cmd_scheme(int argc, char **argv)
@@ -327,14 +335,7 @@ int shell_cmd_scheme(int argc, char **argv)
 		       "from `scheme`, a cipher last\n", argv[2]);
 		return SHELL_BAD_ARGUMENT;
 	}
-	if (result != REGION_OK) {
-		printk("scheme: refused (%d)%s\n", result,
-		       result == REGION_NO_SPACE ? ": too many schemes still hold "
-		       "sealed pages" : "");
-		return SHELL_FAILED;
-	}
-	shell_print_scheme(region, NULL);
-	return SHELL_OK;
+	return shell_scheme_changed(region, result);
 }
 
 /* rekey status: the key generations and who still uses the old one. */

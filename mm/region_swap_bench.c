@@ -179,12 +179,12 @@ struct swap_bench_case {
 };
 
 static const struct swap_bench_case swap_bench_cases[] = {
-	{ "clock:lz4", "clock:aes128-xts-mac", "chain" },
-	{ "clock:aes128-xts-mac", "clock:lz4", "chain" },
-	{ "clock:identity", "clock:lz4,aes128-xts-mac", "chain" },
-	{ "fifo:lz4", "clock:lz4", "policy" },
-	{ "clock:lz4", "2q:lz4", "policy" },
-	{ "clock:aes128-xts-mac", NULL, "key" },
+	{ "clock:lz4", "clock:aes128-xts-mac", "chain", NULL },
+	{ "clock:aes128-xts-mac", "clock:lz4", "chain", NULL },
+	{ "clock:identity", "clock:lz4,aes128-xts-mac", "chain", NULL },
+	{ "fifo:lz4", "clock:lz4", "policy", NULL },
+	{ "clock:lz4", "2q:lz4", "policy", NULL },
+	{ "clock:aes128-xts-mac", NULL, "key", NULL },
 	{ "clock:lz4", "clock:lz4", "store", "log" },
 	{ "clock:lz4,aes128-xts-mac", "clock:lz4,aes128-xts-mac", "store", "log" },
 };

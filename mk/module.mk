@@ -13,7 +13,7 @@ MODULE_CFLAGS := $(filter-out $(KERNEL_TARGET) $(KERNEL_STRINGOP) -MMD -MP,$(KER
 MODULE_CLANG ?= clang
 MODULE_OBJECTS := $(patsubst modules/%.c,$(MODULE_BUILD)/%.o,$(MODULE_SRCS))
 MODULE_CLANG_OBJECTS := $(patsubst modules/%.c,$(MODULE_BUILD)/clang/%.o,$(MODULE_SRCS))
-MODULE_HEADERS := kernel/module/module_abi.h transforms/xf.h mm/policy.h
+MODULE_HEADERS := kernel/module/module_abi.h transforms/xf.h mm/policy.h mm/store.h mm/store_kind.h
 
 $(MODULE_BUILD)/%.o: modules/%.c $(MODULE_HEADERS)
 	@mkdir -p $(@D)
@@ -29,7 +29,7 @@ $(MODULE_BUILD)/clang/%.o: modules/%.c $(MODULE_HEADERS)
 MODULE_INITRAMFS_FILES := $(foreach m,$(MODULE_SRCS:modules/%.c=%),\
 	$(MODULE_BUILD)/$(m).o:/lib/modules/$(m).o \
 	$(MODULE_BUILD)/clang/$(m).o:/lib/modules/$(m)_clang.o)
-MODULE_RUN_EXAMPLES := xf_example policy_example
+MODULE_RUN_EXAMPLES := xf_example policy_example store_example
 MODULE_RUN_INITRAMFS_FILES := $(foreach m,$(MODULE_RUN_EXAMPLES),$(MODULE_BUILD)/$(m).o:/lib/modules/$(m).o)
 $(TEST_INITRAMFS): $(MODULE_OBJECTS) $(MODULE_CLANG_OBJECTS)
 $(RUN_INITRAMFS): $(MODULE_RUN_EXAMPLES:%=$(MODULE_BUILD)/%.o)

@@ -18,6 +18,7 @@
 #include "mm/region_migrate.h"
 #include "mm/logstore.h"
 #include "mm/store.h"
+#include "mm/store_kind.h"
 #include "mm/zstore.h"
 #include "transforms/xf.h"
 #include "transforms/xf_codec.h"
@@ -105,6 +106,7 @@ void region_boot_init(void)
 	xf_codec_register();
 	keyreg_boot_init();
 	region_boot_ciphers();
+	region_store_kinds_init();
 	pmm_get_stats(&pmm_kernel, &stats);
 	struct zstore_config config = {
 		.name = "sealed-pages",
@@ -133,25 +135,45 @@ void region_boot_init(void)
 		 region_store_share, (unsigned long long)config.frame_limit);
 }
 
-struct store *region_store_create(const char *kind)
+/* The kernel's two kinds of store, by the names store= takes. */
+static struct store *region_store_create_zs(const struct store_kind_config *config)
 {
-	struct pmm_stats stats;
-	bool log = strcmp(kind, "log") == 0;
+	struct zstore_config zs = { .name = config->name,
+		.provider = config->provider, .frame_limit = config->frame_limit };
 
-	if (!log && strcmp(kind, "zs") != 0)
+	return zstore_create(&zs);
+}
+
+static struct store *region_store_create_log(const struct store_kind_config *config)
+{
+	struct logstore_config log = { .name = config->name,
+		.provider = config->provider, .frame_limit = config->frame_limit };
+
+	return logstore_create(&log);
+}
+
+static const struct store_kind region_store_kind_zs = { "zs", region_store_create_zs };
+static const struct store_kind region_store_kind_log = { "log", region_store_create_log };
+
+void region_store_kinds_init(void)
+{
+	store_kind_register(&region_store_kind_zs);
+	store_kind_register(&region_store_kind_log);
+}
+
+struct store *region_store_create(const char *kind_name)
+{
+	const struct store_kind *kind = store_kind_find(kind_name);
+	struct pmm_stats stats;
+
+	if (!kind)
 		return NULL;
 	pmm_get_stats(&pmm_kernel, &stats);
-	struct store_page_provider provider = {
-		region_store_page_alloc, region_store_page_free, NULL
+	struct store_kind_config config = {
+		.name = "swapped-in",
+		.provider = { region_store_page_alloc, region_store_page_free, NULL },
+		.frame_limit = store_frames_for_share(stats.usable_frames,
+						      region_store_share),
 	};
-	uint64_t limit = store_frames_for_share(stats.usable_frames,
-						region_store_share);
-	if (log) {
-		struct logstore_config config = { .name = "swapped-in-log",
-			.provider = provider, .frame_limit = limit };
-		return logstore_create(&config);
-	}
-	struct zstore_config config = { .name = "swapped-in-zs",
-		.provider = provider, .frame_limit = limit };
-	return zstore_create(&config);
+	return kind->create(&config);
 }

@@ -210,9 +210,9 @@ static int module_call_exit(void *arg)
 static void module_unregister_leftovers(struct module *module, const char *when)
 {
 	void *hidden[MODULE_PROVIDES_MAX];
-	bool is_policy[MODULE_PROVIDES_MAX];
+	uint8_t provided[MODULE_PROVIDES_MAX];
 	unsigned count = module_use_hide(module->memory.base, module->memory.bytes,
-					 hidden, is_policy, MODULE_PROVIDES_MAX);
+					 hidden, provided, MODULE_PROVIDES_MAX);
 
 	if (count)
 		log_warn("module %s: %u registrations left after %s, removed",
@@ -331,7 +331,7 @@ int module_load_file(const char *name, char *message, size_t message_size)
 int module_unload(const char *name, char *message, size_t message_size)
 {
 	void *hidden[MODULE_PROVIDES_MAX];
-	bool is_policy[MODULE_PROVIDES_MAX];
+	uint8_t provided[MODULE_PROVIDES_MAX];
 	char users[96];
 	struct module **link, *module;
 	int result = MODULE_OK;
@@ -345,12 +345,12 @@ int module_unload(const char *name, char *message, size_t message_size)
 	} else {
 		unsigned count = module_use_hide(module->memory.base,
 						 module->memory.bytes, hidden,
-						 is_policy, MODULE_PROVIDES_MAX);
+						 provided, MODULE_PROVIDES_MAX);
 		unsigned use = module_use_count(module->memory.base,
 						module->memory.bytes, users,
 						sizeof(users));
 		if (use) {
-			module_use_restore(hidden, is_policy, count);
+			module_use_restore(hidden, provided, count);
 			ksnprintf(message, message_size, "%s: in use by %u scheme "
 				  "slot%s: %s", name, use, use == 1 ? "" : "s", users);
 			result = MODULE_IN_USE;

@@ -8,6 +8,7 @@
 #include "kernel/lib/printk.h"
 #include "kernel/module/module_export.h"
 #include "mm/policy.h"
+#include "mm/store_kind.h"
 #include "transforms/xf.h"
 
 /* The registries (kernel/module/module_abi.h: init registers, exit
@@ -16,6 +17,8 @@ MODULE_EXPORT(xf_register);
 MODULE_EXPORT(xf_unregister);
 MODULE_EXPORT(policy_register);
 MODULE_EXPORT(policy_unregister);
+MODULE_EXPORT(store_kind_register);
+MODULE_EXPORT(store_kind_unregister);
 /* What gcc and clang call for copies and clears they do not inline. */
 MODULE_EXPORT(memcpy);
 MODULE_EXPORT(memmove);

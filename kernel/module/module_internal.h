@@ -41,18 +41,27 @@ int module_memory_map(struct module_memory *memory, const void *image,
 void module_memory_release(struct module_memory *memory);
 
 /* Scheme slots (over every region) that seal or hold sealed pages and
- * name a transform or policy inside [base, base + size); up to
- * names_size bytes of "region(slot)" names. module_mutex held. */
+ * name a transform or policy inside [base, base + size), or keep their
+ * pages in a store whose ops lie there; up to names_size bytes of
+ * "region(slot)" names. module_mutex held. */
 unsigned module_use_count(uintptr_t base, size_t size, char *names,
 			  size_t names_size);
-/* Unregisters every transform and policy inside [base, base + size) and
- * lists them (up to max) so module_use_restore can register them again;
- * how many. */
+/* What a module can register. */
+enum module_provided {
+	MODULE_PROVIDES_TRANSFORM,
+	MODULE_PROVIDES_POLICY,
+	MODULE_PROVIDES_STORE_KIND,
+};
+
+/* Unregisters every transform, policy and store kind inside [base, base +
+ * size) and lists them (up to max, with their enum module_provided) so
+ * module_use_restore can register them again; how many. */
 unsigned module_use_hide(uintptr_t base, size_t size, void **hidden,
-			 bool *is_policy, unsigned max);
-void module_use_restore(void *const *hidden, const bool *is_policy,
+			 uint8_t *provided, unsigned max);
+void module_use_restore(void *const *hidden, const uint8_t *provided,
 			unsigned count);
-/* "name,name" of the transforms and policies inside the range. */
+/* "name,name" of the transforms, policies and store kinds inside the
+ * range. */
 void module_use_provides(uintptr_t base, size_t size, char *names,
 			 size_t names_size);
 

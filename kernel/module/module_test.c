@@ -18,9 +18,11 @@
 #include "mm/frame.h"
 #include "mm/policy.h"
 #include "mm/region.h"
+#include "mm/region_boot.h"
 #include "mm/region_migrate.h"
 #include "mm/region_test_util.h"
 #include "mm/slab.h"
+#include "mm/store_kind.h"
 #include "transforms/xf.h"
 
 #define MODULE_TEST_PAGES 64u
@@ -198,6 +200,62 @@ KTEST(module, example_loads_is_used_drains_and_unloads)
 	/* Loaded again, and the clang build of it, one after the other. */
 	module_test_life(t, "xf_example");
 	module_test_life(t, "xf_example_clang");
+}
+
+/* The store module (modules/store_example.c): a region's pages moved into
+ * a store of its kind by a store swap, the module refused unloading while
+ * that store holds them, then a swap to a zstore moves them out, the
+ * module's store is destroyed and the module unloads; every page intact. */
+KTEST(module, store_module_holds_pages_then_unloads)
+{
+	struct module_test_memory before;
+	struct store_stats stats;
+	struct region_stats region_stats;
+	char message[200];
+	const void *bytes;
+	size_t size;
+
+	module_test_file(t, "store_example", &bytes, &size);
+	module_test_memory_now(&before);
+	KTEST_EXPECT_EQ(t, module_load("store_example", bytes, size, message,
+				       sizeof(message)), MODULE_OK);
+	ktest_log(t, "%s", message);
+	KTEST_ASSERT(t, store_kind_find("page") != NULL);
+	struct region *region = region_test_create(t, "clock:lz4,aes128-xts-mac",
+						   MODULE_TEST_PAGES, 4);
+	module_test_fill(region, 41);
+	KTEST_EXPECT_EQ(t, region_purge_range(region, 0, MODULE_TEST_PAGES), REGION_OK);
+
+	struct store *page_store = region_store_create("page");
+	KTEST_ASSERT(t, page_store != NULL);
+	KTEST_EXPECT_EQ(t, region_set_scheme_store(region, "clock:lz4,aes128-xts-mac",
+						   page_store), REGION_OK);
+	KTEST_EXPECT_EQ(t, region_migrate_wait(region), REGION_MIGRATE_DONE);
+	store_stats(page_store, &stats);
+	ktest_log(t, "the module's store: %llu pages in %llu frames",
+		  (unsigned long long)stats.pages_stored,
+		  (unsigned long long)stats.frames_used);
+	KTEST_EXPECT_EQ(t, stats.pages_stored, MODULE_TEST_PAGES);
+	KTEST_EXPECT_EQ(t, module_test_mismatches(region, 41), 0);
+	KTEST_EXPECT_EQ(t, region_purge_range(region, 0, MODULE_TEST_PAGES), REGION_OK);
+	KTEST_EXPECT_EQ(t, module_unload("store_example", message, sizeof(message)),
+			MODULE_IN_USE);
+	ktest_log(t, "%s", message);
+	KTEST_EXPECT(t, store_kind_find("page") != NULL);	/* still there */
+
+	struct store *zs = region_store_create("zs");
+	KTEST_ASSERT(t, zs != NULL);
+	KTEST_EXPECT_EQ(t, region_set_scheme_store(region, "clock:lz4,aes128-xts-mac",
+						   zs), REGION_OK);
+	KTEST_EXPECT_EQ(t, region_migrate_wait(region), REGION_MIGRATE_DONE);
+	region_get_stats(region, &region_stats);
+	KTEST_EXPECT_EQ(t, region_stats.stores_retired, 1);	/* the page store */
+	KTEST_EXPECT_EQ(t, module_unload("store_example", message, sizeof(message)),
+			MODULE_OK);
+	KTEST_EXPECT(t, store_kind_find("page") == NULL);
+	KTEST_EXPECT_EQ(t, module_test_mismatches(region, 41), 0);
+	region_destroy(region);
+	module_test_expect_nothing_left(t, &before, false);
 }
 
 KTEST(module, unused_module_unloads_and_unknown_is_not_found)

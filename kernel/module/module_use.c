@@ -1,7 +1,8 @@
 /*
  * Who uses a module: the scheme slots of every region that name one of its
- * transforms or its policy, while the slot seals (it is the current one)
- * or still holds sealed pages. This is the module's reference count,
+ * transforms or its policy, or keep their pages in a store of its kind
+ * (the store's ops table lies in the module), while the slot seals (it is
+ * the current one) or still holds sealed pages. This is the module's reference count,
  * counted where the references are instead of kept beside them: a slot
  * takes its reference when a scheme change installs it, and drops it when
  * the migration has moved its last page away (scheme_pages reaches 0, under
@@ -18,6 +19,7 @@
 #include "kernel/module/module_internal.h"
 #include "mm/policy.h"
 #include "mm/region.h"
+#include "mm/store_kind.h"
 #include "transforms/xf.h"
 
 struct module_use_range {
@@ -65,7 +67,8 @@ static void module_use_region(struct region *region, void *arg)
 	for (unsigned slot = 0; slot < REGION_SCHEMES_MAX; slot++) {
 		if (slot != region->current_scheme && region->scheme_pages[slot] == 0)
 			continue;	/* a free slot holds no reference */
-		if (!module_use_scheme(&walk->range, &region->schemes[slot]))
+		if (!module_use_scheme(&walk->range, &region->schemes[slot]) &&
+		    !module_use_inside(&walk->range, region->slot_stores[slot]->ops))
 			continue;
 		walk->count++;
 		if (walk->names_size > walk->used)
@@ -94,25 +97,31 @@ unsigned module_use_count(uintptr_t base, size_t size, char *names,
 struct module_use_collect {
 	struct module_use_range range;
 	void **found;
-	bool *is_policy;
+	uint8_t *provided;
 	unsigned max, count;
 	char *names;
 	size_t names_size, used;
 };
 
 static void module_use_note(struct module_use_collect *collect, void *what,
-			    bool is_policy, const char *name)
+			    enum module_provided provided, const char *name)
 {
+	static const char *const prefixes[] = {
+		[MODULE_PROVIDES_TRANSFORM] = "",
+		[MODULE_PROVIDES_POLICY] = "policy ",
+		[MODULE_PROVIDES_STORE_KIND] = "store ",
+	};
+
 	if (collect->found && collect->count < collect->max) {
 		collect->found[collect->count] = what;
-		collect->is_policy[collect->count] = is_policy;
+		collect->provided[collect->count] = (uint8_t)provided;
 	}
 	collect->count++;
 	if (collect->names && collect->names_size > collect->used)
 		collect->used += ksnprintf(collect->names + collect->used,
 					   collect->names_size - collect->used,
 					   "%s%s%s", collect->used ? "," : "",
-					   is_policy ? "policy " : "", name);
+					   prefixes[provided], name);
 }
 
 static void module_use_collect_transform(struct xf_transform *transform, void *arg)
@@ -120,7 +129,8 @@ static void module_use_collect_transform(struct xf_transform *transform, void *a
 	struct module_use_collect *collect = arg;
 
 	if (module_use_transform(&collect->range, transform))
-		module_use_note(collect, transform, false, transform->ops->name);
+		module_use_note(collect, transform, MODULE_PROVIDES_TRANSFORM,
+				transform->ops->name);
 }
 
 static void module_use_collect_policy(const struct policy_ops *ops, void *arg)
@@ -128,36 +138,51 @@ static void module_use_collect_policy(const struct policy_ops *ops, void *arg)
 	struct module_use_collect *collect = arg;
 
 	if (module_use_inside(&collect->range, ops))
-		module_use_note(collect, (void *)ops, true, ops->name);
+		module_use_note(collect, (void *)ops, MODULE_PROVIDES_POLICY, ops->name);
+}
+
+static void module_use_collect_store_kind(const struct store_kind *kind, void *arg)
+{
+	struct module_use_collect *collect = arg;
+
+	if (module_use_inside(&collect->range, kind) ||
+	    module_use_inside(&collect->range, (const void *)(uintptr_t)kind->create))
+		module_use_note(collect, (void *)kind, MODULE_PROVIDES_STORE_KIND,
+				kind->name);
 }
 
 unsigned module_use_hide(uintptr_t base, size_t size, void **hidden,
-			 bool *is_policy, unsigned max)
+			 uint8_t *provided, unsigned max)
 {
 	struct module_use_collect collect = {
 		.range = { base, size }, .found = hidden,
-		.is_policy = is_policy, .max = max,
+		.provided = provided, .max = max,
 	};
 
 	xf_for_each(module_use_collect_transform, &collect);
 	policy_for_each_registered(module_use_collect_policy, &collect);
+	store_kind_for_each(module_use_collect_store_kind, &collect);
 	if (collect.count > max)
 		collect.count = max;	/* the rest stays registered */
 	for (unsigned i = 0; i < collect.count; i++) {
-		if (is_policy[i])
+		if (provided[i] == MODULE_PROVIDES_POLICY)
 			policy_unregister(hidden[i]);
+		else if (provided[i] == MODULE_PROVIDES_STORE_KIND)
+			store_kind_unregister(hidden[i]);
 		else
 			xf_unregister(hidden[i]);
 	}
 	return collect.count;
 }
 
-void module_use_restore(void *const *hidden, const bool *is_policy,
+void module_use_restore(void *const *hidden, const uint8_t *provided,
 			unsigned count)
 {
 	for (unsigned i = 0; i < count; i++) {
-		if (is_policy[i])
+		if (provided[i] == MODULE_PROVIDES_POLICY)
 			policy_register(hidden[i]);
+		else if (provided[i] == MODULE_PROVIDES_STORE_KIND)
+			store_kind_register(hidden[i]);
 		else
 			xf_register(hidden[i]);
 	}
@@ -174,4 +199,5 @@ void module_use_provides(uintptr_t base, size_t size, char *names,
 		names[0] = '\0';
 	xf_for_each(module_use_collect_transform, &collect);
 	policy_for_each_registered(module_use_collect_policy, &collect);
+	store_kind_for_each(module_use_collect_store_kind, &collect);
 }

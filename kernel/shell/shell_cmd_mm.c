@@ -19,6 +19,7 @@
 #include "transforms/cipher_keyring.h"
 #include "mm/slab.h"
 #include "mm/store.h"
+#include "mm/store_kind.h"
 
 struct shell_region_search {
 	const char *name;
@@ -216,6 +217,12 @@ static void shell_print_transform(struct xf_transform *transform, void *arg)
 	printk(" %s%s", transform->ops->name, transform->ops->cipher ? "(cipher)" : "");
 }
 
+static void shell_print_store_kind(const struct store_kind *kind, void *arg)
+{
+	(void)arg;
+	printk(" %s", kind->name);
+}
+
 static void shell_scheme_list(void)
 {
 	printk("schemes:\n");
@@ -226,6 +233,8 @@ static void shell_scheme_list(void)
 	policy_for_each_registered(shell_print_policy, NULL);	/* modules' */
 	printk("\ntransforms:");
 	xf_for_each(shell_print_transform, NULL);
+	printk("\nstores:");
+	store_kind_for_each(shell_print_store_kind, NULL);	/* modules' too */
 	printk("\nset one with: scheme REGION POLICY[:XF,...] "
 	       "(a cipher comes last); older chains' pages then migrate, "
 	       "at a rate set with: scheme REGION rate PAGES_PER_HOLD PAUSE_MS\n"
@@ -233,7 +242,7 @@ static void shell_scheme_list(void)
 	       "aes128-xts-mac) moves pages sealed for THRESHOLD evictions to "
 	       "the dense chain: scheme REGION tier THRESHOLD PAGES_PER_HOLD "
 	       "PAUSE_MS\n"
-	       "store swap: scheme REGION store zs|log seals into a new store "
+	       "store swap: scheme REGION store KIND seals into a new store "
 	       "of that kind; the migration moves the pages over and the old "
 	       "store, once empty, is destroyed\n");
 }
@@ -301,8 +310,8 @@ static int shell_scheme_store(const char *name, const char *kind)
 		return SHELL_BAD_ARGUMENT;
 	struct store *store = region_store_create(kind);
 	if (!store) {
-		printk("scheme: no store of kind '%s' (zs or log, and memory "
-		       "for it)\n", kind);
+		printk("scheme: no store of kind '%s' (one `scheme` lists, and "
+		       "memory for it)\n", kind);
 		return SHELL_BAD_ARGUMENT;
 	}
 	region_scheme_name(region, scheme, sizeof(scheme));

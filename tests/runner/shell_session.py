@@ -36,7 +36,7 @@ EXCHANGES = [
     ("threads", ["thread id=0 name=main cpu=0 state=running",
                  "name=idle/0 cpu=0", "threads: "]),
     ("cpus", ["cpu index=0 apic_id=0 state=online ticks=", "cpus: 1 of 1 online"]),
-    ("scheme", ["schemes:", "demo", "policies:", "transforms:"]),
+    ("scheme", ["schemes:", "demo", "policies:", "transforms:", "stores: zs log"]),
     # a key rotation: the demo region (a cipher) moves to the new key, the
     # old one is wiped (docs/live-swap.md, "Key rotation")
     ("rekey status", ["rekey: key generation 0 in the key registers"]),

@@ -240,8 +240,41 @@ int region_create(const struct region_config *config, struct region **out)
 	return REGION_OK;
 }
 
+/* No new hold from now on; then the holds taken before are waited for. */
+static void region_wait_unheld(struct region *region)
+{
+	unsigned long flags = spin_lock_irqsave(&region_registry_lock);
+
+	region->dying = true;
+	spin_unlock_irqrestore(&region_registry_lock, flags);
+	if (region_migrate_hooks && region_migrate_hooks->wait_unheld)
+		region_migrate_hooks->wait_unheld(region);
+}
+
+unsigned region_hold_all(struct region **regions, unsigned max)
+{
+	unsigned long flags = spin_lock_irqsave(&region_registry_lock);
+	unsigned count = 0;
+
+	for (unsigned i = 0; i < region_count && count < max; i++) {
+		if (region_table[i]->dying)
+			continue;
+		__atomic_add_fetch(&region_table[i]->holders, 1, __ATOMIC_ACQUIRE);
+		regions[count++] = region_table[i];
+	}
+	spin_unlock_irqrestore(&region_registry_lock, flags);
+	return count;
+}
+
+void region_release_held(struct region **regions, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++)
+		__atomic_sub_fetch(&regions[i]->holders, 1, __ATOMIC_RELEASE);
+}
+
 void region_destroy(struct region *region)
 {
+	region_wait_unheld(region);	/* a system-wide change is done with it */
 	region_tier_destroying(region);	/* its tier walk stopped first */
 	if (region_migrate_hooks)	/* its walk stopped first */
 		region_migrate_hooks->destroying(region);

@@ -184,6 +184,11 @@ struct region {
 	struct region_migration *migration;
 	/* Its tiers (mm/region_tier.h): the dense slot, age, walk. */
 	struct region_tier tier;
+	/* Holds taken by region_hold_all (atomic): region_destroy waits
+	 * until none is left. dying (under the registry's lock): destroy
+	 * has begun, no new hold is taken. */
+	uint32_t holders;
+	bool dying;
 };
 
 /* Whether slot holds the sealing scheme or its dense tier: an active
@@ -320,6 +325,15 @@ enum fault_response region_serve_fault(struct region *region, uint32_t page,
 
 /* Calls fn for each region (registry order), under the registry lock. */
 void region_for_each(void (*fn)(struct region *region, void *arg), void *arg);
+/*
+ * Up to max of the regions registered now, in regions[], each held: it is
+ * not freed until region_release_held, so a caller may change it with
+ * calls that sleep (a scheme change, a migration wait) while its owner
+ * tries to destroy it (region_destroy then waits). Returns how many.
+ */
+unsigned region_hold_all(struct region **regions, unsigned max);
+/* Drops the holds region_hold_all took. */
+void region_release_held(struct region **regions, unsigned count);
 void region_print(struct region *region);
 
 #endif

@@ -189,6 +189,9 @@ unsigned region_evict_pages(struct region *region, const uint32_t *pages,
 struct region_migrate_hooks {
 	void (*scheme_changed)(struct region *region);
 	void (*destroying)(struct region *region);
+	/* Waits (sleeping) until nobody holds region (region_hold_all);
+	 * first thing in region_destroy, once no new hold can be taken. */
+	void (*wait_unheld)(struct region *region);
 };
 void region_set_migrate_hooks(const struct region_migrate_hooks *hooks);
 

@@ -322,9 +322,18 @@ static void region_migrate_changed(struct region *region)
 			 region->name);
 }
 
+/* region_destroy's wait for the holds of region_hold_all: they last one
+ * scheme change and its migration (a system-wide swap, a key rotation). */
+static void region_migrate_wait_unheld(struct region *region)
+{
+	while (__atomic_load_n(&region->holders, __ATOMIC_ACQUIRE))
+		thread_sleep_ms(1);
+}
+
 static const struct region_migrate_hooks region_migrate_hooks_kernel = {
 	.scheme_changed = region_migrate_changed,
 	.destroying = region_migrate_release,
+	.wait_unheld = region_migrate_wait_unheld,
 };
 
 void region_migrate_init(void)

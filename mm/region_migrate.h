@@ -87,4 +87,25 @@ void region_migrate_get_status(struct region *region,
 			       struct region_migrate_status *status);
 const char *region_migrate_state_name(enum region_migrate_state state);
 
+/* What a system-wide scheme swap did. */
+struct region_swap_all_report {
+	unsigned regions;	/* registered (and not being destroyed) */
+	unsigned changed;	/* now sealing with the new scheme */
+	unsigned failed;	/* refused (four slots held pages even after
+				 * their migration, or no memory) */
+	uint32_t pages_left;	/* in older slots when it returned */
+};
+
+/*
+ * The system-wide swap (mm/region_swap_all.c): every region registered now
+ * changes to scheme, its older pages migrating as for one region; a
+ * region whose four slots still hold pages first waits for its running
+ * migration. With wait, returns once every migration is done. Thread
+ * context, no lock held. REGION_OK when every region changed,
+ * REGION_BAD_SCHEME for text that is not a scheme (nothing changed),
+ * REGION_NO_MEMORY without memory for the list, else the first failure.
+ */
+int region_set_scheme_all(const char *scheme, bool wait,
+			  struct region_swap_all_report *report);
+
 #endif

@@ -528,3 +528,89 @@ KTEST_SLOW(region_migrate, store_swaps_under_load_old_stores_destroyed, 600000)
 	KTEST_EXPECT_EQ(t, store_after.bytes_stored, store_before.bytes_stored);
 	KTEST_EXPECT_EQ(t, migrate_test_free_frames(), frames_before);
 }
+
+/* The system-wide swap: three regions under three schemes, their pages
+ * sealed, all changed to one scheme at once; with wait, every migration
+ * is done on return: the pages left their old slots, each reads back. A
+ * text that is not a scheme changes nothing. */
+KTEST_SLOW(region_migrate, every_region_swaps_system_wide, 120000)
+{
+	static const char *const schemes[] = { "clock:identity", "fifo:lz4",
+					       "2q:aes128-xts-mac" };
+	static const char target[] = "clock:lz4,aes128-xts-mac";
+	struct region *regions[3];
+	struct region_swap_all_report report;
+	char name[64];
+
+	for (unsigned i = 0; i < 3; i++) {
+		regions[i] = region_test_create(t, schemes[i], 64, 8);
+		migrate_test_fill(regions[i], 100 * i);
+		KTEST_EXPECT_EQ(t, region_purge_range(regions[i], 0, 64), REGION_OK);
+	}
+	KTEST_EXPECT_EQ(t, region_set_scheme_all("nonsense:lz4", true, &report),
+			REGION_BAD_SCHEME);
+	region_scheme_name(regions[0], name, sizeof(name));
+	KTEST_EXPECT(t, strcmp(name, schemes[0]) == 0);
+
+	KTEST_EXPECT_EQ(t, region_set_scheme_all(target, true, &report), REGION_OK);
+	ktest_log(t, "%u regions, %u changed, %u refused, %u pages left",
+		  report.regions, report.changed, report.failed,
+		  (unsigned)report.pages_left);
+	KTEST_EXPECT(t, report.changed >= 3);
+	KTEST_EXPECT_EQ(t, report.failed, 0);
+	for (unsigned i = 0; i < 3; i++) {
+		struct region_migrate_status status;
+
+		region_scheme_name(regions[i], name, sizeof(name));
+		KTEST_EXPECT(t, strcmp(name, target) == 0);
+		region_migrate_get_status(regions[i], &status);
+		KTEST_EXPECT_EQ(t, status.left, 0);
+		KTEST_EXPECT_EQ(t, migrate_test_mismatches(regions[i], 100 * i), 0);
+		region_destroy(regions[i]);
+	}
+}
+
+struct migrate_destroyer {
+	struct region *region;
+	bool done;	/* atomic */
+};
+
+static void migrate_destroyer_thread(void *argument)
+{
+	struct migrate_destroyer *destroyer = argument;
+
+	region_destroy(destroyer->region);
+	__atomic_store_n(&destroyer->done, true, __ATOMIC_RELEASE);
+}
+
+/* A held region (region_hold_all, as a system-wide swap holds them) is
+ * not freed under the holder: its destroy waits for the release, and a
+ * region being destroyed is not held again. */
+KTEST(region_migrate, destroy_waits_for_a_hold)
+{
+	static struct region *held[512];
+	struct migrate_destroyer destroyer = { 0 };
+
+	destroyer.region = region_test_create(t, "clock:lz4", 16, 4);
+	unsigned count = region_hold_all(held, 512);
+	bool found = false;
+	for (unsigned i = 0; i < count; i++)
+		found = found || held[i] == destroyer.region;
+	KTEST_EXPECT(t, found);
+	struct thread *thread = thread_create("migrate_destroy",
+					      migrate_destroyer_thread, &destroyer);
+	KTEST_ASSERT(t, thread != NULL);
+	thread_sleep_ms(30);
+	KTEST_EXPECT(t, !__atomic_load_n(&destroyer.done, __ATOMIC_ACQUIRE));
+	/* dying: a second hold leaves it out */
+	static struct region *again[512];
+	unsigned count_again = region_hold_all(again, 512);
+	bool found_again = false;
+	for (unsigned i = 0; i < count_again; i++)
+		found_again = found_again || again[i] == destroyer.region;
+	region_release_held(again, count_again);
+	KTEST_EXPECT(t, !found_again);
+	region_release_held(held, count);
+	thread_join(thread);
+	KTEST_EXPECT(t, __atomic_load_n(&destroyer.done, __ATOMIC_ACQUIRE));
+}

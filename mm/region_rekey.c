@@ -99,14 +99,6 @@ struct region_rekey_list {
 	unsigned count, capacity;
 };
 
-static void region_rekey_collect(struct region *region, void *argument)
-{
-	struct region_rekey_list *list = argument;
-
-	if (list->count < list->capacity)
-		list->regions[list->count++] = region;
-}
-
 struct region_rekey_count {
 	unsigned old;
 	struct region_rekey_report *report;
@@ -169,7 +161,8 @@ int region_rekey_all(bool wait, struct region_rekey_report *report)
 	}
 	report->old_generation = old;
 	if (report->keyring == CIPHER_KEYRING_OK) {
-		region_for_each(region_rekey_collect, &list);
+		/* held: a process may destroy one meanwhile */
+		list.count = region_hold_all(list.regions, list.capacity);
 		report->regions = list.count;
 		for (unsigned i = 0; i < list.count; i++) {
 			bool needed = region_needs_rekey(list.regions[i],
@@ -183,6 +176,7 @@ int region_rekey_all(bool wait, struct region_rekey_report *report)
 			region_migrate_start(list.regions[i]);	/* if stopped */
 			region_migrate_wait(list.regions[i]);
 		}
+		region_release_held(list.regions, list.count);
 		region_rekey_count(old, report);
 		if (report->still_using == 0) {
 			region_rekey_wipe_cpus();

@@ -20,6 +20,7 @@
 #include "mm/slab.h"
 #include "mm/store.h"
 #include "mm/store_kind.h"
+#include "kernel/user/process.h"
 
 struct shell_region_search {
 	const char *name;
@@ -242,6 +243,7 @@ static void shell_scheme_list(void)
 	       "aes128-xts-mac) moves pages sealed for THRESHOLD evictions to "
 	       "the dense chain: scheme REGION tier THRESHOLD PAGES_PER_HOLD "
 	       "PAUSE_MS\n"
+	       "every region and new programs at once: scheme all POLICY[:XF,...]\n"
 	       "store swap: scheme REGION store KIND seals into a new store "
 	       "of that kind; the migration moves the pages over and the old "
 	       "store, once empty, is destroyed\n");
@@ -321,6 +323,25 @@ static int shell_scheme_store(const char *name, const char *kind)
 	return shell_scheme_changed(region, result);
 }
 
+/* scheme all SCHEME: the system-wide swap, every region and the scheme of
+ * programs started from now on. */
+static int shell_scheme_all(const char *text)
+{
+	struct region_swap_all_report report;
+
+	if (!process_set_default_scheme(text)) {
+		printk("scheme: '%s' is not a scheme: POLICY[:XF,...] with names "
+		       "from `scheme`, a cipher last\n", text);
+		return SHELL_BAD_ARGUMENT;
+	}
+	int result = region_set_scheme_all(text, false, &report);
+	printk("scheme all: %u of %u regions now seal with %s (%u refused), "
+	       "%u pages left in older slots, migrating; programs started from "
+	       "now on use it\n", report.changed, report.regions, text,
+	       report.failed, report.pages_left);
+	return result == REGION_OK ? SHELL_OK : SHELL_FAILED;
+}
+
 int shell_cmd_scheme(int argc, char **argv)
 {
 	if (argc == 1) {
@@ -329,6 +350,8 @@ int shell_cmd_scheme(int argc, char **argv)
 	}
 	if (argc == 6 && strcmp(argv[2], "tier") == 0)
 		return shell_scheme_tier(argv);
+	if (argc == 3 && strcmp(argv[1], "all") == 0)
+		return shell_scheme_all(argv[2]);
 	if (argc == 4 && strcmp(argv[2], "store") == 0)
 		return shell_scheme_store(argv[1], argv[3]);
 	if (argc == 5 && strcmp(argv[2], "rate") == 0)

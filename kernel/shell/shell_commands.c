@@ -16,7 +16,7 @@ const struct shell_command shell_commands[] = {
 	{ "regions", "", "every transformed region and its counters",
 	  shell_cmd_regions },
 	{ "scheme", "[REGION POLICY[:XF,...] | REGION rate PAGES PAUSE_MS | "
-	  "REGION tier THRESHOLD PAGES PAUSE_MS | REGION store KIND]",
+	  "REGION tier THRESHOLD PAGES PAUSE_MS | REGION store KIND | all POLICY[:XF,...]]",
 	  "show schemes, policies, transforms, migrations and tiers, set a "
 	  "region's scheme (its old pages migrate), its migration rate or its "
 	  "tier walk (FAST>DENSE schemes)",

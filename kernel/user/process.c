@@ -32,6 +32,9 @@ struct spinlock process_table_lock = SPINLOCK_INIT("process_table");
 struct process *process_table[PROCESS_MAX];
 static int process_next_pid = 1;
 
+/* Protects process_scheme once programs run: a system-wide scheme swap
+ * (process_set_default_scheme) writes it while processes start. */
+static struct spinlock process_scheme_lock = SPINLOCK_INIT("process_scheme");
 static char process_scheme[64] = PROCESS_SCHEME_DEFAULT;
 static uint32_t process_clear = USER_CLEAR_DEFAULT;
 static uint32_t process_clear_percent;	/* user_clear=P%: 1..100, else 0 */
@@ -95,9 +98,24 @@ CMDLINE_OPTION(user_clear, "user_clear",
 	       "mappings (1024), or 1..100% of the program's resident pages",
 	       process_set_clear);
 
-const char *process_default_scheme(void)
+void process_default_scheme(char *buffer, size_t size)
 {
-	return process_scheme;
+	unsigned long flags = spin_lock_irqsave(&process_scheme_lock);
+
+	strlcpy(buffer, process_scheme, size);
+	spin_unlock_irqrestore(&process_scheme_lock, flags);
+}
+
+bool process_set_default_scheme(const char *text)
+{
+	struct scheme scheme;
+
+	if (strlen(text) >= sizeof(process_scheme) || scheme_parse(text, &scheme) != 0)
+		return false;
+	unsigned long flags = spin_lock_irqsave(&process_scheme_lock);
+	strlcpy(process_scheme, text, sizeof(process_scheme));
+	spin_unlock_irqrestore(&process_scheme_lock, flags);
+	return true;
 }
 
 uint32_t process_default_clear(void)
@@ -257,9 +275,11 @@ static int process_setup(struct process *process,
 	if (!process->space)
 		return -USER_ENOMEM;
 	bool configured = config->clear_pages || config->clear_percent;
+	char scheme[sizeof(process_scheme)];
+
+	process_default_scheme(scheme, sizeof(scheme));
 	int result = user_memory_init(&process->memory, process->space,
-				      config->scheme ? config->scheme
-						     : process_scheme,
+				      config->scheme ? config->scheme : scheme,
 				      configured ? config->clear_pages
 						 : process_clear,
 				      configured ? config->clear_percent

@@ -248,8 +248,12 @@ bool process_signal_pending(const struct process *process);
  * back, when it names a scheme this kernel does not have (and false at
  * every later call). */
 bool process_boot_check(void);
-/* Defaults from the command line (user_scheme=, user_clear=). */
-const char *process_default_scheme(void);
+/* Defaults from the command line (user_scheme=, user_clear=). The scheme
+ * is copied into buffer (size bytes): a system-wide swap may change it. */
+void process_default_scheme(char *buffer, size_t size);
+/* The scheme of programs started from now on (a system-wide swap, `scheme
+ * all`); false, nothing changed, for text that is not a scheme. */
+bool process_set_default_scheme(const char *text);
 uint32_t process_default_clear(void);
 /* user_clear=P%: P, or 0 when user_clear= is in pages. */
 uint32_t process_default_clear_percent(void);

@@ -85,12 +85,14 @@ void user_exec_run(void)
 		machine_exit(MACHINE_FAILED);
 	}
 	/* What the program runs under, for veil-exec to check. */
+	char scheme[64];
+	process_default_scheme(scheme, sizeof(scheme));
 	if (process_default_clear_percent())
 		printk("veil-exec: scheme=%s clear=%u%%\n",
-		       process_default_scheme(), process_default_clear_percent());
+		       scheme, process_default_clear_percent());
 	else
 		printk("veil-exec: scheme=%s clear=%u\n",
-		       process_default_scheme(), process_default_clear());
+		       scheme, process_default_clear());
 	if (initramfs_find("/veil-exec/argv", &file) != CPIO_OK ||
 	    initramfs_words(&file, words, sizeof(words), argv,
 			    USER_EXEC_WORDS_MAX) == 0) {

@@ -70,6 +70,10 @@ EXCHANGES = [
     # a store swap: the same scheme sealing into a new log-structured store
     ("scheme demo store log", ["(sealing)@logstore="]),
     ("scheme demo store nosuch", ["scheme: no store of kind 'nosuch'"]),
+    # the system-wide swap: every region, and programs started later
+    ("scheme all clock:lz4,aes128-xts-mac", ["scheme all: ", " regions now seal with "
+                                             "clock:lz4,aes128-xts-mac (0 refused)"]),
+    ("scheme all nonsense", ["scheme: 'nonsense' is not a scheme"]),
 ]
 
 # Raw input a terminal (or line noise) can send, and the one line the

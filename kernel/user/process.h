@@ -35,7 +35,9 @@
 struct thread;
 struct vmm_space;
 
-/* Where fds 1 and 2 go: the console when NULL. */
+/* Where fds 1 and 2 go: the console when NULL. Called by every process
+ * that shares the sink (a parent and the children it forked), on any CPU
+ * at once, with preemption on: the sink serializes its appends itself. */
 typedef void (*process_output_fn)(void *context, int fd, const char *bytes,
 				  size_t length);
 

@@ -45,11 +45,17 @@ CMDLINE_OPTION(user_test_mib, "user_test_mib",
 	       "1..64: MiB of heap and of mmap the user suite's memory workload uses (4)",
 	       user_test_set_mib);
 
+/* Serializes the appends of user_test_capture: a parent and its children
+ * write to one capture, from several CPUs at once (two appends that read
+ * the same length lost a line of a Bochs boot). */
+static struct spinlock user_test_capture_lock = SPINLOCK_INIT("user_test_capture");
+
 void user_test_capture(void *context, int fd, const char *bytes, size_t length)
 {
 	struct user_test_output *output = context;
 
 	(void)fd;
+	unsigned long flags = spin_lock_irqsave(&user_test_capture_lock);
 	if (length > sizeof(output->bytes) - 1 - output->length) {
 		output->overflowed = true;
 		length = sizeof(output->bytes) - 1 - output->length;
@@ -57,6 +63,7 @@ void user_test_capture(void *context, int fd, const char *bytes, size_t length)
 	memcpy(output->bytes + output->length, bytes, length);
 	output->length += length;
 	output->bytes[output->length] = '\0';
+	spin_unlock_irqrestore(&user_test_capture_lock, flags);
 }
 
 static int user_test_run_config(struct ktest *t, struct process_config *config,

@@ -1,9 +1,11 @@
 /*
- * The character devices at /dev: /dev/null (reads give the end of the
+ * The directory /dev and its character devices: /dev/null (reads give the end of the
  * file, writes are taken whole and dropped) and /dev/zero (reads give
  * zero bytes, writes are dropped), as Linux's memory devices behave.
  * They have no state: an open-file record of kind FILE_DEVICE names one
- * by its device number (file->rdev).
+ * by its device number (file->rdev), or /dev itself (mode S_IFDIR, rdev
+ * 0): a read-only directory listing ".", ".." and the devices, in which
+ * nothing can be made or removed (-EROFS).
  */
 #ifndef VEIL_KERNEL_USER_DEVICE_H
 #define VEIL_KERNEL_USER_DEVICE_H
@@ -17,13 +19,34 @@
 #define DEVICE_NULL 0x0103u
 #define DEVICE_ZERO 0x0105u
 
+#define DEVICE_DIRECTORY "/dev"
+/* /dev's inode number (the devices' are it plus their number). */
+#define DEVICE_DIRECTORY_INODE 0x10000u
+
+/* One entry of /dev's listing: name (constant), inode, and whether it
+ * is a directory (".", "..") or a character device. */
+struct device_entry {
+	const char *name;
+	uint64_t inode;
+	bool directory;
+};
+
 /* Whether path (absolute, resolved) names one of the devices. */
 bool device_exists(const char *path);
-/* Fills an open-file record for path's device (kind, mode, rdev, inode):
- * 0, or -ENOENT when it names none. */
+/* Whether path (absolute, resolved) is /dev or lies below it: device_lookup
+ * answers for it, not the initramfs. */
+bool device_within(const char *path);
+/* Fills an open-file record for /dev or path's device (kind, mode, rdev,
+ * inode, path): 0, -ENOTDIR when it lies below a device, or -ENOENT
+ * when it names neither. */
 long device_lookup(const char *path, struct file *file);
+/* Whether an open FILE_DEVICE record is /dev itself. */
+bool device_is_directory(const struct file *file);
+/* The position-th entry of /dev ("." and ".." first, then the devices in
+ * a fixed order): true and *out filled, false past the last. */
+bool device_directory_entry(uint64_t position, struct device_entry *out);
 /* Reads up to length bytes from the device into buffer: how many (0 for
- * /dev/null), or -EFAULT when nothing could be written. */
+ * /dev/null), -EFAULT when nothing could be written, -EISDIR for /dev. */
 long device_read(const struct file *file, struct file_buffer buffer,
 		 uint64_t length);
 /* Writes: length, the bytes dropped unread (Linux only checks that the

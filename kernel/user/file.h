@@ -1,9 +1,9 @@
 /*
  * Open files of a process: the console (stdin, stdout, stderr), read-only
  * files of the initramfs, pipes (pipe.h), the RAM file system at /tmp
- * (tmpfs.h) and /dev/null and /dev/zero (device.h). Descriptors index a
- * per-process table of shared open-file
- * records (dup shares one: offset included, as POSIX says; after fork the
+ * (tmpfs.h) and /dev with /dev/null and /dev/zero (device.h).
+ * Descriptors index a per-process table of shared open-file records
+ * (dup shares one: offset included, as POSIX says; after fork the
  * parent's and the child's tables name the same records).
  *
  * Locking:
@@ -40,7 +40,7 @@ enum file_kind {
 	FILE_INITRAMFS,		/* a regular file or directory, read-only */
 	FILE_PIPE,		/* one end of a pipe (pipe.h) */
 	FILE_TMPFS,		/* a file or directory under /tmp (tmpfs.h) */
-	FILE_DEVICE,		/* /dev/null or /dev/zero (device.h) */
+	FILE_DEVICE,		/* /dev, /dev/null or /dev/zero (device.h) */
 };
 
 struct file {

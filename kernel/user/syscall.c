@@ -50,7 +50,7 @@ static const struct syscall_entry syscall_table[SYSCALL_TABLE_SIZE] = {
 	SYSCALL(102, getuid), SYSCALL(104, getuid), SYSCALL(107, getuid),
 	SYSCALL(108, getuid), SYSCALL(157, prctl),
 	SYSCALL(201, time), SYSCALL(204, sched_getaffinity),
-	SYSCALL(228, clock_gettime),
+	SYSCALL(228, clock_gettime), SYSCALL(230, clock_nanosleep),
 	SYSCALL(302, prlimit64), SYSCALL(318, getrandom),
 	/* Known by name, not (yet) implemented: logged as such. */
 	SYSCALL_NAMED(334, "rseq"),

@@ -87,6 +87,7 @@ long syscall_uname(const uint64_t a[6]);
 long syscall_clock_gettime(const uint64_t a[6]);
 long syscall_gettimeofday(const uint64_t a[6]);
 long syscall_nanosleep(const uint64_t a[6]);
+long syscall_clock_nanosleep(const uint64_t a[6]);
 long syscall_getrandom(const uint64_t a[6]);
 long syscall_futex(const uint64_t a[6]);
 long syscall_time(const uint64_t a[6]);

@@ -1,8 +1,8 @@
 /*
  * System calls on descriptors (syscall.h): reads, writes, seeks, stat,
- * control and directory listings of the console, initramfs files, pipes
- * and /tmp's files (file.h says who locks what). Calls that name files by
- * path are in syscall_path.c, pipe creation in syscall_pipe.c.
+ * control and directory listings of the console, initramfs files, pipes,
+ * /tmp's files and /dev (file.h says who locks what). Calls that name
+ * files by path are in syscall_path.c, pipe creation in syscall_pipe.c.
  */
 #include <stdint.h>
 #include <string.h>
@@ -326,7 +326,7 @@ long syscall_lseek(const uint64_t a[6])
 		return -USER_EBADF;
 	if (file->kind == FILE_CONSOLE || file->kind == FILE_PIPE)
 		return -USER_ESPIPE;
-	if (file->kind == FILE_DEVICE)
+	if (file->kind == FILE_DEVICE && !device_is_directory(file))
 		return 0;	/* Linux's null and zero: always at 0 */
 	mutex_lock(&file->lock);
 	switch (a[2]) {
@@ -404,6 +404,8 @@ void syscall_stat_of_file(struct file *file, struct syscall_stat *out)
 	if (file->kind == FILE_DEVICE) {
 		out->device = 6;	/* /dev's own file system */
 		out->rdev = file->rdev;
+		if (device_is_directory(file))
+			out->links = 2;	/* its entry and its "." */
 		return;
 	}
 	out->size = file->size;
@@ -538,6 +540,7 @@ struct syscall_directory_entry {
 	unsigned char type;
 };
 
+#define DT_CHR 2
 #define DT_DIR 4
 #define DT_REG 8
 #define DT_LNK 10
@@ -585,7 +588,8 @@ static void syscall_entry_name(struct syscall_directory_entry *out,
 }
 
 /* The position-th entry of an initramfs directory ("." and ".." first;
- * the root ends with /tmp's mount point): false past the last. */
+ * the root ends with the mount points of /tmp and /dev): false past the
+ * last. */
 static bool syscall_initramfs_entry(const char *directory, uint64_t position,
 				    struct syscall_directory_entry *out)
 {
@@ -615,11 +619,27 @@ static bool syscall_initramfs_entry(const char *directory, uint64_t position,
 			    (entry.mode & S_IFMT) == S_IFLNK ? DT_LNK : DT_REG;
 		return true;
 	}
-	if (directory[0] != '\0' || index != position)
+	/* Then the root's mount points: /tmp, /dev. */
+	if (directory[0] != '\0' || position - index > 1)
 		return false;
-	syscall_entry_name(out, "tmp", 3);
-	out->inode = 3;
+	bool tmp = position == index;
+	syscall_entry_name(out, tmp ? "tmp" : "dev", 3);
+	out->inode = tmp ? 3 : DEVICE_DIRECTORY_INODE;
 	out->type = DT_DIR;
+	return true;
+}
+
+/* The position-th entry of /dev (device.h). */
+static bool syscall_device_entry(uint64_t position,
+				 struct syscall_directory_entry *out)
+{
+	struct device_entry entry;
+
+	if (!device_directory_entry(position, &entry))
+		return false;
+	syscall_entry_name(out, entry.name, strlen(entry.name));
+	out->inode = entry.inode;
+	out->type = entry.directory ? DT_DIR : DT_CHR;
 	return true;
 }
 
@@ -635,6 +655,8 @@ static bool syscall_directory_entry(struct file *file, uint64_t position,
 		out->type = entry.directory ? DT_DIR : DT_REG;
 		return true;
 	}
+	if (file->kind == FILE_DEVICE)
+		return syscall_device_entry(position, out);
 	/* The archive names entries without the leading '/'. */
 	return syscall_initramfs_entry(file->path + 1, position, out);
 }
@@ -704,7 +726,8 @@ long syscall_fsync(const uint64_t a[6])
 		return -USER_EBADF;
 	/* Nothing to write back: /tmp lives in RAM, the rest is read-only. */
 	return file->kind == FILE_CONSOLE || file->kind == FILE_PIPE ||
-		       file->kind == FILE_DEVICE ? -USER_EINVAL : 0;
+		       (file->kind == FILE_DEVICE && !device_is_directory(file))
+		       ? -USER_EINVAL : 0;
 }
 
 /* Copies up to count bytes of in from *position to out through a kernel

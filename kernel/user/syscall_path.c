@@ -3,8 +3,9 @@
  * the working directory, and making, removing and renaming names. A path
  * is resolved (user_path.h) against the process's working directory or a
  * directory descriptor, then goes to the RAM file system when it lies
- * under /tmp (tmpfs.h), else to the read-only initramfs (writes there are
- * -EROFS).
+ * under /tmp (tmpfs.h), to the devices when it is /dev or lies below it
+ * (device.h), else to the read-only initramfs (writes there and in /dev
+ * are -EROFS).
  */
 #include <stdint.h>
 #include <string.h>
@@ -89,12 +90,15 @@ static long syscall_initramfs_lookup(const char *path, struct file *file)
 	return 0;
 }
 
-/* Whether an initramfs path names something: 0, -ENOENT, -EIO. */
-static long syscall_initramfs_exists(const char *path)
+/* Whether a path outside /tmp (in the initramfs or below /dev) names
+ * something: 0, -ENOENT, -ENOTDIR (below a device), -EIO. */
+static long syscall_read_only_exists(const char *path)
 {
 	struct file file;
 
 	memset(&file, 0, sizeof(file));
+	if (device_within(path))
+		return device_lookup(path, &file);
 	return syscall_initramfs_lookup(path, &file);
 }
 
@@ -136,20 +140,27 @@ static long syscall_open_tmpfs(const char *path, uint64_t flags,
 	return 0;
 }
 
-/* /dev/null and /dev/zero: any access mode; O_CREAT and O_TRUNC do
- * nothing to a device, as on Linux. */
+/* Below /dev: its devices in any access mode (O_CREAT and O_TRUNC do
+ * nothing to a device, as on Linux), /dev itself read-only as any
+ * directory; nothing can be made there (-EROFS). */
 static long syscall_open_device(const char *path, uint64_t flags,
 				struct file *file)
 {
 	uint32_t access = flags & O_ACCMODE;
-
-	if (flags & O_DIRECTORY)
-		return -USER_ENOTDIR;
-	if ((flags & O_CREAT) && (flags & O_EXCL))
-		return -USER_EEXIST;
 	long result = device_lookup(path, file);
+
+	if (result == -USER_ENOENT && (flags & O_CREAT))
+		return -USER_EROFS;
 	if (result)
 		return result;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -USER_EEXIST;
+	if (device_is_directory(file)) {
+		if (access != O_RDONLY || (flags & (O_CREAT | O_TRUNC)))
+			return -USER_EISDIR;
+	} else if (flags & O_DIRECTORY) {
+		return -USER_ENOTDIR;
+	}
 	file->readable = access != O_WRONLY;
 	file->writable = access == O_WRONLY || access == O_RDWR;
 	return 0;
@@ -169,7 +180,7 @@ static long syscall_open_at(int dirfd, uint64_t user_path, uint64_t flags,
 	if (syscall_in_tmpfs(path))
 		result = syscall_open_tmpfs(path, flags, (uint32_t)mode &
 					    ~process_current()->umask, file);
-	else if (device_exists(path))
+	else if (device_within(path))
 		result = syscall_open_device(path, flags, file);
 	else
 		result = syscall_open_initramfs(path, flags, file);
@@ -214,7 +225,7 @@ static long syscall_stat_path(const char *path, struct syscall_stat *out)
 		return 0;
 	}
 	memset(&file, 0, sizeof(file));
-	long result = device_exists(path)
+	long result = device_within(path)
 			      ? device_lookup(path, &file)
 			      : syscall_initramfs_lookup(path, &file);
 	if (result == 0)
@@ -324,7 +335,7 @@ long syscall_fchdir(const uint64_t a[6])
  * else -EROFS when the name exists (or is to be made), or -ENOENT. */
 static long syscall_read_only(const char *path, bool create)
 {
-	long exists = syscall_initramfs_exists(path);
+	long exists = syscall_read_only_exists(path);
 
 	if (create)
 		return exists == 0 ? -USER_EEXIST : -USER_EROFS;
@@ -396,7 +407,7 @@ static long syscall_rename_at(int from_dirfd, uint64_t user_from,
 	if (from_tmpfs && to_tmpfs)
 		return tmpfs_rename(from, to);
 	if (!from_tmpfs) {
-		result = syscall_initramfs_exists(from);
+		result = syscall_read_only_exists(from);
 		if (result)
 			return result;
 		return to_tmpfs ? -USER_EXDEV : -USER_EROFS;

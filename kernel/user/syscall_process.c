@@ -35,6 +35,7 @@
 #define GRND_INSECURE 4
 #define NANOSECONDS 1000000000ull
 #define NANOSLEEP_STEP_MS 10u
+#define TIMER_ABSTIME 1
 
 long syscall_exit(const uint64_t a[6])
 {
@@ -167,27 +168,111 @@ long syscall_gettimeofday(const uint64_t a[6])
 	return user_copy_to(a[0], value, sizeof(value));
 }
 
-long syscall_nanosleep(const uint64_t a[6])
+/* Copies a sleep's request (struct timespec) from user and checks it as
+ * Linux does: 0, -EFAULT, or -EINVAL for a negative tv_sec or a tv_nsec
+ * outside [0, 999999999]. */
+static long syscall_sleep_request(uint64_t user, int64_t request[2])
 {
-	int64_t request[2];
-	int result = user_copy_from(request, a[0], sizeof(request));
+	int result = user_copy_from(request, user, 2 * sizeof(int64_t));
 
 	if (result)
 		return result;
-	if (request[0] < 0 || request[1] < 0 || request[1] >= (int64_t)NANOSECONDS)
+	if (request[0] < 0 || (uint64_t)request[1] >= NANOSECONDS)
 		return -USER_EINVAL;
-	uint64_t ms = (uint64_t)request[0] * 1000 + (uint64_t)request[1] / 1000000;
-	/* In steps, so a signal that should end the process is seen within
-	 * one (the sleep itself does not look at signals). */
-	while (ms > 0) {
-		if (process_signal_pending(process_current()))
-			return -USER_EINTR;
-		unsigned step = ms < NANOSLEEP_STEP_MS ? (unsigned)ms
-						       : NANOSLEEP_STEP_MS;
-		thread_sleep_ms(step);
-		ms -= step;
-	}
 	return 0;
+}
+
+/* The request as nanoseconds added to base (a checked request: tv_sec
+ * >= 0), saturating at UINT64_MAX, which no uptime reaches. */
+static uint64_t syscall_sleep_deadline(uint64_t base, const int64_t request[2])
+{
+	uint64_t seconds = (uint64_t)request[0];
+	uint64_t total;
+
+	if (seconds > (UINT64_MAX - (uint64_t)request[1]) / NANOSECONDS)
+		return UINT64_MAX;
+	total = seconds * NANOSECONDS + (uint64_t)request[1];
+	return total > UINT64_MAX - base ? UINT64_MAX : base + total;
+}
+
+/* Sleeps until the uptime reaches deadline (ns): 0 then, even with a
+ * signal pending, as Linux answers for an expired timer. A signal that
+ * comes first ends the sleep with -EINTR (never restarted, as Linux's
+ * nanosleep with a handler), after the time left is written at
+ * user_remaining when that is not 0 (-EFAULT if it cannot be). In steps,
+ * so a signal is seen within one (the sleep itself does not look at
+ * signals); never shorter than asked. */
+static long syscall_sleep_until(uint64_t deadline, uint64_t user_remaining)
+{
+	for (;;) {
+		uint64_t now = time_uptime_ns();
+		if (now >= deadline)
+			return 0;
+		uint64_t left = deadline - now;
+		if (process_signal_pending(process_current())) {
+			int64_t remaining[2] = { (int64_t)(left / NANOSECONDS),
+						 (int64_t)(left % NANOSECONDS) };
+			int result = user_remaining
+				? user_copy_to(user_remaining, remaining,
+					       sizeof(remaining)) : 0;
+			return result ? result : -USER_EINTR;
+		}
+		uint64_t ms = (left + 999999) / 1000000;
+		thread_sleep_ms(ms < NANOSLEEP_STEP_MS ? (unsigned)ms
+						       : NANOSLEEP_STEP_MS);
+	}
+}
+
+long syscall_nanosleep(const uint64_t a[6])
+{
+	int64_t request[2];
+	long result = syscall_sleep_request(a[0], request);
+
+	if (result)
+		return result;
+	return syscall_sleep_until(syscall_sleep_deadline(time_uptime_ns(),
+							  request), a[1]);
+}
+
+/* Whether clock_nanosleep can sleep on clock: 0; -EINVAL for a clock
+ * Veil does not know (as clock_gettime), -EOPNOTSUPP for one Linux
+ * cannot sleep on (the raw and coarse clocks). */
+static long syscall_sleep_clock(int clock)
+{
+	switch (clock) {
+	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_BOOTTIME:
+	case CLOCK_PROCESS_CPUTIME_ID: case CLOCK_THREAD_CPUTIME_ID:
+		return 0;
+	case CLOCK_MONOTONIC_RAW: case CLOCK_REALTIME_COARSE:
+	case CLOCK_MONOTONIC_COARSE:
+		return -USER_EOPNOTSUPP;
+	}
+	return -USER_EINVAL;
+}
+
+/* clock_nanosleep(clock, flags, request, remaining): Linux's order of
+ * checks (the clock, the request, then the thread CPU clock, which
+ * cannot be slept on: -EINVAL). Every clock Veil has reads the uptime
+ * (clock_gettime), so TIMER_ABSTIME sleeps until the uptime reaches the
+ * request, and a relative sleep is nanosleep's; an absolute sleep a
+ * signal ends writes no remaining time. Other flag bits are ignored, as
+ * Linux ignores them. */
+long syscall_clock_nanosleep(const uint64_t a[6])
+{
+	int64_t request[2];
+	int clock = (int)a[0];
+	long result = syscall_sleep_clock(clock);
+
+	if (result == 0)
+		result = syscall_sleep_request(a[2], request);
+	if (result)
+		return result;
+	if (clock == CLOCK_THREAD_CPUTIME_ID)
+		return -USER_EINVAL;
+	if ((int)a[1] & TIMER_ABSTIME)
+		return syscall_sleep_until(syscall_sleep_deadline(0, request), 0);
+	return syscall_sleep_until(syscall_sleep_deadline(time_uptime_ns(),
+							  request), a[3]);
 }
 
 long syscall_getrandom(const uint64_t a[6])

@@ -36,6 +36,7 @@
 #define USER_ENAMETOOLONG 36
 #define USER_ENOSYS	38
 #define USER_ENOTEMPTY	39
+#define USER_EOPNOTSUPP	95
 #define USER_ETIMEDOUT	110
 /* Kernel-internal, never seen by a program: a blocking call a signal
  * interrupted that is restarted when the handler has SA_RESTART (or no

@@ -56,6 +56,10 @@ BUSYBOX_CASES = [
     ("sh-background", ["sh", "-c", "true & wait; echo ok"], None),
     ("sh-devnull", ["sh", "-c", "echo gone > /dev/null; cat /dev/null; "
                     "head -c 8 /dev/zero | od -An -tx1; echo done"], None),
+    # /dev is a directory: listed (the host has more devices: the two
+    # Veil has are picked out), entered, and a missing name refused.
+    ("ls-dev", ["sh", "-c", "ls -1 /dev | grep -x -e null -e zero; test -d /dev && echo dir; "
+                "cd /dev && pwd && ls -1 null zero; ls /dev/nonexistent 2>/dev/null; echo $?"], None),
 ]
 # Run under every scheme (the rest under compression+encryption only).
 PER_SCHEME = ("sort", "gzip", "gunzip")

@@ -426,6 +426,78 @@ static void files_devices(void)
 	close(fd);
 }
 
+/* The entries of directory fd from its start: how many, and a bit each
+ * for "." and ".." (directories), null and zero (character devices). */
+static int files_dev_listing(int fd, int *seen)
+{
+	DIR *listing = fdopendir(dup(fd));
+	int count = 0;
+
+	*seen = 0;
+	for (struct dirent *entry; listing && (entry = readdir(listing));) {
+		count++;
+		*seen |= (strcmp(entry->d_name, ".") == 0 && entry->d_type == DT_DIR) |
+			 (strcmp(entry->d_name, "..") == 0 && entry->d_type == DT_DIR) << 1 |
+			 (strcmp(entry->d_name, "null") == 0 && entry->d_type == DT_CHR) << 2 |
+			 (strcmp(entry->d_name, "zero") == 0 && entry->d_type == DT_CHR) << 3;
+	}
+	if (listing)
+		closedir(listing);
+	return count;
+}
+
+/* /dev is a read-only directory: stat, open, getdents64, chdir, and
+ * Linux's errors for what is not there or cannot be made. */
+static void files_dev_directory(void)
+{
+	char buffer[64];
+	struct stat st, by_fd;
+	int seen = 0;
+
+	check(stat("/dev", &st) == 0 && S_ISDIR(st.st_mode) && st.st_nlink >= 2, "stat /dev: a directory");
+	check(lstat("/dev", &st) == 0 && S_ISDIR(st.st_mode), "lstat /dev: a directory");
+	check(raw(SYS_newfstatat, AT_FDCWD, (long)"/dev", (long)&st, 0) == 0 && S_ISDIR(st.st_mode),
+	      "newfstatat /dev: a directory");
+	check(access("/dev", R_OK | X_OK) == 0, "access /dev R_OK X_OK");
+	int fd = open("/dev", O_RDONLY | O_DIRECTORY);
+	check(fd >= 0 && fstat(fd, &by_fd) == 0 && S_ISDIR(by_fd.st_mode) && by_fd.st_ino == st.st_ino,
+	      "open /dev O_DIRECTORY, fstat the same directory");
+	check(files_dev_listing(fd, &seen) == 4 && seen == 15, "getdents64 /dev lists . .. null zero");
+	check(lseek(fd, 0, SEEK_SET) == 0 && files_dev_listing(fd, &seen) == 4 && seen == 15,
+	      "lseek /dev to 0 lists it again");
+	check(read(fd, buffer, sizeof(buffer)) == -1 && errno == EISDIR, "read /dev EISDIR");
+	int null = openat(fd, "null", O_WRONLY);
+	check(null >= 0 && write(null, "x", 1) == 1, "openat /dev's descriptor, null");
+	close(null);
+	check(fchdir(fd) == 0 && getcwd(buffer, sizeof(buffer)) && strcmp(buffer, "/dev") == 0,
+	      "fchdir /dev");
+	close(fd);
+	check(chdir("/") == 0 && chdir("/dev") == 0 && getcwd(buffer, sizeof(buffer)) &&
+	      strcmp(buffer, "/dev") == 0, "chdir /dev");
+	check(stat("zero", &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0x105, "relative name in /dev");
+	check(chdir("null") == -1 && errno == ENOTDIR, "chdir /dev/null ENOTDIR");
+	check(chdir("/") == 0, "chdir / again");
+	check(open("/dev", O_WRONLY) == -1 && errno == EISDIR, "open /dev for write EISDIR");
+	check(open("/dev", O_RDONLY | O_CREAT, 0644) == -1 && errno == EISDIR, "open /dev O_CREAT EISDIR");
+	check(open("/dev", O_RDONLY | O_CREAT | O_EXCL, 0644) == -1 && errno == EEXIST, "open /dev O_CREAT O_EXCL EEXIST");
+	check(open("/dev/nonexistent", O_RDONLY) == -1 && errno == ENOENT, "open /dev/nonexistent ENOENT");
+	check(stat("/dev/nonexistent", &st) == -1 && errno == ENOENT, "stat /dev/nonexistent ENOENT");
+	check(open("/dev/null/x", O_RDONLY) == -1 && errno == ENOTDIR, "open below /dev/null ENOTDIR");
+	check(open("/dev/new", O_WRONLY | O_CREAT, 0644) == -1 && errno == EROFS, "create in /dev EROFS");
+	check(mkdir("/dev", 0755) == -1 && errno == EEXIST, "mkdir /dev EEXIST");
+	check(mkdir("/dev/d", 0755) == -1 && errno == EROFS, "mkdir in /dev EROFS");
+	check(unlink("/dev/null") == -1 && errno == EROFS, "unlink /dev/null EROFS");
+	check(unlink("/dev/nonexistent") == -1 && errno == ENOENT, "unlink /dev/nonexistent ENOENT");
+	check(rename("/dev/nonexistent", "/dev/other") == -1 && errno == ENOENT, "rename in /dev, missing ENOENT");
+	check(rename("/dev/zero", "/tmp/zero") == -1 && errno == EXDEV, "rename /dev/zero into /tmp EXDEV");
+	int root = open("/", O_RDONLY | O_DIRECTORY), dev_listed = 0;
+	DIR *top = fdopendir(root);
+	for (struct dirent *entry; top && (entry = readdir(top));)
+		dev_listed |= strcmp(entry->d_name, "dev") == 0 && entry->d_type == DT_DIR;
+	check(dev_listed, "/ lists dev");
+	closedir(top);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "sigpipe") == 0)
@@ -438,6 +510,7 @@ int main(int argc, char **argv)
 	files_pipes();
 	files_full();
 	files_devices();
+	files_dev_directory();
 	check(rmdir("/tmp/t") == 0, "rmdir the test directory");
 	printf("1..%d\n# checks %d failures %d\n", checks, checks, failures);
 	return failures;

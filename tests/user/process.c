@@ -452,6 +452,60 @@ static pid_t signaller(int signal, int second, int delay_ms, int fd, int status)
 	return pid;
 }
 
+/* Nanoseconds from a to b. */
+static long long elapsed_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000000000ll + (b->tv_nsec - a->tv_nsec);
+}
+
+/* Sleeps of *asked that a handled SIGALRM ends: -EINTR and the time left
+ * written (what was slept plus what is left is what was asked), -EFAULT
+ * for a bad remaining pointer, nothing written by an absolute sleep. */
+static void interrupted_sleeps(const struct timespec *asked)
+{
+	struct timespec left = { -1, -1 }, before, after;
+	long long asked_ns = asked->tv_sec * 1000000000ll + asked->tv_nsec;
+
+	seen_count = 0;
+	pid_t pid = signaller(SIGALRM, 0, 60, -1, 0);
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	int result = nanosleep(asked, &left);
+	clock_gettime(CLOCK_MONOTONIC, &after);
+	long long left_ns = left.tv_sec * 1000000000ll + left.tv_nsec;
+	long long total = left_ns + elapsed_ns(&before, &after);
+	check(result == -1 && errno == EINTR && seen_count == 1 && left.tv_nsec >= 0 &&
+	      left.tv_nsec < 1000000000 && left_ns > 0 && left_ns < asked_ns,
+	      "nanosleep interrupted: EINTR, the time left written");
+	check(total >= asked_ns && total < asked_ns + 1000000000ll, "the time left and the time slept make the request");
+	reap(pid);
+
+	seen_count = 0;
+	pid = signaller(SIGALRM, 0, 60, -1, 0);
+	check(raw(SYS_nanosleep, (long)asked, (long)bad, 0, 0, 0) == -EFAULT && seen_count == 1,
+	      "nanosleep interrupted, bad remaining pointer: EFAULT");
+	reap(pid);
+
+	seen_count = 0;
+	left.tv_sec = left.tv_nsec = -1;
+	pid = signaller(SIGALRM, 0, 60, -1, 0);
+	check(raw(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, (long)asked, (long)&left, 0) == -EINTR &&
+	      seen_count == 1 && left.tv_sec >= 0 && left.tv_nsec >= 0 && left.tv_nsec < 1000000000 &&
+	      left.tv_sec * 1000000000ll + left.tv_nsec < asked_ns,
+	      "clock_nanosleep relative interrupted: EINTR, the time left written");
+	reap(pid);
+
+	seen_count = 0;
+	left.tv_sec = left.tv_nsec = -1;
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += asked->tv_sec;
+	pid = signaller(SIGALRM, 0, 60, -1, 0);
+	check(raw(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, (long)&until, (long)&left, 0) == -EINTR &&
+	      seen_count == 1 && left.tv_sec == -1 && left.tv_nsec == -1,
+	      "clock_nanosleep TIMER_ABSTIME interrupted: EINTR, nothing written");
+	reap(pid);
+}
+
 /* SA_RESTART: pipe reads, wait4 and untimed futex waits are made again
  * after the handler; without it they fail with EINTR; poll and nanosleep
  * fail with EINTR either way (Linux's rules). */
@@ -495,6 +549,7 @@ static void restarts(void)
 	struct timespec long_sleep = { 5, 0 };
 	check(nanosleep(&long_sleep, NULL) == -1 && errno == EINTR && seen_count == 1, "SA_RESTART: nanosleep still fails with EINTR");
 	reap(pid);
+	interrupted_sleeps(&long_sleep);
 
 	seen_count = 0;
 	pid = signaller(SIGALRM, 0, 60, -1, 0);

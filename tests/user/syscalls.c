@@ -302,6 +302,70 @@ static void start_up_calls(void)
 	check(sched_yield() == 0, "sched_yield");
 }
 
+/* Nanoseconds from a to b. */
+static long long elapsed_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000000000ll + (b->tv_nsec - a->tv_nsec);
+}
+
+/* nanosleep and clock_nanosleep without a signal: Linux's order of
+ * checks, never shorter than asked, the remaining time untouched (the
+ * interrupted sleeps are in tests/user/process.c). */
+static void sleeps(void)
+{
+	struct timespec nap = { -1, 0 }, before, after, until;
+
+	check(raw(SYS_nanosleep, (long)bad, 0, 0, 0, 0, 0) == -EFAULT, "nanosleep bad request EFAULT");
+	check(raw(SYS_nanosleep, (long)bad, (long)bad, 0, 0, 0, 0) == -EFAULT,
+	      "nanosleep bad request and remaining: the request's EFAULT");
+	check(raw(SYS_nanosleep, (long)&nap, 0, 0, 0, 0, 0) == -EINVAL, "nanosleep negative tv_sec EINVAL");
+	nap.tv_sec = 0;
+	nap.tv_nsec = -1;
+	check(raw(SYS_nanosleep, (long)&nap, 0, 0, 0, 0, 0) == -EINVAL, "nanosleep negative tv_nsec EINVAL");
+	nap.tv_nsec = 1000000000;
+	check(raw(SYS_nanosleep, (long)&nap, (long)bad, 0, 0, 0, 0) == -EINVAL,
+	      "nanosleep tv_nsec 1000000000 EINVAL (before the remaining pointer)");
+	nap.tv_nsec = 0;
+	check(raw(SYS_nanosleep, (long)&nap, 0, 0, 0, 0, 0) == 0, "nanosleep of zero");
+	nap.tv_nsec = 3000000;
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	long slept = raw(SYS_nanosleep, (long)&nap, (long)bad, 0, 0, 0, 0);
+	clock_gettime(CLOCK_MONOTONIC, &after);
+	check(slept == 0, "nanosleep to its end: the remaining pointer unused");
+	check(elapsed_ns(&before, &after) >= 3000000, "nanosleep sleeps at least the request");
+
+	check(raw(SYS_clock_nanosleep, 99, 0, (long)&nap, 0, 0, 0) == -EINVAL, "clock_nanosleep bad clock EINVAL");
+	check(raw(SYS_clock_nanosleep, CLOCK_MONOTONIC_RAW, 0, (long)&nap, 0, 0, 0) == -EOPNOTSUPP,
+	      "clock_nanosleep CLOCK_MONOTONIC_RAW EOPNOTSUPP");
+	check(raw(SYS_clock_nanosleep, CLOCK_THREAD_CPUTIME_ID, 0, (long)&nap, 0, 0, 0) == -EINVAL,
+	      "clock_nanosleep CLOCK_THREAD_CPUTIME_ID EINVAL");
+	check(raw(SYS_clock_nanosleep, CLOCK_THREAD_CPUTIME_ID, 0, (long)bad, 0, 0, 0) == -EFAULT,
+	      "clock_nanosleep: the request is read before the thread clock is refused");
+	check(raw(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, (long)bad, 0, 0, 0) == -EFAULT,
+	      "clock_nanosleep bad request EFAULT");
+	nap.tv_nsec = 1000000000;
+	check(raw(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, (long)&nap, 0, 0, 0) == -EINVAL,
+	      "clock_nanosleep bad tv_nsec EINVAL");
+	nap.tv_nsec = 2000000;
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	slept = raw(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, (long)&nap, (long)bad, 0, 0);
+	clock_gettime(CLOCK_MONOTONIC, &after);
+	check(slept == 0 && elapsed_ns(&before, &after) >= 2000000, "clock_nanosleep relative");
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += 3000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	slept = raw(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, (long)&until, 0, 0, 0);
+	clock_gettime(CLOCK_MONOTONIC, &after);
+	check(slept == 0 && elapsed_ns(&until, &after) >= 0, "clock_nanosleep TIMER_ABSTIME sleeps until the time");
+	until.tv_sec = 0;
+	until.tv_nsec = 5;
+	check(raw(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, (long)&until, 0, 0, 0) == 0,
+	      "clock_nanosleep TIMER_ABSTIME in the past returns at once");
+}
+
 static void identity(void)
 {
 	struct utsname name;
@@ -319,6 +383,7 @@ static void identity(void)
 	check(nanosleep(&nap, NULL) == 0, "nanosleep");
 	nap.tv_nsec = 2000000000;
 	check(nanosleep(&nap, NULL) == -1 && errno == EINVAL, "nanosleep bad EINVAL");
+	sleeps();
 	long now = 0, seconds = raw(SYS_time, (long)&now, 0, 0, 0, 0, 0);
 	check(seconds >= 0 && now == seconds, "time");
 	check(raw(SYS_time, (long)bad, 0, 0, 0, 0, 0) == -EFAULT, "time bad pointer EFAULT");

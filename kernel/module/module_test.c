@@ -84,6 +84,23 @@ static void module_test_expect_nothing_left(struct ktest *t,
 		KTEST_EXPECT_EQ(t, after.frames_free, before->frames_free);
 }
 
+/* Records the memory in use (into before, when given), then loads
+ * /lib/modules/NAME.o, which must load; its message is logged. */
+static void module_test_load(struct ktest *t, const char *name,
+			     struct module_test_memory *before)
+{
+	char message[200];
+	const void *bytes;
+	size_t size;
+
+	module_test_file(t, name, &bytes, &size);
+	if (before)
+		module_test_memory_now(before);
+	KTEST_ASSERT(t, module_load(name, bytes, size, message,
+				    sizeof(message)) == MODULE_OK);
+	ktest_log(t, "%s", message);
+}
+
 /* Loads bytes as name, expects refusal with result and a message that
  * contains words; checks that nothing stays allocated. */
 static void module_test_refused(struct ktest *t, const char *name,
@@ -202,6 +219,20 @@ KTEST(module, example_loads_is_used_drains_and_unloads)
 	module_test_life(t, "xf_example_clang");
 }
 
+/* A store swap of region to a new store of kind, its migration waited
+ * for; the store, which the region owns from then on. */
+static struct store *module_test_store_swap(struct ktest *t, struct region *region,
+					    const char *kind)
+{
+	struct store *store = region_store_create(kind);
+
+	KTEST_ASSERT(t, store != NULL);
+	KTEST_EXPECT_EQ(t, region_set_scheme_store(region, "clock:lz4,aes128-xts-mac",
+						   store), REGION_OK);
+	KTEST_EXPECT_EQ(t, region_migrate_wait(region), REGION_MIGRATE_DONE);
+	return store;
+}
+
 /* The store module (modules/store_example.c): a region's pages moved into
  * a store of its kind by a store swap, the module refused unloading while
  * that store holds them, then a swap to a zstore moves them out, the
@@ -212,25 +243,15 @@ KTEST(module, store_module_holds_pages_then_unloads)
 	struct store_stats stats;
 	struct region_stats region_stats;
 	char message[200];
-	const void *bytes;
-	size_t size;
 
-	module_test_file(t, "store_example", &bytes, &size);
-	module_test_memory_now(&before);
-	KTEST_EXPECT_EQ(t, module_load("store_example", bytes, size, message,
-				       sizeof(message)), MODULE_OK);
-	ktest_log(t, "%s", message);
+	module_test_load(t, "store_example", &before);
 	KTEST_ASSERT(t, store_kind_find("page") != NULL);
 	struct region *region = region_test_create(t, "clock:lz4,aes128-xts-mac",
 						   MODULE_TEST_PAGES, 4);
 	module_test_fill(region, 41);
 	KTEST_EXPECT_EQ(t, region_purge_range(region, 0, MODULE_TEST_PAGES), REGION_OK);
 
-	struct store *page_store = region_store_create("page");
-	KTEST_ASSERT(t, page_store != NULL);
-	KTEST_EXPECT_EQ(t, region_set_scheme_store(region, "clock:lz4,aes128-xts-mac",
-						   page_store), REGION_OK);
-	KTEST_EXPECT_EQ(t, region_migrate_wait(region), REGION_MIGRATE_DONE);
+	struct store *page_store = module_test_store_swap(t, region, "page");
 	store_stats(page_store, &stats);
 	ktest_log(t, "the module's store: %llu pages in %llu frames",
 		  (unsigned long long)stats.pages_stored,
@@ -243,11 +264,7 @@ KTEST(module, store_module_holds_pages_then_unloads)
 	ktest_log(t, "%s", message);
 	KTEST_EXPECT(t, store_kind_find("page") != NULL);	/* still there */
 
-	struct store *zs = region_store_create("zs");
-	KTEST_ASSERT(t, zs != NULL);
-	KTEST_EXPECT_EQ(t, region_set_scheme_store(region, "clock:lz4,aes128-xts-mac",
-						   zs), REGION_OK);
-	KTEST_EXPECT_EQ(t, region_migrate_wait(region), REGION_MIGRATE_DONE);
+	module_test_store_swap(t, region, "zs");
 	region_get_stats(region, &region_stats);
 	KTEST_EXPECT_EQ(t, region_stats.stores_retired, 1);	/* the page store */
 	KTEST_EXPECT_EQ(t, module_unload("store_example", message, sizeof(message)),
@@ -262,13 +279,8 @@ KTEST(module, unused_module_unloads_and_unknown_is_not_found)
 {
 	struct module_test_memory before;
 	char message[160];
-	const void *bytes;
-	size_t size;
 
-	module_test_file(t, "xf_example", &bytes, &size);
-	module_test_memory_now(&before);
-	KTEST_EXPECT_EQ(t, module_load("xf_example", bytes, size, message,
-				       sizeof(message)), MODULE_OK);
+	module_test_load(t, "xf_example", &before);
 	KTEST_EXPECT(t, module_loaded("xf_example"));
 	KTEST_EXPECT_EQ(t, module_unload("xf_example", message, sizeof(message)),
 			MODULE_OK);
@@ -439,13 +451,8 @@ KTEST(module, policy_module_orders_a_region_and_unloads_after_swap)
 {
 	struct module_test_memory before;
 	char message[200];
-	const void *bytes;
-	size_t size;
 
-	module_test_file(t, "policy_example", &bytes, &size);
-	module_test_memory_now(&before);
-	KTEST_ASSERT(t, module_load("policy_example", bytes, size, message,
-				    sizeof(message)) == MODULE_OK);
+	module_test_load(t, "policy_example", &before);
 	KTEST_ASSERT(t, policy_lookup("lifo") != NULL);
 	struct region *region = region_test_create(t, "lifo:lz4", 16, 4);
 	module_test_fill(region, 5);

@@ -126,6 +126,12 @@ TLB_STALE_REQUIRED.update({
                  "distinct_pages_exact_counters_and_rate")
 })
 
+# Cases that must run when the default store is logstore (no store=zs).
+LOGSTORE_DEFAULT_REQUIRED = {
+    "logstore.default_store_compacts_by_itself":
+        "the default store is logstore, so its boot compaction thread must be seen to compact",
+}
+
 
 def required_cases(cpu="max", corpus=False, cpus=1, cmdline=""):
     """The required cases of a full ktest boot on cpu, with or without the
@@ -138,6 +144,8 @@ def required_cases(cpu="max", corpus=False, cpus=1, cmdline=""):
         required.update(SMP_REQUIRED)
     if cpus > 1 and "tlb_stale_accesses=" in cmdline:
         required.update(TLB_STALE_REQUIRED)
+    if "store=zs" not in cmdline.split():
+        required.update(LOGSTORE_DEFAULT_REQUIRED)
     # A case the filter leaves out ("-suite.case") is another boot's.
     excluded = re.findall(r"[=,]-([\w.]+)", cmdline)
     return {case: why for case, why in required.items()

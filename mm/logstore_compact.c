@@ -45,7 +45,7 @@ static void logstore_victims_clear(struct logstore *ls)
 /*
  * Moves one live object to the head, lock held: appended, copied a piece
  * (the part in one source frame) at a time, the slot pointed there, the old
- * bytes dropped from their frames' live counts. *released gains the frames
+ * bytes zeroed and dropped from their frames' live counts. *released gains the frames
  * that went back net of those the append took. False (nothing changed)
  * when the store could not take a frame for it.
  */
@@ -79,6 +79,12 @@ static bool logstore_object_move(struct logstore *ls, struct logstore_slot *slot
 		left -= chunk;
 	}
 	logstore_append_end(ls, to);
+	/* The old bytes are zeroed before they are dropped: free_wipe zeroes
+	 * an object where it is, so a copy that must not stay in RAM (a
+	 * compressed-clear or old-key copy of a confidential region) must
+	 * leave nothing where it was (the coldboot step scans for it). */
+	from = logstore_place(slot->where);
+	logstore_copy(ls, &from, NULL, length, LOGSTORE_COPY_ZERO);
 	logstore_live_drop(ls, slot->where, length);
 	slot->where = logstore_where(start);
 	ls->objects_moved++;

@@ -4,7 +4,9 @@
  * store's provider is (mm/region_boot.c). Objects split across frames read
  * back and every frame goes back to the allocator; the background
  * compaction thread (mm/store_compactd.c) answers the store's waste
- * threshold and leaves every object intact.
+ * threshold and leaves every object intact, on a store of the test's own
+ * and on the default store (a logstore unless the boot says store=zs),
+ * whose thread the boot started.
  */
 #include <stdint.h>
 #include <string.h>
@@ -160,4 +162,48 @@ KTEST(logstore, background_compaction_answers_the_waste_threshold)
 	KTEST_EXPECT_EQ(t, bad, 0);
 	store_destroy(store);
 	KTEST_EXPECT_EQ(t, frames_live, 0);
+}
+
+/*
+ * The default store (logstore unless the boot says store=zs) compacts by
+ * itself: the thread region_boot started for it answers frees past the
+ * store's own waste threshold (its boot setting, not changed here), frames
+ * come back (frames_compacted grows) and every object left reads back.
+ * Other users of the default store may put and free meanwhile, so only
+ * growth of its counters is asserted, never their values.
+ */
+KTEST(logstore, default_store_compacts_by_itself)
+{
+	static store_handle_t handles[LOGSTORE_TEST_OBJECTS];
+	static uint8_t buffer[STORE_OBJECT_MAX];
+	struct store *store = store_default();
+	struct store_stats before, after;
+	unsigned bad = 0, waited = 0;
+
+	if (!store)
+		ktest_skip(t, "no default store");
+	if (strcmp(store->ops->name, "logstore") != 0)
+		ktest_skip(t, "the default store is not a logstore (store=zs)");
+	for (unsigned i = 0; i < LOGSTORE_TEST_OBJECTS; i++) {
+		logstore_test_fill(buffer, logstore_test_length(i), i);
+		KTEST_ASSERT(t, store_put(store, buffer, logstore_test_length(i),
+					  &handles[i]) == STORE_OK);
+	}
+	store_stats(store, &before);
+	/* three objects in four go: some 240 of 320 frames' bytes dead */
+	for (unsigned i = 0; i < LOGSTORE_TEST_OBJECTS; i++)
+		if (i % 4 != 0)
+			KTEST_EXPECT_EQ(t, store_free(store, handles[i]), STORE_OK);
+	do {
+		thread_sleep_ms(STORE_COMPACTD_INTERVAL_MS);
+		store_stats(store, &after);
+	} while (after.compactions_auto == before.compactions_auto && ++waited < 50);
+	KTEST_EXPECT(t, after.compaction_requests > before.compaction_requests);
+	KTEST_EXPECT(t, after.compactions_auto > before.compactions_auto);
+	KTEST_EXPECT(t, after.frames_compacted > before.frames_compacted);
+	for (unsigned i = 0; i < LOGSTORE_TEST_OBJECTS; i += 4) {
+		bad += !logstore_test_reads_back(store, handles[i], i);
+		KTEST_EXPECT_EQ(t, store_free(store, handles[i]), STORE_OK);
+	}
+	KTEST_EXPECT_EQ(t, bad, 0);
 }

@@ -139,6 +139,20 @@ static uint8_t *region_bounce_buffer(void)
 	return buffer;
 }
 
+/* A copy made by a chain without a cipher, in a region whose scheme now
+ * has one: its bytes are the page's (or compressed), and must not stay in
+ * RAM once freed. And a copy an older chain sealed with a cipher: that
+ * chain's key may be one a rotation is retiring, and no page sealed under
+ * it may stay in RAM once the key is gone (docs/live-swap.md, "Key
+ * rotation"); this costs a wipe per page only while old slots drain. */
+static bool region_copy_needs_wipe(const struct region *region, unsigned slot)
+{
+	bool sealing = scheme_confidential(&region->schemes[region->current_scheme]);
+	bool copy = scheme_confidential(&region->schemes[slot]);
+
+	return (sealing && !copy) || (copy && slot != region->current_scheme);
+}
+
 int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 {
 	struct region_page *record = region_page_record(region, page);
@@ -155,6 +169,12 @@ int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 	int unsealed = FAILPOINT(FAILPOINT_UNSEAL) ? XF_NO_MEMORY :
 		       scheme_unseal(scheme, &id, view.data, view.length, bytes);
 	store_unmap(store, &view);
+	/* A copy spanning two store frames came through the bounce buffer:
+	 * one that must not stay in RAM once freed must not stay there
+	 * either (the last one read would, until the next bounce). */
+	if (view.data == region_bounce_buffer() &&
+	    region_copy_needs_wipe(region, region_record_slot(record)))
+		memset(region_bounce_buffer(), 0, STORE_OBJECT_MAX);
 	if (unsealed != XF_OK)
 		return unsealed == XF_NO_MEMORY ? REGION_NO_MEMORY : REGION_INTEGRITY;
 #if CONFIG_MM_DEBUG
@@ -162,20 +182,6 @@ int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 		return REGION_INTEGRITY;
 #endif
 	return REGION_OK;
-}
-
-/* A copy made by a chain without a cipher, in a region whose scheme now
- * has one: its bytes are the page's (or compressed), and must not stay in
- * RAM once freed. And a copy an older chain sealed with a cipher: that
- * chain's key may be one a rotation is retiring, and no page sealed under
- * it may stay in RAM once the key is gone (docs/live-swap.md, "Key
- * rotation"); this costs a wipe per page only while old slots drain. */
-static bool region_copy_needs_wipe(const struct region *region, unsigned slot)
-{
-	bool sealing = scheme_confidential(&region->schemes[region->current_scheme]);
-	bool copy = scheme_confidential(&region->schemes[slot]);
-
-	return (sealing && !copy) || (copy && slot != region->current_scheme);
 }
 
 size_t region_release_sealed(struct region *region, uint32_t page)

@@ -367,6 +367,54 @@ HTEST(logstore_free_wipe_zeroes_the_bytes)
 	destroy_and_check_leaks(store, &provider);
 }
 
+/* Compaction zeroes the bytes it moves an object from, so a copy that
+ * free_wipe must not leave in RAM leaves nothing where it was either. A
+ * pinned object keeps the victim frame in the store, so its old bytes can
+ * be looked at. */
+HTEST(logstore_compaction_zeroes_what_it_moves_from)
+{
+	struct model_object a = { 0 }, f1 = { 0 }, f2 = { 0 }, g = { 0 }, f3 = { 0 };
+	struct model_object tail[6] = { 0 };
+	struct test_provider provider;
+	struct store *store = store_new(&provider, 64, 0);
+	struct store_view pin, view;
+	const uint8_t *old_a, *old_f3;
+	bool zero = true;
+
+	/* frame 0: a [0,1000) f1 [1000,2000) f2 [2000,3000) g [3000,3500)
+	 * f3 [3500,4500) into frame 1, then frames of fillers */
+	HCHECK_EQ(object_put(store, &a, 1000, 1), STORE_OK);
+	HCHECK_EQ(object_put(store, &f1, 1000, 2), STORE_OK);
+	HCHECK_EQ(object_put(store, &f2, 1000, 3), STORE_OK);
+	HCHECK_EQ(object_put(store, &g, 500, 4), STORE_OK);
+	HCHECK_EQ(object_put(store, &f3, 1000, 5), STORE_OK);
+	for (unsigned i = 0; i < 6; i++)
+		HCHECK_EQ(object_put(store, &tail[i], 1000, 6 + i), STORE_OK);
+	HCHECK_EQ(store_map(store, a.handle, NULL, &view), STORE_OK);
+	old_a = view.data;
+	store_unmap(store, &view);
+	old_f3 = old_a + 3500;
+	HCHECK_EQ(store_map(store, g.handle, NULL, &pin), STORE_OK);
+	HCHECK_EQ(store_free(store, f1.handle), STORE_OK);
+	HCHECK_EQ(store_free(store, f2.handle), STORE_OK);
+	store_compact(store);
+	HCHECK_EQ(store_map(store, a.handle, NULL, &view), STORE_OK);
+	HCHECK(view.data != old_a);	/* a moved; g, pinned, kept frame 0 */
+	store_unmap(store, &view);
+	for (unsigned i = 0; i < 1000; i++)
+		zero &= old_a[i] == 0;
+	for (unsigned i = 0; i < 596; i++)
+		zero &= old_f3[i] == 0;
+	HCHECK(zero);
+	store_unmap(store, &pin);
+	HCHECK(object_reads_back(store, &a));
+	HCHECK(object_reads_back(store, &g));
+	HCHECK(object_reads_back(store, &f3));
+	for (unsigned i = 0; i < 6; i++)
+		HCHECK(object_reads_back(store, &tail[i]));
+	destroy_and_check_leaks(store, &provider);
+}
+
 static unsigned notifications;
 
 static void count_notification(void *context)

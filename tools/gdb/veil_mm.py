@@ -57,7 +57,7 @@ def header_constants(relative_paths):
 
 
 C = header_constants(["arch/x86/memlayout.h", "arch/x86/pte.h", "mm/vmm.h",
-                      "mm/store.h", "mm/zstore_internal.h"])
+                      "mm/store.h", "mm/zstore_internal.h", "mm/logstore_internal.h"])
 DIRECT_MAP_BASE = C["DIRECT_MAP_BASE"]
 HANDLE_MASK = C["VMM_HANDLE_LIMIT"] - 1
 HANDLE_BUSY = C["VMM_HANDLE_BUSY"]
@@ -363,11 +363,66 @@ def zstore_object(store, handle):
     return int(slot["length"]), class_size, "live"
 
 
+def logstore_of(store):
+    """The struct logstore * behind a store whose ops are logstore's, or None."""
+    if int(store) == 0 or c_string(store["ops"]["name"]) != "logstore":
+        return None
+    return store.cast(gdb.lookup_type("struct logstore").pointer())
+
+
+def logstore_entry(table, index, type_name):
+    """Entry index of a logstore table, found as logstore_table_entry finds
+    it (mm/logstore_table.c): inline entries, then direct frames, then
+    frames behind directory frames."""
+    size = int(table["entry_size"])
+    per_frame = int(table["per_frame"])
+    pointers = C["LOGSTORE_FRAME_SIZE"] // 8
+    if index < int(table["inline_count"]):
+        address = int(table["inline_entries"]) + index * size
+    else:
+        index -= int(table["inline_count"])
+        page, index = divmod(index, per_frame)
+        if page < C["LOGSTORE_TABLE_DIRECT"]:
+            base = int(table["direct"][page])
+        else:
+            page -= C["LOGSTORE_TABLE_DIRECT"]
+            base = int(table["directory"][page // pointers][page % pointers])
+        address = base + index * size
+    entry_type = gdb.lookup_type(type_name).pointer()
+    return gdb.Value(address).cast(entry_type).dereference()
+
+
+def logstore_object(store, handle):
+    """A logstore handle's slot as (length, where, state name), read from
+    its slot table (mm/logstore_internal.h); None when the store is not a
+    logstore; a string saying why when the handle names no live object."""
+    ls = logstore_of(store)
+    if ls is None:
+        return None
+    index = handle & C["LOGSTORE_INDEX_MASK"]
+    generation = (handle >> C["LOGSTORE_INDEX_BITS"]) & C["LOGSTORE_GENERATION_MASK"]
+    if index == 0 or index >= int(ls["slots"]["count"]):
+        return "slot out of range"
+    slot = logstore_entry(ls["slots"], index, "struct logstore_slot")
+    tag = int(slot["tag"])
+    if not tag & C["LOGSTORE_TAG_LIVE"]:
+        return "slot not in use"
+    if tag & C["LOGSTORE_GENERATION_MASK"] != generation:
+        return "stale generation"
+    where = int(slot["where"])
+    place = (f"frame {where >> C['LOGSTORE_OFFSET_BITS']} "
+             f"offset {where & C['LOGSTORE_OFFSET_MASK']}")
+    pins = (tag >> C["LOGSTORE_TAG_PINS_SHIFT"]) & C["LOGSTORE_TAG_PINS_MAX"]
+    return (tag >> C["LOGSTORE_TAG_LENGTH_SHIFT"], place,
+            "live, mapped" if pins else "live")
+
+
 def store_usage(store):
-    """One line of the store's own figures (struct zstore counters)."""
-    z = zstore_of(store)
+    """One line of the store's own figures (struct zstore or struct
+    logstore counters)."""
+    z = zstore_of(store) or logstore_of(store)
     if z is None:
-        return f"{store_name(store)}: figures only for zstore"
+        return f"{store_name(store)}: figures only for zstore and logstore"
     return (f"{store_name(store)}: pages {int(z['pages_stored'])} bytes {int(z['bytes_stored'])} "
             f"data frames {int(z['data_frames'])} metadata frames {int(z['metadata_frames'])} "
             f"limit {int(z['frame_limit'])} frames")
@@ -472,8 +527,8 @@ Usage: veil-page REGION PAGE
 REGION is a name or an id, PAGE the page's index in the region (a gdb
 expression). Prints the page's address and record: state (unpopulated,
 clear, sealed), for a sealed page the scheme slot that sealed it, its
-handle, the stored length and size class read from the store's slot table
-(zstore), and in debug builds the content checksum; for a clear page the
+handle, the stored length read from the store's slot table with its size
+class (zstore) or its frame and offset (logstore), and in debug builds the content checksum; for a clear page the
 frame its PTE maps. The PTE is read too, and a disagreement with the
 record is printed (a sealed page's PTE must carry the same handle)."""
 
@@ -499,8 +554,12 @@ record is printed (a sealed page's PTE must carry the same handle)."""
             slot = record["slot"]
             print(f"slot       {slot} ({scheme_text(r['schemes'][slot])})")
             print(f"handle     0x{record['handle']:x}")
-            stored = zstore_object(r["store"], record["handle"])
-            if isinstance(stored, tuple):
+            stored = (zstore_object(r["store"], record["handle"])
+                      or logstore_object(r["store"], record["handle"]))
+            if isinstance(stored, tuple) and logstore_of(r["store"]) is not None:
+                print(f"stored     {stored[0]} bytes ({stored[1]}, {stored[2]}) "
+                      f"in {store_name(r['store'])}")
+            elif isinstance(stored, tuple):
                 print(f"stored     {stored[0]} bytes (class of {stored[1]}, {stored[2]}) "
                       f"in {store_name(r['store'])}")
             elif stored is not None:

@@ -42,8 +42,7 @@ static unsigned long long migrate_test_swaps_option;
 
 static bool migrate_test_set_swaps(const char *value)
 {
-	return cmdline_parse_u64(value, &migrate_test_swaps_option) &&
-	       migrate_test_swaps_option > 0;
+	return cmdline_parse_range(value, 1, ~0ull, &migrate_test_swaps_option);
 }
 CMDLINE_OPTION(migrate_swaps, "migrate_swaps",
 	       "N scheme swaps of the region_migrate load case (default 1000 "

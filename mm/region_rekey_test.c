@@ -34,8 +34,7 @@ static unsigned long long rekey_test_rotations_option;
 
 static bool rekey_test_set_rotations(const char *value)
 {
-	return cmdline_parse_u64(value, &rekey_test_rotations_option) &&
-	       rekey_test_rotations_option > 0 && rekey_test_rotations_option <= 64;
+	return cmdline_parse_range(value, 1, 64, &rekey_test_rotations_option);
 }
 CMDLINE_OPTION(rekey_rotations, "rekey_rotations",
 	       "N key rotations of the region_rekey load case, 1..64 (default 4 "

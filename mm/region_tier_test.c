@@ -467,8 +467,7 @@ static unsigned long long tier_test_swaps_option;
 
 static bool tier_test_set_swaps(const char *value)
 {
-	return cmdline_parse_u64(value, &tier_test_swaps_option) &&
-	       tier_test_swaps_option > 0 && tier_test_swaps_option <= 100000;
+	return cmdline_parse_range(value, 1, 100000, &tier_test_swaps_option);
 }
 CMDLINE_OPTION(tier_swaps, "tier_swaps",
 	       "N scheme swaps of the region_tier load case (default 60 on one "

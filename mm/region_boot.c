@@ -177,3 +177,18 @@ struct store *region_store_create(const char *kind_name)
 {
 	return region_store_make(kind_name, "swapped-in");
 }
+
+int region_swap_store(struct region *region, const char *scheme,
+		      const char *kind, struct store **store)
+{
+	struct store *made = region_store_create(kind);
+
+	if (!made)
+		return REGION_BAD_ARGUMENT;
+	int result = region_set_scheme_store(region, scheme, made);
+	if (result != REGION_OK)
+		store_destroy(made);	/* the region took it only on success */
+	else if (store)
+		*store = made;
+	return result;
+}

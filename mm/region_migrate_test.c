@@ -328,14 +328,10 @@ static int migrate_swap_once(struct migrate_load *load, const char *scheme)
 
 	if (!load->store_swaps || load->swaps % 2)
 		return region_set_scheme(load->region, scheme);
-	struct store *store = region_store_create(kinds[load->stores_given % 2]);
-	if (!store)
-		return REGION_NO_MEMORY;
-	int result = region_set_scheme_store(load->region, scheme, store);
+	int result = region_swap_store(load->region, scheme,
+				       kinds[load->stores_given % 2], NULL);
 	if (result == REGION_OK)
 		load->stores_given++;
-	else
-		store_destroy(store);
 	return result;
 }
 

@@ -200,16 +200,8 @@ static int swap_bench_swap(const struct swap_bench_case *c, struct region *regio
 		return region_rekey_all(true, &report) == 0 && report.retired ?
 			       REGION_OK : REGION_NO_SPACE;
 	}
-	if (c->store_kind) {
-		struct store *store = region_store_create(c->store_kind);
-		if (!store)
-			return REGION_NO_MEMORY;
-		result = region_set_scheme_store(region, c->to, store);
-		if (result != REGION_OK)
-			store_destroy(store);
-	} else {
-		result = region_set_scheme(region, c->to);
-	}
+	result = c->store_kind ? region_swap_store(region, c->to, c->store_kind, NULL)
+			       : region_set_scheme(region, c->to);
 	region_migrate_wait(region);
 	return result;
 }

@@ -224,11 +224,11 @@ KTEST(module, example_loads_is_used_drains_and_unloads)
 static struct store *module_test_store_swap(struct ktest *t, struct region *region,
 					    const char *kind)
 {
-	struct store *store = region_store_create(kind);
+	struct store *store = NULL;
 
+	KTEST_EXPECT_EQ(t, region_swap_store(region, "clock:lz4,aes128-xts-mac", kind,
+					     &store), REGION_OK);
 	KTEST_ASSERT(t, store != NULL);
-	KTEST_EXPECT_EQ(t, region_set_scheme_store(region, "clock:lz4,aes128-xts-mac",
-						   store), REGION_OK);
 	KTEST_EXPECT_EQ(t, region_migrate_wait(region), REGION_MIGRATE_DONE);
 	return store;
 }

@@ -287,6 +287,14 @@ static int shell_scheme_tier(char **argv)
 	return SHELL_OK;
 }
 
+/* Refuses text, which does not parse as a scheme. */
+static int shell_not_a_scheme(const char *text)
+{
+	printk("scheme: '%s' is not a scheme: POLICY[:XF,...] with names "
+	       "from `scheme`, a cipher last\n", text);
+	return SHELL_BAD_ARGUMENT;
+}
+
 /* The outcome of a scheme change on region: the region's schemes, or why
  * it was refused. */
 static int shell_scheme_changed(struct region *region, int result)
@@ -310,16 +318,13 @@ static int shell_scheme_store(const char *name, const char *kind)
 
 	if (!region)
 		return SHELL_BAD_ARGUMENT;
-	struct store *store = region_store_create(kind);
-	if (!store) {
+	region_scheme_name(region, scheme, sizeof(scheme));
+	int result = region_swap_store(region, scheme, kind, NULL);
+	if (result == REGION_BAD_ARGUMENT) {
 		printk("scheme: no store of kind '%s' (one `scheme` lists, and "
 		       "memory for it)\n", kind);
 		return SHELL_BAD_ARGUMENT;
 	}
-	region_scheme_name(region, scheme, sizeof(scheme));
-	int result = region_set_scheme_store(region, scheme, store);
-	if (result != REGION_OK)
-		store_destroy(store);	/* the region took it only on success */
 	return shell_scheme_changed(region, result);
 }
 
@@ -329,11 +334,8 @@ static int shell_scheme_all(const char *text)
 {
 	struct region_swap_all_report report;
 
-	if (!process_set_default_scheme(text)) {
-		printk("scheme: '%s' is not a scheme: POLICY[:XF,...] with names "
-		       "from `scheme`, a cipher last\n", text);
-		return SHELL_BAD_ARGUMENT;
-	}
+	if (!process_set_default_scheme(text))
+		return shell_not_a_scheme(text);
 	int result = region_set_scheme_all(text, false, &report);
 	printk("scheme all: %u of %u regions now seal with %s (%u refused), "
 	       "%u pages left in older slots, migrating; programs started from "
@@ -362,11 +364,8 @@ int shell_cmd_scheme(int argc, char **argv)
 	if (!region)
 		return SHELL_BAD_ARGUMENT;
 	int result = region_set_scheme(region, argv[2]);
-	if (result == REGION_BAD_SCHEME) {
-		printk("scheme: '%s' is not a scheme: POLICY[:XF,...] with names "
-		       "from `scheme`, a cipher last\n", argv[2]);
-		return SHELL_BAD_ARGUMENT;
-	}
+	if (result == REGION_BAD_SCHEME)
+		return shell_not_a_scheme(argv[2]);
 	return shell_scheme_changed(region, result);
 }
 

@@ -113,6 +113,23 @@ static int user_test_run_config(struct ktest *t, struct process_config *config,
 	return ended.wait_status;
 }
 
+/* Logs every line of output that is not an "ok" line, a KTAP comment or
+ * empty, to find a check line lost or merged into another. */
+static void user_test_log_other_lines(struct ktest *t,
+				      const struct user_test_output *output)
+{
+	for (const char *line = output->bytes; *line;) {
+		const char *end = strchr(line, '\n');
+		int length = end ? (int)(end - line) : (int)strlen(line);
+
+		if (length && strncmp(line, "ok ", 3) != 0 && line[0] != '#')
+			ktest_log(t, "other line: %.*s", length > 120 ? 120 : length, line);
+		if (!end)
+			break;
+		line = end + 1;
+	}
+}
+
 unsigned long long user_test_check_summary(struct ktest *t,
 					   const struct user_test_output *output)
 {
@@ -132,6 +149,8 @@ unsigned long long user_test_check_summary(struct ktest *t,
 		passed += strncmp(line, "ok ", 3) == 0;
 	}
 	ktest_log(t, "%llu checks, %llu passed", checks, passed);
+	if (passed != checks)	/* what stood where an "ok" line should */
+		user_test_log_other_lines(t, output);
 	KTEST_EXPECT_EQ(t, passed, checks);
 	KTEST_EXPECT(t, strstr(summary, "failures 0") != NULL);
 	for (const char *line = strstr(output->bytes, "not ok"); line;

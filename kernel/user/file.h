@@ -17,6 +17,8 @@
  *   memory, which may sleep) protects offset; a read, write or lseek of a
  *   shared record holds it for the whole transfer, so transfers through
  *   one record do not interleave. Pipes and the console do not take it.
+ * - The console's write lock (a mutex, syscall_file.c) makes each write
+ *   to the console whole, as a tty's is on Linux; it is taken alone.
  * - status_flags (O_APPEND, O_NONBLOCK) are read and written with atomic
  *   loads and stores (fcntl F_SETFL may change them while another process
  *   blocks on the record).

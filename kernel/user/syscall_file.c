@@ -105,7 +105,16 @@ static long syscall_console_read(struct file *file, struct file_buffer buffer,
 	return result ? result : (long)count;
 }
 
-/* Writes to the process's output (its sink, or the console). */
+/* Serializes whole console writes, as Linux's tty atomic_write_lock: the
+ * bytes of one write call reach the sink (or the console) together, never
+ * cut at IO_CHUNK by another process's write. Held across user copies
+ * (which may fault a page in) and the sink's call, never across a
+ * sleep of the writer's own choosing. */
+static struct mutex syscall_console_write_lock =
+	MUTEX_INIT(syscall_console_write_lock, "console_write");
+
+/* Writes to the process's output (its sink, or the console), the whole
+ * write at once with respect to other writers. */
 static long syscall_console_write(int fd, struct file_buffer buffer,
 				  uint64_t length)
 {
@@ -113,18 +122,22 @@ static long syscall_console_write(int fd, struct file_buffer buffer,
 	char bytes[IO_CHUNK];
 	uint64_t done = 0;
 
+	mutex_lock(&syscall_console_write_lock);
 	while (done < length) {
 		size_t step = length - done < sizeof(bytes) ? length - done
 							    : sizeof(bytes);
 		int result = file_buffer_from(bytes, buffer, done, step);
-		if (result)
+		if (result) {
+			mutex_unlock(&syscall_console_write_lock);
 			return done ? (long)done : result;
+		}
 		if (process->output)
 			process->output(process->output_context, fd, bytes, step);
 		else
 			printk_bytes(bytes, step);
 		done += step;
 	}
+	mutex_unlock(&syscall_console_write_lock);
 	return (long)done;
 }
 
@@ -263,34 +276,106 @@ long syscall_pwrite64(const uint64_t a[6])
 	return syscall_positioned(a, true);
 }
 
-/* readv and writev: each iovec in turn, stopping at a short transfer. */
-static long syscall_vector(const uint64_t a[6], bool write)
-{
-	int64_t count = (int64_t)a[2];
-	uint64_t total = 0;
+/* A writev of at most this many bytes in all is one write: gathered into
+ * a kernel buffer, it reaches a pipe (PIPE_BUF) or the console whole, as
+ * Linux's pipes and ttys take it. stdio writes a line as a writev of its
+ * buffered prefix and the caller's bytes; written iovec by iovec, another
+ * process's line could land between the two halves. */
+#define VECTOR_GATHER_BYTES PIPE_BUFFER_ATOMIC
 
-	if (!file_get(syscall_files(), (int)a[0]))
-		return -USER_EBADF;
-	if (count < 0 || count > IOV_MAX)
-		return -USER_EINVAL;
+/* Checks the vector before any transfer, as Linux's import_iovec does:
+ * -EFAULT if an iovec cannot be read, -EINVAL if a length is negative as
+ * a signed size; else 0 with *total the sum of the lengths, capped at
+ * IO_MAX (the rest of the vector is then never reached). */
+static int syscall_vector_total(uint64_t vector, int64_t count,
+				uint64_t *total)
+{
+	*total = 0;
 	for (int64_t i = 0; i < count; i++) {
 		uint64_t iov[2];
-		int result = user_copy_from(iov, a[1] + (uint64_t)i * 16, 16);
+		int result = user_copy_from(iov, vector + (uint64_t)i * 16, 16);
+		if (result)
+			return result;
+		if (iov[1] > INT64_MAX)
+			return -USER_EINVAL;
+		*total += iov[1] < IO_MAX - *total ? iov[1] : IO_MAX - *total;
+	}
+	return 0;
+}
+
+/* readv, and writev over VECTOR_GATHER_BYTES: each iovec in turn,
+ * stopping at a short transfer or at IO_MAX bytes. */
+static long syscall_vector_each(int fd, uint64_t vector, int64_t count,
+				bool write)
+{
+	uint64_t total = 0;
+
+	for (int64_t i = 0; i < count && total < IO_MAX; i++) {
+		uint64_t iov[2];
+		int result = user_copy_from(iov, vector + (uint64_t)i * 16, 16);
 		if (result)
 			return total ? (long)total : result;
-		if (iov[1] > INT64_MAX - total)
-			return total ? (long)total : -USER_EINVAL;
-		if (iov[1] == 0)
+		uint64_t want = iov[1] < IO_MAX - total ? iov[1] : IO_MAX - total;
+		if (want == 0)
 			continue;
-		long done = write ? syscall_write_file((int)a[0], iov[0], iov[1])
-				  : syscall_read_file((int)a[0], iov[0], iov[1]);
+		long done = write ? syscall_write_file(fd, iov[0], want)
+				  : syscall_read_file(fd, iov[0], want);
 		if (done < 0)
 			return total ? (long)total : done;
 		total += (uint64_t)done;
-		if ((uint64_t)done < iov[1])
+		if ((uint64_t)done < want)
 			break;
 	}
 	return (long)total;
+}
+
+/* A writev of total bytes (at most VECTOR_GATHER_BYTES) as one write:
+ * the iovecs are copied in up to the first that faults (-EFAULT if that
+ * is the first), then written in one call. */
+static long syscall_vector_gathered(int fd, struct file *file,
+				    uint64_t vector, int64_t count,
+				    uint64_t total)
+{
+	uint64_t gathered = 0;
+	long result = -USER_EFAULT;
+	uint8_t *bytes = kmalloc(total);
+
+	if (!bytes)
+		return -USER_ENOMEM;
+	for (int64_t i = 0; i < count; i++) {
+		uint64_t iov[2];
+		if (user_copy_from(iov, vector + (uint64_t)i * 16, 16) ||
+		    iov[1] > total - gathered ||
+		    user_copy_from(bytes + gathered, iov[0], iov[1]))
+			break;
+		gathered += iov[1];
+	}
+	if (gathered)
+		result = syscall_file_write_at(fd, file, file_buffer_kernel(bytes),
+					       gathered, NULL);
+	kfree(bytes);
+	return result;
+}
+
+/* readv and writev: the descriptor and the vector checked whole, then
+ * the bytes transferred (none: 0, the file untouched, as Linux). */
+static long syscall_vector(const uint64_t a[6], bool write)
+{
+	struct file *file = file_get(syscall_files(), (int)a[0]);
+	int64_t count = (int64_t)a[2];
+	uint64_t total;
+
+	if (!file || !(write ? file->writable : file->readable))
+		return -USER_EBADF;
+	if (count < 0 || count > IOV_MAX)
+		return -USER_EINVAL;
+	int result = syscall_vector_total(a[1], count, &total);
+	if (result || total == 0)
+		return result;
+	if (write && total <= VECTOR_GATHER_BYTES)
+		return syscall_vector_gathered((int)a[0], file, a[1], count,
+					       total);
+	return syscall_vector_each((int)a[0], a[1], count, write);
 }
 
 long syscall_readv(const uint64_t a[6])

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -405,6 +406,84 @@ static void vfork_waits(void)
 	close(ends[0]);
 }
 
+#define WRITEV_WRITERS 2
+#define WRITEV_RECORDS 1200	/* 150 KiB: more than the pipe holds */
+#define WRITEV_RECORD 64	/* 'a'+writer, ':', 61 bytes, '\n' */
+
+/* One writer: once start reads its end, WRITEV_RECORDS records into fd,
+ * each a writev of a 2-byte head and a 62-byte body (stdio writes a line
+ * this way); exits 0 when every writev wrote its 64 bytes. */
+static void writev_records(int fd, int start, int writer)
+{
+	char head[2] = { (char)('a' + writer), ':' };
+	char body[WRITEV_RECORD - 2];
+	struct iovec iov[2] = { { head, sizeof(head) }, { body, sizeof(body) } };
+
+	memset(body, 'a' + writer, sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\n';
+	char go;
+
+	while (read(start, &go, 1) < 0 && errno == EINTR)
+		;
+	for (int i = 0; i < WRITEV_RECORDS; i++)
+		if (writev(fd, iov, 2) != WRITEV_RECORD)
+			_exit(1);
+	_exit(0);
+}
+
+/* Whether every WRITEV_RECORD bytes of stream is one writer's record. */
+static int writev_records_whole(const char *stream, size_t length)
+{
+	if (length != (size_t)WRITEV_WRITERS * WRITEV_RECORDS * WRITEV_RECORD)
+		return 0;
+	for (size_t at = 0; at < length; at += WRITEV_RECORD) {
+		const char *record = stream + at;
+		if (record[0] < 'a' || record[0] >= 'a' + WRITEV_WRITERS ||
+		    record[1] != ':' || record[WRITEV_RECORD - 1] != '\n')
+			return 0;
+		for (int i = 2; i < WRITEV_RECORD - 1; i++)
+			if (record[i] != record[0])
+				return 0;
+	}
+	return 1;
+}
+
+/* A writev of at most PIPE_BUF bytes is one write, as on Linux: two
+ * children, started together, write two-iovec records into one pipe at
+ * once, more than it holds (so both block and resume), and no record the
+ * parent reads has another's bytes inside it. */
+static void writev_whole(void)
+{
+	static char stream[WRITEV_WRITERS * WRITEV_RECORDS * WRITEV_RECORD + 1];
+	size_t length = 0;
+	pid_t pids[WRITEV_WRITERS];
+	int ends[2], start[2], ended = 1;
+
+	check(pipe(ends) == 0 && pipe(start) == 0, "pipes for writev records");
+	for (int writer = 0; writer < WRITEV_WRITERS; writer++) {
+		pids[writer] = fork();
+		if (pids[writer] == 0) {
+			close(ends[0]);
+			close(start[1]);
+			writev_records(ends[1], start[0], writer);
+		}
+	}
+	close(ends[1]);
+	close(start[0]);
+	close(start[1]);	/* both writers read its end: they start */
+	for (ssize_t n; length < sizeof(stream) &&
+	     (n = read(ends[0], stream + length, sizeof(stream) - length)) != 0;)
+		if (n > 0)
+			length += (size_t)n;
+		else if (errno != EINTR)
+			break;
+	close(ends[0]);
+	for (int writer = 0; writer < WRITEV_WRITERS; writer++)
+		ended &= exited_with(reap(pids[writer]), 0);
+	check(ended, "writev records: every writer wrote each whole");
+	check(writev_records_whole(stream, length), "writev records: none split by another writer's");
+}
+
 /* What a handler saw of the last signal (SA_SIGINFO). */
 static volatile int seen_signal, seen_pid, seen_uid, seen_code, seen_status;
 static volatile int seen_count;
@@ -736,6 +815,7 @@ int main(int argc, char **argv, char **envp)
 		clones();
 		handlers();
 		vfork_waits();
+		writev_whole();
 		restarts();
 		signal_origins();
 		check(raw(SYS_wait4, -1, 0, WNOHANG, 0, 0) == -ECHILD, "every child reaped");

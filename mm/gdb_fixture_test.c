@@ -20,6 +20,7 @@
  * these numbers: change both together.
  */
 #include <stdint.h>
+#include <string.h>
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/spinlock.h"
@@ -38,6 +39,7 @@
 #define GDB_FIXTURE_LIMIT	2
 #define GDB_FIXTURE_TOUCHED	5	/* pages 0..4, in gdb_fixture_order */
 #define GDB_FIXTURE_SEALED	3	/* pages 0..2 */
+#define GDB_FIXTURE_SAME_FILLED	1	/* zeros: kept in its record */
 #define GDB_FIXTURE_OBJECTS	3
 #define GDB_FIXTURE_OBJECT_SIZE	200
 #define GDB_FIXTURE_POLICY_REGIONS 2	/* gdb-clock, gdb-2q */
@@ -87,13 +89,17 @@ __attribute__((noinline, used)) static void gdb_fixture_ready(void)
 static const uint32_t gdb_fixture_order[GDB_FIXTURE_TOUCHED] = { 0, 1, 2, 4, 3 };
 
 /* Writes the pages of gdb_fixture_order in that order, each with its own
- * pattern (half compressible, so lz4 stores less than a page). */
+ * pattern (half compressible, so lz4 stores less than a page), except
+ * GDB_FIXTURE_SAME_FILLED: zeros, sealed as its word with no store copy. */
 static void gdb_fixture_touch(struct region *region)
 {
 	for (unsigned i = 0; i < GDB_FIXTURE_TOUCHED; i++) {
 		uint32_t page = gdb_fixture_order[i];
+		void *address = region_page_address(region, page);
 
-		region_test_fill(region_page_address(region, page), page + 1);
+		region_test_fill(address, page + 1);
+		if (page == GDB_FIXTURE_SAME_FILLED)
+			memset(address, 0, 4096);
 	}
 }
 
@@ -183,9 +189,10 @@ static void gdb_fixture_record(struct ktest *t, struct region *region)
 
 			KTEST_EXPECT(t, vmm_get_handle(region->space, va,
 						       &gdb_fixture.pte_handle[page]));
-			KTEST_EXPECT_EQ(t, store_size(region->store,
-						      gdb_fixture.pte_handle[page],
-						      &length), STORE_OK);
+			if (page != GDB_FIXTURE_SAME_FILLED)
+				KTEST_EXPECT_EQ(t, store_size(region->store,
+							      gdb_fixture.pte_handle[page],
+							      &length), STORE_OK);
 			gdb_fixture.stored_bytes[page] = length;
 		} else if (state == REGION_CLEAR) {
 			KTEST_EXPECT(t, vmm_translate(region->space, va,
@@ -208,8 +215,13 @@ static void gdb_fixture_check(struct ktest *t, struct region *region)
 		if (want == REGION_SEALED) {
 			KTEST_EXPECT_EQ(t, gdb_fixture.pte_handle[page],
 					region_record_handle(record));
-			KTEST_EXPECT(t, gdb_fixture.stored_bytes[page] > 0 &&
-					gdb_fixture.stored_bytes[page] < 4096);
+			if (page == GDB_FIXTURE_SAME_FILLED) {
+				KTEST_EXPECT(t, region_record_same_filled(record));
+				KTEST_EXPECT_EQ(t, gdb_fixture.stored_bytes[page], 0);
+			} else {
+				KTEST_EXPECT(t, gdb_fixture.stored_bytes[page] > 0 &&
+						gdb_fixture.stored_bytes[page] < 4096);
+			}
 		}
 		if (want == REGION_CLEAR)
 			KTEST_EXPECT(t, gdb_fixture.frame[page] != 0);

@@ -497,7 +497,7 @@ void region_print(struct region *region)
 	       "no_memory=%llu poisoned=%llu reseals=%llu migrated=%llu "
 	       "recompressed=%llu tier_kept=%llu "
 	       "chains=%s "
-	       "unencrypted=%u stores_retired=%llu\n",
+	       "unencrypted=%u stores_retired=%llu same_filled=%llu\n",
 	       (unsigned long long)region->id, region->name,
 	       (unsigned long long)region->base, region->pages,
 	       region->clear.limit, region->evict_batch, scheme,
@@ -515,7 +515,8 @@ void region_print(struct region *region)
 	       (unsigned long long)s.migrated,
 	       (unsigned long long)s.recompressed,
 	       (unsigned long long)s.tier_kept,
-	       chains, unencrypted, (unsigned long long)s.stores_retired);
+	       chains, unencrypted, (unsigned long long)s.stores_retired,
+	       (unsigned long long)s.same_filled_pages);
 }
 
 void region_stats_add(struct region_stats *sum, const struct region_stats *add)

@@ -84,6 +84,8 @@ struct region_stats {
 	uint64_t sealed_pages;	/* SEALED now */
 	uint64_t clear_pages;	/* CLEAR now */
 	uint64_t bytes_stored;	/* store bytes of the sealed pages now */
+	uint64_t same_filled_pages;	/* of sealed_pages, those kept as their
+					 * word, in no store (region_page.h) */
 };
 
 /*

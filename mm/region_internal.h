@@ -82,15 +82,27 @@ static inline uintptr_t region_va(const struct region *region, uint32_t page)
 
 /* Content steps (mm/region_seal.c); the PTE is not touched there. */
 
+/* A copy just sealed, and what finishing it needs. */
+struct region_sealed_copy {
+	store_handle_t handle;	/* in the store; or the word (same_filled) */
+	size_t length;		/* store bytes: 0 when same_filled */
+	bool adopted;		/* the store kept the frame itself */
+	bool same_filled;	/* no store copy: handle is the page's word */
+	uint64_t checksum;	/* of the content sealed (debug builds) */
+};
+
 /* Seals the clear page in frame with the chain of slot (the sealing one,
- * or its dense tier) and puts it into
- * the store: *handle and *length of the sealed copy. *adopted: the store
- * kept the frame itself as the copy (a chain whose sealed form is the
- * page); else the frame is still the caller's, to free once the PTE names
- * the handle. On failure the frame holds the clear page, as before. */
+ * or its dense tier) and puts it into the store: copy's handle and
+ * length. copy->adopted: the store kept the frame itself as the copy (a
+ * chain whose sealed form is the page); else the frame is still the
+ * caller's, to free once the PTE names the handle. Under a chain without
+ * a cipher, a same-filled page whose word fits the record is not given to
+ * the chain or the store at all (copy->same_filled; mm/region_page.h):
+ * zswap's same-filled pages, at no store bytes. A chain with a cipher
+ * seals it as any page: a record or PTE must not hold a page's content in
+ * clear. On failure the frame holds the clear page, as before. */
 int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
-		      unsigned slot, store_handle_t *handle, size_t *length,
-		      bool *adopted);
+		      unsigned slot, struct region_sealed_copy *copy);
 /* Restores the page's sealed copy (its record names it) into frame, read
  * in place from the store; debug builds compare the checksum. REGION_OK;
  * REGION_NO_MEMORY when the store read or the unseal lacked a resource

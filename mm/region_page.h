@@ -1,7 +1,8 @@
 /*
  * One record per region page: its state (unpopulated, clear, sealed or
  * poisoned: the four values of a 2-bit field), the scheme slot that sealed it,
- * the store handle of its sealed copy, whether a clear page's frame is
+ * the store handle of its sealed copy (or, for a same-filled page, its
+ * word), whether a clear page's frame is
  * shared copy-on-write with other address spaces (mm/rmap.h), the age stamp
  * and dense-tier mark of a sealed page (mm/region_tier.h) and, in debug builds
  * (CONFIG_MM_DEBUG), the checksum of its content when it was sealed. Packed
@@ -35,8 +36,10 @@ struct region_page {
 	uint64_t handle : STORE_HANDLE_BITS;	/* SEALED: its copy in the store */
 	uint64_t state : 2;			/* enum region_page_state */
 	uint64_t scheme_slot : 2;		/* SEALED: the chain that sealed it */
-	uint64_t shared : 1;			/* CLEAR: its frame may be mapped by
-						 * other spaces too (read only) */
+	/* CLEAR: its frame may be mapped by other spaces too (read only).
+	 * SEALED: the page is one 8-byte word repeated, kept in handle
+	 * (region_same_filled_word) with no copy in any store. */
+	uint64_t shared : 1;
 	/* SEALED: the region's eviction clock (in tier epochs, modulo 256)
 	 * when the page was sealed: its age for the dense tier */
 	uint64_t tier_stamp : 8;
@@ -72,7 +75,7 @@ static inline unsigned region_record_slot(const struct region_page *record)
  * here, written only after a copy (or once no other space maps it). */
 static inline bool region_record_shared(const struct region_page *record)
 {
-	return record->shared;
+	return record->state == REGION_CLEAR && record->shared;
 }
 
 /* The page is present in its frame (the frame is the PTE's to know),
@@ -108,6 +111,37 @@ static inline void region_record_set_sealed(struct region_page *record,
 	*record = (struct region_page){
 		.handle = handle, .state = REGION_SEALED, .scheme_slot = slot,
 		.tier_stamp = stamp & 0xffu,
+#if CONFIG_MM_DEBUG
+		.checksum = checksum,
+#endif
+	};
+	(void)checksum;
+}
+
+/*
+ * A same-filled page sealed without a store copy: one 8-byte word repeated,
+ * whose value fits REGION_SAME_FILLED_BITS bits sign-extended (zero, all
+ * ones, small integers, canonical pointers), kept in the handle field and
+ * named so in the PTE. The handle field is wide enough for it, but not for
+ * the words VMM_HANDLE_BUSY and VMM_HANDLE_POISON would take: the payload
+ * stays below 2^49. Marked kept for the tier walk (a denser codec has
+ * nothing to win on it).
+ */
+#define REGION_SAME_FILLED_BITS 49
+
+static inline bool region_record_same_filled(const struct region_page *record)
+{
+	return record->state == REGION_SEALED && record->shared;
+}
+
+static inline void region_record_set_same_filled(struct region_page *record,
+						 store_handle_t payload,
+						 unsigned slot,
+						 uint64_t checksum)
+{
+	*record = (struct region_page){
+		.handle = payload, .state = REGION_SEALED, .scheme_slot = slot,
+		.shared = 1, .tier_kept = 1,
 #if CONFIG_MM_DEBUG
 		.checksum = checksum,
 #endif

@@ -15,6 +15,7 @@
 #include "mm/frame.h"
 #include "mm/region_internal.h"
 #include "mm/trace.h"
+#include "transforms/codec.h"
 
 static struct xf_page_id region_page_id(const struct region *region,
 					uint32_t page)
@@ -71,23 +72,53 @@ static int region_store_sealed(struct store *store, const void *sealed,
 	return store_put(store, sealed, length, handle);
 }
 
+/* Whether page is one word repeated that the record can hold: then
+ * *payload is the word in REGION_SAME_FILLED_BITS bits. */
+static bool region_same_filled_payload(const void *page, store_handle_t *payload)
+{
+	const unsigned unused = 64 - REGION_SAME_FILLED_BITS;
+	uint64_t word;
+
+	if (!codec_samefill_word(page, FRAME_BYTES, &word) ||
+	    (uint64_t)((int64_t)(word << unused) >> unused) != word)
+		return false;
+	*payload = word & ((1ull << REGION_SAME_FILLED_BITS) - 1);
+	return true;
+}
+
+/* The word a same-filled record's payload stands for (sign-extended). */
+static uint64_t region_same_filled_word(store_handle_t payload)
+{
+	const unsigned unused = 64 - REGION_SAME_FILLED_BITS;
+
+	return (uint64_t)((int64_t)(payload << unused) >> unused);
+}
+
 int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
-		      unsigned slot, store_handle_t *handle, size_t *length,
-		      bool *adopted)
+		      unsigned slot, struct region_sealed_copy *copy)
 {
 	struct scheme *scheme = &region->schemes[slot];
 	struct xf_page_id id = region_page_id(region, page);
 	void *bytes = frame_address(frame);
 	const void *sealed;
 
-	if (scheme_seal(scheme, &id, bytes, &sealed, length) != XF_OK)
+	*copy = (struct region_sealed_copy){
+		.checksum = region_content_checksum(frame),
+	};
+	if (!scheme_confidential(scheme) &&
+	    region_same_filled_payload(bytes, &copy->handle)) {
+		copy->same_filled = true;
+		return REGION_OK;
+	}
+	if (scheme_seal(scheme, &id, bytes, &sealed, &copy->length) != XF_OK)
 		return REGION_STORE_REFUSED;
 	if (region_store_sealed(region_slot_store(region, slot), sealed,
-				*length, bytes, handle, adopted) != STORE_OK) {
+				copy->length, bytes, &copy->handle,
+				&copy->adopted) != STORE_OK) {
 		/* In-place steps may have changed the page: restoring from the
 		 * sealed bytes gives back exactly what it held. Bytes just
 		 * sealed always unseal; if not, the chain is broken: say so. */
-		if (scheme_unseal(scheme, &id, sealed, *length, bytes) != XF_OK) {
+		if (scheme_unseal(scheme, &id, sealed, copy->length, bytes) != XF_OK) {
 			region->stats.corrupt++;
 			log_error("region %s: page %u: the chain could not undo "
 				  "its own seal; the page's content is lost",
@@ -153,9 +184,39 @@ static bool region_copy_needs_wipe(const struct region *region, unsigned slot)
 	return (sealing && !copy) || (copy && slot != region->current_scheme);
 }
 
+/* Fills frame with the word of a same-filled record. */
+static void region_fill_same_filled(const struct region_page *record,
+				    uint64_t frame)
+{
+	uint64_t word = region_same_filled_word(region_record_handle(record));
+	uint64_t *words = frame_address(frame);
+
+	for (size_t i = 0; i < FRAME_BYTES / sizeof(word); i++)
+		words[i] = word;
+}
+
+/* The checksum a restore compares: debug builds only. */
+static int region_restore_check(const struct region_page *record,
+				uint64_t frame)
+{
+#if CONFIG_MM_DEBUG
+	if (region_content_checksum(frame) != region_record_checksum(record))
+		return REGION_INTEGRITY;
+#else
+	(void)record;
+	(void)frame;
+#endif
+	return REGION_OK;
+}
+
 int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 {
 	struct region_page *record = region_page_record(region, page);
+
+	if (region_record_same_filled(record)) {
+		region_fill_same_filled(record, frame);
+		return region_restore_check(record, frame);
+	}
 	struct scheme *scheme = &region->schemes[region_record_slot(record)];
 	struct xf_page_id id = region_page_id(region, page);
 	void *bytes = frame_address(frame);
@@ -177,11 +238,7 @@ int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 		memset(region_bounce_buffer(), 0, STORE_OBJECT_MAX);
 	if (unsealed != XF_OK)
 		return unsealed == XF_NO_MEMORY ? REGION_NO_MEMORY : REGION_INTEGRITY;
-#if CONFIG_MM_DEBUG
-	if (region_checksum(bytes) != region_record_checksum(record))
-		return REGION_INTEGRITY;
-#endif
-	return REGION_OK;
+	return region_restore_check(record, frame);
 }
 
 size_t region_release_sealed(struct region *region, uint32_t page)
@@ -190,9 +247,13 @@ size_t region_release_sealed(struct region *region, uint32_t page)
 	store_handle_t handle = region_record_handle(record);
 	struct store *store = region_slot_store(region, region_record_slot(record));
 	size_t length = 0;
+	bool same_filled = region_record_same_filled(record);
 
 	int result = STORE_UNSUPPORTED;
-	if (region_copy_needs_wipe(region, region_record_slot(record)))
+	if (same_filled) {
+		result = STORE_OK;	/* no copy anywhere */
+		region->stats.same_filled_pages--;
+	} else if (region_copy_needs_wipe(region, region_record_slot(record)))
 		result = store_free_wipe(store, handle, &length);
 	if (result == STORE_UNSUPPORTED)
 		result = store_free_length(store, handle, &length);
@@ -206,9 +267,10 @@ size_t region_release_sealed(struct region *region, uint32_t page)
 	region->stats.sealed_pages--;
 	region->stats.bytes_stored -= length;
 	region_group_count(region, -1, length);
-	trace_store_change(false, (uint32_t)region->id,
-			   (uintptr_t)region_page_address(region, page), length,
-			   region->stats.bytes_stored);
+	if (!same_filled)	/* else the store held nothing */
+		trace_store_change(false, (uint32_t)region->id,
+				   (uintptr_t)region_page_address(region, page),
+				   length, region->stats.bytes_stored);
 	return length;
 }
 

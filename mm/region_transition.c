@@ -262,14 +262,6 @@ static int region_finish_restore(struct region_step *step)
 	return REGION_OK;
 }
 
-/* A copy just sealed, and what finishing it needs. */
-struct region_sealed_copy {
-	store_handle_t handle;
-	size_t length;
-	bool adopted;		/* the store kept the frame itself */
-	uint64_t checksum;	/* of the content sealed (debug builds) */
-};
-
 /* The slot a step seals into: the dense tier for RECOMPRESS, else the
  * sealing scheme's. */
 static unsigned region_step_slot(const struct region_step *step)
@@ -302,10 +294,8 @@ static int region_seal_and_name(struct region_step *step,
 {
 	struct region *region = step->region;
 
-	copy->checksum = region_content_checksum(step->frame);
 	int result = region_seal_frame(region, step->page, step->frame,
-				       region_step_slot(step), &copy->handle,
-				       &copy->length, &copy->adopted);
+				       region_step_slot(step), copy);
 	if (result != REGION_OK)
 		return result;
 	region_name_copy(step, copy->handle);
@@ -320,14 +310,21 @@ static void region_record_sealed_copy(struct region_step *step,
 	struct region *region = step->region;
 	unsigned slot = region_step_slot(step);
 
-	region_record_set_sealed(step->record, copy->handle, slot,
-				 region_tier_stamp(region), copy->checksum);
+	if (copy->same_filled) {
+		region_record_set_same_filled(step->record, copy->handle, slot,
+					      copy->checksum);
+		region->stats.same_filled_pages++;
+	} else {
+		region_record_set_sealed(step->record, copy->handle, slot,
+					 region_tier_stamp(region), copy->checksum);
+	}
 	region->scheme_pages[slot]++;
 	region->stats.sealed_pages++;
 	region->stats.bytes_stored += copy->length;
 	region_group_count(region, 1, copy->length);
-	trace_store_change(true, (uint32_t)region->id, step->va, copy->length,
-			   region->stats.bytes_stored);
+	if (!copy->same_filled)	/* else nothing went to the store */
+		trace_store_change(true, (uint32_t)region->id, step->va,
+				   copy->length, region->stats.bytes_stored);
 	if (!copy->adopted)	/* else the frame is the sealed copy now */
 		region_free_clear_frame(region, step->frame);
 }
@@ -440,18 +437,18 @@ static int region_finish_recompress(struct region_step *step)
 
 	if (region->tier.slot == REGION_TIER_NONE)
 		return REGION_BAD_ARGUMENT;	/* no tier: the page stays */
-	copy.checksum = region_content_checksum(step->frame);
 	int result = region_seal_frame(region, step->page, step->frame,
-				       region->tier.slot, &copy.handle,
-				       &copy.length, &copy.adopted);
+				       region->tier.slot, &copy);
 	if (result != REGION_OK)
 		return result;
 	bool from_fast = region_record_slot(step->record) == region->current_scheme;
-	if (from_fast && (store_size(region_slot_store(region, region->current_scheme),
+	if (from_fast && (region_record_same_filled(step->record) ||
+			  store_size(region_slot_store(region, region->current_scheme),
 				     old_handle, &old_length) != STORE_OK ||
 			  copy.length >= old_length)) {
-		/* frees an adopted frame too */
-		store_free(region_slot_store(region, region->tier.slot), copy.handle);
+		if (!copy.same_filled)	/* frees an adopted frame too */
+			store_free(region_slot_store(region, region->tier.slot),
+				   copy.handle);
 		region_name_copy(step, old_handle);
 		if (!copy.adopted)
 			region_free_clear_frame(region, step->frame);

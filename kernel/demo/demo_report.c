@@ -154,9 +154,12 @@ void demo_report_sizes(struct region *region)
 	for (uint32_t page = 0; page < region->pages; page++) {
 		size_t length;
 		const struct region_page *record = region_page_record(region, page);
-		if (region_record_state(record) != REGION_SEALED ||
-		    store_size(region->store, region_record_handle(record),
-			       &length) != STORE_OK)
+		if (region_record_state(record) != REGION_SEALED)
+			continue;
+		if (region_record_same_filled(record))
+			length = 0;	/* kept as its word, in no store */
+		else if (store_size(region->store, region_record_handle(record),
+				    &length) != STORE_OK)
 			continue;
 		unsigned bucket = (unsigned)(length / DEMO_SIZE_BUCKET);
 		counts[bucket < DEMO_SIZE_BUCKETS ? bucket : DEMO_SIZE_BUCKETS - 1]++;

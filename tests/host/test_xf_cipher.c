@@ -209,3 +209,50 @@ HTEST(switching_to_a_cipher_leaves_nothing_readable)
 	switch_to_cipher("clock:identity");	/* adopted frames */
 	switch_to_cipher("clock:lz4");		/* compressed copies in the store */
 }
+
+/* A same-filled page under a chain with a cipher goes to the store like
+ * any page (a record or PTE never holds a page's word in clear); one kept
+ * as its word under a chain without a cipher is sealed into the store,
+ * encrypted, when the region switches to one. */
+HTEST(same_filled_pages_are_encrypted_under_a_cipher)
+{
+	struct store *store = fake_store_create(64);
+	struct region_config rc = { .name = "zeros", .pages = 8, .clear_limit = 1,
+				    .scheme = "clock:lz4", .store = store };
+	struct region *region;
+	struct region_stats stats;
+	struct store_stats stored;
+	const uint64_t word = 0x1234;
+	unsigned bad = 0;
+
+	setup();
+	HCHECK_EQ(region_create(&rc, &region), REGION_OK);
+	for (uint32_t p = 0; p < 8; p++) {
+		uint64_t *words = (uint64_t *)fake_access(
+			(uintptr_t)region_page_address(region, p), true);
+		for (unsigned i = 0; i < 512; i++)
+			words[i] = word;
+	}
+	region_get_stats(region, &stats);
+	HCHECK_EQ(stats.same_filled_pages, 7);
+	HCHECK_EQ(region_set_scheme(region, "clock:lz4,aes128-xts-mac"), REGION_OK);
+	region_get_stats(region, &stats);
+	store_stats(store, &stored);
+	HCHECK_EQ(stats.same_filled_pages, 0);
+	HCHECK_EQ(stats.reseals, 7);
+	HCHECK_EQ(stored.pages_stored, 7);
+	for (uint32_t p = 0; p < 8; p++) {
+		const uint64_t *words = (const uint64_t *)fake_access(
+			(uintptr_t)region_page_address(region, p), false);
+		for (unsigned i = 0; i < 512; i++)
+			bad += words[i] != word;
+	}
+	HCHECK_EQ(bad, 0);
+	region_get_stats(region, &stats);
+	HCHECK_EQ(stats.same_filled_pages, 0);	/* sealed again: encrypted */
+	store_stats(store, &stored);
+	HCHECK_EQ(stored.pages_stored, 7);
+	region_destroy(region);
+	store->ops->destroy(store);
+	fake_release_quarantine();
+}

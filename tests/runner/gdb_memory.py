@@ -46,6 +46,7 @@ COMMANDS = [
     "echo @@page0\\n", f"veil-page {REGION} 0",
     # an expression for the address, CR3 from the register
     "echo @@pt0\\n", "veil-pt gdb_fixture.region->base",
+    "echo @@page1\\n", f"veil-page {REGION} 1",
     "echo @@page3\\n", f"veil-page {REGION} 3",
     # CR3 given explicitly
     "echo @@pt3\\n", "veil-pt gdb_fixture.region->base+3*4096 $cr3",
@@ -165,6 +166,23 @@ def check_sealed_page(parts, fixture):
     return ("gdb:veil-page-sealed", ok,
             f"page 0: state {state}, handle {handle} (vmm_get_handle 0x{want:x}), stored {stored} "
             f"(store_size {fixture['stored'][0]}), pte {pte!r}")
+
+
+def check_same_filled_page(parts, fixture):
+    """Page 1 is zeros: sealed as its word in the record and the PTE, no
+    store copy (mm/region_page.h)."""
+    text = parts.get("page1", "")
+    state = field(text, r"^state\s+(\S+)")
+    stored = field(text, r"^stored\s+(.*)$")
+    handle = field(text, r"^handle\s+0x([0-9a-f]+)$")
+    pte = field(text, r"^pte\s+(.*)$")
+    want = fixture["handles"][1]
+    ok = (state == "sealed" and stored == "nothing: same-filled, word 0x0000000000000000"
+          and handle is not None and int(handle, 16) == want == 0
+          and fixture["stored"][1] == 0 and pte == "handle 0x0")
+    return ("gdb:veil-page-same-filled", ok,
+            f"page 1: state {state}, stored {stored!r}, handle {handle} "
+            f"(vmm_get_handle 0x{want:x}), pte {pte!r}")
 
 
 def check_sealed_walk(parts, fixture):
@@ -319,7 +337,8 @@ def checks(parts):
         check_policy_order(parts, fixture, "region", "gdb-fixture"),
         check_policy_order(parts, fixture, "region_clock", "gdb-clock"),
         check_policy_order(parts, fixture, "region_2q", "gdb-2q"),
-        check_sealed_page(parts, fixture), check_sealed_walk(parts, fixture),
+        check_sealed_page(parts, fixture), check_same_filled_page(parts, fixture),
+        check_sealed_walk(parts, fixture),
         check_clear_page(parts, fixture), check_clear_walk(parts, fixture),
         check_large_page_walk(parts, fixture),
         check_unpopulated_page(parts), check_slabs(parts), check_trace(parts, fixture),

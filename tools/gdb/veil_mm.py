@@ -57,7 +57,8 @@ def header_constants(relative_paths):
 
 
 C = header_constants(["arch/x86/memlayout.h", "arch/x86/pte.h", "mm/vmm.h",
-                      "mm/store.h", "mm/zstore_internal.h", "mm/logstore_internal.h"])
+                      "mm/store.h", "mm/zstore_internal.h", "mm/logstore_internal.h",
+                      "mm/region_page.h"])
 DIRECT_MAP_BASE = C["DIRECT_MAP_BASE"]
 HANDLE_MASK = C["VMM_HANDLE_LIMIT"] - 1
 HANDLE_BUSY = C["VMM_HANDLE_BUSY"]
@@ -257,6 +258,9 @@ def region_records(region):
             "state": layout.field(raw, "state"),
             "slot": layout.field(raw, "scheme_slot"),
             "handle": layout.field(raw, "handle"),
+            # SEALED with the shared bit: a same-filled page kept as its
+            # word in handle, in no store (mm/region_page.h)
+            "same_filled": layout.field(raw, "state") == 2 and layout.field(raw, "shared") == 1,
             "checksum": layout.field(raw, "checksum") if "checksum" in layout.fields else None,
         })
     return records
@@ -554,8 +558,14 @@ record is printed (a sealed page's PTE must carry the same handle)."""
             slot = record["slot"]
             print(f"slot       {slot} ({scheme_text(r['schemes'][slot])})")
             print(f"handle     0x{record['handle']:x}")
-            stored = (zstore_object(r["store"], record["handle"])
-                      or logstore_object(r["store"], record["handle"]))
+            if record["same_filled"]:
+                stored = None
+                bits = C["REGION_SAME_FILLED_BITS"]
+                word = record["handle"] - ((record["handle"] >> (bits - 1)) << bits)
+                print(f"stored     nothing: same-filled, word 0x{word & (2**64 - 1):016x}")
+            else:
+                stored = (zstore_object(r["store"], record["handle"])
+                          or logstore_object(r["store"], record["handle"]))
             if isinstance(stored, tuple) and logstore_of(r["store"]) is not None:
                 print(f"stored     {stored[0]} bytes ({stored[1]}, {stored[2]}) "
                       f"in {store_name(r['store'])}")

@@ -75,7 +75,10 @@ static bool rmap_set_boot_design(const char *value)
 {
 	int result = rmap_swap(value);
 
-	return result == RMAP_OK || result == RMAP_SAME;
+	if (result != RMAP_OK && result != RMAP_SAME)
+		return false;
+	log_info("rmap: design %s at boot", value);
+	return true;
 }
 CMDLINE_OPTION(rmap, "rmap",
 	       "chains|family: the reverse map's design at boot: per-frame "

@@ -5,6 +5,8 @@
  *   clear     the frame is shared copy-on-write: read only in both spaces,
  *             recorded in the reverse map (mm/rmap.h); the first write in
  *             either space gives that page a frame of its own (WRITE row);
+ *             a frame already shared by RMAP_MAPPINGS_MAX spaces is
+ *             copied instead, the copy sealed in the child (COPY row);
  *   sealed    restored with the parent's chain into a frame and sealed by
  *             the child's (a cipher binds the copy to its region and page,
  *             so bytes are not shared between regions);
@@ -21,6 +23,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include "kernel/lib/printk.h"
 #include "mm/frame.h"
 #include "mm/region_internal.h"
@@ -65,6 +68,22 @@ static int region_fork_share_parent(struct region *parent, uint32_t first,
 	return REGION_CORRUPT;
 }
 
+/* The child's own sealed copy of a clear page whose frame is shared by
+ * as many spaces as the reverse map allows (RMAP_FULL). */
+static int region_fork_copy_clear(struct region *child, uint32_t page,
+				  uint64_t shared)
+{
+	uint64_t frame = frame_alloc();
+
+	if (frame == FRAME_NONE) {
+		child->stats.no_memory++;
+		return REGION_NO_MEMORY;
+	}
+	memcpy(frame_address(frame), frame_address(shared), 4096);
+	return region_transition_with_frame(child, page, REGION_CAUSE_COPY,
+					    frame);
+}
+
 /* The child maps the parent's (now read-only) frame of a clear page. */
 static int region_fork_share(struct region *parent, struct region *child,
 			     uint32_t page)
@@ -74,10 +93,15 @@ static int region_fork_share(struct region *parent, struct region *child,
 
 	if (!vmm_translate(parent->space, va, &frame, NULL))
 		return REGION_CORRUPT;
-	if (rmap_share(frame, parent->space, child->space, va) != RMAP_OK) {
+	int shared = rmap_share(frame, parent->space, child->space, va);
+	if (shared == RMAP_FULL)
+		return region_fork_copy_clear(child, page, frame);
+	if (shared == RMAP_NO_MEMORY) {
 		child->stats.no_memory++;
 		return REGION_NO_MEMORY;
 	}
+	if (shared != RMAP_OK)
+		return REGION_CORRUPT;	/* the child mapped it already */
 	int result = region_transition_with_frame(child, page,
 						  REGION_CAUSE_SHARE, frame);
 	if (result != REGION_OK)

@@ -324,3 +324,85 @@ KTEST(region_fork, mismatched_child_refused)
 			REGION_BAD_ARGUMENT);
 	fork_test_end(t, &test);
 }
+
+/* A frame already shared by RMAP_MAPPINGS_MAX spaces is not shared once
+ * more: the next child gets a sealed copy of each such page, which reads
+ * right, and the frame keeps its mappings. The parent keeps every page
+ * clear, so only that child's copies go to the store. */
+#define FORK_TEST_SPACES (RMAP_MAPPINGS_MAX + 1)
+
+struct fork_test_many {
+	struct vmm_space *spaces[FORK_TEST_SPACES];
+	struct region *regions[FORK_TEST_SPACES];	/* the parent first */
+};
+
+static void fork_test_many_destroy(struct fork_test_many *many, unsigned made)
+{
+	while (made-- > 0) {
+		region_destroy(many->regions[made]);
+		vmm_space_destroy(many->spaces[made]);
+	}
+}
+
+/* The parent (every page written, all clear) and its children, each
+ * forked from it; checks each child's last page when t is given. */
+static void fork_test_many_run(struct ktest *t, struct fork_test_many *many,
+			       bool check)
+{
+	struct region_config config = {
+		.name = "ktest-fork", .pages = FORK_TEST_PAGES,
+		.clear_limit = FORK_TEST_PAGES, .scheme = "fifo:identity",
+		.store = store_default(),
+		.protection = VMM_READ | VMM_WRITE | VMM_USER,
+		.base = FORK_TEST_BASE, .evict_batch = 1,
+	};
+	uint32_t page = FORK_TEST_PAGES - 1;
+	uint64_t frame = FRAME_NONE;
+
+	for (unsigned i = 0; i < FORK_TEST_SPACES; i++) {
+		many->spaces[i] = config.space = vmm_space_create();
+		if (!config.space || region_create(&config, &many->regions[i]) !=
+					     REGION_OK) {
+			if (config.space)
+				vmm_space_destroy(config.space);
+			fork_test_many_destroy(many, i);
+			KTEST_ASSERT(t, false);
+		}
+		if (i == 0) {
+			for (uint32_t p = 0; p < FORK_TEST_PAGES; p++)
+				fork_test_write(t, many->regions[0], p, p + 1);
+			frame = fork_test_frame(many->regions[0], page, NULL);
+			continue;
+		}
+		KTEST_EXPECT_EQ(t, region_fork(many->regions[0], many->regions[i]),
+				REGION_OK);
+		bool copied = i == FORK_TEST_SPACES - 1;
+		if (check) {
+			KTEST_EXPECT_EQ(t, region_page_state(many->regions[i], page),
+					copied ? REGION_SEALED : REGION_CLEAR);
+			KTEST_EXPECT_EQ(t, fork_test_frame(many->regions[i], page,
+							   NULL) == frame, !copied);
+		}
+	}
+	if (check) {
+		struct region *last = many->regions[FORK_TEST_SPACES - 1];
+		KTEST_EXPECT_EQ(t, rmap_mappings(frame), RMAP_MAPPINGS_MAX);
+		KTEST_EXPECT(t, !rmap_maps(frame, last->space,
+					   (uintptr_t)region_page_address(last, page)));
+		for (uint32_t p = 0; p < FORK_TEST_PAGES; p++)
+			KTEST_EXPECT(t, fork_test_reads(last, p, p + 1));
+	}
+	fork_test_many_destroy(many, FORK_TEST_SPACES);
+}
+
+KTEST(region_fork, frame_shared_by_the_most_spaces_is_copied)
+{
+	static struct fork_test_many many;
+
+	fork_test_many_run(t, &many, false);	/* what stays after a first use */
+	uint64_t frames_before = fork_test_free_frames();
+	uint64_t rmap_before = rmap_frames();
+	fork_test_many_run(t, &many, true);
+	KTEST_EXPECT_EQ(t, rmap_frames(), rmap_before);
+	KTEST_EXPECT_EQ(t, fork_test_free_frames(), frames_before);
+}

@@ -1,170 +1,149 @@
 /*
- * The reverse map (mm/rmap.h): a hash table from a shared frame to the
- * list of (space, address) pairs that map it. Only frames shared after a
- * fork are in it, so the common case (a frame of one region page) costs
- * nothing; a frame leaves the table when one mapping is left.
+ * The reverse map's front (mm/rmap.h): the API the region code calls,
+ * passed through the ops of the design in use (mm/rmap_ops.h), and the
+ * live swap from one design to another. During a swap two designs hold
+ * the map: the right one (new frames) and the left one (frames not moved
+ * yet); a frame is on one side only, and each call asks the right side,
+ * then the left. The walk (rmap_swap_step) moves one frame per hold of
+ * the lock. Only frames shared after a fork are in the map, so the common
+ * case (a frame of one region page) costs nothing.
  *
- * Locking: rmap_lock protects the buckets and every record; records are
- * allocated before it is taken and freed after it is dropped.
+ * Locking: rmap_lock (irqsave) protects both designs' tables, which side
+ * is which and the swap's counters. The blocks a design needs are
+ * allocated before it is taken and the blocks it lets go are freed after
+ * it is dropped, so it is taken inside a region's lock and takes no other.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "kernel/lib/spinlock.h"
 #include "mm/rmap.h"
+#include "mm/rmap_ops.h"
 #include "mm/slab.h"
 
-#define RMAP_BUCKETS 1024u
-
-struct rmap_mapping {
-	struct rmap_mapping *next;
-	const struct vmm_space *space;
-	uintptr_t va;
-};
-
-struct rmap_frame {
-	struct rmap_frame *next;	/* in its bucket */
-	uint64_t frame;
-	unsigned count;			/* mappings in the list, >= 2 */
-	struct rmap_mapping *mappings;
-};
-
 static struct spinlock rmap_lock = SPINLOCK_INIT("rmap");
-static struct rmap_frame *rmap_buckets[RMAP_BUCKETS];
-static uint64_t rmap_frame_count;
+/* Where new frames go; NULL until the first call, then the default. */
+static const struct rmap_ops *rmap_right;
+/* The design being emptied by a swap, NULL when none runs. */
+static const struct rmap_ops *rmap_left;
+/* The walk's bucket cursor in the left design, and its counters. */
+static unsigned rmap_move_cursor;
+static uint64_t rmap_left_at_start, rmap_moved, rmap_swaps;
 
-static struct rmap_frame **rmap_bucket(uint64_t frame)
+/* The right design. Lock held. */
+static const struct rmap_ops *rmap_current(void)
 {
-	return &rmap_buckets[(frame ^ (frame >> 10)) % RMAP_BUCKETS];
+	if (!rmap_right)
+		rmap_right = rmap_designs[0];
+	return rmap_right;
 }
 
-/* The record of frame, or NULL. Lock held. */
-static struct rmap_frame *rmap_lookup(uint64_t frame)
+/* The design holding frame: the left one when it does, else the right. */
+static const struct rmap_ops *rmap_holder(uint64_t frame)
 {
-	for (struct rmap_frame *record = *rmap_bucket(frame); record;
-	     record = record->next) {
-		if (record->frame == frame)
-			return record;
+	if (rmap_left && rmap_left->mappings(frame) != 0)
+		return rmap_left;
+	return rmap_current();
+}
+
+void *rmap_spare_take(struct rmap_spare *spare)
+{
+	void **block = spare->blocks;
+
+	if (!block)
+		return NULL;
+	spare->blocks = *block;
+	spare->count--;
+	memset(block, 0, RMAP_BLOCK_SIZE);
+	return block;
+}
+
+void rmap_spare_discard(struct rmap_spare *spare, void *block)
+{
+	*(void **)block = spare->garbage;
+	spare->garbage = block;
+}
+
+/* Tops spare up to need blocks (lock not held); false when out of memory. */
+static bool rmap_spare_fill(struct rmap_spare *spare, unsigned need)
+{
+	while (spare->count < need) {
+		void **block = kmalloc(RMAP_BLOCK_SIZE);
+		if (!block)
+			return false;
+		*block = spare->blocks;
+		spare->blocks = block;
+		spare->count++;
 	}
-	return NULL;
+	return true;
 }
 
-/* What rmap_share may need, allocated before the lock. */
-struct rmap_spare {
-	struct rmap_frame *record;
-	struct rmap_mapping *first, *second;
-};
-
-static void rmap_spare_free(struct rmap_spare *spare)
+static void rmap_block_list_free(void *list)
 {
-	kfree(spare->record);
-	kfree(spare->first);
-	kfree(spare->second);
-}
-
-static struct rmap_mapping *rmap_take(struct rmap_mapping **slot,
-				      const struct vmm_space *space,
-				      uintptr_t va)
-{
-	struct rmap_mapping *mapping = *slot;
-
-	*slot = NULL;
-	mapping->space = space;
-	mapping->va = va;
-	return mapping;
-}
-
-/* Adds the second mapping to a known frame, or makes the record with
- * both. Lock held. */
-static void rmap_share_locked(uint64_t frame, struct rmap_spare *spare,
-			      const struct vmm_space *from,
-			      const struct vmm_space *to, uintptr_t va)
-{
-	struct rmap_frame *record = rmap_lookup(frame);
-
-	if (!record) {
-		record = spare->record;
-		spare->record = NULL;
-		*record = (struct rmap_frame){ .frame = frame };
-		record->mappings = rmap_take(&spare->first, from, va);
-		record->mappings->next = NULL;
-		record->count = 1;
-		record->next = *rmap_bucket(frame);
-		*rmap_bucket(frame) = record;
-		rmap_frame_count++;
+	while (list) {
+		void *next = *(void **)list;
+		kfree(list);
+		list = next;
 	}
-	struct rmap_mapping *mapping = rmap_take(&spare->second, to, va);
-	mapping->next = record->mappings;
-	record->mappings = mapping;
-	record->count++;
+}
+
+/* Frees spare's unused blocks and its garbage (lock not held). */
+static void rmap_spare_drain(struct rmap_spare *spare)
+{
+	rmap_block_list_free(spare->blocks);
+	rmap_block_list_free(spare->garbage);
+	*spare = (struct rmap_spare){ 0 };
+}
+
+/* The share under the lock: the limit, then the holder's op. */
+static int rmap_share_locked(uint64_t frame, struct vmm_space *from,
+			     struct vmm_space *to, uintptr_t va,
+			     struct rmap_spare *spare)
+{
+	const struct rmap_ops *ops = rmap_holder(frame);
+
+	if (ops->mappings(frame) >= RMAP_MAPPINGS_MAX)
+		return RMAP_FULL;
+	return ops->share(frame, from, to, va, spare);
 }
 
 int rmap_share(uint64_t frame, struct vmm_space *from, struct vmm_space *to,
 	       uintptr_t va)
 {
-	struct rmap_spare spare = {
-		.record = kmalloc(sizeof(struct rmap_frame)),
-		.first = kmalloc(sizeof(struct rmap_mapping)),
-		.second = kmalloc(sizeof(struct rmap_mapping)),
-	};
+	struct rmap_spare spare = { 0 };
+	const struct rmap_ops *guess = __atomic_load_n(&rmap_right, __ATOMIC_RELAXED);
+	unsigned need = guess ? guess->share_blocks : rmap_designs[0]->share_blocks;
+	int result;
 
-	if (!spare.record || !spare.first || !spare.second) {
-		rmap_spare_free(&spare);
-		return RMAP_NO_MEMORY;
-	}
-	unsigned long flags = spin_lock_irqsave(&rmap_lock);
-	rmap_share_locked(frame, &spare, from, to, va);
-	spin_unlock_irqrestore(&rmap_lock, flags);
-	rmap_spare_free(&spare);	/* what a known frame did not need */
-	return RMAP_OK;
-}
-
-/* Unlinks record from its bucket. Lock held. */
-static void rmap_unlink(struct rmap_frame *record)
-{
-	struct rmap_frame **link = rmap_bucket(record->frame);
-
-	while (*link != record)
-		link = &(*link)->next;
-	*link = record->next;
-	rmap_frame_count--;
+	do {
+		if (!rmap_spare_fill(&spare, need)) {
+			result = RMAP_NO_MEMORY;
+			break;
+		}
+		unsigned long flags = spin_lock_irqsave(&rmap_lock);
+		result = rmap_share_locked(frame, from, to, va, &spare);
+		need = spare.need;
+		spin_unlock_irqrestore(&rmap_lock, flags);
+	} while (result == RMAP_AGAIN);
+	rmap_spare_drain(&spare);	/* what the share did not need */
+	return result;
 }
 
 unsigned rmap_remove(uint64_t frame, struct vmm_space *space, uintptr_t va)
 {
-	struct rmap_mapping *gone = NULL, *last = NULL;
-	struct rmap_frame *dropped = NULL;
-	unsigned left = 0;
+	struct rmap_spare spare = { 0 };
 	unsigned long flags = spin_lock_irqsave(&rmap_lock);
-	struct rmap_frame *record = rmap_lookup(frame);
+	unsigned left = rmap_holder(frame)->remove(frame, space, va, &spare);
 
-	if (record) {
-		struct rmap_mapping **link = &record->mappings;
-		while (*link && ((*link)->space != space || (*link)->va != va))
-			link = &(*link)->next;
-		if (*link) {
-			gone = *link;
-			*link = gone->next;
-			record->count--;
-		}
-		left = record->count;
-		if (left == 1) {	/* its last mapper owns it alone */
-			last = record->mappings;
-			rmap_unlink(record);
-			dropped = record;
-		}
-	}
 	spin_unlock_irqrestore(&rmap_lock, flags);
-	kfree(gone);
-	kfree(last);
-	kfree(dropped);
+	rmap_spare_drain(&spare);
 	return left;
 }
 
 unsigned rmap_mappings(uint64_t frame)
 {
 	unsigned long flags = spin_lock_irqsave(&rmap_lock);
-	struct rmap_frame *record = rmap_lookup(frame);
-	unsigned count = record ? record->count : 0;
+	unsigned count = rmap_holder(frame)->mappings(frame);
 
 	spin_unlock_irqrestore(&rmap_lock, flags);
 	return count;
@@ -172,18 +151,126 @@ unsigned rmap_mappings(uint64_t frame)
 
 bool rmap_maps(uint64_t frame, const struct vmm_space *space, uintptr_t va)
 {
-	bool found = false;
 	unsigned long flags = spin_lock_irqsave(&rmap_lock);
-	struct rmap_frame *record = rmap_lookup(frame);
+	bool found = rmap_holder(frame)->maps(frame, space, va);
 
-	for (struct rmap_mapping *m = record ? record->mappings : NULL;
-	     m && !found; m = m->next)
-		found = m->space == space && m->va == va;
 	spin_unlock_irqrestore(&rmap_lock, flags);
 	return found;
 }
 
 uint64_t rmap_frames(void)
 {
-	return __atomic_load_n(&rmap_frame_count, __ATOMIC_RELAXED);
+	unsigned long flags = spin_lock_irqsave(&rmap_lock);
+	uint64_t frames = rmap_current()->frames() +
+			  (rmap_left ? rmap_left->frames() : 0);
+
+	spin_unlock_irqrestore(&rmap_lock, flags);
+	return frames;
+}
+
+int rmap_swap_begin(const char *design)
+{
+	const struct rmap_ops *ops = rmap_design_find(design);
+	int result = RMAP_OK;
+
+	if (!ops)
+		return RMAP_UNKNOWN;
+	unsigned long flags = spin_lock_irqsave(&rmap_lock);
+	if (rmap_left) {
+		result = RMAP_BUSY;
+	} else if (ops == rmap_current()) {
+		result = RMAP_SAME;
+	} else {
+		rmap_left = rmap_right;
+		rmap_right = ops;
+		rmap_move_cursor = 0;
+		rmap_moved = 0;
+		rmap_left_at_start = rmap_left->frames();
+	}
+	spin_unlock_irqrestore(&rmap_lock, flags);
+	return result;
+}
+
+/* One move under the lock: the left design retired when empty, else one
+ * frame moved, or RMAP_AGAIN when entry or spare is short (their needs
+ * set), or RMAP_OK with nothing moved when the buckets looked at were
+ * empty. *more: whether a swap is still under way afterwards. */
+static int rmap_move_locked(struct rmap_entry *entry, struct rmap_spare *spare,
+			    bool *more)
+{
+	uint64_t frame;
+
+	*more = rmap_left != NULL;
+	if (!rmap_left)
+		return RMAP_OK;
+	if (rmap_left->frames() == 0) {
+		rmap_left = NULL;	/* retired: nothing consults it now */
+		rmap_swaps++;
+		*more = false;
+		return RMAP_OK;
+	}
+	if (!rmap_left->pick(&rmap_move_cursor, &frame))
+		return RMAP_OK;
+	(void)rmap_left->peek(frame, entry);
+	unsigned need = rmap_right->put_need(entry->count);
+	if (entry->capacity < entry->count || spare->count < need) {
+		spare->need = need;
+		return RMAP_AGAIN;
+	}
+	rmap_left->take(frame, spare);
+	rmap_right->put(entry, spare);
+	rmap_moved++;
+	return RMAP_OK;
+}
+
+/* Gives entry room for count spaces (lock not held). */
+static bool rmap_entry_grow(struct rmap_entry *entry, unsigned count)
+{
+	if (entry->capacity >= count)
+		return true;
+	kfree(entry->spaces);
+	entry->spaces = kmalloc(count * sizeof(entry->spaces[0]));
+	entry->capacity = entry->spaces ? count : 0;
+	return entry->spaces != NULL;
+}
+
+bool rmap_swap_step(void)
+{
+	struct rmap_spare spare = { 0 };
+	struct rmap_entry entry = { 0 };
+	bool more = true;
+
+	for (;;) {
+		unsigned long flags = spin_lock_irqsave(&rmap_lock);
+		int result = rmap_move_locked(&entry, &spare, &more);
+		spin_unlock_irqrestore(&rmap_lock, flags);
+		if (result != RMAP_AGAIN)
+			break;
+		/* out of memory: the walk tries again at its next step */
+		if (!rmap_entry_grow(&entry, entry.count) ||
+		    !rmap_spare_fill(&spare, spare.need))
+			break;
+	}
+	rmap_spare_drain(&spare);
+	kfree(entry.spaces);
+	return more;
+}
+
+void rmap_get_status(struct rmap_status *status)
+{
+	unsigned long flags = spin_lock_irqsave(&rmap_lock);
+
+	status->right = rmap_current()->name;
+	status->right_frames = rmap_current()->frames();
+	status->left = rmap_left ? rmap_left->name : NULL;
+	status->left_frames = rmap_left ? rmap_left->frames() : 0;
+	status->left_at_start = rmap_left_at_start;
+	status->moved = rmap_moved;
+	status->swaps = rmap_swaps;
+	spin_unlock_irqrestore(&rmap_lock, flags);
+}
+
+const char *rmap_design_name(unsigned index)
+{
+	return index < rmap_design_count ? rmap_designs[index]->name : NULL;
 }

@@ -25,6 +25,10 @@ const struct shell_command shell_commands[] = {
 	  "rotate the page-encryption key: a new key in every CPU's key "
 	  "registers, every region's pages moved to it, the old key wiped",
 	  shell_cmd_rekey },
+	{ "rmap", "[DESIGN]",
+	  "the reverse map's design (chains or family) and a swap's progress; "
+	  "with a design, swap to it live",
+	  shell_cmd_rmap },
 	{ "wset", "REGION", "the clear set (resident pages) of a region",
 	  shell_cmd_wset },
 	{ "batch", "REGION [N]",

@@ -48,6 +48,7 @@ int shell_cmd_slabinfo(int argc, char **argv);
 int shell_cmd_regions(int argc, char **argv);
 int shell_cmd_scheme(int argc, char **argv);
 int shell_cmd_rekey(int argc, char **argv);
+int shell_cmd_rmap(int argc, char **argv);
 int shell_cmd_wset(int argc, char **argv);
 int shell_cmd_batch(int argc, char **argv);
 int shell_cmd_trace(int argc, char **argv);

@@ -330,6 +330,11 @@ def ktest_boot(ctx, name, firmware, cmdline="ktest=all loglevel=6", corpus=False
                                          cmdline=cmdline))
     checks += check_boot_info(name, run.output, cmdline)
     checks += check_build(name, run.output, build, ktest=True)
+    design = RMAP_BOOT_DESIGN.search(cmdline)
+    if design:
+        said = f"rmap: design {design.group(1)} at boot"
+        checks.append((f"{name}:rmap-design", said in run.output,
+                       f"the boot did not say {said!r}"))
     return checks
 
 
@@ -356,7 +361,12 @@ TLB_STALE_SMP = {2: (100000, 120), 4: (300000, 300), 8: (30000, 180)}
 SMP_EIGHT_LEFT_OUT = ("alloc_smp.torture_debug_on_no_corruption_no_leak",
                       "lock_torture.spinlock_irqsave_counts_exactly",
                       "sched.ping_pong_100000_round_trips", "demo")
-SMP_EXTRA = {8: " migrate_swaps=20 ktest=" + ",".join("-" + c for c in SMP_EIGHT_LEFT_OUT)}
+SMP_EXTRA = {8: " migrate_swaps=20 ktest=" + ",".join("-" + c for c in SMP_EIGHT_LEFT_OUT),
+             # the reverse map's other design for a whole boot: every fork
+             # of the region and user suites goes through it (mm/rmap_family.c)
+             4: " rmap=family"}
+# What a boot with rmap= in SMP_EXTRA must say (mm/rmap_swap.c).
+RMAP_BOOT_DESIGN = re.compile(r"rmap=(\w+)")
 # The negative control runs shootdowns off: stale writes land in frames it
 # keeps out of circulation, but a page sealed under a write is poisoned and
 # the kernel around it has run without shootdowns, so it gets a boot of its

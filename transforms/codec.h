@@ -46,11 +46,11 @@
 /* LZ4 encodes inputs up to this length (16-bit positions in its table). */
 #define CODEC_LZ4_MAX_INPUT 65536u
 #define CODEC_LZ4_HASH_BITS 13
-/* The dense codec's match finder: hash heads of 4-byte prefixes; and room
+/* The dense codec's match finder: hash buckets of 4-byte prefixes; and room
  * for its parse of one page: corpus pages need at most about 520 steps, a
  * page that would need more than this many (the pathological one: a short
  * match every 4 bytes) keeps the rest of its bytes as literals. */
-#define CODEC_DENSE_HASH_BITS 11
+#define CODEC_DENSE_HASH_BITS 10
 #define CODEC_DENSE_MAX_SEQUENCES 1024
 #define CODEC_DENSE_CODE_LENGTHS 329	/* literal/length + distance symbols */
 
@@ -80,7 +80,7 @@ enum codec_id {
 };
 
 /* Scratch memory of encode calls; the caller keeps one per CPU or per
- * thread (about 56 KiB), zeroed before first use. Only the LZ4 table
+ * thread (about 52 KiB), zeroed before first use. Only the LZ4 table
  * carries anything from one call to the next: positions of earlier inputs,
  * which it tells apart by lz4_base and never uses (codec_lz4.c), so that
  * it needs no clearing per page. */
@@ -101,14 +101,10 @@ struct codec_workspace {
 		struct {
 			union {
 				/* the parse: */
-				struct {
-					/* per hash, 1 + the last position
-					 * with it (0: none) */
-					uint16_t head[1u << CODEC_DENSE_HASH_BITS];
-					/* per position, the head entry it
-					 * replaced */
-					uint16_t chain[CODEC_PAGE_BYTES];
-				};
+				/* per hash, 1 + the last four positions
+				 * with it (0: none), 16 bits each, the
+				 * newest in the low bits (8 KiB) */
+				uint64_t buckets[1u << CODEC_DENSE_HASH_BITS];
 				/* then the codes' construction: */
 				struct {
 					uint32_t sorted[CODEC_DENSE_CODE_LENGTHS];

@@ -1,27 +1,32 @@
 /*
  * The dense encoder's match finder and parse. Positions of the page with 4
- * bytes left enter hash chains (heads per hash of the next 4 bytes, links
- * per position: one page needs no window management), all but the inside
- * of long matches beyond their first DENSE_INSERT_LIMIT bytes. At each
- * position the parse weighs the two repeat distances (cheap to send, common
- * in arrays of records) and up to DENSE_CHAIN_DEPTH earlier positions with
- * the same hash, scoring each match by the bits it saves over literals at a
- * rough cost per symbol; lazy evaluation then tries the next position and
- * emits a literal instead when the match there scores clearly better.
+ * bytes left enter a bucketed hash table (per hash of the next 4 bytes, the
+ * last DENSE_BUCKET_WAYS positions in one 64-bit word: one load gives every
+ * candidate, where a chain costs a dependent load per candidate; one page
+ * needs no window management), all but the inside of long matches beyond
+ * their first DENSE_INSERT_LIMIT bytes. At each position the parse weighs
+ * the two repeat distances (cheap to send, common in arrays of records) and
+ * the bucket's positions, scoring each match by the bits it saves over
+ * literals at a rough cost per symbol; lazy evaluation then tries the next
+ * position and emits a literal instead when the match there scores clearly
+ * better.
  */
 #include <string.h>
 #include "transforms/codec_dense_format.h"
 #include "transforms/codec_dense_parse.h"
 
-/* Earlier positions examined per search. */
-#define DENSE_CHAIN_DEPTH 8
+/* Earlier positions a bucket keeps, all examined per search: 16 bits
+ * each in one 64-bit word. */
+#define DENSE_BUCKET_WAYS 4
+_Static_assert(DENSE_BUCKET_WAYS * 16 == 8 * sizeof(uint64_t),
+	       "a bucket is one 64-bit word of 16-bit positions");
 /* A match this long ends the search (longer ones are rare and cost little
  * to miss once found). */
 #define DENSE_NICE_LENGTH 32u
 /* Lazy evaluation only after a match shorter than this. */
 #define DENSE_LAZY_BELOW 32u
-/* At most this many positions of a match enter the chains. */
-#define DENSE_INSERT_LIMIT 16u
+/* At most this many positions of a match enter the table. */
+#define DENSE_INSERT_LIMIT 8u
 /* After 2^DENSE_SKIP_SHIFT positions without a match in a row, the
  * search steps 2 positions, then 3 after as many more, and so on. */
 #define DENSE_SKIP_SHIFT 4
@@ -43,9 +48,8 @@ struct dense_match {
 struct dense_finder {
 	const uint8_t *in;
 	const uint8_t *end;
-	uint16_t *head;
-	uint16_t *chain;
-	size_t inserted;	/* positions below it are in the chains */
+	uint64_t *buckets;
+	size_t inserted;	/* positions below it are in the table */
 	size_t hashable;	/* positions below it have 4 bytes left */
 	unsigned rep0, rep1;
 };
@@ -93,16 +97,16 @@ static inline unsigned dense_match_length(const uint8_t *a, const uint8_t *b,
 	return (unsigned)(a - start);
 }
 
-/* Enters positions up to (not including) limit into the chains. */
+/* Enters positions up to (not including) limit into the table. */
 static inline void dense_insert_until(struct dense_finder *f, size_t limit)
 {
 	if (limit > f->hashable)
 		limit = f->hashable;
 	while (f->inserted < limit) {
-		unsigned hash = dense_hash(f->in + f->inserted);
+		uint64_t *bucket = &f->buckets[dense_hash(f->in + f->inserted)];
 
-		f->chain[f->inserted] = f->head[hash];
-		f->head[hash] = (uint16_t)(f->inserted + 1);
+		/* the oldest position falls out of the top */
+		*bucket = *bucket << 16 | (f->inserted + 1);
 		f->inserted++;
 	}
 }
@@ -122,14 +126,14 @@ static inline unsigned dense_load16(const uint8_t *p)
 }
 
 /* The best match at position (which has 2 bytes left), repeat distances
- * included; enters position into the chains if it is not yet. */
+ * included; enters position into the table if it is not yet. */
 static struct dense_match dense_find(struct dense_finder *f, size_t position)
 {
 	const uint8_t *here = f->in + position;
 	struct dense_match best = { 0, 0, 0, 0 };
 	unsigned reps[2] = { f->rep0, f->rep1 };
-	unsigned candidate, hash, head4;
-	int depth = DENSE_CHAIN_DEPTH;
+	unsigned head4;
+	uint64_t *bucket, candidates;
 
 	for (unsigned r = 0; r < 2; r++) {
 		unsigned length;
@@ -148,21 +152,20 @@ static struct dense_match dense_find(struct dense_finder *f, size_t position)
 		return best;
 	dense_insert_until(f, position);
 	head4 = dense_load32(here);
-	hash = (head4 * 2654435761u) >> (32 - CODEC_DENSE_HASH_BITS);
-	candidate = f->head[hash];
+	bucket = &f->buckets[(head4 * 2654435761u) >> (32 - CODEC_DENSE_HASH_BITS)];
+	candidates = *bucket;
 	if (f->inserted == position) {
-		f->chain[position] = (uint16_t)candidate;
-		f->head[hash] = (uint16_t)(position + 1);
+		*bucket = candidates << 16 | (position + 1);
 		f->inserted++;
 	}
 	if (best.length >= DENSE_NICE_LENGTH)
 		return best;
-	while (candidate && depth-- > 0) {
-		size_t earlier = candidate - 1u;
+	while (candidates & 0xffff) {
+		size_t earlier = (candidates & 0xffff) - 1u;
 		unsigned distance = (unsigned)(position - earlier), length;
 		int score;
 
-		candidate = f->chain[earlier];
+		candidates >>= 16;
 		/* 4 bytes equal, and a longer match must differ from the best
 		 * at its last byte */
 		if (dense_load32(f->in + earlier) != head4 ||
@@ -194,8 +197,7 @@ size_t dense_parse(struct codec_workspace *workspace, const uint8_t *in,
 	struct dense_finder finder = {
 		.in = in,
 		.end = in + length,
-		.head = workspace->dense.head,
-		.chain = workspace->dense.chain,
+		.buckets = workspace->dense.buckets,
 		.inserted = 0,
 		.hashable = length >= 4 ? length - 3 : 0,
 		.rep0 = DENSE_REP0_START,
@@ -204,7 +206,7 @@ size_t dense_parse(struct codec_workspace *workspace, const uint8_t *in,
 	size_t count = 0, anchor = 0, position = 0;
 	unsigned misses = 0;
 
-	memset(workspace->dense.head, 0, sizeof(workspace->dense.head));
+	memset(workspace->dense.buckets, 0, sizeof(workspace->dense.buckets));
 	/* the last sequence slot is kept for the final literals */
 	while (position + DENSE_MIN_MATCH <= length &&
 	       count < CODEC_DENSE_MAX_SEQUENCES - 1) {
@@ -236,7 +238,7 @@ size_t dense_parse(struct codec_workspace *workspace, const uint8_t *in,
 			finder.rep1 = finder.rep0;
 			finder.rep0 = match.distance;
 		}
-		/* the inside of a long match enters the chains only in part
+		/* the inside of a long match enters the table only in part
 		 * (runs and copies add little the search would use) */
 		if (match.length > DENSE_INSERT_LIMIT) {
 			dense_insert_until(&finder, position + DENSE_INSERT_LIMIT);

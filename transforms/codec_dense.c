@@ -38,6 +38,53 @@ static inline void dense_put(struct dense_writer *w, unsigned value,
 	}
 }
 
+/* Writes the codes of count literals, two per put (a code has at most
+ * DENSE_LITLEN_MAX_BITS bits, so two fit beside the up to 31 bits the
+ * writer holds between puts). */
+static inline void dense_put_literals(struct dense_writer *w,
+				      const uint8_t *literals, unsigned count,
+				      const uint16_t *codes, const uint8_t *lengths)
+{
+	unsigned k = 0;
+
+	for (; k + 2 <= count; k += 2) {
+		unsigned first = literals[k], second = literals[k + 1];
+
+		dense_put(w, codes[first] | (unsigned)codes[second] << lengths[first],
+			  lengths[first] + lengths[second]);
+	}
+	if (k < count)
+		dense_put(w, codes[literals[k]], lengths[literals[k]]);
+}
+
+/* Writes a sequence's match: its length symbol with the extra bits in one
+ * put, then for an explicit distance or rep1 the distance symbol and its
+ * extra bits in another (each at most 10 + 10 bits). */
+static inline void dense_put_match(struct dense_writer *w,
+				   const struct codec_dense_sequence *q,
+				   const uint16_t *codes, const uint8_t *lengths)
+{
+	unsigned value = q->length - DENSE_MIN_MATCH;
+	unsigned bucket = dense_bucket(value);
+	unsigned symbol = (q->distance == DENSE_SEQUENCE_REP0 ?
+			   DENSE_REP0_LENGTH_FIRST : DENSE_LENGTH_FIRST) + bucket;
+
+	dense_put(w, codes[symbol] |
+		     (value - dense_bucket_base(bucket)) << lengths[symbol],
+		  lengths[symbol] + dense_bucket_extra_bits(bucket));
+	if (q->distance == DENSE_SEQUENCE_REP1) {
+		symbol = DENSE_DISTANCE_LENGTHS + DENSE_DISTANCE_REP1;
+		dense_put(w, codes[symbol], lengths[symbol]);
+	} else if (q->distance != DENSE_SEQUENCE_REP0) {
+		value = q->distance - 2u;
+		bucket = dense_bucket(value);
+		symbol = DENSE_DISTANCE_LENGTHS + DENSE_DISTANCE_FIRST_BUCKET + bucket;
+		dense_put(w, codes[symbol] |
+			     (value - dense_bucket_base(bucket)) << lengths[symbol],
+			  lengths[symbol] + dense_bucket_extra_bits(bucket));
+	}
+}
+
 static void dense_flush(struct dense_writer *w)
 {
 	while (w->count > 0) {
@@ -210,34 +257,11 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	for (size_t s = 0; s < sequence_count; s++) {
 		const struct codec_dense_sequence *q = &sequences[s];
 
-		for (unsigned k = 0; k < q->literals; k++) {
-			unsigned literal = bytes[position + k];
-
-			dense_put(&writer, codes[literal], lengths[literal]);
-		}
+		dense_put_literals(&writer, bytes + position, q->literals,
+				   codes, lengths);
 		position += q->literals;
 		if (q->length) {
-			unsigned value = q->length - DENSE_MIN_MATCH;
-			unsigned bucket = dense_bucket(value);
-			unsigned symbol = (q->distance == DENSE_SEQUENCE_REP0 ?
-					   DENSE_REP0_LENGTH_FIRST :
-					   DENSE_LENGTH_FIRST) + bucket;
-
-			dense_put(&writer, codes[symbol], lengths[symbol]);
-			dense_put(&writer, value - dense_bucket_base(bucket),
-				  dense_bucket_extra_bits(bucket));
-			if (q->distance == DENSE_SEQUENCE_REP1) {
-				symbol = DENSE_DISTANCE_LENGTHS + DENSE_DISTANCE_REP1;
-				dense_put(&writer, codes[symbol], lengths[symbol]);
-			} else if (q->distance != DENSE_SEQUENCE_REP0) {
-				value = q->distance - 2u;
-				bucket = dense_bucket(value);
-				symbol = DENSE_DISTANCE_LENGTHS +
-					 DENSE_DISTANCE_FIRST_BUCKET + bucket;
-				dense_put(&writer, codes[symbol], lengths[symbol]);
-				dense_put(&writer, value - dense_bucket_base(bucket),
-					  dense_bucket_extra_bits(bucket));
-			}
+			dense_put_match(&writer, q, codes, lengths);
 			position += q->length;
 		}
 	}

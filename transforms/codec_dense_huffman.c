@@ -17,13 +17,33 @@
 /* Up to this many keys are sorted by insertion. */
 #define HUFFMAN_INSERTION_MAX 32u
 
-/* Sorts keys[0..count) ascending by their frequency field (bits 9..24),
- * keeping the order of equal ones: two passes of a byte-wide radix sort
- * through temp (keys arrive in symbol order). */
-static void huffman_sort(uint32_t *keys, uint32_t *temp, unsigned count)
+/* One stable pass of a radix sort: from[0..count) into to, by the byte at
+ * shift. */
+static void huffman_radix_pass(const uint32_t *from, uint32_t *to,
+			       unsigned count, unsigned shift)
 {
-	unsigned offsets[256];
+	unsigned offsets[256] = { 0 }, sum = 0;
 
+	for (unsigned i = 0; i < count; i++)
+		offsets[(from[i] >> shift) & 0xff]++;
+	for (unsigned d = 0; d < 256; d++) {
+		unsigned here = offsets[d];
+
+		offsets[d] = sum;
+		sum += here;
+	}
+	for (unsigned i = 0; i < count; i++)
+		to[offsets[(from[i] >> shift) & 0xff]++] = from[i];
+}
+
+/* Sorts keys[0..count) ascending by their frequency field (bits 9..24),
+ * keeping the order of equal ones: passes of a byte-wide radix sort
+ * through temp (keys arrive in symbol order), one when every frequency is
+ * below 256 (most pages), else two. frequencies_or: the frequencies ORed
+ * together, below 256 exactly when each one is. */
+static void huffman_sort(uint32_t *keys, uint32_t *temp, unsigned count,
+			 uint32_t frequencies_or)
+{
 	if (count <= HUFFMAN_INSERTION_MAX) {
 		/* few keys (distances, the code-length code): insertion sort
 		 * costs less than clearing the counts; the symbol in the low
@@ -41,22 +61,13 @@ static void huffman_sort(uint32_t *keys, uint32_t *temp, unsigned count)
 		return;
 	}
 
-	for (unsigned pass = 0; pass < 2; pass++) {
-		unsigned shift = HUFFMAN_SYMBOL_BITS + 8 * pass, sum = 0;
-		uint32_t *from = pass ? temp : keys, *to = pass ? keys : temp;
-
-		memset(offsets, 0, sizeof(offsets));
-		for (unsigned i = 0; i < count; i++)
-			offsets[(from[i] >> shift) & 0xff]++;
-		for (unsigned d = 0; d < 256; d++) {
-			unsigned here = offsets[d];
-
-			offsets[d] = sum;
-			sum += here;
-		}
-		for (unsigned i = 0; i < count; i++)
-			to[offsets[(from[i] >> shift) & 0xff]++] = from[i];
+	if (frequencies_or < 256) {
+		huffman_radix_pass(keys, temp, count, HUFFMAN_SYMBOL_BITS);
+		memcpy(keys, temp, count * sizeof(uint32_t));
+		return;
 	}
+	huffman_radix_pass(keys, temp, count, HUFFMAN_SYMBOL_BITS);
+	huffman_radix_pass(temp, keys, count, HUFFMAN_SYMBOL_BITS + 8);
 }
 
 /* a[0..n) ascending weights, n >= 2: replaced by the code lengths of an
@@ -116,13 +127,15 @@ void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
 			   uint32_t *temp, uint8_t *lengths)
 {
 	unsigned used = 0, per_length[HUFFMAN_MAX_LIMIT + 1] = { 0 };
-	uint32_t kraft = 0, full = 1u << max_bits;
+	uint32_t kraft = 0, full = 1u << max_bits, frequencies_or = 0;
 	unsigned next;
 
 	for (unsigned s = 0; s < count; s++) {
 		lengths[s] = 0;
-		if (frequencies[s])
+		if (frequencies[s]) {
 			scratch[used++] = frequencies[s] << HUFFMAN_SYMBOL_BITS | s;
+			frequencies_or |= frequencies[s];
+		}
 	}
 	if (used == 0)
 		return;
@@ -130,7 +143,7 @@ void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
 		lengths[scratch[0] & HUFFMAN_SYMBOL_MASK] = 1;
 		return;
 	}
-	huffman_sort(scratch, temp, used);
+	huffman_sort(scratch, temp, used, frequencies_or);
 	/* temp: the symbol of rank i, kept while the weights become lengths */
 	for (unsigned i = 0; i < used; i++) {
 		temp[i] = scratch[i] & HUFFMAN_SYMBOL_MASK;

@@ -288,13 +288,13 @@ int codec_dense_decode(const void *in, size_t in_length, void *out,
 		}
 		if (symbol >= (int)DENSE_REP0_LENGTH_FIRST) {
 			bucket = (unsigned)symbol - DENSE_REP0_LENGTH_FIRST;
-			match = DENSE_MIN_MATCH + dense_bucket_base(bucket) +
-				dense_take(&r, dense_bucket_extra_bits(bucket));
+			match = DENSE_MIN_MATCH + dense_bucket_bases[bucket] +
+				dense_take(&r, dense_bucket_extras[bucket]);
 			distance = rep0;
 		} else {
 			bucket = (unsigned)symbol - DENSE_LENGTH_FIRST;
-			match = DENSE_MIN_MATCH + dense_bucket_base(bucket) +
-				dense_take(&r, dense_bucket_extra_bits(bucket));
+			match = DENSE_MIN_MATCH + dense_bucket_bases[bucket] +
+				dense_take(&r, dense_bucket_extras[bucket]);
 			symbol = dense_symbol(&r, distance_table,
 					      DENSE_DISTANCE_MAX_BITS);
 			if (symbol < 0)
@@ -303,8 +303,8 @@ int codec_dense_decode(const void *in, size_t in_length, void *out,
 				distance = rep1;
 			} else {
 				bucket = (unsigned)symbol - DENSE_DISTANCE_FIRST_BUCKET;
-				distance = 1 + dense_bucket_base(bucket) +
-					   dense_take(&r, dense_bucket_extra_bits(bucket));
+				distance = 1 + dense_bucket_bases[bucket] +
+					   dense_take(&r, dense_bucket_extras[bucket]);
 			}
 			rep1 = rep0;
 			rep0 = distance;

@@ -5,7 +5,8 @@
  * changed), every input length, the exact output size (the encoder counts
  * its bits before writing), its place in the sealed format, and blocks
  * written by hand that break one rule each, which the decoder must reject
- * (ASan and UBSan watch its reads and writes).
+ * (ASan and UBSan watch its reads and writes); and the bucket tables of
+ * the format against the functions that define them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,23 @@ HTEST(dense_exact_capacity)
 			checked++;
 		}
 	HCHECK(checked > 0);
+}
+
+/* The bucket tables the decoder uses agree with the functions the encoder
+ * uses, and every value 0..4095 lies in its bucket's range. */
+HTEST(dense_bucket_tables)
+{
+	for (unsigned b = 0; b < DENSE_BUCKETS; b++) {
+		HCHECK_EQ(dense_bucket_bases[b], dense_bucket_base(b));
+		HCHECK_EQ(dense_bucket_extras[b], dense_bucket_extra_bits(b));
+	}
+	for (unsigned v = 0; v < 4096; v++) {
+		unsigned b = dense_bucket(v);
+
+		HCHECK(b < DENSE_BUCKETS);
+		HCHECK(v >= dense_bucket_bases[b]);
+		HCHECK(v - dense_bucket_bases[b] < (1u << dense_bucket_extras[b]));
+	}
 }
 
 HTEST(dense_sealed_form)

@@ -15,6 +15,7 @@
 #include "mm/mm.h"
 #include "mm/region.h"
 #include "mm/region_boot.h"
+#include "mm/region_internal.h"
 #include "mm/region_migrate.h"
 #include "mm/logstore.h"
 #include "mm/store.h"
@@ -41,6 +42,22 @@ static bool region_set_store_share(const char *value)
 CMDLINE_OPTION(store_share, "store_share",
 	       "PERCENT 1..90: RAM the page store of sealed pages may use (50)",
 	       region_set_store_share);
+
+/* same_filled=off gives same-filled pages to the chain and the store like
+ * any other (to compare with what keeping them in their record saves). */
+static bool region_set_same_filled(const char *value)
+{
+	bool keep;
+
+	if (!cmdline_parse_bool(value, &keep))
+		return false;
+	__atomic_store_n(&region_same_filled_kept, keep, __ATOMIC_RELAXED);
+	return true;
+}
+CMDLINE_OPTION(same_filled, "same_filled",
+	       "[on|off] (bare: on): keep a same-filled page in its page record, "
+	       "no store copy, under a scheme without a cipher (on)",
+	       region_set_same_filled);
 
 /* Set from the command line before region_boot_init, read once there:
  * the default store is the log-structured one (store=log, the default:

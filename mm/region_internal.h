@@ -103,6 +103,10 @@ struct region_sealed_copy {
  * clear. On failure the frame holds the clear page, as before. */
 int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
 		      unsigned slot, struct region_sealed_copy *copy);
+/* Whether seals keep same-filled pages in their record (true; the
+ * command line's same_filled=off, or a test, clears it). Read with a
+ * relaxed atomic at each seal: a change applies to the next seals. */
+extern bool region_same_filled_kept;
 /* Restores the page's sealed copy (its record names it) into frame, read
  * in place from the store; debug builds compare the checksum. REGION_OK;
  * REGION_NO_MEMORY when the store read or the unseal lacked a resource

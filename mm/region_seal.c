@@ -72,6 +72,8 @@ static int region_store_sealed(struct store *store, const void *sealed,
 	return store_put(store, sealed, length, handle);
 }
 
+bool region_same_filled_kept = true;
+
 /* Whether page is one word repeated that the record can hold: then
  * *payload is the word in REGION_SAME_FILLED_BITS bits. */
 static bool region_same_filled_payload(const void *page, store_handle_t *payload)
@@ -106,6 +108,7 @@ int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
 		.checksum = region_content_checksum(frame),
 	};
 	if (!scheme_confidential(scheme) &&
+	    __atomic_load_n(&region_same_filled_kept, __ATOMIC_RELAXED) &&
 	    region_same_filled_payload(bytes, &copy->handle)) {
 		copy->same_filled = true;
 		return REGION_OK;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "mm/hooks.h"
 #include "mm/region.h"
+#include "mm/region_internal.h"
 #include "mm/vmm.h"
 #include "tests/host/fake_vmm.h"
 #include "tests/host/htest.h"
@@ -304,6 +305,30 @@ HTEST(same_filled_pages_cost_no_store_bytes)
 	same_filled_under("fifo:lz4");
 	same_filled_under("fifo:identity");
 	same_filled_under("fifo:wkdm");
+}
+
+/* With same_filled=off every sealed page has a store copy. */
+HTEST(same_filled_off_stores_every_page)
+{
+	struct store *store = fake_store_create(64);
+	struct region *region = make_region("fifo:lz4", 4, 1, store);
+	struct region_stats stats;
+	struct store_stats stored;
+	uint8_t expected[4096];
+
+	region_same_filled_kept = false;
+	fill_word(fake_access(va_of(region, 0), true), 0);
+	fill_word(fake_access(va_of(region, 1), true), 42);
+	fake_access(va_of(region, 2), true);
+	region_get_stats(region, &stats);
+	store_stats(store, &stored);
+	HCHECK_EQ(stats.sealed_pages, 2);
+	HCHECK_EQ(stats.same_filled_pages, 0);
+	HCHECK_EQ(stored.pages_stored, 2);
+	fill_word(expected, 42);
+	HCHECK(memcmp(fake_access(va_of(region, 1), false), expected, 4096) == 0);
+	region_same_filled_kept = true;
+	teardown(region, store);
 }
 
 HTEST(xor_debug_scrambles_the_frame_a_stale_entry_would_reach)

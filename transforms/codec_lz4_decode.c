@@ -60,12 +60,25 @@ static inline void lz4d_copy16(uint8_t *dst, const uint8_t *src)
 
 /* The 8 bytes that continue a run of period offset (1..8) ending at op,
  * built in a register: no byte is copied alone and no load waits on the
- * stores just made. The 8-byte read may take bytes past op (not yet
- * written, masked off); the caller has room for them. */
+ * stores just made. For periods 1, 2 and 4 only the period itself is read
+ * (a load that narrow usually sits inside one earlier store, so the store
+ * can forward it; an 8-byte load across op mostly cannot) and multiplied
+ * out. Otherwise the 8-byte read may take bytes past op (not yet written,
+ * masked off); the caller has room for them. */
 static inline uint64_t lz4d_pattern(const uint8_t *op, size_t offset)
 {
 	uint64_t word;
 
+	if (offset == 1)
+		return op[-1] * 0x0101010101010101ull;
+	if (offset == 2)
+		return lz4d_load16(op - 2) * 0x0001000100010001ull;
+	if (offset == 4) {
+		uint32_t quad;
+
+		memcpy(&quad, op - 4, 4);
+		return quad * 0x0000000100000001ull;
+	}
 	memcpy(&word, op - offset, 8);
 	if (offset == 8)
 		return word;
@@ -76,6 +89,15 @@ static inline uint64_t lz4d_pattern(const uint8_t *op, size_t offset)
 	if (offset < 2)
 		word |= word << 32;
 	return word;
+}
+
+/* 8 mod offset for offsets 1..8, from a table: a division here would
+ * cost more than the short match it serves. */
+static inline unsigned lz4d_rest8(size_t offset)
+{
+	static const uint8_t rest[9] = { 0, 0, 0, 2, 0, 3, 2, 1, 0 };
+
+	return rest[offset];
 }
 
 /* Copies a match of length bytes from op - offset, offset within what was
@@ -99,7 +121,7 @@ static inline void lz4d_match(uint8_t *op, uint8_t *oend, size_t offset,
 		} else if (offset <= 8) {
 			uint64_t word = lz4d_pattern(op, offset);
 
-			if (8 % offset == 0) {
+			if (lz4d_rest8(offset) == 0) {
 				/* 1, 2, 4, 8: each step writes the same word */
 				do {
 					memcpy(op, &word, 8);
@@ -109,7 +131,7 @@ static inline void lz4d_match(uint8_t *op, uint8_t *oend, size_t offset,
 				/* 3, 5, 6, 7: the next word is this one
 				 * rotated by 8 mod offset bytes within the
 				 * period */
-				unsigned rest = 8 % offset;
+				unsigned rest = lz4d_rest8(offset);
 				unsigned down = 8 * rest;
 				unsigned up = 8 * (unsigned)(offset - rest);
 
@@ -228,7 +250,7 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 				} while (op < end);
 			} else {
 				uint64_t word = lz4d_pattern(op, offset);
-				unsigned rest = 8 % offset;
+				unsigned rest = lz4d_rest8(offset);
 
 				if (rest == 0) {
 					do {

@@ -232,39 +232,54 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 			if ((size_t)(oend - op) < match_length + LZ4D_FAST_OUT / 2)
 				goto careful_match;
 		}
-		/* Room for 15 bytes of overshoot after the match. */
+		/* Room for 31 bytes of overshoot after the match: a long
+		 * match was checked for match_length + 32 bytes of output, a
+		 * short one (offset under 8 here) has 50. */
 		{
 			uint8_t *end = op + match_length;
 
 			if (offset >= 16) {
+				/* 32 bytes a step: half the loop's branches
+				 * for the usual 19-to-64-byte match. The
+				 * second half may read what the first just
+				 * wrote, as an overlapping match must. */
 				do {
 					lz4d_copy16(op, from);
-					op += 16;
-					from += 16;
+					lz4d_copy16(op + 16, from + 16);
+					op += 32;
+					from += 32;
 				} while (op < end);
 			} else if (offset >= 8) {
+				/* 16 bytes a step in two moves, the
+				 * second reading what the first wrote */
 				do {
 					lz4d_copy8(op, from);
-					op += 8;
-					from += 8;
+					lz4d_copy8(op + 8, from + 8);
+					op += 16;
+					from += 16;
 				} while (op < end);
 			} else {
 				uint64_t word = lz4d_pattern(op, offset);
 				unsigned rest = lz4d_rest8(offset);
 
+				/* 16 bytes a step, as above */
 				if (rest == 0) {
 					do {
 						memcpy(op, &word, 8);
-						op += 8;
+						memcpy(op + 8, &word, 8);
+						op += 16;
 					} while (op < end);
 				} else {
 					unsigned down = 8 * rest;
 					unsigned up = 8 * (unsigned)(offset - rest);
+					uint64_t next;
 
 					do {
+						next = word >> down | word << up;
 						memcpy(op, &word, 8);
-						op += 8;
-						word = word >> down | word << up;
+						memcpy(op + 8, &next, 8);
+						op += 16;
+						word = next >> down | next << up;
 					} while (op < end);
 				}
 			}

@@ -8,10 +8,11 @@
  * Two loops. The fast loop runs while a sequence starts at least 32 bytes
  * before the end of the input and 64 before the end of the output: there a
  * literal run under 15 bytes is one 16-byte copy, a match under 19 bytes
- * with an offset of 8 or more is three fixed moves (8 + 8 + 2 bytes), and
- * longer copies run 16 (or 8, or a repeated 8-byte pattern for offsets
- * under 8) bytes at a time with their overshoot inside the buffers, so the
- * only checks are on the lengths and the offset read from the input. A
+ * with an offset of 8 or more is three fixed moves (8 + 8 + 2 bytes), long
+ * literal runs go 16 bytes at a time and other matches 32 (offset 16 or
+ * more) or 16 (two 8-byte moves, or two words of a repeated pattern for
+ * offsets under 8) with their overshoot inside the buffers, so the only
+ * checks are on the lengths and the offset read from the input. A
  * sequence that would come near either end, and every sequence after it, is
  * decoded by the careful loop, which checks each copy and copies exactly
  * near the end of the output.

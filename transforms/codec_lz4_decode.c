@@ -8,10 +8,11 @@
  * Two loops. The fast loop runs while a sequence starts at least 32 bytes
  * before the end of the input and 64 before the end of the output: there a
  * literal run under 15 bytes is one 16-byte copy, a match under 19 bytes
- * with an offset of 8 or more is three fixed moves (8 + 8 + 2 bytes), and
- * longer copies run 16 (or 8, or a repeated 8-byte pattern for offsets
- * under 8) bytes at a time with their overshoot inside the buffers, so the
- * only checks are on the lengths and the offset read from the input. A
+ * with an offset of 8 or more is three fixed moves (8 + 8 + 2 bytes), long
+ * literal runs go 16 bytes at a time and other matches 32 (offset 16 or
+ * more) or 16 (two 8-byte moves, or two words of a repeated pattern for
+ * offsets under 8) with their overshoot inside the buffers, so the only
+ * checks are on the lengths and the offset read from the input. A
  * sequence that would come near either end, and every sequence after it, is
  * decoded by the careful loop, which checks each copy and copies exactly
  * near the end of the output.
@@ -60,12 +61,25 @@ static inline void lz4d_copy16(uint8_t *dst, const uint8_t *src)
 
 /* The 8 bytes that continue a run of period offset (1..8) ending at op,
  * built in a register: no byte is copied alone and no load waits on the
- * stores just made. The 8-byte read may take bytes past op (not yet
- * written, masked off); the caller has room for them. */
+ * stores just made. For periods 1, 2 and 4 only the period itself is read
+ * (a load that narrow usually sits inside one earlier store, so the store
+ * can forward it; an 8-byte load across op mostly cannot) and multiplied
+ * out. Otherwise the 8-byte read may take bytes past op (not yet written,
+ * masked off); the caller has room for them. */
 static inline uint64_t lz4d_pattern(const uint8_t *op, size_t offset)
 {
 	uint64_t word;
 
+	if (offset == 1)
+		return op[-1] * 0x0101010101010101ull;
+	if (offset == 2)
+		return lz4d_load16(op - 2) * 0x0001000100010001ull;
+	if (offset == 4) {
+		uint32_t quad;
+
+		memcpy(&quad, op - 4, 4);
+		return quad * 0x0000000100000001ull;
+	}
 	memcpy(&word, op - offset, 8);
 	if (offset == 8)
 		return word;
@@ -76,6 +90,15 @@ static inline uint64_t lz4d_pattern(const uint8_t *op, size_t offset)
 	if (offset < 2)
 		word |= word << 32;
 	return word;
+}
+
+/* 8 mod offset for offsets 1..8, from a table: a division here would
+ * cost more than the short match it serves. */
+static inline unsigned lz4d_rest8(size_t offset)
+{
+	static const uint8_t rest[9] = { 0, 0, 0, 2, 0, 3, 2, 1, 0 };
+
+	return rest[offset];
 }
 
 /* Copies a match of length bytes from op - offset, offset within what was
@@ -99,7 +122,7 @@ static inline void lz4d_match(uint8_t *op, uint8_t *oend, size_t offset,
 		} else if (offset <= 8) {
 			uint64_t word = lz4d_pattern(op, offset);
 
-			if (8 % offset == 0) {
+			if (lz4d_rest8(offset) == 0) {
 				/* 1, 2, 4, 8: each step writes the same word */
 				do {
 					memcpy(op, &word, 8);
@@ -109,7 +132,7 @@ static inline void lz4d_match(uint8_t *op, uint8_t *oend, size_t offset,
 				/* 3, 5, 6, 7: the next word is this one
 				 * rotated by 8 mod offset bytes within the
 				 * period */
-				unsigned rest = 8 % offset;
+				unsigned rest = lz4d_rest8(offset);
 				unsigned down = 8 * rest;
 				unsigned up = 8 * (unsigned)(offset - rest);
 
@@ -210,39 +233,54 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 			if ((size_t)(oend - op) < match_length + LZ4D_FAST_OUT / 2)
 				goto careful_match;
 		}
-		/* Room for 15 bytes of overshoot after the match. */
+		/* Room for 31 bytes of overshoot after the match: a long
+		 * match was checked for match_length + 32 bytes of output, a
+		 * short one (offset under 8 here) has 50. */
 		{
 			uint8_t *end = op + match_length;
 
 			if (offset >= 16) {
+				/* 32 bytes a step: half the loop's branches
+				 * for the usual 19-to-64-byte match. The
+				 * second half may read what the first just
+				 * wrote, as an overlapping match must. */
 				do {
 					lz4d_copy16(op, from);
+					lz4d_copy16(op + 16, from + 16);
+					op += 32;
+					from += 32;
+				} while (op < end);
+			} else if (offset >= 8) {
+				/* 16 bytes a step in two moves, the
+				 * second reading what the first wrote */
+				do {
+					lz4d_copy8(op, from);
+					lz4d_copy8(op + 8, from + 8);
 					op += 16;
 					from += 16;
 				} while (op < end);
-			} else if (offset >= 8) {
-				do {
-					lz4d_copy8(op, from);
-					op += 8;
-					from += 8;
-				} while (op < end);
 			} else {
 				uint64_t word = lz4d_pattern(op, offset);
-				unsigned rest = 8 % offset;
+				unsigned rest = lz4d_rest8(offset);
 
+				/* 16 bytes a step, as above */
 				if (rest == 0) {
 					do {
 						memcpy(op, &word, 8);
-						op += 8;
+						memcpy(op + 8, &word, 8);
+						op += 16;
 					} while (op < end);
 				} else {
 					unsigned down = 8 * rest;
 					unsigned up = 8 * (unsigned)(offset - rest);
+					uint64_t next;
 
 					do {
+						next = word >> down | word << up;
 						memcpy(op, &word, 8);
-						op += 8;
-						word = word >> down | word << up;
+						memcpy(op + 8, &next, 8);
+						op += 16;
+						word = next >> down | next << up;
 					} while (op < end);
 				}
 			}

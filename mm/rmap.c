@@ -186,6 +186,10 @@ int rmap_swap_begin(const char *design)
 		rmap_move_cursor = 0;
 		rmap_moved = 0;
 		rmap_left_at_start = rmap_left->frames();
+		if (rmap_left_at_start == 0) {	/* nothing to move: done now */
+			rmap_left = NULL;
+			rmap_swaps++;
+		}
 	}
 	spin_unlock_irqrestore(&rmap_lock, flags);
 	return result;

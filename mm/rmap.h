@@ -70,7 +70,9 @@ uint64_t rmap_frames(void);
  * left; a frame the left holds stays there (its new mappings too) until
  * the walk moves it. rmap_swap_step moves one frame from left to right,
  * under the lock for that frame only, and retires the left design once it
- * is empty. Returns RMAP_OK, RMAP_BUSY while a swap runs, RMAP_UNKNOWN or
+ * is empty. A map with no frame in it is swapped at once (no walk, so
+ * what the map answers next does not depend on when a walk runs).
+ * Returns RMAP_OK, RMAP_BUSY while a swap runs, RMAP_UNKNOWN or
  * RMAP_SAME.
  */
 int rmap_swap_begin(const char *design);

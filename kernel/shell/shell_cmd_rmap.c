@@ -51,6 +51,11 @@ int shell_cmd_rmap(int argc, char **argv)
 	rmap_get_status(&before);
 	switch (rmap_swap(argv[1])) {
 	case RMAP_OK:
+		if (before.right_frames == 0) {	/* done at once */
+			printk("rmap: swap %s -> %s done: no frame to move\n",
+			       before.right, argv[1]);
+			return SHELL_OK;
+		}
 		printk("rmap: swap %s -> %s begun: %llu frame(s) to move, one "
 		       "at a time beside the workload (rmap shows how far)\n",
 		       before.right, argv[1],

@@ -326,3 +326,23 @@ HTEST(swap_refuses_unknown_and_same_design)
 	HCHECK(strcmp(rmap_design_name(1), "family") == 0);
 	HCHECK(rmap_design_name(2) == NULL);
 }
+
+/* A swap of an empty map is done when it begins: no walk is left for a
+ * thread to finish, so the next question sees the new design alone. */
+HTEST(swap_of_an_empty_map_is_done_at_once)
+{
+	struct rmap_status status;
+
+	rmap_test_use("chains");
+	HCHECK_EQ(rmap_frames(), 0);
+	rmap_get_status(&status);
+	uint64_t swaps = status.swaps;
+	HCHECK_EQ(rmap_swap_begin("family"), RMAP_OK);
+	rmap_get_status(&status);
+	HCHECK(status.left == NULL);
+	HCHECK(strcmp(status.right, "family") == 0);
+	HCHECK_EQ(status.swaps, swaps + 1);
+	HCHECK(!rmap_swap_step());
+	HCHECK_EQ(rmap_swap_begin("chains"), RMAP_OK);	/* not RMAP_BUSY */
+	rmap_test_use("chains");
+}

@@ -44,14 +44,14 @@ EXCHANGES = [
                "old key wiped, no page depends on it"]),
     ("rekey status", ["rekey: key generation 1 in the key registers"]),
     ("rekey now", ["usage: rekey [status]"]),
-    # the reverse map's design, swapped live both ways (no fork runs
-    # here: the map is empty and each walk ends at once)
+    # the reverse map's design, swapped both ways (no fork runs here: the
+    # map is empty, so each swap is done when it begins, no walk left)
     ("rmap", ["rmap: design chains, 0 shared frame(s); no swap under way",
               "rmap: designs: chains family"]),
-    ("rmap family", ["rmap: swap chains -> family begun: 0 frame(s) to move"]),
+    ("rmap family", ["rmap: swap chains -> family done: no frame to move"]),
     ("rmap", ["rmap: design family, 0 shared frame(s); no swap under way, 1 swap(s) done"]),
     ("rmap family", ["rmap: the map is in design family already"]),
-    ("rmap chains", ["rmap: swap family -> chains begun"]),
+    ("rmap chains", ["rmap: swap family -> chains done: no frame to move"]),
     ("rmap nosuch", ["rmap: no design 'nosuch'; designs: chains family"]),
     ("rmap chains family", ["usage: rmap [DESIGN]"]),
     ("frobnicate", ["unknown command 'frobnicate'"]),

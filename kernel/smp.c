@@ -269,18 +269,28 @@ void smp_kick(unsigned cpu)
 
 void smp_stop_others(void)
 {
-	unsigned self = cpu_current(), signalled = 0, running = 0;
+	unsigned self = cpu_current(), signalled = 0, running = 0, halted = 0;
 
 	__atomic_store_n(&smp_stop_requested, true, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
 		struct cpu_local *other = cpu_local_of(i);
-		if (i != self && __atomic_load_n(&other->state, __ATOMIC_ACQUIRE) == CPU_ONLINE) {
+		if (i == self || !other)
+			continue;
+		unsigned state = __atomic_load_n(&other->state, __ATOMIC_ACQUIRE);
+		if (state == CPU_ONLINE) {
 			arch_send_stop(other->apic_id);
 			signalled++;
+		} else if (state == CPU_STOPPED) {
+			halted++;	/* panicked a moment later: halted itself */
 		}
 	}
-	if (!signalled)
+	if (!signalled) {
+		/* Said even then: a report always tells where the others are. */
+		if (halted)
+			printk("smp: CPU %u stopped 0 of 0 other CPUs (%u had "
+			       "stopped already)\n", self, halted);
 		return;
+	}
 	/* Bounded: a CPU that cannot take the NMI must not hang the report. */
 	for (unsigned waited = 0; waited <= SMP_STOP_WAIT_MS; waited++) {
 		running = 0;
@@ -292,8 +302,8 @@ void smp_stop_others(void)
 			break;
 		time_delay_ms(1);
 	}
-	printk("smp: CPU %u stopped %u of %u other CPUs\n", self,
-	       signalled - running, signalled);
+	printk("smp: CPU %u stopped %u of %u other CPUs (%u had stopped "
+	       "already)\n", self, signalled - running, signalled, halted);
 }
 
 void smp_stop_if_requested(void)

@@ -565,7 +565,8 @@ def step_crashes(ctx):
                        f"{reports} panic reports; one expected"))
         m = re.search(r"smp: CPU (\d) stopped (\d+) of (\d+) other CPUs", run.output)
         # The reporter stops the CPUs still running; those that panicked a
-        # moment later halted themselves (panic_all_cpus) and are not asked.
+        # moment later halted themselves (panic_all_cpus) and are not asked
+        # ("0 of 0 ... had stopped already" when none was left running).
         stopped_all = bool(m) and m.group(2) == m.group(3)
         checks.append((f"{name}:others-stopped", stopped_all,
                        f"stop line {m.group(0) if m else None!r}"))

@@ -267,6 +267,26 @@ void smp_kick(unsigned cpu)
 		arch_send_kick(target->apic_id);
 }
 
+/* Waits, at most SMP_STOP_WAIT_MS (a CPU that cannot take the NMI must
+ * not hang the report), until no CPU but self is online; returns how many
+ * still are. */
+static unsigned smp_wait_stopped(unsigned self)
+{
+	unsigned running = 0;
+
+	for (unsigned waited = 0; waited <= SMP_STOP_WAIT_MS; waited++) {
+		running = 0;
+		for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++)
+			if (i != self && __atomic_load_n(&cpu_local_of(i)->state,
+							 __ATOMIC_ACQUIRE) == CPU_ONLINE)
+				running++;
+		if (!running)
+			break;
+		time_delay_ms(1);
+	}
+	return running;
+}
+
 void smp_stop_others(void)
 {
 	unsigned self = cpu_current(), signalled = 0, running = 0, halted = 0;
@@ -284,24 +304,12 @@ void smp_stop_others(void)
 			halted++;	/* panicked a moment later: halted itself */
 		}
 	}
-	if (!signalled) {
-		/* Said even then: a report always tells where the others are. */
-		if (halted)
-			printk("smp: CPU %u stopped 0 of 0 other CPUs (%u had "
-			       "stopped already)\n", self, halted);
+	/* The line comes even when every other CPU had halted itself (none
+	 * to signal): a report always tells where the other CPUs are. */
+	if (!signalled && !halted)
 		return;
-	}
-	/* Bounded: a CPU that cannot take the NMI must not hang the report. */
-	for (unsigned waited = 0; waited <= SMP_STOP_WAIT_MS; waited++) {
-		running = 0;
-		for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++)
-			if (i != self && __atomic_load_n(&cpu_local_of(i)->state,
-							 __ATOMIC_ACQUIRE) == CPU_ONLINE)
-				running++;
-		if (!running)
-			break;
-		time_delay_ms(1);
-	}
+	if (signalled)
+		running = smp_wait_stopped(self);
 	printk("smp: CPU %u stopped %u of %u other CPUs (%u had stopped "
 	       "already)\n", self, signalled - running, signalled, halted);
 }

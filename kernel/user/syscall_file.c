@@ -283,6 +283,13 @@ long syscall_pwrite64(const uint64_t a[6])
  * process's line could land between the two halves. */
 #define VECTOR_GATHER_BYTES PIPE_BUFFER_ATOMIC
 
+/* Reads iovec i of the user's vector (struct iovec: base, then length,
+ * 16 bytes): 0 or -EFAULT. */
+static int syscall_iovec_read(uint64_t vector, int64_t i, uint64_t iov[2])
+{
+	return user_copy_from(iov, vector + (uint64_t)i * 16, 16);
+}
+
 /* Checks the vector before any transfer, as Linux's import_iovec does:
  * -EFAULT if an iovec cannot be read, -EINVAL if a length is negative as
  * a signed size; else 0 with *total the sum of the lengths, capped at
@@ -293,7 +300,7 @@ static int syscall_vector_total(uint64_t vector, int64_t count,
 	*total = 0;
 	for (int64_t i = 0; i < count; i++) {
 		uint64_t iov[2];
-		int result = user_copy_from(iov, vector + (uint64_t)i * 16, 16);
+		int result = syscall_iovec_read(vector, i, iov);
 		if (result)
 			return result;
 		if (iov[1] > INT64_MAX)
@@ -312,7 +319,7 @@ static long syscall_vector_each(int fd, uint64_t vector, int64_t count,
 
 	for (int64_t i = 0; i < count && total < IO_MAX; i++) {
 		uint64_t iov[2];
-		int result = user_copy_from(iov, vector + (uint64_t)i * 16, 16);
+		int result = syscall_iovec_read(vector, i, iov);
 		if (result)
 			return total ? (long)total : result;
 		uint64_t want = iov[1] < IO_MAX - total ? iov[1] : IO_MAX - total;
@@ -344,7 +351,7 @@ static long syscall_vector_gathered(int fd, struct file *file,
 		return -USER_ENOMEM;
 	for (int64_t i = 0; i < count; i++) {
 		uint64_t iov[2];
-		if (user_copy_from(iov, vector + (uint64_t)i * 16, 16) ||
+		if (syscall_iovec_read(vector, i, iov) ||
 		    iov[1] > total - gathered ||
 		    user_copy_from(bytes + gathered, iov[0], iov[1]))
 			break;

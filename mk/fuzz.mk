@@ -42,3 +42,18 @@ fuzz: fuzz-build
 		fi; \
 		grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)' $(FUZZ_BUILD)/fuzz-$$t.log; \
 	done
+
+# The dense_decode target's seeds are valid dense blocks, made by a tool
+# (tools/dense_fuzz_seeds.c) from the codec tests' synthetic pages and the
+# in-tree corpus: run this after a change of the dense format and commit
+# the result.
+DENSE_SEEDS := tests/fuzz/seeds/dense_decode
+$(HOST_BUILD)/dense-fuzz-seeds: tools/dense_fuzz_seeds.c tests/host/test_codec_util.c $(CODEC_SRCS) tests/host/host_shim.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/dense_fuzz_seeds.c tests/host/test_codec_util.c $(CODEC_SRCS) tests/host/host_shim.c
+
+.PHONY: dense-fuzz-seeds
+dense-fuzz-seeds: $(HOST_BUILD)/dense-fuzz-seeds $(TREE_CORPUS)
+	rm -f $(DENSE_SEEDS)/kind* $(DENSE_SEEDS)/corpus-*
+	mkdir -p $(DENSE_SEEDS)
+	$(HOST_BUILD)/dense-fuzz-seeds $(DENSE_SEEDS) $(TREE_CORPUS)

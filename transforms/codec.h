@@ -46,13 +46,15 @@
 /* LZ4 encodes inputs up to this length (16-bit positions in its table). */
 #define CODEC_LZ4_MAX_INPUT 65536u
 #define CODEC_LZ4_HASH_BITS 13
-/* The dense codec's match finder: hash buckets of 4-byte prefixes; and room
+/* The dense codec's match finder: a hash table of 4-byte prefixes; and room
  * for its parse of one page: corpus pages need at most about 520 steps, a
  * page that would need more than this many (the pathological one: a short
  * match every 4 bytes) keeps the rest of its bytes as literals. */
-#define CODEC_DENSE_HASH_BITS 10
+#define CODEC_DENSE_HASH_BITS 12
 #define CODEC_DENSE_MAX_SEQUENCES 1024
-#define CODEC_DENSE_CODE_LENGTHS 329	/* literal/length + distance symbols */
+#define CODEC_DENSE_CODE_LENGTHS 354	/* literal, run, match, distance symbols */
+/* The longest dense block the encoder writes (longer ones: XF_NO_SPACE). */
+#define CODEC_DENSE_STAGING_BYTES CODEC_BOUND(CODEC_PAGE_BYTES)
 
 /* One step of the dense parse: literals copied from the input, then a
  * match (length 0 for the last step, which has literals only). distance is
@@ -80,14 +82,14 @@ enum codec_id {
 };
 
 /* Scratch memory of encode calls; the caller keeps one per CPU or per
- * thread (about 52 KiB), zeroed before first use. Only the LZ4 table
- * carries anything from one call to the next: positions of earlier inputs,
- * which it tells apart by lz4_base and never uses (codec_lz4.c), so that
- * it needs no clearing per page. */
+ * thread (about 39 KiB), zeroed before first use. Nothing in it carries
+ * from one call to the next (the LZ4 table is cleared by each call that
+ * uses it, codec_lz4.c), but it keeps what the last call left there until
+ * overwritten. */
 struct codec_workspace {
-	/* LZ4: per hash, lz4_base + the last position with that hash */
-	uint32_t lz4_table[1u << CODEC_LZ4_HASH_BITS];
-	uint32_t lz4_base;	/* entries below it are from earlier inputs */
+	/* LZ4: per hash, the last position with that hash (cleared for
+	 * each input) */
+	uint16_t lz4_table[1u << CODEC_LZ4_HASH_BITS];
 	union {
 		/* WKdm's areas before packing (codec_wkdm.c) */
 		struct {
@@ -100,11 +102,9 @@ struct codec_workspace {
 		 * (codec_dense*.c); nothing carried between calls */
 		struct {
 			union {
-				/* the parse: */
-				/* per hash, 1 + the last four positions
-				 * with it (0: none), 16 bits each, the
-				 * newest in the low bits (8 KiB) */
-				uint64_t buckets[1u << CODEC_DENSE_HASH_BITS];
+				/* the parse: per hash, 1 + the last
+				 * position with it (0: none; 8 KiB) */
+				uint16_t table[1u << CODEC_DENSE_HASH_BITS];
 				/* then the codes' construction: */
 				struct {
 					uint32_t sorted[CODEC_DENSE_CODE_LENGTHS];
@@ -112,10 +112,16 @@ struct codec_workspace {
 					/* code lengths run-length coded:
 					 * symbol, extra bits */
 					uint8_t runs[CODEC_DENSE_CODE_LENGTHS][2];
+					/* the block as written, copied out
+					 * once complete (the writer spills
+					 * up to 7 bytes past its end) */
+					uint8_t staging[CODEC_DENSE_STAGING_BYTES + 8];
 				};
 			};
 			struct codec_dense_sequence sequences[CODEC_DENSE_MAX_SEQUENCES];
 			uint32_t frequencies[CODEC_DENSE_CODE_LENGTHS];
+			/* literals of stream A (even) and B (odd) */
+			uint32_t literal_frequencies[2][256];
 			uint16_t codes[CODEC_DENSE_CODE_LENGTHS];
 			uint8_t lengths[CODEC_DENSE_CODE_LENGTHS];
 		} dense;

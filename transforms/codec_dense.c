@@ -1,10 +1,13 @@
 /*
  * The dense codec's encoder: the LZ77 parse of codec_dense_parse.c, coded
- * with canonical Huffman codes built for this page alone (one code for
- * literals and match lengths, one for distances, and a small code for the
- * code lengths themselves). The exact size is known from the frequencies
- * before a bit is written, so an output that would not fit is refused
- * without writing, and the writer makes no checks. The format is in
+ * with canonical Huffman codes built for this page alone (one code each for
+ * literals, literal-run lengths, match lengths and distances, and a small
+ * code for the code lengths themselves). The block has two bit streams:
+ * A holds the header, the sequences and the even literals, B the odd
+ * literals, so that the decoder's literal lookups form two independent
+ * chains. The exact size of each is known from the frequencies before a
+ * bit is written, so an output that would not fit is refused without
+ * writing, and the writers make no checks. The format is in
  * codec_dense_format.h and docs/compression.md.
  */
 #include <string.h>
@@ -12,85 +15,124 @@
 #include "transforms/codec_dense_huffman.h"
 #include "transforms/codec_dense_parse.h"
 
-/* The concatenated code lengths: literal/length, then distance. */
-#define DENSE_DISTANCE_LENGTHS DENSE_LITLEN_SYMBOLS
-
-/* LSB-first bit writer. The caller has checked that everything fits, and
- * only whole bytes are stored, so it never writes past the checked size. */
+/* LSB-first bit writer into the workspace's staging area, without a
+ * branch: each put stores 8 bytes and moves on by the whole bytes filled,
+ * so it writes up to 7 bytes past the stream's end (the staging area has
+ * the slack; stream A is written before stream B, which overwrites A's
+ * spill). */
 struct dense_writer {
 	uint8_t *out;
 	uint64_t bits;
-	unsigned count;
+	unsigned count;		/* bits held: 0..7 between puts */
 };
 
-static inline void dense_put(struct dense_writer *w, unsigned value,
+/* value holds length bits (at most 32). */
+static inline void dense_put(struct dense_writer *w, uint64_t value,
 			     unsigned length)
 {
-	w->bits |= (uint64_t)value << w->count;
+	w->bits |= value << w->count;
 	w->count += length;
-	if (w->count >= 32) {
-		uint32_t word = (uint32_t)w->bits;
-
-		memcpy(w->out, &word, 4);
-		w->out += 4;
-		w->bits >>= 32;
-		w->count -= 32;
-	}
+	memcpy(w->out, &w->bits, 8);
+	w->out += w->count >> 3;
+	w->bits >>= w->count & ~7u;
+	w->count &= 7;
 }
 
-/* Writes the codes of count literals, two per put (a code has at most
- * DENSE_LITLEN_MAX_BITS bits, so two fit beside the up to 31 bits the
- * writer holds between puts). */
-static inline void dense_put_literals(struct dense_writer *w,
-				      const uint8_t *literals, unsigned count,
-				      const uint16_t *codes, const uint8_t *lengths)
+/* Stores the last partial byte (its unused high bits 0). */
+static void dense_flush(struct dense_writer *w)
 {
-	unsigned k = 0;
-
-	for (; k + 2 <= count; k += 2) {
-		unsigned first = literals[k], second = literals[k + 1];
-
-		dense_put(w, codes[first] | (unsigned)codes[second] << lengths[first],
-			  lengths[first] + lengths[second]);
+	if (w->count) {
+		*w->out++ = (uint8_t)w->bits;
+		w->bits = 0;
+		w->count = 0;
 	}
-	if (k < count)
-		dense_put(w, codes[literals[k]], lengths[literals[k]]);
 }
 
-/* Writes a sequence's match: its length symbol with the extra bits in one
- * put, then for an explicit distance or rep1 the distance symbol and its
- * extra bits in another (each at most 10 + 10 bits). */
+/* Writes symbol with its extra bits (value - its bucket's base) in one
+ * put: at most 9 + 11 bits. */
+static inline void dense_put_bucketed(struct dense_writer *w, const uint16_t *codes,
+				      const uint8_t *lengths, unsigned symbol,
+				      unsigned extra, unsigned extra_bits)
+{
+	dense_put(w, codes[symbol] | (uint64_t)extra << lengths[symbol],
+		  lengths[symbol] + extra_bits);
+}
+
+/* Writes one stream's share of the literals of the parse (literals in
+ * order alternate between A and B, A first): stream 0 the even ones, 1 the
+ * odd ones, two per put. */
+static void dense_put_literals(struct dense_writer *w, unsigned stream,
+			       const uint8_t *bytes,
+			       const struct codec_dense_sequence *sequences,
+			       size_t sequence_count, const uint16_t *codes,
+			       const uint8_t *lengths)
+{
+	size_t position = 0;
+	unsigned parity = 0;	/* the stream of the run's first literal */
+
+	for (size_t s = 0; s < sequence_count; s++) {
+		const uint8_t *literals = bytes + position;
+		unsigned count = sequences[s].literals, k = parity ^ stream;
+
+		for (; k + 2 < count; k += 4) {
+			unsigned one = literals[k], two = literals[k + 2];
+
+			dense_put(w, codes[one] | (uint64_t)codes[two] << lengths[one],
+				  lengths[one] + lengths[two]);
+		}
+		if (k < count)
+			dense_put(w, codes[literals[k]], lengths[literals[k]]);
+		parity ^= count & 1;
+		position += count + sequences[s].length;
+	}
+}
+
+/* Writes a sequence's match: its length symbol with the extra bits, then
+ * for an explicit distance or rep1 the distance symbol and its extra
+ * bits. */
 static inline void dense_put_match(struct dense_writer *w,
 				   const struct codec_dense_sequence *q,
 				   const uint16_t *codes, const uint8_t *lengths)
 {
 	unsigned value = q->length - DENSE_MIN_MATCH;
 	unsigned bucket = dense_bucket(value);
-	unsigned symbol = (q->distance == DENSE_SEQUENCE_REP0 ?
-			   DENSE_REP0_LENGTH_FIRST : DENSE_LENGTH_FIRST) + bucket;
 
-	dense_put(w, codes[symbol] |
-		     (value - dense_bucket_base(bucket)) << lengths[symbol],
-		  lengths[symbol] + dense_bucket_extra_bits(bucket));
+	dense_put_bucketed(w, codes, lengths, DENSE_CODE_MATCHES + bucket +
+			   (q->distance == DENSE_SEQUENCE_REP0 ? DENSE_MATCH_REP0_FIRST : 0),
+			   value - dense_bucket_base(bucket),
+			   dense_bucket_extra_bits(bucket));
 	if (q->distance == DENSE_SEQUENCE_REP1) {
-		symbol = DENSE_DISTANCE_LENGTHS + DENSE_DISTANCE_REP1;
-		dense_put(w, codes[symbol], lengths[symbol]);
+		dense_put_bucketed(w, codes, lengths,
+				   DENSE_CODE_DISTANCES + DENSE_DISTANCE_REP1, 0, 0);
 	} else if (q->distance != DENSE_SEQUENCE_REP0) {
 		value = q->distance - 2u;
 		bucket = dense_bucket(value);
-		symbol = DENSE_DISTANCE_LENGTHS + DENSE_DISTANCE_FIRST_BUCKET + bucket;
-		dense_put(w, codes[symbol] |
-			     (value - dense_bucket_base(bucket)) << lengths[symbol],
-			  lengths[symbol] + dense_bucket_extra_bits(bucket));
+		dense_put_bucketed(w, codes, lengths, DENSE_CODE_DISTANCES +
+				   DENSE_DISTANCE_FIRST_BUCKET + bucket,
+				   value - dense_bucket_base(bucket),
+				   dense_bucket_extra_bits(bucket));
 	}
 }
 
-static void dense_flush(struct dense_writer *w)
+/* Writes every sequence into A: its literal-run symbol, then its match; a
+ * last sequence with neither literals nor a match writes nothing (the
+ * output is complete). */
+static void dense_put_sequences(struct dense_writer *w,
+				const struct codec_dense_sequence *sequences,
+				size_t sequence_count, const uint16_t *codes,
+				const uint8_t *lengths)
 {
-	while (w->count > 0) {
-		*w->out++ = (uint8_t)w->bits;
-		w->bits >>= 8;
-		w->count = w->count > 8 ? w->count - 8 : 0;
+	for (size_t s = 0; s < sequence_count; s++) {
+		const struct codec_dense_sequence *q = &sequences[s];
+		unsigned bucket = dense_bucket(q->literals);
+
+		if (!q->literals && !q->length)
+			break;
+		dense_put_bucketed(w, codes, lengths, DENSE_CODE_RUNS + bucket,
+				   q->literals - dense_bucket_base(bucket),
+				   dense_bucket_extra_bits(bucket));
+		if (q->length)
+			dense_put_match(w, q, codes, lengths);
 	}
 }
 
@@ -100,17 +142,41 @@ static inline unsigned dense_run_extra_bits(unsigned symbol)
 	       dense_zero_run_extra[symbol - DENSE_CLC_ZERO_FIRST];
 }
 
-/* Codes the code lengths (the literal/length ones in use, then the
- * distance ones) as code-length symbols into runs; returns how many. */
-static unsigned dense_code_runs(const uint8_t *lengths, unsigned litlen_count,
-				unsigned distance_count, uint8_t (*runs)[2])
-{
-	unsigned total = litlen_count + distance_count, count = 0, i = 0;
+/* The code lengths the header sends: all 256 literals, then of each other
+ * alphabet the symbols up to its last one in use (counts[0..2]). */
+struct dense_sent {
+	unsigned counts[3];
+	unsigned total;
+};
 
-	while (i < total) {
-#define DENSE_LENGTH_AT(k) ((k) < litlen_count ? lengths[k] : \
-			    lengths[DENSE_DISTANCE_LENGTHS + (k) - litlen_count])
-		unsigned value = DENSE_LENGTH_AT(i), run = 1;
+/* Index into the concatenated lengths of the k-th length sent. */
+static inline unsigned dense_sent_index(const struct dense_sent *sent, unsigned k)
+{
+	static const unsigned firsts[3] = {
+		DENSE_CODE_RUNS, DENSE_CODE_MATCHES, DENSE_CODE_DISTANCES,
+	};
+
+	if (k < DENSE_LITERALS)
+		return k;
+	k -= DENSE_LITERALS;
+	for (unsigned a = 0; a < 3; a++) {
+		if (k < sent->counts[a])
+			return firsts[a] + k;
+		k -= sent->counts[a];
+	}
+	return 0;	/* not reached: k < total */
+}
+
+/* Codes the code lengths sent as code-length symbols into runs; returns
+ * how many. */
+static unsigned dense_code_runs(const uint8_t *lengths,
+				const struct dense_sent *sent, uint8_t (*runs)[2])
+{
+	unsigned count = 0, i = 0;
+
+	while (i < sent->total) {
+		unsigned value = lengths[dense_sent_index(sent, i)], run = 1;
+		unsigned bucket = DENSE_CLC_ZERO_BUCKETS - 1;
 
 		if (value) {
 			runs[count][0] = (uint8_t)(value - 1);
@@ -118,20 +184,109 @@ static unsigned dense_code_runs(const uint8_t *lengths, unsigned litlen_count,
 			i++;
 			continue;
 		}
-		while (i + run < total && DENSE_LENGTH_AT(i + run) == 0 &&
+		while (i + run < sent->total &&
+		       lengths[dense_sent_index(sent, i + run)] == 0 &&
 		       run < DENSE_ZERO_RUN_MAX)
 			run++;
-#undef DENSE_LENGTH_AT
 		i += run;
-		{
-			unsigned bucket = DENSE_CLC_ZERO_BUCKETS - 1;
-
-			while (dense_zero_run_base[bucket] > run)
-				bucket--;
-			runs[count][0] = (uint8_t)(DENSE_CLC_ZERO_FIRST + bucket);
-			runs[count++][1] = (uint8_t)(run - dense_zero_run_base[bucket]);
-		}
+		while (dense_zero_run_base[bucket] > run)
+			bucket--;
+		runs[count][0] = (uint8_t)(DENSE_CLC_ZERO_FIRST + bucket);
+		runs[count++][1] = (uint8_t)(run - dense_zero_run_base[bucket]);
 	}
+	return count;
+}
+
+/* Counts the symbols of the parse into frequencies (literals per stream
+ * into literal_frequencies, then summed) and the literals into
+ * *literal_count; returns the extra bits the sequences carry. */
+static uint64_t dense_count(struct codec_workspace *workspace,
+			    const uint8_t *bytes, size_t sequence_count,
+			    size_t *literal_count)
+{
+	uint32_t *frequencies = workspace->dense.frequencies;
+	uint32_t (*literal_frequencies)[256] = workspace->dense.literal_frequencies;
+	const struct codec_dense_sequence *sequences = workspace->dense.sequences;
+	uint64_t extra = 0;
+	size_t position = 0;
+	unsigned parity = 0;
+
+	*literal_count = 0;
+	memset(frequencies, 0, sizeof(workspace->dense.frequencies));
+	memset(literal_frequencies, 0, sizeof(workspace->dense.literal_frequencies));
+	for (size_t s = 0; s < sequence_count; s++) {
+		const struct codec_dense_sequence *q = &sequences[s];
+		const uint8_t *literals = bytes + position;
+		unsigned count = q->literals, bucket, k = 0;
+
+		if (!count && !q->length)
+			break;
+		bucket = dense_bucket(count);
+		frequencies[DENSE_CODE_RUNS + bucket]++;
+		extra += dense_bucket_extra_bits(bucket);
+		for (; k + 2 <= count; k += 2) {
+			literal_frequencies[parity][literals[k]]++;
+			literal_frequencies[parity ^ 1][literals[k + 1]]++;
+		}
+		if (k < count) {
+			literal_frequencies[parity][literals[k]]++;
+			parity ^= 1;
+		}
+		position += count;
+		*literal_count += count;
+		if (!q->length)
+			continue;
+		bucket = dense_bucket(q->length - DENSE_MIN_MATCH);
+		extra += dense_bucket_extra_bits(bucket);
+		if (q->distance == DENSE_SEQUENCE_REP0) {
+			frequencies[DENSE_CODE_MATCHES + DENSE_MATCH_REP0_FIRST + bucket]++;
+		} else if (q->distance == DENSE_SEQUENCE_REP1) {
+			frequencies[DENSE_CODE_MATCHES + bucket]++;
+			frequencies[DENSE_CODE_DISTANCES + DENSE_DISTANCE_REP1]++;
+		} else {
+			frequencies[DENSE_CODE_MATCHES + bucket]++;
+			bucket = dense_bucket(q->distance - 2u);
+			frequencies[DENSE_CODE_DISTANCES + DENSE_DISTANCE_FIRST_BUCKET +
+				    bucket]++;
+			extra += dense_bucket_extra_bits(bucket);
+		}
+		position += q->length;
+	}
+	for (unsigned b = 0; b < DENSE_LITERALS; b++)
+		frequencies[b] = literal_frequencies[0][b] + literal_frequencies[1][b];
+	return extra;
+}
+
+/* Sets the lengths and codes of the four alphabets from frequencies. */
+static void dense_build_codes(struct codec_workspace *workspace)
+{
+	static const struct {
+		uint16_t first, count;
+		uint8_t max_bits;
+	} alphabets[4] = {
+		{ 0, DENSE_LITERALS, DENSE_LITERAL_MAX_BITS },
+		{ DENSE_CODE_RUNS, DENSE_RUN_SYMBOLS, DENSE_RUN_MAX_BITS },
+		{ DENSE_CODE_MATCHES, DENSE_MATCH_SYMBOLS, DENSE_MATCH_MAX_BITS },
+		{ DENSE_CODE_DISTANCES, DENSE_DISTANCE_SYMBOLS, DENSE_DISTANCE_MAX_BITS },
+	};
+
+	for (unsigned a = 0; a < 4; a++) {
+		dense_huffman_lengths(workspace->dense.frequencies + alphabets[a].first,
+				      alphabets[a].count, alphabets[a].max_bits,
+				      workspace->dense.sorted,
+				      workspace->dense.sort_temp,
+				      workspace->dense.lengths + alphabets[a].first);
+		dense_huffman_codes(workspace->dense.lengths + alphabets[a].first,
+				    alphabets[a].count,
+				    workspace->dense.codes + alphabets[a].first);
+	}
+}
+
+/* The number of symbols of an alphabet up to its last one with a code. */
+static unsigned dense_used(const uint8_t *lengths, unsigned count)
+{
+	while (count > 0 && lengths[count - 1] == 0)
+		count--;
 	return count;
 }
 
@@ -140,132 +295,98 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 		       size_t *out_length)
 {
 	const uint8_t *bytes = in;
-	uint32_t *frequencies = workspace->dense.frequencies;
-	uint32_t *distance_frequencies = frequencies + DENSE_DISTANCE_LENGTHS;
+	const uint32_t *frequencies = workspace->dense.frequencies;
 	uint8_t *lengths = workspace->dense.lengths;
-	uint16_t *codes = workspace->dense.codes;
-	struct codec_dense_sequence *sequences = workspace->dense.sequences;
 	uint32_t clc_frequencies[DENSE_CLC_SYMBOLS] = { 0 };
 	uint8_t clc_lengths[DENSE_CLC_SYMBOLS];
 	uint16_t clc_codes[DENSE_CLC_SYMBOLS];
-	unsigned litlen_count, distance_count, clc_count, run_count;
-	size_t sequence_count, position, total_bytes;
-	uint64_t bits = 0;
-	struct dense_writer writer;
+	unsigned clc_count, run_count;
+	struct dense_sent sent;
+	size_t sequence_count, literal_count, offset, total_bytes;
+	uint64_t bits_a, bits_b = 0;
+	const struct codec_dense_sequence *sequences = workspace->dense.sequences;
+	const uint16_t *codes = workspace->dense.codes;
+	uint8_t *staging = workspace->dense.staging;
+	struct dense_writer w;
 
 	if (in_length == 0 || in_length > CODEC_PAGE_BYTES)
 		return XF_REFUSED;
 	sequence_count = dense_parse(workspace, bytes, in_length);
-
-	/* frequencies, and the extra bits they carry */
-	memset(frequencies, 0, sizeof(workspace->dense.frequencies));
-	position = 0;
-	for (size_t s = 0; s < sequence_count; s++) {
-		const struct codec_dense_sequence *q = &sequences[s];
-
-		for (unsigned k = 0; k < q->literals; k++)
-			frequencies[bytes[position + k]]++;
-		position += q->literals;
-		if (q->length) {
-			unsigned bucket = dense_bucket(q->length - DENSE_MIN_MATCH);
-
-			bits += dense_bucket_extra_bits(bucket);
-			if (q->distance == DENSE_SEQUENCE_REP0) {
-				frequencies[DENSE_REP0_LENGTH_FIRST + bucket]++;
-			} else if (q->distance == DENSE_SEQUENCE_REP1) {
-				frequencies[DENSE_LENGTH_FIRST + bucket]++;
-				distance_frequencies[DENSE_DISTANCE_REP1]++;
-			} else {
-				frequencies[DENSE_LENGTH_FIRST + bucket]++;
-				bucket = dense_bucket(q->distance - 2u);
-				distance_frequencies[DENSE_DISTANCE_FIRST_BUCKET + bucket]++;
-				bits += dense_bucket_extra_bits(bucket);
-			}
-			position += q->length;
-		}
+	bits_a = dense_count(workspace, bytes, sequence_count, &literal_count);
+	dense_build_codes(workspace);
+	for (unsigned s = DENSE_LITERALS; s < DENSE_CODE_SYMBOLS; s++)
+		bits_a += (uint64_t)frequencies[s] * lengths[s];
+	for (unsigned b = 0; b < DENSE_LITERALS; b++) {
+		bits_a += (uint64_t)workspace->dense.literal_frequencies[0][b] * lengths[b];
+		bits_b += (uint64_t)workspace->dense.literal_frequencies[1][b] * lengths[b];
 	}
 
-	dense_huffman_lengths(frequencies, DENSE_LITLEN_SYMBOLS,
-			      DENSE_LITLEN_MAX_BITS, workspace->dense.sorted,
-			      workspace->dense.sort_temp,
-			      lengths);
-	dense_huffman_lengths(distance_frequencies, DENSE_DISTANCE_SYMBOLS,
-			      DENSE_DISTANCE_MAX_BITS, workspace->dense.sorted,
-			      workspace->dense.sort_temp,
-			      lengths + DENSE_DISTANCE_LENGTHS);
-	dense_huffman_codes(lengths, DENSE_LITLEN_SYMBOLS, codes);
-	dense_huffman_codes(lengths + DENSE_DISTANCE_LENGTHS,
-			    DENSE_DISTANCE_SYMBOLS, codes + DENSE_DISTANCE_LENGTHS);
-	for (unsigned s = 0; s < DENSE_LITLEN_SYMBOLS; s++)
-		bits += (uint64_t)frequencies[s] * lengths[s];
-	for (unsigned s = 0; s < DENSE_DISTANCE_SYMBOLS; s++)
-		bits += (uint64_t)distance_frequencies[s] *
-			lengths[DENSE_DISTANCE_LENGTHS + s];
-
-	/* only the length and distance symbols up to the last one used */
-	litlen_count = DENSE_LITLEN_SYMBOLS;
-	while (litlen_count > DENSE_LITERALS && lengths[litlen_count - 1] == 0)
-		litlen_count--;
-	distance_count = DENSE_DISTANCE_SYMBOLS;
-	while (distance_count > 0 &&
-	       lengths[DENSE_DISTANCE_LENGTHS + distance_count - 1] == 0)
-		distance_count--;
-	run_count = dense_code_runs(lengths, litlen_count, distance_count,
-				    workspace->dense.runs);
+	/* the header: code lengths up to the last used of each alphabet */
+	sent.counts[0] = dense_used(lengths + DENSE_CODE_RUNS, DENSE_RUN_SYMBOLS);
+	sent.counts[1] = dense_used(lengths + DENSE_CODE_MATCHES, DENSE_MATCH_SYMBOLS);
+	sent.counts[2] = dense_used(lengths + DENSE_CODE_DISTANCES,
+				    DENSE_DISTANCE_SYMBOLS);
+	sent.total = DENSE_LITERALS + sent.counts[0] + sent.counts[1] + sent.counts[2];
+	run_count = dense_code_runs(lengths, &sent, workspace->dense.runs);
 	for (unsigned r = 0; r < run_count; r++) {
 		clc_frequencies[workspace->dense.runs[r][0]]++;
-		bits += dense_run_extra_bits(workspace->dense.runs[r][0]);
+		bits_a += dense_run_extra_bits(workspace->dense.runs[r][0]);
 	}
 	dense_huffman_lengths(clc_frequencies, DENSE_CLC_SYMBOLS,
 			      DENSE_CLC_MAX_BITS, workspace->dense.sorted,
-			      workspace->dense.sort_temp,
-			      clc_lengths);
+			      workspace->dense.sort_temp, clc_lengths);
 	dense_huffman_codes(clc_lengths, DENSE_CLC_SYMBOLS, clc_codes);
 	for (unsigned s = 0; s < DENSE_CLC_SYMBOLS; s++)
-		bits += (uint64_t)clc_frequencies[s] * clc_lengths[s];
+		bits_a += (uint64_t)clc_frequencies[s] * clc_lengths[s];
 	clc_count = DENSE_CLC_SYMBOLS;
 	while (clc_count > 0 && clc_lengths[dense_clc_order[clc_count - 1]] == 0)
 		clc_count--;
-	bits += 1 + (in_length == CODEC_PAGE_BYTES ? 0 : DENSE_HEADER_LENGTH_BITS) +
-		2 * DENSE_HEADER_COUNT_BITS + DENSE_HEADER_CLC_COUNT_BITS +
-		DENSE_CLC_LENGTH_BITS * clc_count;
-	total_bytes = (size_t)((bits + 7) / 8);
+	bits_a += 1 + (in_length == CODEC_PAGE_BYTES ? 0 : DENSE_HEADER_LENGTH_BITS) +
+		  DENSE_HEADER_OFFSET_BITS + DENSE_HEADER_LITERAL_COUNT_BITS +
+		  DENSE_HEADER_RUN_COUNT_BITS +
+		  DENSE_HEADER_MATCH_COUNT_BITS + DENSE_HEADER_DISTANCE_COUNT_BITS +
+		  DENSE_HEADER_CLC_COUNT_BITS + DENSE_CLC_LENGTH_BITS * clc_count;
+	offset = (size_t)((bits_a + 7) / 8);
+	total_bytes = offset + (size_t)((bits_b + 7) / 8);
 	if (total_bytes > out_capacity)
 		return XF_NO_SPACE;
+	/* not reached with out_capacity CODEC_BOUND(in_length) or less */
+	if (total_bytes > CODEC_DENSE_STAGING_BYTES)
+		return XF_NO_SPACE;
+	/* not reached by a page (its stream A stays far below), but the
+	 * field has 13 bits */
+	if (offset >= (1u << DENSE_HEADER_OFFSET_BITS))
+		return XF_REFUSED;
 
-	writer = (struct dense_writer){ .out = out };
+	w = (struct dense_writer){ .out = staging };
 	if (in_length == CODEC_PAGE_BYTES) {
-		dense_put(&writer, 1, 1);
+		dense_put(&w, 1, 1);
 	} else {
-		dense_put(&writer, 0, 1);
-		dense_put(&writer, (unsigned)in_length, DENSE_HEADER_LENGTH_BITS);
+		dense_put(&w, 0, 1);
+		dense_put(&w, in_length, DENSE_HEADER_LENGTH_BITS);
 	}
-	dense_put(&writer, litlen_count - DENSE_LITERALS, DENSE_HEADER_COUNT_BITS);
-	dense_put(&writer, distance_count, DENSE_HEADER_COUNT_BITS);
-	dense_put(&writer, clc_count, DENSE_HEADER_CLC_COUNT_BITS);
+	dense_put(&w, offset, DENSE_HEADER_OFFSET_BITS);
+	dense_put(&w, literal_count, DENSE_HEADER_LITERAL_COUNT_BITS);
+	dense_put(&w, sent.counts[0], DENSE_HEADER_RUN_COUNT_BITS);
+	dense_put(&w, sent.counts[1], DENSE_HEADER_MATCH_COUNT_BITS);
+	dense_put(&w, sent.counts[2], DENSE_HEADER_DISTANCE_COUNT_BITS);
+	dense_put(&w, clc_count, DENSE_HEADER_CLC_COUNT_BITS);
 	for (unsigned i = 0; i < clc_count; i++)
-		dense_put(&writer, clc_lengths[dense_clc_order[i]],
-			  DENSE_CLC_LENGTH_BITS);
+		dense_put(&w, clc_lengths[dense_clc_order[i]], DENSE_CLC_LENGTH_BITS);
 	for (unsigned r = 0; r < run_count; r++) {
 		unsigned symbol = workspace->dense.runs[r][0];
 
-		dense_put(&writer, clc_codes[symbol], clc_lengths[symbol]);
-		dense_put(&writer, workspace->dense.runs[r][1],
-			  dense_run_extra_bits(symbol));
+		dense_put(&w, clc_codes[symbol] |
+			  (unsigned)workspace->dense.runs[r][1] << clc_lengths[symbol],
+			  clc_lengths[symbol] + dense_run_extra_bits(symbol));
 	}
-	position = 0;
-	for (size_t s = 0; s < sequence_count; s++) {
-		const struct codec_dense_sequence *q = &sequences[s];
-
-		dense_put_literals(&writer, bytes + position, q->literals,
-				   codes, lengths);
-		position += q->literals;
-		if (q->length) {
-			dense_put_match(&writer, q, codes, lengths);
-			position += q->length;
-		}
-	}
-	dense_flush(&writer);
-	*out_length = (size_t)(writer.out - (uint8_t *)out);
+	dense_put_literals(&w, 0, bytes, sequences, sequence_count, codes, lengths);
+	dense_put_sequences(&w, sequences, sequence_count, codes, lengths);
+	dense_flush(&w);
+	w = (struct dense_writer){ .out = staging + offset };
+	dense_put_literals(&w, 1, bytes, sequences, sequence_count, codes, lengths);
+	dense_flush(&w);
+	memcpy(out, staging, total_bytes);
+	*out_length = total_bytes;
 	return XF_OK;
 }

@@ -1,36 +1,58 @@
 /*
  * The dense codec's decoder, for untrusted bytes. Its tables live on the
- * stack (about 3.5 KiB at the deepest: one-level lookup tables of 2^10,
- * 2^8 and 2^7 entries), so it needs no workspace. What it checks:
+ * stack (a 5.1 KiB frame, 6.4 KiB with the table builder's: one-level
+ * lookup tables of 2^9 literal entries, 2^7 run, 2^8 match-length, 2^7
+ * distance and 2^7 code-length entries), so it needs no workspace. The
+ * block's two streams are read side by side: A (header, even literals,
+ * sequences) from byte 0, B (odd literals) from the offset the header
+ * gives. All literals are decoded first, a pair at a time, one from each
+ * stream (the two lookups do not wait on each other, and no branch
+ * depends on a literal), into the output's last bytes; the sequences then
+ * copy their runs from there and their matches from the output.
+ * What it checks:
  * - every count in the header against its alphabet, every code length
  *   against the table it fills, and every code against the Kraft
  *   inequality (an over-full code is rejected; an incomplete one is
- *   allowed, its unused table entries are marked and rejected when met);
- * - every run of code lengths against the lengths still to come, a repeat
- *   against there being a length to repeat;
- * - every match length against the output left and every distance against
- *   the output written (the repeat distances too);
- * - the end: the stream must end in the last byte of the input, reading
- *   no bit past it (bits past the end read as zero and are counted, so a
- *   truncated block is caught however it decodes).
- * Each symbol writes at least one byte, so the time is linear in the
+ *   allowed, its unused table entries are marked and rejected when met:
+ *   for literals once after their loop, the marked entry writing a byte
+ *   inside the literals and consuming no bit);
+ * - the code lengths against the count announced (a zero run going past
+ *   it is rejected after the loop, whose writes stay below the count);
+ * - the literal count against the output, every literal run against the
+ *   literals left, every match length against the room before them, and
+ *   every distance against the output written (the repeat distances too);
+ * - the end: stream A must end in the byte before the offset, stream B in
+ *   the input's last byte, with the unused bits of those bytes 0 (bits past
+ *   the input read as zero and are counted, so a truncated block is caught
+ *   however it decodes).
+ * Each sequence writes at least one byte, so the time is linear in the
  * output; the header's loops are bounded by the alphabets.
  */
 #include <string.h>
 #include "transforms/codec_dense_format.h"
 #include "transforms/codec_dense_huffman.h"
 
-#define DENSE_LITLEN_TABLE (1u << DENSE_LITLEN_MAX_BITS)
+#define DENSE_LITERAL_TABLE (1u << DENSE_LITERAL_MAX_BITS)
+#define DENSE_RUN_TABLE (1u << DENSE_RUN_MAX_BITS)
+#define DENSE_MATCH_TABLE (1u << DENSE_MATCH_MAX_BITS)
 #define DENSE_DISTANCE_TABLE (1u << DENSE_DISTANCE_MAX_BITS)
 #define DENSE_CLC_TABLE (1u << DENSE_CLC_MAX_BITS)
-/* A table entry: symbol << 4 | code length; length 0 marks no code. */
+/* A table entry: symbol << 4 | code length. Entries no code reaches hold
+ * DENSE_NO_CODE: length 0 (no bit consumed) and a symbol above every
+ * alphabet, so that the literal loop can check a whole run at once. */
 #define DENSE_ENTRY_LENGTH(e) ((e) & 15u)
 #define DENSE_ENTRY_SYMBOL(e) ((e) >> 4)
-/* Bits read past the input's end before the decoder gives up early. */
-#define DENSE_OVERRUN_LIMIT 64u
+#define DENSE_NO_CODE 0xfff0u
+/* Literal entries are below this; an OR of entries tells if one was not. */
+#define DENSE_LITERAL_ENTRY_END (DENSE_LITERALS << 4)
+/* Bits a stream reads past the input's end before the decoder gives up
+ * early (a refill buffers up to 64 of them without consuming any). */
+#define DENSE_OVERRUN_LIMIT 128u
 
-/* LSB-first bit reader: after a refill at least 56 bits are buffered,
- * zeros past the input's end, counted in overrun. */
+/* LSB-first bit reader: after a refill at least 56 bits are buffered
+ * (zeros past the input's end, counted in overrun). Stream A's reader may
+ * buffer bytes of stream B; the end check rejects a block whose stream A
+ * consumed them. */
 struct dense_reader {
 	const uint8_t *next;
 	const uint8_t *end;
@@ -69,81 +91,209 @@ static inline unsigned dense_take(struct dense_reader *r, unsigned length)
 	return value;
 }
 
-/* Fills a lookup table of 2^bits entries from code lengths; false when a
- * length exceeds bits or the code is over-full. The table grows by
- * doubling: once every code of up to l bits is in its 2^l entries, a copy
- * of them makes the table for l + 1 bits (a code's entries are those whose
- * low bits are the code reversed), where the codes of l + 1 bits then
- * take their one entry each. Entries no code reaches stay 0 (no code). */
-static bool dense_build_table(const uint8_t *lengths, unsigned count,
-			      unsigned bits, uint16_t *table)
+/* Bits r consumed from start (where its stream begins). */
+static inline size_t dense_consumed(const struct dense_reader *r,
+				    const uint8_t *start)
 {
-	unsigned per_length[16] = { 0 }, offsets[16];
-	uint16_t by_length[DENSE_LITLEN_SYMBOLS];
-	unsigned code = 0, size = 1, next = 0;
+	return 8 * (size_t)(r->next - start) + r->overrun - r->count;
+}
+
+/* The symbols of a code in canonical order (by length, then by symbol)
+ * into by_length, and the number of codes of each length into
+ * per_length[0..bits]; false when a length exceeds bits (lengths are at
+ * most 15) or the code is over-full by the Kraft inequality. */
+static bool dense_canonical(const uint8_t *lengths, unsigned count,
+			    unsigned bits, unsigned *per_length,
+			    uint16_t *by_length)
+{
+	/* The used symbols first (most of a page's are not), cut into four
+	 * consecutive quarters, each with a histogram and a cursor per
+	 * length of its own: consecutive symbols of one length would
+	 * otherwise each wait for the previous increment's store (the
+	 * placing loop was most of a literal table's build). Quarter q's
+	 * symbols of length l go after the earlier quarters' of length l,
+	 * so the order stays canonical. No branch depends on the lengths. */
+	uint16_t used[DENSE_LITERALS], histograms[4][16] = { { 0 } };
+	uint16_t cursors[4][16];
+	unsigned next = 0, n = 0, longest = 0, quarter, k;
 	int left = 1;
 
 	for (unsigned s = 0; s < count; s++) {
-		if (lengths[s] > bits)
-			return false;
-		per_length[lengths[s]]++;
+		used[n] = (uint16_t)s;
+		n += lengths[s] != 0;
+		longest |= lengths[s];
 	}
+	if (longest > 15)
+		return false;
+	quarter = n / 4;	/* the last quarter also takes the n % 4 left */
+	for (k = 0; k < quarter; k++) {
+		histograms[0][lengths[used[k]]]++;
+		histograms[1][lengths[used[k + quarter]]]++;
+		histograms[2][lengths[used[k + 2 * quarter]]]++;
+		histograms[3][lengths[used[k + 3 * quarter]]]++;
+	}
+	for (k = 4 * quarter; k < n; k++)
+		histograms[3][lengths[used[k]]]++;
+	per_length[0] = 0;
+	for (unsigned l = 1; l < 16; l++)
+		per_length[l] = (unsigned)histograms[0][l] + histograms[1][l] +
+				histograms[2][l] + histograms[3][l];
+	for (unsigned l = bits + 1; l < 16; l++)
+		if (per_length[l])
+			return false;
 	for (unsigned l = 1; l <= bits; l++) {
 		left = 2 * left - (int)per_length[l];
 		if (left < 0)
 			return false;
-		offsets[l] = next;
-		next += per_length[l];
+		for (unsigned q = 0; q < 4; q++) {
+			cursors[q][l] = (uint16_t)next;
+			next += histograms[q][l];
+		}
 	}
-	/* symbols sorted by length, then by symbol: canonical order */
-	for (unsigned s = 0; s < count; s++)
-		if (lengths[s])
-			by_length[offsets[lengths[s]]++] = (uint16_t)s;
-	table[0] = 0;
-	next = 0;
+	for (k = 0; k < quarter; k++) {
+		unsigned a = used[k], b = used[k + quarter];
+		unsigned c = used[k + 2 * quarter], d = used[k + 3 * quarter];
+
+		by_length[cursors[0][lengths[a]]++] = (uint16_t)a;
+		by_length[cursors[1][lengths[b]]++] = (uint16_t)b;
+		by_length[cursors[2][lengths[c]]++] = (uint16_t)c;
+		by_length[cursors[3][lengths[d]]++] = (uint16_t)d;
+	}
+	for (k = 4 * quarter; k < n; k++)
+		by_length[cursors[3][lengths[used[k]]]++] = used[k];
+	return true;
+}
+
+/* Each byte with its bits reversed. */
+#define DENSE_R2(n) n, n + 2 * 64, n + 1 * 64, n + 3 * 64
+#define DENSE_R4(n) DENSE_R2(n), DENSE_R2(n + 2 * 16), DENSE_R2(n + 1 * 16), DENSE_R2(n + 3 * 16)
+#define DENSE_R6(n) DENSE_R4(n), DENSE_R4(n + 2 * 4), DENSE_R4(n + 1 * 4), DENSE_R4(n + 3 * 4)
+static const uint8_t dense_reversed_bytes[256] = {
+	DENSE_R6(0), DENSE_R6(2), DENSE_R6(1), DENSE_R6(3),
+};
+
+/* code (under 2^length, length at most 9) with its length bits reversed:
+ * one load where the generic reversal takes a dozen operations. */
+static inline unsigned dense_reverse_code(unsigned code, unsigned length)
+{
+	unsigned nine = (unsigned)dense_reversed_bytes[code & 0xff] << 1 | code >> 8;
+
+	return nine >> (9 - length);
+}
+
+/* Fills a lookup table of 2^bits 16-bit entries (symbol << 4 | length)
+ * from code lengths; false as dense_canonical. The table grows by
+ * doubling: once every code of up to l bits is in its 2^l entries, a copy
+ * of them makes the table for l + 1 bits (a code's entries are those whose
+ * low bits are the code reversed), where the codes of l + 1 bits then
+ * take their one entry each. Entries no code reaches hold DENSE_NO_CODE. */
+static bool dense_build_table(const uint8_t *lengths, unsigned count,
+			      unsigned bits, uint16_t *table)
+{
+	unsigned per_length[16], code = 0, size = 1, next = 0;
+	uint16_t by_length[DENSE_LITERALS];
+
+	if (!dense_canonical(lengths, count, bits, per_length, by_length))
+		return false;
+	table[0] = DENSE_NO_CODE;
 	for (unsigned l = 1; l <= bits; l++) {
 		memcpy(table + size, table, size * sizeof(uint16_t));
 		size *= 2;
 		for (unsigned k = 0; k < per_length[l]; k++) {
-			unsigned s = by_length[next++];
+			unsigned symbol = by_length[next++];
 
-			table[dense_reverse_bits(code++, l)] = (uint16_t)(s << 4 | l);
+			table[dense_reverse_code(code++, l)] = (uint16_t)(symbol << 4 | l);
 		}
 		code <<= 1;
 	}
 	return true;
 }
 
-/* Decodes one symbol with a table of 2^bits entries; -1 for no code. */
-static inline int dense_symbol(struct dense_reader *r, const uint16_t *table,
-			       unsigned bits)
+/* dense_build_table for a table of 32-bit entries, payloads[symbol] |
+ * length (0 where no code reaches). */
+static bool dense_build_wide_table(const uint8_t *lengths, unsigned count,
+				   unsigned bits, const uint32_t *payloads,
+				   uint32_t *table)
 {
-	unsigned entry = table[r->bits & ((1u << bits) - 1)];
-	unsigned length = DENSE_ENTRY_LENGTH(entry);
+	unsigned per_length[16], code = 0, size = 1, next = 0;
+	uint16_t by_length[DENSE_LITERALS];
 
-	if (!length)
-		return -1;
-	r->bits >>= length;
-	r->count -= length;
-	return (int)DENSE_ENTRY_SYMBOL(entry);
+	if (!dense_canonical(lengths, count, bits, per_length, by_length))
+		return false;
+	table[0] = 0;
+	for (unsigned l = 1; l <= bits; l++) {
+		memcpy(table + size, table, size * sizeof(uint32_t));
+		size *= 2;
+		for (unsigned k = 0; k < per_length[l]; k++)
+			table[dense_reverse_code(code++, l)] = payloads[by_length[next++]] | l;
+		code <<= 1;
+	}
+	return true;
 }
 
-/* Reads the header's code lengths into litlen and distance lengths. */
-static bool dense_read_lengths(struct dense_reader *r, uint8_t *litlen,
-			       uint8_t *distance)
+/* dense_bucket_base and dense_bucket_extra_bits as constant expressions */
+#define DENSE_EXTRA(b) ((b) < 4 ? 0u : (b) / 2 - 1)
+#define DENSE_BASE(b) ((b) < 4 ? (b) : (2u | ((b) & 1u)) << DENSE_EXTRA(b))
+#define DENSE_RUN(b) DENSE_PAYLOAD(DENSE_BASE(b), DENSE_EXTRA(b))
+#define DENSE_MATCH(b) DENSE_PAYLOAD(DENSE_MIN_MATCH + DENSE_BASE(b), DENSE_EXTRA(b))
+#define DENSE_MATCH_REP0(b) (DENSE_MATCH(b) | DENSE_WIDE_REPEAT)
+#define DENSE_DISTANCE(b) DENSE_PAYLOAD(1 + DENSE_BASE(b), DENSE_EXTRA(b))
+#define DENSE_EIGHT(M, b) M(b), M(b + 1), M(b + 2), M(b + 3), M(b + 4), \
+			  M(b + 5), M(b + 6), M(b + 7)
+#define DENSE_TWENTY_FOUR(M) DENSE_EIGHT(M, 0u), DENSE_EIGHT(M, 8u), DENSE_EIGHT(M, 16u)
+
+static const uint32_t dense_run_payloads[DENSE_RUN_SYMBOLS] = {
+	DENSE_TWENTY_FOUR(DENSE_RUN), DENSE_RUN(24u),
+};
+static const uint32_t dense_match_payloads[DENSE_MATCH_SYMBOLS] = {
+	DENSE_TWENTY_FOUR(DENSE_MATCH), DENSE_TWENTY_FOUR(DENSE_MATCH_REP0),
+};
+static const uint32_t dense_distance_payloads[DENSE_DISTANCE_SYMBOLS] = {
+	DENSE_WIDE_REPEAT, DENSE_TWENTY_FOUR(DENSE_DISTANCE),
+};
+
+/* The decoder's tables, one per alphabet. */
+struct dense_tables {
+	uint16_t literals[DENSE_LITERAL_TABLE];
+	uint32_t runs[DENSE_RUN_TABLE];
+	uint32_t matches[DENSE_MATCH_TABLE];
+	uint32_t distances[DENSE_DISTANCE_TABLE];
+};
+
+/* A field of a sequence from a wide table of 2^bits entries: its symbol's
+ * entry, with the code and the extra bits consumed and the value (base +
+ * extra bits) in *value; 0 for no code. */
+static inline uint32_t dense_field(struct dense_reader *r, const uint32_t *table,
+				   unsigned bits, unsigned *value)
 {
+	uint32_t entry = table[r->bits & ((1u << bits) - 1)];
+
+	r->bits >>= DENSE_WIDE_LENGTH(entry);
+	r->count -= DENSE_WIDE_LENGTH(entry);
+	*value = DENSE_WIDE_BASE(entry) + dense_take(r, DENSE_WIDE_EXTRA(entry));
+	return DENSE_WIDE_LENGTH(entry) ? entry : 0;
+}
+
+/* Reads the header's alphabet counts and code lengths (after the length
+ * and the offset) and builds the tables from them. */
+static bool dense_read_tables(struct dense_reader *r, struct dense_tables *t)
+{
+	static const uint16_t firsts[3] = {
+		DENSE_CODE_RUNS, DENSE_CODE_MATCHES, DENSE_CODE_DISTANCES,
+	};
 	uint8_t clc_lengths[DENSE_CLC_SYMBOLS] = { 0 };
-	uint8_t all[DENSE_LITLEN_SYMBOLS + DENSE_DISTANCE_SYMBOLS];
-	uint16_t clc_table[DENSE_CLC_TABLE];
-	unsigned litlen_count, distance_count, clc_count, total, i = 0;
+	uint8_t sent[DENSE_CODE_SYMBOLS];
+	uint8_t lengths[DENSE_CODE_SYMBOLS] = { 0 };
+	uint32_t clc_table[DENSE_CLC_TABLE];
+	unsigned counts[3], clc_count, total, i = 0;
 
 	dense_refill(r);
-	litlen_count = DENSE_LITERALS + dense_take(r, DENSE_HEADER_COUNT_BITS);
-	distance_count = dense_take(r, DENSE_HEADER_COUNT_BITS);
+	counts[0] = dense_take(r, DENSE_HEADER_RUN_COUNT_BITS);
+	counts[1] = dense_take(r, DENSE_HEADER_MATCH_COUNT_BITS);
+	counts[2] = dense_take(r, DENSE_HEADER_DISTANCE_COUNT_BITS);
 	clc_count = dense_take(r, DENSE_HEADER_CLC_COUNT_BITS);
-	if (litlen_count > DENSE_LITLEN_SYMBOLS ||
-	    distance_count > DENSE_DISTANCE_SYMBOLS ||
-	    clc_count > DENSE_CLC_SYMBOLS)
+	if (counts[0] > DENSE_RUN_SYMBOLS || counts[1] > DENSE_MATCH_SYMBOLS ||
+	    counts[2] > DENSE_DISTANCE_SYMBOLS || clc_count > DENSE_CLC_SYMBOLS)
 		return false;
 	for (unsigned k = 0; k < clc_count; k++) {
 		if (r->count < DENSE_CLC_LENGTH_BITS)
@@ -151,37 +301,113 @@ static bool dense_read_lengths(struct dense_reader *r, uint8_t *litlen,
 		clc_lengths[dense_clc_order[k]] =
 			(uint8_t)dense_take(r, DENSE_CLC_LENGTH_BITS);
 	}
-	if (!dense_build_table(clc_lengths, DENSE_CLC_SYMBOLS, DENSE_CLC_MAX_BITS,
-			       clc_table))
+	if (!dense_build_wide_table(clc_lengths, DENSE_CLC_SYMBOLS, DENSE_CLC_MAX_BITS,
+				    dense_clc_payloads, clc_table))
 		return false;
-	total = litlen_count + distance_count;
+	/* Each code-length symbol writes its length (0 for a zero run) and
+	 * moves on by 1 or the run: no branch on the kind, and one load for
+	 * all of it. The lengths start zeroed, so a run needs no writes; one
+	 * taking i past total is rejected after the loop (writes stay below
+	 * total). Four symbols of at most 7 + 7 bits per refill. */
+	total = DENSE_LITERALS + counts[0] + counts[1] + counts[2];
+	memset(sent, 0, sizeof(sent));
 	while (i < total) {
-		unsigned run;
-		int symbol;
-
 		dense_refill(r);
 		if (r->overrun > DENSE_OVERRUN_LIMIT)
 			return false;
-		symbol = dense_symbol(r, clc_table, DENSE_CLC_MAX_BITS);
-		if (symbol < 0)
-			return false;
-		if (symbol < (int)DENSE_CLC_ZERO_FIRST) {
-			all[i++] = (uint8_t)(symbol + 1);
-			continue;
+		for (unsigned k = 0; k < 4 && i < total; k++) {
+			unsigned step;
+			uint32_t entry = dense_field(r, clc_table, DENSE_CLC_MAX_BITS, &step);
+
+			if (!entry)
+				return false;
+			sent[i] = (uint8_t)(entry >> DENSE_CLC_VALUE_SHIFT);
+			i += step;
 		}
-		symbol -= (int)DENSE_CLC_ZERO_FIRST;
-		run = dense_zero_run_base[symbol] +
-		      dense_take(r, dense_zero_run_extra[symbol]);
-		if (run > total - i)
-			return false;
-		memset(all + i, 0, run);
-		i += run;
 	}
-	memset(litlen, 0, DENSE_LITLEN_SYMBOLS);
-	memcpy(litlen, all, litlen_count);
-	memset(distance, 0, DENSE_DISTANCE_SYMBOLS);
-	memcpy(distance, all + litlen_count, distance_count);
-	return true;
+	if (i != total)
+		return false;
+	/* the lengths sent are a prefix of each alphabet's */
+	memcpy(lengths, sent, DENSE_LITERALS);
+	i = DENSE_LITERALS;
+	for (unsigned a = 0; a < 3; a++) {
+		memcpy(lengths + firsts[a], sent + i, counts[a]);
+		i += counts[a];
+	}
+	return dense_build_table(lengths, DENSE_LITERALS, DENSE_LITERAL_MAX_BITS,
+				 t->literals) &&
+	       dense_build_wide_table(lengths + DENSE_CODE_RUNS, DENSE_RUN_SYMBOLS,
+				      DENSE_RUN_MAX_BITS, dense_run_payloads, t->runs) &&
+	       dense_build_wide_table(lengths + DENSE_CODE_MATCHES, DENSE_MATCH_SYMBOLS,
+				      DENSE_MATCH_MAX_BITS, dense_match_payloads,
+				      t->matches) &&
+	       dense_build_wide_table(lengths + DENSE_CODE_DISTANCES,
+				      DENSE_DISTANCE_SYMBOLS, DENSE_DISTANCE_MAX_BITS,
+				      dense_distance_payloads, t->distances);
+}
+
+/* The literal at r's next bits: writes it to *op, consumes its code, and
+ * returns its table entry (DENSE_NO_CODE, having written a byte and
+ * consumed nothing, for bits no code starts). */
+static inline unsigned dense_literal(struct dense_reader *r,
+				     const uint16_t *table, uint8_t *op)
+{
+	unsigned entry = table[r->bits & (DENSE_LITERAL_TABLE - 1)];
+
+	*op = (uint8_t)DENSE_ENTRY_SYMBOL(entry);
+	r->bits >>= DENSE_ENTRY_LENGTH(entry);
+	r->count -= DENSE_ENTRY_LENGTH(entry);
+	return entry;
+}
+
+_Static_assert(DENSE_RUN_MAX_BITS + DENSE_BUCKET_EXTRA_MAX + DENSE_MATCH_MAX_BITS +
+	       DENSE_BUCKET_EXTRA_MAX - 1 + DENSE_DISTANCE_MAX_BITS +
+	       DENSE_BUCKET_EXTRA_MAX - 1 <= 56,
+	       "a sequence's fields fit in what a refill buffers");
+
+/* Literals a stream decodes per refill (56 bits buffered). */
+#define DENSE_LITERALS_PER_REFILL (56u / DENSE_LITERAL_MAX_BITS)
+
+/* Decodes the block's count literals into op (the caller checked the
+ * room), even ones from stream A, odd ones from B; false if a code was
+ * missing. No branch depends on the literals. */
+static bool dense_literals(struct dense_reader *a, struct dense_reader *b,
+			   const uint16_t *table, uint8_t *op, size_t count)
+{
+	const unsigned step = 2 * DENSE_LITERALS_PER_REFILL;
+	unsigned seen = 0;
+
+	for (; count >= step; count -= step, op += step) {
+		dense_refill(a);
+		dense_refill(b);
+		for (unsigned k = 0; k < step; k += 2) {
+			seen |= dense_literal(a, table, op + k);
+			seen |= dense_literal(b, table, op + k + 1);
+		}
+	}
+	/* under step left: at most DENSE_LITERALS_PER_REFILL from A */
+	dense_refill(a);
+	dense_refill(b);
+	for (; count >= 2; count -= 2, op += 2) {
+		seen |= dense_literal(a, table, op);
+		seen |= dense_literal(b, table, op + 1);
+	}
+	if (count)
+		seen |= dense_literal(a, table, op);
+	return seen < DENSE_LITERAL_ENTRY_END;
+}
+
+/* Copies count literals from src, in the output after op (the literals
+ * not yet used sit at its end), to op. One 16-byte move when it reads and
+ * writes only inside the output and overwrites no literal not yet used. */
+static inline void dense_copy_literals(uint8_t *op, const uint8_t *src,
+				       const uint8_t *end, size_t count)
+{
+	if (count <= 16 && src - op >= 16 && end - src >= 16) {
+		memcpy(op, src, 16);
+		return;
+	}
+	memmove(op, src, count);
 }
 
 /* Copies a match of length bytes from distance back; the caller checked
@@ -234,88 +460,122 @@ static inline uint8_t *dense_copy_match(uint8_t *op, const uint8_t *end,
 	return stop;
 }
 
+/* What the sequence loop carries from one sequence to the next. */
+struct dense_output {
+	uint8_t *start, *op, *end;
+	uint8_t *literals;	/* the literals not yet used: literals..end */
+	unsigned rep0, rep1;
+};
+
+/* Reads a match from stream A (buffered: at most 8 + 10 + 7 + 10 bits)
+ * and copies it. false: a symbol with no code, or a match reaching before
+ * the output or into the literals not yet used. */
+static inline bool dense_match(struct dense_reader *a, const struct dense_tables *t,
+			       struct dense_output *o)
+{
+	unsigned match, distance, at_rep0, taken;
+	uint32_t entry = dense_field(a, t->matches, DENSE_MATCH_MAX_BITS, &match);
+	uint32_t next;
+
+	if (!entry)
+		return false;
+	/* The distance field is read whether the match is at rep0 or not,
+	 * and consumed only if not: no branch on the kind of match (about
+	 * a third are at rep0, in no pattern a predictor learns). */
+	at_rep0 = (entry & DENSE_WIDE_REPEAT) != 0;
+	next = t->distances[a->bits & (DENSE_DISTANCE_TABLE - 1)];
+	if (!at_rep0 && !DENSE_WIDE_LENGTH(next))
+		return false;
+	distance = DENSE_WIDE_BASE(next) +
+		   (unsigned)((a->bits >> DENSE_WIDE_LENGTH(next)) &
+			      ((1u << DENSE_WIDE_EXTRA(next)) - 1));
+	taken = at_rep0 ? 0 : DENSE_WIDE_LENGTH(next) + DENSE_WIDE_EXTRA(next);
+	a->bits >>= taken;
+	a->count -= taken;
+	distance = (next & DENSE_WIDE_REPEAT) ? o->rep1 : distance;
+	distance = at_rep0 ? o->rep0 : distance;
+	o->rep1 = at_rep0 ? o->rep1 : o->rep0;
+	o->rep0 = distance;
+	if (distance > (size_t)(o->op - o->start) ||
+	    match > (size_t)(o->literals - o->op))
+		return false;
+	o->op = dense_copy_match(o->op, o->literals, distance, match);
+	return true;
+}
+
+/* Whether a stream that consumed bits from start ends exactly in the byte
+ * before limit, the unused high bits of its last byte 0. */
+static bool dense_stream_ends(const uint8_t *start, const uint8_t *limit,
+			      size_t bits)
+{
+	if ((bits + 7) / 8 != (size_t)(limit - start))
+		return false;
+	return bits % 8 == 0 || (start[bits / 8] >> (bits % 8)) == 0;
+}
+
+/* The sequences, from stream A: each a literal run, copied from the
+ * literals decoded at the output's end, and a match (none after the run
+ * that completes the output). */
+static bool dense_sequences(struct dense_reader *a, const struct dense_tables *t,
+			    struct dense_output *o)
+{
+	while (o->op < o->end) {
+		unsigned run;
+
+		dense_refill(a);
+		if (a->overrun > DENSE_OVERRUN_LIMIT)
+			return false;
+		if (!dense_field(a, t->runs, DENSE_RUN_MAX_BITS, &run) ||
+		    run > (size_t)(o->end - o->literals))
+			return false;
+		dense_copy_literals(o->op, o->literals, o->end, (size_t)run);
+		o->op += run;
+		o->literals += run;
+		/* the op <= literals invariant: the output is complete */
+		if (o->op >= o->end)
+			break;
+		/* no refill: a whole sequence takes at most 8 + 11 + 9 + 10 +
+		 * 8 + 10 = 56 bits, what one refill buffers */
+		if (!dense_match(a, t, o))
+			return false;
+	}
+	return true;
+}
+
 int codec_dense_decode(const void *in, size_t in_length, void *out,
 		       size_t out_capacity, size_t *out_length)
 {
-	uint8_t litlen_lengths[DENSE_LITLEN_SYMBOLS];
-	uint8_t distance_lengths[DENSE_DISTANCE_SYMBOLS];
-	uint16_t litlen_table[DENSE_LITLEN_TABLE];
-	uint16_t distance_table[DENSE_DISTANCE_TABLE];
-	struct dense_reader r = { .next = in, .end = (const uint8_t *)in + in_length };
-	uint8_t *start = out, *op = out, *end;
-	unsigned rep0 = DENSE_REP0_START, rep1 = DENSE_REP1_START;
-	size_t length, consumed;
+	struct dense_tables t;
+	const uint8_t *bytes = in, *b_start;
+	struct dense_reader a = { .next = bytes, .end = bytes + in_length };
+	struct dense_reader b;
+	struct dense_output o = { .start = out, .op = out,
+				  .rep0 = DENSE_REP0_START, .rep1 = DENSE_REP1_START };
+	size_t length, offset, literal_count;
 
-	dense_refill(&r);
-	length = dense_take(&r, 1) ? CODEC_PAGE_BYTES :
-		 dense_take(&r, DENSE_HEADER_LENGTH_BITS);
-	if (length == 0)
+	dense_refill(&a);
+	length = dense_take(&a, 1) ? CODEC_PAGE_BYTES :
+		 dense_take(&a, DENSE_HEADER_LENGTH_BITS);
+	offset = dense_take(&a, DENSE_HEADER_OFFSET_BITS);
+	literal_count = dense_take(&a, DENSE_HEADER_LITERAL_COUNT_BITS);
+	if (length == 0 || offset > in_length || literal_count > length)
 		return XF_CORRUPT;
 	if (length > out_capacity)
 		return XF_NO_SPACE;
-	if (!dense_read_lengths(&r, litlen_lengths, distance_lengths) ||
-	    !dense_build_table(litlen_lengths, DENSE_LITLEN_SYMBOLS,
-			       DENSE_LITLEN_MAX_BITS, litlen_table) ||
-	    !dense_build_table(distance_lengths, DENSE_DISTANCE_SYMBOLS,
-			       DENSE_DISTANCE_MAX_BITS, distance_table))
+	if (!dense_read_tables(&a, &t))
 		return XF_CORRUPT;
+	b_start = bytes + offset;
+	b = (struct dense_reader){ .next = b_start, .end = bytes + in_length };
 
-	end = op + length;
-	while (op < end) {
-		unsigned match, distance, bucket;
-		int symbol;
-
-		dense_refill(&r);
-		if (r.overrun > DENSE_OVERRUN_LIMIT)
-			return XF_CORRUPT;
-		symbol = dense_symbol(&r, litlen_table, DENSE_LITLEN_MAX_BITS);
-		if (symbol < (int)DENSE_LITERALS) {
-			if (symbol < 0)
-				return XF_CORRUPT;
-			*op++ = (uint8_t)symbol;
-			if (op >= end)
-				break;
-			/* 56 bits after the refill, at most 11 used: the next
-			 * symbol, even a match, has its bits buffered */
-			symbol = dense_symbol(&r, litlen_table,
-					      DENSE_LITLEN_MAX_BITS);
-			if (symbol < (int)DENSE_LITERALS) {
-				if (symbol < 0)
-					return XF_CORRUPT;
-				*op++ = (uint8_t)symbol;
-				continue;
-			}
-		}
-		if (symbol >= (int)DENSE_REP0_LENGTH_FIRST) {
-			bucket = (unsigned)symbol - DENSE_REP0_LENGTH_FIRST;
-			match = DENSE_MIN_MATCH + dense_bucket_bases[bucket] +
-				dense_take(&r, dense_bucket_extras[bucket]);
-			distance = rep0;
-		} else {
-			bucket = (unsigned)symbol - DENSE_LENGTH_FIRST;
-			match = DENSE_MIN_MATCH + dense_bucket_bases[bucket] +
-				dense_take(&r, dense_bucket_extras[bucket]);
-			symbol = dense_symbol(&r, distance_table,
-					      DENSE_DISTANCE_MAX_BITS);
-			if (symbol < 0)
-				return XF_CORRUPT;
-			if (symbol == (int)DENSE_DISTANCE_REP1) {
-				distance = rep1;
-			} else {
-				bucket = (unsigned)symbol - DENSE_DISTANCE_FIRST_BUCKET;
-				distance = 1 + dense_bucket_bases[bucket] +
-					   dense_take(&r, dense_bucket_extras[bucket]);
-			}
-			rep1 = rep0;
-			rep0 = distance;
-		}
-		if (distance > (size_t)(op - start) || match > (size_t)(end - op))
-			return XF_CORRUPT;
-		op = dense_copy_match(op, end, distance, match);
-	}
-	/* the stream ends in the input's last byte, nothing read past it */
-	consumed = 8 * (size_t)(r.next - (const uint8_t *)in) + r.overrun - r.count;
-	if (consumed > 8 * in_length || consumed + 8 <= 8 * in_length)
+	/* the literals first, at the output's end: each sequence then
+	 * copies its run from there, forward, to no later than where the
+	 * run was */
+	o.end = o.op + length;
+	o.literals = o.end - literal_count;
+	if (!dense_literals(&a, &b, t.literals, o.literals, literal_count) ||
+	    !dense_sequences(&a, &t, &o) ||
+	    !dense_stream_ends(bytes, b_start, dense_consumed(&a, bytes)) ||
+	    !dense_stream_ends(b_start, bytes + in_length, dense_consumed(&b, b_start)))
 		return XF_CORRUPT;
 	*out_length = length;
 	return XF_OK;

@@ -13,22 +13,33 @@
 
 /* Shortest match; a length L is sent as the bucket of L - DENSE_MIN_MATCH. */
 #define DENSE_MIN_MATCH 2u
-/* Buckets of a value 0..4095 (DENSE_BUCKETS symbols, up to 10 extra bits). */
+/* Buckets of a value 0..4095 (DENSE_BUCKETS symbols, up to 10 extra bits);
+ * literal runs have one bucket more, for a run of 4096 (a page with no
+ * match): bucket 24 covers 4096..6143 with 11 extra bits. */
 #define DENSE_BUCKETS 24u
-#define DENSE_BUCKET_EXTRA_MAX 10u
-/* Literal/length alphabet: 256 literals, then one symbol per length bucket
- * of a match whose distance symbol follows, then one per length bucket of
- * a match at the last distance (rep0: no distance symbol, so that a run
- * of records costs one symbol per match). */
+#define DENSE_RUN_BUCKETS (DENSE_BUCKETS + 1)
+#define DENSE_BUCKET_EXTRA_MAX 11u
+/* The four alphabets. Literals: the bytes. Literal runs: one symbol per
+ * bucket of a sequence's literal count. Match lengths: one symbol per
+ * bucket of a match whose distance symbol follows, then one per bucket of
+ * a match at the last distance (rep0: no distance symbol, so that a run of
+ * records costs little per match). Distances: the second-last distance
+ * (rep1), then one symbol per distance bucket. */
 #define DENSE_LITERALS 256u
-#define DENSE_LENGTH_FIRST DENSE_LITERALS
-#define DENSE_REP0_LENGTH_FIRST (DENSE_LITERALS + DENSE_BUCKETS)
-#define DENSE_LITLEN_SYMBOLS (DENSE_LITERALS + 2 * DENSE_BUCKETS)
-/* Distance alphabet: the second-last distance (rep1), then one symbol per
- * distance bucket. */
+#define DENSE_RUN_SYMBOLS DENSE_RUN_BUCKETS
+#define DENSE_MATCH_SYMBOLS (2 * DENSE_BUCKETS)
+#define DENSE_MATCH_REP0_FIRST DENSE_BUCKETS
 #define DENSE_DISTANCE_REP1 0u
 #define DENSE_DISTANCE_FIRST_BUCKET 1u
 #define DENSE_DISTANCE_SYMBOLS (DENSE_DISTANCE_FIRST_BUCKET + DENSE_BUCKETS)
+/* The alphabets' code lengths as one array (as the header sends them):
+ * where each alphabet starts. */
+#define DENSE_CODE_RUNS DENSE_LITERALS
+#define DENSE_CODE_MATCHES (DENSE_CODE_RUNS + DENSE_RUN_SYMBOLS)
+#define DENSE_CODE_DISTANCES (DENSE_CODE_MATCHES + DENSE_MATCH_SYMBOLS)
+#define DENSE_CODE_SYMBOLS (DENSE_CODE_DISTANCES + DENSE_DISTANCE_SYMBOLS)
+_Static_assert(DENSE_CODE_SYMBOLS == CODEC_DENSE_CODE_LENGTHS,
+	       "the workspace holds every alphabet's code lengths");
 /* How the parse (struct codec_dense_sequence) names the repeat distances;
  * other distances are stored + 1 (so 2 or more). */
 #define DENSE_SEQUENCE_REP0 0u
@@ -37,8 +48,10 @@
 #define DENSE_REP0_START 8u
 #define DENSE_REP1_START 16u
 /* Longest codes: they size the decoder's one-level tables (on its stack). */
-#define DENSE_LITLEN_MAX_BITS 10u
-#define DENSE_DISTANCE_MAX_BITS 8u
+#define DENSE_LITERAL_MAX_BITS 9u
+#define DENSE_RUN_MAX_BITS 7u
+#define DENSE_MATCH_MAX_BITS 8u
+#define DENSE_DISTANCE_MAX_BITS 7u
 /* The code-length code: symbols 0..10 are the lengths 1..11 (11 is over
  * every alphabet's limit, so a decoder meeting it rejects the block; the
  * symbol stays so that the limits can change without a new code), the others
@@ -50,9 +63,13 @@
 #define DENSE_CLC_MAX_BITS 7u
 #define DENSE_CLC_LENGTH_BITS 3u
 #define DENSE_ZERO_RUN_MAX 257u
-/* Header fields, in bits. */
+/* Header fields, in bits. Stream B starts at a byte offset below 2^13. */
 #define DENSE_HEADER_LENGTH_BITS 12u
-#define DENSE_HEADER_COUNT_BITS 6u
+#define DENSE_HEADER_OFFSET_BITS 13u
+#define DENSE_HEADER_LITERAL_COUNT_BITS 13u
+#define DENSE_HEADER_RUN_COUNT_BITS 5u
+#define DENSE_HEADER_MATCH_COUNT_BITS 6u
+#define DENSE_HEADER_DISTANCE_COUNT_BITS 5u
 #define DENSE_HEADER_CLC_COUNT_BITS 5u
 
 /* The order in which code-length-code lengths are sent, the ones most
@@ -69,9 +86,39 @@ static const uint8_t dense_zero_run_extra[DENSE_CLC_ZERO_BUCKETS] = {
 	0, 0, 0, 1, 2, 3, 4, 5, 6, 7,
 };
 
-/* Bucket of v (0..4095): 0..3 are their own bucket; from 4 on, bucket
- * 2n + b for v in [2^n, 2^(n+1)) where b is the bit below the top one, and
- * n - 1 extra bits give the rest. */
+/* The decoder's entries of the code-length, run, match and distance
+ * tables: the code's length, then what the symbol stands for, so that one
+ * load gives all a field needs:
+ * the number of extra bits, the base value they are added to, and for a
+ * match or a distance whether it is a repeat distance (rep0 for a match,
+ * rep1 for a distance). A length of 0 marks no code. */
+#define DENSE_WIDE_LENGTH(e) ((e) & 15u)
+#define DENSE_WIDE_EXTRA(e) ((e) >> 4 & 15u)
+#define DENSE_WIDE_BASE(e) ((e) >> 8 & 0x1fffu)
+#define DENSE_WIDE_REPEAT 0x200000u
+#define DENSE_PAYLOAD(base, extra) ((uint32_t)(base) << 8 | (uint32_t)(extra) << 4)
+/* Code-length symbols as the decoder's entries (no branch on the kind of
+ * symbol): the step (1 for a length, else the zero run's base,
+ * dense_zero_run_base) with its extra bits (dense_zero_run_extra), and
+ * the length written (0 for a run) above them; a host test checks them
+ * against those tables. */
+#define DENSE_CLC_VALUE_SHIFT 24
+static const uint32_t dense_clc_payloads[DENSE_CLC_SYMBOLS] = {
+	1u << 8 | 1u << DENSE_CLC_VALUE_SHIFT, 1u << 8 | 2u << DENSE_CLC_VALUE_SHIFT,
+	1u << 8 | 3u << DENSE_CLC_VALUE_SHIFT, 1u << 8 | 4u << DENSE_CLC_VALUE_SHIFT,
+	1u << 8 | 5u << DENSE_CLC_VALUE_SHIFT, 1u << 8 | 6u << DENSE_CLC_VALUE_SHIFT,
+	1u << 8 | 7u << DENSE_CLC_VALUE_SHIFT, 1u << 8 | 8u << DENSE_CLC_VALUE_SHIFT,
+	1u << 8 | 9u << DENSE_CLC_VALUE_SHIFT, 1u << 8 | 10u << DENSE_CLC_VALUE_SHIFT,
+	1u << 8 | 11u << DENSE_CLC_VALUE_SHIFT,
+	DENSE_PAYLOAD(1, 0), DENSE_PAYLOAD(2, 0), DENSE_PAYLOAD(3, 0),
+	DENSE_PAYLOAD(4, 1), DENSE_PAYLOAD(6, 2), DENSE_PAYLOAD(10, 3),
+	DENSE_PAYLOAD(18, 4), DENSE_PAYLOAD(34, 5), DENSE_PAYLOAD(66, 6),
+	DENSE_PAYLOAD(130, 7),
+};
+
+/* Bucket of v (0..4095, and 4096 for a literal run): 0..3 are their own
+ * bucket; from 4 on, bucket 2n + b for v in [2^n, 2^(n+1)) where b is the
+ * bit below the top one, and n - 1 extra bits give the rest. */
 static inline unsigned dense_bucket(unsigned v)
 {
 	unsigned n;
@@ -96,12 +143,13 @@ static inline unsigned dense_bucket_base(unsigned bucket)
 /* dense_bucket_base and dense_bucket_extra_bits as tables, for the
  * decoder's hot loop (a load instead of shifts and a branch; a host test
  * checks that they agree). */
-static const uint16_t dense_bucket_bases[DENSE_BUCKETS] = {
+static const uint16_t dense_bucket_bases[DENSE_RUN_BUCKETS] = {
 	0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384,
-	512, 768, 1024, 1536, 2048, 3072,
+	512, 768, 1024, 1536, 2048, 3072, 4096,
 };
-static const uint8_t dense_bucket_extras[DENSE_BUCKETS] = {
+static const uint8_t dense_bucket_extras[DENSE_RUN_BUCKETS] = {
 	0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10,
+	11,
 };
 
 #endif

@@ -10,16 +10,19 @@
  *
  * The search is the greedy single-probe one LZ4 is known for: a 4-byte read
  * hashed by multiplication into a table of positions, extension
- * backwards to the last literal and forwards 8 bytes at a time, and a probe
- * step that grows after every 64 misses so incompressible data is skimmed.
+ * backwards to the last literal and forwards (16 bytes, then 8 at a time),
+ * and a probe step that grows after every 64 misses so incompressible data
+ * is skimmed.
  *
- * The table is not cleared for each input (that would write 32 KiB to
- * compress 4): entries hold lz4_base + position, and lz4_base moves past
- * every input, so an entry from an earlier input reads as below the base,
- * and is taken as position 0, which is exactly what a cleared table would
- * say. The parse is the same as with a cleared table. Any entry that does
- * not name a position before the current one (earlier inputs, a scrubbed
- * table) is taken as 0 too, so no entry can send a read out of the input.
+ * The table holds 16-bit positions (8192 of them, 16 KiB) and is cleared
+ * for each input: an empty entry then names position 0 and every entry a
+ * position before the one probed, so a candidate is used as read, with no
+ * check between the table load and the 4-byte comparison (the probe's
+ * critical path). The earlier design kept a 32 KiB table across inputs,
+ * entries told apart by a base that moved past every input; that needed a
+ * compare and a conditional move on that path, which cost more than the
+ * clear does (about 90 ns a page; docs/compression.md has the figures).
+ * Either way the output depends on the input alone.
  */
 #include <string.h>
 #include "transforms/codec.h"
@@ -52,24 +55,41 @@ static inline uint32_t lz4_hash(uint32_t sequence)
 	return (sequence * 2654435761u) >> (32 - CODEC_LZ4_HASH_BITS);
 }
 
-/* The candidate the table names for hash, seen from ip: an earlier
- * position of this input, or the input's start when the entry is from an
- * earlier input (below base) or not behind ip. */
-static inline const uint8_t *lz4_candidate(const uint32_t *table, uint32_t hash,
-					   uint32_t base, const uint8_t *src,
-					   const uint8_t *ip)
+/* The candidate the table names for hash: the last earlier position of
+ * this input with that hash, or its start if none (the cleared table). */
+static inline const uint8_t *lz4_candidate(const uint16_t *table, uint32_t hash,
+					   const uint8_t *src)
 {
-	uint32_t offset = table[hash] - base;
-
-	return src + (offset < (uint32_t)(ip - src) ? offset : 0);
+	return src + table[hash];
 }
 
-/* Bytes equal at a and b, a ahead of b, not looking at limit or beyond. */
+/* Records position ip of the input at src under hash. */
+static inline void lz4_index(uint16_t *table, uint32_t hash, const uint8_t *src,
+			     const uint8_t *ip)
+{
+	table[hash] = (uint16_t)(ip - src);
+}
+
+/* Bytes equal at a and b, a ahead of b, not looking at limit or beyond.
+ * The first 16 bytes are two loads each before any branch: most matches
+ * end within them, and the second comparison then costs no extra round of
+ * the loop's bound check. */
 static inline size_t lz4_count(const uint8_t *a, const uint8_t *b,
 			       const uint8_t *limit)
 {
 	const uint8_t *start = a;
 
+	if (a + 16 <= limit) {
+		uint64_t first = lz4_load64(a) ^ lz4_load64(b);
+		uint64_t second = lz4_load64(a + 8) ^ lz4_load64(b + 8);
+
+		if (first)
+			return (size_t)__builtin_ctzll(first) / 8;
+		if (second)
+			return 8 + (size_t)__builtin_ctzll(second) / 8;
+		a += 16;
+		b += 16;
+	}
 	while (a + 8 <= limit) {
 		uint64_t differ = lz4_load64(a) ^ lz4_load64(b);
 
@@ -97,10 +117,15 @@ static inline uint8_t *lz4_put_length(uint8_t *op, size_t rest)
 }
 
 /* Token and literals from anchor to ip; NULL when it would not fit (only
- * looked at when checked). The fast copy moves 8 bytes at a time and may
- * write up to 7 bytes past the literals: taken when the source has them
- * (source_slack) and so has the output: unchecked, the offset, the last
- * token and the 5 last literals that follow in the block cover them. */
+ * looked at when checked). The fast copy moves 16 bytes, then 8 at a time
+ * past 16 (most runs are 16 or shorter: one copy, no loop whose end the
+ * CPU mispredicts), and may write up to 16 bytes past the literals. It is
+ * taken when the source has the 16 bytes (source_slack; past 16 it reads
+ * at most 7 beyond the literals, which end 12 or more before the input
+ * does) and so has the output: unchecked, the offset, the last token and
+ * the 5 last literals that follow cover 8 of them, and
+ * CODEC_LZ4_WORST(n) is at least 14 above the longest block (n + n / 255
+ * + 2, see lz4_encode) for the others. */
 static inline __attribute__((always_inline)) uint8_t *
 lz4_put_literals(uint8_t *op, uint8_t *oend, const uint8_t *anchor,
 		 size_t length, bool source_slack, bool checked)
@@ -117,14 +142,20 @@ lz4_put_literals(uint8_t *op, uint8_t *oend, const uint8_t *anchor,
 	} else {
 		*op++ = (uint8_t)(length << 4);
 	}
-	if (source_slack && (!checked || (size_t)(oend - op) >= length + 8)) {
+	if (source_slack && (!checked || (size_t)(oend - op) >= length + 16)) {
 		uint8_t *end = op + length;
 
-		do {
-			memcpy(op, anchor, 8);
-			op += 8;
-			anchor += 8;
-		} while (op < end);
+		memcpy(op, anchor, 8);
+		memcpy(op + 8, anchor + 8, 8);
+		if (__builtin_expect(length > 16, 0)) {
+			op += 16;
+			anchor += 16;
+			do {
+				memcpy(op, anchor, 8);
+				op += 8;
+				anchor += 8;
+			} while (op < end);
+		}
 		return end;
 	}
 	memcpy(op, anchor, length);
@@ -134,9 +165,10 @@ lz4_put_literals(uint8_t *op, uint8_t *oend, const uint8_t *anchor,
 /* The encoder; unchecked (!checked) only when the output can take the
  * longest block of in_length bytes, CODEC_LZ4_WORST(in_length), so that no
  * write needs a check: a sequence of L literals and an M-byte match costs
- * at most L + M bytes plus one per 255 literals beyond the first 254. */
+ * at most L + M bytes plus one per 255 literals beyond the first 254, the
+ * last literals L + 2 plus as many, so no block exceeds n + n / 255 + 2. */
 static inline __attribute__((always_inline)) int
-lz4_encode(uint32_t *table, uint32_t base, const uint8_t *const src,
+lz4_encode(uint16_t *table, const uint8_t *const src,
 	   size_t in_length, uint8_t *const out, uint8_t *const oend,
 	   size_t *out_length, bool checked)
 {
@@ -150,8 +182,8 @@ lz4_encode(uint32_t *table, uint32_t base, const uint8_t *const src,
 		const uint8_t *match;
 		uint32_t hash;
 
-		/* Position 0 is also what a stale entry says: harmless, every
-		 * candidate is compared before use. */
+		/* Position 0 is what the cleared table names: not indexed
+		 * again. */
 		for (;;) {
 			const uint8_t *forward = ip, *stop;
 			unsigned attempts;
@@ -173,9 +205,9 @@ lz4_encode(uint32_t *table, uint32_t base, const uint8_t *const src,
 				uint32_t next_hash;
 
 				ip = forward++;
-				match = lz4_candidate(table, hash, base, src, ip);
+				match = lz4_candidate(table, hash, src);
 				next_hash = lz4_hash(lz4_load32(forward));
-				table[hash] = base + (uint32_t)(ip - src);
+				lz4_index(table, hash, src, ip);
 				hash = next_hash;
 				if (__builtin_expect(lz4_load32(match) == lz4_load32(ip), 0))
 					goto found;
@@ -191,9 +223,9 @@ lz4_encode(uint32_t *table, uint32_t base, const uint8_t *const src,
 				forward = ip + step;
 				if (__builtin_expect(forward > mflimit + 1, 0))
 					goto last_literals;
-				match = lz4_candidate(table, hash, base, src, ip);
+				match = lz4_candidate(table, hash, src);
 				next_hash = lz4_hash(lz4_load32(forward));
-				table[hash] = base + (uint32_t)(ip - src);
+				lz4_index(table, hash, src, ip);
 				hash = next_hash;
 			} while (__builtin_expect(lz4_load32(match) != lz4_load32(ip), 1));
 found:
@@ -205,7 +237,9 @@ found:
 			}
 			literals = (size_t)(ip - anchor);
 			token = op;
-			op = lz4_put_literals(op, oend, anchor, literals, true, checked);
+			op = lz4_put_literals(op, oend, anchor, literals,
+					      anchor + 16 <= src + in_length,
+					      checked);
 			if (checked && !op)
 				return XF_NO_SPACE;
 
@@ -232,13 +266,13 @@ found:
 					goto last_literals;
 				/* Index a position inside the match: the next
 				 * repeat often starts there. */
-				table[lz4_hash(lz4_load32(ip - 2))] =
-					base + (uint32_t)(ip - 2 - src);
+				lz4_index(table, lz4_hash(lz4_load32(ip - 2)), src,
+					  ip - 2);
 				/* A match right here needs no literals. */
 				hash = lz4_hash(lz4_load32(ip));
-				match = lz4_candidate(table, hash, base, src, ip);
-				table[hash] = base + (uint32_t)(ip - src);
-				if (lz4_load32(match) != lz4_load32(ip))
+				match = lz4_candidate(table, hash, src);
+				lz4_index(table, hash, src, ip);
+				if (__builtin_expect(lz4_load32(match) != lz4_load32(ip), 1))
 					break;
 				if (checked && oend - op < 1)
 					return XF_NO_SPACE;
@@ -257,6 +291,23 @@ last_literals:
 	return XF_OK;
 }
 
+/* The two instances of the encoder, each a function of its own: inlined
+ * into one body, the unchecked one (the one pages take) shared its
+ * registers and layout with the checked one and ran 2-4 % slower. */
+static __attribute__((noinline)) int
+lz4_encode_unchecked(uint16_t *table, const uint8_t *src, size_t in_length,
+		     uint8_t *out, uint8_t *oend, size_t *out_length)
+{
+	return lz4_encode(table, src, in_length, out, oend, out_length, false);
+}
+
+static __attribute__((noinline)) int
+lz4_encode_checked(uint16_t *table, const uint8_t *src, size_t in_length,
+		   uint8_t *out, uint8_t *oend, size_t *out_length)
+{
+	return lz4_encode(table, src, in_length, out, oend, out_length, true);
+}
+
 int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
 		     size_t in_length, void *out, size_t out_capacity,
 		     size_t *out_length)
@@ -265,18 +316,13 @@ int codec_lz4_encode(struct codec_workspace *workspace, const void *in,
 
 	if (in_length > CODEC_LZ4_MAX_INPUT)
 		return XF_REFUSED;
-	/* Once every 2^16 inputs or so the base would wrap: clear then. */
-	if (workspace->lz4_base > UINT32_MAX - 2 * CODEC_LZ4_MAX_INPUT) {
+	/* Inputs too short to probe never look at the table. */
+	if (in_length > LZ4_MATCH_START_LIMIT)
 		memset(workspace->lz4_table, 0, sizeof(workspace->lz4_table));
-		workspace->lz4_base = CODEC_LZ4_MAX_INPUT;
-	}
-	uint32_t base = workspace->lz4_base;
-	/* Every entry this input writes is below the next base. */
-	workspace->lz4_base = base + (uint32_t)in_length;
 	/* Room for the longest block: no write needs a check. */
 	if (out_capacity >= CODEC_LZ4_WORST(in_length))
-		return lz4_encode(workspace->lz4_table, base, in, in_length, op,
-				  op + out_capacity, out_length, false);
-	return lz4_encode(workspace->lz4_table, base, in, in_length, op,
-			  op + out_capacity, out_length, true);
+		return lz4_encode_unchecked(workspace->lz4_table, in, in_length,
+					    op, op + out_capacity, out_length);
+	return lz4_encode_checked(workspace->lz4_table, in, in_length, op,
+				  op + out_capacity, out_length);
 }

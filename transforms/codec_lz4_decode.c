@@ -8,7 +8,9 @@
  * Two loops. The fast loop runs while a sequence starts at least 32 bytes
  * before the end of the input and 64 before the end of the output: there a
  * literal run under 15 bytes is one 16-byte copy, a match under 19 bytes
- * with an offset of 8 or more is three fixed moves (8 + 8 + 2 bytes), long
+ * with an offset of 8 or more is three fixed moves (8 + 8 + 2 bytes), one
+ * with an offset under 8 three stores of its period's word (a 2-byte
+ * period is common in program memory, a 1-byte one in tables), long
  * literal runs go 16 bytes at a time and other matches 32 (offset 16 or
  * more) or 16 (two 8-byte moves, or two words of a repeated pattern for
  * offsets under 8) with their overshoot inside the buffers, so the only
@@ -101,6 +103,30 @@ static inline unsigned lz4d_rest8(size_t offset)
 	return rest[offset];
 }
 
+/* A match of at most 18 bytes at an offset of 1 to 7, with at least 24
+ * bytes of output left at op (the fast loop's shortcut): three stores of
+ * its period's word, rotated when 8 is not a multiple of the period, and
+ * no loop whose exit depends on the length. What lands past the match is
+ * overwritten by what follows it. */
+static inline void lz4d_short_period_match(uint8_t *op, size_t offset)
+{
+	uint64_t word = lz4d_pattern(op, offset);
+	unsigned rest = lz4d_rest8(offset);
+
+	memcpy(op, &word, 8);
+	if (rest) {
+		unsigned down = 8 * rest;
+		unsigned up = 8 * (unsigned)(offset - rest);
+
+		word = word >> down | word << up;
+		memcpy(op + 8, &word, 8);
+		word = word >> down | word << up;
+	} else {
+		memcpy(op + 8, &word, 8);
+	}
+	memcpy(op + 16, &word, 8);
+}
+
 /* Copies a match of length bytes from op - offset, offset within what was
  * decoded and length within the output. The block copies may run up to 15
  * bytes past their stop, so they stop 16 bytes short of the output's end
@@ -179,7 +205,15 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 	 * input; the fixed-size copies stay inside both buffers because of
 	 * the distances above. A sequence that would come near either end
 	 * is finished by the careful loop below. */
-	while (iend - ip >= LZ4D_FAST_IN && oend - op >= LZ4D_FAST_OUT) {
+	/* the fast loop's limits as pointers: one compare each a sequence
+	 * (inputs or outputs too short for them skip the loop) */
+	const uint8_t *const ifast = iend - (in_length >= LZ4D_FAST_IN ?
+					     LZ4D_FAST_IN : 0);
+	uint8_t *const ofast = oend - (out_capacity >= LZ4D_FAST_OUT ?
+				       LZ4D_FAST_OUT : 0);
+
+	while (in_length >= LZ4D_FAST_IN && out_capacity >= LZ4D_FAST_OUT &&
+	       ip <= ifast && op <= ofast) {
 		const uint8_t *from;
 
 		token = *ip++;
@@ -226,6 +260,9 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 				op += match_length;
 				continue;
 			}
+			lz4d_short_period_match(op, offset);
+			op += match_length;
+			continue;
 		} else {
 			if (!lz4d_length(&ip, iend, &match_length, out_capacity))
 				return XF_CORRUPT;
@@ -233,9 +270,9 @@ int codec_lz4_decode(const void *in, size_t in_length, void *out,
 			if ((size_t)(oend - op) < match_length + LZ4D_FAST_OUT / 2)
 				goto careful_match;
 		}
-		/* Room for 31 bytes of overshoot after the match: a long
-		 * match was checked for match_length + 32 bytes of output, a
-		 * short one (offset under 8 here) has 50. */
+		/* A long match (every short one took a shortcut above): room
+		 * for 31 bytes of overshoot after it, as it was checked for
+		 * match_length + 32 bytes of output. */
 		{
 			uint8_t *end = op + match_length;
 

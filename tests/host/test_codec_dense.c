@@ -209,17 +209,19 @@ HTEST(dense_exact_capacity)
 }
 
 /* The bucket tables the decoder uses agree with the functions the encoder
- * uses, and every value 0..4095 lies in its bucket's range. */
+ * uses, and every value 0..4096 (4096: a literal run of a whole page) lies
+ * in its bucket's range. */
 HTEST(dense_bucket_tables)
 {
-	for (unsigned b = 0; b < DENSE_BUCKETS; b++) {
+	for (unsigned b = 0; b < DENSE_RUN_BUCKETS; b++) {
 		HCHECK_EQ(dense_bucket_bases[b], dense_bucket_base(b));
 		HCHECK_EQ(dense_bucket_extras[b], dense_bucket_extra_bits(b));
+		HCHECK(dense_bucket_extras[b] <= DENSE_BUCKET_EXTRA_MAX);
 	}
-	for (unsigned v = 0; v < 4096; v++) {
+	for (unsigned v = 0; v <= 4096; v++) {
 		unsigned b = dense_bucket(v);
 
-		HCHECK(b < DENSE_BUCKETS);
+		HCHECK(b < (v < 4096 ? DENSE_BUCKETS : DENSE_RUN_BUCKETS));
 		HCHECK(v >= dense_bucket_bases[b]);
 		HCHECK(v - dense_bucket_bases[b] < (1u << dense_bucket_extras[b]));
 	}
@@ -259,6 +261,32 @@ HTEST(dense_sealed_form)
 	free(out);
 }
 
+/* The decoder's code-length-code entries agree with the format's
+ * zero-run buckets. */
+HTEST(dense_code_length_tables)
+{
+	for (unsigned s = 0; s < DENSE_CLC_ZERO_FIRST; s++) {
+		uint32_t e = dense_clc_payloads[s];
+
+		HCHECK_EQ(e >> DENSE_CLC_VALUE_SHIFT, s + 1);
+		HCHECK_EQ(DENSE_WIDE_BASE(e), 1);
+		HCHECK_EQ(DENSE_WIDE_EXTRA(e), 0);
+		HCHECK_EQ(DENSE_WIDE_LENGTH(e), 0);
+	}
+	for (unsigned k = 0; k < DENSE_CLC_ZERO_BUCKETS; k++) {
+		uint32_t e = dense_clc_payloads[DENSE_CLC_ZERO_FIRST + k];
+
+		HCHECK_EQ(e >> DENSE_CLC_VALUE_SHIFT, 0);
+		HCHECK_EQ(DENSE_WIDE_BASE(e), dense_zero_run_base[k]);
+		HCHECK_EQ(DENSE_WIDE_EXTRA(e), dense_zero_run_extra[k]);
+		HCHECK_EQ(DENSE_WIDE_LENGTH(e), 0);
+	}
+	/* the longest run is the last bucket's top */
+	HCHECK_EQ(dense_zero_run_base[DENSE_CLC_ZERO_BUCKETS - 1] +
+		  (1u << dense_zero_run_extra[DENSE_CLC_ZERO_BUCKETS - 1]) - 1,
+		  DENSE_ZERO_RUN_MAX);
+}
+
 /* An LSB-first bit writer for blocks made by hand. */
 struct dense_bits {
 	uint8_t bytes[64];
@@ -279,94 +307,177 @@ static void bits_code(struct dense_bits *b, unsigned code, unsigned length)
 		bits_put(b, code >> i & 1, 1);
 }
 
-/* A block header for: literal 'A' (code 0) and one length symbol, a match
- * with a distance symbol, bucket 0 (code 1); distances rep1 (code 0) and
- * bucket 0, distance 1 (code 1). Code-length code: lengths 1 (symbol 0,
- * code 0), zero runs of bucket 7 (code 10) and 9 (code 11). clc_over_full
- * gives every code-length symbol a 1-bit code instead. */
-static void dense_hand_header(struct dense_bits *b, unsigned length,
-			      unsigned litlen_extra, bool clc_over_full)
-{
-	memset(b, 0, sizeof(*b));
-	if (length == PAGE) {
-		bits_put(b, 1, 1);
-	} else {
-		bits_put(b, 0, 1);
-		bits_put(b, length, DENSE_HEADER_LENGTH_BITS);
-	}
-	bits_put(b, litlen_extra, DENSE_HEADER_COUNT_BITS);
-	bits_put(b, 2, DENSE_HEADER_COUNT_BITS);
-	bits_put(b, DENSE_CLC_SYMBOLS, DENSE_HEADER_CLC_COUNT_BITS);
-	for (unsigned i = 0; i < DENSE_CLC_SYMBOLS; i++) {
-		unsigned symbol = dense_clc_order[i];
-
-		bits_put(b, clc_over_full ? 1 :
-			    symbol == 0 ? 1 :
-			    symbol == DENSE_CLC_ZERO_FIRST + 7 ||
-			    symbol == DENSE_CLC_ZERO_FIRST + 9 ? 2 : 0,
-			 DENSE_CLC_LENGTH_BITS);
-	}
-	/* 65 zeros (bucket 7: 34 + 31), 'A', 190 zeros (bucket 9: 130 + 60),
-	 * then the length symbol and the two distance symbols */
-	bits_code(b, 2, 2);
-	bits_put(b, 31, 5);
-	bits_code(b, 0, 1);
-	bits_code(b, 3, 2);
-	bits_put(b, 60, 7);
-	for (unsigned i = 0; i < 3; i++)
-		bits_code(b, 0, 1);
-}
-
 static size_t bits_bytes(const struct dense_bits *b)
 {
 	return (b->count + 7) / 8;
 }
 
+/* What a hand-made block breaks (DENSE_HAND_VALID: nothing). */
+enum dense_hand_flaw {
+	DENSE_HAND_VALID,
+	DENSE_HAND_RUN_COUNT_OVER,	/* 26 literal-run symbols */
+	DENSE_HAND_CLC_OVER_FULL,	/* 21 code-length codes of 1 bit */
+	DENSE_HAND_LITERALS_OVER,	/* more literals than the length */
+	DENSE_HAND_OFFSET_OVER,		/* stream B after the input's end */
+	DENSE_HAND_GAP,			/* a byte between stream A and B */
+	DENSE_HAND_LITERAL_NO_CODE,	/* literals sent as a bit no code has */
+};
+
+/* The header field of stream B's offset starts here for a length other
+ * than a page. */
+#define DENSE_HAND_OFFSET_AT (1 + DENSE_HEADER_LENGTH_BITS)
+
+/* Writes a block by hand: length bytes of output, literal_count in the
+ * header, that many literals 'A' (code 0 of 1 bit; the code is
+ * incomplete, 1 has no symbol) alternating between stream A and B, then
+ * the sequences given as (run symbol, match
+ * symbol, distance symbol) triples, each symbol a 1-bit code (run
+ * symbols 0 and 1: runs of 0 and 1; match symbols 0: length 2 with a
+ * distance symbol, 1: stands for match symbol 24, length 2 at rep0;
+ * distance symbols 0: rep1, 1: distance 1; a distance of -1 is left out,
+ * a match symbol of -1 ends the block after the run). The code-length
+ * code gives symbols 0 (length 1), 17, 18 and 20 (zero runs of 18 + 4
+ * bits, 34 + 5, 130 + 7 bits) 2-bit codes: 00, 01, 10, 11. */
+static void dense_hand_block(struct dense_bits *b, unsigned length,
+			     unsigned literal_count, const int (*sequences)[3],
+			     size_t sequence_count, enum dense_hand_flaw flaw)
+{
+	struct dense_bits odd = { { 0 }, 0 };
+	unsigned offset;
+
+	memset(b, 0, sizeof(*b));
+	bits_put(b, 0, 1);
+	bits_put(b, length, DENSE_HEADER_LENGTH_BITS);
+	bits_put(b, 0, DENSE_HEADER_OFFSET_BITS);	/* set below */
+	bits_put(b, flaw == DENSE_HAND_LITERALS_OVER ? length + 1 : literal_count,
+		 DENSE_HEADER_LITERAL_COUNT_BITS);
+	bits_put(b, flaw == DENSE_HAND_RUN_COUNT_OVER ? DENSE_RUN_SYMBOLS + 1 : 2,
+		 DENSE_HEADER_RUN_COUNT_BITS);
+	bits_put(b, DENSE_MATCH_REP0_FIRST + 1, DENSE_HEADER_MATCH_COUNT_BITS);
+	bits_put(b, 2, DENSE_HEADER_DISTANCE_COUNT_BITS);
+	bits_put(b, DENSE_CLC_SYMBOLS, DENSE_HEADER_CLC_COUNT_BITS);
+	for (unsigned i = 0; i < DENSE_CLC_SYMBOLS; i++) {
+		unsigned symbol = dense_clc_order[i];
+
+		bits_put(b, flaw == DENSE_HAND_CLC_OVER_FULL ? 1 :
+			    symbol == 0 || symbol == 17 || symbol == 18 ||
+			    symbol == 20 ? 2 : 0,
+			 DENSE_CLC_LENGTH_BITS);
+	}
+	/* literals: 65 zeros (34 + 31), 'A' (length 1, or 2 for the flaw),
+	 * 190 zeros (130 + 60); runs: 1, 1; matches: 1, 23 zeros (18 + 5),
+	 * 1; distances: 1, 1 */
+	bits_code(b, 2, 2);
+	bits_put(b, 31, 5);
+	bits_code(b, 0, 2);
+	bits_code(b, 3, 2);
+	bits_put(b, 60, 7);
+	bits_code(b, 0, 2);
+	bits_code(b, 0, 2);
+	bits_code(b, 0, 2);
+	bits_code(b, 1, 2);
+	bits_put(b, 5, 4);
+	bits_code(b, 0, 2);
+	bits_code(b, 0, 2);
+	bits_code(b, 0, 2);
+	/* the literals alternate between stream A and B; then the
+	 * sequences in A. 'A' alone has a code (0): 1 reaches none. */
+	for (unsigned i = 0; i < literal_count; i++)
+		bits_code(i % 2 ? &odd : b, flaw == DENSE_HAND_LITERAL_NO_CODE, 1);
+	for (size_t q = 0; q < sequence_count; q++) {
+		bits_code(b, (unsigned)sequences[q][0], 1);
+		if (sequences[q][1] < 0)
+			break;
+		bits_code(b, (unsigned)sequences[q][1], 1);
+		if (sequences[q][2] >= 0)
+			bits_code(b, (unsigned)sequences[q][2], 1);
+	}
+	offset = (unsigned)bits_bytes(b);
+	if (flaw == DENSE_HAND_GAP)
+		b->count = 8 * (size_t)++offset;
+	if (flaw == DENSE_HAND_OFFSET_OVER)
+		offset += 2;
+	for (unsigned i = 0; i < DENSE_HEADER_OFFSET_BITS; i++) {
+		size_t at = DENSE_HAND_OFFSET_AT + i;
+
+		b->bytes[at / 8] = (uint8_t)((b->bytes[at / 8] & ~(1u << at % 8)) |
+					     (offset >> i & 1) << at % 8);
+	}
+	/* stream B from the offset */
+	b->count = 8 * (size_t)offset;
+	for (size_t i = 0; i < odd.count; i++)
+		bits_put(b, odd.bytes[i / 8] >> i % 8 & 1, 1);
+}
+
 HTEST(dense_malformed)
 {
+	/* 'A', then 2 bytes from 1 back */
+	static const int valid[][3] = { { 1, 0, 1 } };
+	static const int before_output[][3] = { { 0, 0, 1 } };
+	static const int rep1_before_output[][3] = { { 1, 0, 0 } };
+	static const int run_over_literals[][3] = { { 1, -1, -1 } };
+	/* 'A' (stream A), "AA" from 1 back, 'A' (stream B) */
+	static const int two_runs[][3] = { { 1, 0, 1 }, { 1, -1, -1 } };
 	struct dense_bits b;
 	uint8_t out[PAGE];
 	size_t decoded;
 
 	/* the hand-made block is valid: "A", then 2 bytes from 1 back */
-	dense_hand_header(&b, 3, 1, false);
-	bits_code(&b, 0, 1);
-	bits_code(&b, 1, 1);
-	bits_code(&b, 1, 1);
+	dense_hand_block(&b, 3, 1, valid, 1, DENSE_HAND_VALID);
 	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, out, &decoded), XF_OK);
 	HCHECK(decoded == 3 && memcmp(out, "AAA", 3) == 0);
 	/* into an output one byte short: no space */
 	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), 2, NULL, &decoded), XF_NO_SPACE);
-	/* a byte after the stream's end */
+	/* a byte after the streams' end */
 	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b) + 1, PAGE, NULL, &decoded), XF_CORRUPT);
 	/* every strict prefix */
 	for (size_t cut = 0; cut < bits_bytes(&b); cut++)
 		HCHECK_EQ(dense_decode_copy(b.bytes, cut, PAGE, NULL, &decoded), XF_CORRUPT);
 
 	/* a match longer than the output left (length 2 announced) */
-	dense_hand_header(&b, 2, 1, false);
-	bits_code(&b, 0, 1);
-	bits_code(&b, 1, 1);
-	bits_code(&b, 1, 1);
+	dense_hand_block(&b, 2, 1, valid, 1, DENSE_HAND_VALID);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
+	/* a match into the literals not yet used: 2 literals in an output of
+	 * 3, a run of 1, then a match of 2 */
+	dense_hand_block(&b, 3, 2, valid, 1, DENSE_HAND_VALID);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
+	/* two literals, one from each stream, in two runs: "AAAA" */
+	dense_hand_block(&b, 4, 2, two_runs, 2, DENSE_HAND_VALID);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, out, &decoded), XF_OK);
+	HCHECK(decoded == 4 && memcmp(out, "AAAA", 4) == 0);
+	for (size_t cut = 0; cut < bits_bytes(&b); cut++)
+		HCHECK_EQ(dense_decode_copy(b.bytes, cut, PAGE, NULL, &decoded), XF_CORRUPT);
+	/* a literal with no code */
+	dense_hand_block(&b, 3, 1, valid, 1, DENSE_HAND_LITERAL_NO_CODE);
 	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
 	/* a match before any output: distance 1 from position 0 */
-	dense_hand_header(&b, 3, 1, false);
-	bits_code(&b, 1, 1);
-	bits_code(&b, 1, 1);
-	bits_code(&b, 0, 1);
+	dense_hand_block(&b, 2, 0, before_output, 1, DENSE_HAND_VALID);
 	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
 	/* rep1 (16 at the start) reaching before the output */
-	dense_hand_header(&b, 3, 1, false);
-	bits_code(&b, 0, 1);
-	bits_code(&b, 1, 1);
-	bits_code(&b, 0, 1);
+	dense_hand_block(&b, 3, 1, rep1_before_output, 1, DENSE_HAND_VALID);
 	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
-	/* more length symbols than the alphabet has */
-	dense_hand_header(&b, 3, 2 * DENSE_BUCKETS + 1, false);
+	/* a literal run longer than the literals decoded (none) */
+	dense_hand_block(&b, 1, 0, run_over_literals, 1, DENSE_HAND_VALID);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
+	/* ...which is valid with its literal */
+	dense_hand_block(&b, 1, 1, run_over_literals, 1, DENSE_HAND_VALID);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, out, &decoded), XF_OK);
+	HCHECK(decoded == 1 && out[0] == 'A');
+	/* more literal-run symbols than the alphabet has */
+	dense_hand_block(&b, 3, 1, valid, 1, DENSE_HAND_RUN_COUNT_OVER);
 	HCHECK_EQ(dense_decode_copy(b.bytes, sizeof(b.bytes), PAGE, NULL, &decoded), XF_CORRUPT);
 	/* a code-length code with 21 codes of 1 bit */
-	dense_hand_header(&b, 3, 1, true);
+	dense_hand_block(&b, 3, 1, valid, 1, DENSE_HAND_CLC_OVER_FULL);
 	HCHECK_EQ(dense_decode_copy(b.bytes, sizeof(b.bytes), PAGE, NULL, &decoded), XF_CORRUPT);
+	/* more literals than the output */
+	dense_hand_block(&b, 3, 1, valid, 1, DENSE_HAND_LITERALS_OVER);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
+	/* stream B starting after the input */
+	dense_hand_block(&b, 3, 1, valid, 1, DENSE_HAND_OFFSET_OVER);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
+	/* a byte between the streams (stream A ends before the offset) */
+	dense_hand_block(&b, 3, 1, valid, 1, DENSE_HAND_GAP);
+	HCHECK_EQ(dense_decode_copy(b.bytes, bits_bytes(&b), PAGE, NULL, &decoded), XF_CORRUPT);
 	/* length 0 in the header */
 	memset(&b, 0, sizeof(b));
 	HCHECK_EQ(dense_decode_copy(b.bytes, 8, PAGE, NULL, &decoded), XF_CORRUPT);

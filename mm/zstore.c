@@ -331,16 +331,19 @@ static void zstore_release_all(struct zstore *z)
 	for (unsigned p = 0; p < ZSTORE_DIRECT_SLOT_FRAMES; p++)
 		if (z->slot_frames[p])
 			zstore_frame_put(z, z->slot_frames[p], &z->metadata_frames);
-	for (unsigned d = 0; d < ZSTORE_DIRECTORY_FRAMES && z->directory[d]; d++) {
+	for (unsigned d = 0; z->directory && d < ZSTORE_DIRECTORY_FRAMES &&
+			     z->directory[d]; d++) {
 		for (unsigned p = 0; p < ZSTORE_POINTERS_PER_FRAME; p++)
 			if (z->directory[d][p])
 				zstore_frame_put(z, z->directory[d][p],
 						 &z->metadata_frames);
 		zstore_frame_put(z, z->directory[d], &z->metadata_frames);
 	}
+	if (z->directory)
+		zstore_frame_put(z, z->directory, &z->metadata_frames);
 	for (unsigned i = 0; i < ZSTORE_CLASS_FRAMES && z->class_frames[i]; i++)
 		zstore_frame_put(z, z->class_frames[i], &z->metadata_frames);
-	/* zspage descriptors live in the chunk frames */
+	/* zspage descriptors live in the chunk frames and the header's tail */
 	while (z->meta_frames) {
 		struct zstore_meta_frame *meta = z->meta_frames;
 
@@ -404,6 +407,7 @@ struct store *zstore_create(const struct zstore_config *config)
 	z->metadata_frames = 1;
 	spin_init(&z->meta_lock, "zstore metadata");
 	spin_init(&z->slot_lock, "zstore slots");
+	zstore_chunks_seed(z);
 	if (zstore_classes_create(z) != STORE_OK) {
 		log_error("store %s: no frames for the class descriptors", name);
 		zstore_destroy(&z->base);

@@ -2,8 +2,9 @@
  * zstore frames: every frame the store holds comes through here from the
  * page provider and is counted against the frame limit (reserved before
  * the provider is asked, so concurrent puts never overshoot). Metadata
- * frames are also cut into 64-byte chunks for zspage descriptors; the
- * chunk allocator's meta_lock is the innermost lock of the store.
+ * frames are also cut into 64-byte chunks for zspage descriptors, the
+ * header frame's tail first; the chunk allocator's meta_lock is the
+ * innermost lock of the store.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +66,21 @@ int zstore_metadata_frame(struct zstore *z, void **frame)
 	return STORE_OK;
 }
 
+/* Puts the header frame's chunks past struct zstore on the free list, so
+ * the first zspage descriptors take no frame of their own (a store of a few
+ * dozen zspages has no chunk frame). At creation, before any other chunk. */
+void zstore_chunks_seed(struct zstore *z)
+{
+	for (unsigned i = ZSTORE_CHUNKS_PER_FRAME; i-- > ZSTORE_HEADER_CHUNK_FIRST;) {
+		void **free_chunk = (void **)((char *)z + i * ZSTORE_CHUNK_SIZE);
+
+		*free_chunk = z->meta_free;
+		z->meta_free = free_chunk;
+	}
+}
+
+/* A zeroed 64-byte chunk for a zspage descriptor: from the free list, or
+ * cut from a new metadata frame; result code on failure. */
 int zstore_chunk_alloc(struct zstore *z, void **chunk)
 {
 	unsigned long flags = spin_lock_irqsave(&z->meta_lock);

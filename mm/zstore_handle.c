@@ -28,20 +28,28 @@ static int zstore_slots_grow(struct zstore *z)
 	} else {
 		uint64_t beyond = page - ZSTORE_DIRECT_SLOT_FRAMES;
 		uint64_t directory_index = beyond / ZSTORE_POINTERS_PER_FRAME;
-		struct zstore_slot **pages = z->directory[directory_index];
+		struct zstore_slot ***root = z->directory;
+		struct zstore_slot **pages;
 
+		if (!root) {
+			result = zstore_metadata_frame(z, (void **)&root);
+			if (result != STORE_OK)
+				return result;
+			__atomic_store_n(&z->directory, root, __ATOMIC_RELEASE);
+		}
+		pages = root[directory_index];
 		if (!pages) {
 			result = zstore_metadata_frame(z, (void **)&pages);
 			if (result != STORE_OK)
 				return result;
-			__atomic_store_n(&z->directory[directory_index], pages,
+			__atomic_store_n(&root[directory_index], pages,
 					 __ATOMIC_RELEASE);
 		}
 		where = &pages[beyond % ZSTORE_POINTERS_PER_FRAME];
 	}
 	result = zstore_metadata_frame(z, (void **)&slots);
 	if (result != STORE_OK)
-		return result;	/* an empty directory frame stays for later */
+		return result;	/* empty directory frames stay for later */
 	/* link the new slots in index order; slot 0 is never handed out */
 	for (uint64_t i = ZSTORE_SLOTS_PER_FRAME; i-- > 0;) {
 		uint64_t index = first + i;

@@ -21,7 +21,8 @@
  * with the slot, so a stale, forged or flipped handle is refused.
  *
  * Metadata (the store header, class and zspage descriptors, the slot table)
- * comes from frames of the same provider, and counts against the limit.
+ * comes from frames of the same provider, and counts against the limit. The
+ * header frame's tail holds the first zspage descriptors.
  *
  * The locks and their order are written atop mm/zstore.c.
  */
@@ -201,12 +202,15 @@ struct zstore {
 	struct zstore_meta_frame *meta_frames;
 
 	/* Protects slot_free, the directory's growth and slots_created's
-	 * increase; slots_created and the directory are read with atomics. */
+	 * increase; slots_created and the directory are read with atomics.
+	 * The directory is a frame of pointers to directory frames, taken
+	 * when the slots outgrow slot_frames: kept out of the header, whose
+	 * tail holds zspage descriptors instead (zstore_chunks_seed). */
 	struct spinlock slot_lock;
 	uint64_t slot_free;
 	uint64_t slots_created;
 	struct zstore_slot *slot_frames[ZSTORE_DIRECT_SLOT_FRAMES];
-	struct zstore_slot **directory[ZSTORE_DIRECTORY_FRAMES];
+	struct zstore_slot ***directory;
 
 	/* Filled at creation, read-only afterwards; merged classes share one.
 	 * The descriptors themselves fill class_frames in order. */
@@ -215,7 +219,14 @@ struct zstore {
 	unsigned class_descriptors;
 };
 
-_Static_assert(sizeof(struct zstore) <= ZSTORE_FRAME_SIZE, "store header frame");
+/* The header frame's 64-byte chunks past struct zstore: the first zspage
+ * descriptors, so a small store needs no chunk frame. */
+#define ZSTORE_HEADER_CHUNK_FIRST \
+	((sizeof(struct zstore) + ZSTORE_CHUNK_SIZE - 1) / ZSTORE_CHUNK_SIZE)
+_Static_assert(ZSTORE_HEADER_CHUNK_FIRST + 16 <= ZSTORE_CHUNKS_PER_FRAME,
+	       "store header frame: room for 16 zspage descriptors at least");
+_Static_assert(ZSTORE_DIRECTORY_FRAMES <= ZSTORE_POINTERS_PER_FRAME,
+	       "the directory's root fills one frame at most");
 
 /* The class whose lock guards objects longer than a frame's heads and
  * adopted pages: the raw-page class, never compacted. */
@@ -285,10 +296,12 @@ static inline void zstore_tag_write(struct zstore_slot *slot, uint32_t tag)
 }
 
 /* The slot of an index below slots_created (its page exists): the first
- * slot frames hang from the header, the others from directory frames. */
+ * slot frames hang from the header, the others from directory frames,
+ * which hang from the directory's root frame. */
 static inline struct zstore_slot *zstore_slot_at(struct zstore *z, uint64_t index)
 {
 	uint64_t page = index / ZSTORE_SLOTS_PER_FRAME;
+	struct zstore_slot ***root;
 	struct zstore_slot **pages;
 	struct zstore_slot *slots;
 
@@ -296,7 +309,8 @@ static inline struct zstore_slot *zstore_slot_at(struct zstore *z, uint64_t inde
 		slots = __atomic_load_n(&z->slot_frames[page], __ATOMIC_ACQUIRE);
 	} else {
 		page -= ZSTORE_DIRECT_SLOT_FRAMES;
-		pages = __atomic_load_n(&z->directory[page / ZSTORE_POINTERS_PER_FRAME],
+		root = __atomic_load_n(&z->directory, __ATOMIC_ACQUIRE);
+		pages = __atomic_load_n(&root[page / ZSTORE_POINTERS_PER_FRAME],
 					__ATOMIC_ACQUIRE);
 		slots = __atomic_load_n(&pages[page % ZSTORE_POINTERS_PER_FRAME],
 					__ATOMIC_ACQUIRE);
@@ -429,6 +443,7 @@ void zstore_unreserve(struct zstore *z, uint64_t n);
 void *zstore_frame_get(struct zstore *z, uint64_t *kind);
 void zstore_frame_put(struct zstore *z, void *frame, uint64_t *kind);
 int zstore_metadata_frame(struct zstore *z, void **frame);
+void zstore_chunks_seed(struct zstore *z);
 int zstore_chunk_alloc(struct zstore *z, void **chunk);
 void zstore_chunk_free(struct zstore *z, void *chunk);
 

@@ -201,6 +201,43 @@ HTEST(sparse_classes_share_mixed_zspages)
 	pool_store_destroy(store, &pool);
 }
 
+/* The header frame's tail holds the first zspage descriptors: a store of
+ * a few mixed zspages takes a slot frame and no descriptor frame; past
+ * the header's chunks a descriptor frame comes, and all go back at
+ * destroy. */
+HTEST(a_small_store_keeps_its_zspage_descriptors_in_the_header)
+{
+	enum { SMALL = 64, LARGE = 600, LARGE_LENGTH = 3000 };
+	static struct density_object objects[SMALL + LARGE];
+	struct pool pool;
+	struct store *store = pool_store(&pool, 0);
+	struct zstore *z = zstore_of(store);
+	struct store_stats before, stats;
+	unsigned header_chunks = ZSTORE_CHUNKS_PER_FRAME - ZSTORE_HEADER_CHUNK_FIRST;
+	unsigned bad = 0;
+
+	store_stats(store, &before);
+	for (unsigned i = 0; i < SMALL; i++)
+		HCHECK_EQ(density_put(store, &objects[i], 40 + i * 41, i + 1), STORE_OK);
+	store_stats(store, &stats);
+	htest_log("%u header chunks; %llu mixed zspages, %llu metadata frames",
+		  header_chunks, (unsigned long long)z->classes[ZSTORE_CLASS_MIXED]->zspages,
+		  (unsigned long long)stats.metadata_frames);
+	HCHECK(z->classes[ZSTORE_CLASS_MIXED]->zspages >= 2);
+	HCHECK(z->classes[ZSTORE_CLASS_MIXED]->zspages <= header_chunks);
+	HCHECK_EQ(stats.metadata_frames - before.metadata_frames, 1);	/* slots */
+	for (unsigned i = SMALL; i < SMALL + LARGE; i++)
+		HCHECK_EQ(density_put(store, &objects[i], LARGE_LENGTH, i + 1), STORE_OK);
+	store_stats(store, &stats);
+	HCHECK(z->classes[zstore_class_index_for(LARGE_LENGTH)]->zspages > header_chunks);
+	/* three slot frames, and descriptor frames for what the header lacks */
+	HCHECK(stats.metadata_frames - before.metadata_frames >= 4);
+	for (unsigned i = 0; i < SMALL + LARGE; i++)
+		bad += !density_intact(store, &objects[i]);
+	HCHECK_EQ(bad, 0);
+	pool_store_destroy(store, &pool);	/* every frame back */
+}
+
 /* A class with many live objects packs zspages of its own; its first
  * objects stay where they were put (in mixed zspages) and read back. */
 HTEST(a_dense_class_packs_its_own_zspages)

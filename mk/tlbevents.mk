@@ -7,7 +7,7 @@ POLICY_SRCS := mm/policy.c mm/policy_fifo.c mm/policy_clock.c mm/policy_2q.c \
 
 $(eval $(call host_test,policy,tests/host/test_policy.c $(POLICY_SRCS)))
 
-REGION_SRCS := mm/region.c mm/region_store.c mm/region_tier.c mm/clear_share.c mm/region_fault.c mm/region_transition.c mm/region_seal.c mm/region_fork.c mm/rmap.c mm/rmap_chains.c mm/rmap_family.c mm/rmap_designs.c mm/fault.c mm/scheme.c mm/hooks.c mm/trace.c \
+REGION_SRCS := mm/region.c mm/region_shared_copy.c mm/region_store.c mm/region_tier.c mm/clear_share.c mm/region_fault.c mm/region_transition.c mm/region_seal.c mm/region_fork.c mm/rmap.c mm/rmap_chains.c mm/rmap_family.c mm/rmap_designs.c mm/fault.c mm/scheme.c mm/hooks.c mm/trace.c \
                mm/event_counts.c \
                $(POLICY_SRCS) mm/store.c $(ZSTORE_SRCS) $(FAILPOINT_SRCS) \
                transforms/xf.c transforms/xf_identity.c transforms/xf_xor.c \

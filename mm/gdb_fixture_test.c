@@ -17,7 +17,10 @@
  * "gdb-clock" and "gdb-2q", get the same accesses under those policies;
  * for the three, the order in which the policy would let the clear pages
  * go is recorded from the policy's own walk. The gdb check relies on
- * these numbers: change both together.
+ * these numbers: change both together. And a forked pair, "gdb-fork"
+ * (one page, in a space of its own) and its child: the parent's page
+ * purged while the child maps its frame, so the parent's record names a
+ * shared copy (mm/region_shared_copy.h).
  */
 #include <stdint.h>
 #include <string.h>
@@ -26,6 +29,7 @@
 #include "kernel/lib/spinlock.h"
 #include "kernel/lib/time.h"
 #include "mm/direct_map.h"
+#include "mm/frame.h"
 #include "mm/region.h"
 #include "mm/region_test_util.h"
 #include "mm/slab.h"
@@ -66,6 +70,11 @@ struct gdb_fixture {
 	/* A thread blocked on a completion while gdb looks (veil-threads),
 	 * and the id of the thread that runs the fixture (veil-cpus). */
 	uint64_t sleeper_id, runner_id;
+	/* The forked pair: parent, child; the parent's page 0 record's
+	 * handle (REGION_SHARED_COPY_TAG and the copy's index). */
+	struct vmm_space *fork_spaces[2];
+	struct region *fork_regions[2];
+	uint64_t fork_handle;
 };
 
 /* What the sleeper waits on until gdb has looked. */
@@ -177,6 +186,65 @@ static void gdb_fixture_policy_regions(struct ktest *t)
 	}
 }
 
+#define GDB_FIXTURE_FORK_BASE 0x50000000ull
+
+/* A one-page region of its own space for the forked pair. */
+static struct region *gdb_fixture_fork_region(struct ktest *t,
+					      struct vmm_space *space,
+					      const char *name)
+{
+	struct region_config config = {
+		.name = name, .pages = 1, .clear_limit = 1,
+		.scheme = "fifo:lz4", .store = store_default(),
+		.protection = VMM_READ | VMM_WRITE | VMM_USER,
+		.space = space, .base = GDB_FIXTURE_FORK_BASE, .evict_batch = 1,
+	};
+	struct region *region = NULL;
+
+	KTEST_EXPECT_EQ(t, region_create(&config, &region), REGION_OK);
+	return region;
+}
+
+/* The forked pair: the parent's page written (a write fault, then the
+ * bytes through the direct map), forked, then purged in the parent. */
+static void gdb_fixture_fork(struct ktest *t)
+{
+	const char *reason = NULL;
+	int result = REGION_BAD_ARGUMENT;
+	uint64_t frame = 0;
+
+	for (int i = 0; i < 2; i++) {
+		gdb_fixture.fork_spaces[i] = vmm_space_create();
+		KTEST_ASSERT(t, gdb_fixture.fork_spaces[i] != NULL);
+		gdb_fixture.fork_regions[i] =
+			gdb_fixture_fork_region(t, gdb_fixture.fork_spaces[i],
+						i ? "gdb-fork-child" : "gdb-fork");
+		KTEST_ASSERT(t, gdb_fixture.fork_regions[i] != NULL);
+	}
+	struct region *parent = gdb_fixture.fork_regions[0];
+	(void)region_serve_fault(parent, 0, FAULT_ACCESS_WRITE, &reason, &result);
+	KTEST_ASSERT(t, result == REGION_OK);
+	KTEST_ASSERT(t, vmm_translate(parent->space, GDB_FIXTURE_FORK_BASE,
+				      &frame, NULL));
+	region_test_fill(frame_address(frame), 9);
+	KTEST_ASSERT(t, region_fork(parent, gdb_fixture.fork_regions[1]) ==
+				REGION_OK);
+	KTEST_ASSERT(t, region_purge_page(parent, 0) == REGION_OK);
+	const struct region_page *record = region_page_record(parent, 0);
+	KTEST_EXPECT(t, region_record_shared_copy(record));
+	gdb_fixture.fork_handle = region_record_handle(record);
+}
+
+static void gdb_fixture_fork_destroy(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (gdb_fixture.fork_regions[i])
+			region_destroy(gdb_fixture.fork_regions[i]);
+		if (gdb_fixture.fork_spaces[i])
+			vmm_space_destroy(gdb_fixture.fork_spaces[i]);
+	}
+}
+
 /* Fills gdb_fixture's per-page records from the vmm and the store. */
 static void gdb_fixture_record(struct ktest *t, struct region *region)
 {
@@ -258,6 +326,7 @@ KTEST(gdb, fixture)
 	KTEST_EXPECT(t, gdb_fixture.order_length[0] == 2 &&
 			gdb_fixture.order[0][0] == 4 && gdb_fixture.order[0][1] == 3);
 	gdb_fixture_policy_regions(t);
+	gdb_fixture_fork(t);
 	completion_init(&gdb_fixture_wake, "gdb_fixture_wake");
 	struct thread *sleeper = thread_create_on("gdb-sleeper", gdb_fixture_sleeper,
 						  NULL, 1ull << cpu_current());
@@ -285,5 +354,6 @@ KTEST(gdb, fixture)
 		if (gdb_fixture.policy_region[i])
 			region_destroy(gdb_fixture.policy_region[i]);
 	region_destroy(region);
+	gdb_fixture_fork_destroy();
 	gdb_fixture = (struct gdb_fixture){ 0 };
 }

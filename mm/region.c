@@ -336,18 +336,6 @@ static void region_reseal_unencrypted(struct region *region)
 	}
 }
 
-/* Whether two chains run the same transform objects in the same order (a
- * change of policy alone; a key rotation's new cipher instances differ). */
-static bool region_same_chain(const struct scheme *a, const struct scheme *b)
-{
-	if (a->length != b->length)
-		return false;
-	for (unsigned i = 0; i < a->length; i++)
-		if (a->chain[i] != b->chain[i])
-			return false;
-	return true;
-}
-
 /* The new sealing slot (and its dense tier) seal into store, or into the
  * store the sealing slot used until now; a store given is the region's.
  * Region lock held, after region_tier_place. */
@@ -388,7 +376,7 @@ int region_set_scheme_store(struct region *region, const char *text,
 	 * path: their second slot is placed with the chain. */
 	policy_only = !store && !scheme_tiered(&scheme) &&
 		      region->tier.slot == REGION_TIER_NONE &&
-		      region_same_chain(&scheme,
+		      scheme_same_chain(&scheme,
 					&region->schemes[region->current_scheme]);
 	if (policy_only)
 		slot = region->current_scheme;
@@ -497,7 +485,8 @@ void region_print(struct region *region)
 	       "no_memory=%llu poisoned=%llu reseals=%llu migrated=%llu "
 	       "recompressed=%llu tier_kept=%llu "
 	       "chains=%s "
-	       "unencrypted=%u stores_retired=%llu same_filled=%llu\n",
+	       "unencrypted=%u stores_retired=%llu same_filled=%llu "
+	       "parked=%llu\n",
 	       (unsigned long long)region->id, region->name,
 	       (unsigned long long)region->base, region->pages,
 	       region->clear.limit, region->evict_batch, scheme,
@@ -516,7 +505,8 @@ void region_print(struct region *region)
 	       (unsigned long long)s.recompressed,
 	       (unsigned long long)s.tier_kept,
 	       chains, unencrypted, (unsigned long long)s.stores_retired,
-	       (unsigned long long)s.same_filled_pages);
+	       (unsigned long long)s.same_filled_pages,
+	       (unsigned long long)s.parked_pages);
 }
 
 void region_stats_add(struct region_stats *sum, const struct region_stats *add)
@@ -537,6 +527,22 @@ void region_stats_add(struct region_stats *sum, const struct region_stats *add)
 	sum->no_memory += add->no_memory;
 	sum->shares += add->shares;
 	sum->shared_copies += add->shared_copies;
+	sum->parks += add->parks;
+}
+
+void region_group_snapshot(const struct region_group *group,
+			   struct region_group *out)
+{
+	*out = (struct region_group){
+		.sealed_pages = __atomic_load_n(&group->sealed_pages,
+						__ATOMIC_RELAXED),
+		.sealed_peak = __atomic_load_n(&group->sealed_peak,
+					       __ATOMIC_RELAXED),
+		.seals = __atomic_load_n(&group->seals, __ATOMIC_RELAXED),
+		.seal_bytes = __atomic_load_n(&group->seal_bytes,
+					      __ATOMIC_RELAXED),
+		.faults = __atomic_load_n(&group->faults, __ATOMIC_RELAXED),
+	};
 }
 
 void region_group_add(struct region_group *sum, const struct region_group *add)

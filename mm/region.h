@@ -86,6 +86,10 @@ struct region_stats {
 	uint64_t bytes_stored;	/* store bytes of the sealed pages now */
 	uint64_t same_filled_pages;	/* of sealed_pages, those kept as their
 					 * word, in no store (region_page.h) */
+	uint64_t parked_pages;	/* of sealed_pages, those that left while
+				 * other spaces mapped their frame: they name
+				 * a shared copy (mm/region_shared_copy.h) */
+	uint64_t parks;		/* evictions and purges that parked a page so */
 };
 
 /*
@@ -299,6 +303,10 @@ void region_stats_add(struct region_stats *sum, const struct region_stats *add);
 /* Adds the group add to sum as a later or concurrent one: counts summed,
  * the peak the larger of the two. */
 void region_group_add(struct region_group *sum, const struct region_group *add);
+/* The counters of group now, each read atomically (its members' regions
+ * change them as they run): for a reader outside every member's lock. */
+void region_group_snapshot(const struct region_group *group,
+			   struct region_group *out);
 void region_get_stats(struct region *region, struct region_stats *stats);
 /* The record of a page (page < region->pages). */
 static inline struct region_page *region_page_record(struct region *region,

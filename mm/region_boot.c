@@ -16,6 +16,7 @@
 #include "mm/region.h"
 #include "mm/region_boot.h"
 #include "mm/region_internal.h"
+#include "mm/region_shared_copy.h"
 #include "mm/region_migrate.h"
 #include "mm/logstore.h"
 #include "mm/store.h"
@@ -58,6 +59,22 @@ CMDLINE_OPTION(same_filled, "same_filled",
 	       "[on|off] (bare: on): keep a same-filled page in its page record, "
 	       "no store copy, under a scheme without a cipher (on)",
 	       region_set_same_filled);
+
+/* seal_once=off seals a shared page's own copy as it leaves its space,
+ * as before seal-once (to compare what sealing once saves). */
+static bool region_set_seal_once(const char *value)
+{
+	bool once;
+
+	if (!cmdline_parse_bool(value, &once))
+		return false;
+	__atomic_store_n(&region_shared_copy_enabled, once, __ATOMIC_RELAXED);
+	return true;
+}
+CMDLINE_OPTION(seal_once, "seal_once",
+	       "[on|off] (bare: on): a frame shared after fork is sealed once, "
+	       "after every space has let it go (on)",
+	       region_set_seal_once);
 
 /* Set from the command line before region_boot_init, read once there:
  * the default store is the log-structured one (store=log, the default:

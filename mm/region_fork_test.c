@@ -15,6 +15,7 @@
 #include "kernel/smp.h"
 #include "mm/frame.h"
 #include "mm/region.h"
+#include "mm/region_shared_copy.h"
 #include "mm/region_test_util.h"
 #include "mm/rmap.h"
 #include "mm/slab.h"
@@ -249,11 +250,11 @@ KTEST(region_fork, write_copies_then_reuses_lz4_aes)
 	fork_write_copies(t, "fifo:lz4,aes128-xts-mac");
 }
 
-/* The parent's shared pages pushed out of its clear set are sealed from a
- * copy: the frame stays, intact and mapped, in the child until the child
- * lets it go too; every page reads right in both afterwards. With an
- * in-place chain (identity: the store keeps the frame) the frame still
- * mapped in the child must not become the store's. */
+/* The parent's shared pages pushed out of its clear set leave it (into
+ * shared copies): the frame stays, intact and mapped, in the child until
+ * the child lets it go too; every page reads right in both afterwards.
+ * With an in-place chain (identity: the store keeps the frame) the frame
+ * still mapped in the child must not become the store's. */
 static void fork_evict_shared(struct ktest *t, const char *scheme)
 {
 	struct fork_test test;
@@ -276,12 +277,12 @@ static void fork_evict_shared(struct ktest *t, const char *scheme)
 	fork_test_end(t, &test);
 }
 
-KTEST(region_fork, evicted_shared_page_sealed_from_a_copy_identity)
+KTEST(region_fork, evicted_shared_page_stays_mapped_in_the_other_space_identity)
 {
 	fork_evict_shared(t, "fifo:identity");
 }
 
-KTEST(region_fork, evicted_shared_page_sealed_from_a_copy_lz4_aes)
+KTEST(region_fork, evicted_shared_page_stays_mapped_in_the_other_space_lz4_aes)
 {
 	fork_evict_shared(t, "fifo:lz4,aes128-xts-mac");
 }
@@ -307,6 +308,209 @@ KTEST(region_fork, frame_shared_three_ways_freed_after_the_last)
 	KTEST_EXPECT_EQ(t, region_unmap_page(test.regions[1], page), REGION_OK);
 	KTEST_EXPECT_EQ(t, rmap_mappings(frame), 0);
 	KTEST_EXPECT(t, fork_test_reads(grandchild, page, page + 1));
+	region_destroy(grandchild);
+	vmm_space_destroy(space);
+	fork_test_end(t, &test);
+}
+
+/* The shared copies' counters now. */
+static struct region_shared_copy_stats fork_test_shared_copies(void)
+{
+	struct region_shared_copy_stats stats;
+
+	region_shared_copy_get_stats(&stats);
+	return stats;
+}
+
+static struct region_stats fork_test_stats(struct region *region)
+{
+	struct region_stats stats;
+
+	region_get_stats(region, &stats);
+	return stats;
+}
+
+/* Seal-once: the parent's shared pages leave it (purged) while the child
+ * still maps their frames: nothing is sealed and no store byte is taken,
+ * the frames stay mapped in the child. When the child lets them go too,
+ * each frame is sealed once, and both restore from that one copy. */
+static void fork_seal_once(struct ktest *t, const char *scheme)
+{
+	struct fork_test test;
+
+	fork_test_start(t, &test, scheme);
+	struct region *parent = test.regions[0], *child = test.regions[1];
+	const uint32_t first_clear = FORK_TEST_PAGES - FORK_TEST_LIMIT;
+	uint64_t frames[FORK_TEST_LIMIT];
+	struct region_shared_copy_stats before = fork_test_shared_copies();
+	uint64_t parent_bytes = fork_test_stats(parent).bytes_stored;
+
+	for (uint32_t i = 0; i < FORK_TEST_LIMIT; i++) {
+		frames[i] = fork_test_frame(child, first_clear + i, NULL);
+		KTEST_EXPECT_EQ(t, region_purge_page(parent, first_clear + i),
+				REGION_OK);
+		KTEST_EXPECT_EQ(t, region_page_state(parent, first_clear + i),
+				REGION_SEALED);
+	}
+	struct region_shared_copy_stats parked = fork_test_shared_copies();
+	KTEST_EXPECT_EQ(t, parked.copies - before.copies, FORK_TEST_LIMIT);
+	KTEST_EXPECT_EQ(t, parked.holding_frame - before.holding_frame,
+			FORK_TEST_LIMIT);
+	KTEST_EXPECT_EQ(t, parked.seals, before.seals);
+	KTEST_EXPECT_EQ(t, fork_test_stats(parent).parked_pages, FORK_TEST_LIMIT);
+	KTEST_EXPECT_EQ(t, fork_test_stats(parent).bytes_stored, parent_bytes);
+	for (uint32_t i = 0; i < FORK_TEST_LIMIT; i++)
+		KTEST_EXPECT_EQ(t, fork_test_frame(child, first_clear + i, NULL),
+				frames[i]);
+
+	for (uint32_t i = 0; i < FORK_TEST_LIMIT; i++)
+		KTEST_EXPECT_EQ(t, region_purge_page(child, first_clear + i),
+				REGION_OK);
+	struct region_shared_copy_stats sealed = fork_test_shared_copies();
+	KTEST_EXPECT_EQ(t, sealed.copies - before.copies, FORK_TEST_LIMIT);
+	KTEST_EXPECT_EQ(t, sealed.holding_frame, before.holding_frame);
+	KTEST_EXPECT_EQ(t, sealed.seals - before.seals, FORK_TEST_LIMIT);
+	KTEST_EXPECT_EQ(t, sealed.references - before.references,
+			2 * FORK_TEST_LIMIT);
+	KTEST_EXPECT_EQ(t, fork_test_stats(child).parked_pages, FORK_TEST_LIMIT);
+
+	for (uint32_t page = 0; page < FORK_TEST_PAGES; page++) {
+		KTEST_EXPECT(t, fork_test_reads(parent, page, page + 1));
+		KTEST_EXPECT(t, fork_test_reads(child, page, page + 1));
+	}
+	struct region_shared_copy_stats after = fork_test_shared_copies();
+	KTEST_EXPECT_EQ(t, after.copies, before.copies);
+	KTEST_EXPECT_EQ(t, after.bytes_stored, before.bytes_stored);
+	fork_test_end(t, &test);
+}
+
+KTEST(region_fork, shared_page_sealed_once_by_the_last_space_identity)
+{
+	fork_seal_once(t, "fifo:identity");
+}
+
+KTEST(region_fork, shared_page_sealed_once_by_the_last_space_lz4_aes)
+{
+	fork_seal_once(t, "fifo:lz4,aes128-xts-mac");
+}
+
+/* A write in the child to a frame a page of the parent left into a
+ * shared copy copies the frame (the parked page still needs it) and, the
+ * child being the last mapper, seals it once; an unmap of the last mapper
+ * does the same. The parent reads what it held each time. */
+KTEST(region_fork, last_mapper_leaving_by_write_or_unmap_seals_the_copy)
+{
+	struct fork_test test;
+
+	fork_test_start(t, &test, "fifo:lz4,aes128-xts-mac");
+	struct region *parent = test.regions[0], *child = test.regions[1];
+	const uint32_t written = FORK_TEST_PAGES - 1, unmapped = written - 1;
+	uint64_t shared = fork_test_frame(child, written, NULL);
+	struct region_shared_copy_stats before = fork_test_shared_copies();
+
+	KTEST_EXPECT_EQ(t, region_purge_page(parent, written), REGION_OK);
+	KTEST_EXPECT_EQ(t, region_purge_page(parent, unmapped), REGION_OK);
+	fork_test_write(t, child, written, 1000);
+	bool writable = false;
+	KTEST_EXPECT(t, fork_test_frame(child, written, &writable) != shared);
+	KTEST_EXPECT(t, writable);
+	KTEST_EXPECT_EQ(t, region_unmap_page(child, unmapped), REGION_OK);
+	struct region_shared_copy_stats sealed = fork_test_shared_copies();
+	KTEST_EXPECT_EQ(t, sealed.seals - before.seals, 2);
+	KTEST_EXPECT_EQ(t, sealed.holding_frame, before.holding_frame);
+
+	KTEST_EXPECT(t, fork_test_reads(parent, written, written + 1));
+	KTEST_EXPECT(t, fork_test_reads(parent, unmapped, unmapped + 1));
+	KTEST_EXPECT(t, fork_test_reads(child, written, 1000));
+	KTEST_EXPECT_EQ(t, fork_test_shared_copies().copies, before.copies);
+	fork_test_end(t, &test);
+}
+
+/* A child whose chain is not the parent's cannot name the parent's
+ * shared copy: it seals a copy of its own, and the parent's is sealed
+ * once as it lets the frame go. */
+KTEST(region_fork, another_chain_seals_its_own_copy)
+{
+	struct fork_test test;
+
+	fork_test_start(t, &test, "fifo:lz4");
+	struct region *parent = test.regions[0], *child = test.regions[1];
+	const uint32_t page = FORK_TEST_PAGES - 1;
+	struct region_shared_copy_stats before = fork_test_shared_copies();
+
+	KTEST_ASSERT(t, region_set_scheme(child, "fifo:identity") == REGION_OK);
+	KTEST_EXPECT_EQ(t, region_purge_page(parent, page), REGION_OK);
+	KTEST_EXPECT_EQ(t, region_purge_page(child, page), REGION_OK);
+	KTEST_EXPECT_EQ(t, fork_test_stats(parent).parked_pages, 1);
+	KTEST_EXPECT_EQ(t, fork_test_stats(child).parked_pages, 0);
+	KTEST_EXPECT_EQ(t, fork_test_shared_copies().seals - before.seals, 1);
+	KTEST_EXPECT(t, fork_test_reads(parent, page, page + 1));
+	KTEST_EXPECT(t, fork_test_reads(child, page, page + 1));
+	KTEST_EXPECT_EQ(t, fork_test_shared_copies().copies, before.copies);
+	fork_test_end(t, &test);
+}
+
+/* seal_once=off: each space seals a copy of its own as it lets a shared
+ * frame go, and no shared copy is made. */
+KTEST(region_fork, seal_once_off_seals_each_space_its_own_copy)
+{
+	struct fork_test test;
+
+	fork_test_start(t, &test, "fifo:lz4");
+	struct region *parent = test.regions[0], *child = test.regions[1];
+	const uint32_t page = FORK_TEST_PAGES - 1;
+	struct region_shared_copy_stats before = fork_test_shared_copies();
+	uint64_t parent_bytes = fork_test_stats(parent).bytes_stored;
+
+	__atomic_store_n(&region_shared_copy_enabled, false, __ATOMIC_RELAXED);
+	int parent_purged = region_purge_page(parent, page);
+	int child_purged = region_purge_page(child, page);
+	__atomic_store_n(&region_shared_copy_enabled, true, __ATOMIC_RELAXED);
+	KTEST_EXPECT_EQ(t, parent_purged, REGION_OK);
+	KTEST_EXPECT_EQ(t, child_purged, REGION_OK);
+	KTEST_EXPECT_EQ(t, fork_test_stats(parent).parked_pages, 0);
+	KTEST_EXPECT_EQ(t, fork_test_stats(child).parked_pages, 0);
+	KTEST_EXPECT(t, fork_test_stats(parent).bytes_stored > parent_bytes);
+	KTEST_EXPECT_EQ(t, fork_test_shared_copies().parks, before.parks);
+	KTEST_EXPECT(t, fork_test_reads(parent, page, page + 1));
+	KTEST_EXPECT(t, fork_test_reads(child, page, page + 1));
+	fork_test_end(t, &test);
+}
+
+/* A page naming a shared copy is a sealed page like any other to the
+ * rest of the region: a fork gives the grandchild a copy of its own,
+ * restored from the shared copy, and a switch to a scheme with a cipher
+ * reseals it under the new chain as the region's own, dropping its
+ * reference: the copy, named by no record, goes (the frame stays the
+ * child's). */
+KTEST(region_fork, parked_page_forked_and_resealed_off_the_copy)
+{
+	struct fork_test test;
+
+	fork_test_start(t, &test, "fifo:lz4");
+	struct region *parent = test.regions[0], *child = test.regions[1];
+	const uint32_t page = FORK_TEST_PAGES - 1;
+	struct region_shared_copy_stats before = fork_test_shared_copies();
+	struct vmm_space *space = vmm_space_create();
+	KTEST_ASSERT(t, space != NULL);
+	struct region *grandchild = fork_test_region(t, space, "fifo:lz4");
+
+	KTEST_EXPECT_EQ(t, region_purge_page(parent, page), REGION_OK);
+	KTEST_EXPECT_EQ(t, fork_test_stats(parent).parked_pages, 1);
+	KTEST_ASSERT(t, region_fork(parent, grandchild) == REGION_OK);
+	KTEST_EXPECT_EQ(t, region_page_state(grandchild, page), REGION_SEALED);
+	KTEST_EXPECT_EQ(t, fork_test_stats(grandchild).parked_pages, 0);
+	KTEST_EXPECT(t, fork_test_reads(grandchild, page, page + 1));
+
+	KTEST_ASSERT(t, region_set_scheme(parent, "fifo:lz4,aes128-xts-mac") ==
+				REGION_OK);
+	KTEST_EXPECT_EQ(t, fork_test_stats(parent).parked_pages, 0);
+	KTEST_EXPECT_EQ(t, region_page_state(parent, page), REGION_SEALED);
+	KTEST_EXPECT_EQ(t, fork_test_shared_copies().copies, before.copies);
+	KTEST_EXPECT_EQ(t, fork_test_shared_copies().references,
+			before.references);
+	KTEST_EXPECT(t, fork_test_reads(child, page, page + 1));
+	KTEST_EXPECT(t, fork_test_reads(parent, page, page + 1));
 	region_destroy(grandchild);
 	vmm_space_destroy(space);
 	fork_test_end(t, &test);

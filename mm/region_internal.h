@@ -103,6 +103,25 @@ struct region_sealed_copy {
  * clear. On failure the frame holds the clear page, as before. */
 int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
 		      unsigned slot, struct region_sealed_copy *copy);
+/* The seal under region_seal_frame, for any chain, binding and store (a
+ * shared copy's too, mm/region_shared_copy.c): seals the page in frame
+ * and puts it into store (copy's handle, length, adopted; the rest left).
+ * REGION_STORE_REFUSED: the frame holds the page as before;
+ * REGION_CORRUPT: the chain could not undo its own in-place seal (the
+ * page's content is lost: the caller says so). */
+int region_seal_bytes(const struct scheme *scheme, const struct xf_page_id *id,
+		      struct store *store, uint64_t frame,
+		      struct region_sealed_copy *copy);
+/* The restore under region_restore_frame: unseals the copy handle names
+ * in store into frame, wiping the bounce buffer after when wipe_bounce.
+ * Results as region_restore_frame's, without the checksum. */
+int region_unseal_bytes(const struct scheme *scheme,
+			const struct xf_page_id *id, struct store *store,
+			store_handle_t handle, bool wipe_bounce, uint64_t frame);
+/* Whether a seal by slot's chain would keep the page in frame as its
+ * word (same-filled: no store copy, nothing to share). */
+bool region_frame_same_filled(struct region *region, unsigned slot,
+			      uint64_t frame);
 /* Whether seals keep same-filled pages in their record (true; the
  * command line's same_filled=off, or a test, clears it). Read with a
  * relaxed atomic at each seal: a change applies to the next seals. */
@@ -118,6 +137,11 @@ uint64_t region_content_checksum(uint64_t frame);
 /* Frees the page's sealed copy, counting it out of bytes_stored (a
  * STORE_FREE trace record while tracing is on); returns its stored length. */
 size_t region_release_sealed(struct region *region, uint32_t page);
+/* Frees the copy at handle that slot's chain sealed, wiped first when it
+ * must not stay in RAM (a chain with a cipher made it, or the region now
+ * seals with one); *length gets its length. A store result. */
+int region_free_copy(struct region *region, unsigned slot,
+		     store_handle_t handle, size_t *length);
 /* Frees a frame that held a clear page, wiped first when the region is
  * or was confidential. */
 void region_free_clear_frame(struct region *region, uint64_t frame);
@@ -245,6 +269,18 @@ static inline void region_group_count(struct region *region, int pages,
 	} else {
 		__atomic_sub_fetch(&group->sealed_pages, 1, __ATOMIC_RELAXED);
 	}
+}
+
+/* A shared copy (mm/region_shared_copy.c) was sealed once, of bytes, as
+ * region let its frame go last: its group counts the bytes (the pages
+ * naming it were counted as seals when they left, with no bytes), so the
+ * group's store ratio counts each shared copy's bytes once. */
+static inline void region_group_count_shared_seal(struct region *region,
+						  uint64_t bytes)
+{
+	if (region->group)
+		__atomic_add_fetch(&region->group->seal_bytes, bytes,
+				   __ATOMIC_RELAXED);
 }
 
 /* The stores of a region's slots (mm/region_store.c), region lock held:

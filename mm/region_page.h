@@ -37,8 +37,9 @@ struct region_page {
 	uint64_t state : 2;			/* enum region_page_state */
 	uint64_t scheme_slot : 2;		/* SEALED: the chain that sealed it */
 	/* CLEAR: its frame may be mapped by other spaces too (read only).
-	 * SEALED: the page is one 8-byte word repeated, kept in handle
-	 * (region_same_filled_word) with no copy in any store. */
+	 * SEALED: no store copy of its own: handle is either the page's
+	 * word (one 8-byte word repeated, region_same_filled_word) or, with
+	 * REGION_SHARED_COPY_TAG, a shared copy (mm/region_shared_copy.h). */
 	uint64_t shared : 1;
 	/* SEALED: the region's eviction clock (in tier epochs, modulo 256)
 	 * when the page was sealed: its age for the dense tier */
@@ -129,9 +130,51 @@ static inline void region_record_set_sealed(struct region_page *record,
  */
 #define REGION_SAME_FILLED_BITS 49
 
+/* A sealed page with no store copy of its own: the shared bit set, and
+ * handle (a same-filled word, or a shared copy's tag and index) all the
+ * record holds of it. Marked kept for the tier walk. */
+static inline void region_record_set_sealed_in_record(struct region_page *record,
+						      store_handle_t handle,
+						      unsigned slot,
+						      uint64_t checksum)
+{
+	*record = (struct region_page){
+		.handle = handle, .state = REGION_SEALED, .scheme_slot = slot,
+		.shared = 1, .tier_kept = 1,
+#if CONFIG_MM_DEBUG
+		.checksum = checksum,
+#endif
+	};
+	(void)checksum;
+}
+
+/* The bit of the handle field above a same-filled payload: set, the
+ * rest names a shared copy (mm/region_shared_copy.h). Below
+ * VMM_HANDLE_POISON and VMM_HANDLE_BUSY with any index under 2^48. */
+#define REGION_SHARED_COPY_TAG (1ull << REGION_SAME_FILLED_BITS)
+
 static inline bool region_record_same_filled(const struct region_page *record)
 {
-	return record->state == REGION_SEALED && record->shared;
+	return record->state == REGION_SEALED && record->shared &&
+	       !(record->handle & REGION_SHARED_COPY_TAG);
+}
+
+/* A sealed page that left its space while its frame was shared: the
+ * record names a shared copy (the frame, or its one sealed copy). */
+static inline bool region_record_shared_copy(const struct region_page *record)
+{
+	return record->state == REGION_SEALED && record->shared &&
+	       (record->handle & REGION_SHARED_COPY_TAG);
+}
+
+/* handle: REGION_SHARED_COPY_TAG and the copy's index. Kept by the tier
+ * walk (its bytes are not this region's to recompress). */
+static inline void region_record_set_shared_copy(struct region_page *record,
+						 store_handle_t handle,
+						 unsigned slot,
+						 uint64_t checksum)
+{
+	region_record_set_sealed_in_record(record, handle, slot, checksum);
 }
 
 static inline void region_record_set_same_filled(struct region_page *record,
@@ -139,14 +182,7 @@ static inline void region_record_set_same_filled(struct region_page *record,
 						 unsigned slot,
 						 uint64_t checksum)
 {
-	*record = (struct region_page){
-		.handle = payload, .state = REGION_SEALED, .scheme_slot = slot,
-		.shared = 1, .tier_kept = 1,
-#if CONFIG_MM_DEBUG
-		.checksum = checksum,
-#endif
-	};
-	(void)checksum;
+	region_record_set_sealed_in_record(record, payload, slot, checksum);
 }
 
 static inline unsigned region_record_tier_stamp(const struct region_page *record)

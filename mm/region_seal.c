@@ -14,6 +14,7 @@
 #include "kernel/lib/printk.h"
 #include "mm/frame.h"
 #include "mm/region_internal.h"
+#include "mm/region_shared_copy.h"
 #include "mm/trace.h"
 #include "transforms/codec.h"
 
@@ -96,40 +97,67 @@ static uint64_t region_same_filled_word(store_handle_t payload)
 	return (uint64_t)((int64_t)(payload << unused) >> unused);
 }
 
+int region_seal_bytes(const struct scheme *scheme, const struct xf_page_id *id,
+		      struct store *store, uint64_t frame,
+		      struct region_sealed_copy *copy)
+{
+	void *bytes = frame_address(frame);
+	const void *sealed;
+
+	if (scheme_seal(scheme, id, bytes, &sealed, &copy->length) != XF_OK)
+		return REGION_STORE_REFUSED;
+	if (region_store_sealed(store, sealed, copy->length, bytes,
+				&copy->handle, &copy->adopted) == STORE_OK)
+		return REGION_OK;
+	/* In-place steps may have changed the page: restoring from the
+	 * sealed bytes gives back exactly what it held. Bytes just sealed
+	 * always unseal; if not, the chain is broken. */
+	if (scheme_unseal(scheme, id, sealed, copy->length, bytes) != XF_OK)
+		return REGION_CORRUPT;
+	return REGION_STORE_REFUSED;
+}
+
+/* Whether a seal by slot's chain keeps the page in frame as its word
+ * (same-filled, no store copy): *payload is the word then. */
+static bool region_keeps_same_filled(struct region *region, unsigned slot,
+				     uint64_t frame, store_handle_t *payload)
+{
+	return !scheme_confidential(&region->schemes[slot]) &&
+	       __atomic_load_n(&region_same_filled_kept, __ATOMIC_RELAXED) &&
+	       region_same_filled_payload(frame_address(frame), payload);
+}
+
+bool region_frame_same_filled(struct region *region, unsigned slot,
+			      uint64_t frame)
+{
+	store_handle_t payload;
+
+	return region_keeps_same_filled(region, slot, frame, &payload);
+}
+
 int region_seal_frame(struct region *region, uint32_t page, uint64_t frame,
 		      unsigned slot, struct region_sealed_copy *copy)
 {
-	struct scheme *scheme = &region->schemes[slot];
 	struct xf_page_id id = region_page_id(region, page);
-	void *bytes = frame_address(frame);
-	const void *sealed;
 
 	*copy = (struct region_sealed_copy){
 		.checksum = region_content_checksum(frame),
 	};
-	if (!scheme_confidential(scheme) &&
-	    __atomic_load_n(&region_same_filled_kept, __ATOMIC_RELAXED) &&
-	    region_same_filled_payload(bytes, &copy->handle)) {
+	if (region_keeps_same_filled(region, slot, frame, &copy->handle)) {
 		copy->same_filled = true;
 		return REGION_OK;
 	}
-	if (scheme_seal(scheme, &id, bytes, &sealed, &copy->length) != XF_OK)
-		return REGION_STORE_REFUSED;
-	if (region_store_sealed(region_slot_store(region, slot), sealed,
-				copy->length, bytes, &copy->handle,
-				&copy->adopted) != STORE_OK) {
-		/* In-place steps may have changed the page: restoring from the
-		 * sealed bytes gives back exactly what it held. Bytes just
-		 * sealed always unseal; if not, the chain is broken: say so. */
-		if (scheme_unseal(scheme, &id, sealed, copy->length, bytes) != XF_OK) {
-			region->stats.corrupt++;
-			log_error("region %s: page %u: the chain could not undo "
-				  "its own seal; the page's content is lost",
-				  region->name, page);
-		}
+	int result = region_seal_bytes(&region->schemes[slot], &id,
+				       region_slot_store(region, slot), frame,
+				       copy);
+	if (result == REGION_CORRUPT) {
+		region->stats.corrupt++;
+		log_error("region %s: page %u: the chain could not undo its "
+			  "own seal; the page's content is lost",
+			  region->name, page);
 		return REGION_STORE_REFUSED;
 	}
-	return REGION_OK;
+	return result;
 }
 
 /* Objects that span two of the store's frames are copied here to be read
@@ -175,16 +203,32 @@ static uint8_t *region_bounce_buffer(void)
 
 /* A copy made by a chain without a cipher, in a region whose scheme now
  * has one: its bytes are the page's (or compressed), and must not stay in
- * RAM once freed. And a copy an older chain sealed with a cipher: that
- * chain's key may be one a rotation is retiring, and no page sealed under
- * it may stay in RAM once the key is gone (docs/live-swap.md, "Key
- * rotation"); this costs a wipe per page only while old slots drain. */
+ * RAM once freed. And any copy a chain with a cipher sealed: its key may
+ * be retired by a later rotation, and no page sealed under a retired key
+ * may stay in RAM (docs/live-swap.md, "Key rotation"). Wiping only the
+ * copies of chains already replaced was not enough: a copy freed while its
+ * key was still current stayed as dead bytes in the store (or in a frame
+ * the store gave back), and the cold-boot test found one after a rotation.
+ * Schemes without a cipher promise nothing and wipe nothing. */
 static bool region_copy_needs_wipe(const struct region *region, unsigned slot)
 {
 	bool sealing = scheme_confidential(&region->schemes[region->current_scheme]);
 	bool copy = scheme_confidential(&region->schemes[slot]);
 
-	return (sealing && !copy) || (copy && slot != region->current_scheme);
+	return sealing || copy;
+}
+
+int region_free_copy(struct region *region, unsigned slot,
+		     store_handle_t handle, size_t *length)
+{
+	struct store *store = region_slot_store(region, slot);
+	int result = STORE_UNSUPPORTED;
+
+	if (region_copy_needs_wipe(region, slot))
+		result = store_free_wipe(store, handle, length);
+	if (result == STORE_UNSUPPORTED)
+		result = store_free_length(store, handle, length);
+	return result;
 }
 
 /* Fills frame with the word of a same-filled record. */
@@ -212,35 +256,52 @@ static int region_restore_check(const struct region_page *record,
 	return REGION_OK;
 }
 
+int region_unseal_bytes(const struct scheme *scheme,
+			const struct xf_page_id *id, struct store *store,
+			store_handle_t handle, bool wipe_bounce, uint64_t frame)
+{
+	struct store_view view;
+	int result = store_map(store, handle, region_bounce_buffer(), &view);
+
+	if (result != STORE_OK)
+		return result == STORE_NO_MEMORY ? REGION_NO_MEMORY : REGION_CORRUPT;
+	int unsealed = FAILPOINT(FAILPOINT_UNSEAL) ? XF_NO_MEMORY :
+		       scheme_unseal(scheme, id, view.data, view.length,
+				     frame_address(frame));
+	store_unmap(store, &view);
+	/* A copy spanning two store frames came through the bounce buffer:
+	 * one that must not stay in RAM once freed must not stay there
+	 * either (the last one read would, until the next bounce). */
+	if (view.data == region_bounce_buffer() && wipe_bounce)
+		memset(region_bounce_buffer(), 0, STORE_OBJECT_MAX);
+	if (unsealed != XF_OK)
+		return unsealed == XF_NO_MEMORY ? REGION_NO_MEMORY : REGION_INTEGRITY;
+	return REGION_OK;
+}
+
 int region_restore_frame(struct region *region, uint32_t page, uint64_t frame)
 {
 	struct region_page *record = region_page_record(region, page);
+	unsigned slot = region_record_slot(record);
+	int result;
 
 	if (region_record_same_filled(record)) {
 		region_fill_same_filled(record, frame);
 		return region_restore_check(record, frame);
 	}
-	struct scheme *scheme = &region->schemes[region_record_slot(record)];
-	struct xf_page_id id = region_page_id(region, page);
-	void *bytes = frame_address(frame);
-	struct store *store = region_slot_store(region, region_record_slot(record));
-	struct store_view view;
-	int result = store_map(store, region_record_handle(record),
-			       region_bounce_buffer(), &view);
-
-	if (result != STORE_OK)
-		return result == STORE_NO_MEMORY ? REGION_NO_MEMORY : REGION_CORRUPT;
-	int unsealed = FAILPOINT(FAILPOINT_UNSEAL) ? XF_NO_MEMORY :
-		       scheme_unseal(scheme, &id, view.data, view.length, bytes);
-	store_unmap(store, &view);
-	/* A copy spanning two store frames came through the bounce buffer:
-	 * one that must not stay in RAM once freed must not stay there
-	 * either (the last one read would, until the next bounce). */
-	if (view.data == region_bounce_buffer() &&
-	    region_copy_needs_wipe(region, region_record_slot(record)))
-		memset(region_bounce_buffer(), 0, STORE_OBJECT_MAX);
-	if (unsealed != XF_OK)
-		return unsealed == XF_NO_MEMORY ? REGION_NO_MEMORY : REGION_INTEGRITY;
+	if (region_record_shared_copy(record)) {
+		result = region_shared_copy_restore(region_record_handle(record),
+						    frame);
+	} else {
+		struct xf_page_id id = region_page_id(region, page);
+		result = region_unseal_bytes(&region->schemes[slot], &id,
+					     region_slot_store(region, slot),
+					     region_record_handle(record),
+					     region_copy_needs_wipe(region, slot),
+					     frame);
+	}
+	if (result != REGION_OK)
+		return result;
 	return region_restore_check(record, frame);
 }
 
@@ -248,18 +309,22 @@ size_t region_release_sealed(struct region *region, uint32_t page)
 {
 	struct region_page *record = region_page_record(region, page);
 	store_handle_t handle = region_record_handle(record);
-	struct store *store = region_slot_store(region, region_record_slot(record));
 	size_t length = 0;
 	bool same_filled = region_record_same_filled(record);
+	bool parked = region_record_shared_copy(record);
 
 	int result = STORE_UNSUPPORTED;
 	if (same_filled) {
 		result = STORE_OK;	/* no copy anywhere */
 		region->stats.same_filled_pages--;
-	} else if (region_copy_needs_wipe(region, region_record_slot(record)))
-		result = store_free_wipe(store, handle, &length);
-	if (result == STORE_UNSUPPORTED)
-		result = store_free_length(store, handle, &length);
+	} else if (parked) {
+		region_shared_copy_drop(handle);	/* not this region's bytes */
+		result = STORE_OK;
+		region->stats.parked_pages--;
+	} else {
+		result = region_free_copy(region, region_record_slot(record),
+					  handle, &length);
+	}
 	if (result != STORE_OK) {	/* the copy stays in the store, lost */
 		region->stats.corrupt++;
 		log_error("region %s: page %u: its sealed copy could not be "
@@ -270,7 +335,7 @@ size_t region_release_sealed(struct region *region, uint32_t page)
 	region->stats.sealed_pages--;
 	region->stats.bytes_stored -= length;
 	region_group_count(region, -1, length);
-	if (!same_filled)	/* else the store held nothing */
+	if (!same_filled && !parked)	/* else this region stored nothing */
 		trace_store_change(false, (uint32_t)region->id,
 				   (uintptr_t)region_page_address(region, page),
 				   length, region->stats.bytes_stored);

@@ -27,8 +27,10 @@
  *
  * Lock order (the fault path, outermost first): region lock (held by every
  * caller), then the address space's page-table lock (inside vmm_exchange),
- * the store's locks (store_put/map/free), the frame allocator's lock, the
- * console's (log lines). None of these is taken again in the other order.
+ * the shared copies' lock (a shared page leaving, mm/region_shared_copy.h)
+ * and inside it the reverse map's, the store's locks (store_put/map/free),
+ * the frame allocator's lock, the console's (log lines). None of these is
+ * taken again in the other order.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,6 +40,7 @@
 #include "mm/frame.h"
 #include "mm/hooks.h"
 #include "mm/region_internal.h"
+#include "mm/region_shared_copy.h"
 #include "mm/rmap.h"
 #include "mm/tlb.h"
 #include "mm/trace.h"
@@ -144,7 +147,7 @@ static int region_prepare_private(struct region_step *step)
 
 	if (!vmm_translate(region->space, step->va, &step->shared_frame, NULL))
 		return REGION_CORRUPT;
-	if (rmap_mappings(step->shared_frame) < 2)
+	if (region_shared_copy_frame_alone(step->shared_frame))
 		return REGION_OK;
 	step->frame = frame_alloc();
 	if (step->frame == FRAME_NONE) {
@@ -329,14 +332,6 @@ static void region_record_sealed_copy(struct region_step *step,
 		region_free_clear_frame(region, step->frame);
 }
 
-/* A shared frame this page no longer maps: freed once no space maps it. */
-static void region_release_shared_frame(struct region *region,
-					uint64_t frame, uintptr_t va)
-{
-	if (rmap_remove(frame, region->space, va) == 0)
-		region_free_clear_frame(region, frame);
-}
-
 /* Seals a copy of a shared frame: the chain may work in place or the store
  * keep the frame, and other spaces may still read it. step->frame is the
  * shared frame again on a failure (for the undo). */
@@ -360,8 +355,50 @@ static int region_seal_shared(struct region_step *step,
 		return result;
 	}
 	region_record_sealed_copy(step, copy);	/* frees the copy's frame */
-	region_release_shared_frame(region, shared, step->va);
+	region_shared_copy_leave(region, shared, step->va);
 	return REGION_OK;
+}
+
+/* The record and counters of a page that left its space into a shared
+ * copy (handle), sealed by slot's chain. */
+static void region_record_parked(struct region_step *step, unsigned slot,
+				 store_handle_t handle, uint64_t checksum)
+{
+	struct region *region = step->region;
+
+	region_record_set_shared_copy(step->record, handle, slot, checksum);
+	region->scheme_pages[slot]++;
+	region->stats.sealed_pages++;
+	region->stats.parked_pages++;
+	region->stats.parks++;
+	region_group_count(region, 1, 0);
+}
+
+/* A shared page leaving its space: while other spaces map its frame, or
+ * pages that left it already name a shared copy, it joins that copy
+ * (sealed once, by the last to leave); a same-filled page is kept as its
+ * word, and a page whose slot may not share is sealed from a copy of the
+ * frame (region_seal_shared). On failure nothing changed. */
+static int region_leave_shared(struct region_step *step,
+			       struct region_sealed_copy *copy)
+{
+	unsigned slot = region_step_slot(step);
+	store_handle_t handle;
+
+	if (!region_frame_same_filled(step->region, slot, step->frame)) {
+		uint64_t checksum = region_content_checksum(step->frame);
+		int result = region_shared_copy_park(step->region, slot,
+						     step->frame, step->va,
+						     &handle);
+		if (result < 0)
+			return result;
+		if (result == REGION_SHARED_PARKED) {
+			region_name_copy(step, handle);
+			region_record_parked(step, slot, handle, checksum);
+			return REGION_OK;
+		}
+	}
+	return region_seal_shared(step, copy);
 }
 
 static int region_finish_seal(struct region_step *step)
@@ -370,7 +407,7 @@ static int region_finish_seal(struct region_step *step)
 	int result;
 
 	if (region_record_shared(step->record)) {
-		result = region_seal_shared(step, &copy);
+		result = region_leave_shared(step, &copy);
 	} else {
 		result = region_seal_and_name(step, &copy);
 		if (result == REGION_OK)
@@ -443,12 +480,15 @@ static int region_finish_recompress(struct region_step *step)
 		return result;
 	bool from_fast = region_record_slot(step->record) == region->current_scheme;
 	if (from_fast && (region_record_same_filled(step->record) ||
+			  region_record_shared_copy(step->record) ||
 			  store_size(region_slot_store(region, region->current_scheme),
 				     old_handle, &old_length) != STORE_OK ||
 			  copy.length >= old_length)) {
+		size_t dropped;
+
 		if (!copy.same_filled)	/* frees an adopted frame too */
-			store_free(region_slot_store(region, region->tier.slot),
-				   copy.handle);
+			(void)region_free_copy(region, region->tier.slot,
+					       copy.handle, &dropped);
 		region_name_copy(step, old_handle);
 		if (!copy.adopted)
 			region_free_clear_frame(region, step->frame);
@@ -495,7 +535,7 @@ static int region_finish_drop_clear(struct region_step *step)
 		}
 	}
 	if (region_record_shared(step->record))
-		region_release_shared_frame(region, step->frame, step->va);
+		region_shared_copy_leave(region, step->frame, step->va);
 	else
 		region_free_clear_frame(region, step->frame);
 	region_record_set_unpopulated(step->record);
@@ -600,7 +640,7 @@ static int region_finish_private(struct region_step *step)
 	struct region *region = step->region;
 
 	if (step->frame != step->shared_frame) {
-		region_release_shared_frame(region, step->shared_frame, step->va);
+		region_shared_copy_leave(region, step->shared_frame, step->va);
 		region->stats.shared_copies++;
 	} else {
 		(void)rmap_remove(step->shared_frame, region->space, step->va);

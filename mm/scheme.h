@@ -51,6 +51,10 @@ int scheme_parse(const char *text, struct scheme *scheme);
 /* Whether a step of the chain is a cipher (struct xf_ops.cipher): the
  * chain then wipes its clear intermediates, and the region its frames. */
 bool scheme_confidential(const struct scheme *scheme);
+/* Whether two chains run the same transform objects in the same order:
+ * the same keys (a key rotation's new cipher instances differ), whatever
+ * the policies. */
+bool scheme_same_chain(const struct scheme *a, const struct scheme *b);
 /* Writes the scheme as scheme_parse reads it. */
 void scheme_format(const struct scheme *scheme, char *buffer, size_t size);
 /* Whether the scheme names a dense tier ("FAST>DENSE"). */

@@ -13,6 +13,7 @@
 #include "kernel/demo/demo_internal.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/time.h"
+#include "mm/region_shared_copy.h"
 #include "mm/store.h"
 
 #define DEMO_SIZE_BUCKET 256u
@@ -158,6 +159,9 @@ void demo_report_sizes(struct region *region)
 			continue;
 		if (region_record_same_filled(record))
 			length = 0;	/* kept as its word, in no store */
+		else if (region_record_shared_copy(record))
+			length = region_shared_copy_length(
+				region_record_handle(record));
 		else if (store_size(region->store, region_record_handle(record),
 				    &length) != STORE_OK)
 			continue;

@@ -13,6 +13,7 @@
 #include "mm/mm.h"
 #include "mm/pmm.h"
 #include "mm/region.h"
+#include "mm/region_shared_copy.h"
 #include "mm/region_migrate.h"
 #include "mm/region_boot.h"
 #include "mm/region_rekey.h"
@@ -142,6 +143,19 @@ int shell_cmd_regions(int argc, char **argv)
 	if (argc != 1)
 		return shell_usage_of("regions");
 	region_for_each(shell_print_region, NULL);
+	struct region_shared_copy_stats shared;
+	region_shared_copy_get_stats(&shared);
+	printk("shared copies=%llu holding_frame=%llu sealed=%llu "
+	       "records=%llu bytes_stored=%llu parks=%llu seals=%llu "
+	       "seal_failures=%llu\n",
+	       (unsigned long long)shared.copies,
+	       (unsigned long long)shared.holding_frame,
+	       (unsigned long long)shared.sealed,
+	       (unsigned long long)shared.references,
+	       (unsigned long long)shared.bytes_stored,
+	       (unsigned long long)shared.parks,
+	       (unsigned long long)shared.seals,
+	       (unsigned long long)shared.seal_failures);
 	return SHELL_OK;
 }
 

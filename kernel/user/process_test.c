@@ -18,6 +18,7 @@
 #include "kernel/user/user_test_util.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"
+#include "mm/region_shared_copy.h"
 #include "mm/slab.h"
 
 
@@ -387,6 +388,56 @@ KTEST_SLOW(user, memory_workload_under_compression, 60000)
 KTEST_SLOW(user, memory_workload_under_compression_and_encryption, 60000)
 {
 	user_test_memory(t, "clock:lz4,aes128-xts-mac");
+}
+
+/* "memory fork": the child pushes out pages whose frames its parent still
+ * maps, so they leave into shared copies; the parent pushes the same
+ * frames out last, which seals each once; the child reads them back from
+ * those copies. Every word reads right, and once both have ended no copy
+ * is left and every frame is back (a first run makes what stays). */
+static int user_test_fork_reads(struct ktest *t, const char *scheme)
+{
+	static struct user_test_output output;
+	const char *argv[] = { "memory", "fork", "1", NULL };
+	struct region_stats stats;
+	int status = user_test_run(t, "/bin/memory", argv, scheme, 64, &output,
+				   &stats);
+
+	KTEST_EXPECT(t, strstr(output.bytes, "0 wrong words in the parent, "
+					     "child status 0") != NULL);
+	return status;
+}
+
+static void user_test_seal_once(struct ktest *t, const char *scheme)
+{
+	struct region_shared_copy_stats before, after;
+
+	KTEST_EXPECT_EQ(t, user_test_fork_reads(t, scheme),
+			PROCESS_STATUS_EXITED(0));
+	uint64_t frames = user_test_free_frames();
+	region_shared_copy_get_stats(&before);
+	KTEST_EXPECT_EQ(t, user_test_fork_reads(t, scheme),
+			PROCESS_STATUS_EXITED(0));
+	region_shared_copy_get_stats(&after);
+	KTEST_EXPECT(t, after.parks - before.parks >= 32);
+	KTEST_EXPECT(t, after.seals - before.seals >= 32);
+	KTEST_EXPECT_EQ(t, after.copies, before.copies);
+	KTEST_EXPECT_EQ(t, after.bytes_stored, before.bytes_stored);
+	KTEST_EXPECT_EQ(t, user_test_free_frames(), frames);
+	ktest_log(t, "%s: %llu pages parked, %llu shared copies sealed once",
+		  scheme, (unsigned long long)(after.parks - before.parks),
+		  (unsigned long long)(after.seals - before.seals));
+}
+
+KTEST_SLOW(user, forked_pages_sealed_once_under_compression, 60000)
+{
+	user_test_seal_once(t, "clock:lz4");
+}
+
+KTEST_SLOW(user, forked_pages_sealed_once_under_compression_and_encryption,
+	   60000)
+{
+	user_test_seal_once(t, "clock:lz4,aes128-xts-mac");
 }
 
 /* With the clear set in percent of the resident pages (user_clear=P%):

@@ -38,6 +38,7 @@ COMMANDS = [
     'printf "fixture frames=0x%lx,0x%lx\\n", gdb_fixture.frame[3], gdb_fixture.frame[4]',
     'printf "fixture region_phys=0x%lx\\n", gdb_fixture.region_phys',
     'printf "fixture sleeper=%lu runner=%lu\\n", gdb_fixture.sleeper_id, gdb_fixture.runner_id',
+    'printf "fixture fork_handle=0x%lx\\n", gdb_fixture.fork_handle',
     "set print repeats unlimited",
     "print gdb_fixture.order_length",
     "print gdb_fixture.order",
@@ -53,6 +54,7 @@ COMMANDS = [
     # a direct-map address: a large page
     "echo @@pt_direct\\n", "veil-pt gdb_fixture.region",
     "echo @@page6\\n", f"veil-page {REGION} 6",
+    "echo @@fork_page\\n", "veil-page gdb-fork 0",
     "echo @@region_clock\\n", "veil-region gdb-clock",
     "echo @@region_2q\\n", "veil-region gdb-2q",
     "echo @@slabs\\n", "veil-slabs",
@@ -71,9 +73,10 @@ def fixture_records(text):
     s = re.search(r"^fixture stored=(\S+)$", text, re.M)
     f = re.search(r"^fixture frames=(\S+)$", text, re.M)
     p = re.search(r"^fixture region_phys=0x([0-9a-f]+)$", text, re.M)
+    k = re.search(r"^fixture fork_handle=0x([0-9a-f]+)$", text, re.M)
     lengths = re.search(r"^\$\d+ = \{([\d, ]+)\}$", text, re.M)
     orders = re.search(r"^\$\d+ = \{((?:\{[\d, ]+\}(?:, )?)+)\}$", text, re.M)
-    if not (m and h and s and f and p and lengths and orders):
+    if not (m and h and s and f and p and k and lengths and orders):
         return None
     lengths = [int(x) for x in lengths.group(1).split(",")]
     rows = [[int(x) for x in row.split(",")] for row in re.findall(r"\{([\d, ]+)\}", orders.group(1))]
@@ -82,6 +85,7 @@ def fixture_records(text):
             "handles": [int(x, 16) for x in h.group(1).split(",")],
             "stored": [int(x) for x in s.group(1).split(",")],
             "region_phys": int(p.group(1), 16),
+            "fork_handle": int(k.group(1), 16),
             "frames": {3 + i: int(x, 16) for i, x in enumerate(f.group(1).split(","))},
             "orders": {name: rows[i][:lengths[i]] for i, name in enumerate(POLICY_REGIONS)
                        if i < len(rows) and i < len(lengths)}}
@@ -183,6 +187,23 @@ def check_same_filled_page(parts, fixture):
     return ("gdb:veil-page-same-filled", ok,
             f"page 1: state {state}, stored {stored!r}, handle {handle} "
             f"(vmm_get_handle 0x{want:x}), pte {pte!r}")
+
+
+def check_shared_copy_page(parts, fixture):
+    """gdb-fork's page 0 left its space while the child mapped its frame:
+    its record names a shared copy (the tag above a same-filled word, and
+    the copy's index: mm/region_page.h)."""
+    text = parts.get("fork_page", "")
+    state = field(text, r"^state\s+(\S+)")
+    handle = field(text, r"^handle\s+0x([0-9a-f]+)$")
+    index = field(text, r"^stored\s+in shared copy (\d+) ")
+    want = fixture["fork_handle"]
+    tag = 1 << 49  # REGION_SHARED_COPY_TAG
+    ok = (state == "sealed" and handle is not None and int(handle, 16) == want
+          and want & tag != 0 and index is not None and int(index) == want & ~tag)
+    return ("gdb:veil-page-shared-copy", ok,
+            f"gdb-fork page 0: state {state}, handle {handle} (record 0x{want:x}), "
+            f"shared copy {index}; output {text.strip()[-300:]!r}")
 
 
 def check_sealed_walk(parts, fixture):
@@ -338,6 +359,7 @@ def checks(parts):
         check_policy_order(parts, fixture, "region_clock", "gdb-clock"),
         check_policy_order(parts, fixture, "region_2q", "gdb-2q"),
         check_sealed_page(parts, fixture), check_same_filled_page(parts, fixture),
+        check_shared_copy_page(parts, fixture),
         check_sealed_walk(parts, fixture),
         check_clear_page(parts, fixture), check_clear_walk(parts, fixture),
         check_large_page_walk(parts, fixture),

@@ -31,7 +31,7 @@ PROMPT = "veil> "
 EXCHANGES = [
     ("stats", ["region id=1 name=demo", "store name=sealed-pages", "demo-run scheme=",
                "demo-latency faulted_accesses=", "demo-sizes scheme="]),
-    ("regions", ["region id=1 name=demo"]),
+    ("regions", ["region id=1 name=demo", "shared copies="]),
     # the boot flow is thread 0, CPU 0 has its idle thread; CPU 0 online
     ("threads", ["thread id=0 name=main cpu=0 state=running",
                  "name=idle/0 cpu=0", "threads: "]),

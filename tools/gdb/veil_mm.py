@@ -258,9 +258,13 @@ def region_records(region):
             "state": layout.field(raw, "state"),
             "slot": layout.field(raw, "scheme_slot"),
             "handle": layout.field(raw, "handle"),
-            # SEALED with the shared bit: a same-filled page kept as its
-            # word in handle, in no store (mm/region_page.h)
-            "same_filled": layout.field(raw, "state") == 2 and layout.field(raw, "shared") == 1,
+            # SEALED with the shared bit: no store copy of its own; the
+            # handle is a same-filled page's word, or with
+            # REGION_SHARED_COPY_TAG a shared copy's index (mm/region_page.h)
+            "same_filled": (layout.field(raw, "state") == 2 and layout.field(raw, "shared") == 1
+                            and not layout.field(raw, "handle") & C["REGION_SHARED_COPY_TAG"]),
+            "shared_copy": (layout.field(raw, "state") == 2 and layout.field(raw, "shared") == 1
+                            and bool(layout.field(raw, "handle") & C["REGION_SHARED_COPY_TAG"])),
             "checksum": layout.field(raw, "checksum") if "checksum" in layout.fields else None,
         })
     return records
@@ -563,6 +567,11 @@ record is printed (a sealed page's PTE must carry the same handle)."""
                 bits = C["REGION_SAME_FILLED_BITS"]
                 word = record["handle"] - ((record["handle"] >> (bits - 1)) << bits)
                 print(f"stored     nothing: same-filled, word 0x{word & (2**64 - 1):016x}")
+            elif record["shared_copy"]:
+                stored = None
+                index = record["handle"] & ~C["REGION_SHARED_COPY_TAG"]
+                print(f"stored     in shared copy {index} (the frame it left while "
+                      f"other spaces mapped it, sealed once by the last to leave)")
             else:
                 stored = (zstore_object(r["store"], record["handle"])
                           or logstore_object(r["store"], record["handle"]))

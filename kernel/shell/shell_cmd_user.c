@@ -100,13 +100,19 @@ int shell_cmd_ps(int argc, char **argv)
 	if (argc != 1)
 		return shell_usage_of("ps");
 	unsigned count = process_snapshot(processes, 16);
-	for (unsigned i = 0; i < count && i < 16; i++)
+	for (unsigned i = 0; i < count && i < 16; i++) {
+		/* A vfork child: its figures are its parent's, shown there. */
+		char borrowed[24] = "";
+		if (processes[i].memory_of)
+			ksnprintf(borrowed, sizeof(borrowed), " memory-of=%d",
+				  processes[i].memory_of);
 		printk("process pid=%d name=%s scheme=%s clear=%u/%u "
-		       "sealed=%llu faults=%llu\n", processes[i].pid,
+		       "sealed=%llu faults=%llu%s\n", processes[i].pid,
 		       processes[i].name, processes[i].scheme,
 		       processes[i].clear_pages, processes[i].clear_limit,
 		       (unsigned long long)processes[i].sealed_pages,
-		       (unsigned long long)processes[i].faults);
+		       (unsigned long long)processes[i].faults, borrowed);
+	}
 	printk("processes: %u\n", count);
 	return SHELL_OK;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "kernel/cmdline.h"
 #include "kernel/lib/irq.h"
+#include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/lib/time.h"
@@ -139,10 +140,12 @@ struct process *process_current(void)
 static void process_info_counters(struct process_info *info,
 				  const struct region_group *group)
 {
-	info->faults = __atomic_load_n(&group->faults, __ATOMIC_RELAXED);
-	info->seals = __atomic_load_n(&group->seals, __ATOMIC_RELAXED);
-	info->sealed_pages = __atomic_load_n(&group->sealed_pages,
-					     __ATOMIC_RELAXED);
+	struct region_group now;
+
+	region_group_snapshot(group, &now);
+	info->faults = now.faults;
+	info->seals = now.seals;
+	info->sealed_pages = now.sealed_pages;
 }
 
 unsigned process_snapshot(struct process_info *out, unsigned max)
@@ -167,6 +170,8 @@ unsigned process_snapshot(struct process_info *out, unsigned max)
 			out[count].clear_limit = __atomic_load_n(
 				&process->memory.share.set.limit,
 				__ATOMIC_RELAXED);
+			out[count].memory_of = __atomic_load_n(
+				&process->memory_lender_pid, __ATOMIC_RELAXED);
 		}
 		count++;
 	}
@@ -218,30 +223,85 @@ static void process_unregister(struct process *process)
 	spin_unlock_irqrestore(&process_table_lock, flags);
 }
 
-/* Gives back everything but the record: mappings, descriptors, space. */
+struct user_memory *process_memory(struct process *process)
+{
+	return process->memory_lender ? &process->memory_lender->memory
+				      : &process->memory;
+}
+
+/* Drops one use of owner's own space and memory (memory_users); the
+ * last use destroys them: its fault owner, mappings, regions and page
+ * tables. Whoever drops it, the owner's thread must not run in the space
+ * any more (it switched away, or it is the borrower that leaves). */
+static void process_memory_put(struct process *owner)
+{
+	if (__atomic_sub_fetch(&owner->memory_users, 1, __ATOMIC_ACQ_REL))
+		return;
+	process_fault_owner_unregister(owner);
+	user_memory_destroy(&owner->memory);
+	if (owner->space)
+		vmm_space_destroy(owner->space);
+	owner->space = NULL;
+}
+
+/* Drops one holder of process's record (record_users); the last frees it. */
+static void process_record_put(struct process *process)
+{
+	if (__atomic_sub_fetch(&process->record_users, 1, __ATOMIC_ACQ_REL) == 0)
+		kfree(process);
+}
+
+void process_memory_lend(struct process *borrower, struct process *owner)
+{
+	KASSERT(!owner->memory_lender);
+	__atomic_add_fetch(&owner->memory_users, 1, __ATOMIC_ACQ_REL);
+	__atomic_add_fetch(&owner->record_users, 1, __ATOMIC_ACQ_REL);
+	borrower->memory_lender = owner;
+	__atomic_store_n(&borrower->memory_lender_pid, owner->pid,
+			 __ATOMIC_RELAXED);
+	borrower->space = owner->space;
+}
+
+void process_memory_return(struct process *borrower)
+{
+	struct process *owner = borrower->memory_lender;
+
+	if (!owner)
+		return;
+	borrower->memory_lender = NULL;
+	__atomic_store_n(&borrower->memory_lender_pid, 0, __ATOMIC_RELAXED);
+	process_memory_put(owner);
+	process_record_put(owner);
+}
+
+/* Gives back everything but the record: mappings, descriptors, space (a
+ * borrowed space goes back to its owner, which destroys it or not). */
 static void process_release(struct process *process)
 {
-	process_fault_owner_unregister(process);
-	user_memory_destroy(&process->memory);
-	if (process->space) {
-		process->result.stats = process->memory.retired;
-		process->result.totals = process->memory.group;
+	if (process->memory_lender) {
+		process->space = NULL;	/* the lender's, not ours */
+		process_memory_return(process);
+	}
+	if (!process->memory_dropped) {
+		process->memory_dropped = true;
+		process_memory_put(process);
+		/* A vfork child still in this memory (this process was killed
+		 * while suspended) may still change it: its figures so far. */
+		user_memory_totals(&process->memory, &process->result.stats,
+				   &process->result.totals);
 		region_stats_add(&process->result.tree_stats,
 				 &process->result.stats);
 		region_group_add(&process->result.tree_totals,
 				 &process->result.totals);
 	}
 	file_table_release(&process->files);
-	if (process->space)
-		vmm_space_destroy(process->space);
-	process->space = NULL;
 }
 
 void process_free(struct process *process)
 {
 	process_unregister(process);
 	process_release(process);
-	kfree(process);
+	process_record_put(process);
 }
 
 int process_fault_owner_register(struct process *process)
@@ -296,6 +356,11 @@ void process_record_init(struct process *process)
 	memset(process, 0, sizeof(*process));
 	process->spawned_ns = time_uptime_ns();
 	process->umask = 022;
+	process->memory_users = 1;	/* its own */
+	process->record_users = 1;	/* its waiter's */
+	/* Read at its end even when its memory was never set up (a spawn
+	 * that failed, a vfork child that borrowed its parent's). */
+	spin_init(&process->memory.lock, "user_memory");
 	wait_queue_init(&process->child_queue, "process_children");
 	wait_queue_init(&process->signal_queue, "process_signals");
 	wait_queue_init(&process->vfork_queue, "process_vfork");

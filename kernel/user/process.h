@@ -8,8 +8,10 @@
  * (ELF, initial stack) and enters user mode; fork/clone make children
  * (process_fork.c), execve replaces the program (process_exec.c); a
  * process ends by exit/exit_group, by a fatal signal (kill, tgkill) or by
- * an exception nobody resolved (reported, like a fatal signal). Its memory
- * goes back as it ends; the record and the thread stay, a zombie, until
+ * an exception nobody resolved (reported, like a fatal signal). A vfork
+ * child runs in its parent's space and memory (memory_lender) until it
+ * execs or ends. Its memory goes back as it ends (once no vfork child
+ * borrows it); the record and the thread stay, a zombie, until
  * its waiter takes them: the spawner's process_wait for a process
  * process_spawn made, the parent's wait4 for a child, or the kernel
  * (process_reap_orphans) for a child whose parent ended first.
@@ -17,8 +19,9 @@
  * Locking: process_table_lock protects the table of processes (pids);
  * process_tree_lock (process_tree.c) every parent, children and sibling
  * link and the ended flag's changes. Other fields are written by the
- * process's own thread while it runs (signals_pending: atomically, by
- * anyone), and read by its waiter after it ended. Order: process_table_lock
+ * process's own thread while it runs (signals_pending, memory_users and
+ * record_users: atomically, by anyone), and read by its waiter after it
+ * ended. Order: process_table_lock
  * or process_tree_lock (never both), then a process's signal_lock, then a
  * wait queue's lock.
  */
@@ -170,7 +173,28 @@ struct process {
 	struct wait_queue vfork_queue;
 	/* A fork child's first user state, until its thread takes it. */
 	struct user_thread_context *start_context;
+	/* vfork: the process whose space and memory this one runs in, from
+	 * vfork until it execs or ends (NULL: its own; set before its
+	 * thread starts, cleared by that thread). The lender owns that
+	 * memory (a borrower lends nothing on: process_fork), so one
+	 * thread at a time runs in a memory. Its own memory stays empty
+	 * meanwhile: nothing counted twice. */
+	struct process *memory_lender;
+	int memory_lender_pid;		/* its pid, for reports (atomic; 0) */
+	/* Uses of this process's own space and memory (atomic): 1 for
+	 * itself until it ends, plus 1 per vfork child borrowing them. The
+	 * last to leave destroys them (process_memory_put). */
+	unsigned memory_users;
+	bool memory_dropped;		/* its own use dropped (it ended) */
+	/* Holders of this record (atomic): its waiter, plus 1 per vfork
+	 * child borrowing its memory (which lives in it). kfree at 0. */
+	unsigned record_users;
 };
+
+/* The memory the calling thread of process runs in: its own, or its
+ * vfork parent's while it borrows it (memory_lender). Called by
+ * process's own thread (the lender cannot change under it). */
+struct user_memory *process_memory(struct process *process);
 
 /* Results (negative): the Linux error numbers of user_errno.h. */
 int process_spawn(const struct process_config *config,
@@ -189,6 +213,10 @@ struct process_info {
 	/* Its clear set now: pages present over all its mappings, and the
 	 * budget (read as they change, without the share's lock). */
 	uint32_t clear_pages, clear_limit;
+	/* A vfork child running in its parent's memory: the pid of the
+	 * memory's owner (its figures are the owner's and are not repeated
+	 * here: they read 0); 0 for a process in its own memory. */
+	int memory_of;
 };
 /* Fills up to max entries; returns how many processes there are. */
 unsigned process_snapshot(struct process_info *out, unsigned max);

@@ -4,7 +4,8 @@
  * (it exists, is a regular file, is a static x86-64 ELF executable, or a
  * "#!" script whose interpreter is one) before anything of the caller
  * changes: every error up to there returns to the caller unharmed. Then
- * the old memory goes, a new space takes the old one's place under the
+ * the old memory goes (a vfork child's, its parent's, goes back to the
+ * parent untouched), a new space takes the old one's place under the
  * thread, the program is loaded into it as process_spawn's would be, and
  * the thread enters it. A failure after that point (memory short) ends
  * the process with SIGSEGV, as Linux does. The pid, parent, children,
@@ -15,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "kernel/lib/irq.h"
+#include "kernel/lib/panic.h"
 #include "kernel/lib/printk.h"
 #include "kernel/sched/sched.h"
 #include "kernel/user/elf.h"
@@ -215,8 +217,10 @@ static int exec_prepare(struct exec_arguments *args, uint64_t path,
 }
 
 /* The process's memory emptied and moved to new_space, which the calling
- * thread runs in from here; the old space destroyed. The memory's life
- * counters carry over (they are the process's whole life). */
+ * thread runs in from here; the old space destroyed, or, for a vfork
+ * child, given back to its parent untouched (the child's own memory was
+ * empty). The memory's life counters carry over (they are the process's
+ * whole life). */
 static int exec_replace_memory(struct process *process,
 			       struct vmm_space *new_space)
 {
@@ -225,6 +229,10 @@ static int exec_replace_memory(struct process *process,
 	uint32_t clear = process->memory.clear_pages;
 	uint32_t clear_percent = process->memory.clear_percent;
 
+	/* An owner execs only while nobody borrows its memory: a vfork
+	 * child's parent is suspended until the child has given it back. */
+	KASSERT(process->memory_lender ||
+		__atomic_load_n(&process->memory_users, __ATOMIC_ACQUIRE) == 1);
 	memcpy(scheme, process->memory.scheme, sizeof(scheme));
 	process_fault_owner_unregister(process);
 	user_memory_destroy(&process->memory);
@@ -239,7 +247,10 @@ static int exec_replace_memory(struct process *process,
 	process->space = new_space;
 	vmm_space_switch(new_space);
 	irq_restore(flags);
-	vmm_space_destroy(old_space);
+	if (process->memory_lender)
+		process_memory_return(process);
+	else
+		vmm_space_destroy(old_space);
 	if (result == 0)
 		result = process_fault_owner_register(process);
 	return result;

@@ -9,10 +9,10 @@
 #include "kernel/user/process.h"
 
 /* The signal Linux would send for the exception. */
-static int process_fault_signal(const struct process *process,
+static int process_fault_signal(struct process *process,
 				const struct trap_info *info)
 {
-	if (process->memory.out_of_memory)
+	if (process_memory(process)->out_of_memory)
 		return PROCESS_SIGNAL_KILL;	/* as the OOM killer sends */
 	switch (info->class) {
 	case TRAP_CLASS_ARITHMETIC:

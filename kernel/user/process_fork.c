@@ -4,10 +4,16 @@
  * its descriptors share the parent's open files (file_table_copy); its
  * signal actions and mask are the parent's; its thread resumes the
  * parent's user state at the system call, with the call returning 0, on
- * a stack of the caller's choice for clone with a stack argument. vfork
- * (and clone's CLONE_VFORK) suspends the parent until the child execs or
- * ends, as Linux does. Its
+ * a stack of the caller's choice for clone with a stack argument. Its
  * thread id fields (set_tid_address, set_robust_list) start empty.
+ *
+ * vfork (and clone's CLONE_VM|CLONE_VFORK) copies no memory: the child
+ * runs in the parent's space and memory itself (process_memory_lend: the
+ * same page tables, regions and clear share) with a kernel stack,
+ * registers and FS base of its own, while the parent is suspended, until
+ * the child execs (its new program gets a space of its own) or ends; what
+ * it wrote stays for the parent, as on Linux. CLONE_VFORK alone suspends
+ * the parent the same way but gives the child a copy.
  */
 #include <stdint.h>
 #include <string.h>
@@ -67,23 +73,58 @@ static void process_fork_copy_fields(struct process *child,
 	child->umask = parent->umask;
 }
 
-/* The child's space, memory (a copy-on-write copy), descriptors and
- * fault owner. */
-static int process_fork_setup(struct process *child, struct process *parent)
+/* The child's memory lent: the parent's own. The child's own memory
+ * stays empty, with the scheme and clear budget an execve will start it
+ * with. */
+static void process_fork_share_memory(struct process *child,
+				      struct process *parent)
 {
+	const struct user_memory *memory = &parent->memory;
+
+	process_memory_lend(child, parent);
+	memcpy(child->memory.scheme, memory->scheme, sizeof(child->memory.scheme));
+	child->memory.clear_pages = memory->clear_pages;
+	child->memory.clear_percent = memory->clear_percent;
+}
+
+/* The child's space and memory: a copy-on-write copy of the memory the
+ * parent runs in, with its fault owner. */
+static int process_fork_copy_memory(struct process *child,
+				    struct process *parent)
+{
+	struct user_memory *memory = process_memory(parent);
+
 	child->space = vmm_space_create();
 	if (!child->space)
 		return -USER_ENOMEM;
 	int result = user_memory_init(&child->memory, child->space,
-				      parent->memory.scheme,
-				      parent->memory.clear_pages,
-				      parent->memory.clear_percent);
+				      memory->scheme, memory->clear_pages,
+				      memory->clear_percent);
 	if (result == 0)
-		result = user_memory_fork(&child->memory, &parent->memory);
-	if (result == 0)
-		result = file_table_copy(&child->files, &parent->files);
+		result = user_memory_fork(&child->memory, memory);
 	if (result == 0)
 		result = process_fault_owner_register(child);
+	return result;
+}
+
+/* The child's memory (shared or copied, by flags) and descriptors. A
+ * parent that runs in its own vfork parent's memory lends it no further:
+ * Linux would, but the grandchild could then outlive the parent's
+ * suspension (a SIGKILL for the parent ends it and resumes the owner)
+ * and run beside the owner in one memory, which Veil's mappings are not
+ * made for (user_memory.h: one thread changes them). Its child gets a
+ * copy, and the parent still waits for it. */
+static int process_fork_setup(struct process *child, struct process *parent,
+			      unsigned flags)
+{
+	int result = 0;
+
+	if ((flags & PROCESS_FORK_SHARE) && !parent->memory_lender)
+		process_fork_share_memory(child, parent);
+	else
+		result = process_fork_copy_memory(child, parent);
+	if (result == 0)
+		result = file_table_copy(&child->files, &parent->files);
 	return result;
 }
 
@@ -113,10 +154,13 @@ static void process_vfork_wait(struct process *parent, struct process *child)
 }
 
 long process_fork(uint64_t stack_pointer, uint64_t child_tid,
-		  uint64_t clear_tid, bool vfork)
+		  uint64_t clear_tid, unsigned flags)
 {
 	struct process *parent = process_current();
+	bool vfork = flags & PROCESS_FORK_WAIT;
 
+	if ((flags & PROCESS_FORK_SHARE) && !vfork)
+		return -USER_EINVAL;	/* a thread: not offered */
 	process_reap_orphans();
 	struct process *child = kmalloc(sizeof(*child));
 	if (!child)
@@ -128,7 +172,7 @@ long process_fork(uint64_t stack_pointer, uint64_t child_tid,
 	child->vfork_pending = vfork;
 	int result = process_register(child);
 	if (result == 0)
-		result = process_fork_setup(child, parent);
+		result = process_fork_setup(child, parent, flags);
 	if (result == 0) {
 		child->start_context = user_context_clone(0, stack_pointer);
 		if (!child->start_context)

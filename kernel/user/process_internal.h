@@ -82,15 +82,36 @@ struct process_signal_origin process_signal_origin_here(int code);
  * point of no return) and as it ends. */
 void process_vfork_release(struct process *process);
 
+/* vfork's memory (process.c). Makes borrower (whose thread has not
+ * started) run in owner's own space and memory (owner borrows none),
+ * holding them and owner's record until process_memory_return. */
+void process_memory_lend(struct process *borrower, struct process *owner);
+/* Gives the borrowed memory back (borrower's thread runs in another space
+ * now, or is borrower's waiter after it ended): the owner's memory is
+ * destroyed here when the owner has ended meanwhile. Nothing for a
+ * process that borrows nothing. */
+void process_memory_return(struct process *borrower);
+
+/* process_fork's flags. */
+#define PROCESS_FORK_WAIT 1u	/* the caller waits until the child
+				 * execs or ends (CLONE_VFORK) */
+#define PROCESS_FORK_SHARE 2u	/* the child runs in the caller's memory
+				 * rather than a copy (CLONE_VM), with
+				 * PROCESS_FORK_WAIT only; a caller that
+				 * runs in its vfork parent's memory gives
+				 * a copy instead (one thread at a time
+				 * in a memory) */
+
 /* Fork (process_fork.c): a child of the calling process resuming its
  * user state at the current system call with result 0, on stack_pointer
  * when not 0. set_tid: where the child writes its pid in its memory (0:
- * nowhere); clear_tid: its set_tid_address. With vfork, the caller is
- * suspended until the child calls execve or ends, or SIGKILL comes for
- * the caller (other signals wait, as on Linux). The child's pid, or
- * -ENOMEM, -EAGAIN. */
+ * nowhere); clear_tid: its set_tid_address. With PROCESS_FORK_WAIT, the
+ * caller is suspended until the child calls execve or ends, or SIGKILL
+ * comes for the caller (other signals wait, as on Linux). The child's
+ * pid, or -ENOMEM, -EAGAIN; -EINVAL for PROCESS_FORK_SHARE without
+ * PROCESS_FORK_WAIT. */
 long process_fork(uint64_t stack_pointer, uint64_t set_tid,
-		  uint64_t clear_tid, bool vfork);
+		  uint64_t clear_tid, unsigned flags);
 
 /* execve (process_exec.c) of the calling process, with user pointers:
  * returns only on failure (-EFAULT, -E2BIG, -ENAMETOOLONG, -ENOENT,

@@ -33,24 +33,23 @@
 long syscall_fork(const uint64_t a[6])
 {
 	(void)a;
-	return process_fork(0, 0, 0, false);
+	return process_fork(0, 0, 0, 0);
 }
 
-/* The parent is suspended until the child execs or ends, as on Linux;
- * the child has its own copy of the memory (copy-on-write), which a
- * program that only execs or _exits cannot tell apart. */
+/* As on Linux: the child runs in the parent's memory (no copy), and the
+ * parent is suspended until the child execs or ends. */
 long syscall_vfork(const uint64_t a[6])
 {
 	(void)a;
-	return process_fork(0, 0, 0, true);
+	return process_fork(0, 0, 0, PROCESS_FORK_WAIT | PROCESS_FORK_SHARE);
 }
 
 /* clone(flags, stack, parent_tid, child_tid, tls): fork-like flags only.
  * CLONE_VM is accepted with CLONE_VFORK (posix_spawn's way): the child
- * gets a copy of the memory rather than the memory itself, which the
- * caller cannot tell apart while it is suspended (CLONE_VFORK suspends it
- * here as on Linux). Threads and shared tables are not offered: -ENOSYS,
- * after the checks Linux itself makes (-EINVAL). */
+ * runs in the caller's memory, as vfork's does; CLONE_VFORK alone
+ * suspends the caller the same way, the child with a copy. Threads and
+ * shared tables are not offered: -ENOSYS, after the checks Linux itself
+ * makes (-EINVAL). */
 long syscall_clone(const uint64_t a[6])
 {
 	uint64_t flags = a[0];
@@ -69,7 +68,8 @@ long syscall_clone(const uint64_t a[6])
 	long pid = process_fork(a[1],
 				(flags & CLONE_CHILD_SETTID) ? a[3] : 0,
 				(flags & CLONE_CHILD_CLEARTID) ? a[3] : 0,
-				flags & CLONE_VFORK);
+				((flags & CLONE_VFORK) ? PROCESS_FORK_WAIT : 0) |
+				((flags & CLONE_VM) ? PROCESS_FORK_SHARE : 0));
 	if (pid > 0 && (flags & CLONE_PARENT_SETTID)) {
 		int tid = (int)pid;
 		user_copy_to(a[2], &tid, sizeof(tid));	/* Linux ignores a fault */

@@ -48,7 +48,7 @@ static bool syscall_protection(uint64_t prot, unsigned *protection)
 
 long syscall_brk(const uint64_t a[6])
 {
-	return (long)user_memory_brk(&process_current()->memory, a[0]);
+	return (long)user_memory_brk(process_memory(process_current()), a[0]);
 }
 
 /* Copies length bytes of file from offset into the new mapping at start
@@ -90,6 +90,7 @@ long syscall_mmap(const uint64_t a[6])
 	uint64_t addr = a[0], length = a[1], flags = a[3], offset = a[5];
 	int fd = (int)a[4];
 	struct process *process = process_current();
+	struct user_memory *memory = process_memory(process);
 	struct file *file = NULL;
 	unsigned protection;
 	long error = 0;
@@ -114,12 +115,12 @@ long syscall_mmap(const uint64_t a[6])
 		if (type != MAP_PRIVATE && (protection & VMM_WRITE))
 			return -USER_EACCES;	/* the file is read-only */
 	}
-	uint64_t start = syscall_map_place(&process->memory, addr, length,
-					   flags, &error);
+	uint64_t start = syscall_map_place(memory, addr, length, flags,
+					   &error);
 	if (!start)
 		return error;
 	/* Writable while the file's bytes go in; then as asked. */
-	int result = user_memory_map(&process->memory, start, length,
+	int result = user_memory_map(memory, start, length,
 				     file ? protection | VMM_WRITE | VMM_READ
 					  : protection,
 				     USER_MAPPING_ANONYMOUS);
@@ -128,10 +129,10 @@ long syscall_mmap(const uint64_t a[6])
 	if (file) {
 		result = syscall_map_file_contents(file, start, length, offset);
 		if (result == 0 && protection != (protection | VMM_WRITE | VMM_READ))
-			result = user_memory_protect(&process->memory, start,
-						     length, protection);
+			result = user_memory_protect(memory, start, length,
+						     protection);
 		if (result) {
-			user_memory_unmap(&process->memory, start, length);
+			user_memory_unmap(memory, start, length);
 			return -USER_ENOMEM;
 		}
 	}
@@ -142,7 +143,7 @@ long syscall_munmap(const uint64_t a[6])
 {
 	if (a[0] % PAGE || a[1] == 0)
 		return -USER_EINVAL;
-	return user_memory_unmap(&process_current()->memory, a[0], a[1]);
+	return user_memory_unmap(process_memory(process_current()), a[0], a[1]);
 }
 
 long syscall_mprotect(const uint64_t a[6])
@@ -153,16 +154,16 @@ long syscall_mprotect(const uint64_t a[6])
 		return -USER_EINVAL;
 	if (a[1] == 0)
 		return 0;
-	return user_memory_protect(&process_current()->memory, a[0], a[1],
-				   protection);
+	return user_memory_protect(process_memory(process_current()), a[0],
+				   a[1], protection);
 }
 
 long syscall_mremap(const uint64_t a[6])
 {
 	if (a[3] > UINT32_MAX)
 		return -USER_EINVAL;
-	return user_memory_remap(&process_current()->memory, a[0], a[1], a[2],
-				 (unsigned)a[3], a[4]);
+	return user_memory_remap(process_memory(process_current()), a[0], a[1],
+				 a[2], (unsigned)a[3], a[4]);
 }
 
 long syscall_madvise(const uint64_t a[6])
@@ -176,8 +177,8 @@ long syscall_madvise(const uint64_t a[6])
 	case MADV_DONTNEED:
 	case MADV_FREE:
 		/* Private anonymous pages read as zeros afterwards. */
-		return user_memory_discard(&process_current()->memory, a[0],
-					   page_up(a[1]));
+		return user_memory_discard(process_memory(process_current()),
+					   a[0], page_up(a[1]));
 	}
 	return -USER_EINVAL;
 }

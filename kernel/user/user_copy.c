@@ -13,8 +13,8 @@ static bool user_copy_allowed(uint64_t address, size_t bytes, unsigned access)
 {
 	struct process *process = process_current();
 
-	return process && user_memory_allows(&process->memory, address, bytes,
-					     access);
+	return process && user_memory_allows(process_memory(process), address,
+					     bytes, access);
 }
 
 int user_copy_from(void *destination, uint64_t user_source, size_t bytes)

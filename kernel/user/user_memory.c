@@ -66,7 +66,9 @@ static void user_backing_put(struct user_memory *memory,
 		return;
 	struct region_stats stats;
 	region_get_stats(backing->region, &stats);
+	unsigned long flags = spin_lock_irqsave(&memory->lock);
 	region_stats_add(&memory->retired, &stats);
+	spin_unlock_irqrestore(&memory->lock, flags);
 	region_destroy(backing->region);
 	kfree(backing);
 }
@@ -477,6 +479,16 @@ void user_memory_destroy(struct user_memory *memory)
 		kfree(mapping);
 	}
 	clear_share_destroy(&memory->share);
+}
+
+void user_memory_totals(struct user_memory *memory,
+			struct region_stats *retired, struct region_group *group)
+{
+	unsigned long flags = spin_lock_irqsave(&memory->lock);
+
+	*retired = memory->retired;
+	spin_unlock_irqrestore(&memory->lock, flags);
+	region_group_snapshot(&memory->group, group);
 }
 
 int user_memory_discard(struct user_memory *memory, uint64_t start,

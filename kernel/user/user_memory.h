@@ -6,11 +6,12 @@
  * served here: found in a mapping whose protection allows the access, it
  * goes to the mapping's region; otherwise it is the process's error.
  *
- * Locking: memory->lock (irqsave) protects the mapping list and the heap
- * bounds; faults read them with interrupts off, then call the region
- * without it (the region has its own lock). Mappings change only from the
- * process's own thread (one thread per process for now), so a region
- * found under the lock stays alive while its fault is served.
+ * Locking: memory->lock (irqsave) protects the mapping list, the heap
+ * bounds and the retired statistics; faults read them with interrupts
+ * off, then call the region without it (the region has its own lock).
+ * Mappings change only from the one thread that runs in the memory (the
+ * process's, or its vfork child's while the process is suspended), so a
+ * region found under the lock stays alive while its fault is served.
  */
 #ifndef VEIL_KERNEL_USER_USER_MEMORY_H
 #define VEIL_KERNEL_USER_USER_MEMORY_H
@@ -81,12 +82,18 @@ int user_memory_init(struct user_memory *memory, struct vmm_space *space,
 		     uint32_t clear_percent);
 /* Destroys every mapping and region (frames and sealed copies freed). */
 void user_memory_destroy(struct user_memory *memory);
+/* The memory's life figures now: the retired regions' statistics and the
+ * group's counters. Safe while another thread (a vfork child borrowing
+ * the memory) changes the mappings. */
+void user_memory_totals(struct user_memory *memory,
+			struct region_stats *retired, struct region_group *group);
 /* Makes child (initialised by the caller with user_memory_init on the
  * child's new space, same scheme and clear limit) a copy of parent: every
  * mapping and the heap bounds copied; pages present in the parent shared
  * copy-on-write, sealed pages copied (mm/region_fork.c). 0 or -ENOMEM
  * (child then holds whatever was copied; user_memory_destroy frees it).
- * Called by the parent's own thread (its mappings do not change meanwhile). */
+ * Called by the thread that runs in parent's memory (the parent's, or its
+ * vfork child's): its mappings do not change meanwhile. */
 int user_memory_fork(struct user_memory *child, struct user_memory *parent);
 
 /* Maps [start, start + length) (page-aligned, inside the user half, over

@@ -83,7 +83,9 @@ USER_REQUIRED = {
 USER_REQUIRED.update({
     f"user_process.{case}": "the test ISO carries tests/user/process, so the process calls must be checked"
     for case in ("calls_without_children_answer_as_linux_does",
-                 "fork_exec_wait_kill_give_everything_back")
+                 "fork_exec_wait_kill_give_everything_back",
+                 "vfork_child_copies_no_page",
+                 "vfork_child_in_ps_counts_nothing_twice")
 })
 USER_REQUIRED.update({
     f"user_files.{case}": "the test ISO carries tests/user/files, so /tmp and pipes must be tested"

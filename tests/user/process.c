@@ -4,7 +4,10 @@
  * codes. Prints a KTAP line per check and "# checks N failures F" (the
  * ktest suite user_process requires exit status 0 and every check
  * passed). With "alone", only the checks that make no child run (fork
- * needs copy-on-write memory in the kernel).
+ * needs copy-on-write memory in the kernel); with "vfork", vfork's checks
+ * alone (run on Linux as well, in a root holding the initramfs' files);
+ * "vfork-pages", "vfork-holds" and "fork-pages" are the copy modes of
+ * copy_mode.
  * A child reports by its exit status only; the parent prints.
  * Built with musl-gcc -static (tests/user).
  */
@@ -16,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -383,6 +387,12 @@ static void vfork_waits(void)
 		_exit(99);
 	}
 	close(ends[1]);
+	/* Linux lets the parent go as the new program's memory replaces the
+	 * old, a moment before it closes the close-on-exec descriptors (a
+	 * loaded host saw EAGAIN once): wait a while for the end. Veil
+	 * closes them first; vfork_shares checks the order through memory. */
+	struct pollfd end = { .fd = ends[0], .events = POLLIN };
+	poll(&end, 1, 2000);
 	check(read(ends[0], &byte, 1) == 0, "vfork: the parent resumes after the child's execve");
 	check(exited_with(reap(pid), 3), "vfork then execve: the program's status");
 	close(ends[0]);
@@ -404,6 +414,215 @@ static void vfork_waits(void)
 	check(killed_by(reap(pid), SIGKILL), "SIGKILL ends a parent suspended in vfork");
 	close(ends[1]);		/* the orphan reads the end, exits */
 	close(ends[0]);
+}
+
+/* Pages the copy modes touch (vfork-pages, fork-pages). */
+#define TOUCH_PAGES 64
+#define TOUCH_PAGE 4096
+static volatile char touched[TOUCH_PAGES * TOUCH_PAGE]
+	__attribute__((aligned(TOUCH_PAGE)));
+static char *volatile child_mapping;	/* mapped by a vfork child */
+
+/* Writes value into the first byte of each touched page. A function of
+ * its own: a vfork child calls it below the parent's frame, changing
+ * none of the parent's locals. */
+static void __attribute__((noinline)) touch_pages(char value)
+{
+	for (unsigned i = 0; i < TOUCH_PAGES; i++)
+		touched[i * TOUCH_PAGE] = value;
+}
+
+/* How many touched pages hold value. */
+static unsigned touched_with(char value)
+{
+	unsigned count = 0;
+
+	for (unsigned i = 0; i < TOUCH_PAGES; i++)
+		count += touched[i * TOUCH_PAGE] == value;
+	return count;
+}
+
+/* The child's map of one page (after a vfork: in the parent's memory). */
+static void __attribute__((noinline)) map_in_child(void)
+{
+	char *page = mmap(NULL, TOUCH_PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page != MAP_FAILED) {
+		page[0] = 'm';
+		child_mapping = page;
+	}
+}
+
+/* A child's execve of this program's exec-target, shared_value set to
+ * value first; 99 when the execve fails. Its arrays are in a frame of its
+ * own, below a vfork parent's. */
+static void __attribute__((noinline, noreturn)) exec_target_with(int value)
+{
+	char *argv[] = { "process", "exec-target", NULL };
+	char *envp[] = { "VEIL_TEST=exec", NULL };
+
+	shared_value = value;
+	execve("/bin/process", argv, envp);
+	_exit(99);
+}
+
+static volatile int clone_value;	/* written by a clone VM child */
+
+/* clone(CLONE_VM|CLONE_VFORK) whose child, on a stack of its own, stores
+ * 9 in clone_value and exits 0: in assembly, since a child sharing the
+ * memory must not return through the C wrapper's frame, which the parent
+ * returns through later. The child's pid, or -1. */
+static long clone_vm_store(void)
+{
+	static char stack[4096] __attribute__((aligned(16)));
+	long result;
+
+	__asm__ __volatile__(
+		"syscall\n\t"
+		"test %%rax, %%rax\n\t"
+		"jnz 1f\n\t"
+		"movl $9, %[value]\n\t"
+		"xor %%edi, %%edi\n\t"
+		"mov $231, %%eax\n\t"
+		"syscall\n\t"
+		"1:\n\t"
+		: "=a"(result), [value] "=m"(clone_value)
+		: "a"((long)SYS_clone), "D"((long)(0x100 | 0x4000 | SIGCHLD)),
+		  "S"(stack + sizeof(stack)), "d"(0L)
+		: "rcx", "r11", "r10", "r8", "cc", "memory");
+	return result;
+}
+
+/* A vfork child's own vfork: the grandchild ends 4, this child ends 0
+ * when it reaped that status (1 otherwise). */
+static void __attribute__((noinline, noreturn)) vfork_again(void)
+{
+	pid_t pid = vfork();
+
+	if (pid == 0)
+		_exit(4);
+	_exit(pid > 0 && exited_with(reap(pid), 4) ? 0 : 1);
+}
+
+/* A vfork child that writes the touched pages, then is killed. */
+static void __attribute__((noinline, noreturn)) touch_and_die(void)
+{
+	touch_pages(5);
+	kill(getpid(), SIGKILL);
+	_exit(1);
+}
+
+/* A vfork child that moves its FS base (its thread pointer) and ends,
+ * in assembly: no C library code (its stack canary is at %fs:0x28) runs
+ * after the move. Ends 0 when the move was taken, 1 otherwise. */
+static void __attribute__((noinline, noreturn)) move_fs_and_exit(void)
+{
+	__asm__ __volatile__(
+		"mov $158, %%eax\n\t"		/* arch_prctl */
+		"syscall\n\t"
+		"xor %%edi, %%edi\n\t"
+		"test %%rax, %%rax\n\t"
+		"setnz %%dil\n\t"
+		"mov $231, %%eax\n\t"		/* exit_group */
+		"syscall\n\t"
+		:
+		: "D"(0x1002L), "S"((long)touched)	/* ARCH_SET_FS */
+		: "rax", "rcx", "r11", "memory");
+	__builtin_unreachable();
+}
+
+/* vfork's child runs in the parent's memory, as on Linux: what it wrote
+ * and mapped before _exit or execve is the parent's afterwards; the
+ * program it execs has memory of its own. */
+static void vfork_shares(void)
+{
+	touch_pages(1);
+	pid_t pid = vfork();
+	if (pid == 0) {
+		touch_pages(2);
+		_exit(0);
+	}
+	check(pid > 0 && exited_with(reap(pid), 0), "vfork child that writes the parent's memory ends");
+	check(touched_with(2) == TOUCH_PAGES, "vfork: the child's writes are the parent's after its _exit");
+
+	child_mapping = NULL;
+	pid = vfork();
+	if (pid == 0) {
+		map_in_child();
+		_exit(0);
+	}
+	check(exited_with(reap(pid), 0) && child_mapping && child_mapping[0] == 'm',
+	      "vfork: a page the child mapped is the parent's after its _exit");
+	check(child_mapping && munmap(child_mapping, TOUCH_PAGE) == 0, "the parent unmaps it");
+
+	clone_value = 1;
+	long result = clone_vm_store();
+	check(result > 0 && exited_with(reap((pid_t)result), 0) && clone_value == 9,
+	      "clone VM|VFORK: the child's write is the parent's");
+	pid = (pid_t)raw(SYS_clone, 0x4000 | SIGCHLD, 0, 0, 0, 0);	/* CLONE_VFORK alone */
+	if (pid == 0) {
+		touch_pages(4);
+		_exit(0);
+	}
+	check(exited_with(reap(pid), 0) && touched_with(2) == TOUCH_PAGES,
+	      "clone VFORK without VM: the child writes a copy");
+
+	pid = vfork();
+	if (pid == 0)
+		touch_and_die();
+	check(killed_by(reap(pid), SIGKILL) && touched_with(5) == TOUCH_PAGES,
+	      "vfork: a child killed by a signal leaves the parent's memory, with its writes");
+
+	unsigned long fs_before = 0, fs_after = 0;
+	syscall(SYS_arch_prctl, 0x1003, &fs_before);	/* ARCH_GET_FS */
+	pid = vfork();
+	if (pid == 0)
+		move_fs_and_exit();
+	syscall(SYS_arch_prctl, 0x1003, &fs_after);
+	check(exited_with(reap(pid), 0) && fs_before != 0 && fs_after == fs_before,
+	      "vfork: the child's FS base is its own");
+
+	pid = vfork();
+	if (pid == 0)
+		vfork_again();
+	check(exited_with(reap(pid), 0), "a vfork child's vfork child ends and is reaped");
+
+	/* Written before the execve: the parent's; the new program starts
+	 * with its own image (exec-target: shared_value is 1 there). */
+	pid = vfork();
+	if (pid == 0)
+		exec_target_with(7);
+	check(exited_with(reap(pid), 42), "vfork then execve: the program runs in memory of its own");
+	check(shared_value == 7, "vfork then execve: the write before execve is the parent's");
+}
+
+/* Sleeps ms (none for 0), in a function of its own for a vfork child. */
+static void __attribute__((noinline)) hold(long ms)
+{
+	if (ms)
+		sleep_ms(ms);
+}
+
+/* The copy modes (argv[1] "vfork-pages" or "fork-pages", for the ktest
+ * that counts the kernel's copies; "vfork-holds", for the one that looks
+ * at ps while the child sleeps hold_ms first): TOUCH_PAGES pages present
+ * in the parent, a child (vfork's or fork's) that writes each and ends;
+ * the parent sees the writes after vfork, not after fork. */
+static void copy_mode(int share, long hold_ms)
+{
+	touch_pages(1);
+	pid_t pid = share ? vfork() : fork();
+	if (pid == 0) {
+		hold(hold_ms);
+		touch_pages(2);
+		_exit(0);
+	}
+	check(pid > 0 && exited_with(reap(pid), 0), "the writing child ends");
+	if (share)
+		check(touched_with(2) == TOUCH_PAGES, "vfork: every page the child wrote is the parent's");
+	else
+		check(touched_with(1) == TOUCH_PAGES, "fork: the parent's pages are unchanged");
 }
 
 #define WRITEV_WRITERS 2
@@ -805,6 +1024,21 @@ int main(int argc, char **argv, char **envp)
 	if (argc > 1 && strcmp(argv[1], "exec-target") == 0)
 		return shared_value == 1 && envp[0] &&
 			strcmp(envp[0], "VEIL_TEST=exec") == 0 ? 42 : 43;
+	if (argc > 1 && (strcmp(argv[1], "vfork-pages") == 0 ||
+			 strcmp(argv[1], "vfork-holds") == 0 ||
+			 strcmp(argv[1], "fork-pages") == 0)) {
+		copy_mode(argv[1][0] == 'v',
+			  strcmp(argv[1], "vfork-holds") == 0 ? 300 : 0);
+		printf("# checks %d failures %d\n", checks, failures);
+		return failures ? 1 : 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "vfork") == 0) {
+		/* vfork's checks alone (they pass on Linux too). */
+		vfork_waits();
+		vfork_shares();
+		printf("# checks %d failures %d\n", checks, failures);
+		return failures ? 1 : 0;
+	}
 	check(getppid() == 0, "getppid of the first process is 0");
 	alone();
 	if (argc < 2 || strcmp(argv[1], "alone") != 0) {
@@ -815,6 +1049,7 @@ int main(int argc, char **argv, char **envp)
 		clones();
 		handlers();
 		vfork_waits();
+		vfork_shares();
 		writev_whole();
 		restarts();
 		signal_origins();

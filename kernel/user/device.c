@@ -1,7 +1,9 @@
 /*
- * /dev, /dev/null and /dev/zero (device.h): a name table, the directory's
- * listing and the two transfers. No locking: the devices have no state
- * and the table is constant.
+ * /dev and its devices (device.h): a name table whose rows carry each
+ * device's transfers (an ops table: null, zero, full, random), the
+ * directory's listing, and the read and write that call through a row.
+ * No locking: the devices have no state and the table is constant (the
+ * random source locks itself).
  */
 #include <stdint.h>
 #include <string.h>
@@ -15,14 +17,128 @@
 #define DEVICE_MODE (S_IFCHR | 0666u)
 #define DEVICE_DIRECTORY_MODE (S_IFDIR | 0755u)
 #define DEVICE_ROOT_INODE 2u	/* "/" (syscall_path.c) */
-#define DEVICE_ZERO_CHUNK 256u
+#define DEVICE_CHUNK 256u	/* bytes made on the stack at a time */
+
+/* Reads: the end of the file. */
+static long device_read_end(struct file_buffer buffer, uint64_t length)
+{
+	(void)buffer;
+	(void)length;
+	return 0;
+}
+
+/* Reads: length bytes from fill, DEVICE_CHUNK at a time (fill may be
+ * NULL: zeros); how many reached buffer, -EFAULT when none did. */
+static long device_read_filled(struct file_buffer buffer, uint64_t length,
+			       void (*fill)(void *bytes, size_t length))
+{
+	uint8_t chunk[DEVICE_CHUNK];
+	uint64_t done = 0;
+	long result = 0;
+
+	memset(chunk, 0, sizeof(chunk));
+	while (done < length) {
+		size_t step = length - done < sizeof(chunk) ? length - done
+							    : sizeof(chunk);
+		if (fill)
+			fill(chunk, step);
+		if (file_buffer_to(buffer, done, chunk, step)) {
+			result = done ? 0 : -USER_EFAULT;
+			break;
+		}
+		done += step;
+	}
+	if (fill)
+		memset(chunk, 0, sizeof(chunk));	/* leave no random bytes behind */
+	return result ? result : (long)done;
+}
+
+static long device_read_zeros(struct file_buffer buffer, uint64_t length)
+{
+	return device_read_filled(buffer, length, NULL);
+}
+
+long device_random_read(struct file_buffer buffer, uint64_t length)
+{
+	return device_read_filled(buffer, length, user_random_bytes);
+}
+
+/* Whether a write's range lies outside the user half (Linux checks that
+ * much before the device sees the bytes: -EFAULT). */
+static bool device_write_outside(struct file_buffer buffer, uint64_t length)
+{
+	uint64_t limit = user_address_limit();
+
+	return !buffer.kernel &&
+	       (buffer.user > limit || length > limit - buffer.user);
+}
+
+/* Writes: taken whole, the bytes dropped unread. */
+static long device_write_drop(struct file_buffer buffer, uint64_t length)
+{
+	return device_write_outside(buffer, length) ? -USER_EFAULT
+						    : (long)length;
+}
+
+/* Writes: the device is always full. */
+static long device_write_full(struct file_buffer buffer, uint64_t length)
+{
+	return device_write_outside(buffer, length) ? -USER_EFAULT
+						    : -USER_ENOSPC;
+}
+
+/* Writes: the bytes are read (a bad pointer stops the write as it does
+ * on Linux, which mixes them into its pool) and dropped: Veil's random
+ * source takes no input from programs. */
+static long device_write_read_and_drop(struct file_buffer buffer,
+				       uint64_t length)
+{
+	uint8_t chunk[DEVICE_CHUNK];
+	uint64_t done = 0;
+
+	if (device_write_outside(buffer, length))
+		return -USER_EFAULT;
+	while (done < length) {
+		size_t step = length - done < sizeof(chunk) ? length - done
+							    : sizeof(chunk);
+		if (file_buffer_from(chunk, buffer, done, step))
+			return done ? (long)done : -USER_EFAULT;
+		done += step;
+	}
+	return (long)done;
+}
+
+/* A device's transfers (its row of the table). */
+struct device_ops {
+	long (*read)(struct file_buffer buffer, uint64_t length);
+	long (*write)(struct file_buffer buffer, uint64_t length);
+};
+
+static const struct device_ops device_null_ops = {
+	.read = device_read_end, .write = device_write_drop,
+};
+static const struct device_ops device_zero_ops = {
+	.read = device_read_zeros, .write = device_write_drop,
+};
+static const struct device_ops device_full_ops = {
+	.read = device_read_zeros, .write = device_write_full,
+};
+/* /dev/random as /dev/urandom: the source never runs dry (as on Linux
+ * since 5.6 once its generator is seeded). */
+static const struct device_ops device_random_ops = {
+	.read = device_random_read, .write = device_write_read_and_drop,
+};
 
 static const struct device_name {
 	const char *path;
 	uint32_t rdev;
+	const struct device_ops *ops;
 } device_names[] = {
-	{ DEVICE_DIRECTORY "/null", DEVICE_NULL },
-	{ DEVICE_DIRECTORY "/zero", DEVICE_ZERO },
+	{ DEVICE_DIRECTORY "/null", DEVICE_NULL, &device_null_ops },
+	{ DEVICE_DIRECTORY "/zero", DEVICE_ZERO, &device_zero_ops },
+	{ DEVICE_DIRECTORY "/full", DEVICE_FULL, &device_full_ops },
+	{ DEVICE_DIRECTORY "/random", DEVICE_RANDOM, &device_random_ops },
+	{ DEVICE_DIRECTORY "/urandom", DEVICE_URANDOM, &device_random_ops },
 };
 #define DEVICE_COUNT (sizeof(device_names) / sizeof(device_names[0]))
 
@@ -98,34 +214,31 @@ bool device_directory_entry(uint64_t position, struct device_entry *out)
 	return true;
 }
 
+/* The table's row for an open device's number, or NULL. */
+static const struct device_name *device_of(const struct file *file)
+{
+	for (size_t i = 0; i < DEVICE_COUNT; i++)
+		if (device_names[i].rdev == file->rdev)
+			return &device_names[i];
+	return NULL;
+}
+
 long device_read(const struct file *file, struct file_buffer buffer,
 		 uint64_t length)
 {
-	static const uint8_t zeros[DEVICE_ZERO_CHUNK];
-	uint64_t done = 0;
+	const struct device_name *device = device_of(file);
 
 	if (device_is_directory(file))
 		return -USER_EISDIR;
-	if (file->rdev != DEVICE_ZERO)
-		return 0;
-	while (done < length) {
-		size_t step = length - done < sizeof(zeros) ? length - done
-							    : sizeof(zeros);
-		if (file_buffer_to(buffer, done, zeros, step))
-			return done ? (long)done : -USER_EFAULT;
-		done += step;
-	}
-	return (long)done;
+	return device ? device->ops->read(buffer, length) : -USER_EINVAL;
 }
 
 long device_write(const struct file *file, struct file_buffer buffer,
 		  uint64_t length)
 {
-	uint64_t limit = user_address_limit();
+	const struct device_name *device = device_of(file);
 
-	(void)file;
-	if (!buffer.kernel &&
-	    (buffer.user > limit || length > limit - buffer.user))
-		return -USER_EFAULT;
-	return (long)length;
+	if (device_is_directory(file))
+		return -USER_EISDIR;
+	return device ? device->ops->write(buffer, length) : -USER_EINVAL;
 }

@@ -1,7 +1,10 @@
 /*
- * The directory /dev and its character devices: /dev/null (reads give the end of the
- * file, writes are taken whole and dropped) and /dev/zero (reads give
- * zero bytes, writes are dropped), as Linux's memory devices behave.
+ * The directory /dev and its character devices, as Linux's memory
+ * devices behave: /dev/null (reads give the end of the file, writes are
+ * taken whole and dropped), /dev/zero (reads give zero bytes, writes are
+ * dropped), /dev/full (reads give zero bytes, writes fail with -ENOSPC),
+ * /dev/random and /dev/urandom (reads give bytes of the kernel's random
+ * source, getrandom's, and never block; writes are read and dropped).
  * They have no state: an open-file record of kind FILE_DEVICE names one
  * by its device number (file->rdev), or /dev itself (mode S_IFDIR, rdev
  * 0): a read-only directory listing ".", ".." and the devices, in which
@@ -18,6 +21,9 @@
 /* Linux's numbers (major 1, the memory devices), as st_rdev encodes them. */
 #define DEVICE_NULL 0x0103u
 #define DEVICE_ZERO 0x0105u
+#define DEVICE_FULL 0x0107u
+#define DEVICE_RANDOM 0x0108u
+#define DEVICE_URANDOM 0x0109u
 
 #define DEVICE_DIRECTORY "/dev"
 /* /dev's inode number (the devices' are it plus their number). */
@@ -49,9 +55,17 @@ bool device_directory_entry(uint64_t position, struct device_entry *out);
  * /dev/null), -EFAULT when nothing could be written, -EISDIR for /dev. */
 long device_read(const struct file *file, struct file_buffer buffer,
 		 uint64_t length);
-/* Writes: length, the bytes dropped unread (Linux only checks that the
- * range lies in the user half: -EFAULT otherwise). */
+/* Writes: length, the bytes dropped unread (null, zero), -ENOSPC (full),
+ * or the bytes read and dropped (random, urandom: how many could be
+ * read, -EFAULT when none); -EFAULT for a range outside the user half,
+ * which Linux checks first; -EISDIR for /dev. */
 long device_write(const struct file *file, struct file_buffer buffer,
 		  uint64_t length);
+
+/* length bytes of the kernel's random source (user_random_bytes) into
+ * buffer, 256 at a time, the kernel's copy wiped after: how many reached
+ * buffer, -EFAULT when none did. /dev/random and /dev/urandom's reads,
+ * and getrandom's. */
+long device_random_read(struct file_buffer buffer, uint64_t length);
 
 #endif

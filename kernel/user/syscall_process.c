@@ -7,6 +7,7 @@
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/time.h"
+#include "kernel/user/device.h"
 #include "kernel/user/initramfs.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"
@@ -277,24 +278,13 @@ long syscall_clock_nanosleep(const uint64_t a[6])
 
 long syscall_getrandom(const uint64_t a[6])
 {
-	uint8_t chunk[256];
-	uint64_t length = a[1], done = 0;
+	uint64_t length = a[1];
 
 	if (a[2] & ~(uint64_t)(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
 		return -USER_EINVAL;
 	if (length > 33554431)		/* Linux caps a call at 32 MiB - 1 */
 		length = 33554431;
-	while (done < length) {
-		size_t step = length - done < sizeof(chunk) ? length - done
-							    : sizeof(chunk);
-		user_random_bytes(chunk, step);
-		int result = user_copy_to(a[0] + done, chunk, step);
-		if (result)
-			return done ? (long)done : result;
-		done += step;
-	}
-	memset(chunk, 0, sizeof(chunk));
-	return (long)done;
+	return device_random_read(file_buffer_user(a[0]), length);
 }
 
 long syscall_sched_yield(const uint64_t a[6])

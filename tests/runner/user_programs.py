@@ -56,10 +56,17 @@ BUSYBOX_CASES = [
     ("sh-background", ["sh", "-c", "true & wait; echo ok"], None),
     ("sh-devnull", ["sh", "-c", "echo gone > /dev/null; cat /dev/null; "
                     "head -c 8 /dev/zero | od -An -tx1; echo done"], None),
-    # /dev is a directory: listed (the host has more devices: the two
+    # /dev/full refuses a write (sh's redirection reports it: status 1),
+    # reads zeros; /dev/urandom gives as many bytes as asked.
+    ("sh-devfull", ["sh", "-c", "head -c 8 /dev/full | od -An -tx1; "
+                    "echo x > /dev/full 2>/dev/null; echo $?; "
+                    "head -c 4096 /dev/urandom | wc -c; echo done"], None),
+    # /dev is a directory: listed (the host has more devices: the five
     # Veil has are picked out), entered, and a missing name refused.
-    ("ls-dev", ["sh", "-c", "ls -1 /dev | grep -x -e null -e zero; test -d /dev && echo dir; "
-                "cd /dev && pwd && ls -1 null zero; ls /dev/nonexistent 2>/dev/null; echo $?"], None),
+    ("ls-dev", ["sh", "-c", "ls -1 /dev | grep -x -e null -e zero -e full -e random -e urandom; "
+                "test -d /dev && echo dir; "
+                "cd /dev && pwd && ls -1 null zero full random urandom; "
+                "ls /dev/nonexistent 2>/dev/null; echo $?"], None),
 ]
 # Run under every scheme (the rest under compression+encryption only).
 PER_SCHEME = ("sort", "gzip", "gunzip")

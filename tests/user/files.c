@@ -426,8 +426,81 @@ static void files_devices(void)
 	close(fd);
 }
 
+/* Whether length bytes hold at least distinct different byte values. */
+static int bytes_spread(const char *bytes, size_t length, int distinct)
+{
+	unsigned char seen[256] = { 0 };
+	int count = 0;
+
+	for (size_t i = 0; i < length; i++) {
+		count += !seen[(unsigned char)bytes[i]];
+		seen[(unsigned char)bytes[i]] = 1;
+	}
+	return count >= distinct;
+}
+
+/* /dev/full, /dev/random and /dev/urandom (1,7, 1,8 and 1,9 as Linux
+ * numbers them): full reads zeros and refuses every write with ENOSPC;
+ * random and urandom read bytes of the kernel's random source (getrandom's),
+ * never blocking, and take writes, reading the bytes. These checks pass
+ * on Linux as well ("devices" runs them alone). */
+static void files_more_devices(void)
+{
+	char buffer[64], other[64];
+	struct stat st;
+
+	int fd = open("/dev/full", O_RDWR);
+	check(fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0x107,
+	      "fstat /dev/full: a character device 1,7");
+	memset(buffer, 'x', sizeof(buffer));
+	int zeros = read(fd, buffer, sizeof(buffer)) == (ssize_t)sizeof(buffer);
+	for (size_t i = 0; i < sizeof(buffer); i++)
+		zeros = zeros && buffer[i] == 0;
+	check(zeros, "/dev/full reads zeros, the whole length");
+	check(write(fd, "ab", 2) == -1 && errno == ENOSPC, "/dev/full write ENOSPC");
+	check(write(fd, big, sizeof(big)) == -1 && errno == ENOSPC, "/dev/full large write ENOSPC");
+	check(write(fd, "", 0) == -1 && errno == ENOSPC, "/dev/full write of 0 bytes ENOSPC");
+	check(pwrite(fd, "ab", 2, 10) == -1 && errno == ENOSPC, "/dev/full pwrite ENOSPC");
+	check(raw(SYS_write, fd, (long)bad, 10, 0) == -ENOSPC, "/dev/full write of unmapped bytes ENOSPC (not read)");
+	check(raw(SYS_write, fd, (long)kernel, 10, 0) == -EFAULT, "/dev/full write of kernel address EFAULT");
+	check(raw(SYS_read, fd, (long)bad, 10, 0) == -EFAULT, "/dev/full read to bad pointer EFAULT");
+	close(fd);
+
+	fd = open("/dev/urandom", O_RDONLY);
+	check(fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0x109,
+	      "fstat /dev/urandom: a character device 1,9");
+	/* Two equal 64-byte reads: a chance of 2^-512. */
+	check(read(fd, buffer, sizeof(buffer)) == (ssize_t)sizeof(buffer) &&
+	      read(fd, other, sizeof(other)) == (ssize_t)sizeof(other) &&
+	      memcmp(buffer, other, sizeof(buffer)) != 0,
+	      "/dev/urandom reads the whole length, and two reads differ");
+	/* 70000 random bytes miss one of the 256 values with a chance of
+	 * about 256 * e^-273: every value shows. */
+	memset(big, 0, sizeof(big));
+	check(read(fd, big, sizeof(big)) == (ssize_t)sizeof(big) && bytes_spread(big, sizeof(big), 256),
+	      "/dev/urandom large read: every byte value comes");
+	check(raw(SYS_read, fd, (long)bad, 10, 0) == -EFAULT, "/dev/urandom read to bad pointer EFAULT");
+	check(write(fd, "x", 1) == -1 && errno == EBADF, "/dev/urandom O_RDONLY write EBADF");
+	close(fd);
+
+	fd = open("/dev/random", O_RDWR | O_NONBLOCK);
+	check(fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0x108,
+	      "fstat /dev/random: a character device 1,8");
+	check(read(fd, buffer, sizeof(buffer)) == (ssize_t)sizeof(buffer) &&
+	      read(fd, other, sizeof(other)) == (ssize_t)sizeof(other) &&
+	      memcmp(buffer, other, sizeof(buffer)) != 0,
+	      "/dev/random reads the whole length without blocking, and two reads differ");
+	check(write(fd, "seed", 4) == 4, "/dev/random takes a write");
+	check(raw(SYS_write, fd, (long)bad, 10, 0) == -EFAULT, "/dev/random write of unmapped bytes EFAULT (they are read)");
+	check(raw(SYS_write, fd, (long)kernel, 10, 0) == -EFAULT, "/dev/random write of kernel address EFAULT");
+	close(fd);
+	check(stat("/dev/urandom", &st) == 0 && (st.st_mode & 0777) == 0666, "stat /dev/urandom: crw-rw-rw-");
+	check(access("/dev/full", R_OK | W_OK) == 0, "access /dev/full read-write");
+}
+
 /* The entries of directory fd from its start: how many, and a bit each
- * for "." and ".." (directories), null and zero (character devices). */
+ * for "." and ".." (directories), null, zero, full, random and urandom
+ * (character devices). */
 static int files_dev_listing(int fd, int *seen)
 {
 	DIR *listing = fdopendir(dup(fd));
@@ -439,7 +512,10 @@ static int files_dev_listing(int fd, int *seen)
 		*seen |= (strcmp(entry->d_name, ".") == 0 && entry->d_type == DT_DIR) |
 			 (strcmp(entry->d_name, "..") == 0 && entry->d_type == DT_DIR) << 1 |
 			 (strcmp(entry->d_name, "null") == 0 && entry->d_type == DT_CHR) << 2 |
-			 (strcmp(entry->d_name, "zero") == 0 && entry->d_type == DT_CHR) << 3;
+			 (strcmp(entry->d_name, "zero") == 0 && entry->d_type == DT_CHR) << 3 |
+			 (strcmp(entry->d_name, "full") == 0 && entry->d_type == DT_CHR) << 4 |
+			 (strcmp(entry->d_name, "random") == 0 && entry->d_type == DT_CHR) << 5 |
+			 (strcmp(entry->d_name, "urandom") == 0 && entry->d_type == DT_CHR) << 6;
 	}
 	if (listing)
 		closedir(listing);
@@ -462,8 +538,9 @@ static void files_dev_directory(void)
 	int fd = open("/dev", O_RDONLY | O_DIRECTORY);
 	check(fd >= 0 && fstat(fd, &by_fd) == 0 && S_ISDIR(by_fd.st_mode) && by_fd.st_ino == st.st_ino,
 	      "open /dev O_DIRECTORY, fstat the same directory");
-	check(files_dev_listing(fd, &seen) == 4 && seen == 15, "getdents64 /dev lists . .. null zero");
-	check(lseek(fd, 0, SEEK_SET) == 0 && files_dev_listing(fd, &seen) == 4 && seen == 15,
+	check(files_dev_listing(fd, &seen) == 7 && seen == 127,
+	      "getdents64 /dev lists . .. null zero full random urandom");
+	check(lseek(fd, 0, SEEK_SET) == 0 && files_dev_listing(fd, &seen) == 7 && seen == 127,
 	      "lseek /dev to 0 lists it again");
 	check(read(fd, buffer, sizeof(buffer)) == -1 && errno == EISDIR, "read /dev EISDIR");
 	int null = openat(fd, "null", O_WRONLY);
@@ -502,6 +579,11 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "sigpipe") == 0)
 		return files_sigpipe();
+	if (argc > 1 && strcmp(argv[1], "devices") == 0) {
+		files_more_devices();
+		printf("# checks %d failures %d\n", checks, failures);
+		return failures;
+	}
 	printf("KTAP version 1\n");
 	files_create();
 	files_names();
@@ -510,6 +592,7 @@ int main(int argc, char **argv)
 	files_pipes();
 	files_full();
 	files_devices();
+	files_more_devices();
 	files_dev_directory();
 	check(rmdir("/tmp/t") == 0, "rmdir the test directory");
 	printf("1..%d\n# checks %d failures %d\n", checks, checks, failures);

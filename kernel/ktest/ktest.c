@@ -26,7 +26,12 @@
  * it left any. A thread that spins with preemption off cannot be stopped:
  * that hang is the host runner's time-out to catch. A case's own threads
  * may use KTEST_EXPECT and KTEST_ASSERT (a failed ASSERT ends that thread,
- * not the case) but not ktest_catch.
+ * not the case) but not ktest_catch. Until they are stopped, those threads
+ * still run and read what the case gave them, often its own locals: the
+ * abandoned frames must stay as they were meanwhile. So a catcher calls
+ * its function KTEST_CLEANUP_ROOM bytes below its own frame
+ * (ktest_call_below_room), and the cleanup after a resume runs in that
+ * room, never over the abandoned frames.
  *
  * With the lock-order checker (CONFIG_LOCK_CHECK=1), a case during which an
  * inversion was counted fails, an inversion outside any case fails the run,
@@ -56,6 +61,10 @@
 #define KTEST_DEFAULT_TIMEOUT_MS 10000u
 #define KTEST_FILTER_MAX 1024
 #define KTEST_CATCHERS_MAX 4
+/* Stack the cleanup after a resume may use without reaching the abandoned
+ * frames: the stop and join of the case's threads, and the interrupts
+ * taken while the owner waits for them. */
+#define KTEST_CLEANUP_ROOM 3072u
 
 enum ktest_resume {
 	KTEST_RESUME_EXCEPTION = 1,
@@ -370,6 +379,23 @@ static void ktest_watchdog_tick(void)
 		thread_interrupt(catcher->owner, ktest_resume_pending);
 }
 
+/*
+ * Calls fn(arg) with KTEST_CLEANUP_ROOM bytes of stack between the
+ * caller's frame and fn's. A catcher saved in the caller's frame and
+ * resumed from inside fn cleans up in that room: fn's abandoned frames,
+ * which threads it started may still read, stay intact until those
+ * threads are stopped.
+ */
+static __attribute__((noinline)) void ktest_call_below_room(void (*fn)(void *arg),
+							      void *arg)
+{
+	volatile uint8_t room[KTEST_CLEANUP_ROOM];
+
+	room[0] = 0;
+	fn(arg);
+	room[sizeof(room) - 1] = 0;	/* the room lives across the call */
+}
+
 bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 			 struct ktest_trap *trap, unsigned timeout_ms)
 {
@@ -384,7 +410,7 @@ bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 	trap->fault_response = -1;
 	if (context_save(&catcher.context) == 0) {
 		ktest_catcher_push(&catcher);
-		fn(arg);
+		ktest_call_below_room(fn, arg);
 		ktest_catcher_pop(&catcher);
 		return false;
 	}
@@ -476,6 +502,19 @@ static void ktest_report_trap(const struct ktest_trap *trap)
 	       (unsigned long long)trap->fault_address);
 }
 
+/* A case and its record, as ktest_call_below_room passes them. */
+struct ktest_case_call {
+	const struct ktest_case *test_case;
+	struct ktest *t;
+};
+
+static void ktest_case_call_run(void *argument)
+{
+	struct ktest_case_call *call = argument;
+
+	call->test_case->run(call->t);
+}
+
 /* Runs one case; returns 1 passed, 0 failed, -1 skipped (*skip_reason
  * then says why). */
 static int ktest_run_case(const struct ktest_case *c, const char **skip_reason)
@@ -493,9 +532,11 @@ static int ktest_run_case(const struct ktest_case *c, const char **skip_reason)
 	int resumed = context_save(&catcher.context);
 
 	if (resumed == 0) {
+		struct ktest_case_call call = { c, &t };
+
 		ktest_case_catcher = &catcher;
 		ktest_catcher_push(&catcher);
-		c->run(&t);
+		ktest_call_below_room(ktest_case_call_run, &call);
 	}
 	ktest_catcher_pop(&catcher);
 	ktest_case_catcher = NULL;

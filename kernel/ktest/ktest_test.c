@@ -1,14 +1,17 @@
 /*
  * ktest suite "ktest": the framework's own guarantees. ktest_catch returns
  * false when nothing faults and keeps working after a catch; the watchdog
- * abandons a function that spins; catches nest; the symbol table resolves
- * this very function.
+ * abandons a function that spins, and the frames it abandons stay intact
+ * until the threads it started are stopped; catches nest; the symbol table
+ * resolves this very function.
  */
 #include <stdint.h>
 #include <string.h>
+#include "kernel/lib/cpu.h"
 #include "kernel/lib/ksyms.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/time.h"
+#include "kernel/sched/sched.h"
 
 static void do_nothing(void *arg)
 {
@@ -44,6 +47,70 @@ KTEST(ktest, watchdog_abandons_a_spinning_function)
 	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
 	KTEST_EXPECT(t, counter > 0);
 	KTEST_EXPECT(t, time_ticks_ms() - start >= 50);
+}
+
+#define FRAME_WATCH_WORDS 256
+
+/* What the reader of an abandoned frame saw (static: the reader outlives
+ * the frame it reads, which is the point). */
+static struct frame_watch {
+	volatile uint64_t *words;	/* in the spinning function's frame */
+	uint64_t reads, changes;
+} frame_watch;
+
+static uint64_t frame_watch_word(unsigned i)
+{
+	return 0x5eed0000c0ffee00ull ^ ((uint64_t)i * 0x9e3779b97f4a7c15ull);
+}
+
+/* A thread of the catch: reads the words until it is stopped. */
+static void frame_watch_reader(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		for (unsigned i = 0; i < FRAME_WATCH_WORDS; i++)
+			frame_watch.changes += frame_watch.words[i] != frame_watch_word(i);
+		frame_watch.reads++;
+		thread_yield();
+	}
+}
+
+/* Starts a reader of its own locals, then spins until abandoned. */
+static void spin_with_a_reader(void *arg)
+{
+	volatile uint64_t words[FRAME_WATCH_WORDS];
+
+	(void)arg;
+	for (unsigned i = 0; i < FRAME_WATCH_WORDS; i++)
+		words[i] = frame_watch_word(i);
+	frame_watch.words = words;
+	/* on another CPU, reading while the owner cleans up (on one CPU the
+	 * stop reaches the reader before it can read again) */
+	if (!thread_create_on("ktest-frame-reader", frame_watch_reader, NULL,
+			      1ull << (cpu_current() == 0 ? 1 : 0)))
+		return;
+	for (;;)
+		thread_yield();
+}
+
+/* The watchdog abandons a function whose thread reads its frame: the
+ * cleanup stops the thread before anything overwrites that frame (the
+ * cleanup runs in room left above it), so the thread never reads a
+ * changed word, however long the stop takes. */
+KTEST(ktest, abandoned_frame_intact_until_its_threads_stop)
+{
+	struct ktest_trap trap;
+
+	if (cpu_count() < 2)
+		ktest_skip(t, "one CPU: a stopped thread reads nothing more");
+	memset(&frame_watch, 0, sizeof(frame_watch));
+	KTEST_ASSERT(t, ktest_catch_timeout(spin_with_a_reader, NULL, &trap, 50));
+	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
+	ktest_log(t, "%llu reads of the frame, %llu changed words seen",
+		  (unsigned long long)frame_watch.reads,
+		  (unsigned long long)frame_watch.changes);
+	KTEST_EXPECT(t, frame_watch.reads > 0);
+	KTEST_EXPECT_EQ(t, frame_watch.changes, 0);
 }
 
 static void fault_inside(void *arg)

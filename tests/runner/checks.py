@@ -75,7 +75,7 @@ def case_checks(prefix, report, required=None):
         elif case.skipped:
             checks.append((name, SKIP, case.reason))
         else:
-            checks.append((name, case.ok, ""))
+            checks.append((name, case.ok, "" if case.ok else case.failure_detail()))
     for path, why in required.items():
         checks.append((f"{prefix}:{path}", False, f"required case did not run: {why}"))
     for error in report.errors:

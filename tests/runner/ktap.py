@@ -11,12 +11,27 @@ RESULT = re.compile(r"^(not ok|ok) (\d+) ?-? ?([^#]*?)\s*(?:#\s*(SKIP|TODO)\b(.*
 PLAN = re.compile(r"^1\.\.(\d+)")
 
 
+# How many of a failed case's diagnostic lines its Case keeps (the last).
+DIAGNOSTICS_KEPT = 6
+# What a failed case says about itself: an expectation that failed, its
+# values, the watchdog, an exception (kernel/ktest/ktest.c).
+FAILURE_DIAGNOSTIC = re.compile(r"expectation failed|!=|watchdog|exception|"
+                                r"left|inversion|timed? out", re.IGNORECASE)
+
+
 class Case:
-    def __init__(self, path, ok, skipped, reason=""):
+    def __init__(self, path, ok, skipped, reason="", diagnostics=()):
         self.path = path  # e.g. "trap.divide_error"
         self.ok = ok
         self.skipped = skipped
         self.reason = reason
+        # For a failed case: its last diagnostic lines ("# ..." between the
+        # previous result and its own), those that say why first.
+        self.diagnostics = list(diagnostics)
+
+    def failure_detail(self):
+        """One line for a failed case's check: why, as the kernel said it."""
+        return " | ".join(self.diagnostics)
 
 
 class Report:
@@ -60,12 +75,20 @@ def parse(text, name="ktap"):
     return report
 
 
+def _why(diagnostics):
+    """The diagnostic lines a failed case's check shows: the last few that
+    say why it failed, else the last few."""
+    why = [d for d in diagnostics if FAILURE_DIAGNOSTIC.search(d)]
+    return (why or diagnostics)[-DIAGNOSTICS_KEPT:]
+
+
 def _parse_level(lines, i, indent, prefix, report, name):
     """Parses one level (plan and results at `indent`); returns the index
     after its last result."""
     plan = None
     results = 0
     pending_children = None  # leaf results of the subtest just parsed
+    diagnostics = []  # "# ..." lines since the last result at this level
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
@@ -73,6 +96,8 @@ def _parse_level(lines, i, indent, prefix, report, name):
         is_ktap = (stripped == "KTAP version 1" or PLAN.match(stripped)
                    or RESULT.match(stripped))
         if not is_ktap:  # diagnostics and kernel log lines, any indentation
+            if stripped.startswith("#") and level > indent:
+                diagnostics.append(stripped.lstrip("# "))
             i += 1
             continue
         if level > indent and stripped == "KTAP version 1":
@@ -107,7 +132,9 @@ def _parse_level(lines, i, indent, prefix, report, name):
         else:
             report.cases.append(Case(title, ok or directive == "TODO",
                                      directive == "SKIP",
-                                     (m.group(5) or "").strip()))
+                                     (m.group(5) or "").strip(),
+                                     () if ok else _why(diagnostics)))
+        diagnostics = []
         i += 1
         if plan is not None and results == plan and indent > 0:
             break

@@ -52,6 +52,11 @@ def step_runner(ctx):
     good, report = verdict(fake_kernel("failed-case.log", 3))
     checks.append(("runner:fails-failed-case", not good and report.failed == 1,
                    f"failed={report.failed}"))
+    # A failed case's check says why: its expectation lines, not its log.
+    details = [detail for _, ok, detail in ktap_checks("fake", report) if not ok]
+    want = "x == y: 0x3 != 0x4 | file.c:12: expectation failed: x == y"
+    checks.append(("runner:failed-case-says-why", details == [want],
+                   f"details {details}"))
 
     good, _ = verdict(fake_kernel(None, 0))
     checks.append(("runner:fails-silent-exit", not good, "a triple fault exits 0"))

@@ -99,23 +99,6 @@ static bool fork_test_reads(struct region *region, uint32_t page, uint64_t seed)
 	return memcmp(frame_address(frame), expected, sizeof(expected)) == 0;
 }
 
-static void fork_test_flush_here(void *argument)
-{
-	(void)argument;
-	slab_cpu_flush();
-}
-
-/* Free frames once the slab magazines of every CPU are emptied, empty
- * slabs reaped and the store compacted: what is left taken is in use. */
-static uint64_t fork_test_free_frames(void)
-{
-	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
-		smp_call_on(cpu, fork_test_flush_here, NULL);
-	slab_reap();
-	store_compact(store_default());
-	return frame_free_count();
-}
-
 /* A parent with every page written (pattern = page + 1), so that the
  * first pages are sealed and the last FORK_TEST_LIMIT are clear, then
  * its child. */
@@ -150,7 +133,7 @@ static void fork_test_start(struct ktest *t, struct fork_test *test,
 	memset(test, 0, sizeof(*test));
 	fork_test_setup(t, test, scheme);
 	fork_test_teardown(test);
-	test->frames_before = fork_test_free_frames();
+	test->frames_before = region_test_free_frames();
 	test->rmap_before = rmap_frames();
 	fork_test_setup(t, test, scheme);
 }
@@ -160,7 +143,7 @@ static void fork_test_end(struct ktest *t, struct fork_test *test)
 {
 	fork_test_teardown(test);
 	KTEST_EXPECT_EQ(t, rmap_frames(), test->rmap_before);
-	KTEST_EXPECT_EQ(t, fork_test_free_frames(), test->frames_before);
+	KTEST_EXPECT_EQ(t, region_test_free_frames(), test->frames_before);
 }
 
 /* After fork, the parent's clear pages and the child's map the same frame,
@@ -604,9 +587,9 @@ KTEST(region_fork, frame_shared_by_the_most_spaces_is_copied)
 	static struct fork_test_many many;
 
 	fork_test_many_run(t, &many, false);	/* what stays after a first use */
-	uint64_t frames_before = fork_test_free_frames();
+	uint64_t frames_before = region_test_free_frames();
 	uint64_t rmap_before = rmap_frames();
 	fork_test_many_run(t, &many, true);
 	KTEST_EXPECT_EQ(t, rmap_frames(), rmap_before);
-	KTEST_EXPECT_EQ(t, fork_test_free_frames(), frames_before);
+	KTEST_EXPECT_EQ(t, region_test_free_frames(), frames_before);
 }

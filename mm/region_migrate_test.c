@@ -75,23 +75,6 @@ static uint32_t migrate_test_left(struct region *region)
 	return status.left;
 }
 
-static void migrate_test_flush_here(void *argument)
-{
-	(void)argument;
-	slab_cpu_flush();
-}
-
-/* Free frames once every CPU's slab magazines are emptied, empty slabs
- * reaped and the store compacted: what is still taken is in use. */
-static uint64_t migrate_test_free_frames(void)
-{
-	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
-		smp_call_on(cpu, migrate_test_flush_here, NULL);
-	slab_reap();
-	store_compact(store_default());
-	return frame_free_count();
-}
-
 /* Every page written with region_test_fill(page, seed + page); most end
  * sealed (the clear set holds limit). */
 static void migrate_test_fill(struct region *region, uint64_t seed)
@@ -220,7 +203,7 @@ KTEST_SLOW(region_migrate, destroy_during_migration_is_safe, 120000)
 	static const uint32_t rates[][2] = { { 1, 2 }, { 8, 0 }, { 1, 0 } };
 	struct store_stats store_before, store_after;
 
-	uint64_t frames_before = migrate_test_free_frames();
+	uint64_t frames_before = region_test_free_frames();
 	store_stats(store_default(), &store_before);
 	for (unsigned i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
 		struct region *region = region_test_create(t, "clock:lz4", 256, 8);
@@ -244,7 +227,7 @@ KTEST_SLOW(region_migrate, destroy_during_migration_is_safe, 120000)
 	store_stats(store_default(), &store_after);
 	KTEST_EXPECT_EQ(t, store_after.pages_stored, store_before.pages_stored);
 	KTEST_EXPECT_EQ(t, store_after.bytes_stored, store_before.bytes_stored);
-	KTEST_EXPECT_EQ(t, migrate_test_free_frames(), frames_before);
+	KTEST_EXPECT_EQ(t, region_test_free_frames(), frames_before);
 }
 
 /* ---- several CPUs: swaps under load ------------------------------------ */
@@ -467,10 +450,20 @@ KTEST_SLOW(region_migrate, swaps_under_load_every_slot_drains, 600000)
 
 	migrate_load_run(t, 10, false, &warm);
 	KTEST_EXPECT_EQ(t, warm.mismatches, 0);
-	uint64_t frames_before = migrate_test_free_frames();
+	uint64_t frames_before = region_test_free_frames();
 	store_stats(store_default(), &store_before);
 	migrate_load_run(t, migrate_test_swaps(), false, &run);
 	store_stats(store_default(), &store_after);
+	uint64_t frames_after = region_test_free_frames();
+	ktest_log(t, "default store: %llu data and %llu metadata frames before, "
+		  "%llu and %llu after; %llu frames free or store metadata "
+		  "before, %llu after",
+		  (unsigned long long)store_before.frames_used,
+		  (unsigned long long)store_before.metadata_frames,
+		  (unsigned long long)store_after.frames_used,
+		  (unsigned long long)store_after.metadata_frames,
+		  (unsigned long long)frames_before,
+		  (unsigned long long)frames_after);
 	KTEST_ASSERT(t, warm.ran && run.ran);
 	KTEST_EXPECT_EQ(t, run.swaps, migrate_test_swaps());
 	KTEST_EXPECT_EQ(t, run.mismatches, 0);
@@ -482,7 +475,7 @@ KTEST_SLOW(region_migrate, swaps_under_load_every_slot_drains, 600000)
 		KTEST_EXPECT_EQ(t, run.status.pages_left[slot], 0);
 	KTEST_EXPECT_EQ(t, store_after.pages_stored, store_before.pages_stored);
 	KTEST_EXPECT_EQ(t, store_after.bytes_stored, store_before.bytes_stored);
-	KTEST_EXPECT_EQ(t, migrate_test_free_frames(), frames_before);
+	KTEST_EXPECT_EQ(t, frames_after, frames_before);
 }
 
 /* Store swaps under the same load: every other swap also moves the region
@@ -502,7 +495,7 @@ KTEST_SLOW(region_migrate, store_swaps_under_load_old_stores_destroyed, 600000)
 
 	migrate_load_run(t, 4, true, &warm);
 	KTEST_EXPECT_EQ(t, warm.mismatches, 0);
-	uint64_t frames_before = migrate_test_free_frames();
+	uint64_t frames_before = region_test_free_frames();
 	store_stats(store_default(), &store_before);
 	migrate_load_run(t, swaps, true, &run);
 	store_stats(store_default(), &store_after);
@@ -522,7 +515,7 @@ KTEST_SLOW(region_migrate, store_swaps_under_load_old_stores_destroyed, 600000)
 	KTEST_EXPECT_EQ(t, run.stats.stores_retired, run.stores_given - 1);
 	KTEST_EXPECT_EQ(t, store_after.pages_stored, store_before.pages_stored);
 	KTEST_EXPECT_EQ(t, store_after.bytes_stored, store_before.bytes_stored);
-	KTEST_EXPECT_EQ(t, migrate_test_free_frames(), frames_before);
+	KTEST_EXPECT_EQ(t, region_test_free_frames(), frames_before);
 }
 
 /* The system-wide swap: three regions under three schemes, their pages

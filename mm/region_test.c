@@ -8,7 +8,9 @@
 #include <string.h>
 #include "kernel/cmdline.h"
 #include "kernel/ktest/ktest.h"
+#include "kernel/lib/cpu.h"
 #include "kernel/lib/printk.h"
+#include "kernel/smp.h"
 #include "kernel/trap.h"
 #include "mm/frame.h"
 #include "mm/hooks.h"
@@ -16,7 +18,26 @@
 #include "mm/region.h"
 #include "mm/region_test_util.h"
 #include "mm/slab.h"
+#include "mm/store.h"
 #include "mm/vmm.h"
+
+static void region_test_flush_here(void *argument)
+{
+	(void)argument;
+	slab_cpu_flush();
+}
+
+uint64_t region_test_free_frames(void)
+{
+	struct store_stats stats;
+
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
+		smp_call_on(cpu, region_test_flush_here, NULL);
+	slab_reap();
+	store_compact(store_default());
+	store_stats(store_default(), &stats);
+	return frame_free_count() + stats.metadata_frames;
+}
 
 struct region *region_test_create(struct ktest *t, const char *scheme,
 				  uint32_t pages, uint32_t limit)

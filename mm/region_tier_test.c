@@ -53,22 +53,6 @@ static void tier_test_fill(void *page, uint64_t seed)
 	}
 }
 
-static void tier_test_flush_here(void *argument)
-{
-	(void)argument;
-	slab_cpu_flush();
-}
-
-/* Free frames once slab magazines are emptied and the store compacted. */
-static uint64_t tier_test_free_frames(void)
-{
-	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
-		smp_call_on(cpu, tier_test_flush_here, NULL);
-	slab_reap();
-	store_compact(store_default());
-	return frame_free_count();
-}
-
 /* Pages of the fast slot the walk should still move (none when the
  * scheme has no tiers). */
 static uint32_t tier_test_cold(struct region *region)
@@ -491,7 +475,7 @@ KTEST_SLOW(region_tier, recompress_under_faults_and_swaps, 600000)
 
 	tier_load_run(t, 2, &warm);
 	KTEST_EXPECT_EQ(t, warm.mismatches, 0);
-	uint64_t frames_before = tier_test_free_frames();
+	uint64_t frames_before = region_test_free_frames();
 	store_stats(store_default(), &store_before);
 	tier_load_run(t, tier_test_swaps(), &run);
 	store_stats(store_default(), &store_after);
@@ -505,5 +489,5 @@ KTEST_SLOW(region_tier, recompress_under_faults_and_swaps, 600000)
 	KTEST_EXPECT_EQ(t, run.migration.left, 0);
 	KTEST_EXPECT_EQ(t, store_after.pages_stored, store_before.pages_stored);
 	KTEST_EXPECT_EQ(t, store_after.bytes_stored, store_before.bytes_stored);
-	KTEST_EXPECT_EQ(t, tier_test_free_frames(), frames_before);
+	KTEST_EXPECT_EQ(t, region_test_free_frames(), frames_before);
 }

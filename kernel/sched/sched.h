@@ -134,6 +134,18 @@ struct thread_info {
 	unsigned cpu;
 	uint64_t run_ticks;
 };
+/* Where the thread with id id waits, if it is blocked or runnable (not
+ * the caller, not an idle thread): up to max addresses, the innermost
+ * first (the switch's return into the scheduler, then each caller's
+ * return address); 0 when there is no such thread. The thread list's
+ * lock is held while its stack is read (no thread is freed meanwhile); a
+ * thread woken meanwhile gives a trace that may stop early (the walk
+ * checks each frame lies on a kernel stack). */
+unsigned thread_waiting_trace(uint64_t id, uint64_t *addresses, unsigned max);
+/* Prints each blocked or runnable thread whose id is at least first_id
+ * with thread_waiting_trace's addresses by name: what a test that found
+ * threads stuck leaves in the log. */
+void thread_print_waiting(uint64_t first_id);
 /* Fills up to max entries with the threads whose id is at least first_id,
  * in id order; returns how many such threads exist (out may be NULL with
  * max 0, to count). */

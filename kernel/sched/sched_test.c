@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/ktest/ktest.h"
+#include <string.h>
 #include "kernel/lib/cpu.h"
+#include "kernel/lib/ksyms.h"
 #include "kernel/lib/preempt.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
@@ -333,6 +335,48 @@ KTEST(sched, mutex_waiter_sleeps_until_unlock)
 	KTEST_EXPECT(t, m.mutex.owner == NULL);
 	KTEST_EXPECT(t, mutex_trylock(&m.mutex));
 	mutex_unlock(&m.mutex);
+}
+
+/* Whether trace (depth addresses) passes through the function named name. */
+static bool sched_test_trace_names(const uint64_t *trace, unsigned depth,
+				   const char *name)
+{
+	for (unsigned i = 0; i < depth; i++) {
+		const char *found;
+		uint64_t offset;
+		if (ksym_lookup(trace[i], &found, &offset) &&
+		    strcmp(found, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A thread blocked on a mutex: its waiting trace goes through mutex_lock
+ * and the thread's own function; a running thread (the caller) and an id
+ * no thread has give none. */
+KTEST(sched, waiting_trace_names_where_a_thread_waits)
+{
+	static struct sched_test_mutex m;
+	uint64_t trace[16];
+
+	mutex_init(&m.mutex, "sched_test_trace");
+	m.entered = false;
+	mutex_lock(&m.mutex);
+	struct thread *taker = thread_create("taker", sched_test_mutex_taker, &m);
+	KTEST_ASSERT(t, taker != NULL);
+	for (unsigned ms = 0; ms < 1000 &&
+	     __atomic_load_n(&taker->state, __ATOMIC_ACQUIRE) != THREAD_BLOCKED; ms++)
+		thread_sleep_ms(1);
+	unsigned depth = thread_waiting_trace(taker->id, trace, 16);
+	thread_print_waiting(taker->id);
+	mutex_unlock(&m.mutex);
+	thread_join(taker);
+	KTEST_EXPECT(t, depth >= 2);
+	KTEST_EXPECT(t, sched_test_trace_names(trace, depth, "mutex_lock"));
+	KTEST_EXPECT(t, sched_test_trace_names(trace, depth,
+					       "sched_test_mutex_taker"));
+	KTEST_EXPECT_EQ(t, thread_waiting_trace(thread_current()->id, trace, 16), 0);
+	KTEST_EXPECT_EQ(t, thread_waiting_trace(thread_next_id() + 1000, trace, 16), 0);
 }
 
 /* Under ktest_catch_timeout: a spinner on this CPU, joined forever. */

@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <string.h>
 #include "kernel/lib/cpu.h"
+#include "kernel/lib/backtrace.h"
 #include "kernel/lib/panic.h"
+#include "kernel/lib/printk.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/context_switch.h"
@@ -237,6 +239,61 @@ unsigned thread_stop_from(uint64_t first_id)
 		stopped++;
 	}
 	return stopped;
+}
+
+/* Whether thread is one thread_waiting_trace reads: switched out. */
+static bool thread_is_waiting(const struct thread *thread)
+{
+	enum thread_state state = __atomic_load_n(&thread->state,
+						  __ATOMIC_ACQUIRE);
+
+	return thread != thread_current() && !thread->is_idle &&
+	       (state == THREAD_BLOCKED || state == THREAD_RUNNABLE);
+}
+
+unsigned thread_waiting_trace(uint64_t id, uint64_t *addresses, unsigned max)
+{
+	unsigned long flags = thread_list_lock_take();
+	unsigned count = 0;
+
+	for (struct sched_link *link = thread_list.next; link != &thread_list;
+	     link = link->next) {
+		struct thread *thread = thread_list_entry(link);
+		uint64_t instruction, frame_pointer;
+
+		if (thread->id != id || !thread_is_waiting(thread) || max == 0)
+			continue;
+		arch_thread_saved_frame(thread->saved_stack_pointer, &instruction,
+					&frame_pointer);
+		addresses[count++] = instruction;
+		count += backtrace_capture(frame_pointer, addresses + 1, max - 1);
+		break;
+	}
+	thread_list_lock_drop(flags);
+	return count;
+}
+
+#define THREAD_TRACE_DEPTH 16
+
+void thread_print_waiting(uint64_t first_id)
+{
+	static struct thread_info threads[64];
+	uint64_t addresses[THREAD_TRACE_DEPTH];
+	unsigned count = thread_snapshot(threads, 64, first_id);
+
+	for (unsigned i = 0; i < count && i < 64; i++) {
+		unsigned depth = thread_waiting_trace(threads[i].id, addresses,
+						      THREAD_TRACE_DEPTH);
+		if (depth == 0)
+			continue;
+		printk("thread %llu %s %s on CPU %u, waiting at:\n",
+		       (unsigned long long)threads[i].id, threads[i].name,
+		       thread_state_name(threads[i].state), threads[i].cpu);
+		for (unsigned j = 0; j < depth; j++) {
+			printk("  #%u  ", j);
+			backtrace_print_symbol(addresses[j]);
+		}
+	}
 }
 
 unsigned thread_snapshot(struct thread_info *out, unsigned max,

@@ -54,6 +54,49 @@ static bool process_test_settle(struct ktest *t)
 	return false;
 }
 
+#define PROCESS_TEST_STUCK_MS 60000	/* half the longest case's limit */
+#define PROCESS_TEST_TAIL_LINES 6	/* of the output, logged if stuck */
+
+/* Logs the last lines of output (where the program's checks got to). */
+static void process_test_log_tail(struct ktest *t,
+				  const struct user_test_output *output)
+{
+	size_t start = output->length, lines = 0;
+
+	while (start > 0 && lines <= PROCESS_TEST_TAIL_LINES)
+		lines += output->bytes[--start] == '\n';
+	if (output->bytes[start] == '\n')
+		start++;
+	for (size_t at = start; at < output->length;) {
+		size_t end = at;
+		while (end < output->length && output->bytes[end] != '\n')
+			end++;
+		ktest_log(t, "output: %.*s", (int)(end - at), output->bytes + at);
+		at = end + 1;
+	}
+}
+
+/* Waits for process to end, up to PROCESS_TEST_STUCK_MS; past that, logs
+ * its output's last lines, the processes left and where every thread
+ * made since first_thread waits (the case's limit abandons it later).
+ * Whether it ended in time. */
+static bool process_test_await(struct ktest *t, struct process *process,
+			       const struct user_test_output *output,
+			       uint64_t first_thread)
+{
+	for (unsigned ms = 0; ms < PROCESS_TEST_STUCK_MS; ms += 10) {
+		if (process_ended(process))
+			return true;
+		thread_sleep_ms(10);
+	}
+	ktest_log(t, "pid %d still running after %u ms", process->pid,
+		  PROCESS_TEST_STUCK_MS);
+	process_test_log_tail(t, output);
+	process_test_log_left(t);
+	thread_print_waiting(first_thread);
+	return false;
+}
+
 /* Looks at a process while it runs (the test's own thread). */
 typedef void (*process_test_watch_fn)(struct ktest *t, struct process *process);
 
@@ -82,9 +125,11 @@ static unsigned long long process_test_run_watched(struct ktest *t,
 	if (!initramfs_present())
 		ktest_skip(t, "no initramfs module (tests/user programs)");
 	KTEST_ASSERT(t, process_count() == 0);
+	uint64_t first_thread = thread_next_id();
 	KTEST_ASSERT(t, process_spawn(&config, &process) == 0);
 	if (watch)
 		watch(t, process);
+	KTEST_EXPECT(t, process_test_await(t, process, &output, first_thread));
 	process_wait(process, &ended);
 	KTEST_EXPECT(t, process_test_settle(t));
 	KTEST_EXPECT_EQ(t, ended.wait_status, PROCESS_STATUS_EXITED(0));

@@ -31,6 +31,20 @@ static inline uint64_t arch_thread_stack_init(void *top, void *thread)
 	return (uint64_t)slot;
 }
 
+/* Where a switched-out thread stands, from its saved stack pointer (the
+ * six registers arch_thread_switch pushed, then its return address): the
+ * return address into the switch's caller and the frame pointer there,
+ * for a backtrace of a thread that waits. */
+static inline void arch_thread_saved_frame(uint64_t saved_stack_pointer,
+					   uint64_t *instruction,
+					   uint64_t *frame_pointer)
+{
+	const uint64_t *slot = (const uint64_t *)saved_stack_pointer;
+
+	*frame_pointer = slot[4];	/* rbp */
+	*instruction = slot[6];
+}
+
 /* This CPU's current thread, in one GS-relative load: a thread that is
  * preempted and moved between loading its CPU's area and reading the
  * field would otherwise read another CPU's current thread. Needs struct

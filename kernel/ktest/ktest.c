@@ -375,8 +375,14 @@ static void ktest_watchdog_tick(void)
 	spin_unlock(&ktest_catcher_lock);
 	if (on_owner)
 		ktest_resume_on_owner(catcher, KTEST_RESUME_TIMEOUT);
-	if (tell)
+	if (tell) {
+		/* the owner is switched out until the interrupt reaches it */
+		if (catcher->trap)
+			catcher->trap->waited_depth = thread_waiting_trace(
+				catcher->owner->id, catcher->trap->waited_at,
+				KTEST_TRACE_DEPTH);
 		thread_interrupt(catcher->owner, ktest_resume_pending);
+	}
 }
 
 /*
@@ -483,15 +489,27 @@ void ktest_log(struct ktest *t, const char *fmt, ...)
 	printk("\n");
 }
 
+/* The watchdog's report: where the case's thread waited, if it was
+ * waiting (a hang in a wait, not a spin). */
+static void ktest_report_timeout(const struct ktest_trap *trap)
+{
+	printk("        # watchdog: the case ran past its time limit\n");
+	for (unsigned i = 0; i < trap->waited_depth; i++) {
+		const char *name = "?";
+		uint64_t offset = 0;
+
+		ksym_lookup(trap->waited_at[i], &name, &offset);
+		printk("        # watchdog: %s %s+0x%llx\n",
+		       i ? "called from" : "the case's thread waited at",
+		       name, (unsigned long long)offset);
+	}
+}
+
 static void ktest_report_trap(const struct ktest_trap *trap)
 {
 	const char *name = "?";
 	uint64_t offset = 0;
 
-	if (trap->vector == KTEST_TRAP_TIMEOUT) {
-		printk("        # watchdog: the case ran past its time limit\n");
-		return;
-	}
 	ksym_lookup(trap->instruction, &name, &offset);
 	printk("        # unexpected CPU exception %s at %s+0x%llx (0x%llx), "
 	       "error 0x%llx, address 0x%llx\n",
@@ -542,6 +560,8 @@ static int ktest_run_case(const struct ktest_case *c, const char **skip_reason)
 	ktest_case_catcher = NULL;
 	if (resumed != 0)
 		lock_check_held_truncate(catcher.lock_depth);
+	if (resumed == KTEST_RESUME_TIMEOUT)	/* where its threads were */
+		thread_print_waiting(catcher.first_thread_id);
 	unsigned left = ktest_catcher_cleanup(&catcher);
 	if (left && resumed == 0) {
 		printk("        # the case left %u thread(s) not joined: "
@@ -556,7 +576,10 @@ static int ktest_run_case(const struct ktest_case *c, const char **skip_reason)
 		       lock_check_inversion_count() - inversions);
 		t.failures++;
 	}
-	if (resumed == KTEST_RESUME_EXCEPTION || resumed == KTEST_RESUME_TIMEOUT) {
+	if (resumed == KTEST_RESUME_TIMEOUT) {
+		ktest_report_timeout(&trap);
+		t.failures++;
+	} else if (resumed == KTEST_RESUME_EXCEPTION) {
 		ktest_report_trap(&trap);
 		t.failures++;
 	}

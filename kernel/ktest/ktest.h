@@ -77,6 +77,9 @@ void ktest_log(struct ktest *t, const char *fmt, ...)
 
 /* What a CPU exception caught by ktest_catch() looked like. */
 #define KTEST_TRAP_TIMEOUT (-2)
+/* Addresses kept of where a timed-out catcher's thread waited. */
+#define KTEST_TRACE_DEPTH 12u
+
 struct ktest_trap {
 	int vector;		/* -1: fn returned; KTEST_TRAP_TIMEOUT: timed out */
 	uint64_t error_code;
@@ -84,6 +87,10 @@ struct ktest_trap {
 	uint64_t instruction;	/* RIP of the faulting instruction */
 	int fault_response;	/* page fault: enum fault_response, else -1 */
 	const char *fault_owner;	/* page fault: owner's name, or NULL */
+	/* A timeout that found the catcher's thread waiting (a hang in a
+	 * wait, not a spin): where it waited, the innermost first. */
+	uint64_t waited_at[KTEST_TRACE_DEPTH];
+	unsigned waited_depth;
 };
 
 /*

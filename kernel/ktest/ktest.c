@@ -45,6 +45,7 @@
 #include "kernel/build_config.h"
 #include "kernel/cmdline.h"
 #include "kernel/context.h"
+#include "kernel/lib/backtrace.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/irq.h"
 #include "kernel/lib/ksyms.h"
@@ -373,13 +374,17 @@ static void ktest_watchdog_tick(void)
 	if (expired && !on_owner)
 		tell = ktest_ask_owner_locked(catcher, KTEST_RESUME_TIMEOUT);
 	spin_unlock(&ktest_catcher_lock);
+	if (on_owner && catcher->trap)	/* the interrupted code's callers */
+		catcher->trap->hung_depth = backtrace_capture(
+			(uint64_t)__builtin_frame_address(0),
+			catcher->trap->hung_at, KTEST_TRACE_DEPTH);
 	if (on_owner)
 		ktest_resume_on_owner(catcher, KTEST_RESUME_TIMEOUT);
 	if (tell) {
 		/* the owner is switched out until the interrupt reaches it */
 		if (catcher->trap)
-			catcher->trap->waited_depth = thread_waiting_trace(
-				catcher->owner->id, catcher->trap->waited_at,
+			catcher->trap->hung_depth = thread_waiting_trace(
+				catcher->owner->id, catcher->trap->hung_at,
 				KTEST_TRACE_DEPTH);
 		thread_interrupt(catcher->owner, ktest_resume_pending);
 	}
@@ -489,18 +494,17 @@ void ktest_log(struct ktest *t, const char *fmt, ...)
 	printk("\n");
 }
 
-/* The watchdog's report: where the case's thread waited, if it was
- * waiting (a hang in a wait, not a spin). */
+/* The watchdog's report, with where the case's thread was. */
 static void ktest_report_timeout(const struct ktest_trap *trap)
 {
 	printk("        # watchdog: the case ran past its time limit\n");
-	for (unsigned i = 0; i < trap->waited_depth; i++) {
+	for (unsigned i = 0; i < trap->hung_depth; i++) {
 		const char *name = "?";
 		uint64_t offset = 0;
 
-		ksym_lookup(trap->waited_at[i], &name, &offset);
+		ksym_lookup(trap->hung_at[i], &name, &offset);
 		printk("        # watchdog: %s %s+0x%llx\n",
-		       i ? "called from" : "the case's thread waited at",
+		       i ? "called from" : "the case's thread was at",
 		       name, (unsigned long long)offset);
 	}
 }

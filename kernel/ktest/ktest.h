@@ -77,7 +77,7 @@ void ktest_log(struct ktest *t, const char *fmt, ...)
 
 /* What a CPU exception caught by ktest_catch() looked like. */
 #define KTEST_TRAP_TIMEOUT (-2)
-/* Addresses kept of where a timed-out catcher's thread waited. */
+/* Addresses kept of where a timed-out catcher's thread was. */
 #define KTEST_TRACE_DEPTH 12u
 
 struct ktest_trap {
@@ -87,10 +87,12 @@ struct ktest_trap {
 	uint64_t instruction;	/* RIP of the faulting instruction */
 	int fault_response;	/* page fault: enum fault_response, else -1 */
 	const char *fault_owner;	/* page fault: owner's name, or NULL */
-	/* A timeout that found the catcher's thread waiting (a hang in a
-	 * wait, not a spin): where it waited, the innermost first. */
-	uint64_t waited_at[KTEST_TRACE_DEPTH];
-	unsigned waited_depth;
+	/* A timeout: where the catcher's thread was when the watchdog
+	 * struck, the innermost first: where it waited (its switch out),
+	 * or, running, the frames under the timer interrupt and the
+	 * callers of the code it interrupted. */
+	uint64_t hung_at[KTEST_TRACE_DEPTH];
+	unsigned hung_depth;
 };
 
 /*

@@ -47,6 +47,15 @@ KTEST(ktest, watchdog_abandons_a_spinning_function)
 	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
 	KTEST_EXPECT(t, counter > 0);
 	KTEST_EXPECT(t, time_ticks_ms() - start >= 50);
+	/* where it spun: under the timer interrupt, the spinner's caller */
+	bool found = false;
+	for (unsigned i = 0; i < trap.hung_depth; i++) {
+		const char *name;
+		uint64_t offset;
+		found |= ksym_lookup(trap.hung_at[i], &name, &offset) &&
+			 strcmp(name, "ktest_call_below_room") == 0;
+	}
+	KTEST_EXPECT(t, found);
 }
 
 #define FRAME_WATCH_WORDS 256

@@ -405,8 +405,8 @@ KTEST(sched, watchdog_abandons_a_wait_and_stops_the_threads)
 					    &trap, 200));
 	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
 	/* the spinner had the CPU: the watchdog found this thread waiting */
-	KTEST_EXPECT(t, sched_test_trace_names(trap.waited_at,
-					       trap.waited_depth, "thread_join"));
+	KTEST_EXPECT(t, sched_test_trace_names(trap.hung_at,
+					       trap.hung_depth, "thread_join"));
 	KTEST_EXPECT(t, spinner != NULL);
 	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
 	uint64_t spins = sched_test_spins;

@@ -10,6 +10,7 @@
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/printk.h"
+#include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
 #include "kernel/user/initramfs.h"
 #include "kernel/user/process.h"
@@ -84,7 +85,10 @@ static bool process_test_await(struct ktest *t, struct process *process,
 			       const struct user_test_output *output,
 			       uint64_t first_thread)
 {
-	for (unsigned ms = 0; ms < PROCESS_TEST_STUCK_MS; ms += 10) {
+	/* by the clock: on a loaded machine a 10 ms sleep takes longer */
+	uint64_t end = time_uptime_ns() + PROCESS_TEST_STUCK_MS * 1000000ull;
+
+	while (time_uptime_ns() < end) {
 		if (process_ended(process))
 			return true;
 		thread_sleep_ms(10);

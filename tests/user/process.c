@@ -750,6 +750,30 @@ static pid_t signaller(int signal, int delay_ms, int fd, int status)
 	return pid;
 }
 
+/* A child that sends signal to the parent after delay_ms, then waits
+ * until the parent writes a byte to (or closes) the pipe go (the child
+ * keeps its read end go[0]), then writes a byte to fd (if not -1) and
+ * exits with status: what the parent sees after the signal cannot depend
+ * on how soon it runs. The parent closes go[0] itself. */
+static pid_t signaller_held(int signal, int delay_ms, const int go[2],
+			    int fd, int status)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	char byte;
+
+	if (pid == 0) {
+		close(go[1]);
+		sleep_ms(delay_ms);
+		kill(parent, signal);
+		read(go[0], &byte, 1);
+		if (fd >= 0)
+			write(fd, "r", 1);
+		_exit(status);
+	}
+	return pid;
+}
+
 /* A child that sends first to the parent after delay_ms, then then
  * every delay_ms until it is killed (or the parent is gone). */
 static pid_t signal_repeater(int first, int then, int delay_ms)
@@ -840,13 +864,20 @@ static void restarts(void)
 	check(seen_signal == SIGALRM && seen_pid == pid && seen_uid == 0 && seen_code == SI_USER, "siginfo of kill: si_pid the sender's, si_uid 0, SI_USER");
 	reap(pid);
 
+	/* the byte is written only once the parent says so: a parent that
+	 * runs late must still find the pipe empty */
+	int go[2];
+	check(pipe(go) == 0, "pipe for the held signaller");
 	install_info(SIGALRM, 0);
 	seen_count = 0;
-	pid = signaller(SIGALRM, 60, ends[1], 0);
+	pid = signaller_held(SIGALRM, 60, go, ends[1], 0);
+	close(go[0]);
 	got = read(ends[0], &byte, 1);
 	check(got == -1 && errno == EINTR && seen_count == 1, "no SA_RESTART: the pipe read fails with EINTR");
+	write(go[1], "g", 1);
 	check(read(ends[0], &byte, 1) == 1, "the byte comes after");
 	reap(pid);
+	close(go[1]);
 
 	install_info(SIGALRM, SA_RESTART);
 	seen_count = 0;
@@ -854,10 +885,14 @@ static void restarts(void)
 	int status = 0;
 	check(waitpid(pid, &status, 0) == pid && exited_with(status, 9) && seen_count == 1, "SA_RESTART: wait4 goes on");
 
+	/* the child ends only once the parent says so */
+	check(pipe(go) == 0, "pipe for the held signaller");
 	install_info(SIGALRM, 0);
 	seen_count = 0;
-	pid = signaller(SIGALRM, 60, -1, 9);
+	pid = signaller_held(SIGALRM, 60, go, -1, 9);
+	close(go[0]);
 	check(waitpid(pid, &status, 0) == -1 && errno == EINTR && seen_count == 1, "no SA_RESTART: wait4 fails with EINTR");
+	close(go[1]);
 	reap(pid);
 
 	install_info(SIGALRM, SA_RESTART);

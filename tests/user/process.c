@@ -731,42 +731,28 @@ static void install_info(int signal, int flags)
 	sigaction(signal, &action, NULL);
 }
 
-/* A child that sends signal to the parent after delay_ms, then writes a
- * byte to fd (if not -1) after twice as long again and exits with
- * status. */
-static pid_t signaller(int signal, int delay_ms, int fd, int status)
-{
-	pid_t parent = getpid();
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		sleep_ms(delay_ms);
-		kill(parent, signal);
-		sleep_ms(2 * delay_ms);
-		if (fd >= 0)
-			write(fd, "r", 1);
-		_exit(status);
-	}
-	return pid;
-}
-
-/* A child that sends signal to the parent after delay_ms, then waits
- * until the parent writes a byte to (or closes) the pipe go (the child
- * keeps its read end go[0]), then writes a byte to fd (if not -1) and
- * exits with status: what the parent sees after the signal cannot depend
- * on how soon it runs. The parent closes go[0] itself. */
-static pid_t signaller_held(int signal, int delay_ms, const int go[2],
-			    int fd, int status)
+/* A child that sends signal to the parent after delay_ms, then waits,
+ * then writes a byte to fd (if not -1) and exits with status. It waits
+ * twice delay_ms, or, given a pipe go, until the parent writes a byte to
+ * it or closes it (the child keeps the read end go[0], which the parent
+ * closes itself): then what the parent sees after the signal cannot
+ * depend on how soon it runs. */
+static pid_t signaller(int signal, int delay_ms, const int *go, int fd,
+		       int status)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	char byte;
 
 	if (pid == 0) {
-		close(go[1]);
+		if (go)
+			close(go[1]);
 		sleep_ms(delay_ms);
 		kill(parent, signal);
-		read(go[0], &byte, 1);
+		if (go)
+			read(go[0], &byte, 1);
+		else
+			sleep_ms(2 * delay_ms);
 		if (fd >= 0)
 			write(fd, "r", 1);
 		_exit(status);
@@ -808,7 +794,7 @@ static void interrupted_sleeps(const struct timespec *asked)
 	long long asked_ns = asked->tv_sec * 1000000000ll + asked->tv_nsec;
 
 	seen_count = 0;
-	pid_t pid = signaller(SIGALRM, 60, -1, 0);
+	pid_t pid = signaller(SIGALRM, 60, NULL, -1, 0);
 	clock_gettime(CLOCK_MONOTONIC, &before);
 	int result = nanosleep(asked, &left);
 	clock_gettime(CLOCK_MONOTONIC, &after);
@@ -821,14 +807,14 @@ static void interrupted_sleeps(const struct timespec *asked)
 	reap(pid);
 
 	seen_count = 0;
-	pid = signaller(SIGALRM, 60, -1, 0);
+	pid = signaller(SIGALRM, 60, NULL, -1, 0);
 	check(raw(SYS_nanosleep, (long)asked, (long)bad, 0, 0, 0) == -EFAULT && seen_count == 1,
 	      "nanosleep interrupted, bad remaining pointer: EFAULT");
 	reap(pid);
 
 	seen_count = 0;
 	left.tv_sec = left.tv_nsec = -1;
-	pid = signaller(SIGALRM, 60, -1, 0);
+	pid = signaller(SIGALRM, 60, NULL, -1, 0);
 	check(raw(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, (long)asked, (long)&left, 0) == -EINTR &&
 	      seen_count == 1 && left.tv_sec >= 0 && left.tv_nsec >= 0 && left.tv_nsec < 1000000000 &&
 	      left.tv_sec * 1000000000ll + left.tv_nsec < asked_ns,
@@ -840,7 +826,7 @@ static void interrupted_sleeps(const struct timespec *asked)
 	struct timespec until;
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += asked->tv_sec;
-	pid = signaller(SIGALRM, 60, -1, 0);
+	pid = signaller(SIGALRM, 60, NULL, -1, 0);
 	check(raw(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, (long)&until, (long)&left, 0) == -EINTR &&
 	      seen_count == 1 && left.tv_sec == -1 && left.tv_nsec == -1,
 	      "clock_nanosleep TIMER_ABSTIME interrupted: EINTR, nothing written");
@@ -858,7 +844,7 @@ static void restarts(void)
 	check(pipe(ends) == 0, "pipe for SA_RESTART");
 	install_info(SIGALRM, SA_RESTART);
 	seen_count = 0;
-	pid_t pid = signaller(SIGALRM, 60, ends[1], 0);
+	pid_t pid = signaller(SIGALRM, 60, NULL, ends[1], 0);
 	ssize_t got = read(ends[0], &byte, 1);
 	check(got == 1 && byte == 'r' && seen_count == 1, "SA_RESTART: a pipe read interrupted by a handler goes on");
 	check(seen_signal == SIGALRM && seen_pid == pid && seen_uid == 0 && seen_code == SI_USER, "siginfo of kill: si_pid the sender's, si_uid 0, SI_USER");
@@ -870,7 +856,7 @@ static void restarts(void)
 	check(pipe(go) == 0, "pipe for the held signaller");
 	install_info(SIGALRM, 0);
 	seen_count = 0;
-	pid = signaller_held(SIGALRM, 60, go, ends[1], 0);
+	pid = signaller(SIGALRM, 60, go, ends[1], 0);
 	close(go[0]);
 	got = read(ends[0], &byte, 1);
 	check(got == -1 && errno == EINTR && seen_count == 1, "no SA_RESTART: the pipe read fails with EINTR");
@@ -881,7 +867,7 @@ static void restarts(void)
 
 	install_info(SIGALRM, SA_RESTART);
 	seen_count = 0;
-	pid = signaller(SIGALRM, 60, -1, 9);
+	pid = signaller(SIGALRM, 60, NULL, -1, 9);
 	int status = 0;
 	check(waitpid(pid, &status, 0) == pid && exited_with(status, 9) && seen_count == 1, "SA_RESTART: wait4 goes on");
 
@@ -889,7 +875,7 @@ static void restarts(void)
 	check(pipe(go) == 0, "pipe for the held signaller");
 	install_info(SIGALRM, 0);
 	seen_count = 0;
-	pid = signaller_held(SIGALRM, 60, go, -1, 9);
+	pid = signaller(SIGALRM, 60, go, -1, 9);
 	close(go[0]);
 	check(waitpid(pid, &status, 0) == -1 && errno == EINTR && seen_count == 1, "no SA_RESTART: wait4 fails with EINTR");
 	close(go[1]);
@@ -897,14 +883,14 @@ static void restarts(void)
 
 	install_info(SIGALRM, SA_RESTART);
 	seen_count = 0;
-	pid = signaller(SIGALRM, 60, -1, 0);
+	pid = signaller(SIGALRM, 60, NULL, -1, 0);
 	struct timespec long_sleep = { 5, 0 };
 	check(nanosleep(&long_sleep, NULL) == -1 && errno == EINTR && seen_count == 1, "SA_RESTART: nanosleep still fails with EINTR");
 	reap(pid);
 	interrupted_sleeps(&long_sleep);
 
 	seen_count = 0;
-	pid = signaller(SIGALRM, 60, -1, 0);
+	pid = signaller(SIGALRM, 60, NULL, -1, 0);
 	struct pollfd poll_fd = { .fd = ends[0], .events = POLLIN };
 	check(poll(&poll_fd, 1, 5000) == -1 && errno == EINTR && seen_count == 1, "SA_RESTART: poll still fails with EINTR");
 	reap(pid);

@@ -274,14 +274,15 @@ unsigned thread_waiting_trace(uint64_t id, uint64_t *addresses, unsigned max)
 }
 
 #define THREAD_TRACE_DEPTH 16
+#define THREAD_PRINT_MAX 64	/* threads thread_print_waiting looks at */
 
 void thread_print_waiting(uint64_t first_id)
 {
-	static struct thread_info threads[64];
+	static struct thread_info threads[THREAD_PRINT_MAX];	/* not on a stack */
 	uint64_t addresses[THREAD_TRACE_DEPTH];
-	unsigned count = thread_snapshot(threads, 64, first_id);
+	unsigned count = thread_snapshot(threads, THREAD_PRINT_MAX, first_id);
 
-	for (unsigned i = 0; i < count && i < 64; i++) {
+	for (unsigned i = 0; i < count && i < THREAD_PRINT_MAX; i++) {
 		unsigned depth = thread_waiting_trace(threads[i].id, addresses,
 						      THREAD_TRACE_DEPTH);
 		if (depth == 0)

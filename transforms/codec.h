@@ -82,7 +82,7 @@ enum codec_id {
 };
 
 /* Scratch memory of encode calls; the caller keeps one per CPU or per
- * thread (about 39 KiB), zeroed before first use. Nothing in it carries
+ * thread (about 43 KiB), zeroed before first use. Nothing in it carries
  * from one call to the next (the LZ4 table is cleared by each call that
  * uses it, codec_lz4.c), but it keeps what the last call left there until
  * overwritten. */
@@ -120,6 +120,9 @@ struct codec_workspace {
 			};
 			struct codec_dense_sequence sequences[CODEC_DENSE_MAX_SEQUENCES];
 			uint32_t frequencies[CODEC_DENSE_CODE_LENGTHS];
+			/* the parse's literals in order, gathered for
+			 * counting and writing (16 bytes of slack) */
+			uint8_t literals[CODEC_PAGE_BYTES + 16];
 			/* literals of stream A (even) and B (odd) */
 			uint32_t literal_frequencies[2][256];
 			uint16_t codes[CODEC_DENSE_CODE_LENGTHS];

@@ -16,26 +16,45 @@
 #include "transforms/codec_dense_parse.h"
 
 /* LSB-first bit writer into the workspace's staging area, without a
- * branch: each put stores 8 bytes and moves on by the whole bytes filled,
- * so it writes up to 7 bytes past the stream's end (the staging area has
- * the slack; stream A is written before stream B, which overwrites A's
- * spill). */
+ * branch. Symbols are added to a 64-bit buffer (one dependent addition
+ * each: the adds of a batch wait only for the count), and a commit stores
+ * 8 bytes and moves on by the whole bytes filled, so it writes up to 7
+ * bytes past the stream's end (the staging area has the slack; stream A is
+ * written before stream B, which overwrites A's spill). A commit leaves
+ * at most 7 bits, so a batch of adds between commits may hold 56. */
 struct dense_writer {
 	uint8_t *out;
 	uint64_t bits;
-	unsigned count;		/* bits held: 0..7 between puts */
+	unsigned count;		/* bits held: 0..7 after a commit */
 };
 
-/* value holds length bits (at most 32). */
-static inline void dense_put(struct dense_writer *w, uint64_t value,
+/* Bits one batch of adds may hold. */
+#define DENSE_BATCH_BITS 56u
+
+/* value holds length bits; the batch's total stays within
+ * DENSE_BATCH_BITS. */
+static inline void dense_add(struct dense_writer *w, uint64_t value,
 			     unsigned length)
 {
 	w->bits |= value << w->count;
 	w->count += length;
+}
+
+/* Stores the whole bytes held. */
+static inline void dense_commit(struct dense_writer *w)
+{
 	memcpy(w->out, &w->bits, 8);
 	w->out += w->count >> 3;
 	w->bits >>= w->count & ~7u;
 	w->count &= 7;
+}
+
+/* One add and its commit (value holds length bits, at most 32). */
+static inline void dense_put(struct dense_writer *w, uint64_t value,
+			     unsigned length)
+{
+	dense_add(w, value, length);
+	dense_commit(w);
 }
 
 /* Stores the last partial byte (its unused high bits 0). */
@@ -48,75 +67,73 @@ static void dense_flush(struct dense_writer *w)
 	}
 }
 
-/* Writes symbol with its extra bits (value - its bucket's base) in one
- * put: at most 9 + 11 bits. */
-static inline void dense_put_bucketed(struct dense_writer *w, const uint16_t *codes,
+/* Adds symbol with its extra bits (value - its bucket's base): at most
+ * 9 + 11 bits. */
+static inline void dense_add_bucketed(struct dense_writer *w, const uint16_t *codes,
 				      const uint8_t *lengths, unsigned symbol,
 				      unsigned extra, unsigned extra_bits)
 {
-	dense_put(w, codes[symbol] | (uint64_t)extra << lengths[symbol],
+	dense_add(w, codes[symbol] | (uint64_t)extra << lengths[symbol],
 		  lengths[symbol] + extra_bits);
 }
 
-/* Writes one stream's share of the literals of the parse (literals in
- * order alternate between A and B, A first): stream 0 the even ones, 1 the
- * odd ones, two per put. */
+/* Literals added per commit: their longest codes fill a batch. */
+#define DENSE_LITERALS_PER_BATCH (DENSE_BATCH_BITS / DENSE_LITERAL_MAX_BITS)
+
+/* Writes one stream's share of the page's literals, gathered in order
+ * (count of them): stream 0 the even ones, 1 the odd ones. */
 static void dense_put_literals(struct dense_writer *w, unsigned stream,
-			       const uint8_t *bytes,
-			       const struct codec_dense_sequence *sequences,
-			       size_t sequence_count, const uint16_t *codes,
-			       const uint8_t *lengths)
+			       const uint8_t *literals, size_t count,
+			       const uint16_t *codes, const uint8_t *lengths)
 {
-	size_t position = 0;
-	unsigned parity = 0;	/* the stream of the run's first literal */
+	const size_t batch = 2 * DENSE_LITERALS_PER_BATCH;
+	size_t k = stream;
 
-	for (size_t s = 0; s < sequence_count; s++) {
-		const uint8_t *literals = bytes + position;
-		unsigned count = sequences[s].literals, k = parity ^ stream;
-
-		for (; k + 2 < count; k += 4) {
-			unsigned one = literals[k], two = literals[k + 2];
-
-			dense_put(w, codes[one] | (uint64_t)codes[two] << lengths[one],
-				  lengths[one] + lengths[two]);
-		}
-		if (k < count)
-			dense_put(w, codes[literals[k]], lengths[literals[k]]);
-		parity ^= count & 1;
-		position += count + sequences[s].length;
+	for (; k + batch <= count; k += batch) {
+		for (unsigned j = 0; j < batch; j += 2)
+			dense_add(w, codes[literals[k + j]], lengths[literals[k + j]]);
+		dense_commit(w);
 	}
+	for (; k < count; k += 2)
+		dense_add(w, codes[literals[k]], lengths[literals[k]]);
+	dense_commit(w);
 }
 
-/* Writes a sequence's match: its length symbol with the extra bits, then
+/* Adds a sequence's match: its length symbol with the extra bits, then
  * for an explicit distance or rep1 the distance symbol and its extra
  * bits. */
-static inline void dense_put_match(struct dense_writer *w,
+static inline void dense_add_match(struct dense_writer *w,
 				   const struct codec_dense_sequence *q,
 				   const uint16_t *codes, const uint8_t *lengths)
 {
 	unsigned value = q->length - DENSE_MIN_MATCH;
 	unsigned bucket = dense_bucket(value);
 
-	dense_put_bucketed(w, codes, lengths, DENSE_CODE_MATCHES + bucket +
+	dense_add_bucketed(w, codes, lengths, DENSE_CODE_MATCHES + bucket +
 			   (q->distance == DENSE_SEQUENCE_REP0 ? DENSE_MATCH_REP0_FIRST : 0),
 			   value - dense_bucket_base(bucket),
 			   dense_bucket_extra_bits(bucket));
 	if (q->distance == DENSE_SEQUENCE_REP1) {
-		dense_put_bucketed(w, codes, lengths,
+		dense_add_bucketed(w, codes, lengths,
 				   DENSE_CODE_DISTANCES + DENSE_DISTANCE_REP1, 0, 0);
 	} else if (q->distance != DENSE_SEQUENCE_REP0) {
 		value = q->distance - 2u;
 		bucket = dense_bucket(value);
-		dense_put_bucketed(w, codes, lengths, DENSE_CODE_DISTANCES +
+		dense_add_bucketed(w, codes, lengths, DENSE_CODE_DISTANCES +
 				   DENSE_DISTANCE_FIRST_BUCKET + bucket,
 				   value - dense_bucket_base(bucket),
 				   dense_bucket_extra_bits(bucket));
 	}
 }
 
-/* Writes every sequence into A: its literal-run symbol, then its match; a
- * last sequence with neither literals nor a match writes nothing (the
- * output is complete). */
+_Static_assert(DENSE_RUN_MAX_BITS + DENSE_BUCKET_EXTRA_MAX + DENSE_MATCH_MAX_BITS +
+	       DENSE_BUCKET_EXTRA_MAX - 1 + DENSE_DISTANCE_MAX_BITS +
+	       DENSE_BUCKET_EXTRA_MAX - 1 <= DENSE_BATCH_BITS,
+	       "a sequence's fields fit in one batch of adds");
+
+/* Writes every sequence into A, one commit each: its literal-run symbol,
+ * then its match; a last sequence with neither literals nor a match
+ * writes nothing (the output is complete). */
 static void dense_put_sequences(struct dense_writer *w,
 				const struct codec_dense_sequence *sequences,
 				size_t sequence_count, const uint16_t *codes,
@@ -128,11 +145,12 @@ static void dense_put_sequences(struct dense_writer *w,
 
 		if (!q->literals && !q->length)
 			break;
-		dense_put_bucketed(w, codes, lengths, DENSE_CODE_RUNS + bucket,
+		dense_add_bucketed(w, codes, lengths, DENSE_CODE_RUNS + bucket,
 				   q->literals - dense_bucket_base(bucket),
 				   dense_bucket_extra_bits(bucket));
 		if (q->length)
-			dense_put_match(w, q, codes, lengths);
+			dense_add_match(w, q, codes, lengths);
+		dense_commit(w);
 	}
 }
 
@@ -149,33 +167,26 @@ struct dense_sent {
 	unsigned total;
 };
 
-/* Index into the concatenated lengths of the k-th length sent. */
-static inline unsigned dense_sent_index(const struct dense_sent *sent, unsigned k)
+/* Codes the code lengths sent as code-length symbols into runs; returns
+ * how many. The lengths sent are gathered first, so that the loop reads
+ * one array. */
+static unsigned dense_code_runs(const uint8_t *lengths,
+				const struct dense_sent *sent, uint8_t (*runs)[2])
 {
 	static const unsigned firsts[3] = {
 		DENSE_CODE_RUNS, DENSE_CODE_MATCHES, DENSE_CODE_DISTANCES,
 	};
+	uint8_t flat[DENSE_CODE_SYMBOLS];
+	unsigned count = 0, i = DENSE_LITERALS;
 
-	if (k < DENSE_LITERALS)
-		return k;
-	k -= DENSE_LITERALS;
+	memcpy(flat, lengths, DENSE_LITERALS);
 	for (unsigned a = 0; a < 3; a++) {
-		if (k < sent->counts[a])
-			return firsts[a] + k;
-		k -= sent->counts[a];
+		memcpy(flat + i, lengths + firsts[a], sent->counts[a]);
+		i += sent->counts[a];
 	}
-	return 0;	/* not reached: k < total */
-}
-
-/* Codes the code lengths sent as code-length symbols into runs; returns
- * how many. */
-static unsigned dense_code_runs(const uint8_t *lengths,
-				const struct dense_sent *sent, uint8_t (*runs)[2])
-{
-	unsigned count = 0, i = 0;
-
+	i = 0;
 	while (i < sent->total) {
-		unsigned value = lengths[dense_sent_index(sent, i)], run = 1;
+		unsigned value = flat[i], run = 1;
 		unsigned bucket = DENSE_CLC_ZERO_BUCKETS - 1;
 
 		if (value) {
@@ -184,8 +195,7 @@ static unsigned dense_code_runs(const uint8_t *lengths,
 			i++;
 			continue;
 		}
-		while (i + run < sent->total &&
-		       lengths[dense_sent_index(sent, i + run)] == 0 &&
+		while (i + run < sent->total && flat[i + run] == 0 &&
 		       run < DENSE_ZERO_RUN_MAX)
 			run++;
 		i += run;
@@ -197,43 +207,49 @@ static unsigned dense_code_runs(const uint8_t *lengths,
 	return count;
 }
 
+/* Copies a literal run of count bytes from the input (length bytes at
+ * bytes, the run at position) to to, which has 16 bytes of slack: 16
+ * bytes at a time while the input has them. */
+static inline void dense_gather_run(uint8_t *to, const uint8_t *bytes,
+				    size_t length, size_t position, size_t count)
+{
+	size_t k = 0;
+
+	for (; k < count && position + k + 16 <= length; k += 16)
+		memcpy(to + k, bytes + position + k, 16);
+	if (k < count)
+		memcpy(to + k, bytes + position + k, count - k);
+}
+
 /* Counts the symbols of the parse into frequencies (literals per stream
- * into literal_frequencies, then summed) and the literals into
- * *literal_count; returns the extra bits the sequences carry. */
+ * into literal_frequencies, then summed), gathers the literals in order
+ * into the workspace's literals and their number into *literal_count;
+ * returns the extra bits the sequences carry. */
 static uint64_t dense_count(struct codec_workspace *workspace,
-			    const uint8_t *bytes, size_t sequence_count,
-			    size_t *literal_count)
+			    const uint8_t *bytes, size_t length,
+			    size_t sequence_count, size_t *literal_count)
 {
 	uint32_t *frequencies = workspace->dense.frequencies;
 	uint32_t (*literal_frequencies)[256] = workspace->dense.literal_frequencies;
 	const struct codec_dense_sequence *sequences = workspace->dense.sequences;
+	uint8_t *literals = workspace->dense.literals;
 	uint64_t extra = 0;
-	size_t position = 0;
-	unsigned parity = 0;
+	size_t position = 0, gathered = 0, k;
 
-	*literal_count = 0;
 	memset(frequencies, 0, sizeof(workspace->dense.frequencies));
 	memset(literal_frequencies, 0, sizeof(workspace->dense.literal_frequencies));
 	for (size_t s = 0; s < sequence_count; s++) {
 		const struct codec_dense_sequence *q = &sequences[s];
-		const uint8_t *literals = bytes + position;
-		unsigned count = q->literals, bucket, k = 0;
+		unsigned count = q->literals, bucket;
 
 		if (!count && !q->length)
 			break;
 		bucket = dense_bucket(count);
 		frequencies[DENSE_CODE_RUNS + bucket]++;
 		extra += dense_bucket_extra_bits(bucket);
-		for (; k + 2 <= count; k += 2) {
-			literal_frequencies[parity][literals[k]]++;
-			literal_frequencies[parity ^ 1][literals[k + 1]]++;
-		}
-		if (k < count) {
-			literal_frequencies[parity][literals[k]]++;
-			parity ^= 1;
-		}
+		dense_gather_run(literals + gathered, bytes, length, position, count);
+		gathered += count;
 		position += count;
-		*literal_count += count;
 		if (!q->length)
 			continue;
 		bucket = dense_bucket(q->length - DENSE_MIN_MATCH);
@@ -252,8 +268,15 @@ static uint64_t dense_count(struct codec_workspace *workspace,
 		}
 		position += q->length;
 	}
+	for (k = 0; k + 2 <= gathered; k += 2) {
+		literal_frequencies[0][literals[k]]++;
+		literal_frequencies[1][literals[k + 1]]++;
+	}
+	if (k < gathered)
+		literal_frequencies[0][literals[k]]++;
 	for (unsigned b = 0; b < DENSE_LITERALS; b++)
 		frequencies[b] = literal_frequencies[0][b] + literal_frequencies[1][b];
+	*literal_count = gathered;
 	return extra;
 }
 
@@ -312,7 +335,8 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	if (in_length == 0 || in_length > CODEC_PAGE_BYTES)
 		return XF_REFUSED;
 	sequence_count = dense_parse(workspace, bytes, in_length);
-	bits_a = dense_count(workspace, bytes, sequence_count, &literal_count);
+	bits_a = dense_count(workspace, bytes, in_length, sequence_count,
+			     &literal_count);
 	dense_build_codes(workspace);
 	for (unsigned s = DENSE_LITERALS; s < DENSE_CODE_SYMBOLS; s++)
 		bits_a += (uint64_t)frequencies[s] * lengths[s];
@@ -380,11 +404,13 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 			  (unsigned)workspace->dense.runs[r][1] << clc_lengths[symbol],
 			  clc_lengths[symbol] + dense_run_extra_bits(symbol));
 	}
-	dense_put_literals(&w, 0, bytes, sequences, sequence_count, codes, lengths);
+	dense_put_literals(&w, 0, workspace->dense.literals, literal_count, codes,
+			   lengths);
 	dense_put_sequences(&w, sequences, sequence_count, codes, lengths);
 	dense_flush(&w);
 	w = (struct dense_writer){ .out = staging + offset };
-	dense_put_literals(&w, 1, bytes, sequences, sequence_count, codes, lengths);
+	dense_put_literals(&w, 1, workspace->dense.literals, literal_count, codes,
+			   lengths);
 	dense_flush(&w);
 	memcpy(out, staging, total_bytes);
 	*out_length = total_bytes;

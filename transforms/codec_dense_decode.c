@@ -164,14 +164,6 @@ static bool dense_canonical(const uint8_t *lengths, unsigned count,
 	return true;
 }
 
-/* Each byte with its bits reversed. */
-#define DENSE_R2(n) n, n + 2 * 64, n + 1 * 64, n + 3 * 64
-#define DENSE_R4(n) DENSE_R2(n), DENSE_R2(n + 2 * 16), DENSE_R2(n + 1 * 16), DENSE_R2(n + 3 * 16)
-#define DENSE_R6(n) DENSE_R4(n), DENSE_R4(n + 2 * 4), DENSE_R4(n + 1 * 4), DENSE_R4(n + 3 * 4)
-static const uint8_t dense_reversed_bytes[256] = {
-	DENSE_R6(0), DENSE_R6(2), DENSE_R6(1), DENSE_R6(3),
-};
-
 /* code (under 2^length, length at most 9) with its length bits reversed:
  * one load where the generic reversal takes a dozen operations. */
 static inline unsigned dense_reverse_code(unsigned code, unsigned length)

@@ -17,6 +17,13 @@
 /* Up to this many keys are sorted by insertion. */
 #define HUFFMAN_INSERTION_MAX 32u
 
+#define DENSE_R2(n) n, n + 2 * 64, n + 1 * 64, n + 3 * 64
+#define DENSE_R4(n) DENSE_R2(n), DENSE_R2(n + 2 * 16), DENSE_R2(n + 1 * 16), DENSE_R2(n + 3 * 16)
+#define DENSE_R6(n) DENSE_R4(n), DENSE_R4(n + 2 * 4), DENSE_R4(n + 1 * 4), DENSE_R4(n + 3 * 4)
+const uint8_t dense_reversed_bytes[256] = {
+	DENSE_R6(0), DENSE_R6(2), DENSE_R6(1), DENSE_R6(3),
+};
+
 /* One stable pass of a radix sort: from[0..count) into to, by the byte at
  * shift. */
 static void huffman_radix_pass(const uint32_t *from, uint32_t *to,
@@ -130,12 +137,14 @@ void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
 	uint32_t kraft = 0, full = 1u << max_bits, frequencies_or = 0;
 	unsigned next;
 
+	/* no branch on which symbols are used (about half the literals
+	 * of a page are, in no order a predictor learns): each writes its
+	 * key, and only a used one moves the end on */
+	memset(lengths, 0, count);
 	for (unsigned s = 0; s < count; s++) {
-		lengths[s] = 0;
-		if (frequencies[s]) {
-			scratch[used++] = frequencies[s] << HUFFMAN_SYMBOL_BITS | s;
-			frequencies_or |= frequencies[s];
-		}
+		scratch[used] = frequencies[s] << HUFFMAN_SYMBOL_BITS | s;
+		used += frequencies[s] != 0;
+		frequencies_or |= frequencies[s];
 	}
 	if (used == 0)
 		return;
@@ -178,19 +187,42 @@ void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
 void dense_huffman_codes(const uint8_t *lengths, unsigned count,
 			 uint16_t *codes)
 {
-	unsigned per_length[HUFFMAN_MAX_LIMIT + 1] = { 0 };
-	unsigned next_code[HUFFMAN_MAX_LIMIT + 1];
-	unsigned code = 0;
+	/* The symbols are cut into four consecutive quarters, each with a
+	 * histogram and a cursor per length of its own (quarter q's codes of
+	 * a length follow the earlier quarters'), so that four independent
+	 * chains of increments take the place of one: consecutive symbols of
+	 * one length would otherwise each wait for the previous increment's
+	 * store. Length 0 has cursors too, whose codes are then cleared. */
+	uint16_t histograms[4][HUFFMAN_MAX_LIMIT + 1] = { { 0 } };
+	uint16_t cursors[4][HUFFMAN_MAX_LIMIT + 1];
+	unsigned quarter = count / 4, code = 0, k;
 
-	for (unsigned s = 0; s < count; s++)
-		per_length[lengths[s]]++;
-	per_length[0] = 0;
-	for (unsigned l = 1; l <= HUFFMAN_MAX_LIMIT; l++) {
-		code = (code + per_length[l - 1]) << 1;
-		next_code[l] = code;
+	for (k = 0; k < quarter; k++) {
+		histograms[0][lengths[k]]++;
+		histograms[1][lengths[k + quarter]]++;
+		histograms[2][lengths[k + 2 * quarter]]++;
+		histograms[3][lengths[k + 3 * quarter]]++;
 	}
-	for (unsigned s = 0; s < count; s++)
-		codes[s] = lengths[s] ?
-			   (uint16_t)dense_reverse_bits(next_code[lengths[s]]++,
-							lengths[s]) : 0;
+	for (k = 4 * quarter; k < count; k++)
+		histograms[3][lengths[k]]++;
+	for (unsigned q = 0; q < 4; q++)
+		cursors[q][0] = 0;
+	for (unsigned l = 1; l <= HUFFMAN_MAX_LIMIT; l++) {
+		for (unsigned q = 0; q < 4; q++) {
+			cursors[q][l] = (uint16_t)code;
+			code += histograms[q][l];
+		}
+		code <<= 1;
+	}
+	for (k = 0; k < quarter; k++) {
+		for (unsigned q = 0; q < 4; q++) {
+			unsigned s = k + q * quarter, length = lengths[s];
+
+			codes[s] = (uint16_t)(length ?
+				   dense_reverse_bits(cursors[q][length]++, length) : 0);
+		}
+	}
+	for (k = 4 * quarter; k < count; k++)
+		codes[k] = (uint16_t)(lengths[k] ?
+			   dense_reverse_bits(cursors[3][lengths[k]]++, lengths[k]) : 0);
 }

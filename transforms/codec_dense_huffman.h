@@ -23,15 +23,16 @@ void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
 void dense_huffman_codes(const uint8_t *lengths, unsigned count,
 			 uint16_t *codes);
 
-/* The low length bits (1..16) of code, reversed: swaps of halves, pairs
- * and single bits, no loop. */
+/* Each byte with its bits reversed (codec_dense_huffman.c). */
+extern const uint8_t dense_reversed_bytes[256];
+
+/* The low length bits (1..16) of code, reversed: two table loads. */
 static inline unsigned dense_reverse_bits(unsigned code, unsigned length)
 {
-	code = ((code & 0x5555u) << 1) | ((code >> 1) & 0x5555u);
-	code = ((code & 0x3333u) << 2) | ((code >> 2) & 0x3333u);
-	code = ((code & 0x0f0fu) << 4) | ((code >> 4) & 0x0f0fu);
-	code = ((code & 0x00ffu) << 8) | ((code >> 8) & 0x00ffu);
-	return code >> (16 - length);
+	unsigned reversed = (unsigned)dense_reversed_bytes[code & 0xff] << 8 |
+			    dense_reversed_bytes[(code >> 8) & 0xff];
+
+	return reversed >> (16 - length);
 }
 
 #endif

@@ -192,7 +192,8 @@ void dense_huffman_codes(const uint8_t *lengths, unsigned count,
 	 * a length follow the earlier quarters'), so that four independent
 	 * chains of increments take the place of one: consecutive symbols of
 	 * one length would otherwise each wait for the previous increment's
-	 * store. Length 0 has cursors too, whose codes are then cleared. */
+	 * store. Length 0 has cursors too, and no branch: its codes reverse
+	 * 0 bits, which gives 0. */
 	uint16_t histograms[4][HUFFMAN_MAX_LIMIT + 1] = { { 0 } };
 	uint16_t cursors[4][HUFFMAN_MAX_LIMIT + 1];
 	unsigned quarter = count / 4, code = 0, k;
@@ -218,11 +219,11 @@ void dense_huffman_codes(const uint8_t *lengths, unsigned count,
 		for (unsigned q = 0; q < 4; q++) {
 			unsigned s = k + q * quarter, length = lengths[s];
 
-			codes[s] = (uint16_t)(length ?
-				   dense_reverse_bits(cursors[q][length]++, length) : 0);
+			codes[s] = (uint16_t)dense_reverse_bits(cursors[q][length]++,
+								length);
 		}
 	}
 	for (k = 4 * quarter; k < count; k++)
-		codes[k] = (uint16_t)(lengths[k] ?
-			   dense_reverse_bits(cursors[3][lengths[k]]++, lengths[k]) : 0);
+		codes[k] = (uint16_t)dense_reverse_bits(cursors[3][lengths[k]]++,
+							lengths[k]);
 }

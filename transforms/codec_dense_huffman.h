@@ -26,7 +26,8 @@ void dense_huffman_codes(const uint8_t *lengths, unsigned count,
 /* Each byte with its bits reversed (codec_dense_huffman.c). */
 extern const uint8_t dense_reversed_bytes[256];
 
-/* The low length bits (1..16) of code, reversed: two table loads. */
+/* The low length bits (0..16) of code, reversed (0 for length 0, code
+ * below 2^16): two table loads. */
 static inline unsigned dense_reverse_bits(unsigned code, unsigned length)
 {
 	unsigned reversed = (unsigned)dense_reversed_bytes[code & 0xff] << 8 |

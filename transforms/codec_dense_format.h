@@ -134,6 +134,14 @@ static inline unsigned dense_bucket_extra_bits(unsigned bucket)
 	return bucket < 4 ? 0 : bucket / 2 - 1;
 }
 
+/* dense_bucket_extra_bits(dense_bucket(value)) without a branch. */
+static inline unsigned dense_value_extra_bits(unsigned value)
+{
+	unsigned log = 31u - (unsigned)__builtin_clz(value | 1);
+
+	return log - (log != 0);
+}
+
 static inline unsigned dense_bucket_base(unsigned bucket)
 {
 	return bucket < 4 ? bucket :

@@ -106,10 +106,12 @@ static inline void dense_insert_until(struct dense_finder *f, size_t limit)
 	}
 }
 
+/* Scores use dense_value_extra_bits (codec_dense_format.h): no branch,
+ * where dense_bucket takes one on small values in no order a predictor
+ * learns. */
 static inline int dense_length_cost(unsigned length)
 {
-	return DENSE_SYMBOL_COST +
-	       (int)dense_bucket_extra_bits(dense_bucket(length - DENSE_MIN_MATCH));
+	return DENSE_SYMBOL_COST + (int)dense_value_extra_bits(length - DENSE_MIN_MATCH);
 }
 
 static inline unsigned dense_load16(const uint8_t *p)
@@ -165,7 +167,7 @@ static struct dense_match dense_find(struct dense_finder *f, size_t position)
 	length = dense_match_length(here + 4, f->in + earlier + 4, f->end) + 4;
 	score = DENSE_LITERAL_COST * (int)length - dense_length_cost(length) -
 		DENSE_SYMBOL_COST - 1 -
-		(int)dense_bucket_extra_bits(dense_bucket(distance - 1));
+		(int)dense_value_extra_bits(distance - 1);
 	if (score > best.score)
 		best = (struct dense_match){ length, distance, distance + 1, score };
 	return best;

@@ -224,6 +224,7 @@ HTEST(dense_bucket_tables)
 		HCHECK(b < (v < 4096 ? DENSE_BUCKETS : DENSE_RUN_BUCKETS));
 		HCHECK(v >= dense_bucket_bases[b]);
 		HCHECK(v - dense_bucket_bases[b] < (1u << dense_bucket_extras[b]));
+		HCHECK_EQ(dense_value_extra_bits(v), dense_bucket_extra_bits(b));
 	}
 }
 

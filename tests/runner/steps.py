@@ -221,7 +221,24 @@ def step_host(ctx):
                            "timed out" if run.timed_out else f"exit status {run.status}"))
     if not checks:
         checks.append(("host:binaries", False, "no build/host/test-* found"))
+    for program in ("python", "perl"):
+        checks.append(check_capture_corpus(ctx, program))
     return checks
+
+
+def check_capture_corpus(ctx, program, pages=16):
+    """tools/capture-corpus writes `pages` whole pages of the program's
+    memory and says so."""
+    out = os.path.join(BUILD, "host", f"capture-{program}.pages")
+    run = process.run(["tools/capture-corpus", "--program", program, "--pages",
+                       str(pages), "--seed", "1", out], timeout=120 * ctx.timeout_scale)
+    ctx.save_log("host-capture-" + program, run.output)
+    size = os.path.getsize(out) if os.path.exists(out) else -1
+    said = f"wrote {pages} pages to {out}" in run.output
+    return (f"host:capture-corpus-{program}",
+            run.status == 0 and not run.timed_out and size == pages * 4096 and said,
+            f"exit {run.status}, {size} bytes, said {'so' if said else 'nothing'}: "
+            f"{run.output.strip().splitlines()[-1:] or ''}")
 
 
 # ---------------------------------------------------------------- kernel boots

@@ -25,15 +25,17 @@ const uint8_t dense_reversed_bytes[256] = {
 };
 
 /* One stable pass of a radix sort: from[0..count) into to, by the byte at
- * shift. */
+ * shift, whose values are below buckets (at most 256): only that many
+ * counts are cleared and summed. */
 static void huffman_radix_pass(const uint32_t *from, uint32_t *to,
-			       unsigned count, unsigned shift)
+			       unsigned count, unsigned shift, unsigned buckets)
 {
-	unsigned offsets[256] = { 0 }, sum = 0;
+	unsigned offsets[256], sum = 0;
 
+	memset(offsets, 0, buckets * sizeof(offsets[0]));
 	for (unsigned i = 0; i < count; i++)
 		offsets[(from[i] >> shift) & 0xff]++;
-	for (unsigned d = 0; d < 256; d++) {
+	for (unsigned d = 0; d < buckets; d++) {
 		unsigned here = offsets[d];
 
 		offsets[d] = sum;
@@ -69,12 +71,17 @@ static void huffman_sort(uint32_t *keys, uint32_t *temp, unsigned count,
 	}
 
 	if (frequencies_or < 256) {
-		huffman_radix_pass(keys, temp, count, HUFFMAN_SYMBOL_BITS);
+		/* every frequency is below the power of two above their OR:
+		 * a page's are mostly small, and 256 counts cost more to
+		 * clear and sum than the keys to place */
+		unsigned buckets = 2u << (31 - __builtin_clz(frequencies_or | 1));
+
+		huffman_radix_pass(keys, temp, count, HUFFMAN_SYMBOL_BITS, buckets);
 		memcpy(keys, temp, count * sizeof(uint32_t));
 		return;
 	}
-	huffman_radix_pass(keys, temp, count, HUFFMAN_SYMBOL_BITS);
-	huffman_radix_pass(temp, keys, count, HUFFMAN_SYMBOL_BITS + 8);
+	huffman_radix_pass(keys, temp, count, HUFFMAN_SYMBOL_BITS, 256);
+	huffman_radix_pass(temp, keys, count, HUFFMAN_SYMBOL_BITS + 8, 256);
 }
 
 /* a[0..n) ascending weights, n >= 2: replaced by the code lengths of an

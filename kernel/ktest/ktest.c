@@ -273,7 +273,10 @@ ktest_resume_on_owner(struct ktest_catcher *catcher, int value)
 }
 
 /* thread_interrupt's function on the owner: the pending resume, if its
- * catcher is still on the stack (popping one drops its pending resume). */
+ * catcher is still on the stack (popping one drops its pending resume).
+ * A timeout the watchdog saw from another CPU records here where the
+ * owner was: under the interrupt exit, or the switch back from a wait,
+ * that runs this, the case's own code. */
 static void ktest_resume_pending(void)
 {
 	unsigned long flags = ktest_catchers_lock();
@@ -282,6 +285,11 @@ static void ktest_resume_pending(void)
 
 	ktest_pending_catcher = NULL;
 	ktest_catchers_unlock(0);	/* interrupts stay off */
+	if (catcher && value == KTEST_RESUME_TIMEOUT && catcher->trap &&
+	    catcher->trap->hung_depth == 0)
+		catcher->trap->hung_depth = backtrace_capture(
+			(uint64_t)__builtin_frame_address(0),
+			catcher->trap->hung_at, KTEST_TRACE_DEPTH);
 	if (catcher)
 		ktest_resume_on_owner(catcher, value);
 	irq_restore(flags);
@@ -380,14 +388,12 @@ static void ktest_watchdog_tick(void)
 			catcher->trap->hung_at, KTEST_TRACE_DEPTH);
 	if (on_owner)
 		ktest_resume_on_owner(catcher, KTEST_RESUME_TIMEOUT);
-	if (tell) {
-		/* the owner is switched out until the interrupt reaches it */
-		if (catcher->trap)
-			catcher->trap->hung_depth = thread_waiting_trace(
-				catcher->owner->id, catcher->trap->hung_at,
-				KTEST_TRACE_DEPTH);
+	/* The owner runs elsewhere or waits: it records where it was itself
+	 * (ktest_resume_pending), so that only the owner writes the trap,
+	 * which lives in its frames; a write from here raced its own record
+	 * and could land after the case had read the trap. */
+	if (tell)
 		thread_interrupt(catcher->owner, ktest_resume_pending);
-	}
 }
 
 /*

@@ -88,9 +88,11 @@ struct ktest_trap {
 	int fault_response;	/* page fault: enum fault_response, else -1 */
 	const char *fault_owner;	/* page fault: owner's name, or NULL */
 	/* A timeout: where the catcher's thread was when the watchdog
-	 * struck, the innermost first: where it waited (its switch out),
-	 * or, running, the frames under the timer interrupt and the
-	 * callers of the code it interrupted. */
+	 * struck, the innermost first, recorded by that thread itself: the
+	 * frames under the interrupt that stopped it (the timer's, or the
+	 * exit of another that ran the watchdog's request), or under the
+	 * switch back from the wait it was in, then the callers of its
+	 * own code. */
 	uint64_t hung_at[KTEST_TRACE_DEPTH];
 	unsigned hung_depth;
 };

@@ -123,8 +123,9 @@ struct codec_workspace {
 			/* the parse's literals in order, gathered for
 			 * counting and writing (16 bytes of slack) */
 			uint8_t literals[CODEC_PAGE_BYTES + 16];
-			/* literals of stream A (even) and B (odd) */
-			uint32_t literal_frequencies[2][256];
+			/* literals k with k mod 4 = 0..3 (each lane's
+			 * bits; two lanes take 0 + 2 and 1 + 3) */
+			uint32_t literal_frequencies[4][256];
 			uint16_t codes[CODEC_DENSE_CODE_LENGTHS];
 			uint8_t lengths[CODEC_DENSE_CODE_LENGTHS];
 		} dense;

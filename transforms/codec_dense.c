@@ -2,12 +2,13 @@
  * The dense codec's encoder: the LZ77 parse of codec_dense_parse.c, coded
  * with canonical Huffman codes built for this page alone (one code each for
  * literals, literal-run lengths, match lengths and distances, and a small
- * code for the code lengths themselves). The block has two bit streams:
- * A holds the header, the sequences and the even literals, B the odd
- * literals, so that the decoder's literal lookups form two independent
- * chains. The exact size of each is known from the frequencies before a
- * bit is written, so an output that would not fit is refused without
- * writing, and the writers make no checks. The format is in
+ * code for the code lengths themselves). The block has two or four bit
+ * streams: A holds the header, the sequences and the literals of lane 0,
+ * B, C and D those of lanes 1 to 3 (literal k is in lane k mod the lane
+ * count), so that the decoder's literal lookups form independent chains.
+ * The exact size of each is known from the frequencies before a bit is
+ * written, so an output that would not fit is refused without writing,
+ * and the writers make no checks. The format is in
  * codec_dense_format.h and docs/compression.md.
  */
 #include <string.h>
@@ -19,8 +20,9 @@
  * branch. Symbols are added to a 64-bit buffer (one dependent addition
  * each: the adds of a batch wait only for the count), and a commit stores
  * 8 bytes and moves on by the whole bytes filled, so it writes up to 7
- * bytes past the stream's end (the staging area has the slack; stream A is
- * written before stream B, which overwrites A's spill). A commit leaves
+ * bytes past the stream's end (the staging area has the slack; the
+ * streams are written in order, each overwriting the previous one's
+ * spill). A commit leaves
  * at most 7 bits, so a batch of adds between commits may hold 56. */
 struct dense_writer {
 	uint8_t *out;
@@ -80,21 +82,22 @@ static inline void dense_add_bucketed(struct dense_writer *w, const uint16_t *co
 /* Literals added per commit: their longest codes fill a batch. */
 #define DENSE_LITERALS_PER_BATCH (DENSE_BATCH_BITS / DENSE_LITERAL_MAX_BITS)
 
-/* Writes one stream's share of the page's literals, gathered in order
- * (count of them): stream 0 the even ones, 1 the odd ones. */
-static void dense_put_literals(struct dense_writer *w, unsigned stream,
-			       const uint8_t *literals, size_t count,
-			       const uint16_t *codes, const uint8_t *lengths)
+/* Writes one lane of the page's literals, gathered in order (count of
+ * them): those k with k mod lanes = lane. */
+static void dense_put_literals(struct dense_writer *w, unsigned lane,
+			       unsigned lanes, const uint8_t *literals,
+			       size_t count, const uint16_t *codes,
+			       const uint8_t *lengths)
 {
-	const size_t batch = 2 * DENSE_LITERALS_PER_BATCH;
-	size_t k = stream;
+	const size_t batch = lanes * DENSE_LITERALS_PER_BATCH;
+	size_t k = lane;
 
 	for (; k + batch <= count; k += batch) {
-		for (unsigned j = 0; j < batch; j += 2)
+		for (unsigned j = 0; j < batch; j += lanes)
 			dense_add(w, codes[literals[k + j]], lengths[literals[k + j]]);
 		dense_commit(w);
 	}
-	for (; k < count; k += 2)
+	for (; k < count; k += lanes)
 		dense_add(w, codes[literals[k]], lengths[literals[k]]);
 	dense_commit(w);
 }
@@ -126,6 +129,9 @@ static inline void dense_add_match(struct dense_writer *w,
 	}
 }
 
+_Static_assert((CODEC_PAGE_BYTES / 4) * DENSE_LITERAL_MAX_BITS / 8 <
+	       1u << DENSE_HEADER_LANE_BYTES_BITS,
+	       "the header's lane sizes hold any lane of four");
 _Static_assert(DENSE_RUN_MAX_BITS + DENSE_BUCKET_EXTRA_MAX + DENSE_MATCH_MAX_BITS +
 	       DENSE_BUCKET_EXTRA_MAX - 1 + DENSE_DISTANCE_MAX_BITS +
 	       DENSE_BUCKET_EXTRA_MAX - 1 <= DENSE_BATCH_BITS,
@@ -221,8 +227,8 @@ static inline void dense_gather_run(uint8_t *to, const uint8_t *bytes,
 		memcpy(to + k, bytes + position + k, count - k);
 }
 
-/* Counts the symbols of the parse into frequencies (literals per stream
- * into literal_frequencies, then summed), gathers the literals in order
+/* Counts the symbols of the parse into frequencies (literals by their
+ * position mod 4 into literal_frequencies, then summed), gathers the literals in order
  * into the workspace's literals and their number into *literal_count;
  * returns the extra bits the sequences carry. */
 static uint64_t dense_count(struct codec_workspace *workspace,
@@ -268,14 +274,17 @@ static uint64_t dense_count(struct codec_workspace *workspace,
 		}
 		position += q->length;
 	}
-	for (k = 0; k + 2 <= gathered; k += 2) {
+	for (k = 0; k + 4 <= gathered; k += 4) {
 		literal_frequencies[0][literals[k]]++;
 		literal_frequencies[1][literals[k + 1]]++;
+		literal_frequencies[2][literals[k + 2]]++;
+		literal_frequencies[3][literals[k + 3]]++;
 	}
-	if (k < gathered)
-		literal_frequencies[0][literals[k]]++;
+	for (; k < gathered; k++)
+		literal_frequencies[k % 4][literals[k]]++;
 	for (unsigned b = 0; b < DENSE_LITERALS; b++)
-		frequencies[b] = literal_frequencies[0][b] + literal_frequencies[1][b];
+		frequencies[b] = literal_frequencies[0][b] + literal_frequencies[1][b] +
+				 literal_frequencies[2][b] + literal_frequencies[3][b];
 	*literal_count = gathered;
 	return extra;
 }
@@ -323,10 +332,11 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	uint32_t clc_frequencies[DENSE_CLC_SYMBOLS] = { 0 };
 	uint8_t clc_lengths[DENSE_CLC_SYMBOLS];
 	uint16_t clc_codes[DENSE_CLC_SYMBOLS];
-	unsigned clc_count, run_count;
+	unsigned clc_count, run_count, lanes;
 	struct dense_sent sent;
 	size_t sequence_count, literal_count, offset, total_bytes;
-	uint64_t bits_a, bits_b = 0;
+	size_t lane_starts[DENSE_LANES_MAX];
+	uint64_t bits_a, lane_bits[DENSE_LANES_MAX] = { 0 };
 	const struct codec_dense_sequence *sequences = workspace->dense.sequences;
 	const uint16_t *codes = workspace->dense.codes;
 	uint8_t *staging = workspace->dense.staging;
@@ -340,10 +350,12 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	dense_build_codes(workspace);
 	for (unsigned s = DENSE_LITERALS; s < DENSE_CODE_SYMBOLS; s++)
 		bits_a += (uint64_t)frequencies[s] * lengths[s];
-	for (unsigned b = 0; b < DENSE_LITERALS; b++) {
-		bits_a += (uint64_t)workspace->dense.literal_frequencies[0][b] * lengths[b];
-		bits_b += (uint64_t)workspace->dense.literal_frequencies[1][b] * lengths[b];
-	}
+	lanes = dense_lane_count((unsigned)literal_count);
+	for (unsigned b = 0; b < DENSE_LITERALS; b++)
+		for (unsigned q = 0; q < 4; q++)
+			lane_bits[q % lanes] +=
+				(uint64_t)workspace->dense.literal_frequencies[q][b] * lengths[b];
+	bits_a += lane_bits[0];
 
 	/* the header: code lengths up to the last used of each alphabet */
 	sent.counts[0] = dense_used(lengths + DENSE_CODE_RUNS, DENSE_RUN_SYMBOLS);
@@ -369,9 +381,14 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 		  DENSE_HEADER_OFFSET_BITS + DENSE_HEADER_LITERAL_COUNT_BITS +
 		  DENSE_HEADER_RUN_COUNT_BITS +
 		  DENSE_HEADER_MATCH_COUNT_BITS + DENSE_HEADER_DISTANCE_COUNT_BITS +
-		  DENSE_HEADER_CLC_COUNT_BITS + DENSE_CLC_LENGTH_BITS * clc_count;
+		  DENSE_HEADER_CLC_COUNT_BITS + DENSE_CLC_LENGTH_BITS * clc_count +
+		  (lanes == 4 ? 2 * DENSE_HEADER_LANE_BYTES_BITS : 0);
 	offset = (size_t)((bits_a + 7) / 8);
-	total_bytes = offset + (size_t)((bits_b + 7) / 8);
+	total_bytes = offset;
+	for (unsigned l = 1; l < lanes; l++) {
+		lane_starts[l] = total_bytes;
+		total_bytes += (size_t)((lane_bits[l] + 7) / 8);
+	}
 	if (total_bytes > out_capacity)
 		return XF_NO_SPACE;
 	/* not reached with out_capacity CODEC_BOUND(in_length) or less */
@@ -391,6 +408,10 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	}
 	dense_put(&w, offset, DENSE_HEADER_OFFSET_BITS);
 	dense_put(&w, literal_count, DENSE_HEADER_LITERAL_COUNT_BITS);
+	if (lanes == 4) {
+		dense_put(&w, lane_starts[2] - lane_starts[1], DENSE_HEADER_LANE_BYTES_BITS);
+		dense_put(&w, lane_starts[3] - lane_starts[2], DENSE_HEADER_LANE_BYTES_BITS);
+	}
 	dense_put(&w, sent.counts[0], DENSE_HEADER_RUN_COUNT_BITS);
 	dense_put(&w, sent.counts[1], DENSE_HEADER_MATCH_COUNT_BITS);
 	dense_put(&w, sent.counts[2], DENSE_HEADER_DISTANCE_COUNT_BITS);
@@ -404,14 +425,16 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 			  (unsigned)workspace->dense.runs[r][1] << clc_lengths[symbol],
 			  clc_lengths[symbol] + dense_run_extra_bits(symbol));
 	}
-	dense_put_literals(&w, 0, workspace->dense.literals, literal_count, codes,
-			   lengths);
+	dense_put_literals(&w, 0, lanes, workspace->dense.literals, literal_count,
+			   codes, lengths);
 	dense_put_sequences(&w, sequences, sequence_count, codes, lengths);
 	dense_flush(&w);
-	w = (struct dense_writer){ .out = staging + offset };
-	dense_put_literals(&w, 1, workspace->dense.literals, literal_count, codes,
-			   lengths);
-	dense_flush(&w);
+	for (unsigned l = 1; l < lanes; l++) {
+		w = (struct dense_writer){ .out = staging + lane_starts[l] };
+		dense_put_literals(&w, l, lanes, workspace->dense.literals,
+				   literal_count, codes, lengths);
+		dense_flush(&w);
+	}
 	memcpy(out, staging, total_bytes);
 	*out_length = total_bytes;
 	return XF_OK;

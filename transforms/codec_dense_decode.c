@@ -3,12 +3,14 @@
  * stack (a 5.1 KiB frame, 6.4 KiB with the table builder's: one-level
  * lookup tables of 2^9 literal entries, 2^7 run, 2^8 match-length, 2^7
  * distance and 2^7 code-length entries), so it needs no workspace. The
- * block's two streams are read side by side: A (header, even literals,
- * sequences) from byte 0, B (odd literals) from the offset the header
- * gives. All literals are decoded first, a pair at a time, one from each
- * stream (the two lookups do not wait on each other, and no branch
- * depends on a literal), into the output's last bytes; the sequences then
- * copy their runs from there and their matches from the output.
+ * block's two or four streams are read side by side: A (header, the
+ * literals of lane 0, sequences) from byte 0, B (lane 1) from the offset
+ * the header gives, and with four C and D (lanes 2 and 3) after B at the
+ * sizes it gives. All literals are decoded first, one from each stream in
+ * turn (the lookups of the streams do not wait on each other, and no
+ * branch depends on a literal), into the output's last bytes; the
+ * sequences then copy their runs from there and their matches from the
+ * output.
  * What it checks:
  * - every count in the header against its alphabet, every code length
  *   against the table it fills, and every code against the Kraft
@@ -21,8 +23,10 @@
  * - the literal count against the output, every literal run against the
  *   literals left, every match length against the room before them, and
  *   every distance against the output written (the repeat distances too);
- * - the end: stream A must end in the byte before the offset, stream B in
- *   the input's last byte, with the unused bits of those bytes 0 (bits past
+ * - the streams' starts against the input, and the end: stream A must end
+ *   in the byte before the offset, every other stream in the byte before
+ *   the next one's start, the last in the input's last byte, with the
+ *   unused bits of those bytes 0 (bits past
  *   the input read as zero and are counted, so a truncated block is caught
  *   however it decodes).
  * Each sequence writes at least one byte, so the time is linear in the
@@ -50,9 +54,9 @@
 #define DENSE_OVERRUN_LIMIT 128u
 
 /* LSB-first bit reader: after a refill at least 56 bits are buffered
- * (zeros past the input's end, counted in overrun). Stream A's reader may
- * buffer bytes of stream B; the end check rejects a block whose stream A
- * consumed them. */
+ * (zeros past the input's end, counted in overrun). A stream's reader may
+ * buffer bytes of the next stream; the end check rejects a block whose
+ * stream consumed them. */
 struct dense_reader {
 	const uint8_t *next;
 	const uint8_t *end;
@@ -361,10 +365,11 @@ _Static_assert(DENSE_RUN_MAX_BITS + DENSE_BUCKET_EXTRA_MAX + DENSE_MATCH_MAX_BIT
 #define DENSE_LITERALS_PER_REFILL (56u / DENSE_LITERAL_MAX_BITS)
 
 /* Decodes the block's count literals into op (the caller checked the
- * room), even ones from stream A, odd ones from B; false if a code was
- * missing. No branch depends on the literals. */
-static bool dense_literals(struct dense_reader *a, struct dense_reader *b,
-			   const uint16_t *table, uint8_t *op, size_t count)
+ * room), literal k from lane k mod 2: even ones from stream A, odd ones
+ * from B; false if a code was missing. No branch depends on the
+ * literals, and the lanes' lookups do not wait on each other. */
+static bool dense_literals_two(struct dense_reader *a, struct dense_reader *b,
+			       const uint16_t *table, uint8_t *op, size_t count)
 {
 	const unsigned step = 2 * DENSE_LITERALS_PER_REFILL;
 	unsigned seen = 0;
@@ -377,7 +382,7 @@ static bool dense_literals(struct dense_reader *a, struct dense_reader *b,
 			seen |= dense_literal(b, table, op + k + 1);
 		}
 	}
-	/* under step left: at most DENSE_LITERALS_PER_REFILL from A */
+	/* under step left: at most DENSE_LITERALS_PER_REFILL a lane */
 	dense_refill(a);
 	dense_refill(b);
 	for (; count >= 2; count -= 2, op += 2) {
@@ -386,6 +391,46 @@ static bool dense_literals(struct dense_reader *a, struct dense_reader *b,
 	}
 	if (count)
 		seen |= dense_literal(a, table, op);
+	return seen < DENSE_LITERAL_ENTRY_END;
+}
+
+/* dense_literals_two for four lanes (A to D), literal k from lane k mod 4. */
+static bool dense_literals_four(struct dense_reader *a, struct dense_reader *b,
+				struct dense_reader *c, struct dense_reader *d,
+				const uint16_t *table, uint8_t *op, size_t count)
+{
+	const unsigned step = 4 * DENSE_LITERALS_PER_REFILL;
+	unsigned seen = 0;
+
+	for (; count >= step; count -= step, op += step) {
+		dense_refill(a);
+		dense_refill(b);
+		dense_refill(c);
+		dense_refill(d);
+		for (unsigned k = 0; k < step; k += 4) {
+			seen |= dense_literal(a, table, op + k);
+			seen |= dense_literal(b, table, op + k + 1);
+			seen |= dense_literal(c, table, op + k + 2);
+			seen |= dense_literal(d, table, op + k + 3);
+		}
+	}
+	/* under step left: at most DENSE_LITERALS_PER_REFILL a lane */
+	dense_refill(a);
+	dense_refill(b);
+	dense_refill(c);
+	dense_refill(d);
+	for (; count >= 4; count -= 4, op += 4) {
+		seen |= dense_literal(a, table, op);
+		seen |= dense_literal(b, table, op + 1);
+		seen |= dense_literal(c, table, op + 2);
+		seen |= dense_literal(d, table, op + 3);
+	}
+	if (count > 0)
+		seen |= dense_literal(a, table, op);
+	if (count > 1)
+		seen |= dense_literal(b, table, op + 1);
+	if (count > 2)
+		seen |= dense_literal(c, table, op + 2);
 	return seen < DENSE_LITERAL_ENTRY_END;
 }
 
@@ -534,16 +579,37 @@ static bool dense_sequences(struct dense_reader *a, const struct dense_tables *t
 	return true;
 }
 
+/* Reads the lanes' starts from the header (after the literal count):
+ * lane 1 at offset, and with four lanes the sizes of lanes 1 and 2. The
+ * starts of lanes not in the block, and starts[DENSE_LANES_MAX], are the
+ * block's end. false if a lane starts past it. */
+static bool dense_read_lanes(struct dense_reader *a, unsigned lane_count,
+			     size_t offset, size_t in_length, size_t *starts)
+{
+	starts[0] = 0;
+	starts[1] = offset;
+	for (unsigned l = 2; l <= DENSE_LANES_MAX; l++)
+		starts[l] = in_length;
+	if (lane_count == 4) {
+		dense_refill(a);
+		starts[2] = starts[1] + dense_take(a, DENSE_HEADER_LANE_BYTES_BITS);
+		starts[3] = starts[2] + dense_take(a, DENSE_HEADER_LANE_BYTES_BITS);
+	}
+	return starts[3] <= in_length;
+}
+
 int codec_dense_decode(const void *in, size_t in_length, void *out,
 		       size_t out_capacity, size_t *out_length)
 {
 	struct dense_tables t;
-	const uint8_t *bytes = in, *b_start;
+	const uint8_t *bytes = in;
 	struct dense_reader a = { .next = bytes, .end = bytes + in_length };
-	struct dense_reader b;
+	struct dense_reader b, c, d;
 	struct dense_output o = { .start = out, .op = out,
 				  .rep0 = DENSE_REP0_START, .rep1 = DENSE_REP1_START };
-	size_t length, offset, literal_count;
+	size_t length, offset, literal_count, starts[DENSE_LANES_MAX + 1];
+	unsigned lane_count;
+	bool ok;
 
 	dense_refill(&a);
 	length = dense_take(&a, 1) ? CODEC_PAGE_BYTES :
@@ -554,20 +620,34 @@ int codec_dense_decode(const void *in, size_t in_length, void *out,
 		return XF_CORRUPT;
 	if (length > out_capacity)
 		return XF_NO_SPACE;
-	if (!dense_read_tables(&a, &t))
+	lane_count = dense_lane_count((unsigned)literal_count);
+	if (!dense_read_lanes(&a, lane_count, offset, in_length, starts) ||
+	    !dense_read_tables(&a, &t))
 		return XF_CORRUPT;
-	b_start = bytes + offset;
-	b = (struct dense_reader){ .next = b_start, .end = bytes + in_length };
+	b = (struct dense_reader){ .next = bytes + starts[1], .end = bytes + in_length };
+	c = (struct dense_reader){ .next = bytes + starts[2], .end = bytes + in_length };
+	d = (struct dense_reader){ .next = bytes + starts[3], .end = bytes + in_length };
 
 	/* the literals first, at the output's end: each sequence then
 	 * copies its run from there, forward, to no later than where the
 	 * run was */
 	o.end = o.op + length;
 	o.literals = o.end - literal_count;
-	if (!dense_literals(&a, &b, t.literals, o.literals, literal_count) ||
-	    !dense_sequences(&a, &t, &o) ||
-	    !dense_stream_ends(bytes, b_start, dense_consumed(&a, bytes)) ||
-	    !dense_stream_ends(b_start, bytes + in_length, dense_consumed(&b, b_start)))
+	ok = lane_count == 4 ?
+	     dense_literals_four(&a, &b, &c, &d, t.literals, o.literals, literal_count) :
+	     dense_literals_two(&a, &b, t.literals, o.literals, literal_count);
+	if (!ok || !dense_sequences(&a, &t, &o))
+		return XF_CORRUPT;
+	/* each lane ends in the byte before the next one's start */
+	ok = dense_stream_ends(bytes, bytes + starts[1], dense_consumed(&a, bytes)) &&
+	     dense_stream_ends(bytes + starts[1], bytes + starts[2],
+			       dense_consumed(&b, bytes + starts[1]));
+	if (lane_count == 4)
+		ok = ok && dense_stream_ends(bytes + starts[2], bytes + starts[3],
+					     dense_consumed(&c, bytes + starts[2])) &&
+		     dense_stream_ends(bytes + starts[3], bytes + starts[4],
+				       dense_consumed(&d, bytes + starts[3]));
+	if (!ok)
 		return XF_CORRUPT;
 	*out_length = length;
 	return XF_OK;

@@ -63,10 +63,25 @@ _Static_assert(DENSE_CODE_SYMBOLS == CODEC_DENSE_CODE_LENGTHS,
 #define DENSE_CLC_MAX_BITS 7u
 #define DENSE_CLC_LENGTH_BITS 3u
 #define DENSE_ZERO_RUN_MAX 257u
-/* Header fields, in bits. Stream B starts at a byte offset below 2^13. */
+/* Lanes of literals: literal k is in lane k mod the lane count. Below
+ * DENSE_FOUR_LANES_FROM literals a block has two lanes (A, B), from it
+ * four (A, B, C, D), whose two more chains of lookups cost the header two
+ * sizes (DENSE_HEADER_LANE_BYTES_BITS each). */
+#define DENSE_FOUR_LANES_FROM 256u
+#define DENSE_LANES_MAX 4u
+
+/* The lanes a block of literal_count literals has. */
+static inline unsigned dense_lane_count(unsigned literal_count)
+{
+	return literal_count >= DENSE_FOUR_LANES_FROM ? 4 : 2;
+}
+
+/* Header fields, in bits. Stream B starts at a byte offset below 2^13;
+ * a lane of a page's literals takes at most 1024 * 9 bits (1,152 bytes). */
 #define DENSE_HEADER_LENGTH_BITS 12u
 #define DENSE_HEADER_OFFSET_BITS 13u
 #define DENSE_HEADER_LITERAL_COUNT_BITS 13u
+#define DENSE_HEADER_LANE_BYTES_BITS 11u
 #define DENSE_HEADER_RUN_COUNT_BITS 5u
 #define DENSE_HEADER_MATCH_COUNT_BITS 6u
 #define DENSE_HEADER_DISTANCE_COUNT_BITS 5u

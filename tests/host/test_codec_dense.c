@@ -5,8 +5,10 @@
  * changed), every input length, the exact output size (the encoder counts
  * its bits before writing), its place in the sealed format, and blocks
  * written by hand that break one rule each, which the decoder must reject
- * (ASan and UBSan watch its reads and writes); and the bucket tables of
- * the format against the functions that define them.
+ * (ASan and UBSan watch its reads and writes); blocks with two and four
+ * streams of literals, and four-stream blocks with their sizes changed;
+ * and the bucket tables of the format against the functions that define
+ * them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -484,4 +486,88 @@ HTEST(dense_malformed)
 	HCHECK_EQ(dense_decode_copy(b.bytes, 8, PAGE, NULL, &decoded), XF_CORRUPT);
 	/* nothing at all */
 	HCHECK_EQ(dense_decode_copy(b.bytes, 0, PAGE, NULL, &decoded), XF_CORRUPT);
+}
+
+/* A header field of a block (length bits at bit position at, low bit
+ * first), read and written. */
+static unsigned dense_field_get(const uint8_t *block, size_t at, unsigned length)
+{
+	unsigned value = 0;
+
+	for (unsigned i = 0; i < length; i++)
+		value |= (unsigned)(block[(at + i) / 8] >> (at + i) % 8 & 1) << i;
+	return value;
+}
+
+static void dense_field_set(uint8_t *block, size_t at, unsigned length,
+			    unsigned value)
+{
+	for (unsigned i = 0; i < length; i++) {
+		size_t bit = at + i;
+
+		block[bit / 8] = (uint8_t)((block[bit / 8] & ~(1u << bit % 8)) |
+					   (value >> i & 1) << bit % 8);
+	}
+}
+
+/* Where a whole page's header fields start: after the whole-page bit,
+ * the offset, then the literal count and, with four streams, the sizes
+ * of B and C. */
+#define DENSE_PAGE_LITERALS_AT (1 + DENSE_HEADER_OFFSET_BITS)
+#define DENSE_PAGE_SIZE_B_AT (DENSE_PAGE_LITERALS_AT + DENSE_HEADER_LITERAL_COUNT_BITS)
+#define DENSE_PAGE_SIZE_C_AT (DENSE_PAGE_SIZE_B_AT + DENSE_HEADER_LANE_BYTES_BITS)
+
+/* Pages of k random bytes then zeros, k around DENSE_FOUR_LANES_FROM:
+ * blocks with two and with four streams both round trip, and a four-stream
+ * block whose stream sizes are off by one, or put a stream past the
+ * block's end, is rejected (as is every prefix of it). */
+HTEST(dense_four_lanes)
+{
+	static uint8_t page[PAGE], block[CODEC_BOUND(PAGE)], changed[CODEC_BOUND(PAGE)];
+	unsigned seen_two = 0, seen_four = 0, size_b;
+	size_t encoded = 0, decoded;
+	uint32_t seed = 16;
+
+	for (unsigned k = DENSE_FOUR_LANES_FROM - 24; k < DENSE_FOUR_LANES_FROM + 24; k++) {
+		unsigned literals;
+
+		memset(page, 0, sizeof(page));
+		for (unsigned i = 0; i < k; i++) {
+			seed = seed * 1103515245u + 12345u;
+			page[i] = (uint8_t)(seed >> 16);
+		}
+		HCHECK(dense_round_trip(page, PAGE, &encoded));
+		HCHECK_EQ(codec_dense_encode(&dense_workspace, page, PAGE, block,
+					     sizeof(block), &encoded), XF_OK);
+		literals = dense_field_get(block, DENSE_PAGE_LITERALS_AT,
+					   DENSE_HEADER_LITERAL_COUNT_BITS);
+		if (dense_lane_count(literals) == 2)
+			seen_two++;
+		else
+			seen_four++;
+	}
+	/* both kinds were made (the last block has four streams) */
+	HCHECK(seen_two > 0 && seen_four > 0);
+	HCHECK_EQ(dense_lane_count(dense_field_get(block, DENSE_PAGE_LITERALS_AT,
+						   DENSE_HEADER_LITERAL_COUNT_BITS)), 4);
+	size_b = dense_field_get(block, DENSE_PAGE_SIZE_B_AT, DENSE_HEADER_LANE_BYTES_BITS);
+	HCHECK(size_b > 0);
+	/* stream B one byte longer or shorter: C starts elsewhere */
+	for (int delta = -1; delta <= 1; delta += 2) {
+		memcpy(changed, block, encoded);
+		dense_field_set(changed, DENSE_PAGE_SIZE_B_AT, DENSE_HEADER_LANE_BYTES_BITS,
+				size_b + (unsigned)delta);
+		HCHECK_EQ(dense_decode_copy(changed, encoded, PAGE, NULL, &decoded), XF_CORRUPT);
+	}
+	/* stream D would start past the block's end */
+	memcpy(changed, block, encoded);
+	dense_field_set(changed, DENSE_PAGE_SIZE_C_AT, DENSE_HEADER_LANE_BYTES_BITS,
+			(1u << DENSE_HEADER_LANE_BYTES_BITS) - 1);
+	HCHECK_EQ(dense_decode_copy(changed, encoded, PAGE, NULL, &decoded), XF_CORRUPT);
+	/* every strict prefix */
+	for (size_t cut = 0; cut < encoded; cut++)
+		HCHECK_EQ(dense_decode_copy(block, cut, PAGE, NULL, &decoded), XF_CORRUPT);
+	/* and the block itself */
+	HCHECK_EQ(dense_decode_copy(block, encoded, PAGE, changed, &decoded), XF_OK);
+	HCHECK(decoded == PAGE && memcmp(changed, page, PAGE) == 0);
 }

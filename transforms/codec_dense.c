@@ -322,6 +322,31 @@ static unsigned dense_used(const uint8_t *lengths, unsigned count)
 	return count;
 }
 
+/* The bits of each lane's literals, from the frequencies of the literals
+ * by position mod 4 and the literal code (a page's literals take at most
+ * 4096 * 9 bits, so 32-bit sums; four independent ones). */
+static void dense_lane_bits(const struct codec_workspace *workspace,
+			    unsigned lanes, uint64_t *lane_bits)
+{
+	const uint32_t (*frequencies)[256] = workspace->dense.literal_frequencies;
+	const uint8_t *lengths = workspace->dense.lengths;
+	uint32_t sums[4] = { 0 };
+
+	for (unsigned b = 0; b < DENSE_LITERALS; b++) {
+		sums[0] += frequencies[0][b] * lengths[b];
+		sums[1] += frequencies[1][b] * lengths[b];
+		sums[2] += frequencies[2][b] * lengths[b];
+		sums[3] += frequencies[3][b] * lengths[b];
+	}
+	if (lanes == 2) {
+		sums[0] += sums[2];
+		sums[1] += sums[3];
+		sums[2] = sums[3] = 0;
+	}
+	for (unsigned q = 0; q < 4; q++)
+		lane_bits[q] = sums[q];
+}
+
 int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 		       size_t in_length, void *out, size_t out_capacity,
 		       size_t *out_length)
@@ -351,10 +376,7 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	for (unsigned s = DENSE_LITERALS; s < DENSE_CODE_SYMBOLS; s++)
 		bits_a += (uint64_t)frequencies[s] * lengths[s];
 	lanes = dense_lane_count((unsigned)literal_count);
-	for (unsigned b = 0; b < DENSE_LITERALS; b++)
-		for (unsigned q = 0; q < 4; q++)
-			lane_bits[q % lanes] +=
-				(uint64_t)workspace->dense.literal_frequencies[q][b] * lengths[b];
+	dense_lane_bits(workspace, lanes, lane_bits);
 	bits_a += lane_bits[0];
 
 	/* the header: code lengths up to the last used of each alphabet */

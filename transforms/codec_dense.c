@@ -2,7 +2,8 @@
  * The dense codec's encoder: the LZ77 parse of codec_dense_parse.c, coded
  * with canonical Huffman codes built for this page alone (one code each for
  * literals, literal-run lengths, match lengths and distances, and a small
- * code for the code lengths themselves). The block has two or four bit
+ * code for the code lengths themselves; the distances take the format's
+ * default code instead where it costs no more). The block has two or four bit
  * streams: A holds the header, the sequences and the literals of lane 0,
  * B, C and D those of lanes 1 to 3 (literal k is in lane k mod the lane
  * count), so that the decoder's literal lookups form independent chains.
@@ -289,8 +290,43 @@ static uint64_t dense_count(struct codec_workspace *workspace,
 	return extra;
 }
 
-/* Sets the lengths and codes of the four alphabets from frequencies. */
-static void dense_build_codes(struct codec_workspace *workspace)
+/* The number of symbols of an alphabet up to its last one with a code. */
+static unsigned dense_used(const uint8_t *lengths, unsigned count)
+{
+	while (count > 0 && lengths[count - 1] == 0)
+		count--;
+	return count;
+}
+
+/* The header bits a sent code length costs, about: what the choice of the
+ * default distance code weighs against its data bits. */
+#define DENSE_SENT_LENGTH_BITS 3u
+
+/* Whether the default distance code costs no more bits than the page's
+ * own (lengths set) with its lengths in the header; if so, puts the
+ * default's lengths in the place of the page's own. */
+static bool dense_choose_default_distances(struct codec_workspace *workspace)
+{
+	const uint32_t *frequencies = workspace->dense.frequencies + DENSE_CODE_DISTANCES;
+	uint8_t *lengths = workspace->dense.lengths + DENSE_CODE_DISTANCES;
+	uint64_t own = DENSE_SENT_LENGTH_BITS *
+		       (uint64_t)dense_used(lengths, DENSE_DISTANCE_SYMBOLS);
+	uint64_t fixed = 0;
+
+	for (unsigned s = 0; s < DENSE_DISTANCE_SYMBOLS; s++) {
+		own += (uint64_t)frequencies[s] * lengths[s];
+		fixed += (uint64_t)frequencies[s] * dense_default_distance_lengths[s];
+	}
+	if (fixed > own)
+		return false;
+	memcpy(lengths, dense_default_distance_lengths, DENSE_DISTANCE_SYMBOLS);
+	return true;
+}
+
+/* Sets the lengths and codes of the four alphabets from frequencies (the
+ * distances' those of the default code where dense_choose_default_distances
+ * takes it); returns whether it did. */
+static bool dense_build_codes(struct codec_workspace *workspace)
 {
 	static const struct {
 		uint16_t first, count;
@@ -301,25 +337,20 @@ static void dense_build_codes(struct codec_workspace *workspace)
 		{ DENSE_CODE_MATCHES, DENSE_MATCH_SYMBOLS, DENSE_MATCH_MAX_BITS },
 		{ DENSE_CODE_DISTANCES, DENSE_DISTANCE_SYMBOLS, DENSE_DISTANCE_MAX_BITS },
 	};
+	bool default_distances;
 
-	for (unsigned a = 0; a < 4; a++) {
+	for (unsigned a = 0; a < 4; a++)
 		dense_huffman_lengths(workspace->dense.frequencies + alphabets[a].first,
 				      alphabets[a].count, alphabets[a].max_bits,
 				      workspace->dense.sorted,
 				      workspace->dense.sort_temp,
 				      workspace->dense.lengths + alphabets[a].first);
+	default_distances = dense_choose_default_distances(workspace);
+	for (unsigned a = 0; a < 4; a++)
 		dense_huffman_codes(workspace->dense.lengths + alphabets[a].first,
 				    alphabets[a].count,
 				    workspace->dense.codes + alphabets[a].first);
-	}
-}
-
-/* The number of symbols of an alphabet up to its last one with a code. */
-static unsigned dense_used(const uint8_t *lengths, unsigned count)
-{
-	while (count > 0 && lengths[count - 1] == 0)
-		count--;
-	return count;
+	return default_distances;
 }
 
 /* The bits of each lane's literals, from the frequencies of the literals
@@ -357,7 +388,8 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	uint32_t clc_frequencies[DENSE_CLC_SYMBOLS] = { 0 };
 	uint8_t clc_lengths[DENSE_CLC_SYMBOLS];
 	uint16_t clc_codes[DENSE_CLC_SYMBOLS];
-	unsigned clc_count, run_count, lanes;
+	unsigned clc_count, run_count, lanes, distance_field;
+	bool default_distances;
 	struct dense_sent sent;
 	size_t sequence_count, literal_count, offset, total_bytes;
 	size_t lane_starts[DENSE_LANES_MAX];
@@ -372,7 +404,7 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	sequence_count = dense_parse(workspace, bytes, in_length);
 	bits_a = dense_count(workspace, bytes, in_length, sequence_count,
 			     &literal_count);
-	dense_build_codes(workspace);
+	default_distances = dense_build_codes(workspace);
 	for (unsigned s = DENSE_LITERALS; s < DENSE_CODE_SYMBOLS; s++)
 		bits_a += (uint64_t)frequencies[s] * lengths[s];
 	lanes = dense_lane_count((unsigned)literal_count);
@@ -382,8 +414,9 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	/* the header: code lengths up to the last used of each alphabet */
 	sent.counts[0] = dense_used(lengths + DENSE_CODE_RUNS, DENSE_RUN_SYMBOLS);
 	sent.counts[1] = dense_used(lengths + DENSE_CODE_MATCHES, DENSE_MATCH_SYMBOLS);
-	sent.counts[2] = dense_used(lengths + DENSE_CODE_DISTANCES,
-				    DENSE_DISTANCE_SYMBOLS);
+	sent.counts[2] = default_distances ? 0 :
+			 dense_used(lengths + DENSE_CODE_DISTANCES, DENSE_DISTANCE_SYMBOLS);
+	distance_field = default_distances ? DENSE_DISTANCE_DEFAULT : sent.counts[2];
 	sent.total = DENSE_LITERALS + sent.counts[0] + sent.counts[1] + sent.counts[2];
 	run_count = dense_code_runs(lengths, &sent, workspace->dense.runs);
 	for (unsigned r = 0; r < run_count; r++) {
@@ -436,7 +469,7 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	}
 	dense_put(&w, sent.counts[0], DENSE_HEADER_RUN_COUNT_BITS);
 	dense_put(&w, sent.counts[1], DENSE_HEADER_MATCH_COUNT_BITS);
-	dense_put(&w, sent.counts[2], DENSE_HEADER_DISTANCE_COUNT_BITS);
+	dense_put(&w, distance_field, DENSE_HEADER_DISTANCE_COUNT_BITS);
 	dense_put(&w, clc_count, DENSE_HEADER_CLC_COUNT_BITS);
 	for (unsigned i = 0; i < clc_count; i++)
 		dense_put(&w, clc_lengths[dense_clc_order[i]], DENSE_CLC_LENGTH_BITS);

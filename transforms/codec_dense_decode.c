@@ -282,12 +282,16 @@ static bool dense_read_tables(struct dense_reader *r, struct dense_tables *t)
 	uint8_t lengths[DENSE_CODE_SYMBOLS] = { 0 };
 	uint32_t clc_table[DENSE_CLC_TABLE];
 	unsigned counts[3], clc_count, total, i = 0;
+	bool default_distances;
 
 	dense_refill(r);
 	counts[0] = dense_take(r, DENSE_HEADER_RUN_COUNT_BITS);
 	counts[1] = dense_take(r, DENSE_HEADER_MATCH_COUNT_BITS);
 	counts[2] = dense_take(r, DENSE_HEADER_DISTANCE_COUNT_BITS);
 	clc_count = dense_take(r, DENSE_HEADER_CLC_COUNT_BITS);
+	default_distances = counts[2] == DENSE_DISTANCE_DEFAULT;
+	if (default_distances)
+		counts[2] = 0;
 	if (counts[0] > DENSE_RUN_SYMBOLS || counts[1] > DENSE_MATCH_SYMBOLS ||
 	    counts[2] > DENSE_DISTANCE_SYMBOLS || clc_count > DENSE_CLC_SYMBOLS)
 		return false;
@@ -330,6 +334,9 @@ static bool dense_read_tables(struct dense_reader *r, struct dense_tables *t)
 		memcpy(lengths + firsts[a], sent + i, counts[a]);
 		i += counts[a];
 	}
+	if (default_distances)
+		memcpy(lengths + DENSE_CODE_DISTANCES, dense_default_distance_lengths,
+		       DENSE_DISTANCE_SYMBOLS);
 	return dense_build_table(lengths, DENSE_LITERALS, DENSE_LITERAL_MAX_BITS,
 				 t->literals) &&
 	       dense_build_wide_table(lengths + DENSE_CODE_RUNS, DENSE_RUN_SYMBOLS,

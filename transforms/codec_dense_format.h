@@ -87,6 +87,21 @@ static inline unsigned dense_lane_count(unsigned literal_count)
 #define DENSE_HEADER_DISTANCE_COUNT_BITS 5u
 #define DENSE_HEADER_CLC_COUNT_BITS 5u
 
+/* The default distance code: the header's distance count set to
+ * DENSE_DISTANCE_DEFAULT names it, and then no distance length is sent.
+ * Its lengths are a Huffman code of the distance symbols of the in-tree
+ * corpus (corpus/python.pages, every symbol counted once more so that
+ * each has a code): most pages' distances come from one program's
+ * pointer and record strides, which a page's own code costs about 3 bits
+ * a symbol of header to describe. The encoder takes it where it costs no
+ * more than the page's own code with that header (codec_dense.c). */
+#define DENSE_DISTANCE_DEFAULT ((1u << DENSE_HEADER_DISTANCE_COUNT_BITS) - 1)
+static const uint8_t dense_default_distance_lengths[DENSE_DISTANCE_SYMBOLS] = {
+	2, 4, 7, 7, 7, 7, 5, 7, 5, 7, 5, 5, 4, 5, 5, 5, 4, 3, 5, 4, 6, 5, 6, 7, 7,
+};
+_Static_assert(DENSE_DISTANCE_DEFAULT > DENSE_DISTANCE_SYMBOLS,
+	       "the default's count is no count of lengths sent");
+
 /* The order in which code-length-code lengths are sent, the ones most
  * often used first, so that a short prefix usually covers all used. */
 static const uint8_t dense_clc_order[DENSE_CLC_SYMBOLS] = {

@@ -7,6 +7,7 @@
  * written by hand that break one rule each, which the decoder must reject
  * (ASan and UBSan watch its reads and writes); blocks with two and four
  * streams of literals, and four-stream blocks with their sizes changed;
+ * corpus blocks with the default distance code and with their own;
  * and the bucket tables of the format against the functions that define
  * them.
  */
@@ -570,4 +571,67 @@ HTEST(dense_four_lanes)
 	/* and the block itself */
 	HCHECK_EQ(dense_decode_copy(block, encoded, PAGE, changed, &decoded), XF_OK);
 	HCHECK(decoded == PAGE && memcmp(changed, page, PAGE) == 0);
+}
+
+/* Where a whole page's distance count is: after the literal count, the
+ * lane sizes of a four-stream block, the run and match counts. */
+static size_t dense_page_distance_count_at(const uint8_t *block)
+{
+	unsigned literals = dense_field_get(block, DENSE_PAGE_LITERALS_AT,
+					    DENSE_HEADER_LITERAL_COUNT_BITS);
+
+	return DENSE_PAGE_LITERALS_AT + DENSE_HEADER_LITERAL_COUNT_BITS +
+	       (dense_lane_count(literals) == 4 ? 2 * DENSE_HEADER_LANE_BYTES_BITS : 0) +
+	       DENSE_HEADER_RUN_COUNT_BITS + DENSE_HEADER_MATCH_COUNT_BITS;
+}
+
+/* The default distance code: the in-tree corpus has pages whose blocks
+ * name it and pages whose blocks send their own, both round trip, and a
+ * block whose distance count is above the alphabet but not the default's
+ * mark is rejected. */
+HTEST(dense_default_distance_code)
+{
+	static uint8_t block[CODEC_BOUND(PAGE)], changed[CODEC_BOUND(PAGE)], out[PAGE];
+	const char *const *names;
+	uint8_t *const *pages;
+	const size_t *counts;
+	size_t files = test_codec_corpus(&names, &pages, &counts), encoded, decoded;
+	size_t with_default = 0, with_own = 0;
+
+	HCHECK(files > 0);
+	for (size_t f = 0; f < files; f++) {
+		for (size_t p = 0; p < counts[f]; p++) {
+			const uint8_t *page = pages[f] + p * PAGE;
+			size_t at;
+			unsigned field;
+
+			if (codec_dense_encode(&dense_workspace, page, PAGE, block,
+					       sizeof(block), &encoded) != XF_OK)
+				continue;
+			HCHECK_EQ(dense_decode_copy(block, encoded, PAGE, out, &decoded), XF_OK);
+			HCHECK(decoded == PAGE && memcmp(out, page, PAGE) == 0);
+			at = dense_page_distance_count_at(block);
+			field = dense_field_get(block, at, DENSE_HEADER_DISTANCE_COUNT_BITS);
+			HCHECK(field <= DENSE_DISTANCE_SYMBOLS || field == DENSE_DISTANCE_DEFAULT);
+			if (field != DENSE_DISTANCE_DEFAULT) {
+				with_own++;
+				continue;
+			}
+			/* the first few default blocks: every other count above
+			 * the alphabet is rejected */
+			if (with_default++ < 4) {
+				for (unsigned bad = DENSE_DISTANCE_SYMBOLS + 1;
+				     bad < DENSE_DISTANCE_DEFAULT; bad++) {
+					memcpy(changed, block, encoded);
+					dense_field_set(changed, at, DENSE_HEADER_DISTANCE_COUNT_BITS,
+							bad);
+					HCHECK_EQ(dense_decode_copy(changed, encoded, PAGE, NULL,
+								    &decoded), XF_CORRUPT);
+				}
+			}
+		}
+	}
+	htest_log("%zu blocks with the default distance code, %zu with their own",
+		  with_default, with_own);
+	HCHECK(with_default > 0 && with_own > 0);
 }

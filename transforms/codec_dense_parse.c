@@ -189,12 +189,18 @@ static inline bool dense_has_candidate(const struct dense_finder *f,
 
 	*slot = (head4 * 2654435761u) >> (32 - CODEC_DENSE_HASH_BITS);
 	earlier = f->table[*slot];
-	return ((rep0 <= position) &
-		(dense_load16(here - (rep0 <= position ? rep0 : 0)) == head2)) |
-	       ((rep1 <= position) &
-		(dense_load16(here - (rep1 <= position ? rep1 : 0)) == head2)) |
-	       ((earlier != 0) &
-		(dense_load32(f->in + (earlier ? earlier - 1 : 0)) == head4));
+	/* unsigned 0 or 1 each, combined without a branch */
+	unsigned at_rep0 = (unsigned)(rep0 <= position) &
+			   (unsigned)(dense_load16(here - (rep0 <= position ? rep0 : 0)) ==
+				      head2);
+	unsigned at_rep1 = (unsigned)(rep1 <= position) &
+			   (unsigned)(dense_load16(here - (rep1 <= position ? rep1 : 0)) ==
+				      head2);
+	unsigned at_table = (unsigned)(earlier != 0) &
+			    (unsigned)(dense_load32(f->in + (earlier ? earlier - 1 : 0)) ==
+				       head4);
+
+	return (at_rep0 | at_rep1 | at_table) != 0;
 }
 
 /* Enters position, the next one the table lacks, under slot. */

@@ -30,3 +30,13 @@ $(HOST_BUILD)/bench-codec: tools/bench_codec.c $(CODEC_SRCS) tests/host/host_shi
 
 bench-codec: $(HOST_BUILD)/bench-codec $(TREE_CORPUS)
 	$(HOST_BUILD)/bench-codec -r $(CODEC_ROUNDS) $(if $(CODEC_CPU_CLOCK),-c) $(or $(CORPUS),$(CODEC_CORPUS))
+
+# Benchmark: one codec of the working tree against revision BASE, both in
+# one process, page by page in turn, both ways round (tools/bench-codec-ab).
+# make bench-codec-ab BASE=REV [CORPUS="FILE..."] [AB_CODEC=dense|lz4] [AB_ROUNDS=N]
+AB_CODEC ?= dense
+AB_ROUNDS ?= 15
+.PHONY: bench-codec-ab
+bench-codec-ab: $(TREE_CORPUS)
+	@test -n "$(BASE)" || { echo "make bench-codec-ab needs BASE=REV, the revision to compare the working tree with" >&2; exit 2; }
+	tools/bench-codec-ab --codec $(AB_CODEC) --rounds $(AB_ROUNDS) $(BASE) $(or $(CORPUS),$(CODEC_CORPUS))

@@ -223,6 +223,38 @@ def step_host(ctx):
         checks.append(("host:binaries", False, "no build/host/test-* found"))
     for program in ("python", "perl"):
         checks.append(check_capture_corpus(ctx, program))
+    checks += check_codec_ab(ctx)
+    return checks
+
+
+AB_LINE = re.compile(r"^order=(base-first|tree-first) file=(\S+) codec=dense pages=(\d+) "
+                     r"rounds=1 bytes_a=(\d+) bytes_b=(\d+) decode_ns_a=\d+ decode_ns_b=\d+ "
+                     r"decode_b_over_a=[0-9.]+ encode_ns_a=\d+ encode_ns_b=\d+ "
+                     r"encode_b_over_a=[0-9.]+$", re.M)
+
+
+def check_codec_ab(ctx):
+    """tools/bench-codec-ab against HEAD on the in-tree corpus, one round:
+    a figure line for each order, and the two builds' block bytes swap
+    places between the orders (the same builds encode the same pages
+    alike, whatever the working tree holds); a revision that does not
+    exist is refused before anything is built."""
+    corpus = os.path.join(BUILD, "corpus", "python.pages")
+    run = process.run(["tools/bench-codec-ab", "--rounds", "1", "HEAD", corpus],
+                      timeout=300 * ctx.timeout_scale)
+    ctx.save_log("host-bench-codec-ab", run.output)
+    lines = {m.group(1): m for m in AB_LINE.finditer(run.output)}
+    both = len(lines) == 2 and run.status == 0
+    swapped = both and (lines["base-first"].group(4), lines["base-first"].group(5)) == \
+        (lines["tree-first"].group(5), lines["tree-first"].group(4))
+    checks = [("host:bench-codec-ab:figures", both,
+               f"exit {run.status}; output {run.output[-300:]!r}"),
+              ("host:bench-codec-ab:same-blocks-both-ways", swapped,
+               f"lines {[m.group(0) for m in lines.values()]}")]
+    run = process.run(["tools/bench-codec-ab", "no-such-revision", corpus], timeout=60)
+    checks.append(("host:bench-codec-ab:bad-revision",
+                   run.status == 2 and "is not a revision" in run.output,
+                   f"exit {run.status}; output {run.output[-200:]!r}"))
     return checks
 
 

@@ -528,7 +528,9 @@ static inline bool dense_match(struct dense_reader *a, const struct dense_tables
 	 * a third are at rep0, in no pattern a predictor learns). */
 	at_rep0 = (entry & DENSE_WIDE_REPEAT) != 0;
 	next = t->distances[a->bits & (DENSE_DISTANCE_TABLE - 1)];
-	if (!at_rep0 && !DENSE_WIDE_LENGTH(next))
+	/* one branch, never taken on a valid block (as two, the first
+	 * would follow the kind of match, which no predictor learns) */
+	if ((DENSE_WIDE_LENGTH(next) | at_rep0) == 0)
 		return false;
 	distance = DENSE_WIDE_BASE(next) +
 		   (unsigned)((a->bits >> DENSE_WIDE_LENGTH(next)) &

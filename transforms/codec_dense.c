@@ -105,6 +105,8 @@ static void dense_put_literals(struct dense_writer *w, unsigned lane,
 
 /* Adds a sequence's match: its length symbol with the extra bits, then
  * for an explicit distance or rep1 the distance symbol and its extra
+ * bits. Without a branch on the kind of match (rep0, rep1, explicit come
+ * in no order a predictor learns): a rep0 match adds a distance of no
  * bits. */
 static inline void dense_add_match(struct dense_writer *w,
 				   const struct codec_dense_sequence *q,
@@ -112,22 +114,23 @@ static inline void dense_add_match(struct dense_writer *w,
 {
 	unsigned value = q->length - DENSE_MIN_MATCH;
 	unsigned bucket = dense_bucket(value);
+	unsigned is_rep0 = q->distance == DENSE_SEQUENCE_REP0;
+	unsigned is_explicit = q->distance > DENSE_SEQUENCE_REP1;
+	unsigned distance, symbol, length;
 
 	dense_add_bucketed(w, codes, lengths, DENSE_CODE_MATCHES + bucket +
-			   (q->distance == DENSE_SEQUENCE_REP0 ? DENSE_MATCH_REP0_FIRST : 0),
-			   value - dense_bucket_base(bucket),
-			   dense_bucket_extra_bits(bucket));
-	if (q->distance == DENSE_SEQUENCE_REP1) {
-		dense_add_bucketed(w, codes, lengths,
-				   DENSE_CODE_DISTANCES + DENSE_DISTANCE_REP1, 0, 0);
-	} else if (q->distance != DENSE_SEQUENCE_REP0) {
-		value = q->distance - 2u;
-		bucket = dense_bucket(value);
-		dense_add_bucketed(w, codes, lengths, DENSE_CODE_DISTANCES +
-				   DENSE_DISTANCE_FIRST_BUCKET + bucket,
-				   value - dense_bucket_base(bucket),
-				   dense_bucket_extra_bits(bucket));
-	}
+			   (is_rep0 ? DENSE_MATCH_REP0_FIRST : 0),
+			   value - dense_bucket_bases[bucket],
+			   dense_value_extra_bits(value));
+	/* rep1 and rep0: value 0, bucket 0, no extra bits */
+	distance = is_explicit ? q->distance - 2u : 0;
+	bucket = dense_bucket(distance);
+	symbol = DENSE_CODE_DISTANCES + (is_explicit ? DENSE_DISTANCE_FIRST_BUCKET + bucket :
+						      DENSE_DISTANCE_REP1);
+	length = is_rep0 ? 0 : lengths[symbol] + dense_value_extra_bits(distance);
+	dense_add(w, is_rep0 ? 0 : codes[symbol] |
+		  (uint64_t)(distance - dense_bucket_bases[bucket]) << lengths[symbol],
+		  length);
 }
 
 _Static_assert((CODEC_PAGE_BYTES / 4) * DENSE_LITERAL_MAX_BITS / 8 <
@@ -150,21 +153,21 @@ static void dense_put_sequences(struct dense_writer *w,
 		const struct codec_dense_sequence *q = &sequences[s];
 		unsigned bucket = dense_bucket(q->literals);
 
-		if (!q->literals && !q->length)
+		if ((q->literals | q->length) == 0)
 			break;
 		dense_add_bucketed(w, codes, lengths, DENSE_CODE_RUNS + bucket,
-				   q->literals - dense_bucket_base(bucket),
-				   dense_bucket_extra_bits(bucket));
+				   q->literals - dense_bucket_bases[bucket],
+				   dense_value_extra_bits(q->literals));
 		if (q->length)
 			dense_add_match(w, q, codes, lengths);
 		dense_commit(w);
 	}
 }
 
+/* (a load, not a branch on the kind of symbol) */
 static inline unsigned dense_run_extra_bits(unsigned symbol)
 {
-	return symbol < DENSE_CLC_ZERO_FIRST ? 0 :
-	       dense_zero_run_extra[symbol - DENSE_CLC_ZERO_FIRST];
+	return dense_clc_extra_bits[symbol];
 }
 
 /* The code lengths the header sends: all 256 literals, then of each other
@@ -193,8 +196,7 @@ static unsigned dense_code_runs(const uint8_t *lengths,
 	}
 	i = 0;
 	while (i < sent->total) {
-		unsigned value = flat[i], run = 1;
-		unsigned bucket = DENSE_CLC_ZERO_BUCKETS - 1;
+		unsigned value = flat[i], run = 1, bucket;
 
 		if (value) {
 			runs[count][0] = (uint8_t)(value - 1);
@@ -206,8 +208,9 @@ static unsigned dense_code_runs(const uint8_t *lengths,
 		       run < DENSE_ZERO_RUN_MAX)
 			run++;
 		i += run;
-		while (dense_zero_run_base[bucket] > run)
-			bucket--;
+		/* bases 1, 2, 3, then 2 + 2^(k - 2) for bucket k: the bucket
+		 * from the run's top bit, not a search */
+		bucket = run <= 3 ? run - 1 : 33u - (unsigned)__builtin_clz(run - 2);
 		runs[count][0] = (uint8_t)(DENSE_CLC_ZERO_FIRST + bucket);
 		runs[count++][1] = (uint8_t)(run - dense_zero_run_base[bucket]);
 	}
@@ -247,32 +250,29 @@ static uint64_t dense_count(struct codec_workspace *workspace,
 	memset(literal_frequencies, 0, sizeof(workspace->dense.literal_frequencies));
 	for (size_t s = 0; s < sequence_count; s++) {
 		const struct codec_dense_sequence *q = &sequences[s];
-		unsigned count = q->literals, bucket;
+		unsigned count = q->literals, value, is_rep0, is_explicit;
 
-		if (!count && !q->length)
+		if ((count | q->length) == 0)
 			break;
-		bucket = dense_bucket(count);
-		frequencies[DENSE_CODE_RUNS + bucket]++;
-		extra += dense_bucket_extra_bits(bucket);
+		frequencies[DENSE_CODE_RUNS + dense_bucket(count)]++;
+		extra += dense_value_extra_bits(count);
 		dense_gather_run(literals + gathered, bytes, length, position, count);
 		gathered += count;
 		position += count;
 		if (!q->length)
 			continue;
-		bucket = dense_bucket(q->length - DENSE_MIN_MATCH);
-		extra += dense_bucket_extra_bits(bucket);
-		if (q->distance == DENSE_SEQUENCE_REP0) {
-			frequencies[DENSE_CODE_MATCHES + DENSE_MATCH_REP0_FIRST + bucket]++;
-		} else if (q->distance == DENSE_SEQUENCE_REP1) {
-			frequencies[DENSE_CODE_MATCHES + bucket]++;
-			frequencies[DENSE_CODE_DISTANCES + DENSE_DISTANCE_REP1]++;
-		} else {
-			frequencies[DENSE_CODE_MATCHES + bucket]++;
-			bucket = dense_bucket(q->distance - 2u);
-			frequencies[DENSE_CODE_DISTANCES + DENSE_DISTANCE_FIRST_BUCKET +
-				    bucket]++;
-			extra += dense_bucket_extra_bits(bucket);
-		}
+		/* no branch on the kind of match (as dense_add_match) */
+		value = q->length - DENSE_MIN_MATCH;
+		is_rep0 = q->distance == DENSE_SEQUENCE_REP0;
+		is_explicit = q->distance > DENSE_SEQUENCE_REP1;
+		frequencies[DENSE_CODE_MATCHES + dense_bucket(value) +
+			    (is_rep0 ? DENSE_MATCH_REP0_FIRST : 0)]++;
+		extra += dense_value_extra_bits(value);
+		value = is_explicit ? q->distance - 2u : 0;
+		frequencies[DENSE_CODE_DISTANCES +
+			    (is_explicit ? DENSE_DISTANCE_FIRST_BUCKET + dense_bucket(value) :
+					   DENSE_DISTANCE_REP1)] += !is_rep0;
+		extra += dense_value_extra_bits(value);
 		position += q->length;
 	}
 	for (k = 0; k + 4 <= gathered; k += 4) {

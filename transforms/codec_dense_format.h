@@ -115,6 +115,12 @@ static const uint16_t dense_zero_run_base[DENSE_CLC_ZERO_BUCKETS] = {
 static const uint8_t dense_zero_run_extra[DENSE_CLC_ZERO_BUCKETS] = {
 	0, 0, 0, 1, 2, 3, 4, 5, 6, 7,
 };
+/* The extra bits of every code-length symbol: none for a length, those
+ * of dense_zero_run_extra for a zero run (a host test checks them). */
+static const uint8_t dense_clc_extra_bits[DENSE_CLC_SYMBOLS] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 1, 2, 3, 4, 5, 6, 7,
+};
 
 /* The decoder's entries of the code-length, run, match and distance
  * tables: the code's length, then what the symbol stands for, so that one
@@ -148,15 +154,15 @@ static const uint32_t dense_clc_payloads[DENSE_CLC_SYMBOLS] = {
 
 /* Bucket of v (0..4095, and 4096 for a literal run): 0..3 are their own
  * bucket; from 4 on, bucket 2n + b for v in [2^n, 2^(n+1)) where b is the
- * bit below the top one, and n - 1 extra bits give the rest. */
+ * bit below the top one, and n - 1 extra bits give the rest. The one
+ * formula also gives 0..3 their own (v = 2, 3: n = 1 and b the low bit;
+ * v = 0, 1: n = 0 and b = v), so there is no branch on small values, which
+ * come in no order a predictor learns. */
 static inline unsigned dense_bucket(unsigned v)
 {
-	unsigned n;
+	unsigned n = 31u - (unsigned)__builtin_clz(v | 1);
 
-	if (v < 4)
-		return v;
-	n = 31u - (unsigned)__builtin_clz(v);
-	return 2 * n + ((v >> (n - 1)) & 1);
+	return 2 * n + ((v >> (n - (n != 0))) & 1);
 }
 
 static inline unsigned dense_bucket_extra_bits(unsigned bucket)

@@ -211,9 +211,10 @@ HTEST(dense_exact_capacity)
 	HCHECK(checked > 0);
 }
 
-/* The bucket tables the decoder uses agree with the functions the encoder
- * uses, and every value 0..4096 (4096: a literal run of a whole page) lies
- * in its bucket's range. */
+/* The bucket tables agree with the functions that define them (and the
+ * code-length symbols' extra bits with the zero runs'), and every value
+ * 0..4096 (4096: a literal run of a whole page) lies in its bucket's
+ * range. */
 HTEST(dense_bucket_tables)
 {
 	for (unsigned b = 0; b < DENSE_RUN_BUCKETS; b++) {
@@ -221,6 +222,10 @@ HTEST(dense_bucket_tables)
 		HCHECK_EQ(dense_bucket_extras[b], dense_bucket_extra_bits(b));
 		HCHECK(dense_bucket_extras[b] <= DENSE_BUCKET_EXTRA_MAX);
 	}
+	for (unsigned s = 0; s < DENSE_CLC_SYMBOLS; s++)
+		HCHECK_EQ(dense_clc_extra_bits[s],
+			  s < DENSE_CLC_ZERO_FIRST ? 0 :
+			  dense_zero_run_extra[s - DENSE_CLC_ZERO_FIRST]);
 	for (unsigned v = 0; v <= 4096; v++) {
 		unsigned b = dense_bucket(v);
 

@@ -103,34 +103,57 @@ static void dense_put_literals(struct dense_writer *w, unsigned lane,
 	dense_commit(w);
 }
 
+/* A match's fields as the format codes them: the match-length symbol,
+ * then (unless the match is at rep0) the distance symbol, each with its
+ * extra bits (the value less its bucket's base) and their count; rep1 has
+ * none. Computed without a branch on the kind of match (rep0, rep1,
+ * explicit come in no order a predictor learns), for both the counting
+ * and the writing. */
+struct dense_match_fields {
+	unsigned match_symbol, match_extra, match_extra_bits;
+	unsigned distance_symbol, distance_extra, distance_extra_bits;
+	unsigned has_distance;
+};
+
+static inline struct dense_match_fields
+dense_match_fields(const struct codec_dense_sequence *q)
+{
+	unsigned is_rep0 = q->distance == DENSE_SEQUENCE_REP0;
+	unsigned is_explicit = q->distance > DENSE_SEQUENCE_REP1;
+	unsigned value = q->length - DENSE_MIN_MATCH, bucket = dense_bucket(value);
+	/* rep1 (and rep0): value 0, bucket 0, no extra bits */
+	unsigned distance = is_explicit ? q->distance - 2u : 0;
+	unsigned distance_bucket = dense_bucket(distance);
+
+	return (struct dense_match_fields){
+		.match_symbol = DENSE_CODE_MATCHES + bucket +
+				(is_rep0 ? DENSE_MATCH_REP0_FIRST : 0),
+		.match_extra = value - dense_bucket_bases[bucket],
+		.match_extra_bits = dense_value_extra_bits(value),
+		.distance_symbol = DENSE_CODE_DISTANCES +
+				   (is_explicit ? DENSE_DISTANCE_FIRST_BUCKET + distance_bucket :
+						  DENSE_DISTANCE_REP1),
+		.distance_extra = distance - dense_bucket_bases[distance_bucket],
+		.distance_extra_bits = dense_value_extra_bits(distance),
+		.has_distance = !is_rep0,
+	};
+}
+
 /* Adds a sequence's match: its length symbol with the extra bits, then
  * for an explicit distance or rep1 the distance symbol and its extra
- * bits. Without a branch on the kind of match (rep0, rep1, explicit come
- * in no order a predictor learns): a rep0 match adds a distance of no
- * bits. */
+ * bits (a rep0 match adds a distance of no bits: no branch). */
 static inline void dense_add_match(struct dense_writer *w,
 				   const struct codec_dense_sequence *q,
 				   const uint16_t *codes, const uint8_t *lengths)
 {
-	unsigned value = q->length - DENSE_MIN_MATCH;
-	unsigned bucket = dense_bucket(value);
-	unsigned is_rep0 = q->distance == DENSE_SEQUENCE_REP0;
-	unsigned is_explicit = q->distance > DENSE_SEQUENCE_REP1;
-	unsigned distance, symbol, length;
+	struct dense_match_fields m = dense_match_fields(q);
+	unsigned symbol = m.distance_symbol;
 
-	dense_add_bucketed(w, codes, lengths, DENSE_CODE_MATCHES + bucket +
-			   (is_rep0 ? DENSE_MATCH_REP0_FIRST : 0),
-			   value - dense_bucket_bases[bucket],
-			   dense_value_extra_bits(value));
-	/* rep1 and rep0: value 0, bucket 0, no extra bits */
-	distance = is_explicit ? q->distance - 2u : 0;
-	bucket = dense_bucket(distance);
-	symbol = DENSE_CODE_DISTANCES + (is_explicit ? DENSE_DISTANCE_FIRST_BUCKET + bucket :
-						      DENSE_DISTANCE_REP1);
-	length = is_rep0 ? 0 : lengths[symbol] + dense_value_extra_bits(distance);
-	dense_add(w, is_rep0 ? 0 : codes[symbol] |
-		  (uint64_t)(distance - dense_bucket_bases[bucket]) << lengths[symbol],
-		  length);
+	dense_add_bucketed(w, codes, lengths, m.match_symbol, m.match_extra,
+			   m.match_extra_bits);
+	dense_add(w, m.has_distance ?
+		  codes[symbol] | (uint64_t)m.distance_extra << lengths[symbol] : 0,
+		  m.has_distance ? lengths[symbol] + m.distance_extra_bits : 0);
 }
 
 _Static_assert((CODEC_PAGE_BYTES / 4) * DENSE_LITERAL_MAX_BITS / 8 <
@@ -164,11 +187,6 @@ static void dense_put_sequences(struct dense_writer *w,
 	}
 }
 
-/* (a load, not a branch on the kind of symbol) */
-static inline unsigned dense_run_extra_bits(unsigned symbol)
-{
-	return dense_clc_extra_bits[symbol];
-}
 
 /* The code lengths the header sends: all 256 literals, then of each other
  * alphabet the symbols up to its last one in use (counts[0..2]). */
@@ -250,7 +268,8 @@ static uint64_t dense_count(struct codec_workspace *workspace,
 	memset(literal_frequencies, 0, sizeof(workspace->dense.literal_frequencies));
 	for (size_t s = 0; s < sequence_count; s++) {
 		const struct codec_dense_sequence *q = &sequences[s];
-		unsigned count = q->literals, value, is_rep0, is_explicit;
+		unsigned count = q->literals;
+		struct dense_match_fields m;
 
 		if ((count | q->length) == 0)
 			break;
@@ -261,18 +280,10 @@ static uint64_t dense_count(struct codec_workspace *workspace,
 		position += count;
 		if (!q->length)
 			continue;
-		/* no branch on the kind of match (as dense_add_match) */
-		value = q->length - DENSE_MIN_MATCH;
-		is_rep0 = q->distance == DENSE_SEQUENCE_REP0;
-		is_explicit = q->distance > DENSE_SEQUENCE_REP1;
-		frequencies[DENSE_CODE_MATCHES + dense_bucket(value) +
-			    (is_rep0 ? DENSE_MATCH_REP0_FIRST : 0)]++;
-		extra += dense_value_extra_bits(value);
-		value = is_explicit ? q->distance - 2u : 0;
-		frequencies[DENSE_CODE_DISTANCES +
-			    (is_explicit ? DENSE_DISTANCE_FIRST_BUCKET + dense_bucket(value) :
-					   DENSE_DISTANCE_REP1)] += !is_rep0;
-		extra += dense_value_extra_bits(value);
+		m = dense_match_fields(q);
+		frequencies[m.match_symbol]++;
+		frequencies[m.distance_symbol] += m.has_distance;
+		extra += m.match_extra_bits + m.distance_extra_bits;
 		position += q->length;
 	}
 	for (k = 0; k + 4 <= gathered; k += 4) {
@@ -393,7 +404,7 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	struct dense_sent sent;
 	size_t sequence_count, literal_count, offset, total_bytes;
 	size_t lane_starts[DENSE_LANES_MAX];
-	uint64_t bits_a, lane_bits[DENSE_LANES_MAX] = { 0 };
+	uint64_t bits_a, lane_bits[DENSE_LANES_MAX];
 	const struct codec_dense_sequence *sequences = workspace->dense.sequences;
 	const uint16_t *codes = workspace->dense.codes;
 	uint8_t *staging = workspace->dense.staging;
@@ -421,7 +432,7 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	run_count = dense_code_runs(lengths, &sent, workspace->dense.runs);
 	for (unsigned r = 0; r < run_count; r++) {
 		clc_frequencies[workspace->dense.runs[r][0]]++;
-		bits_a += dense_run_extra_bits(workspace->dense.runs[r][0]);
+		bits_a += dense_clc_extra_bits[workspace->dense.runs[r][0]];
 	}
 	dense_huffman_lengths(clc_frequencies, DENSE_CLC_SYMBOLS,
 			      DENSE_CLC_MAX_BITS, workspace->dense.sorted,
@@ -478,7 +489,7 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 
 		dense_put(&w, clc_codes[symbol] |
 			  (unsigned)workspace->dense.runs[r][1] << clc_lengths[symbol],
-			  clc_lengths[symbol] + dense_run_extra_bits(symbol));
+			  clc_lengths[symbol] + dense_clc_extra_bits[symbol]);
 	}
 	dense_put_literals(&w, 0, lanes, workspace->dense.literals, literal_count,
 			   codes, lengths);

@@ -205,8 +205,8 @@ static bool dense_build_table(const uint8_t *lengths, unsigned count,
 	return true;
 }
 
-/* dense_build_table for a table of 32-bit entries, payloads[symbol] |
- * length (0 where no code reaches). */
+/* dense_build_table for a table of 32-bit entries: DENSE_WIDE_ENTRY of
+ * the symbol's payload and its code's length (0 where no code reaches). */
 static bool dense_build_wide_table(const uint8_t *lengths, unsigned count,
 				   unsigned bits, const uint32_t *payloads,
 				   uint32_t *table)
@@ -221,7 +221,8 @@ static bool dense_build_wide_table(const uint8_t *lengths, unsigned count,
 		memcpy(table + size, table, size * sizeof(uint32_t));
 		size *= 2;
 		for (unsigned k = 0; k < per_length[l]; k++)
-			table[dense_reverse_code(code++, l)] = payloads[by_length[next++]] | l;
+			table[dense_reverse_code(code++, l)] =
+				DENSE_WIDE_ENTRY(payloads[by_length[next++]], l);
 		code <<= 1;
 	}
 	return true;
@@ -262,11 +263,15 @@ struct dense_tables {
 static inline uint32_t dense_field(struct dense_reader *r, const uint32_t *table,
 				   unsigned bits, unsigned *value)
 {
-	uint32_t entry = table[r->bits & ((1u << bits) - 1)];
+	uint64_t held = r->bits;
+	uint32_t entry = table[held & ((1u << bits) - 1)];
 
-	r->bits >>= DENSE_WIDE_LENGTH(entry);
-	r->count -= DENSE_WIDE_LENGTH(entry);
-	*value = DENSE_WIDE_BASE(entry) + dense_take(r, DENSE_WIDE_EXTRA(entry));
+	/* the next field's lookup waits only for this shift */
+	r->bits = held >> DENSE_WIDE_TOTAL(entry);
+	r->count -= DENSE_WIDE_TOTAL(entry);
+	*value = DENSE_WIDE_BASE(entry) +
+		 (unsigned)((held >> DENSE_WIDE_LENGTH(entry)) &
+			    ((1u << DENSE_WIDE_EXTRA(entry)) - 1));
 	return DENSE_WIDE_LENGTH(entry) ? entry : 0;
 }
 
@@ -535,7 +540,7 @@ static inline bool dense_match(struct dense_reader *a, const struct dense_tables
 	distance = DENSE_WIDE_BASE(next) +
 		   (unsigned)((a->bits >> DENSE_WIDE_LENGTH(next)) &
 			      ((1u << DENSE_WIDE_EXTRA(next)) - 1));
-	taken = at_rep0 ? 0 : DENSE_WIDE_LENGTH(next) + DENSE_WIDE_EXTRA(next);
+	taken = at_rep0 ? 0 : DENSE_WIDE_TOTAL(next);
 	a->bits >>= taken;
 	a->count -= taken;
 	distance = (next & DENSE_WIDE_REPEAT) ? o->rep1 : distance;

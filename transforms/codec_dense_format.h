@@ -123,29 +123,36 @@ static const uint8_t dense_clc_extra_bits[DENSE_CLC_SYMBOLS] = {
 };
 
 /* The decoder's entries of the code-length, run, match and distance
- * tables: the code's length, then what the symbol stands for, so that one
- * load gives all a field needs:
- * the number of extra bits, the base value they are added to, and for a
- * match or a distance whether it is a repeat distance (rep0 for a match,
- * rep1 for a distance). A length of 0 marks no code. */
-#define DENSE_WIDE_LENGTH(e) ((e) & 15u)
-#define DENSE_WIDE_EXTRA(e) ((e) >> 4 & 15u)
-#define DENSE_WIDE_BASE(e) ((e) >> 8 & 0x1fffu)
-#define DENSE_WIDE_REPEAT 0x200000u
-#define DENSE_PAYLOAD(base, extra) ((uint32_t)(base) << 8 | (uint32_t)(extra) << 4)
+ * tables: the bits the field takes in all (code and extra bits: the shift
+ * that moves the reader on, in the low 6 bits, so that a shift by the
+ * entry needs no field taken out of it), the code's length, then what the
+ * symbol stands for, so that one load gives all a field needs: the number
+ * of extra bits, the base value they are added to, and for a match or a
+ * distance whether it is a repeat distance (rep0 for a match, rep1 for a
+ * distance). A length of 0 marks no code. The payload of a symbol holds
+ * its extra bits in the total; the table adds the code's length to both. */
+#define DENSE_WIDE_TOTAL(e) ((e) & 63u)
+#define DENSE_WIDE_LENGTH(e) ((e) >> 6 & 15u)
+#define DENSE_WIDE_EXTRA(e) ((e) >> 10 & 15u)
+#define DENSE_WIDE_BASE(e) ((e) >> 14 & 0x1fffu)
+#define DENSE_WIDE_REPEAT 0x8000000u
+#define DENSE_PAYLOAD(base, extra) \
+	((uint32_t)(base) << 14 | (uint32_t)(extra) << 10 | (uint32_t)(extra))
+/* The entry of a symbol with payload, coded in length bits. */
+#define DENSE_WIDE_ENTRY(payload, length) \
+	((payload) + ((uint32_t)(length) << 6 | (uint32_t)(length)))
 /* Code-length symbols as the decoder's entries (no branch on the kind of
  * symbol): the step (1 for a length, else the zero run's base,
  * dense_zero_run_base) with its extra bits (dense_zero_run_extra), and
  * the length written (0 for a run) above them; a host test checks them
  * against those tables. */
-#define DENSE_CLC_VALUE_SHIFT 24
+#define DENSE_CLC_VALUE_SHIFT 28
+#define DENSE_CLC_LENGTH(l) (DENSE_PAYLOAD(1, 0) | (uint32_t)(l) << DENSE_CLC_VALUE_SHIFT)
 static const uint32_t dense_clc_payloads[DENSE_CLC_SYMBOLS] = {
-	1u << 8 | 1u << DENSE_CLC_VALUE_SHIFT, 1u << 8 | 2u << DENSE_CLC_VALUE_SHIFT,
-	1u << 8 | 3u << DENSE_CLC_VALUE_SHIFT, 1u << 8 | 4u << DENSE_CLC_VALUE_SHIFT,
-	1u << 8 | 5u << DENSE_CLC_VALUE_SHIFT, 1u << 8 | 6u << DENSE_CLC_VALUE_SHIFT,
-	1u << 8 | 7u << DENSE_CLC_VALUE_SHIFT, 1u << 8 | 8u << DENSE_CLC_VALUE_SHIFT,
-	1u << 8 | 9u << DENSE_CLC_VALUE_SHIFT, 1u << 8 | 10u << DENSE_CLC_VALUE_SHIFT,
-	1u << 8 | 11u << DENSE_CLC_VALUE_SHIFT,
+	DENSE_CLC_LENGTH(1), DENSE_CLC_LENGTH(2), DENSE_CLC_LENGTH(3),
+	DENSE_CLC_LENGTH(4), DENSE_CLC_LENGTH(5), DENSE_CLC_LENGTH(6),
+	DENSE_CLC_LENGTH(7), DENSE_CLC_LENGTH(8), DENSE_CLC_LENGTH(9),
+	DENSE_CLC_LENGTH(10), DENSE_CLC_LENGTH(11),
 	DENSE_PAYLOAD(1, 0), DENSE_PAYLOAD(2, 0), DENSE_PAYLOAD(3, 0),
 	DENSE_PAYLOAD(4, 1), DENSE_PAYLOAD(6, 2), DENSE_PAYLOAD(10, 3),
 	DENSE_PAYLOAD(18, 4), DENSE_PAYLOAD(34, 5), DENSE_PAYLOAD(66, 6),

@@ -10,8 +10,16 @@
 DEMO_CORPUS     ?= $(or $(if $(VEIL_CORPUS),$(wildcard $(VEIL_CORPUS)/python.pages)),$(TREE_CORPUS))
 DEMO_CORPUS_ISO := $(if $(DEMO_CORPUS),$(BUILD)/corpus.pages)
 
+# build/corpus.name names the file build/corpus.pages was copied from; it
+# changes when make is given another DEMO_CORPUS, so that the copy is made
+# again even when the new file is older than the last copy (its date alone
+# would leave the ISO carrying the previous corpus).
+$(BUILD)/corpus.name: FORCE
+	@mkdir -p $(@D)
+	@echo "$(abspath $(DEMO_CORPUS))" | cmp -s - $@ || echo "$(abspath $(DEMO_CORPUS))" > $@
+
 # A named file that is missing is an error (make says so), not a silent
 # fallback to synthetic pages.
-$(BUILD)/corpus.pages: $(DEMO_CORPUS)
+$(BUILD)/corpus.pages: $(DEMO_CORPUS) $(BUILD)/corpus.name
 	@mkdir -p $(@D)
 	install -m 644 $< $@

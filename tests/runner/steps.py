@@ -224,6 +224,7 @@ def step_host(ctx):
     for program in ("python", "perl"):
         checks.append(check_capture_corpus(ctx, program))
     checks += check_codec_ab(ctx)
+    checks += check_demo_corpus_switch(ctx)
     return checks
 
 
@@ -256,6 +257,36 @@ def check_codec_ab(ctx):
                    run.status == 2 and "is not a revision" in run.output,
                    f"exit {run.status}; output {run.output[-200:]!r}"))
     return checks
+
+
+def check_demo_corpus_switch(ctx):
+    """make DEMO_CORPUS=FILE copies FILE to the ISO's corpus.pages whenever
+    the name changes, even when FILE is older than the last copy (its date
+    alone would keep the previous corpus); the same name again copies
+    nothing. Run in a build folder of its own."""
+    folder = os.path.join(RUN_DIR, "demo-corpus-switch")
+    os.makedirs(folder, exist_ok=True)
+    older, newer = os.path.join(folder, "older.pages"), os.path.join(folder, "newer.pages")
+    target = os.path.join(folder, "corpus.pages")
+    with open(older, "wb") as f:
+        f.write(b"o" * 4096)
+    with open(newer, "wb") as f:
+        f.write(b"n" * 4096)
+    os.utime(older, (1_000_000_000, 1_000_000_000))
+
+    def copy(source):
+        run = process.run(["make", "-s", f"BUILD={folder}", target, f"DEMO_CORPUS={source}"],
+                          timeout=120)
+        ctx.save_log("host-demo-corpus-switch", run.output)
+        with open(target, "rb") as f:
+            return run.status, f.read(1), os.stat(target).st_mtime_ns
+
+    first = copy(newer)
+    second = copy(older)
+    third = copy(older)
+    return [("host:demo-corpus:newer-copied", first[:2] == (0, b"n"), f"{first}"),
+            ("host:demo-corpus:older-copied-on-switch", second[:2] == (0, b"o"), f"{second}"),
+            ("host:demo-corpus:same-name-kept", third == second, f"{third} after {second}")]
 
 
 def check_capture_corpus(ctx, program, pages=16):

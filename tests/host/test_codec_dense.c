@@ -270,6 +270,33 @@ HTEST(dense_sealed_form)
 	free(out);
 }
 
+/* A wide entry gives back every field packed into it, for every bucket
+ * of every alphabet (the largest base is a literal run's last bucket) and
+ * every code length a table may hold, with and without the repeat flag;
+ * the total is the reader's shift, code and extra bits together. */
+HTEST(dense_wide_entry_fields)
+{
+	for (unsigned bucket = 0; bucket < DENSE_RUN_BUCKETS; bucket++) {
+		unsigned extra = dense_bucket_extra_bits(bucket);
+		unsigned base = DENSE_MIN_MATCH + dense_bucket_base(bucket);
+
+		for (unsigned length = 1; length <= 15; length++) {
+			for (unsigned repeat = 0; repeat < 2; repeat++) {
+				uint32_t e = DENSE_WIDE_ENTRY(DENSE_PAYLOAD(base, extra) |
+							      (repeat ? DENSE_WIDE_REPEAT : 0),
+							      length);
+
+				HCHECK_EQ(DENSE_WIDE_TOTAL(e), length + extra);
+				HCHECK_EQ(DENSE_WIDE_LENGTH(e), length);
+				HCHECK_EQ(DENSE_WIDE_EXTRA(e), extra);
+				HCHECK_EQ(DENSE_WIDE_BASE(e), base);
+				HCHECK_EQ((e & DENSE_WIDE_REPEAT) != 0, repeat);
+				HCHECK_EQ(e >> DENSE_CLC_VALUE_SHIFT, 0);
+			}
+		}
+	}
+}
+
 /* The decoder's code-length-code entries agree with the format's
  * zero-run buckets. */
 HTEST(dense_code_length_tables)

@@ -257,6 +257,16 @@ struct dense_tables {
 	uint32_t distances[DENSE_DISTANCE_TABLE];
 };
 
+/* The value a wide entry's field stands for, read from held (the bits at
+ * the field's code): the entry's base plus the extra bits after the code. */
+static inline __attribute__((always_inline)) unsigned
+dense_wide_value(uint32_t entry, uint64_t held)
+{
+	return DENSE_WIDE_BASE(entry) +
+	       (unsigned)((held >> DENSE_WIDE_LENGTH(entry)) &
+			  ((1u << DENSE_WIDE_EXTRA(entry)) - 1));
+}
+
 /* A field of a sequence from a wide table of 2^bits entries: its symbol's
  * entry, with the code and the extra bits consumed and the value (base +
  * extra bits) in *value; 0 for no code. */
@@ -269,9 +279,7 @@ static inline uint32_t dense_field(struct dense_reader *r, const uint32_t *table
 	/* the next field's lookup waits only for this shift */
 	r->bits = held >> DENSE_WIDE_TOTAL(entry);
 	r->count -= DENSE_WIDE_TOTAL(entry);
-	*value = DENSE_WIDE_BASE(entry) +
-		 (unsigned)((held >> DENSE_WIDE_LENGTH(entry)) &
-			    ((1u << DENSE_WIDE_EXTRA(entry)) - 1));
+	*value = dense_wide_value(entry, held);
 	return DENSE_WIDE_LENGTH(entry) ? entry : 0;
 }
 
@@ -540,9 +548,7 @@ static inline bool dense_match(struct dense_reader *a, const struct dense_tables
 	 * would follow the kind of match, which no predictor learns) */
 	if ((DENSE_WIDE_LENGTH(next) | at_rep0) == 0)
 		return false;
-	distance = DENSE_WIDE_BASE(next) +
-		   (unsigned)((a->bits >> DENSE_WIDE_LENGTH(next)) &
-			      ((1u << DENSE_WIDE_EXTRA(next)) - 1));
+	distance = dense_wide_value(next, a->bits);
 	taken = at_rep0 ? 0 : DENSE_WIDE_TOTAL(next);
 	a->bits >>= taken;
 	a->count -= taken;

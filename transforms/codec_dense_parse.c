@@ -68,9 +68,15 @@ static inline uint64_t dense_load64(const uint8_t *p)
 	return v;
 }
 
+/* The table slot of a position whose next 4 bytes are word. */
+static inline unsigned dense_hash_word(uint32_t word)
+{
+	return (word * 2654435761u) >> (32 - CODEC_DENSE_HASH_BITS);
+}
+
 static inline unsigned dense_hash(const uint8_t *p)
 {
-	return (dense_load32(p) * 2654435761u) >> (32 - CODEC_DENSE_HASH_BITS);
+	return dense_hash_word(dense_load32(p));
 }
 
 /* Bytes equal at a and b (b earlier), not reading past end. */
@@ -147,7 +153,7 @@ static struct dense_match dense_find(struct dense_finder *f, size_t position)
 		return best;
 	dense_insert_until(f, position);
 	head4 = dense_load32(here);
-	slot = (head4 * 2654435761u) >> (32 - CODEC_DENSE_HASH_BITS);
+	slot = dense_hash_word(head4);
 	earlier = f->table[slot];
 	if (f->inserted == position) {
 		f->table[slot] = (uint16_t)(position + 1);
@@ -187,7 +193,7 @@ static inline bool dense_has_candidate(const struct dense_finder *f,
 	unsigned head2 = head4 & 0xffff, rep0 = f->rep0, rep1 = f->rep1;
 	size_t earlier;
 
-	*slot = (head4 * 2654435761u) >> (32 - CODEC_DENSE_HASH_BITS);
+	*slot = dense_hash_word(head4);
 	earlier = f->table[*slot];
 	/* unsigned 0 or 1 each, combined without a branch */
 	unsigned at_rep0 = (unsigned)(rep0 <= position) &

@@ -274,16 +274,16 @@ def check_demo_corpus_switch(ctx):
         f.write(b"n" * 4096)
     os.utime(older, (1_000_000_000, 1_000_000_000))
 
-    def copy(source):
+    def copy(source, step):
         run = process.run(["make", "-s", f"BUILD={folder}", target, f"DEMO_CORPUS={source}"],
                           timeout=120)
-        ctx.save_log("host-demo-corpus-switch", run.output)
+        ctx.save_log(f"host-demo-corpus-switch-{step}", run.output)
         with open(target, "rb") as f:
             return run.status, f.read(1), os.stat(target).st_mtime_ns
 
-    first = copy(newer)
-    second = copy(older)
-    third = copy(older)
+    first = copy(newer, 1)
+    second = copy(older, 2)
+    third = copy(older, 3)
     return [("host:demo-corpus:newer-copied", first[:2] == (0, b"n"), f"{first}"),
             ("host:demo-corpus:older-copied-on-switch", second[:2] == (0, b"o"), f"{second}"),
             ("host:demo-corpus:same-name-kept", third == second, f"{third} after {second}")]

@@ -262,11 +262,38 @@ static bool ktest_on_owner(const struct ktest_catcher *catcher)
 	return catcher->owner == NULL || catcher->owner == thread_current();
 }
 
+/* Before catcher is resumed, on its owner: a catcher strikes once. The
+ * catchers nested in it leave the stack (their frames are abandoned), its
+ * deadline is disarmed, and no other resume of it may be asked for or
+ * stay pending. The cleanup after a resume runs with the catcher still
+ * pushed: without this a tick during a slow cleanup (stopping the case's
+ * threads) resumed it a second time, over the half-done cleanup and the
+ * trap the first strike had recorded. */
+static void ktest_catcher_strike(struct ktest_catcher *catcher)
+{
+	unsigned long flags = ktest_catchers_lock();
+
+	for (unsigned depth = ktest_catcher_depth; depth > 0; depth--) {
+		struct ktest_catcher *inner = ktest_catchers[depth - 1];
+
+		if (ktest_pending_catcher == inner)
+			ktest_pending_catcher = NULL;
+		if (inner == catcher) {
+			ktest_catcher_depth = depth;
+			break;
+		}
+	}
+	catcher->deadline_ms = 0;
+	catcher->owner_asked = true;
+	ktest_catchers_unlock(flags);
+}
+
 /* Resumes catcher on its owner, which runs now. A wait the owner was
  * entering is cancelled first: the resume abandons its frame. */
 static __attribute__((noreturn)) void
 ktest_resume_on_owner(struct ktest_catcher *catcher, int value)
 {
+	ktest_catcher_strike(catcher);
 	if (catcher->owner)
 		wait_cancel(catcher->owner);
 	context_resume(&catcher->context, value);
@@ -474,6 +501,7 @@ void ktest_fail_now(struct ktest *t, const char *file, int line,
 	ktest_check(t, false, file, line, expr);
 	if (!ktest_on_owner(ktest_case_catcher))
 		thread_exit();	/* a thread of the case: it alone ends */
+	ktest_catcher_strike(ktest_case_catcher);
 	context_resume(&ktest_case_catcher->context, KTEST_RESUME_FAIL_NOW);
 }
 
@@ -485,6 +513,7 @@ void ktest_skip(struct ktest *t, const char *reason)
 		thread_exit();
 	}
 	t->skip_reason = reason;
+	ktest_catcher_strike(ktest_case_catcher);
 	context_resume(&ktest_case_catcher->context, KTEST_RESUME_SKIP);
 }
 

@@ -351,6 +351,20 @@ static bool sched_test_trace_names(const uint64_t *trace, unsigned depth,
 	return false;
 }
 
+/* Logs trace (depth addresses) by name, to say where a case looked. */
+static void sched_test_log_trace(struct ktest *t, const uint64_t *trace,
+				 unsigned depth)
+{
+	for (unsigned i = 0; i < depth; i++) {
+		const char *name = "?";
+		uint64_t offset = 0;
+
+		ksym_lookup(trace[i], &name, &offset);
+		ktest_log(t, "trace #%u %s+0x%llx", i, name,
+			  (unsigned long long)offset);
+	}
+}
+
 /* A thread blocked on a mutex: its waiting trace goes through mutex_lock
  * and the thread's own function; a running thread (the caller) and an id
  * no thread has give none. */
@@ -405,8 +419,11 @@ KTEST(sched, watchdog_abandons_a_wait_and_stops_the_threads)
 					    &trap, 200));
 	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
 	/* the spinner had the CPU: the watchdog found this thread waiting */
-	KTEST_EXPECT(t, sched_test_trace_names(trap.hung_at,
-					       trap.hung_depth, "thread_join"));
+	bool joining = sched_test_trace_names(trap.hung_at, trap.hung_depth,
+					      "thread_join");
+	if (!joining)
+		sched_test_log_trace(t, trap.hung_at, trap.hung_depth);
+	KTEST_EXPECT(t, joining);
 	KTEST_EXPECT(t, spinner != NULL);
 	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
 	uint64_t spins = sched_test_spins;

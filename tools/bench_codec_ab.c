@@ -179,8 +179,13 @@ static int ab_file(const char *path, const char *codec, struct ab_side *a,
 		return 1;
 	ab_side_init(a, count);
 	ab_side_init(b, count);
-	if (ab_side_encode_all(a, "A", pages, count) || ab_side_encode_all(b, "B", pages, count))
+	if (ab_side_encode_all(a, "A", pages, count) ||
+	    ab_side_encode_all(b, "B", pages, count)) {
+		free(pages);
+		ab_side_free(a);
+		ab_side_free(b);
 		return 1;
+	}
 	for (int r = 0; r < rounds; r++) {
 		for (size_t i = 0; i < count; i++) {
 			const uint8_t *page = pages + i * PAGE;

@@ -298,6 +298,38 @@ KTEST(sched, sleep_lasts_at_least_the_time_asked)
 	}
 }
 
+/* The long sleep a short one starts behind (stopped early). */
+#define SCHED_TEST_LONG_SLEEP_MS 2000u
+
+static void sched_test_sleep_long(void *argument)
+{
+	(void)argument;
+	thread_sleep_ms(SCHED_TEST_LONG_SLEEP_MS);
+}
+
+/* A short sleep that starts behind a long one wakes on its own deadline:
+ * the tick leaves the sleepers alone until the earliest deadline, which a
+ * new sleeper lowers. The long sleeper is then stopped early. */
+KTEST(sched, short_sleep_behind_a_long_one_wakes_on_time)
+{
+	struct thread *long_sleeper = thread_create("long-sleeper",
+						    sched_test_sleep_long, NULL);
+
+	KTEST_ASSERT(t, long_sleeper != NULL);
+	while (__atomic_load_n(&long_sleeper->state, __ATOMIC_ACQUIRE) !=
+	       THREAD_BLOCKED)
+		thread_yield();
+	uint64_t start = time_uptime_ns();
+	thread_sleep_ms(5);
+	uint64_t slept_ms = (time_uptime_ns() - start) / 1000000u;
+	ktest_log(t, "5 ms behind a %u ms sleeper: %llu ms",
+		  SCHED_TEST_LONG_SLEEP_MS, (unsigned long long)slept_ms);
+	KTEST_EXPECT(t, slept_ms >= 5);
+	KTEST_EXPECT(t, slept_ms < SCHED_TEST_LONG_SLEEP_MS / 2);
+	thread_interrupt(long_sleeper, thread_exit);
+	thread_join(long_sleeper);
+}
+
 struct sched_test_mutex {
 	struct mutex mutex;
 	volatile bool entered;

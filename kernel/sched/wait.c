@@ -81,7 +81,9 @@ unsigned wake_up_all_locked(struct wait_queue *queue)
 }
 
 unsigned wake_up_matching_locked(struct wait_queue *queue,
-				 bool (*due)(const struct thread *thread))
+				 bool (*due)(const struct thread *thread,
+					     void *context),
+				 void *context)
 {
 	unsigned woken = 0;
 	struct sched_link *link = queue->waiters.next;
@@ -89,7 +91,7 @@ unsigned wake_up_matching_locked(struct wait_queue *queue,
 	while (link != &queue->waiters) {
 		struct sched_link *next = link->next;
 		struct thread *thread = sched_link_thread(link);
-		if (due(thread)) {
+		if (due(thread, context)) {
 			wait_wake_locked(queue, thread);
 			woken++;
 		}

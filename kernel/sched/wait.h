@@ -55,9 +55,12 @@ void wait_sleep_locked(struct wait_queue *queue, unsigned long *flags);
 unsigned wake_up_all(struct wait_queue *queue);
 unsigned wake_up_one_locked(struct wait_queue *queue);
 unsigned wake_up_all_locked(struct wait_queue *queue);
-/* Wakes the waiters for which due(thread) is true (queue->lock held). */
+/* Wakes the waiters for which due(thread, context) is true, asking each
+ * waiter once, oldest first (queue->lock held). */
 unsigned wake_up_matching_locked(struct wait_queue *queue,
-				 bool (*due)(const struct thread *thread));
+				 bool (*due)(const struct thread *thread,
+					     void *context),
+				 void *context);
 /* Takes thread off the queue it waits on, if any, and wakes it. */
 void wait_cancel(struct thread *thread);
 

@@ -5,6 +5,7 @@
  * until the threads it started are stopped; catches nest; the symbol table
  * resolves this very function.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include "kernel/lib/cpu.h"
@@ -120,6 +121,68 @@ KTEST(ktest, abandoned_frame_intact_until_its_threads_stop)
 		  (unsigned long long)frame_watch.changes);
 	KTEST_EXPECT(t, frame_watch.reads > 0);
 	KTEST_EXPECT_EQ(t, frame_watch.changes, 0);
+}
+
+/* Sleepers the cleanup of catcher_strikes_once stops: enough that the
+ * stop takes several ticks of the case's own thread. */
+#define STRIKE_SLEEPERS 128
+
+static void sleep_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		thread_sleep_ms(1000);
+}
+
+/* Starts the sleepers (counting them in *arg), then spins until
+ * abandoned. */
+static void spin_with_sleepers(void *arg)
+{
+	volatile unsigned *started = arg;
+
+	for (unsigned i = 0; i < STRIKE_SLEEPERS; i++)
+		if (thread_create("ktest-sleeper", sleep_forever, NULL))
+			(*started)++;
+	for (;;)
+		__asm__ __volatile__("" ::: "memory");
+}
+
+/* Whether trap's trace passes through the function named name. */
+static bool trap_names(const struct ktest_trap *trap, const char *name)
+{
+	for (unsigned i = 0; i < trap->hung_depth; i++) {
+		const char *found;
+		uint64_t offset;
+
+		if (ksym_lookup(trap->hung_at[i], &found, &offset) &&
+		    strcmp(found, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A catcher strikes once: the cleanup after the watchdog's resume stops
+ * many threads while the case's thread runs, over ticks past the
+ * deadline, and none of them resumes the catcher again (one did, over the
+ * cleanup, and wrote where the cleanup was into the trap). The trap still
+ * says where the spinner was, and every sleeper is stopped. */
+KTEST(ktest, catcher_strikes_once)
+{
+	struct ktest_trap trap;
+	volatile unsigned started = 0;
+	unsigned threads_before = thread_snapshot(NULL, 0, 0);
+	uint64_t start = time_ticks_ms();
+
+	KTEST_ASSERT(t, ktest_catch_timeout(spin_with_sleepers, (void *)&started,
+					    &trap, 30));
+	ktest_log(t, "%u sleepers, back %llu ms after the start (deadline 30 ms)",
+		  started, (unsigned long long)(time_ticks_ms() - start));
+	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
+	KTEST_EXPECT_EQ(t, started, STRIKE_SLEEPERS);
+	KTEST_EXPECT(t, trap_names(&trap, "ktest_call_below_room"));
+	KTEST_EXPECT(t, !trap_names(&trap, "thread_stop_from"));
+	KTEST_EXPECT(t, !trap_names(&trap, "ktest_catcher_cleanup"));
+	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
 }
 
 static void fault_inside(void *arg)

@@ -88,7 +88,9 @@ struct ktest_catcher {
 	unsigned preempt_count;		/* this CPU's count at the save */
 	struct thread *owner;		/* the thread that saved it (NULL: boot) */
 	uint64_t first_thread_id;	/* threads created under it have ids >= */
-	bool owner_asked;		/* thread_interrupt sent to the owner */
+	bool owner_asked;		/* thread_interrupt sent to the owner,
+					 * or resumed: the trap is written */
+	bool struck;			/* resumed: its cleanup runs */
 };
 
 extern const struct ktest_case ktest_cases_start[], ktest_cases_end[];
@@ -254,6 +256,7 @@ ktest_catcher_start(struct ktest_catcher *catcher)
 	catcher->owner = thread_current();
 	catcher->first_thread_id = catcher->owner ? thread_next_id() : 0;
 	catcher->owner_asked = false;
+	catcher->struck = false;
 }
 
 /* Whether the running thread may resume catcher (it is on its stack). */
@@ -285,6 +288,7 @@ static void ktest_catcher_strike(struct ktest_catcher *catcher)
 	}
 	catcher->deadline_ms = 0;
 	catcher->owner_asked = true;
+	catcher->struck = true;
 	ktest_catchers_unlock(flags);
 }
 
@@ -348,6 +352,25 @@ ktest_catcher_cleanup(struct ktest_catcher *catcher)
 	return catcher->owner ? thread_stop_from(catcher->first_thread_id) : 0;
 }
 
+/* Writes what the exception was into catcher's trap (catcher lock held). */
+static void ktest_record_exception(struct ktest_catcher *catcher,
+				   const struct trap_info *info)
+{
+	if (!catcher->trap)
+		return;
+	catcher->trap->vector = info->vector;
+	catcher->trap->error_code = info->error_code;
+	catcher->trap->fault_address = info->fault_address;
+	catcher->trap->instruction = info->instruction;
+	catcher->trap->fault_response = info->fault_response;
+	catcher->trap->fault_owner = info->fault_owner;
+}
+
+/* An exception under the innermost catcher. The first strike's record
+ * stands: once the owner is asked to resume (or has resumed), a later
+ * exception in a thread of the case ends that thread without rewriting
+ * the trap, and one on the owner during its cleanup (kernel code, not the
+ * case's) is the kernel's to report. */
 static void ktest_catch_exception(const struct trap_info *info)
 {
 	/* Interrupts are off in an exception handler. */
@@ -362,20 +385,16 @@ static void ktest_catch_exception(const struct trap_info *info)
 	bool of_case = on_owner || (catcher && catcher->owner && !self->is_idle &&
 				    self->id >= catcher->first_thread_id);
 
-	/* Not in a test, not the case's thread, or a thread of the case under
-	 * a lock (it cannot be ended cleanly): the kernel reports it. */
-	if (!catcher || !of_case || (!on_owner && !calm)) {
+	/* Not in a test, not the case's thread, a thread of the case under a
+	 * lock (it cannot be ended cleanly), or the owner's cleanup: the
+	 * kernel reports it. */
+	if (!catcher || !of_case || (!on_owner && !calm) ||
+	    (on_owner && catcher->struck)) {
 		ktest_catchers_unlock(flags);
 		return;
 	}
-	if (catcher->trap) {
-		catcher->trap->vector = info->vector;
-		catcher->trap->error_code = info->error_code;
-		catcher->trap->fault_address = info->fault_address;
-		catcher->trap->instruction = info->instruction;
-		catcher->trap->fault_response = info->fault_response;
-		catcher->trap->fault_owner = info->fault_owner;
-	}
+	if (!catcher->owner_asked)
+		ktest_record_exception(catcher, info);
 	bool tell = !on_owner &&
 		    ktest_ask_owner_locked(catcher, KTEST_RESUME_EXCEPTION);
 	ktest_catchers_unlock(flags);
@@ -402,19 +421,29 @@ static void ktest_watchdog_tick(void)
 	bool expired = catcher && catcher->deadline_ms &&
 		       time_ticks_ms() >= catcher->deadline_ms;
 	bool on_owner = expired && ktest_on_owner(catcher);
+	/* An owner already asked (an exception in a thread of the case) has
+	 * that exception in its trap and resumes with it: the deadline only
+	 * stands in for a request it cannot take (it spins with preemption
+	 * off, so no interrupt exit runs the request). */
+	bool asked = expired && catcher->owner_asked;
+	int value = asked && ktest_pending_catcher == catcher ?
+		    ktest_pending_value : KTEST_RESUME_TIMEOUT;
 	bool tell = false;
 
-	if (expired && catcher->trap)
+	if (expired && !asked && catcher->trap)
 		catcher->trap->vector = KTEST_TRAP_TIMEOUT;
 	if (expired && !on_owner)
 		tell = ktest_ask_owner_locked(catcher, KTEST_RESUME_TIMEOUT);
 	spin_unlock(&ktest_catcher_lock);
-	if (on_owner && catcher->trap)	/* the interrupted code's callers */
+	/* the interrupted code's callers, unless an exception is the record
+	 * (a timeout another CPU asked for has none yet: it is this) */
+	if (on_owner && value == KTEST_RESUME_TIMEOUT && catcher->trap &&
+	    catcher->trap->hung_depth == 0)
 		catcher->trap->hung_depth = backtrace_capture(
 			(uint64_t)__builtin_frame_address(0),
 			catcher->trap->hung_at, KTEST_TRACE_DEPTH);
 	if (on_owner)
-		ktest_resume_on_owner(catcher, KTEST_RESUME_TIMEOUT);
+		ktest_resume_on_owner(catcher, value);
 	/* The owner runs elsewhere or waits: it records where it was itself
 	 * (ktest_resume_pending), so that only the owner writes the trap,
 	 * which lives in its frames; a write from here raced its own record

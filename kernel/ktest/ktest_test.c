@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "kernel/lib/cpu.h"
+#include "kernel/lib/preempt.h"
 #include "kernel/lib/ksyms.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/time.h"
@@ -182,6 +183,113 @@ KTEST(ktest, catcher_strikes_once)
 	KTEST_EXPECT(t, trap_names(&trap, "ktest_call_below_room"));
 	KTEST_EXPECT(t, !trap_names(&trap, "thread_stop_from"));
 	KTEST_EXPECT(t, !trap_names(&trap, "ktest_catcher_cleanup"));
+	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
+}
+
+/* What the faulter of a_fault_in_the_cleanup_keeps_the_first_record
+ * shares with the case. */
+struct strike_fault {
+	struct ktest_trap *trap;	/* the inner catcher's */
+	volatile unsigned started;	/* sleepers started */
+	volatile bool faulting;		/* the faulter reached its #UD */
+};
+
+/* Waits until the watchdog has struck, then takes an exception (#UD),
+ * which is during the cleanup that stops it. */
+static void fault_after_the_strike(void *arg)
+{
+	struct strike_fault *fault = arg;
+
+	while (__atomic_load_n(&fault->trap->vector, __ATOMIC_ACQUIRE) !=
+	       KTEST_TRAP_TIMEOUT)
+		__asm__ __volatile__("" ::: "memory");
+	fault->faulting = true;
+	__asm__ __volatile__("ud2");
+}
+
+/* Starts the sleepers (stopped first: they are older), then the faulter,
+ * then spins until abandoned. */
+static void spin_with_a_faulter(void *arg)
+{
+	struct strike_fault *fault = arg;
+
+	for (unsigned i = 0; i < STRIKE_SLEEPERS; i++)
+		if (thread_create("ktest-sleeper", sleep_forever, NULL))
+			fault->started++;
+	if (!thread_create("ktest-faulter", fault_after_the_strike, fault))
+		return;
+	for (;;)
+		__asm__ __volatile__("" ::: "memory");
+}
+
+/* The first strike's record stands: a thread of the case that takes an
+ * exception while the cleanup after a timeout stops the threads is ended
+ * and leaves the trap as the timeout wrote it (before, its #UD was
+ * written over it). */
+KTEST(ktest, a_fault_in_the_cleanup_keeps_the_first_record)
+{
+	struct ktest_trap trap;
+	struct strike_fault fault = { .trap = &trap };
+	unsigned threads_before = thread_snapshot(NULL, 0, 0);
+
+	KTEST_ASSERT(t, ktest_catch_timeout(spin_with_a_faulter, &fault, &trap, 30));
+	ktest_log(t, "%u sleepers, the faulter %s", fault.started,
+		  fault.faulting ? "faulted" : "did not fault");
+	KTEST_EXPECT_EQ(t, fault.started, STRIKE_SLEEPERS);
+	KTEST_EXPECT(t, fault.faulting);
+	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
+	KTEST_EXPECT(t, trap_names(&trap, "ktest_call_below_room"));
+	for (unsigned i = 0; i < trap.hung_depth; i++) {
+		const char *name = "?";
+		uint64_t offset = 0;
+
+		ksym_lookup(trap.hung_at[i], &name, &offset);
+		ktest_log(t, "trace #%u %s+0x%llx", i, name, (unsigned long long)offset);
+	}
+	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
+}
+
+/* The owner's flag for fault_once_the_owner_spins. */
+static volatile bool owner_spins_unpreemptible;
+
+static void fault_once_the_owner_spins(void *arg)
+{
+	(void)arg;
+	while (!owner_spins_unpreemptible)
+		__asm__ __volatile__("" ::: "memory");
+	__asm__ __volatile__("ud2");
+}
+
+/* Starts the faulter, then spins with preemption off: no interrupt exit
+ * runs the request the faulter's exception sends. */
+static void spin_unpreemptible_under_a_faulter(void *arg)
+{
+	(void)arg;
+	if (!thread_create("ktest-faulter", fault_once_the_owner_spins, NULL))
+		return;
+	preempt_disable();
+	owner_spins_unpreemptible = true;
+	for (;;)
+		__asm__ __volatile__("" ::: "memory");
+}
+
+/* An owner asked to resume by a thread's exception, spinning where it
+ * cannot take the request (preemption off), is resumed by its deadline
+ * with the exception as the record: the watchdog wrote a timeout over it
+ * before. Needs a second CPU for the faulter. */
+KTEST(ktest, deadline_resumes_an_asked_owner_with_the_exception)
+{
+	struct ktest_trap trap;
+	unsigned threads_before = thread_snapshot(NULL, 0, 0);
+
+	if (cpu_count() < 2)
+		ktest_skip(t, "one CPU: the faulter never runs beside the spinning owner");
+	owner_spins_unpreemptible = false;
+	KTEST_ASSERT(t, ktest_catch_timeout(spin_unpreemptible_under_a_faulter,
+					    NULL, &trap, 30));
+	KTEST_EXPECT(t, owner_spins_unpreemptible);
+	KTEST_EXPECT_EQ(t, trap.vector, 6);	/* #UD, the faulter's */
+	KTEST_EXPECT_EQ(t, preempt_count(), 0);
 	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
 }
 

@@ -558,6 +558,31 @@ void ktest_log(struct ktest *t, const char *fmt, ...)
 	printk("\n");
 }
 
+bool ktest_trace_names(const uint64_t *trace, unsigned depth, const char *name)
+{
+	for (unsigned i = 0; i < depth; i++) {
+		const char *found;
+		uint64_t offset;
+
+		if (ksym_lookup(trace[i], &found, &offset) &&
+		    strcmp(found, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+void ktest_log_trace(struct ktest *t, const uint64_t *trace, unsigned depth)
+{
+	for (unsigned i = 0; i < depth; i++) {
+		const char *name = "?";
+		uint64_t offset = 0;
+
+		ksym_lookup(trace[i], &name, &offset);
+		ktest_log(t, "trace #%u %s+0x%llx", i, name,
+			  (unsigned long long)offset);
+	}
+}
+
 /* The watchdog's report, with where the case's thread was. */
 static void ktest_report_timeout(const struct ktest_trap *trap)
 {

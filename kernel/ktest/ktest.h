@@ -57,6 +57,12 @@ void ktest_skip(struct ktest *t, const char *reason) __attribute__((noreturn));
 /* A diagnostic line inside the case's KTAP output ("    # ..."). */
 void ktest_log(struct ktest *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Whether trace (depth return addresses, as in struct ktest_trap) passes
+ * through the function named name. */
+bool ktest_trace_names(const uint64_t *trace, unsigned depth, const char *name);
+/* Logs trace (depth addresses) by symbol, one line each, to say where a
+ * case looked. */
+void ktest_log_trace(struct ktest *t, const uint64_t *trace, unsigned depth);
 
 #define KTEST_EXPECT(t, cond) ktest_check((t), (cond), __FILE__, __LINE__, #cond)
 #define KTEST_ASSERT(t, cond)                                                  \

@@ -50,14 +50,8 @@ KTEST(ktest, watchdog_abandons_a_spinning_function)
 	KTEST_EXPECT(t, counter > 0);
 	KTEST_EXPECT(t, time_ticks_ms() - start >= 50);
 	/* where it spun: under the timer interrupt, the spinner's caller */
-	bool found = false;
-	for (unsigned i = 0; i < trap.hung_depth; i++) {
-		const char *name;
-		uint64_t offset;
-		found |= ksym_lookup(trap.hung_at[i], &name, &offset) &&
-			 strcmp(name, "ktest_call_below_room") == 0;
-	}
-	KTEST_EXPECT(t, found);
+	KTEST_EXPECT(t, ktest_trace_names(trap.hung_at, trap.hung_depth,
+					  "ktest_call_below_room"));
 }
 
 #define FRAME_WATCH_WORDS 256
@@ -148,20 +142,6 @@ static void spin_with_sleepers(void *arg)
 		__asm__ __volatile__("" ::: "memory");
 }
 
-/* Whether trap's trace passes through the function named name. */
-static bool trap_names(const struct ktest_trap *trap, const char *name)
-{
-	for (unsigned i = 0; i < trap->hung_depth; i++) {
-		const char *found;
-		uint64_t offset;
-
-		if (ksym_lookup(trap->hung_at[i], &found, &offset) &&
-		    strcmp(found, name) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* A catcher strikes once: the cleanup after the watchdog's resume stops
  * many threads while the case's thread runs, over ticks past the
  * deadline, and none of them resumes the catcher again (one did, over the
@@ -180,9 +160,12 @@ KTEST(ktest, catcher_strikes_once)
 		  started, (unsigned long long)(time_ticks_ms() - start));
 	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
 	KTEST_EXPECT_EQ(t, started, STRIKE_SLEEPERS);
-	KTEST_EXPECT(t, trap_names(&trap, "ktest_call_below_room"));
-	KTEST_EXPECT(t, !trap_names(&trap, "thread_stop_from"));
-	KTEST_EXPECT(t, !trap_names(&trap, "ktest_catcher_cleanup"));
+	KTEST_EXPECT(t, ktest_trace_names(trap.hung_at, trap.hung_depth,
+					  "ktest_call_below_room"));
+	KTEST_EXPECT(t, !ktest_trace_names(trap.hung_at, trap.hung_depth,
+					   "thread_stop_from"));
+	KTEST_EXPECT(t, !ktest_trace_names(trap.hung_at, trap.hung_depth,
+					   "ktest_catcher_cleanup"));
 	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
 }
 
@@ -238,14 +221,11 @@ KTEST(ktest, a_fault_in_the_cleanup_keeps_the_first_record)
 	KTEST_EXPECT_EQ(t, fault.started, STRIKE_SLEEPERS);
 	KTEST_EXPECT(t, fault.faulting);
 	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
-	KTEST_EXPECT(t, trap_names(&trap, "ktest_call_below_room"));
-	for (unsigned i = 0; i < trap.hung_depth; i++) {
-		const char *name = "?";
-		uint64_t offset = 0;
-
-		ksym_lookup(trap.hung_at[i], &name, &offset);
-		ktest_log(t, "trace #%u %s+0x%llx", i, name, (unsigned long long)offset);
-	}
+	KTEST_EXPECT(t, ktest_trace_names(trap.hung_at, trap.hung_depth,
+					  "ktest_call_below_room"));
+	if (!ktest_trace_names(trap.hung_at, trap.hung_depth,
+			       "ktest_call_below_room"))
+		ktest_log_trace(t, trap.hung_at, trap.hung_depth);
 	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);
 }
 

@@ -12,9 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/ktest/ktest.h"
-#include <string.h>
 #include "kernel/lib/cpu.h"
-#include "kernel/lib/ksyms.h"
 #include "kernel/lib/preempt.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
@@ -369,34 +367,6 @@ KTEST(sched, mutex_waiter_sleeps_until_unlock)
 	mutex_unlock(&m.mutex);
 }
 
-/* Whether trace (depth addresses) passes through the function named name. */
-static bool sched_test_trace_names(const uint64_t *trace, unsigned depth,
-				   const char *name)
-{
-	for (unsigned i = 0; i < depth; i++) {
-		const char *found;
-		uint64_t offset;
-		if (ksym_lookup(trace[i], &found, &offset) &&
-		    strcmp(found, name) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Logs trace (depth addresses) by name, to say where a case looked. */
-static void sched_test_log_trace(struct ktest *t, const uint64_t *trace,
-				 unsigned depth)
-{
-	for (unsigned i = 0; i < depth; i++) {
-		const char *name = "?";
-		uint64_t offset = 0;
-
-		ksym_lookup(trace[i], &name, &offset);
-		ktest_log(t, "trace #%u %s+0x%llx", i, name,
-			  (unsigned long long)offset);
-	}
-}
-
 /* A thread blocked on a mutex: its waiting trace goes through mutex_lock
  * and the thread's own function; a running thread (the caller) and an id
  * no thread has give none. */
@@ -418,8 +388,8 @@ KTEST(sched, waiting_trace_names_where_a_thread_waits)
 	mutex_unlock(&m.mutex);
 	thread_join(taker);
 	KTEST_EXPECT(t, depth >= 2);
-	KTEST_EXPECT(t, sched_test_trace_names(trace, depth, "mutex_lock"));
-	KTEST_EXPECT(t, sched_test_trace_names(trace, depth,
+	KTEST_EXPECT(t, ktest_trace_names(trace, depth, "mutex_lock"));
+	KTEST_EXPECT(t, ktest_trace_names(trace, depth,
 					       "sched_test_mutex_taker"));
 	KTEST_EXPECT_EQ(t, thread_waiting_trace(thread_current()->id, trace, 16), 0);
 	KTEST_EXPECT_EQ(t, thread_waiting_trace(thread_next_id() + 1000, trace, 16), 0);
@@ -451,10 +421,10 @@ KTEST(sched, watchdog_abandons_a_wait_and_stops_the_threads)
 					    &trap, 200));
 	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
 	/* the spinner had the CPU: the watchdog found this thread waiting */
-	bool joining = sched_test_trace_names(trap.hung_at, trap.hung_depth,
+	bool joining = ktest_trace_names(trap.hung_at, trap.hung_depth,
 					      "thread_join");
 	if (!joining)
-		sched_test_log_trace(t, trap.hung_at, trap.hung_depth);
+		ktest_log_trace(t, trap.hung_at, trap.hung_depth);
 	KTEST_EXPECT(t, joining);
 	KTEST_EXPECT(t, spinner != NULL);
 	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);

@@ -433,17 +433,21 @@ KTEST(sched, watchdog_abandons_a_wait_and_stops_the_threads)
 	KTEST_EXPECT_EQ(t, sched_test_spins, spins);
 }
 
+/* Marks that it ran (*argument), then faults. */
 static void sched_test_fault(void *argument)
 {
-	(void)argument;
+	*(volatile bool *)argument = true;
 	ktest_read_byte((void *)8);	/* the null page is never mapped */
 }
 
+/* The faulter marks *argument itself: the owner may be resumed (by the
+ * faulter's exception, from another CPU) before thread_create returns to
+ * it, so nothing after the create is sure to run. */
 static void sched_test_join_faulter(void *argument)
 {
-	struct thread *faulter = thread_create("faulter", sched_test_fault, NULL);
+	struct thread *faulter = thread_create("faulter", sched_test_fault,
+					       argument);
 
-	*(bool *)argument = faulter != NULL;
 	if (faulter)
 		thread_join(faulter);
 }
@@ -453,11 +457,12 @@ static void sched_test_join_faulter(void *argument)
 KTEST(sched, exception_in_a_thread_is_caught)
 {
 	struct ktest_trap trap;
-	bool created = false;
+	volatile bool faulter_ran = false;
 	unsigned threads_before = thread_snapshot(NULL, 0, 0);
 
-	KTEST_EXPECT(t, ktest_catch(sched_test_join_faulter, &created, &trap));
-	KTEST_EXPECT(t, created);
+	KTEST_EXPECT(t, ktest_catch(sched_test_join_faulter, (void *)&faulter_ran,
+				    &trap));
+	KTEST_EXPECT(t, faulter_ran);
 	KTEST_EXPECT_EQ(t, trap.vector, 14);
 	KTEST_EXPECT_EQ(t, trap.fault_address, 8);
 	KTEST_EXPECT_EQ(t, thread_snapshot(NULL, 0, 0), threads_before);

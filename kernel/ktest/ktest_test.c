@@ -121,6 +121,10 @@ KTEST(ktest, abandoned_frame_intact_until_its_threads_stop)
 /* Sleepers the cleanup of catcher_strikes_once stops: enough that the
  * stop takes several ticks of the case's own thread. */
 #define STRIKE_SLEEPERS 128
+/* The spinners' deadline: long enough that every sleeper and faulter has
+ * started (and a faulter on another CPU has faulted) first, on a loaded
+ * 8-CPU TCG machine too; the cases need the strike to come after that. */
+#define STRIKE_DEADLINE_MS 250u
 
 static void sleep_forever(void *arg)
 {
@@ -155,9 +159,10 @@ KTEST(ktest, catcher_strikes_once)
 	uint64_t start = time_ticks_ms();
 
 	KTEST_ASSERT(t, ktest_catch_timeout(spin_with_sleepers, (void *)&started,
-					    &trap, 30));
-	ktest_log(t, "%u sleepers, back %llu ms after the start (deadline 30 ms)",
-		  started, (unsigned long long)(time_ticks_ms() - start));
+					    &trap, STRIKE_DEADLINE_MS));
+	ktest_log(t, "%u sleepers, back %llu ms after the start (deadline %u ms)",
+		  started, (unsigned long long)(time_ticks_ms() - start),
+		  STRIKE_DEADLINE_MS);
 	KTEST_EXPECT_EQ(t, trap.vector, KTEST_TRAP_TIMEOUT);
 	KTEST_EXPECT_EQ(t, started, STRIKE_SLEEPERS);
 	KTEST_EXPECT(t, ktest_trace_names(trap.hung_at, trap.hung_depth,
@@ -215,7 +220,8 @@ KTEST(ktest, a_fault_in_the_cleanup_keeps_the_first_record)
 	struct strike_fault fault = { .trap = &trap };
 	unsigned threads_before = thread_snapshot(NULL, 0, 0);
 
-	KTEST_ASSERT(t, ktest_catch_timeout(spin_with_a_faulter, &fault, &trap, 30));
+	KTEST_ASSERT(t, ktest_catch_timeout(spin_with_a_faulter, &fault, &trap,
+					    STRIKE_DEADLINE_MS));
 	ktest_log(t, "%u sleepers, the faulter %s", fault.started,
 		  fault.faulting ? "faulted" : "did not fault");
 	KTEST_EXPECT_EQ(t, fault.started, STRIKE_SLEEPERS);
@@ -266,7 +272,7 @@ KTEST(ktest, deadline_resumes_an_asked_owner_with_the_exception)
 		ktest_skip(t, "one CPU: the faulter never runs beside the spinning owner");
 	owner_spins_unpreemptible = false;
 	KTEST_ASSERT(t, ktest_catch_timeout(spin_unpreemptible_under_a_faulter,
-					    NULL, &trap, 30));
+					    NULL, &trap, STRIKE_DEADLINE_MS));
 	KTEST_EXPECT(t, owner_spins_unpreemptible);
 	KTEST_EXPECT_EQ(t, trap.vector, 6);	/* #UD, the faulter's */
 	KTEST_EXPECT_EQ(t, preempt_count(), 0);

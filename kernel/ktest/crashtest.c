@@ -13,6 +13,7 @@
 #include "kernel/lib/time.h"
 #include "kernel/power.h"
 #include "kernel/lib/printk.h"
+#include "kernel/sched/sched.h"
 #include "kernel/smp.h"
 #include "kernel/trap.h"
 
@@ -87,16 +88,30 @@ static void crashtest_panic_here(void *argument)
 	panic("crashtest: a panic on CPU %u", cpu_current());
 }
 
+static void crashtest_call_cpu_one(void *argument)
+{
+	(void)argument;
+	smp_call_on(1, crashtest_panic_here, NULL);
+}
+
 /* CPU 1 panics inside smp_call_on while CPU 0 waits for it: CPU 0 must be
- * stopped by the NMI and the report printed once. */
+ * stopped by the NMI and the report printed once. The call is made from a
+ * thread pinned to CPU 0: the boot flow's thread may have moved to CPU 1,
+ * where smp_call_on runs the function in place (the report then lacked
+ * smp_ap_main). */
 static void crashtest_panic_secondary(void)
 {
+	struct thread *caller;
+
 	if (cpu_count() < 2) {
 		printk("crashtest: panic_secondary needs two CPUs, %u online\n",
 		       cpu_count());
 		return;
 	}
-	smp_call_on(1, crashtest_panic_here, NULL);
+	caller = thread_create_on("crashtest", crashtest_call_cpu_one, NULL,
+				  1ull << 0);
+	if (caller)
+		thread_join(caller);
 }
 
 /* The tick (ms) at which every CPU panics; 0: not armed. */

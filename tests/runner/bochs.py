@@ -34,7 +34,8 @@ BOCHS_SUITES = ("lapic", "paging", "smp_start", "trap", "vmm", "acpi", "bootinfo
                 "cipher", "coldboot")
 # Cases of those suites left out: the stress cases (the BIOS boot's), and
 # the 10^5-round ping-pong, which only measures cross-CPU throughput (it
-# stays in the QEMU boots of the smp step, on 2, 4 and 8 CPUs). Two ktest=
+# stays in the QEMU boots of the BIOS step and the 2-CPU one of the smp
+# step). Two ktest=
 # words (each at most 255 bytes; the kernel adds them up).
 BOCHS_FILTER = ("ktest=" + ",".join(BOCHS_SUITES) + " ktest=" +
                 ",".join("-" + c for c in steps.STRESS_CASES if c.split(".")[0] in BOCHS_SUITES) +

@@ -439,7 +439,9 @@ TLB_STALE_SMP = {2: (100000, 120), 4: (300000, 300), 8: (30000, 180)}
 # spinning on each other's locks: the cases below and the scheme swaps
 # took 87 of the boot's 160 guest seconds in one run. It runs fewer scheme
 # swaps under load (100 took 55 s; 20 still drain every slot many times
-# over), and leaves to the 2-
+# over) and a quarter of the lock torture's rounds (its spinlock case took
+# 58 s of a CI run with all of them: every ticket handover waits for the
+# host to run the next waiter's vCPU), and leaves to the 2-
 # and 4-CPU boots the cases that repeat a contention pattern another case
 # of this boot already runs: the slab torture with debug checks on (the
 # magazine torture stays), the irqsave spin lock torture (the plain spin
@@ -448,10 +450,16 @@ TLB_STALE_SMP = {2: (100000, 120), 4: (300000, 300), 8: (30000, 180)}
 SMP_EIGHT_LEFT_OUT = ("alloc_smp.torture_debug_on_no_corruption_no_leak",
                       "lock_torture.spinlock_irqsave_counts_exactly",
                       "sched.ping_pong_100000_round_trips", "demo")
-SMP_EXTRA = {8: " migrate_swaps=20 ktest=" + ",".join("-" + c for c in SMP_EIGHT_LEFT_OUT),
+# The 2- and 4-CPU boots run fewer scheme swaps than the kernel's default
+# for their size (500 took 19 s on 2 CPUs, 200 took 31 s on 4, in one CI
+# run; make test-long runs 5000 on 4), and the ping-pong runs on 2 CPUs
+# (and on one in ktest-bios), not again on 4 (15 s there).
+SMP_EXTRA = {8: " migrate_swaps=20 lock_torture_rounds=6000 ktest=" +
+                ",".join("-" + c for c in SMP_EIGHT_LEFT_OUT),
              # the reverse map's other design for a whole boot: every fork
              # of the region and user suites goes through it (mm/rmap_family.c)
-             4: " rmap=family"}
+             4: " rmap=family migrate_swaps=50 ktest=-sched.ping_pong_100000_round_trips",
+             2: " migrate_swaps=100"}
 # What a boot with rmap= in SMP_EXTRA must say (mm/rmap_swap.c).
 RMAP_BOOT_DESIGN = re.compile(r"rmap=(\w+)")
 # The negative control runs shootdowns off: stale writes land in frames it

@@ -454,7 +454,8 @@ SMP_EIGHT_LEFT_OUT = ("alloc_smp.torture_debug_on_no_corruption_no_leak",
 # for their size (500 took 19 s on 2 CPUs, 200 took 31 s on 4, in one CI
 # run; make test-long runs 5000 on 4), and the ping-pong runs on 2 CPUs
 # (and on one in ktest-bios), not again on 4 (15 s there).
-SMP_EXTRA = {8: " migrate_swaps=20 lock_torture_rounds=6000 ktest=" +
+SMP_EIGHT_LOCK_ROUNDS = 6000
+SMP_EXTRA = {8: f" migrate_swaps=20 lock_torture_rounds={SMP_EIGHT_LOCK_ROUNDS} ktest=" +
                 ",".join("-" + c for c in SMP_EIGHT_LEFT_OUT),
              # the reverse map's other design for a whole boot: every fork
              # of the region and user suites goes through it (mm/rmap_family.c)
@@ -480,6 +481,16 @@ def stale_control_boot(ctx, cpus):
     return checks + ktap_checks(name, ktap.parse(run.output, name), required)
 
 
+def check_lock_torture_rounds(name, total):
+    """The boot's lock_torture_rounds= took effect: the spinlock case
+    counted total increments of all its threads."""
+    path = os.path.join(RUN_DIR, name + ".log")
+    output = open(path).read() if os.path.exists(path) else ""
+    m = re.search(r"spinlock: \d+ threads on \d+ CPU\(s\), total (\d+) of (\d+)", output)
+    return [(f"{name}:lock-torture-rounds", bool(m) and m.groups() == (str(total),) * 2,
+             f"expected 'total {total} of {total}', got {m.group(0) if m else None!r}")]
+
+
 def step_smp(ctx):
     """The ktest suite (without the stress cases) on 2, 4 and 8 CPUs: every
     CPU online and every case passing; then bench=ipi on two CPUs under
@@ -491,6 +502,7 @@ def step_smp(ctx):
                              f",-{STALE_CONTROL} tlb_stale_accesses={accesses}"
                              " loglevel=6" + SMP_EXTRA.get(cpus, ""), cpus=cpus,
                              extra_seconds=seconds)
+    checks += check_lock_torture_rounds("smp-8", SMP_EIGHT_LOCK_ROUNDS)
     for cpus in SMP_SIZES:
         checks += stale_control_boot(ctx, cpus)
     run = boot(ctx, "bench-ipi", "bench=ipi loglevel=6", timeout=180, cpus=2,

@@ -159,11 +159,43 @@ def xts_first_block(key, region, index, plain):
     return bytes(a ^ b for a, b in zip(aes_encrypt_block(key[:16], x), t))
 
 
+FRAME_BYTES = 4096
+NEEDLE_BYTES = 16
+
+
+def without_zero_frames(data):
+    """data with its all-zero 4 KiB frames cut out (about nine in ten of a
+    dump): each run of other frames, with the 15 bytes on either side, the
+    runs joined by 16 zero bytes. A 16-byte needle that is not all zeros is
+    in the result exactly when it is in data: it has a byte in a kept
+    frame, so it lies within the 15 bytes around that frame's run, and a
+    match across a joint would hold all 16 zeros of it and more. Searching
+    this for 512 needles takes a tenth of searching the whole dump (20 s
+    there on 128 MiB)."""
+    zero = bytes(FRAME_BYTES)
+    pieces, run_start = [], None
+    frames = (len(data) + FRAME_BYTES - 1) // FRAME_BYTES
+    for frame in range(frames + 1):
+        kept = frame < frames and \
+            data[frame * FRAME_BYTES:(frame + 1) * FRAME_BYTES] != zero
+        if kept and run_start is None:
+            run_start = frame
+        elif not kept and run_start is not None:
+            start = max(0, run_start * FRAME_BYTES - (NEEDLE_BYTES - 1))
+            end = min(len(data), frame * FRAME_BYTES + NEEDLE_BYTES - 1)
+            pieces.append(data[start:end])
+            run_start = None
+    return bytes(NEEDLE_BYTES).join(pieces)
+
+
 def pages_sealed_under(data, key, region):
     """Page indexes whose canary sealed under key (aes128-xts[-mac], no
     codec) is in the dump: its first ciphertext block is searched."""
-    return {i for i in range(COLDBOOT_PAGES)
-            if data.find(xts_first_block(key, region, i, COLDBOOT_MARKER)) >= 0}
+    kept = without_zero_frames(data)
+    needles = {i: xts_first_block(key, region, i, COLDBOOT_MARKER)
+               for i in range(COLDBOOT_PAGES)}
+    assert all(any(needle) for needle in needles.values())
+    return {i for i, needle in needles.items() if kept.find(needle) >= 0}
 
 
 # ------------------------------------------------------------------ the scan
@@ -459,10 +491,35 @@ def coldboot_rekey_boot(ctx, scheme=COLDBOOT_REKEY_SCHEME, cpus=COLDBOOT_REKEY_C
     return checks
 
 
+def zero_frame_cut_checks():
+    """without_zero_frames finds what a search of the whole data finds:
+    needles with zero bytes at either end, across a frame boundary next to
+    a zero frame and inside a kept frame; none made up across a joint."""
+    frame = FRAME_BYTES
+    data = bytearray(8 * frame)
+    data[2 * frame:3 * frame] = bytes(range(256)) * 16       # kept, zero frame before
+    data[5 * frame - 8:5 * frame] = b"\0\0\0\0\0\0\xaa\xbb"  # end of a kept frame
+    data[6 * frame] = 0xcc                                     # a kept frame after
+    data = bytes(data)
+    kept = without_zero_frames(data)
+    needles = [bytes(12) + bytes(range(4)),                    # zeros, then frame 2's start
+               bytes(range(250, 256)) + bytes(range(10)),      # inside frame 2
+               b"\xaa\xbb" + bytes(14),                        # frame 4's end into frame 5
+               bytes(15) + b"\xcc",                             # zeros of frame 5, then 6
+               b"\xbb" + bytes(14) + b"\xcc",                    # not in data (frames 4..6 apart)
+               bytes(range(255, 256)) + bytes(15)]             # frame 2's end, then zeros
+    found = [kept.find(n) >= 0 for n in needles]
+    wanted = [data.find(n) >= 0 for n in needles]
+    return [("coldboot:zero-frame-cut-finds-the-same",
+             found == wanted and len(kept) < len(data) // 2 and wanted.count(False) == 1,
+             f"found {found}, a search of the whole data {wanted}, "
+             f"{len(kept)} of {len(data)} bytes kept")]
+
+
 def step(ctx):
     if not os.path.exists(TEST_ISO):
         return [("coldboot:files", False, f"{TEST_ISO} missing (make build/veil-test.iso)")]
-    checks = []
+    checks = zero_frame_cut_checks()
     for scheme in COLDBOOT_SCHEMES:
         checks += coldboot_boot(ctx, scheme)
     # The control: without a cipher the sealed pages are compressed clear

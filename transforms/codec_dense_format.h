@@ -52,6 +52,8 @@ _Static_assert(DENSE_CODE_SYMBOLS == CODEC_DENSE_CODE_LENGTHS,
 #define DENSE_RUN_MAX_BITS 7u
 #define DENSE_MATCH_MAX_BITS 8u
 #define DENSE_DISTANCE_MAX_BITS 7u
+/* Entries of the decoder's distance table: one per index of that many bits. */
+#define DENSE_DISTANCE_TABLE (1u << DENSE_DISTANCE_MAX_BITS)
 /* The code-length code: symbols 0..10 are the lengths 1..11 (11 is over
  * every alphabet's limit, so a decoder meeting it rejects the block; the
  * symbol stays so that the limits can change without a new code), the others
@@ -101,6 +103,11 @@ static const uint8_t dense_default_distance_lengths[DENSE_DISTANCE_SYMBOLS] = {
 };
 _Static_assert(DENSE_DISTANCE_DEFAULT > DENSE_DISTANCE_SYMBOLS,
 	       "the default's count is no count of lengths sent");
+/* Builds the decoder's table of the default distance code into
+ * table[0..DENSE_DISTANCE_TABLE) (codec_dense_decode.c): what
+ * tools/gen_dense_distance_table.c writes into codec_dense_distance_table.h
+ * and the host test checks that header against; true on success. */
+bool codec_dense_build_default_distances(uint32_t *table);
 
 /* The order in which code-length-code lengths are sent, the ones most
  * often used first, so that a short prefix usually covers all used. */

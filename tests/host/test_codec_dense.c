@@ -15,6 +15,7 @@
 #include <string.h>
 #include "transforms/codec.h"
 #include "transforms/codec_dense_format.h"
+#include "transforms/codec_dense_distance_table.h"
 #include "tests/host/htest.h"
 #include "tests/host/test_codec_util.h"
 
@@ -295,6 +296,24 @@ HTEST(dense_wide_entry_fields)
 			}
 		}
 	}
+}
+
+/* The prebuilt table of the default distance code is what the decoder's
+ * builder makes of the default lengths (make dense-distance-table writes
+ * it again), and every index has a code (the default code is complete). */
+HTEST(dense_default_distance_table_prebuilt)
+{
+	uint32_t built[DENSE_DISTANCE_TABLE];
+	unsigned differ = 0;
+
+	HCHECK(codec_dense_build_default_distances(built));
+	for (unsigned i = 0; i < DENSE_DISTANCE_TABLE; i++) {
+		differ += built[i] != dense_default_distance_table[i];
+		HCHECK(DENSE_WIDE_LENGTH(dense_default_distance_table[i]) != 0);
+	}
+	if (differ)
+		htest_log("%u entries differ: run make dense-distance-table", differ);
+	HCHECK_EQ(differ, 0);
 }
 
 /* The decoder's code-length-code entries agree with the format's

@@ -447,9 +447,11 @@ TLB_STALE_SMP = {2: (100000, 120), 4: (300000, 300), 8: (30000, 180)}
 # magazine torture stays), the irqsave spin lock torture (the plain spin
 # lock and the mutex stay), the 10^5-round ping-pong and the demo's
 # threads.
+# The 10^5-round cross-CPU ping-pong: in ktest-bios and the 2-CPU boot only.
+PING_PONG_CASE = "sched.ping_pong_100000_round_trips"
 SMP_EIGHT_LEFT_OUT = ("alloc_smp.torture_debug_on_no_corruption_no_leak",
                       "lock_torture.spinlock_irqsave_counts_exactly",
-                      "sched.ping_pong_100000_round_trips", "demo")
+                      PING_PONG_CASE, "demo")
 # The 2- and 4-CPU boots run fewer scheme swaps than the kernel's default
 # for their size (500 took 19 s on 2 CPUs, 200 took 31 s on 4, in one CI
 # run; make test-long runs 5000 on 4), and the ping-pong runs on 2 CPUs
@@ -459,7 +461,7 @@ SMP_EXTRA = {8: f" migrate_swaps=20 lock_torture_rounds={SMP_EIGHT_LOCK_ROUNDS} 
                 ",".join("-" + c for c in SMP_EIGHT_LEFT_OUT),
              # the reverse map's other design for a whole boot: every fork
              # of the region and user suites goes through it (mm/rmap_family.c)
-             4: " rmap=family migrate_swaps=50 ktest=-sched.ping_pong_100000_round_trips",
+             4: f" rmap=family migrate_swaps=50 ktest=-{PING_PONG_CASE}",
              2: " migrate_swaps=100"}
 # What a boot with rmap= in SMP_EXTRA must say (mm/rmap_swap.c).
 RMAP_BOOT_DESIGN = re.compile(r"rmap=(\w+)")
@@ -481,12 +483,17 @@ def stale_control_boot(ctx, cpus):
     return checks + ktap_checks(name, ktap.parse(run.output, name), required)
 
 
+def read_run_log(name):
+    """The serial log a boot named name saved in RUN_DIR ("" if none)."""
+    path = os.path.join(RUN_DIR, name + ".log")
+    return open(path).read() if os.path.exists(path) else ""
+
+
 def check_lock_torture_rounds(name, total):
     """The boot's lock_torture_rounds= took effect: the spinlock case
     counted total increments of all its threads."""
-    path = os.path.join(RUN_DIR, name + ".log")
-    output = open(path).read() if os.path.exists(path) else ""
-    m = re.search(r"spinlock: \d+ threads on \d+ CPU\(s\), total (\d+) of (\d+)", output)
+    m = re.search(r"spinlock: \d+ threads on \d+ CPU\(s\), total (\d+) of (\d+)",
+                  read_run_log(name))
     return [(f"{name}:lock-torture-rounds", bool(m) and m.groups() == (str(total),) * 2,
              f"expected 'total {total} of {total}', got {m.group(0) if m else None!r}")]
 
@@ -635,7 +642,7 @@ def step_ktest_uefi(ctx):
         return [("ktest-uefi:firmware", False, "no OVMF firmware found (package ovmf)")]
     checks = ktest_boot(ctx, "ktest-uefi", "uefi",
                         WITHOUT_STRESS + " loglevel=6" + REPEAT_BOOT_SWAPS)
-    output = open(os.path.join(RUN_DIR, "ktest-uefi.log")).read()
+    output = read_run_log("ktest-uefi")
     checks.append(("ktest-uefi:booted-from-uefi", ", UEFI" in output,
                    "the kernel should see the EFI system table"))
     return checks

@@ -29,7 +29,8 @@
  * boot. */
 #define LOCK_TORTURE_LIMIT_MS 300000u
 
-/* 0: LOCK_TORTURE_TOTAL_ROUNDS. The 8-CPU boot of make test asks for
+/* 0: LOCK_TORTURE_TOTAL_ROUNDS. At least LOCK_TORTURE_MAX (192): one
+ * round per thread on the most CPUs Veil runs. The 8-CPU boot of make test asks for
  * fewer: there each ticket handover waits for the host to run the next
  * waiter's virtual CPU (58 s for the spinlock case in a CI run). */
 static unsigned long long lock_torture_rounds_option;
@@ -40,8 +41,9 @@ static bool lock_torture_set_rounds(const char *value)
 				   &lock_torture_rounds_option);
 }
 CMDLINE_OPTION(lock_torture_rounds, "lock_torture_rounds",
-	       "N rounds of all threads together in each lock_torture case "
-	       "(default 24000; at least three per CPU)",
+	       "N rounds of all threads together in each lock_torture case, "
+	       "192 to 100000000 (default 24000; at least one per thread of "
+	       "64 CPUs)",
 	       lock_torture_set_rounds);
 
 enum lock_torture_kind {

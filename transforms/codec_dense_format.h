@@ -106,7 +106,8 @@ _Static_assert(DENSE_DISTANCE_DEFAULT > DENSE_DISTANCE_SYMBOLS,
 /* Builds the decoder's table of the default distance code into
  * table[0..DENSE_DISTANCE_TABLE) (codec_dense_decode.c): what
  * tools/gen_dense_distance_table.c writes into codec_dense_distance_table.h
- * and the host test checks that header against; true on success. */
+ * and the host test checks that header against; true on success. Host
+ * builds only. */
 bool codec_dense_build_default_distances(uint32_t *table);
 
 /* The order in which code-length-code lengths are sent, the ones most

@@ -31,7 +31,9 @@
  * abandoned frames must stay as they were meanwhile. So a catcher calls
  * its function KTEST_CLEANUP_ROOM bytes below its own frame
  * (ktest_call_below_room), and the cleanup after a resume runs in that
- * room, never over the abandoned frames.
+ * room, never over the abandoned frames. Before the stop, the
+ * KTEST_CLEANUP subscribers end what the case made that a thread stop
+ * would not end properly (user processes).
  *
  * With the lock-order checker (CONFIG_LOCK_CHECK=1), a case during which an
  * inversion was counted fails, an inversion outside any case fails the run,
@@ -88,6 +90,8 @@ struct ktest_catcher {
 	unsigned preempt_count;		/* this CPU's count at the save */
 	struct thread *owner;		/* the thread that saved it (NULL: boot) */
 	uint64_t first_thread_id;	/* threads created under it have ids >= */
+	/* each KTEST_CLEANUP's mark at the save, in section order */
+	uint64_t cleanup_marks[KTEST_CLEANUPS_MAX];
 	bool owner_asked;		/* thread_interrupt sent to the owner,
 					 * or resumed: the trap is written */
 	bool struck;			/* resumed: its cleanup runs */
@@ -95,6 +99,7 @@ struct ktest_catcher {
 
 extern const struct ktest_case ktest_cases_start[], ktest_cases_end[];
 extern const struct ktest_bench ktest_benches_start[], ktest_benches_end[];
+extern const struct ktest_cleanup ktest_cleanups_start[], ktest_cleanups_end[];
 
 static char ktest_filter[KTEST_FILTER_MAX];
 static unsigned ktest_timeout_ms = KTEST_DEFAULT_TIMEOUT_MS;
@@ -247,6 +252,29 @@ static void ktest_catcher_pop(struct ktest_catcher *catcher)
 	ktest_catchers_unlock(flags);
 }
 
+/* The KTEST_CLEANUPs a catcher marks (ktest_run refuses to start with
+ * more than KTEST_CLEANUPS_MAX). */
+static unsigned ktest_cleanup_count(void)
+{
+	unsigned count = (unsigned)(ktest_cleanups_end - ktest_cleanups_start);
+
+	return count < KTEST_CLEANUPS_MAX ? count : KTEST_CLEANUPS_MAX;
+}
+
+/* After catcher was abandoned: each KTEST_CLEANUP ends what was made
+ * under it, each count said. */
+static void ktest_cleanup_abandoned(const struct ktest_catcher *catcher)
+{
+	for (unsigned i = 0; i < ktest_cleanup_count(); i++) {
+		const struct ktest_cleanup *cleanup = &ktest_cleanups_start[i];
+		unsigned ended = cleanup->abandon(catcher->cleanup_marks[i]);
+
+		if (ended)
+			printk("        # %s: %u left by the abandoned code "
+			       "ended\n", cleanup->name, ended);
+	}
+}
+
 /* A catcher's state at its save, filled in for a new catcher. */
 static __attribute__((noinline)) void
 ktest_catcher_start(struct ktest_catcher *catcher)
@@ -257,6 +285,8 @@ ktest_catcher_start(struct ktest_catcher *catcher)
 	catcher->first_thread_id = catcher->owner ? thread_next_id() : 0;
 	catcher->owner_asked = false;
 	catcher->struck = false;
+	for (unsigned i = 0; i < ktest_cleanup_count(); i++)
+		catcher->cleanup_marks[i] = ktest_cleanups_start[i].mark();
 }
 
 /* Whether the running thread may resume catcher (it is on its stack). */
@@ -340,8 +370,10 @@ static bool ktest_ask_owner_locked(struct ktest_catcher *catcher, int value)
 }
 
 /* After a resume: this CPU's preemption count as it was at the save
- * (abandoned code may have held spinlocks), the threads created under the
- * catcher stopped and joined. Returns how many there were. */
+ * (abandoned code may have held spinlocks), what the KTEST_CLEANUPs end
+ * ended (only after a resume: a case that returned may have left an
+ * orphan process to end by itself), then the threads created under the
+ * catcher stopped and joined. Returns how many threads there were. */
 static __attribute__((noinline)) unsigned
 ktest_catcher_cleanup(struct ktest_catcher *catcher)
 {
@@ -349,7 +381,11 @@ ktest_catcher_cleanup(struct ktest_catcher *catcher)
 
 	cpu_local()->preempt_count = catcher->preempt_count;
 	irq_restore(flags);
-	return catcher->owner ? thread_stop_from(catcher->first_thread_id) : 0;
+	if (!catcher->owner)
+		return 0;
+	if (catcher->struck)
+		ktest_cleanup_abandoned(catcher);
+	return thread_stop_from(catcher->first_thread_id);
 }
 
 /* Writes what the exception was into catcher's trap (catcher lock held). */
@@ -837,6 +873,13 @@ bool ktest_run(const char *filter)
 		/* A typo in a filter must not pass as an empty, green run. */
 		printk("ktest: filter '%s' selects no test case: failed "
 		       "(`test` in the shell lists the suites)\n", filter);
+		return false;
+	}
+	if (ktest_cleanups_end - ktest_cleanups_start > KTEST_CLEANUPS_MAX) {
+		printk("ktest: %u KTEST_CLEANUPs, more than KTEST_CLEANUPS_MAX "
+		       "(%u): failed\n",
+		       (unsigned)(ktest_cleanups_end - ktest_cleanups_start),
+		       KTEST_CLEANUPS_MAX);
 		return false;
 	}
 	trap_set_catch_handler(ktest_catch_exception);

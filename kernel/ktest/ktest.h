@@ -119,6 +119,36 @@ bool ktest_catch_timeout(void (*fn)(void *arg), void *arg,
 void ktest_read_byte(void *arg);
 void ktest_write_byte(void *arg);
 
+/*
+ * What an abandoned case may leave behind that stopping its threads does
+ * not end: user processes, whose threads must leave through their own
+ * exit path (their memory goes back there), before the stop would end
+ * them as bare threads. A subsystem declares one with KTEST_CLEANUP; the
+ * runner calls mark when a catcher starts (a case, or a ktest_catch in
+ * one) and, once that catcher was abandoned (an exception, its deadline,
+ * a failed KTEST_ASSERT, a skip), abandon with that mark, on the
+ * catcher's owner thread, before the threads made under the catcher are
+ * stopped. Cases run one at a time: what was made since the mark is the
+ * case's.
+ */
+struct ktest_cleanup {
+	const char *name;
+	/* What exists now, as a mark (the next id to be given, say). */
+	uint64_t (*mark)(void);
+	/* Ends what was made since mark and is not ended: how many it
+	 * ended. May sleep. */
+	unsigned (*abandon)(uint64_t mark);
+};
+/* At most this many KTEST_CLEANUPs in a kernel (a catcher keeps a mark
+ * of each; the run refuses to start with more). */
+#define KTEST_CLEANUPS_MAX 4
+
+#define KTEST_CLEANUP(cleanup_name, mark_fn, abandon_fn)                       \
+	static const struct ktest_cleanup ktest_cleanup_##cleanup_name         \
+		__attribute__((used, section(".ktest_cleanups"), aligned(8))) = \
+			{ .name = #cleanup_name, .mark = (mark_fn),            \
+			  .abandon = (abandon_fn) }
+
 /* For kmain: set up the watchdog, then run what the command line asked. */
 void ktest_init(void);
 bool ktest_requested(void);

@@ -379,6 +379,7 @@ int process_spawn(const struct process_config *config, struct process **out)
 		return -USER_ENOMEM;
 	process_record_init(process);
 	process->spawned = true;
+	process->spawner = thread_current();
 	process->output = config->output;
 	process->output_context = config->output_context;
 	process->input.bytes = config->input;
@@ -449,6 +450,15 @@ void process_wait(struct process *process, struct process_result *result)
 		*result = process->result;
 	process_free(process);
 	process_reap_orphans();
+}
+
+int process_next_pid_peek(void)
+{
+	unsigned long flags = spin_lock_irqsave(&process_table_lock);
+	int pid = process_next_pid;
+
+	spin_unlock_irqrestore(&process_table_lock, flags);
+	return pid;
 }
 
 unsigned process_count(void)

@@ -18,8 +18,8 @@
  *
  * Locking: process_table_lock protects the table of processes (pids);
  * process_tree_lock (process_tree.c) every parent, children and sibling
- * link and the ended flag's changes. Other fields are written by the
- * process's own thread while it runs (signals_pending, memory_users and
+ * link and the ended and spawned flags' changes. Other fields are written
+ * by the process's own thread while it runs (signals_pending, memory_users and
  * record_users: atomically, by anyone), and read by its waiter after it
  * ended. Order: process_table_lock
  * or process_tree_lock (never both), then a process's signal_lock, then a
@@ -144,6 +144,8 @@ struct process {
 	 * has no parent and is waited for by its spawner; an orphan has none
 	 * either and is reaped by the kernel. */
 	bool spawned;			/* made by process_spawn */
+	struct thread *spawner;		/* process_spawn's caller (its
+					 * waiter), set at the spawn */
 	struct process *parent;
 	struct process *children;	/* living and ended, newest first */
 	struct process *sibling;	/* the next child of parent */

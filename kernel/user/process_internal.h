@@ -28,6 +28,8 @@ int process_load(struct process *process, uint64_t *entry,
 
 /* A zeroed record with its start time and child queue. */
 void process_record_init(struct process *process);
+/* The pid the next process registered gets (pids only grow). */
+int process_next_pid_peek(void);
 /* A pid and a table slot: 0 or -EAGAIN when the table is full. */
 int process_register(struct process *process);
 /* Everything given back, out of the table, and the record freed. */
@@ -40,6 +42,11 @@ void process_fault_owner_unregister(struct process *process);
 /* The tree (process_tree.c). Makes child a child of the calling
  * process (before child's thread starts). */
 void process_tree_adopt(struct process *child);
+/* Hands a process process_spawn made to the kernel's orphan reaping, for
+ * a spawner that will not wait for it (process_abandon.c): reaped at once
+ * if it ended, else when it ends. Called by the spawner, which keeps it
+ * alive. */
+void process_tree_disown(struct process *process);
 /* Undoes process_tree_adopt for a child whose thread never started. */
 void process_tree_forget(struct process *child);
 /* Marks process ended (its memory given back) and tells its waiter:

@@ -5,13 +5,15 @@
  * A process that ends makes its children orphans; an orphan is reaped by
  * the kernel once it has ended (process_reap_orphans, called at spawn,
  * fork, wait4 and exit). The first process (process_spawn's) has no
- * parent and is reaped by its spawner's process_wait.
+ * parent and is reaped by its spawner's process_wait, or by the kernel
+ * once the spawner gave it up (process_tree_disown: an abandoned ktest
+ * case's processes).
  *
  * Locking: process_tree_lock protects every process's parent, children
- * and sibling links, its ended flag's change and the orphans list. A
- * parent's children list changes only from the parent's own thread
- * (fork adds, wait4 takes, exit lets go), so the parent reads it freely
- * between two locked steps; ended children are reaped outside the lock
+ * and sibling links, its ended flag's and spawned flag's changes and the
+ * orphans list. A parent's children list changes only from the parent's
+ * own thread (fork adds, wait4 takes, exit lets go), so the parent reads
+ * it freely between two locked steps; ended children are reaped outside the lock
  * (thread_join sleeps). Lock order: process_tree_lock, then a process's
  * child_queue lock.
  */
@@ -56,6 +58,21 @@ void process_tree_forget(struct process *child)
 	unsigned long flags = spin_lock_irqsave(&process_tree_lock);
 
 	process_tree_unlink(child);
+	spin_unlock_irqrestore(&process_tree_lock, flags);
+}
+
+void process_tree_disown(struct process *process)
+{
+	unsigned long flags = spin_lock_irqsave(&process_tree_lock);
+
+	/* process_tree_exit reads spawned under this lock: if it ran, the
+	 * process is ended and goes on the list here; if not, it will put
+	 * the process there itself */
+	process->spawned = false;
+	if (__atomic_load_n(&process->ended, __ATOMIC_ACQUIRE)) {
+		process->sibling = process_orphans;
+		process_orphans = process;
+	}
 	spin_unlock_irqrestore(&process_tree_lock, flags);
 }
 

@@ -7,7 +7,7 @@
  * needs copy-on-write memory in the kernel); with "vfork", vfork's checks
  * alone (run on Linux as well, in a root holding the initramfs' files);
  * "vfork-pages", "vfork-holds" and "fork-pages" are the copy modes of
- * copy_mode.
+ * copy_mode; "spin" never ends (spin_mode: the case that abandons it).
  * A child reports by its exit status only; the parent prints.
  * Built with musl-gcc -static (tests/user).
  */
@@ -625,6 +625,28 @@ static void copy_mode(int share, long hold_ms)
 		check(touched_with(1) == TOUCH_PAGES, "fork: the parent's pages are unchanged");
 }
 
+/* The "spin" mode (kernel/user/process_abandon_test.c): its pages
+ * written, a child asleep, a child spinning, then "spinning" said and a
+ * spin of its own, until a signal ends them. */
+static void spin_mode(void)
+{
+	touch_pages(1);
+	pid_t sleeper = fork();
+	if (sleeper == 0) {
+		for (;;)
+			sleep_ms(1000);
+	}
+	pid_t spinner = fork();
+	if (spinner == 0) {
+		for (volatile int i = 0;; i++)
+			;
+	}
+	printf("spinning: children %d %d\n", (int)sleeper, (int)spinner);
+	fflush(stdout);
+	for (volatile int i = 0;; i++)
+		;
+}
+
 #define WRITEV_WRITERS 2
 #define WRITEV_RECORDS 1200	/* 150 KiB: more than the pipe holds */
 #define WRITEV_RECORD 64	/* 'a'+writer, ':', 61 bytes, '\n' */
@@ -1080,6 +1102,8 @@ int main(int argc, char **argv, char **envp)
 		printf("# checks %d failures %d\n", checks, failures);
 		return failures ? 1 : 0;
 	}
+	if (argc > 1 && strcmp(argv[1], "spin") == 0)
+		spin_mode();
 	if (argc > 1 && strcmp(argv[1], "vfork") == 0) {
 		/* vfork's checks alone (they pass on Linux too). */
 		vfork_waits();

@@ -49,6 +49,24 @@ $(HOST_BUILD)/test-$(1): $(2) $(HTEST_SRCS) $(HEADERS)
 	$$(HOST_CC) $$(HOST_CFLAGS) $$(HOST_SAN) -o $$@ $(2) $(HTEST_SRCS) $(3)
 endef
 
+# Host sources compiled once with the sanitizers, into objects the host
+# tests of host_test_linked share: seven tests link the same fifty region,
+# store and codec sources, which host_test compiled once for each of them.
+HOST_SAN_OBJECTS := $(HOST_BUILD)/sanitized
+$(HOST_SAN_OBJECTS)/%.o: %.c $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -c -o $@ $<
+
+# $(call host_test_linked,NAME,SOURCES[,LIBRARIES]): host_test for a test
+# whose third argument holds libraries only (a -D or -pthread there must
+# reach the compiler: host_test), linked from the shared objects.
+define host_test_linked
+HOST_TESTS += $(HOST_BUILD)/test-$(1)
+$(HOST_BUILD)/test-$(1): $(patsubst %.c,$(HOST_SAN_OBJECTS)/%.o,$(2) $(HTEST_SRCS))
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $$(HOST_SAN) -o $$@ $$(filter %.o,$$^) $(3)
+endef
+
 include $(sort $(wildcard mk/*.mk))
 
 # Host test binaries are built without the freestanding flags.

@@ -11,7 +11,7 @@ $(VEIL_CODEC): tools/veil_codec.c $(CODEC_SRCS) tests/host/host_shim.c $(HEADERS
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/veil_codec.c $(CODEC_SRCS) tests/host/host_shim.c
 
-$(eval $(call host_test,codec,$(wildcard tests/host/test_codec*.c) $(CODEC_SRCS) $(CODEC_XF_SRCS),-llz4))
+$(eval $(call host_test_linked,codec,$(wildcard tests/host/test_codec*.c) $(CODEC_SRCS) $(CODEC_XF_SRCS),-llz4))
 # The tool test runs the tool: build it first.
 $(HOST_BUILD)/test-codec: $(VEIL_CODEC)
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel/build_config.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/sched/sched.h"
 
@@ -90,5 +91,12 @@ struct thread *thread_create_stopped(const char *name,
 void thread_finish_exit(struct thread *last);
 /* The sleepers' queue (thread_sleep_ms), scanned by the tick. */
 void thread_wake_sleepers(void);
+
+#if CONFIG_KTEST
+/* Test builds only (sched_test.c): called by a thread about to sleep on a
+ * wait queue, with that queue's lock held, before it is on the queue;
+ * NULL when no test sets it. */
+extern void (*wait_before_sleep_hook)(struct thread *self);
+#endif
 
 #endif

@@ -6,16 +6,19 @@
  * trips through a wait queue (no lost wakeup), preemption of a thread that
  * never yields, CPU shares of busy threads, sleep lengths, mutex sleeping,
  * the ktest runner abandoning threads on a time-out or an exception,
- * preempt_disable holding a switch off until preempt_enable, and an
- * affinity with no online CPU refused.
+ * preempt_disable holding a switch off until preempt_enable, an
+ * affinity with no online CPU refused, and a wait_cancel between a
+ * waiter's check and its sleep not lost.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/ktest/ktest.h"
 #include "kernel/lib/cpu.h"
 #include "kernel/lib/preempt.h"
+#include "kernel/lib/spinlock.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
+#include "kernel/sched/sched_internal.h"
 #include "kernel/sched/wait.h"
 #include "mm/kstack.h"
 #include "mm/mm.h"
@@ -515,4 +518,95 @@ KTEST(sched, affinity_without_an_online_cpu_is_refused)
 					 offline) == NULL);
 	pmm_get_stats(&pmm_kernel, &after);
 	KTEST_EXPECT_EQ(t, after.free_frames, before.free_frames);
+}
+
+/* What wait_cancel_between_check_and_sleep_wakes shares with its two
+ * threads (static: they outlive nothing, but the hook reads it). */
+static struct {
+	struct wait_queue queue;
+	volatile bool condition;	/* what the waiter waits for */
+	volatile bool at_hook;		/* the waiter checked, is not queued */
+	volatile bool cancelled;	/* condition set and wait_cancel made */
+	volatile bool woken;		/* the waiter's wait returned */
+	struct thread *waiter;
+} cancel_race;
+
+/* How long each side waits for the other before it gives up. */
+#define CANCEL_RACE_LIMIT_NS 5000000000ull
+
+static void cancel_race_wait(void *argument);
+
+/* wait_before_sleep_hook: holds the waiter where it has checked its
+ * condition (false) under the queue's lock and is not on the queue yet,
+ * until the canceller has made the condition true and cancelled. */
+static void cancel_race_hold(struct thread *self)
+{
+	uint64_t end = time_uptime_ns() + CANCEL_RACE_LIMIT_NS;
+
+	if (self->function != cancel_race_wait)
+		return;
+	cancel_race.at_hook = true;
+	while (!cancel_race.cancelled && time_uptime_ns() < end)
+		spin_relax();
+}
+
+static void cancel_race_wait(void *argument)
+{
+	(void)argument;
+	wait_event(&cancel_race.queue, cancel_race.condition);
+	cancel_race.woken = true;
+}
+
+/* The waker's side, as a signal's delivery does it: the condition set
+ * without the queue's lock, then wait_cancel. */
+static void cancel_race_cancel(void *argument)
+{
+	uint64_t end = time_uptime_ns() + CANCEL_RACE_LIMIT_NS;
+
+	(void)argument;
+	while (!cancel_race.at_hook && time_uptime_ns() < end)
+		thread_sleep_ms(1);
+	cancel_race.condition = true;
+	wait_cancel(cancel_race.waiter);
+	cancel_race.cancelled = true;
+}
+
+/* A wait_cancel that comes after a waiter checked its condition and
+ * before it is on the queue still wakes it: the waiter is held in that
+ * window (a test hook) on one CPU while the canceller, on another, sets
+ * the condition and cancels. Without the wake_pending flag the cancel
+ * found the waiter on no queue, and the waiter slept for good (a CI boot
+ * hung in rt_sigsuspend after its child's SIGCHLD this way). */
+KTEST(sched, wait_cancel_between_check_and_sleep_wakes)
+{
+	struct thread *canceller;
+	uint64_t end;
+
+	if (cpu_count() < 2)
+		ktest_skip(t, "one CPU: the canceller must run while the waiter "
+			   "holds its queue's lock");
+	wait_queue_init(&cancel_race.queue, "cancel_race");
+	cancel_race.condition = cancel_race.at_hook = false;
+	cancel_race.cancelled = cancel_race.woken = false;
+	wait_before_sleep_hook = cancel_race_hold;
+	cancel_race.waiter = thread_create_on("cancel-waiter", cancel_race_wait,
+					      NULL, sched_test_cpu_mask(0));
+	canceller = thread_create_on("canceller", cancel_race_cancel, NULL,
+				     sched_test_cpu_mask(1));
+	KTEST_ASSERT(t, cancel_race.waiter && canceller);
+	thread_join(canceller);
+	end = time_uptime_ns() + CANCEL_RACE_LIMIT_NS;
+	while (!cancel_race.woken && time_uptime_ns() < end)
+		thread_sleep_ms(1);
+	wait_before_sleep_hook = NULL;
+	KTEST_EXPECT(t, cancel_race.at_hook);
+	KTEST_EXPECT(t, cancel_race.woken);
+	if (!cancel_race.woken) {
+		/* the lost wakeup: end the wait so the join returns */
+		unsigned long flags = wait_queue_lock(&cancel_race.queue);
+
+		wake_up_all_locked(&cancel_race.queue);
+		wait_queue_unlock(&cancel_race.queue, flags);
+	}
+	thread_join(cancel_race.waiter);
 }

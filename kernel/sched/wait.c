@@ -4,8 +4,21 @@
  * waiting allocates nothing. Wakers unlink the thread and make it
  * runnable under the queue's lock; a waiter that comes back for any other
  * reason (thread_interrupt) unlinks itself.
+ *
+ * wait_cancel wakes a thread from whatever queue it waits on, for a
+ * condition its waker made true without that queue's lock (a signal
+ * made pending, a thread_interrupt request). It cannot take a lock the
+ * waiter holds while it checks its condition and goes to sleep, so the
+ * two meet on the thread's wake_pending flag, Dekker-style: the waiter
+ * puts itself on the queue then reads the flag, the canceller raises the
+ * flag then reads waiting_on (both sequentially consistent), and at
+ * least one of them sees the other's write. Before the flag a cancel
+ * that came between the waiter's check and its sleep found it on no
+ * queue and was lost: the waiter slept with its signal pending (a CI
+ * boot's rt_sigsuspend never returned after its child's SIGCHLD).
  */
 #include <stdbool.h>
+#include "kernel/build_config.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/sched/sched.h"
@@ -28,6 +41,10 @@ void wait_queue_init(struct wait_queue *queue, const char *name)
 	sched_link_init(&queue->waiters);
 }
 
+#if CONFIG_KTEST
+void (*wait_before_sleep_hook)(struct thread *self);
+#endif
+
 void wait_sleep_locked(struct wait_queue *queue, unsigned long *flags)
 {
 	struct thread *self = thread_current();
@@ -38,9 +55,21 @@ void wait_sleep_locked(struct wait_queue *queue, unsigned long *flags)
 	if (!self || preempt_count() != 1 || !*flags)
 		panic("wait: a thread may sleep only with preemption and "
 		      "interrupts on (%s)", self ? self->name : "no scheduler");
+#if CONFIG_KTEST
+	if (wait_before_sleep_hook)
+		wait_before_sleep_hook(self);
+#endif
 	sched_link_add_tail(&queue->waiters, &self->link);
-	self->waiting_on = queue;
 	self->state = THREAD_BLOCKED;
+	__atomic_store_n(&self->waiting_on, queue, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&self->wake_pending, false, __ATOMIC_SEQ_CST)) {
+		/* a wait_cancel that may have missed the thread: woken at
+		 * once (schedule() still yields and runs an interrupt
+		 * request) */
+		sched_link_remove(&self->link);
+		self->waiting_on = NULL;
+		self->state = THREAD_RUNNING;
+	}
 	wait_queue_unlock(queue, *flags);
 	/* A wakeup from here on finds the thread BLOCKED (or already
 	 * switched out) and makes it run again: none is lost. */
@@ -111,15 +140,23 @@ unsigned wake_up_all(struct wait_queue *queue)
 
 void wait_cancel(struct thread *thread)
 {
+	/* Raised before waiting_on is read (see the top): a thread not on a
+	 * queue yet takes it as it goes to sleep, and does not. */
+	__atomic_store_n(&thread->wake_pending, true, __ATOMIC_SEQ_CST);
 	for (;;) {
 		struct wait_queue *queue =
-			__atomic_load_n(&thread->waiting_on, __ATOMIC_ACQUIRE);
+			__atomic_load_n(&thread->waiting_on, __ATOMIC_SEQ_CST);
 		if (!queue)
 			return;
 		unsigned long flags = wait_queue_lock(queue);
 		bool found = thread->waiting_on == queue;
-		if (found)
+		if (found) {
+			/* it sleeps and this wakes it: nothing left pending
+			 * for its next sleep (one that raced us is woken
+			 * here, and its waker's condition is true already) */
+			__atomic_store_n(&thread->wake_pending, false, __ATOMIC_SEQ_CST);
 			wait_wake_locked(queue, thread);
+		}
 		wait_queue_unlock(queue, flags);
 		if (found)
 			return;

@@ -38,7 +38,9 @@ void wait_queue_unlock(struct wait_queue *queue, unsigned long flags);
 
 /* With queue->lock held (taken by wait_queue_lock, *flags its value):
  * blocks the calling thread on queue, releasing the lock while asleep;
- * returns with the lock held again and the thread off the queue. */
+ * returns with the lock held again and the thread off the queue. It may
+ * return without sleeping (a wait_cancel that came before the thread
+ * was on the queue): callers test their condition again in a loop. */
 void wait_sleep_locked(struct wait_queue *queue, unsigned long *flags);
 
 /* Sleeps until condition holds (tested under queue->lock). */

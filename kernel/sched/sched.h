@@ -59,9 +59,10 @@ struct thread {
 	void *argument;
 	struct wait_queue *waiting_on;	/* under that queue's lock */
 	/* Raised by wait_cancel before it looks for the thread on a queue,
-	 * taken by the thread's next sleep (atomic): a cancel that came
-	 * between a waiter's check of its condition and its sleep, which
-	 * found it on no queue yet, still wakes it (wait.c). */
+	 * taken by the thread's next sleep, which then returns at once
+	 * (atomic): a cancel that came between a waiter's check of its
+	 * condition and its sleep, which found it on no queue yet, still
+	 * wakes it (wait.c). */
 	bool wake_pending;
 	uint64_t wake_at_ns;	/* thread_sleep_ms's deadline (uptime) */
 	/* Run by the thread itself the next time it gets its CPU back

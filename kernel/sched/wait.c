@@ -67,7 +67,7 @@ void wait_sleep_locked(struct wait_queue *queue, unsigned long *flags)
 		 * once (schedule() still yields and runs an interrupt
 		 * request) */
 		sched_link_remove(&self->link);
-		self->waiting_on = NULL;
+		__atomic_store_n(&self->waiting_on, NULL, __ATOMIC_RELAXED);
 		self->state = THREAD_RUNNING;
 	}
 	wait_queue_unlock(queue, *flags);
@@ -77,7 +77,7 @@ void wait_sleep_locked(struct wait_queue *queue, unsigned long *flags)
 	*flags = wait_queue_lock(queue);
 	if (self->waiting_on == queue) {
 		sched_link_remove(&self->link);
-		self->waiting_on = NULL;
+		__atomic_store_n(&self->waiting_on, NULL, __ATOMIC_RELAXED);
 	}
 }
 
@@ -86,7 +86,7 @@ static void wait_wake_locked(struct wait_queue *queue, struct thread *thread)
 {
 	(void)queue;
 	sched_link_remove(&thread->link);
-	thread->waiting_on = NULL;
+	__atomic_store_n(&thread->waiting_on, NULL, __ATOMIC_RELAXED);
 	sched_wake(thread);
 }
 
@@ -150,13 +150,12 @@ void wait_cancel(struct thread *thread)
 			return;
 		unsigned long flags = wait_queue_lock(queue);
 		bool found = thread->waiting_on == queue;
-		if (found) {
-			/* it sleeps and this wakes it: nothing left pending
-			 * for its next sleep (one that raced us is woken
-			 * here, and its waker's condition is true already) */
-			__atomic_store_n(&thread->wake_pending, false, __ATOMIC_SEQ_CST);
+		/* the flag stays raised: the thread's next sleep returns at
+		 * once, a spurious wake-up its caller's loop absorbs (clearing
+		 * it here could drop another canceller's, whose condition the
+		 * thread might then not see before sleeping again) */
+		if (found)
 			wait_wake_locked(queue, thread);
-		}
 		wait_queue_unlock(queue, flags);
 		if (found)
 			return;

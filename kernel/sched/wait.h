@@ -63,7 +63,10 @@ unsigned wake_up_matching_locked(struct wait_queue *queue,
 				 bool (*due)(const struct thread *thread,
 					     void *context),
 				 void *context);
-/* Takes thread off the queue it waits on, if any, and wakes it. */
+/* Takes thread off the queue it waits on, if any, and wakes it; its
+ * next wait_sleep_locked returns at once (one that had not queued it yet
+ * is the one this wakes). For a condition made true without the queue's
+ * lock (a signal made pending, a thread_interrupt request). */
 void wait_cancel(struct thread *thread);
 
 struct mutex {

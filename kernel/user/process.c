@@ -446,6 +446,9 @@ bool process_ended(const struct process *process)
 void process_wait(struct process *process, struct process_result *result)
 {
 	thread_join(process->thread);
+	/* joined: a waiter abandoned from here on (a ktest case) leaves a
+	 * record whose reaper must not join the thread again */
+	process->thread = NULL;
 	if (result)
 		*result = process->result;
 	process_free(process);

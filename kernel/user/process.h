@@ -112,7 +112,7 @@ struct process {
 	int pid;
 	char name[32];
 	struct vmm_space *space;
-	struct thread *thread;
+	struct thread *thread;		/* NULL once process_wait joined it */
 	struct user_memory memory;
 	struct file_table files;
 	/* The working directory's absolute form (user_path.h); "" is "/".

@@ -8,10 +8,11 @@
  * every process made since the case's mark is sent SIGKILL and ends
  * through its own exit path (its memory goes back there); the processes
  * the case's own thread spawned, which that thread will never wait for
- * now, are handed to the kernel's orphan reaping; and once they all
- * ended, the orphans are reaped (their threads joined). A process still
- * running after PROCESS_ABANDON_WAIT_MS (a thread stuck in the kernel)
- * is said and left to the thread stop.
+ * now, are handed to the kernel's orphan reaping; and the orphans are
+ * reaped (their threads joined) until none of those processes is left.
+ * One still there after PROCESS_ABANDON_WAIT_MS (a thread stuck in the
+ * kernel, or a record another of the case's threads was to free) is
+ * said and left to the thread stop.
  *
  * Locking: process_table_lock to find the processes (never with
  * process_tree_lock, which process_tree_disown takes alone).
@@ -84,40 +85,48 @@ static void process_abandon_disown(int first_pid)
 		process_tree_disown(process);
 }
 
-/* How many processes with a pid of first_pid or more have not ended. */
-static unsigned process_abandon_running(int first_pid)
+/* How many processes with a pid of first_pid or more are in the table
+ * (ended ones not yet freed included). A record leaves the table only
+ * once its thread was joined, so at 0 none of their threads is left for
+ * the runner's thread stop, which would join one a second time. */
+static unsigned process_abandon_left(int first_pid)
 {
 	unsigned long flags = spin_lock_irqsave(&process_table_lock);
-	unsigned running = 0;
+	unsigned left = 0;
 
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
 		struct process *process = process_table[i];
 
-		running += process && process->pid >= first_pid &&
-			   !process_ended(process);
+		left += process && process->pid >= first_pid;
 	}
 	spin_unlock_irqrestore(&process_table_lock, flags);
-	return running;
+	return left;
 }
 
-/* Ends every process with a pid of first_pid or more (see the top);
- * returns how many were killed and ended. May sleep. */
+/* Ends every process with a pid of first_pid or more (see the top) and
+ * waits until all are freed: each pass kills again (a child a dying
+ * parent was forking registers after a pass, without the signal),
+ * disowns and reaps. Returns how many were running at the first pass
+ * and are gone. May sleep. */
 static unsigned process_abandon_from(int first_pid)
 {
-	unsigned killed = process_abandon_kill(first_pid);
 	uint64_t end = time_uptime_ns() + PROCESS_ABANDON_WAIT_MS * 1000000ull;
-	unsigned running;
+	unsigned running = process_abandon_kill(first_pid), left;
 
-	process_abandon_disown(first_pid);
-	while ((running = process_abandon_running(first_pid)) &&
-	       time_uptime_ns() < end)
+	for (;;) {
+		process_abandon_disown(first_pid);
+		process_reap_orphans();
+		left = process_abandon_left(first_pid);
+		if (!left || time_uptime_ns() >= end)
+			break;
 		thread_sleep_ms(10);
-	if (running)
+		process_abandon_kill(first_pid);
+	}
+	if (left)
 		printk("        # %u process(es) of the abandoned code still "
-		       "running after %u ms: their threads are stopped bare\n",
-		       running, PROCESS_ABANDON_WAIT_MS);
-	process_reap_orphans();
-	return killed > running ? killed - running : 0;
+		       "there after %u ms: their threads are stopped bare\n",
+		       left, PROCESS_ABANDON_WAIT_MS);
+	return running > left ? running - left : 0;
 }
 
 static uint64_t process_abandon_mark(void)

@@ -43,9 +43,9 @@ void process_fault_owner_unregister(struct process *process);
  * process (before child's thread starts). */
 void process_tree_adopt(struct process *child);
 /* Hands a process process_spawn made to the kernel's orphan reaping, for
- * a spawner that will not wait for it (process_abandon.c): reaped at once
- * if it ended, else when it ends. Called by the spawner, which keeps it
- * alive. */
+ * a spawner that will not wait for it (process_abandon.c): on the orphan
+ * list at once if it ended, else when it ends, and freed by the next
+ * process_reap_orphans. Called by the spawner, which keeps it alive. */
 void process_tree_disown(struct process *process);
 /* Undoes process_tree_adopt for a child whose thread never started. */
 void process_tree_forget(struct process *child);

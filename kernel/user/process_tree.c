@@ -77,14 +77,16 @@ void process_tree_disown(struct process *process)
 }
 
 /* Joins the thread of each process of list (linked by sibling) and frees
- * them: their memory went back as they ended. */
+ * them: their memory went back as they ended. A thread already joined
+ * (NULL: a waiter abandoned between its join and its free) is not. */
 static unsigned process_tree_reap_list(struct process *list)
 {
 	unsigned reaped = 0;
 
 	while (list) {
 		struct process *next = list->sibling;
-		thread_join(list->thread);
+		if (list->thread)
+			thread_join(list->thread);
 		process_free(list);
 		list = next;
 		reaped++;

@@ -88,17 +88,30 @@ static void crashtest_panic_here(void *argument)
 	panic("crashtest: a panic on CPU %u", cpu_current());
 }
 
+/* How long the caller waits for CPU 1 to idle before it calls anyway. */
+#define CRASHTEST_IDLE_WAIT_MS 2000u
+
+/* Calls CPU 1 once it idles (halted in its idle loop, which
+ * smp_ap_main runs): the boot flow's thread may be running there, on its
+ * way to sleep in its join, and a call that interrupts it gives a report
+ * of its frames, without smp_ap_main (the crashes step failed so once in
+ * CI). */
 static void crashtest_call_cpu_one(void *argument)
 {
+	uint64_t end = time_ticks_ms() + CRASHTEST_IDLE_WAIT_MS;
+
 	(void)argument;
+	while (!__atomic_load_n(&cpu_local_of(1)->idling, __ATOMIC_ACQUIRE) &&
+	       time_ticks_ms() < end)
+		thread_sleep_ms(1);
 	smp_call_on(1, crashtest_panic_here, NULL);
 }
 
 /* CPU 1 panics inside smp_call_on while CPU 0 waits for it: CPU 0 must be
  * stopped by the NMI and the report printed once. The call is made from a
- * thread pinned to CPU 0: the boot flow's thread may have moved to CPU 1,
- * where smp_call_on runs the function in place (the report then lacked
- * smp_ap_main). */
+ * thread pinned to CPU 0, once CPU 1 idles: the boot flow's thread may
+ * have moved to CPU 1, where smp_call_on runs the function in place (the
+ * report then lacked smp_ap_main). */
 static void crashtest_panic_secondary(void)
 {
 	struct thread *caller;

@@ -19,9 +19,9 @@
  * Locking: process_table_lock protects the table of processes (pids);
  * process_tree_lock (process_tree.c) every parent, children and sibling
  * link and the ended and spawned flags' changes. Other fields are written
- * by the process's own thread while it runs (signals_pending, memory_users and
- * record_users: atomically, by anyone), and read by its waiter after it
- * ended. Order: process_table_lock
+ * by the process's own thread while it runs (signals_pending,
+ * memory_users and record_users: atomically, by anyone), and read by its
+ * waiter after it ended. Order: process_table_lock
  * or process_tree_lock (never both), then a process's signal_lock, then a
  * wait queue's lock.
  */

@@ -13,8 +13,8 @@
  * and sibling links, its ended flag's and spawned flag's changes and the
  * orphans list. A parent's children list changes only from the parent's
  * own thread (fork adds, wait4 takes, exit lets go), so the parent reads
- * it freely between two locked steps; ended children are reaped outside the lock
- * (thread_join sleeps). Lock order: process_tree_lock, then a process's
+ * it freely between two locked steps; ended children are reaped outside
+ * the lock (thread_join sleeps). Lock order: process_tree_lock, then a process's
  * child_queue lock.
  */
 #include <stdbool.h>
@@ -61,6 +61,14 @@ void process_tree_forget(struct process *child)
 	spin_unlock_irqrestore(&process_tree_lock, flags);
 }
 
+/* Puts an ended process without a parent or spawner on the orphans
+ * list, for the next process_reap_orphans (tree lock held). */
+static void process_tree_orphan_locked(struct process *process)
+{
+	process->sibling = process_orphans;
+	process_orphans = process;
+}
+
 void process_tree_disown(struct process *process)
 {
 	unsigned long flags = spin_lock_irqsave(&process_tree_lock);
@@ -69,10 +77,8 @@ void process_tree_disown(struct process *process)
 	 * process is ended and goes on the list here; if not, it will put
 	 * the process there itself */
 	process->spawned = false;
-	if (__atomic_load_n(&process->ended, __ATOMIC_ACQUIRE)) {
-		process->sibling = process_orphans;
-		process_orphans = process;
-	}
+	if (__atomic_load_n(&process->ended, __ATOMIC_ACQUIRE))
+		process_tree_orphan_locked(process);
 	spin_unlock_irqrestore(&process_tree_lock, flags);
 }
 
@@ -154,8 +160,7 @@ void process_tree_exit(struct process *process)
 		/* Ignored unless the parent set a handler (its default). */
 		process_signal_deliver(parent, PROCESS_SIGNAL_CHLD, &origin);
 	} else if (!process->spawned) {
-		process->sibling = process_orphans;
-		process_orphans = process;
+		process_tree_orphan_locked(process);
 	}
 	spin_unlock_irqrestore(&process_tree_lock, flags);
 	process_tree_reap_list(reap);

@@ -252,11 +252,17 @@ static void ktest_catcher_pop(struct ktest_catcher *catcher)
 	ktest_catchers_unlock(flags);
 }
 
+/* The KTEST_CLEANUPs linked into the kernel. */
+static unsigned ktest_cleanups_linked(void)
+{
+	return (unsigned)(ktest_cleanups_end - ktest_cleanups_start);
+}
+
 /* The KTEST_CLEANUPs a catcher marks (ktest_run refuses to start with
  * more than KTEST_CLEANUPS_MAX). */
 static unsigned ktest_cleanup_count(void)
 {
-	unsigned count = (unsigned)(ktest_cleanups_end - ktest_cleanups_start);
+	unsigned count = ktest_cleanups_linked();
 
 	return count < KTEST_CLEANUPS_MAX ? count : KTEST_CLEANUPS_MAX;
 }
@@ -875,11 +881,9 @@ bool ktest_run(const char *filter)
 		       "(`test` in the shell lists the suites)\n", filter);
 		return false;
 	}
-	if (ktest_cleanups_end - ktest_cleanups_start > KTEST_CLEANUPS_MAX) {
+	if (ktest_cleanups_linked() > KTEST_CLEANUPS_MAX) {
 		printk("ktest: %u KTEST_CLEANUPs, more than KTEST_CLEANUPS_MAX "
-		       "(%u): failed\n",
-		       (unsigned)(ktest_cleanups_end - ktest_cleanups_start),
-		       KTEST_CLEANUPS_MAX);
+		       "(%u): failed\n", ktest_cleanups_linked(), KTEST_CLEANUPS_MAX);
 		return false;
 	}
 	trap_set_catch_handler(ktest_catch_exception);

@@ -30,9 +30,10 @@
 #define LOCK_TORTURE_LIMIT_MS 300000u
 
 /* 0: LOCK_TORTURE_TOTAL_ROUNDS. At least LOCK_TORTURE_MAX (192): one
- * round per thread on the most CPUs Veil runs. The 8-CPU boot of make test asks for
- * fewer: there each ticket handover waits for the host to run the next
- * waiter's virtual CPU (58 s for the spinlock case in a CI run). */
+ * round per thread on the most CPUs Veil runs. The 8-CPU boot of make
+ * test asks for fewer: there each ticket handover waits for the host to
+ * run the next waiter's virtual CPU (58 s for the spinlock case in a CI
+ * run). */
 static unsigned long long lock_torture_rounds_option;
 
 static bool lock_torture_set_rounds(const char *value)

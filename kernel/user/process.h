@@ -139,7 +139,9 @@ struct process {
 	/* How it ended, filled as it ends. */
 	struct process_result result;
 	uint64_t spawned_ns;		/* uptime at process_spawn */
-	bool ended;			/* its memory given back: release store */
+	/* Its memory given back: a release store, under process_tree_lock
+	 * and signal_lock (process_signal_deliver). */
+	bool ended;
 	/* The tree (process_tree_lock). The first process (process_spawn's)
 	 * has no parent and is waited for by its spawner; an orphan has none
 	 * either and is reaped by the kernel. */
@@ -156,7 +158,9 @@ struct process {
 	 * without a lock; set and cleared under signal_lock). */
 	uint64_t signals_pending;
 	/* Protects signal_origins and the setting and clearing of
-	 * signals_pending's bits, so a handler's siginfo is its sender's. */
+	 * signals_pending's bits, so a handler's siginfo is its sender's;
+	 * held for ended's change, so a delivery to a running process is
+	 * done with its thread before the thread can exit. */
 	struct spinlock signal_lock;
 	struct process_signal_origin signal_origins[PROCESS_SIGNALS];
 	/* rt_sigsuspend's caller's mask, restored once a signal was acted on

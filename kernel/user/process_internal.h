@@ -4,10 +4,18 @@
 #ifndef VEIL_KERNEL_USER_PROCESS_INTERNAL_H
 #define VEIL_KERNEL_USER_PROCESS_INTERNAL_H
 
+#include "kernel/build_config.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/user/process.h"
 
 #define PROCESS_MAX 48
+
+#if CONFIG_KTEST
+/* Test builds: called by process_signal_deliver for a process not ended,
+ * its signal made pending and its signal_lock held, before its thread is
+ * woken (process_signal_end_test.c holds a delivery there). */
+extern void (*process_signal_deliver_hook)(struct process *process);
+#endif
 
 /* The table of processes (process.c), under process_table_lock. */
 extern struct spinlock process_table_lock;

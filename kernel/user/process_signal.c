@@ -21,11 +21,14 @@
  *
  * Locking: a target is looked up and signalled under process_table_lock
  * or process_tree_lock (its record cannot be freed meanwhile); then its
- * signal_lock (the pending bits' changes and the origins); then its wait
- * queue's lock (wait_cancel, after signal_lock is dropped).
+ * signal_lock (the pending bits' changes, the origins, and the ended
+ * flag's change: a delivery to a process not yet ended wakes its thread
+ * before that thread can exit and be freed); then its wait queue's lock
+ * (wait_cancel, signal_lock still held).
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include "kernel/build_config.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/sched/sched.h"
 #include "kernel/sched/wait.h"
@@ -99,21 +102,34 @@ bool process_signal_pending(const struct process *process)
 	return process && process_signal_due(process) != 0;
 }
 
+#if CONFIG_KTEST
+void (*process_signal_deliver_hook)(struct process *process);
+#endif
+
 void process_signal_deliver(struct process *process, int signal,
 			    const struct process_signal_origin *origin)
 {
-	if (signal == 0 || __atomic_load_n(&process->ended, __ATOMIC_ACQUIRE))
-		return;
-	if (process_signal_disposition(process, signal) == SIGNAL_DROP)
+	if (signal == 0 || process_signal_disposition(process, signal) == SIGNAL_DROP)
 		return;
 	unsigned long flags = spin_lock_irqsave(&process->signal_lock);
-	if (!(process->signals_pending & SIGNAL_BIT(signal)))
-		process->signal_origins[signal - 1] = *origin;
-	__atomic_or_fetch(&process->signals_pending, SIGNAL_BIT(signal),
-			  __ATOMIC_RELEASE);
+	/* ended is set under this lock (process_tree_exit): a process not
+	 * ended here cannot reach thread_exit, so its thread cannot be
+	 * joined and freed, before the wait_cancel below is done with it */
+	if (!__atomic_load_n(&process->ended, __ATOMIC_ACQUIRE)) {
+		if (!(process->signals_pending & SIGNAL_BIT(signal)))
+			process->signal_origins[signal - 1] = *origin;
+		__atomic_or_fetch(&process->signals_pending, SIGNAL_BIT(signal),
+				  __ATOMIC_RELEASE);
+#if CONFIG_KTEST
+		if (process_signal_deliver_hook)
+			process_signal_deliver_hook(process);
+#endif
+		struct thread *thread = __atomic_load_n(&process->thread,
+							__ATOMIC_ACQUIRE);
+		if (thread)
+			wait_cancel(thread);	/* its wait tests again */
+	}
 	spin_unlock_irqrestore(&process->signal_lock, flags);
-	if (process->thread)
-		wait_cancel(process->thread);	/* its wait tests again */
 }
 
 struct process_signal_origin process_signal_origin_here(int code)

@@ -14,8 +14,8 @@
  * orphans list. A parent's children list changes only from the parent's
  * own thread (fork adds, wait4 takes, exit lets go), so the parent reads
  * it freely between two locked steps; ended children are reaped outside
- * the lock (thread_join sleeps). Lock order: process_tree_lock, then a process's
- * child_queue lock.
+ * the lock (thread_join sleeps). Lock order: process_tree_lock, then a
+ * process's signal_lock (its ended flag's change) or child_queue lock.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -150,7 +150,11 @@ void process_tree_exit(struct process *process)
 		}
 	}
 	process->children = NULL;
+	/* under the signal lock: a delivery that found this process running
+	 * wakes its thread before the thread exits (process_signal.c) */
+	unsigned long signal_flags = spin_lock_irqsave(&process->signal_lock);
 	__atomic_store_n(&process->ended, true, __ATOMIC_RELEASE);
+	spin_unlock_irqrestore(&process->signal_lock, signal_flags);
 	struct process *parent = process->parent;
 	if (parent) {
 		unsigned long queue_flags = wait_queue_lock(&parent->child_queue);

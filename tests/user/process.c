@@ -7,7 +7,8 @@
  * needs copy-on-write memory in the kernel); with "vfork", vfork's checks
  * alone (run on Linux as well, in a root holding the initramfs' files);
  * "vfork-pages", "vfork-holds" and "fork-pages" are the copy modes of
- * copy_mode; "spin" never ends (spin_mode: the case that abandons it).
+ * copy_mode; "spin" never ends (spin_mode: the case that abandons it);
+ * "blocked-end" ends by itself with SIGUSR1 blocked (blocked_end_mode).
  * A child reports by its exit status only; the parent prints.
  * Built with musl-gcc -static (tests/user).
  */
@@ -647,6 +648,28 @@ static void spin_mode(void)
 		;
 }
 
+/* The "blocked-end" mode (kernel/user/process_signal_end_test.c):
+ * SIGUSR1 blocked, "blocked" said, then BLOCKED_END_SPIN_MS of spinning in
+ * user mode before it ends with status 3 by itself (the signal sent
+ * meanwhile stays pending, never acted on). */
+#define BLOCKED_END_SPIN_MS 200
+static void blocked_end_mode(void)
+{
+	sigset_t usr1;
+	struct timespec start, now;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	put_line("blocked\n");
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec - start.tv_sec) * 1000 +
+		 (now.tv_nsec - start.tv_nsec) / 1000000 < BLOCKED_END_SPIN_MS);
+	_exit(3);
+}
+
 #define WRITEV_WRITERS 2
 #define WRITEV_RECORDS 1200	/* 150 KiB: more than the pipe holds */
 #define WRITEV_RECORD 64	/* 'a'+writer, ':', 61 bytes, '\n' */
@@ -1104,6 +1127,8 @@ int main(int argc, char **argv, char **envp)
 	}
 	if (argc > 1 && strcmp(argv[1], "spin") == 0)
 		spin_mode();
+	if (argc > 1 && strcmp(argv[1], "blocked-end") == 0)
+		blocked_end_mode();
 	if (argc > 1 && strcmp(argv[1], "vfork") == 0) {
 		/* vfork's checks alone (they pass on Linux too). */
 		vfork_waits();

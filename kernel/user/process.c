@@ -4,8 +4,9 @@
  * half. Loading the program is process_load.c's; the tree of parents and
  * children process_tree.c's.
  *
- * Lock order: process_table_lock, then a wait queue's lock (signals wake
- * their target under it: process_signal.c).
+ * Lock order: process_table_lock, then a process's signal_lock, then a
+ * wait queue's lock (signals wake their target under both:
+ * process_signal.c).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -391,10 +392,13 @@ int process_spawn(const struct process_config *config, struct process **out)
 	if (result == 0)
 		result = process_setup(process, config);
 	if (result == 0) {
-		process->thread = thread_create_in(process->space, process->name,
-						   process_thread_main, process,
-						   THREAD_AFFINITY_ALL);
-		if (!process->thread)
+		/* published atomically: a signal's delivery reads it under
+		 * the table lock only (process_signal.c) */
+		struct thread *thread = thread_create_in(process->space, process->name,
+							 process_thread_main, process,
+							 THREAD_AFFINITY_ALL);
+		__atomic_store_n(&process->thread, thread, __ATOMIC_RELEASE);
+		if (!thread)
 			result = -USER_EAGAIN;
 	}
 	if (result) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "kernel/ktest/ktest.h"
+#include "kernel/lib/spinlock.h"
 #include "kernel/lib/time.h"
 #include "kernel/sched/sched.h"
 #include "kernel/lib/cpu.h"
@@ -20,7 +21,8 @@
  * limit is three times this). */
 #define SIGNAL_END_START_MS 30000u
 /* How long the held delivery waits for the program to begin its end
- * (it spins 200 ms after saying "blocked"). */
+ * (it spins a second after saying "blocked": the delivery must come
+ * before, even on a loaded emulator). */
 #define SIGNAL_END_EXIT_LIMIT_NS 5000000000ull
 /* How long the delivery stays held once the program's end began: ended
  * would be set in microseconds without the lock. */
@@ -29,9 +31,11 @@
 /* The status the program ends with, as wait4 gives it (exit(3)). */
 #define SIGNAL_END_STATUS (3 << 8)
 
-/* What the case shares with the hook (static: the hook reads it). */
+/* What the case shares with the hook (static: the hook reads it). The
+ * target is known by its pid: a hook left installed by an abandoned case
+ * holds no later process (pids are not reused). */
 static struct {
-	struct process *target;
+	int target_pid;
 	volatile bool held;		/* the hook ran for the target */
 	volatile bool end_began;	/* its exit began while held */
 	volatile bool ended_while_held;
@@ -41,12 +45,14 @@ static struct {
 /* process_signal_deliver_hook: holds the delivery to the target (its
  * signal_lock held, its thread not yet woken) until the program has
  * begun to end and SIGNAL_END_HOLD_MS more, then notes whether the
- * program got past setting ended or its thread exited meanwhile. */
+ * program got past setting ended or its thread exited meanwhile. It waits
+ * as a lock's waiter does (spin_relax answers TLB shootdowns, which the
+ * program's end sends to this CPU if it ran here). */
 static void signal_end_hold(struct process *process)
 {
 	uint64_t end = time_uptime_ns() + SIGNAL_END_EXIT_LIMIT_NS;
 
-	if (process != signal_end.target)
+	if (process->pid != signal_end.target_pid)
 		return;
 	signal_end.held = true;
 	while (__atomic_load_n(&process->result.wait_status, __ATOMIC_ACQUIRE) == 0 &&
@@ -54,7 +60,9 @@ static void signal_end_hold(struct process *process)
 		spin_relax();
 	signal_end.end_began =
 		__atomic_load_n(&process->result.wait_status, __ATOMIC_ACQUIRE) != 0;
-	time_delay_ms(SIGNAL_END_HOLD_MS);
+	end = time_uptime_ns() + SIGNAL_END_HOLD_MS * 1000000ull;
+	while (time_uptime_ns() < end)
+		spin_relax();
 	signal_end.ended_while_held = process_ended(process);
 	signal_end.exited_while_held =
 		__atomic_load_n(&process->thread->state, __ATOMIC_ACQUIRE) ==
@@ -125,7 +133,7 @@ KTEST_SLOW(user_process, ending_waits_for_a_delivery_in_flight,
 	/* the program spins in user mode: on the CPU it runs on now */
 	cpu = (__atomic_load_n(&process->thread->cpu, __ATOMIC_ACQUIRE) + 1) %
 	      cpu_count();
-	signal_end.target = process;
+	signal_end.target_pid = process->pid;
 	process_signal_deliver_hook = signal_end_hold;
 	deliverer = thread_create_on("signal-end", signal_end_deliver, process,
 				     1ull << cpu);

@@ -652,7 +652,7 @@ static void spin_mode(void)
  * SIGUSR1 blocked, "blocked" said, then BLOCKED_END_SPIN_MS of spinning in
  * user mode before it ends with status 3 by itself (the signal sent
  * meanwhile stays pending, never acted on). */
-#define BLOCKED_END_SPIN_MS 200
+#define BLOCKED_END_SPIN_MS 1000
 static void blocked_end_mode(void)
 {
 	sigset_t usr1;

@@ -145,7 +145,7 @@ void region_boot_init(void)
 	keyreg_boot_init();
 	region_boot_ciphers();
 	region_store_kinds_init();
-	struct store *store = region_store_make(region_store_log ? "log" : "zs",
+	struct store *store = region_store_make(region_default_store_kind(),
 						"sealed-pages");
 	if (!store)
 		panic("regions: the page store could not be created");
@@ -177,6 +177,11 @@ static struct store *region_store_create_log(const struct store_kind_config *con
 		.provider = config->provider, .frame_limit = config->frame_limit };
 
 	return logstore_create(&log);
+}
+
+const char *region_default_store_kind(void)
+{
+	return region_store_log ? "log" : "zs";
 }
 
 static const struct store_kind region_store_kind_zs = { "zs", region_store_create_zs };

@@ -30,5 +30,7 @@ int region_swap_store(struct region *region, const char *scheme,
 		      const char *kind, struct store **store);
 /* Registers the kernel's kinds, "zs" and "log" (region_boot_init). */
 void region_store_kinds_init(void);
+/* The kind of the default store, as store= names it: "log" or "zs". */
+const char *region_default_store_kind(void);
 
 #endif

@@ -16,10 +16,11 @@
  * a store of its own (created over the frame allocator, destroyed after),
  * so the frames counted are that run's alone; store_frames= gives them
  * (data + metadata), metadata_frames= the metadata part, and clear_pages=
- * the clear pages at the end; compacted_frames= and compacted_ratio= the
- * same once store_compact ran (a store whose pages churned keeps sparse
- * zspages until it is compacted: the run's store has no compaction
- * thread).
+ * the clear pages at the end. The run's store is of the default store's
+ * kind (store=, logstore unless store=zs) with a compaction thread of its
+ * own, as the default store has: ratio= is what the kernel keeps by
+ * itself. compacted_frames= and compacted_ratio= are the same once a
+ * store_compact ran at the end (what the thread had left to gain).
  *
  * The tiered scheme (compression+encryption+tiers, docs/compression.md
  * "Tiers") runs with a threshold of SWEEP_TIER_THRESHOLD evictions, and
@@ -35,8 +36,9 @@
 #include "mm/direct_map.h"
 #include "mm/frame.h"
 #include "mm/region.h"
+#include "mm/region_boot.h"
 #include "mm/store.h"
-#include "mm/zstore.h"
+#include "mm/store_kind.h"
 #include "transforms/xf.h"
 
 #define SWEEP_PAGES 256u
@@ -117,15 +119,29 @@ static void sweep_measure(struct demo_workload *w, struct store *store,
 	out->ok = w->mismatches == 0 && w->error == REGION_OK;
 }
 
-static bool sweep_run(const char *scheme, unsigned percent,
-		      const struct demo_corpus *corpus, struct sweep_result *out)
+/* A store of the default store's kind for one run, with its compaction
+ * thread; NULL if either could not be made. */
+static struct store *sweep_store_create(void)
 {
-	struct zstore_config store_config = {
+	const struct store_kind *kind = store_kind_find(region_default_store_kind());
+	struct store_kind_config store_config = {
 		.name = "sweep",
 		.provider = { sweep_store_page_alloc, sweep_store_page_free, NULL },
 		.frame_limit = SWEEP_STORE_FRAMES,
 	};
-	struct store *store = zstore_create(&store_config);
+	struct store *store = kind ? kind->create(&store_config) : NULL;
+
+	if (store && store_compactd_start(store) != STORE_OK) {
+		store_destroy(store);
+		store = NULL;
+	}
+	return store;
+}
+
+static bool sweep_run(const char *scheme, unsigned percent,
+		      const struct demo_corpus *corpus, struct sweep_result *out)
+{
+	struct store *store = sweep_store_create();
 	struct region_config config = {
 		.name = "sweep", .pages = SWEEP_PAGES,
 		.clear_limit = sweep_limit(percent), .scheme = scheme,
@@ -149,6 +165,7 @@ static bool sweep_run(const char *scheme, unsigned percent,
 		}
 		region_destroy(region);
 	}
+	store_compactd_stop(store);
 	store_destroy(store);
 	return ready;
 }

@@ -26,13 +26,7 @@
 static int file_test_run(struct ktest *t, const char *const *argv,
 			 struct user_test_output *output)
 {
-	struct process_config config = {
-		.path = "/bin/files",
-		.argv = argv,
-		.output = user_test_capture,
-		.output_context = output,
-		.input = "",
-	};
+	struct process_config config = user_test_config("/bin/files", argv, output);
 	struct process *process;
 	struct process_result ended;
 

@@ -45,13 +45,8 @@ static void abandon_test_spawn_and_wait(void *argument)
 {
 	struct abandon_test *test = argument;
 	const char *argv[] = { "process", "spin", NULL };
-	struct process_config config = {
-		.path = "/bin/process",
-		.argv = argv,
-		.output = user_test_capture,
-		.output_context = &test->output,
-		.input = "",
-	};
+	struct process_config config = user_test_config("/bin/process", argv,
+							&test->output);
 	struct process *process;
 	uint64_t end = time_uptime_ns() + ABANDON_TEST_START_MS * 1000000ull;
 

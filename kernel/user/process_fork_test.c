@@ -115,13 +115,7 @@ static unsigned long long process_test_run_watched(struct ktest *t,
 {
 	static struct user_test_output output;
 	const char *argv[] = { "process", mode, NULL };
-	struct process_config config = {
-		.path = "/bin/process",
-		.argv = argv,
-		.output = user_test_capture,
-		.output_context = &output,
-		.input = "",
-	};
+	struct process_config config = user_test_config("/bin/process", argv, &output);
 	struct process *process;
 	struct process_result ended;
 

@@ -83,13 +83,7 @@ static void signal_end_deliver(void *argument)
 static struct process *signal_end_start(struct user_test_output *output)
 {
 	const char *argv[] = { "process", "blocked-end", NULL };
-	struct process_config config = {
-		.path = "/bin/process",
-		.argv = argv,
-		.output = user_test_capture,
-		.output_context = output,
-		.input = "",
-	};
+	struct process_config config = user_test_config("/bin/process", argv, output);
 	struct process *process;
 	uint64_t end = time_uptime_ns() + SIGNAL_END_START_MS * 1000000ull;
 

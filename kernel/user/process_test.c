@@ -67,6 +67,19 @@ void user_test_capture(void *context, int fd, const char *bytes, size_t length)
 	spin_unlock_irqrestore(&user_test_capture_lock, flags);
 }
 
+struct process_config user_test_config(const char *path,
+				       const char *const *argv,
+				       struct user_test_output *output)
+{
+	return (struct process_config){
+		.path = path,
+		.argv = argv,
+		.output = user_test_capture,
+		.output_context = output,
+		.input = "",
+	};
+}
+
 static int user_test_run_config(struct ktest *t, struct process_config *config,
 				struct user_test_output *output,
 				struct region_stats *stats);

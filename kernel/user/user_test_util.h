@@ -1,9 +1,10 @@
 /*
  * Helpers shared by the ktests that run user programs
- * (kernel/user/process_test.c defines them; file_test.c and
- * process_fork_test.c use them too): the output sink a test passes as a
- * process's output, the free-frame count that tells whether a run gave
- * everything back, and the check of a test program's KTAP summary.
+ * (kernel/user/process_test.c defines them; the other user tests use them
+ * too): the output sink a test passes as a process's output and a
+ * program's configuration with it, the free-frame count that tells
+ * whether a run gave everything back, and the check of a test program's
+ * KTAP summary.
  */
 #ifndef VEIL_KERNEL_USER_USER_TEST_UTIL_H
 #define VEIL_KERNEL_USER_USER_TEST_UTIL_H
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "kernel/ktest/ktest.h"
+#include "kernel/user/process.h"
 
 #define USER_TEST_OUTPUT 16384
 
@@ -25,6 +27,11 @@ struct user_test_output {
 
 /* A process_output_fn appending to the user_test_output at context. */
 void user_test_capture(void *context, int fd, const char *bytes, size_t length);
+/* The configuration of a test program: path with argv, its output
+ * captured into output, no input, the default scheme and clear set. */
+struct process_config user_test_config(const char *path,
+				       const char *const *argv,
+				       struct user_test_output *output);
 /* Free frames once every CPU's slab magazines are emptied and empty slabs
  * reaped: what is still taken is in use. */
 uint64_t user_test_free_frames(void);

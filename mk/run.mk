@@ -57,6 +57,13 @@ bochs: deps $(BUILD)/veil.iso
 bench-sweep: deps $(BUILD)/veil.iso
 	@tools/bench-sweep
 
+# Each page codec as the kernel built it (kernel/demo/demo_codec_bench.c),
+# under -icount: ratio and instructions a page to encode and to decode, on
+# the demo's corpus. Figures in build/bench-codec-kernel.log.
+.PHONY: bench-codec-kernel
+bench-codec-kernel: deps $(BUILD)/veil.iso
+	@tools/bench-codec-kernel
+
 # TLB shootdowns per eviction (mm/region_shootdown_bench.c) with 1, 2, 4
 # and 8 CPUs under -icount, eviction batches of 1 and the default: IPIs per
 # 1000 evictions and instructions per eviction. Figures in

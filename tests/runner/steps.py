@@ -634,6 +634,27 @@ def step_bench_guard(ctx):
                    run.status != 0 and "bench-faults needs a page corpus" in run.output
                    and "insns_per_fault=" not in run.output,
                    f"exit status {run.status}; output {run.output[-300:]!r}"))
+    checks += bench_codec_kernel_check(ctx)
+    return checks
+
+
+def bench_codec_kernel_check(ctx):
+    """bench=codec (make bench-codec-kernel's benchmark) on the in-tree
+    corpus: a line per codec, each page decoded back to itself."""
+    name = "bench-codec"
+    run = boot(ctx, name, "bench=codec", timeout=180, module=TREE_CORPUS,
+               module_name="corpus")
+    checks = judge_boot(name, run)
+    lines = [l for l in run.output.splitlines() if l.startswith("codec=")]
+    names = [l.split()[0][len("codec="):] for l in lines]
+    checks.append((f"{name}:source", "# codec pages=512 source=corpus" in run.output,
+                   "expected 512 pages of the corpus module"))
+    checks.append((f"{name}:every-codec",
+                   names == ["samefill", "wkdm", "lz4", "adaptive", "dense"],
+                   f"codec lines: {names}"))
+    checks.append((f"{name}:no-mismatch",
+                   bool(lines) and all(l.endswith(" mismatches=0") for l in lines),
+                   f"lines: {lines}"))
     return checks
 
 

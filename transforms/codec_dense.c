@@ -17,6 +17,25 @@
 #include "transforms/codec_dense_huffman.h"
 #include "transforms/codec_dense_parse.h"
 
+/* The bucket table (codec_dense_format.h), as runs of equal buckets. */
+#define DENSE_B2(b) b, b
+#define DENSE_B4(b) DENSE_B2(b), DENSE_B2(b)
+#define DENSE_B8(b) DENSE_B4(b), DENSE_B4(b)
+#define DENSE_B16(b) DENSE_B8(b), DENSE_B8(b)
+#define DENSE_B32(b) DENSE_B16(b), DENSE_B16(b)
+#define DENSE_B64(b) DENSE_B32(b), DENSE_B32(b)
+#define DENSE_B128(b) DENSE_B64(b), DENSE_B64(b)
+#define DENSE_B256(b) DENSE_B128(b), DENSE_B128(b)
+#define DENSE_B512(b) DENSE_B256(b), DENSE_B256(b)
+#define DENSE_B1024(b) DENSE_B512(b), DENSE_B512(b)
+const uint8_t dense_bucket_of[CODEC_PAGE_BYTES + 1] = {
+	0, 1, 2, 3, DENSE_B2(4), DENSE_B2(5), DENSE_B4(6), DENSE_B4(7),
+	DENSE_B8(8), DENSE_B8(9), DENSE_B16(10), DENSE_B16(11),
+	DENSE_B32(12), DENSE_B32(13), DENSE_B64(14), DENSE_B64(15),
+	DENSE_B128(16), DENSE_B128(17), DENSE_B256(18), DENSE_B256(19),
+	DENSE_B512(20), DENSE_B512(21), DENSE_B1024(22), DENSE_B1024(23), 24,
+};
+
 /* LSB-first bit writer into the workspace's staging area, without a
  * branch. Symbols are added to a 64-bit buffer (one dependent addition
  * each: the adds of a batch wait only for the count), and a commit stores
@@ -120,21 +139,21 @@ dense_match_fields(const struct codec_dense_sequence *q)
 {
 	unsigned is_rep0 = q->distance == DENSE_SEQUENCE_REP0;
 	unsigned is_explicit = q->distance > DENSE_SEQUENCE_REP1;
-	unsigned value = q->length - DENSE_MIN_MATCH, bucket = dense_bucket(value);
+	unsigned value = q->length - DENSE_MIN_MATCH, bucket = dense_bucket_of[value];
 	/* rep1 (and rep0): value 0, bucket 0, no extra bits */
 	unsigned distance = is_explicit ? q->distance - 2u : 0;
-	unsigned distance_bucket = dense_bucket(distance);
+	unsigned distance_bucket = dense_bucket_of[distance];
 
 	return (struct dense_match_fields){
 		.match_symbol = DENSE_CODE_MATCHES + bucket +
 				(is_rep0 ? DENSE_MATCH_REP0_FIRST : 0),
 		.match_extra = value - dense_bucket_bases[bucket],
-		.match_extra_bits = dense_value_extra_bits(value),
+		.match_extra_bits = dense_bucket_extras[bucket],
 		.distance_symbol = DENSE_CODE_DISTANCES +
 				   (is_explicit ? DENSE_DISTANCE_FIRST_BUCKET + distance_bucket :
 						  DENSE_DISTANCE_REP1),
 		.distance_extra = distance - dense_bucket_bases[distance_bucket],
-		.distance_extra_bits = dense_value_extra_bits(distance),
+		.distance_extra_bits = dense_bucket_extras[distance_bucket],
 		.has_distance = !is_rep0,
 	};
 }
@@ -174,13 +193,13 @@ static void dense_put_sequences(struct dense_writer *w,
 {
 	for (size_t s = 0; s < sequence_count; s++) {
 		const struct codec_dense_sequence *q = &sequences[s];
-		unsigned bucket = dense_bucket(q->literals);
+		unsigned bucket = dense_bucket_of[q->literals];
 
 		if ((q->literals | q->length) == 0)
 			break;
 		dense_add_bucketed(w, codes, lengths, DENSE_CODE_RUNS + bucket,
 				   q->literals - dense_bucket_bases[bucket],
-				   dense_value_extra_bits(q->literals));
+				   dense_bucket_extras[bucket]);
 		if (q->length)
 			dense_add_match(w, q, codes, lengths);
 		dense_commit(w);
@@ -268,13 +287,13 @@ static uint64_t dense_count(struct codec_workspace *workspace,
 	memset(literal_frequencies, 0, sizeof(workspace->dense.literal_frequencies));
 	for (size_t s = 0; s < sequence_count; s++) {
 		const struct codec_dense_sequence *q = &sequences[s];
-		unsigned count = q->literals;
+		unsigned count = q->literals, bucket = dense_bucket_of[count];
 		struct dense_match_fields m;
 
 		if ((count | q->length) == 0)
 			break;
-		frequencies[DENSE_CODE_RUNS + dense_bucket(count)]++;
-		extra += dense_value_extra_bits(count);
+		frequencies[DENSE_CODE_RUNS + bucket]++;
+		extra += dense_bucket_extras[bucket];
 		dense_gather_run(literals + gathered, bytes, length, position, count);
 		gathered += count;
 		position += count;

@@ -212,7 +212,8 @@ HTEST(dense_exact_capacity)
 	HCHECK(checked > 0);
 }
 
-/* The bucket tables agree with the functions that define them (and the
+/* The bucket tables agree with the functions that define them (the
+ * encoder's dense_bucket_of with dense_bucket for every value, and the
  * code-length symbols' extra bits with the zero runs'), and every value
  * 0..4096 (4096: a literal run of a whole page) lies in its bucket's
  * range. */
@@ -231,6 +232,7 @@ HTEST(dense_bucket_tables)
 		unsigned b = dense_bucket(v);
 
 		HCHECK(b < (v < 4096 ? DENSE_BUCKETS : DENSE_RUN_BUCKETS));
+		HCHECK_EQ(dense_bucket_of[v], b);
 		HCHECK(v >= dense_bucket_bases[b]);
 		HCHECK(v - dense_bucket_bases[b] < (1u << dense_bucket_extras[b]));
 		HCHECK_EQ(dense_value_extra_bits(v), dense_bucket_extra_bits(b));

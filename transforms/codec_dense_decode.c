@@ -493,7 +493,7 @@ static inline uint8_t *dense_copy_match(uint8_t *op, const uint8_t *end,
 		memset(op, op[-1], length);
 		return stop;
 	}
-	if ((size_t)(end - op) < length + 16) {
+	if ((size_t)(end - op) < length + 32) {
 		/* near the end of the output: exactly, in copies that never
 		 * overlap (each one doubles the period it may copy from) */
 		while (op < stop) {
@@ -506,7 +506,7 @@ static inline uint8_t *dense_copy_match(uint8_t *op, const uint8_t *end,
 		}
 		return stop;
 	}
-	/* Below, copies may write up to 15 bytes past stop, before end (the
+	/* Below, copies may write up to 31 bytes past stop, before end (the
 	 * decoded length: bytes past it are never written). */
 	/* a short period: copy one period at a time, which doubles the
 	 * distance the rest may copy from (the bytes 2d back are the same)
@@ -518,16 +518,20 @@ static inline uint8_t *dense_copy_match(uint8_t *op, const uint8_t *end,
 		if (op >= stop)
 			return stop;
 	}
+	/* Two moves whatever the length, a loop only past them: matches of
+	 * one move and of two come mixed (on node's pages 55 % and 20 % of
+	 * the matches are 16 bytes or more back), and the loop's exit after
+	 * one turn or two mispredicted. */
 	if (distance >= 16) {
-		do {
+		memcpy(op, op - distance, 16);
+		memcpy(op + 16, op + 16 - distance, 16);
+		for (op += 32; op < stop; op += 16)
 			memcpy(op, op - distance, 16);
-			op += 16;
-		} while (op < stop);
 	} else {
-		do {
+		memcpy(op, op - distance, 8);
+		memcpy(op + 8, op + 8 - distance, 8);
+		for (op += 16; op < stop; op += 8)
 			memcpy(op, op - distance, 8);
-			op += 8;
-		} while (op < stop);
 	}
 	return stop;
 }

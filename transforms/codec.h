@@ -65,6 +65,17 @@ struct codec_dense_sequence {
 	uint16_t distance;
 };
 
+/* What the dense encoder builds one code with (codec_dense_huffman.c):
+ * the used symbols' keys (frequency and symbol), sorted by frequency and
+ * then turned into code lengths; the sort's other buffer, then the symbol
+ * of each rank; and the used symbols in symbol order, which their
+ * canonical codes follow. */
+struct codec_dense_huffman_scratch {
+	uint32_t keys[CODEC_DENSE_CODE_LENGTHS];
+	uint32_t temp[CODEC_DENSE_CODE_LENGTHS];
+	uint16_t symbols[CODEC_DENSE_CODE_LENGTHS];
+};
+
 /* The header byte of a sealed page: which codec made the payload. Values
  * are stored in sealed pages: never renumber, only add, and stay below
  * CODEC_SEALED_LZ4_FIRST (5..15 are free). */
@@ -107,8 +118,7 @@ struct codec_workspace {
 				uint16_t table[1u << CODEC_DENSE_HASH_BITS];
 				/* then the codes' construction: */
 				struct {
-					uint32_t sorted[CODEC_DENSE_CODE_LENGTHS];
-					uint32_t sort_temp[CODEC_DENSE_CODE_LENGTHS];
+					struct codec_dense_huffman_scratch huffman;
 					/* code lengths run-length coded:
 					 * symbol, extra bits */
 					uint8_t runs[CODEC_DENSE_CODE_LENGTHS][2];

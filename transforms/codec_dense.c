@@ -103,23 +103,31 @@ static inline void dense_add_bucketed(struct dense_writer *w, const uint16_t *co
 #define DENSE_LITERALS_PER_BATCH (DENSE_BATCH_BITS / DENSE_LITERAL_MAX_BITS)
 
 /* Writes one lane of the page's literals, gathered in order (count of
- * them): those k with k mod lanes = lane. */
-static void dense_put_literals(struct dense_writer *w, unsigned lane,
+ * them): those k with k mod lanes = lane. The writer is worked on in a
+ * copy: it would otherwise be stored back after every literal, since the
+ * byte loads might alias it. */
+static void dense_put_literals(struct dense_writer *writer, unsigned lane,
 			       unsigned lanes, const uint8_t *literals,
 			       size_t count, const uint16_t *codes,
 			       const uint8_t *lengths)
 {
 	const size_t batch = lanes * DENSE_LITERALS_PER_BATCH;
+	struct dense_writer w = *writer;
 	size_t k = lane;
 
 	for (; k + batch <= count; k += batch) {
-		for (unsigned j = 0; j < batch; j += lanes)
-			dense_add(w, codes[literals[k + j]], lengths[literals[k + j]]);
-		dense_commit(w);
+#pragma GCC unroll 8
+		for (unsigned j = 0; j < DENSE_LITERALS_PER_BATCH; j++) {
+			unsigned literal = literals[k + j * lanes];
+
+			dense_add(&w, codes[literal], lengths[literal]);
+		}
+		dense_commit(&w);
 	}
 	for (; k < count; k += lanes)
-		dense_add(w, codes[literals[k]], lengths[literals[k]]);
-	dense_commit(w);
+		dense_add(&w, codes[literals[k]], lengths[literals[k]]);
+	dense_commit(&w);
+	*writer = w;
 }
 
 /* A match's fields as the format codes them: the match-length symbol,
@@ -185,12 +193,15 @@ _Static_assert(DENSE_RUN_MAX_BITS + DENSE_BUCKET_EXTRA_MAX + DENSE_MATCH_MAX_BIT
 
 /* Writes every sequence into A, one commit each: its literal-run symbol,
  * then its match; a last sequence with neither literals nor a match
- * writes nothing (the output is complete). */
-static void dense_put_sequences(struct dense_writer *w,
+ * writes nothing (the output is complete). The writer is worked on in a
+ * copy, as for the literals. */
+static void dense_put_sequences(struct dense_writer *writer,
 				const struct codec_dense_sequence *sequences,
 				size_t sequence_count, const uint16_t *codes,
 				const uint8_t *lengths)
 {
+	struct dense_writer copy = *writer, *w = &copy;
+
 	for (size_t s = 0; s < sequence_count; s++) {
 		const struct codec_dense_sequence *q = &sequences[s];
 		unsigned bucket = dense_bucket_of[q->literals];
@@ -204,6 +215,7 @@ static void dense_put_sequences(struct dense_writer *w,
 			dense_add_match(w, q, codes, lengths);
 		dense_commit(w);
 	}
+	*writer = copy;
 }
 
 
@@ -355,7 +367,7 @@ static bool dense_choose_default_distances(struct codec_workspace *workspace)
 
 /* Sets the lengths and codes of the four alphabets from frequencies (the
  * distances' those of the default code where dense_choose_default_distances
- * takes it); returns whether it did. */
+ * takes it, with codes for all its symbols); returns whether it did. */
 static bool dense_build_codes(struct codec_workspace *workspace)
 {
 	static const struct {
@@ -370,16 +382,16 @@ static bool dense_build_codes(struct codec_workspace *workspace)
 	bool default_distances;
 
 	for (unsigned a = 0; a < 4; a++)
-		dense_huffman_lengths(workspace->dense.frequencies + alphabets[a].first,
-				      alphabets[a].count, alphabets[a].max_bits,
-				      workspace->dense.sorted,
-				      workspace->dense.sort_temp,
-				      workspace->dense.lengths + alphabets[a].first);
-	default_distances = dense_choose_default_distances(workspace);
-	for (unsigned a = 0; a < 4; a++)
-		dense_huffman_codes(workspace->dense.lengths + alphabets[a].first,
-				    alphabets[a].count,
+		dense_huffman_build(workspace->dense.frequencies + alphabets[a].first,
+				    alphabets[a].count, alphabets[a].max_bits,
+				    &workspace->dense.huffman,
+				    workspace->dense.lengths + alphabets[a].first,
 				    workspace->dense.codes + alphabets[a].first);
+	default_distances = dense_choose_default_distances(workspace);
+	if (default_distances)
+		dense_huffman_codes(workspace->dense.lengths + DENSE_CODE_DISTANCES,
+				    DENSE_DISTANCE_SYMBOLS,
+				    workspace->dense.codes + DENSE_CODE_DISTANCES);
 	return default_distances;
 }
 
@@ -453,10 +465,9 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 		clc_frequencies[workspace->dense.runs[r][0]]++;
 		bits_a += dense_clc_extra_bits[workspace->dense.runs[r][0]];
 	}
-	dense_huffman_lengths(clc_frequencies, DENSE_CLC_SYMBOLS,
-			      DENSE_CLC_MAX_BITS, workspace->dense.sorted,
-			      workspace->dense.sort_temp, clc_lengths);
-	dense_huffman_codes(clc_lengths, DENSE_CLC_SYMBOLS, clc_codes);
+	dense_huffman_build(clc_frequencies, DENSE_CLC_SYMBOLS,
+			    DENSE_CLC_MAX_BITS, &workspace->dense.huffman,
+			    clc_lengths, clc_codes);
 	for (unsigned s = 0; s < DENSE_CLC_SYMBOLS; s++)
 		bits_a += (uint64_t)clc_frequencies[s] * clc_lengths[s];
 	clc_count = DENSE_CLC_SYMBOLS;

@@ -136,38 +136,67 @@ static void huffman_minimum_redundancy(uint32_t *a, unsigned n)
 	}
 }
 
-void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
-			   unsigned max_bits, uint32_t *scratch,
-			   uint32_t *temp, uint8_t *lengths)
+/* Sets codes[s] of each used symbol (symbols[0..used), in symbol order)
+ * to its canonical code, bit-reversed, from its length and per_length, the
+ * number of codes of each length: codes of one length follow each other
+ * in symbol order, after all shorter ones. Unused symbols are skipped,
+ * where dense_huffman_codes walks the whole alphabet: most of a page's
+ * alphabets are unused (on node's pages 146 symbols in 375). */
+static void huffman_used_codes(const uint16_t *symbols, unsigned used,
+			       const uint8_t *lengths,
+			       const unsigned *per_length, unsigned max_bits,
+			       uint16_t *codes)
 {
+	unsigned cursors[HUFFMAN_MAX_LIMIT + 1], code = 0;
+
+	for (unsigned l = 1; l <= max_bits; l++) {
+		cursors[l] = code;
+		code = (code + per_length[l]) << 1;
+	}
+	for (unsigned i = 0; i < used; i++) {
+		unsigned s = symbols[i], length = lengths[s];
+
+		codes[s] = (uint16_t)dense_reverse_bits(cursors[length]++, length);
+	}
+}
+
+void dense_huffman_build(const uint32_t *frequencies, unsigned count,
+			 unsigned max_bits,
+			 struct codec_dense_huffman_scratch *scratch,
+			 uint8_t *lengths, uint16_t *codes)
+{
+	uint32_t *keys = scratch->keys, *temp = scratch->temp;
+	uint16_t *symbols = scratch->symbols;
 	unsigned used = 0, per_length[HUFFMAN_MAX_LIMIT + 1] = { 0 };
 	uint32_t kraft = 0, full = 1u << max_bits, frequencies_or = 0;
 	unsigned next;
 
 	/* no branch on which symbols are used (about half the literals
 	 * of a page are, in no order a predictor learns): each writes its
-	 * key, and only a used one moves the end on */
+	 * key and itself, and only a used one moves the end on */
 	memset(lengths, 0, count);
 	for (unsigned s = 0; s < count; s++) {
-		scratch[used] = frequencies[s] << HUFFMAN_SYMBOL_BITS | s;
+		keys[used] = frequencies[s] << HUFFMAN_SYMBOL_BITS | s;
+		symbols[used] = (uint16_t)s;
 		used += frequencies[s] != 0;
 		frequencies_or |= frequencies[s];
 	}
 	if (used == 0)
 		return;
 	if (used == 1) {
-		lengths[scratch[0] & HUFFMAN_SYMBOL_MASK] = 1;
+		lengths[symbols[0]] = 1;
+		codes[symbols[0]] = 0;
 		return;
 	}
-	huffman_sort(scratch, temp, used, frequencies_or);
+	huffman_sort(keys, temp, used, frequencies_or);
 	/* temp: the symbol of rank i, kept while the weights become lengths */
 	for (unsigned i = 0; i < used; i++) {
-		temp[i] = scratch[i] & HUFFMAN_SYMBOL_MASK;
-		scratch[i] >>= HUFFMAN_SYMBOL_BITS;
+		temp[i] = keys[i] & HUFFMAN_SYMBOL_MASK;
+		keys[i] >>= HUFFMAN_SYMBOL_BITS;
 	}
-	huffman_minimum_redundancy(scratch, used);
+	huffman_minimum_redundancy(keys, used);
 	for (unsigned i = 0; i < used; i++) {
-		unsigned length = scratch[i] > max_bits ? max_bits : scratch[i];
+		unsigned length = keys[i] > max_bits ? max_bits : keys[i];
 
 		per_length[length]++;
 		kraft += full >> length;
@@ -189,6 +218,7 @@ void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
 	for (unsigned l = max_bits; l > 0; l--)
 		for (unsigned k = 0; k < per_length[l]; k++)
 			lengths[temp[next++]] = (uint8_t)l;
+	huffman_used_codes(symbols, used, lengths, per_length, max_bits, codes);
 }
 
 void dense_huffman_codes(const uint8_t *lengths, unsigned count,

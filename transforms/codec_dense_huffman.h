@@ -7,15 +7,19 @@
 #define VEIL_TRANSFORMS_CODEC_DENSE_HUFFMAN_H
 
 #include <stdint.h>
+#include "transforms/codec.h"
 
 /* Sets lengths[0..count) to the code lengths of a prefix code for the
  * frequencies (each below 2^16), none over max_bits (at most 15): 0 for a
- * symbol of frequency 0, 1 for a lone used symbol. scratch and temp hold
- * count entries each; count is at most 512. The lengths are optimal when
- * no limit applies and close to it otherwise. */
-void dense_huffman_lengths(const uint32_t *frequencies, unsigned count,
-			   unsigned max_bits, uint32_t *scratch,
-			   uint32_t *temp, uint8_t *lengths);
+ * symbol of frequency 0, 1 for a lone used symbol; and codes[s] of each
+ * used symbol s to its canonical code as dense_huffman_codes gives it
+ * (the codes of unused symbols are left as they were: nothing writes
+ * them). count is at most CODEC_DENSE_CODE_LENGTHS. The lengths are
+ * optimal when no limit applies and close to it otherwise. */
+void dense_huffman_build(const uint32_t *frequencies, unsigned count,
+			 unsigned max_bits,
+			 struct codec_dense_huffman_scratch *scratch,
+			 uint8_t *lengths, uint16_t *codes);
 
 /* Sets codes[s] to symbol s's canonical code (shorter codes first, then by
  * symbol), its bits reversed so that the stream's first bit is the code's

@@ -219,26 +219,28 @@ dense_find(struct dense_finder *f, size_t position)
 /* Whether dense_find would find a match at position (which has 4 bytes
  * left and whose earlier positions are in the table), in one branch-free
  * test: 2 bytes equal at a repeat distance, or 4 at the table's position
- * (each gives a positive score). *slot: the position's hash. A distance
- * reaching before the page tests the page's start instead, and does not
- * count. */
-static inline bool dense_has_candidate(const struct dense_finder *f,
-				       size_t position, unsigned *slot)
+ * (each gives a positive score). *slot: the position's hash. guarded: a
+ * repeat distance may reach before the page (only at its first positions:
+ * the parse's own distances never do), and then tests the page's start
+ * instead and does not count; a constant in each caller. */
+static inline __attribute__((always_inline)) bool
+dense_has_candidate(const struct dense_finder *f, size_t position,
+		    unsigned *slot, bool guarded)
 {
 	const uint8_t *here = f->in + position;
 	uint32_t head4 = dense_load32(here);
 	unsigned head2 = head4 & 0xffff, rep0 = f->rep0, rep1 = f->rep1;
+	unsigned rep0_inside = !guarded || rep0 <= position;
+	unsigned rep1_inside = !guarded || rep1 <= position;
 	size_t earlier;
 
 	*slot = dense_hash_word(head4);
 	earlier = f->table[*slot];
 	/* unsigned 0 or 1 each, combined without a branch */
-	unsigned at_rep0 = (unsigned)(rep0 <= position) &
-			   (unsigned)(dense_load16(here - (rep0 <= position ? rep0 : 0)) ==
-				      head2);
-	unsigned at_rep1 = (unsigned)(rep1 <= position) &
-			   (unsigned)(dense_load16(here - (rep1 <= position ? rep1 : 0)) ==
-				      head2);
+	unsigned at_rep0 = rep0_inside &
+			   (unsigned)(dense_load16(here - (rep0_inside ? rep0 : 0)) == head2);
+	unsigned at_rep1 = rep1_inside &
+			   (unsigned)(dense_load16(here - (rep1_inside ? rep1 : 0)) == head2);
 	unsigned at_table = (unsigned)(earlier != 0) &
 			    (unsigned)(dense_load32(f->in + (earlier ? earlier - 1 : 0)) ==
 				       head4);
@@ -265,11 +267,27 @@ static inline void dense_enter(struct dense_finder *f, size_t position,
 static size_t dense_skim(struct dense_finder *f, size_t position,
 			 unsigned *misses)
 {
-	while (position < f->hashable) {
-		unsigned slot;
+	size_t reach = f->rep0 > f->rep1 ? f->rep0 : f->rep1;
+	unsigned slot;
 
+	/* the page's first positions, where a repeat distance may reach
+	 * before the page */
+	while (position < f->hashable && position < reach) {
 		dense_insert_until(f, position);
-		if (dense_has_candidate(f, position, &slot))
+		if (dense_has_candidate(f, position, &slot, true))
+			return position;
+		dense_enter(f, position, slot);
+		position += 1 + ((*misses)++ >> DENSE_SKIP_SHIFT);
+	}
+	/* the rest: position < hashable, so positions up to it enter the
+	 * table without the bound dense_insert_until checks */
+	while (position < f->hashable) {
+		while (f->inserted < position) {
+			f->table[dense_hash(f->in + f->inserted)] =
+				(uint16_t)(f->inserted + 1);
+			f->inserted++;
+		}
+		if (dense_has_candidate(f, position, &slot, false))
 			return position;
 		dense_enter(f, position, slot);
 		position += 1 + ((*misses)++ >> DENSE_SKIP_SHIFT);

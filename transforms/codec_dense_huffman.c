@@ -84,15 +84,24 @@ static void huffman_sort(uint32_t *keys, uint32_t *temp, unsigned count,
 	huffman_radix_pass(temp, keys, count, HUFFMAN_SYMBOL_BITS + 8, 256);
 }
 
-/* a[0..n) ascending weights, n >= 2: replaced by the code lengths of an
- * optimal prefix code, a[0] the longest. Three passes over one array: build
- * the tree with parent indices in place, turn parents into depths, then
- * count leaves per depth. */
-static void huffman_minimum_redundancy(uint32_t *a, unsigned n)
+/* Depths a tree of dense_huffman_build's reaches, at most: its weights
+ * sum below 2^16 * CODEC_DENSE_CODE_LENGTHS < 2^25, and a leaf at depth d
+ * needs a total weight of at least the Fibonacci number F(d + 2) (F(38)
+ * is above 2^25), so depths stay below 37. */
+#define HUFFMAN_DEPTHS 40u
+
+/* a[0..n) ascending weights summing below 2^25, n >= 2: sets leaves[d]
+ * to the number of leaves at depth d of an optimal prefix code's tree
+ * (the code lengths' counts) for d up to the returned deepest depth; a
+ * is overwritten. Two passes over one array build the tree with parent
+ * indices in place and turn parents into depths; the leaves per depth
+ * then follow from the internal nodes per depth (a depth's nodes are
+ * twice the internal ones above it), with no pass per depth. */
+static unsigned huffman_leaves_per_depth(uint32_t *a, unsigned n,
+					 unsigned *leaves)
 {
-	unsigned leaf = 2, root = 0;
-	int next_root;
-	unsigned available, used, depth, next;
+	unsigned internal[2][HUFFMAN_DEPTHS] = { { 0 } };
+	unsigned leaf = 2, root = 0, next, deepest, nodes = 1;
 
 	a[0] += a[1];
 	for (next = 1; next < n - 1; next++) {
@@ -111,29 +120,27 @@ static void huffman_minimum_redundancy(uint32_t *a, unsigned n)
 			a[next] += a[leaf++];
 		}
 	}
-	/* internal nodes: parent index -> depth (root n - 2 has depth 0) */
+	/* internal nodes: parent index -> depth (root n - 2 has depth 0;
+	 * a node's depth is at least that of any node made after it) */
 	a[n - 2] = 0;
 	for (int i = (int)n - 3; i >= 0; i--)
 		a[i] = a[a[i]] + 1;
-	/* leaves per depth, written from the right (deepest at the left) */
-	available = 1;
-	used = 0;
-	depth = 0;
-	next_root = (int)n - 2;
-	next = n;
-	while (available > 0) {
-		while (next_root >= 0 && a[next_root] == depth) {
-			used++;
-			next_root--;
-		}
-		while (available > used) {
-			a[--next] = depth;
-			available--;
-		}
-		available = 2 * used;
-		depth++;
-		used = 0;
+	/* two histograms: neighbours often share a depth, and one would
+	 * chain their increments through memory */
+	for (next = 0; next + 1 < n - 1; next += 2) {
+		internal[0][a[next]]++;
+		internal[1][a[next + 1]]++;
 	}
+	if (next < n - 1)
+		internal[0][a[next]]++;
+	deepest = a[0] + 1;
+	for (unsigned d = 0; d <= deepest; d++) {
+		unsigned inner = internal[0][d] + internal[1][d];
+
+		leaves[d] = nodes - inner;
+		nodes = 2 * inner;
+	}
+	return deepest;
 }
 
 /* Sets codes[s] of each used symbol (symbols[0..used), in symbol order)
@@ -168,8 +175,8 @@ void dense_huffman_build(const uint32_t *frequencies, unsigned count,
 	uint32_t *keys = scratch->keys, *temp = scratch->temp;
 	uint16_t *symbols = scratch->symbols;
 	unsigned used = 0, per_length[HUFFMAN_MAX_LIMIT + 1] = { 0 };
+	unsigned leaves[HUFFMAN_DEPTHS], deepest, next;
 	uint32_t kraft = 0, full = 1u << max_bits, frequencies_or = 0;
-	unsigned next;
 
 	/* no branch on which symbols are used (about half the literals
 	 * of a page are, in no order a predictor learns): each writes its
@@ -194,12 +201,12 @@ void dense_huffman_build(const uint32_t *frequencies, unsigned count,
 		temp[i] = keys[i] & HUFFMAN_SYMBOL_MASK;
 		keys[i] >>= HUFFMAN_SYMBOL_BITS;
 	}
-	huffman_minimum_redundancy(keys, used);
-	for (unsigned i = 0; i < used; i++) {
-		unsigned length = keys[i] > max_bits ? max_bits : keys[i];
+	deepest = huffman_leaves_per_depth(keys, used, leaves);
+	for (unsigned d = 1; d <= deepest; d++) {
+		unsigned length = d > max_bits ? max_bits : d;
 
-		per_length[length]++;
-		kraft += full >> length;
+		per_length[length] += leaves[d];
+		kraft += leaves[d] * (full >> length);
 	}
 	/* over-full after cutting: move codes down a level */
 	while (kraft > full) {

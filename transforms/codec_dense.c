@@ -268,14 +268,19 @@ static unsigned dense_code_runs(const uint8_t *lengths,
 
 /* Copies a literal run of count bytes from the input (length bytes at
  * bytes, the run at position) to to, which has 16 bytes of slack: 16
- * bytes at a time while the input has them. */
+ * bytes at a time while the input has them. The first 16 are copied
+ * whatever count is (most runs are shorter, many empty): no test of
+ * count before it. */
 static inline void dense_gather_run(uint8_t *to, const uint8_t *bytes,
 				    size_t length, size_t position, size_t count)
 {
 	size_t k = 0;
 
-	for (; k < count && position + k + 16 <= length; k += 16)
-		memcpy(to + k, bytes + position + k, 16);
+	if (position + 16 <= length) {
+		memcpy(to, bytes + position, 16);
+		for (k = 16; k < count && position + k + 16 <= length; k += 16)
+			memcpy(to + k, bytes + position + k, 16);
+	}
 	if (k < count)
 		memcpy(to + k, bytes + position + k, count - k);
 }

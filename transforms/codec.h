@@ -113,8 +113,8 @@ struct codec_workspace {
 		 * (codec_dense*.c); nothing carried between calls */
 		struct {
 			union {
-				/* the parse: per hash, 1 + the last
-				 * position with it (0: none; 8 KiB) */
+				/* the parse: per hash, the last position
+				 * with it (0 also when none; 8 KiB) */
 				uint16_t table[1u << CODEC_DENSE_HASH_BITS];
 				/* then the codes' construction: */
 				struct {

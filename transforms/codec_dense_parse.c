@@ -58,7 +58,12 @@ struct dense_match {
 struct dense_finder {
 	const uint8_t *in;
 	const uint8_t *end;
-	uint16_t *table;	/* per hash, 1 + a position (0: none) */
+	/* per hash, the last position entered with it. An empty slot
+	 * reads as position 0, whose bytes are then tested like any
+	 * other's: no test for "none". Such a test never finds a match:
+	 * position 0 enters the table before any search, under the hash of
+	 * its own bytes, so bytes equal to its own find its slot set. */
+	uint16_t *table;
 	size_t inserted;	/* positions below it are in the table */
 	size_t hashable;	/* positions below it have 4 bytes left */
 	unsigned rep0, rep1;
@@ -119,7 +124,7 @@ static inline void dense_insert_until(struct dense_finder *f, size_t limit)
 	if (limit > f->hashable)
 		limit = f->hashable;
 	while (f->inserted < limit) {
-		f->table[dense_hash(f->in + f->inserted)] = (uint16_t)(f->inserted + 1);
+		f->table[dense_hash(f->in + f->inserted)] = (uint16_t)f->inserted;
 		f->inserted++;
 	}
 }
@@ -193,10 +198,11 @@ dense_find(struct dense_finder *f, size_t position)
 	slot = dense_hash_word(head4);
 	earlier = f->table[slot];
 	if (f->inserted == position) {
-		f->table[slot] = (uint16_t)(position + 1);
+		f->table[slot] = (uint16_t)position;
 		f->inserted++;
 	}
-	if (!earlier-- || best.length >= DENSE_NICE_LENGTH)
+	/* earlier is position itself only at position 0 */
+	if (earlier >= position || best.length >= DENSE_NICE_LENGTH)
 		return best;
 	/* 4 bytes equal, and a longer match must differ from the best at
 	 * its last byte */
@@ -222,7 +228,8 @@ dense_find(struct dense_finder *f, size_t position)
  * (each gives a positive score). *slot: the position's hash. guarded: a
  * repeat distance may reach before the page (only at its first positions:
  * the parse's own distances never do), and then tests the page's start
- * instead and does not count; a constant in each caller. */
+ * instead and does not count, and the table's position may be this one
+ * (at position 0); a constant in each caller. */
 static inline __attribute__((always_inline)) bool
 dense_has_candidate(const struct dense_finder *f, size_t position,
 		    unsigned *slot, bool guarded)
@@ -241,9 +248,8 @@ dense_has_candidate(const struct dense_finder *f, size_t position,
 			   (unsigned)(dense_load16(here - (rep0_inside ? rep0 : 0)) == head2);
 	unsigned at_rep1 = rep1_inside &
 			   (unsigned)(dense_load16(here - (rep1_inside ? rep1 : 0)) == head2);
-	unsigned at_table = (unsigned)(earlier != 0) &
-			    (unsigned)(dense_load32(f->in + (earlier ? earlier - 1 : 0)) ==
-				       head4);
+	unsigned at_table = (!guarded || earlier < position) &
+			    (unsigned)(dense_load32(f->in + earlier) == head4);
 
 	return (at_rep0 | at_rep1 | at_table) != 0;
 }
@@ -252,7 +258,7 @@ dense_has_candidate(const struct dense_finder *f, size_t position,
 static inline void dense_enter(struct dense_finder *f, size_t position,
 			       unsigned slot)
 {
-	f->table[slot] = (uint16_t)(position + 1);
+	f->table[slot] = (uint16_t)position;
 	f->inserted = position + 1;
 }
 
@@ -284,7 +290,7 @@ static size_t dense_skim(struct dense_finder *f, size_t position,
 	while (position < f->hashable) {
 		while (f->inserted < position) {
 			f->table[dense_hash(f->in + f->inserted)] =
-				(uint16_t)(f->inserted + 1);
+				(uint16_t)f->inserted;
 			f->inserted++;
 		}
 		if (dense_has_candidate(f, position, &slot, false))

@@ -175,7 +175,8 @@ void dense_huffman_build(const uint32_t *frequencies, unsigned count,
 	uint32_t *keys = scratch->keys, *temp = scratch->temp;
 	uint16_t *symbols = scratch->symbols;
 	unsigned used = 0, per_length[HUFFMAN_MAX_LIMIT + 1] = { 0 };
-	unsigned leaves[HUFFMAN_DEPTHS], deepest, next;
+	unsigned leaves[HUFFMAN_DEPTHS], deepest, next, length;
+	uint8_t boundaries[CODEC_DENSE_CODE_LENGTHS + 1];
 	uint32_t kraft = 0, full = 1u << max_bits, frequencies_or = 0;
 
 	/* no branch on which symbols are used (about half the literals
@@ -220,11 +221,21 @@ void dense_huffman_build(const uint32_t *frequencies, unsigned count,
 			}
 		}
 	}
-	/* the rarest symbols (lowest ranks) take the longest codes */
+	/* the rarest symbols (lowest ranks) take the longest codes: each
+	 * length's first rank is marked, and one pass over the ranks
+	 * steps down a length at each mark (a loop per length missed its
+	 * exit at every length) */
+	memset(boundaries, 0, used + 1);
 	next = 0;
-	for (unsigned l = max_bits; l > 0; l--)
-		for (unsigned k = 0; k < per_length[l]; k++)
-			lengths[temp[next++]] = (uint8_t)l;
+	for (unsigned l = max_bits; l > 1; l--) {
+		next += per_length[l];
+		boundaries[next]++;
+	}
+	length = max_bits;
+	for (unsigned i = 0; i < used; i++) {
+		length -= boundaries[i];
+		lengths[temp[i]] = (uint8_t)length;
+	}
 	huffman_used_codes(symbols, used, lengths, per_length, max_bits, codes);
 }
 

@@ -370,10 +370,35 @@ static bool dense_choose_default_distances(struct codec_workspace *workspace)
 	return true;
 }
 
+/* The bits of the literals k with k mod 4 = q into sums[q], from their
+ * frequencies by position mod 4 and the literal code; only the used
+ * literals are read (the used symbols the literal code's build left,
+ * used of them: half the alphabet or less on most pages). A page's
+ * literals take at most 4096 * 9 bits, so 32-bit sums. */
+static void dense_literal_bits(const struct codec_workspace *workspace,
+			       unsigned used, uint32_t *sums)
+{
+	const uint32_t (*frequencies)[256] = workspace->dense.literal_frequencies;
+	const uint16_t *symbols = workspace->dense.huffman.symbols;
+	const uint8_t *lengths = workspace->dense.lengths;
+
+	sums[0] = sums[1] = sums[2] = sums[3] = 0;
+	for (unsigned i = 0; i < used; i++) {
+		unsigned b = symbols[i];
+
+		sums[0] += frequencies[0][b] * lengths[b];
+		sums[1] += frequencies[1][b] * lengths[b];
+		sums[2] += frequencies[2][b] * lengths[b];
+		sums[3] += frequencies[3][b] * lengths[b];
+	}
+}
+
 /* Sets the lengths and codes of the four alphabets from frequencies (the
  * distances' those of the default code where dense_choose_default_distances
- * takes it, with codes for all its symbols); returns whether it did. */
-static bool dense_build_codes(struct codec_workspace *workspace)
+ * takes it, with codes for all its symbols) and literal_bits as
+ * dense_literal_bits; returns whether it took the default distances. */
+static bool dense_build_codes(struct codec_workspace *workspace,
+			      uint32_t *literal_bits)
 {
 	static const struct {
 		uint16_t first, count;
@@ -386,12 +411,18 @@ static bool dense_build_codes(struct codec_workspace *workspace)
 	};
 	bool default_distances;
 
-	for (unsigned a = 0; a < 4; a++)
-		dense_huffman_build(workspace->dense.frequencies + alphabets[a].first,
-				    alphabets[a].count, alphabets[a].max_bits,
-				    &workspace->dense.huffman,
-				    workspace->dense.lengths + alphabets[a].first,
-				    workspace->dense.codes + alphabets[a].first);
+	for (unsigned a = 0; a < 4; a++) {
+		unsigned used = dense_huffman_build(
+			workspace->dense.frequencies + alphabets[a].first,
+			alphabets[a].count, alphabets[a].max_bits,
+			&workspace->dense.huffman,
+			workspace->dense.lengths + alphabets[a].first,
+			workspace->dense.codes + alphabets[a].first);
+
+		/* while the build's list of used symbols is the literals' */
+		if (a == 0)
+			dense_literal_bits(workspace, used, literal_bits);
+	}
 	default_distances = dense_choose_default_distances(workspace);
 	if (default_distances)
 		dense_huffman_codes(workspace->dense.lengths + DENSE_CODE_DISTANCES,
@@ -400,29 +431,19 @@ static bool dense_build_codes(struct codec_workspace *workspace)
 	return default_distances;
 }
 
-/* The bits of each lane's literals, from the frequencies of the literals
- * by position mod 4 and the literal code (a page's literals take at most
- * 4096 * 9 bits, so 32-bit sums; four independent ones). */
-static void dense_lane_bits(const struct codec_workspace *workspace,
-			    unsigned lanes, uint64_t *lane_bits)
+/* Each lane's literal bits from the sums of dense_literal_bits: with
+ * two lanes, lane 0 takes the literals k mod 4 = 0 and 2, lane 1 the
+ * others. */
+static void dense_lane_bits(const uint32_t *sums, unsigned lanes,
+			    uint64_t *lane_bits)
 {
-	const uint32_t (*frequencies)[256] = workspace->dense.literal_frequencies;
-	const uint8_t *lengths = workspace->dense.lengths;
-	uint32_t sums[4] = { 0 };
-
-	for (unsigned b = 0; b < DENSE_LITERALS; b++) {
-		sums[0] += frequencies[0][b] * lengths[b];
-		sums[1] += frequencies[1][b] * lengths[b];
-		sums[2] += frequencies[2][b] * lengths[b];
-		sums[3] += frequencies[3][b] * lengths[b];
-	}
-	if (lanes == 2) {
-		sums[0] += sums[2];
-		sums[1] += sums[3];
-		sums[2] = sums[3] = 0;
-	}
 	for (unsigned q = 0; q < 4; q++)
 		lane_bits[q] = sums[q];
+	if (lanes == 2) {
+		lane_bits[0] += sums[2];
+		lane_bits[1] += sums[3];
+		lane_bits[2] = lane_bits[3] = 0;
+	}
 }
 
 int codec_dense_encode(struct codec_workspace *workspace, const void *in,
@@ -441,6 +462,7 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	size_t sequence_count, literal_count, offset, total_bytes;
 	size_t lane_starts[DENSE_LANES_MAX];
 	uint64_t bits_a, lane_bits[DENSE_LANES_MAX];
+	uint32_t literal_bits[4];
 	const struct codec_dense_sequence *sequences = workspace->dense.sequences;
 	const uint16_t *codes = workspace->dense.codes;
 	uint8_t *staging = workspace->dense.staging;
@@ -451,11 +473,11 @@ int codec_dense_encode(struct codec_workspace *workspace, const void *in,
 	sequence_count = dense_parse(workspace, bytes, in_length);
 	bits_a = dense_count(workspace, bytes, in_length, sequence_count,
 			     &literal_count);
-	default_distances = dense_build_codes(workspace);
+	default_distances = dense_build_codes(workspace, literal_bits);
 	for (unsigned s = DENSE_LITERALS; s < DENSE_CODE_SYMBOLS; s++)
 		bits_a += (uint64_t)frequencies[s] * lengths[s];
 	lanes = dense_lane_count((unsigned)literal_count);
-	dense_lane_bits(workspace, lanes, lane_bits);
+	dense_lane_bits(literal_bits, lanes, lane_bits);
 	bits_a += lane_bits[0];
 
 	/* the header: code lengths up to the last used of each alphabet */

@@ -167,7 +167,7 @@ static void huffman_used_codes(const uint16_t *symbols, unsigned used,
 	}
 }
 
-void dense_huffman_build(const uint32_t *frequencies, unsigned count,
+unsigned dense_huffman_build(const uint32_t *frequencies, unsigned count,
 			 unsigned max_bits,
 			 struct codec_dense_huffman_scratch *scratch,
 			 uint8_t *lengths, uint16_t *codes)
@@ -190,11 +190,11 @@ void dense_huffman_build(const uint32_t *frequencies, unsigned count,
 		frequencies_or |= frequencies[s];
 	}
 	if (used == 0)
-		return;
+		return 0;
 	if (used == 1) {
 		lengths[symbols[0]] = 1;
 		codes[symbols[0]] = 0;
-		return;
+		return 1;
 	}
 	huffman_sort(keys, temp, used, frequencies_or);
 	/* temp: the symbol of rank i, kept while the weights become lengths */
@@ -237,6 +237,7 @@ void dense_huffman_build(const uint32_t *frequencies, unsigned count,
 		lengths[temp[i]] = (uint8_t)length;
 	}
 	huffman_used_codes(symbols, used, lengths, per_length, max_bits, codes);
+	return used;
 }
 
 void dense_huffman_codes(const uint8_t *lengths, unsigned count,

@@ -15,8 +15,10 @@
  * used symbol s to its canonical code as dense_huffman_codes gives it
  * (the codes of unused symbols are left as they were: nothing writes
  * them). count is at most CODEC_DENSE_CODE_LENGTHS. The lengths are
- * optimal when no limit applies and close to it otherwise. */
-void dense_huffman_build(const uint32_t *frequencies, unsigned count,
+ * optimal when no limit applies and close to it otherwise. Returns the
+ * number of used symbols, which scratch->symbols lists in order until
+ * the next build. */
+unsigned dense_huffman_build(const uint32_t *frequencies, unsigned count,
 			 unsigned max_bits,
 			 struct codec_dense_huffman_scratch *scratch,
 			 uint8_t *lengths, uint16_t *codes);

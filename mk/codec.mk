@@ -17,8 +17,10 @@ $(HOST_BUILD)/test-codec: $(VEIL_CODEC)
 
 # Benchmark: optimised, no sanitizers; prints figures only.
 # make bench-codec [CORPUS="FILE..."] [CODEC_ROUNDS=N] [CODEC_CPU_CLOCK=1]
+#                  [CODEC_TURNS=1]
 # (CODEC_CPU_CLOCK=1: thread CPU time instead of wall time, for a machine
-# other jobs share)
+# other jobs share; CODEC_TURNS=1: the codecs timed in turns of 8 pages,
+# each turn's fastest round summed, for a host whose speed moves)
 # The corpora of ../shared/corpus when there, else the in-tree one.
 CODEC_CORPUS ?= $(or $(SHARED_CORPUS),$(TREE_CORPUS))
 CODEC_ROUNDS ?= 7
@@ -28,8 +30,11 @@ $(HOST_BUILD)/bench-codec: tools/bench_codec.c $(CODEC_SRCS) tests/host/host_shi
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/bench_codec.c $(CODEC_SRCS) tests/host/host_shim.c -llz4 -lzstd
 
+# make test runs it once on the in-tree corpus (tests/runner/steps.py)
+host-tests-build: $(HOST_BUILD)/bench-codec
+
 bench-codec: $(HOST_BUILD)/bench-codec $(TREE_CORPUS)
-	$(HOST_BUILD)/bench-codec -r $(CODEC_ROUNDS) $(if $(CODEC_CPU_CLOCK),-c) $(or $(CORPUS),$(CODEC_CORPUS))
+	$(HOST_BUILD)/bench-codec -r $(CODEC_ROUNDS) $(if $(CODEC_CPU_CLOCK),-c) $(if $(CODEC_TURNS),-p) $(or $(CORPUS),$(CODEC_CORPUS))
 
 # Benchmark: one codec of the working tree against revision BASE, both in
 # one process, page by page in turn, both ways round (tools/bench-codec-ab).

@@ -224,7 +224,35 @@ def step_host(ctx):
     for program in ("python", "perl"):
         checks.append(check_capture_corpus(ctx, program))
     checks += check_codec_ab(ctx)
+    checks += check_bench_codec_turns(ctx)
     checks += check_demo_corpus_switch(ctx)
+    return checks
+
+
+BENCH_CODEC_LINE = re.compile(r"^codec=(\S+) ratio=([0-9.]+) comp_mbps=\d+ decomp_mbps=\d+$", re.M)
+
+
+def check_bench_codec_turns(ctx):
+    """bench-codec on the in-tree corpus, one round of whole files and one
+    in turns (-p): each says its timing, prints a line for every codec
+    (every page of each decoded back to itself, or it exits 1), and the
+    two give the same ratios (the same pages encoded alike)."""
+    corpus = os.path.join(BUILD, "corpus", "python.pages")
+    binary = os.path.join(BUILD, "host", "bench-codec")
+    checks, ratios = [], {}
+    for timing, flags in (("whole", []), ("turns", ["-p"])):
+        run = process.run([binary, "-r", "1"] + flags + [corpus],
+                          timeout=300 * ctx.timeout_scale)
+        ctx.save_log(f"host-bench-codec-{timing}", run.output)
+        lines = dict((m.group(1), m.group(2)) for m in BENCH_CODEC_LINE.finditer(run.output))
+        ratios[timing] = lines
+        checks.append((f"host:bench-codec:{timing}",
+                       run.status == 0 and f"timing={timing}" in run.output and
+                       {"dense", "lz4", "ref-zstd1", "ref-lz4"} <= set(lines),
+                       f"exit {run.status}; output {run.output[-300:]!r}"))
+    checks.append(("host:bench-codec:same-ratios-both-timings",
+                   bool(ratios["whole"]) and ratios["whole"] == ratios["turns"],
+                   f"whole {ratios['whole']}, turns {ratios['turns']}"))
     return checks
 
 

@@ -245,8 +245,11 @@ static void bench_turns(struct bench_codec *codecs, size_t codec_count,
 	free(best);
 }
 
+/* -p: time in turns of BENCH_TURN_PAGES pages (bench_turns). */
 static bool bench_by_turns;
 
+/* Prints the figures of every codec on the whole pages of the file at
+ * path (a file without one is an error: exit 1). */
 static void bench_file(const char *path, unsigned rounds)
 {
 	struct bench_codec codecs[16];
@@ -263,6 +266,10 @@ static void bench_file(const char *path, unsigned rounds)
 	size = ftell(file);
 	rewind(file);
 	count = (size_t)size / PAGE;
+	if (count == 0) {
+		fprintf(stderr, "%s: no whole page (%ld bytes)\n", path, size);
+		exit(1);
+	}
 	pages = malloc(count * PAGE + 1);
 	out = malloc(count * PAGE + 64);
 	if (!pages || !out || fread(pages, PAGE, count, file) != count) {

@@ -93,7 +93,7 @@ enum codec_id {
 };
 
 /* Scratch memory of encode calls; the caller keeps one per CPU or per
- * thread (about 43 KiB), zeroed before first use. Nothing in it carries
+ * thread (about 45 KiB), zeroed before first use. Nothing in it carries
  * from one call to the next (the LZ4 table is cleared by each call that
  * uses it, codec_lz4.c), but it keeps what the last call left there until
  * overwritten. */

@@ -89,6 +89,8 @@ static void huffman_sort(uint32_t *keys, uint32_t *temp, unsigned count,
  * needs a total weight of at least the Fibonacci number F(d + 2) (F(38)
  * is above 2^25), so depths stay below 37. */
 #define HUFFMAN_DEPTHS 40u
+_Static_assert((uint64_t)CODEC_DENSE_CODE_LENGTHS << 16 < 1u << 25,
+	       "the weights of a build sum below 2^25 (HUFFMAN_DEPTHS)");
 
 /* a[0..n) ascending weights summing below 2^25, n >= 2: sets leaves[d]
  * to the number of leaves at depth d of an optimal prefix code's tree
@@ -168,9 +170,9 @@ static void huffman_used_codes(const uint16_t *symbols, unsigned used,
 }
 
 unsigned dense_huffman_build(const uint32_t *frequencies, unsigned count,
-			 unsigned max_bits,
-			 struct codec_dense_huffman_scratch *scratch,
-			 uint8_t *lengths, uint16_t *codes)
+			     unsigned max_bits,
+			     struct codec_dense_huffman_scratch *scratch,
+			     uint8_t *lengths, uint16_t *codes)
 {
 	uint32_t *keys = scratch->keys, *temp = scratch->temp;
 	uint16_t *symbols = scratch->symbols;

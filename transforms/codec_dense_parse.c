@@ -265,8 +265,9 @@ static inline void dense_enter(struct dense_finder *f, size_t position,
 }
 
 /* Moves position on over positions where dense_find would find no match
- * (or one at rep1 alone: dense_has_candidate), entering each into the table and stepping as dense_parse does over
- * misses (*misses counts them), while the position has 4 bytes left;
+ * (or one at rep1 alone: dense_has_candidate), entering each into the
+ * table and stepping as dense_parse does over misses (*misses counts
+ * them), while the position has 4 bytes left;
  * returns the first position with a candidate (not yet entered: a
  * dense_find there sees the table as if nothing had skimmed), or where it
  * stopped. One branch a position, where dense_find's scoring takes

@@ -1,7 +1,7 @@
 /*
  * The codec transforms: codec_seal restricted to one codec (or all of them
  * for "adaptive", same-filled or dense for "dense") behind struct xf_ops.
- * Encoders need about 43 KiB of scratch, too much for a kernel stack, so
+ * Encoders need about 45 KiB of scratch, too much for a kernel stack, so
  * each CPU has its own workspace; seal runs with interrupts off
  * (transforms/xf.h), so the CPU's workspace cannot be reentered while in
  * use.
@@ -84,7 +84,7 @@ static int xf_codec_unseal(void *context, const struct xf_page_id *page,
 /* The workspace keeps the adaptive choice's losing candidate and the LZ4
  * table (positions keyed by hashes of the clear bytes): a scheme that
  * encrypts after us asks for it to be wiped after each seal. A transform
- * wipes what its codecs write, not the whole workspace (about 43 KiB):
+ * wipes what its codecs write, not the whole workspace (about 45 KiB):
  * samefill writes nothing there, lz4 only its table (16 KiB). */
 static void xf_codec_scrub_all(void *context)
 {

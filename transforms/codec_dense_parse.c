@@ -119,15 +119,21 @@ static inline unsigned dense_match_length(const uint8_t *a, const uint8_t *b,
 	return (unsigned)(a - start);
 }
 
-/* Enters positions up to (not including) limit into the table. */
-static inline void dense_insert_until(struct dense_finder *f, size_t limit)
+/* Enters positions up to (not including) limit, at most hashable, into
+ * the table. */
+static inline void dense_insert_below(struct dense_finder *f, size_t limit)
 {
-	if (limit > f->hashable)
-		limit = f->hashable;
 	while (f->inserted < limit) {
 		f->table[dense_hash(f->in + f->inserted)] = (uint16_t)f->inserted;
 		f->inserted++;
 	}
+}
+
+/* Enters positions up to (not including) limit into the table, those
+ * with 4 bytes left. */
+static inline void dense_insert_until(struct dense_finder *f, size_t limit)
+{
+	dense_insert_below(f, limit < f->hashable ? limit : f->hashable);
 }
 
 /* Scores use dense_value_extra_bits (codec_dense_format.h): no branch,
@@ -291,11 +297,7 @@ static size_t dense_skim(struct dense_finder *f, size_t position,
 	/* the rest: position < hashable, so positions up to it enter the
 	 * table without the bound dense_insert_until checks */
 	while (position < f->hashable) {
-		while (f->inserted < position) {
-			f->table[dense_hash(f->in + f->inserted)] =
-				(uint16_t)f->inserted;
-			f->inserted++;
-		}
+		dense_insert_below(f, position);
 		if (dense_has_candidate(f, position, &slot, false))
 			return position;
 		dense_enter(f, position, slot);
